@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian machine: installs what Hotline needs (apt + venv),
+# then runs the demo or the tests.   ./dev.sh demo | ./dev.sh test [pytest args] | ./dev.sh setup
+set -euo pipefail
+cd "$(dirname "$0")"
+APT_PACKAGES="espeak-ng sox libsox-fmt-all python3-venv"
+
+setup() {
+  local missing=()
+  for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  fi
+  if [ ! -x .venv/bin/hotline ] || [ pyproject.toml -nt .venv/.installed ]; then
+    python3 -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e '.[dev]'
+    touch .venv/.installed
+  fi
+}
+
+cmd="${1:-test}"; shift || true
+setup
+case "$cmd" in
+  setup) ;;
+  demo) exec .venv/bin/hotline demo "$@" ;;
+  test) .venv/bin/ruff check . && exec .venv/bin/pytest "$@" ;;
+  *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
+esac
