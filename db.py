@@ -1,0 +1,154 @@
+"""The database shared by all packages: engine, sessions, migrations.
+
+Each package declares its own tables (``<package>/tables.py``) on :class:`Base`; the
+schema is created and upgraded by Alembic (``migrations/``), automatically on first use.
+SQLite runs in WAL mode so the IVR, the transcription workers and the CLI can read and
+write the same file at once; PostgreSQL works by URL.
+
+``python -m db regen`` rewrites revision 0001 from the models (used while the schema
+is young and no database outside development exists).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use db.now() or an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_models() -> None:
+    """Import every package's tables so Base.metadata is complete."""
+    import ivr.tables  # noqa: F401
+    import qa.tables  # noqa: F401
+    import recordings.tables  # noqa: F401
+    import transcribe.tables  # noqa: F401
+
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Bring the schema at ``url`` to the newest revision."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+def engine_for(url: str) -> Engine:
+    """One engine per URL per process, migrated on first use."""
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            upgrade(url)
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+def sessions(url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with sessions(url).begin() as session:
+        yield session
+
+
+def dispose_all() -> None:
+    """Forget engines (after fork, so a child process opens its own connections)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose(close=False)
+        _engines.clear()
+
+
+def _regen() -> None:
+    """Rewrite revision 0001 from the models (development only)."""
+    import tempfile
+
+    from alembic import command
+
+    versions = MIGRATIONS / "versions"
+    versions.mkdir(exist_ok=True)
+    for old in versions.glob("*.py"):
+        old.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = alembic_config(f"sqlite:///{tmp}/empty.db")
+        command.revision(cfg, message="schema", autogenerate=True, rev_id="0001")
+    print(f"regenerated {next(versions.glob('0001_*.py'))}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["regen"]:
+        _regen()
+    else:
+        print("usage: python -m db regen", file=sys.stderr)
+        sys.exit(2)

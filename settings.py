@@ -1,0 +1,365 @@
+"""config.yaml -> typed, validated settings.
+
+The whole service lives in one YAML file. It is read with ruamel.yaml so that every
+error can name the file, the line and the field (``config.yaml:42: menus.main.options.7.target:
+unknown menu 'sales'``), and validated with pydantic models that forbid unknown keys, so a
+typo is an error instead of a silently ignored setting. Relative paths resolve against the
+config file's folder, so a copied config works from anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+DEFAULT_CONFIG_ENV = "HOTLINE_CONFIG"
+DIGITS = set("0123456789*#")
+
+Action = Literal["submenu", "queue", "extension", "repeat", "hangup"]
+Severity = Literal["high", "medium", "low"]
+Speaker = Literal["agent", "caller", "any"]
+Category = Literal["opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold"]
+
+
+class ConfigError(Exception):
+    """One line: ``file:line: field: what is wrong``."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AmiSettings(Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 5038
+    username: str = "hotline"
+    secret: str = ""
+    secret_env: str = "HOTLINE_AMI_SECRET"
+    ping_interval: Annotated[float, Field(gt=0, le=300)] = 20.0
+    reconnect_max: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+    @property
+    def password(self) -> str:
+        """The environment variable wins, so the secret need not sit in the file."""
+        return os.environ.get(self.secret_env) or self.secret
+
+
+class DatabaseSettings(Strict):
+    url: str = "sqlite:///var/hotline.db"
+
+
+class RecordingSettings(Strict):
+    directory: Path = Path("var/recordings")
+    asterisk_directory: str = "/var/spool/asterisk/monitor"
+    retention_days: Annotated[int, Field(ge=1)] = 180
+
+
+class PromptSettings(Strict):
+    directory: Path = Path("var/sounds")
+    asterisk_prefix: str = "custom"
+    invalid: str = "输入有误，请重新选择。"
+    timeout: str = "您没有按键，请重新选择。"
+    goodbye: str = "感谢您的来电，再见。"
+    transfer: str = "正在为您转接，请稍候。"
+
+
+class Route(Strict):
+    action: Action
+    target: str | None = None
+    category: str | None = None  # feedback category (POLICY.md §6) this route files calls under
+
+    @model_validator(mode="after")
+    def _target_matches_action(self) -> Route:
+        needs = self.action in ("submenu", "queue", "extension")
+        if needs and not self.target:
+            raise ValueError(f"action '{self.action}' needs a target")
+        if not needs and self.target:
+            raise ValueError(f"action '{self.action}' takes no target")
+        return self
+
+
+class Menu(Strict):
+    prompt: str
+    prompt_file: Path | None = None  # an admin's recording wins over the synthesized prompt
+    timeout: Annotated[float, Field(ge=1, le=30)] = 5.0
+    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    fallback: Route = Route(action="hangup")
+    options: dict[str, Route] = {}
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _digits_are_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, route in value.items():
+                digit = str(key)
+                if digit not in DIGITS:
+                    raise ValueError(f"'{digit}' is not a DTMF key (0-9, *, #)")
+                if digit in out:
+                    raise ValueError(f"digit '{digit}' appears twice")
+                out[digit] = route
+            return out
+        return value
+
+
+class Queue(Strict):
+    name: str  # the Asterisk queue name (queues.conf)
+    category: str | None = None
+
+
+class Extension(Strict):
+    dial: str  # Dial() argument, e.g. SIP/agent1001 or PJSIP/1001
+    timeout: Annotated[int, Field(ge=1, le=300)] = 20
+
+
+class IvrSettings(Strict):
+    entry_menu: str = "main"
+    max_steps: Annotated[int, Field(ge=1, le=100)] = 20  # hard stop so no caller loops forever
+
+
+class AsrSettings(Strict):
+    model_dir: Path | None = None  # a CTranslate2 Whisper directory; default: base from PyPI parts
+    language: str = "zh"
+    compute_type: str = "int8"
+    cpu_threads: Annotated[int, Field(ge=1, le=64)] = 1
+    workers: Annotated[int, Field(ge=0, le=64)] = 0  # 0 = one per core
+    beam_size: Annotated[int, Field(ge=1, le=10)] = 5
+    vad: bool = True
+    vad_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.35
+    vad_speech_pad_ms: Annotated[int, Field(ge=0, le=5000)] = 600
+    condition_on_previous_text: bool = False
+    no_speech_threshold: float | None = None
+    log_prob_threshold: float | None = -1.0
+    compression_ratio_threshold: float | None = 2.4
+    hotwords: str | None = None
+    word_timestamps: bool = True
+
+
+class PhraseRule(Strict):
+    id: str
+    category: Literal["forbidden", "vague"]
+    severity: Severity
+    speaker: Speaker = "agent"
+    phrases: Annotated[list[str], Field(min_length=1)]
+    allow: list[str] = []  # longer phrases in which a hit is not a violation (请您耐心等候)
+    source: str
+    suggestion: str | None = None
+
+
+class OpeningRule(Strict):
+    id: str = "opening.mandated"
+    severity: Severity = "high"
+    within_s: Annotated[float, Field(gt=0)] = 15.0
+    min_similarity: Annotated[float, Field(ge=0, le=1)] = 0.6
+    offer_phrases: list[str] = ["有什么可以帮您", "有什么可以帮你", "为您服务"]
+    source: str = ""
+
+
+class ClosingRule(Strict):
+    id: str = "closing.courtesy"
+    severity: Severity = "low"
+    last_s: Annotated[float, Field(gt=0)] = 30.0
+    phrases: list[str] = ["感谢您的来电", "谢谢您的来电", "再见"]
+    source: str = ""
+    suggestion: str | None = None
+
+
+class PiiRule(Strict):
+    id: str = "pii.spoken"
+    severity: Severity = "medium"
+    kinds: list[Literal["id_card", "bank_card", "phone"]] = ["id_card", "bank_card", "phone"]
+    source: str = ""
+
+
+class HangupRule(Strict):
+    id: str = "hangup.agent-first"
+    severity: Severity = "high"
+    source: str = ""
+    suggestion: str | None = None
+
+
+class SlowAnswerRule(Strict):
+    id: str = "slow-answer.rings"
+    severity: Severity = "medium"
+    max_ring_s: Annotated[float, Field(gt=0)] = 15.0
+    source: str = ""
+
+
+class HoldRule(Strict):
+    id: str = "hold.no-apology"
+    severity: Severity = "medium"
+    max_wait_s: Annotated[float, Field(gt=0)] = 30.0
+    apology_phrases: list[str] = ["久等", "抱歉", "不好意思", "感谢您的耐心", "谢谢您的耐心"]
+    source: str = ""
+    suggestion: str | None = None
+
+
+class QaSettings(Strict):
+    opening: OpeningRule = OpeningRule()
+    closing: ClosingRule = ClosingRule()
+    pii: PiiRule = PiiRule()
+    agent_hangup: HangupRule = HangupRule()
+    slow_answer: SlowAnswerRule = SlowAnswerRule()
+    hold: HoldRule = HoldRule()
+    phrases: list[PhraseRule] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> QaSettings:
+        seen: set[str] = set()
+        for rule in self.phrases:
+            if rule.id in seen:
+                raise ValueError(f"rule id '{rule.id}' is used twice")
+            seen.add(rule.id)
+        return self
+
+
+class Config(Strict):
+    company: str
+    opening_line: str
+    ami: AmiSettings = AmiSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    recording: RecordingSettings = RecordingSettings()
+    prompts: PromptSettings = PromptSettings()
+    ivr: IvrSettings = IvrSettings()
+    queues: dict[str, Queue] = {}
+    extensions: dict[str, Extension] = {}
+    menus: Annotated[dict[str, Menu], Field(min_length=1)]
+    asr: AsrSettings = AsrSettings()
+    qa: QaSettings = QaSettings()
+    source: Path | None = Field(default=None, exclude=True)  # the file this came from
+
+    @model_validator(mode="after")
+    def _routes_resolve(self) -> Config:
+        if self.ivr.entry_menu not in self.menus:
+            raise _FieldError(("ivr", "entry_menu"), f"unknown menu '{self.ivr.entry_menu}'")
+        for name, menu in self.menus.items():
+            routes = [((*(), "fallback"), menu.fallback)]
+            routes += [(("options", d), r) for d, r in menu.options.items()]
+            for loc, route in routes:
+                problem = self.route_problem(route)
+                if problem:
+                    raise _FieldError(("menus", name, *loc, "target"), problem)
+        return self
+
+    def route_problem(self, route: Route) -> str | None:
+        """Why a route cannot work with this config, or None."""
+        table = {"submenu": ("menu", self.menus), "queue": ("queue", self.queues),
+                 "extension": ("extension", self.extensions)}.get(route.action)
+        if table and route.target not in table[1]:
+            return f"unknown {table[0]} '{route.target}' (known: {', '.join(sorted(table[1])) or 'none'})"
+        return None
+
+    def path(self, value: Path | str) -> Path:
+        """A path from the config, made absolute against the config file's folder."""
+        p = Path(value).expanduser()
+        if p.is_absolute() or self.source is None:
+            return p
+        return (self.source.parent / p).resolve()
+
+    @property
+    def database_url(self) -> str:
+        """SQLite URLs with a relative file resolve against the config folder too."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+
+class _FieldError(ValueError):
+    """Raised inside validators to point at a field other than the one being validated."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(DEFAULT_CONFIG_ENV) or "config.yaml")
+
+
+def read_yaml(path: Path) -> CommentedMap:
+    """Round-trip load (keeps comments and line numbers); errors name file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file (pass --config PATH or set ${DEFAULT_CONFIG_ENV})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise ConfigError(f"{path}:{line}: YAML syntax: {exc.problem or exc.context}") from None
+    if not isinstance(data, CommentedMap):
+        raise ConfigError(f"{path}:1: the file must be a mapping of sections (company, menus, ...)")
+    return data
+
+
+def line_of(data: Any, loc: Sequence[str | int]) -> int:
+    """The 1-based line of the deepest key of ``loc`` that exists in the YAML tree."""
+    line = 1
+    node = data
+    for key in loc:
+        if isinstance(node, CommentedMap):
+            match = next((k for k in node if str(k) == str(key)), None)
+            if match is None:
+                break
+            line = node.lc.key(match)[0] + 1
+            node = node[match]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def validate(data: Any, path: Path) -> Config:
+    """Validate a loaded YAML tree; the first problem becomes one ConfigError line."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc: tuple[str | int, ...] = tuple(err["loc"])
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _FieldError):
+            loc, message = ctx_error.loc, str(ctx_error)
+        else:
+            message = _message(err)
+        loc = tuple(x for x in loc if not (isinstance(x, str) and re.fullmatch(r"function-\w+.*", x)))
+        field = ".".join(str(x) for x in loc) or "(top)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{path}:{line_of(data, loc)}: {field}: {message}{more}") from None
+    return config.model_copy(update={"source": path.resolve()})
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (a typo?)"
+    if kind == "missing":
+        return "required field is missing"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load and validate config.yaml; raise ConfigError with one line on any problem."""
+    p = Path(path) if path else default_config_path()
+    return validate(read_yaml(p), p)

@@ -1,0 +1,53 @@
+"""What every `hotline` command shares: the --config option, loading it, output helpers.
+
+Each package keeps its commands in ``<package>/commands.py`` as a Typer app; ``cli.py``
+only puts them together. Errors end a command with one line on stderr and exit status 2
+(bad input) or 1 (something failed), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from settings import DEFAULT_CONFIG_ENV, Config, ConfigError, default_config_path, load_config
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help=f"Config file [default: ${DEFAULT_CONFIG_ENV}, else ./config.yaml].",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one error line and exit; 2 = bad input, 1 = it failed."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def config_path(path: Path | None) -> Path:
+    return path or default_config_path()
+
+
+def load(path: Path | None) -> Config:
+    try:
+        return load_config(config_path(path))
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
