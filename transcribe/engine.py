@@ -1,0 +1,368 @@
+"""The ASR engine: one recording track -> timed, speaker-labelled, checked segments.
+
+Shaped like faster-whisper's transcribe.py: immutable typed results (`Word`, `Segment`,
+`TrackResult`, `Transcript`) and one options object (`AsrOptions`). Differences that
+matter for a call centre:
+- each MixMonitor track is transcribed whole and separately (FINDINGS: short pieces are
+  each padded to a 30 s window), then the tracks are merged by time;
+- Silero VAD runs here, not inside faster-whisper, so we always know how much speech a
+  track holds, even with VAD filtering off, and can skip the decoder on empty tracks;
+- output is simplified (OpenCC t2s), loops and known hallucinations are dropped and
+  counted, and a track with speech but no usable text is marked for manual review.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recordings.audio import AudioError, probe_wav
+from transcribe.model import resolve_model_dir
+from transcribe.options import AsrOptions
+
+SAMPLE_RATE = 16000  # what Whisper and Silero VAD work at; 8 kHz phone audio is resampled
+SPEAKERS = ("caller", "agent", "unknown")
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    speaker: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: tuple[Word, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A decoded segment we refused to keep, and why ("hallucination" or "repetition")."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    speaker: str
+    path: str
+    duration: float
+    speech_detected_s: float  # audio VAD kept, its padding included
+    segments: tuple[Segment, ...]
+    dropped: tuple[Dropped, ...]
+    needs_review: bool
+    review_reason: str | None
+    elapsed_s: float
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.segments)
+
+    @property
+    def hallucinations_dropped(self) -> int:
+        return sum(d.reason == "hallucination" for d in self.dropped)
+
+    @property
+    def loops_dropped(self) -> int:
+        return sum(d.reason == "repetition" for d in self.dropped)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    duration: float
+    segments: tuple[Segment, ...]  # all tracks, ordered by start time
+    tracks: tuple[TrackResult, ...]
+
+    @property
+    def needs_review(self) -> bool:
+        return any(t.needs_review for t in self.tracks)
+
+    @property
+    def review_reasons(self) -> tuple[str, ...]:
+        return tuple(f"{t.speaker}: {t.review_reason}" for t in self.tracks if t.review_reason)
+
+    def text_of(self, speaker: str) -> str:
+        return "".join(s.text for s in self.segments if s.speaker == speaker)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `hotline transcribe --json`."""
+        return {
+            "duration": round(self.duration, 3),
+            "needs_review": self.needs_review,
+            "review_reasons": list(self.review_reasons),
+            "segments": [_segment_dict(s) for s in self.segments],
+            "dropped": [
+                {"speaker": d.speaker, "start": d.start, "end": d.end, "text": d.text, "reason": d.reason}
+                for t in self.tracks
+                for d in t.dropped
+            ],
+        }
+
+
+def _segment_dict(s: Segment) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "speaker": s.speaker,
+        "start": s.start,
+        "end": s.end,
+        "text": s.text,
+        "avg_logprob": round(s.avg_logprob, 4),
+        "no_speech_prob": round(s.no_speech_prob, 4),
+    }
+    if s.words is not None:
+        out["words"] = [[w.start, w.end, w.word, round(w.probability, 4)] for w in s.words]
+    return out
+
+
+# -- text clean-up -----------------------------------------------------------------------
+
+_converter: Any = None
+_converter_lock = threading.Lock()
+
+
+def to_simplified(text: str) -> str:
+    global _converter
+    if _converter is None:
+        with _converter_lock:
+            if _converter is None:
+                import opencc
+
+                _converter = opencc.OpenCC("t2s")
+    return str(_converter.convert(text))
+
+
+def normalise(text: str) -> str:
+    """Simplified, lower case, no spaces or punctuation: the form phrases are matched in."""
+    text = to_simplified(unicodedata.normalize("NFKC", text)).lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def compression_ratio(text: str) -> float:
+    import zlib
+
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def repetition_span(text: str, max_ngram: int, min_repeats: int) -> tuple[str, int] | None:
+    """The longest run of one n-gram (<= max_ngram chars) repeated >= min_repeats times."""
+    best: tuple[str, int] | None = None
+    pattern = re.compile(r"(.{1,%d}?)\1{%d,}" % (max_ngram, min_repeats - 1))  # noqa: UP031
+    for match in pattern.finditer(text):
+        if best is None or len(match.group(0)) > best[1]:
+            best = (match.group(1), len(match.group(0)))
+    return best
+
+
+class Transcriber:
+    """Loads the model once; transcribes tracks and calls. One per worker process."""
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        options: AsrOptions | None = None,
+        *,
+        cache_dir: str | Path | None = None,
+        _model: Any = None,
+    ) -> None:
+        self.options = options or AsrOptions()
+        self.model_dir = resolve_model_dir(model_dir, cache_dir) if _model is None else Path(str(model_dir))
+        started = time.perf_counter()
+        if _model is None:
+            from faster_whisper import WhisperModel
+
+            _model = WhisperModel(
+                str(self.model_dir),
+                device="cpu",
+                compute_type=self.options.compute_type,
+                cpu_threads=self.options.cpu_threads,
+                local_files_only=True,
+            )
+        self._model = _model
+        self.load_seconds = time.perf_counter() - started
+        self._hallucinations = tuple(normalise(h) for h in self.options.hallucinations if normalise(h))
+        self._silence_phrases = frozenset(normalise(h) for h in self.options.silence_hallucinations)
+
+    def with_options(self, options: AsrOptions) -> Transcriber:
+        """Same loaded model, other decoding options (threads and compute type stay as loaded)."""
+        return Transcriber(self.model_dir, options, _model=self._model)
+
+    # -- public API ----------------------------------------------------------------------
+
+    def transcribe_track(self, path: str | Path, speaker: str = "unknown") -> TrackResult:
+        """Transcribe one mono recording (a multi-channel file is mixed down)."""
+        if speaker not in SPEAKERS:
+            raise ValueError(f"speaker must be one of {SPEAKERS}, got {speaker!r}")
+        started = time.perf_counter()
+        audio = self.load_audio(path)
+        duration = audio.size / SAMPLE_RATE
+        chunks = self._speech_chunks(audio)
+        speech_s = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
+        raw: Iterable[Any] = ()
+        if chunks or not self.options.vad:
+            raw = self._decode(audio, chunks if self.options.vad else None)
+        kept, dropped = self._clean(raw, speaker)
+        reason = self._review_reason(speech_s, kept, dropped)
+        return TrackResult(
+            speaker=speaker,
+            path=str(path),
+            duration=duration,
+            speech_detected_s=round(speech_s, 3),
+            segments=tuple(kept),
+            dropped=tuple(dropped),
+            needs_review=reason is not None,
+            review_reason=reason,
+            elapsed_s=time.perf_counter() - started,
+        )
+
+    def transcribe_call(self, caller_wav: str | Path, agent_wav: str | Path) -> Transcript:
+        """Both MixMonitor tracks of a call, merged into one transcript ordered by time."""
+        return merge([self.transcribe_track(caller_wav, "caller"), self.transcribe_track(agent_wav, "agent")])
+
+    def transcribe_file(self, path: str | Path) -> Transcript:
+        """A single recording holding both sides (mono, or mixed down): speaker 'unknown'."""
+        return merge([self.transcribe_track(path, "unknown")])
+
+    # -- steps ---------------------------------------------------------------------------
+
+    @staticmethod
+    def load_audio(path: str | Path) -> np.ndarray:
+        """Checked, decoded, resampled to 16 kHz mono float32; AudioError on a bad file."""
+        info = probe_wav(path)
+        if info.frames == 0:
+            raise AudioError(path, "no audio samples in the data chunk")
+        from faster_whisper.audio import decode_audio
+
+        try:
+            audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        except Exception as exc:  # PyAV raises many types; the worker needs one line
+            raise AudioError(path, f"cannot decode: {type(exc).__name__}: {exc}") from None
+        if audio.size == 0:
+            raise AudioError(path, "decoded to no samples")
+        return audio
+
+    def _speech_chunks(self, audio: np.ndarray) -> list[dict[str, int]]:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        o = self.options
+        vad = VadOptions(
+            threshold=o.vad_threshold,
+            speech_pad_ms=o.vad_speech_pad_ms,
+            min_silence_duration_ms=o.vad_min_silence_ms,
+        )
+        return list(get_speech_timestamps(audio, vad, sampling_rate=SAMPLE_RATE))
+
+    def _decode(self, audio: np.ndarray, chunks: list[dict[str, int]] | None) -> Iterable[Any]:
+        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.vad import collect_chunks
+
+        o = self.options
+        if chunks:
+            pieces, _ = collect_chunks(audio, chunks, sampling_rate=SAMPLE_RATE)
+            audio = np.concatenate(pieces)
+        segments, _info = self._model.transcribe(
+            audio,
+            language=o.language,
+            task="transcribe",
+            beam_size=o.beam_size,
+            best_of=o.best_of,
+            temperature=list(o.temperatures),
+            compression_ratio_threshold=o.compression_ratio_threshold,
+            log_prob_threshold=o.log_prob_threshold,
+            no_speech_threshold=o.no_speech_threshold,
+            condition_on_previous_text=o.condition_on_previous_text,
+            initial_prompt=o.initial_prompt,
+            hotwords=o.hotwords,
+            word_timestamps=o.word_timestamps,
+            vad_filter=False,  # done above, once, so its result is known to us
+        )
+        if chunks:
+            segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
+        return segments
+
+    def _clean(self, raw: Iterable[Any], speaker: str) -> tuple[list[Segment], list[Dropped]]:
+        o = self.options
+        kept: list[Segment] = []
+        dropped: list[Dropped] = []
+        for seg in raw:
+            text = seg.text.strip()
+            if o.traditional_to_simplified:
+                text = to_simplified(text)
+            start, end = round(float(seg.start), 2), round(float(seg.end), 2)
+            reason = self._reject_reason(text)
+            if reason is not None:
+                dropped.append(Dropped(start, end, text, speaker, reason))
+                continue
+            if not normalise(text):
+                continue  # punctuation only
+            words = None
+            if seg.words is not None:
+                words = tuple(
+                    Word(
+                        round(float(w.start), 2),
+                        round(float(w.end), 2),
+                        to_simplified(w.word) if o.traditional_to_simplified else w.word,
+                        float(w.probability),
+                    )
+                    for w in seg.words
+                )
+            kept.append(Segment(start, end, text, speaker, float(seg.avg_logprob), float(seg.no_speech_prob), words))
+        return kept, dropped
+
+    def _reject_reason(self, text: str) -> str | None:
+        norm = normalise(text)
+        if not norm:
+            return None
+        if norm in self._silence_phrases or any(h in norm for h in self._hallucinations):
+            return "hallucination"
+        o = self.options
+        if o.compression_ratio_threshold is not None and compression_ratio(text) > o.compression_ratio_threshold:
+            return "repetition"
+        span = repetition_span(norm, o.loop_max_ngram, o.loop_min_repeats)
+        if span is not None and span[1] >= 0.5 * len(norm):
+            return "repetition"
+        return None
+
+    def _review_reason(self, speech_s: float, kept: Sequence[Segment], dropped: Sequence[Dropped]) -> str | None:
+        o = self.options
+        if speech_s < o.review_min_speech_s:
+            return None
+        chars = sum(len(normalise(s.text)) for s in kept)
+        if chars == 0:
+            extra = f" ({len(dropped)} segment(s) dropped as loops/hallucinations)" if dropped else ""
+            return f"VAD found {speech_s:.1f} s of speech but no usable text{extra}"
+        if chars / speech_s < o.review_min_chars_per_s:
+            return f"only {chars} characters for {speech_s:.1f} s of speech"
+        return None
+
+
+def merge(tracks: Sequence[TrackResult]) -> Transcript:
+    """One transcript from separately transcribed tracks, ordered by start time."""
+    order = {name: i for i, name in enumerate(SPEAKERS)}
+    segments = sorted(
+        (s for t in tracks for s in t.segments), key=lambda s: (s.start, s.end, order.get(s.speaker, 9))
+    )
+    return Transcript(
+        duration=max((t.duration for t in tracks), default=0.0),
+        segments=tuple(segments),
+        tracks=tuple(tracks),
+    )

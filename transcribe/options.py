@@ -1,0 +1,175 @@
+"""All ASR settings in one immutable, typed object (config.yaml's `asr:` section maps onto it).
+
+Numbers quoted below come from ../shared/FINDINGS.md ("FINDINGS") or from this repo's
+benchmarks (`bench/asr.py`, `bench/asr_accuracy.py`, "measured here"), all on 2 vCPU with
+Whisper base int8 and synthetic 8 kHz Mandarin (espeak-ng via pinyin, G.711 round trip).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+# Text Whisper is known to invent on silence, music or noise (its training data was full of
+# subtitle credits). A segment containing one of these is dropped and counted.
+KNOWN_HALLUCINATIONS: tuple[str, ...] = (
+    "字幕由Amara.org社群提供",
+    "Amara.org",
+    "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+    "明镜与点点",
+    "点赞订阅",
+    "订阅我的频道",
+    "www.",
+    ".com",
+    "字幕志愿者",
+    "中文字幕",
+    "字幕制作",
+    "本字幕",
+    "优优独播剧场",
+    "YoYo Television Series",
+)
+
+# Sign-offs Whisper emits on near-silence; dropped only when they are the whole segment,
+# because a caller can say "谢谢" for real.
+SILENCE_HALLUCINATIONS: tuple[str, ...] = (
+    "谢谢观看",
+    "感谢观看",
+    "谢谢收看",
+    "感谢收看",
+    "谢谢大家观看",
+    "谢谢大家收看",
+    "请订阅",
+)
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """How a track is turned into text.
+
+    Decoding
+      language: "zh". Fixed, not detected: detection on an 8 kHz robot voice or a track that
+        starts with silence is unreliable, and the hotline is Mandarin.
+      beam_size: beam search width at temperature 0. Default 5 (measured here: see the table
+        in the issue note; beam 5 costs ~20-30% more time than beam 1 and finds more phrases).
+      best_of: candidates per sampled temperature during fallback.
+      temperatures: the fallback ladder. A window whose text compresses too well
+        (compression_ratio_threshold) or scores too low (log_prob_threshold) is decoded
+        again at the next temperature. Default (0.0,): no sampling fallback. Measured here,
+        sampling on poor 8 kHz audio mostly produced *different wrong* text, at up to
+        6x the decode time for such windows; the repetition guard below handles loops.
+      compression_ratio_threshold: gzip ratio above which a decode counts as repetitive
+        (faster-whisper's 2.4); also our loop guard: a kept segment above it is dropped.
+      log_prob_threshold: average token log-probability below which a decode counts as
+        failed (faster-whisper's -1.0); only matters together with no_speech_threshold.
+      no_speech_threshold: None (gate off). faster-whisper's default 0.6 drops a whole
+        30 s window when its no-speech probability is > 0.6 *and* avg log-prob < -1.0.
+        FINDINGS: that gate silently emptied an agent track VAD had found speech in. With
+        VAD in front, silence never reaches the decoder, so the gate only removes speech.
+        Measured here (bench/asr_accuracy.py): see the recall/false-hit table in the note.
+      condition_on_previous_text: False. FINDINGS: True repeated earlier sentences.
+      initial_prompt: None. FINDINGS: a phrase list in the prompt was copied into the text.
+      hotwords: None. FINDINGS: the forbidden phrases as hotwords raised recall but
+        inserted those phrases into unrelated speech on 2 of 8 agent tracks (false
+        accusations) and emitted them on silence (faster-whisper #1356). Measured here
+        too: see the precision table. Do not enable without verifying each hit.
+      word_timestamps: True: per-character times let QA play audio from the exact word;
+        measured cost is small next to decoding (see bench/asr.py).
+
+    Voice activity detection (Silero, bundled with faster-whisper)
+      vad: True. FINDINGS: without VAD, beam 5 looped on silence and hotwords fired on
+        noise; VAD also cuts RTF from 0.129 to 0.097 (beam 5, 1 thread) because each
+        MixMonitor track is digital zero while the other side talks.
+      vad_threshold: 0.35, not Silero's 0.5. FINDINGS: 0.5 clipped sentence starts and
+        dropped speech at 8 kHz; 0.35 kept all speech and still left silence, noise and
+        a tone empty.
+      vad_speech_pad_ms: 600 (Silero's default 400): same finding; first syllables of
+        slow phone speech start soft.
+      vad_min_silence_ms: 2000 (Silero's default): a pause must last this long to split.
+
+    Runtime
+      compute_type: "int8" on CPU (FINDINGS: load 0.5 s, ~330 MB after load).
+      cpu_threads: 1. FINDINGS: a 2nd thread in one process does not help (RTF 0.097 vs
+        0.110); two single-thread worker processes double throughput (17.9 s vs 37.3 s
+        for 8 calls). Run one worker process per core instead.
+
+    Guards (ours, applied after decoding)
+      loop_min_repeats / loop_max_ngram: a segment whose text is mostly one n-gram of up to
+        loop_max_ngram characters repeated at least loop_min_repeats times in a row is a
+        decoding loop (FINDINGS: a 75x "请问" loop); it is dropped and counted.
+        4 repeats: a person may say "不行不行不行" (3), hardly four times in a row.
+      hallucinations / silence_hallucinations: see the lists above.
+      review_min_speech_s: a track with at least this much VAD speech (padding included,
+        so one short cough with 2 x 600 ms padding stays under it) but no usable text is
+        marked needs_review (FINDINGS: a whole agent track came out empty).
+      review_min_chars_per_s: fewer kept characters per second of VAD speech than this also
+        marks the track for review. Measured here: synthetic speech transcribes at
+        ~1.9-2.4 characters per VAD second; 0.3 means "almost nothing came out".
+      traditional_to_simplified: OpenCC t2s. FINDINGS: 18 of 20 sentences came out in
+        Traditional characters without a prompt.
+    """
+
+    language: str = "zh"
+    beam_size: int = 5
+    best_of: int = 5
+    temperatures: tuple[float, ...] = (0.0,)
+    compression_ratio_threshold: float | None = 2.4
+    log_prob_threshold: float | None = -1.0
+    no_speech_threshold: float | None = None
+    condition_on_previous_text: bool = False
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+    word_timestamps: bool = True
+
+    vad: bool = True
+    vad_threshold: float = 0.35
+    vad_speech_pad_ms: int = 600
+    vad_min_silence_ms: int = 2000
+
+    compute_type: str = "int8"
+    cpu_threads: int = 1
+
+    loop_min_repeats: int = 4
+    loop_max_ngram: int = 8
+    hallucinations: tuple[str, ...] = field(default=KNOWN_HALLUCINATIONS)
+    silence_hallucinations: tuple[str, ...] = field(default=SILENCE_HALLUCINATIONS)
+    review_min_speech_s: float = 2.0
+    review_min_chars_per_s: float = 0.3
+    traditional_to_simplified: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.beam_size < 1:
+            problems.append(f"beam_size must be >= 1, got {self.beam_size}")
+        if not self.temperatures or any(t < 0 for t in self.temperatures):
+            problems.append(f"temperatures must be a non-empty list of values >= 0, got {self.temperatures}")
+        if not 0.0 < self.vad_threshold < 1.0:
+            problems.append(f"vad_threshold must be between 0 and 1, got {self.vad_threshold}")
+        if self.no_speech_threshold is not None and not 0.0 <= self.no_speech_threshold <= 1.0:
+            problems.append(f"no_speech_threshold must be between 0 and 1 or null, got {self.no_speech_threshold}")
+        if self.cpu_threads < 0:
+            problems.append(f"cpu_threads must be >= 0, got {self.cpu_threads}")
+        if self.loop_min_repeats < 2:
+            problems.append(f"loop_min_repeats must be >= 2, got {self.loop_min_repeats}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def with_(self, **changes: object) -> AsrOptions:
+        """A copy with some fields changed (the object itself is immutable)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+# faster-whisper's own defaults for WhisperModel.transcribe, as the benchmark baseline
+# (language pinned so both runs decode Mandarin; our post-processing guards stay on so the
+# two are compared on the same output path).
+FASTER_WHISPER_DEFAULTS = AsrOptions(
+    beam_size=5,
+    best_of=5,
+    temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+    no_speech_threshold=0.6,
+    condition_on_previous_text=True,
+    word_timestamps=False,
+    vad=False,
+    vad_threshold=0.5,
+    vad_speech_pad_ms=400,
+    cpu_threads=0,
+    compute_type="default",
+)
