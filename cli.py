@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
+from transcribe.model_commands import model_app
 
 app = typer.Typer(
     name="hotline",
@@ -17,6 +18,7 @@ config_app = typer.Typer(help="Check the configuration file.", no_args_is_help=T
 db_app = typer.Typer(help="Database schema (migrations).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(model_app, name="model")
 
 
 @config_app.command("check")
