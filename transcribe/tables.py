@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, UTCDateTime, now
@@ -31,8 +31,15 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     audio_s: Mapped[float | None]
     elapsed_s: Mapped[float | None]
+    # QA runs after the transcript is saved; its failure never fails the job, it is noted here.
+    qa_flags: Mapped[int | None]
+    qa_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_jobs_status_run_after", "status", "run_after"),)
+    __table_args__ = (
+        Index("ix_jobs_status_run_after", "status", "run_after"),
+        # One transcription job per call: enqueueing twice (IVR retry, CLI) is a no-op.
+        UniqueConstraint("kind", "call_id", name="uq_jobs_kind_call"),
+    )
 
 
 class Transcript(Base):

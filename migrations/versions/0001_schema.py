@@ -87,8 +87,11 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('audio_s', sa.Double(), nullable=True),
     sa.Column('elapsed_s', sa.Double(), nullable=True),
+    sa.Column('qa_flags', sa.Integer(), nullable=True),
+    sa.Column('qa_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'call_id', name='uq_jobs_kind_call')
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jobs_call_id'), ['call_id'], unique=False)
