@@ -40,6 +40,9 @@ class Call(Base):
     recording_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # offset 0 of the tracks
     menu_version: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)  # what went wrong in our handling, if anything
+    menu_path: Mapped[str | None] = mapped_column(String(255))  # "main:1 > orders:1", digits as pressed
+    dial_status: Mapped[str | None] = mapped_column(String(16))  # DIALSTATUS / QUEUESTATUS of the last transfer
+    agent_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the agent picked up
 
     steps: Mapped[list[MenuStep]] = relationship(
         back_populates="call", order_by="MenuStep.seq", cascade="all, delete-orphan"
@@ -66,6 +69,7 @@ class MenuStep(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # chosen | timeout | invalid | fallback | hangup
     action: Mapped[str | None] = mapped_column(String(16))
     target: Mapped[str | None] = mapped_column(String(64))
+    typeahead: Mapped[bool] = mapped_column(default=False)  # digit pressed before the prompt (prompt skipped)
 
     call: Mapped[Call] = relationship(back_populates="steps")
 

@@ -44,6 +44,9 @@ def upgrade() -> None:
     sa.Column('recording_started_at', db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('menu_version', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('menu_path', sa.String(length=255), nullable=True),
+    sa.Column('dial_status', sa.String(length=16), nullable=True),
+    sa.Column('agent_answered_at', db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('uniqueid')
     )
@@ -108,6 +111,7 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('action', sa.String(length=16), nullable=True),
     sa.Column('target', sa.String(length=64), nullable=True),
+    sa.Column('typeahead', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('call_id', 'seq')
