@@ -26,6 +26,8 @@ class Flag(Base):
     offset_s: Mapped[float | None]  # where in the recording to start playing
     matched: Mapped[str | None] = mapped_column(Text)  # the words that matched
     context: Mapped[str | None] = mapped_column(Text)  # the sentence, PII masked
+    match_start: Mapped[int | None]  # the match's span in ``context`` (for highlighting)
+    match_end: Mapped[int | None]
     source: Mapped[str | None] = mapped_column(Text)  # seed rulebook and section
     suggestion: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="new")  # new | confirmed | dismissed
@@ -51,3 +53,16 @@ class Review(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     flag: Mapped[Flag] = relationship(back_populates="reviews")
+
+
+class RecordingAccess(Base):
+    """Who was served which call's recording, and when (POLICY.md §5: access is logged)."""
+
+    __tablename__ = "recording_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    remote: Mapped[str | None] = mapped_column(String(64))  # client address
+    kind: Mapped[str | None] = mapped_column(String(8))  # which track: mix | agent | caller | mono
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -119,6 +119,19 @@ def upgrade() -> None:
     with op.batch_alter_table('menu_steps', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_menu_steps_call_id'), ['call_id'], unique=False)
 
+    op.create_table('recording_access',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('reviewer', sa.String(length=64), nullable=False),
+    sa.Column('remote', sa.String(length=64), nullable=True),
+    sa.Column('kind', sa.String(length=8), nullable=True),
+    sa.Column('at', db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('recording_access', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recording_access_call_id'), ['call_id'], unique=False)
+
     op.create_table('recordings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_id', sa.Integer(), nullable=True),
@@ -183,6 +196,8 @@ def upgrade() -> None:
     sa.Column('offset_s', sa.Double(), nullable=True),
     sa.Column('matched', sa.Text(), nullable=True),
     sa.Column('context', sa.Text(), nullable=True),
+    sa.Column('match_start', sa.Integer(), nullable=True),
+    sa.Column('match_end', sa.Integer(), nullable=True),
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('suggestion', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
@@ -235,6 +250,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_recordings_call_id'))
 
     op.drop_table('recordings')
+    with op.batch_alter_table('recording_access', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recording_access_call_id'))
+
+    op.drop_table('recording_access')
     with op.batch_alter_table('menu_steps', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_menu_steps_call_id'))
 
