@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
+from ivr.menu_commands import greeting_app, menu_app
+from transcribe.commands import jobs_app, transcribe
 from transcribe.model_commands import model_app
 
 app = typer.Typer(
@@ -18,7 +20,11 @@ config_app = typer.Typer(help="Check the configuration file.", no_args_is_help=T
 db_app = typer.Typer(help="Database schema (migrations).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(menu_app, name="menu")
+app.add_typer(greeting_app, name="greeting")
 app.add_typer(model_app, name="model")
+app.command("transcribe")(transcribe)
+app.add_typer(jobs_app, name="jobs")
 
 
 @config_app.command("check")

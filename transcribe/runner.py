@@ -1,0 +1,206 @@
+"""Running one claimed job: find the call's tracks, transcribe, save, QA, or fail with a reason.
+
+Used by the worker pool (one Transcriber per process) and by `hotline transcribe --call`.
+Every outcome is written to the job row; nothing here raises for a bad call or file, so a
+worker goes on with the next job whatever this one held.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from db import transaction
+from ivr.tables import Call
+from recordings.audio import AudioError, probe_wav
+from recordings.tables import Recording
+from settings import Config
+from transcribe import jobs
+from transcribe.settings_map import options_record
+from transcribe.tables import Job
+
+log = logging.getLogger("hotline.transcribe")
+
+QaScan = Callable[[Session, Config, int], list[Any]]
+
+
+class PermanentJobError(Exception):
+    """This job can never succeed as it stands (no recordings, recording purged...)."""
+
+
+class TransientJobError(Exception):
+    """Try again later (the call is still in progress...)."""
+
+
+@dataclass(frozen=True)
+class Track:
+    speaker: str  # caller | agent | unknown
+    path: Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one job; ``status`` is the job's status afterwards."""
+
+    job_id: int
+    call_id: int | None
+    status: str  # done | queued (retry later) | failed | lost (someone else owns it now)
+    audio_s: float | None = None
+    elapsed_s: float | None = None
+    message: str | None = None  # the failure reason, one line
+    segments: int | None = None
+    needs_review: bool = False
+    qa_flags: int | None = None
+    qa_error: str | None = None
+
+
+def _recording_path(config: Config, rec: Recording) -> Path:
+    path = Path(rec.path)
+    return path if path.is_absolute() else config.path(config.recording.directory) / path
+
+
+def call_tracks(session: Session, config: Config, call_id: int) -> list[Track]:
+    """The files to transcribe for a call: caller + agent tracks, else the mono/mix file."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise PermanentJobError(f"call {call_id} no longer exists")
+    if call.status == "active":
+        raise TransientJobError(f"call {call_id} is still in progress")
+    recs = {r.kind: r for r in session.scalars(select(Recording).where(Recording.call_id == call_id))}
+    if "caller" in recs or "agent" in recs:
+        chosen = [(k, recs[k]) for k in ("caller", "agent") if k in recs]
+    elif "mono" in recs or "mix" in recs:
+        chosen = [("unknown", recs.get("mono") or recs["mix"])]
+    else:
+        raise PermanentJobError(f"call {call_id} has no recordings")
+    tracks = []
+    for speaker, rec in chosen:
+        path = _recording_path(config, rec)
+        if rec.status in ("missing", "purged", "corrupt"):
+            why = f": {rec.error}" if rec.error else ""
+            raise PermanentJobError(f"{path}: recording is {rec.status}{why}")
+        tracks.append(Track(speaker, path))
+    return tracks
+
+
+def transcribe_tracks(transcriber: Any, tracks: list[Track]) -> Any:
+    """An engine Transcript for the tracks (both sides, one side, or one mixed file)."""
+    from transcribe.engine import merge
+
+    by = {t.speaker: t.path for t in tracks}
+    if "caller" in by and "agent" in by:
+        return transcriber.transcribe_call(by["caller"], by["agent"])
+    return merge([transcriber.transcribe_track(t.path, t.speaker) for t in tracks])
+
+
+def default_qa_scan() -> QaScan:
+    from qa.scan import scan_call  # the QA package's entry point
+
+    return scan_call  # type: ignore[no-any-return]
+
+
+def _run_qa(session: Session, config: Config, call_id: int, qa_scan: QaScan | None) -> tuple[int | None, str | None]:
+    """QA on the saved transcript inside a savepoint: its failure rolls back only its own writes."""
+    try:
+        scan = qa_scan or default_qa_scan()
+        with session.begin_nested():
+            flags = scan(session, config, call_id)
+        return len(flags), None
+    except Exception as exc:  # QA is another package: its bug must not fail a transcription
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        log.warning("call %s: QA scan failed, transcript kept: %s", call_id, reason)
+        return None, reason
+
+
+def run_job(
+    config: Config,
+    transcriber: Any,
+    job: Job,
+    *,
+    on_start: Callable[[float], None] | None = None,
+    qa_scan: QaScan | None = None,
+) -> Outcome:
+    """Run a job this process has claimed and record the result on its row."""
+    url = config.database_url
+    started = time.perf_counter()
+    audio_s: float | None = None
+    try:
+        if job.call_id is None:
+            raise PermanentJobError("job has no call")
+        with transaction(url) as session:
+            tracks = call_tracks(session, config, job.call_id)
+        audio_s = max(probe_wav(t.path).duration for t in tracks)  # a bad header fails here, cheaply
+        if on_start is not None:
+            on_start(audio_s)
+        result = transcribe_tracks(transcriber, tracks)
+        elapsed = time.perf_counter() - started
+        with transaction(url) as session:
+            saved = jobs.complete(
+                session, job, result, model=str(transcriber.model_dir),
+                options=options_record(transcriber.options), elapsed_s=elapsed, audio_s=result.duration,
+            )  # fmt: skip
+            flags, qa_error = _run_qa(session, config, job.call_id, qa_scan)
+            jobs.note_qa(session, job.id, flags=flags, error=qa_error)
+        return Outcome(
+            job.id, job.call_id, "done", result.duration, elapsed, segments=len(saved.segments),
+            needs_review=bool(result.needs_review), qa_flags=flags, qa_error=qa_error,
+        )  # fmt: skip
+    except jobs.LostClaim as exc:
+        log.warning("job %s: %s; result discarded", job.id, exc)
+        return Outcome(job.id, job.call_id, "lost", audio_s, time.perf_counter() - started, str(exc))
+    except (AudioError, PermanentJobError) as exc:
+        return _fail(url, job, str(exc), transient=False, audio_s=audio_s, started=started)
+    except Exception as exc:  # model/runtime/database trouble: worth another try later
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        return _fail(url, job, reason, transient=True, audio_s=audio_s, started=started)
+
+
+def _fail(url: str, job: Job, reason: str, *, transient: bool, audio_s: float | None, started: float) -> Outcome:
+    elapsed = time.perf_counter() - started
+    log.warning("job %s (call %s) %s: %s", job.id, job.call_id, "error" if transient else "failed", reason)
+    try:
+        with transaction(url) as session:
+            status = jobs.fail(session, job, reason, transient=transient, elapsed_s=elapsed, audio_s=audio_s)
+    except jobs.LostClaim as exc:
+        return Outcome(job.id, job.call_id, "lost", audio_s, elapsed, str(exc))
+    except SQLAlchemyError as exc:  # the database is down: recovery requeues the job later
+        log.error("job %s: cannot record the failure: %s", job.id, str(exc).splitlines()[0])
+        return Outcome(job.id, job.call_id, "lost", audio_s, elapsed, reason)
+    return Outcome(job.id, job.call_id, status, audio_s, elapsed, reason)
+
+
+class Heartbeat:
+    """Keeps a claim alive from a thread while the job runs (decoding holds the main thread)."""
+
+    def __init__(self, url: str, job: Job, every_s: float) -> None:
+        self.url, self.job, self.every_s = url, job, every_s
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job.id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                with transaction(self.url) as session:
+                    if not jobs.heartbeat(session, self.job):
+                        self.lost = True
+                        return
+            except SQLAlchemyError as exc:  # a locked or unreachable DB: try again next beat
+                log.warning("job %s: heartbeat failed: %s", self.job.id, str(exc).splitlines()[0])

@@ -1,0 +1,45 @@
+"""config.yaml's `asr:` section -> the engine's AsrOptions, and a Transcriber built from it.
+
+AsrSettings (settings.py) is what an admin may change; AsrOptions (options.py) is every knob
+the engine has. Fields not in the config keep AsrOptions' measured defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from settings import AsrSettings, Config
+from transcribe.options import AsrOptions
+
+# AsrSettings field -> AsrOptions field, where both exist under the same meaning.
+_SAME = (
+    "language", "compute_type", "cpu_threads", "beam_size", "vad", "vad_threshold", "vad_speech_pad_ms",
+    "condition_on_previous_text", "no_speech_threshold", "log_prob_threshold", "compression_ratio_threshold",
+    "hotwords", "word_timestamps",
+)  # fmt: skip
+
+
+def asr_options(settings: AsrSettings) -> AsrOptions:
+    """The engine options the config asks for."""
+    return AsrOptions(**{name: getattr(settings, name) for name in _SAME})
+
+
+def options_record(options: AsrOptions) -> dict[str, Any]:
+    """The options as plain JSON (stored with each transcript, so a result can be traced)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()}
+
+
+def model_dir_setting(config: Config) -> Path | None:
+    """asr.model_dir resolved against the config file's folder (None = the assembled base model)."""
+    return config.path(config.asr.model_dir) if config.asr.model_dir is not None else None
+
+
+def load_transcriber(config: Config) -> Any:
+    """A Transcriber with the configured model and options (loads the model: ~0.5 s).
+
+    Raises transcribe.model.ModelError when the model cannot be found or verified."""
+    from transcribe.engine import Transcriber
+
+    return Transcriber(model_dir_setting(config), asr_options(config.asr))
