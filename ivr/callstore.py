@@ -1,0 +1,298 @@
+"""The IVR's database writes, off the event loop: one writer thread fed by a queue.
+
+A session never waits for the database: ``open_call``, ``add_step``, ``add_event``,
+``close_call``... put a small record on a queue and return at once (a ``queue.Queue.put``
+on an unbounded queue never blocks). One thread takes whatever has piled up and writes
+it in one transaction, so 500 calls ending together cost a few commits, not 500 loop
+stalls. SQLite has one writer anyway; on PostgreSQL one writer is still plenty here.
+
+Calls are named by the caller channel's Uniqueid (the session knows nothing else); the
+thread maps it to the row id. A batch that fails is retried op by op, so one bad record
+is one log line and loses nothing else.
+
+Closing a call checks its recording files (recordings/store.py). Asterisk closes
+MixMonitor's files just after the hangup, so a file not there yet is looked for again a
+few times (up to ``recording_wait_s``, without holding up other writes) before it counts
+as missing. Then the transcription job is queued (transcribe/jobs.py), in the same
+transaction as the final file check, when at least one track is readable.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import db
+from ivr.tables import Call, CallEvent, MenuStep
+from recordings import store as rec_store
+from recordings.tables import Recording
+
+log = logging.getLogger("ivr.callstore")
+
+_BATCH = 500
+_RECHECK_S = (0.2, 0.5, 1.0, 2.0)  # delays between looks for a recording file not there yet
+
+
+class _Flush:
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+
+_STOP = object()
+Op = tuple[Callable[..., None], tuple[Any, ...]]
+
+
+def _enqueue_function() -> Callable[[Session, int], Any] | None:
+    try:
+        from transcribe.jobs import enqueue_call
+    except ImportError:  # the transcription package is optional for the IVR
+        return None
+    return enqueue_call
+
+
+class CallStore:
+    """Thread-backed writer for calls, menu steps, call events and recording rows."""
+
+    def __init__(self, url: str, *, transcribe: bool = True, recording_wait_s: float = 3.0) -> None:
+        self.url = url
+        self.transcribe = transcribe
+        self.recording_wait_s = recording_wait_s
+        self._q: queue.Queue[Any] = queue.Queue()
+        self._ids: dict[str, int] = {}  # uniqueid -> calls.id, written by the thread only
+        self._seqs: dict[str, int] = {}  # uniqueid -> last menu step number
+        self._delayed: list[tuple[float, int, Op]] = []  # heap of (due, seq, op)
+        self._seq = itertools.count()
+        self._flushes: list[_Flush] = []
+        self._thread: threading.Thread | None = None
+        self._enqueue = _enqueue_function() if transcribe else None
+        self.written = 0
+        self.failed = 0
+        self.enqueued = 0
+
+    # ----- lifecycle --------------------------------------------------------------
+
+    def start(self) -> CallStore:
+        """Open (and migrate) the database, then start the writer thread."""
+        if self._thread is None:
+            self._sessions = db.sessions(self.url)
+            self._thread = threading.Thread(target=self._run, name="callstore", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write everything queued (and pending file checks), then stop the thread."""
+        if self._thread is None:
+            return
+        self.flush(timeout)
+        self._q.put(_STOP)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Block until everything queued so far, and every pending file check, is written."""
+        if self._thread is None:
+            return True
+        marker = _Flush()
+        self._q.put(marker)
+        return marker.event.wait(timeout)
+
+    def call_id(self, uniqueid: str) -> int | None:
+        """The row id of a call once its row is written (None before)."""
+        return self._ids.get(uniqueid)
+
+    # ----- what sessions call (never blocks) --------------------------------------
+
+    def open_call(self, uniqueid: str, *, at: datetime, **fields: Any) -> None:
+        """The call row, at AsyncAGIStart. Reopening an existing Uniqueid updates it."""
+        self._put(self._open, uniqueid, at, fields)
+
+    def update_call(self, uniqueid: str, **fields: Any) -> None:
+        self._put(self._update, uniqueid, fields)
+
+    def add_step(self, uniqueid: str, **fields: Any) -> None:
+        self._put(self._step, uniqueid, fields)
+
+    def add_event(self, uniqueid: str, kind: str, data: dict[str, Any] | None = None, *,
+                  at: datetime | None = None) -> None:
+        self._put(self._event, uniqueid, kind, data or {}, at or db.now())
+
+    def add_recordings(self, uniqueid: str, files: list[rec_store.Track], *, at: datetime) -> None:
+        self._put(self._recordings, uniqueid, files, at)
+
+    def close_call(self, uniqueid: str, **fields: Any) -> None:
+        """End the call row (status ended/lost, times, cause...), check files, queue transcription."""
+        self._put(self._close, uniqueid, fields)
+
+    def _put(self, fn: Callable[..., None], *args: Any) -> None:
+        self._q.put((fn, args))
+
+    # ----- the writer thread ------------------------------------------------------
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            timeout = None
+            if self._delayed:
+                timeout = max(0.0, self._delayed[0][0] - time.monotonic())
+            items: list[Any] = []
+            try:
+                items.append(self._q.get(timeout=timeout))
+                while len(items) < _BATCH:
+                    items.append(self._q.get_nowait())
+            except queue.Empty:
+                pass
+            if items:
+                ops: list[Op] = []
+                for it in items:
+                    if it is _STOP:
+                        stop = True
+                    elif isinstance(it, _Flush):
+                        self._flushes.append(it)
+                    else:
+                        ops.append(it)
+                self._write(ops)
+            due: list[Op] = []
+            now = time.monotonic()
+            while self._delayed and self._delayed[0][0] <= now:
+                due.append(heapq.heappop(self._delayed)[2])
+            if due:
+                self._write(due)
+            if self._flushes and not self._delayed and self._q.empty():
+                for marker in self._flushes:
+                    marker.event.set()
+                self._flushes.clear()
+        for marker in self._flushes:
+            marker.event.set()
+
+    def _write(self, ops: list[Op]) -> None:
+        if not ops:
+            return
+        ids_before, seqs_before = dict(self._ids), dict(self._seqs)
+        later_before = list(self._delayed)
+        try:
+            with self._sessions.begin() as s:
+                for fn, args in ops:
+                    fn(s, *args)
+            self.written += len(ops)
+            return
+        except Exception as exc:  # one bad op: redo one by one so the rest still lands
+            log.debug("batch of %d failed (%s); retrying one by one", len(ops), exc)
+            self._ids, self._seqs, self._delayed = ids_before, seqs_before, later_before
+        for fn, args in ops:
+            ids_before, seqs_before = dict(self._ids), dict(self._seqs)
+            try:
+                with self._sessions.begin() as s:
+                    fn(s, *args)
+                self.written += 1
+            except Exception as exc:
+                self._ids, self._seqs = ids_before, seqs_before
+                self.failed += 1
+                key = args[0] if args else "?"
+                log.error("database write %s for call %s failed: %s: %s", fn.__name__.strip("_"), key,
+                          type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+
+    def _later(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
+        heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), (fn, args)))
+
+    # ----- ops (run on the writer thread, inside a transaction) -------------------
+
+    def _row(self, s: Session, uniqueid: str) -> Call:
+        call_id = self._ids.get(uniqueid)
+        row = s.get(Call, call_id) if call_id is not None else None
+        if row is None:
+            row = s.scalars(select(Call).where(Call.uniqueid == uniqueid)).first()
+            if row is None:
+                raise LookupError(f"no call row for {uniqueid}")
+            self._ids[uniqueid] = row.id
+        return row
+
+    def _open(self, s: Session, uniqueid: str, at: datetime, fields: dict[str, Any]) -> None:
+        row = s.scalars(select(Call).where(Call.uniqueid == uniqueid)).first()
+        if row is None:
+            row = Call(uniqueid=uniqueid, started_at=at, status="active", **fields)
+            s.add(row)
+            s.flush()
+        else:  # adopted again after a restart or reconnect: same row, still active
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.status = "active"
+        self._ids[uniqueid] = row.id
+
+    def _update(self, s: Session, uniqueid: str, fields: dict[str, Any]) -> None:
+        row = self._row(s, uniqueid)
+        for key, value in fields.items():
+            setattr(row, key, value)
+
+    def _step(self, s: Session, uniqueid: str, fields: dict[str, Any]) -> None:
+        # Numbered here, not by the session: a call adopted after a restart goes on
+        # after the steps its first session wrote.
+        call_id = self._row(s, uniqueid).id
+        seq = self._seqs.get(uniqueid)
+        if seq is None:
+            seq = s.scalar(select(func.max(MenuStep.seq)).where(MenuStep.call_id == call_id)) or 0
+        self._seqs[uniqueid] = seq + 1
+        fields["seq"] = seq + 1
+        s.add(MenuStep(call_id=call_id, **fields))
+
+    def _event(self, s: Session, uniqueid: str, kind: str, data: dict[str, Any], at: datetime) -> None:
+        s.add(CallEvent(call_id=self._row(s, uniqueid).id, kind=kind, data=data, at=at))
+
+    def _recordings(self, s: Session, uniqueid: str, files: list[rec_store.Track], at: datetime) -> None:
+        row = self._row(s, uniqueid)
+        rec_store.add_rows(s, row.id, files, at=at)
+        row.recording_started_at = at
+
+    def _close(self, s: Session, uniqueid: str, fields: dict[str, Any]) -> None:
+        row = self._row(s, uniqueid)
+        fields.setdefault("status", "ended")
+        fields.setdefault("ended_at", db.now())
+        for key, value in fields.items():
+            setattr(row, key, value)
+        self._seqs.pop(uniqueid, None)
+        self._check_files(s, uniqueid, 0)
+
+    def _check_files(self, s: Session, uniqueid: str, attempt: int) -> None:
+        """Look at the call's files; while some is missing and time is left, look again later."""
+        row = self._row(s, uniqueid)
+        recs = [r for r in s.scalars(select(Recording).where(Recording.call_id == row.id)) if r.status != "purged"]
+        for rec in recs:
+            rec_store.check_file(rec)
+        missing = any(r.status == "missing" for r in recs)
+        waited = sum(_RECHECK_S[:attempt])
+        if missing and attempt < len(_RECHECK_S) and waited + _RECHECK_S[attempt] <= self.recording_wait_s:
+            self._later(_RECHECK_S[attempt], self._recheck, uniqueid, attempt + 1)
+            return
+        if any(r.status == "ready" for r in recs) and self._enqueue is not None:
+            self._enqueue(s, row.id)
+            self.enqueued += 1
+
+    def _recheck(self, s: Session, uniqueid: str, attempt: int) -> None:
+        self._check_files(s, uniqueid, attempt)
+
+
+# ----- reading (the CLI, the demo, reconcile after a restart) ---------------------------
+
+
+def active_calls(url: str) -> list[tuple[int, str, str]]:
+    """(id, uniqueid, channel) of every call row still marked active."""
+    with db.transaction(url) as s:
+        rows = s.execute(select(Call.id, Call.uniqueid, Call.channel).where(Call.status == "active"))
+        return [(i, u, c) for i, u, c in rows]
+
+
+def recording_paths(url: str, call_id: int) -> list[Path]:
+    with db.transaction(url) as s:
+        return [Path(p) for p in s.scalars(select(Recording.path).where(Recording.call_id == call_id))]

@@ -1,0 +1,336 @@
+"""The IVR service: one AMI link, one session per call, reconcile, hot config reload.
+
+* Events: ``AsyncAGIStart`` starts a :class:`~ivr.session.CallSession` task; every
+  other event a session cares about is handed to it synchronously, in stream order,
+  by ``Uniqueid`` (the caller leg) or ``Linkedid`` (agent legs link to the caller).
+  Events nobody tracks (VarSet, RTCP, Cdr...) are dropped after one dict lookup.
+* Link loss: AmiClient reconnects with backoff. After every re-login the service
+  lists the channels (``CoreShowChannels``) and reconciles:
+  - a session whose channel is gone is closed as ``lost`` (ended_at = now; its
+    recordings, if any, still go to transcription);
+  - a session whose channel is still up goes on (see session.py for how a command
+    caught by the loss is resumed);
+  - a channel sitting in ``AGI(agi:async)`` that no session drives (it arrived during
+    the gap, or a previous ``serve`` stopped) is adopted: a new session from the
+    start, reusing its call row if there is one; call rows still ``active`` whose
+    channel is gone are closed as ``lost``. The same runs once at start-up.
+* Hot reload: the config file is polled for a new mtime/size. A valid file replaces
+  the config for calls that start from then on (prompts rendered first when espeak-ng
+  is there); a call in progress keeps the snapshot it started with. An invalid file is
+  one log line and the running config stays.
+* Each call ends with one log line (``call ...``) and, through the call store, a
+  closed row and a queued transcription job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+import db
+from ivr.agi import AsyncAgi
+from ivr.ami import AmiClient, AmiError
+from ivr.callstore import CallStore, active_calls
+from ivr.protocol import Message
+from ivr.session import EVENTS, CallFacts, CallInfo, CallSession
+from ivr.tables import MenuVersion
+from settings import Config, ConfigError, load_config
+
+log = logging.getLogger("ivr.service")
+
+RECENT_S = 120.0  # a finished call's Uniqueid is not adopted again for this long
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    """One finished call, as the service saw it (the demo and tests read these)."""
+
+    uniqueid: str
+    channel: str
+    caller: str | None
+    did: str | None
+    path: str
+    route: str | None
+    agent: str | None
+    hangup_by: str | None
+    ring_s: float | None
+    duration_s: float
+    status: str
+    error: str | None
+    heard: tuple[str, ...]
+
+    def line(self) -> str:
+        parts = [f"call {self.uniqueid} {self.caller or '?'} -> {self.did or '?'}",
+                 f"path [{self.path or '-'}]", f"route {self.route or '-'}"]
+        if self.agent:
+            ring = f" (rang {self.ring_s:.1f}s)" if self.ring_s is not None else ""
+            parts.append(f"agent {self.agent}{ring}")
+        parts.append(f"hung up by {self.hangup_by or '?'}")
+        parts.append(f"{self.duration_s:.1f}s {self.status}")
+        if self.error:
+            parts.append(f"ERROR {self.error}")
+        return "; ".join(parts)
+
+
+def menu_version_of(url: str, path: Path) -> int | None:
+    """The saved menu version whose text is this file's, if `hotline menu` recorded it."""
+    try:
+        digest = hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+        with db.transaction(url) as s:
+            return s.scalar(select(MenuVersion.id).where(MenuVersion.sha256 == digest)
+                            .order_by(MenuVersion.id.desc()).limit(1))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _render(config: Config) -> list[str]:
+    """Render missing or stale prompts; one line per prompt that failed."""
+    try:
+        from ivr.prompts import render_prompts
+        from recordings.speech import tools_missing
+    except ImportError as exc:  # pragma: no cover - the prompts module is part of the product
+        return [f"prompts: {exc}"]
+    if tools_missing():
+        return []  # a PBX host without espeak-ng: prompts are managed elsewhere
+    return [f"prompt {p.name}: {p.detail}" for p in render_prompts(config) if p.status == "error"]
+
+
+class IvrService:
+    """Runs the hotline over one AMI login until stopped."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        config_path: Path | None = None,
+        store: CallStore | None = None,
+        reload_interval: float = 1.0,
+        render_prompts: bool = True,
+        ami: AmiClient | None = None,
+        on_call_end: Callable[[CallSummary], Any] | None = None,
+        measure: bool = False,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path if config_path is not None else config.source
+        self.store = store or CallStore(config.database_url)
+        self.reload_interval = reload_interval
+        self.render_prompts = render_prompts
+        a = config.ami
+        self.ami = ami or AmiClient(a.host, a.port, a.username, a.password, ping_interval=a.ping_interval,
+                                    backoff_max=a.reconnect_max)
+        self.agi = AsyncAgi(self.ami)
+        self.ami.on_event(self._on_event)
+        self.ami.on_disconnect(self._on_disconnect)
+        self.ami.on_reconnect(self._on_reconnect)
+        self.on_call_end = on_call_end
+        self.sessions: dict[str, CallSession] = {}
+        self.finished: deque[CallSummary] = deque(maxlen=10000)
+        self.gaps: list[float] | None = [] if measure else None
+        self.menu_version: int | None = None
+        self.reloads = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._recent: dict[str, float] = {}
+        self._channels: dict[str, Message] = {}
+        self._reconciled = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._config_sig: tuple[int, int] | None = None
+
+    # ----- lifecycle --------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the database, log in (AmiAuthError / AmiConnectionError propagate), reconcile."""
+        await asyncio.to_thread(self.store.start)
+        if self.config_path is not None:
+            self._config_sig = self._signature()
+            self.menu_version = await asyncio.to_thread(menu_version_of, self.store.url, self.config_path)
+        if self.render_prompts:
+            for line in await asyncio.to_thread(_render, self.config):
+                log.error("%s", line)
+        await self.ami.connect()
+        await self._reconcile(startup=True)
+        if self.config_path is not None and self.reload_interval > 0:
+            self._watcher = asyncio.create_task(self._watch_config())
+
+    async def run_forever(self) -> None:
+        """Until ``stop()``; raises AmiAuthError if Asterisk refuses a re-login."""
+        await self.ami.run_forever()
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no call is in progress; False on timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    async def stop(self) -> None:
+        """Stop: calls still in progress stay in Asterisk (the next start adopts them)."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.ami.close()
+        await asyncio.to_thread(self.store.close)
+
+    # ----- events -------------------------------------------------------------------
+
+    def _on_event(self, msg: Message) -> None:
+        name = msg.name
+        if name not in EVENTS:
+            return
+        if name == "AsyncAGIStart":
+            self._start(CallInfo.from_start(msg))
+            return
+        sessions = self.sessions
+        session = sessions.get(msg.get("Uniqueid") or "") or sessions.get(msg.get("Linkedid") or "")
+        if session is None:
+            return
+        try:
+            session.on_event(msg)
+        except Exception as exc:  # a bug in one call's bookkeeping must not touch the others
+            log.error("call %s on %s: event %s not handled: %s: %s", session.uniqueid, session.channel,
+                      name, type(exc).__name__, exc)
+
+    def _start(self, info: CallInfo, *, adopted: bool = False) -> None:
+        if not info.uniqueid or not info.channel or info.uniqueid in self.sessions:
+            return
+        session = CallSession(info, self.config, self.agi, self.store, self, menu_version=self.menu_version,
+                              gaps=self.gaps, adopted=adopted)
+        self.sessions[info.uniqueid] = session
+        self._idle.clear()
+        task = asyncio.get_running_loop().create_task(self._drive(session), name=f"call-{info.uniqueid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drive(self, session: CallSession) -> None:
+        try:
+            facts = await session.run()
+        finally:
+            self.sessions.pop(session.uniqueid, None)
+            self._recent[session.uniqueid] = time.monotonic()
+            if not self.sessions:
+                self._idle.set()
+        summary = self._summary(session, facts)
+        self.finished.append(summary)
+        log.info("%s", summary.line())
+        if self.on_call_end is not None:
+            try:
+                self.on_call_end(summary)
+            except Exception as exc:
+                log.error("on_call_end for %s failed: %s", session.uniqueid, exc)
+
+    @staticmethod
+    def _summary(s: CallSession, f: CallFacts) -> CallSummary:
+        route = f"{f.route_action} {f.route_target}" if f.route_target else f.route_action
+        return CallSummary(s.uniqueid, s.channel, s.info.caller_num, s.info.did, s.menu_path, route, f.agent,
+                           f.hangup_by, f.ring_s, round(s.duration_s, 3), f.status, f.error, tuple(s.heard))
+
+    # ----- link loss and reconcile --------------------------------------------------
+
+    def _on_disconnect(self, reason: str) -> None:
+        self._reconciled.clear()
+        log.warning("AMI link lost (%s): %d call(s) in progress wait for it", reason, len(self.sessions))
+        for session in list(self.sessions.values()):
+            session.link_down()
+
+    async def _on_reconnect(self) -> None:
+        try:
+            await self._reconcile(startup=False)
+        except AmiError as exc:  # the link dropped again: the next reconnect tries again
+            log.warning("reconcile after reconnect failed: %s", exc)
+
+    async def channel_after_reconnect(self, channel: str) -> Message | None:
+        """For sessions whose command the link loss cut: wait for reconcile, then the channel or None."""
+        await self._reconciled.wait()
+        return self._channels.get(channel)
+
+    async def _reconcile(self, *, startup: bool) -> None:
+        items = await self.ami.action_list("CoreShowChannels")
+        live = {m.get("Uniqueid") or "": m for m in items}
+        self._channels = {m.get("Channel") or "": m for m in items}
+        lost = [s for uid, s in self.sessions.items() if uid not in live]
+        for session in lost:
+            session.hung_up.set()  # its Hangup event fell into the gap: do not wait for it
+        # Rows left active by an earlier process, and channels nobody drives.
+        rows = await asyncio.to_thread(active_calls, self.store.url)
+        closed = 0
+        for _id, uid, _channel in rows:
+            if uid not in live and uid not in self.sessions:
+                self.store.close_call(uid, status="lost", error="channel gone while the service was away")
+                closed += 1
+        cutoff = time.monotonic() - RECENT_S
+        self._recent = {u: t for u, t in self._recent.items() if t > cutoff}
+        adopted = 0
+        for uid, item in live.items():
+            in_agi = (item.get("Application") or "") == "AGI" and (item.get("ApplicationData") or "").startswith(
+                "agi:async")
+            if in_agi and uid not in self.sessions and uid not in self._recent:
+                self._start(CallInfo.from_channel(item), adopted=True)
+                adopted += 1
+        self._reconciled.set()
+        log.info("%s: %d channel(s) up, %d call(s) in progress, %d lost, %d stale row(s) closed, %d adopted",
+                 "start-up reconcile" if startup else "reconciled after reconnect", len(items),
+                 len(self.sessions) - adopted, len(lost), closed, adopted)
+
+    # ----- hot reload ---------------------------------------------------------------
+
+    def _signature(self) -> tuple[int, int] | None:
+        assert self.config_path is not None
+        try:
+            st = self.config_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    async def _watch_config(self) -> None:
+        while True:
+            await asyncio.sleep(self.reload_interval)
+            sig = self._signature()
+            if sig is None or sig == self._config_sig:
+                continue
+            self._config_sig = sig
+            await self.reload()
+
+    async def reload(self) -> bool:
+        """Read the config file again; True if the new config is now in use."""
+        assert self.config_path is not None
+        try:
+            new = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigError as exc:
+            log.error("config reload refused, the running config stays: %s", exc)
+            return False
+        if self.render_prompts:
+            for line in await asyncio.to_thread(_render, new):
+                log.error("config reload: %s", line)
+        if new.ami != self.config.ami or new.database_url != self.config.database_url:
+            log.warning("config reload: ami/database settings changed; they apply after a restart")
+        self.menu_version = await asyncio.to_thread(menu_version_of, self.store.url, self.config_path)
+        self.config = new
+        self.reloads += 1
+        log.info("config reloaded from %s (menu version %s): %d menus; calls in progress keep theirs",
+                 self.config_path, self.menu_version or "-", len(new.menus))
+        return True
+
+
+async def wait_for(pred: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
+    """Poll ``pred`` until true or ``timeout`` (tests and the demo)."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
+
+

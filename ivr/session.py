@@ -1,0 +1,722 @@
+"""One call, from AsyncAGIStart to Hangup: the flow, and what the events say about it.
+
+A :class:`CallSession` has two sides that share its state:
+
+* ``run()``, a task: ANSWER; ``EXEC MixMonitor`` with separate tracks; the opening line
+  (``STREAM FILE <prefix>/greeting ""``, never interruptible, always first); the menus
+  (``GET DATA <prefix>/menu-<id> <ms> 1``) with timeout/invalid prompts, retries and the
+  menu's fallback; then the route: submenu, repeat, queue (``EXEC Queue``), extension
+  (``EXEC Dial``) or hang up (goodbye + ``HANGUP``).
+* ``on_event()``, called by the service in stream order for every event of this call
+  (the caller leg by Uniqueid, the agent legs by Linkedid). It keeps the type-ahead
+  buffer from ``DTMFEnd``, and derives from Dial/Queue/MOH/Hangup events who hung up
+  first, the agent, ring time, queue wait, hold and talk time (README of the traces).
+
+Decisions the real traces forced, and choices made here:
+
+* GET DATA returns the digit itself; ``result= (timeout)`` is no input. A digit pressed
+  while no digit-reading command runs (during the greeting, a prompt or between
+  commands) is dropped by Asterisk but its DTMFEnd reaches us: it goes to the
+  type-ahead buffer and answers the next menu without playing its prompt.
+* ``STREAM FILE`` gives ``result=-1`` both for a hangup and for a prompt file Asterisk
+  cannot play. A real hangup always shows a HangupRequest first, so -1 without one
+  is logged as a prompt problem and the call goes on.
+* After ``EXEC Dial``, ``DIALSTATUS`` decides (Dial's own result is 0 on NOANSWER).
+  ANSWER and the caller still here means the agent hung up first: goodbye + HANGUP.
+  NOANSWER / BUSY / CHANUNAVAIL / CONGESTION: the menu's fallback if it is a queue or a
+  different extension (one such hop per call), else goodbye + HANGUP.
+* After ``EXEC Queue`` with the caller still here (agent hung up first, or the queue
+  gave up: ``QUEUESTATUS``): goodbye + HANGUP.
+* ``ivr.max_steps`` menu steps at most; then the menu's fallback if it ends the menu
+  (queue, extension, hangup), else goodbye + HANGUP.
+* AMI link lost while a command waits: the service reconnects and lists the channels
+  (CoreShowChannels). Gone: the call is closed as ``lost``. Still there: a prompt or
+  GET DATA is sent again (the caller may hear it twice); ``EXEC Dial/Queue`` still
+  running (the channel's Application says so) is awaited — its AsyncAGIExec comes on
+  the new link —, one that ended during the gap is taken as done if its status
+  variable is set (DIALSTATUS, QUEUESTATUS/QUEUEWAIT), else sent again; ``EXEC
+  MixMonitor`` is sent again only if ``MIXMONITOR_FILENAME`` is not set.
+* A crash in our code: one log line naming the channel, the error on the call row, a
+  clean goodbye + HANGUP attempt; other calls never notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from db import now
+from ivr import agi
+from ivr.agi import AgiResult, AsyncAgi, ChannelGone, parse_agi_result, parse_env
+from ivr.ami import AmiConnectionError
+from ivr.callstore import CallStore
+from ivr.prompts import menu_prompt_name, playback_name
+from ivr.protocol import Message
+from recordings import store as rec_store
+from settings import Config, Route
+
+log = logging.getLogger("ivr.session")
+
+FAILED_DIAL = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
+HANGUP_WAIT_S = 5.0  # how long to wait for the caller's Hangup (it carries the cause) after AsyncAGIEnd
+_CHANNEL_SUFFIX = re.compile(r"-[0-9a-f]+(;\d+)?$")
+
+
+class CallLost(Exception):
+    """The AMI link came back and the channel was gone."""
+
+
+class Link(Protocol):
+    """What a session needs from the service besides AGI: news after a link loss."""
+
+    async def channel_after_reconnect(self, channel: str) -> Message | None:
+        """Wait until the link is back and reconciled; the channel's CoreShowChannel item or None."""
+        ...
+
+
+def interface_of(channel: str) -> str:
+    """``SIP/agent1001-00000004`` -> ``SIP/agent1001`` (the device behind a channel)."""
+    return _CHANNEL_SUFFIX.sub("", channel)
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """Who is calling, from AsyncAGIStart (channel block + Env)."""
+
+    channel: str
+    uniqueid: str
+    linkedid: str
+    caller_num: str | None
+    caller_name: str | None
+    did: str | None
+
+    @classmethod
+    def from_start(cls, msg: Message) -> CallInfo:
+        env = parse_env(msg.get("Env") or "")
+        uniqueid = msg.get("Uniqueid") or env.get("agi_uniqueid") or ""
+        return cls(
+            channel=msg.get("Channel") or env.get("agi_channel") or "",
+            uniqueid=uniqueid,
+            linkedid=msg.get("Linkedid") or uniqueid,
+            caller_num=_known(env.get("agi_callerid") or msg.get("CallerIDNum")),
+            caller_name=_known(env.get("agi_calleridname") or msg.get("CallerIDName")),
+            did=_known(env.get("agi_dnid")) or _known(env.get("agi_extension") or msg.get("Exten")),
+        )
+
+    @classmethod
+    def from_channel(cls, item: Message) -> CallInfo:
+        """From a CoreShowChannel item (a call adopted after a reconnect or restart)."""
+        uniqueid = item.get("Uniqueid") or ""
+        return cls(item.get("Channel") or "", uniqueid, item.get("Linkedid") or uniqueid,
+                   _known(item.get("CallerIDNum")), _known(item.get("CallerIDName")), _known(item.get("Exten")))
+
+
+def _known(value: str | None) -> str | None:
+    return None if value in (None, "", "<unknown>", "unknown") else value
+
+
+@dataclass
+class CallFacts:
+    """What the events and the flow established; becomes the call row when it closes."""
+
+    answered_at: Any = None
+    hangup_by: str | None = None  # caller | agent | system: whoever asked first
+    hangup_cause: int | None = None
+    hangup_cause_txt: str | None = None
+    route_action: str | None = None
+    route_target: str | None = None
+    category: str | None = None
+    agent: str | None = None
+    agent_answered_at: Any = None
+    ring_s: float | None = None
+    queue_wait_s: float | None = None
+    talk_s: float | None = None
+    dial_status: str | None = None
+    path: list[str] = field(default_factory=list)
+    error: str | None = None
+    status: str = "ended"
+
+
+class DigitBuffer:
+    """Type-ahead: digits the caller pressed that no AGI command consumed."""
+
+    def __init__(self) -> None:
+        self.buffer: deque[str] = deque(maxlen=16)
+        self.collecting = False
+        self._during: list[str] = []
+        self._owed: tuple[str, float] | None = None  # consumed digit whose DTMFEnd is yet to come
+
+    def pressed(self, digit: str) -> None:
+        if self._owed is not None:
+            owed, until = self._owed
+            self._owed = None
+            if digit == owed and time.monotonic() < until:
+                return
+        (self._during if self.collecting else self.buffer).append(digit)
+
+    def start(self) -> None:
+        """A digit-reading command is about to be sent."""
+        self.collecting = True
+        self._during = []
+
+    def stop(self, consumed: str | None) -> None:
+        """Its result came: ``consumed`` is the digit it returned. Digits it did not take
+        (pressed before it started, or after it returned) are type-ahead."""
+        self.collecting = False
+        rest, self._during = self._during, []
+        if consumed:
+            if consumed in rest:
+                rest.remove(consumed)
+            else:  # the DTMFEnd has not reached us yet: do not buffer it when it does
+                self._owed = (consumed, time.monotonic() + 1.0)
+        self.buffer.extend(rest)
+
+    def take(self) -> str | None:
+        return self.buffer.popleft() if self.buffer else None
+
+    def clear(self) -> None:
+        self.buffer.clear()
+
+
+class CallSession:
+    """Drives one caller channel through the IVR; isolated from every other call."""
+
+    def __init__(
+        self,
+        info: CallInfo,
+        config: Config,
+        agi_: AsyncAgi,
+        store: CallStore,
+        link: Link,
+        *,
+        menu_version: int | None = None,
+        gaps: list[float] | None = None,
+        adopted: bool = False,
+    ) -> None:
+        self.info = info
+        self.config = config  # the snapshot this call started with: reloads do not touch it
+        self.agi = agi_
+        self.store = store
+        self.link = link
+        self.menu_version = menu_version
+        self.facts = CallFacts()
+        self.digits = DigitBuffer()
+        self.clock = time.monotonic  # event times; a trace replay substitutes the trace's clock
+        self.started = time.monotonic()
+        self.started_at = now()
+        self.agi_ended = asyncio.Event()
+        self.hung_up = asyncio.Event()  # the caller leg's Hangup event came
+        self.caller_left = False  # a HangupRequest on the caller leg (or AGI ended)
+        self.heard: list[str] = []  # prompt names played, in order (the tests read it)
+        self._gaps = gaps  # app time per AGI command (bench): last result/event -> next send
+        self._last_rx: float | None = self.started
+        self.adopted = adopted
+        self._steps = 0
+        self._rings: dict[str, float] = {}  # agent leg uniqueid -> when it started ringing
+        self._ifaces: dict[str, str] = {}  # agent leg uniqueid -> queue member interface
+        self._agent_uid: str | None = None
+        self._agent_channel: str | None = None
+        self._agent_t: float | None = None
+        self._in_queue_since: float | None = None
+        self._hold_since: float | None = None
+        self._hangup_reqs: set[str] = set()
+        self._orphan: asyncio.Future[AgiResult] | None = None
+        self._sent_hangup = False
+
+    @property
+    def uniqueid(self) -> str:
+        return self.info.uniqueid
+
+    @property
+    def channel(self) -> str:
+        return self.info.channel
+
+    # ===== the event side (sync, stream order) =====================================
+
+    def on_event(self, msg: Message) -> None:
+        handler = _HANDLERS.get(msg.name)
+        if handler is not None:
+            handler(self, msg)
+
+    def _mine(self, msg: Message) -> bool:
+        return msg.get("Uniqueid") == self.uniqueid
+
+    def _ev_dtmf(self, msg: Message) -> None:
+        if self._mine(msg) and msg.get("Direction", "Received") == "Received":
+            digit = msg.get("Digit") or ""
+            if len(digit) == 1:
+                self.digits.pressed(digit)
+
+    def _ev_agi_exec(self, msg: Message) -> None:
+        if not self._mine(msg):
+            return
+        self._last_rx = time.monotonic()
+        fut = self._orphan
+        if fut is not None and not fut.done():
+            try:
+                fut.set_result(parse_agi_result(msg.get("Result") or ""))
+            except agi.AgiError as exc:
+                fut.set_exception(exc)
+
+    def _ev_agi_end(self, msg: Message) -> None:
+        if self._mine(msg):
+            self.agi_ended.set()
+            fut = self._orphan
+            if fut is not None and not fut.done():
+                fut.set_exception(ChannelGone(self.channel, "left Async AGI"))
+
+    def _ev_hangup_request(self, msg: Message) -> None:
+        uid = msg.get("Uniqueid") or ""
+        leg = "caller" if uid == self.uniqueid else "agent"
+        if leg == "caller":
+            self.caller_left = True
+        elif uid != self._agent_uid and msg.get("Channel") != self._agent_channel:
+            return  # an agent leg that never answered (a ringall sibling, a cancelled ring)
+        if leg in self._hangup_reqs:
+            return
+        self._hangup_reqs.add(leg)
+        cause = msg.get("Cause")
+        if self.facts.hangup_by is None:
+            self.facts.hangup_by = leg
+        if leg == "agent" or self._agent_t is not None:
+            self._end_talk()
+        self._event("hangup_request", leg=leg, channel=msg.get("Channel"),
+                    cause=int(cause) if cause and cause.isdigit() else None)
+
+    def _ev_soft_hangup(self, msg: Message) -> None:
+        # Cause 4 is Asterisk shutting down (internal soft-hangup flag, not Q.850).
+        if self._mine(msg) and msg.get("Cause") == "4" and self.facts.hangup_by is None:
+            self.facts.hangup_by = "system"
+
+    def _ev_hangup(self, msg: Message) -> None:
+        if not self._mine(msg):
+            return
+        cause = msg.get("Cause")
+        self.facts.hangup_cause = int(cause) if cause and cause.isdigit() else None
+        self.facts.hangup_cause_txt = msg.get("Cause-txt")
+        self.caller_left = True
+        self.hung_up.set()
+
+    def _ring_start(self, msg: Message) -> None:
+        dest = msg.get("DestUniqueid") or msg.get("DestChannel") or ""
+        if dest and dest not in self._rings:
+            self._rings[dest] = self.clock()
+            iface = msg.get("Interface") or interface_of(msg.get("DestChannel") or "")
+            self._event("agent_ringing", interface=iface, channel=msg.get("DestChannel"),
+                        queue=msg.get("Queue"))
+        if msg.get("Interface"):
+            self._ifaces[dest] = msg.get("Interface") or ""
+
+    def _ev_dial_end(self, msg: Message) -> None:
+        status = msg.get("DialStatus") or ""
+        dest = msg.get("DestUniqueid") or msg.get("DestChannel") or ""
+        began = self._rings.get(dest)
+        rung = round(self.clock() - began, 3) if began is not None else None
+        if status == "ANSWER":
+            self._answered(dest, msg.get("DestChannel") or "", rung)
+        elif status:
+            iface = self._ifaces.get(dest) or interface_of(msg.get("DestChannel") or "")
+            self._event("agent_noanswer", interface=iface, status=status, ring_s=rung)
+
+    def _answered(self, dest: str, dest_channel: str, rung: float | None) -> None:
+        if self._agent_uid is not None:
+            return
+        self._agent_uid = dest
+        self._agent_channel = dest_channel
+        self._agent_t = self.clock()
+        iface = self._ifaces.get(dest) or interface_of(dest_channel)
+        self.facts.agent = iface
+        self.facts.agent_answered_at = now()
+        self.facts.ring_s = rung
+        if self._in_queue_since is not None:
+            self.facts.queue_wait_s = round(self._agent_t - self._in_queue_since, 3)
+        self._event("agent_answered", interface=iface, channel=dest_channel, ring_s=rung)
+
+    def _ev_agent_connect(self, msg: Message) -> None:
+        dest = msg.get("DestUniqueid") or msg.get("DestChannel") or ""
+        if msg.get("Interface"):
+            self._ifaces[dest] = msg.get("Interface") or ""
+        if self._agent_uid is None:  # no DialEnd seen: take the queue's whole seconds
+            self._answered(dest, msg.get("DestChannel") or "", _float(msg.get("RingTime")))
+        if self._agent_uid == dest and msg.get("Interface"):
+            self.facts.agent = msg.get("Interface")
+        if self.facts.ring_s is None:
+            self.facts.ring_s = _float(msg.get("RingTime"))
+        if self.facts.queue_wait_s is None:
+            self.facts.queue_wait_s = _float(msg.get("HoldTime"))
+        self._event("agent_connect", interface=msg.get("Interface"), queue=msg.get("Queue"),
+                    ring_time=_float(msg.get("RingTime")), hold_time=_float(msg.get("HoldTime")))
+
+    def _ev_agent_complete(self, msg: Message) -> None:
+        reason = msg.get("Reason")
+        if reason in ("agent", "caller") and self.facts.hangup_by is None:
+            self.facts.hangup_by = reason
+        self._end_talk()
+        self._event("agent_complete", reason=reason, talk_time=_float(msg.get("TalkTime")),
+                    hold_time=_float(msg.get("HoldTime")), interface=msg.get("Interface"))
+
+    def _ev_agent_noanswer(self, msg: Message) -> None:
+        self._event("agent_noanswer", interface=msg.get("Interface"), queue=msg.get("Queue"),
+                    ring_s=_float(msg.get("RingTime")), status="RINGNOANSWER")
+
+    def _ev_queue_join(self, msg: Message) -> None:
+        if self._mine(msg):
+            self._in_queue_since = self.clock()
+            self._event("queue_join", queue=msg.get("Queue"), position=_float(msg.get("Position")))
+
+    def _ev_queue_leave(self, msg: Message) -> None:
+        if self._mine(msg):
+            waited = self.clock() - self._in_queue_since if self._in_queue_since else None
+            self._event("queue_leave", queue=msg.get("Queue"), waited_s=_round(waited))
+
+    def _ev_moh_start(self, msg: Message) -> None:
+        if self._mine(msg) and self._hold_since is None:
+            self._hold_since = self.clock()
+            phase = "call" if self._agent_t is not None else "queue"
+            self._event("hold_start", moh_class=msg.get("Class"), phase=phase)
+
+    def _ev_moh_stop(self, msg: Message) -> None:
+        if self._mine(msg) and self._hold_since is not None:
+            held = self.clock() - self._hold_since
+            self._hold_since = None
+            self._event("hold_stop", seconds=_round(held))
+
+    def _end_talk(self) -> None:
+        if self._agent_t is not None and self.facts.talk_s is None:
+            self.facts.talk_s = round(self.clock() - self._agent_t, 3)
+
+    def _event(self, kind: str, **data: Any) -> None:
+        self.store.add_event(self.uniqueid, kind, {k: v for k, v in data.items() if v is not None}, at=now())
+
+    # ===== the flow (a task) ======================================================
+
+    async def run(self) -> CallFacts:
+        """Drive the call; never raises (except cancellation). Returns what happened."""
+        info = self.info
+        self.store.open_call(
+            info.uniqueid, at=self.started_at, linkedid=info.linkedid, channel=info.channel,
+            caller_num=info.caller_num, caller_name=info.caller_name, did=info.did,
+            menu_version=self.menu_version,
+        )  # fmt: skip
+        try:
+            await self._flow()
+        except (ChannelGone, agi.AgiError) as exc:
+            if not self.caller_left and not self.agi_ended.is_set() and not isinstance(exc, ChannelGone):
+                await self._crashed(exc)
+        except CallLost:
+            self.facts.status = "lost"
+        except asyncio.CancelledError:
+            # The service is stopping: the row stays active and the channel stays in
+            # Async AGI, so the next start adopts the call (or closes it as lost).
+            raise
+        except Exception as exc:  # our bug: this call only
+            await self._crashed(exc)
+        await self._await_hangup()
+        self._close()
+        return self.facts
+
+    async def _crashed(self, exc: BaseException) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        self.facts.error = text[:500]
+        log.error("call %s on %s failed: %s", self.uniqueid, self.channel, text)
+        log.debug("traceback", exc_info=exc)
+        self.store.update_call(self.uniqueid, error=self.facts.error)
+        if self.caller_left or self.agi_ended.is_set() or self._sent_hangup:
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._goodbye(), 15.0)
+
+    async def _await_hangup(self) -> None:
+        if self.facts.status == "lost" or self.hung_up.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.hung_up.wait(), HANGUP_WAIT_S)
+
+    def _close(self) -> None:
+        f = self.facts
+        if f.hangup_by is None and f.status != "lost":
+            f.hangup_by = "system" if self._sent_hangup else ("caller" if self.caller_left else None)
+        self._end_talk()
+        self.store.close_call(
+            self.uniqueid, status=f.status, ended_at=now(), hangup_cause=f.hangup_cause,
+            hangup_cause_txt=f.hangup_cause_txt, hangup_by=f.hangup_by, route_action=f.route_action,
+            route_target=f.route_target, category=f.category, agent=f.agent, ring_s=f.ring_s,
+            queue_wait_s=f.queue_wait_s, talk_s=f.talk_s, menu_path=self.menu_path[:255],
+            dial_status=f.dial_status, agent_answered_at=f.agent_answered_at, error=f.error,
+        )  # fmt: skip
+
+    @property
+    def menu_path(self) -> str:
+        return " > ".join(self.facts.path)
+
+    @property
+    def duration_s(self) -> float:
+        return time.monotonic() - self.started
+
+    async def _flow(self) -> None:
+        await self._cmd(agi.answer())
+        self.facts.answered_at = now()
+        self.store.update_call(self.uniqueid, answered_at=self.facts.answered_at)
+        await self._start_recording()
+        # The mandated opening line, before anything else and never cut short by a key.
+        res = await self._play("greeting")
+        self._event("greeting", complete=not res.hungup, endpos=res.endpos)
+        if self.caller_left:
+            return
+        await self._menus()
+
+    async def _start_recording(self) -> None:
+        if self.adopted and (await self._cmd(agi.get_variable("MIXMONITOR_FILENAME"))).data:
+            return  # MixMonitor outlives the process that started it: still recording
+        try:
+            files = rec_store.tracks(self.config, self.uniqueid)
+            args = rec_store.mixmonitor_args(files)
+        except ValueError as exc:
+            self._event("recording_failed", error=str(exc))
+            log.error("call %s on %s: not recorded: %s", self.uniqueid, self.channel, exc)
+            return
+        res = await self._cmd(agi.exec_("MixMonitor", args))
+        if res.ok and not res.hungup:
+            self.store.add_recordings(self.uniqueid, files, at=now())
+        else:
+            self._event("recording_failed", result=res.raw.strip())
+
+    # ----- menus ------------------------------------------------------------------
+
+    async def _menus(self) -> None:
+        cfg = self.config
+        menu_id = cfg.ivr.entry_menu
+        tries = 0
+        hops = 0  # fallbacks taken after a failed transfer
+        while not self.caller_left:
+            menu = cfg.menus[menu_id]
+            if self._steps >= cfg.ivr.max_steps:
+                route = menu.fallback if menu.fallback.action in ("queue", "extension", "hangup") else None
+                self._step(menu_id, None, "limit", route, typeahead=False)
+                await self._route(route or Route(action="hangup"), menu_id, hops)
+                return
+            digit, typeahead = self.digits.take(), True
+            if digit is None:
+                digit, typeahead = await self._ask(menu_id, menu.timeout), False
+            if self.caller_left:
+                self._step(menu_id, digit, "hangup", None, typeahead=typeahead)
+                return
+            route = menu.options.get(digit) if digit is not None else None
+            if route is None:
+                tries += 1
+                outcome = "timeout" if digit is None else "invalid"
+                if tries > menu.retries:
+                    self._step(menu_id, digit, "fallback", menu.fallback, typeahead=typeahead)
+                    route = menu.fallback
+                else:
+                    self._step(menu_id, digit, outcome, None, typeahead=typeahead)
+                    await self._play(outcome)
+                    continue
+            else:
+                self._step(menu_id, digit, "chosen", route, typeahead=typeahead)
+            tries = 0
+            if route.action == "submenu":
+                assert route.target is not None
+                menu_id = route.target
+            elif route.action == "repeat":
+                continue
+            else:
+                await self._route(route, menu_id, hops)
+                return
+
+    async def _ask(self, menu_id: str, timeout_s: float) -> str | None:
+        """Play a menu prompt and read one key; None for no input."""
+        name = menu_prompt_name(menu_id)
+        self.digits.start()
+        consumed: str | None = None
+        try:
+            res = await self._cmd(agi.get_data(playback_name(self.config, name), int(timeout_s * 1000), 1))
+            self.heard.append(name)
+            consumed = res.digit
+            if res.hungup and not self.caller_left:
+                log.warning("call %s on %s: GET DATA %s gave -1 without a hangup (prompt file missing?)",
+                            self.uniqueid, self.channel, name)
+        finally:
+            self.digits.stop(consumed)
+        if consumed is None:
+            return self.digits.take()  # a key pressed just before the command started
+        return consumed[:1]
+
+    def _step(self, menu_id: str, digit: str | None, outcome: str, route: Route | None, *, typeahead: bool) -> None:
+        self._steps += 1
+        label = digit if digit is not None else "-"
+        if outcome in ("timeout", "invalid", "limit"):
+            label += f"({outcome})"
+        elif outcome == "fallback":
+            label += "(fallback)"
+        self.facts.path.append(f"{menu_id}:{label}")
+        self.store.add_step(
+            self.uniqueid, seq=self._steps, at=now(), menu=menu_id, prompt=self.config.menus[menu_id].prompt,
+            digit=digit, outcome=outcome, action=route.action if route else None,
+            target=route.target if route else None, typeahead=typeahead,
+        )  # fmt: skip
+
+    # ----- routes -----------------------------------------------------------------
+
+    async def _route(self, route: Route, menu_id: str, hops: int) -> None:
+        f = self.facts
+        f.route_action, f.route_target = route.action, route.target
+        if route.action == "queue":
+            assert route.target is not None
+            f.category = route.category or self.config.queues[route.target].category
+        else:
+            f.category = route.category
+        self.store.update_call(self.uniqueid, route_action=route.action, route_target=route.target,
+                               category=f.category, menu_path=self.menu_path[:255])
+        self._event("route", action=route.action, target=route.target, menu=menu_id)
+        self.digits.clear()
+        if route.action == "queue":
+            await self._queue(route)
+        elif route.action == "extension":
+            status = await self._dial(route)
+            if status in FAILED_DIAL and not self.caller_left:
+                fb = self.config.menus[menu_id].fallback
+                if hops == 0 and fb.action in ("queue", "extension") and fb != route:
+                    self._event("dial_fallback", status=status, action=fb.action, target=fb.target)
+                    await self._route(fb, menu_id, hops + 1)
+                    return
+                await self._goodbye()
+        else:
+            await self._goodbye()
+
+    async def _queue(self, route: Route) -> None:
+        queue = self.config.queues[route.target or ""]
+        await self._play("transfer")
+        if self.caller_left:
+            return
+        await self._cmd(agi.exec_("Queue", queue.name))
+        if self.caller_left:
+            return
+        if self._agent_uid is None:
+            status = (await self._cmd(agi.get_variable("QUEUESTATUS"))).data
+            self.facts.dial_status = status or None
+            self._event("queue_result", status=status)
+        else:
+            self.facts.dial_status = "ANSWER"
+        await self._goodbye()
+
+    async def _dial(self, route: Route) -> str | None:
+        ext = self.config.extensions[route.target or ""]
+        await self._play("transfer")
+        if self.caller_left:
+            return None
+        await self._cmd(agi.exec_("Dial", f"{ext.dial},{ext.timeout}"))
+        if self.caller_left:
+            return None
+        status = (await self._cmd(agi.get_variable("DIALSTATUS"))).data or None
+        self.facts.dial_status = status
+        self._event("dial_result", status=status, dial=ext.dial)
+        if status == "ANSWER" and self.facts.hangup_by is None and not self.caller_left:
+            self.facts.hangup_by = "agent"  # Dial returned with the caller still here
+        if status not in FAILED_DIAL:
+            await self._goodbye()
+        return status
+
+    async def _goodbye(self) -> None:
+        if not self.caller_left:
+            await self._play("goodbye")
+        if not self.caller_left:
+            self._sent_hangup = True
+            if self.facts.hangup_by is None:
+                self.facts.hangup_by = "system"
+            await self._cmd(agi.hangup())
+
+    async def _play(self, name: str) -> AgiResult:
+        res = await self._cmd(agi.stream_file(playback_name(self.config, name)))
+        self.heard.append(name)
+        if res.hungup and not self.caller_left:
+            log.warning("call %s on %s: prompt %s gave -1 without a hangup (file missing?)",
+                        self.uniqueid, self.channel, name)
+        return res
+
+    # ----- commands, surviving a link loss ------------------------------------------
+
+    async def _cmd(self, text: str) -> AgiResult:
+        if self.agi_ended.is_set():
+            raise ChannelGone(self.channel, "left Async AGI")
+        while True:
+            if self._gaps is not None and self._last_rx is not None:
+                self._gaps.append(time.monotonic() - self._last_rx)
+                self._last_rx = None
+            try:
+                return await self.agi.command(self.channel, text)
+            except AmiConnectionError as exc:
+                log.warning("call %s on %s: %s; waiting for the link", self.uniqueid, self.channel, exc)
+            result = await self._after_link_loss(text)
+            if result is not None:
+                return result
+
+    async def _after_link_loss(self, text: str) -> AgiResult | None:
+        """The link dropped around ``text``: a result to use, or None to send it again."""
+        item = await self.link.channel_after_reconnect(self.channel)
+        if item is None:
+            raise CallLost(self.channel)
+        self._event("link_restored", command=text, application=item.get("Application"))
+        if not text.startswith("EXEC "):
+            return None
+        app = text.split()[1]
+        if (item.get("Application") or "").lower() == app.lower():
+            # Still running in Asterisk: its AsyncAGIExec will come over the new link.
+            self._orphan = asyncio.get_running_loop().create_future()
+            try:
+                return await self._orphan
+            except AmiConnectionError:
+                return await self._after_link_loss(text)
+            finally:
+                self._orphan = None
+        probe = {"Dial": ["DIALSTATUS"], "Queue": ["QUEUESTATUS", "QUEUEWAIT"],
+                 "MixMonitor": ["MIXMONITOR_FILENAME"]}.get(app, [])
+        for var in probe:
+            value = (await self._cmd(agi.get_variable(var))).data
+            if value:
+                return parse_agi_result("200%20result%3D0%0A")  # it ran while we were away
+        return None
+
+    def link_down(self) -> None:
+        """The service lost the AMI link: a command awaited outside AsyncAgi fails too."""
+        fut = self._orphan
+        if fut is not None and not fut.done():
+            fut.set_exception(AmiConnectionError("AMI link lost"))
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
+
+
+_HANDLERS = {
+    "DTMFEnd": CallSession._ev_dtmf,
+    "AsyncAGIExec": CallSession._ev_agi_exec,
+    "AsyncAGIEnd": CallSession._ev_agi_end,
+    "HangupRequest": CallSession._ev_hangup_request,
+    "SoftHangupRequest": CallSession._ev_soft_hangup,
+    "Hangup": CallSession._ev_hangup,
+    "DialBegin": CallSession._ring_start,
+    "AgentCalled": CallSession._ring_start,
+    "DialEnd": CallSession._ev_dial_end,
+    "AgentConnect": CallSession._ev_agent_connect,
+    "AgentComplete": CallSession._ev_agent_complete,
+    "AgentRingNoAnswer": CallSession._ev_agent_noanswer,
+    "QueueCallerJoin": CallSession._ev_queue_join,
+    "QueueCallerLeave": CallSession._ev_queue_leave,
+    "MusicOnHoldStart": CallSession._ev_moh_start,
+    "MusicOnHoldStop": CallSession._ev_moh_stop,
+}
+EVENTS = frozenset(_HANDLERS) | {"AsyncAGIStart"}
