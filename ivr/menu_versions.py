@@ -1,0 +1,125 @@
+"""Numbered versions of config.yaml: every saved menu change, who made it, when and why.
+
+Each save stores the whole file text (table ``menu_versions``; the id is the version
+number), so `diff` and `rollback` need nothing but the database. The file as it was
+before the first recorded edit becomes version 1; a file changed by hand since the last
+version is recorded as found before the edit on top of it, so a rollback can always get
+back to what callers actually heard.
+
+The file write happens inside the database transaction, under the edit lock: if the
+write fails the version is not recorded, and two admins' saves are serialised.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from db import now, transaction
+from ivr.menu_edit import (
+    EditError,
+    Pending,
+    edit_lock,
+    ensure_unchanged,
+    parse,
+    prepare_text,
+    read_text,
+    sections,
+    sha256,
+    unified_diff,
+    write_atomic,
+)
+from ivr.tables import MenuVersion
+from settings import Config
+
+# What `menu diff` compares by default: the parts of the file a caller hears.
+MENU_SECTIONS = ("company", "opening_line", "prompts", "ivr", "queues", "extensions", "menus")
+FOUND_FIRST = "the file as found before the first recorded edit"
+FOUND_CHANGED = "the file as found: changed outside `hotline menu` since the last version"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    number: int
+    at: datetime
+    author: str
+    message: str
+    sha256: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"version": self.number, "at": self.at.isoformat(), "author": self.author,
+                "message": self.message, "sha256": self.sha256}  # fmt: skip
+
+
+def default_author() -> str:
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def commit(pending: Pending, author: str | None = None, message: str | None = None) -> int:
+    """Write a prepared edit atomically and record it; returns the new version number."""
+    who = author or default_author()
+    url = pending.config.database_url
+    with edit_lock(pending.path):
+        ensure_unchanged(pending.path, pending.old_sha)
+        with transaction(url) as session:
+            last = session.scalars(select(MenuVersion).order_by(MenuVersion.id.desc()).limit(1)).first()
+            if last is None or last.sha256 != pending.old_sha:
+                session.add(_version(pending.old_text, who, FOUND_FIRST if last is None else FOUND_CHANGED))
+            row = _version(pending.new_text, who, message or pending.summary)
+            session.add(row)
+            session.flush()  # the number is known before the file is written
+            write_atomic(pending.path, pending.new_text)
+            return row.id
+
+
+def _version(text: str, author: str, message: str) -> MenuVersion:
+    return MenuVersion(at=now(), author=author, message=message, config_text=text, sha256=sha256(text))
+
+
+def history(config: Config) -> list[VersionInfo]:
+    with transaction(config.database_url) as session:
+        rows = session.scalars(select(MenuVersion).order_by(MenuVersion.id)).all()
+        return [VersionInfo(r.id, r.at, r.author, r.message, r.sha256) for r in rows]
+
+
+def version_text(config: Config, number: int) -> str:
+    with transaction(config.database_url) as session:
+        row = session.get(MenuVersion, number)
+        if row is None:
+            last = session.scalars(select(MenuVersion.id).order_by(MenuVersion.id.desc()).limit(1)).first()
+            known = f"1-{last}" if last else "none yet"
+            raise EditError(f"version {number}: no such version (versions: {known})")
+        return row.config_text
+
+
+def menu_part(text: str, path: Path) -> str:
+    """Only the sections a caller hears, verbatim, in file order."""
+    _head, parts = sections(text, parse(text, path))
+    return "".join(parts[k] for k in parts if k in MENU_SECTIONS)
+
+
+def diff_versions(config: Config, old: int, new: int | None = None, *, full: bool = False) -> str:
+    """Unified diff from version ``old`` to version ``new`` (default: the file as it is now)."""
+    path = config.source or Path("config.yaml")
+    a = version_text(config, old)
+    b = version_text(config, new) if new is not None else read_text(path)
+    if not full:
+        a, b = menu_part(a, path), menu_part(b, path)
+    return unified_diff(a, b, f"version {old}", f"version {new}" if new is not None else f"{path.name} (now)")
+
+
+def prepare_rollback(config: Config, number: int) -> Pending:
+    """The file text of version ``number``, checked like any edit (it must still lint and validate)."""
+    path = config.source or Path("config.yaml")
+    text = version_text(config, number)
+    if sha256(text) == sha256(read_text(path)):
+        raise EditError(f"version {number}: the file already holds it; nothing to do")
+    return prepare_text(path, text, f"rollback to version {number}")
