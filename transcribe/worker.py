@@ -343,9 +343,10 @@ def start_pool(
     workers: int | None = None,
     options: PoolOptions | None = None,
     on_event: Callable[[PoolEvent], None] | None = None,
+    qa_scan: QaScan | None = None,
 ) -> PoolHandle:
     """Start the worker pool in the background (for `hotline serve` / `hotline demo`).
 
     Returns at once; the pool runs until ``handle.stop()``. A model problem ends the pool
     and is kept in ``handle.error`` (and logged), it does not raise here."""
-    return PoolHandle(config, workers=workers, options=options, on_event=on_event)
+    return PoolHandle(config, workers=workers, options=options, on_event=on_event, qa_scan=qa_scan)
