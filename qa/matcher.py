@@ -1,0 +1,188 @@
+"""Phrase rules matched in one pass over the text (Aho-Corasick).
+
+Every phrase and every ``allow`` phrase of every rule goes into one automaton over
+the normalised text (``qa.normalize``), so a sentence is scanned once however many
+rules there are. A hit is then
+
+- dropped when an ``allow`` phrase of the same rule covers it (请您耐心等候 is not
+  等着; 我不能肯定 is not 我不能),
+- dropped when a longer hit of another rule of the same category covers it, so
+  "我不知道你去问问其他部门吧" is one flag for the bad answer, not a second one
+  for 不知道 inside it,
+- kept only for the speakers its rule applies to (``rule.speaker``: agent by
+  default; ``unknown``, a mono recording, counts as agent: see ``speaker_applies``).
+
+Optionally a second automaton matches the same phrases by toneless pinyin
+(``pinyin=True``) to forgive homophone errors of the ASR (们/门, 错/措). ``qa.scan``
+turns it on for phrases of three or more characters: ``qa.evaluate`` holds the
+measurement that decided it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+from qa.normalize import Normalized, canonical, normalize
+from qa.phonetic import syllables
+from settings import PhraseRule
+
+# Shorter phrases are not matched by sound: two syllables collide with ordinary words
+# far too often (不行 bu xing / 步行, 大概 da gai / 大盖).
+MIN_PINYIN_CHARS = 3
+SEP = "'"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One rule matched in one utterance; ``start``/``end`` index the ORIGINAL text."""
+
+    rule: str
+    category: str
+    severity: str
+    match: str
+    start: int
+    end: int
+    how: str  # exact | pinyin | pii kind (phone, id_card, bank_card) | opening ...
+    source: str = ""
+    suggestion: str | None = None
+    norm_start: int = 0  # the same span in the normalised text
+    norm_end: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        return {"rule": self.rule, "category": self.category, "match": self.match,
+                "start": self.start, "end": self.end}
+
+
+def speaker_applies(rule_speaker: str, speaker: str) -> bool:
+    """Whether a rule scoped to ``rule_speaker`` judges words said by ``speaker``.
+
+    ``unknown`` (a mono recording: both sides on one track) is judged by agent rules:
+    the words may be the agent's, and a flag only asks a person to listen.
+    """
+    if rule_speaker == "any":
+        return True
+    if rule_speaker == "agent":
+        return speaker in ("agent", "unknown")
+    return rule_speaker == speaker
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    rule: int
+    allow: bool
+    length: int  # in normalised characters
+
+
+class Matcher:
+    """All phrase rules of a config, compiled once; ``find`` per utterance."""
+
+    def __init__(self, rules: Sequence[PhraseRule], *, pinyin: bool = False,
+                 pinyin_min_chars: int = MIN_PINYIN_CHARS) -> None:
+        self.rules = list(rules)
+        self.pinyin = pinyin
+        self._exact = ahocorasick.Automaton()
+        self._sound = ahocorasick.Automaton() if pinyin else None
+        exact: dict[str, list[_Entry]] = {}
+        sound: dict[str, list[_Entry]] = {}
+        for r, rule in enumerate(self.rules):
+            for allow, phrases in ((False, rule.phrases), (True, rule.allow)):
+                for phrase in phrases:
+                    key = canonical(phrase)
+                    if not key:
+                        continue
+                    entry = _Entry(r, allow, len(key))
+                    exact.setdefault(key, []).append(entry)
+                    # Allow phrases go in by sound whatever their length: suppressing
+                    # a sound-alike hit needs the sound-alike allow.
+                    if pinyin and (allow or len(key) >= pinyin_min_chars):
+                        sound.setdefault(_sound_key(key), []).append(entry)
+        for key, entries in exact.items():
+            self._exact.add_word(key, tuple(entries))
+        self._exact.make_automaton()
+        if self._sound is not None:
+            for key, entries in sound.items():
+                self._sound.add_word(key, tuple(entries))
+            if sound:
+                self._sound.make_automaton()
+            else:
+                self._sound = None
+
+    def find(self, text: str | Normalized, speaker: str = "agent") -> list[Hit]:
+        norm = text if isinstance(text, Normalized) else normalize(text)
+        if not norm.text:
+            return []
+        found = list(self._iter_exact(norm.text))
+        if self._sound is not None:
+            found.extend(self._iter_sound(norm.text))
+        return self._resolve(norm, found, speaker)
+
+    def _iter_exact(self, text: str) -> Iterable[tuple[int, int, _Entry, str]]:
+        for end, entries in self._exact.iter(text):
+            for e in entries:
+                yield end + 1 - e.length, end + 1, e, "exact"
+
+    def _iter_sound(self, text: str) -> Iterable[tuple[int, int, _Entry, str]]:
+        assert self._sound is not None
+        sylls = syllables(text)
+        joined = SEP + SEP.join(sylls) + SEP
+        # char index of the syllable that starts at each position of ``joined``
+        starts: dict[int, int] = {}
+        pos = 1
+        for i, s in enumerate(sylls):
+            starts[pos] = i
+            pos += len(s) + 1
+        for end, entries in self._sound.iter(joined):
+            for e in entries:
+                # The key is SEP + syllables + SEP; the match starts at a separator.
+                first = _first_syllable_start(joined, end, e, starts)
+                if first is not None:
+                    yield first, first + e.length, e, "pinyin"
+
+    def _resolve(self, norm: Normalized, found: list[tuple[int, int, _Entry, str]], speaker: str) -> list[Hit]:
+        allows: dict[int, list[tuple[int, int]]] = {}
+        hits: dict[tuple[int, int, int], str] = {}
+        for s, e, entry, how in found:
+            if entry.allow:
+                allows.setdefault(entry.rule, []).append((s, e))
+            elif speaker_applies(self.rules[entry.rule].speaker, speaker):
+                key = (entry.rule, s, e)
+                if hits.get(key) != "exact":  # an exact match wins over the same span by sound
+                    hits[key] = how
+        kept = [
+            (r, s, e, how) for (r, s, e), how in hits.items()
+            if not any(a <= s and e <= b for a, b in allows.get(r, ()))
+        ]
+        # Longer hits of the same category subsume the hits they contain.
+        final = [
+            h for h in kept
+            if not any(
+                o is not h and self.rules[o[0]].category == self.rules[h[0]].category
+                and o[1] <= h[1] and h[2] <= o[2] and (o[2] - o[1]) > (h[2] - h[1])
+                for o in kept
+            )
+        ]
+        final.sort(key=lambda h: (h[1], -h[2], h[0]))
+        out = []
+        for r, s, e, how in final:
+            rule = self.rules[r]
+            os_, oe = norm.span(s, e)
+            out.append(Hit(rule.id, rule.category, rule.severity, norm.original[os_:oe], os_, oe, how,
+                           rule.source, rule.suggestion, s, e))
+        return out
+
+
+def _sound_key(key: str) -> str:
+    return SEP + SEP.join(syllables(key)) + SEP
+
+
+def _first_syllable_start(joined: str, end: int, entry: _Entry, starts: dict[int, int]) -> int | None:
+    # Walk back over ``entry.length`` syllables from the separator at ``end``.
+    pos = end
+    for _ in range(entry.length):
+        pos = joined.rfind(SEP, 0, pos)
+        if pos < 0:
+            return None
+    return starts.get(pos + 1)
