@@ -1,0 +1,281 @@
+"""The service rules on one call: plain data in, findings out (no database here).
+
+``scan.py`` turns the call's rows into a :class:`CallFacts` and a list of
+:class:`Utterance`; the functions here apply POLICY.md to them.
+
+Where the agent's part of the call begins matters to every transcript rule. The
+agent track (MixMonitor ``t()``) holds everything the caller heard, so it starts
+with the IVR: the opening line played by the IVR, the menu prompts, the transfer
+prompt. Judging those as the agent's words would pass a missing opening on the
+IVR's greeting and blame the agent for prompts. The agent's part starts at the
+latest of: the agent's pickup (``Call.agent_answered_at``), the last menu step,
+and the end of the last utterance that is one of the configured menu prompts.
+The transfer prompt, played after the menu, is skipped wherever it appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from qa.matcher import Hit, Matcher, speaker_applies
+from qa.normalize import canonical, normalize
+from qa.phonetic import coverage, fuzzy_contains
+from qa.pii import find_pii, mask
+from settings import Config
+
+AGENT_SIDE = ("agent", "unknown")
+PROMPT_COVERAGE = 0.8  # an utterance this close to a configured prompt is the IVR speaking
+MIN_PROMPT_PIECE = 6  # shorter pieces (请稍候) are too common in agent speech to call them the IVR
+APOLOGY_WINDOW_S = 20.0  # "the agent's first utterances after the wait": this long after it ends
+APOLOGY_UTTERANCES = 3  # ... and at most this many of them
+REVIEW_RULE = "transcript.needs-review"
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    seq: int
+    speaker: str  # agent | caller | unknown
+    start_s: float
+    end_s: float
+    text: str
+    words: Sequence[Sequence[object]] | None = None  # [start, end, word, probability]
+    segment_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What the rules need from the call row and its events, as offsets into the recording."""
+
+    agent_answer_s: float | None = None  # the agent picked up (None: unknown)
+    menu_end_s: float | None = None  # the last menu step
+    reached_agent: bool = False  # an agent was connected (Call.agent or a pickup time)
+    hangup_by: str | None = None
+    hangup_s: float | None = None
+    ring_s: float | None = None
+    queue_wait_s: float | None = None
+    holds: Sequence[tuple[float, float]] = ()  # (start, end) of each hold
+    needs_review: bool = False
+    review_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    category: str
+    severity: str
+    key: str  # what makes this finding itself (for the fingerprint), beside call and rule
+    speaker: str | None = None
+    utterance: Utterance | None = None
+    offset_s: float | None = None
+    matched: str | None = None  # shown to reviewers: PII masked
+    context: str | None = None  # the utterance, PII masked
+    start: int | None = None  # span of the match in the utterance text
+    end: int | None = None
+    source: str = ""
+    suggestion: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def text_hits(config: Config, matcher: Matcher, text: str, speaker: str) -> list[Hit]:
+    """Phrase rules and PII on one utterance (what `hotline qa scan` prints)."""
+    norm = normalize(text)
+    hits = matcher.find(norm, speaker)
+    pii = config.qa.pii
+    if speaker in AGENT_SIDE:  # a caller giving their own number breaks no rule; it is only masked
+        for m in find_pii(norm, pii.kinds):
+            hits.append(Hit(pii.id, "pii", pii.severity, text[m.start:m.end], m.start, m.end, m.kind,
+                            pii.source, None, m.norm_start, m.norm_end))
+    hits.sort(key=lambda h: (h.start, -h.end, h.rule))
+    return hits
+
+
+def time_at(u: Utterance, char: int) -> float:
+    """Seconds into the recording where character ``char`` of the utterance is said."""
+    norm = normalize(u.text)
+    k = sum(1 for o in norm.offsets if o < char)  # normalised index of that character
+    if u.words:
+        seen = 0
+        for w in u.words:
+            n = len(canonical(str(w[2])))
+            if seen + n > k:
+                return float(w[0])  # type: ignore[arg-type]
+            seen += n
+    share = k / len(norm.text) if norm.text else 0.0
+    return u.start_s + share * max(0.0, u.end_s - u.start_s)
+
+
+def is_prompt(text: str, prompts: Sequence[str]) -> bool:
+    """Whether an utterance is one of these IVR prompts (as heard through the ASR)."""
+    t = canonical(text)
+    if not t:
+        return False
+    for p in prompts:
+        c = canonical(p)
+        if not c:
+            continue
+        # the whole prompt in one utterance, or a piece of it (Whisper splits long prompts)
+        if len(t) <= 1.3 * len(c) and coverage(c, t) >= PROMPT_COVERAGE:
+            return True
+        if len(t) >= MIN_PROMPT_PIECE and coverage(t, c) >= PROMPT_COVERAGE:
+            return True
+    return False
+
+
+def menu_prompts(config: Config) -> list[str]:
+    return [m.prompt for m in config.menus.values()] + [config.prompts.invalid, config.prompts.timeout]
+
+
+def agent_part(config: Config, utts: Sequence[Utterance], facts: CallFacts) -> tuple[float, list[Utterance]]:
+    """Where the agent's part of the call starts, and the agent-side utterances in it."""
+    start = max((x for x in (facts.agent_answer_s, facts.menu_end_s) if x is not None), default=0.0)
+    prompts = menu_prompts(config)
+    for u in utts:
+        if u.speaker in AGENT_SIDE and is_prompt(u.text, prompts):
+            start = max(start, u.end_s)
+    transfer = [config.prompts.transfer]
+    agent = [u for u in utts if u.speaker in AGENT_SIDE and u.end_s > start + 1e-6
+             and not is_prompt(u.text, transfer)]
+    return start, agent
+
+
+def phrase_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], agent: Sequence[Utterance]
+                    ) -> list[Finding]:
+    """Phrase rules and PII: agent-side utterances in the agent's part, caller utterances for caller rules."""
+    agent_seqs = {u.seq for u in agent}
+    caller_rules = any(speaker_applies(r.speaker, "caller") for r in config.qa.phrases)
+    out: list[Finding] = []
+    for u in utts:
+        if u.seq not in agent_seqs and not (u.speaker == "caller" and caller_rules):
+            continue
+        hits = text_hits(config, matcher, u.text, u.speaker)
+        if not hits:
+            continue
+        context = mask(u.text, config.qa.pii.kinds)
+        for h in hits:
+            out.append(Finding(
+                h.rule, h.category, h.severity, f"{u.speaker}|{u.seq}|{h.norm_start}|{canonical(h.match)}",
+                speaker=u.speaker, utterance=u, offset_s=time_at(u, h.start), matched=context[h.start:h.end],
+                context=context, start=h.start, end=h.end, source=h.source, suggestion=h.suggestion,
+                extra={"how": h.how},
+            ))
+    return out
+
+
+def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, facts: CallFacts) -> Finding | None:
+    """The mandated opening line in the agent's first words after pickup (POLICY.md §1)."""
+    rule = config.qa.opening
+    if not agent and not facts.reached_agent:
+        return None  # the caller never reached an agent (hung up in the menu)
+    pickup = pickup_s(agent, start_s, facts)
+    first = [u for u in agent if u.start_s <= pickup + rule.within_s]
+    if not first:
+        return Finding(rule.id, "opening", rule.severity, "opening", speaker="agent", offset_s=start_s,
+                       matched=None, context=None, source=rule.source,
+                       suggestion=config.opening_line, extra={"problem": f"no agent speech within {rule.within_s:g} s"})
+    said = "".join(u.text for u in first)
+    text = canonical(said)
+    problems = []
+    similarity = coverage(canonical(config.opening_line), text)
+    if similarity < rule.min_similarity:
+        problems.append(f"similarity {similarity:.2f} < {rule.min_similarity:g}")
+    if not fuzzy_contains(canonical(config.company), text):
+        problems.append(f"company name {config.company} missing")
+    if not any(fuzzy_contains(canonical(p), text) for p in rule.offer_phrases):
+        problems.append("no offer of help")
+    if not problems:
+        return None
+    context = mask(said, config.qa.pii.kinds)
+    return Finding(rule.id, "opening", rule.severity, "opening", speaker=first[0].speaker, utterance=first[0],
+                   offset_s=first[0].start_s, matched=context, context=context, source=rule.source,
+                   suggestion=config.opening_line, extra={"problem": "; ".join(problems), "similarity": similarity})
+
+
+def pickup_s(agent: Sequence[Utterance], start_s: float, facts: CallFacts) -> float:
+    """When the agent picked up: recorded, else (no time recorded) when the agent first spoke."""
+    if facts.agent_answer_s is not None or not agent:
+        return start_s
+    return agent[0].start_s
+
+
+def closing_finding(config: Config, agent: Sequence[Utterance]) -> Finding | None:
+    """A courteous close in the agent's last ``closing.last_s`` seconds of speech (POLICY.md §4)."""
+    rule = config.qa.closing
+    if not agent:
+        return None
+    last_end = max(u.end_s for u in agent)
+    tail = [u for u in agent if u.end_s >= last_end - rule.last_s]
+    text = canonical("".join(u.text for u in tail))
+    if any(fuzzy_contains(canonical(p), text) for p in rule.phrases):
+        return None
+    last = tail[-1]
+    context = mask(last.text, config.qa.pii.kinds)
+    return Finding(rule.id, "closing", rule.severity, "closing", speaker=last.speaker, utterance=last,
+                   offset_s=last.start_s, matched=None, context=context, source=rule.source,
+                   suggestion=rule.suggestion, extra={"problem": f"no closing phrase in the last {rule.last_s:g} s"})
+
+
+def event_findings(config: Config, facts: CallFacts, agent: Sequence[Utterance], start_s: float) -> list[Finding]:
+    """Rules on the call events: agent hung up first, slow answer, long wait with no apology."""
+    qa = config.qa
+    pickup = pickup_s(agent, start_s, facts)
+    out: list[Finding] = []
+    if facts.hangup_by == "agent":
+        r = qa.agent_hangup
+        out.append(Finding(r.id, "hangup", r.severity, "hangup", speaker="agent", offset_s=facts.hangup_s,
+                           matched="agent hung up first", source=r.source, suggestion=r.suggestion))
+    waits = [(name, v) for name, v in (("ring", facts.ring_s), ("queue", facts.queue_wait_s)) if v is not None]
+    slow = [(name, v) for name, v in waits if v > qa.slow_answer.max_ring_s]
+    if slow:
+        r2 = qa.slow_answer
+        said = ", ".join(f"{name} {v:.1f} s" for name, v in slow)
+        out.append(Finding(r2.id, "slow-answer", r2.severity, "slow-answer", offset_s=pickup,
+                           matched=f"{said} > {r2.max_ring_s:g} s", source=r2.source))
+    hold = qa.hold
+    long_waits: list[tuple[str, float, float]] = []
+    if facts.queue_wait_s is not None and facts.queue_wait_s > hold.max_wait_s and (agent or facts.reached_agent):
+        long_waits.append(("queue", pickup - facts.queue_wait_s, pickup))
+    long_waits += [("hold", s, e) for s, e in facts.holds if e - s > hold.max_wait_s]
+    apologies = [canonical(p) for p in hold.apology_phrases]
+    for kind, begin, end in long_waits:
+        after = [u for u in agent if end - 1.0 <= u.start_s <= end + APOLOGY_WINDOW_S][:APOLOGY_UTTERANCES]
+        text = canonical("".join(u.text for u in after))
+        if any(fuzzy_contains(p, text) for p in apologies):
+            continue
+        first = after[0] if after else None
+        out.append(Finding(
+            hold.id, "hold", hold.severity, f"{kind}|{begin:.1f}", speaker="agent", utterance=first,
+            offset_s=end, matched=f"{kind} {end - begin:.0f} s, no apology after it",
+            context=mask(first.text, config.qa.pii.kinds) if first else None,
+            source=hold.source, suggestion=hold.suggestion,
+        ))
+    return out
+
+
+def review_finding(config: Config, facts: CallFacts) -> Finding | None:
+    """A transcript the ASR could not make out cannot pass QA silently (FINDINGS.md).
+
+    Filed under ``opening``: the mandated opening is the first check that cannot be
+    made, and a reviewer must listen to the call to make it (and the rest).
+    """
+    if not facts.needs_review:
+        return None
+    r = config.qa.opening
+    return Finding(REVIEW_RULE, "opening", r.severity, "needs-review", matched=facts.review_reason or "needs review",
+                   source="FINDINGS.md: a track with speech and no transcript goes to manual review",
+                   suggestion="listen to the recording: the transcript could not be checked")
+
+
+def call_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], facts: CallFacts) -> list[Finding]:
+    """Every rule on one call."""
+    start, agent = agent_part(config, utts, facts)
+    out = phrase_findings(config, matcher, utts, agent)
+    review = review_finding(config, facts)
+    if review is not None:
+        out.append(review)  # the opening and closing cannot be judged on this text
+    else:
+        for f in (opening_finding(config, agent, start, facts), closing_finding(config, agent)):
+            if f is not None:
+                out.append(f)
+    out += event_findings(config, facts, agent, start)
+    return out

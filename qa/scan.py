@@ -1,0 +1,168 @@
+"""QA entry points: ``scan_call`` for a stored call, ``scan_text`` for one utterance.
+
+``scan_call`` is what the transcription worker runs after it saves a transcript
+(inside a savepoint of its own transaction: this module never commits). It reads
+the call row, its menu steps, its events and its newest transcript, applies every
+rule (``qa.rules``) and brings the call's flags in line with what it found:
+
+- each finding has a fingerprint: sha256 of call, rule, and what pins the finding
+  down (speaker, segment number, match offset and matched words for text rules;
+  the kind and start of the wait for holds; nothing more for once-per-call rules).
+  Running twice finds the same fingerprints, so the same flags: never twice as many.
+  Segment numbers and text, not segment row ids, go into it, so a transcript saved
+  again with the same words keeps its flags (and their reviews).
+- a flag found again is refreshed (segment, offset, context) but its ``status``
+  is never touched: a reviewer's verdict stands.
+- a flag no longer found (the rules or the transcript changed) is deleted only while
+  nobody has reviewed it; reviewed flags stay for the audit trail.
+
+Call events read here (kinds case-insensitive): ``hold``/``unhold`` (also
+``hold_start``/``hold_end`` and Asterisk's ``MusicOnHoldStart``/``MusicOnHoldStop``);
+a ``hold`` event carrying ``duration_s`` in its data is a whole hold by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr.tables import Call, CallEvent, MenuStep
+from qa.matcher import Hit, Matcher
+from qa.rules import CallFacts, Finding, Utterance, call_findings, text_hits
+from qa.tables import Flag
+from settings import Config, QaSettings
+from transcribe.tables import Transcript
+
+HOLD_START = {"hold", "hold_start", "musiconholdstart"}
+HOLD_END = {"unhold", "hold_end", "musiconholdstop"}
+USE_PINYIN = True  # homophone matching (phrases of 3+ characters): measured in qa/evaluate.py
+
+_matchers: dict[int, tuple[QaSettings, Matcher]] = {}
+
+
+def matcher_for(config: Config) -> Matcher:
+    """The compiled phrase rules of this config (compiled once per config object)."""
+    qa = config.qa
+    cached = _matchers.get(id(qa))
+    if cached is None or cached[0] is not qa:
+        cached = (qa, Matcher(qa.phrases, pinyin=USE_PINYIN))
+        if len(_matchers) > 16:
+            _matchers.clear()
+        _matchers[id(qa)] = cached
+    return cached[1]
+
+
+def scan_text(config: Config, text: str, speaker: str = "agent") -> list[Hit]:
+    """Phrase rules and PII on one utterance of ``speaker`` (agent | caller | unknown)."""
+    return text_hits(config, matcher_for(config), text, speaker)
+
+
+def fingerprint(call_id: int, rule: str, key: str) -> str:
+    return hashlib.sha256(f"{call_id}\x1f{rule}\x1f{key}".encode()).hexdigest()
+
+
+def _offset(call: Call, at: datetime | None) -> float | None:
+    base = call.recording_started_at or call.started_at
+    if at is None or base is None:
+        return None
+    return (at - base).total_seconds()
+
+
+def _holds(call: Call, events: Sequence[CallEvent]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    begun: float | None = None
+    for ev in sorted(events, key=lambda e: (e.at, e.id)):
+        kind = ev.kind.lower()
+        at = _offset(call, ev.at)
+        if at is None:
+            continue
+        if kind in HOLD_START:
+            duration = (ev.data or {}).get("duration_s")
+            if isinstance(duration, int | float):
+                out.append((at, at + float(duration)))
+            elif begun is None:
+                begun = at
+        elif kind in HOLD_END and begun is not None:
+            out.append((begun, at))
+            begun = None
+    if begun is not None:  # still on hold when the call ended
+        end = _offset(call, call.ended_at)
+        if end is not None and end > begun:
+            out.append((begun, end))
+    return out
+
+
+def call_facts(session: Session, call: Call, transcript: Transcript | None) -> CallFacts:
+    steps = session.scalars(select(MenuStep.at).where(MenuStep.call_id == call.id)).all()
+    events = session.scalars(select(CallEvent).where(CallEvent.call_id == call.id)).all()
+    return CallFacts(
+        agent_answer_s=_offset(call, call.agent_answered_at),
+        menu_end_s=_offset(call, max(steps)) if steps else None,
+        reached_agent=bool(call.agent) or call.agent_answered_at is not None,
+        hangup_by=call.hangup_by,
+        hangup_s=_offset(call, call.ended_at),
+        ring_s=call.ring_s,
+        queue_wait_s=call.queue_wait_s,
+        holds=_holds(call, events),
+        needs_review=bool(transcript and transcript.needs_review),
+        review_reason=transcript.review_reason if transcript else None,
+    )
+
+
+def latest_transcript(session: Session, call_id: int) -> Transcript | None:
+    stmt = select(Transcript).where(Transcript.call_id == call_id).order_by(Transcript.id.desc()).limit(1)
+    return session.scalars(stmt).first()
+
+
+def utterances(transcript: Transcript | None) -> list[Utterance]:
+    if transcript is None:
+        return []
+    return [Utterance(s.seq, s.speaker, s.start_s, s.end_s, s.text or "", s.words, s.id)
+            for s in sorted(transcript.segments, key=lambda s: (s.start_s, s.seq))]
+
+
+def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
+    """Apply every QA rule to a stored call; return its current flags (flushed, not committed)."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise LookupError(f"call {call_id}: no such call")
+    transcript = latest_transcript(session, call_id)
+    findings = call_findings(config, matcher_for(config), utterances(transcript), call_facts(session, call, transcript))
+    existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.call_id == call_id))}
+    current: dict[str, Flag] = {}
+    for finding in findings:
+        fp = fingerprint(call_id, finding.rule, finding.key)
+        if fp in current:
+            continue
+        flag = existing.get(fp)
+        if flag is None:
+            flag = Flag(call_id=call_id, fingerprint=fp, status="new")
+            session.add(flag)
+        _fill(flag, finding)
+        current[fp] = flag
+    for fp, flag in existing.items():
+        if fp not in current and flag.status == "new" and not flag.reviews:
+            session.delete(flag)
+    session.flush()
+    return sorted(current.values(), key=lambda f: (f.offset_s if f.offset_s is not None else -1.0, f.id))
+
+
+def _fill(flag: Flag, f: Finding) -> None:
+    """Everything but the status: a reviewer's verdict is never reset by a scan."""
+    flag.rule_id = f.rule
+    flag.category = f.category
+    flag.severity = f.severity
+    flag.speaker = f.speaker
+    flag.segment_id = f.utterance.segment_id if f.utterance else None
+    flag.offset_s = round(f.offset_s, 3) if f.offset_s is not None else None
+    problem = f.extra.get("problem")
+    flag.matched = f.matched if f.matched is not None else (str(problem) if problem else None)
+    flag.context = f.context
+    flag.match_start = f.start
+    flag.match_end = f.end
+    flag.source = f.source or None
+    flag.suggestion = f.suggestion
