@@ -125,8 +125,8 @@ class _Linter:
             self.add("error", "no-menus", "no menus are configured", loc=("menus",))
             return self.out
         if self.entry not in self.menus:
-            self.add("error", "entry-menu", f"ivr.entry_menu '{self.entry}' is not a menu "
-                     f"(known: {', '.join(self.menus)})", loc=("ivr", "entry_menu"))  # fmt: skip
+            self.add("error", "entry-menu", f"'{self.entry}' is not a menu (known: {', '.join(self.menus)})",
+                     digit="ivr.entry_menu", loc=("ivr", "entry_menu"))  # fmt: skip
         for name, menu in self.menus.items():
             self.menu(name, menu)
         self.reachability()

@@ -103,7 +103,14 @@ def version_text(config: Config, number: int) -> str:
 def menu_part(text: str, path: Path) -> str:
     """Only the sections a caller hears, verbatim, in file order."""
     _head, parts = sections(text, parse(text, path))
-    return "".join(parts[k] for k in parts if k in MENU_SECTIONS)
+    out = []
+    for key, part in parts.items():
+        if key in MENU_SECTIONS:
+            lines = part.splitlines(True)
+            while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+                lines.pop()  # the comments introducing the next section belong to it
+            out.extend(lines)
+    return "".join(out)
 
 
 def diff_versions(config: Config, old: int, new: int | None = None, *, full: bool = False) -> str:
