@@ -183,6 +183,9 @@ def get_variable(name: str) -> str:
 # ----- sending commands and matching their results ----------------------------------
 
 
+_MAX_ENDED = 10_000
+
+
 @dataclass(slots=True)
 class _Command:
     channel: str
@@ -198,8 +201,13 @@ class AsyncAgi:
         self._prefix = id_prefix
         self._ids = itertools.count(1)
         self._pending: dict[str, _Command] = {}
+        # Channels whose AGI session ended (AsyncAGIEnd) since their AsyncAGIStart. After a
+        # Redirect the channel still exists, and a command sent to it would never return.
+        self._ended: dict[str, None] = {}
         ami.on_event(self._on_event)
         ami.on_disconnect(self._on_disconnect)
+        # Events were missed while the link was down, and a restarted Asterisk reuses names.
+        ami.on_reconnect(self._ended.clear)
 
     def pending(self, channel: str | None = None) -> int:
         """Commands sent and not yet answered (on ``channel``, or on all channels)."""
@@ -212,6 +220,8 @@ class AsyncAgi:
         first), ``AgiTimeout``, ``AgiError`` (other refusals) or ``AmiConnectionError``.
         A hangup during the command is a normal result: ``result.hungup``.
         """
+        if channel in self._ended:
+            raise ChannelGone(channel, "its Async AGI session has ended (AsyncAGIEnd)")
         command_id = f"{self._prefix}-{next(self._ids)}"
         future: asyncio.Future[AgiResult] = asyncio.get_running_loop().create_future()
         # Registered before sending: the result may race the action's response.
@@ -246,8 +256,13 @@ class AsyncAgi:
                 cmd.future.set_result(parse_agi_result(msg.get("Result") or ""))
             except AgiError as exc:
                 cmd.future.set_exception(AgiError(f"{cmd.channel}: {cmd.text!r}: {exc}"))
+        elif name == "AsyncAGIStart":
+            self._ended.pop(msg.get("Channel") or "", None)
         elif name == "AsyncAGIEnd":
             channel = msg.get("Channel") or ""
+            self._ended[channel] = None
+            if len(self._ended) > _MAX_ENDED:
+                del self._ended[next(iter(self._ended))]
             for cmd in self._pending.values():
                 if cmd.channel == channel and not cmd.future.done():
                     cmd.future.set_exception(ChannelGone(channel, "left Async AGI (hangup or redirect)"))

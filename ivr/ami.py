@@ -341,9 +341,12 @@ class AmiClient:
             if not banner.encode().startswith(BANNER_PREFIX):
                 raise AmiConnectionError(f"{self.name}: {where} is not an Asterisk manager: {banner[:60]!r}")
             self.banner = banner
-            reply = await self._request(
-                link, "Login", {"Username": self.username, "Secret": self._secret}, timeout=None
-            )
+            try:
+                reply = await self._request(
+                    link, "Login", {"Username": self.username, "Secret": self._secret}, timeout=None
+                )
+            except AmiTimeoutError:
+                raise AmiConnectionError(f"{self.name}: no answer to Login from {where}") from None
             if reply.name != "Success":
                 raise AmiAuthError(
                     f"{self.name}: Asterisk at {where} refused login of user {self.username!r}: "
@@ -375,6 +378,9 @@ class AmiClient:
         except AmiAuthError as exc:
             log.error("%s", exc)
             self._fatal = exc
+        except Exception as exc:  # a bug here must not pass silently: run_forever() raises it
+            log.error("%s: supervisor stopped: %s: %s", self.name, type(exc).__name__, exc)
+            self._fatal = exc
         finally:
             if self._stopped is not None:
                 self._stopped.set()
@@ -385,7 +391,9 @@ class AmiClient:
             try:
                 await self._open()
                 return
-            except AmiConnectionError as exc:
+            except AmiAuthError:
+                raise
+            except AmiError as exc:
                 log.info("%s: reconnect attempt %d failed: %s", self.name, attempt + 1, exc)
 
     async def _keepalive(self, link: _Link) -> None:

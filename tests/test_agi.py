@@ -224,6 +224,9 @@ def test_recorded_session_through_client_and_async_agi(name: str) -> None:
                 await until(lambda: bool(lost))
             await client.close()
             assert server.mismatched == [] and server.unexpected == []
+            # Only the command to the hung-up channel is not sent: AsyncAgi saw its AsyncAGIEnd.
+            assert [s.action.get("CommandID") for s in server.skipped] == (
+                ["c-cmd3"] if name == "caller-hangup-during-greeting" else [])
             assert agi.pending() == 0
         return got
 
@@ -231,8 +234,9 @@ def test_recorded_session_through_client_and_async_agi(name: str) -> None:
     ids = [m["CommandID"] for m in frames(name, "out") if m.name == "AGI"]
     assert list(got) == ids
     for command_id, res in got.items():
-        if command_id == "c-cmd3":  # sent after the caller hung up during the greeting
-            assert isinstance(res, ChannelGone) and "does not exist" in str(res)
+        if command_id == "c-cmd3":  # after the caller hung up during the greeting
+            # Asterisk answered "Channel ... does not exist."; we know before asking.
+            assert isinstance(res, ChannelGone) and res.channel == "SIP/caller-00000004"
             continue
         assert isinstance(res, AgiResult), (command_id, res)
         assert (res.result, res.data, res.endpos) == EXPECTED[command_id], command_id
@@ -248,6 +252,7 @@ QUEUED = recorded_frame("inbound-call-dial", lambda m: m.get("Message") == "Adde
 NO_CHANNEL = recorded_frame("caller-hangup-during-greeting", lambda m: "does not exist" in (m.get("Message") or ""))
 EXEC = recorded_frame("inbound-call-dial", lambda m: m.event == "AsyncAGIExec")
 END = recorded_frame("inbound-call-dial", lambda m: m.event == "AsyncAGIEnd")
+START = recorded_frame("inbound-call-dial", lambda m: m.event == "AsyncAGIStart")
 
 
 def retemplate(template: Message, **changes: str) -> bytes:
@@ -263,6 +268,7 @@ class AgiServer:
         self.behaviour = behaviour
         self.gone = gone
         self.result_first = result_first
+        self.commands: list[str] = []
         self.port = 0
         self._writers: list[asyncio.StreamWriter] = []
         self._server: asyncio.AbstractServer | None = None
@@ -285,6 +291,10 @@ class AgiServer:
     def end(self, channel: str) -> None:
         for writer in self._writers:
             writer.write(retemplate(END, Channel=channel))
+
+    def start(self, channel: str) -> None:
+        for writer in self._writers:
+            writer.write(retemplate(START, Channel=channel))
 
     async def _result(self, writer: asyncio.StreamWriter, delay: float, channel: str, cid: str,
                       line: str) -> None:
@@ -309,6 +319,7 @@ class AgiServer:
                     text = f"Channel {msg['Channel']} does not exist."
                     writer.write(retemplate(NO_CHANNEL, ActionID=aid, Message=text))
                 else:
+                    self.commands.append(msg["Command"])
                     plan = self.behaviour(msg["Channel"], msg["Command"])
                     result = None
                     if plan is not None:
@@ -368,6 +379,17 @@ def test_asyncagiend_fails_only_that_channels_commands() -> None:
             assert info.value.channel == "SIP/caller-00000001"
             assert (await other).data == "5551230001"
             assert agi.pending() == 0
+            # Later commands on that channel fail at once (after a Redirect Asterisk would
+            # queue them and never run them), until a new AGI session starts on it.
+            sent = len(server.commands)
+            with pytest.raises(ChannelGone):
+                await agi.command("SIP/caller-00000001", answer())
+            assert len(server.commands) == sent
+            server.start("SIP/caller-00000001")
+            await asyncio.sleep(0.05)
+            with pytest.raises(AgiTimeout):  # sent again; this server never answers channel 1
+                await agi.command("SIP/caller-00000001", answer(), timeout=0.1)
+            assert len(server.commands) == sent + 1
             await client.close()
 
     run(main())
