@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
+from ivr.commands import asterisk_config, calls_app, demo, serve
 from ivr.menu_commands import greeting_app, menu_app
 from transcribe.commands import jobs_app, transcribe
 from transcribe.model_commands import model_app
@@ -25,6 +26,10 @@ app.add_typer(greeting_app, name="greeting")
 app.add_typer(model_app, name="model")
 app.command("transcribe")(transcribe)
 app.add_typer(jobs_app, name="jobs")
+app.command("serve")(serve)
+app.command("demo")(demo)
+app.add_typer(calls_app, name="calls")
+app.command("asterisk-config")(asterisk_config)
 
 
 @config_app.command("check")

@@ -270,7 +270,8 @@ class CallStore:
         recs = [r for r in s.scalars(select(Recording).where(Recording.call_id == row.id)) if r.status != "purged"]
         for rec in recs:
             rec_store.check_file(rec)
-        missing = any(r.status == "missing" for r in recs)
+        # Missing, or still being closed (an empty or cut header): look again in a moment.
+        missing = any(r.status in ("missing", "corrupt") for r in recs)
         waited = sum(_RECHECK_S[:attempt])
         if missing and attempt < len(_RECHECK_S) and waited + _RECHECK_S[attempt] <= self.recording_wait_s:
             self._later(_RECHECK_S[attempt], self._recheck, uniqueid, attempt + 1)

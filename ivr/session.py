@@ -376,16 +376,18 @@ class CallSession:
             self._event("queue_leave", queue=msg.get("Queue"), waited_s=_round(waited))
 
     def _ev_moh_start(self, msg: Message) -> None:
-        if self._mine(msg) and self._hold_since is None:
+        # Music on hold while waiting in a queue is the queue wait (queue_join/queue_leave,
+        # queue_wait_s); only music after an agent answered is the agent putting the caller
+        # on hold, which QA's hold rule looks at.
+        if self._mine(msg) and self._hold_since is None and self._agent_t is not None:
             self._hold_since = self.clock()
-            phase = "call" if self._agent_t is not None else "queue"
-            self._event("hold_start", moh_class=msg.get("Class"), phase=phase)
+            self._event("hold_start", moh_class=msg.get("Class"))
 
     def _ev_moh_stop(self, msg: Message) -> None:
         if self._mine(msg) and self._hold_since is not None:
             held = self.clock() - self._hold_since
             self._hold_since = None
-            self._event("hold_stop", seconds=_round(held))
+            self._event("hold_end", seconds=_round(held))
 
     def _end_talk(self) -> None:
         if self._agent_t is not None and self.facts.talk_s is None:

@@ -111,11 +111,11 @@ def add_rows(session: Session, call_id: int, files: list[Track], *, at: datetime
 def check_file(row: Recording) -> None:
     """Set a row's status, duration and size from its file: ready, missing or corrupt."""
     path = Path(row.path)
-    try:
-        info = probe_wav(path)
-    except FileNotFoundError:
+    if not path.exists():
         row.status, row.error = "missing", f"{path}: no such file"
         return
+    try:
+        info = probe_wav(path)
     except (AudioError, OSError) as exc:
         row.status, row.error = "corrupt", str(exc)
         row.size_bytes = path.stat().st_size if path.exists() else None

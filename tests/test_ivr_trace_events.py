@@ -86,7 +86,7 @@ def test_queue_agent_hangs_up_first(store: CallStore) -> None:
     with db.transaction(store.url) as tx:
         kinds = [e.kind for e in tx.scalars(select(CallEvent).order_by(CallEvent.id))]
     assert kinds.index("queue_join") < kinds.index("agent_ringing") < kinds.index("agent_answered")
-    assert "hold_start" in kinds and "hold_stop" in kinds  # queue music on hold
+    assert "hold_start" not in kinds  # music while queued is queue wait, not an agent's hold
     assert kinds.count("hangup_request") == 1  # only the agent asked; we hung up the caller
     assert "agent_complete" in kinds
 

@@ -1,0 +1,133 @@
+"""Reading the call log: what `hotline calls list/show` and the demo print.
+
+Plain dicts (JSON-ready), built from the IVR's tables and, when those packages have
+written them, the transcript segments and the QA flags of each call.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import db
+from ivr.tables import Call, CallEvent, MenuStep
+from qa.tables import Flag
+from recordings.tables import Recording
+from transcribe.tables import Job, Segment, Transcript
+
+_SPAN = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str) -> datetime:
+    """``30m``, ``2h``, ``7d`` (ago) or an ISO date/time (UTC when no zone is given)."""
+    m = _SPAN.match(text.strip().lower())
+    if m:
+        return db.now() - timedelta(seconds=float(m[1]) * _UNIT[m[2]])
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--since {text!r}: use 30m, 2h, 7d or an ISO date like 2026-11-22T09:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=db.now().tzinfo)
+
+
+def _duration(call: Call) -> float | None:
+    if call.ended_at is None:
+        return None
+    return round((call.ended_at - call.started_at).total_seconds(), 1)
+
+
+def _route(call: Call) -> str | None:
+    if call.route_action is None:
+        return None
+    return f"{call.route_action} {call.route_target}" if call.route_target else call.route_action
+
+
+def _summary(call: Call) -> dict[str, Any]:
+    return {
+        "id": call.id, "uniqueid": call.uniqueid, "caller": call.caller_num, "caller_name": call.caller_name,
+        "did": call.did, "started_at": call.started_at, "ended_at": call.ended_at, "duration_s": _duration(call),
+        "status": call.status, "path": call.menu_path, "route": _route(call), "agent": call.agent,
+        "hangup_by": call.hangup_by, "ring_s": call.ring_s, "error": call.error,
+    }  # fmt: skip
+
+
+def list_calls(url: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Newest first, each with its flag count and transcription status."""
+    with db.transaction(url) as s:
+        stmt = select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+        if since is not None:
+            stmt = stmt.where(Call.started_at >= since)
+        calls = list(s.scalars(stmt))
+        ids = [c.id for c in calls]
+        flags = dict(s.execute(select(Flag.call_id, func.count()).where(Flag.call_id.in_(ids))
+                               .group_by(Flag.call_id)).all()) if ids else {}
+        jobs = dict(s.execute(select(Job.call_id, Job.status).where(Job.call_id.in_(ids))).all()) if ids else {}
+        out = []
+        for c in calls:
+            row = _summary(c)
+            row["flags"] = flags.get(c.id, 0)
+            row["transcription"] = jobs.get(c.id)
+            out.append(row)
+        return out
+
+
+def find_call(s: Session, ref: str) -> Call | None:
+    """A call by row id or by Asterisk Uniqueid."""
+    if ref.isdigit():
+        call = s.get(Call, int(ref))
+        if call is not None:
+            return call
+    return s.scalars(select(Call).where(Call.uniqueid == ref)).first()
+
+
+def call_detail(url: str, ref: str) -> dict[str, Any] | None:
+    """Everything about one call: steps, events, recordings, transcript, flags."""
+    with db.transaction(url) as s:
+        call = find_call(s, ref)
+        if call is None:
+            return None
+        out = _summary(call)
+        out.update({
+            "channel": call.channel, "linkedid": call.linkedid, "answered_at": call.answered_at,
+            "hangup_cause": call.hangup_cause, "hangup_cause_txt": call.hangup_cause_txt,
+            "category": call.category, "queue_wait_s": call.queue_wait_s, "talk_s": call.talk_s,
+            "dial_status": call.dial_status, "agent_answered_at": call.agent_answered_at,
+            "recording_started_at": call.recording_started_at, "menu_version": call.menu_version,
+        })  # fmt: skip
+        steps = s.scalars(select(MenuStep).where(MenuStep.call_id == call.id).order_by(MenuStep.seq))
+        out["steps"] = [{"seq": m.seq, "at": m.at, "menu": m.menu, "digit": m.digit, "outcome": m.outcome,
+                         "action": m.action, "target": m.target, "typeahead": m.typeahead} for m in steps]
+        events = s.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id))
+        out["events"] = [{"at": e.at, "kind": e.kind, "data": e.data} for e in events]
+        recs = s.scalars(select(Recording).where(Recording.call_id == call.id).order_by(Recording.id))
+        out["recordings"] = [{"kind": r.kind, "path": r.path, "status": r.status, "duration_s": r.duration_s,
+                              "size_bytes": r.size_bytes} for r in recs]
+        job = s.scalars(select(Job).where(Job.call_id == call.id)).first()
+        out["transcription"] = {"status": job.status, "error": job.error} if job else None
+        tr = s.scalars(select(Transcript).where(Transcript.call_id == call.id)
+                       .order_by(Transcript.id.desc()).limit(1)).first()
+        out["transcript"] = None
+        if tr is not None:
+            segs = s.scalars(select(Segment).where(Segment.transcript_id == tr.id).order_by(Segment.start_s))
+            out["transcript"] = {
+                "needs_review": tr.needs_review, "review_reason": tr.review_reason,
+                "segments": [{"speaker": g.speaker, "start_s": round(g.start_s, 2), "end_s": round(g.end_s, 2),
+                              "text": g.text} for g in segs],
+            }  # fmt: skip
+        flags = s.scalars(select(Flag).where(Flag.call_id == call.id).order_by(Flag.offset_s, Flag.id))
+        out["flags"] = [{"id": f.id, "rule": f.rule_id, "category": f.category, "severity": f.severity,
+                         "speaker": f.speaker, "offset_s": f.offset_s, "matched": f.matched,
+                         "context": f.context, "status": f.status} for f in flags]
+        return out
+
+
+def transcript_snippet(detail: dict[str, Any], speaker: str = "agent", limit: int = 40) -> str:
+    """The first words one side said (for summary tables)."""
+    tr = detail.get("transcript") or {}
+    text = "".join(seg["text"] for seg in tr.get("segments", []) if seg["speaker"] == speaker)
+    return text[:limit] + ("…" if len(text) > limit else "")

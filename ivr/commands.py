@@ -1,0 +1,289 @@
+"""`hotline serve`, `hotline demo`, `hotline calls list/show`, `hotline asterisk-config`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
+from settings import Config
+
+calls_app = typer.Typer(help="The call log: who called, what they pressed, where they went.", no_args_is_help=True)
+
+log = logging.getLogger("hotline.serve")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+
+
+# ----- serve -----------------------------------------------------------------------------
+
+
+def serve(
+    config: ConfigOpt = None,
+    reload_interval: Annotated[float, typer.Option(help="Seconds between checks of config.yaml for changes.")] = 1.0,
+    transcribe: Annotated[bool, typer.Option(help="Run the transcription worker pool in this process.")] = True,
+    prompts: Annotated[bool, typer.Option(help="Render missing/stale prompt WAVs at start and on reload.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Answer the hotline: drive every call that reaches AGI(agi:async), until Ctrl-C.
+
+    Logs one line per call. A refused AMI login is one error line and exit status 2.
+    Edits to config.yaml apply to calls that start after the edit."""
+    from ivr.ami import AmiAuthError
+
+    path = config_path(config)
+    cfg = load(path)
+    setup_logging(verbose)
+    try:
+        asyncio.run(_serve(cfg, path, reload_interval, transcribe, prompts))
+    except AmiAuthError as exc:
+        fail(str(exc), code=2)
+    except KeyboardInterrupt:
+        pass
+
+
+async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bool, prompts: bool) -> None:
+    from ivr.ami import AmiConnectionError
+    from ivr.service import IvrService
+
+    service = IvrService(cfg, config_path=path, reload_interval=reload_interval, render_prompts=prompts)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    delay = 1.0
+    while True:  # Asterisk not up yet: wait for it (a refused login is not retried)
+        try:
+            await service.start()
+            break
+        except AmiConnectionError as exc:
+            log.warning("%s; retrying in %.0fs", exc, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+                return
+            except TimeoutError:
+                delay = min(delay * 2, cfg.ami.reconnect_max)
+    pool = None
+    if transcribe:
+        try:
+            from transcribe.worker import start_pool
+
+            pool = start_pool(cfg)
+        except ImportError:
+            log.warning("transcription is not installed; calls are recorded but not transcribed")
+    log.info("serving %s on %s:%d; config %s", cfg.company, cfg.ami.host, cfg.ami.port, path)
+    runner = asyncio.create_task(service.run_forever())
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            runner.result()  # AmiAuthError on a refused re-login: exit 2
+    finally:
+        waiter.cancel()
+        log.info("stopping: %d call(s) in progress stay with Asterisk; the next start adopts them",
+                 len(service.sessions))
+        await service.stop()
+        if pool is not None:
+            await asyncio.to_thread(pool.stop, 60)
+
+
+# ----- calls -----------------------------------------------------------------------------
+
+
+def _local(when: Any) -> str:
+    return when.astimezone().strftime("%m-%d %H:%M:%S") if when else "-"
+
+
+@calls_app.command("list")
+def calls_list(
+    since: Annotated[str | None, typer.Option(help="Only calls since: 30m, 2h, 7d or an ISO date.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many calls (newest first).")] = 50,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent calls: caller, menu path, route, agent, who hung up first, flags."""
+    from ivr.calllog import list_calls, parse_since
+
+    cfg = load(config)
+    try:
+        when = parse_since(since) if since else None
+    except ValueError as exc:
+        fail(str(exc))
+    rows = list_calls(cfg.database_url, when, limit)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no calls" + (f" since {since}" if since else ""))
+        return
+    table = Table(title=f"{len(rows)} call(s)")
+    for col in ("id", "started", "caller", "path", "route", "agent", "hung up by", "dur", "status", "flags"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        dur = f"{r['duration_s']:.0f}s" if r["duration_s"] is not None else "-"
+        status = r["status"] + (" [red]error[/]" if r["error"] else "")
+        table.add_row(str(r["id"]), _local(r["started_at"]), r["caller"] or "?", r["path"] or "-",
+                      r["route"] or "-", r["agent"] or "-", r["hangup_by"] or "-", dur, status, str(r["flags"]))
+    console.print(table)
+
+
+@calls_app.command("show")
+def calls_show(
+    call: Annotated[str, typer.Argument(help="Call id (or Asterisk Uniqueid).")],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One call: times, menu path with digits, route, agent, hang-up, recordings, transcript, flags."""
+    from ivr.calllog import call_detail
+
+    cfg = load(config)
+    d = call_detail(cfg.database_url, call)
+    if d is None:
+        fail(f"no call {call!r} in {cfg.database.url}")
+    if as_json:
+        print_json(d)
+        return
+    console.print(f"[bold]call {d['id']}[/] ({d['uniqueid']}, {d['channel']}) status [bold]{d['status']}[/]")
+    who = f"{d['caller'] or '?'}" + (f" ({d['caller_name']})" if d["caller_name"] else "")
+    console.print(f"  caller {who} -> {d['did'] or '?'}")
+    dur = f"{d['duration_s']}s" if d["duration_s"] is not None else "in progress"
+    console.print(f"  started {_local(d['started_at'])}  answered {_local(d['answered_at'])}  "
+                  f"ended {_local(d['ended_at'])}  ({dur})")
+    console.print(f"  route {d['route'] or '-'}  category {d['category'] or '-'}  "
+                  f"dial status {d['dial_status'] or '-'}")
+    ring = f"{d['ring_s']:.1f}s" if d["ring_s"] is not None else "-"
+    wait = f"{d['queue_wait_s']:.1f}s" if d["queue_wait_s"] is not None else "-"
+    console.print(f"  agent {d['agent'] or '-'}  ring {ring}  queue wait {wait}  "
+                  f"hung up first: [bold]{d['hangup_by'] or '-'}[/]  cause {d['hangup_cause']} "
+                  f"{d['hangup_cause_txt'] or ''}")
+    if d["error"]:
+        console.print(f"  [red]error:[/] {d['error']}", highlight=False)
+    console.print("  menu path:")
+    for st in d["steps"]:
+        key = st["digit"] if st["digit"] is not None else "(none)"
+        to = f" -> {st['action']} {st['target'] or ''}" if st["action"] else ""
+        ahead = " (typed ahead)" if st["typeahead"] else ""
+        console.print(f"    {st['seq']}. {st['menu']}: {key} {st['outcome']}{to}{ahead}", highlight=False)
+    console.print("  recordings:")
+    for r in d["recordings"]:
+        length = f"{r['duration_s']:.1f}s" if r["duration_s"] is not None else "-"
+        console.print(f"    {r['kind']:6} {r['status']:9} {length:>7}  {r['path']}", highlight=False)
+    tr = d["transcript"]
+    if tr:
+        console.print("  transcript" + (" [yellow](needs review)[/]" if tr["needs_review"] else "") + ":")
+        for seg in tr["segments"]:
+            console.print(f"    {seg['start_s']:6.1f}s {seg['speaker']:6} {seg['text']}", highlight=False)
+    elif d["transcription"]:
+        console.print(f"  transcription: {d['transcription']['status']}")
+    if d["flags"]:
+        console.print("  flags:")
+        for f in d["flags"]:
+            at = f"{f['offset_s']:.1f}s" if f["offset_s"] is not None else "-"
+            console.print(f"    [{f['severity']}] {f['rule']} at {at} ({f['speaker'] or '-'}): "
+                          f"{f['matched'] or ''} — {f['status']}", highlight=False)
+
+
+# ----- asterisk-config -------------------------------------------------------------------
+
+
+def asterisk_snippets(cfg: Config, show_secret: bool = False) -> dict[str, str]:
+    """The lines a PBX admin pastes into manager.conf, extensions.conf and queues.conf."""
+    a = cfg.ami
+    secret = a.password if show_secret and a.password else f"<the secret: ${a.secret_env} or ami.secret>"
+    manager = "\n".join([
+        "; manager.conf",
+        "[general]",
+        "enabled = yes",
+        f"port = {a.port}",
+        "bindaddr = 127.0.0.1          ; or the address `hotline serve` connects to",
+        "",
+        f"[{a.username}]",
+        f"secret = {secret}",
+        "deny = 0.0.0.0/0.0.0.0",
+        "permit = 127.0.0.1/255.255.255.255   ; the host running `hotline serve`",
+        "read = all",
+        "write = all",
+        "; Events the service never reads (regexes over the event text); dropping them saves parsing:",
+        "eventfilter = !Event: VarSet",
+        "eventfilter = !Event: RTCP.*",
+        "eventfilter = !Event: Newexten",
+        "eventfilter = !Event: Cdr",
+    ])  # fmt: skip
+    prefix = cfg.prompts.asterisk_prefix.strip("/")
+    ext = [
+        "; extensions.conf: the hotline number(s) hand the call to the service (Async AGI over AMI).",
+        "; No Answer() here: the service answers with AGI ANSWER, starts MixMonitor, plays the opening line.",
+        "[hotline]",
+        "exten => _X.,1,AGI(agi:async)",
+        " same => n,Hangup()",
+    ]
+    if cfg.extensions:
+        ext += ["", "; Device-state hints for the extensions the menus dial (optional: BLF, queue state).",
+                "[hotline-hints]"]
+        ext += [f"exten => {name},hint,{e.dial}" for name, e in cfg.extensions.items()]
+    queues = ["; queues.conf: one section per queue the menus route to (add your agents as members)."]
+    for q in cfg.queues.values():
+        queues += [f"[{q.name}]", "strategy = ringall", "timeout = 15", "ringinuse = no",
+                   "; member => SIP/agent1001", ""]
+    files = [
+        "; Files",
+        f"; prompts: copy {cfg.path(cfg.prompts.directory)}/*.wav to <astdatadir>/sounds/{prefix}/ "
+        "(8 kHz 16-bit mono WAV, played as " + f"{prefix}/<name>)",
+        f"; recordings: MixMonitor writes to {cfg.recording.asterisk_directory}; the service reads them at "
+        f"{cfg.path(cfg.recording.directory)} (mount the same folder)",
+    ]
+    return {"manager.conf": manager, "extensions.conf": "\n".join(ext), "queues.conf": "\n".join(queues).rstrip(),
+            "files": "\n".join(files)}
+
+
+def asterisk_config(
+    config: ConfigOpt = None,
+    show_secret: Annotated[bool, typer.Option(help="Print the AMI secret instead of a placeholder.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the manager.conf user, the extensions.conf lines and queue stubs Asterisk needs."""
+    cfg = load(config)
+    parts = asterisk_snippets(cfg, show_secret)
+    if as_json:
+        print_json(parts)
+        return
+    print("\n\n".join(parts.values()))
+
+
+# ----- demo ------------------------------------------------------------------------------
+
+
+def demo(
+    calls: Annotated[int, typer.Option("--calls", "-n", help="How many scripted calls to place.")] = 8,
+    speed: Annotated[float, typer.Option(help="Simulated time runs this many times faster than real time.")] = 4.0,
+    workdir: Annotated[Path | None, typer.Option(help="Where the demo's files and database go [default: temp].")]
+    = None,
+    transcribe: Annotated[bool, typer.Option(help="Transcribe and QA the calls after they end.")] = True,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every call and AMI event summary.")] = False,
+) -> None:
+    """Run the real service against the built-in Asterisk simulator with scripted callers."""
+    from ivr.demo import DemoError, run_demo
+
+    cfg = load(config)
+    setup_logging(verbose) if verbose else logging.basicConfig(level=logging.WARNING, format="%(levelname)s "
+                                                                "%(name)s: %(message)s")
+    try:
+        result = run_demo(cfg, calls=calls, speed=speed, workdir=workdir, transcribe=transcribe,
+                          progress=None if as_json else console)
+    except DemoError as exc:
+        fail(str(exc), code=1)
+    if as_json:
+        print_json(result)
