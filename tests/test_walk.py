@@ -1,0 +1,95 @@
+"""`hotline menu walk`: the DTMF paths through the menus, and (when runnable) the calls placed for them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ivr import menu_edit as me
+from ivr.menu_versions import commit
+from ivr.walk import Key, invalid_key, plan
+from settings import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def cfg(tmp_path: Path) -> Path:
+    dest = tmp_path / "config.yaml"
+    shutil.copyfile(ROOT / "config.yaml", dest)
+    return dest
+
+
+def edit(cfg: Path, *edits: me.Edit) -> None:
+    for e in edits:
+        commit(me.prepare(cfg, e), "test")
+
+
+def test_shipped_menus_paths() -> None:
+    paths = plan(load_config(ROOT / "config.yaml"))
+    table = [(p.kind, p.digits, p.end) for p in paths]
+    assert table == [
+        ("option", "1 1", "queue support"),
+        ("option", "1 2", "extension operator"),
+        ("option", "1 *", "loop: menu main"),
+        ("no-input", "1 - - -", "fallback queue support"),
+        ("invalid", "1 3 3 3", "fallback queue support"),
+        ("option", "2", "extension aftersales"),
+        ("option", "3", "queue complaints"),
+        ("option", "0", "extension operator"),
+        ("option", "9", "repeat: menu main"),
+        ("no-input", "- - -", "fallback queue support"),
+        ("invalid", "4 4 4", "fallback queue support"),
+    ]
+    by = {(p.kind, p.digits): p for p in paths}
+    assert by[("option", "1 1")].heard == ("greeting", "menu-main", "menu-orders", "transfer")
+    assert by[("option", "1 *")].heard == ("greeting", "menu-main", "menu-orders", "menu-main")
+    assert by[("option", "1 *")].cut
+    assert by[("no-input", "- - -")].heard == (
+        "greeting", "menu-main", "timeout", "menu-main", "timeout", "menu-main", "transfer")
+    assert by[("invalid", "1 3 3 3")].heard == (
+        "greeting", "menu-main", "menu-orders", "invalid", "menu-orders", "invalid", "menu-orders", "transfer")
+    assert by[("invalid", "1 3 3 3")].keys[1:] == (Key("orders", "3"),) * 3
+    assert by[("option", "9")].heard == ("greeting", "menu-main", "menu-main")
+
+
+def test_every_option_of_every_reachable_menu_is_walked(cfg: Path) -> None:
+    edit(cfg,
+         me.add_menu("billing", "账单请按1，人工请按0，返回请按星号键。", retries=1,
+                     fallback=me.route("submenu", "main")),
+         me.set_option("billing", "1", "hangup"),
+         me.set_option("billing", "0", "extension", "operator"),
+         me.set_option("billing", "*", "submenu", "billing"),
+         me.set_option("orders", "3", "submenu", "billing"),
+         me.add_menu("orphan", "请按1。"),
+         me.set_option("orphan", "1", "hangup"))  # fmt: skip
+    config = load_config(cfg)
+    paths = plan(config)
+    walked = {(k.menu, k.digit) for p in paths for k in p.keys if k.digit is not None}
+    for name in ("main", "orders", "billing"):
+        for digit in config.menus[name].options:
+            assert (name, digit) in walked, (name, digit)
+    assert not any(k.menu == "orphan" for p in paths for k in p.keys)  # unreachable: no call gets there
+    by = {(p.kind, p.digits): p for p in paths}
+    assert by[("option", "1 3 *")].end == "loop: menu billing"  # a self-loop is cut at once
+    assert by[("option", "1 3 1")].heard[-1] == "goodbye"
+    fallback = by[("no-input", "1 3 - -")]  # retries=1: two waits, then the fallback back to main
+    assert fallback.end == "fallback loop: menu main"
+    assert fallback.heard[-3:] == ("timeout", "menu-billing", "menu-main")
+    assert by[("invalid", "1 3 2 2")].end == "fallback loop: menu main"
+
+
+def test_step_limit_stops_deep_paths(cfg: Path) -> None:
+    text = cfg.read_text(encoding="utf-8").replace("max_steps: 20", "max_steps: 3")
+    cfg.write_text(text, encoding="utf-8")
+    paths = plan(load_config(cfg))
+    assert max(len(p.keys) for p in paths) <= 3
+    assert ("no-input", "1 - - -") not in {(p.kind, p.digits) for p in paths}  # would need 4 steps
+
+
+def test_invalid_key_choice() -> None:
+    config = load_config(ROOT / "config.yaml")
+    assert invalid_key(config.menus["main"].options) == "4"
+    assert invalid_key(config.menus["orders"].options) == "3"
