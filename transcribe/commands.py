@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from cliutil import ConfigOpt, JsonOpt, config_path, console, err_console, fail, load, print_json
@@ -266,18 +267,21 @@ def jobs_list(
         print_json(rows)
         return
     colors = {"done": "green", "failed": "red", "running": "cyan", "queued": "yellow"}
-    table = Table(title=", ".join(f"{n} {k}" for k, n in sorted(totals.items())) or "no jobs")
-    for name in ("job", "call", "status", "tries", "worker", "audio s", "took s", "when", "error"):
-        table.add_column(name, overflow="fold")
+    title = ", ".join(f"{n} {k}" for k, n in sorted(totals.items())) or "no jobs"
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("job", "call", "status", "tries", "worker", "audio", "took", "when", "error"):
+        # Short fields stay on one line; worker and error (long) fold when the terminal is narrow.
+        folds = name in ("worker", "when", "error")
+        table.add_column(name, no_wrap=not folds, overflow="fold", ratio=1 if name == "error" else None)
     for r in rows:
         when = r["finished_at"] or (r["run_after"] if r["status"] == "queued" else r["created_at"])
         err = r["error"] or (f"QA: {r['qa_error']}" if r["qa_error"] else "")
         table.add_row(
             str(r["id"]), str(r["call_id"]), f"[{colors.get(r['status'], 'white')}]{r['status']}[/]",
             f"{r['attempts']}/{r['max_attempts']}", r["worker"] or "",
-            "" if r["audio_s"] is None else f"{r['audio_s']:.1f}",
-            "" if r["elapsed_s"] is None else f"{r['elapsed_s']:.1f}",
-            when.strftime("%Y-%m-%d %H:%M:%S") if when else "", err,
+            "" if r["audio_s"] is None else f"{r['audio_s']:.1f}s",
+            "" if r["elapsed_s"] is None else f"{r['elapsed_s']:.1f}s",
+            when.strftime("%m-%d %H:%M:%S") if when else "", err,
         )  # fmt: skip
     console.print(table)
 
