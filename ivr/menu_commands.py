@@ -78,8 +78,10 @@ def show(
         m = cfg.menus[name]
         fallback = " ".join(x for x in _route_row(m.fallback)[:2] if x)
         console.print(Text.assemble("menu ", (name, "bold"), " (entry)" if name == cfg.ivr.entry_menu else "",
-                                    f"  timeout {m.timeout:g}s, retries {m.retries}, fallback {fallback}"))  # fmt: skip
-        console.print(Text(f"prompt: {m.prompt}" + (f"  (recording: {m.prompt_file})" if m.prompt_file else "")))
+                                    f"  timeout {m.timeout:g}s, retries {m.retries}, fallback {fallback}"),
+                      soft_wrap=True)  # fmt: skip
+        console.print(Text(f"prompt: {m.prompt}" + (f"  (recording: {m.prompt_file})" if m.prompt_file else "")),
+                      soft_wrap=True)
         table = Table("digit", "action", "target", "category")
         for digit, r in m.options.items():
             table.add_row(digit, *_route_row(r))
@@ -127,7 +129,7 @@ def tree(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     root = Tree(Text.assemble(("menu ", ""), (cfg.ivr.entry_menu, "bold"), (f"  {cfg.menus[cfg.ivr.entry_menu].prompt}",
                                                                              "italic")))  # fmt: skip
     _tree_add(root, data)
-    console.print(Text(f"greeting: {cfg.opening_line}"))
+    console.print(Text(f"greeting: {cfg.opening_line}"), soft_wrap=True)
     console.print(root)
 
 

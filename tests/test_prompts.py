@@ -121,3 +121,38 @@ def test_missing_or_broken_admin_file_is_an_error_line_not_a_crash(cfg_path: Pat
     assert done["menu-main"].status == "error"
     assert "nowhere.wav" in done["menu-main"].detail
     assert not (cfg_path.parent / "var/sounds/menu-main.wav").exists()
+
+
+def test_prompts_command_renders_then_reports(cfg_path: Path) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from ivr.menu_commands import menu_app
+
+    app = typer.Typer()
+    app.add_typer(menu_app, name="menu")
+    runner = CliRunner()
+    res = runner.invoke(app, ["menu", "prompts", "--check", "--json", "-c", str(cfg_path)])
+    assert res.exit_code == 1  # missing prompts are a failure for scripts
+    assert {d["status"] for d in json.loads(res.stdout)} == {"missing"}
+    res = runner.invoke(app, ["menu", "prompts", "--json", "-c", str(cfg_path)])
+    assert res.exit_code == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert [(d["name"], d["status"]) for d in rows][:2] == [("greeting", "rendered"), ("menu-main", "rendered")]
+    assert rows[1]["playback"] == "custom/menu-main"
+    assert rows[0]["text"] == load_config(cfg_path).opening_line
+    res = runner.invoke(app, ["menu", "prompts", "-c", str(cfg_path)])
+    assert res.exit_code == 0
+    assert "greeting" in res.stdout and "ok" in res.stdout
+    assert not {"missing", "stale", "rendered", "error"} & set(res.stdout.split())
+    # The admin changes a prompt with the CLI: that prompt alone is stale, then rendered again.
+    res = runner.invoke(app, ["menu", "set", "orders", "--prompt", "查询订单请按1，修改订单请按2，返回请按星号键。",
+                              "-c", str(cfg_path)])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    res = runner.invoke(app, ["menu", "prompts", "--check", "--json", "-c", str(cfg_path)])
+    assert res.exit_code == 1
+    assert [d["name"] for d in json.loads(res.stdout) if d["status"] == "stale"] == ["menu-orders"]
+    res = runner.invoke(app, ["menu", "prompts", "--json", "-c", str(cfg_path)])
+    assert [d["name"] for d in json.loads(res.stdout) if d["status"] == "rendered"] == ["menu-orders"]
