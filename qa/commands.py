@@ -1,0 +1,310 @@
+"""`hotline qa ...`: the flag queue, one call, reviews, reports, rule checks, the web page."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.orm import Session
+
+from cliutil import ConfigOpt, JsonOpt, console, fail, load, print_json
+from settings import Config
+
+app = typer.Typer(help="Service-policy QA: flags, review, reports, rule checks.", no_args_is_help=True)
+
+STYLE = {"forbidden": "bold white on red", "vague": "black on yellow", "pii": "bold white on blue",
+         "opening": "bold magenta", "closing": "magenta", "hangup": "bold red", "slow-answer": "red",
+         "hold": "red"}
+
+
+@contextmanager
+def _db(cfg: Config) -> Iterator[Session]:
+    import db
+
+    try:
+        with db.transaction(cfg.database_url) as session:
+            yield session
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # an unreachable or broken database: one line, no traceback
+        if type(exc).__module__.startswith("sqlalchemy") or isinstance(exc, OSError):
+            fail(f"database {cfg.database.url}: {str(exc).splitlines()[0]}", code=2)
+        raise
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "  --:--"
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m):3d}:{s:04.1f}"
+
+
+def _highlighted(text: str, marks: list[tuple[int, int, str]]) -> Text:
+    out = Text(text)
+    for start, end, category in marks:
+        out.stylize(STYLE.get(category, "reverse"), start, end)
+    return out
+
+
+@app.command("list")
+def list_cmd(
+    status: Annotated[str | None, typer.Option("--status", help="new | confirmed | dismissed")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="opening, forbidden, vague, closing, pii, "
+                                                 "hangup, slow-answer, hold")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Agent interface, or part of it.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="2026-03-01, 2026-03-01T08:00, or 7d / 12h.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many flags.")] = 200,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The flag queue, newest calls first."""
+    from qa.views import ViewError, list_flags, parse_since
+
+    cfg = load(config)
+    try:
+        since_dt = parse_since(since)
+        with _db(cfg) as session:
+            flags = list_flags(session, status=status, category=category, agent=agent, since=since_dt, limit=limit)
+    except ViewError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(flags)
+        return
+    table = Table(title=f"{len(flags)} flag(s)", show_lines=False)
+    for col in ("flag", "call", "when", "agent", "status", "category", "rule", "sev", "at", "matched"):
+        table.add_column(col, overflow="fold")
+    for f in flags:
+        table.add_row(str(f["id"]), str(f["call"]), (f.get("call_started_at") or "")[:16].replace("T", " "),
+                      f.get("agent") or "", f["status"], Text(f["category"], style=STYLE.get(f["category"], "")),
+                      f["rule"], f["severity"], _clock(f["offset_s"]).strip(), f["matched"] or "")
+    console.print(table)
+
+
+@app.command("show")
+def show_cmd(
+    call: Annotated[int, typer.Argument(help="Call id.")],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One call: the transcript by speaker and time with flags highlighted (PII masked), then its flags."""
+    from qa.views import ViewError, call_view
+
+    cfg = load(config)
+    try:
+        with _db(cfg) as session:
+            view = call_view(session, cfg, call)
+    except ViewError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(view)
+        return
+    c = view["call"]
+    console.print(f"[bold]call {c['id']}[/]  caller {c['caller'] or '-'}  agent {c['agent'] or '-'}  "
+                  f"route {c['route'] or '-'}  started {(c['started_at'] or '-')[:19]}  "
+                  f"hangup by {c['hangup_by'] or '-'}", highlight=False)
+    t = view["transcript"]
+    if t is None:
+        console.print("[dim]no transcript yet[/]")
+    elif t["needs_review"]:
+        console.print(f"[bold yellow]transcript needs manual review:[/] {t['review_reason'] or ''}", highlight=False)
+    for s in view["segments"]:
+        line = Text(f"{_clock(s['start'])}  {s['speaker']:<7} ", style="dim" if s["speaker"] == "caller" else "")
+        line.append_text(_highlighted(s["text"], [(m["start"], m["end"], m["category"]) for m in s["marks"]]))
+        if s["flags"]:
+            line.append(f"  ⚑{','.join(str(i) for i in s['flags'])}", style="bold")
+        console.print(line, highlight=False)
+    table = Table(title="flags")
+    for col in ("flag", "status", "category", "rule", "sev", "at", "matched", "suggestion", "source"):
+        table.add_column(col, overflow="fold")
+    for f in view["flags"]:
+        table.add_row(str(f["id"]), f["status"], Text(f["category"], style=STYLE.get(f["category"], "")), f["rule"],
+                      f["severity"], _clock(f["offset_s"]).strip(), f["matched"] or "", f["suggestion"] or "",
+                      f["source"] or "")
+    console.print(table)
+
+
+@app.command("review")
+def review_cmd(
+    flag: Annotated[int, typer.Argument(help="Flag id.")],
+    confirm: Annotated[bool, typer.Option("--confirm", help="The flag is a real breach.")] = False,
+    dismiss: Annotated[bool, typer.Option("--dismiss", help="The flag is a false alarm.")] = False,
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept with the review).")] = None,
+    reviewer: Annotated[str | None, typer.Option("--reviewer", help="Your name [default: $USER].")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Confirm or dismiss a flag; every review is kept, a later one wins."""
+    from qa.review import ReviewError, default_reviewer, review
+
+    if confirm == dismiss:
+        fail("give exactly one of --confirm or --dismiss")
+    cfg = load(config)
+    who = reviewer or default_reviewer()
+    try:
+        with _db(cfg) as session:
+            row = review(session, flag, who, "confirmed" if confirm else "dismissed", note)
+            result = {"flag": flag, "status": row.decision, "reviewer": row.reviewer, "note": row.note,
+                      "reviews": len(row.flag.reviews)}
+    except ReviewError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"flag {flag}: [bold]{result['status']}[/] by {who} (review {result['reviews']})",
+                      highlight=False)
+
+
+@app.command("report")
+def report_cmd(
+    period: Annotated[str, typer.Option("--period", help="week | month | quarter | year")] = "week",
+    png: Annotated[Path | None, typer.Option("--png", help="Write bar charts (PNG) to this folder.")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Flags of the calls in the last week/month/quarter/year: by category, agent, route."""
+    from qa.report import ReportError, build, write_charts
+
+    cfg = load(config)
+    try:
+        with _db(cfg) as session:
+            rep = build(session, period)
+    except ReportError as exc:
+        fail(str(exc))
+    if png is not None:
+        try:
+            rep["charts"] = [str(p) for p in write_charts(rep, png)]
+        except OSError as exc:
+            fail(f"--png {png}: {exc}", code=1)
+    if as_json:
+        print_json(rep)
+        return
+    console.print(f"[bold]QA {period}[/] {rep['from'][:10]} .. {rep['until'][:10]}: {rep['calls']} calls, "
+                  f"{rep['flagged_calls']} flagged, {rep['flags']} flags (dismissed not counted)", highlight=False)
+    for key in ("by_category", "by_agent", "by_route", "by_status"):
+        table = Table(title=key.replace("_", " "))
+        table.add_column(key.removeprefix("by_"))
+        table.add_column("flags", justify="right")
+        for name, n in rep[key].items():
+            table.add_row(name, str(n))
+        console.print(table)
+    for p in rep.get("charts", []):
+        console.print(f"wrote {p}", highlight=False)
+
+
+@app.command("scan")
+def scan_cmd(
+    text: Annotated[str, typer.Argument(help="Text to check; each line is one utterance. '-' reads stdin.")],
+    speaker: Annotated[str, typer.Option("--speaker", help="agent | caller | unknown")] = "agent",
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply the text rules (phrases, vague words, PII) to each line, as one utterance of SPEAKER.
+
+    --json prints one object per line: {"line", "text", "flags": [{"rule", "category", "match", "start", "end"}]},
+    start/end being offsets into the original line.
+    """
+    from qa.scan import scan_text
+
+    if speaker not in ("agent", "caller", "unknown"):
+        fail(f"--speaker {speaker!r}: one of agent, caller, unknown")
+    cfg = load(config)
+    source = sys.stdin.read() if text == "-" else text
+    for n, line in enumerate(source.splitlines() or [""], 1):
+        hits = scan_text(cfg, line, speaker)
+        if as_json:
+            sys.stdout.write(json.dumps({"line": n, "text": line, "flags": [h.as_json() for h in hits]},
+                                        ensure_ascii=False) + "\n")
+            continue
+        out = Text(f"{n:>4}  ")
+        out.append_text(_highlighted(line, [(h.start, h.end, h.category) for h in hits]))
+        if hits:
+            out.append("  " + ", ".join(f"{h.rule} ({h.severity})" for h in hits), style="bold")
+        console.print(out, highlight=False)
+
+
+@app.command("rescan")
+def rescan_cmd(
+    calls: Annotated[list[int] | None, typer.Argument(help="Call ids [default: every call with a transcript].")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the rules again on stored calls (after a rule change); reviewed flags keep their verdict."""
+    from sqlalchemy import select
+
+    from qa.scan import scan_call
+    from transcribe.tables import Transcript
+
+    cfg = load(config)
+    out: dict[str, Any] = {}
+    with _db(cfg) as session:
+        ids = calls or sorted(set(session.scalars(select(Transcript.call_id).where(Transcript.call_id.is_not(None)))))
+        for cid in ids:
+            try:
+                out[str(cid)] = len(scan_call(session, cfg, cid))
+            except LookupError as exc:
+                fail(str(exc))
+    if as_json:
+        print_json(out)
+    else:
+        console.print(f"rescanned {len(out)} call(s), {sum(out.values())} flag(s)", highlight=False)
+
+
+@app.command("eval")
+def eval_cmd(
+    labelled: Annotated[Path | None, typer.Option("--labelled", help="Labelled TSV [default: tests/qa_labelled.tsv].")
+                        ] = None,
+    pinyin_study: Annotated[Path | None, typer.Option("--pinyin-study", help="Seed rulebooks folder: also measure "
+                                                      "homophone (pinyin) matching.")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Precision and recall per category on the labelled set (the table for the closing note)."""
+    from qa import evaluate as ev
+
+    cfg = load(config)
+    try:
+        items = ev.load_labelled(labelled or ev.DEFAULT_LABELLED)
+    except (OSError, ev.LabelError) as exc:
+        fail(str(exc))
+    result = ev.evaluate(cfg, items)
+    rows = ev.pinyin_study(cfg, pinyin_study, items) if pinyin_study else []
+    if as_json:
+        data = result.as_json()
+        if rows:
+            data["pinyin_study"] = [{"matching": r.name, "variants_found": r.variants_found, "variants": r.variants,
+                                     "false_alarms": r.false_alarms, "sentences": r.sentences,
+                                     "labelled": r.labelled.as_json()["categories"]} for r in rows]
+        print_json(data)
+        return
+    console.print(f"{result.lines} labelled lines", highlight=False)
+    console.print(ev.table(result), highlight=False, markup=False)
+    for item, got in result.mistakes:
+        console.print(f"  line {item.line} {item.kind}: {item.text}  expected {sorted(item.expected) or '-'}, "
+                      f"got {sorted(got) or '-'}", highlight=False, markup=False)
+    if rows:
+        console.print(ev.pinyin_table(rows), highlight=False, markup=False)
+        for r in rows:
+            for example in r.examples:
+                console.print(f"  {r.name}: {example}", highlight=False, markup=False)
+
+
+@app.command("web")
+def web_cmd(
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")] = 8765,
+    config: ConfigOpt = None,
+) -> None:
+    """The review web page on 127.0.0.1 (password from $HOTLINE_QA_PASSWORD)."""
+    from qa.web import WebError, serve
+
+    cfg = load(config)
+    try:
+        serve(cfg, port=port)
+    except WebError as exc:
+        fail(str(exc))

@@ -1,0 +1,131 @@
+"""What reviewers see, as plain dicts: the flag queue and one call with its flags.
+
+Shared by the CLI (``hotline qa list/show``) and the review web page, so both show
+the same thing. Everything leaving here has PII masked: segment text, flag context,
+and the caller's number (last four digits kept).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ivr.tables import Call
+from qa.pii import mask
+from qa.scan import latest_transcript
+from qa.tables import Flag
+from recordings.tables import Recording
+from settings import Config
+
+STATUSES = ("new", "confirmed", "dismissed")
+CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
+
+
+class ViewError(ValueError):
+    """Bad filter or unknown call: one line for the user."""
+
+
+def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+    """``2026-03-01``, ``2026-03-01T08:00``, or relative: ``7d``, ``12h``, ``30m``."""
+    if not value:
+        return None
+    now = now or datetime.now(UTC)
+    m = re.fullmatch(r"\s*(\d+)\s*([dhm])\s*", value)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        return now - {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ViewError(f"--since {value!r}: use a date (2026-03-01), a time (2026-03-01T08:00) "
+                        "or 7d/12h/30m") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def mask_number(num: str | None) -> str | None:
+    """A caller id shown with only its last four digits."""
+    if not num:
+        return num
+    digits = [i for i, c in enumerate(num) if c.isdigit()]
+    chars = list(num)
+    for i in digits[: max(0, len(digits) - 4)]:
+        chars[i] = "*"
+    return "".join(chars)
+
+
+def flag_dict(f: Flag, call: Call | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": f.id, "call": f.call_id, "status": f.status, "category": f.category, "rule": f.rule_id,
+        "severity": f.severity, "speaker": f.speaker, "offset_s": f.offset_s, "segment": f.segment_id,
+        "matched": f.matched, "context": f.context, "match_start": f.match_start, "match_end": f.match_end,
+        "source": f.source, "suggestion": f.suggestion,
+        "created_at": f.created_at.isoformat() if f.created_at else None,
+        "reviews": [{"reviewer": r.reviewer, "decision": r.decision, "note": r.note, "at": r.at.isoformat()}
+                    for r in f.reviews],
+    }
+    if call is not None:
+        out["agent"] = call.agent
+        out["call_started_at"] = call.started_at.isoformat() if call.started_at else None
+    return out
+
+
+def list_flags(session: Session, *, status: str | None = None, category: str | None = None,
+               agent: str | None = None, since: datetime | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    if status and status not in STATUSES:
+        raise ViewError(f"--status {status!r}: one of {', '.join(STATUSES)}")
+    if category and category not in CATEGORIES:
+        raise ViewError(f"--category {category!r}: one of {', '.join(CATEGORIES)}")
+    stmt = select(Flag, Call).join(Call, Call.id == Flag.call_id).options(selectinload(Flag.reviews))
+    if status:
+        stmt = stmt.where(Flag.status == status)
+    if category:
+        stmt = stmt.where(Flag.category == category)
+    if agent:
+        stmt = stmt.where(Call.agent.contains(agent))
+    if since:
+        stmt = stmt.where(Call.started_at >= since)
+    stmt = stmt.order_by(Call.started_at.desc(), Flag.call_id.desc(), Flag.offset_s, Flag.id).limit(limit)
+    return [flag_dict(f, c) for f, c in session.execute(stmt).all()]
+
+
+def call_view(session: Session, config: Config, call_id: int) -> dict[str, Any]:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise ViewError(f"call {call_id}: no such call")
+    kinds = config.qa.pii.kinds
+    flags = session.scalars(
+        select(Flag).where(Flag.call_id == call_id).options(selectinload(Flag.reviews))
+        .order_by(Flag.offset_s, Flag.id)
+    ).all()
+    by_segment: dict[int, list[Flag]] = {}
+    for f in flags:
+        if f.segment_id is not None:
+            by_segment.setdefault(f.segment_id, []).append(f)
+    transcript = latest_transcript(session, call_id)
+    segments = []
+    for s in sorted(transcript.segments, key=lambda s: (s.start_s, s.seq)) if transcript else []:
+        marks = [{"flag": f.id, "start": f.match_start, "end": f.match_end, "category": f.category,
+                  "rule": f.rule_id} for f in by_segment.get(s.id, []) if f.match_start is not None]
+        segments.append({"id": s.id, "seq": s.seq, "speaker": s.speaker, "start": s.start_s, "end": s.end_s,
+                         "text": mask(s.text or "", kinds), "marks": marks,
+                         "flags": [f.id for f in by_segment.get(s.id, [])]})
+    recordings = session.scalars(select(Recording.kind).where(Recording.call_id == call_id)).all()
+    return {
+        "call": {
+            "id": call.id, "caller": mask_number(call.caller_num), "agent": call.agent,
+            "started_at": call.started_at.isoformat() if call.started_at else None,
+            "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+            "route": call.route_target or call.route_action, "category": call.category,
+            "hangup_by": call.hangup_by, "ring_s": call.ring_s, "queue_wait_s": call.queue_wait_s,
+        },
+        "transcript": None if transcript is None else {
+            "id": transcript.id, "needs_review": transcript.needs_review, "review_reason": transcript.review_reason,
+        },
+        "segments": segments,
+        "flags": [flag_dict(f) for f in flags],
+        "recordings": sorted(recordings),
+    }
