@@ -3,10 +3,11 @@
 An edit is a function on the ruamel tree that returns a one-line summary. `prepare()`
 applies it to a fresh read of the file, renders the new text, re-parses that text and
 runs lint and validation on exactly what would be written; any error raises EditError
-and nothing is touched. `commit()` then writes under a lock file: it refuses when the
-file changed since it was read (another admin, an editor), writes a temp file in the
-same folder, fsyncs, keeps the mode and renames over the original, so the service (which
-re-reads on mtime change) sees either the old file or the new one, never half of one.
+and nothing is touched. ivr.menu_versions.commit() then writes under `edit_lock`: it
+refuses when the file changed since it was read (another admin, an editor), writes a
+temp file in the same folder, fsyncs, keeps the mode and renames over the original, so
+the service (which re-reads on mtime change) sees the old file or the new one, never
+half of one.
 
 Only the top-level sections an edit changed are re-emitted by ruamel; the others are
 copied from the original text verbatim, because ruamel re-wraps long flow lists (the QA
