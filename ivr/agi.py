@@ -64,7 +64,9 @@ class AgiResult:
 
     @property
     def hungup(self) -> bool:
-        """The channel hung up while the command ran (result -1)."""
+        """Result -1: for STREAM FILE / GET DATA / WAIT FOR DIGIT the channel hung up. For
+        ``EXEC`` it is the app's return: ``EXEC Queue`` gives -1 also when the *agent* hung
+        up and the caller is still in AGI; only AsyncAGIEnd says the caller is gone."""
         return self.result == "-1"
 
     @property

@@ -241,11 +241,14 @@ class AmiClient:
         link = self._link
         if link is not None and self.connected:
             link.reason = "client closed"
-            with contextlib.suppress(AmiError):
-                await self._request(link, "Logoff", {}, timeout=2.0)
-            # Asterisk closes after Goodbye; give it a moment so we do not reset the socket.
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(link.tasks[0]), 1.0)
+            try:
+                bye = await self._request(link, "Logoff", {}, timeout=2.0)
+            except AmiError:
+                bye = None
+            if bye is not None and bye.name == "Goodbye":
+                # Asterisk closes after Goodbye; let it, so we do not reset the socket.
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(link.tasks[0]), 1.0)
         if link is not None:
             link.abort("client closed")
         tasks = [t for t in (self._supervisor, *self._workers.values(), *self._side_tasks) if t]
