@@ -57,6 +57,7 @@ class CallFacts:
     holds: Sequence[tuple[float, float]] = ()  # (start, end) of each hold
     needs_review: bool = False
     review_reason: str | None = None
+    has_transcript: bool = True  # False: only the event rules that need no words can run
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,17 +163,33 @@ def phrase_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance],
     return out
 
 
-def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, facts: CallFacts) -> Finding | None:
-    """The mandated opening line in the agent's first words after pickup (POLICY.md §1)."""
+def first_turn(agent: Sequence[Utterance], others: Sequence[Utterance], until_s: float) -> list[Utterance]:
+    """The agent's first turn: the first agent utterance and those following it before
+    the caller speaks (Whisper splits one sentence at pauses), starting by ``until_s``."""
+    if not agent or agent[0].start_s > until_s:
+        return []
+    turn = [agent[0]]
+    for u in agent[1:]:
+        if u.start_s > until_s or any(turn[-1].start_s < o.start_s < u.start_s for o in others):
+            break
+        turn.append(u)
+    return turn
+
+
+def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, facts: CallFacts,
+                    others: Sequence[Utterance] = ()) -> Finding | None:
+    """The mandated opening line in the agent's first turn after pickup (POLICY.md §1).
+
+    ``others`` are the caller's utterances: they end the agent's turn."""
     rule = config.qa.opening
     if not agent and not facts.reached_agent:
         return None  # the caller never reached an agent (hung up in the menu)
     pickup = pickup_s(agent, start_s, facts)
-    first = [u for u in agent if u.start_s <= pickup + rule.within_s]
+    first = first_turn(agent, others, pickup + rule.within_s)
     if not first:
-        return Finding(rule.id, "opening", rule.severity, "opening", speaker="agent", offset_s=start_s,
-                       matched=None, context=None, source=rule.source,
-                       suggestion=config.opening_line, extra={"problem": f"no agent speech within {rule.within_s:g} s"})
+        return Finding(rule.id, "opening", rule.severity, "opening", speaker="agent", offset_s=pickup,
+                       matched=f"no agent speech within {rule.within_s:g} s of pickup", source=rule.source,
+                       suggestion=config.opening_line)
     said = "".join(u.text for u in first)
     text = canonical(said)
     problems = []
@@ -187,8 +204,8 @@ def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, 
         return None
     context = mask(said, config.qa.pii.kinds)
     return Finding(rule.id, "opening", rule.severity, "opening", speaker=first[0].speaker, utterance=first[0],
-                   offset_s=first[0].start_s, matched=context, context=context, source=rule.source,
-                   suggestion=config.opening_line, extra={"problem": "; ".join(problems), "similarity": similarity})
+                   offset_s=first[0].start_s, matched="; ".join(problems), context=context, source=rule.source,
+                   suggestion=config.opening_line, extra={"similarity": similarity})
 
 
 def pickup_s(agent: Sequence[Utterance], start_s: float, facts: CallFacts) -> float:
@@ -211,8 +228,8 @@ def closing_finding(config: Config, agent: Sequence[Utterance]) -> Finding | Non
     last = tail[-1]
     context = mask(last.text, config.qa.pii.kinds)
     return Finding(rule.id, "closing", rule.severity, "closing", speaker=last.speaker, utterance=last,
-                   offset_s=last.start_s, matched=None, context=context, source=rule.source,
-                   suggestion=rule.suggestion, extra={"problem": f"no closing phrase in the last {rule.last_s:g} s"})
+                   offset_s=last.start_s, matched=f"no closing phrase in the agent's last {rule.last_s:g} s",
+                   context=context, source=rule.source, suggestion=rule.suggestion)
 
 
 def event_findings(config: Config, facts: CallFacts, agent: Sequence[Utterance], start_s: float) -> list[Finding]:
@@ -269,12 +286,15 @@ def review_finding(config: Config, facts: CallFacts) -> Finding | None:
 def call_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], facts: CallFacts) -> list[Finding]:
     """Every rule on one call."""
     start, agent = agent_part(config, utts, facts)
+    if not facts.has_transcript:  # not transcribed (yet): only what the events alone show
+        return [f for f in event_findings(config, facts, agent, start) if f.category in ("hangup", "slow-answer")]
     out = phrase_findings(config, matcher, utts, agent)
     review = review_finding(config, facts)
     if review is not None:
         out.append(review)  # the opening and closing cannot be judged on this text
     else:
-        for f in (opening_finding(config, agent, start, facts), closing_finding(config, agent)):
+        callers = [u for u in utts if u.speaker == "caller"]
+        for f in (opening_finding(config, agent, start, facts, callers), closing_finding(config, agent)):
             if f is not None:
                 out.append(f)
     out += event_findings(config, facts, agent, start)

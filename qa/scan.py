@@ -110,6 +110,7 @@ def call_facts(session: Session, call: Call, transcript: Transcript | None) -> C
         holds=_holds(call, events),
         needs_review=bool(transcript and transcript.needs_review),
         review_reason=transcript.review_reason if transcript else None,
+        has_transcript=transcript is not None,
     )
 
 
@@ -159,8 +160,7 @@ def _fill(flag: Flag, f: Finding) -> None:
     flag.speaker = f.speaker
     flag.segment_id = f.utterance.segment_id if f.utterance else None
     flag.offset_s = round(f.offset_s, 3) if f.offset_s is not None else None
-    problem = f.extra.get("problem")
-    flag.matched = f.matched if f.matched is not None else (str(problem) if problem else None)
+    flag.matched = f.matched
     flag.context = f.context
     flag.match_start = f.start
     flag.match_end = f.end
