@@ -1,0 +1,37 @@
+"""Precision and recall of the text rules on the labelled set (tests/qa_labelled.tsv).
+
+Prints the per-category table (run with -s to see it; `hotline qa eval` prints the same).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from qa_calls import config
+
+from qa.evaluate import DEFAULT_LABELLED, evaluate, load_labelled, table
+
+CFG = config()
+CATEGORIES = {"forbidden", "vague", "pii", "opening", "closing"}
+
+
+def test_labelled_set_is_large_and_covers_the_traps() -> None:
+    items = load_labelled(DEFAULT_LABELLED)
+    kinds = Counter(i.kind for i in items)
+    assert len(items) >= 150
+    assert kinds["agent"] >= 100 and kinds["caller"] >= 20 and kinds["opening"] >= 10 and kinds["closing"] >= 8
+    notes = " ".join(i.note for i in items)
+    for trap in ("Traditional", "spaced", "numerals", "homophone", "caller"):
+        assert trap in notes, trap
+    assert sum(1 for i in items if not i.expected) >= 60  # polite speech and near misses
+
+
+def test_precision_and_recall_per_category_are_at_least_95_percent() -> None:
+    ev = evaluate(CFG, load_labelled(DEFAULT_LABELLED))
+    print("\n" + table(ev))
+    for item, got in ev.mistakes:
+        print(f"  line {item.line}: {item.text} expected {sorted(item.expected)} got {sorted(got)}")
+    assert set(ev.scores) == CATEGORIES
+    for category, score in ev.scores.items():
+        assert score.precision >= 0.95, (category, score)
+        assert score.recall >= 0.95, (category, score)

@@ -1,0 +1,151 @@
+"""Text rules on single utterances: normalisation, phrase matching, PII."""
+
+from __future__ import annotations
+
+import pytest
+from qa_calls import config
+
+from qa.matcher import Matcher
+from qa.normalize import normalize
+from qa.pii import find_pii, id_card_valid, luhn_valid, mask
+from qa.scan import scan_text
+from settings import PhraseRule
+
+CFG = config()
+
+
+def hits(text: str, speaker: str = "agent") -> list[tuple[str, str]]:
+    return [(h.rule, h.match) for h in scan_text(CFG, text, speaker)]
+
+
+def test_normalize_folds_forms_and_maps_back_to_the_original() -> None:
+    n = normalize("我 不 能！ＡＢＣ１２３，我們")
+    assert n.text == "我不能abc123我们"
+    assert n.source(0, 3) == "我 不 能"
+    assert n.span(3, 6) == (6, 9) and n.source(3, 6) == 'ＡＢＣ'
+    assert n.source(9, 11) == "我們"
+
+
+def test_normalize_keeps_offsets_when_a_character_expands() -> None:
+    n = normalize("㈠我不能")  # NFKC turns ㈠ into (一): three characters from one
+    assert n.text == "一我不能"
+    assert n.source(1, 4) == "我不能"
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("我 不 能", "forbidden.negative-language"),
+    ("我們非常忙", "forbidden.bad-answers"),
+    ("你找錯部門了", "forbidden.shifting-blame"),
+    ("你、找、错、部、门、了。", "forbidden.shifting-blame"),
+])
+def test_the_issues_examples_match_their_rules(text: str, rule: str) -> None:
+    assert [r for r, _ in hits(text)] == [rule]
+
+
+def test_match_offsets_point_into_the_original_text() -> None:
+    text = "好的，你 找 錯 部 門 了。"
+    [h] = scan_text(CFG, text)
+    assert text[h.start:h.end] == h.match == "你 找 錯 部 門 了"
+
+
+def test_rules_apply_to_the_agent_only_by_default() -> None:
+    assert hits("我不能登录", "caller") == []
+    assert hits("我不能登录", "agent") == [("forbidden.negative-language", "我不能")]
+    assert hits("我不能登录", "unknown") == [("forbidden.negative-language", "我不能")]
+
+
+def test_a_caller_scoped_rule_applies_to_callers_only() -> None:
+    m = Matcher([PhraseRule(id="caller.threat", category="forbidden", severity="low", speaker="caller",
+                            phrases=["投诉你"], source="test")])
+    assert [h.rule for h in m.find("我要投诉你", "caller")] == ["caller.threat"]
+    assert m.find("我要投诉你", "agent") == []
+
+
+def test_allow_phrases_suppress_the_polite_near_misses() -> None:
+    assert hits("请您耐心等候，我马上为您查询。") == []
+    assert hits("不知道您还有什么问题吗？") == []
+    assert hits("最近师傅们忙不过来。") == []
+    assert hits("不知道。") == [("forbidden.refusal", "不知道")]
+
+
+def test_the_seeds_preferred_hedge_is_a_low_severity_flag_not_negative_language() -> None:
+    [h] = scan_text(CFG, "我不能肯定，但我可以帮你想想办法。")
+    assert (h.rule, h.severity) == ("forbidden.uncertain", "low")
+
+
+def test_longer_phrase_of_the_same_category_subsumes_the_shorter() -> None:
+    assert hits("我不知道你去问问其他部门吧") == [("forbidden.bad-answers", "我不知道你去问问其他部门吧")]
+    assert hits("我不能给你他的手机号码") == [("forbidden.shifting-blame", "我不能给你他的手机号码")]
+
+
+def test_categories_do_not_subsume_each_other() -> None:
+    assert sorted(hits("可能要等一周，不过我们会尽量。")) == [("forbidden.but", "不过"), ("vague.ambiguous", "可能")]
+
+
+def test_homophone_errors_of_the_asr_match_by_pinyin() -> None:
+    assert hits("我门非常忙。") == [("forbidden.bad-answers", "我门非常忙")]
+    assert hits("你找措部门了") == [("forbidden.shifting-blame", "你找措部门了")]
+    [h] = scan_text(CFG, "这不是我的措")
+    assert (h.rule, h.how) == ("forbidden.rude", "pinyin")
+
+
+def test_two_character_phrases_are_not_matched_by_sound() -> None:
+    assert hits("您可以步行到最近的服务站。") == []  # 步行 sounds like 不行
+
+
+def test_matcher_without_pinyin_misses_homophones() -> None:
+    m = Matcher(CFG.qa.phrases, pinyin=False)
+    assert m.find("我门非常忙") == []
+    assert [h.rule for h in m.find("我们非常忙")] == ["forbidden.bad-answers"]
+
+
+def test_matcher_scales_to_a_thousand_phrases() -> None:
+    rules = [PhraseRule(id=f"r{i}", category="forbidden", severity="low", phrases=[f"禁语{i:04d}号"], source="t")
+             for i in range(1000)]
+    m = Matcher(rules)
+    assert [h.rule for h in m.find("他说了禁语0999号和禁语0007号")] == ["r999", "r7"]
+
+
+def test_checksums() -> None:
+    assert id_card_valid("110105199003071239")
+    assert not id_card_valid("110105199003071238")  # wrong check digit
+    assert id_card_valid("32010219781123456x")
+    assert id_card_valid("110105900307123")  # legacy 15-digit
+    assert luhn_valid("6222021234567894") and not luhn_valid("6222021234567895")
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    ("我的电话是13812345678", ["phone"]),
+    ("幺三八 一二三四 五六七八", ["phone"]),
+    ("一八六两四六八一三五七", ["phone"]),
+    ("洞幺三八", []),
+    ("138-1234-5678", ["phone"]),
+    ("+86 138 1234 5678", ["phone"]),
+    ("１３８１２３４５６７８", ["phone"]),
+    ("身份证110105199003071239", ["id_card"]),
+    ("身份证幺幺零幺零五幺九九零零三零七幺二三九", ["id_card"]),
+    ("三二零幺零二幺九七八幺幺二三四五六叉", ["id_card"]),
+    ("身份证110105199003071238", []),  # bad check digit, and not a card or phone
+    ("卡号6222 0212 3456 7894", ["bank_card"]),
+    ("卡号6222 0212 3456 7895", []),  # fails Luhn
+    ("13812345678和13987654321", ["phone", "phone"]),
+    ("订单号20240315123456789012", []),
+    ("快递单号SF1234567890123", []),
+    ("客服电话400-820-8208", []),
+    ("电话12345678901", []),  # 12x is no mobile prefix
+])
+def test_pii_kinds(text: str, kinds: list[str]) -> None:
+    assert [m.kind for m in find_pii(text)] == kinds
+
+
+def test_mask_keeps_the_last_four_digits_in_whatever_form() -> None:
+    assert mask("电话13812345678。") == "电话*******5678。"
+    assert mask("幺三八 一二三四 五六七八") == "*** **** 五六七八"
+    assert mask("138-1234-5678") == "***-****-5678"
+    assert mask("身份证32010219781123456X") == "身份证**************456X"
+    assert mask("没有号码") == "没有号码"
+
+
+def test_pii_is_flagged_for_the_agent_and_only_masked_for_the_caller() -> None:
+    assert hits("您的手机号是一三九一二三四五六七八吗", "agent") == [("pii.spoken", "一三九一二三四五六七八")]
+    assert hits("我的手机号是一三九一二三四五六七八", "caller") == []
