@@ -1,0 +1,323 @@
+"""AMI actions: what Asterisk 20's manager.c (and res_agi.c, app_mixmonitor.c) answer.
+
+Texts are Asterisk's own: ``Permission denied`` before Login, ``Invalid/unknown
+command: X. Use Action: ListCommands to show available commands.``, ``Channel X does
+not exist.`` for AGI on a vanished channel, list actions answered with
+``EventList: start`` and a ``...Complete`` event. Responses carry ``ActionID`` as their
+second line when the action had one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from ivr.protocol import Message
+from ivr.simulator.call import SimCall
+from ivr.simulator.channel import Channel
+from ivr.simulator.recorder import parse_mixmonitor_args
+from ivr.simulator.script import CallScript
+
+if TYPE_CHECKING:
+    from ivr.simulator.server import AmiSession, AsteriskSimulator
+
+Fields = list[tuple[str, str]]
+Handler = Callable[["AsteriskSimulator", "AmiSession", Message, str], Awaitable[None]]
+
+
+def response(status: str, action_id: str, *fields: tuple[str, str]) -> Fields:
+    out: Fields = [("Response", status)]
+    if action_id:
+        out.append(("ActionID", action_id))
+    out.extend(fields)
+    return out
+
+
+def error(session: AmiSession, action_id: str, message: str) -> None:
+    session.send(response("Error", action_id, ("Message", message)))
+
+
+def ack(session: AmiSession, action_id: str, message: str) -> None:
+    session.send(response("Success", action_id, ("Message", message)))
+
+
+async def handle(sim: AsteriskSimulator, session: AmiSession, msg: Message) -> None:
+    action = (msg.get("Action") or "").strip()
+    action_id = msg.get("ActionID") or ""
+    if not action:
+        error(session, action_id, "Missing action in request")
+        return
+    name = action.lower()
+    if not session.authenticated and name not in ("login", "logoff", "challenge"):
+        error(session, action_id, "Permission denied")
+        return
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        error(session, action_id,
+              f"Invalid/unknown command: {action}. Use Action: ListCommands to show available commands.")  # fmt: skip
+        return
+    await handler(sim, session, msg, action_id)
+
+
+def _mask(value: str) -> set[str] | None:
+    from ivr.simulator.server import CATEGORIES
+
+    v = value.strip().lower()
+    if v in ("on", "yes", "true", "all", "1"):
+        return set(CATEGORIES)
+    if v in ("off", "no", "false", "0", ""):
+        return set()
+    cats = {c.strip() for c in v.split(",")}
+    return cats if cats <= set(CATEGORIES) else None
+
+
+async def _login(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    if session.authenticated:
+        ack(session, aid, "Already authenticated")
+        return
+    user = msg.get("Username") or ""
+    key = msg.get("Key")
+    if (msg.get("AuthType") or "").lower() == "md5" and key is not None and session.challenge:
+        good = key == hashlib.md5((session.challenge + sim.secret).encode()).hexdigest()
+    else:
+        good = (msg.get("Secret") or "") == sim.secret
+    if user != sim.username or not good:
+        await asyncio.sleep(1.0 / sim.speed)  # manager.c sleeps 1 s before refusing
+        error(session, aid, "Authentication failed")
+        session.close()
+        return
+    session.authenticated = True
+    session.username = user
+    events = msg.get("Events")
+    if events is not None:
+        session.mask = _mask(events) or set()
+    ack(session, aid, "Authentication accepted")
+    if "system" in session.mask:
+        up = str(sim.uptime)
+        session.send([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", up), ("LastReload", up),
+                      ("Status", "Fully Booted")])  # fmt: skip
+    sim.emit_security("SuccessfulAuth", "AMI", user, ("UsingPassword", "0"),
+                      ("SessionTV", _event_tv()), session=session)  # fmt: skip
+
+
+def _event_tv() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}+0000"
+
+
+async def _challenge(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    if (msg.get("AuthType") or "").lower() != "md5":
+        error(session, aid, "Must specify AuthType")
+        return
+    session.challenge = session.challenge or str(random.randint(10**8, 10**9))
+    session.send(response("Success", aid, ("Challenge", session.challenge)))
+
+
+async def _logoff(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    session.send(response("Goodbye", aid, ("Message", "Thanks for all the fish.")))
+    session.close()
+
+
+async def _ping(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    session.send(response("Success", aid, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")))
+
+
+async def _events(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    mask = _mask(msg.get("EventMask") or "")
+    if mask is None:
+        error(session, aid, "Invalid event mask")
+        return
+    session.mask = mask
+    session.send(response("Success", aid, ("Events", "On" if mask else "Off")))
+
+
+async def _agi(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    name = msg.get("Channel") or ""
+    command = msg.get("Command") or ""
+    if not name or not command:
+        error(session, aid, "Both, Channel and Command are *required*")
+        return
+    chan = sim.find_channel(name)
+    if chan is None:
+        error(session, aid, f"Channel {name} does not exist.")
+        return
+    if chan.agi_queue is None or chan.call is None or chan is not chan.call.chan:
+        error(session, aid, f"Failed to add AGI command to channel {chan.name} queue")
+        return
+    chan.call.agi_enqueue(command, msg.get("CommandID") or "")
+    ack(session, aid, "Added AGI command to queue")
+
+
+async def _hangup(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    name = msg.get("Channel") or ""
+    if not name:
+        error(session, aid, "No channel specified")
+        return
+    chan = sim.find_channel(name)
+    if chan is None:
+        error(session, aid, "No such channel")
+        return
+    cause_text = (msg.get("Cause") or "").strip()
+    cause = int(cause_text) if cause_text.isdigit() and int(cause_text) > 0 else None
+    sim.hangup_channel(chan, cause)
+    ack(session, aid, "Channel Hungup")
+
+
+async def _redirect(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    fields = {k: (msg.get(k) or "").strip() for k in ("Channel", "Context", "Exten", "Priority")}
+    for key, text in (("Channel", "Channel not specified"), ("Context", "Context not specified"),
+                      ("Exten", "Exten not specified"), ("Priority", "Priority not specified")):  # fmt: skip
+        if not fields[key]:
+            error(session, aid, text)
+            return
+    if not fields["Priority"].isdigit() or int(fields["Priority"]) < 1:
+        error(session, aid, "Priority is invalid")
+        return
+    chan = sim.find_channel(fields["Channel"])
+    if chan is None:
+        error(session, aid, f"Channel does not exist: {fields['Channel']}")
+        return
+    call = chan.call
+    if call is None or call.ending or not chan.alive:
+        error(session, aid, "Redirect failed, channel not up.")
+        return
+    if chan is not call.chan or not call.in_agi:
+        error(session, aid, "Redirect failed")
+        return
+    call.request_redirect(fields["Context"], fields["Exten"], int(fields["Priority"]))
+    ack(session, aid, "Redirect successful")
+
+
+def _hms(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+async def _core_show_channels(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    session.send(response("Success", aid, ("EventList", "start"), ("Message", "Channels will follow")))
+    chans = sim.channels
+    for chan in chans:
+        session.send([
+            ("Event", "CoreShowChannel"), *([("ActionID", aid)] if aid else []), *chan.block(),
+            ("Application", chan.application), ("ApplicationData", chan.appdata),
+            ("Duration", _hms(sim.call_seconds(chan))), ("BridgeId", chan.bridge_id),
+        ])  # fmt: skip
+    session.send([("Event", "CoreShowChannelsComplete"), *([("ActionID", aid)] if aid else []),
+                  ("EventList", "Complete"), ("ListItems", str(len(chans)))])  # fmt: skip
+
+
+def _status_item(sim: AsteriskSimulator, chan: Channel, aid: str) -> Fields:
+    return [
+        ("Event", "Status"), ("Privilege", "Call"), *chan.block(), ("Type", chan.tech), ("DNID", chan.dnid),
+        ("EffectiveConnectedLineNum", chan.connected_num), ("EffectiveConnectedLineName", chan.connected_name),
+        ("TimeToHangup", "0"), ("BridgeID", chan.bridge_id), ("Application", chan.application),
+        ("Data", chan.appdata), ("Nativeformats", "(ulaw)"), ("Readformat", "ulaw"), ("Readtrans", ""),
+        ("Writeformat", "ulaw"), ("Writetrans", ""), ("Callgroup", "0"), ("Pickupgroup", "0"),
+        ("Seconds", str(int(sim.call_seconds(chan)))), *([("ActionID", aid)] if aid else []),
+    ]  # fmt: skip
+
+
+async def _status(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    name = (msg.get("Channel") or "").strip()
+    if name:
+        chan = sim.find_channel(name)
+        if chan is None:
+            error(session, aid, "No such channel")
+            return
+        chans = [chan]
+    else:
+        chans = sim.channels
+    session.send(response("Success", aid, ("EventList", "start"), ("Message", "Channel status will follow")))
+    for chan in chans:
+        session.send(_status_item(sim, chan, aid))
+    n = str(len(chans))
+    session.send([("Event", "StatusComplete"), *([("ActionID", aid)] if aid else []), ("EventList", "Complete"),
+                  ("ListItems", n), ("Items", n)])  # fmt: skip
+
+
+async def _getvar(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    var = msg.get("Variable") or ""
+    if not var:
+        error(session, aid, "No variable specified")
+        return
+    name = msg.get("Channel") or ""
+    if name:
+        chan = sim.find_channel(name)
+        if chan is None:
+            error(session, aid, "No such channel")
+            return
+        value = sim.read_variable(chan, var)
+    else:
+        value = sim.globals.get(var)
+    session.send(response("Success", aid, ("Variable", var), ("Value", value or "")))
+
+
+async def _setvar(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    var = msg.get("Variable") or ""
+    if not var:
+        error(session, aid, "No variable specified")
+        return
+    value = msg.get("Value") or ""
+    name = msg.get("Channel") or ""
+    if name:
+        chan = sim.find_channel(name)
+        if chan is None:
+            error(session, aid, "No such channel")
+            return
+        sim.write_variable(chan, var, value)
+    else:
+        sim.globals[var] = value
+    ack(session, aid, "Variable Set")
+
+
+def _call_of(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> SimCall | None:
+    name = msg.get("Channel") or ""
+    if not name:
+        error(session, aid, "No channel specified")
+        return None
+    chan = sim.find_channel(name)
+    if chan is None or chan.call is None or chan is not chan.call.chan:
+        error(session, aid, "No such channel")
+        return None
+    return chan.call
+
+
+async def _mixmonitor(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    call = _call_of(sim, session, msg, aid)
+    if call is None:
+        return
+    filename, options = parse_mixmonitor_args(f"{msg.get('File') or ''},{msg.get('Options') or ''}")
+    if not filename:
+        error(session, aid, "No file specified")
+        return
+    session.send(response("Success", aid))
+    call.start_mixmonitor(filename, options)
+
+
+async def _stop_mixmonitor(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    call = _call_of(sim, session, msg, aid)
+    if call is None:
+        return
+    if not call.recording_active():
+        error(session, aid, "Could not stop MixMonitor")
+        return
+    session.send(response("Success", aid))
+    call.stop_mixmonitors()
+
+
+async def _originate(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    from ivr.simulator.originate import originate
+
+    await originate(sim, session, msg, aid, CallScript)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "login": _login, "logoff": _logoff, "challenge": _challenge, "ping": _ping, "events": _events, "agi": _agi,
+    "hangup": _hangup, "redirect": _redirect, "coreshowchannels": _core_show_channels, "status": _status,
+    "getvar": _getvar, "setvar": _setvar, "mixmonitor": _mixmonitor, "stopmixmonitor": _stop_mixmonitor,
+    "originate": _originate,
+}  # fmt: skip

@@ -1,0 +1,550 @@
+"""One scripted call: its caller channel, dialplan, Async AGI loop and hangup sequences.
+
+Everything a call does runs in one task on the simulator's event loop; timers (DTMF,
+the scripted hangup, the agent answering) only emit their first event and wake the
+task, which then emits the rest in the order the real traces show. Times are call
+seconds counted from the answer (``now()``); waits are divided by the simulator speed.
+
+Hangup orders (caller channel), from tests/fixtures/asterisk/README.md:
+- caller BYE: [RTP QoS VarSets] HangupRequest > [running command's AGIExecEnd /
+  AsyncAGIExec(-1)] > AsyncAGIEnd > AGISTATUS=HANGUP > SoftHangupRequest(16) > Hangup
+- AGI HANGUP / AMI Hangup: SoftHangupRequest(32) > AGIExecEnd > AsyncAGIExec > AsyncAGIEnd > ...
+- core stop now: Cdr > SoftHangupRequest(4) > AsyncAGIEnd > ... > Hangup(0)
+- ASYNCAGI BREAK (or a failed command): AsyncAGIEnd > AGISTATUS > Newexten Hangup() >
+  SoftHangupRequest(16) > Hangup(16)
+The Cdr has no fixed place in real traces; the simulator rotates it between three
+positions seen there (after the first hangup event, before Hangup, after Hangup) by
+channel number, so clients cannot come to depend on one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ivr.protocol import agi_encode
+from ivr.simulator import agi, apps
+from ivr.simulator.channel import RING, RINGING, UP, Channel, cause_text
+from ivr.simulator.media import CALLER_VOICE
+from ivr.simulator.recorder import MixMonitor, Segment, finish
+from ivr.simulator.script import CallScript
+
+if TYPE_CHECKING:
+    from ivr.simulator.apps import AgentLeg
+    from ivr.simulator.originate import OriginateRequest
+    from ivr.simulator.server import AsteriskSimulator
+
+log = logging.getLogger("ivr.simulator")
+
+AGI_VERSION = "GIT-20-516d2c60ac"
+WAKE_END = frozenset({"end", "redirect"})
+_QOS = (
+    ("RTPAUDIOQOS", "ssrc=661576470;themssrc=439041101;lp=0;rxjitter=0.000000;rxcount=800;txjitter=0.000125;"
+     "txcount=307;rlp=0;rtt=0.000000;rxmes=0.000000;txmes=88.087887"),
+    ("RTPAUDIOQOSJITTER", "minrxjitter=000.000000;maxrxjitter=000.001000;avgrxjitter=000.000048;"
+     "stdevrxjitter=000.000135;mintxjitter=000.000000;maxtxjitter=000.000000;avgtxjitter=000.000000;"
+     "stdevtxjitter=000.000000;"),
+    ("RTPAUDIOQOSLOSS", "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;  "
+     "stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;  avgtxlost=000.000000;  "
+     "stdevtxlost=000.000000;"),
+    ("RTPAUDIOQOSRTT", "     minrtt=000.000000;     maxrtt=000.000000;     avgrtt=000.000000;     "
+     "stdevrtt=000.000000;"),
+    ("RTPAUDIOQOSMES", "   minrxmes=088.087887;   maxrxmes=088.087887;   avgrxmes=088.087887;   "
+     "stdevrxmes=000.000000;   mintxmes=000.000000;   maxtxmes=000.000000;   avgtxmes=000.000000;   "
+     "stdevtxmes=000.000000;"),
+)  # fmt: skip
+
+
+class _Waiter:
+    def __init__(self, future: asyncio.Future[tuple[str, str]], digits: str | None, wake: frozenset[str]) -> None:
+        self.future = future
+        self.digits = digits
+        self.wake = wake
+
+    def offer(self, kind: str, value: str = "") -> bool:
+        if self.future.done():
+            return False
+        if kind == "digit":
+            if self.digits is None or value not in self.digits:
+                return False
+        elif kind != "timeout" and kind not in self.wake:
+            return False
+        self.future.set_result((kind, value))
+        return True
+
+
+class SimCall:
+    """A call placed by ``AsteriskSimulator.place_call`` (or by an AMI Originate)."""
+
+    def __init__(
+        self, sim: AsteriskSimulator, script: CallScript, *, peer: str = "SIP/caller",
+        origin: OriginateRequest | None = None,
+    ) -> None:  # fmt: skip
+        self.sim = sim
+        self.script = script
+        self.origin = origin
+        self.loop = asyncio.get_running_loop()
+        self.chan: Channel = sim.new_channel(
+            peer, script.caller_num, script.caller_name, context="hotline", exten=script.exten,
+            dnid="" if origin else script.exten,
+        )
+        self.chan.call = self
+        self.seq = sim.channel_seq(self.chan)
+        self.channel = self.chan.name
+        self.uniqueid = self.chan.uniqueid
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.heard: list[tuple[float, str]] = []
+        self.commands: list[str] = []
+        self.hangup_by: str | None = None
+        self.agent_channel: str | None = None
+        self.agent_hung_up_first = False
+        self.recordings: list[Path] = []
+        self.t0 = self.loop.time()
+        self.start_wall = time.time()
+        self.answer_wall: float | None = None
+        self.rx: list[Segment] = []
+        self.tx: list[Segment] = []
+        self.monitors: list[MixMonitor] = []
+        self.leg: AgentLeg | None = None
+        self.ending: str | None = None  # bye | soft | shutdown | timeout
+        self.hangup_cause: int | None = None
+        self.redirect: tuple[str, str, int] | None = None
+        self.was_bridged = False
+        self.in_agi = False
+        self.after: dict[str, list[Callable[[], None]]] = {"agi_end": [], "agistatus": [], "caller_hangup": []}
+        self.cdr_app = ("", "")
+        self.cdr_dest: Channel | None = None
+        self.cdr_disposition = "ANSWERED"
+        self.cdr_end: float | None = None
+        self._cdr_sent = False
+        self._cdr_slot = ("early", "before_hangup", "after_hangup")[self.seq % 3]
+        self._waiter: _Waiter | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+        self._pending: list[asyncio.Task[None]] = []
+        for say in script.says:
+            sim.speech.request(say.text, CALLER_VOICE)
+        self.task = asyncio.ensure_future(self._run())
+
+    # -- clock, timers, waiting ------------------------------------------------------------
+    def now(self) -> float:
+        return (self.loop.time() - self.t0) * self.sim.speed
+
+    def at(self, when: float, fn: Callable[..., None], *args: object) -> asyncio.TimerHandle:
+        handle = self.loop.call_at(self.t0 + when / self.sim.speed, fn, *args)
+        self._timers.append(handle)
+        return handle
+
+    def signal(self, kind: str, value: str = "") -> bool:
+        return self._waiter.offer(kind, value) if self._waiter is not None else False
+
+    async def wait(
+        self, seconds: float | None, *, digits: str | None = None, wake: frozenset[str] = WAKE_END
+    ) -> tuple[str, str]:
+        """Wait ``seconds`` of call time (None: no limit) for a wanted digit or a wake-up kind."""
+        if "end" in wake and self.ending:
+            return ("end", "")
+        if "redirect" in wake and self.redirect:
+            return ("redirect", "")
+        waiter = _Waiter(self.loop.create_future(), digits, wake)
+        self._waiter = waiter
+        handle = None
+        if seconds is not None:
+            handle = self.loop.call_later(max(0.0, seconds) / self.sim.speed, waiter.offer, "timeout")
+        try:
+            return await waiter.future
+        finally:
+            if handle is not None:
+                handle.cancel()
+            if self._waiter is waiter:
+                self._waiter = None
+
+    def emit(self, fields: list[tuple[str, str]]) -> None:
+        self.sim.emit(fields)
+
+    def varset(self, chan: Channel, name: str, value: str) -> None:
+        chan.vars[name] = value
+        self.emit(chan.event("VarSet", "dialplan,all", ("Variable", name), ("Value", value)))
+
+    # -- the scripted caller -----------------------------------------------------------------
+    def _schedule_script(self) -> None:
+        for press in self.script.presses:
+            self.at(press.at, self._dtmf_begin, press.digit)
+        if self.script.hangs_up_at is not None:
+            self.at(self.script.hangs_up_at, self.caller_bye)
+        if self.script.agent is None:
+            for say in self.script.says:
+                self.say(self.rx, say.at, say.text, CALLER_VOICE)
+
+    def say(self, track: list[Segment], when: float, text: str, voice: object) -> Segment:
+        seg = Segment(start=when, pending=self.sim.speech.request(text, voice))  # type: ignore[arg-type]
+        track.append(seg)
+        return seg
+
+    def _dtmf_begin(self, digit: str) -> None:
+        if not self.chan.alive or self.ending:
+            return
+        self.emit(self.chan.event("DTMFBegin", "dtmf,all", ("Digit", digit), ("Direction", "Received")))
+        leg = self.leg.chan if self.leg is not None and self.leg.bridged else None
+        if leg is not None:
+            self.emit(leg.event("DTMFBegin", "dtmf,all", ("Digit", digit), ("Direction", "Sent")))
+        self.at(self.now() + 0.2, self._dtmf_end, digit)
+
+    def _dtmf_end(self, digit: str) -> None:
+        if not self.chan.alive or self.ending:
+            return
+        self.emit(self.chan.event(
+            "DTMFEnd", "dtmf,all", ("Digit", digit), ("DurationMs", "200"), ("Direction", "Received")
+        ))  # fmt: skip
+        leg = self.leg.chan if self.leg is not None and self.leg.bridged else None
+        if leg is not None:
+            self.emit(leg.event("DTMFEnd", "dtmf,all", ("Digit", digit), ("DurationMs", "200"), ("Direction", "Sent")))
+        # Only a command that is running and wants this digit gets it; otherwise the
+        # AsyncAGI idle loop (or the bridge) consumes it, as the type-ahead trace shows.
+        self.signal("digit", digit)
+
+    def caller_bye(self) -> None:
+        """The caller hangs up (SIP BYE)."""
+        if self.ending or not self.chan.alive:
+            return
+        self.hangup_by = self.hangup_by or "caller"
+        for name, value in _QOS:
+            self.varset(self.chan, name, value)
+        # Seen in the traces: Cause 16 when bridged by Dial, no Cause line otherwise.
+        bridged_by_dial = self.leg is not None and self.leg.bridged and self.leg.app == "Dial"
+        self.emit(self.chan.event("HangupRequest", "call,all", *([("Cause", "16")] if bridged_by_dial else [])))
+        self._end("bye")
+
+    def soft_hangup(self, cause: int | None = None, *, by: str = "asterisk") -> None:
+        """AGI HANGUP or AMI Hangup on the caller channel (AST_SOFTHANGUP_EXPLICIT)."""
+        if self.ending or not self.chan.alive:
+            return
+        self.hangup_by = self.hangup_by or by
+        self.hangup_cause = cause
+        if self._cdr_slot == "early":
+            self.emit_cdr()
+        self.emit(self.chan.event("SoftHangupRequest", "call,all", ("Cause", "32")))
+        self._end("soft")
+
+    def shutdown(self) -> None:
+        """``core stop now``: Cdr, then SoftHangupRequest(4)."""
+        if self.ending or not self.chan.alive:
+            return
+        self.hangup_by = self.hangup_by or "shutdown"
+        self.hangup_cause = 0
+        self.emit_cdr()
+        self.emit(self.chan.event("SoftHangupRequest", "call,all", ("Cause", "4")))
+        if self.leg is not None and self.leg.chan.alive:
+            self.emit(self.leg.chan.event("SoftHangupRequest", "call,all", ("Cause", "4")))
+        self._end("shutdown")
+
+    def autohangup(self) -> None:
+        """SET AUTOHANGUP expired: a soft hangup flag without an event of its own."""
+        if not self.ending and self.chan.alive:
+            self.hangup_by = self.hangup_by or "asterisk"
+            self._end("timeout")
+
+    def _end(self, kind: str) -> None:
+        self.ending = kind
+        if self._cdr_slot == "early" and kind == "bye":
+            self.emit_cdr()
+        self.signal("end")
+
+    def agi_enqueue(self, command: str, command_id: str) -> None:
+        assert self.chan.agi_queue is not None
+        self.chan.agi_queue.append((command, command_id))
+        self.commands.append(command)
+        self.signal("cmd")
+
+    def request_redirect(self, context: str, exten: str, priority: int) -> None:
+        self.redirect = (context, exten, priority)
+        self.signal("redirect")
+
+    # -- dialplan ----------------------------------------------------------------------------
+    async def _run(self) -> None:
+        try:
+            if self.origin is not None:
+                await self._originated(self.origin)
+                return
+            chan = self.chan
+            self.emit(chan.event("Newchannel", "call,all"))
+            self.varset(chan, "SIPURI", f"sip:{self.script.caller_num}@127.0.0.1:5061")
+            self.varset(chan, "SIPDOMAIN", "127.0.0.1")
+            self.varset(chan, "SIPCALLID", f"{self.seq + 1}-{10725 + self.seq}@127.0.0.1")
+            chan.state = RING
+            self.emit(chan.event("Newstate", "call,all"))
+            self.sim.emit_security("SuccessfulAuth", "SIP", chan.exten, ("UsingPassword", "0"))
+            await self._dialplan("hotline", self.script.exten, 1)
+        except asyncio.CancelledError:
+            self._vanish("killed")
+            raise
+        except Exception:
+            log.exception("simulator: call %s failed; hanging it up", self.channel)
+            if self.chan.alive:
+                self._remove_channel(self.chan)
+        finally:
+            self._close()
+
+    async def _originated(self, request: OriginateRequest) -> None:
+        from ivr.simulator.originate import RING_SECONDS, originate_response
+
+        chan = self.chan
+        chan.exten = "s"
+        self.emit(chan.event("Newchannel", "call,all"))
+        self.varset(chan, "SIPCALLID", f"{self.seq + 1}-{10725 + self.seq}@127.0.0.1")
+        chan.state = RINGING
+        self.emit(chan.event("Newstate", "call,all"))
+        kind, _ = await self.wait(RING_SECONDS, wake=frozenset({"end"}))
+        if kind == "end":
+            self.emit(originate_response(self, request, False))
+            request.answered.set_result(False)
+            await self.hangup_caller(self._bye_cause())
+            return
+        self.answer()
+        self.emit(originate_response(self, request, True))
+        request.answered.set_result(True)
+        if request.application:
+            chan.application, chan.appdata = "AGI", request.data or "agi:async"
+            self.cdr_app = ("AGI", chan.appdata)
+            await self._async_agi()
+            await self.hangup_caller(self._bye_cause())
+            return
+        await self._dialplan(request.context, request.exten, request.priority)
+
+    async def _dialplan(self, context: str, exten: str, priority: int) -> None:
+        chan = self.chan
+        while True:
+            step = self.sim.dialplan(context, exten, priority)
+            if step is None:  # dialplan ran out: the PBX hangs the channel up
+                await self.hangup_caller(16 if self.hangup_cause is None else self.hangup_cause)
+                return
+            app, data = step
+            chan.context, chan.exten, chan.priority = context, exten, priority
+            chan.application, chan.appdata = app, data
+            self.emit(chan.event("Newexten", "dialplan,all", ("Extension", exten), ("Application", app),
+                                 ("AppData", data)))  # fmt: skip
+            if self.cdr_dest is None:
+                self.cdr_app = (app, data)
+            if app == "Answer":
+                self.answer()
+            elif app == "AGI":
+                status = await self._async_agi()
+                if status == "hangup":
+                    await self.hangup_caller(self._bye_cause())
+                    return
+                if status == "redirect" and self.redirect is not None:
+                    context, exten, priority = self.redirect
+                    self.redirect = None
+                    continue
+            elif app == "Hangup":
+                await self.hangup_caller(16)
+                return
+            elif app == "Dial":
+                res = await apps.dial(self, data, in_agi=False)
+                self.run_after("agi_end")
+                self.run_after("agistatus")
+                if self.ending:
+                    await self.hangup_caller(self._bye_cause())
+                    return
+                if res < 0:
+                    await self.hangup_caller(16)
+                    return
+            priority += 1
+
+    def answer(self) -> None:
+        if self.chan.state != UP:
+            self.chan.state = UP
+            self.emit(self.chan.event("Newstate", "call,all"))
+            self.t0 = self.loop.time()
+            self.answer_wall = time.time()
+            self.start_wall = self.answer_wall
+            self._schedule_script()
+
+    def _bye_cause(self) -> int:
+        if self.hangup_cause is not None:
+            return self.hangup_cause
+        return 16 if self.was_bridged else 0
+
+    def run_after(self, stage: str) -> None:
+        hooks, self.after[stage] = self.after[stage], []
+        for hook in hooks:
+            hook()
+
+    async def _async_agi(self) -> str:
+        chan = self.chan
+        if chan.agi_queue is None:
+            chan.agi_queue = deque()
+        self.emit(chan.event("AsyncAGIStart", "agi,all", ("Env", agi_encode(self._agi_env()))))
+        self.in_agi = True
+        status = "hangup"
+        while True:
+            if self.ending:
+                break
+            if self.redirect:
+                status = "redirect"
+                break
+            if chan.agi_queue:
+                command, command_id = chan.agi_queue.popleft()
+                outcome = await agi.execute(self, command, command_id)
+                if outcome == "break":
+                    status = "break"
+                    break
+                if outcome == "failure" and not self.ending and not self.redirect:
+                    status = "failure"
+                    break
+                continue
+            await self.wait(None, wake=frozenset({"end", "redirect", "cmd"}))
+        self.in_agi = False
+        self.emit(chan.event("AsyncAGIEnd", "agi,all"))
+        self.run_after("agi_end")
+        agistatus = {"break": "SUCCESS", "failure": "FAILURE"}.get(status, "HANGUP")
+        self.varset(chan, "AGISTATUS", agistatus)
+        self.run_after("agistatus")
+        return status
+
+    def _agi_env(self) -> str:
+        c = self.chan
+        lines = [
+            ("agi_request", "async"), ("agi_channel", c.name), ("agi_language", c.language),
+            ("agi_type", c.tech), ("agi_uniqueid", c.uniqueid), ("agi_version", AGI_VERSION),
+            ("agi_callerid", c.caller_num if c.caller_num != "<unknown>" else "unknown"),
+            ("agi_calleridname", c.caller_name if c.caller_name != "<unknown>" else "unknown"),
+            ("agi_callingpres", "0"), ("agi_callingani2", "0"), ("agi_callington", "0"), ("agi_callingtns", "0"),
+            ("agi_dnid", c.dnid or "unknown"), ("agi_rdnis", "unknown"), ("agi_context", c.context),
+            ("agi_extension", c.exten), ("agi_priority", str(c.priority)), ("agi_enhanced", "0.0"),
+            ("agi_accountcode", c.accountcode), ("agi_threadid", str(139827129046720 + 4096 * self.seq)),
+        ]  # fmt: skip
+        return "".join(f"{k}: {v}\n" for k, v in lines) + "\n"
+
+    # -- playing prompts ------------------------------------------------------------------------
+    async def play(self, name: str, escape: str | None = "", offset: int = 0) -> tuple[str | None, int] | None:
+        """Play a prompt to the caller: None if it cannot be opened, else (outcome, endpos).
+
+        outcome is "" when it played to the end, the digit when an escape digit stopped
+        it (on DTMFEnd), None when the channel hung up or was redirected meanwhile.
+        """
+        pcm = self.sim.prompts.load(name)
+        if pcm is None:
+            log.warning("simulator: %s: prompt %r not found in %s", self.channel, name, self.sim.prompts.sounds_dir)
+            return None
+        offset = min(max(offset, 0), pcm.size)
+        start = self.now()
+        self.heard.append((round(start, 3), name))
+        seg = Segment(start=start, pcm=pcm[offset:])
+        self.tx.append(seg)
+        kind, value = await self.wait((pcm.size - offset) / 8000, digits=escape)
+        if kind == "timeout":
+            return "", pcm.size
+        stopped = self.now()
+        seg.stop_at(stopped)
+        played = min(pcm.size - offset, int((stopped - start) * 8000) // 160 * 160)
+        return (value if kind == "digit" else None), offset + played
+
+    # -- recording ----------------------------------------------------------------------------
+    def start_mixmonitor(self, filename: str, options: dict[str, str]) -> MixMonitor:
+        from ivr.simulator.recorder import monitor_path
+
+        mon = MixMonitor(
+            filename=filename,
+            mix=monitor_path(self.sim.monitor_dir, filename),
+            rx=monitor_path(self.sim.monitor_dir, options["r"]) if options.get("r") else None,
+            tx=monitor_path(self.sim.monitor_dir, options["t"]) if options.get("t") else None,
+            start=self.now(),
+        )
+        self.monitors.append(mon)
+        self.varset(self.chan, "MIXMONITOR_FILENAME", filename)
+        self.emit(self.chan.event("MixMonitorStart", "call,all"))
+        return mon
+
+    def recording_active(self) -> bool:
+        return any(m.stop is None for m in self.monitors)
+
+    def stop_mixmonitors(self) -> bool:
+        running = [m for m in self.monitors if m.stop is None]
+        if not running:
+            return False
+        stop = self.now()
+        for mon in running:
+            mon.stop = stop
+            self._pending.append(asyncio.ensure_future(self._write(mon, stop)))
+        self.emit(self.chan.event("MixMonitorStop", "call,all"))
+        return True
+
+    async def _write(self, mon: MixMonitor, stop: float) -> None:
+        self.recordings.extend(await finish(mon, stop, self.rx, self.tx))
+
+    async def _finish_recordings(self) -> None:
+        stop = self.now()
+        for mon in self.monitors:
+            if mon.stop is None:
+                mon.stop = stop
+                self._pending.append(asyncio.ensure_future(self._write(mon, stop)))
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+    # -- the end --------------------------------------------------------------------------------
+    def emit_cdr(self) -> None:
+        if self._cdr_sent:
+            return
+        self._cdr_sent = True
+        c = self.chan
+        end = self.cdr_end if self.cdr_end is not None else self.now()
+        start = self.start_wall
+        answer = self.answer_wall
+        fmt = "%Y-%m-%d %H:%M:%S"
+        app, data = self.cdr_app
+        self.emit([
+            ("Event", "Cdr"), ("Privilege", "cdr,all"), ("AccountCode", c.accountcode),
+            ("Source", self.script.caller_num), ("Destination", c.exten), ("DestinationContext", c.context),
+            ("CallerID", f'"{self.script.caller_name}" <{self.script.caller_num}>'), ("Channel", c.name),
+            ("DestinationChannel", self.cdr_dest.name if self.cdr_dest else ""), ("LastApplication", app),
+            ("LastData", data), ("StartTime", time.strftime(fmt, time.localtime(start))),
+            ("AnswerTime", time.strftime(fmt, time.localtime(answer)) if answer else ""),
+            ("EndTime", time.strftime(fmt, time.localtime(start + max(end, 0.0)))),
+            ("Duration", str(int(max(end, 0.0)))), ("BillableSeconds", str(int(max(end, 0.0)) if answer else 0)),
+            ("Disposition", self.cdr_disposition), ("AMAFlags", "DOCUMENTATION"), ("UniqueID", c.uniqueid),
+            ("UserField", ""),
+        ])  # fmt: skip
+
+    async def hangup_caller(self, cause: int) -> None:
+        """The caller channel's last events: SoftHangupRequest(16), Hangup, and the Cdr."""
+        chan = self.chan
+        if not chan.alive:
+            return
+        self.hangup_by = self.hangup_by or "asterisk"
+        self.emit(chan.event("SoftHangupRequest", "call,all", ("Cause", "16")))
+        for handle in self._timers:
+            handle.cancel()
+        await self._finish_recordings()
+        if self._cdr_slot != "after_hangup":
+            self.emit_cdr()
+        self.emit(chan.event("Hangup", "call,all", ("Cause", str(cause)), ("Cause-txt", cause_text(cause))))
+        self._remove_channel(chan)
+        self.emit_cdr()
+        self.run_after("caller_hangup")
+
+    def _remove_channel(self, chan: Channel) -> None:
+        chan.alive = False
+        self.sim.remove_channel(chan)
+
+    def _vanish(self, why: str) -> None:
+        """Killed: the channels disappear without a single event (SIGKILL)."""
+        self.hangup_by = self.hangup_by or why
+        for chan in (self.chan, self.leg.chan if self.leg else None):
+            if chan is not None and chan.alive:
+                self._remove_channel(chan)
+
+    def _close(self) -> None:
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+        if not self.done.done():
+            self.done.set_result(None)
+        self.sim.call_finished(self)
+
+    def __repr__(self) -> str:
+        return f"<SimCall {self.script.name} {self.channel} {'done' if self.done.done() else 'up'}>"

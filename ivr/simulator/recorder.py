@@ -1,0 +1,134 @@
+"""MixMonitor: real WAV files from what the call heard and said, laid out by call time.
+
+Each call keeps two timelines of audio segments: ``rx`` (read from the caller's
+channel: the caller's voice) and ``tx`` (written to it: prompts, ringback, the agent's
+voice). A MixMonitor is a window [start, stop) on those timelines; when it stops (hangup
+or StopMixMonitor) the three tracks are rendered and written in a worker thread:
+``<file>`` = rx + tx (saturating, as Asterisk mixes), ``r()`` = rx, ``t()`` = tx. All
+three have the same length and are aligned sample for sample, digital zero where silent.
+
+Paths: Asterisk writes where it is told (``/var/spool/asterisk/monitor/x.wav``); the
+simulator writes the same basename into ``monitor_dir``. A relative name lands in
+``monitor_dir`` under that relative path, as Asterisk resolves it against its monitor
+directory. Only WAV (8 kHz, mono, 16-bit) is written, whatever the extension says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from recordings.audio import PHONE_RATE, write_wav
+
+log = logging.getLogger("ivr.simulator")
+FRAME = 160  # Asterisk mixes 20 ms frames
+
+
+@dataclass
+class Segment:
+    """Audio placed on a timeline at call time ``start``; ``cut`` ends it early (call time)."""
+
+    start: float
+    pcm: np.ndarray | None = None
+    pending: asyncio.Future[np.ndarray] | None = None
+    cut: float | None = None
+    maker: Callable[[int], np.ndarray] | None = None  # endless audio (ringback), made when rendered
+
+    def stop_at(self, when: float) -> None:
+        if self.cut is None or when < self.cut:
+            self.cut = when
+
+    async def samples(self, until: float) -> np.ndarray:
+        if self.maker is not None:
+            end = until if self.cut is None else min(until, self.cut)
+            return self.maker(max(0, round((end - self.start) * PHONE_RATE)))
+        if self.pcm is None:
+            self.pcm = await asyncio.shield(self.pending) if self.pending is not None else np.zeros(0, np.int16)
+        pcm = self.pcm
+        if self.cut is not None:
+            pcm = pcm[: max(0, round((self.cut - self.start) * PHONE_RATE))]
+        return pcm
+
+
+def monitor_path(monitor_dir: Path, name: str) -> Path:
+    """Where the file Asterisk was asked to write lands (see the module docstring)."""
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or ".." in pure.parts:
+        return monitor_dir / pure.name
+    return monitor_dir / pure
+
+
+_OPTION = re.compile(r"([a-zA-Z])(?:\(([^)]*)\))?")
+
+
+def parse_mixmonitor_args(data: str) -> tuple[str, dict[str, str]]:
+    """``file.wav,r(a.wav)t(b.wav)`` -> (file, {"r": "a.wav", "t": "b.wav"})."""
+    filename, _, rest = data.partition(",")
+    options_text = rest.split(",", 1)[0]
+    return filename.strip(), {m.group(1): m.group(2) or "" for m in _OPTION.finditer(options_text)}
+
+
+@dataclass
+class MixMonitor:
+    """One running recording of a call's channel."""
+
+    filename: str  # as Asterisk was given it (MIXMONITOR_FILENAME)
+    mix: Path
+    rx: Path | None
+    tx: Path | None
+    start: float
+    stop: float | None = None
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for p in (self.mix, self.rx, self.tx) if p is not None]
+
+
+def _render(start: float, length: int, segments: list[tuple[float, np.ndarray]]) -> np.ndarray:
+    out = np.zeros(length, dtype=np.int32)
+    for seg_start, pcm in segments:
+        offset = round((seg_start - start) * PHONE_RATE)
+        a, b = max(0, offset), min(length, offset + pcm.size)
+        if a < b:
+            out[a:b] += pcm[a - offset : b - offset]
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
+def _write_atomic(path: Path, pcm: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    write_wav(tmp, pcm, PHONE_RATE)
+    os.replace(tmp, path)
+
+
+def _write_tracks(mon: MixMonitor, length: int, rx_segs: list, tx_segs: list) -> list[Path]:
+    rx = _render(mon.start, length, rx_segs)
+    tx = _render(mon.start, length, tx_segs)
+    mix = np.clip(rx.astype(np.int32) + tx.astype(np.int32), -32768, 32767).astype(np.int16)
+    written = []
+    for path, pcm in ((mon.mix, mix), (mon.rx, rx), (mon.tx, tx)):
+        if path is not None:
+            _write_atomic(path, pcm)
+            written.append(path)
+    return written
+
+
+async def finish(mon: MixMonitor, stop: float, rx: list[Segment], tx: list[Segment]) -> list[Path]:
+    """Stop ``mon`` at call time ``stop`` and write its files; returns the paths written."""
+    mon.stop = stop
+    length = max(0, round((stop - mon.start) * PHONE_RATE / FRAME) * FRAME)
+    rx_segs = [(s.start, await s.samples(stop)) for s in rx if s.start < stop]
+    tx_segs = [(s.start, await s.samples(stop)) for s in tx if s.start < stop]
+    try:
+        mon.written = await asyncio.to_thread(_write_tracks, mon, length, rx_segs, tx_segs)
+    except OSError as exc:
+        log.error("simulator: MixMonitor cannot write %s: %s", mon.mix, exc)
+    return mon.written
