@@ -128,13 +128,16 @@ class Matcher:
         assert self._sound is not None
         sylls = syllables(text)
         joined = SEP + SEP.join(sylls) + SEP
+        matches = list(self._sound.iter(joined))
+        if not matches:
+            return
         # char index of the syllable that starts at each position of ``joined``
         starts: dict[int, int] = {}
         pos = 1
         for i, s in enumerate(sylls):
             starts[pos] = i
             pos += len(s) + 1
-        for end, entries in self._sound.iter(joined):
+        for end, entries in matches:
             for e in entries:
                 # The key is SEP + syllables + SEP; the match starts at a separator.
                 first = _first_syllable_start(joined, end, e, starts)
