@@ -43,6 +43,8 @@ class Voice:
     word_gap: int = 2  # -g, in 10 ms units: a little air between syllables
     pitch: int = 50  # -p, 0..99; tests give caller and agent different pitches
     tone_sandhi: bool = True
+    comma_pause_ms: int = 300  # ，、；： and ASCII , ; :
+    stop_pause_ms: int = 600  # 。！？ and ASCII . ! ?
     rate: int = PHONE_RATE
     gain_db: float = -3.0  # sox `gain -n`: normalise the peak to this level
 
@@ -139,9 +141,13 @@ def _synthesize(text: str, voice: Voice) -> np.ndarray:
     pinyin = to_pinyin(text, tone_sandhi=voice.tone_sandhi)
     if not pinyin.strip(" ,."):
         return silence(0.3, voice.rate)  # nothing speakable: a short pause, not an error
+    # Pauses as SSML breaks: this voice reads "hao3." without any pause (the digit and
+    # the dot look like a number to it), so punctuation alone is not enough.
+    ssml = pinyin.replace(",", f'<break time="{voice.comma_pause_ms}ms"/>')
+    ssml = ssml.replace(".", f'<break time="{voice.stop_pause_ms}ms"/>')
     wav = _run([
-        "espeak-ng", "-v", voice.name, "-s", str(voice.speed), "-a", str(voice.amplitude),
-        "-g", str(voice.word_gap), "-p", str(voice.pitch), "--stdout", pinyin,
+        "espeak-ng", "-m", "-v", voice.name, "-s", str(voice.speed), "-a", str(voice.amplitude),
+        "-g", str(voice.word_gap), "-p", str(voice.pitch), "--stdout", f"<speak>{ssml}</speak>",
     ])  # fmt: skip
     raw = _run([
         "sox", "-t", "wav", "-", "-t", "raw", "-r", str(voice.rate), "-c", "1", "-b", "16",
