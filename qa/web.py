@@ -328,10 +328,22 @@ class _Handler(BaseHTTPRequestHandler):
             if start > end or start >= size:
                 return self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"",
                                   headers={"Content-Range": f"bytes */{size}"})
-        with path.open("rb") as fh:
-            fh.seek(start)
-            body = fh.read(end - start + 1)
-        headers = {"Accept-Ranges": "bytes"}
+        self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
+        self.send_header("Content-Type", "audio/wav")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Cache-Control", "no-store")
         if partial:
-            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        self._send(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK, body, "audio/wav", headers)
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        with path.open("rb") as fh:  # streamed: a long call's recording is never held in memory
+            fh.seek(start)
+            left = end - start + 1
+            while left > 0:
+                chunk = fh.read(min(64 * 1024, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
