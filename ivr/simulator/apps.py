@@ -177,7 +177,8 @@ def _converse(call: SimCall, leg: AgentLeg) -> None:
     for say in call.script.says:
         seg = call.say(call.rx, start + say.at, say.text, CALLER_VOICE)
         lines.append((start + say.at, seg.pending))  # type: ignore[arg-type]
-    if call.script.hangs_up_at is None:
+    agent_ends = leg.agent is not None and leg.agent.hangs_up_after is not None
+    if call.script.hangs_up_at is None and not agent_ends:
         call._pending.append(asyncio.ensure_future(_hang_up_after_talk(call, leg, start, lines)))
 
 

@@ -10,8 +10,10 @@ but scripts, recordings and the durations Asterisk reports stay in call time).
   from the call being answered. ``Agent.says`` and ``Agent.hangs_up_after`` count from
   the agent answering.
 - ``hangs_up_at=None``: the caller stays until we hang up, except that once bridged
-  to an agent it hangs up 2 s after the conversation's last line ends (and if the
-  agent hangs up first, the caller is back in the IVR and stays).
+  to an agent it hangs up 2 s after the conversation's last line ends (2 s after the
+  answer if nobody says anything). When the agent is scripted to hang up
+  (``hangs_up_after``), the agent ends the conversation instead: the caller is back in
+  the IVR (still in Async AGI) and stays until we hang up.
 """
 
 from __future__ import annotations
