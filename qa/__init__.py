@@ -1,0 +1,17 @@
+"""Service-policy QA (POLICY.md): rules on transcripts and call events, flags, review.
+
+The API other packages use:
+
+- ``qa.scan.scan_call(session, config, call_id) -> list[Flag]``: every rule on a stored
+  call; idempotent; run by the transcription worker after it saves a transcript.
+- ``qa.scan.scan_text(config, text, speaker) -> list[Hit]``: the text rules on one
+  utterance (``hotline qa scan``).
+- ``qa.review.review(session, flag_id, reviewer, decision, note) -> Review``.
+- ``qa.pii.mask(text)``: numbers masked for display (last four digits kept).
+
+Modules: ``normalize`` (canonical text with an offset map), ``phonetic`` (pinyin,
+fuzzy search), ``matcher`` (Aho-Corasick phrase rules), ``pii``, ``rules`` (the policy
+on one call, no database), ``scan`` (database in and out), ``review``, ``views`` (what
+reviewers see), ``report``, ``evaluate`` (labelled-set precision/recall, pinyin study),
+``commands`` (``hotline qa``), ``web`` (the review page).
+"""
