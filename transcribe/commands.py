@@ -6,6 +6,7 @@ and `hotline jobs list` stay quick.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -171,7 +172,7 @@ def _pending_audio(url: str, cfg: Config) -> tuple[int, float]:
 def _drain(cfg: Config, workers: int | None, as_json: bool) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from transcribe.worker import PoolError, PoolEvent, pool_size, run_pool
+    from transcribe.worker import PoolError, PoolEvent, PoolOptions, pool_size, run_pool
 
     count, audio = _pending_audio(cfg.database_url, cfg)
     size = workers or pool_size(cfg.asr)
@@ -211,7 +212,9 @@ def _drain(cfg: Config, workers: int | None, as_json: bool) -> None:
         err_console.print(f"{count} queued jobs, {audio / 60:.1f} min of audio, {size} worker processes")
     try:
         with progress:
-            stats = run_pool(cfg, threading.Event(), drain=True, workers=size, on_event=on_event)
+            # Workers log errors only: failures are printed here, above the progress bar.
+            quiet = PoolOptions(log_level=logging.ERROR)
+            stats = run_pool(cfg, threading.Event(), drain=True, workers=size, options=quiet, on_event=on_event)
     except PoolError as exc:
         fail(str(exc), code=1)
     except KeyboardInterrupt:

@@ -52,6 +52,7 @@ class PoolOptions:
     recover_every_s: float = 30.0  # how often the parent looks for dead claims (other hosts too)
     stop_grace_s: float = 30.0  # on stop, how long a worker may take to finish its job
     max_restarts: int = 10  # workers that die one after another beyond this stop the pool
+    log_level: int = logging.WARNING  # of the worker processes (spawned: they log to the same stderr)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def worker_main(
 ) -> None:
     """One worker process: load the model, then claim and run jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if not logging.getLogger().handlers:  # a spawned process starts with no logging set up
+        logging.basicConfig(level=options.log_level, format="%(asctime)s %(levelname)s transcribe worker: %(message)s")
     dispose_all()  # never share the parent's database connections
     me = jobs.worker_id()
     try:
