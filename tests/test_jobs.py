@@ -6,6 +6,8 @@ import multiprocessing as mp
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +31,8 @@ def url(tmp_path: Path) -> str:
 
 def add_calls(url: str, n: int) -> list[int]:
     with transaction(url) as s:
-        calls = [Call(uniqueid=f"1700000000.{i}", channel=f"PJSIP/caller-{i}", status="ended") for i in range(n)]
+        tag = uuid.uuid4().hex[:8]  # unique across tests sharing one server
+        calls = [Call(uniqueid=f"{tag}.{i}", channel=f"PJSIP/caller-{i}", status="ended") for i in range(n)]
         s.add_all(calls)
         s.flush()
         return [c.id for c in calls]
@@ -303,3 +306,86 @@ def test_list_and_counts(url: str) -> None:
         assert [j.id for j in jobs.list_jobs(s, status="failed")] == [ids[0]]
         assert jobs.counts(s) == {"failed": 1, "queued": 2}
         assert [j.id for j in jobs.runnable(s)] == ids[1:]
+
+
+# -- the same guarantees on PostgreSQL (FOR UPDATE SKIP LOCKED) ----------------------------
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a Unix socket in a temp dir (no TCP port)."""
+    import pwd
+    import shutil
+    import tempfile
+
+    pytest.importorskip("psycopg")
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    as_user: list[str] = []
+    home = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        pw = pwd.getpwnam("postgres")
+        os.chown(home, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = home / "data"
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "hotline", "-A", "trust", "--no-sync")
+    opts = f"-k {home} -c listen_addresses='' -c fsync=off"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(home / "log"), "-w", "start")
+    try:
+        run(str(bin_dir / "createdb"), "-h", str(home), "-U", "hotline", "hotline")
+        yield f"postgresql+psycopg://hotline@/hotline?host={home}"
+    finally:
+        db.dispose_all()
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_postgresql_claims_are_atomic_and_enqueue_idempotent(pg_url: str) -> None:
+    call_ids = add_calls(pg_url, 120)
+    ctx = mp.get_context("fork")
+    racers = [ctx.Process(target=_enqueue_all, args=(pg_url, call_ids)) for _ in range(2)]
+    for p in racers:
+        p.start()
+    for p in racers:
+        p.join(60)
+        assert p.exitcode == 0
+    with transaction(pg_url) as s:
+        ids = list(s.scalars(select(Job.id).where(Job.call_id.in_(call_ids)).order_by(Job.id)))
+    assert len(ids) == len(call_ids)
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_claim_all, args=(pg_url, f"pg:{n}", out)) for n in range(4)]
+    for p in procs:
+        p.start()
+    results = dict(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(30)
+    claimed = sorted(j for got in results.values() for j in got)
+    assert claimed == ids and sum(1 for got in results.values() if got) >= 2
+
+
+def test_postgresql_backoff_and_exactly_once_completion(pg_url: str) -> None:
+    (call_id,) = add_calls(pg_url, 1)
+    (job_id,) = enqueue(pg_url, [call_id])
+    job = claim(pg_url, "pg:1", job_id=job_id)
+    assert job is not None
+    t0 = db.now()
+    with transaction(pg_url) as s:
+        assert jobs.fail(s, job, "connection reset", transient=True, now=t0) == "queued"
+    row = get(pg_url, job_id)
+    assert row.status == "queued" and row.run_after == t0 + timedelta(seconds=jobs.BACKOFF_BASE_S)
+    job = claim(pg_url, "pg:2", job_id=job_id)
+    assert job is not None and job.attempts == 2
+    with transaction(pg_url) as s:
+        jobs.complete(s, job, a_result(), model="m", options={"beam_size": 5}, elapsed_s=1.0)
+    with pytest.raises(jobs.LostClaim), transaction(pg_url) as s:
+        jobs.complete(s, job, a_result(), model="m", options={}, elapsed_s=1.0)
+    with transaction(pg_url) as s:
+        n = s.scalar(select(func.count()).select_from(TranscriptRow).where(TranscriptRow.call_id == call_id))
+    assert n == 1 and get(pg_url, job_id).status == "done"
