@@ -139,8 +139,15 @@ def render_call(
     min_duration: float = 0.0,
     mulaw: bool = False,
     voices: dict[str, Voice] | None = None,
+    line_noise_dbfs: float | None = None,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, tuple[Turn, ...]]:
-    """Caller and agent tracks (int16, same length) and the timed turns of a script."""
+    """Caller and agent tracks (int16, same length) and the timed turns of a script.
+
+    line_noise_dbfs adds white noise at that RMS level to each spoken turn (the sender's
+    line is open while they talk; the track stays digital zero between turns). Different
+    seeds give different renderings of the same call: Whisper's output on synthetic speech
+    changes with noise far below hearing, so benchmarks average over several."""
     voices = voices or {"caller": CALLER_VOICE, "agent": AGENT_VOICE}
     placed: list[tuple[Turn, np.ndarray]] = []
     cursor = lead_in
@@ -158,11 +165,14 @@ def render_call(
     end = max([t.end for t, _ in placed], default=0.0) + tail
     total = round(max(end, min_duration) * rate)
     tracks = {"caller": np.zeros(total, np.int16), "agent": np.zeros(total, np.int16)}
-    for turn, pcm in placed:
+    for index, (turn, pcm) in enumerate(placed):
         at = round(turn.start * rate)
         track = tracks[turn.speaker]
         if np.any(track[at : at + pcm.size]):
             raise ValueError(f"{turn.speaker} turn at {turn.start:.2f}s overlaps the previous one")
+        if line_noise_dbfs is not None:
+            hiss = noise(pcm.size / rate, line_noise_dbfs, rate, seed=seed * 1000 + index)
+            pcm = np.clip(pcm.astype(np.int32) + hiss[: pcm.size], -32768, 32767).astype(np.int16)
         track[at : at + pcm.size] = mulaw_roundtrip(pcm) if mulaw else pcm
     return tracks["caller"], tracks["agent"], tuple(t for t, _ in placed)
 

@@ -173,6 +173,30 @@ def repetition_span(text: str, max_ngram: int, min_repeats: int) -> tuple[str, i
     return best
 
 
+class TextGuard:
+    """Decides which decoded segments are loops or known hallucinations."""
+
+    def __init__(self, options: AsrOptions) -> None:
+        self.options = options
+        self._contains = tuple(n for n in (normalise(h) for h in options.hallucinations) if n)
+        self._whole = frozenset(normalise(h) for h in options.silence_hallucinations)
+
+    def reject_reason(self, text: str) -> str | None:
+        """'hallucination', 'repetition' or None (keep)."""
+        norm = normalise(text)
+        if not norm:
+            return None
+        if norm in self._whole or any(h in norm for h in self._contains):
+            return "hallucination"
+        o = self.options
+        if o.compression_ratio_threshold is not None and compression_ratio(text) > o.compression_ratio_threshold:
+            return "repetition"
+        span = repetition_span(norm, o.loop_max_ngram, o.loop_min_repeats)
+        if span is not None and span[1] >= 0.5 * len(norm):
+            return "repetition"
+        return None
+
+
 class Transcriber:
     """Loads the model once; transcribes tracks and calls. One per worker process."""
 
@@ -199,8 +223,7 @@ class Transcriber:
             )
         self._model = _model
         self.load_seconds = time.perf_counter() - started
-        self._hallucinations = tuple(normalise(h) for h in self.options.hallucinations if normalise(h))
-        self._silence_phrases = frozenset(normalise(h) for h in self.options.silence_hallucinations)
+        self._guard = TextGuard(self.options)
 
     def with_options(self, options: AsrOptions) -> Transcriber:
         """Same loaded model, other decoding options (threads and compute type stay as loaded)."""
@@ -308,7 +331,7 @@ class Transcriber:
             if o.traditional_to_simplified:
                 text = to_simplified(text)
             start, end = round(float(seg.start), 2), round(float(seg.end), 2)
-            reason = self._reject_reason(text)
+            reason = self._guard.reject_reason(text)
             if reason is not None:
                 dropped.append(Dropped(start, end, text, speaker, reason))
                 continue
@@ -327,20 +350,6 @@ class Transcriber:
                 )
             kept.append(Segment(start, end, text, speaker, float(seg.avg_logprob), float(seg.no_speech_prob), words))
         return kept, dropped
-
-    def _reject_reason(self, text: str) -> str | None:
-        norm = normalise(text)
-        if not norm:
-            return None
-        if norm in self._silence_phrases or any(h in norm for h in self._hallucinations):
-            return "hallucination"
-        o = self.options
-        if o.compression_ratio_threshold is not None and compression_ratio(text) > o.compression_ratio_threshold:
-            return "repetition"
-        span = repetition_span(norm, o.loop_max_ngram, o.loop_min_repeats)
-        if span is not None and span[1] >= 0.5 * len(norm):
-            return "repetition"
-        return None
 
     def _review_reason(self, speech_s: float, kept: Sequence[Segment], dropped: Sequence[Dropped]) -> str | None:
         o = self.options
