@@ -405,3 +405,49 @@ def prompts(
     bad = [i for i in items if i.status in ("error", "missing", "stale")]
     if bad:
         raise typer.Exit(1)
+
+
+@menu_app.command("walk")
+def walk_cmd(
+    plan_only: Annotated[bool, typer.Option("--plan", help="Only list the paths; place no calls.")] = False,
+    speed: Annotated[float, typer.Option("--speed", help="Simulator speed-up (call time / wall time).")] = 8.0,
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Keep the walk's database and recordings here [default: temp].")
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One simulated call per DTMF path from the entry menu: the prompts heard and where each call ended.
+
+    The calls go to the built-in Asterisk simulator, answered by the real IVR service
+    running this config (in a work folder of its own: your database is not touched)."""
+    from ivr.walk import plan, walk
+
+    cfg = load(config)
+    if plan_only:
+        paths = plan(cfg)
+        if as_json:
+            print_json([p.as_dict() for p in paths])
+            return
+        table = Table("#", "kind", "keys", "should hear", "should end at")
+        for i, p in enumerate(paths, 1):
+            table.add_row(str(i), p.kind, p.digits, " ".join(p.heard), p.end)
+        console.print(table)
+        return
+    try:
+        results = walk(cfg, speed=speed, workdir=workdir.resolve() if workdir else None)
+    except Exception as exc:  # the simulator or the service could not start: one line, not a traceback
+        fail(f"walk: {type(exc).__name__}: {exc}".splitlines()[0], code=1)
+    if as_json:
+        print_json([r.as_dict() for r in results])
+    else:
+        table = Table("#", "kind", "keys", "heard", "ended", "", show_lines=False)
+        for i, r in enumerate(results, 1):
+            mark = Text("ok", style="green") if r.ok else Text(f"FAIL: {r.problem}", style="red")
+            table.add_row(str(i), r.path.kind, r.path.digits, " ".join(r.heard), r.ended, mark)
+        console.print(table)
+        bad = sum(not r.ok for r in results)
+        console.print(Text(f"{len(results) - bad}/{len(results)} paths as planned", style="bold red" if bad else
+                           "bold green"))  # fmt: skip
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)

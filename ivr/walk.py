@@ -17,7 +17,8 @@ service should play in order (``heard``), and where the call should end (``end``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from ivr.prompts import GREETING, menu_prompt_name
 from settings import Config, Route
@@ -112,3 +113,125 @@ def _visit(config: Config, menu_id: str, keys: tuple[Key, ...], heard: tuple[str
             presses = tuple(Key(menu_id, bad) for _ in range(tries))
             h = heard_here + ("invalid", prompt) * menu.retries
             out.append(_end(config, menu.fallback, (*keys, *presses), h, stack, "invalid", True, menu_id))
+
+
+# ---------------------------------------------------------------- placing the calls
+
+SLACK_S = 3.0  # call seconds a caller stays past the expected end before hanging up anyway
+
+
+@dataclass(frozen=True)
+class WalkResult:
+    """One path walked: what the caller heard and where the service sent the call."""
+
+    path: WalkPath
+    heard: tuple[str, ...]
+    route: str | None  # the service's route ("queue support", "hangup"); None if the caller left in the menus
+    steps: str  # the service's menu path, "main:1 > orders:*"
+    problem: str  # "" when the call went as the plan says
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+    @property
+    def ended(self) -> str:
+        return self.route or (f"caller hung up at {self.heard[-1]}" if self.heard else "caller hung up")
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.path.as_dict(), "expected_heard": list(self.path.heard), "heard": list(self.heard),
+                "route": self.route, "ended": self.ended, "steps": self.steps, "ok": self.ok,
+                "problem": self.problem}  # fmt: skip
+
+
+def expected_route(path: WalkPath) -> str | None:
+    if path.cut or path.route is None:
+        return None
+    return f"{path.route.action} {path.route.target}" if path.route.target else path.route.action
+
+
+def script_for(path: WalkPath, config: Config, seconds: dict[str, float], name: str) -> Any:
+    """The scripted caller for one path: keys timed against the rendered prompts' lengths.
+
+    A key is pressed 60% of the way into its menu prompt (GET DATA takes it there), so the
+    few milliseconds each command costs, which add up along a path, never push a press
+    in front of the prompt it answers."""
+    from ivr.simulator import Agent, CallScript, Press
+
+    t = 0.0
+    presses: list[Press] = []
+    keys = list(path.keys)
+    hang: float | None = None
+    for prompt in path.heard:
+        d = seconds.get(prompt, 0.0)
+        if prompt.startswith("menu-") and keys:
+            key = keys.pop(0)
+            if key.digit is not None:
+                at = t + max(0.3, d * 0.6)
+                presses.append(Press(round(at, 3), key.digit))
+                t = at + 0.2  # GET DATA returns on the DTMF end
+            else:
+                t += d + config.menus[key.menu].timeout
+        elif prompt.startswith("menu-"):
+            hang = t + max(0.3, d * 0.5)  # back at a menu already walked: the path ends here
+            break
+        elif prompt == "transfer":
+            hang = t + d + 1.0 + SLACK_S  # the agent answers after 1 s; the caller leaves soon after
+            break
+        elif prompt == "goodbye":
+            hang = t + d + SLACK_S  # the service should hang up first
+            break
+        else:
+            t += d
+    return CallScript(name, caller_num="5550100" + name.split("-")[-1].zfill(3), presses=tuple(presses),
+                      hangs_up_at=round(hang, 3) if hang is not None else None,
+                      agent=Agent(answer_after=1.0))  # fmt: skip
+
+
+def check(path: WalkPath, heard: tuple[str, ...], route: str | None) -> str:
+    want = expected_route(path)
+    if heard[: len(path.heard)] != path.heard:
+        return f"heard {' '.join(heard) or 'nothing'}; expected {' '.join(path.heard)}"
+    if path.cut and len(heard) != len(path.heard):
+        return f"heard more than expected: {' '.join(heard[len(path.heard):])}"
+    if route != want:
+        return f"ended at {route or 'no route'}; expected {want or 'the caller hanging up in the menus'}"
+    return ""
+
+
+async def walk_simulated(config_path: Path, paths: list[WalkPath], *, workdir: Path, speed: float = 4.0,
+                         parallel: int = 12) -> list[WalkResult]:  # fmt: skip
+    """Place one call per path on the built-in Asterisk simulator, answered by the real IVR service."""
+    import asyncio
+
+    from ivr.demo import demo_env, prompt_seconds
+
+    async with demo_env(workdir, base_config=config_path, speed=speed) as env:
+        seconds = prompt_seconds(env.config)
+        gate = asyncio.Semaphore(parallel)
+
+        async def one(i: int, path: WalkPath) -> WalkResult:
+            script = script_for(path, env.config, seconds, f"walk-{i + 1}")
+            async with gate:
+                call = await env.call(script, timeout=600)
+            summary = next((s for s in env.service.finished if s.uniqueid == call.uniqueid), None)
+            heard = tuple(n.rsplit("/", 1)[-1] for _t, n in call.heard)
+            route = summary.route if summary is not None else None
+            steps = summary.path if summary is not None else ""
+            return WalkResult(path, heard, route, steps, check(path, heard, route))
+
+        return list(await asyncio.gather(*(one(i, p) for i, p in enumerate(paths))))
+
+
+def walk(config: Config, *, speed: float = 4.0, workdir: Path | None = None) -> list[WalkResult]:
+    """Plan the paths of ``config`` and walk each through the simulator (a work folder of its own)."""
+    import asyncio
+    import tempfile
+
+    if config.source is None:
+        raise ValueError("walk needs a config loaded from a file")
+    paths = plan(config)
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="hotline-walk-") as tmp:
+            return asyncio.run(walk_simulated(config.source, paths, workdir=Path(tmp), speed=speed))
+    return asyncio.run(walk_simulated(config.source, paths, workdir=workdir, speed=speed))

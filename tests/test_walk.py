@@ -93,3 +93,52 @@ def test_invalid_key_choice() -> None:
     config = load_config(ROOT / "config.yaml")
     assert invalid_key(config.menus["main"].options) == "4"
     assert invalid_key(config.menus["orders"].options) == "3"
+
+
+# ---------------------------------------------------------------- walking through the simulator and the service
+
+SPEED = 8.0  # call seconds per wall second; 16 also passes here, 8 leaves room on a busy CI machine
+
+
+def test_walk_of_the_shipped_menus(tmp_path: Path) -> None:
+    from ivr.walk import walk
+
+    config = load_config(ROOT / "config.yaml")
+    results = walk(config, speed=SPEED, workdir=tmp_path / "walk")
+    assert [r.problem for r in results] == [""] * len(plan(config))
+    by = {(r.path.kind, r.path.digits): r for r in results}
+    assert by[("option", "1 1")].heard == ("greeting", "menu-main", "menu-orders", "transfer")
+    assert by[("option", "1 1")].route == "queue support"
+    assert by[("option", "1 1")].steps == "main:1 > orders:1"
+    assert by[("option", "2")].route == "extension aftersales"
+    assert by[("option", "1 *")].route is None  # back at main: the caller hung up there
+    assert by[("option", "1 *")].heard[-1] == "menu-main"
+    assert by[("no-input", "- - -")].steps == "main:-(timeout) > main:-(timeout) > main:-(fallback)"
+    assert by[("invalid", "4 4 4")].heard.count("invalid") == 2
+    # The walk ran in its own folder: its calls are in its database, not in the shipped config's.
+    assert (tmp_path / "walk" / "hotline.db").is_file()
+
+
+def test_walk_after_edits_and_a_mismatch_is_reported(cfg: Path, tmp_path: Path) -> None:
+    import asyncio
+
+    from ivr.walk import walk_simulated
+
+    edit(cfg,
+         me.add_menu("billing", "账单查询请按1，返回请按星号键。", retries=1),
+         me.set_option("billing", "1", "hangup"),
+         me.set_option("billing", "*", "submenu", "main"),
+         me.set_option("orders", "3", "submenu", "billing"))  # fmt: skip
+    config = load_config(cfg)
+    paths = plan(config)
+    assert ("option", "1 3 1") in {(p.kind, p.digits) for p in paths}
+    # Walk the planned paths against a service whose main menu sends 3 somewhere else.
+    commit(me.prepare(cfg, me.set_option("main", "3", "queue", "support")), "test")
+    results = asyncio.run(walk_simulated(cfg, paths, workdir=tmp_path / "walk", speed=SPEED))
+    bad = {r.path.digits: r.problem for r in results if not r.ok}
+    assert bad == {"3": "ended at queue support; expected queue complaints"}
+    by = {(r.path.kind, r.path.digits): r for r in results}
+    hung = by[("option", "1 3 1")]
+    assert hung.heard == ("greeting", "menu-main", "menu-orders", "menu-billing", "goodbye")
+    assert hung.route == "hangup"
+    assert by[("no-input", "1 3 - -")].route == "queue support"  # billing took the entry menu's fallback
