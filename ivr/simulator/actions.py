@@ -291,9 +291,8 @@ async def _mixmonitor(sim: AsteriskSimulator, session: AmiSession, msg: Message,
     if call is None:
         return
     filename, options = parse_mixmonitor_args(f"{msg.get('File') or ''},{msg.get('Options') or ''}")
-    if not filename:
-        error(session, aid, "No file specified")
-        return
+    if not filename and not (options.get("r") or options.get("t")):
+        filename = call.chan.name.replace("/", "-") + ".wav"  # app_mixmonitor's default name
     session.send(response("Success", aid))
     call.start_mixmonitor(filename, options)
 

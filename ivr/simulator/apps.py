@@ -444,7 +444,9 @@ async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float
 # -- small applications -------------------------------------------------------------------------
 async def _mixmonitor(call: SimCall, data: str) -> int:
     filename, options = parse_mixmonitor_args(data)
-    if not filename:
+    if not filename and not (options.get("r") or options.get("t")):
+        log.warning("simulator: %s: MixMonitor requires an argument (filename or ,t(filename) and/or r(filename)",
+                    call.channel)  # fmt: skip
         return -1
     call.start_mixmonitor(filename, options)
     return 0

@@ -124,6 +124,9 @@ class SimCall:
         self._cdr_sent = False
         self._cdr_slot = ("early", "before_hangup", "after_hangup")[self.seq % 3]
         self._waiter: _Waiter | None = None
+        # DTMF that arrived while a command ran without reading the channel (ANSWER, SET
+        # VARIABLE, ...): it waits in the channel's frame queue for the next reader.
+        self._queued_digits: list[str] = []
         self._timers: list[asyncio.TimerHandle] = []
         self._pending: list[asyncio.Task[None]] = []
         for say in script.says:
@@ -150,6 +153,12 @@ class SimCall:
             return ("end", "")
         if "redirect" in wake and self.redirect:
             return ("redirect", "")
+        # Reading the channel consumes queued DTMF: a wanted digit returns at once, the
+        # others are read and dropped (as ast_waitstream / ast_waitfordigit do).
+        while self._queued_digits:
+            digit = self._queued_digits.pop(0)
+            if digits is not None and digit in digits:
+                return ("digit", digit)
         waiter = _Waiter(self.loop.create_future(), digits, wake)
         self._waiter = waiter
         handle = None
@@ -203,9 +212,13 @@ class SimCall:
         leg = self.leg.chan if self.leg is not None and self.leg.bridged else None
         if leg is not None:
             self.emit(leg.event("DTMFEnd", "dtmf,all", ("Digit", digit), ("DurationMs", "200"), ("Direction", "Sent")))
-        # Only a command that is running and wants this digit gets it; otherwise the
-        # AsyncAGI idle loop (or the bridge) consumes it, as the type-ahead trace shows.
-        self.signal("digit", digit)
+        # Only a command that is running gets it (if it wants it); while the AGI is idle
+        # its loop reads and drops it, as the type-ahead trace shows. A command that is
+        # not reading the channel right now (no wait) leaves it queued for the next one.
+        if self._waiter is None and self.in_agi:
+            self._queued_digits.append(digit)
+        else:
+            self.signal("digit", digit)
 
     def caller_bye(self) -> None:
         """The caller hangs up (SIP BYE)."""
@@ -397,6 +410,7 @@ class SimCall:
                     status = "failure"
                     break
                 continue
+            self._queued_digits.clear()  # the idle loop reads (and drops) them
             await self.wait(None, wake=frozenset({"end", "redirect", "cmd"}))
         self.in_agi = False
         self.emit(chan.event("AsyncAGIEnd", "agi,all"))
@@ -450,13 +464,14 @@ class SimCall:
 
         mon = MixMonitor(
             filename=filename,
-            mix=monitor_path(self.sim.monitor_dir, filename),
+            mix=monitor_path(self.sim.monitor_dir, filename) if filename else None,
             rx=monitor_path(self.sim.monitor_dir, options["r"]) if options.get("r") else None,
             tx=monitor_path(self.sim.monitor_dir, options["t"]) if options.get("t") else None,
             start=self.now(),
         )
         self.monitors.append(mon)
-        self.varset(self.chan, "MIXMONITOR_FILENAME", filename)
+        if filename:
+            self.varset(self.chan, "MIXMONITOR_FILENAME", filename)
         self.emit(self.chan.event("MixMonitorStart", "call,all"))
         return mon
 
@@ -475,7 +490,10 @@ class SimCall:
         return True
 
     async def _write(self, mon: MixMonitor, stop: float) -> None:
-        self.recordings.extend(await finish(mon, stop, self.rx, self.tx))
+        try:
+            self.recordings.extend(await finish(mon, stop, self.rx, self.tx))
+        except Exception:  # a recording that cannot be made must not take the call down
+            log.exception("simulator: %s: MixMonitor %s not written", self.channel, mon.filename)
 
     async def _finish_recordings(self) -> None:
         stop = self.now()

@@ -99,7 +99,7 @@ class SpeechBank:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(None, synthesize_pcm, text, voice)
-        except SpeechError as exc:
+        except (SpeechError, OSError, ValueError) as exc:
             # A call must not die because espeak-ng is missing: the line becomes silence.
             log.error("simulator: cannot synthesize %r: %s (recording it as silence)", text[:40], exc)
             return np.zeros(int(0.25 * PHONE_RATE * max(1, len(text))), dtype=np.int16)

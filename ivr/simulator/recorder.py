@@ -79,8 +79,8 @@ def parse_mixmonitor_args(data: str) -> tuple[str, dict[str, str]]:
 class MixMonitor:
     """One running recording of a call's channel."""
 
-    filename: str  # as Asterisk was given it (MIXMONITOR_FILENAME)
-    mix: Path
+    filename: str  # as Asterisk was given it (MIXMONITOR_FILENAME); "" = no mixed file
+    mix: Path | None
     rx: Path | None
     tx: Path | None
     start: float
@@ -130,5 +130,5 @@ async def finish(mon: MixMonitor, stop: float, rx: list[Segment], tx: list[Segme
     try:
         mon.written = await asyncio.to_thread(_write_tracks, mon, length, rx_segs, tx_segs)
     except OSError as exc:
-        log.error("simulator: MixMonitor cannot write %s: %s", mon.mix, exc)
+        log.error("simulator: MixMonitor cannot write %s: %s", mon.filename or mon.rx or mon.tx, exc)
     return mon.written
