@@ -1,14 +1,12 @@
-"""Dialplan applications the simulator runs (from ``EXEC`` or its own dialplan).
+"""Dialplan applications the simulator runs (from ``EXEC`` or its own dialplan), and agent legs.
 
-Dial and Queue reach the script's agent: the agent leg is ``<interface>-<n>`` in the
-``agents`` context, Linkedid = the caller's Uniqueid, and it answers ``answer_after``
-seconds after it starts ringing (Dial uses the interface it was given; Queue rings the
-script agent's interface, its only member). Event orders follow the inbound-call-dial,
-dial-no-answer and queue-* traces. Orders the traces do not show (caller hangs up while
-it rings, Queue ring timeouts) are modelled on app_dial.c / app_queue.c and marked so.
-
-Queue settings are the lab's ``support`` queue: ringall, 15 s ring per attempt, 5 s
-retry, MOH class default (no files, so the caller hears silence).
+Dial and Queue (queue.py) reach the script's agent: the agent leg is ``<interface>-<n>``
+in the ``agents`` context, Linkedid = the caller's Uniqueid, and it answers
+``answer_after`` seconds after it starts ringing (Dial uses the interface it was given;
+Queue rings the script agent's interface, its only member). Event orders follow the
+inbound-call-dial and dial-no-answer traces; orders no trace shows (the caller hanging
+up while the agent rings) are modelled on app_dial.c. While Dial rings, the caller hears
+ringback (it is on the MixMonitor transmit track, as in the real recording).
 """
 
 from __future__ import annotations
@@ -30,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ivr.simulator")
 
-QUEUE_RING_TIMEOUT = 15.0
-QUEUE_RETRY = 5.0
 ANSWER_WAKE = frozenset({"end", "answer"})
 BRIDGE_WAKE = frozenset({"end", "agent_bye"})
 
@@ -298,149 +294,6 @@ async def dial(call: SimCall, data: str, *, in_agi: bool = True) -> int:
     return -1
 
 
-# -- Queue ------------------------------------------------------------------------------------
-def _member_status(call: SimCall, queue: str, interface: str, status: int, in_call: int = 0) -> None:
-    call.emit([
-        ("Event", "QueueMemberStatus"), ("Privilege", "agent,all"), ("Queue", queue), ("MemberName", interface),
-        ("Interface", interface), ("StateInterface", interface), ("Membership", "static"), ("Penalty", "0"),
-        ("CallsTaken", "0"), ("LastCall", "0"), ("LastPause", "0"), ("LoginTime", str(int(call.sim.started_wall))),
-        ("InCall", str(in_call)), ("Status", str(status)), ("Paused", "0"), ("PausedReason", ""),
-        ("Ringinuse", "0"), ("Wrapuptime", "0"),
-    ])  # fmt: skip
-
-
-def _queue_fields(queue: str, interface: str) -> list[tuple[str, str]]:
-    return [("Queue", queue), ("Interface", interface), ("MemberName", interface)]
-
-
-async def queue(call: SimCall, data: str) -> int:
-    args = data.split(",")
-    qname = args[0].strip()
-    if not qname:
-        return -1
-    limit = float(args[4]) if len(args) > 4 and args[4].strip() else None
-    caller = call.chan
-    _clear(call, "ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS")
-    _device(call, f"Queue:{qname}", "RINGING")
-    call.emit(caller.event("QueueCallerJoin", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "1")))
-    call.emit(caller.event("MusicOnHoldStart", "call,all", ("Class", "default")))
-    call.cdr_app = ("Queue", data)
-    joined = call.now()
-    deadline = None if limit is None else joined + limit
-    agent = call.script.agent
-    leg: AgentLeg | None = None
-    while True:
-        left = None if deadline is None else max(0.0, deadline - call.now())
-        if agent is None:  # no member can be reached: the caller waits on hold
-            kind, _ = await call.wait(left, wake=ANSWER_WAKE)
-        else:
-            leg = _queue_ring(call, qname, agent.interface)
-            ring = QUEUE_RING_TIMEOUT if left is None else min(QUEUE_RING_TIMEOUT, left)
-            answer = _schedule_answer(call, leg, ring)
-            kind, _ = await call.wait(ring, wake=ANSWER_WAKE)
-            if answer is not None:
-                answer.cancel()
-            if kind == "answer" and not leg.hung_up:
-                return await _queue_connect(call, qname, leg, joined)
-            status = "CANCEL" if kind == "end" or (deadline is not None and call.now() >= deadline) else "NOANSWER"
-            call.emit(caller.dest_event("DialEnd", "call,all", leg.chan, ("DialStatus", status)))
-            if status == "NOANSWER":  # modelled on app_queue.c (not in the traces)
-                call.emit(caller.dest_event("AgentRingNoAnswer", "agent,all", leg.chan,
-                                            *_queue_fields(qname, agent.interface),
-                                            ("RingTime", str(int(call.now() - leg.ring_start)))))  # fmt: skip
-            _leg_hangup(call, leg)
-            _device(call, agent.interface, "NOT_INUSE")
-            _member_status(call, qname, agent.interface, 1)
-            call.cdr_end = None
-            if kind not in ("end", "redirect") and (deadline is None or call.now() < deadline):
-                left = None if deadline is None else max(0.0, deadline - call.now())
-                kind, _ = await call.wait(QUEUE_RETRY if left is None else min(QUEUE_RETRY, left), wake=ANSWER_WAKE)
-                if kind == "timeout" and (deadline is None or call.now() < deadline):
-                    continue
-        call.emit(caller.event("MusicOnHoldStop", "call,all"))
-        _device(call, f"Queue:{qname}", "NOT_INUSE")
-        hold = str(int(call.now() - joined))
-        if kind == "end":  # modelled on app_queue.c: the caller gave up waiting
-            call.emit(caller.event("QueueCallerAbandon", "agent,all", ("Queue", qname), ("Position", "1"),
-                                   ("OriginalPosition", "1"), ("HoldTime", hold)))  # fmt: skip
-            return -1
-        call.emit(caller.event("QueueCallerLeave", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "0")))
-        call.varset(caller, "QUEUESTATUS", "TIMEOUT")
-        return 0
-
-
-def _queue_ring(call: SimCall, qname: str, interface: str) -> AgentLeg:
-    leg = _new_leg(call, interface, "Queue")
-    chan, caller = leg.chan, call.chan
-    _member_status(call, qname, interface, 6)
-    _device(call, interface, "RINGING")
-    chan.state = RINGING
-    call.emit(chan.event("Newstate", "call,all"))
-    call.emit(chan.event("Newexten", "dialplan,all", ("Extension", chan.exten), ("Application", "AppQueue"),
-                         ("AppData", "(Outgoing Line)")))  # fmt: skip
-    call.emit(chan.event("NewConnectedLine", "call,all"))
-    call.emit(caller.dest_event("AgentCalled", "agent,all", chan, *_queue_fields(qname, interface)))
-    call.emit(caller.dest_event("DialBegin", "call,all", chan, ("DialString", interface)))
-    call.emit(caller.dest_event("DialState", "call,all", chan, ("DialStatus", "RINGING")))
-    call.cdr_dest, call.cdr_disposition = chan, "NO ANSWER"
-    return leg
-
-
-async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float) -> int:
-    chan, caller, interface = leg.chan, call.chan, leg.agent.interface if leg.agent else leg.chan.name
-    leg.answered = call.now()
-    _member_status(call, qname, interface, 2)
-    _device(call, interface, "INUSE")
-    chan.state = UP
-    call.emit(chan.event("Newstate", "call,all"))
-    call.emit(caller.dest_event("DialEnd", "call,all", chan, ("DialStatus", "ANSWER")))
-    caller.connected_num, caller.connected_name = chan.caller_num, chan.caller_name
-    call.emit(caller.event("NewConnectedLine", "call,all"))
-    call.emit(caller.event("MusicOnHoldStop", "call,all"))
-    _device(call, f"Queue:{qname}", "NOT_INUSE")
-    call.emit(caller.event("QueueCallerLeave", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "0")))
-    hold = call.now() - joined
-    call.varset(caller, "QUEUEPOSITION", "1")
-    call.varset(caller, "QUEUEWAIT", str(int(hold)))
-    call.varset(caller, "QUEUEWAIT_MS", str(int(hold * 1000)))
-    call.emit(caller.dest_event("AgentConnect", "agent,all", chan, *_queue_fields(qname, interface),
-                                ("HoldTime", str(int(hold))),
-                                ("RingTime", str(int(leg.answered - leg.ring_start)))))  # fmt: skip
-    call.cdr_disposition = "ANSWERED"
-    _bridge(call, leg)
-    bridge = leg.bridge
-    assert bridge is not None
-    kind, _ = await call.wait(None, wake=BRIDGE_WAKE)
-    talk = str(int(call.now() - leg.answered))
-    reason = "agent" if kind == "agent_bye" and not call.ending else "caller"
-    call.emit(caller.dest_event("AgentComplete", "agent,all", chan, *_queue_fields(qname, interface),
-                                ("HoldTime", str(int(hold))), ("TalkTime", talk), ("Reason", reason)))  # fmt: skip
-    if reason == "agent":
-        _unbridge_vars(call, leg, chan)
-        _leave(call, bridge, chan)
-        _leg_hangup(call, leg)
-        _member_status(call, qname, interface, 1)
-        _device(call, interface, "NOT_INUSE")
-        _leave(call, bridge, caller)
-        call.emit(bridge.event("BridgeDestroy"))
-        _times(call, leg, joined)
-        return -1
-    _unbridge_vars(call, leg, caller)
-    _leave(call, bridge, caller)
-    _times(call, leg, joined)
-    call.cdr_end = call.now()
-
-    def agent_gone() -> None:
-        _leave(call, bridge, chan)
-        call.emit(bridge.event("BridgeDestroy"))
-        _device(call, interface, "NOT_INUSE")
-        _member_status(call, qname, interface, 1)
-        _leg_hangup(call, leg)
-
-    call.after["agistatus"].append(agent_gone)
-    return -1
-
-
 # -- small applications -------------------------------------------------------------------------
 async def _mixmonitor(call: SimCall, data: str) -> int:
     filename, options = parse_mixmonitor_args(data)
@@ -500,6 +353,8 @@ async def _hangup(call: SimCall, data: str) -> int:
 
 
 async def _queue_app(call: SimCall, data: str) -> int:
+    from ivr.simulator.queue import queue
+
     return await queue(call, data)
 
 

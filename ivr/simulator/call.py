@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ivr.protocol import agi_encode
-from ivr.simulator import agi, apps
-from ivr.simulator.channel import RING, RINGING, UP, Channel, cause_text
+from ivr.simulator import agi, apps, recorder
+from ivr.simulator.channel import RING, UP, Channel, cause_text
 from ivr.simulator.media import CALLER_VOICE
-from ivr.simulator.recorder import MixMonitor, Segment, finish
+from ivr.simulator.recorder import MixMonitor, Segment
+from ivr.simulator.records import RTP_QOS, agi_env, cdr_event
 from ivr.simulator.script import CallScript
 
 if TYPE_CHECKING:
@@ -41,23 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ivr.simulator")
 
-AGI_VERSION = "GIT-20-516d2c60ac"
 WAKE_END = frozenset({"end", "redirect"})
-_QOS = (
-    ("RTPAUDIOQOS", "ssrc=661576470;themssrc=439041101;lp=0;rxjitter=0.000000;rxcount=800;txjitter=0.000125;"
-     "txcount=307;rlp=0;rtt=0.000000;rxmes=0.000000;txmes=88.087887"),
-    ("RTPAUDIOQOSJITTER", "minrxjitter=000.000000;maxrxjitter=000.001000;avgrxjitter=000.000048;"
-     "stdevrxjitter=000.000135;mintxjitter=000.000000;maxtxjitter=000.000000;avgtxjitter=000.000000;"
-     "stdevtxjitter=000.000000;"),
-    ("RTPAUDIOQOSLOSS", "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;  "
-     "stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;  avgtxlost=000.000000;  "
-     "stdevtxlost=000.000000;"),
-    ("RTPAUDIOQOSRTT", "     minrtt=000.000000;     maxrtt=000.000000;     avgrtt=000.000000;     "
-     "stdevrtt=000.000000;"),
-    ("RTPAUDIOQOSMES", "   minrxmes=088.087887;   maxrxmes=088.087887;   avgrxmes=088.087887;   "
-     "stdevrxmes=000.000000;   mintxmes=000.000000;   maxtxmes=000.000000;   avgtxmes=000.000000;   "
-     "stdevtxmes=000.000000;"),
-)  # fmt: skip
 
 
 class _Waiter:
@@ -225,7 +210,7 @@ class SimCall:
         if self.ending or not self.chan.alive:
             return
         self.hangup_by = self.hangup_by or "caller"
-        for name, value in _QOS:
+        for name, value in RTP_QOS:
             self.varset(self.chan, name, value)
         # Seen in the traces: Cause 16 when bridged by Dial, no Cause line otherwise.
         bridged_by_dial = self.leg is not None and self.leg.bridged and self.leg.app == "Dial"
@@ -281,7 +266,9 @@ class SimCall:
     async def _run(self) -> None:
         try:
             if self.origin is not None:
-                await self._originated(self.origin)
+                from ivr.simulator.originate import run_originated
+
+                await run_originated(self, self.origin)
                 return
             chan = self.chan
             self.emit(chan.event("Newchannel", "call,all"))
@@ -301,32 +288,6 @@ class SimCall:
                 self._remove_channel(self.chan)
         finally:
             self._close()
-
-    async def _originated(self, request: OriginateRequest) -> None:
-        from ivr.simulator.originate import RING_SECONDS, originate_response
-
-        chan = self.chan
-        chan.exten = "s"
-        self.emit(chan.event("Newchannel", "call,all"))
-        self.varset(chan, "SIPCALLID", f"{self.seq + 1}-{10725 + self.seq}@127.0.0.1")
-        chan.state = RINGING
-        self.emit(chan.event("Newstate", "call,all"))
-        kind, _ = await self.wait(RING_SECONDS, wake=frozenset({"end"}))
-        if kind == "end":
-            self.emit(originate_response(self, request, False))
-            request.answered.set_result(False)
-            await self.hangup_caller(self._bye_cause())
-            return
-        self.answer()
-        self.emit(originate_response(self, request, True))
-        request.answered.set_result(True)
-        if request.application:
-            chan.application, chan.appdata = "AGI", request.data or "agi:async"
-            self.cdr_app = ("AGI", chan.appdata)
-            await self._async_agi()
-            await self.hangup_caller(self._bye_cause())
-            return
-        await self._dialplan(request.context, request.exten, request.priority)
 
     async def _dialplan(self, context: str, exten: str, priority: int) -> None:
         chan = self.chan
@@ -391,7 +352,7 @@ class SimCall:
         chan = self.chan
         if chan.agi_queue is None:
             chan.agi_queue = deque()
-        self.emit(chan.event("AsyncAGIStart", "agi,all", ("Env", agi_encode(self._agi_env()))))
+        self.emit(chan.event("AsyncAGIStart", "agi,all", ("Env", agi_encode(agi_env(self)))))
         self.in_agi = True
         status = "hangup"
         while True:
@@ -420,20 +381,6 @@ class SimCall:
         self.run_after("agistatus")
         return status
 
-    def _agi_env(self) -> str:
-        c = self.chan
-        lines = [
-            ("agi_request", "async"), ("agi_channel", c.name), ("agi_language", c.language),
-            ("agi_type", c.tech), ("agi_uniqueid", c.uniqueid), ("agi_version", AGI_VERSION),
-            ("agi_callerid", c.caller_num if c.caller_num != "<unknown>" else "unknown"),
-            ("agi_calleridname", c.caller_name if c.caller_name != "<unknown>" else "unknown"),
-            ("agi_callingpres", "0"), ("agi_callingani2", "0"), ("agi_callington", "0"), ("agi_callingtns", "0"),
-            ("agi_dnid", c.dnid or "unknown"), ("agi_rdnis", "unknown"), ("agi_context", c.context),
-            ("agi_extension", c.exten), ("agi_priority", str(c.priority)), ("agi_enhanced", "0.0"),
-            ("agi_accountcode", c.accountcode), ("agi_threadid", str(139827129046720 + 4096 * self.seq)),
-        ]  # fmt: skip
-        return "".join(f"{k}: {v}\n" for k, v in lines) + "\n"
-
     # -- playing prompts ------------------------------------------------------------------------
     async def play(self, name: str, escape: str | None = "", offset: int = 0) -> tuple[str | None, int] | None:
         """Play a prompt to the caller: None if it cannot be opened, else (outcome, endpos).
@@ -458,75 +405,24 @@ class SimCall:
         played = min(pcm.size - offset, int((stopped - start) * 8000) // 160 * 160)
         return (value if kind == "digit" else None), offset + played
 
-    # -- recording ----------------------------------------------------------------------------
+    # -- recording (recorder.py does the work) -----------------------------------------------------
     def start_mixmonitor(self, filename: str, options: dict[str, str]) -> MixMonitor:
-        from ivr.simulator.recorder import monitor_path
-
-        mon = MixMonitor(
-            filename=filename,
-            mix=monitor_path(self.sim.monitor_dir, filename) if filename else None,
-            rx=monitor_path(self.sim.monitor_dir, options["r"]) if options.get("r") else None,
-            tx=monitor_path(self.sim.monitor_dir, options["t"]) if options.get("t") else None,
-            start=self.now(),
-        )
-        self.monitors.append(mon)
-        if filename:
-            self.varset(self.chan, "MIXMONITOR_FILENAME", filename)
-        self.emit(self.chan.event("MixMonitorStart", "call,all"))
-        return mon
+        return recorder.start(self, filename, options)
 
     def recording_active(self) -> bool:
         return any(m.stop is None for m in self.monitors)
 
     def stop_mixmonitors(self) -> bool:
-        running = [m for m in self.monitors if m.stop is None]
-        if not running:
-            return False
-        stop = self.now()
-        for mon in running:
-            mon.stop = stop
-            self._pending.append(asyncio.ensure_future(self._write(mon, stop)))
-        self.emit(self.chan.event("MixMonitorStop", "call,all"))
-        return True
-
-    async def _write(self, mon: MixMonitor, stop: float) -> None:
-        try:
-            self.recordings.extend(await finish(mon, stop, self.rx, self.tx))
-        except Exception:  # a recording that cannot be made must not take the call down
-            log.exception("simulator: %s: MixMonitor %s not written", self.channel, mon.filename)
+        return recorder.stop_all(self)
 
     async def _finish_recordings(self) -> None:
-        stop = self.now()
-        for mon in self.monitors:
-            if mon.stop is None:
-                mon.stop = stop
-                self._pending.append(asyncio.ensure_future(self._write(mon, stop)))
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await recorder.finish_all(self)
 
     # -- the end --------------------------------------------------------------------------------
     def emit_cdr(self) -> None:
-        if self._cdr_sent:
-            return
-        self._cdr_sent = True
-        c = self.chan
-        end = self.cdr_end if self.cdr_end is not None else self.now()
-        start = self.start_wall
-        answer = self.answer_wall
-        fmt = "%Y-%m-%d %H:%M:%S"
-        app, data = self.cdr_app
-        self.emit([
-            ("Event", "Cdr"), ("Privilege", "cdr,all"), ("AccountCode", c.accountcode),
-            ("Source", self.script.caller_num), ("Destination", c.exten), ("DestinationContext", c.context),
-            ("CallerID", f'"{self.script.caller_name}" <{self.script.caller_num}>'), ("Channel", c.name),
-            ("DestinationChannel", self.cdr_dest.name if self.cdr_dest else ""), ("LastApplication", app),
-            ("LastData", data), ("StartTime", time.strftime(fmt, time.localtime(start))),
-            ("AnswerTime", time.strftime(fmt, time.localtime(answer)) if answer else ""),
-            ("EndTime", time.strftime(fmt, time.localtime(start + max(end, 0.0)))),
-            ("Duration", str(int(max(end, 0.0)))), ("BillableSeconds", str(int(max(end, 0.0)) if answer else 0)),
-            ("Disposition", self.cdr_disposition), ("AMAFlags", "DOCUMENTATION"), ("UniqueID", c.uniqueid),
-            ("UserField", ""),
-        ])  # fmt: skip
+        if not self._cdr_sent:
+            self._cdr_sent = True
+            self.emit(cdr_event(self))
 
     async def hangup_caller(self, cause: int) -> None:
         """The caller channel's last events: SoftHangupRequest(16), Hangup, and the Cdr."""

@@ -22,10 +22,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from recordings.audio import PHONE_RATE, write_wav
+
+if TYPE_CHECKING:
+    from ivr.simulator.call import SimCall
 
 log = logging.getLogger("ivr.simulator")
 FRAME = 160  # Asterisk mixes 20 ms frames
@@ -132,3 +136,51 @@ async def finish(mon: MixMonitor, stop: float, rx: list[Segment], tx: list[Segme
     except OSError as exc:
         log.error("simulator: MixMonitor cannot write %s: %s", mon.filename or mon.rx or mon.tx, exc)
     return mon.written
+
+
+# -- a call's recordings ---------------------------------------------------------------------------------
+def start(call: SimCall, filename: str, options: dict[str, str]) -> MixMonitor:
+    """MixMonitor attaches: VarSet MIXMONITOR_FILENAME (main file only), then MixMonitorStart."""
+    mon = MixMonitor(
+        filename=filename,
+        mix=monitor_path(call.sim.monitor_dir, filename) if filename else None,
+        rx=monitor_path(call.sim.monitor_dir, options["r"]) if options.get("r") else None,
+        tx=monitor_path(call.sim.monitor_dir, options["t"]) if options.get("t") else None,
+        start=call.now(),
+    )
+    call.monitors.append(mon)
+    if filename:
+        call.varset(call.chan, "MIXMONITOR_FILENAME", filename)
+    call.emit(call.chan.event("MixMonitorStart", "call,all"))
+    return mon
+
+
+def stop_all(call: SimCall) -> bool:
+    """StopMixMonitor: the files are written (in the background), then MixMonitorStop."""
+    running = [m for m in call.monitors if m.stop is None]
+    if not running:
+        return False
+    stop = call.now()
+    for mon in running:
+        mon.stop = stop
+        call._pending.append(asyncio.ensure_future(_write(call, mon, stop)))
+    call.emit(call.chan.event("MixMonitorStop", "call,all"))
+    return True
+
+
+async def finish_all(call: SimCall) -> None:
+    """At hangup: stop what still records and wait until every file of the call is written."""
+    stop = call.now()
+    for mon in call.monitors:
+        if mon.stop is None:
+            mon.stop = stop
+            call._pending.append(asyncio.ensure_future(_write(call, mon, stop)))
+    if call._pending:
+        await asyncio.gather(*call._pending, return_exceptions=True)
+
+
+async def _write(call: SimCall, mon: MixMonitor, stop: float) -> None:
+    try:
+        call.recordings.extend(await finish(mon, stop, call.rx, call.tx))
+    except Exception:  # a recording that cannot be made must not take the call down
+        log.exception("simulator: %s: MixMonitor %s not written", call.channel, mon.filename)
