@@ -114,6 +114,22 @@ def test_enqueue_races_between_processes_make_one_job_per_call(url: str) -> None
     assert {n for _, n in per_call} == {1}
 
 
+def test_enqueue_missing_queues_ended_calls_left_without_a_job(url: str) -> None:
+    from recordings.tables import Recording
+
+    ended, live, purged, queued, _no_audio = add_calls(url, 5)
+    with transaction(url) as s:
+        s.get(Call, live).status = "active"  # type: ignore[union-attr]
+        for call_id, status in ((ended, "ready"), (live, "recording"), (purged, "purged"), (queued, "ready")):
+            s.add(Recording(call_id=call_id, kind="caller", path=f"/rec/{call_id}-rx.wav", status=status))
+    enqueue(url, [queued])
+    with transaction(url) as s:
+        assert jobs.enqueue_missing(s) == [ended]  # not in progress, not purged, not already queued, has audio
+        assert jobs.enqueue_missing(s) == []
+        assert jobs.enqueue_missing(s, since=db.now() + timedelta(seconds=1)) == []
+        assert sorted(j.call_id for j in jobs.list_jobs(s)) == [ended, queued]  # the call without audio gets none
+
+
 # -- claim --------------------------------------------------------------------------------
 
 

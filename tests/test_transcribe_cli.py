@@ -95,6 +95,12 @@ def test_an_unknown_call_is_refused(cfg_file: Path) -> None:
     assert one_error_line(result).startswith("error: no call with id 999")
 
 
+def test_pending_with_an_empty_queue_returns_at_once(cfg_file: Path) -> None:
+    result = cli("transcribe", "--pending", "--json", "-c", str(cfg_file))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["done"] == 0
+
+
 def test_jobs_list_json_and_table(cfg_file: Path, tmp_path: Path) -> None:
     first = add_call(cfg_file, {"caller": tmp_path / "a.wav"})
     second = add_call(cfg_file, {"caller": tmp_path / "b.wav"})
@@ -172,7 +178,6 @@ def test_pending_drains_the_queue_and_call_shows_the_stored_transcript(
 ) -> None:
     good = add_call(cfg_file, {"caller": call_audio.caller, "agent": call_audio.agent})
     bad = add_call(cfg_file, {"mono": write_corrupt(tmp_path / "broken.wav")})
-    manual = add_call(cfg_file, {"caller": call_audio.caller, "agent": call_audio.agent}, enqueue=False)
 
     drained = hotline("transcribe", "--pending", "--json", "-c", str(cfg_file))
     assert drained.returncode == 1, drained.stderr  # one job failed: the exit status says so
@@ -186,6 +191,7 @@ def test_pending_drains_the_queue_and_call_shows_the_stored_transcript(
     stored = json.loads(shown.stdout)
     assert stored["call_id"] == good and {s["speaker"] for s in stored["segments"]} == {"caller", "agent"}
 
+    manual = add_call(cfg_file, {"caller": call_audio.caller, "agent": call_audio.agent}, enqueue=False)
     now = hotline("transcribe", "--call", str(manual), "--json", "-c", str(cfg_file))  # never queued: runs now
     assert now.returncode == 0, now.stderr
     fresh = json.loads(now.stdout)

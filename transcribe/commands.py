@@ -170,10 +170,21 @@ def _pending_audio(url: str, cfg: Config) -> tuple[int, float]:
 
 
 def _drain(cfg: Config, workers: int | None, as_json: bool) -> None:
+    from datetime import timedelta
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from db import now as db_now
+    from db import transaction
+    from transcribe import jobs
     from transcribe.worker import PoolError, PoolEvent, PoolOptions, pool_size, run_pool
 
+    # What the pool does at start, done first so the progress bar counts those jobs too:
+    # dead workers' jobs back in the queue, recent calls a crash left without a job queued.
+    days = PoolOptions().enqueue_missing_days or 0.0
+    with transaction(cfg.database_url) as s:
+        jobs.recover(s)
+        jobs.enqueue_missing(s, since=db_now() - timedelta(days=days))
     count, audio = _pending_audio(cfg.database_url, cfg)
     size = workers or pool_size(cfg.asr)
     failures: list[str] = []
@@ -208,6 +219,13 @@ def _drain(cfg: Config, workers: int | None, as_json: bool) -> None:
         elif ev.kind in ("died", "recovered"):
             progress.console.print(f"[yellow]{ev.kind}[/] {ev.worker} job {ev.job_id or ''}: {ev.message}")
 
+    if count == 0:  # nothing to do: do not spend seconds starting workers and loading models
+        if as_json:
+            print_json({"done": 0, "failed": 0, "retry_later": 0, "lost": 0, "audio_s": 0.0, "wall_s": 0.0,
+                        "x_real_time": 0.0, "workers": 0, "failures": []})  # fmt: skip
+        else:
+            console.print("no queued jobs")
+        return
     if not as_json:
         err_console.print(f"{count} queued jobs, {audio / 60:.1f} min of audio, {size} worker processes")
     try:

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db import now as utcnow
@@ -94,6 +94,23 @@ def enqueue_call(session: Session, call_id: int, *, max_attempts: int = DEFAULT_
     job = _job_for(session, call_id)
     assert job is not None
     return job
+
+
+def enqueue_missing(session: Session, *, since: datetime | None = None) -> list[int]:
+    """Queue every ended call that has recordings but no transcription job; returns the call ids.
+
+    A safety net for a service that crashed between closing a call and queueing its job."""
+    from recordings.tables import Recording
+
+    usable = exists().where(Recording.call_id == Call.id, Recording.status.not_in(("missing", "purged")))
+    has_job = exists().where(Job.call_id == Call.id, Job.kind == TRANSCRIBE)
+    stmt = select(Call.id).where(Call.status != "active", usable, ~has_job).order_by(Call.id)
+    if since is not None:
+        stmt = stmt.where(Call.started_at >= since)
+    found = list(session.scalars(stmt))
+    for call_id in found:
+        enqueue_call(session, call_id)
+    return found
 
 
 def _job_for(session: Session, call_id: int) -> Job | None:

@@ -28,11 +28,14 @@ import resource
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from db import dispose_all, transaction
+from db import now as db_now
 from settings import AsrSettings, Config
 from transcribe import jobs
 from transcribe.runner import Heartbeat, QaScan, run_job
@@ -51,7 +54,9 @@ class PoolOptions:
     poll_s: float = 1.0  # how often an idle worker looks for work
     recover_every_s: float = 30.0  # how often the parent looks for dead claims (other hosts too)
     stop_grace_s: float = 30.0  # on stop, how long a worker may take to finish its job
-    max_restarts: int = 10  # workers that die one after another beyond this stop the pool
+    max_restarts: int = 10  # more worker deaths than this within restart_window_s stop the pool
+    restart_window_s: float = 600.0
+    enqueue_missing_days: float | None = 7.0  # at start, queue recent ended calls that have no job
     log_level: int = logging.WARNING  # of the worker processes (spawned: they log to the same stderr)
 
 
@@ -161,16 +166,24 @@ def worker_main(
 # -- the parent ---------------------------------------------------------------------------
 
 
-def _recover(url: str, options: PoolOptions, stats: PoolStats, emit: Callable[[PoolEvent], None]) -> None:
+def _recover(
+    url: str, options: PoolOptions, stats: PoolStats, emit: Callable[[PoolEvent], None], *, startup: bool = False
+) -> None:
     try:
         with transaction(url) as session:
             touched = jobs.recover(session, stale_after_s=options.stale_after_s)
+            missing: list[int] = []
+            if startup and options.enqueue_missing_days is not None:
+                since = db_now() - timedelta(days=options.enqueue_missing_days)
+                missing = jobs.enqueue_missing(session, since=since)
     except Exception as exc:
         log.warning("cannot recover dead claims: %s", str(exc).splitlines()[0])
         return
     for job_id, status in touched:
         stats.recovered += 1
         emit(PoolEvent("recovered", "parent", job_id, message=f"worker died; job is {status}"))
+    if missing:
+        log.warning("queued %d ended call(s) that had no transcription job: %s", len(missing), missing[:20])
 
 
 def run_pool(
@@ -209,7 +222,7 @@ def run_pool(
                 log.exception("pool event handler failed")
 
     started = time.perf_counter()
-    _recover(url, opts, stats, emit)
+    _recover(url, opts, stats, emit, startup=True)
     ctx = mp.get_context("spawn")
     stop = ctx.Event()
     events = ctx.Queue()
@@ -226,6 +239,7 @@ def run_pool(
     for _ in range(size):
         spawn()
     fatal: str | None = None
+    deaths: deque[float] = deque()
     interrupted = False
     deadline: float | None = None
     next_recover = time.monotonic() + opts.recover_every_s
@@ -250,10 +264,14 @@ def run_pool(
                 procs.remove(proc)
                 if proc.exitcode != 0 and fatal is None:
                     stats.died += 1
-                    emit(PoolEvent("died", f"pid {proc.pid}", message=f"exit code {proc.exitcode}"))
+                    deaths.append(time.monotonic())
+                    emit(PoolEvent("died", jobs.worker_id(proc.pid), message=f"exit code {proc.exitcode}"))
                     _recover(url, opts, stats, emit)
-                    if stats.died > opts.max_restarts:
-                        fatal = f"{stats.died} workers died (last exit code {proc.exitcode}); stopping"
+                    while deaths and deaths[0] < time.monotonic() - opts.restart_window_s:
+                        deaths.popleft()
+                    if len(deaths) > opts.max_restarts:
+                        fatal = (f"{len(deaths)} workers died within {opts.restart_window_s:.0f} s "
+                                 f"(last exit code {proc.exitcode}); stopping")  # fmt: skip
                         stop.set()
                     elif not stop.is_set():
                         spawn()
