@@ -221,7 +221,11 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_finished_exactly_once(
             started = ev if ev.kind == "started" and ev.job_id == job_id else None
         time.sleep(1.0)  # decoding a minute of audio takes several seconds: we are mid-job
         victim = int(started.worker.rpartition(":")[2])
-        assert job_row(config, job_id).status == "running"
+        running = job_row(config, job_id)
+        assert running.status == "running" and running.worker == started.worker
+        assert running.heartbeat_at and running.claimed_at and running.heartbeat_at > running.claimed_at, (
+            "the heartbeat thread beats while the decoder holds the main thread"
+        )
         os.kill(victim, signal.SIGKILL)
         wait_for(lambda: job_row(config, job_id).status == "done", 180, "the job to be finished after the kill")
     finally:
