@@ -387,6 +387,41 @@ def test_queue_caller_gives_up_while_agent_rings(sounds: Path, tmp_path: Path) -
     assert not ami.events("AgentConnect") and call.hangup_by == "caller"
 
 
+def test_queue_timeout_when_no_agent_answers(sounds: Path, tmp_path: Path) -> None:
+    async def main() -> tuple[Ami, list[str]]:
+        async with sim_for(sounds, tmp_path) as sim:
+            ami = await Ami.connect(sim.port)
+            call = sim.place_call(CallScript("qt", agent=Agent(answer_after=None)))
+            await started(call)
+            out = [await ami.agi(call.channel, "EXEC Queue support,,,,25"),
+                   await ami.agi(call.channel, "GET VARIABLE QUEUESTATUS"),
+                   await ami.agi(call.channel, "HANGUP")]  # fmt: skip
+            await call.done
+            return ami, out
+
+    ami, out = run(main())
+    assert out == ["200 result=0\n", "200 result=1 (TIMEOUT)\n", "200 result=1\n"]
+    # Rung 15 s, 5 s pause, rung again until the queue's own 25 s ran out.
+    assert [m["DialStatus"] for m in ami.events("DialEnd")] == ["NOANSWER", "CANCEL"]
+    assert len(ami.events("AgentCalled")) == 2 and ami.events("AgentRingNoAnswer")[0]["RingTime"] == "15"
+    assert [m.name for m in ami.frames if m.name in ("QueueCallerJoin", "QueueCallerLeave")] == [
+        "QueueCallerJoin", "QueueCallerLeave"]  # fmt: skip
+
+
+def test_bad_frames_are_skipped_and_the_session_goes_on(sounds: Path, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    async def main() -> Message:
+        async with sim_for(sounds, tmp_path) as sim:
+            ami = await Ami.connect(sim.port)
+            ami.writer.write(b"this is not AMI\r\n\r\nResponse: Success\r\n\r\n")
+            missing = await ami.wait(lambda m: m.get("Message") == "Missing action in request")
+            assert missing.name == "Error"
+            return await ami.action("Ping")
+
+    assert run(main())["Ping"] == "Pong"
+    assert "bad frame" in caplog.text
+
+
 # -- the AMI link ----------------------------------------------------------------------------------------------
 def test_link_drop_then_reconnect_finds_the_call(sounds: Path, tmp_path: Path) -> None:
     async def main() -> None:

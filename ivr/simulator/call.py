@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from ivr.protocol import agi_encode
 from ivr.simulator import agi, apps, recorder
 from ivr.simulator.channel import RING, UP, Channel, cause_text
-from ivr.simulator.media import CALLER_VOICE
+from ivr.simulator.media import AGENT_VOICE, CALLER_VOICE
 from ivr.simulator.recorder import MixMonitor, Segment
 from ivr.simulator.records import RTP_QOS, agi_env, cdr_event
 from ivr.simulator.script import CallScript
@@ -114,8 +114,11 @@ class SimCall:
         self._queued_digits: list[str] = []
         self._timers: list[asyncio.TimerHandle] = []
         self._pending: list[asyncio.Task[None]] = []
+        # Synthesize every line now (once per distinct sentence, in worker threads).
         for say in script.says:
             sim.speech.request(say.text, CALLER_VOICE)
+        for say in script.agent.says if script.agent else ():
+            sim.speech.request(say.text, AGENT_VOICE)
         self.task = asyncio.ensure_future(self._run())
 
     # -- clock, timers, waiting ------------------------------------------------------------

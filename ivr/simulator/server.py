@@ -33,6 +33,12 @@ CATEGORIES = ("system", "call", "log", "verbose", "command", "agent", "user", "c
               "cdr", "dialplan", "originate", "agi", "cc", "aoc", "test", "security", "message")  # fmt: skip
 
 
+def _warm_up_speech() -> None:
+    from recordings.speech import to_pinyin
+
+    to_pinyin("您好")
+
+
 class AmiSession:
     """One AMI TCP connection."""
 
@@ -167,6 +173,9 @@ class AsteriskSimulator:
         """Listen (again, on the same port after a stop/shutdown/kill); returns the port."""
         if self._server is not None:
             return self.port
+        # Load the pinyin tables now: done lazily inside a call, the import would hold the
+        # GIL for a good half second and stall every call on the loop.
+        await asyncio.to_thread(_warm_up_speech)
         self._server = await asyncio.start_server(self._accept, self.host, self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
         self.started_wall = time.time()
