@@ -127,7 +127,17 @@ def call_detail(url: str, ref: str) -> dict[str, Any] | None:
 
 
 def transcript_snippet(detail: dict[str, Any], speaker: str = "agent", limit: int = 40) -> str:
-    """The first words one side said (for summary tables)."""
+    """The first words one side said (for summary tables).
+
+    The agent track (MixMonitor t()) also holds the IVR's prompts, so for the agent only
+    what comes after the agent picked up is taken."""
     tr = detail.get("transcript") or {}
-    text = "".join(seg["text"] for seg in tr.get("segments", []) if seg["speaker"] == speaker)
+    start = 0.0
+    answered, rec = detail.get("agent_answered_at"), detail.get("recording_started_at")
+    if speaker == "agent":
+        if answered is None or rec is None:
+            return ""
+        start = (answered - rec).total_seconds() - 0.5
+    text = "".join(seg["text"] for seg in tr.get("segments", [])
+                   if seg["speaker"] == speaker and seg["end_s"] > start)
     return text[:limit] + ("…" if len(text) > limit else "")

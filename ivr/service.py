@@ -41,7 +41,7 @@ from ivr.agi import AsyncAgi
 from ivr.ami import AmiClient, AmiError
 from ivr.callstore import CallStore, active_calls
 from ivr.protocol import Message
-from ivr.session import EVENTS, CallFacts, CallInfo, CallSession
+from ivr.session import EVENTS, CallFacts, CallInfo, CallSession, Clock
 from ivr.tables import MenuVersion
 from settings import Config, ConfigError, load_config
 
@@ -118,6 +118,7 @@ class IvrService:
         ami: AmiClient | None = None,
         on_call_end: Callable[[CallSummary], Any] | None = None,
         measure: bool = False,
+        time_scale: float = 1.0,
     ) -> None:
         self.config = config
         self.config_path = config_path if config_path is not None else config.source
@@ -136,6 +137,8 @@ class IvrService:
         self.finished: deque[CallSummary] = deque(maxlen=10000)
         self.gaps: list[float] | None = [] if measure else None
         self.menu_version: int | None = None
+        self.clock = Clock(time_scale)  # 1 on real Asterisk; the simulator's speed in the demo
+        self._stopping = False
         self.reloads = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._recent: dict[str, float] = {}
@@ -176,6 +179,7 @@ class IvrService:
 
     async def stop(self) -> None:
         """Stop: calls still in progress stay in Asterisk (the next start adopts them)."""
+        self._stopping = True
         if self._watcher is not None:
             self._watcher.cancel()
         for task in list(self._tasks):
@@ -207,7 +211,7 @@ class IvrService:
         if not info.uniqueid or not info.channel or info.uniqueid in self.sessions:
             return
         session = CallSession(info, self.config, self.agi, self.store, self, menu_version=self.menu_version,
-                              gaps=self.gaps, adopted=adopted)
+                              gaps=self.gaps, adopted=adopted, clock=self.clock)
         self.sessions[info.uniqueid] = session
         self._idle.clear()
         task = asyncio.get_running_loop().create_task(self._drive(session), name=f"call-{info.uniqueid}")
@@ -241,6 +245,8 @@ class IvrService:
 
     def _on_disconnect(self, reason: str) -> None:
         self._reconciled.clear()
+        if self._stopping:
+            return
         log.warning("AMI link lost (%s): %d call(s) in progress wait for it", reason, len(self.sessions))
         for session in list(self.sessions.values()):
             session.link_down()

@@ -49,6 +49,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from db import now
@@ -115,6 +116,31 @@ class CallInfo:
         uniqueid = item.get("Uniqueid") or ""
         return cls(item.get("Channel") or "", uniqueid, item.get("Linkedid") or uniqueid,
                    _known(item.get("CallerIDNum")), _known(item.get("CallerIDName")), _known(item.get("Exten")))
+
+
+class Clock:
+    """Call time: wall-clock datetimes and monotonic seconds, optionally sped up.
+
+    Against real Asterisk ``scale`` is 1. The simulator runs calls ``speed`` times faster
+    than real time while its recordings and reported durations stay in call time, so the
+    demo and tests give the service the same factor: ring times, talk times and every
+    timestamp stored (and QA's offsets into the recordings) are then in call time too.
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+        self._m0 = time.monotonic()
+        self._w0 = now()
+
+    def mono(self) -> float:
+        if self.scale == 1.0:
+            return time.monotonic()
+        return self._m0 + (time.monotonic() - self._m0) * self.scale
+
+    def now(self) -> datetime:
+        if self.scale == 1.0:
+            return now()
+        return self._w0 + timedelta(seconds=(time.monotonic() - self._m0) * self.scale)
 
 
 def _known(value: str | None) -> str | None:
@@ -198,6 +224,7 @@ class CallSession:
         menu_version: int | None = None,
         gaps: list[float] | None = None,
         adopted: bool = False,
+        clock: Clock | None = None,
     ) -> None:
         self.info = info
         self.config = config  # the snapshot this call started with: reloads do not touch it
@@ -207,15 +234,17 @@ class CallSession:
         self.menu_version = menu_version
         self.facts = CallFacts()
         self.digits = DigitBuffer()
-        self.clock = time.monotonic  # event times; a trace replay substitutes the trace's clock
-        self.started = time.monotonic()
-        self.started_at = now()
+        clock = clock or Clock()
+        self.clock = clock.mono  # event times; a trace replay substitutes the trace's clock
+        self._now = clock.now
+        self.started = clock.mono()
+        self.started_at = clock.now()
         self.agi_ended = asyncio.Event()
         self.hung_up = asyncio.Event()  # the caller leg's Hangup event came
         self.caller_left = False  # a HangupRequest on the caller leg (or AGI ended)
         self.heard: list[str] = []  # prompt names played, in order (the tests read it)
         self._gaps = gaps  # app time per AGI command (bench): last result/event -> next send
-        self._last_rx: float | None = self.started
+        self._last_rx: float | None = time.monotonic()
         self.adopted = adopted
         self._steps = 0
         self._rings: dict[str, float] = {}  # agent leg uniqueid -> when it started ringing
@@ -332,7 +361,8 @@ class CallSession:
         self._agent_t = self.clock()
         iface = self._ifaces.get(dest) or interface_of(dest_channel)
         self.facts.agent = iface
-        self.facts.agent_answered_at = now()
+        self.facts.dial_status = self.facts.dial_status or "ANSWER"
+        self.facts.agent_answered_at = self._now()
         self.facts.ring_s = rung
         if self._in_queue_since is not None:
             self.facts.queue_wait_s = round(self._agent_t - self._in_queue_since, 3)
@@ -394,7 +424,7 @@ class CallSession:
             self.facts.talk_s = round(self.clock() - self._agent_t, 3)
 
     def _event(self, kind: str, **data: Any) -> None:
-        self.store.add_event(self.uniqueid, kind, {k: v for k, v in data.items() if v is not None}, at=now())
+        self.store.add_event(self.uniqueid, kind, {k: v for k, v in data.items() if v is not None}, at=self._now())
 
     # ===== the flow (a task) ======================================================
 
@@ -446,7 +476,7 @@ class CallSession:
             f.hangup_by = "system" if self._sent_hangup else ("caller" if self.caller_left else None)
         self._end_talk()
         self.store.close_call(
-            self.uniqueid, status=f.status, ended_at=now(), hangup_cause=f.hangup_cause,
+            self.uniqueid, status=f.status, ended_at=self._now(), hangup_cause=f.hangup_cause,
             hangup_cause_txt=f.hangup_cause_txt, hangup_by=f.hangup_by, route_action=f.route_action,
             route_target=f.route_target, category=f.category, agent=f.agent, ring_s=f.ring_s,
             queue_wait_s=f.queue_wait_s, talk_s=f.talk_s, menu_path=self.menu_path[:255],
@@ -459,11 +489,13 @@ class CallSession:
 
     @property
     def duration_s(self) -> float:
-        return time.monotonic() - self.started
+        return self.clock() - self.started
 
     async def _flow(self) -> None:
+        if self.adopted:  # found in Async AGI with no session driving it: start it over
+            self._event("adopted")
         await self._cmd(agi.answer())
-        self.facts.answered_at = now()
+        self.facts.answered_at = self._now()
         self.store.update_call(self.uniqueid, answered_at=self.facts.answered_at)
         await self._start_recording()
         # The mandated opening line, before anything else and never cut short by a key.
@@ -485,7 +517,7 @@ class CallSession:
             return
         res = await self._cmd(agi.exec_("MixMonitor", args))
         if res.ok and not res.hungup:
-            self.store.add_recordings(self.uniqueid, files, at=now())
+            self.store.add_recordings(self.uniqueid, files, at=self._now())
         else:
             self._event("recording_failed", result=res.raw.strip())
 
@@ -559,7 +591,7 @@ class CallSession:
             label += "(fallback)"
         self.facts.path.append(f"{menu_id}:{label}")
         self.store.add_step(
-            self.uniqueid, seq=self._steps, at=now(), menu=menu_id, prompt=self.config.menus[menu_id].prompt,
+            self.uniqueid, seq=self._steps, at=self._now(), menu=menu_id, prompt=self.config.menus[menu_id].prompt,
             digit=digit, outcome=outcome, action=route.action if route else None,
             target=route.target if route else None, typeahead=typeahead,
         )  # fmt: skip

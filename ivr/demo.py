@@ -1,0 +1,308 @@
+"""`hotline demo`: the real service against the built-in Asterisk simulator, end to end.
+
+``DemoEnv`` is the reusable part (the tests and bench/ivr_load.py use it too): a work
+folder with its own config.yaml (database, recordings, prompts inside the folder; AMI
+pointed at the simulator), the prompts rendered, the simulator listening, and the
+real :class:`~ivr.service.IvrService` logged in to it.
+
+``run_demo`` places a cycle of scripted calls (:func:`demo_scripts`), waits for them,
+transcribes and QA-scans them (transcribe/worker.py in drain mode) when those parts
+are installed, and prints a summary table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ivr.service import IvrService, wait_for
+from ivr.simulator import Agent, AsteriskSimulator, CallScript, Press, Say, SimCall
+from recordings.audio import AudioError, probe_wav
+from settings import Config, load_config, read_yaml
+
+log = logging.getLogger("ivr.demo")
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run; str() is one line."""
+
+
+def write_config(base: Path, workdir: Path, *, port: int, secret: str = "hotline-secret",
+                 edit: Callable[[Any], None] | None = None) -> Path:
+    """``workdir/config.yaml``: ``base`` with every path inside ``workdir`` and AMI on the simulator."""
+    from ruamel.yaml import YAML
+
+    data = read_yaml(base)
+    data.setdefault("ami", {})
+    data["ami"].update({"host": "127.0.0.1", "port": port, "username": "hotline", "secret": secret,
+                        "secret_env": "HOTLINE_DEMO_NO_SUCH_VAR"})
+    data.setdefault("database", {})["url"] = f"sqlite:///{workdir / 'hotline.db'}"
+    rec = data.setdefault("recording", {})
+    rec["directory"] = str(workdir / "monitor")
+    rec["asterisk_directory"] = "/var/spool/asterisk/monitor"
+    data.setdefault("prompts", {})["directory"] = str(workdir / "sounds")
+    if edit is not None:
+        edit(data)
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "config.yaml"
+    with path.open("w", encoding="utf-8") as fh:
+        YAML(typ="rt").dump(data, fh)
+    return path
+
+
+def render(config: Config) -> None:
+    """Render the prompts (espeak-ng); one error line per prompt that failed."""
+    from ivr.prompts import render_prompts
+
+    bad = [f"{p.name}: {p.detail}" for p in render_prompts(config) if p.status == "error"]
+    if bad:
+        raise DemoError("prompts could not be rendered: " + "; ".join(bad))
+
+
+def prompt_seconds(config: Config) -> dict[str, float]:
+    """Length of each rendered prompt (the scripts time their key presses by them)."""
+    from ivr.prompts import prompt_dir, prompt_texts
+
+    out: dict[str, float] = {}
+    for name in prompt_texts(config):
+        try:
+            out[name] = probe_wav(prompt_dir(config) / f"{name}.wav").duration
+        except AudioError:
+            out[name] = 0.0
+    return out
+
+
+@dataclass
+class DemoEnv:
+    """A simulator and the real service on it, in one work folder."""
+
+    workdir: Path
+    config_path: Path
+    config: Config
+    sim: AsteriskSimulator
+    service: IvrService
+
+    @property
+    def url(self) -> str:
+        return self.config.database_url
+
+    async def call(self, script: CallScript, timeout: float = 120.0) -> SimCall:
+        """Place a call and wait until the simulator and the service are both done with it."""
+        call = self.sim.place_call(script)
+        await asyncio.wait_for(asyncio.shield(call.done), timeout)
+        await self.settled(call.uniqueid, timeout)
+        return call
+
+    async def settled(self, uniqueid: str, timeout: float = 30.0) -> None:
+        """Wait until the service closed the call and its row is written."""
+        ok = await wait_for(lambda: any(s.uniqueid == uniqueid for s in self.service.finished), timeout)
+        if not ok:
+            raise TimeoutError(f"the service did not close call {uniqueid} in {timeout}s")
+        await asyncio.to_thread(self.service.store.flush, timeout)
+
+
+@contextlib.asynccontextmanager
+async def demo_env(
+    workdir: Path,
+    *,
+    base_config: Path,
+    speed: float = 1.0,
+    secret: str = "hotline-secret",
+    edit: Callable[[Any], None] | None = None,
+    sounds_dir: Path | None = None,
+    measure: bool = False,
+    reload_interval: float = 0.2,
+    start_service: bool = True,
+) -> AsyncIterator[DemoEnv]:
+    """Start the simulator and the service; stop both on exit.
+
+    ``sounds_dir``: prompts already rendered for the same texts (tests share one render).
+    """
+    sim = AsteriskSimulator(sounds_dir=workdir / "sounds", monitor_dir=workdir / "monitor", speed=speed,
+                            secret="hotline-secret")
+    port = await sim.start()
+    try:
+        path = write_config(base_config, workdir, port=port, secret=secret, edit=edit)
+        if sounds_dir is not None:
+            _link_sounds(sounds_dir, workdir / "sounds")
+        config = load_config(path)
+        await asyncio.to_thread(render, config)
+        service = IvrService(config, config_path=path, render_prompts=False, measure=measure,
+                             reload_interval=reload_interval, time_scale=speed)
+        env = DemoEnv(workdir, path, config, sim, service)
+        if start_service:
+            await service.start()
+        try:
+            yield env
+        finally:
+            await service.stop()
+    finally:
+        await sim.stop()
+
+
+def _link_sounds(src: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        target = dest / f.name
+        if not target.exists():
+            target.write_bytes(f.read_bytes())
+
+
+# ----- the scripted calls ----------------------------------------------------------------
+
+POLITE = (
+    Say(0.5, "您好，这里是海尔斯科技，请问有什么可以帮您？"),
+    Say(9.0, "好的，我马上为您查询，请稍等。"),
+    Say(15.0, "您的订单已经发货了，感谢您的来电，再见。"),
+)
+RUDE = (
+    Say(0.5, "喂，什么事？"),
+    Say(8.0, "我不能帮你处理这个。"),
+    Say(13.0, "这不是我们的责任，你去找快递公司。"),
+)
+CALLER_ISSUE = (Say(5.0, "你好，我的订单还没有收到。"), Say(11.5, "好的，谢谢。"))
+
+
+def demo_scripts(seconds: dict[str, float]) -> list[CallScript]:
+    """The demo's cycle of callers; key presses are timed against the rendered prompts."""
+    g = seconds.get("greeting", 4.0)
+    inv = seconds.get("invalid", 2.0)
+    return [
+        # Polite: types 2 ahead during the greeting, goes to aftersales, a courteous agent.
+        CallScript("polite, typed ahead", caller_num="13800138001", presses=(Press(g * 0.5, "2"),),
+                   says=CALLER_ISSUE, agent=Agent("SIP/agent1002", answer_after=3.0, says=POLITE)),
+        # Complaints queue; the agent says forbidden phrases.
+        CallScript("forbidden phrases", caller_num="13800138002", presses=(Press(g + 2.0, "3"),),
+                   says=CALLER_ISSUE, agent=Agent("SIP/agent1001", answer_after=4.0, says=RUDE)),
+        # Wrong digit, the invalid prompt, then the operator.
+        CallScript("wrong digit then 0", caller_num="13800138003",
+                   presses=(Press(g + 1.5, "7"), Press(g + 1.5 + inv + 2.0, "0")),
+                   agent=Agent("SIP/agent1001", answer_after=2.0, says=POLITE[:2])),
+        # Presses nothing: timeouts, then the main menu's fallback (the support queue).
+        CallScript("no input, fallback", caller_num="13800138004",
+                   agent=Agent("SIP/agent1001", answer_after=3.0, says=POLITE[:2])),
+        # Hangs up while the opening line plays.
+        CallScript("hangs up in greeting", caller_num="13800138005", hangs_up_at=g * 0.5, agent=None),
+        # Orders > status (support queue); the agent hangs up on the caller.
+        CallScript("agent hangs up first", caller_num="13800138006",
+                   presses=(Press(g + 1.0, "1"), Press(g + 3.5, "1")),
+                   agent=Agent("SIP/agent1001", answer_after=2.0, says=(Say(0.5, "喂？"), Say(3.0, "不知道。")),
+                               hangs_up_after=6.0)),
+        # The operator takes 17 s to pick up (slow answer).
+        CallScript("slow answer", caller_num="13800138007", presses=(Press(g + 2.0, "0"),),
+                   agent=Agent("SIP/agent1001", answer_after=17.0, says=POLITE[:1])),
+        # Into the orders menu, back with *, then aftersales.
+        CallScript("submenu and back", caller_num="13800138008",
+                   presses=(Press(g + 1.0, "1"), Press(g + 3.5, "*"), Press(g + 6.0, "2")),
+                   agent=Agent("SIP/agent1002", answer_after=2.0, says=POLITE)),
+    ]
+
+
+def run_demo(
+    config: Config,
+    *,
+    calls: int = 8,
+    speed: float = 4.0,
+    workdir: Path | None = None,
+    transcribe: bool = True,
+    progress: Console | None = None,
+) -> dict[str, Any]:
+    """Run the whole demo; returns what it printed as data."""
+    if config.source is None:
+        raise DemoError("the demo needs a config file to start from")
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
+    workdir = workdir.resolve()
+    say = progress.print if progress is not None else (lambda *a, **k: None)
+    say(f"[bold]hotline demo[/]: {calls} scripted calls at {speed:g}x speed in {workdir}")
+    t0 = time.monotonic()
+    summaries = asyncio.run(_place(config.source, workdir, calls, speed, say))
+    say(f"calls done in {time.monotonic() - t0:.1f}s")
+    cfg = load_config(workdir / "config.yaml")
+    pool: dict[str, Any] = {"ran": False}
+    if transcribe:
+        pool = _transcribe(cfg, say)
+    rows = _rows(cfg, summaries)
+    if progress is not None:
+        progress.print(_table(rows))
+        progress.print(f"database {cfg.database_url}; `hotline calls show ID -c {workdir / 'config.yaml'}` "
+                       f"for one call. Total {time.monotonic() - t0:.1f}s.")
+    return {"workdir": str(workdir), "calls": rows, "transcription": pool,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+async def _place(base: Path, workdir: Path, calls: int, speed: float, say: Callable[..., None]) -> list[Any]:
+    async with demo_env(workdir, base_config=base, speed=speed) as env:
+        scripts = demo_scripts(prompt_seconds(env.config))
+        placed: list[tuple[CallScript, SimCall]] = []
+        for i in range(calls):
+            script = scripts[i % len(scripts)]
+            placed.append((script, env.sim.place_call(script)))
+            await asyncio.sleep(0.3)  # a little apart, as real callers are
+        say(f"placed {len(placed)} calls; waiting for them to end")
+        await asyncio.wait([c.done for _, c in placed], timeout=600)
+        for _, call in placed:
+            with contextlib.suppress(TimeoutError):
+                await env.settled(call.uniqueid, 30)
+        done = {s.uniqueid: s for s in env.service.finished}
+        return [(script.name, done.get(call.uniqueid), call.uniqueid) for script, call in placed]
+
+
+def _transcribe(cfg: Config, say: Callable[..., None]) -> dict[str, Any]:
+    try:
+        from transcribe.worker import PoolError, run_pool
+    except ImportError:
+        say("[yellow]transcription is not installed: skipping transcripts and QA[/]")
+        return {"ran": False, "reason": "transcribe package missing"}
+    say("transcribing both tracks of every call and running QA (this is the slow part)...")
+    t0 = time.monotonic()
+    try:
+        stats = run_pool(cfg, drain=True)
+    except PoolError as exc:
+        say(f"[yellow]transcription skipped: {exc}[/]")
+        return {"ran": False, "reason": str(exc)}
+    took = time.monotonic() - t0
+    say(f"transcribed {stats.done} call(s) in {took:.1f}s ({stats.failed} failed)")
+    return {"ran": True, "done": stats.done, "failed": stats.failed, "seconds": round(took, 1)}
+
+
+def _rows(cfg: Config, summaries: list[Any]) -> list[dict[str, Any]]:
+    from ivr.calllog import call_detail, transcript_snippet
+
+    rows = []
+    for name, summary, uid in summaries:
+        d = call_detail(cfg.database_url, uid) or {}
+        rows.append({
+            "call": d.get("id"), "script": name, "uniqueid": uid, "path": d.get("path"), "route": d.get("route"),
+            "agent": d.get("agent"), "hangup_by": d.get("hangup_by"), "duration_s": d.get("duration_s"),
+            "ring_s": d.get("ring_s"), "status": d.get("status") or ("not closed" if summary is None else "?"),
+            "agent_said": transcript_snippet(d, "agent") if d else "",
+            "flags": sorted({f["rule"] for f in d.get("flags", [])}) if d else [],
+            "error": d.get("error"),
+        })  # fmt: skip
+    return rows
+
+
+def _table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="demo calls (call seconds)", show_lines=True)
+    for col in ("call", "script", "menu path", "route", "agent", "hung up", "dur", "agent said", "QA flags"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        dur = f"{r['duration_s']:.0f}s" if r["duration_s"] is not None else "-"
+        agent = (r["agent"] or "-").split("/")[-1]
+        if r["ring_s"] is not None:
+            agent += f"\n{r['ring_s']:.0f}s ring"
+        route = (r["route"] or "-").replace("extension ", "ext ")
+        table.add_row(str(r["call"] or "-"), r["script"], (r["path"] or "-").replace(" > ", "\n"), route, agent,
+                      r["hangup_by"] or "-", dur, r["agent_said"] or "-", "\n".join(r["flags"]) or "-")
+    return table
