@@ -3,7 +3,7 @@
 # then runs the demo or the tests.   ./dev.sh demo | ./dev.sh test [pytest args] | ./dev.sh setup
 set -euo pipefail
 cd "$(dirname "$0")"
-APT_PACKAGES="espeak-ng sox libsox-fmt-all python3-venv"
+APT_PACKAGES="espeak-ng sox libsox-fmt-all python3-venv postgresql"  # postgresql: the queue tests start a throwaway server
 
 setup() {
   local missing=()
