@@ -163,8 +163,9 @@ async def _hangup(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid
         return
     cause_text = (msg.get("Cause") or "").strip()
     cause = int(cause_text) if cause_text.isdigit() and int(cause_text) > 0 else None
-    sim.hangup_channel(chan, cause)
+    # The response goes out first; the soft hangup's events follow (stasis delivers them).
     ack(session, aid, "Channel Hungup")
+    sim.hangup_channel(chan, cause)
 
 
 async def _redirect(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:

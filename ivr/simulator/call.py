@@ -64,7 +64,17 @@ class _Waiter:
 
 
 class SimCall:
-    """A call placed by ``AsteriskSimulator.place_call`` (or by an AMI Originate)."""
+    """A call placed by ``AsteriskSimulator.place_call`` (or by an AMI Originate).
+
+    What tests and the demo read:
+    - ``channel`` / ``uniqueid``: the caller channel (``SIP/caller-0000000N``, ``<epoch>.<N>``);
+    - ``done``: a future, resolved once the caller's ``Hangup`` is sent (recordings complete);
+    - ``heard``: ``(call time, prompt name)`` for every prompt played to the caller;
+    - ``commands``: every AGI command received for the channel, in order;
+    - ``hangup_by``: ``caller`` (scripted hangup), ``agent`` (the agent's hangup ended the
+      call), ``asterisk`` (AGI HANGUP, AMI Hangup, end of dialplan), ``shutdown``, ``killed``;
+    - ``agent_channel``, ``agent_hung_up_first``, ``recordings`` (paths of WAVs written).
+    """
 
     def __init__(
         self, sim: AsteriskSimulator, script: CallScript, *, peer: str = "SIP/caller",
@@ -327,7 +337,8 @@ class SimCall:
                 if self.ending:
                     await self.hangup_caller(self._bye_cause())
                     return
-                if res < 0:
+                if res < 0:  # the agent hung up: Dial ends the dialplan, and the call with it
+                    self.hangup_by = self.hangup_by or ("agent" if self.agent_hung_up_first else None)
                     await self.hangup_caller(16)
                     return
             priority += 1
