@@ -1,5 +1,9 @@
 """Queue(): the lab's ``support`` queue, as app_queue.c runs it for one caller.
 
+HoldTime/RingTime/TalkTime are differences of whole-second clock readings in
+app_queue.c (4.96 s of talk showed as 5), so they are rounded, while the
+``*TIME_MS`` variables are exact and ``ANSWEREDTIME`` truncates them (4962 ms -> 4).
+
 Settings: ringall, 15 s ring per attempt (``timeout``), 5 s between attempts (``retry``),
 MOH class ``default`` with no files (the caller hears silence), every queue name known,
 its only member the script's agent. The connected call and both hangup orders follow the
@@ -85,7 +89,7 @@ async def queue(call: SimCall, data: str) -> int:
             if status == "NOANSWER":  # modelled on app_queue.c (not in the traces)
                 call.emit(caller.dest_event("AgentRingNoAnswer", "agent,all", leg.chan,
                                             *_queue_fields(qname, agent.interface),
-                                            ("RingTime", str(int(call.now() - leg.ring_start)))))  # fmt: skip
+                                            ("RingTime", str(round(call.now() - leg.ring_start)))))  # fmt: skip
             _leg_hangup(call, leg)
             _device(call, agent.interface, "NOT_INUSE")
             _member_status(call, qname, agent.interface, 1)
@@ -97,7 +101,7 @@ async def queue(call: SimCall, data: str) -> int:
                     continue
         call.emit(caller.event("MusicOnHoldStop", "call,all"))
         _device(call, f"Queue:{qname}", "NOT_INUSE")
-        hold = str(int(call.now() - joined))
+        hold = str(round(call.now() - joined))
         if kind == "end":  # modelled on app_queue.c: the caller gave up waiting
             call.emit(caller.event("QueueCallerAbandon", "agent,all", ("Queue", qname), ("Position", "1"),
                                    ("OriginalPosition", "1"), ("HoldTime", hold)))  # fmt: skip
@@ -142,17 +146,17 @@ async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float
     call.varset(caller, "QUEUEWAIT", str(int(hold)))
     call.varset(caller, "QUEUEWAIT_MS", str(int(hold * 1000)))
     call.emit(caller.dest_event("AgentConnect", "agent,all", chan, *_queue_fields(qname, interface),
-                                ("HoldTime", str(int(hold))),
-                                ("RingTime", str(int(leg.answered - leg.ring_start)))))  # fmt: skip
+                                ("HoldTime", str(round(hold))),
+                                ("RingTime", str(round(leg.answered - leg.ring_start)))))  # fmt: skip
     call.cdr_disposition = "ANSWERED"
     _bridge(call, leg)
     bridge = leg.bridge
     assert bridge is not None
     kind, _ = await call.wait(None, wake=BRIDGE_WAKE)
-    talk = str(int(call.now() - leg.answered))
+    talk = str(round(call.now() - leg.answered))
     reason = "agent" if kind == "agent_bye" and not call.ending else "caller"
     call.emit(caller.dest_event("AgentComplete", "agent,all", chan, *_queue_fields(qname, interface),
-                                ("HoldTime", str(int(hold))), ("TalkTime", talk), ("Reason", reason)))  # fmt: skip
+                                ("HoldTime", str(round(hold))), ("TalkTime", talk), ("Reason", reason)))  # fmt: skip
     if reason == "agent":
         _unbridge_vars(call, leg, chan)
         _leave(call, bridge, chan)
