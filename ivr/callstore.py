@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 import db
@@ -183,105 +183,158 @@ class CallStore:
         ids_before, seqs_before = dict(self._ids), dict(self._seqs)
         later_before = list(self._delayed)
         try:
-            with self._sessions.begin() as s:
-                for fn, args in ops:
-                    fn(s, *args)
+            self._transaction(ops)
             self.written += len(ops)
             return
         except Exception as exc:  # one bad op: redo one by one so the rest still lands
             log.debug("batch of %d failed (%s); retrying one by one", len(ops), exc)
             self._ids, self._seqs, self._delayed = ids_before, seqs_before, later_before
-        for fn, args in ops:
+        for op in ops:
             ids_before, seqs_before = dict(self._ids), dict(self._seqs)
             try:
-                with self._sessions.begin() as s:
-                    fn(s, *args)
+                self._transaction([op])
                 self.written += 1
             except Exception as exc:
                 self._ids, self._seqs = ids_before, seqs_before
                 self.failed += 1
+                fn, args = op
                 key = args[0] if args else "?"
                 log.error("database write %s for call %s failed: %s: %s", fn.__name__.strip("_"), key,
                           type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+
+    def _transaction(self, ops: list[Op]) -> None:
+        """Apply ``ops`` in one transaction: rows gathered, then one executemany per table.
+
+        SQLAlchemy Core rather than ORM objects: the ORM's per-object bookkeeping cost this
+        thread enough CPU (and so GIL time) at 500 calls to stall the event loop for tens
+        of milliseconds (bench/ivr_load.py)."""
+        batch = _Batch()
+        with self._sessions.begin() as s:
+            for fn, args in ops:
+                fn(s, batch, *args)
+            if batch.events:
+                s.execute(insert(_EVENTS), batch.events)
+            if batch.steps:
+                s.execute(insert(_STEPS), batch.steps)
+            if batch.recordings:
+                s.execute(insert(_RECORDINGS), batch.recordings)
+            for call_id, fields in batch.updates.items():
+                s.execute(update(_CALLS).where(_CALLS.c.id == call_id).values(**fields))
+            for uniqueid, attempt in batch.checks:
+                self._check_files(s, uniqueid, attempt)
 
     def _later(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), (fn, args)))
 
     # ----- ops (run on the writer thread, inside a transaction) -------------------
 
-    def _row(self, s: Session, uniqueid: str) -> Call:
+    def _cid(self, s: Session, uniqueid: str) -> int:
         call_id = self._ids.get(uniqueid)
-        row = s.get(Call, call_id) if call_id is not None else None
-        if row is None:
-            row = s.scalars(select(Call).where(Call.uniqueid == uniqueid)).first()
-            if row is None:
+        if call_id is None:
+            call_id = s.scalar(select(_CALLS.c.id).where(_CALLS.c.uniqueid == uniqueid))
+            if call_id is None:
                 raise LookupError(f"no call row for {uniqueid}")
-            self._ids[uniqueid] = row.id
-        return row
+            self._ids[uniqueid] = call_id
+        return call_id
 
-    def _open(self, s: Session, uniqueid: str, at: datetime, fields: dict[str, Any]) -> None:
-        row = s.scalars(select(Call).where(Call.uniqueid == uniqueid)).first()
-        if row is None:
-            row = Call(uniqueid=uniqueid, started_at=at, status="active", **fields)
-            s.add(row)
-            s.flush()
+    def _open(self, s: Session, b: _Batch, uniqueid: str, at: datetime, fields: dict[str, Any]) -> None:
+        call_id = s.scalar(select(_CALLS.c.id).where(_CALLS.c.uniqueid == uniqueid))
+        if call_id is None:
+            call_id = s.execute(insert(_CALLS).values(uniqueid=uniqueid, started_at=at, status="active", **fields)
+                                .returning(_CALLS.c.id)).scalar_one()
+            self._seqs[uniqueid] = 0
         else:  # adopted again after a restart or reconnect: same row, still active
-            for key, value in fields.items():
-                setattr(row, key, value)
-            row.status = "active"
-        self._ids[uniqueid] = row.id
+            b.update(call_id, {**fields, "status": "active"})
+        self._ids[uniqueid] = call_id
 
-    def _update(self, s: Session, uniqueid: str, fields: dict[str, Any]) -> None:
-        row = self._row(s, uniqueid)
-        for key, value in fields.items():
-            setattr(row, key, value)
+    def _update(self, s: Session, b: _Batch, uniqueid: str, fields: dict[str, Any]) -> None:
+        b.update(self._cid(s, uniqueid), fields)
 
-    def _step(self, s: Session, uniqueid: str, fields: dict[str, Any]) -> None:
+    def _step(self, s: Session, b: _Batch, uniqueid: str, fields: dict[str, Any]) -> None:
         # Numbered here, not by the session: a call adopted after a restart goes on
         # after the steps its first session wrote.
-        call_id = self._row(s, uniqueid).id
+        call_id = self._cid(s, uniqueid)
         seq = self._seqs.get(uniqueid)
         if seq is None:
-            seq = s.scalar(select(func.max(MenuStep.seq)).where(MenuStep.call_id == call_id)) or 0
+            seq = s.scalar(select(func.max(_STEPS.c.seq)).where(_STEPS.c.call_id == call_id)) or 0
         self._seqs[uniqueid] = seq + 1
-        fields["seq"] = seq + 1
-        s.add(MenuStep(call_id=call_id, **fields))
+        row = dict(_STEP_DEFAULTS)
+        row.update(fields)
+        row.update(call_id=call_id, seq=seq + 1, at=row["at"] or db.now())
+        b.steps.append(row)
 
-    def _event(self, s: Session, uniqueid: str, kind: str, data: dict[str, Any], at: datetime) -> None:
-        s.add(CallEvent(call_id=self._row(s, uniqueid).id, kind=kind, data=data, at=at))
+    def _event(self, s: Session, b: _Batch, uniqueid: str, kind: str, data: dict[str, Any], at: datetime) -> None:
+        b.events.append({"call_id": self._cid(s, uniqueid), "kind": kind, "data": data, "at": at})
 
-    def _recordings(self, s: Session, uniqueid: str, files: list[rec_store.Track], at: datetime) -> None:
-        row = self._row(s, uniqueid)
-        rec_store.add_rows(s, row.id, files, at=at)
-        row.recording_started_at = at
+    def _recordings(self, s: Session, b: _Batch, uniqueid: str, files: list[rec_store.Track], at: datetime) -> None:
+        call_id = self._cid(s, uniqueid)
+        have = set(s.scalars(select(_RECORDINGS.c.kind).where(_RECORDINGS.c.call_id == call_id)))
+        for t in files:
+            if t.kind in have:  # adopted call: MixMonitor still writes the same files
+                continue
+            b.recordings.append({"call_id": call_id, "kind": t.kind, "path": str(t.local_path),
+                                 "asterisk_path": t.asterisk_path, "created_at": at, "status": "recording"})
+        b.update(call_id, {"recording_started_at": at})
 
-    def _close(self, s: Session, uniqueid: str, fields: dict[str, Any]) -> None:
-        row = self._row(s, uniqueid)
+    def _close(self, s: Session, b: _Batch, uniqueid: str, fields: dict[str, Any]) -> None:
+        call_id = self._cid(s, uniqueid)
         fields.setdefault("status", "ended")
         fields.setdefault("ended_at", db.now())
-        for key, value in fields.items():
-            setattr(row, key, value)
+        b.update(call_id, fields)
         self._seqs.pop(uniqueid, None)
-        self._check_files(s, uniqueid, 0)
+        b.checks.append((uniqueid, 0))
+
+    def _recheck(self, s: Session, b: _Batch, uniqueid: str, attempt: int) -> None:
+        b.checks.append((uniqueid, attempt))
 
     def _check_files(self, s: Session, uniqueid: str, attempt: int) -> None:
         """Look at the call's files; while some is missing and time is left, look again later."""
-        row = self._row(s, uniqueid)
-        recs = [r for r in s.scalars(select(Recording).where(Recording.call_id == row.id)) if r.status != "purged"]
-        for rec in recs:
-            rec_store.check_file(rec)
+        call_id = self._cid(s, uniqueid)
+        r = _RECORDINGS.c
+        rows = s.execute(select(r.id, r.path).where(r.call_id == call_id, r.status != "purged")).all()
+        found = []
+        for rec_id, path in rows:
+            status, error, duration, size = rec_store.file_status(Path(path))
+            found.append({"rid": rec_id, "status": status, "error": error, "duration_s": duration,
+                          "size_bytes": size})
+        if found:
+            s.execute(update(_RECORDINGS).where(r.id == bindparam("rid"))
+                      .values(status=bindparam("status"), error=bindparam("error"),
+                              duration_s=bindparam("duration_s"), size_bytes=bindparam("size_bytes")), found)
+        statuses = {f["status"] for f in found}
         # Missing, or still being closed (an empty or cut header): look again in a moment.
-        missing = any(r.status in ("missing", "corrupt") for r in recs)
+        missing = bool(statuses & {"missing", "corrupt"})
         waited = sum(_RECHECK_S[:attempt])
         if missing and attempt < len(_RECHECK_S) and waited + _RECHECK_S[attempt] <= self.recording_wait_s:
             self._later(_RECHECK_S[attempt], self._recheck, uniqueid, attempt + 1)
             return
-        if any(r.status == "ready" for r in recs) and self._enqueue is not None:
-            self._enqueue(s, row.id)
+        if "ready" in statuses and self._enqueue is not None:
+            self._enqueue(s, call_id)
             self.enqueued += 1
 
-    def _recheck(self, s: Session, uniqueid: str, attempt: int) -> None:
-        self._check_files(s, uniqueid, attempt)
+
+_CALLS = Call.__table__
+_EVENTS = CallEvent.__table__
+_STEPS = MenuStep.__table__
+_RECORDINGS = Recording.__table__
+_STEP_DEFAULTS: dict[str, Any] = {"at": None, "menu": None, "prompt": None, "digit": None, "outcome": None,
+                                  "action": None, "target": None, "typeahead": False}
+
+
+class _Batch:
+    """Rows gathered while a run of ops is applied; written together at the end."""
+
+    __slots__ = ("checks", "events", "recordings", "steps", "updates")
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.steps: list[dict[str, Any]] = []
+        self.recordings: list[dict[str, Any]] = []
+        self.updates: dict[int, dict[str, Any]] = {}
+        self.checks: list[tuple[str, int]] = []
+
+    def update(self, call_id: int, fields: dict[str, Any]) -> None:
+        self.updates.setdefault(call_id, {}).update(fields)
 
 
 # ----- reading (the CLI, the demo, reconcile after a restart) ---------------------------

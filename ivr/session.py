@@ -48,6 +48,7 @@ import logging
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -225,6 +226,7 @@ class CallSession:
         gaps: list[float] | None = None,
         adopted: bool = False,
         clock: Clock | None = None,
+        rx_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.info = info
         self.config = config  # the snapshot this call started with: reloads do not touch it
@@ -244,7 +246,8 @@ class CallSession:
         self.caller_left = False  # a HangupRequest on the caller leg (or AGI ended)
         self.heard: list[str] = []  # prompt names played, in order (the tests read it)
         self._gaps = gaps  # app time per AGI command (bench): last result/event -> next send
-        self._last_rx: float | None = time.monotonic()
+        self._rx_clock = rx_clock  # when the bytes being dispatched were read (bench)
+        self._last_rx: float | None = rx_clock()
         self.adopted = adopted
         self._steps = 0
         self._rings: dict[str, float] = {}  # agent leg uniqueid -> when it started ringing
@@ -285,7 +288,7 @@ class CallSession:
     def _ev_agi_exec(self, msg: Message) -> None:
         if not self._mine(msg):
             return
-        self._last_rx = time.monotonic()
+        self._last_rx = self._rx_clock()
         fut = self._orphan
         if fut is not None and not fut.done():
             try:

@@ -108,21 +108,30 @@ def add_rows(session: Session, call_id: int, files: list[Track], *, at: datetime
             row.path, row.asterisk_path, row.status = str(t.local_path), t.asterisk_path, "recording"
 
 
-def check_file(row: Recording) -> None:
-    """Set a row's status, duration and size from its file: ready, missing or corrupt."""
-    path = Path(row.path)
+def file_status(path: Path) -> tuple[str, str | None, float | None, int | None]:
+    """(status, error, duration_s, size_bytes) of a recording file: ready, missing or corrupt."""
     if not path.exists():
-        row.status, row.error = "missing", f"{path}: no such file"
-        return
+        return "missing", f"{path}: no such file", None, None
     try:
         info = probe_wav(path)
+        size = path.stat().st_size
     except (AudioError, OSError) as exc:
-        row.status, row.error = "corrupt", str(exc)
-        row.size_bytes = path.stat().st_size if path.exists() else None
-        return
-    row.status, row.error = "ready", None
-    row.duration_s = round(info.duration, 3)
-    row.size_bytes = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = None
+        return "corrupt", str(exc), None, size
+    return "ready", None, round(info.duration, 3), size
+
+
+def check_file(row: Recording) -> None:
+    """Set a row's status, duration and size from its file."""
+    status, error, duration, size = file_status(Path(row.path))
+    row.status, row.error = status, error
+    if duration is not None:
+        row.duration_s = duration
+    if size is not None:
+        row.size_bytes = size
 
 
 def finalize(session: Session, call_id: int, *, wait_s: float = 0.0) -> list[Recording]:
