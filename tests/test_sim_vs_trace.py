@@ -388,6 +388,9 @@ def test_simulator_matches_real_trace(name: str, sounds: Path, tmp_path: Path) -
         sim_resp = have.responses[aid]
         assert [k for k, _ in sim_resp.fields] == [k for k, _ in real.fields], aid
         assert sim_resp.name == real.name, aid
+        for key in ("EventList", "Ping", "Events", "Variable", "Value"):
+            if key in real:
+                assert sim_resp.get(key) == real.get(key), f"{aid} {key}"
         assert sim_resp.get("Message") == _rename(real.get("Message") or "", got.names) or real.get("Message") is None
 
     # Per channel: the same events in the same order, each with the same fields in the same order.
