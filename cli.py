@@ -8,6 +8,7 @@ from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_
 from ivr.commands import asterisk_config, calls_app, demo, serve
 from ivr.menu_commands import greeting_app, menu_app
 from qa.commands import app as qa_app
+from recordings.commands import recordings_app
 from transcribe.commands import jobs_app, transcribe
 from transcribe.model_commands import model_app
 
@@ -31,6 +32,7 @@ app.command("serve")(serve)
 app.command("demo")(demo)
 app.add_typer(calls_app, name="calls")
 app.command("asterisk-config")(asterisk_config)
+app.add_typer(recordings_app, name="recordings")
 app.add_typer(qa_app, name="qa")
 
 

@@ -243,3 +243,20 @@ def test_two_hundred_concurrent_calls(tmp_path: Path, sounds: Path) -> None:
         assert row["hangup_by"] == "caller" and row["ended_at"] is not None
         assert prompts_heard(call)[0] == "greeting", (script.name, call.heard, call.commands)
     assert len({call.uniqueid for _, call in results}) == n
+
+
+def test_max_steps_ends_a_loop(tmp_path: Path, sounds: Path) -> None:
+    def three_steps(data: Any) -> None:
+        data["ivr"]["max_steps"] = 3
+
+    async def body(env: DemoEnv) -> Any:
+        g = _g(env)
+        # keeps pressing 9 (repeat): after three menu steps the main fallback (support queue) takes over
+        presses = tuple(Press(g + 1 + 3 * i, "9") for i in range(6))
+        return await env.call(CallScript("loop", presses=presses, hangs_up_at=g + 60, agent=Agent(answer_after=1.0)))
+
+    call = run_env(tmp_path, sounds, body, edit=three_steps)
+    row = call_row(f"sqlite:///{tmp_path / 'hotline.db'}", call.uniqueid)
+    assert [s[2] for s in row["steps"]] == ["chosen", "chosen", "chosen", "limit"]
+    assert (row["route_action"], row["route_target"]) == ("queue", "support")
+    assert "EXEC Queue support" in call.commands

@@ -181,6 +181,10 @@ def test_purge_keeps_rows(cfg) -> None:  # type: ignore[no-untyped-def]
         assert rec_store.purge(s, 1).files == 0  # too young
         for r in s.scalars(select(Recording)):
             r.created_at = db.now().replace(year=2020)
+    runner = CliRunner()
+    out = runner.invoke(app, ["recordings", "purge", "--days", "1", "--dry-run", "--json", "-c", str(cfg.source)])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["files"] == 3 and all(t.local_path.exists() for t in files)
     with db.transaction(cfg.database_url) as s:
         report = rec_store.purge(s, 1)
     assert report.files == 3 and report.bytes > 0

@@ -215,3 +215,37 @@ def test_restart_adopts_calls_left_in_agi(tmp_path: Path, sounds: Path) -> None:
     assert ("adopted", {}) in row["events"]
     assert call.commands.count("EXEC MixMonitor " + call.commands[1].split(" ", 2)[2]) == 1  # not restarted
     assert prompts_heard(call).count("greeting") == 2  # heard again after the restart: a known cost
+
+
+def test_serve_logs_each_call_on_one_line(tmp_path: Path, sounds: Path) -> None:
+    """`hotline serve` as users run it: a call in, one log line out, Ctrl-C ends it cleanly."""
+
+    async def main() -> tuple[int, str, Any]:
+        sim = AsteriskSimulator(sounds_dir=tmp_path / "sounds", monitor_dir=tmp_path / "monitor", speed=10.0)
+        port = await sim.start()
+        path = write_config(BASE_CONFIG, tmp_path, port=port)
+        shutil.copytree(sounds, tmp_path / "sounds", dirs_exist_ok=True)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "cli.py"), "serve", "-c", str(path), "--no-transcribe", "--no-prompts",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+            env={**os.environ, "HOTLINE_AMI_SECRET": ""})
+        try:
+            assert await wait_for(lambda: bool(sim.sessions), 30)  # logged in
+            g = prompt_seconds(load_config(path))["greeting"]
+            call = sim.place_call(CallScript("s", caller_num="13912345678", presses=(Press(g + 1, "3"),),
+                                             agent=Agent(answer_after=1.0)))
+            await asyncio.wait_for(asyncio.shield(call.done), 60)
+            await asyncio.sleep(1.0)
+        finally:
+            proc.send_signal(2)  # SIGINT
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
+            await sim.stop()
+        return proc.returncode or 0, err.decode(), call
+
+    code, err, call = asyncio.run(main())
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if f"call {call.uniqueid} " in line]
+    assert len(lines) == 1, err
+    assert "13912345678 -> 400" in lines[0] and "path [main:3]" in lines[0] and "route queue complaints" in lines[0]
+    assert "agent SIP/agent1001" in lines[0] and "hung up by caller" in lines[0]
+    assert "Traceback" not in err
