@@ -1,7 +1,35 @@
-"""A faithful Asterisk 20 stand-in: AMI over TCP, channels, Async AGI, DTMF, Dial/Queue, MixMonitor.
+"""A faithful Asterisk 20 stand-in: AMI over TCP, chan_sip channels, Async AGI, DTMF, Dial/Queue, MixMonitor.
 
-Used by ``hotline demo``, ``hotline menu walk`` and the IVR tests. See ``server.py`` for
-the AMI side, ``call.py`` for a call's life, ``script.py`` for the scripted callers.
+Used by ``hotline demo``, ``hotline menu walk`` and the IVR tests::
+
+    async with AsteriskSimulator(sounds_dir=..., monitor_dir=..., speed=10) as sim:
+        call = sim.place_call(CallScript("x", presses=(Press(4.0, "2"),), agent=Agent(answer_after=3.0)))
+        await call.done
+
+Modules: ``server`` (TCP sessions, event fan-out, lifecycle), ``actions`` (AMI actions),
+``call`` (a call's dialplan, Async AGI loop and hangup orders), ``agi`` (AGI commands),
+``apps``/``queue`` (Dial, Queue, small apps), ``recorder`` (MixMonitor WAVs), ``media``
+(prompts, speech, ringback), ``originate``, ``records`` (Cdr, AGI env), ``script``.
+
+Fidelity: every recorded real-Asterisk session (tests/fixtures/asterisk) is replayed in
+tests/test_sim_vs_trace.py and matches per channel event for event, field for field.
+Where the simulator knowingly differs from a real Asterisk 20 with chan_sip:
+- No SIP or RTP: ``RTCPSent`` is never sent; RTP QoS VarSets are sent once, with fixed
+  values, at the caller's BYE; BRIDGEPEER/BRIDGEPVTCALLID are set once per bridge (Asterisk
+  repeats them). Peer registration events (PeerStatus, ChallengeSent, the agents'
+  SuccessfulAuth) are never sent; the script's agent is always reachable.
+- Timing: AGIExecStart follows the AGI response at once (Asterisk: 5-25 ms). With
+  ``speed`` > 1 every wall millisecond a client takes is ``speed`` call milliseconds.
+- The Cdr's position rotates between three places real traces show (it has no fixed one).
+- Orders no trace shows are modelled on the C sources (caller hangs up while Dial or Queue
+  rings, Queue ring timeouts, AMI Hangup while bridged) and say so where they are made.
+- Dialplan: ``[hotline] <any> => Answer, AGI(agi:async), Hangup`` and ``[agents] NNNN =>
+  Dial(SIP/agentNNNN,20)`` only. Dial takes the first of ``&``-joined interfaces; every
+  Queue name exists and has one member, the script's agent.
+- Not implemented (an AGI command answers ``510`` and logs a warning; an AMI action
+  answers ``Invalid/unknown command``): RECORD FILE, SAY ALPHA/DATE/TIME/PHONETIC, SEND/
+  RECEIVE TEXT, SPEECH, GOSUB; AMI Command, ListCommands, QueueStatus, transfers, Park,
+  regex Hangup. Originate: SIP-style channels and AGI only (no Local channels).
 """
 
 from ivr.simulator.call import SimCall
