@@ -102,7 +102,8 @@ def enqueue_missing(session: Session, *, since: datetime | None = None) -> list[
     A safety net for a service that crashed between closing a call and queueing its job."""
     from recordings.tables import Recording
 
-    usable = exists().where(Recording.call_id == Call.id, Recording.status.not_in(("missing", "purged")))
+    # 'ready' is what the IVR sets once a file is closed and checked; it enqueues on the same rule.
+    usable = exists().where(Recording.call_id == Call.id, Recording.status == "ready")
     has_job = exists().where(Job.call_id == Call.id, Job.kind == TRANSCRIBE)
     stmt = select(Call.id).where(Call.status != "active", usable, ~has_job).order_by(Call.id)
     if since is not None:
