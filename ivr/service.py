@@ -94,14 +94,19 @@ def menu_version_of(url: str, path: Path) -> int | None:
 
 
 def _render(config: Config) -> list[str]:
-    """Render missing or stale prompts; one line per prompt that failed."""
+    """Render missing or stale prompts; one line per prompt that failed or is missing.
+
+    Asterisk drops a caller whose STREAM FILE prompt cannot be opened (the command fails
+    and Async AGI ends), so a missing greeting is worth an error line at start and reload.
+    """
     try:
-        from ivr.prompts import render_prompts
+        from ivr.prompts import prompt_status, render_prompts
         from recordings.speech import tools_missing
     except ImportError as exc:  # pragma: no cover - the prompts module is part of the product
         return [f"prompts: {exc}"]
-    if tools_missing():
-        return []  # a PBX host without espeak-ng: prompts are managed elsewhere
+    if tools_missing():  # a host without espeak-ng: the prompts are managed elsewhere; just check
+        return [f"prompt {p.name}: {p.file} is missing (callers would be dropped)"
+                for p in prompt_status(config) if p.status == "missing"]
     return [f"prompt {p.name}: {p.detail}" for p in render_prompts(config) if p.status == "error"]
 
 
