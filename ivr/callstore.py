@@ -1,13 +1,20 @@
-"""The IVR's database writes, off the event loop: one writer thread fed by a queue.
+"""The IVR's database writes, off the event loop: one writer fed by a queue.
 
 A session never waits for the database: ``open_call``, ``add_step``, ``add_event``,
-``close_call``... put a small record on a queue and return at once (a ``queue.Queue.put``
-on an unbounded queue never blocks). One thread takes whatever has piled up and writes
-it in one transaction, so 500 calls ending together cost a few commits, not 500 loop
-stalls. SQLite has one writer anyway; on PostgreSQL one writer is still plenty here.
+``close_call``... put a small record on a queue and return at once (``put`` on an
+unbounded queue never blocks). One writer takes whatever has piled up (lingering
+``linger_s`` after the first record) and writes it in one transaction, one executemany
+per table, so 500 calls ending together cost a few commits, not 500 loop stalls.
+SQLite has one writer anyway; on PostgreSQL one writer is still plenty here.
+
+The writer runs in a thread (``process=False``, the default: cheap to start, for tests
+and small sites) or in a child process (``process=True``: what `hotline serve` uses).
+Measured with bench/ivr_load.py at 500 calls on 2 busy cores, the thread's database CPU
+(SQLAlchemy, file checks, the transcription enqueue) is GIL time taken from the event
+loop and doubled its p99 lag; in its own process it takes none.
 
 Calls are named by the caller channel's Uniqueid (the session knows nothing else); the
-thread maps it to the row id. A batch that fails is retried op by op, so one bad record
+writer maps it to the row id. A batch that fails is retried op by op, so one bad record
 is one log line and loses nothing else.
 
 Closing a call checks its recording files (recordings/store.py). Asterisk closes
@@ -22,7 +29,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import multiprocessing as mp
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -41,18 +50,16 @@ from recordings.tables import Recording
 log = logging.getLogger("ivr.callstore")
 
 _BATCH = 500
+# After the first op of a batch, gather for this long: each transaction costs the thread
+# ~0.5 ms of CPU (and so GIL time taken from the event loop) whatever its size, and ops
+# arrive a few at a time; 50 ms cut transactions ~10x at 500 calls (bench/ivr_load.py).
+_LINGER_S = 0.05
 _RECHECK_S = (0.2, 0.5, 1.0, 2.0)  # delays between looks for a recording file not there yet
 
 
-class _Flush:
-    __slots__ = ("event",)
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-
-
-_STOP = object()
-Op = tuple[Callable[..., None], tuple[Any, ...]]
+_STOP = "__stop__"
+_FLUSH = "__flush__"
+Op = tuple[str, tuple[Any, ...]]
 
 
 def _enqueue_function() -> Callable[[Session, int], Any] | None:
@@ -64,118 +71,196 @@ def _enqueue_function() -> Callable[[Session, int], Any] | None:
 
 
 class CallStore:
-    """Thread-backed writer for calls, menu steps, call events and recording rows."""
+    """Writer of calls, menu steps, call events and recording rows (a thread or a process)."""
 
-    def __init__(self, url: str, *, transcribe: bool = True, recording_wait_s: float = 3.0) -> None:
+    def __init__(self, url: str, *, transcribe: bool = True, recording_wait_s: float = 3.0,
+                 linger_s: float = _LINGER_S, process: bool = False) -> None:
         self.url = url
-        self.transcribe = transcribe
-        self.recording_wait_s = recording_wait_s
-        self._q: queue.Queue[Any] = queue.Queue()
-        self._ids: dict[str, int] = {}  # uniqueid -> calls.id, written by the thread only
-        self._seqs: dict[str, int] = {}  # uniqueid -> last menu step number
-        self._delayed: list[tuple[float, int, Op]] = []  # heap of (due, seq, op)
-        self._seq = itertools.count()
-        self._flushes: list[_Flush] = []
-        self._thread: threading.Thread | None = None
-        self._enqueue = _enqueue_function() if transcribe else None
+        self.process = process
+        self._options = (transcribe, recording_wait_s, linger_s)
+        self._q: Any = None
+        self._worker: threading.Thread | Any = None
+        self._results: threading.Thread | None = None
+        self._tokens = itertools.count(1)
+        self._waiting: dict[int, threading.Event] = {}
+        self._lock = threading.Lock()
         self.written = 0
         self.failed = 0
         self.enqueued = 0
 
     # ----- lifecycle --------------------------------------------------------------
 
-    def start(self) -> CallStore:
-        """Open (and migrate) the database, then start the writer thread."""
-        if self._thread is None:
-            self._sessions = db.sessions(self.url)
-            self._thread = threading.Thread(target=self._run, name="callstore", daemon=True)
-            self._thread.start()
+    def start(self, timeout: float = 60.0) -> CallStore:
+        """Open (and migrate) the database, then start the writer."""
+        if self._worker is not None:
+            return self
+        db.sessions(self.url)  # migrate here, once, so a child process finds the schema ready
+        if not self.process:
+            self._q = queue.Queue()
+            writer = _Writer(self.url, *self._options, done=self._flushed)
+            self._worker = threading.Thread(target=writer.run, args=(self._q.get,), name="callstore", daemon=True)
+            self._worker.start()
+            return self
+        ctx = mp.get_context("spawn")  # the service has threads and a loop: never fork it
+        self._q = ctx.Queue()
+        results = ctx.Queue()
+        self._worker = ctx.Process(target=_writer_main, args=(self.url, self._options, self._q, results),
+                                   name="hotline-callstore", daemon=True)
+        self._worker.start()
+        ready = results.get(timeout=timeout)
+        if ready != "ready":
+            raise RuntimeError(f"call store process did not start: {ready}")
+        self._results = threading.Thread(target=self._read_results, args=(results,), name="callstore-results",
+                                         daemon=True)
+        self._results.start()
         return self
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write everything queued (and pending file checks), then stop the thread."""
-        if self._thread is None:
+        """Write everything queued (and pending file checks), then stop the writer."""
+        if self._worker is None:
             return
         self.flush(timeout)
-        self._q.put(_STOP)
-        self._thread.join(timeout)
-        self._thread = None
+        self._q.put((_STOP, ()))
+        self._worker.join(timeout)
+        if self.process and self._worker.is_alive():
+            self._worker.terminate()
+        if self._results is not None:
+            self._results.join(5)
+        self._worker = None
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Block until everything queued so far, and every pending file check, is written."""
-        if self._thread is None:
+        if self._worker is None:
             return True
-        marker = _Flush()
-        self._q.put(marker)
-        return marker.event.wait(timeout)
+        token = next(self._tokens)
+        event = threading.Event()
+        with self._lock:
+            self._waiting[token] = event
+        self._q.put((_FLUSH, (token,)))
+        ok = event.wait(timeout)
+        with self._lock:
+            self._waiting.pop(token, None)
+        return ok
 
-    def call_id(self, uniqueid: str) -> int | None:
-        """The row id of a call once its row is written (None before)."""
-        return self._ids.get(uniqueid)
+    def _flushed(self, token: int, stats: tuple[int, int, int]) -> None:
+        self.written, self.failed, self.enqueued = stats
+        with self._lock:
+            event = self._waiting.get(token)
+        if event is not None:
+            event.set()
+
+    def _read_results(self, results: Any) -> None:
+        while True:
+            try:
+                item = results.get(timeout=1.0)
+            except queue.Empty:
+                if self._worker is None or not self._worker.is_alive():
+                    if self._worker is not None:
+                        log.error("call store process died (exit code %s); records sent since are lost",
+                                  self._worker.exitcode)
+                    return
+                continue
+            if item == _STOP:
+                return
+            self._flushed(*item)
 
     # ----- what sessions call (never blocks) --------------------------------------
 
     def open_call(self, uniqueid: str, *, at: datetime, **fields: Any) -> None:
         """The call row, at AsyncAGIStart. Reopening an existing Uniqueid updates it."""
-        self._put(self._open, uniqueid, at, fields)
+        self._put("open", uniqueid, at, fields)
 
     def update_call(self, uniqueid: str, **fields: Any) -> None:
-        self._put(self._update, uniqueid, fields)
+        self._put("update", uniqueid, fields)
 
     def add_step(self, uniqueid: str, **fields: Any) -> None:
-        self._put(self._step, uniqueid, fields)
+        self._put("step", uniqueid, fields)
 
     def add_event(self, uniqueid: str, kind: str, data: dict[str, Any] | None = None, *,
                   at: datetime | None = None) -> None:
-        self._put(self._event, uniqueid, kind, data or {}, at or db.now())
+        self._put("event", uniqueid, kind, data or {}, at or db.now())
 
     def add_recordings(self, uniqueid: str, files: list[rec_store.Track], *, at: datetime) -> None:
-        self._put(self._recordings, uniqueid, files, at)
+        self._put("recordings", uniqueid, files, at)
 
     def close_call(self, uniqueid: str, **fields: Any) -> None:
         """End the call row (status ended/lost, times, cause...), check files, queue transcription."""
-        self._put(self._close, uniqueid, fields)
+        self._put("close", uniqueid, fields)
 
-    def _put(self, fn: Callable[..., None], *args: Any) -> None:
-        self._q.put((fn, args))
+    def _put(self, name: str, *args: Any) -> None:
+        if self._q is None:
+            raise RuntimeError("CallStore.start() was not called")
+        self._q.put((name, args))
 
-    # ----- the writer thread ------------------------------------------------------
 
-    def _run(self) -> None:
+def _writer_main(url: str, options: tuple[bool, float, float], inq: Any, results: Any) -> None:
+    """The call store process: write until told to stop; flush answers go back on ``results``.
+
+    It logs its own errors (one line per failed write) to the stderr it shares with the service."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which then stops us
+    try:
+        writer = _Writer(url, *options, done=lambda token, stats: results.put((token, stats)))
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+        return
+    results.put("ready")
+    writer.run(inq.get)
+    results.put(_STOP)
+
+
+class _Writer:
+    """The database side: applies ops in batches; lives in a thread or in the child process."""
+
+    def __init__(self, url: str, transcribe: bool, recording_wait_s: float, linger_s: float, *,
+                 done: Callable[[int, tuple[int, int, int]], None]) -> None:
+        self.url = url
+        self.recording_wait_s = recording_wait_s
+        self.linger_s = linger_s
+        self._done = done
+        self._sessions = db.sessions(url)
+        self._enqueue = _enqueue_function() if transcribe else None
+        self._ids: dict[str, int] = {}  # uniqueid -> calls.id
+        self._seqs: dict[str, int] = {}  # uniqueid -> last menu step number
+        self._delayed: list[tuple[float, int, Op]] = []  # heap of (due, seq, op)
+        self._seq = itertools.count()
+        self._flushes: list[int] = []
+        self.written = 0
+        self.failed = 0
+        self.enqueued = 0
+
+    def run(self, get: Callable[..., Op]) -> None:
         stop = False
         while not stop:
             timeout = None
             if self._delayed:
                 timeout = max(0.0, self._delayed[0][0] - time.monotonic())
-            items: list[Any] = []
+            items: list[Op] = []
             try:
-                items.append(self._q.get(timeout=timeout))
-                while len(items) < _BATCH:
-                    items.append(self._q.get_nowait())
+                items.append(get(timeout=timeout))
+                until = time.monotonic() + self.linger_s
+                while len(items) < _BATCH and items[-1][0] not in (_STOP, _FLUSH):  # someone waits: write now
+                    items.append(get(timeout=max(0.0, until - time.monotonic())))
             except queue.Empty:
                 pass
-            if items:
-                ops: list[Op] = []
-                for it in items:
-                    if it is _STOP:
-                        stop = True
-                    elif isinstance(it, _Flush):
-                        self._flushes.append(it)
-                    else:
-                        ops.append(it)
-                self._write(ops)
+            ops: list[Op] = []
+            for name, args in items:
+                if name == _STOP:
+                    stop = True
+                elif name == _FLUSH:
+                    self._flushes.append(args[0])
+                else:
+                    ops.append((name, args))
+            self._write(ops)
             due: list[Op] = []
             now = time.monotonic()
             while self._delayed and self._delayed[0][0] <= now:
                 due.append(heapq.heappop(self._delayed)[2])
-            if due:
-                self._write(due)
-            if self._flushes and not self._delayed and self._q.empty():
-                for marker in self._flushes:
-                    marker.event.set()
+            self._write(due)
+            if self._flushes and (stop or not self._delayed):
+                for token in self._flushes:
+                    self._done(token, (self.written, self.failed, self.enqueued))
                 self._flushes.clear()
-        for marker in self._flushes:
-            marker.event.set()
 
     def _write(self, ops: list[Op]) -> None:
         if not ops:
@@ -197,9 +282,9 @@ class CallStore:
             except Exception as exc:
                 self._ids, self._seqs = ids_before, seqs_before
                 self.failed += 1
-                fn, args = op
+                name, args = op
                 key = args[0] if args else "?"
-                log.error("database write %s for call %s failed: %s: %s", fn.__name__.strip("_"), key,
+                log.error("database write %s for call %s failed: %s: %s", name, key,
                           type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
 
     def _transaction(self, ops: list[Op]) -> None:
@@ -210,8 +295,8 @@ class CallStore:
         of milliseconds (bench/ivr_load.py)."""
         batch = _Batch()
         with self._sessions.begin() as s:
-            for fn, args in ops:
-                fn(s, batch, *args)
+            for name, args in ops:
+                getattr(self, "_" + name)(s, batch, *args)
             if batch.events:
                 s.execute(insert(_EVENTS), batch.events)
             if batch.steps:
@@ -223,8 +308,8 @@ class CallStore:
             for uniqueid, attempt in batch.checks:
                 self._check_files(s, uniqueid, attempt)
 
-    def _later(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
-        heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), (fn, args)))
+    def _later(self, delay: float, name: str, *args: Any) -> None:
+        heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), (name, args)))
 
     # ----- ops (run on the writer thread, inside a transaction) -------------------
 
@@ -306,7 +391,7 @@ class CallStore:
         missing = bool(statuses & {"missing", "corrupt"})
         waited = sum(_RECHECK_S[:attempt])
         if missing and attempt < len(_RECHECK_S) and waited + _RECHECK_S[attempt] <= self.recording_wait_s:
-            self._later(_RECHECK_S[attempt], self._recheck, uniqueid, attempt + 1)
+            self._later(_RECHECK_S[attempt], "recheck", uniqueid, attempt + 1)
             return
         if "ready" in statuses and self._enqueue is not None:
             self._enqueue(s, call_id)

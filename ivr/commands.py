@@ -57,7 +57,7 @@ async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bo
     from ivr.service import IvrService
 
     service = IvrService(cfg, config_path=path, reload_interval=reload_interval, render_prompts=prompts,
-                         freeze_gc=True)
+                         freeze_gc=True, store_process=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

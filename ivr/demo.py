@@ -123,6 +123,7 @@ async def demo_env(
     measure: bool = False,
     reload_interval: float = 0.2,
     start_service: bool = True,
+    store_process: bool = False,
 ) -> AsyncIterator[DemoEnv]:
     """Start the simulator and the service; stop both on exit.
 
@@ -138,7 +139,7 @@ async def demo_env(
         config = load_config(path)
         await asyncio.to_thread(render, config)
         service = IvrService(config, config_path=path, render_prompts=False, measure=measure,
-                             reload_interval=reload_interval, time_scale=speed)
+                             reload_interval=reload_interval, time_scale=speed, store_process=store_process)
         env = DemoEnv(workdir, path, config, sim, service)
         if start_service:
             await service.start()
@@ -242,7 +243,7 @@ def run_demo(
 
 
 async def _place(base: Path, workdir: Path, calls: int, speed: float, say: Callable[..., None]) -> list[Any]:
-    async with demo_env(workdir, base_config=base, speed=speed) as env:
+    async with demo_env(workdir, base_config=base, speed=speed, store_process=True) as env:
         scripts = demo_scripts(prompt_seconds(env.config))
         placed: list[tuple[CallScript, SimCall]] = []
         for i in range(calls):

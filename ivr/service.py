@@ -127,10 +127,12 @@ class IvrService:
         time_scale: float = 1.0,
         rx_clock: Callable[[], float] = time.monotonic,
         freeze_gc: bool = False,
+        store_process: bool = False,
     ) -> None:
         self.config = config
         self.config_path = config_path if config_path is not None else config.source
-        self.store = store or CallStore(config.database_url)
+        # The database writer in its own process keeps its CPU off this loop's GIL (serve, bench).
+        self.store = store or CallStore(config.database_url, process=store_process)
         self.reload_interval = reload_interval
         self.render_prompts = render_prompts
         a = config.ami

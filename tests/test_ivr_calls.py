@@ -232,7 +232,8 @@ def test_two_hundred_concurrent_calls(tmp_path: Path, sounds: Path) -> None:
         calls = await asyncio.gather(*(staggered(i, s) for i, s in enumerate(scripts)))
         return list(zip(scripts, calls, strict=True))
 
-    results = run_env(tmp_path, sounds, body, speed=10.0)
+    # as `hotline serve` runs it: the database writer in its own process
+    results = run_env(tmp_path, sounds, body, speed=10.0, store_process=True)
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     expected = {"q": ("queue", "complaints", "SIP/agent1001"), "e": ("extension", "aftersales", "SIP/agent1002"),
                 "s": ("extension", "operator", "SIP/agent1001"), "h": (None, None, None)}

@@ -36,14 +36,20 @@ def cfg(tmp_path: Path):  # type: ignore[no-untyped-def]
     return load_config(path)
 
 
+@pytest.fixture(params=[False, True], ids=["thread", "process"])
+def process(request: pytest.FixtureRequest) -> bool:
+    """The writer in a thread (tests, small sites) or in its own process (`hotline serve`)."""
+    return bool(request.param)
+
+
 def _write_tracks(files: list[rec_store.Track], seconds: float = 1.0) -> None:
     for t in files:
         t.local_path.parent.mkdir(parents=True, exist_ok=True)
         write_wav(t.local_path, np.zeros(int(8000 * seconds), dtype=np.int16))
 
 
-def test_a_whole_call_lands_and_is_queued_for_transcription(cfg) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url).start()
+def test_a_whole_call_lands_and_is_queued_for_transcription(cfg, process: bool) -> None:  # type: ignore[no-untyped-def]
+    store = CallStore(cfg.database_url, process=process).start()
     uid = "1795335220.0"
     files = rec_store.tracks(cfg, uid)
     assert [t.kind for t in files] == ["mix", "caller", "agent"]
@@ -70,8 +76,8 @@ def test_a_whole_call_lands_and_is_queued_for_transcription(cfg) -> None:  # typ
     store.close()
 
 
-def test_files_written_after_the_hangup_are_waited_for(cfg) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url).start()
+def test_files_written_after_the_hangup_are_waited_for(cfg, process: bool) -> None:  # type: ignore[no-untyped-def]
+    store = CallStore(cfg.database_url, process=process).start()
     uid = "1795335221.1"
     files = rec_store.tracks(cfg, uid)
     store.open_call(uid, at=db.now(), channel="SIP/caller-00000001")
@@ -99,23 +105,24 @@ def test_missing_recordings_mean_no_job(cfg) -> None:  # type: ignore[no-untyped
     store.close()
 
 
-def test_a_bad_write_loses_nothing_else(cfg, caplog) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, transcribe=False).start()
+def test_a_bad_write_loses_nothing_else(cfg, caplog, capfd, process: bool) -> None:  # type: ignore[no-untyped-def]
+    store = CallStore(cfg.database_url, transcribe=False, process=process).start()
     store.open_call("a", at=db.now(), channel="SIP/a-1")
     store.add_step("nobody", menu="main", outcome="chosen")  # no such call: one error line
     store.add_step("a", menu="main", digit="2", outcome="chosen")
     store.close_call("a")
     assert store.flush(10)
     assert store.failed == 1
-    assert "for call nobody failed" in caplog.text
+    store.close()
+    logged = caplog.text + capfd.readouterr().err  # the child process logs to the same stderr
+    assert logged.count("for call nobody failed") == 1
     with db.transaction(cfg.database_url) as s:
         assert s.scalars(select(Call)).one().status == "ended"
         assert len(s.scalars(select(MenuStep)).all()) == 1
-    store.close()
 
 
-def test_writes_do_not_block_the_caller(cfg) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, transcribe=False).start()
+def test_writes_do_not_block_the_caller(cfg, process: bool) -> None:  # type: ignore[no-untyped-def]
+    store = CallStore(cfg.database_url, transcribe=False, process=process).start()
     t0 = time.perf_counter()
     for i in range(500):
         uid = f"1.{i}"
