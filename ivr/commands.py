@@ -23,6 +23,7 @@ log = logging.getLogger("hotline.serve")
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks at start: not news
 
 
 # ----- serve -----------------------------------------------------------------------------
@@ -44,12 +45,16 @@ def serve(
     path = config_path(config)
     cfg = load(path)
     setup_logging(verbose)
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         asyncio.run(_serve(cfg, path, reload_interval, transcribe, prompts))
     except AmiAuthError as exc:
         fail(str(exc), code=2)
     except KeyboardInterrupt:
         pass
+    except (SQLAlchemyError, OSError, RuntimeError) as exc:  # the database or the call store process
+        fail(f"serve: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", code=1)
 
 
 async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bool, prompts: bool) -> None:
