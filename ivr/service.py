@@ -243,6 +243,8 @@ class IvrService:
         finally:
             self.sessions.pop(session.uniqueid, None)
             self._recent[session.uniqueid] = time.monotonic()
+            if len(self._recent) > 20000:
+                self._prune_recent()
             if not self.sessions:
                 self._idle.set()
         summary = self._summary(session, facts)
@@ -259,6 +261,10 @@ class IvrService:
         route = f"{f.route_action} {f.route_target}" if f.route_target else f.route_action
         return CallSummary(s.uniqueid, s.channel, s.info.caller_num, s.info.did, s.menu_path, route, f.agent,
                            f.hangup_by, f.ring_s, round(s.duration_s, 3), f.status, f.error, tuple(s.heard))
+
+    def _prune_recent(self) -> None:
+        cutoff = time.monotonic() - RECENT_S
+        self._recent = {u: t for u, t in self._recent.items() if t > cutoff}
 
     # ----- link loss and reconcile --------------------------------------------------
 
@@ -292,11 +298,11 @@ class IvrService:
         rows = await asyncio.to_thread(active_calls, self.store.url)
         closed = 0
         for _id, uid, _channel in rows:
-            if uid not in live and uid not in self.sessions:
+            # _recent: a call that just ended here; its own close may still be on its way to the DB
+            if uid not in live and uid not in self.sessions and uid not in self._recent:
                 self.store.close_call(uid, status="lost", error="channel gone while the service was away")
                 closed += 1
-        cutoff = time.monotonic() - RECENT_S
-        self._recent = {u: t for u, t in self._recent.items() if t > cutoff}
+        self._prune_recent()
         adopted = 0
         for uid, item in live.items():
             in_agi = (item.get("Application") or "") == "AGI" and (item.get("ApplicationData") or "").startswith(
