@@ -1,0 +1,207 @@
+"""`hotline dial` against a real SIP peer: SIPp (Debian's sip-tester) as the hotline UAS.
+
+SIPp answers on 127.0.0.1, plays a greeting from a pcap this module writes (RTP PCMU, 20 ms
+frames), and checks the SIP fixes in its scenario (ACK To tag, 200-to-BYE To tag, INFO body);
+its media is pointed at a UDP socket the test owns, which captures our RTP stream, so the
+RFC 2833 packets are checked byte by byte. Audio conversion and the greeting match are also
+tested on synthesized data.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_factory import mulaw_roundtrip
+from typer.testing import CliRunner
+
+from cli import app
+from ivr.sipcall import (
+    DialError,
+    DialOptions,
+    dial,
+    dtmf_packets,
+    free_udp_port,
+    greeting_match,
+    heard_pcm16,
+)
+from recordings.audio import read_pcm16, write_wav
+from recordings.speech import synthesize_pcm
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sipp"
+GREETING = "您好，这里是海尔斯科技，请问有什么可以帮您？"
+OTHER = "输入有误，请重新选择。"
+needs_sipp = pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp missing: apt-get install sip-tester")
+
+
+# -- helpers: G.711, pcap, a media sink, SIPp ----------------------------------------------
+
+
+def ulaw_encode(pcm: np.ndarray) -> bytes:
+    x = pcm.astype(np.int32)
+    sign = np.where(x < 0, 0x80, 0x00)
+    mag = np.minimum(np.abs(x), 32635) + 0x84
+    exponent = np.floor(np.log2(mag)).astype(np.int32) - 7
+    mantissa = (mag >> (exponent + 3)) & 0x0F
+    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+
+
+def write_rtp_pcap(path: Path, pcm: np.ndarray) -> Path:
+    """PCMU RTP in 20 ms packets, Ethernet/IPv4/UDP framed, classic pcap format."""
+    payload = ulaw_encode(pcm)
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for i in range(0, len(payload) - 159, 160):
+        rtp = struct.pack("!BBHII", 0x80, 0x80 if i == 0 else 0, i // 160 + 1, i, 0x1234ABCD) + payload[i : i + 160]
+        udp = struct.pack("!HHHH", 6000, 6002, 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                         socket.inet_aton("127.0.0.1"), socket.inet_aton("127.0.0.1")) + udp  # fmt: skip
+        frame = b"\x00" * 12 + b"\x08\x00" + ip
+        t_us = (i // 160) * 20_000
+        out.append(struct.pack("<IIII", t_us // 1_000_000, t_us % 1_000_000, len(frame), len(frame)) + frame)
+    path.write_bytes(b"".join(out))
+    return path
+
+
+@dataclass
+class Sink:
+    """A UDP socket standing in for the PBX's media port: keeps every RTP packet we send."""
+
+    sock: socket.socket
+    packets: list[bytes] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+    def run(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self.stop.is_set():
+            try:
+                self.packets.append(self.sock.recv(2048))
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def events(self, pt: int = 101) -> list[tuple[int, int, int, int, bool, int, int]]:
+        """(seq, timestamp, event, flags, marker, duration, ssrc) of each telephone-event packet."""
+        out = []
+        for p in self.packets:
+            if p[1] & 0x7F == pt:
+                seq, ts, ssrc = struct.unpack("!HII", p[2:12])
+                event, flags, duration = struct.unpack("!BBH", p[12:16])
+                out.append((seq, ts, event, flags, bool(p[1] & 0x80), duration, ssrc))
+        return out
+
+
+@pytest.fixture
+def sink() -> object:
+    s = Sink(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    s.sock.bind(("127.0.0.1", 0))
+    t = threading.Thread(target=s.run, daemon=True)
+    t.start()
+    yield s
+    s.stop.set()
+    t.join(2)
+    s.sock.close()
+
+
+@dataclass
+class Sipp:
+    proc: subprocess.Popen[bytes]
+    port: int
+    workdir: Path
+
+    def finish(self, timeout: float = 30.0) -> tuple[int, str]:
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        log = "".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("*_messages.log")))
+        errs = "".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("*_errors.log")))
+        return self.proc.returncode, log + errs
+
+
+def start_sipp(workdir: Path, scenario: str, sink_port: int, greeting: np.ndarray) -> Sipp:
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_rtp_pcap(workdir / "greeting.pcap", greeting)
+    port = free_udp_port()
+    cmd = ["sipp", "-sf", str(FIXTURES / scenario), "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1",
+           "-mp", str(free_udp_port()), "-m", "1", "-timeout", "40", "-timeout_error", "-nostdin",
+           "-set", "sink", str(sink_port), "-trace_msg", "-trace_err"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)  # its UDP socket is bound by then
+    return Sipp(proc, port, workdir)
+
+
+@pytest.fixture(scope="module")
+def greeting_pcm() -> np.ndarray:
+    return synthesize_pcm(GREETING)
+
+
+# -- audio: conversion and the greeting match ----------------------------------------------
+
+
+def test_u8_gaps_become_silence_not_full_scale() -> None:
+    frame = (np.arange(160) % 16 + 120).astype(np.uint8)  # quiet audio around 0x80
+    buf = frame.tobytes() + b"\x00" * 320 + frame.tobytes()  # a 40 ms hole pyVoIP fills with 0x00
+    pcm, gap = heard_pcm16(buf, [(0, 160), (480, 160)])
+    assert pcm.dtype == np.int16 and pcm.size == 640 and gap == 320
+    assert not pcm[160:480].any()  # silence, not -32768
+    assert pcm[0] == (120 - 128) << 8 and pcm[500] == (120 + 500 % 16 - 128) << 8
+    detected, gap2 = heard_pcm16(buf)  # without packet bookkeeping: runs of >= 1 frame of 0x00
+    assert gap2 == 320 and np.array_equal(detected, pcm)
+    loud = bytes([0, 0, 0, 255]) * 40  # full-scale speech peaks are not a gap
+    assert heard_pcm16(loud)[1] == 0
+
+
+def test_greeting_match_separates_the_prompt_from_other_speech(greeting_pcm: np.ndarray) -> None:
+    rng = np.random.default_rng(3)
+    line = mulaw_roundtrip(greeting_pcm)  # what the line carries
+    u8 = ((line.astype(np.int32) >> 8) + 128).astype(np.uint8)  # pyVoIP's 8-bit buffer
+    clean, _ = heard_pcm16(u8.tobytes(), [(0, u8.size)])
+    late = np.concatenate([np.zeros(4000, np.int16), clean])  # answered 0.5 s before the prompt
+    lost = clean[2400:]  # the first 0.3 s never arrived
+    noisy = np.clip(clean + rng.normal(0, 0.1 * clean.std(), clean.size), -32768, 32767).astype(np.int16)
+    other = mulaw_roundtrip(synthesize_pcm(OTHER))
+    scores = {
+        "clean": greeting_match(clean, greeting_pcm),
+        "late": greeting_match(late, greeting_pcm),
+        "lost": greeting_match(lost, greeting_pcm),
+        "noisy_20db": greeting_match(noisy, greeting_pcm),
+        "other": greeting_match(other, greeting_pcm),
+        "silence": greeting_match(np.zeros(40000, np.int16), greeting_pcm),
+    }
+    print({k: (round(v[0], 4), v[1]) for k, v in scores.items()})
+    assert scores["clean"][0] > 0.995 and scores["clean"][1] == 0.0
+    assert scores["late"][0] > 0.995 and scores["late"][1] == 0.5
+    assert scores["lost"][0] > 0.995 and scores["lost"][1] == -0.3
+    assert scores["noisy_20db"][0] > 0.97
+    assert scores["other"][0] < 0.6 and scores["silence"][0] == 0.0
+
+
+def test_dtmf_packets_follow_rfc4733() -> None:
+    packets = dtmf_packets("2")
+    assert len(packets) == 13 and [m for _, m in packets].count(True) == 1 and packets[0][1]
+    fields = [struct.unpack("!BBH", p) for p, _ in packets]
+    assert {f[0] for f in fields} == {2}
+    assert [f[2] for f in fields[:10]] == [160 * (i + 1) for i in range(10)]
+    assert all(f[1] & 0x80 and f[2] == 1600 for f in fields[10:]) and not any(f[1] & 0x80 for f in fields[:10])
+
+
+def test_bad_input_is_refused_before_any_packet() -> None:
+    with pytest.raises(DialError, match="not a DTMF key"):
+        dial(DialOptions(server="127.0.0.1", digits="2x"))
+    with pytest.raises(DialError, match="--number"):
+        dial(DialOptions(server="127.0.0.1", number="4 00"))
