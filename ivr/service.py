@@ -41,8 +41,9 @@ import db
 from ivr.agi import AsyncAgi
 from ivr.ami import AmiClient, AmiError
 from ivr.callstore import CallStore, active_calls
+from ivr.calltrack import EVENTS, CallFacts, CallInfo, Clock
 from ivr.protocol import Message
-from ivr.session import EVENTS, CallFacts, CallInfo, CallSession, Clock
+from ivr.session import CallSession
 from ivr.tables import MenuVersion
 from settings import Config, ConfigError, load_config
 

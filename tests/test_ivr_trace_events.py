@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 import db
 from ivr.callstore import CallStore
+from ivr.calltrack import CallInfo, DigitBuffer, interface_of
 from ivr.protocol import Message
-from ivr.session import CallInfo, CallSession, DigitBuffer, interface_of
+from ivr.session import CallSession
 from ivr.tables import Call, CallEvent
 from settings import load_config
 
