@@ -6,6 +6,7 @@ import typer
 
 from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
 from ivr.commands import asterisk_config, calls_app, demo, serve
+from ivr.dial_commands import dial
 from ivr.menu_commands import greeting_app, menu_app
 from qa.commands import app as qa_app
 from recordings.commands import recordings_app
@@ -32,6 +33,7 @@ app.command("serve")(serve)
 app.command("demo")(demo)
 app.add_typer(calls_app, name="calls")
 app.command("asterisk-config")(asterisk_config)
+app.command("dial")(dial)
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(qa_app, name="qa")
 

@@ -3,7 +3,7 @@
 # then runs the demo or the tests.   ./dev.sh demo | ./dev.sh test [pytest args] | ./dev.sh setup
 set -euo pipefail
 cd "$(dirname "$0")"
-APT_PACKAGES="espeak-ng sox libsox-fmt-all python3-venv postgresql"  # postgresql: the queue tests start a throwaway server
+APT_PACKAGES="espeak-ng sox libsox-fmt-all python3-venv postgresql sip-tester"  # postgresql: the queue tests start a throwaway server; sip-tester: sipp, the SIP peer of the dial tests
 
 setup() {
   local missing=()

@@ -9,6 +9,7 @@ tested on synthesized data.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import socket
@@ -205,3 +206,145 @@ def test_bad_input_is_refused_before_any_packet() -> None:
         dial(DialOptions(server="127.0.0.1", digits="2x"))
     with pytest.raises(DialError, match="--number"):
         dial(DialOptions(server="127.0.0.1", number="4 00"))
+
+
+def test_each_process_gets_a_new_call_id() -> None:
+    from ivr.sipcall import SIP, _DialPhone
+
+    def first_ids(sip_cls: type) -> list[str]:
+        out = []
+        for _ in range(2):  # two fresh phones stand for two runs of `hotline dial`
+            phone = _DialPhone("127.0.0.1", 5060, "caller", "", myIP="127.0.0.1", sipPort=5061)
+            out.append(sip_cls.gen_call_id(phone.sip))
+        return out
+
+    pyvoip = first_ids(SIP.SIPClient)
+    assert pyvoip[0] == pyvoip[1]  # the fault (FINDINGS): same Call-ID for every run's first call
+    ours = first_ids(type(_DialPhone("127.0.0.1", 5060, "caller", "", myIP="127.0.0.1", sipPort=5061).sip))
+    assert ours[0] != ours[1]
+
+
+# -- calls through SIPp ---------------------------------------------------------------------
+
+
+def _our_packets(sink: Sink) -> list[tuple[int, int, int]]:
+    """(payload type, sequence, ssrc) of every RTP packet we sent, in arrival order."""
+    return [(p[1] & 0x7F, struct.unpack("!H", p[2:4])[0], struct.unpack("!I", p[8:12])[0]) for p in sink.packets]
+
+
+def _header(log: str, start: str, name: str) -> list[str]:
+    """The `name` header of each message in a SIPp trace whose first line starts with `start`."""
+    out = []
+    for block in log.split("-----------------------------------------------"):
+        lines = [ln for ln in block.splitlines() if ln.strip()]
+        first = next((i for i, ln in enumerate(lines) if ln.startswith(start)), None)
+        if first is not None:
+            out += [ln.split(":", 1)[1].strip() for ln in lines[first:] if ln.startswith(name + ":")][:1]
+    return out
+
+
+@needs_sipp
+def test_dial_cli_rfc2833_against_sipp(tmp_path: Path, sink: Sink, greeting_pcm: np.ndarray) -> None:
+    """The full command: greeting heard and matched, two digits as RFC 2833 events, the PBX hangs up."""
+    prompt = write_wav(tmp_path / "greeting.wav", greeting_pcm)
+    sipp = start_sipp(tmp_path / "sipp", "uas_greeting.xml", sink.port, greeting_pcm)
+    out = tmp_path / "heard.wav"
+    started = time.monotonic()
+    res = CliRunner().invoke(app, ["dial", "--server", "127.0.0.1", "--port", str(sipp.port), "--local-port",
+                                   str(free_udp_port()), "--digits", "21", "--digits-at", "1.0", "--digit-gap", "0.5",
+                                   "--listen", "15", "--prompt", str(prompt), "--out", str(out), "--json"])  # fmt: skip
+    took = time.monotonic() - started
+    rc, log = sipp.finish()
+    assert rc == 0, log  # SIPp checked the ACK's To tag and the To tag of our 200 OK to its BYE
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    print(report, f"took {took:.1f} s")
+    assert report["connected"] and report["sip_final"] == "200 OK" and report["pass"]
+    assert report["hangup_by"] == "them" and took < 10  # SIPp hangs up 6 s after the ACK
+    assert 5.5 < report["heard_s"] < 6.5 and report["gap_s"] == 0
+    assert report["greeting_correlation"] > 0.99 and abs(report["greeting_offset_s"]) <= 0.02
+    assert report["digits_sent"] == "21" and report["dtmf"] == "rfc2833"
+    heard = read_pcm16(out)
+    assert heard.size == round(report["heard_s"] * 8000)
+    # The wire: 13 telephone-event packets per digit on the call's own stream (one SSRC,
+    # sequence numbers continuing the audio's without a hole), one marker per digit.
+    events = sink.events()
+    assert [e[2] for e in events] == [2] * 13 + [1] * 13
+    assert [e[4] for e in events].count(True) == 2
+    assert len({e[1] for e in events}) == 2  # one RTP timestamp per digit
+    gap = (events[13][1] - events[0][1]) / 8000
+    assert 0.7 < gap < 1.0  # 0.26 s of packets + the 0.5 s --digit-gap
+    ours = _our_packets(sink)
+    assert {ssrc for _, _, ssrc in ours} == {events[0][6]}
+    seqs = [seq for _, seq, _ in ours]
+    assert all((b - a) % 65536 == 1 for a, b in itertools.pairwise(seqs))
+    assert {pt for pt, _, _ in ours} == {0, 101}
+    # And in SIPp's own trace: the ACK and our 200 OK to the BYE carry the right To tags.
+    invite_from = _header(log, "INVITE ", "From")[0]
+    assert _header(log, "ACK ", "To")[0].endswith(";tag=uas-7f3a9c")
+    assert _header(log, "SIP/2.0 200 OK", "To")[-1].endswith(invite_from.split(";tag=")[1])
+
+
+@needs_sipp
+def test_info_dtmf_digest_and_our_hangup(tmp_path: Path, sink: Sink, greeting_pcm: np.ndarray) -> None:
+    """401 challenge answered, SIP INFO Signal=2 accepted, we hang up at --listen with a good BYE."""
+    sipp = start_sipp(tmp_path / "sipp", "uas_info_auth.xml", sink.port, greeting_pcm)
+    result = dial(DialOptions(server="127.0.0.1", port=sipp.port, local_port=free_udp_port(), password="s3cret",
+                              digits="2", digits_at=1.0, listen=4.0, dtmf="info", ring_timeout=5))  # fmt: skip
+    rc, log = sipp.finish()
+    assert rc == 0, log  # ACK to the 401, digest, ACK to the 200, INFO body, BYE in the dialog
+    assert result.connected and result.final_status == 200 and result.info_responses == [200]
+    assert result.hangup_by == "us" and result.bye_status == 200
+    assert 3.5 < result.heard_s < 4.5
+    score, offset = greeting_match(result.audio, greeting_pcm)
+    assert score > 0.99 and abs(offset) <= 0.02
+    assert sink.events() == []  # INFO mode: no telephone-event packets
+    cseqs = [int(c.split()[0]) for c in _header(log, "INFO ", "CSeq") + _header(log, "BYE ", "CSeq")]
+    assert cseqs == sorted(set(cseqs))  # the BYE's CSeq is above the INFO's
+
+
+@needs_sipp
+def test_wrong_password_is_a_clear_exit_2(tmp_path: Path, sink: Sink, greeting_pcm: np.ndarray) -> None:
+    prompt = write_wav(tmp_path / "greeting.wav", greeting_pcm)
+    sipp = start_sipp(tmp_path / "sipp", "uas_info_auth.xml", sink.port, greeting_pcm)
+    res = CliRunner().invoke(app, ["dial", "--server", "127.0.0.1", "--port", str(sipp.port), "--local-port",
+                                   str(free_udp_port()), "--password", "wrong", "--prompt", str(prompt),
+                                   "--out", str(tmp_path / "heard.wav")])  # fmt: skip
+    rc, log = sipp.finish()
+    assert rc == 0, log  # SIPp checked that we ACKed its 403 with its To tag
+    assert res.exit_code == 2
+    assert "403 Forbidden" in res.output and "sip.conf" in res.output
+    assert not (tmp_path / "heard.wav").exists()
+
+
+@needs_sipp
+def test_wrong_greeting_fails_with_exit_1(tmp_path: Path, sink: Sink, greeting_pcm: np.ndarray) -> None:
+    prompt = write_wav(tmp_path / "greeting.wav", greeting_pcm)
+    sipp = start_sipp(tmp_path / "sipp", "uas_greeting.xml", sink.port, synthesize_pcm(OTHER))
+    res = CliRunner().invoke(app, ["dial", "--server", "127.0.0.1", "--port", str(sipp.port), "--local-port",
+                                   str(free_udp_port()), "--digits", "", "--listen", "3", "--prompt", str(prompt),
+                                   "--out", str(tmp_path / "heard.wav"), "--json"])  # fmt: skip
+    sipp.finish()  # it wanted to hang up itself: our BYE at 3 s fails its call, not ours
+    assert res.exit_code == 1, res.output
+    report = json.loads(res.output)
+    assert report["connected"] and not report["pass"] and report["greeting_correlation"] < 0.6
+
+
+@needs_sipp
+@pytest.mark.parametrize("fault", ["gen_ack", "gen_ok"])
+def test_sipp_catches_pyvoip_unpatched(
+    fault: str, tmp_path: Path, sink: Sink, greeting_pcm: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Put pyVoIP's own method back: the scenario must fail the call (so it can catch the fault)."""
+    from ivr.sipcall import SIP, _DialSIPClient
+
+    monkeypatch.setattr(_DialSIPClient, fault, getattr(SIP.SIPClient, fault))
+    sipp = start_sipp(tmp_path / "sipp", "uas_greeting.xml", sink.port, greeting_pcm)
+    dial(DialOptions(server="127.0.0.1", port=sipp.port, local_port=free_udp_port(),
+                     listen=3.0 if fault == "gen_ack" else 8.0, ring_timeout=5))  # fmt: skip
+    rc, log = sipp.finish()
+    assert rc == 1
+    if fault == "gen_ack":  # the ACK's To tag is pyVoIP's fresh one, not SIPp's
+        assert "Failed regexp match" in log and "with regexp 'tag=uas-7f3a9c'" in log
+    else:  # the To tag of our 200 OK to the BYE differed: the scenario went to the never-coming message
+        assert "receive timeout on message" in log
