@@ -33,7 +33,10 @@ def dial(
         str | None, typer.Option("--local-ip", help="Our address in SIP/SDP (default: the route to --server).")
     ] = None,
     local_port: Annotated[
-        int, typer.Option("--local-port", help="Our SIP UDP port (a peer matched by address expects it).")
+        int,
+        typer.Option(
+            "--local-port", help="Our SIP UDP port (a peer matched by address expects it; 0 = any free port)."
+        ),
     ] = 5061,
     number: Annotated[str, typer.Option("--number", help="The hotline number to call.")] = "400",
     digits: Annotated[str, typer.Option("--digits", help="DTMF keys to press, e.g. '2' or '21'.")] = "2",

@@ -297,11 +297,14 @@ class _DialSIPClient(SIP.SIPClient):
 
     def recv_loop(self) -> None:
         self.reading.set()
-        try:
-            super().recv_loop()
-        except Exception:
-            if self.NSD:
-                raise  # a socket closed by stop() is the normal end, anything else is not
+        while self.NSD:
+            try:
+                super().recv_loop()
+            except Exception:
+                # pyVoIP's recv() turns a socket error (an ICMP port-unreachable from an earlier
+                # send, or stop() closing the socket) into an UnboundLocalError that ends its
+                # loop: keep reading while the phone runs, end quietly once it is stopped.
+                time.sleep(0.01)
 
     def parse_message(self, message: SIP.SIPMessage) -> None:
         if message.type == SIP.SIPMessageType.RESPONSE:
@@ -525,23 +528,25 @@ def dial(opts: DialOptions) -> DialResult:
     except OSError as exc:
         raise DialError(f"--server {opts.server}: cannot route to it ({exc.strerror or exc})") from None
     low, high = opts.rtp_ports
+    # Port 0 would go into Via/Contact as is (pyVoIP writes myPort): pick a free one instead.
+    local_port = opts.local_port or free_udp_port(local_ip)
     phone = _DialPhone(
         opts.server,
         opts.port,
         opts.user,
         opts.password,
         myIP=local_ip,
-        sipPort=opts.local_port,
+        sipPort=local_port,
         rtpPortLow=low,
         rtpPortHigh=high,
     )
     phone.sip.register_first = opts.register
-    result = DialResult(dtmf=opts.dtmf, local=f"{local_ip}:{opts.local_port}")
+    result = DialResult(dtmf=opts.dtmf, local=f"{local_ip}:{local_port}")
     try:
         phone.start()
     except OSError as exc:
         raise DialError(
-            f"cannot use {local_ip}:{opts.local_port} for SIP ({exc.strerror or exc}): "
+            f"cannot use {local_ip}:{local_port} for SIP ({exc.strerror or exc}): "
             "pick another --local-port or --local-ip"
         ) from None
     except Exception as exc:  # pyVoIP: TimeoutError / InvalidAccountInfoError from REGISTER
@@ -557,9 +562,9 @@ def dial(opts: DialOptions) -> DialResult:
     return result
 
 
-def free_udp_port() -> int:
+def free_udp_port(ip: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((ip, 0))
         return int(s.getsockname()[1])
 
 

@@ -348,3 +348,10 @@ def test_sipp_catches_pyvoip_unpatched(
         assert "Failed regexp match" in log and "with regexp 'tag=uas-7f3a9c'" in log
     else:  # the To tag of our 200 OK to the BYE differed: the scenario went to the never-coming message
         assert "receive timeout on message" in log
+
+
+def test_nobody_listening_is_a_bounded_dial_error() -> None:
+    started = time.monotonic()
+    with pytest.raises(DialError, match="no final answer to the INVITE within 1 s"):
+        dial(DialOptions(server="127.0.0.1", port=free_udp_port(), local_port=0, ring_timeout=1.0))
+    assert time.monotonic() - started < 4  # 1 s waiting for pyVoIP's reader, 1 s ringing
