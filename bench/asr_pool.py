@@ -73,7 +73,7 @@ def own_cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_once(size: int, calls: list[tuple[Path, Path, float]], work: Path) -> tuple[PoolStats, float, float]:
+def run_once(size: int, calls: list[tuple[Path, Path, float]], work: Path) -> tuple[PoolStats, float, float, float]:
     """Queue every call in a fresh database and drain it with `size` workers."""
     base = load_config(ROOT / "config.yaml")
     db_file = work / f"pool-{size}.db"
@@ -101,9 +101,10 @@ def run_once(size: int, calls: list[tuple[Path, Path, float]], work: Path) -> tu
                      on_event=on_event)  # fmt: skip
     end = time.perf_counter()
     # Others on this machine (other test runs) take CPU from the pool: say how much.
-    other = max(0.0, (busy_cpu_s() - busy) - (own_cpu_s() - own)) / (stats.wall_s * (os.cpu_count() or 1))
+    used = own_cpu_s() - own  # this process and its workers (reaped, so counted)
+    other = max(0.0, (busy_cpu_s() - busy) - used) / (stats.wall_s * (os.cpu_count() or 1))
     steady = end - first_start[0] if first_start else stats.wall_s
-    return stats, steady, other
+    return stats, steady, other, used
 
 
 def main() -> None:
@@ -127,30 +128,33 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         for size in sizes:
-            stats, steady, other = run_once(size, calls, Path(tmp))
+            stats, steady, other, used = run_once(size, calls, Path(tmp))
             if stats.done != len(calls):
                 sys.exit(f"pool of {size}: only {stats.done} of {len(calls)} calls transcribed")
-            rows.append((size, stats, steady, other))
+            rows.append((size, stats, steady, other, used))
             print(f"  pool of {size}: {stats.wall_s:.1f} s", file=sys.stderr)
 
     base_wall = rows[0][1].wall_s
     head = (f"{'workers':>7} {'calls':>5} {'audio min':>9} {'wall s':>7} {'x real time':>11} "
-            f"{'x excl. start':>13} {'speed-up':>8} {'load s':>6} {'peak RSS MB/worker':>19} {'other CPU':>9}")
+            f"{'x excl. start':>13} {'speed-up':>8} {'load s':>6} {'peak RSS MB/worker':>19} {'other CPU':>9} "
+            f"{'CPU s':>6} {'x per CPU s':>11}")
     print()
     print(head)
     print("-" * len(head))
-    for size, stats, steady, other in rows:
+    for size, stats, steady, other, used in rows:
         x = audio_s / stats.wall_s
         x_steady = audio_s / steady
         loads = max(stats.load_s.values(), default=0.0)
         rss = ", ".join(f"{v:.0f}" for v in sorted(stats.peak_rss_mb.values()))
         print(f"{size:>7} {stats.done:>5} {audio_s / 60:>9.1f} {stats.wall_s:>7.1f} {x:>11.1f} {x_steady:>13.1f} "
-              f"{base_wall / stats.wall_s:>7.2f}x {loads:>6.2f} {rss:>19} {other:>9.0%}")  # fmt: skip
-    best = max(audio_s / s.wall_s for _, s, _, _ in rows)
-    worst_rss = max((v for _, s, _, _ in rows for v in s.peak_rss_mb.values()), default=0.0)
+              f"{base_wall / stats.wall_s:>7.2f}x {loads:>6.2f} {rss:>19} {other:>9.0%} {used:>6.0f} "
+              f"{audio_s / used:>11.1f}")  # fmt: skip
+    best = max(audio_s / s.wall_s for _, s, _, _, _ in rows)
+    worst_rss = max((v for _, s, _, _, _ in rows for v in s.peak_rss_mb.values()), default=0.0)
     print()
     print("baseline: 1 worker, same calls, same run. speed-up = wall(1 worker) / wall(N workers)")
     print("other CPU: share of all cores used by other processes during the run (it slows the pool)")
+    print("x per CPU s: call audio per CPU second the pool used (start included): what one dedicated core gives")
     print(f"target pool >= {TARGET_X:.0f}x real time: {'PASS' if best >= TARGET_X else 'FAIL'} ({best:.1f}x)")
     print(f"target <= {TARGET_RSS_MB:.0f} MB per worker: {'PASS' if worst_rss <= TARGET_RSS_MB else 'FAIL'} "
           f"({worst_rss:.0f} MB)")  # fmt: skip
