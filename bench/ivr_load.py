@@ -238,7 +238,7 @@ def main() -> None:
     big = results[-1]
     p99 = pct([x * 1000 for x in big["app"]], 99)
     print(f"\n{big['calls']} calls: app p99 {p99:.2f} ms ({'meets' if p99 < 20 else 'MISSES'} the 20 ms target); "
-          f"mean {statistics.fmean(big['app']) * 1000:.2f} ms; {big['written']} DB records, the writer thread "
+          f"mean {statistics.fmean(big['app']) * 1000:.2f} ms; {big['written']} DB records, the writer "
           f"caught up {big['flush_s']:.2f} s after the last call closed.")
     for r in results:
         full = [d * 1000 for gen, d in r["gc"] if gen == 2]
