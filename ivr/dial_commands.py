@@ -71,7 +71,8 @@ def dial(
         expected = read_pcm16(prompt_file)
     except (AudioError, OSError) as exc:
         fail(f"greeting prompt {prompt_file}: {exc}")
-    from ivr.sipcall import DialError, DialOptions, greeting_match
+    from ivr.dialcheck import greeting_match
+    from ivr.sipcall import DialError, DialOptions
     from ivr.sipcall import dial as place_call
 
     opts = DialOptions(

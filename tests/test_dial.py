@@ -26,15 +26,8 @@ from audio_factory import mulaw_roundtrip
 from typer.testing import CliRunner
 
 from cli import app
-from ivr.sipcall import (
-    DialError,
-    DialOptions,
-    dial,
-    dtmf_packets,
-    free_udp_port,
-    greeting_match,
-    heard_pcm16,
-)
+from ivr.dialcheck import greeting_match, heard_pcm16
+from ivr.sipcall import DialError, DialOptions, dial, dtmf_packets, free_udp_port
 from recordings.audio import read_pcm16, write_wav
 from recordings.speech import synthesize_pcm
 
