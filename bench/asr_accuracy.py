@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/asr_accuracy.py                         # shipped options only
     .venv/bin/python bench/asr_accuracy.py --variant shipped --variant gate-0.6 \
-        --variant hotwords --variant hotwords+gate-0.6             # the QA trade-off
+        --variant hotwords --variant beam5                         # the QA trade-off
     .venv/bin/python bench/asr_accuracy.py --phrases 我不能,不行     # another phrase list
 
 Calls come from tests/audio_factory.py: FLAGGED_CALLS (agents say forbidden phrases) and
@@ -46,18 +46,24 @@ from transcribe.options import AsrOptions  # noqa: E402
 
 
 def variants(phrases: tuple[str, ...]) -> dict[str, AsrOptions]:
+    """Named option sets: the shipped AsrOptions() and one or two changes to it."""
     base = AsrOptions()
     hot = "，".join(phrases)
+    ladder = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    b5 = base.with_(beam_size=5)
     return {
         "shipped": base,
         "gate-0.6": base.with_(no_speech_threshold=0.6),
         "hotwords": base.with_(hotwords=hot),
         "hotwords+gate-0.6": base.with_(hotwords=hot, no_speech_threshold=0.6),
-        "beam1": base.with_(beam_size=1),
-        "beam1+hotwords": base.with_(beam_size=1, hotwords=hot),
-        "fallback": base.with_(temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0)),
-        "no-words": base.with_(word_timestamps=False),
+        "fallback": base.with_(temperatures=ladder),
         "vad-0.5": base.with_(vad_threshold=0.5, vad_speech_pad_ms=400),
+        "no-words": base.with_(word_timestamps=False),
+        "beam5": b5,
+        "beam5+gate-0.6": b5.with_(no_speech_threshold=0.6),
+        "beam5+hotwords": b5.with_(hotwords=hot),
+        "beam5+fallback": b5.with_(temperatures=ladder),
+        "beam5+vad-0.5": b5.with_(vad_threshold=0.5, vad_speech_pad_ms=400),
     }
 
 
@@ -106,6 +112,8 @@ class Score:
     cer_chars: int = 0
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
+    chars_per_s: list[float] = field(default_factory=list)  # kept characters per VAD second
+    dropped_texts: list[str] = field(default_factory=list)
     inserts: list[str] = field(default_factory=list)
 
 
@@ -127,8 +135,11 @@ def score_variant(tr: Transcriber, calls: list[tuple[str, object]], sentences: l
             else:
                 sc.py_false_flagged += py_extra
         sc.empty_tracks += not result.segments
+        if result.speech_detected_s > 0:
+            sc.chars_per_s.append(len(normalise(result.text)) / result.speech_detected_s)
         sc.review += result.needs_review
         sc.dropped += len(result.dropped)
+        sc.dropped_texts.extend(f"{d.reason}: {d.text[:40]}" for d in result.dropped)
         for p in phrases:
             sc.expected += truth[p]
             sc.found += min(truth[p], got[p])
@@ -184,15 +195,16 @@ def main() -> None:
                 calls.append((kind, call))
     sentences: list[tuple[Path, str]] = []
     if not args.no_cer:
-        seen: set[str] = set()
-        for script in FLAGGED_CALLS + CLEAN_CALLS:
-            for speaker, _, text in script:
-                if text in seen:
-                    continue
-                seen.add(text)
-                pcm = mulaw_roundtrip(synthesize_pcm(text, voices[speaker]))
-                pad = np.zeros(4000, np.int16)
-                sentences.append((write_wav(work / f"sent{len(seen):02d}.wav", np.concatenate([pad, pcm, pad])), text))
+        lines = {text: speaker for script in FLAGGED_CALLS + CLEAN_CALLS for speaker, _, text in script}
+        pad = np.zeros(4000, np.int16)
+        for seed in range(args.renderings):
+            for n, (text, speaker) in enumerate(lines.items()):
+                pcm = synthesize_pcm(text, voices[speaker])
+                if seed:
+                    hiss = noise(pcm.size / 8000, -55.0, seed=seed * 1000 + n)[: pcm.size]
+                    pcm = np.clip(pcm.astype(np.int32) + hiss, -32768, 32767).astype(np.int16)
+                wav = write_wav(work / f"sent{n:02d}-r{seed}.wav", np.concatenate([pad, mulaw_roundtrip(pcm), pad]))
+                sentences.append((wav, text))
     signals = {
         "silence": write_wav(work / "silence.wav", np.zeros(20 * 8000, np.int16)),
         "noise": write_wav(work / "noise.wav", noise(20.0)),
@@ -202,7 +214,7 @@ def main() -> None:
     n_clean = len(calls) - n_flag
     print(f"{n_flag} agent tracks with forbidden phrases, {n_clean} without ({len(FLAGGED_CALLS)} + "
           f"{len(CLEAN_CALLS)} scripts x {args.renderings} renderings); "
-          f"{len(sentences)} sentences for CER; phrases: {', '.join(phrases)}")
+          f"{len(sentences)} sentence renderings for CER; phrases: {', '.join(phrases)}")
     base = Transcriber()
     rows = []
     for name in chosen:
@@ -216,6 +228,11 @@ def main() -> None:
                      silent, f"{cer:.3f}" if sc.cer_chars else "-", f"{sc.seconds:.0f}",
                      f"{sc.py_found}/{sc.expected}", f"{sc.py_false_flagged}+{sc.py_false_clean}"))
         print(f"[{name}] missed: {', '.join(sc.misses) or '-'}")
+        cps = sorted(sc.chars_per_s)
+        print(f"[{name}] characters per VAD second on agent tracks: min {cps[0]:.2f}, "
+              f"median {cps[len(cps) // 2]:.2f}, max {cps[-1]:.2f}")
+        for text in sc.dropped_texts:
+            print(f"[{name}] dropped {text}")
         for ins in sc.inserts:
             print(f"[{name}] false hit: {ins}")
     head = ("variant", "recall", "rate", "false(flagged)", "false(clean)", "precision", "empty", "review",

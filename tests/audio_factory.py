@@ -25,7 +25,7 @@ from recordings.audio import PHONE_RATE, write_wav
 from recordings.speech import Voice, synthesize_pcm
 
 # Slightly different pitches so the two sides do not sound like one person; DESIGN.md's
-# tuned settings otherwise (a measured pitch change of this size did not hurt recognition).
+# tuned settings otherwise (compare with `bench/asr_accuracy.py --pitch 50`).
 CALLER_VOICE = Voice(pitch=58)
 AGENT_VOICE = Voice(pitch=45)
 

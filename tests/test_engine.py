@@ -59,6 +59,7 @@ def test_simplified_and_normalised() -> None:
         ("谢谢观看", "hallucination"),
         ("更多内容请访问 www.example.com", "hallucination"),
         ("谢谢", None),  # a caller's real thanks
+        ("我的邮箱是abc@qq.com", None),  # an e-mail address is speech, not a credit line
         ("谢谢观看这个产品的说明书以后再打给我们", None),  # a sign-off only counts alone
         ("不行不行不行", None),  # people do say it three times
         ("我不能给您办理退货。", None),

@@ -18,8 +18,7 @@ KNOWN_HALLUCINATIONS: tuple[str, ...] = (
     "明镜与点点",
     "点赞订阅",
     "订阅我的频道",
-    "www.",
-    ".com",
+    "www.",  # not ".com": a caller may spell out an e-mail address
     "字幕志愿者",
     "中文字幕",
     "字幕制作",
@@ -45,70 +44,90 @@ SILENCE_HALLUCINATIONS: tuple[str, ...] = (
 class AsrOptions:
     """How a track is turned into text.
 
+    Measured here with `bench/asr_accuracy.py` (12 scripts whose agent says 45 forbidden
+    phrases in all and 6 whose agent says none, each rendered 3 times: 36 + 18 agent
+    tracks; CER over 52 sentences x 3 renderings) and `bench/asr.py` (60 s two-track call):
+
+        setting (rest as shipped)       recall  false hits  CER    loops dropped
+        shipped (beam 1)                25/45   0           0.555  0
+        beam 5                          24/45   0           0.620  2
+        beam 5 + no_speech gate 0.6     24/45   0           0.603* 2
+        beam 5 + hotwords               32/45   41 (18 on clean calls)  1.404*  12, 4 empty tracks
+        beam 1 + hotwords               33/45   3           0.562* 37, 3 empty tracks
+        beam 5, VAD 0.5/400 ms          27/45   0           0.602  1
+        beam 1, VAD 0.5/400 ms          25/45   0           0.569  2, 1 empty track
+        (* CER over one rendering of the 52 sentences)
+
     Decoding
       language: "zh". Fixed, not detected: detection on an 8 kHz robot voice or a track that
         starts with silence is unreliable, and the hotline is Mandarin.
-      beam_size: beam search width at temperature 0. Default 5 (measured here: see the table
-        in the issue note; beam 5 costs ~20-30% more time than beam 1 and finds more phrases).
+      beam_size: 1. Measured here: beam 1 lowered CER (0.555 vs 0.620), found as many
+        phrases (25 vs 24 of 45), produced no decoding loops (beam 5: 2), and is faster
+        (bench/asr.py: RTF 0.053 vs 0.058; FINDINGS: 0.074 vs 0.097). Re-measure on real
+        recordings, where beam search usually helps a little.
       best_of: candidates per sampled temperature during fallback.
-      temperatures: the fallback ladder. A window whose text compresses too well
+      temperatures: the fallback ladder: a window whose text compresses too well
         (compression_ratio_threshold) or scores too low (log_prob_threshold) is decoded
-        again at the next temperature. Default (0.0,): no sampling fallback. Measured here,
-        sampling on poor 8 kHz audio mostly produced *different wrong* text, at up to
-        6x the decode time for such windows; the repetition guard below handles loops.
+        again at the next temperature. Default (0.0,): no sampling fallback. Measured
+        here, the ladder found no more phrases (24/45 both, beam 5) and made decoding
+        slower and less predictable; the repetition guard below handles loops instead.
       compression_ratio_threshold: gzip ratio above which a decode counts as repetitive
         (faster-whisper's 2.4); also our loop guard: a kept segment above it is dropped.
       log_prob_threshold: average token log-probability below which a decode counts as
-        failed (faster-whisper's -1.0); only matters together with no_speech_threshold.
+        failed (faster-whisper's -1.0); matters together with no_speech_threshold.
       no_speech_threshold: None (gate off). faster-whisper's default 0.6 drops a whole
         30 s window when its no-speech probability is > 0.6 *and* avg log-prob < -1.0.
-        FINDINGS: that gate silently emptied an agent track VAD had found speech in. With
-        VAD in front, silence never reaches the decoder, so the gate only removes speech.
-        Measured here (bench/asr_accuracy.py): see the recall/false-hit table in the note.
+        FINDINGS: that gate silently emptied an agent track VAD had found speech in. Here
+        it changed nothing (same recall, no false hits either way): with VAD in front,
+        silence, noise and a tone never reach the decoder (all three came out empty with
+        the gate off), so the gate can only remove speech.
       condition_on_previous_text: False. FINDINGS: True repeated earlier sentences.
       initial_prompt: None. FINDINGS: a phrase list in the prompt was copied into the text.
-      hotwords: None. FINDINGS: the forbidden phrases as hotwords raised recall but
-        inserted those phrases into unrelated speech on 2 of 8 agent tracks (false
-        accusations) and emitted them on silence (faster-whisper #1356). Measured here
-        too: see the precision table. Do not enable without verifying each hit.
+      hotwords: None. The forbidden phrases as hotwords raised recall (32/45 vs 24/45 at
+        beam 5) but added 41 false hits, 18 of them on calls whose agent never said any
+        forbidden phrase (precision 0.44): "这不是我的错，这不是我的错" appended to
+        tracks. At beam 1: 33/45 with 3 false hits, 37 loops dropped and 3 tracks left
+        empty. Each false hit is a false accusation; FINDINGS saw the same on 2 of 8 tracks.
+        Do not enable without something that verifies each hit against the audio.
       word_timestamps: True: per-character times let QA play audio from the exact word;
-        measured cost is small next to decoding (see bench/asr.py).
+        they cost ~3% (bench/asr.py: RTF 0.058 vs 0.056) and change no text.
 
     Voice activity detection (Silero, bundled with faster-whisper)
       vad: True. FINDINGS: without VAD, beam 5 looped on silence and hotwords fired on
-        noise; VAD also cuts RTF from 0.129 to 0.097 (beam 5, 1 thread) because each
-        MixMonitor track is digital zero while the other side talks.
+        noise; VAD also cuts decoding time because each MixMonitor track is digital zero
+        while the other side talks.
       vad_threshold: 0.35, not Silero's 0.5. FINDINGS: 0.5 clipped sentence starts and
-        dropped speech at 8 kHz; 0.35 kept all speech and still left silence, noise and
-        a tone empty.
+        dropped speech at 8 kHz; 0.35 kept all speech and left silence, noise and a tone
+        empty. Here 0.5/400 ms found 27/45 at beam 5 but, at beam 1, left one agent track
+        empty (caught by needs_review); 0.35/600 never did.
       vad_speech_pad_ms: 600 (Silero's default 400): same finding; first syllables of
         slow phone speech start soft.
       vad_min_silence_ms: 2000 (Silero's default): a pause must last this long to split.
 
     Runtime
-      compute_type: "int8" on CPU (FINDINGS: load 0.5 s, ~330 MB after load).
-      cpu_threads: 1. FINDINGS: a 2nd thread in one process does not help (RTF 0.097 vs
-        0.110); two single-thread worker processes double throughput (17.9 s vs 37.3 s
-        for 8 calls). Run one worker process per core instead.
+      compute_type: "int8" on CPU (bench/asr.py: load 0.4 s, ~400 MB RSS after load,
+        ~460 MB peak; faster-whisper's float32 default is 4.9x slower on the same call).
+      cpu_threads: 1. FINDINGS: a 2nd thread in one process does not help; two
+        single-thread worker processes double throughput. One worker process per core.
 
     Guards (ours, applied after decoding)
       loop_min_repeats / loop_max_ngram: a segment whose text is mostly one n-gram of up to
         loop_max_ngram characters repeated at least loop_min_repeats times in a row is a
-        decoding loop (FINDINGS: a 75x "请问" loop); it is dropped and counted.
-        4 repeats: a person may say "不行不行不行" (3), hardly four times in a row.
+        decoding loop (FINDINGS: a 75x "请问" loop; here "曼曼曼…", "啪,啪,啪…"); it is
+        dropped and counted. 4 repeats: people say "不行不行不行" (3), rarely four.
       hallucinations / silence_hallucinations: see the lists above.
       review_min_speech_s: a track with at least this much VAD speech (padding included,
-        so one short cough with 2 x 600 ms padding stays under it) but no usable text is
-        marked needs_review (FINDINGS: a whole agent track came out empty).
+        so a cough with 2 x 600 ms padding stays under it) but no usable text is marked
+        needs_review (FINDINGS: a whole agent track came out empty).
       review_min_chars_per_s: fewer kept characters per second of VAD speech than this also
-        marks the track for review. Measured here: synthetic speech transcribes at
-        ~1.9-2.4 characters per VAD second; 0.3 means "almost nothing came out".
+        marks the track for review. Measured here: agent tracks gave 0.98-2.48 characters
+        per VAD second (median 1.68); 0.3 means "almost nothing came out".
       traditional_to_simplified: OpenCC t2s. FINDINGS: 18 of 20 sentences came out in
         Traditional characters without a prompt.
     """
 
     language: str = "zh"
-    beam_size: int = 5
+    beam_size: int = 1
     best_of: int = 5
     temperatures: tuple[float, ...] = (0.0,)
     compression_ratio_threshold: float | None = 2.4
@@ -155,21 +174,3 @@ class AsrOptions:
     def with_(self, **changes: object) -> AsrOptions:
         """A copy with some fields changed (the object itself is immutable)."""
         return replace(self, **changes)  # type: ignore[arg-type]
-
-
-# faster-whisper's own defaults for WhisperModel.transcribe, as the benchmark baseline
-# (language pinned so both runs decode Mandarin; our post-processing guards stay on so the
-# two are compared on the same output path).
-FASTER_WHISPER_DEFAULTS = AsrOptions(
-    beam_size=5,
-    best_of=5,
-    temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
-    no_speech_threshold=0.6,
-    condition_on_previous_text=True,
-    word_timestamps=False,
-    vad=False,
-    vad_threshold=0.5,
-    vad_speech_pad_ms=400,
-    cpu_threads=0,
-    compute_type="default",
-)
