@@ -128,7 +128,12 @@ def menu_prompts(config: Config) -> list[str]:
 
 
 def agent_part(config: Config, utts: Sequence[Utterance], facts: CallFacts) -> tuple[float, list[Utterance]]:
-    """Where the agent's part of the call starts, and the agent-side utterances in it."""
+    """Where the agent's part of the call starts, and the agent-side utterances in it.
+
+    With no agent connected, the agent side holds only what the IVR played: whatever the
+    ASR made of those prompts is nobody's speech, so there is no agent part at all."""
+    if not facts.reached_agent:
+        return 0.0, []
     start = max((x for x in (facts.agent_answer_s, facts.menu_end_s) if x is not None), default=0.0)
     prompts = menu_prompts(config)
     for u in utts:
