@@ -134,7 +134,7 @@ def test_call_that_never_reached_an_agent_has_no_opening_or_closing_flags(sessio
 def test_garbled_ivr_greeting_on_a_call_with_no_agent_is_nobodys_speech(session: Session) -> None:
     # what the demo's Whisper made of the IVR's own greeting when the caller hung up in it
     segs = [("agent", 0.0, 2.5, "您好, 可惜是"), ("agent", 2.5, 4.0, "I.R.S.K.K.E")]
-    call = add_call(session, segs, agent=None, agent_answer_s=None)
+    call = add_call(session, segs, agent=None, agent_answer_s=None, menu_end_s=None, ring_s=None)
     assert scan_call(session, CFG, call.id) == []
 
 
