@@ -200,3 +200,20 @@ def test_speech_with_no_usable_text_needs_review(transcriber: Transcriber, tmp_p
     assert "dropped" in (result.review_reason or "")
     call = merge([result])
     assert call.needs_review and call.review_reasons[0].startswith("agent: ")
+
+
+@pytest.mark.slow
+def test_one_lost_sentence_is_enough_for_review(transcriber: Transcriber, tmp_path: Path) -> None:
+    # Measured with the no-speech gate on: one agent answer vanished while the rest of the
+    # track had text. Reproduced here by dropping the second sentence with the guard.
+    quiet = np.zeros(4 * 8000, np.int16)
+    first = mulaw_roundtrip(synthesize_pcm("这不是我们的责任。", AGENT_VOICE))
+    second = mulaw_roundtrip(synthesize_pcm("明天上午十点之前。", AGENT_VOICE))
+    wav = write_wav(tmp_path / "two.wav", np.concatenate([quiet[:4000], first, quiet, second, quiet[:4000]]))
+    assert not transcriber.transcribe_track(wav, "agent").needs_review
+    result = transcriber.with_options(AsrOptions(hallucinations=("明天",))).transcribe_track(wav, "agent")
+    assert "这不是我们的责任" in normalise(result.text)
+    assert result.needs_review and "no text for 1 stretch(es) of VAD speech" in (result.review_reason or "")
+    second_start = (4000 + first.size + quiet.size) / 8000
+    said_start = float((result.review_reason or "").split("first at ")[1].split("-")[0])
+    assert abs(said_start - second_start) < 1.0  # where the lost sentence is, give or take VAD padding

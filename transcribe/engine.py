@@ -244,7 +244,7 @@ class Transcriber:
         if chunks or not self.options.vad:
             raw = self._decode(audio, chunks if self.options.vad else None)
         kept, dropped = self._clean(raw, speaker)
-        reason = self._review_reason(speech_s, kept, dropped)
+        reason = self._review_reason(speech_s, kept, dropped) or self._uncovered_speech(chunks, kept)
         return TrackResult(
             speaker=speaker,
             path=str(path),
@@ -362,6 +362,22 @@ class Transcriber:
         if chars / speech_s < o.review_min_chars_per_s:
             return f"only {chars} characters for {speech_s:.1f} s of speech"
         return None
+
+
+    def _uncovered_speech(self, chunks: Sequence[dict[str, int]], kept: Sequence[Segment]) -> str | None:
+        """A stretch of VAD speech with no kept segment over it: the decoder skipped or lost
+        it (measured: faster-whisper's no-speech gate dropped a whole agent answer while the
+        rest of the track had text, which the whole-track checks above cannot see)."""
+        gaps = []
+        for chunk in chunks:
+            a, b = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
+            if b - a >= self.options.review_min_speech_s and not any(s.start < b and s.end > a for s in kept):
+                gaps.append((a, b))
+        if not gaps:
+            return None
+        a, b = gaps[0]
+        total = sum(y - x for x, y in gaps)
+        return f"no text for {len(gaps)} stretch(es) of VAD speech ({total:.1f} s), first at {a:.1f}-{b:.1f} s"
 
 
 def merge(tracks: Sequence[TrackResult]) -> Transcript:

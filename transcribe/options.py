@@ -48,14 +48,15 @@ class AsrOptions:
     phrases in all and 6 whose agent says none, each rendered 3 times: 36 + 18 agent
     tracks; CER over 52 sentences x 3 renderings) and `bench/asr.py` (60 s two-track call):
 
-        setting (rest as shipped)       recall  false hits  CER    loops dropped
+        setting (rest as shipped)       recall  false hits  CER    loops dropped / empty tracks
         shipped (beam 1)                25/45   0           0.555  0
+        no_speech gate 0.6              25/45   0           0.555  0  (speech lost on 2 tracks)
+        temperature fallback ladder     24/45   0           0.604  0  (~2x decode time)
+        hotwords = the phrase list      33/45   3           0.562* 37 / 3 empty
+        VAD 0.5 / 400 ms                25/45   0           0.569  2 / 1 empty
         beam 5                          24/45   0           0.620  2
-        beam 5 + no_speech gate 0.6     24/45   0           0.603* 2
-        beam 5 + hotwords               32/45   41 (18 on clean calls)  1.404*  12, 4 empty tracks
-        beam 1 + hotwords               33/45   3           0.562* 37, 3 empty tracks
-        beam 5, VAD 0.5/400 ms          27/45   0           0.602  1
-        beam 1, VAD 0.5/400 ms          25/45   0           0.569  2, 1 empty track
+        beam 5 + hotwords               32/45   41 (18 on clean calls)  1.404*  12 / 4 empty
+        beam 5 + VAD 0.5 / 400 ms       27/45   0           0.602  1
         (* CER over one rendering of the 52 sentences)
 
     Decoding
@@ -69,26 +70,30 @@ class AsrOptions:
       temperatures: the fallback ladder: a window whose text compresses too well
         (compression_ratio_threshold) or scores too low (log_prob_threshold) is decoded
         again at the next temperature. Default (0.0,): no sampling fallback. Measured
-        here, the ladder found no more phrases (24/45 both, beam 5) and made decoding
-        slower and less predictable; the repetition guard below handles loops instead.
+        here, faster-whisper's ladder (0.0 ... 1.0) found fewer phrases (24 vs 25 of 45),
+        raised CER (0.604 vs 0.555) and roughly doubled decoding time: on poor 8 kHz audio
+        sampling produces different wrong text. The repetition guard handles loops.
       compression_ratio_threshold: gzip ratio above which a decode counts as repetitive
         (faster-whisper's 2.4); also our loop guard: a kept segment above it is dropped.
       log_prob_threshold: average token log-probability below which a decode counts as
         failed (faster-whisper's -1.0); matters together with no_speech_threshold.
       no_speech_threshold: None (gate off). faster-whisper's default 0.6 drops a whole
         30 s window when its no-speech probability is > 0.6 *and* avg log-prob < -1.0.
-        FINDINGS: that gate silently emptied an agent track VAD had found speech in. Here
-        it changed nothing (same recall, no false hits either way): with VAD in front,
-        silence, noise and a tone never reach the decoder (all three came out empty with
-        the gate off), so the gate can only remove speech.
+        FINDINGS: that gate silently emptied an agent track VAD had found speech in.
+        Measured here: same recall and CER with and without, but with the gate 2 of 54
+        agent tracks lost real speech (one lost the agent's whole answer: no-speech 0.75,
+        log-prob -1.15; the other "明天上午十点之前": 0.73, -1.02), and neither was
+        caught by needs_review because some text remained. With VAD in front, silence,
+        noise and a tone never reach the decoder (all came out empty without the gate),
+        so the gate can only remove speech.
       condition_on_previous_text: False. FINDINGS: True repeated earlier sentences.
       initial_prompt: None. FINDINGS: a phrase list in the prompt was copied into the text.
-      hotwords: None. The forbidden phrases as hotwords raised recall (32/45 vs 24/45 at
-        beam 5) but added 41 false hits, 18 of them on calls whose agent never said any
-        forbidden phrase (precision 0.44): "这不是我的错，这不是我的错" appended to
-        tracks. At beam 1: 33/45 with 3 false hits, 37 loops dropped and 3 tracks left
-        empty. Each false hit is a false accusation; FINDINGS saw the same on 2 of 8 tracks.
-        Do not enable without something that verifies each hit against the audio.
+      hotwords: None. The forbidden phrases as hotwords raised recall (33/45 vs 25/45)
+        but gave 3 false hits, 37 looping segments and 3 agent tracks with no text at
+        all; at beam 5 it was 32/45 with 41 false hits, 18 of them on calls whose agent
+        never said any forbidden phrase (precision 0.44: "这不是我的错，这不是我的错"
+        appended to the end of tracks). Each false hit is a false accusation; FINDINGS saw
+        the same on 2 of 8 tracks. Do not enable without verifying each hit on the audio.
       word_timestamps: True: per-character times let QA play audio from the exact word;
         they cost ~3% (bench/asr.py: RTF 0.058 vs 0.056) and change no text.
 
@@ -98,8 +103,9 @@ class AsrOptions:
         while the other side talks.
       vad_threshold: 0.35, not Silero's 0.5. FINDINGS: 0.5 clipped sentence starts and
         dropped speech at 8 kHz; 0.35 kept all speech and left silence, noise and a tone
-        empty. Here 0.5/400 ms found 27/45 at beam 5 but, at beam 1, left one agent track
-        empty (caught by needs_review); 0.35/600 never did.
+        empty. Here 0.5/400 ms found 27/45 at beam 5 (vs 24) but at beam 1 found no more
+        (25/45), looped twice and left one agent track empty (caught by needs_review);
+        0.35/600 did neither. Synthetic audio; re-check on real calls.
       vad_speech_pad_ms: 600 (Silero's default 400): same finding; first syllables of
         slow phone speech start soft.
       vad_min_silence_ms: 2000 (Silero's default): a pause must last this long to split.
