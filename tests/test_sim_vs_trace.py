@@ -28,8 +28,6 @@ from ivr.protocol import FrameParser, Message
 from ivr.simulator import AsteriskSimulator, CallScript, SimCall
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asterisk"
-if not (FIXTURES / "README.md").exists():  # before the copy exists, read the shared originals
-    FIXTURES = Path("/work/shared/asterisk-traces")
 
 NOISE_EVENTS = {"RTCPSent", "DeviceStateChange", "QueueMemberStatus", "PeerStatus", "SuccessfulAuth",
                 "ChallengeSent", "InvalidPassword"}  # fmt: skip
