@@ -61,16 +61,20 @@ def test_secret_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
         ("  port: 5038", "  prot: 5038", "  prot: 5038", "ami.prot: unknown field"),
         ("  port: 5038", "  port: many", "  port: many", "ami.port: Input should be a valid integer"),
         ("target: orders}", "target: order}", "target: order}", "menus.main.options.1.target: unknown menu 'order'"),
-        ("'9': {action: repeat}", "'9': {action: repeat}\n      0: {action: hangup}", "options:", "digit '0' appears twice"),
+        ("'9': {action: repeat}", "'9': {action: repeat}\n      0: {action: hangup}", "options:",
+         "digit '0' appears twice"),
         ("'9': {action: repeat}", "'x': {action: repeat}", "options:", "'x' is not a DTMF key"),
         ("'9': {action: repeat}", "'9': {action: queue}", "'9': {action: queue}", "action 'queue' needs a target"),
         ("entry_menu: main", "entry_menu: mian", "entry_menu: mian", "ivr.entry_menu: unknown menu 'mian'"),
-        ("    timeout: 5\n", "    timeout: 500\n", "timeout: 500", "menus.main.timeout: Input should be less than or equal to 30"),
+        ("    timeout: 5\n", "    timeout: 500\n", "timeout: 500",
+         "menus.main.timeout: Input should be less than or equal to 30"),
     ],
     ids=["yaml-syntax", "unknown-field", "bad-type", "unknown-target", "duplicate-digit", "bad-digit",
          "missing-target", "unknown-entry-menu", "out-of-range"],
 )
-def test_broken_config_names_file_line_and_field(tmp_path: Path, old: str, new: str, needle: str, expected: str) -> None:
+def test_broken_config_names_file_line_and_field(
+    tmp_path: Path, old: str, new: str, needle: str, expected: str
+) -> None:
     path = broken(tmp_path, old, new)
     with pytest.raises(ConfigError) as err:
         load_config(path)
