@@ -107,3 +107,13 @@ def test_config_check_command_exit_codes(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "unknown menu 'order'" in res.stderr
+
+
+def test_asr_defaults_are_the_engines_measured_defaults() -> None:
+    from settings import AsrSettings
+    from transcribe.options import AsrOptions
+    from transcribe.settings_map import asr_options
+
+    assert asr_options(AsrSettings()) == AsrOptions()
+    shipped = load_config(ROOT / "config.yaml").asr
+    assert asr_options(shipped) == AsrOptions(), "config.yaml ships the measured settings"
