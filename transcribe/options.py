@@ -51,8 +51,8 @@ class AsrOptions:
         setting (rest as shipped)       recall  false hits  CER    loops dropped / empty tracks
         shipped (beam 1)                25/45   0           0.555  0
         no_speech gate 0.6              25/45   0           0.555  0  (speech lost on 2 tracks)
-        temperature fallback ladder     24/45   0           0.604  0  (~2x decode time)
-        hotwords = the phrase list      33/45   3           0.562* 37 / 3 empty
+        temperature fallback ladder     24/45   0           0.566  1  (2x time; random: 0.604 on a rerun)
+        hotwords = the phrase list      33/45   3           0.560  37 / 3 empty
         VAD 0.5 / 400 ms                25/45   0           0.569  2 / 1 empty
         beam 5                          24/45   0           0.620  2
         beam 5 + hotwords               32/45   41 (18 on clean calls)  1.404*  12 / 4 empty
@@ -64,15 +64,17 @@ class AsrOptions:
         starts with silence is unreliable, and the hotline is Mandarin.
       beam_size: 1. Measured here: beam 1 lowered CER (0.555 vs 0.620), found as many
         phrases (25 vs 24 of 45), produced no decoding loops (beam 5: 2), and is faster
-        (bench/asr.py: RTF 0.053 vs 0.058; FINDINGS: 0.074 vs 0.097). Re-measure on real
+        (bench/asr.py: RTF 0.045 vs 0.052, 0.053 vs 0.058 in an earlier run; FINDINGS:
+        0.074 vs 0.097). Re-measure on real
         recordings, where beam search usually helps a little.
       best_of: candidates per sampled temperature during fallback.
       temperatures: the fallback ladder: a window whose text compresses too well
         (compression_ratio_threshold) or scores too low (log_prob_threshold) is decoded
         again at the next temperature. Default (0.0,): no sampling fallback. Measured
         here, faster-whisper's ladder (0.0 ... 1.0) found fewer phrases (24 vs 25 of 45),
-        raised CER (0.604 vs 0.555) and roughly doubled decoding time: on poor 8 kHz audio
-        sampling produces different wrong text. The repetition guard handles loops.
+        raised CER (0.566 and 0.604 in two runs on the same audio, vs 0.555), about doubled
+        the time, and made results random: sampling differs run to run, so a QA flag could
+        come and go on a re-transcription. The repetition guard handles loops instead.
       compression_ratio_threshold: gzip ratio above which a decode counts as repetitive
         (faster-whisper's 2.4); also our loop guard: a kept segment above it is dropped.
       log_prob_threshold: average token log-probability below which a decode counts as
@@ -89,13 +91,15 @@ class AsrOptions:
       condition_on_previous_text: False. FINDINGS: True repeated earlier sentences.
       initial_prompt: None. FINDINGS: a phrase list in the prompt was copied into the text.
       hotwords: None. The forbidden phrases as hotwords raised recall (33/45 vs 25/45)
-        but gave 3 false hits, 37 looping segments and 3 agent tracks with no text at
-        all; at beam 5 it was 32/45 with 41 false hits, 18 of them on calls whose agent
+        but gave 3 false hits, 37 segments looping on the phrases ("这不是我的错，这不是
+        我的错，…": without the loop guard each would be several false hits) and 3 agent
+        tracks with no text at all; at beam 5 it was 32/45 with 41 false hits, 18 of them on calls whose agent
         never said any forbidden phrase (precision 0.44: "这不是我的错，这不是我的错"
         appended to the end of tracks). Each false hit is a false accusation; FINDINGS saw
         the same on 2 of 8 tracks. Do not enable without verifying each hit on the audio.
       word_timestamps: True: per-character times let QA play audio from the exact word;
-        they cost ~3% (bench/asr.py: RTF 0.058 vs 0.056) and change no text.
+        they cost 0-3% (bench/asr.py: RTF 0.045 vs 0.045, 0.058 vs 0.056 in an earlier
+        run) and change no text (same recall and CER with and without).
 
     Voice activity detection (Silero, bundled with faster-whisper)
       vad: True. FINDINGS: without VAD, beam 5 looped on silence and hotwords fired on
@@ -111,8 +115,9 @@ class AsrOptions:
       vad_min_silence_ms: 2000 (Silero's default): a pause must last this long to split.
 
     Runtime
-      compute_type: "int8" on CPU (bench/asr.py: load 0.4 s, ~400 MB RSS after load,
-        ~460 MB peak; faster-whisper's float32 default is 4.9x slower on the same call).
+      compute_type: "int8" on CPU (bench/asr.py: load 0.4 s, 395 MB RSS after load,
+        455-460 MB peak; faster-whisper's own defaults, float32 with 4 threads on 2 cores,
+        took 4.9x-14x as long on the same call, depending on the machine's other load).
       cpu_threads: 1. FINDINGS: a 2nd thread in one process does not help; two
         single-thread worker processes double throughput. One worker process per core.
 
