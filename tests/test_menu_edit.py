@@ -4,38 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
+from menu_cli import ROOT, run
 
 from ivr import menu_edit as me
-from ivr.menu_commands import greeting_app, menu_app
 from ivr.menu_versions import commit, history
 from settings import load_config
-
-ROOT = Path(__file__).resolve().parent.parent
-app = typer.Typer()
-app.add_typer(menu_app, name="menu")
-app.add_typer(greeting_app, name="greeting")
-
-
-@pytest.fixture()
-def cfg(tmp_path: Path) -> Path:
-    dest = tmp_path / "config.yaml"
-    shutil.copyfile(ROOT / "config.yaml", dest)
-    return dest
-
-
-def run(cfg: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [*args, "--config", str(cfg)])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def comments(text: str) -> list[str]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import pytest
 
 from ivr import menu_edit as me
 from ivr.menu_versions import commit
@@ -13,13 +10,6 @@ from ivr.walk import Key, invalid_key, plan
 from settings import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def cfg(tmp_path: Path) -> Path:
-    dest = tmp_path / "config.yaml"
-    shutil.copyfile(ROOT / "config.yaml", dest)
-    return dest
 
 
 def edit(cfg: Path, *edits: me.Edit) -> None:
