@@ -4,14 +4,10 @@ Each package declares its own tables (``<package>/tables.py``) on :class:`Base`;
 schema is created and upgraded by Alembic (``migrations/``), automatically on first use.
 SQLite runs in WAL mode so the IVR, the transcription workers and the CLI can read and
 write the same file at once; PostgreSQL works by URL.
-
-``python -m db regen`` rewrites revision 0001 from the models (used while the schema
-is young and no database outside development exists).
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,27 +124,3 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose(close=False)
         _engines.clear()
-
-
-def _regen() -> None:
-    """Rewrite revision 0001 from the models (development only)."""
-    import tempfile
-
-    from alembic import command
-
-    versions = MIGRATIONS / "versions"
-    versions.mkdir(exist_ok=True)
-    for old in versions.glob("*.py"):
-        old.unlink()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = alembic_config(f"sqlite:///{tmp}/empty.db")
-        command.revision(cfg, message="schema", autogenerate=True, rev_id="0001")
-    print(f"regenerated {next(versions.glob('0001_*.py'))}")
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["regen"]:
-        _regen()
-    else:
-        print("usage: python -m db regen", file=sys.stderr)
-        sys.exit(2)
