@@ -99,15 +99,20 @@ def _enqueue_all(url: str, call_ids: list[int]) -> None:
             jobs.enqueue_call(s, c)
 
 
-def test_enqueue_races_between_processes_make_one_job_per_call(url: str) -> None:
-    call_ids = add_calls(url, 40)
+def race_enqueue(url: str, call_ids: list[int], processes: int) -> None:
+    """Several forked processes each enqueue every call, at once."""
     ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=_enqueue_all, args=(url, call_ids)) for _ in range(3)]
+    procs = [ctx.Process(target=_enqueue_all, args=(url, call_ids)) for _ in range(processes)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
+
+
+def test_enqueue_races_between_processes_make_one_job_per_call(url: str) -> None:
+    call_ids = add_calls(url, 40)
+    race_enqueue(url, call_ids, 3)
     with transaction(url) as s:
         per_call = s.execute(select(Job.call_id, func.count()).group_by(Job.call_id)).all()
     assert sorted(c for c, _ in per_call) == call_ids
@@ -157,16 +162,22 @@ def _claim_all(url: str, worker: str, out: mp.Queue) -> None:  # type: ignore[ty
     out.put((worker, got))
 
 
-def test_claim_is_atomic_across_processes(url: str) -> None:
-    ids = enqueue(url, add_calls(url, 150))
+def race_claims(url: str, prefix: str, processes: int = 4) -> dict[str, list[int]]:
+    """Forked workers claim until the queue is empty: worker name -> the job ids it got."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_claim_all, args=(url, f"host:{n}", out)) for n in range(4)]
+    procs = [ctx.Process(target=_claim_all, args=(url, f"{prefix}:{n}", out)) for n in range(processes)]
     for p in procs:
         p.start()
     results = dict(out.get(timeout=120) for _ in procs)
     for p in procs:
         p.join(30)
+    return results
+
+
+def test_claim_is_atomic_across_processes(url: str) -> None:
+    ids = enqueue(url, add_calls(url, 150))
+    results = race_claims(url, "host")
     claimed = [j for got in results.values() for j in got]
     assert sorted(claimed) == ids, "every job claimed exactly once"
     assert sum(1 for got in results.values() if got) >= 2, "the claimants really competed"
@@ -365,23 +376,11 @@ def pg_url() -> Iterator[str]:
 
 def test_postgresql_claims_are_atomic_and_enqueue_idempotent(pg_url: str) -> None:
     call_ids = add_calls(pg_url, 120)
-    ctx = mp.get_context("fork")
-    racers = [ctx.Process(target=_enqueue_all, args=(pg_url, call_ids)) for _ in range(2)]
-    for p in racers:
-        p.start()
-    for p in racers:
-        p.join(60)
-        assert p.exitcode == 0
+    race_enqueue(pg_url, call_ids, 2)
     with transaction(pg_url) as s:
         ids = list(s.scalars(select(Job.id).where(Job.call_id.in_(call_ids)).order_by(Job.id)))
     assert len(ids) == len(call_ids)
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_claim_all, args=(pg_url, f"pg:{n}", out)) for n in range(4)]
-    for p in procs:
-        p.start()
-    results = dict(out.get(timeout=120) for _ in procs)
-    for p in procs:
-        p.join(30)
+    results = race_claims(pg_url, "pg")
     claimed = sorted(j for got in results.values() for j in got)
     assert claimed == ids and sum(1 for got in results.values() if got) >= 2
 
