@@ -27,6 +27,7 @@ from ivr import agi
 from ivr.agi import AgiResult, ChannelGone, parse_agi_result, parse_env
 from ivr.callstore import CallStore
 from ivr.protocol import Message
+from ivr.tables import HOLD_END, HOLD_START
 
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-f]+(;\d+)?$")
 
@@ -342,13 +343,13 @@ class CallTracker:
         # on hold, which QA's hold rule looks at.
         if self._mine(msg) and self._hold_since is None and self._agent_t is not None:
             self._hold_since = self.clock()
-            self._event("hold_start", moh_class=msg.get("Class"))
+            self._event(HOLD_START, moh_class=msg.get("Class"))
 
     def _ev_moh_stop(self, msg: Message) -> None:
         if self._mine(msg) and self._hold_since is not None:
             held = self.clock() - self._hold_since
             self._hold_since = None
-            self._event("hold_end", seconds=_round(held))
+            self._event(HOLD_END, seconds=_round(held))
 
     def _end_talk(self) -> None:
         if self._agent_t is not None and self.facts.talk_s is None:

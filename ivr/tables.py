@@ -76,6 +76,11 @@ class MenuStep(Base):
     __table_args__ = (UniqueConstraint("call_id", "seq"),)
 
 
+# CallEvent kinds another package reads (QA's hold rule): the agent put the caller on hold / took them off.
+HOLD_START = "hold_start"
+HOLD_END = "hold_end"
+
+
 class CallEvent(Base):
     """Things that happened on a call that QA needs: greeting, ringing, answer, hold, hangup."""
 

@@ -16,9 +16,8 @@ rule (``qa.rules``) and brings the call's flags in line with what it found:
 - a flag no longer found (the rules or the transcript changed) is deleted only while
   nobody has reviewed it; reviewed flags stay for the audit trail.
 
-Call events read here (kinds case-insensitive): ``hold``/``unhold`` (also
-``hold_start``/``hold_end`` and Asterisk's ``MusicOnHoldStart``/``MusicOnHoldStop``);
-a ``hold`` event carrying ``duration_s`` in its data is a whole hold by itself.
+Call events read here: the IVR's ``hold_start``/``hold_end`` (ivr.tables.HOLD_START/HOLD_END);
+a hold still open when the call ended lasts until the end.
 """
 
 from __future__ import annotations
@@ -30,15 +29,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.tables import Call, CallEvent, MenuStep
+from ivr.tables import HOLD_END, HOLD_START, Call, CallEvent, MenuStep
 from qa.matcher import Hit, Matcher
 from qa.rules import CallFacts, Finding, Utterance, call_findings, text_hits
 from qa.tables import Flag
 from settings import Config, QaSettings
 from transcribe.tables import Transcript
 
-HOLD_START = {"hold", "hold_start", "musiconholdstart"}
-HOLD_END = {"unhold", "hold_end", "musiconholdstop"}
 USE_PINYIN = True  # homophone matching (phrases of 3+ characters): measured in qa/evaluate.py
 
 _matchers: dict[int, tuple[QaSettings, Matcher]] = {}
@@ -76,17 +73,12 @@ def _holds(call: Call, events: Sequence[CallEvent]) -> list[tuple[float, float]]
     out: list[tuple[float, float]] = []
     begun: float | None = None
     for ev in sorted(events, key=lambda e: (e.at, e.id)):
-        kind = ev.kind.lower()
         at = _offset(call, ev.at)
         if at is None:
             continue
-        if kind in HOLD_START:
-            duration = (ev.data or {}).get("duration_s")
-            if isinstance(duration, int | float):
-                out.append((at, at + float(duration)))
-            elif begun is None:
-                begun = at
-        elif kind in HOLD_END and begun is not None:
+        if ev.kind == HOLD_START and begun is None:
+            begun = at
+        elif ev.kind == HOLD_END and begun is not None:
             out.append((begun, at))
             begun = None
     if begun is not None:  # still on hold when the call ended

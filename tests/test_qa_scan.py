@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import db
+from ivr.tables import HOLD_END, HOLD_START
 from qa.review import review
 from qa.scan import scan_call
 from qa.tables import Flag
@@ -175,15 +176,15 @@ def test_long_queue_wait_needs_an_apology_in_the_agents_first_words(session: Ses
 def test_long_hold_without_apology_is_flagged_short_hold_or_apology_is_not(session: Session) -> None:
     after = [("agent", 41.0, 43.0, "好的，我查到了。")]
     segs = IVR + POLITE[:4] + after + POLITE[5:]
-    long_hold = add_call(session, segs, events=[("hold", 35.0, {}), ("unhold", 40.5, {})])
+    long_hold = add_call(session, segs, events=[(HOLD_START, 35.0, {}), (HOLD_END, 40.5, {"seconds": 5.5})])
     assert scan_call(session, CFG, long_hold.id) == []  # 5.5 s is not long
-    long_hold = add_call(session, segs, events=[("Hold", 5.0, {"duration_s": 35.5})])
+    long_hold = add_call(session, segs, events=[(HOLD_START, 5.0, {}), (HOLD_END, 40.5, {"seconds": 35.5})])
     [flag] = scan_call(session, CFG, long_hold.id)
     assert (flag.rule_id, flag.category) == ("hold.no-apology", "hold")
     assert flag.offset_s == pytest.approx(40.5)
     assert flag.context == "好的，我查到了。"
     polite = IVR + POLITE[:4] + [("agent", 41.0, 43.0, "不好意思让您久等了，我查到了。")] + POLITE[5:]
-    ok = add_call(session, polite, events=[("hold", 5.0, {}), ("unhold", 40.5, {})])
+    ok = add_call(session, polite, events=[(HOLD_START, 5.0, {}), (HOLD_END, 40.5, {"seconds": 35.5})])
     assert scan_call(session, CFG, ok.id) == []
 
 
