@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
@@ -26,6 +26,10 @@ DEFAULT_CONFIG_ENV = "HOTLINE_CONFIG"
 DIGITS = set("0123456789*#")
 
 Action = Literal["submenu", "queue", "extension", "repeat", "hangup"]
+ACTIONS: tuple[str, ...] = get_args(Action)
+TARGET_ACTIONS = ("submenu", "queue", "extension")  # the actions that need a target; the others take none
+TIMEOUT_RANGE = (1, 30)  # seconds a menu waits for a key
+RETRIES_RANGE = (0, 5)
 Severity = Literal["high", "medium", "low"]
 Speaker = Literal["agent", "caller", "any"]
 Category = Literal["opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold"]
@@ -73,6 +77,17 @@ class PromptSettings(Strict):
     transfer: str = "正在为您转接，请稍候。"
 
 
+def route_shape_problem(action: object, target: object) -> str | None:
+    """Why an action/target pair is not a route (names are checked against the config elsewhere)."""
+    if action not in ACTIONS:
+        return f"unknown action '{action}' (one of: {', '.join(ACTIONS)})"
+    if action in TARGET_ACTIONS and not target:
+        return f"action '{action}' needs a target"
+    if action not in TARGET_ACTIONS and target:
+        return f"action '{action}' takes no target (got '{target}')"
+    return None
+
+
 class Route(Strict):
     action: Action
     target: str | None = None
@@ -80,19 +95,17 @@ class Route(Strict):
 
     @model_validator(mode="after")
     def _target_matches_action(self) -> Route:
-        needs = self.action in ("submenu", "queue", "extension")
-        if needs and not self.target:
-            raise ValueError(f"action '{self.action}' needs a target")
-        if not needs and self.target:
-            raise ValueError(f"action '{self.action}' takes no target")
+        problem = route_shape_problem(self.action, self.target)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
 class Menu(Strict):
     prompt: str
     prompt_file: Path | None = None  # an admin's recording wins over the synthesized prompt
-    timeout: Annotated[float, Field(ge=1, le=30)] = 5.0
-    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    timeout: Annotated[float, Field(ge=TIMEOUT_RANGE[0], le=TIMEOUT_RANGE[1])] = 5.0
+    retries: Annotated[int, Field(ge=RETRIES_RANGE[0], le=RETRIES_RANGE[1])] = 2
     fallback: Route = Route(action="hangup")
     options: dict[str, Route] = {}
 

@@ -33,8 +33,8 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.tokens import CommentToken
 
-from ivr.menu_lint import ACTIONS, MENU_ID, Problem, errors, lint_data
-from settings import DIGITS, Config, ConfigError, read_yaml, validate
+from ivr.menu_lint import MENU_ID, Problem, errors, lint_data
+from settings import DIGITS, Config, ConfigError, read_yaml, route_shape_problem, validate
 
 Edit = Callable[[CommentedMap], str]
 MENU_KEYS = ("prompt", "prompt_file", "timeout", "retries", "fallback", "options")  # order in a new menu
@@ -260,12 +260,9 @@ def _option_key(options: CommentedMap, digit: str) -> Any:
 
 def route(action: str, target: str | None = None, category: str | None = None) -> CommentedMap:
     """A route as a one-line flow mapping, checked for shape (names are checked by lint)."""
-    if action not in ACTIONS:
-        raise EditError(f"unknown action '{action}' (one of: {', '.join(ACTIONS)})")
-    if action in ("submenu", "queue", "extension") and not target:
-        raise EditError(f"action '{action}' needs a target")
-    if action in ("repeat", "hangup") and target:
-        raise EditError(f"action '{action}' takes no target (got '{target}')")
+    problem = route_shape_problem(action, target)
+    if problem:
+        raise EditError(problem)
     return _flow(action=action, target=target, category=category)
 
 

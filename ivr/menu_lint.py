@@ -15,15 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from settings import DIGITS, ConfigError, OpeningRule, line_of, read_yaml, validate
+from settings import (
+    DIGITS,
+    RETRIES_RANGE,
+    TIMEOUT_RANGE,
+    ConfigError,
+    OpeningRule,
+    line_of,
+    read_yaml,
+    route_shape_problem,
+    validate,
+)
 
 Severity = Literal["error", "warning"]
 
-ACTIONS = ("submenu", "queue", "extension", "repeat", "hangup")
 EXITS = ("queue", "extension", "hangup")  # actions that take the caller out of the menus
 MENU_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # it names a prompt file Asterisk plays
-TIMEOUT_RANGE = (1, 30)
-RETRIES_RANGE = (0, 5)
 MAX_OPTIONS = 9  # more than a caller can keep in mind from one prompt
 PROMPT_MAX_CHARS = 60  # about 15 s of speech at the prompt voice's pace
 GREETING_MAX_CHARS = 40  # the opening line is heard before anything useful happens
@@ -205,14 +212,9 @@ class _Linter:
                      name, digit)  # fmt: skip
             return
         action, target = route.get("action"), route.get("target")
-        if action not in ACTIONS:
-            self.add("error", "bad-action", f"unknown action {action!r} (one of: {', '.join(ACTIONS)})", name, digit)
-            return
-        if action in ("submenu", "queue", "extension") and not target:
-            self.add("error", "bad-action", f"action '{action}' needs a target", name, digit)
-            return
-        if action in ("repeat", "hangup") and target:
-            self.add("error", "bad-action", f"action '{action}' takes no target (got '{target}')", name, digit)
+        problem = route_shape_problem(action, target)
+        if problem:
+            self.add("error", "bad-action", problem, name, digit)
             return
         known = {"submenu": ("menu", "unknown-menu", set(self.menus)),
                  "queue": ("queue", "unknown-queue", self.queues),
