@@ -29,6 +29,12 @@ ConfigOpt = Annotated[
         show_default=False,
     ),
 ]
+def command_group(help: str) -> typer.Typer:
+    """A `hotline` sub-command group. Help texts are plain text: Rich markup would swallow the
+    brackets of "[default: ...]", so it is off."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 
 
@@ -38,8 +44,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+_chosen: Path | None = None  # `hotline --config PATH <command>`: the default for every command
+
+
+def use_config(path: Path | None) -> None:
+    """Remember the top-level --config, so it works before the command as well as after it."""
+    global _chosen
+    _chosen = path
+
+
 def config_path(path: Path | None) -> Path:
-    return path or default_config_path()
+    return path or _chosen or default_config_path()
 
 
 def load(path: Path | None) -> Config:

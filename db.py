@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config as AlembicConfig
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -49,14 +51,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def load_models() -> None:
-    """Import every package's tables so Base.metadata is complete."""
-    import ivr.tables  # noqa: F401
-    import qa.tables  # noqa: F401
-    import recordings.tables  # noqa: F401
-    import transcribe.tables  # noqa: F401
-
-
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -82,8 +76,6 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Any:
-    from alembic.config import Config as AlembicConfig
-
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -92,8 +84,6 @@ def alembic_config(url: str) -> Any:
 
 def upgrade(url: str) -> None:
     """Bring the schema at ``url`` to the newest revision."""
-    from alembic import command
-
     command.upgrade(alembic_config(url), "head")
 
 

@@ -26,6 +26,6 @@ setup
 case "$cmd" in
   setup) ;;
   demo) exec .venv/bin/hotline demo "$@" ;;
-  test) .venv/bin/ruff check . && exec .venv/bin/pytest "$@" ;;
+  test) .venv/bin/ruff check . && .venv/bin/lint-imports --no-cache && exec .venv/bin/pytest "$@" ;;
   *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
 esac

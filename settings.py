@@ -20,8 +20,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from transcribe.options import AsrOptions
-
 DEFAULT_CONFIG_ENV = "HOTLINE_CONFIG"
 DIGITS = set("0123456789*#")
 
@@ -140,27 +138,25 @@ class IvrSettings(Strict):
     max_steps: Annotated[int, Field(ge=1, le=100)] = 20  # hard stop so no caller loops forever
 
 
-_ASR = AsrOptions()  # the engine's measured defaults: the config's defaults are the same values
-
-
 class AsrSettings(Strict):
-    """The ASR knobs an admin may set; why each default is what it is: transcribe/options.py."""
+    """The ASR knobs an admin may set. Their defaults are the engine's (transcribe.options.AsrOptions
+    takes them from here), and why each is what it is, measured, is written there."""
 
     model_dir: Path | None = None  # a CTranslate2 Whisper directory; default: base from PyPI parts
     workers: Annotated[int, Field(ge=0, le=64)] = 0  # 0 = one per core
-    language: str = _ASR.language
-    compute_type: str = _ASR.compute_type
-    cpu_threads: Annotated[int, Field(ge=1, le=64)] = _ASR.cpu_threads
-    beam_size: Annotated[int, Field(ge=1, le=10)] = _ASR.beam_size
-    vad: bool = _ASR.vad
-    vad_threshold: Annotated[float, Field(gt=0, lt=1)] = _ASR.vad_threshold
-    vad_speech_pad_ms: Annotated[int, Field(ge=0, le=5000)] = _ASR.vad_speech_pad_ms
-    condition_on_previous_text: bool = _ASR.condition_on_previous_text
-    no_speech_threshold: float | None = _ASR.no_speech_threshold
-    log_prob_threshold: float | None = _ASR.log_prob_threshold
-    compression_ratio_threshold: float | None = _ASR.compression_ratio_threshold
-    hotwords: str | None = _ASR.hotwords
-    word_timestamps: bool = _ASR.word_timestamps
+    language: str = "zh"
+    compute_type: str = "int8"
+    cpu_threads: Annotated[int, Field(ge=1, le=64)] = 1
+    beam_size: Annotated[int, Field(ge=1, le=10)] = 1
+    vad: bool = True
+    vad_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.35
+    vad_speech_pad_ms: Annotated[int, Field(ge=0, le=5000)] = 600
+    condition_on_previous_text: bool = False
+    no_speech_threshold: float | None = None
+    log_prob_threshold: float | None = -1.0
+    compression_ratio_threshold: float | None = 2.4
+    hotwords: str | None = None
+    word_timestamps: bool = True
 
 
 class PhraseRule(Strict):

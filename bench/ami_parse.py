@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ivr.ami import AmiClient
-from ivr.protocol import FrameParser
+from pbx.ami import AmiClient
+from pbx.protocol import FrameParser
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "asterisk"
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"
@@ -135,7 +135,7 @@ def panoramisk(data: bytes) -> int:
 def ours_loopback(data: bytes, expected_events: int) -> tuple[float, int]:
     """AmiClient end to end: TCP read, parse, correlate, deliver to one subscriber.
     Timed from the first event byte sent to the last event delivered."""
-    logging.getLogger("ivr.ami").setLevel(logging.ERROR)  # the corpus holds 100+ Shutdown events
+    logging.getLogger("pbx.ami").setLevel(logging.ERROR)  # the corpus holds 100+ Shutdown events
     body = data[len(BANNER) :]
 
     async def main() -> tuple[float, int]:

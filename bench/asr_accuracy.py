@@ -41,7 +41,8 @@ from audio_factory import (  # noqa: E402
 
 from recordings.audio import write_wav  # noqa: E402
 from recordings.speech import synthesize_pcm  # noqa: E402
-from transcribe.engine import Transcriber, normalise  # noqa: E402
+from transcribe.engine import Transcriber  # noqa: E402
+from transcribe.normalize import canonical  # noqa: E402
 from transcribe.options import AsrOptions  # noqa: E402
 
 
@@ -68,8 +69,8 @@ def variants(phrases: tuple[str, ...]) -> dict[str, AsrOptions]:
 
 
 def count_phrases(text: str, phrases: tuple[str, ...]) -> dict[str, int]:
-    norm = normalise(text)
-    return {p: norm.count(normalise(p)) for p in phrases}
+    norm = canonical(text)
+    return {p: norm.count(canonical(p)) for p in phrases}
 
 
 def count_phrases_pinyin(text: str, phrases: tuple[str, ...]) -> dict[str, int]:
@@ -79,7 +80,7 @@ def count_phrases_pinyin(text: str, phrases: tuple[str, ...]) -> dict[str, int]:
     from pypinyin import lazy_pinyin
 
     def py(s: str) -> str:
-        return " " + " ".join(lazy_pinyin(normalise(s))) + " "
+        return " " + " ".join(lazy_pinyin(canonical(s))) + " "
 
     norm = py(text)
     return {p: norm.count(py(p)) for p in phrases}
@@ -136,7 +137,7 @@ def score_variant(tr: Transcriber, calls: list[tuple[str, object]], sentences: l
                 sc.py_false_flagged += py_extra
         sc.empty_tracks += not result.segments
         if result.speech_detected_s > 0:
-            sc.chars_per_s.append(len(normalise(result.text)) / result.speech_detected_s)
+            sc.chars_per_s.append(len(canonical(result.text)) / result.speech_detected_s)
         sc.review += result.needs_review
         sc.dropped += len(result.dropped)
         sc.dropped_texts.extend(f"{d.reason}: {d.text[:40]}" for d in result.dropped)
@@ -156,7 +157,7 @@ def score_variant(tr: Transcriber, calls: list[tuple[str, object]], sentences: l
         sc.silent_text[name] = tr.transcribe_track(path, "agent").text
     for path, ref in sentences:
         hyp = tr.transcribe_track(path, "unknown").text
-        r, h = normalise(ref), normalise(hyp)
+        r, h = canonical(ref), canonical(hyp)
         sc.cer_edits += edit_distance(r, h)
         sc.cer_chars += len(r)
     sc.seconds = time.perf_counter() - started
@@ -222,7 +223,7 @@ def main() -> None:
         hits = sc.found + sc.false_flagged + sc.false_clean
         precision = sc.found / hits if hits else float("nan")
         cer = sc.cer_edits / sc.cer_chars if sc.cer_chars else float("nan")
-        silent = ",".join(k for k, v in sc.silent_text.items() if normalise(v)) or "none"
+        silent = ",".join(k for k, v in sc.silent_text.items() if canonical(v)) or "none"
         rows.append((name, f"{sc.found}/{sc.expected}", f"{sc.found / sc.expected:.2f}", str(sc.false_flagged),
                      str(sc.false_clean), f"{precision:.2f}", str(sc.empty_tracks), str(sc.review), str(sc.dropped),
                      silent, f"{cer:.3f}" if sc.cer_chars else "-", f"{sc.seconds:.0f}",

@@ -42,9 +42,9 @@ from typing import Any, ClassVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ivr import ami as ami_mod  # noqa: E402
-from ivr.demo import prompt_seconds, render, write_config  # noqa: E402
+from app.demo import prompt_seconds, render, write_config  # noqa: E402
 from ivr.service import IvrService, wait_for  # noqa: E402
+from pbx import ami as ami_mod  # noqa: E402
 from settings import load_config  # noqa: E402
 
 BASE = ROOT / "config.yaml"
@@ -60,8 +60,8 @@ def sim_main(conn: Any, sounds: str, monitor: str, speed: float) -> None:
 
 
 async def _sim(conn: Any, sounds: Path, monitor: Path, speed: float) -> None:
-    from ivr.simulator import Agent, AsteriskSimulator, CallScript, Press, server
-    from ivr.simulator import actions as actions_mod
+    from pbx.simulator import Agent, AsteriskSimulator, CallScript, Press, server
+    from pbx.simulator import actions as actions_mod
 
     loop = asyncio.get_running_loop()
     sent: dict[str, float] = {}  # channel -> when its last AsyncAGIStart/Exec was written

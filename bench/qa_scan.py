@@ -34,9 +34,9 @@ sys.path[:0] = [str(ROOT)]
 
 from qa.evaluate import DEFAULT_LABELLED, load_labelled  # noqa: E402
 from qa.matcher import Matcher  # noqa: E402
-from qa.normalize import Normalized, canonical, normalize  # noqa: E402
 from qa.scan import scan_text  # noqa: E402
 from settings import Config, PhraseRule, load_config  # noqa: E402
+from transcribe.normalize import Normalized, canonical, normalize  # noqa: E402
 
 
 def corpus(n: int) -> list[str]:

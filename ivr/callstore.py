@@ -62,22 +62,20 @@ _FLUSH = "__flush__"
 Op = tuple[str, tuple[Any, ...]]
 
 
-def _enqueue_function() -> Callable[[Session, int], Any] | None:
-    try:
-        from transcribe.jobs import enqueue_call
-    except ImportError:  # the transcription package is optional for the IVR
-        return None
-    return enqueue_call
+# Called in the writer's transaction when a closed call has a ready recording (the app passes the
+# transcription enqueue here; the IVR itself knows nothing of transcription). Must be picklable: a
+# module-level function, since the writer may run in a spawned process.
+OnRecordingsReady = Callable[[Session, int], Any]
 
 
 class CallStore:
     """Writer of calls, menu steps, call events and recording rows (a thread or a process)."""
 
-    def __init__(self, url: str, *, transcribe: bool = True, recording_wait_s: float = 3.0,
-                 linger_s: float = _LINGER_S, process: bool = False) -> None:
+    def __init__(self, url: str, *, on_recordings_ready: OnRecordingsReady | None = None,
+                 recording_wait_s: float = 3.0, linger_s: float = _LINGER_S, process: bool = False) -> None:
         self.url = url
         self.process = process
-        self._options = (transcribe, recording_wait_s, linger_s)
+        self._options = (on_recordings_ready, recording_wait_s, linger_s)
         self._q: Any = None
         self._worker: threading.Thread | Any = None
         self._results: threading.Thread | None = None
@@ -193,7 +191,7 @@ class CallStore:
         self._q.put((name, args))
 
 
-def _writer_main(url: str, options: tuple[bool, float, float], inq: Any, results: Any) -> None:
+def _writer_main(url: str, options: tuple[OnRecordingsReady | None, float, float], inq: Any, results: Any) -> None:
     """The call store process: write until told to stop; flush answers go back on ``results``.
 
     It logs its own errors (one line per failed write) to the stderr it shares with the service."""
@@ -212,14 +210,15 @@ def _writer_main(url: str, options: tuple[bool, float, float], inq: Any, results
 class _Writer:
     """The database side: applies ops in batches; lives in a thread or in the child process."""
 
-    def __init__(self, url: str, transcribe: bool, recording_wait_s: float, linger_s: float, *,
+    def __init__(self, url: str, on_recordings_ready: OnRecordingsReady | None, recording_wait_s: float,
+                 linger_s: float, *,
                  done: Callable[[int, tuple[int, int, int]], None]) -> None:
         self.url = url
         self.recording_wait_s = recording_wait_s
         self.linger_s = linger_s
         self._done = done
         self._sessions = db.sessions(url)
-        self._enqueue = _enqueue_function() if transcribe else None
+        self._enqueue = on_recordings_ready
         self._ids: dict[str, int] = {}  # uniqueid -> calls.id
         self._seqs: dict[str, int] = {}  # uniqueid -> last menu step number
         self._delayed: list[tuple[float, int, Op]] = []  # heap of (due, seq, op)

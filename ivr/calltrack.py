@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from db import now
-from ivr import agi
-from ivr.agi import AgiResult, ChannelGone, parse_agi_result, parse_env
 from ivr.callstore import CallStore
-from ivr.protocol import Message
 from ivr.tables import HOLD_END, HOLD_START
+from pbx import agi
+from pbx.agi import AgiResult, ChannelGone, parse_agi_result, parse_env
+from pbx.protocol import Message
 
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-f]+(;\d+)?$")
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
 import logging
 import time
 from collections import deque
@@ -35,16 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-import db
-from ivr.agi import AsyncAgi
-from ivr.ami import AmiClient, AmiError
-from ivr.callstore import CallStore, active_calls
+from ivr.callstore import CallStore, OnRecordingsReady, active_calls
 from ivr.calltrack import EVENTS, CallFacts, CallInfo, Clock
-from ivr.protocol import Message
 from ivr.session import CallSession
-from ivr.tables import MenuVersion
+from menus.prompts import prompt_status, render_prompts
+from menus.versions import version_of_file
+from pbx.agi import AsyncAgi
+from pbx.ami import AmiClient, AmiError
+from pbx.protocol import Message
+from recordings.speech import tools_missing
 from settings import Config, ConfigError, load_config
 
 log = logging.getLogger("ivr.service")
@@ -83,28 +81,12 @@ class CallSummary:
         return "; ".join(parts)
 
 
-def menu_version_of(url: str, path: Path) -> int | None:
-    """The saved menu version whose text is this file's, if `hotline menu` recorded it."""
-    try:
-        digest = hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
-        with db.transaction(url) as s:
-            return s.scalar(select(MenuVersion.id).where(MenuVersion.sha256 == digest)
-                            .order_by(MenuVersion.id.desc()).limit(1))
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
 def _render(config: Config) -> list[str]:
     """Render missing or stale prompts; one line per prompt that failed or is missing.
 
     Asterisk drops a caller whose STREAM FILE prompt cannot be opened (the command fails
     and Async AGI ends), so a missing greeting is worth an error line at start and reload.
     """
-    try:
-        from ivr.prompts import prompt_status, render_prompts
-        from recordings.speech import tools_missing
-    except ImportError as exc:  # pragma: no cover - the prompts module is part of the product
-        return [f"prompts: {exc}"]
     if tools_missing():  # a host without espeak-ng: the prompts are managed elsewhere; just check
         return [f"prompt {p.name}: {p.file} is missing (callers would be dropped)"
                 for p in prompt_status(config) if p.status == "missing"]
@@ -129,11 +111,13 @@ class IvrService:
         rx_clock: Callable[[], float] = time.monotonic,
         freeze_gc: bool = False,
         store_process: bool = False,
+        on_recordings_ready: OnRecordingsReady | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path if config_path is not None else config.source
         # The database writer in its own process keeps its CPU off this loop's GIL (serve, bench).
-        self.store = store or CallStore(config.database_url, process=store_process)
+        self.store = store or CallStore(config.database_url, process=store_process,
+                                        on_recordings_ready=on_recordings_ready)
         self.reload_interval = reload_interval
         self.render_prompts = render_prompts
         a = config.ami
@@ -169,7 +153,7 @@ class IvrService:
         await asyncio.to_thread(self.store.start)
         if self.config_path is not None:
             self._config_sig = self._signature()
-            self.menu_version = await asyncio.to_thread(menu_version_of, self.store.url, self.config_path)
+            self.menu_version = await asyncio.to_thread(version_of_file, self.store.url, self.config_path)
         if self.render_prompts:
             for line in await asyncio.to_thread(_render, self.config):
                 log.error("%s", line)
@@ -348,7 +332,7 @@ class IvrService:
                 log.error("config reload: %s", line)
         if new.ami != self.config.ami or new.database_url != self.config.database_url:
             log.warning("config reload: ami/database settings changed; they apply after a restart")
-        self.menu_version = await asyncio.to_thread(menu_version_of, self.store.url, self.config_path)
+        self.menu_version = await asyncio.to_thread(version_of_file, self.store.url, self.config_path)
         self.config = new
         self.reloads += 1
         log.info("config reloaded from %s (menu version %s): %d menus; calls in progress keep theirs",

@@ -49,13 +49,13 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from ivr import agi
-from ivr.agi import AgiResult, AsyncAgi, ChannelGone, parse_agi_result
-from ivr.ami import AmiConnectionError
 from ivr.callstore import CallStore
 from ivr.calltrack import CallFacts, CallInfo, CallTracker, Clock
-from ivr.prompts import menu_prompt_name, playback_name
-from ivr.protocol import Message
+from menus.prompts import menu_prompt_name, playback_name
+from pbx import agi
+from pbx.agi import AgiResult, AsyncAgi, ChannelGone, parse_agi_result
+from pbx.ami import AmiConnectionError
+from pbx.protocol import Message
 from recordings import store as rec_store
 from settings import Config, Route
 

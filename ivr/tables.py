@@ -93,16 +93,3 @@ class CallEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     call: Mapped[Call] = relationship(back_populates="events")
-
-
-class MenuVersion(Base):
-    """Every saved menu change: the whole config text as saved, who, when and why."""
-
-    __tablename__ = "menu_versions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)  # the version number
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    author: Mapped[str] = mapped_column(String(64))
-    message: Mapped[str] = mapped_column(Text)
-    config_text: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))

@@ -2,9 +2,14 @@
 
 from alembic import context
 
+# Every package's tables, so autogenerate sees the whole schema: migrations sit above all packages.
 import db
+import ivr.tables  # noqa: F401
+import menus.tables  # noqa: F401
+import qa.tables  # noqa: F401
+import recordings.tables  # noqa: F401
+import transcribe.tables  # noqa: F401
 
-db.load_models()
 target_metadata = db.Base.metadata
 
 

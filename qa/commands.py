@@ -14,10 +14,10 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from cliutil import ConfigOpt, JsonOpt, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, print_json
 from settings import Config
 
-app = typer.Typer(help="Service-policy QA: flags, review, reports, rule checks.", no_args_is_help=True)
+app = command_group("Service-policy QA: flags, review, reports, rule checks.")
 
 STYLE = {"forbidden": "bold white on red", "vague": "black on yellow", "pii": "bold white on blue",
          "opening": "bold magenta", "closing": "magenta", "hangup": "bold red", "slow-answer": "red",

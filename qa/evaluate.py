@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.matcher import Matcher
-from qa.normalize import canonical
 from qa.phonetic import syllable
 from qa.rules import CallFacts, Utterance, closing_finding, opening_finding, text_hits
+from qa.scan import matcher_for
 from settings import Config
+from transcribe.normalize import canonical
 
 KINDS = ("agent", "caller", "unknown", "opening", "closing")
 DEFAULT_LABELLED = Path(__file__).resolve().parent.parent / "tests" / "qa_labelled.tsv"
@@ -117,8 +118,6 @@ def predict(config: Config, matcher: Matcher, item: Labelled) -> frozenset[str]:
 
 
 def evaluate(config: Config, items: Sequence[Labelled], matcher: Matcher | None = None) -> Evaluation:
-    from qa.scan import matcher_for
-
     m = matcher or matcher_for(config)
     ev = Evaluation(lines=len(items))
     for item in items:

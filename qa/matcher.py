@@ -1,7 +1,7 @@
 """Phrase rules matched in one pass over the text (Aho-Corasick).
 
 Every phrase and every ``allow`` phrase of every rule goes into one automaton over
-the normalised text (``qa.normalize``), so a sentence is scanned once however many
+the normalised text (``transcribe.normalize``), so a sentence is scanned once however many
 rules there are. A hit is then
 
 - dropped when an ``allow`` phrase of the same rule covers it (请您耐心等候 is not
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from qa.normalize import Normalized, canonical, normalize
 from qa.phonetic import syllables
 from settings import PhraseRule
+from transcribe.normalize import Normalized, canonical, normalize
 
 # Shorter phrases are not matched by sound: two syllables collide with ordinary words
 # far too often (不行 bu xing / 步行, 大概 da gai / 大盖).

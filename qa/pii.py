@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from qa.normalize import Normalized, normalize
+from transcribe.normalize import Normalized, normalize
 
 KINDS = ("id_card", "bank_card", "phone")
 

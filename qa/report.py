@@ -10,11 +10,16 @@ the chart's title names the file that lists what ``#n`` stands for.
 
 from __future__ import annotations
 
+import matplotlib
+
+matplotlib.use("Agg")  # charts are files: no display on a server
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -73,19 +78,12 @@ def build(session: Session, period: str, until: datetime | None = None) -> dict[
 
 
 def _cjk_font() -> str | None:
-    from matplotlib import font_manager
-
     names = {f.name for f in font_manager.fontManager.ttflist}
     return next((n for n in CJK_FONTS if n in names), None)
 
 
 def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
     """One PNG bar chart per breakdown (category, agent, route); returns the files written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     out_dir.mkdir(parents=True, exist_ok=True)
     font = _cjk_font()
     written: list[Path] = []

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from qa.matcher import Hit, Matcher, speaker_applies
-from qa.normalize import canonical, normalize
 from qa.phonetic import coverage, fuzzy_contains
 from qa.pii import find_pii, mask
 from settings import Config
+from transcribe.normalize import canonical, normalize
 
 AGENT_SIDE = ("agent", "unknown")
 PROMPT_COVERAGE = 0.8  # an utterance this close to a configured prompt is the IVR speaking

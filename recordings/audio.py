@@ -12,6 +12,7 @@ rejects A-law/mu-law and float files, which are valid recordings we can decode.
 from __future__ import annotations
 
 import struct
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,8 +200,6 @@ def read_float(path: str | Path) -> tuple[np.ndarray, int]:
 
 def write_wav(path: str | Path, pcm: np.ndarray, rate: int = PHONE_RATE) -> Path:
     """Write int16 samples ((frames,) or (frames, channels)) as a PCM WAV file."""
-    import wave
-
     data = np.asarray(pcm, dtype=np.int16)
     channels = 1 if data.ndim == 1 else data.shape[1]
     p = Path(path)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from cliutil import ConfigOpt, JsonOpt, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, print_json
 
-recordings_app = typer.Typer(help="Call recordings on disk: retention.", no_args_is_help=True)
+recordings_app = command_group("Call recordings on disk: retention.")
 
 
 @recordings_app.command("purge")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 import db
-from ivr.demo import DemoEnv, demo_env, write_config
+from app.demo import DemoEnv, demo_env, write_config
 from ivr.tables import Call, CallEvent, MenuStep
 from recordings.tables import Recording
 from settings import load_config
@@ -29,7 +29,7 @@ _SOUNDS: dict[str, Path] = {}
 def rendered_sounds(tmp_root: Path) -> Path:
     """Render the shipped config's prompts once; every test copies them."""
     if "dir" not in _SOUNDS:
-        from ivr.demo import render
+        from app.demo import render
 
         work = tmp_root / "prompts-once"
         path = write_config(BASE_CONFIG, work, port=5038)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from ivr.menu_commands import greeting_app, menu_app
+from menus.commands import greeting_app, menu_app
 
 ROOT = Path(__file__).resolve().parent.parent
 app = typer.Typer()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_ami_client import TraceServer, client_for, load_script, recorded_frame, run, until
 
-from ivr.agi import (
+from pbx.agi import (
     AgiError,
     AgiResult,
     AgiTimeout,
@@ -30,8 +30,8 @@ from ivr.agi import (
     stream_file,
     wait_for_digit,
 )
-from ivr.ami import AmiClient, AmiConnectionError
-from ivr.protocol import FrameParser, Message, agi_encode, encode_frame
+from pbx.ami import AmiClient, AmiConnectionError
+from pbx.protocol import FrameParser, Message, agi_encode, encode_frame
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asterisk"
 SCENARIOS = sorted(p.name[: -len(".jsonl")] for p in FIXTURES.glob("*.jsonl") if ".chunks." not in p.name)

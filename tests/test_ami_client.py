@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ivr.ami import (
+from pbx.ami import (
     AmiActionError,
     AmiAuthError,
     AmiClient,
@@ -27,7 +27,7 @@ from ivr.ami import (
     AmiTimeoutError,
     backoff_delay,
 )
-from ivr.protocol import FrameParser, Message, encode_frame
+from pbx.protocol import FrameParser, Message, encode_frame
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asterisk"
 T = TypeVar("T")
@@ -457,7 +457,7 @@ def test_raising_callbacks_do_not_stop_the_stream(caplog: pytest.LogCaptureFixtu
             assert server.mismatched == [] and server.unexpected == []
             return client.stats.callback_errors
 
-    with caplog.at_level(logging.ERROR, logger="ivr.ami"):
+    with caplog.at_level(logging.ERROR, logger="pbx.ami"):
         errors = run(main())
     lines = [r.getMessage() for r in caplog.records if "callback" in r.getMessage()]
     assert errors == len(lines) > 10
@@ -492,7 +492,7 @@ def test_malformed_and_unknown_frames_mid_stream(caplog: pytest.LogCaptureFixtur
             await client.close()
             return client
 
-    with caplog.at_level(logging.WARNING, logger="ivr.ami"):
+    with caplog.at_level(logging.WARNING, logger="pbx.ami"):
         client = run(main())
     assert client.stats.malformed == 3
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]

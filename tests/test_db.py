@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import db
-from ivr.tables import Call, CallEvent, MenuStep, MenuVersion
+from ivr.tables import Call, CallEvent, MenuStep
+from menus.tables import MenuVersion
 from qa.tables import Flag, Review
 from recordings.tables import Recording
 from transcribe.tables import Job, Segment, Transcript

@@ -26,8 +26,8 @@ from audio_factory import mulaw_roundtrip
 from typer.testing import CliRunner
 
 from cli import app
-from ivr.dialcheck import greeting_match, heard_pcm16
-from ivr.sipcall import DialError, DialOptions, dial, dtmf_packets, free_udp_port
+from dial.audiocheck import greeting_match, heard_pcm16
+from dial.sipcall import DialError, DialOptions, dial, dtmf_packets, free_udp_port
 from recordings.audio import read_pcm16, write_wav
 from recordings.speech import synthesize_pcm
 
@@ -202,7 +202,7 @@ def test_bad_input_is_refused_before_any_packet() -> None:
 
 
 def test_each_process_gets_a_new_call_id() -> None:
-    from ivr.sipcall import SIP, _DialPhone
+    from dial.sipcall import SIP, _DialPhone
 
     def first_ids(sip_cls: type) -> list[str]:
         out = []
@@ -329,7 +329,7 @@ def test_sipp_catches_pyvoip_unpatched(
     fault: str, tmp_path: Path, sink: Sink, greeting_pcm: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Put pyVoIP's own method back: the scenario must fail the call (so it can catch the fault)."""
-    from ivr.sipcall import SIP, _DialSIPClient
+    from dial.sipcall import SIP, _DialSIPClient
 
     monkeypatch.setattr(_DialSIPClient, fault, getattr(SIP.SIPClient, fault))
     sipp = start_sipp(tmp_path / "sipp", "uas_greeting.xml", sink.port, greeting_pcm)

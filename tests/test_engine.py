@@ -34,10 +34,9 @@ from transcribe.engine import (
     TrackResult,
     Transcriber,
     merge,
-    normalise,
     repetition_span,
-    to_simplified,
 )
+from transcribe.normalize import canonical, to_simplified
 from transcribe.options import AsrOptions
 
 # -- fast: text handling -----------------------------------------------------------------
@@ -45,8 +44,8 @@ from transcribe.options import AsrOptions
 
 def test_simplified_and_normalised() -> None:
     assert to_simplified("這不是我們的責任") == "这不是我们的责任"
-    assert normalise("這不是，我們的 責任！") == "这不是我们的责任"
-    assert normalise("ＡＢＣ１２３") == "abc123"
+    assert canonical("這不是，我們的 責任！") == "这不是我们的责任"
+    assert canonical("ＡＢＣ１２３") == "abc123"
 
 
 @pytest.mark.parametrize(
@@ -117,7 +116,7 @@ def _sentence_wav(path: Path, text: str, lead: float = 0.5) -> Path:
 @pytest.mark.slow
 def test_short_sentence_comes_out_simplified(transcriber: Transcriber, tmp_path: Path) -> None:
     result = transcriber.transcribe_track(_sentence_wav(tmp_path / "s.wav", "这不是我们的责任。"), "agent")
-    text = normalise(result.text)
+    text = canonical(result.text)
     assert "这不是我们的责任" in text, result.text
     assert to_simplified(result.text) == result.text  # no Traditional characters left
     assert not result.needs_review and result.speech_detected_s > 1.0
@@ -140,8 +139,8 @@ def test_two_track_call(transcriber: Transcriber, tmp_path: Path) -> None:
             turn.speaker == seg.speaker and turn.start - 1.0 <= seg.start and seg.end <= turn.end + 1.0
             for turn in call.turns
         ), seg
-    assert "这不是我们的责任" in normalise(t.text_of("agent"))
-    assert "这不是我们的责任" not in normalise(t.text_of("caller"))
+    assert "这不是我们的责任" in canonical(t.text_of("agent"))
+    assert "这不是我们的责任" not in canonical(t.text_of("caller"))
     assert not t.needs_review
     payload = json.loads(json.dumps(t.to_dict(), ensure_ascii=False))
     assert payload["segments"][0]["speaker"] == "agent"
@@ -153,7 +152,7 @@ def test_mono_recording_is_speaker_unknown(transcriber: Transcriber, tmp_path: P
     mixed = read_pcm16(call.caller).astype(np.int32) + read_pcm16(call.agent)
     t = transcriber.transcribe_file(write_wav(tmp_path / "mono.wav", np.clip(mixed, -32768, 32767)))
     assert t.segments and {s.speaker for s in t.segments} == {"unknown"}
-    assert "我不知道" in normalise(t.text_of("unknown"))
+    assert "我不知道" in canonical(t.text_of("unknown"))
 
 
 @pytest.mark.slow
@@ -212,7 +211,7 @@ def test_one_lost_sentence_is_enough_for_review(transcriber: Transcriber, tmp_pa
     wav = write_wav(tmp_path / "two.wav", np.concatenate([quiet[:4000], first, quiet, second, quiet[:4000]]))
     assert not transcriber.transcribe_track(wav, "agent").needs_review
     result = transcriber.with_options(AsrOptions(hallucinations=("明天",))).transcribe_track(wav, "agent")
-    assert "这不是我们的责任" in normalise(result.text)
+    assert "这不是我们的责任" in canonical(result.text)
     assert result.needs_review and "no text for 1 stretch(es) of VAD speech" in (result.review_reason or "")
     second_start = (4000 + first.size + quiet.size) / 8000
     said_start = float((result.review_reason or "").split("first at ")[1].split("-")[0])

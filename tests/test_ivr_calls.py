@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from ivr_env import call_row, prompts_heard, rendered_sounds, run_env
 
-from ivr.demo import DemoEnv, prompt_seconds
-from ivr.simulator import Agent, CallScript, Press, Say
+from app.demo import DemoEnv, prompt_seconds
+from pbx.simulator import Agent, CallScript, Press, Say
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 

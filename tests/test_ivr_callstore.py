@@ -14,14 +14,15 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 import db
+from app.commands import asterisk_snippets
 from cli import app
 from ivr.callstore import CallStore, active_calls
-from ivr.commands import asterisk_snippets
 from ivr.tables import Call, MenuStep
 from recordings import store as rec_store
 from recordings.audio import write_wav
 from recordings.tables import Recording
 from settings import load_config
+from transcribe.jobs import enqueue_call
 from transcribe.tables import Job
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def _write_tracks(files: list[rec_store.Track], seconds: float = 1.0) -> None:
 
 
 def test_a_whole_call_lands_and_is_queued_for_transcription(cfg, process: bool) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, process=process).start()
+    store = CallStore(cfg.database_url, process=process, on_recordings_ready=enqueue_call).start()
     uid = "1795335220.0"
     files = rec_store.tracks(cfg, uid)
     assert [t.kind for t in files] == ["mix", "caller", "agent"]
@@ -77,7 +78,7 @@ def test_a_whole_call_lands_and_is_queued_for_transcription(cfg, process: bool) 
 
 
 def test_files_written_after_the_hangup_are_waited_for(cfg, process: bool) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, process=process).start()
+    store = CallStore(cfg.database_url, process=process, on_recordings_ready=enqueue_call).start()
     uid = "1795335221.1"
     files = rec_store.tracks(cfg, uid)
     store.open_call(uid, at=db.now(), channel="SIP/caller-00000001")
@@ -93,7 +94,7 @@ def test_files_written_after_the_hangup_are_waited_for(cfg, process: bool) -> No
 
 
 def test_missing_recordings_mean_no_job(cfg) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, recording_wait_s=0.3).start()
+    store = CallStore(cfg.database_url, recording_wait_s=0.3, on_recordings_ready=enqueue_call).start()
     uid = "1795335222.2"
     store.open_call(uid, at=db.now(), channel="SIP/caller-00000002")
     store.add_recordings(uid, rec_store.tracks(cfg, uid), at=db.now())
@@ -106,7 +107,7 @@ def test_missing_recordings_mean_no_job(cfg) -> None:  # type: ignore[no-untyped
 
 
 def test_a_bad_write_loses_nothing_else(cfg, caplog, capfd, process: bool) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, transcribe=False, process=process).start()
+    store = CallStore(cfg.database_url, process=process).start()
     store.open_call("a", at=db.now(), channel="SIP/a-1")
     store.add_step("nobody", menu="main", outcome="chosen")  # no such call: one error line
     store.add_step("a", menu="main", digit="2", outcome="chosen")
@@ -122,7 +123,7 @@ def test_a_bad_write_loses_nothing_else(cfg, caplog, capfd, process: bool) -> No
 
 
 def test_writes_do_not_block_the_caller(cfg, process: bool) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, transcribe=False, process=process).start()
+    store = CallStore(cfg.database_url, process=process).start()
     t0 = time.perf_counter()
     for i in range(500):
         uid = f"1.{i}"
@@ -139,7 +140,7 @@ def test_writes_do_not_block_the_caller(cfg, process: bool) -> None:  # type: ig
 
 
 def test_calls_list_and_show(cfg, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, transcribe=False).start()
+    store = CallStore(cfg.database_url).start()
     uid = "1795335230.5"
     store.open_call(uid, at=db.now(), channel="SIP/caller-00000005", caller_num="13800138000", did="400")
     store.add_step(uid, menu="main", digit="9", outcome="invalid")
@@ -176,7 +177,7 @@ def test_asterisk_config_lines(cfg) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_purge_keeps_rows(cfg) -> None:  # type: ignore[no-untyped-def]
-    store = CallStore(cfg.database_url, transcribe=False).start()
+    store = CallStore(cfg.database_url).start()
     uid = "1795335240.9"
     files = rec_store.tracks(cfg, uid)
     store.open_call(uid, at=db.now(), channel="SIP/c-9")

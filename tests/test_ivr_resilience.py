@@ -20,10 +20,10 @@ from ivr_env import BASE_CONFIG, ROOT, call_row, prompts_heard, rendered_sounds,
 from sqlalchemy import select
 
 import db
-from ivr.ami import AmiAuthError
-from ivr.demo import DemoEnv, demo_env, prompt_seconds, write_config
+from app.demo import DemoEnv, demo_env, prompt_seconds, write_config
 from ivr.service import IvrService, wait_for
-from ivr.simulator import Agent, AsteriskSimulator, CallScript, Press, Say
+from pbx.ami import AmiAuthError
+from pbx.simulator import Agent, AsteriskSimulator, CallScript, Press, Say
 from settings import load_config
 from transcribe.tables import Job
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 import db
 from ivr.callstore import CallStore
 from ivr.calltrack import CallInfo, DigitBuffer, interface_of
-from ivr.protocol import Message
 from ivr.session import CallSession
 from ivr.tables import Call, CallEvent
+from pbx.protocol import Message
 from settings import load_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asterisk"
@@ -43,7 +43,7 @@ class _NoLink:
 
 @pytest.fixture()
 def store(tmp_path: Path) -> Any:
-    s = CallStore(f"sqlite:///{tmp_path}/calls.db", transcribe=False).start()
+    s = CallStore(f"sqlite:///{tmp_path}/calls.db").start()
     yield s
     s.close()
 

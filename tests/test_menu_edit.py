@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from menu_cli import ROOT, run
 
-from ivr import menu_edit as me
-from ivr.menu_versions import commit, history
+from menus import edit as me
+from menus.versions import commit, history
 from settings import load_config
 
 

@@ -13,8 +13,8 @@ import typer
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from ivr.menu_commands import menu_app
-from ivr.menu_lint import Problem, errors, lint_data, lint_file
+from menus.commands import menu_app
+from menus.lint import Problem, errors, lint_data, lint_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (ROOT / "config.yaml").read_text(encoding="utf-8")

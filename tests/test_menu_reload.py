@@ -1,6 +1,6 @@
 """A saved menu edit reaches the running service for the next call; a call in progress keeps its menu.
 
-The real IVR service on the built-in Asterisk simulator (ivr/demo.py's environment), the
+The real IVR service on the built-in Asterisk simulator (app/demo.py's environment), the
 edit made with the same functions `hotline menu option set` uses (lint, atomic write,
 version), the reload done by the service's own file watcher.
 """
@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 import db
-from ivr import menu_edit as me
-from ivr.demo import demo_env, prompt_seconds
-from ivr.menu_versions import commit, history
+from app.demo import demo_env, prompt_seconds
 from ivr.service import wait_for
-from ivr.simulator import Agent, CallScript, Press
 from ivr.tables import Call
+from menus import edit as me
+from menus.versions import commit, history
+from pbx.simulator import Agent, CallScript, Press
 from settings import load_config
 
 ROOT = Path(__file__).resolve().parent.parent

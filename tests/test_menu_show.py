@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from ivr.menu_commands import menu_app
+from menus.commands import menu_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "config.yaml")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from menu_cli import run
 
-from ivr.menu_versions import FOUND_CHANGED, FOUND_FIRST, history, version_text
+from menus.versions import FOUND_CHANGED, FOUND_FIRST, history, version_text
 from settings import load_config
 
 

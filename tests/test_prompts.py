@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ivr.prompts import playback_name, prompt_status, prompt_texts, render_prompts
+from menus.prompts import playback_name, prompt_status, prompt_texts, render_prompts
 from recordings.audio import probe_wav, read_pcm16, write_wav
 from settings import load_config
 
@@ -129,7 +129,7 @@ def test_prompts_command_renders_then_reports(cfg_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
-    from ivr.menu_commands import menu_app
+    from menus.commands import menu_app
 
     app = typer.Typer()
     app.add_typer(menu_app, name="menu")

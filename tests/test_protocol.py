@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.protocol import (
+from pbx.protocol import (
     MAX_PENDING,
     FrameParser,
     Message,

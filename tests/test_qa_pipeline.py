@@ -16,6 +16,7 @@ from audio_factory import build_call
 from sqlalchemy import select
 
 import db
+from app.pipeline import after_transcript
 from ivr.tables import Call
 from qa.scan import scan_call
 from qa.tables import Flag
@@ -48,7 +49,7 @@ def test_worker_runs_qa_on_the_saved_transcript(tmp_path: Path) -> None:
             s.add(Recording(call_id=call.id, kind=kind, path=str(path), status="ready"))
         job_id = jobs.enqueue_call(s, call.id).id
         call_id = call.id
-    run_pool(cfg, drain=True, workers=1, options=PoolOptions(heartbeat_s=0.5, poll_s=0.2))
+    run_pool(cfg, drain=True, workers=1, options=PoolOptions(heartbeat_s=0.5, poll_s=0.2), qa_scan=after_transcript)
     with db.transaction(cfg.database_url) as s:
         job = s.get(Job, job_id)
         assert job is not None and job.status == "done", (job.status if job else None, job and job.error)

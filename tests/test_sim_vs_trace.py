@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.protocol import FrameParser, Message
-from ivr.simulator import AsteriskSimulator, CallScript, SimCall
+from pbx.protocol import FrameParser, Message
+from pbx.simulator import AsteriskSimulator, CallScript, SimCall
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asterisk"
 
@@ -251,7 +251,7 @@ class Streams:
 
     @classmethod
     def of(cls, frames: list[Message]) -> Streams:
-        from ivr.protocol import agi_decode
+        from pbx.protocol import agi_decode
 
         per_role: dict[str, list[tuple[str, Message]]] = {}
         responses: dict[str, Message] = {}
@@ -281,7 +281,7 @@ class Streams:
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from ivr.simulator import Agent, Press, Say  # noqa: E402
+from pbx.simulator import Agent, Press, Say  # noqa: E402
 from recordings.audio import write_wav  # noqa: E402
 
 # The lab's prompts had these lengths (README: endpos of a full play); tones stand in for speech.
@@ -446,7 +446,7 @@ def test_simulator_matches_real_trace(name: str, sounds: Path, tmp_path: Path) -
 
     # The AsyncAGIStart environment: the same agi_* lines, the same values where they are not per-call ids.
     if trace.caller:
-        from ivr.agi import parse_env
+        from pbx.agi import parse_env
 
         real_env = parse_env(next(m for m in trace.incoming if m.event == "AsyncAGIStart")["Env"])
         sim_env_msg = next(m for m in got.frames if m.event == "AsyncAGIStart")

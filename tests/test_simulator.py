@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 
-from ivr.protocol import FrameParser, Message, agi_decode, encode_frame
-from ivr.simulator import Agent, AsteriskSimulator, CallScript, Press, Say
+from pbx.protocol import FrameParser, Message, agi_decode, encode_frame
+from pbx.simulator import Agent, AsteriskSimulator, CallScript, Press, Say
 from recordings.audio import probe_wav, read_pcm16, write_wav
 
 T = TypeVar("T")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivr import menu_edit as me
-from ivr.menu_versions import commit
-from ivr.walk import Key, invalid_key, plan
+from app.walk import Key, invalid_key, plan
+from menus import edit as me
+from menus.versions import commit
 from settings import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ SPEED = 8.0  # call seconds per wall second; 16 also passes here, 8 leaves room 
 
 
 def test_walk_of_the_shipped_menus(tmp_path: Path) -> None:
-    from ivr.walk import walk
+    from app.walk import walk
 
     config = load_config(ROOT / "config.yaml")
     results = walk(config, speed=SPEED, workdir=tmp_path / "walk")
@@ -112,7 +112,7 @@ def test_walk_of_the_shipped_menus(tmp_path: Path) -> None:
 def test_walk_after_edits_and_a_mismatch_is_reported(cfg: Path, tmp_path: Path) -> None:
     import asyncio
 
-    from ivr.walk import walk_simulated
+    from app.walk import walk_simulated
 
     edit(cfg,
          me.add_menu("billing", "账单查询请按1，返回请按星号键。", retries=1),

@@ -8,45 +8,58 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
-from cliutil import ConfigOpt, JsonOpt, config_path, console, err_console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, err_console, fail, load, print_json
 from settings import AsrSettings, Config
 
-jobs_app = typer.Typer(help="The transcription job queue.", no_args_is_help=True)
+if TYPE_CHECKING:  # the runner loads SQLAlchemy models: only its hook type is needed here
+    from transcribe.runner import QaScan
+
+jobs_app = command_group("The transcription job queue.")
 
 
 # -- hotline transcribe --------------------------------------------------------------------
 
 
-def transcribe(
-    file: Annotated[Path | None, typer.Argument(help="A mono recording (both sides on one track).")] = None,
-    caller: Annotated[Path | None, typer.Option("--caller", help="The caller's track of a call (WAV).")] = None,
-    agent: Annotated[Path | None, typer.Option("--agent", help="The agent's track of a call (WAV).")] = None,
-    call: Annotated[int | None, typer.Option("--call", help="Transcribe this call's recordings now, store it.")] = None,
-    pending: Annotated[bool, typer.Option("--pending", help="Run every queued job, then exit.")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes for --pending.")] = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Transcribe recordings with speakers and timestamps: a file, two tracks, a call, or the queue."""
-    modes = [m for m, on in (("FILE", file), ("--caller/--agent", caller or agent), ("--call", call is not None),
-                             ("--pending", pending)) if on]  # fmt: skip
-    if len(modes) != 1:
-        got = f" (got {', '.join(modes)})" if modes else ""
-        fail(f"give one of FILE, --caller/--agent, --call ID or --pending{got}")
-    if pending:
-        _drain(load(config), workers, as_json)
-    elif call is not None:
-        _one_call(load(config), call, as_json)
-    else:
-        tracks = [(file, "unknown")] if file else [(p, s) for p, s in ((caller, "caller"), (agent, "agent")) if p]
-        _files(_asr_settings(config), tracks, as_json)  # type: ignore[arg-type]
+def transcribe_command(qa_scan: QaScan | None = None) -> Callable[..., None]:
+    """The `hotline transcribe` command; ``qa_scan`` runs on every transcript it stores (the app wires QA)."""
+
+    def transcribe(
+        file: Annotated[Path | None, typer.Argument(help="A mono recording (both sides on one track).")] = None,
+        caller: Annotated[Path | None, typer.Option("--caller", help="The caller's track of a call (WAV).")] = None,
+        agent: Annotated[Path | None, typer.Option("--agent", help="The agent's track of a call (WAV).")] = None,
+        call: Annotated[
+            int | None, typer.Option("--call", help="Transcribe this call's recordings now, store it.")
+        ] = None,
+        pending: Annotated[bool, typer.Option("--pending", help="Run every queued job, then exit.")] = False,
+        workers: Annotated[
+            int | None, typer.Option("--workers", min=1, help="Worker processes for --pending.")
+        ] = None,
+        config: ConfigOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Transcribe recordings with speakers and timestamps: a file, two tracks, a call, or the queue."""
+        modes = [m for m, on in (("FILE", file), ("--caller/--agent", caller or agent), ("--call", call is not None),
+                                 ("--pending", pending)) if on]  # fmt: skip
+        if len(modes) != 1:
+            got = f" (got {', '.join(modes)})" if modes else ""
+            fail(f"give one of FILE, --caller/--agent, --call ID or --pending{got}")
+        if pending:
+            _drain(load(config), workers, as_json, qa_scan)
+        elif call is not None:
+            _one_call(load(config), call, as_json, qa_scan)
+        else:
+            tracks = [(file, "unknown")] if file else [(p, s) for p, s in ((caller, "caller"), (agent, "agent")) if p]
+            _files(_asr_settings(config), tracks, as_json)  # type: ignore[arg-type]
+
+    return transcribe
 
 
 def _asr_settings(config: Path | None) -> tuple[AsrSettings, Config | None]:
@@ -103,7 +116,7 @@ def _show(data: dict[str, Any], as_json: bool) -> None:
         console.print(f"[yellow]needs review:[/] {reason}", highlight=False)
 
 
-def _one_call(cfg: Config, call_id: int, as_json: bool) -> None:
+def _one_call(cfg: Config, call_id: int, as_json: bool, qa_scan: QaScan | None) -> None:
     """Run the call's job in this process now (claimed like any worker would), then show it."""
     from db import transaction
     from ivr.tables import Call
@@ -136,7 +149,7 @@ def _one_call(cfg: Config, call_id: int, as_json: bool) -> None:
         if claimed is None:
             fail(f"call {call_id}: job {job.id} was taken by another worker", code=1)
         with Heartbeat(url, claimed, 10.0):
-            outcome = run_job(cfg, transcriber, claimed)
+            outcome = run_job(cfg, transcriber, claimed, qa_scan=qa_scan)
         if outcome.status != "done":
             fail(f"call {call_id}: job {job.id} {outcome.status}: {outcome.message}", code=1)
         if outcome.qa_error:
@@ -169,7 +182,7 @@ def _pending_audio(url: str, cfg: Config) -> tuple[int, float]:
     return len(todo), total
 
 
-def _drain(cfg: Config, workers: int | None, as_json: bool) -> None:
+def _drain(cfg: Config, workers: int | None, as_json: bool, qa_scan: QaScan | None) -> None:
     from datetime import timedelta
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -232,7 +245,8 @@ def _drain(cfg: Config, workers: int | None, as_json: bool) -> None:
         with progress:
             # Workers log errors only: failures are printed here, above the progress bar.
             quiet = PoolOptions(log_level=logging.ERROR)
-            stats = run_pool(cfg, threading.Event(), drain=True, workers=size, options=quiet, on_event=on_event)
+            stats = run_pool(cfg, threading.Event(), drain=True, workers=size, options=quiet, on_event=on_event,
+                             qa_scan=qa_scan)
     except PoolError as exc:
         fail(str(exc), code=1)
     except KeyboardInterrupt:

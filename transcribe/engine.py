@@ -14,18 +14,22 @@ matter for a call centre:
 from __future__ import annotations
 
 import re
-import threading
 import time
-import unicodedata
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.audio import decode_audio
+from faster_whisper.transcribe import restore_speech_timestamps
+from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
 from recordings.audio import AudioError, probe_wav
 from transcribe.model import resolve_model_dir
+from transcribe.normalize import canonical, to_simplified
 from transcribe.options import AsrOptions
 
 SAMPLE_RATE = 16000  # what Whisper and Silero VAD work at; 8 kHz phone audio is resampled
@@ -135,30 +139,9 @@ def _segment_dict(s: Segment) -> dict[str, Any]:
 
 # -- text clean-up -----------------------------------------------------------------------
 
-_converter: Any = None
-_converter_lock = threading.Lock()
-
-
-def to_simplified(text: str) -> str:
-    global _converter
-    if _converter is None:
-        with _converter_lock:
-            if _converter is None:
-                import opencc
-
-                _converter = opencc.OpenCC("t2s")
-    return str(_converter.convert(text))
-
-
-def normalise(text: str) -> str:
-    """Simplified, lower case, no spaces or punctuation: the form phrases are matched in."""
-    text = to_simplified(unicodedata.normalize("NFKC", text)).lower()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
 
 
 def compression_ratio(text: str) -> float:
-    import zlib
-
     raw = text.encode("utf-8")
     return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
@@ -178,12 +161,12 @@ class TextGuard:
 
     def __init__(self, options: AsrOptions) -> None:
         self.options = options
-        self._contains = tuple(n for n in (normalise(h) for h in options.hallucinations) if n)
-        self._whole = frozenset(normalise(h) for h in options.silence_hallucinations)
+        self._contains = tuple(n for n in (canonical(h) for h in options.hallucinations) if n)
+        self._whole = frozenset(canonical(h) for h in options.silence_hallucinations)
 
     def reject_reason(self, text: str) -> str | None:
         """'hallucination', 'repetition' or None (keep)."""
-        norm = normalise(text)
+        norm = canonical(text)
         if not norm:
             return None
         if norm in self._whole or any(h in norm for h in self._contains):
@@ -212,8 +195,6 @@ class Transcriber:
         self.model_dir = resolve_model_dir(model_dir, cache_dir) if _model is None else Path(str(model_dir))
         started = time.perf_counter()
         if _model is None:
-            from faster_whisper import WhisperModel
-
             _model = WhisperModel(
                 str(self.model_dir),
                 device="cpu",
@@ -273,8 +254,6 @@ class Transcriber:
         info = probe_wav(path)
         if info.frames == 0:
             raise AudioError(path, "no audio samples in the data chunk")
-        from faster_whisper.audio import decode_audio
-
         try:
             audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
         except Exception as exc:  # PyAV raises many types; the worker needs one line
@@ -284,8 +263,6 @@ class Transcriber:
         return audio
 
     def _speech_chunks(self, audio: np.ndarray) -> list[dict[str, int]]:
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
         o = self.options
         vad = VadOptions(
             threshold=o.vad_threshold,
@@ -295,9 +272,6 @@ class Transcriber:
         return list(get_speech_timestamps(audio, vad, sampling_rate=SAMPLE_RATE))
 
     def _decode(self, audio: np.ndarray, chunks: list[dict[str, int]] | None) -> Iterable[Any]:
-        from faster_whisper.transcribe import restore_speech_timestamps
-        from faster_whisper.vad import collect_chunks
-
         o = self.options
         if chunks:
             pieces, _ = collect_chunks(audio, chunks, sampling_rate=SAMPLE_RATE)
@@ -335,7 +309,7 @@ class Transcriber:
             if reason is not None:
                 dropped.append(Dropped(start, end, text, speaker, reason))
                 continue
-            if not normalise(text):
+            if not canonical(text):
                 continue  # punctuation only
             words = None
             if seg.words is not None:
@@ -355,7 +329,7 @@ class Transcriber:
         o = self.options
         if speech_s < o.review_min_speech_s:
             return None
-        chars = sum(len(normalise(s.text)) for s in kept)
+        chars = sum(len(canonical(s.text)) for s in kept)
         if chars == 0:
             extra = f" ({len(dropped)} segment(s) dropped as loops/hallucinations)" if dropped else ""
             return f"VAD found {speech_s:.1f} s of speech but no usable text{extra}"

@@ -29,18 +29,18 @@ import os
 import socket
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from db import now as utcnow
 from ivr.tables import Call
-from transcribe.tables import Job
-
-if TYPE_CHECKING:
-    from transcribe.store import ResultLike
-    from transcribe.tables import Transcript
+from recordings.tables import Recording
+from transcribe.store import ResultLike, save_transcript
+from transcribe.tables import Job, Transcript
 
 TRANSCRIBE = "transcribe"
 DEFAULT_MAX_ATTEMPTS = 3
@@ -82,10 +82,7 @@ def enqueue_call(session: Session, call_id: int, *, max_attempts: int = DEFAULT_
     }  # fmt: skip
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
         # ON CONFLICT on the (kind, call_id) unique key: two enqueuers racing both succeed.
         session.execute(insert(Job).values(**values).on_conflict_do_nothing(index_elements=["kind", "call_id"]))
     elif _job_for(session, call_id) is None:
@@ -100,8 +97,6 @@ def enqueue_missing(session: Session, *, since: datetime | None = None) -> list[
     """Queue every ended call that has recordings but no transcription job; returns the call ids.
 
     A safety net for a service that crashed between closing a call and queueing its job."""
-    from recordings.tables import Recording
-
     # 'ready' is what the IVR sets once a file is closed and checked; it enqueues on the same rule.
     usable = exists().where(Recording.call_id == Call.id, Recording.status == "ready")
     has_job = exists().where(Job.call_id == Call.id, Job.kind == TRANSCRIBE)
@@ -179,8 +174,6 @@ def complete(
 
     Raises LostClaim (and changes nothing) if the claim no longer holds: the caller must
     roll back, which the ``db.transaction`` context manager does on the exception."""
-    from transcribe.store import save_transcript
-
     stmt = update(Job).where(_held(job)).values(
         status="done", finished_at=utcnow(), error=None, elapsed_s=elapsed_s,
         audio_s=audio_s if audio_s is not None else float(result.duration),

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cliutil import ConfigOpt, JsonOpt, console, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, console, load, print_json
 from transcribe.model import model_status
 
-model_app = typer.Typer(help="The Whisper model: where it comes from and whether it verified.", no_args_is_help=True)
+model_app = command_group("The Whisper model: where it comes from and whether it verified.")
 
 
 @model_app.command("status")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from settings import AsrSettings
+
 # Text Whisper is known to invent on silence, music or noise (its training data was full of
 # subtitle credits). A segment containing one of these is dropped and counted.
 KNOWN_HALLUCINATIONS: tuple[str, ...] = (
@@ -38,6 +40,9 @@ SILENCE_HALLUCINATIONS: tuple[str, ...] = (
     "谢谢大家收看",
     "请订阅",
 )
+
+
+_CFG = AsrSettings()  # the admin-settable knobs' defaults live with the config schema
 
 
 @dataclass(frozen=True)
@@ -137,25 +142,25 @@ class AsrOptions:
         Traditional characters without a prompt.
     """
 
-    language: str = "zh"
-    beam_size: int = 1
+    language: str = _CFG.language
+    beam_size: int = _CFG.beam_size
     best_of: int = 5
     temperatures: tuple[float, ...] = (0.0,)
-    compression_ratio_threshold: float | None = 2.4
-    log_prob_threshold: float | None = -1.0
-    no_speech_threshold: float | None = None
-    condition_on_previous_text: bool = False
+    compression_ratio_threshold: float | None = _CFG.compression_ratio_threshold
+    log_prob_threshold: float | None = _CFG.log_prob_threshold
+    no_speech_threshold: float | None = _CFG.no_speech_threshold
+    condition_on_previous_text: bool = _CFG.condition_on_previous_text
     initial_prompt: str | None = None
-    hotwords: str | None = None
-    word_timestamps: bool = True
+    hotwords: str | None = _CFG.hotwords
+    word_timestamps: bool = _CFG.word_timestamps
 
-    vad: bool = True
-    vad_threshold: float = 0.35
-    vad_speech_pad_ms: int = 600
+    vad: bool = _CFG.vad
+    vad_threshold: float = _CFG.vad_threshold
+    vad_speech_pad_ms: int = _CFG.vad_speech_pad_ms
     vad_min_silence_ms: int = 2000
 
-    compute_type: str = "int8"
-    cpu_threads: int = 1
+    compute_type: str = _CFG.compute_type
+    cpu_threads: int = _CFG.cpu_threads
 
     loop_min_repeats: int = 4
     loop_max_ngram: int = 8

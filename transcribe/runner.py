@@ -25,11 +25,14 @@ from recordings.audio import AudioError, probe_wav
 from recordings.tables import Recording
 from settings import Config
 from transcribe import jobs
+from transcribe.engine import merge
 from transcribe.settings_map import options_record
 from transcribe.tables import Job
 
 log = logging.getLogger("hotline.transcribe")
 
+# What runs on a stored transcript in the job's transaction (the app passes QA's scan_call; it returns
+# the flags raised). None: nothing runs. Module-level functions only: workers are spawned processes.
 QaScan = Callable[[Session, Config, int], list[Any]]
 
 
@@ -94,26 +97,19 @@ def call_tracks(session: Session, config: Config, call_id: int) -> list[Track]:
 
 def transcribe_tracks(transcriber: Any, tracks: list[Track]) -> Any:
     """An engine Transcript for the tracks (both sides, one side, or one mixed file)."""
-    from transcribe.engine import merge
-
     by = {t.speaker: t.path for t in tracks}
     if "caller" in by and "agent" in by:
         return transcriber.transcribe_call(by["caller"], by["agent"])
     return merge([transcriber.transcribe_track(t.path, t.speaker) for t in tracks])
 
 
-def default_qa_scan() -> QaScan:
-    from qa.scan import scan_call  # the QA package's entry point
-
-    return scan_call  # type: ignore[no-any-return]
-
-
 def _run_qa(session: Session, config: Config, call_id: int, qa_scan: QaScan | None) -> tuple[int | None, str | None]:
     """QA on the saved transcript inside a savepoint: its failure rolls back only its own writes."""
+    if qa_scan is None:
+        return None, None
     try:
-        scan = qa_scan or default_qa_scan()
         with session.begin_nested():
-            flags = scan(session, config, call_id)
+            flags = qa_scan(session, config, call_id)
         return len(flags), None
     except Exception as exc:  # QA is another package: its bug must not fail a transcription
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]

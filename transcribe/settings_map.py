@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from settings import AsrSettings, Config
+from transcribe.engine import Transcriber
 from transcribe.options import AsrOptions
 
 # AsrSettings field -> AsrOptions field, where both exist under the same meaning.
@@ -40,6 +41,4 @@ def load_transcriber(config: Config) -> Any:
     """A Transcriber with the configured model and options (loads the model: ~0.5 s).
 
     Raises transcribe.model.ModelError when the model cannot be found or verified."""
-    from transcribe.engine import Transcriber
-
     return Transcriber(model_dir_setting(config), asr_options(config.asr))

@@ -38,7 +38,9 @@ from db import dispose_all, transaction
 from db import now as db_now
 from settings import AsrSettings, Config
 from transcribe import jobs
+from transcribe.model import ModelError, resolve_model_dir
 from transcribe.runner import Heartbeat, QaScan, run_job
+from transcribe.settings_map import load_transcriber, model_dir_setting
 
 log = logging.getLogger("hotline.transcribe")
 
@@ -132,8 +134,6 @@ def worker_main(
     dispose_all()  # never share the parent's database connections
     me = jobs.worker_id()
     try:
-        from transcribe.settings_map import load_transcriber
-
         transcriber = load_transcriber(config)
     except Exception as exc:
         events.put(PoolEvent("fatal", me, message=f"cannot load the ASR model: {exc}".splitlines()[0]))
@@ -200,9 +200,6 @@ def run_pool(
 
     Blocks. Recovers dead workers' jobs at start, periodically, and when a worker dies.
     Raises PoolError if the model cannot be loaded or workers keep dying."""
-    from transcribe.model import ModelError, resolve_model_dir
-    from transcribe.settings_map import model_dir_setting
-
     opts = options or PoolOptions()
     stop_event = stop_event or threading.Event()
     size = workers or pool_size(config.asr)

@@ -1,4 +1,4 @@
-"""Asyncio AMI client on our own frame parser (``ivr.protocol``).
+"""Asyncio AMI client on our own frame parser (``pbx.protocol``).
 
 Why not a library: ``asterisk-ami`` 0.1.7 (installed) reads the socket in a
 thread whose 3 s socket timeout ends the reader after 3 s without traffic (its
@@ -43,9 +43,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ivr.protocol import BANNER_PREFIX, FrameParser, Message, encode_frame
+from pbx.protocol import BANNER_PREFIX, FrameParser, Message, encode_frame
 
-log = logging.getLogger("ivr.ami")
+log = logging.getLogger("pbx.ami")
 
 EventCallback = Callable[[Message], Any]
 ReconnectCallback = Callable[[], Any]

@@ -16,11 +16,15 @@ service should play in order (``heard``), and where the call should end (``end``
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ivr.prompts import GREETING, menu_prompt_name
+from app.demo import demo_env, prompt_seconds
+from menus.prompts import GREETING, menu_prompt_name
+from pbx.simulator import Agent, CallScript, Press
 from settings import Config, Route
 
 Kind = Literal["option", "no-input", "invalid"]
@@ -156,8 +160,6 @@ def script_for(path: WalkPath, config: Config, seconds: dict[str, float], name: 
     A key is pressed 60% of the way into its menu prompt (GET DATA takes it there), so the
     few milliseconds each command costs, which add up along a path, never push a press
     in front of the prompt it answers."""
-    from ivr.simulator import Agent, CallScript, Press
-
     t = 0.0
     presses: list[Press] = []
     keys = list(path.keys)
@@ -202,10 +204,6 @@ def check(path: WalkPath, heard: tuple[str, ...], route: str | None) -> str:
 async def walk_simulated(config_path: Path, paths: list[WalkPath], *, workdir: Path, speed: float = 4.0,
                          parallel: int = 12) -> list[WalkResult]:  # fmt: skip
     """Place one call per path on the built-in Asterisk simulator, answered by the real IVR service."""
-    import asyncio
-
-    from ivr.demo import demo_env, prompt_seconds
-
     async with demo_env(workdir, base_config=config_path, speed=speed) as env:
         seconds = prompt_seconds(env.config)
         gate = asyncio.Semaphore(parallel)
@@ -225,9 +223,6 @@ async def walk_simulated(config_path: Path, paths: list[WalkPath], *, workdir: P
 
 def walk(config: Config, *, speed: float = 4.0, workdir: Path | None = None) -> list[WalkResult]:
     """Plan the paths of ``config`` and walk each through the simulator (a work folder of its own)."""
-    import asyncio
-    import tempfile
-
     if config.source is None:
         raise ValueError("walk needs a config loaded from a file")
     paths = plan(config)

@@ -24,13 +24,18 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from ruamel.yaml import YAML
 
+from app.calllog import call_detail, transcript_snippet
+from app.pipeline import after_call, after_transcript
 from ivr.service import IvrService, wait_for
-from ivr.simulator import Agent, AsteriskSimulator, CallScript, Press, Say, SimCall
+from menus.prompts import prompt_dir, prompt_texts, render_prompts
+from pbx.simulator import Agent, AsteriskSimulator, CallScript, Press, Say, SimCall
 from recordings.audio import AudioError, probe_wav
 from settings import Config, load_config, read_yaml
+from transcribe.worker import PoolError, run_pool
 
-log = logging.getLogger("ivr.demo")
+log = logging.getLogger("app.demo")
 
 
 class DemoError(RuntimeError):
@@ -40,8 +45,6 @@ class DemoError(RuntimeError):
 def write_config(base: Path, workdir: Path, *, port: int, secret: str = "hotline-secret",
                  edit: Callable[[Any], None] | None = None) -> Path:
     """``workdir/config.yaml``: ``base`` with every path inside ``workdir`` and AMI on the simulator."""
-    from ruamel.yaml import YAML
-
     data = read_yaml(base)
     data.setdefault("ami", {})
     data["ami"].update({"host": "127.0.0.1", "port": port, "username": "hotline", "secret": secret,
@@ -62,8 +65,6 @@ def write_config(base: Path, workdir: Path, *, port: int, secret: str = "hotline
 
 def render(config: Config) -> None:
     """Render the prompts (espeak-ng); one error line per prompt that failed."""
-    from ivr.prompts import render_prompts
-
     bad = [f"{p.name}: {p.detail}" for p in render_prompts(config) if p.status == "error"]
     if bad:
         raise DemoError("prompts could not be rendered: " + "; ".join(bad))
@@ -71,8 +72,6 @@ def render(config: Config) -> None:
 
 def prompt_seconds(config: Config) -> dict[str, float]:
     """Length of each rendered prompt (the scripts time their key presses by them)."""
-    from ivr.prompts import prompt_dir, prompt_texts
-
     out: dict[str, float] = {}
     for name in prompt_texts(config):
         try:
@@ -139,7 +138,8 @@ async def demo_env(
         config = load_config(path)
         await asyncio.to_thread(render, config)
         service = IvrService(config, config_path=path, render_prompts=False, measure=measure,
-                             reload_interval=reload_interval, time_scale=speed, store_process=store_process)
+                             reload_interval=reload_interval, time_scale=speed, store_process=store_process,
+                             on_recordings_ready=after_call)
         env = DemoEnv(workdir, path, config, sim, service)
         if start_service:
             await service.start()
@@ -260,15 +260,10 @@ async def _place(base: Path, workdir: Path, calls: int, speed: float, say: Calla
 
 
 def _transcribe(cfg: Config, say: Callable[..., None]) -> dict[str, Any]:
-    try:
-        from transcribe.worker import PoolError, run_pool
-    except ImportError:
-        say("[yellow]transcription is not installed: skipping transcripts and QA[/]")
-        return {"ran": False, "reason": "transcribe package missing"}
     say("transcribing both tracks of every call and running QA (this is the slow part)...")
     t0 = time.monotonic()
     try:
-        stats = run_pool(cfg, drain=True)
+        stats = run_pool(cfg, drain=True, qa_scan=after_transcript)
     except PoolError as exc:
         say(f"[yellow]transcription skipped: {exc}[/]")
         return {"ran": False, "reason": str(exc)}
@@ -278,8 +273,6 @@ def _transcribe(cfg: Config, say: Callable[..., None]) -> dict[str, Any]:
 
 
 def _rows(cfg: Config, summaries: list[Any]) -> list[dict[str, Any]]:
-    from ivr.calllog import call_detail, transcript_snippet
-
     rows = []
     for name, summary, uid in summaries:
         d = call_detail(cfg.database_url, uid) or {}

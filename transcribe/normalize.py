@@ -1,5 +1,7 @@
 """Text normalisation for matching, with a map back to the original characters.
 
+One form for the engine (hallucination and loop checks) and for QA (rule matching).
+
 Whisper writes the same words many ways: Traditional or Simplified characters
 (FINDINGS: Traditional in 18 of 20 sentences), full-width or half-width digits and
 letters, with or without punctuation, sometimes with a space between every

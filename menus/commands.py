@@ -1,7 +1,7 @@
 """`hotline menu ...` and `hotline greeting ...`: show, edit, lint, version and render the menus.
 
-Every edit goes through ivr.menu_edit (tree edit, lint, validation, diff) and
-ivr.menu_versions (locked atomic write + a numbered version). Exit status 2 means the
+Every edit goes through menus.edit (tree edit, lint, validation, diff) and
+menus.versions (locked atomic write + a numbered version). Exit status 2 means the
 edit was refused and config.yaml is byte-for-byte what it was.
 """
 
@@ -15,14 +15,14 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from cliutil import ConfigOpt, JsonOpt, config_path, console, err_console, fail, load, print_json
-from ivr import menu_edit as me
-from ivr.menu_lint import errors, lint_file
+from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, err_console, fail, load, print_json
+from menus import edit as me
+from menus.lint import errors, lint_file
 from settings import Config, Route
 
-menu_app = typer.Typer(help="Show, edit, check and version the IVR menus in config.yaml.", no_args_is_help=True)
-option_app = typer.Typer(help="Set or remove one digit of a menu.", no_args_is_help=True)
-greeting_app = typer.Typer(help="The mandated opening line callers hear first.", no_args_is_help=True)
+menu_app = command_group("Show, edit, check and version the IVR menus in config.yaml.")
+option_app = command_group("Set or remove one digit of a menu.")
+greeting_app = command_group("The mandated opening line callers hear first.")
 menu_app.add_typer(option_app, name="option")
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", "-n", help="Show the diff only; write nothing.")]
@@ -145,7 +145,7 @@ def print_diff(diff: str) -> None:
 
 def run_edit(config: Path | None, edit: me.Edit, dry_run: bool, author: str | None, message: str | None) -> None:
     """The one path every edit takes: prepare (lint + validate) -> diff -> write + version, or exit 2."""
-    from ivr.menu_versions import commit
+    from menus.versions import commit
 
     path = config_path(config)
     try:
@@ -318,7 +318,7 @@ def lint(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 @menu_app.command("history")
 def history_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Every saved version: number, when, who, why."""
-    from ivr.menu_versions import history
+    from menus.versions import history
 
     cfg = load(config)
     rows = history(cfg)
@@ -342,7 +342,7 @@ def diff_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """What changed between two versions (the menu sections, or --full for the whole file)."""
-    from ivr.menu_versions import diff_versions
+    from menus.versions import diff_versions
 
     cfg = load(config)
     try:
@@ -364,7 +364,7 @@ def rollback(
     message: MessageOpt = None,
 ) -> None:
     """Put an earlier version back (checked like any edit, recorded as a new version)."""
-    from ivr.menu_versions import commit, prepare_rollback
+    from menus.versions import commit, prepare_rollback
 
     cfg = load(config)
     try:
@@ -387,7 +387,7 @@ def prompts(
     as_json: JsonOpt = False,
 ) -> None:
     """Render the opening line and every prompt to 8 kHz 16-bit mono WAV for Asterisk; report each."""
-    from ivr.prompts import playback_name, prompt_status, render_prompts
+    from menus.prompts import playback_name, prompt_status, render_prompts
 
     cfg = load(config)
     items = prompt_status(cfg) if check else render_prompts(cfg, force=force)
@@ -404,50 +404,4 @@ def prompts(
         console.print(table)
     bad = [i for i in items if i.status in ("error", "missing", "stale")]
     if bad:
-        raise typer.Exit(1)
-
-
-@menu_app.command("walk")
-def walk_cmd(
-    plan_only: Annotated[bool, typer.Option("--plan", help="Only list the paths; place no calls.")] = False,
-    speed: Annotated[float, typer.Option("--speed", help="Simulator speed-up (call time / wall time).")] = 8.0,
-    workdir: Annotated[
-        Path | None, typer.Option("--workdir", help="Keep the walk's database and recordings here [default: temp].")
-    ] = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """One simulated call per DTMF path from the entry menu: the prompts heard and where each call ended.
-
-    The calls go to the built-in Asterisk simulator, answered by the real IVR service
-    running this config (in a work folder of its own: your database is not touched)."""
-    from ivr.walk import plan, walk
-
-    cfg = load(config)
-    if plan_only:
-        paths = plan(cfg)
-        if as_json:
-            print_json([p.as_dict() for p in paths])
-            return
-        table = Table("#", "kind", "keys", "should hear", "should end at")
-        for i, p in enumerate(paths, 1):
-            table.add_row(str(i), p.kind, p.digits, " ".join(p.heard), p.end)
-        console.print(table)
-        return
-    try:
-        results = walk(cfg, speed=speed, workdir=workdir.resolve() if workdir else None)
-    except Exception as exc:  # the simulator or the service could not start: one line, not a traceback
-        fail(f"walk: {type(exc).__name__}: {exc}".splitlines()[0], code=1)
-    if as_json:
-        print_json([r.as_dict() for r in results])
-    else:
-        table = Table("#", "kind", "keys", "heard", "ended", "", show_lines=False)
-        for i, r in enumerate(results, 1):
-            mark = Text("ok", style="green") if r.ok else Text(f"FAIL: {r.problem}", style="red")
-            table.add_row(str(i), r.path.kind, r.path.digits, " ".join(r.heard), r.ended, mark)
-        console.print(table)
-        bad = sum(not r.ok for r in results)
-        console.print(Text(f"{len(results) - bad}/{len(results)} paths as planned", style="bold red" if bad else
-                           "bold green"))  # fmt: skip
-    if any(not r.ok for r in results):
         raise typer.Exit(1)

@@ -29,9 +29,9 @@ import numpy as np
 from recordings.audio import PHONE_RATE, write_wav
 
 if TYPE_CHECKING:
-    from ivr.simulator.call import SimCall
+    from pbx.simulator.call import SimCall
 
-log = logging.getLogger("ivr.simulator")
+log = logging.getLogger("pbx.simulator")
 FRAME = 160  # Asterisk mixes 20 ms frames
 
 

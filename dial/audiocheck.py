@@ -1,6 +1,6 @@
 """What a test call heard: pyVoIP's received audio made usable, and the greeting found in it.
 
-Pure numpy, no SIP: kept apart from ``ivr/sipcall.py`` so the checks can be tested and reused
+Pure numpy, no SIP: kept apart from ``dial/sipcall.py`` so the checks can be tested and reused
 on any recording (an operator's own capture of a call, say).
 """
 

@@ -22,13 +22,13 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ivr.protocol import agi_encode
-from ivr.simulator import apps
+from pbx.protocol import agi_encode
+from pbx.simulator import apps
 
 if TYPE_CHECKING:
-    from ivr.simulator.call import SimCall
+    from pbx.simulator.call import SimCall
 
-log = logging.getLogger("ivr.simulator")
+log = logging.getLogger("pbx.simulator")
 
 SUCCESS, FAILURE, USAGE, BREAK = "success", "failure", "usage", "break"
 ANY_DIGIT = "0123456789*#ABCD"

@@ -71,9 +71,9 @@ def dial(
         expected = read_pcm16(prompt_file)
     except (AudioError, OSError) as exc:
         fail(f"greeting prompt {prompt_file}: {exc}")
-    from ivr.dialcheck import greeting_match
-    from ivr.sipcall import DialError, DialOptions
-    from ivr.sipcall import dial as place_call
+    from dial.audiocheck import greeting_match
+    from dial.sipcall import DialError, DialOptions
+    from dial.sipcall import dial as place_call
 
     opts = DialOptions(
         server=server, port=port, user=user, password=password, local_ip=local_ip, local_port=local_port,
@@ -130,7 +130,7 @@ def dial(
 
 def _greeting_file(cfg: Any) -> Path:
     """The rendered opening-line prompt, rendered now if missing."""
-    from ivr.prompts import GREETING, prompt_dir, render_prompts
+    from menus.prompts import GREETING, prompt_dir, render_prompts
 
     wav = prompt_dir(cfg) / f"{GREETING}.wav"
     if not wav.is_file():

@@ -20,7 +20,7 @@ import numpy as np
 from recordings.audio import PHONE_RATE, AudioError, probe_wav, read_pcm16
 from recordings.speech import SpeechError, Voice, synthesize_pcm
 
-log = logging.getLogger("ivr.simulator")
+log = logging.getLogger("pbx.simulator")
 
 CALLER_VOICE = Voice(pitch=58)
 AGENT_VOICE = Voice(pitch=45)

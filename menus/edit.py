@@ -3,7 +3,7 @@
 An edit is a function on the ruamel tree that returns a one-line summary. `prepare()`
 applies it to a fresh read of the file, renders the new text, re-parses that text and
 runs lint and validation on exactly what would be written; any error raises EditError
-and nothing is touched. ivr.menu_versions.commit() then writes under `edit_lock`: it
+and nothing is touched. menus.versions.commit() then writes under `edit_lock`: it
 refuses when the file changed since it was read (another admin, an editor), writes a
 temp file in the same folder, fsyncs, keeps the mode and renames over the original, so
 the service (which re-reads on mtime change) sees the old file or the new one, never
@@ -30,10 +30,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
-from ivr.menu_lint import MENU_ID, Problem, errors, lint_data
+from menus.lint import MENU_ID, Problem, errors, lint_data
 from settings import DIGITS, Config, ConfigError, read_yaml, route_shape_problem, validate
 
 Edit = Callable[[CommentedMap], str]
@@ -206,8 +206,6 @@ def _give_trailing(node: Any, text: str) -> None:
 
 
 def _mark() -> Any:
-    from ruamel.yaml.error import CommentMark
-
     return CommentMark(0)
 
 

@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ivr.protocol import Message
-from ivr.simulator.channel import RINGING
+from pbx.protocol import Message
+from pbx.simulator.channel import RINGING
 
 if TYPE_CHECKING:
-    from ivr.simulator.call import SimCall
-    from ivr.simulator.server import AmiSession, AsteriskSimulator
+    from pbx.simulator.call import SimCall
+    from pbx.simulator.server import AmiSession, AsteriskSimulator
 
 RING_SECONDS = 0.5
 
@@ -39,8 +39,8 @@ class OriginateRequest:
 
 
 async def originate(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str, script_type: type) -> None:
-    from ivr.simulator.actions import ack, error
-    from ivr.simulator.call import SimCall
+    from pbx.simulator.actions import ack, error
+    from pbx.simulator.call import SimCall
 
     name = (msg.get("Channel") or "").strip()
     if not name:

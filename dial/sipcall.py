@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 from pyVoIP.VoIP import VoIP
 
-from ivr.dialcheck import FRAME, RATE, heard_pcm16
+from dial.audiocheck import FRAME, RATE, heard_pcm16
 
 # pyVoIP.SIP imports pyVoIP.VoIP, which imports pyVoIP.SIP: importing SIP first fails halfway.
 # Importing VoIP first works, and its module holds the SIP and RTP modules.

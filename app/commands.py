@@ -12,10 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, fail, load, print_json
 from settings import Config
 
-calls_app = typer.Typer(help="The call log: who called, what they pressed, where they went.", no_args_is_help=True)
+calls_app = command_group("The call log: who called, what they pressed, where they went.")
 
 log = logging.getLogger("hotline.serve")
 
@@ -40,7 +40,7 @@ def serve(
 
     Logs one line per call. A refused AMI login is one error line and exit status 2.
     Edits to config.yaml apply to calls that start after the edit."""
-    from ivr.ami import AmiAuthError
+    from pbx.ami import AmiAuthError
 
     path = config_path(config)
     cfg = load(path)
@@ -58,11 +58,13 @@ def serve(
 
 
 async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bool, prompts: bool) -> None:
-    from ivr.ami import AmiConnectionError
+    from app.pipeline import after_call, after_transcript
     from ivr.service import IvrService
+    from pbx.ami import AmiConnectionError
+    from transcribe.worker import start_pool
 
     service = IvrService(cfg, config_path=path, reload_interval=reload_interval, render_prompts=prompts,
-                         freeze_gc=True, store_process=True)
+                         freeze_gc=True, store_process=True, on_recordings_ready=after_call)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -82,12 +84,7 @@ async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bo
                 delay = min(delay * 2, cfg.ami.reconnect_max)
     pool = None
     if transcribe:
-        try:
-            from transcribe.worker import start_pool
-
-            pool = start_pool(cfg)
-        except ImportError:
-            log.warning("transcription is not installed; calls are recorded but not transcribed")
+        pool = start_pool(cfg, qa_scan=after_transcript)
     log.info("serving %s on %s:%d; config %s", cfg.company, cfg.ami.host, cfg.ami.port, path)
     runner = asyncio.create_task(service.run_forever())
     waiter = asyncio.create_task(stop.wait())
@@ -119,7 +116,7 @@ def calls_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Recent calls: caller, menu path, route, agent, who hung up first, flags."""
-    from ivr.calllog import list_calls, parse_since
+    from app.calllog import list_calls, parse_since
 
     cfg = load(config)
     try:
@@ -151,7 +148,7 @@ def calls_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One call: times, menu path with digits, route, agent, hang-up, recordings, transcript, flags."""
-    from ivr.calllog import call_detail
+    from app.calllog import call_detail
 
     cfg = load(config)
     d = call_detail(cfg.database_url, call)
@@ -281,7 +278,7 @@ def demo(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every call and AMI event summary.")] = False,
 ) -> None:
     """Run the real service against the built-in Asterisk simulator with scripted callers."""
-    from ivr.demo import DemoError, run_demo
+    from app.demo import DemoError, run_demo
 
     cfg = load(config)
     setup_logging(verbose) if verbose else logging.basicConfig(level=logging.WARNING, format="%(levelname)s "

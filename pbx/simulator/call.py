@@ -27,20 +27,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivr.protocol import agi_encode
-from ivr.simulator import agi, apps, recorder
-from ivr.simulator.channel import RING, UP, Channel, cause_text
-from ivr.simulator.media import AGENT_VOICE, CALLER_VOICE
-from ivr.simulator.recorder import MixMonitor, Segment
-from ivr.simulator.records import RTP_QOS, agi_env, cdr_event
-from ivr.simulator.script import CallScript
+from pbx.protocol import agi_encode
+from pbx.simulator import agi, apps, recorder
+from pbx.simulator.channel import RING, UP, Channel, cause_text
+from pbx.simulator.media import AGENT_VOICE, CALLER_VOICE
+from pbx.simulator.recorder import MixMonitor, Segment
+from pbx.simulator.records import RTP_QOS, agi_env, cdr_event
+from pbx.simulator.script import CallScript
 
 if TYPE_CHECKING:
-    from ivr.simulator.apps import AgentLeg
-    from ivr.simulator.originate import OriginateRequest
-    from ivr.simulator.server import AsteriskSimulator
+    from pbx.simulator.apps import AgentLeg
+    from pbx.simulator.originate import OriginateRequest
+    from pbx.simulator.server import AsteriskSimulator
 
-log = logging.getLogger("ivr.simulator")
+log = logging.getLogger("pbx.simulator")
 
 WAKE_END = frozenset({"end", "redirect"})
 
@@ -279,7 +279,7 @@ class SimCall:
     async def _run(self) -> None:
         try:
             if self.origin is not None:
-                from ivr.simulator.originate import run_originated
+                from pbx.simulator.originate import run_originated
 
                 await run_originated(self, self.origin)
                 return

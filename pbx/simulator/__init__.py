@@ -32,8 +32,8 @@ Where the simulator knowingly differs from a real Asterisk 20 with chan_sip:
   regex Hangup. Originate: SIP-style channels and AGI only (no Local channels).
 """
 
-from ivr.simulator.call import SimCall
-from ivr.simulator.script import Agent, CallScript, Press, Say
-from ivr.simulator.server import AsteriskSimulator
+from pbx.simulator.call import SimCall
+from pbx.simulator.script import Agent, CallScript, Press, Say
+from pbx.simulator.server import AsteriskSimulator
 
 __all__ = ["Agent", "AsteriskSimulator", "CallScript", "Press", "Say", "SimCall"]

@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ivr.simulator.call import SimCall
+    from pbx.simulator.call import SimCall
 
 AGI_VERSION = "GIT-20-516d2c60ac"  # the lab's `asterisk -V`, as agi_version shows it
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from db import now, transaction
-from ivr.menu_edit import (
+from menus.edit import (
     EditError,
     Pending,
     edit_lock,
@@ -34,7 +34,7 @@ from ivr.menu_edit import (
     unified_diff,
     write_atomic,
 )
-from ivr.tables import MenuVersion
+from menus.tables import MenuVersion
 from settings import Config
 
 # What `menu diff` compares by default: the parts of the file a caller hears.
@@ -130,3 +130,14 @@ def prepare_rollback(config: Config, number: int) -> Pending:
     if sha256(text) == sha256(read_text(path)):
         raise EditError(f"version {number}: the file already holds it; nothing to do")
     return prepare_text(path, text, f"rollback to version {number}")
+
+
+def version_of_file(url: str, path: Path) -> int | None:
+    """The saved menu version whose text is this file's, if `hotline menu` recorded it."""
+    try:
+        digest = sha256(path.read_text(encoding="utf-8"))
+        with transaction(url) as s:
+            return s.scalar(select(MenuVersion.id).where(MenuVersion.sha256 == digest)
+                            .order_by(MenuVersion.id.desc()).limit(1))
+    except (OSError, UnicodeDecodeError):
+        return None

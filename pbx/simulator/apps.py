@@ -18,15 +18,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ivr.simulator.channel import RINGING, UP, Bridge, Channel
-from ivr.simulator.media import AGENT_VOICE, CALLER_VOICE, ringback
-from ivr.simulator.recorder import Segment, parse_mixmonitor_args
+from pbx.simulator.channel import RINGING, UP, Bridge, Channel
+from pbx.simulator.media import AGENT_VOICE, CALLER_VOICE, ringback
+from pbx.simulator.recorder import Segment, parse_mixmonitor_args
 
 if TYPE_CHECKING:
-    from ivr.simulator.call import SimCall
-    from ivr.simulator.script import Agent
+    from pbx.simulator.call import SimCall
+    from pbx.simulator.script import Agent
 
-log = logging.getLogger("ivr.simulator")
+log = logging.getLogger("pbx.simulator")
 
 ANSWER_WAKE = frozenset({"end", "answer"})
 BRIDGE_WAKE = frozenset({"end", "agent_bye"})
@@ -111,7 +111,7 @@ def _ring_tone(call: SimCall) -> Segment:
 
 
 def _leg_hangup(call: SimCall, leg: AgentLeg, cause: int = 16) -> None:
-    from ivr.simulator.channel import cause_text
+    from pbx.simulator.channel import cause_text
 
     if leg.chan.alive:
         leg.hung_up = True
@@ -353,7 +353,7 @@ async def _hangup(call: SimCall, data: str) -> int:
 
 
 async def _queue_app(call: SimCall, data: str) -> int:
-    from ivr.simulator.queue import queue
+    from pbx.simulator.queue import queue
 
     return await queue(call, data)
 

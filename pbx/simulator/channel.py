@@ -13,7 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ivr.simulator.call import SimCall
+    from pbx.simulator.call import SimCall
 
 Fields = list[tuple[str, str]]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ivr.simulator.apps import (
+from pbx.simulator.apps import (
     ANSWER_WAKE,
     BRIDGE_WAKE,
     AgentLeg,
@@ -31,10 +31,10 @@ from ivr.simulator.apps import (
     _times,
     _unbridge_vars,
 )  # fmt: skip
-from ivr.simulator.channel import RINGING, UP
+from pbx.simulator.channel import RINGING, UP
 
 if TYPE_CHECKING:
-    from ivr.simulator.call import SimCall
+    from pbx.simulator.call import SimCall
 
 QUEUE_RING_TIMEOUT = 15.0
 QUEUE_RETRY = 5.0

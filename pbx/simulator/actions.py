@@ -16,14 +16,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ivr.protocol import Message
-from ivr.simulator.call import SimCall
-from ivr.simulator.channel import Channel
-from ivr.simulator.recorder import parse_mixmonitor_args
-from ivr.simulator.script import CallScript
+from pbx.protocol import Message
+from pbx.simulator.call import SimCall
+from pbx.simulator.channel import Channel
+from pbx.simulator.recorder import parse_mixmonitor_args
+from pbx.simulator.script import CallScript
 
 if TYPE_CHECKING:
-    from ivr.simulator.server import AmiSession, AsteriskSimulator
+    from pbx.simulator.server import AmiSession, AsteriskSimulator
 
 Fields = list[tuple[str, str]]
 Handler = Callable[["AsteriskSimulator", "AmiSession", Message, str], Awaitable[None]]
@@ -64,7 +64,7 @@ async def handle(sim: AsteriskSimulator, session: AmiSession, msg: Message) -> N
 
 
 def _mask(value: str) -> set[str] | None:
-    from ivr.simulator.server import CATEGORIES
+    from pbx.simulator.server import CATEGORIES
 
     v = value.strip().lower()
     if v in ("on", "yes", "true", "all", "1"):
@@ -310,7 +310,7 @@ async def _stop_mixmonitor(sim: AsteriskSimulator, session: AmiSession, msg: Mes
 
 
 async def _originate(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
-    from ivr.simulator.originate import originate
+    from pbx.simulator.originate import originate
 
     await originate(sim, session, msg, aid, CallScript)
 

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ivr.protocol import FrameParser, encode_frame
-from ivr.simulator.call import SimCall
-from ivr.simulator.channel import Channel
-from ivr.simulator.media import Prompts, SpeechBank
-from ivr.simulator.script import CallScript
+from pbx.protocol import FrameParser, encode_frame
+from pbx.simulator.call import SimCall
+from pbx.simulator.channel import Channel
+from pbx.simulator.media import Prompts, SpeechBank
+from pbx.simulator.script import CallScript
 
-log = logging.getLogger("ivr.simulator")
+log = logging.getLogger("pbx.simulator")
 
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"
 MAX_BACKLOG = 16 << 20  # a client this far behind is cut off (Asterisk's writetimeout does the same)
@@ -100,7 +100,7 @@ class AmiSession:
         self.writer.transport.abort()
 
     async def run(self) -> None:
-        from ivr.simulator.actions import handle
+        from pbx.simulator.actions import handle
 
         parser = FrameParser(expect_banner=False)
         self.writer.write(BANNER)
@@ -330,7 +330,7 @@ class AsteriskSimulator:
         return list(self._channels.values())
 
     def hangup_channel(self, chan: Channel, cause: int | None) -> None:
-        from ivr.simulator.apps import agent_bye
+        from pbx.simulator.apps import agent_bye
 
         call = chan.call
         if call is None:

@@ -22,10 +22,10 @@ import logging
 import re
 from dataclasses import dataclass
 
-from ivr.ami import AmiClient, AmiConnectionError
-from ivr.protocol import Message, agi_decode
+from pbx.ami import AmiClient, AmiConnectionError
+from pbx.protocol import Message, agi_decode
 
-log = logging.getLogger("ivr.agi")
+log = logging.getLogger("pbx.agi")
 
 
 class AgiError(Exception):
