@@ -8,7 +8,9 @@ only puts them together. Errors end a command with one line on stderr and exit s
 from __future__ import annotations
 
 import json
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -66,3 +68,21 @@ def load(path: Path | None) -> Config:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+_SPAN = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``--since``: ``30s``, ``30m``, ``2h``, ``7d``, ``1w`` (ago) or an ISO date/time (UTC when no zone
+    is given). ValueError with a one-line hint otherwise."""
+    now = now or datetime.now(UTC)
+    m = _SPAN.match(text.strip().lower())
+    if m:
+        return now - timedelta(seconds=float(m[1]) * _UNIT[m[2]])
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--since {text!r}: use 30m, 2h, 7d, 1w or an ISO date like 2026-11-22T09:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

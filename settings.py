@@ -30,7 +30,6 @@ TIMEOUT_RANGE = (1, 30)  # seconds a menu waits for a key
 RETRIES_RANGE = (0, 5)
 Severity = Literal["high", "medium", "low"]
 Speaker = Literal["agent", "caller", "any"]
-Category = Literal["opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold"]
 
 
 class ConfigError(Exception):

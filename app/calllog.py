@@ -6,8 +6,7 @@ written them, the transcript segments and the QA flags of each call.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,22 +16,8 @@ import db
 from ivr.tables import Call, CallEvent, MenuStep
 from qa.tables import Flag
 from recordings.tables import Recording
-from transcribe.tables import Job, Segment, Transcript
-
-_SPAN = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_since(text: str) -> datetime:
-    """``30m``, ``2h``, ``7d`` (ago) or an ISO date/time (UTC when no zone is given)."""
-    m = _SPAN.match(text.strip().lower())
-    if m:
-        return db.now() - timedelta(seconds=float(m[1]) * _UNIT[m[2]])
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"--since {text!r}: use 30m, 2h, 7d or an ISO date like 2026-11-22T09:00") from None
-    return when if when.tzinfo else when.replace(tzinfo=db.now().tzinfo)
+from transcribe.store import transcript_dict, transcript_for_call
+from transcribe.tables import Job
 
 
 def _duration(call: Call) -> float | None:
@@ -109,16 +94,8 @@ def call_detail(url: str, ref: str) -> dict[str, Any] | None:
                               "size_bytes": r.size_bytes} for r in recs]
         job = s.scalars(select(Job).where(Job.call_id == call.id)).first()
         out["transcription"] = {"status": job.status, "error": job.error} if job else None
-        tr = s.scalars(select(Transcript).where(Transcript.call_id == call.id)
-                       .order_by(Transcript.id.desc()).limit(1)).first()
-        out["transcript"] = None
-        if tr is not None:
-            segs = s.scalars(select(Segment).where(Segment.transcript_id == tr.id).order_by(Segment.start_s))
-            out["transcript"] = {
-                "needs_review": tr.needs_review, "review_reason": tr.review_reason,
-                "segments": [{"speaker": g.speaker, "start_s": round(g.start_s, 2), "end_s": round(g.end_s, 2),
-                              "text": g.text} for g in segs],
-            }  # fmt: skip
+        tr = transcript_for_call(s, call.id)
+        out["transcript"] = transcript_dict(tr) if tr is not None else None
         flags = s.scalars(select(Flag).where(Flag.call_id == call.id).order_by(Flag.offset_s, Flag.id))
         out["flags"] = [{"id": f.id, "rule": f.rule_id, "category": f.category, "severity": f.severity,
                          "speaker": f.speaker, "offset_s": f.offset_s, "matched": f.matched,

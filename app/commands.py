@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, fail, load, parse_since, print_json
 from settings import Config
 
 calls_app = command_group("The call log: who called, what they pressed, where they went.")
@@ -116,7 +116,7 @@ def calls_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Recent calls: caller, menu path, route, agent, who hung up first, flags."""
-    from app.calllog import list_calls, parse_since
+    from app.calllog import list_calls
 
     cfg = load(config)
     try:
@@ -186,7 +186,7 @@ def calls_show(
     if tr:
         console.print("  transcript" + (" [yellow](needs review)[/]" if tr["needs_review"] else "") + ":")
         for seg in tr["segments"]:
-            console.print(f"    {seg['start_s']:6.1f}s {seg['speaker']:6} {seg['text']}", highlight=False)
+            console.print(f"    {seg['start']:6.1f}s {seg['speaker']:6} {seg['text']}", highlight=False)
     elif d["transcription"]:
         console.print(f"  transcription: {d['transcription']['status']}")
     if d["flags"]:

@@ -378,6 +378,7 @@ class _Writer:
         rows = s.execute(select(r.id, r.path).where(r.call_id == call_id, r.status != "purged")).all()
         found = []
         for rec_id, path in rows:
+            # absolute: the IVR stores recordings.store.tracks' local paths (recording_file's rule)
             status, error, duration, size = rec_store.file_status(Path(path))
             found.append({"rid": rec_id, "status": status, "error": error, "duration_s": duration,
                           "size_bytes": size})
@@ -429,8 +430,3 @@ def active_calls(url: str) -> list[tuple[int, str, str]]:
     with db.transaction(url) as s:
         rows = s.execute(select(Call.id, Call.uniqueid, Call.channel).where(Call.status == "active"))
         return [(i, u, c) for i, u, c in rows]
-
-
-def recording_paths(url: str, call_id: int) -> list[Path]:
-    with db.transaction(url) as s:
-        return [Path(p) for p in s.scalars(select(Recording.path).where(Recording.call_id == call_id))]

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, parse_since, print_json
 from settings import Config
 
 app = command_group("Service-policy QA: flags, review, reports, rule checks.")
@@ -65,14 +65,14 @@ def list_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The flag queue, newest calls first."""
-    from qa.views import ViewError, list_flags, parse_since
+    from qa.views import list_flags
 
     cfg = load(config)
     try:
-        since_dt = parse_since(since)
+        since_dt = parse_since(since) if since else None
         with _db(cfg) as session:
             flags = list_flags(session, status=status, category=category, agent=agent, since=since_dt, limit=limit)
-    except ViewError as exc:
+    except ValueError as exc:  # ViewError is one
         fail(str(exc))
     if as_json:
         print_json(flags)

@@ -31,9 +31,10 @@ from sqlalchemy.orm import Session
 
 from ivr.tables import HOLD_END, HOLD_START, Call, CallEvent, MenuStep
 from qa.matcher import Hit, Matcher
-from qa.rules import CallFacts, Finding, Utterance, call_findings, text_hits
+from qa.rules import CallContext, Finding, Utterance, call_findings, text_hits
 from qa.tables import Flag
 from settings import Config, QaSettings
+from transcribe.store import segments_in_order, transcript_for_call
 from transcribe.tables import Transcript
 
 USE_PINYIN = True  # homophone matching (phrases of 3+ characters): measured in qa/evaluate.py
@@ -88,10 +89,10 @@ def _holds(call: Call, events: Sequence[CallEvent]) -> list[tuple[float, float]]
     return out
 
 
-def call_facts(session: Session, call: Call, transcript: Transcript | None) -> CallFacts:
+def call_facts(session: Session, call: Call, transcript: Transcript | None) -> CallContext:
     steps = session.scalars(select(MenuStep.at).where(MenuStep.call_id == call.id)).all()
     events = session.scalars(select(CallEvent).where(CallEvent.call_id == call.id)).all()
-    return CallFacts(
+    return CallContext(
         agent_answer_s=_offset(call, call.agent_answered_at),
         menu_end_s=_offset(call, max(steps)) if steps else None,
         reached_agent=bool(call.agent) or call.agent_answered_at is not None,
@@ -106,16 +107,11 @@ def call_facts(session: Session, call: Call, transcript: Transcript | None) -> C
     )
 
 
-def latest_transcript(session: Session, call_id: int) -> Transcript | None:
-    stmt = select(Transcript).where(Transcript.call_id == call_id).order_by(Transcript.id.desc()).limit(1)
-    return session.scalars(stmt).first()
-
-
 def utterances(transcript: Transcript | None) -> list[Utterance]:
     if transcript is None:
         return []
     return [Utterance(s.seq, s.speaker, s.start_s, s.end_s, s.text or "", s.words, s.id)
-            for s in sorted(transcript.segments, key=lambda s: (s.start_s, s.seq))]
+            for s in segments_in_order(transcript)]
 
 
 def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
@@ -123,7 +119,7 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
     call = session.get(Call, call_id)
     if call is None:
         raise LookupError(f"call {call_id}: no such call")
-    transcript = latest_transcript(session, call_id)
+    transcript = transcript_for_call(session, call_id)
     findings = call_findings(config, matcher_for(config), utterances(transcript), call_facts(session, call, transcript))
     existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.call_id == call_id))}
     current: dict[str, Flag] = {}

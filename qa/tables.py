@@ -64,5 +64,5 @@ class RecordingAccess(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     reviewer: Mapped[str] = mapped_column(String(64))
     remote: Mapped[str | None] = mapped_column(String(64))  # client address
-    kind: Mapped[str | None] = mapped_column(String(8))  # which track: mix | agent | caller | mono
+    kind: Mapped[str | None] = mapped_column(String(8))  # which track: mix | agent | caller
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -7,8 +7,7 @@ and the caller's number (last four digits kept).
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,10 +15,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from ivr.tables import Call
 from qa.pii import mask
-from qa.scan import latest_transcript
 from qa.tables import Flag
 from recordings.tables import Recording
 from settings import Config
+from transcribe.store import segment_dict, segments_in_order, transcript_for_call
 
 STATUSES = ("new", "confirmed", "dismissed")
 CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
@@ -27,23 +26,6 @@ CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow
 
 class ViewError(ValueError):
     """Bad filter or unknown call: one line for the user."""
-
-
-def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
-    """``2026-03-01``, ``2026-03-01T08:00``, or relative: ``7d``, ``12h``, ``30m``."""
-    if not value:
-        return None
-    now = now or datetime.now(UTC)
-    m = re.fullmatch(r"\s*(\d+)\s*([dhm])\s*", value)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        return now - {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ViewError(f"--since {value!r}: use a date (2026-03-01), a time (2026-03-01T08:00) "
-                        "or 7d/12h/30m") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def mask_number(num: str | None) -> str | None:
@@ -105,14 +87,15 @@ def call_view(session: Session, config: Config, call_id: int) -> dict[str, Any]:
     for f in flags:
         if f.segment_id is not None:
             by_segment.setdefault(f.segment_id, []).append(f)
-    transcript = latest_transcript(session, call_id)
+    transcript = transcript_for_call(session, call_id)
     segments = []
-    for s in sorted(transcript.segments, key=lambda s: (s.start_s, s.seq)) if transcript else []:
+    for s in segments_in_order(transcript) if transcript else []:
         marks = [{"flag": f.id, "start": f.match_start, "end": f.match_end, "category": f.category,
                   "rule": f.rule_id} for f in by_segment.get(s.id, []) if f.match_start is not None]
-        segments.append({"id": s.id, "seq": s.seq, "speaker": s.speaker, "start": s.start_s, "end": s.end_s,
-                         "text": mask(s.text or "", kinds), "marks": marks,
-                         "flags": [f.id for f in by_segment.get(s.id, [])]})
+        seg = segment_dict(s)
+        seg.pop("words", None)  # unmasked characters: a reviewer sees only the masked text
+        segments.append(seg | {"text": mask(s.text or "", kinds), "marks": marks,
+                               "flags": [f.id for f in by_segment.get(s.id, [])]})
     recordings = session.scalars(select(Recording.kind).where(Recording.call_id == call_id)).all()
     return {
         "call": {

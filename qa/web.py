@@ -35,13 +35,14 @@ import db
 from qa.review import ReviewError, review
 from qa.tables import RecordingAccess
 from qa.views import CATEGORIES, STATUSES, ViewError, call_view, list_flags
+from recordings.store import recording_file
 from recordings.tables import Recording
 from settings import Config
 
 log = logging.getLogger("qa.web")
 PASSWORD_ENV = "HOTLINE_QA_PASSWORD"
 COOKIE = "hotline_qa"
-TRACK_ORDER = ("mix", "mono", "agent", "caller")
+TRACK_ORDER = ("mix", "agent", "caller")
 MAX_BODY = 64 * 1024
 CSS = """body{font-family:sans-serif;margin:1.5em;max-width:70em}table{border-collapse:collapse}
 td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
@@ -307,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
             kind = track if track in rows else next((k for k in TRACK_ORDER if k in rows), None)
             if kind is None:
                 return self._page("no recording", "<p>this call has no recording</p>", 404, sess)
-            path = cfg.path(rows[kind].path)
+            path = recording_file(cfg, rows[kind].path)
             if not path.is_file():
                 return self._page("no recording", f"<p>recording file missing ({_e(kind)})</p>", 404, sess)
             s.add(RecordingAccess(call_id=call_id, reviewer=sess.reviewer, remote=self.client_address[0], kind=kind))

@@ -192,12 +192,6 @@ def read_pcm16(path: str | Path, *, mix: bool = True) -> np.ndarray:
     return frames.astype(np.int32).mean(axis=1).astype(np.int16)
 
 
-def read_float(path: str | Path) -> tuple[np.ndarray, int]:
-    """Mono float32 samples in [-1, 1] and the file's sample rate."""
-    info = probe_wav(path)
-    return read_pcm16(path).astype(np.float32) / 32768.0, info.rate
-
-
 def write_wav(path: str | Path, pcm: np.ndarray, rate: int = PHONE_RATE) -> Path:
     """Write int16 samples ((frames,) or (frames, channels)) as a PCM WAV file."""
     data = np.asarray(pcm, dtype=np.int16)

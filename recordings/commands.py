@@ -28,7 +28,7 @@ def purge(
     if keep < 1:
         fail("--days must be at least 1")
     with db.transaction(cfg.database_url) as s:
-        report = do_purge(s, keep, dry_run=dry_run)
+        report = do_purge(s, cfg, keep, dry_run=dry_run)
         if dry_run:
             s.rollback()
     if as_json:

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
@@ -83,31 +82,6 @@ def mixmonitor_args(files: list[Track]) -> str:
     return f"{by_kind['mix']},r({by_kind['caller']})t({by_kind['agent']})"
 
 
-def to_local(config: Config, asterisk_path: str) -> Path:
-    """The path this service reads for a file Asterisk wrote in its recording folder."""
-    ast_dir = PurePosixPath(config.recording.asterisk_directory)
-    rel = PurePosixPath(asterisk_path).relative_to(ast_dir)
-    return config.path(config.recording.directory) / Path(*rel.parts)
-
-
-def to_asterisk(config: Config, local_path: Path) -> str:
-    """The inverse of :func:`to_local`."""
-    rel = Path(local_path).resolve().relative_to(config.path(config.recording.directory).resolve())
-    return str(PurePosixPath(config.recording.asterisk_directory, *rel.parts))
-
-
-def add_rows(session: Session, call_id: int, files: list[Track], *, at: datetime | None = None) -> None:
-    """Rows in state ``recording`` for a call whose MixMonitor just started (idempotent)."""
-    have = {r.kind: r for r in session.scalars(select(Recording).where(Recording.call_id == call_id))}
-    for t in files:
-        row = have.get(t.kind)
-        if row is None:
-            session.add(Recording(call_id=call_id, kind=t.kind, path=str(t.local_path),
-                                  asterisk_path=t.asterisk_path, created_at=at or now(), status="recording"))
-        else:
-            row.path, row.asterisk_path, row.status = str(t.local_path), t.asterisk_path, "recording"
-
-
 def file_status(path: Path) -> tuple[str, str | None, float | None, int | None]:
     """(status, error, duration_s, size_bytes) of a recording file: ready, missing or corrupt."""
     if not path.exists():
@@ -124,32 +98,11 @@ def file_status(path: Path) -> tuple[str, str | None, float | None, int | None]:
     return "ready", None, round(info.duration, 3), size
 
 
-def check_file(row: Recording) -> None:
-    """Set a row's status, duration and size from its file."""
-    status, error, duration, size = file_status(Path(row.path))
-    row.status, row.error = status, error
-    if duration is not None:
-        row.duration_s = duration
-    if size is not None:
-        row.size_bytes = size
-
-
-def finalize(session: Session, call_id: int, *, wait_s: float = 0.0) -> list[Recording]:
-    """Check every file of an ended call; returns the rows.
-
-    Asterisk closes MixMonitor files a moment after the channel hangs up, so a missing
-    file is looked for again for up to ``wait_s`` seconds before it counts as missing.
-    """
-    rows = list(session.scalars(select(Recording).where(Recording.call_id == call_id)))
-    deadline = time.monotonic() + wait_s
-    for row in rows:
-        if row.status == "purged":
-            continue
-        check_file(row)
-        while row.status == "missing" and time.monotonic() < deadline:
-            time.sleep(0.05)
-            check_file(row)
-    return rows
+def recording_file(config: Config, stored: str) -> Path:
+    """The file a ``Recording.path`` names: the IVR stores absolute paths; a relative one (an
+    imported or hand-made row) is read under the recordings directory. The one rule for all readers."""
+    path = Path(stored)
+    return path if path.is_absolute() else config.path(config.recording.directory) / path
 
 
 @dataclass(frozen=True)
@@ -160,7 +113,7 @@ class PurgeReport:
     errors: list[str]
 
 
-def purge(session: Session, older_than_days: int, *, dry_run: bool = False) -> PurgeReport:
+def purge(session: Session, config: Config, older_than_days: int, *, dry_run: bool = False) -> PurgeReport:
     """Delete recording files older than the retention period; rows stay, as ``purged``.
 
     The row is kept (with its size and duration) so a call's history still says a
@@ -171,7 +124,7 @@ def purge(session: Session, older_than_days: int, *, dry_run: bool = False) -> P
     files = size = rows = 0
     errors: list[str] = []
     for row in session.scalars(stmt):
-        path = Path(row.path)
+        path = recording_file(config, row.path)
         try:
             if path.exists():
                 n = path.stat().st_size

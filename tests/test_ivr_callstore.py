@@ -186,7 +186,7 @@ def test_purge_keeps_rows(cfg) -> None:  # type: ignore[no-untyped-def]
     store.close_call(uid)
     store.close()
     with db.transaction(cfg.database_url) as s:
-        assert rec_store.purge(s, 1).files == 0  # too young
+        assert rec_store.purge(s, cfg, 1).files == 0  # too young
         for r in s.scalars(select(Recording)):
             r.created_at = db.now().replace(year=2020)
     runner = CliRunner()
@@ -194,7 +194,7 @@ def test_purge_keeps_rows(cfg) -> None:  # type: ignore[no-untyped-def]
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["files"] == 3 and all(t.local_path.exists() for t in files)
     with db.transaction(cfg.database_url) as s:
-        report = rec_store.purge(s, 1)
+        report = rec_store.purge(s, cfg, 1)
     assert report.files == 3 and report.bytes > 0
     assert not any(t.local_path.exists() for t in files)
     with db.transaction(cfg.database_url) as s:

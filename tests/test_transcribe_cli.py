@@ -177,7 +177,7 @@ def test_pending_drains_the_queue_and_call_shows_the_stored_transcript(
     cfg_file: Path, tmp_path: Path, call_audio: Any
 ) -> None:
     good = add_call(cfg_file, {"caller": call_audio.caller, "agent": call_audio.agent})
-    bad = add_call(cfg_file, {"mono": write_corrupt(tmp_path / "broken.wav")})
+    bad = add_call(cfg_file, {"mix": write_corrupt(tmp_path / "broken.wav")})
 
     drained = hotline("transcribe", "--pending", "--json", "-c", str(cfg_file))
     assert drained.returncode == 1, drained.stderr  # one job failed: the exit status says so

@@ -102,7 +102,7 @@ def test_call_tracks_refuses_what_cannot_be_transcribed(config: Config, tmp_path
     none = add_call(config, {})
     live = add_call(config, {"caller": tmp_path / "a.wav"}, status="active")
     purged = add_call(config, {"caller": tmp_path / "gone.wav"}, rec_status="purged")
-    relative = add_call(config, {"mono": Path("2024/call.wav")})
+    relative = add_call(config, {"mix": Path("2024/call.wav")})
     with transaction(config.database_url) as s:
         with pytest.raises(PermanentJobError, match="has no recordings"):
             call_tracks(s, config, none)

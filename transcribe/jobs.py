@@ -114,10 +114,6 @@ def _job_for(session: Session, call_id: int) -> Job | None:
     return session.scalars(stmt.execution_options(populate_existing=True)).first()
 
 
-def job_for_call(session: Session, call_id: int) -> Job | None:
-    return _job_for(session, call_id)
-
-
 # -- claim, heartbeat -----------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from db import transaction
 from ivr.tables import Call
 from recordings.audio import AudioError, probe_wav
+from recordings.store import recording_file
 from recordings.tables import Recording
 from settings import Config
 from transcribe import jobs
@@ -45,7 +46,7 @@ class TransientJobError(Exception):
 
 
 @dataclass(frozen=True)
-class Track:
+class SpeakerTrack:
     speaker: str  # caller | agent | unknown
     path: Path
 
@@ -66,13 +67,8 @@ class Outcome:
     qa_error: str | None = None
 
 
-def _recording_path(config: Config, rec: Recording) -> Path:
-    path = Path(rec.path)
-    return path if path.is_absolute() else config.path(config.recording.directory) / path
-
-
-def call_tracks(session: Session, config: Config, call_id: int) -> list[Track]:
-    """The files to transcribe for a call: caller + agent tracks, else the mono/mix file."""
+def call_tracks(session: Session, config: Config, call_id: int) -> list[SpeakerTrack]:
+    """The files to transcribe for a call: caller + agent tracks, else the mix (speakers unknown)."""
     call = session.get(Call, call_id)
     if call is None:
         raise PermanentJobError(f"call {call_id} no longer exists")
@@ -81,22 +77,22 @@ def call_tracks(session: Session, config: Config, call_id: int) -> list[Track]:
     recs = {r.kind: r for r in session.scalars(select(Recording).where(Recording.call_id == call_id))}
     if "caller" in recs or "agent" in recs:
         chosen = [(k, recs[k]) for k in ("caller", "agent") if k in recs]
-    elif "mono" in recs or "mix" in recs:
-        chosen = [("unknown", recs.get("mono") or recs["mix"])]
+    elif "mix" in recs:
+        chosen = [("unknown", recs["mix"])]
     else:
         raise PermanentJobError(f"call {call_id} has no recordings")
     tracks = []
     for speaker, rec in chosen:
-        path = _recording_path(config, rec)
+        path = recording_file(config, rec.path)
         if rec.status in ("missing", "purged", "corrupt"):
             why = f": {rec.error}" if rec.error else ""
             raise PermanentJobError(f"{path}: recording is {rec.status}{why}")
-        tracks.append(Track(speaker, path))
+        tracks.append(SpeakerTrack(speaker, path))
     return tracks
 
 
-def transcribe_tracks(transcriber: Any, tracks: list[Track]) -> Any:
-    """An engine Transcript for the tracks (both sides, one side, or one mixed file)."""
+def transcribe_tracks(transcriber: Any, tracks: list[SpeakerTrack]) -> Any:
+    """An engine CallResult for the tracks (both sides, one side, or one mixed file)."""
     by = {t.speaker: t.path for t in tracks}
     if "caller" in by and "agent" in by:
         return transcriber.transcribe_call(by["caller"], by["agent"])

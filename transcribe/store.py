@@ -33,7 +33,7 @@ class SegmentLike(Protocol):
 
 
 class ResultLike(Protocol):
-    """What transcribe.engine.Transcript offers (a call or a single file)."""
+    """What transcribe.engine.CallResult offers (a call or a single file)."""
 
     @property
     def duration(self) -> float: ...
@@ -100,21 +100,30 @@ def transcript_for_call(session: Session, call_id: int) -> Transcript | None:
     return session.scalars(stmt).first()
 
 
+def segment_dict(s: Segment) -> dict[str, Any]:
+    """One stored segment in the one JSON shape every reader prints (times in seconds)."""
+    seg: dict[str, Any] = {
+        "id": s.id,
+        "seq": s.seq,
+        "speaker": s.speaker,
+        "start": s.start_s,
+        "end": s.end_s,
+        "text": s.text,
+        "avg_logprob": None if s.avg_logprob is None else round(s.avg_logprob, 4),
+        "no_speech_prob": None if s.no_speech_prob is None else round(s.no_speech_prob, 4),
+    }
+    if s.words is not None:
+        seg["words"] = s.words
+    return seg
+
+
+def segments_in_order(row: Transcript) -> list[Segment]:
+    return sorted(row.segments, key=lambda s: (s.start_s, s.seq))
+
+
 def transcript_dict(row: Transcript) -> dict[str, Any]:
     """A stored transcript as `hotline transcribe --json` prints it (plus ids and the model)."""
-    segments: list[dict[str, Any]] = []
-    for s in row.segments:
-        seg: dict[str, Any] = {
-            "speaker": s.speaker,
-            "start": s.start_s,
-            "end": s.end_s,
-            "text": s.text,
-            "avg_logprob": None if s.avg_logprob is None else round(s.avg_logprob, 4),
-            "no_speech_prob": None if s.no_speech_prob is None else round(s.no_speech_prob, 4),
-        }
-        if s.words is not None:
-            seg["words"] = s.words
-        segments.append(seg)
+    segments = [segment_dict(s) for s in segments_in_order(row)]
     return {
         "call_id": row.call_id,
         "job_id": row.job_id,
