@@ -30,7 +30,7 @@ from pathlib import Path
 
 from qa.matcher import Matcher
 from qa.phonetic import syllable
-from qa.rules import CallFacts, Utterance, closing_finding, opening_finding, text_hits
+from qa.rules import CallContext, Utterance, closing_finding, opening_finding, text_hits
 from qa.scan import matcher_for
 from settings import Config
 from transcribe.normalize import canonical
@@ -110,7 +110,7 @@ def predict(config: Config, matcher: Matcher, item: Labelled) -> frozenset[str]:
     if item.kind in ("opening", "closing"):
         u = Utterance(0, "agent", 0.0, 3.0, item.text)
         if item.kind == "opening":
-            f = opening_finding(config, [u], 0.0, CallFacts(agent_answer_s=0.0, reached_agent=True))
+            f = opening_finding(config, [u], 0.0, CallContext(agent_answer_s=0.0, reached_agent=True))
         else:
             f = closing_finding(config, [u])
         return frozenset([f.rule]) if f else frozenset()

@@ -1,6 +1,6 @@
 """The service rules on one call: plain data in, findings out (no database here).
 
-``scan.py`` turns the call's rows into a :class:`CallFacts` and a list of
+``scan.py`` turns the call's rows into a :class:`CallContext` and a list of
 :class:`Utterance`; the functions here apply POLICY.md to them.
 
 Where the agent's part of the call begins matters to every transcript rule. The
@@ -44,7 +44,7 @@ class Utterance:
 
 
 @dataclass(frozen=True, slots=True)
-class CallFacts:
+class CallContext:
     """What the rules need from the call row and its events, as offsets into the recording."""
 
     agent_answer_s: float | None = None  # the agent picked up (None: unknown)
@@ -127,7 +127,7 @@ def menu_prompts(config: Config) -> list[str]:
     return [m.prompt for m in config.menus.values()] + [config.prompts.invalid, config.prompts.timeout]
 
 
-def agent_part(config: Config, utts: Sequence[Utterance], facts: CallFacts) -> tuple[float, list[Utterance]]:
+def agent_part(config: Config, utts: Sequence[Utterance], facts: CallContext) -> tuple[float, list[Utterance]]:
     """Where the agent's part of the call starts, and the agent-side utterances in it.
 
     With no agent connected, the agent side holds only what the IVR played: whatever the
@@ -181,7 +181,7 @@ def first_turn(agent: Sequence[Utterance], others: Sequence[Utterance], until_s:
     return turn
 
 
-def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, facts: CallFacts,
+def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, facts: CallContext,
                     others: Sequence[Utterance] = ()) -> Finding | None:
     """The mandated opening line in the agent's first turn after pickup (POLICY.md §1).
 
@@ -213,7 +213,7 @@ def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, 
                    suggestion=config.opening_line, extra={"similarity": similarity})
 
 
-def pickup_s(agent: Sequence[Utterance], start_s: float, facts: CallFacts) -> float:
+def pickup_s(agent: Sequence[Utterance], start_s: float, facts: CallContext) -> float:
     """When the agent picked up: recorded, else (no time recorded) when the agent first spoke."""
     if facts.agent_answer_s is not None or not agent:
         return start_s
@@ -237,7 +237,7 @@ def closing_finding(config: Config, agent: Sequence[Utterance]) -> Finding | Non
                    context=context, source=rule.source, suggestion=rule.suggestion)
 
 
-def event_findings(config: Config, facts: CallFacts, agent: Sequence[Utterance], start_s: float) -> list[Finding]:
+def event_findings(config: Config, facts: CallContext, agent: Sequence[Utterance], start_s: float) -> list[Finding]:
     """Rules on the call events: agent hung up first, slow answer, long wait with no apology."""
     qa = config.qa
     pickup = pickup_s(agent, start_s, facts)
@@ -274,7 +274,7 @@ def event_findings(config: Config, facts: CallFacts, agent: Sequence[Utterance],
     return out
 
 
-def review_finding(config: Config, facts: CallFacts) -> Finding | None:
+def review_finding(config: Config, facts: CallContext) -> Finding | None:
     """A transcript the ASR could not make out cannot pass QA silently (FINDINGS.md).
 
     Filed under ``opening``: the mandated opening is the first check that cannot be
@@ -288,7 +288,7 @@ def review_finding(config: Config, facts: CallFacts) -> Finding | None:
                    suggestion="listen to the recording: the transcript could not be checked")
 
 
-def call_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], facts: CallFacts) -> list[Finding]:
+def call_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], facts: CallContext) -> list[Finding]:
     """Every rule on one call."""
     start, agent = agent_part(config, utts, facts)
     if not facts.has_transcript:  # not transcribed (yet): only what the events alone show

@@ -29,7 +29,7 @@ from audio_factory import (
 from recordings.audio import AudioError, read_pcm16, write_wav
 from recordings.speech import synthesize_pcm
 from transcribe.engine import (
-    Segment,
+    AsrSegment,
     TextGuard,
     TrackResult,
     Transcriber,
@@ -84,7 +84,7 @@ def test_options_reject_nonsense() -> None:
 
 
 def _track(speaker: str, *spans: tuple[float, float, str]) -> TrackResult:
-    segs = tuple(Segment(a, b, t, speaker, -0.5, 0.1) for a, b, t in spans)
+    segs = tuple(AsrSegment(a, b, t, speaker, -0.5, 0.1) for a, b, t in spans)
     return TrackResult(speaker, f"{speaker}.wav", 30.0, 10.0, segs, (), False, None, 0.1)
 
 

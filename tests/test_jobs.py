@@ -18,10 +18,8 @@ import db
 from db import transaction
 from ivr.tables import Call
 from transcribe import jobs
-from transcribe.engine import Segment, TrackResult, Transcript, Word, merge
-from transcribe.tables import Job
-from transcribe.tables import Segment as SegmentRow
-from transcribe.tables import Transcript as TranscriptRow
+from transcribe.engine import AsrSegment, CallResult, TrackResult, Word, merge
+from transcribe.tables import Job, Segment, Transcript
 
 
 @pytest.fixture
@@ -55,19 +53,19 @@ def get(url: str, job_id: int) -> Job:
         return job
 
 
-def a_result() -> Transcript:
+def a_result() -> CallResult:
     """A real engine result: two tracks, merged by time."""
     words = (Word(0.5, 0.9, "您好", 0.91),)
-    agent = TrackResult("agent", "a.wav", 12.0, 4.0, (Segment(0.5, 2.0, "您好", "agent", -0.3, 0.01, words),), (),
+    agent = TrackResult("agent", "a.wav", 12.0, 4.0, (AsrSegment(0.5, 2.0, "您好", "agent", -0.3, 0.01, words),), (),
                         False, None, 0.4)  # fmt: skip
-    caller = TrackResult("caller", "c.wav", 12.0, 3.0, (Segment(3.0, 5.5, "我想退货", "caller", -0.5, 0.02),), (),
+    caller = TrackResult("caller", "c.wav", 12.0, 3.0, (AsrSegment(3.0, 5.5, "我想退货", "caller", -0.5, 0.02),), (),
                          False, None, 0.3)  # fmt: skip
     return merge([caller, agent])
 
 
 def transcripts(url: str) -> int:
     with transaction(url) as s:
-        return s.scalar(select(func.count()).select_from(TranscriptRow)) or 0
+        return s.scalar(select(func.count()).select_from(Transcript)) or 0
 
 
 # -- enqueue ------------------------------------------------------------------------------
@@ -250,9 +248,9 @@ def test_complete_saves_transcript_and_done_together(url: str) -> None:
     row = get(url, job_id)
     assert (row.status, row.error, row.elapsed_s, row.audio_s) == ("done", None, 0.7, 12.0)
     with transaction(url) as s:
-        t = s.get(TranscriptRow, transcript_id)
+        t = s.get(Transcript, transcript_id)
         assert t is not None and (t.call_id, t.job_id, t.duration_s) == (call_id, job_id, 12.0)
-        segs = s.scalars(select(SegmentRow).where(SegmentRow.transcript_id == t.id).order_by(SegmentRow.seq)).all()
+        segs = s.scalars(select(Segment).where(Segment.transcript_id == t.id).order_by(Segment.seq)).all()
         assert [(x.speaker, x.start_s, x.text) for x in segs] == [("agent", 0.5, "您好"), ("caller", 3.0, "我想退货")]
         assert segs[0].words == [[0.5, 0.9, "您好", 0.91]] and segs[1].words is None
     # A second completion of the same claim (a retried commit, a confused worker) changes nothing.
@@ -402,5 +400,5 @@ def test_postgresql_backoff_and_exactly_once_completion(pg_url: str) -> None:
     with pytest.raises(jobs.LostClaim), transaction(pg_url) as s:
         jobs.complete(s, job, a_result(), model="m", options={}, elapsed_s=1.0)
     with transaction(pg_url) as s:
-        n = s.scalar(select(func.count()).select_from(TranscriptRow).where(TranscriptRow.call_id == call_id))
+        n = s.scalar(select(func.count()).select_from(Transcript).where(Transcript.call_id == call_id))
     assert n == 1 and get(pg_url, job_id).status == "done"

@@ -1,7 +1,7 @@
 """The ASR engine: one recording track -> timed, speaker-labelled, checked segments.
 
-Shaped like faster-whisper's transcribe.py: immutable typed results (`Word`, `Segment`,
-`TrackResult`, `Transcript`) and one options object (`AsrOptions`). Differences that
+Shaped like faster-whisper's transcribe.py: immutable typed results (`Word`, `AsrSegment`,
+`TrackResult`, `CallResult`) and one options object (`AsrOptions`). Differences that
 matter for a call centre:
 - each MixMonitor track is transcribed whole and separately (FINDINGS: short pieces are
   each padded to a 30 s window), then the tracks are merged by time;
@@ -45,7 +45,7 @@ class Word:
 
 
 @dataclass(frozen=True)
-class Segment:
+class AsrSegment:
     start: float
     end: float
     text: str
@@ -72,7 +72,7 @@ class TrackResult:
     path: str
     duration: float
     speech_detected_s: float  # audio VAD kept, its padding included
-    segments: tuple[Segment, ...]
+    segments: tuple[AsrSegment, ...]
     dropped: tuple[Dropped, ...]
     needs_review: bool
     review_reason: str | None
@@ -92,9 +92,9 @@ class TrackResult:
 
 
 @dataclass(frozen=True)
-class Transcript:
+class CallResult:
     duration: float
-    segments: tuple[Segment, ...]  # all tracks, ordered by start time
+    segments: tuple[AsrSegment, ...]  # all tracks, ordered by start time
     tracks: tuple[TrackResult, ...]
 
     @property
@@ -123,7 +123,7 @@ class Transcript:
         }
 
 
-def _segment_dict(s: Segment) -> dict[str, Any]:
+def _segment_dict(s: AsrSegment) -> dict[str, Any]:
     out: dict[str, Any] = {
         "speaker": s.speaker,
         "start": s.start,
@@ -238,11 +238,11 @@ class Transcriber:
             elapsed_s=time.perf_counter() - started,
         )
 
-    def transcribe_call(self, caller_wav: str | Path, agent_wav: str | Path) -> Transcript:
+    def transcribe_call(self, caller_wav: str | Path, agent_wav: str | Path) -> CallResult:
         """Both MixMonitor tracks of a call, merged into one transcript ordered by time."""
         return merge([self.transcribe_track(caller_wav, "caller"), self.transcribe_track(agent_wav, "agent")])
 
-    def transcribe_file(self, path: str | Path) -> Transcript:
+    def transcribe_file(self, path: str | Path) -> CallResult:
         """A single recording holding both sides (mono, or mixed down): speaker 'unknown'."""
         return merge([self.transcribe_track(path, "unknown")])
 
@@ -296,9 +296,9 @@ class Transcriber:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
         return segments
 
-    def _clean(self, raw: Iterable[Any], speaker: str) -> tuple[list[Segment], list[Dropped]]:
+    def _clean(self, raw: Iterable[Any], speaker: str) -> tuple[list[AsrSegment], list[Dropped]]:
         o = self.options
-        kept: list[Segment] = []
+        kept: list[AsrSegment] = []
         dropped: list[Dropped] = []
         for seg in raw:
             text = seg.text.strip()
@@ -322,10 +322,10 @@ class Transcriber:
                     )
                     for w in seg.words
                 )
-            kept.append(Segment(start, end, text, speaker, float(seg.avg_logprob), float(seg.no_speech_prob), words))
+            kept.append(AsrSegment(start, end, text, speaker, float(seg.avg_logprob), float(seg.no_speech_prob), words))
         return kept, dropped
 
-    def _review_reason(self, speech_s: float, kept: Sequence[Segment], dropped: Sequence[Dropped]) -> str | None:
+    def _review_reason(self, speech_s: float, kept: Sequence[AsrSegment], dropped: Sequence[Dropped]) -> str | None:
         o = self.options
         if speech_s < o.review_min_speech_s:
             return None
@@ -338,7 +338,7 @@ class Transcriber:
         return None
 
 
-    def _uncovered_speech(self, chunks: Sequence[dict[str, int]], kept: Sequence[Segment]) -> str | None:
+    def _uncovered_speech(self, chunks: Sequence[dict[str, int]], kept: Sequence[AsrSegment]) -> str | None:
         """A stretch of VAD speech with no kept segment over it: the decoder skipped or lost
         it (measured: faster-whisper's no-speech gate dropped a whole agent answer while the
         rest of the track had text, which the whole-track checks above cannot see)."""
@@ -354,13 +354,13 @@ class Transcriber:
         return f"no text for {len(gaps)} stretch(es) of VAD speech ({total:.1f} s), first at {a:.1f}-{b:.1f} s"
 
 
-def merge(tracks: Sequence[TrackResult]) -> Transcript:
+def merge(tracks: Sequence[TrackResult]) -> CallResult:
     """One transcript from separately transcribed tracks, ordered by start time."""
     order = {name: i for i, name in enumerate(SPEAKERS)}
     segments = sorted(
         (s for t in tracks for s in t.segments), key=lambda s: (s.start, s.end, order.get(s.speaker, 9))
     )
-    return Transcript(
+    return CallResult(
         duration=max((t.duration for t in tracks), default=0.0),
         segments=tuple(segments),
         tracks=tuple(tracks),
