@@ -31,6 +31,14 @@ class Flag(Base):
     source: Mapped[str | None] = mapped_column(Text)  # seed rulebook and section
     suggestion: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="new")  # new | confirmed | dismissed
+    # How sure we are (issue 11): the ASR's own score of the matched segment, the decoder's
+    # score of the phrase against the audio (NULL when not checked), and the two combined
+    # (qa.confidence.flag_confidence). NULL everywhere on flags raised before revision 0002.
+    asr_confidence: Mapped[float | None]
+    verify_confidence: Mapped[float | None]
+    confidence: Mapped[float | None] = mapped_column(index=True)
+    # an unsure flag asks a reviewer to listen rather than accuse (shown as "listen", not its severity)
+    needs_listening: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     reviews: Mapped[list[Review]] = relationship(
