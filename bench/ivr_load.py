@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.demo import prompt_seconds, render, write_config  # noqa: E402
 from ivr.service import IvrService, wait_for  # noqa: E402
-from pbx import ami as ami_mod  # noqa: E402
+from pbx.protocol import FrameParser  # noqa: E402
 from settings import load_config  # noqa: E402
 
 BASE = ROOT / "config.yaml"
@@ -135,13 +135,13 @@ class _ReadClock:
 
     @classmethod
     def install(cls) -> None:
-        real = ami_mod.FrameParser.feed
+        real = FrameParser.feed
 
         def feed(self: Any, data: bytes) -> Any:
             cls.last = time.monotonic()
             return real(self, data)
 
-        ami_mod.FrameParser.feed = feed  # type: ignore[method-assign]
+        FrameParser.feed = feed  # type: ignore[method-assign]
 
 
 async def _lag_probe(samples: list[float], stop: asyncio.Event) -> None:

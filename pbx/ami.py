@@ -27,54 +27,35 @@ Rules this module keeps (facts from real Asterisk 20 traces):
 - Asterisk ending (``Event: Shutdown`` then EOF, or just EOF after SIGKILL) fails
   every pending action with ``AmiConnectionError`` and starts the reconnect loop.
 - Subscriber callbacks are guarded: an exception is one log line and the stream
-  goes on. Sync callbacks run inline, in stream order. Async callbacks each get
-  their own ordered queue and task, so a slow one never stalls the reader.
+  goes on (``pbx.ami_callbacks``).
+
+Modules: this one (connection, login, keep-alive, reconnect, the public API),
+``pbx.ami_link`` (one TCP link: ActionID correlation and list actions),
+``pbx.ami_callbacks`` (subscribers), ``pbx.ami_errors`` (what it raises).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import itertools
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from pbx.protocol import BANNER_PREFIX, FrameParser, Message, encode_frame
+from pbx.ami_callbacks import DisconnectCallback, EventCallback, ReconnectCallback, Subscribers
+from pbx.ami_errors import AmiActionError, AmiAuthError, AmiConnectionError, AmiError, AmiTimeoutError
+from pbx.ami_link import FieldValue, Link
+from pbx.protocol import BANNER_PREFIX, Message
 
 log = logging.getLogger("pbx.ami")
 
-EventCallback = Callable[[Message], Any]
-ReconnectCallback = Callable[[], Any]
-DisconnectCallback = Callable[[str], Any]
-FieldValue = str | int | float | list[str] | tuple[str, ...] | None
-
-
-class AmiError(Exception):
-    """Base of every AMI client error."""
-
-
-class AmiConnectionError(AmiError, ConnectionError):
-    """No usable link: refused, reset, EOF, or not connected right now."""
-
-
-class AmiAuthError(AmiError):
-    """Asterisk refused the login (wrong user/secret). Never retried."""
-
-
-class AmiTimeoutError(AmiError, TimeoutError):
-    """No response to an action in time."""
-
-
-class AmiActionError(AmiError):
-    """A list action was refused; ``response`` is Asterisk's error frame."""
-
-    def __init__(self, action: str, response: Message) -> None:
-        self.response = response
-        super().__init__(f"{action}: {response.name}: {response.get('Message') or '(no message)'}")
+__all__ = [
+    "AmiActionError", "AmiAuthError", "AmiClient", "AmiConnectionError", "AmiError", "AmiStats",
+    "AmiTimeoutError", "backoff_delay",
+]  # fmt: skip
 
 
 @dataclass
@@ -92,61 +73,12 @@ class AmiStats:
         return self.malformed + self.callback_errors
 
 
-class _Pending:
-    __slots__ = ("future", "items", "name")
-
-    def __init__(self, name: str, future: asyncio.Future[Any], is_list: bool) -> None:
-        self.name = name
-        self.future = future
-        # Collected list items once the "EventList: start" response came in.
-        self.items: list[Message] | None = [] if is_list else None
-
-
-class _Link:
-    """One TCP connection and what belongs to it; a reconnect makes a new one."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.parser = FrameParser()
-        self.pending: dict[str, _Pending] = {}
-        self.banner: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.reason = "EOF from Asterisk"
-        self.logged_in = False
-        self.lost = False
-        self.tasks: list[asyncio.Task[None]] = []
-
-    def abort(self, reason: str) -> None:
-        if not self.lost:
-            self.reason = reason
-        self.writer.transport.abort()
-
-
 def backoff_delay(attempt: int, lo: float, hi: float) -> float:
     """Wait before reconnect attempt ``attempt`` (0-based): exponential from ``lo``, capped at
     ``hi``, with "equal jitter" (half fixed, half random) so many clients do not hammer a
     restarting Asterisk in lockstep."""
     ceiling = min(hi, lo * 2 ** min(attempt, 32))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def _action_id(msg: Message) -> str | None:
-    # Asterisk always spells it "ActionID"; an exact scan skips Message.get's
-    # case-insensitive second pass over every event that has none (most of them).
-    for key, value in msg.fields:
-        if key == "ActionID":
-            return value
-    return None
-
-
-def _callable_name(cb: object) -> str:
-    name = getattr(cb, "__qualname__", None) or type(cb).__name__
-    return name.rsplit("<locals>.", 1)[-1]
-
-
-def _is_async(cb: object) -> bool:
-    # A plain coroutine function, or an object whose __call__ is one.
-    return inspect.iscoroutinefunction(cb) or inspect.iscoroutinefunction(type(cb).__call__)
 
 
 class AmiClient:
@@ -181,11 +113,8 @@ class AmiClient:
         self.stats = AmiStats()
         self.banner: str | None = None
         self._ids = itertools.count(1)
-        self._link: _Link | None = None
-        self._event_cbs: list[tuple[EventCallback, asyncio.Queue[Message] | None]] = []
-        self._workers: dict[int, asyncio.Task[None]] = {}
-        self._reconnect_cbs: list[ReconnectCallback] = []
-        self._disconnect_cbs: list[DisconnectCallback] = []
+        self._link: Link | None = None
+        self._subs = Subscribers(name, self._spawn, self._count_callback_error)
         self._supervisor: asyncio.Task[None] | None = None
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
@@ -201,17 +130,17 @@ class AmiClient:
 
     def on_event(self, callback: EventCallback) -> EventCallback:
         """Call ``callback(message)`` for every Event (list items included). Usable as a decorator."""
-        self._event_cbs.append((callback, asyncio.Queue() if _is_async(callback) else None))
+        self._subs.add_event(callback)
         return callback
 
     def on_reconnect(self, callback: ReconnectCallback) -> ReconnectCallback:
         """Call ``callback()`` after every successful re-login (not after the first connect)."""
-        self._reconnect_cbs.append(callback)
+        self._subs.reconnect.append(callback)
         return callback
 
     def on_disconnect(self, callback: DisconnectCallback) -> DisconnectCallback:
         """Call ``callback(reason)`` when a logged-in link is lost (pending actions have failed)."""
-        self._disconnect_cbs.append(callback)
+        self._subs.disconnect.append(callback)
         return callback
 
     async def connect(self) -> None:
@@ -251,7 +180,7 @@ class AmiClient:
                     await asyncio.wait_for(asyncio.shield(link.tasks[0]), 1.0)
         if link is not None:
             link.abort("client closed")
-        tasks = [t for t in (self._supervisor, *self._workers.values(), *self._side_tasks) if t]
+        tasks = [t for t in (self._supervisor, *self._subs.workers.values(), *self._side_tasks) if t]
         if link is not None:
             tasks += link.tasks
         # close() may run inside one of our own tasks (an on_reconnect callback, say).
@@ -283,7 +212,7 @@ class AmiClient:
 
     # ----- sending ----------------------------------------------------------------
 
-    def _usable_link(self) -> _Link:
+    def _usable_link(self) -> Link:
         link = self._link
         if link is None or not link.logged_in or link.lost or self._closing:
             raise AmiConnectionError(f"{self.name}: not connected to {self.host}:{self.port}")
@@ -291,7 +220,7 @@ class AmiClient:
 
     async def _request(
         self,
-        link: _Link,
+        link: Link,
         name: str,
         fields: dict[str, FieldValue],
         *,
@@ -299,28 +228,8 @@ class AmiClient:
         is_list: bool = False,
     ) -> Any:
         action_id = f"{self.name}-{next(self._ids)}"
-        pairs: list[tuple[str, str]] = [("Action", name), ("ActionID", action_id)]
-        for key, value in fields.items():
-            if value is None:
-                continue
-            if isinstance(value, list | tuple):
-                pairs.extend((key, str(v)) for v in value)
-            else:
-                pairs.append((key, str(value)))
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        link.pending[action_id] = _Pending(name, future, is_list)
-        try:
-            link.writer.write(encode_frame(pairs))
-            await link.writer.drain()
-            return await asyncio.wait_for(future, timeout if timeout is not None else self.action_timeout)
-        except TimeoutError:
-            raise AmiTimeoutError(f"{self.name}: no response to {name} ({action_id}) in time") from None
-        except (ConnectionError, OSError) as exc:
-            if isinstance(exc, AmiError):
-                raise
-            raise AmiConnectionError(f"{self.name}: sending {name} failed: {exc}") from None
-        finally:
-            link.pending.pop(action_id, None)
+        wait = timeout if timeout is not None else self.action_timeout
+        return await link.request(self.name, action_id, name, fields, timeout=wait, is_list=is_list)
 
     # ----- connection lifecycle ---------------------------------------------------
 
@@ -333,7 +242,7 @@ class AmiClient:
             )
         except (TimeoutError, OSError) as exc:
             raise AmiConnectionError(f"{self.name}: cannot connect to {where}: {exc or 'timeout'}") from None
-        link = _Link(reader, writer)
+        link = Link(reader, writer)
         self._link = link
         link.tasks.append(self._spawn(self._read(link)))
         try:
@@ -376,8 +285,7 @@ class AmiClient:
                             link.reason)
                 await self._reconnect()
                 self.stats.reconnects += 1
-                for cb in self._reconnect_cbs:
-                    self._call_guarded(cb, (), "reconnect")
+                self._subs.reconnected()
         except AmiAuthError as exc:
             log.error("%s", exc)
             self._fatal = exc
@@ -399,7 +307,7 @@ class AmiClient:
             except AmiError as exc:
                 log.info("%s: reconnect attempt %d failed: %s", self.name, attempt + 1, exc)
 
-    async def _keepalive(self, link: _Link) -> None:
+    async def _keepalive(self, link: Link) -> None:
         while not link.lost:
             await asyncio.sleep(self.ping_interval)
             try:
@@ -414,7 +322,7 @@ class AmiClient:
 
     # ----- receiving --------------------------------------------------------------
 
-    async def _read(self, link: _Link) -> None:
+    async def _read(self, link: Link) -> None:
         parser = link.parser
         try:
             while True:
@@ -436,93 +344,37 @@ class AmiClient:
         finally:
             self._drop(link)
 
-    def _drop(self, link: _Link) -> None:
+    def _drop(self, link: Link) -> None:
         was_up = link.logged_in and not link.lost
         link.lost = True
         link.writer.transport.abort()
-        err = AmiConnectionError(f"{self.name}: link to {self.host}:{self.port} lost ({link.reason})")
-        if not link.banner.done():
-            link.banner.set_exception(err)
-            link.banner.exception()  # retrieved: _open may already have given up on it
-        for pending in link.pending.values():
-            if not pending.future.done():
-                pending.future.set_exception(err)
+        link.fail(AmiConnectionError(f"{self.name}: link to {self.host}:{self.port} lost ({link.reason})"))
         for task in link.tasks[1:]:
             task.cancel()
         if was_up:
-            for cb in self._disconnect_cbs:
-                self._call_guarded(cb, (link.reason,), "disconnect")
+            self._subs.disconnected(link.reason)
 
-    def _dispatch(self, link: _Link, msg: Message) -> None:
+    def _dispatch(self, link: Link, msg: Message) -> None:
         self.stats.frames += 1
         kind = msg.kind
         if kind == "event":
             self.stats.events += 1
-            action_id = _action_id(msg)
-            if action_id is not None:
-                pending = link.pending.get(action_id)
-                if pending is not None and pending.items is not None and not pending.future.done():
-                    if msg.get("EventList") == "Complete":
-                        pending.future.set_result(pending.items)
-                    else:
-                        pending.items.append(msg)
+            link.collect(msg)
             if msg.name == "Shutdown":
                 link.reason = f"Asterisk shut down ({msg.get('Shutdown') or '?'})"
                 log.warning("%s: Asterisk is shutting down (%s)", self.name, msg.get("Shutdown"))
-            self._emit(msg)
+            self._subs.emit(msg)
         elif kind == "response":
             self.stats.responses += 1
-            pending = link.pending.get(_action_id(msg) or "")
-            if pending is None or pending.future.done():
+            if not link.answer(msg):
                 log.debug("%s: response to no pending action: %s", self.name, msg.get("ActionID"))
-            elif pending.items is None:
-                pending.future.set_result(msg)
-            elif msg.name != "Success" or "EventList" not in msg:
-                pending.future.set_exception(AmiActionError(pending.name, msg))
         else:
             self.stats.malformed += 1
             log.warning("%s: skipped a frame that is neither Event nor Response: %.80r", self.name,
                         msg.fields[0])
 
-    def _emit(self, msg: Message) -> None:
-        for cb, queue in self._event_cbs:
-            if queue is None:
-                self._call_guarded(cb, (msg,), "event", msg)
-                continue
-            queue.put_nowait(msg)
-            if id(cb) not in self._workers:
-                self._workers[id(cb)] = asyncio.get_running_loop().create_task(self._worker(cb, queue))
-
-    async def _worker(self, cb: EventCallback, queue: asyncio.Queue[Message]) -> None:
-        while True:
-            msg = await queue.get()
-            try:
-                await cb(msg)
-            except Exception as exc:
-                self._callback_failed(cb, "event", exc, msg)
-
-    def _call_guarded(self, cb: Callable[..., Any], args: tuple[Any, ...], what: str,
-                      msg: Message | None = None) -> None:
-        try:
-            result = cb(*args)
-        except Exception as exc:
-            self._callback_failed(cb, what, exc, msg)
-            return
-        if inspect.isawaitable(result):
-            self._spawn(self._await_guarded(result, cb, what, msg))
-
-    async def _await_guarded(self, aw: Awaitable[Any], cb: object, what: str, msg: Message | None) -> None:
-        try:
-            await aw
-        except Exception as exc:
-            self._callback_failed(cb, what, exc, msg)
-
-    def _callback_failed(self, cb: object, what: str, exc: Exception, msg: Message | None) -> None:
+    def _count_callback_error(self) -> None:
         self.stats.callback_errors += 1
-        where = f" on {msg.name} (channel {msg.get('Channel') or '-'})" if msg is not None else ""
-        log.error("%s: %s callback %s failed%s: %s: %s", self.name, what, _callable_name(cb), where,
-                  type(exc).__name__, exc)
-        log.debug("callback traceback", exc_info=exc)
 
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
