@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.tables import HOLD_END, HOLD_START, Call, CallEvent, MenuStep
+from qa.confidence import set_flag_confidence
 from qa.matcher import Hit, Matcher
 from qa.rules import CallContext, Finding, Utterance, call_findings, text_hits
 from qa.tables import Flag
@@ -122,6 +123,7 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
     transcript = transcript_for_call(session, call_id)
     findings = call_findings(config, matcher_for(config), utterances(transcript), call_facts(session, call, transcript))
     existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.call_id == call_id))}
+    logprobs = {s.id: s.avg_logprob for s in transcript.segments} if transcript is not None else {}
     current: dict[str, Flag] = {}
     for finding in findings:
         fp = fingerprint(call_id, finding.rule, finding.key)
@@ -132,6 +134,11 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
             flag = Flag(call_id=call_id, fingerprint=fp, status="new")
             session.add(flag)
         _fill(flag, finding)
+        # confidence (qa/confidence.py): the segment's ASR score and, when transcribe/verify.py checked
+        # the phrase against the audio, its score (Finding.extra["verify_score"])
+        verify = finding.extra.get("verify_score")
+        set_flag_confidence(flag, logprobs.get(flag.segment_id) if flag.segment_id is not None else None,
+                            float(verify) if isinstance(verify, int | float) else None)
         current[fp] = flag
     for fp, flag in existing.items():
         if fp not in current and flag.status == "new" and not flag.reviews:
