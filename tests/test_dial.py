@@ -27,7 +27,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from dial.audiocheck import greeting_match, heard_pcm16
-from dial.sipcall import DialError, DialOptions, dial, dtmf_packets, free_udp_port
+from dial.pyvoip_fixes import dtmf_packets
+from dial.sipcall import DialError, DialOptions, dial, free_udp_port
 from recordings.audio import read_pcm16, write_wav
 from recordings.speech import synthesize_pcm
 
@@ -202,18 +203,18 @@ def test_bad_input_is_refused_before_any_packet() -> None:
 
 
 def test_each_process_gets_a_new_call_id() -> None:
-    from dial.sipcall import SIP, _DialPhone
+    from dial.pyvoip_fixes import SIP, DialPhone
 
     def first_ids(sip_cls: type) -> list[str]:
         out = []
         for _ in range(2):  # two fresh phones stand for two runs of `hotline dial`
-            phone = _DialPhone("127.0.0.1", 5060, "caller", "", myIP="127.0.0.1", sipPort=5061)
+            phone = DialPhone("127.0.0.1", 5060, "caller", "", myIP="127.0.0.1", sipPort=5061)
             out.append(sip_cls.gen_call_id(phone.sip))
         return out
 
     pyvoip = first_ids(SIP.SIPClient)
     assert pyvoip[0] == pyvoip[1]  # the fault (FINDINGS): same Call-ID for every run's first call
-    ours = first_ids(type(_DialPhone("127.0.0.1", 5060, "caller", "", myIP="127.0.0.1", sipPort=5061).sip))
+    ours = first_ids(type(DialPhone("127.0.0.1", 5060, "caller", "", myIP="127.0.0.1", sipPort=5061).sip))
     assert ours[0] != ours[1]
 
 
@@ -329,9 +330,9 @@ def test_sipp_catches_pyvoip_unpatched(
     fault: str, tmp_path: Path, sink: Sink, greeting_pcm: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Put pyVoIP's own method back: the scenario must fail the call (so it can catch the fault)."""
-    from dial.sipcall import SIP, _DialSIPClient
+    from dial.pyvoip_fixes import SIP, DialSIPClient
 
-    monkeypatch.setattr(_DialSIPClient, fault, getattr(SIP.SIPClient, fault))
+    monkeypatch.setattr(DialSIPClient, fault, getattr(SIP.SIPClient, fault))
     sipp = start_sipp(tmp_path / "sipp", "uas_greeting.xml", sink.port, greeting_pcm)
     dial(DialOptions(server="127.0.0.1", port=sipp.port, local_port=free_udp_port(),
                      listen=3.0 if fault == "gen_ack" else 8.0, ring_timeout=5))  # fmt: skip
