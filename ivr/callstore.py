@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import logging
 import multiprocessing as mp
 import queue
@@ -40,9 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 import db
+from ivr.journal import Journal, default_folder, encode
 from ivr.tables import Call, CallEvent, MenuStep
 from recordings import store as rec_store
 from recordings.tables import Recording
@@ -57,9 +60,17 @@ _LINGER_S = 0.05
 _RECHECK_S = (0.2, 0.5, 1.0, 2.0)  # delays between looks for a recording file not there yet
 
 
+_RETRY_FIRST_S = 0.1  # backoff while the database is away: 0.1 s doubling to 5 s
+_RETRY_MAX_S = 5.0
+
 _STOP = "__stop__"
 _FLUSH = "__flush__"
 Op = tuple[str, tuple[Any, ...]]
+_Item = tuple[str, tuple[Any, ...], int, bool]  # op name, args, journal number (0: not journaled), careful
+
+
+class _Stopped(Exception):
+    """close() gave up waiting for the database: the rest stays in the journal."""
 
 
 # Called in the writer's transaction when a closed call has a ready recording (the app passes the
@@ -69,62 +80,140 @@ OnRecordingsReady = Callable[[Session, int], Any]
 
 
 class CallStore:
-    """Writer of calls, menu steps, call events and recording rows (a thread or a process)."""
+    """Writer of calls, menu steps, call events and recording rows (a thread or a process).
+
+    Every op goes first to the journal (ivr/journal.py, fsync'd by a small thread, a batch at
+    a time), then to the writer, which retries it with backoff until it lands; the writer
+    tells which op number landed and the journal marks it. A dead writer process is started
+    again and given every op not yet landed; a new store replays what an old one left."""
 
     def __init__(self, url: str, *, on_recordings_ready: OnRecordingsReady | None = None,
-                 recording_wait_s: float = 3.0, linger_s: float = _LINGER_S, process: bool = False) -> None:
+                 recording_wait_s: float = 3.0, linger_s: float = _LINGER_S, process: bool = False,
+                 journal_dir: Path | None = None) -> None:
         self.url = url
         self.process = process
-        self._options = (on_recordings_ready, recording_wait_s, linger_s)
+        self.journal_dir = journal_dir or default_folder(url)
+        self._options = (on_recordings_ready, recording_wait_s, linger_s, str(self.journal_dir))
         self._q: Any = None
         self._worker: threading.Thread | Any = None
+        self._writer: _Writer | None = None
         self._results: threading.Thread | None = None
+        self._journaler: threading.Thread | None = None
+        self._journal: Journal | None = None
         self._tokens = itertools.count(1)
         self._waiting: dict[int, threading.Event] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # _waiting, _unsent
+        self._wake = threading.Condition(self._lock)
+        self._qlock = threading.RLock()  # _q, _pending, the journal file
+        self._unsent: list[tuple[str, tuple[Any, ...]]] = []
+        self._pending: dict[int, Op] = {}  # journaled, not yet landed: n -> op
+        self._next_n = 1
+        self._closing = False
         self.written = 0
         self.failed = 0
         self.enqueued = 0
+        self.restarts = 0  # writer processes started again after dying
+        self.replayed = 0  # ops taken over from an earlier store's journal
+
+    @property
+    def backlog(self) -> int:
+        """Ops journaled but not yet in the database (status, metrics)."""
+        with self._qlock:
+            return len(self._pending)
 
     # ----- lifecycle --------------------------------------------------------------
 
     def start(self, timeout: float = 60.0) -> CallStore:
-        """Open (and migrate) the database, then start the writer."""
+        """Open the journal, take over what earlier stores left, start the writer.
+
+        The schema is migrated here when the database answers; when it does not, the store
+        starts anyway (ops wait in the journal) and the writer migrates once it can."""
         if self._worker is not None:
             return self
-        db.sessions(self.url)  # migrate here, once, so a child process finds the schema ready
+        try:
+            db.sessions(self.url)  # migrate here, once, so a child process finds the schema ready
+        except OperationalError as exc:
+            log.warning("database not reachable at start (%s); calls are journaled until it is", _line(exc))
+        self._journal = Journal(self.journal_dir)
+        left = self._journal.take_over()
+        entries = [(self._n(), name, args) for name, args in left]
+        self._journal.append(entries)
+        self._journal.drop_orphans()
+        if entries:
+            log.warning("replaying %d call store op(s) left in the journal %s", len(entries), self.journal_dir)
+        self.replayed = len(entries)
+        self._pending = {n: (name, args) for n, name, args in entries}
+        self._start_writer(timeout)
+        with self._qlock:
+            for n, (name, args) in self._pending.items():
+                self._q.put((name, args, n, True))
+        self._closing = False
+        self._journaler = threading.Thread(target=self._journal_loop, name="callstore-journal", daemon=True)
+        self._journaler.start()
+        return self
+
+    def _n(self) -> int:
+        n = self._next_n
+        self._next_n += 1
+        return n
+
+    def _start_writer(self, timeout: float) -> None:
         if not self.process:
             self._q = queue.Queue()
-            writer = _Writer(self.url, *self._options, done=self._flushed)
-            self._worker = threading.Thread(target=writer.run, args=(self._q.get,), name="callstore", daemon=True)
+            self._writer = _Writer(self.url, *self._options, done=self._flushed, landed=self._landed)
+            self._worker = threading.Thread(target=self._writer.run, args=(self._q.get,), name="callstore",
+                                            daemon=True)
             self._worker.start()
-            return self
+            return
         ctx = mp.get_context("spawn")  # the service has threads and a loop: never fork it
-        self._q = ctx.Queue()
+        q = ctx.Queue()
         results = ctx.Queue()
-        self._worker = ctx.Process(target=_writer_main, args=(self.url, self._options, self._q, results),
-                                   name="hotline-callstore", daemon=True)
-        self._worker.start()
+        worker = ctx.Process(target=_writer_main, args=(self.url, self._options, q, results),
+                             name="hotline-callstore", daemon=True)
+        worker.start()
         ready = results.get(timeout=timeout)
         if ready != "ready":
             raise RuntimeError(f"call store process did not start: {ready}")
-        self._results = threading.Thread(target=self._read_results, args=(results,), name="callstore-results",
-                                         daemon=True)
+        self._q, self._worker = q, worker
+        self._results = threading.Thread(target=self._read_results, args=(results, worker),
+                                         name="callstore-results", daemon=True)
         self._results.start()
-        return self
+
+    @property
+    def writer_pid(self) -> int | None:
+        return self._worker.pid if self.process and self._worker is not None else None
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write everything queued (and pending file checks), then stop the writer."""
+        """Write everything queued (and pending file checks), then stop the writer.
+
+        Ops the database did not take in ``timeout`` stay in the journal for the next start."""
         if self._worker is None:
             return
         self.flush(timeout)
-        self._q.put((_STOP, ()))
-        self._worker.join(timeout)
-        if self.process and self._worker.is_alive():
-            self._worker.terminate()
+        with self._lock:
+            self._closing = True
+            self._wake.notify_all()
+        if self._journaler is not None:
+            self._journaler.join(timeout)
+        with self._qlock:
+            self._q.put((_STOP, ()))
+            worker = self._worker
+            self._worker = None
+        if self._writer is not None:
+            self._writer.stopping.set()
+        worker.join(timeout)
+        if self.process and worker.is_alive():
+            worker.terminate()
         if self._results is not None:
             self._results.join(5)
-        self._worker = None
+        with self._qlock:
+            left = len(self._pending)
+            if self._journal is not None:
+                self._journal.close(remove=left == 0)
+                if left:
+                    log.warning("%d call store op(s) not yet in the database stay in %s; the next start writes "
+                                "them", left, self._journal.path)
+            self._journal = None
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Block until everything queued so far, and every pending file check, is written."""
@@ -134,11 +223,62 @@ class CallStore:
         event = threading.Event()
         with self._lock:
             self._waiting[token] = event
-        self._q.put((_FLUSH, (token,)))
+            self._unsent.append((_FLUSH, (token,)))
+            self._wake.notify()
         ok = event.wait(timeout)
         with self._lock:
             self._waiting.pop(token, None)
         return ok
+
+    def journaled(self, timeout: float = 10.0) -> bool:
+        """Block until every op put so far is fsync'd in the journal (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._unsent and not self._journaling:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    _journaling = False
+
+    def _journal_loop(self) -> None:
+        """Take what sessions put, fsync it into the journal, then hand it to the writer."""
+        while True:
+            with self._lock:
+                while not self._unsent and not self._closing:
+                    self._wake.wait()
+                if not self._unsent and self._closing:
+                    return
+                items, self._unsent = self._unsent, []
+                self._journaling = True
+            try:
+                with self._qlock:
+                    numbered = [(self._n() if name not in (_STOP, _FLUSH) else 0, name, args)
+                                for name, args in items]
+                    assert self._journal is not None
+                    try:
+                        self._journal.append([e for e in numbered if e[0]])
+                    except OSError as exc:  # a full disk: the ops still go to the writer, not lost here
+                        log.error("call store journal %s: %s", self._journal.path, exc)
+                    for n, name, args in numbered:
+                        if n:
+                            self._pending[n] = (name, args)
+                            self._q.put((name, args, n, False))
+                        else:
+                            self._q.put((name, args))
+            finally:
+                with self._lock:
+                    self._journaling = False
+
+    def _landed(self, n: int) -> None:
+        with self._qlock:
+            for k in [k for k in self._pending if k <= n]:
+                del self._pending[k]
+            if self._journal is not None:
+                self._journal.landed(n)
+                if not self._pending:
+                    self._journal.restart_if_large()
 
     def _flushed(self, token: int, stats: tuple[int, int, int]) -> None:
         self.written, self.failed, self.enqueued = stats
@@ -147,20 +287,50 @@ class CallStore:
         if event is not None:
             event.set()
 
-    def _read_results(self, results: Any) -> None:
+    def _read_results(self, results: Any, worker: Any) -> None:
         while True:
             try:
-                item = results.get(timeout=1.0)
+                item = results.get(timeout=0.5)
             except queue.Empty:
-                if self._worker is None or not self._worker.is_alive():
-                    if self._worker is not None:
-                        log.error("call store process died (exit code %s); records sent since are lost",
-                                  self._worker.exitcode)
-                    return
-                continue
+                if worker.is_alive():
+                    continue
+                if self._worker is worker:  # died under us, not stopped by close()
+                    self._restart_writer(worker.exitcode)
+                return
+            except (EOFError, OSError):
+                return
             if item == _STOP:
                 return
-            self._flushed(*item)
+            if item[0] == "landed":
+                self._landed(item[1])
+            else:
+                self._flushed(*item)
+
+    def _restart_writer(self, exitcode: int | None) -> None:
+        """A dead writer process: start another and give it every op not yet landed, in order."""
+        delay = 0.5
+        while True:
+            with self._qlock:
+                if self._worker is None:  # closing
+                    return
+                log.error("call store process died (exit code %s); starting another with %d op(s) not yet "
+                          "written", exitcode, len(self._pending))
+                try:
+                    self._start_writer(60.0)
+                except Exception as exc:
+                    log.error("call store process did not start again: %s; retrying in %.0fs", _line(exc), delay)
+                else:
+                    self.restarts += 1
+                    for n in sorted(self._pending):
+                        name, args = self._pending[n]
+                        self._q.put((name, args, n, True))
+                    with self._lock:
+                        tokens = list(self._waiting)
+                    for token in tokens:
+                        self._q.put((_FLUSH, (token,)))
+                    return
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
     # ----- what sessions call (never blocks) --------------------------------------
 
@@ -172,7 +342,8 @@ class CallStore:
         self._put("update", uniqueid, fields)
 
     def add_step(self, uniqueid: str, **fields: Any) -> None:
-        self._put("step", uniqueid, fields)
+        # Stamped here, not by the writer: a replayed step keeps its time and is recognised.
+        self._put("step", uniqueid, {**fields, "at": fields.get("at") or db.now()})
 
     def add_event(self, uniqueid: str, kind: str, data: dict[str, Any] | None = None, *,
                   at: datetime | None = None) -> None:
@@ -183,22 +354,40 @@ class CallStore:
 
     def close_call(self, uniqueid: str, **fields: Any) -> None:
         """End the call row (status ended/lost, times, cause...), check files, queue transcription."""
+        fields.setdefault("status", "ended")
+        fields.setdefault("ended_at", db.now())  # the hang-up time, even if the database is away
         self._put("close", uniqueid, fields)
 
     def _put(self, name: str, *args: Any) -> None:
         if self._q is None:
             raise RuntimeError("CallStore.start() was not called")
-        self._q.put((name, args))
+        with self._lock:
+            self._unsent.append((name, args))
+            self._wake.notify()
 
 
-def _writer_main(url: str, options: tuple[OnRecordingsReady | None, float, float], inq: Any, results: Any) -> None:
+def _line(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def _transient(exc: BaseException) -> bool:
+    """The database is away or busy (locked, restarting, unreachable): wait and try again.
+    Anything else is this op's own fault and will fail the same way every time."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | TimeoutError | ConnectionError)
+
+
+def _writer_main(url: str, options: tuple[Any, ...], inq: Any, results: Any) -> None:
     """The call store process: write until told to stop; flush answers go back on ``results``.
 
     It logs its own errors (one line per failed write) to the stderr it shares with the service."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which then stops us
     try:
-        writer = _Writer(url, *options, done=lambda token, stats: results.put((token, stats)))
+        writer = _Writer(url, *options, done=lambda token, stats: results.put((token, stats)),
+                         landed=lambda n: results.put(("landed", n)))
     except Exception as exc:
         results.put(f"{type(exc).__name__}: {exc}")
         return
@@ -211,30 +400,33 @@ class _Writer:
     """The database side: applies ops in batches; lives in a thread or in the child process."""
 
     def __init__(self, url: str, on_recordings_ready: OnRecordingsReady | None, recording_wait_s: float,
-                 linger_s: float, *,
-                 done: Callable[[int, tuple[int, int, int]], None]) -> None:
+                 linger_s: float, journal_dir: str, *,
+                 done: Callable[[int, tuple[int, int, int]], None], landed: Callable[[int], None]) -> None:
         self.url = url
         self.recording_wait_s = recording_wait_s
         self.linger_s = linger_s
+        self.rejected_path = Path(journal_dir) / "rejected.jsonl"
         self._done = done
-        self._sessions = db.sessions(url)
+        self._landed = landed
+        self._sessions: Any = None  # opened (and migrated) on first write: the database may be away now
         self._enqueue = on_recordings_ready
         self._ids: dict[str, int] = {}  # uniqueid -> calls.id
         self._seqs: dict[str, int] = {}  # uniqueid -> last menu step number
         self._delayed: list[tuple[float, int, Op]] = []  # heap of (due, seq, op)
         self._seq = itertools.count()
         self._flushes: list[int] = []
+        self.stopping = threading.Event()  # set by close() in thread mode: give up retrying for now
         self.written = 0
         self.failed = 0
         self.enqueued = 0
 
-    def run(self, get: Callable[..., Op]) -> None:
+    def run(self, get: Callable[..., Any]) -> None:
         stop = False
         while not stop:
             timeout = None
             if self._delayed:
                 timeout = max(0.0, self._delayed[0][0] - time.monotonic())
-            items: list[Op] = []
+            items: list[Any] = []
             try:
                 items.append(get(timeout=timeout))
                 until = time.monotonic() + self.linger_s
@@ -242,60 +434,103 @@ class _Writer:
                     items.append(get(timeout=max(0.0, until - time.monotonic())))
             except queue.Empty:
                 pass
-            ops: list[Op] = []
-            for name, args in items:
-                if name == _STOP:
+            ops: list[_Item] = []
+            for item in items:
+                if item[0] == _STOP:
                     stop = True
-                elif name == _FLUSH:
-                    self._flushes.append(args[0])
+                elif item[0] == _FLUSH:
+                    self._flushes.append(item[1][0])
                 else:
-                    ops.append((name, args))
-            self._write(ops)
-            due: list[Op] = []
-            now = time.monotonic()
-            while self._delayed and self._delayed[0][0] <= now:
-                due.append(heapq.heappop(self._delayed)[2])
-            self._write(due)
+                    ops.append(item)
+            try:
+                self._write(ops)
+                due: list[_Item] = []
+                now = time.monotonic()
+                while self._delayed and self._delayed[0][0] <= now:
+                    name, args = heapq.heappop(self._delayed)[2]
+                    due.append((name, args, 0, True))
+                self._write(due)
+            except _Stopped:
+                return
             if self._flushes and (stop or not self._delayed):
                 for token in self._flushes:
                     self._done(token, (self.written, self.failed, self.enqueued))
                 self._flushes.clear()
 
-    def _write(self, ops: list[Op]) -> None:
+    def _write(self, ops: list[_Item]) -> None:
+        """Write ``ops`` in one transaction, retried until it lands; if an op itself is bad,
+        one by one, so the bad one is one log line (and a line in rejected.jsonl), nothing more."""
         if not ops:
             return
-        ids_before, seqs_before = dict(self._ids), dict(self._seqs)
-        later_before = list(self._delayed)
+        last = max(op[2] for op in ops)
+        careful = any(op[3] for op in ops)
         try:
-            self._transaction(ops)
+            self._until_it_lands(ops, careful)
             self.written += len(ops)
-            return
-        except Exception as exc:  # one bad op: redo one by one so the rest still lands
+        except _Stopped:
+            raise
+        except Exception as exc:
             log.debug("batch of %d failed (%s); retrying one by one", len(ops), exc)
-            self._ids, self._seqs, self._delayed = ids_before, seqs_before, later_before
-        for op in ops:
-            ids_before, seqs_before = dict(self._ids), dict(self._seqs)
-            try:
-                self._transaction([op])
-                self.written += 1
-            except Exception as exc:
-                self._ids, self._seqs = ids_before, seqs_before
-                self.failed += 1
-                name, args = op
-                key = args[0] if args else "?"
-                log.error("database write %s for call %s failed: %s: %s", name, key,
-                          type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            for op in ops:
+                try:
+                    self._until_it_lands([op], True)  # the batch may have been half applied: careful
+                    self.written += 1
+                except _Stopped:
+                    raise
+                except Exception as exc:
+                    self._reject(op, exc)
+        if last:
+            self._landed(last)
 
-    def _transaction(self, ops: list[Op]) -> None:
+    def _until_it_lands(self, ops: list[_Item], careful: bool) -> None:
+        """One transaction, retried with backoff while the database is away or locked."""
+        delay, since = _RETRY_FIRST_S, None
+        while True:
+            ids_before, seqs_before, later_before = dict(self._ids), dict(self._seqs), list(self._delayed)
+            try:
+                self._transaction(ops, careful)
+                if since is not None:
+                    log.warning("database back after %.1fs; the journaled writes are landing", time.monotonic() - since)
+                return
+            except Exception as exc:
+                self._ids, self._seqs, self._delayed = ids_before, seqs_before, later_before
+                if not _transient(exc):
+                    raise
+                if since is None:
+                    since = time.monotonic()
+                    log.warning("database unavailable (%s); writes wait in the journal, retrying", _line(exc))
+                careful = True  # a commit cut off mid-way may have landed: look before inserting again
+                if self.stopping.wait(delay):
+                    raise _Stopped from exc
+                delay = min(delay * 2, _RETRY_MAX_S)
+
+    def _reject(self, op: _Item, exc: Exception) -> None:
+        self.failed += 1
+        name, args = op[0], op[1]
+        key = args[0] if args else "?"
+        kept = ""
+        try:
+            with self.rejected_path.open("a", encoding="utf-8") as f:
+                f.write(encode(op[2], name, args)[:-1] + f', "error": {json.dumps(_line(exc), ensure_ascii=False)}}}\n')
+            kept = f"; kept in {self.rejected_path}"
+        except (OSError, TypeError, ValueError):
+            pass
+        log.error("database write %s for call %s failed: %s%s", name, key, _line(exc), kept)
+
+    def _transaction(self, ops: list[_Item], careful: bool = False) -> None:
         """Apply ``ops`` in one transaction: rows gathered, then one executemany per table.
 
         SQLAlchemy Core rather than ORM objects: the ORM's per-object bookkeeping cost this
         thread enough CPU (and so GIL time) at 500 calls to stall the event loop for tens
-        of milliseconds (bench/ivr_load.py)."""
+        of milliseconds (bench/ivr_load.py). ``careful``: the ops may have landed already
+        (a replay, or a retry after a cut connection): rows that are there are not added again."""
+        if self._sessions is None:
+            self._sessions = db.sessions(self.url)
         batch = _Batch()
+        batch.careful = careful
         with self._sessions.begin() as s:
-            for name, args in ops:
-                getattr(self, "_" + name)(s, batch, *args)
+            for op in ops:
+                getattr(self, "_" + op[0])(s, batch, *op[1])
             if batch.events:
                 s.execute(insert(_EVENTS), batch.events)
             if batch.steps:
@@ -338,6 +573,9 @@ class _Writer:
         # Numbered here, not by the session: a call adopted after a restart goes on
         # after the steps its first session wrote.
         call_id = self._cid(s, uniqueid)
+        if b.careful and s.scalar(select(_STEPS.c.id).where(_STEPS.c.call_id == call_id,
+                                                            _STEPS.c.at == fields.get("at"))) is not None:
+            return
         seq = self._seqs.get(uniqueid)
         if seq is None:
             seq = s.scalar(select(func.max(_STEPS.c.seq)).where(_STEPS.c.call_id == call_id)) or 0
@@ -348,7 +586,11 @@ class _Writer:
         b.steps.append(row)
 
     def _event(self, s: Session, b: _Batch, uniqueid: str, kind: str, data: dict[str, Any], at: datetime) -> None:
-        b.events.append({"call_id": self._cid(s, uniqueid), "kind": kind, "data": data, "at": at})
+        call_id = self._cid(s, uniqueid)
+        if b.careful and s.scalar(select(_EVENTS.c.id).where(_EVENTS.c.call_id == call_id, _EVENTS.c.kind == kind,
+                                                             _EVENTS.c.at == at)) is not None:
+            return
+        b.events.append({"call_id": call_id, "kind": kind, "data": data, "at": at})
 
     def _recordings(self, s: Session, b: _Batch, uniqueid: str, files: list[rec_store.Track], at: datetime) -> None:
         call_id = self._cid(s, uniqueid)
@@ -362,9 +604,7 @@ class _Writer:
 
     def _close(self, s: Session, b: _Batch, uniqueid: str, fields: dict[str, Any]) -> None:
         call_id = self._cid(s, uniqueid)
-        fields.setdefault("status", "ended")
-        fields.setdefault("ended_at", db.now())
-        b.update(call_id, fields)
+        b.update(call_id, {"status": "ended", "ended_at": db.now(), **fields})
         self._seqs.pop(uniqueid, None)
         b.checks.append((uniqueid, 0))
 
@@ -409,7 +649,7 @@ _STEP_DEFAULTS: dict[str, Any] = {"at": None, "menu": None, "prompt": None, "dig
 class _Batch:
     """Rows gathered while a run of ops is applied; written together at the end."""
 
-    __slots__ = ("checks", "events", "recordings", "steps", "updates")
+    __slots__ = ("careful", "checks", "events", "recordings", "steps", "updates")
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
@@ -417,6 +657,7 @@ class _Batch:
         self.recordings: list[dict[str, Any]] = []
         self.updates: dict[int, dict[str, Any]] = {}
         self.checks: list[tuple[str, int]] = []
+        self.careful = False
 
     def update(self, call_id: int, fields: dict[str, Any]) -> None:
         self.updates.setdefault(call_id, {}).update(fields)
