@@ -1,170 +1,273 @@
-"""Personal numbers in speech: ID cards, bank cards, mobile phones; found and masked.
+"""Personal data in speech, found through ASR damage and masked on the original text.
 
-Callers and agents say numbers in every form the ASR can write: 13812345678,
-138-1234-5678, "1 3 8 ...", full-width digits, or spoken digits in characters
-(一三八, 幺 for one, 两 for two, 〇/零/洞 for zero, 拐 for seven, 勾 for nine).
-Detection runs on the normalised text (spaces and dashes gone, full-width folded),
-with each spoken digit read as its value; runs of digits are then classified:
+Kinds: ``id_card``, ``bank_card`` (card and account numbers), ``phone`` (mobile and
+landline), ``code`` (verification codes), ``password``, ``name`` (a caller's given
+name after 我叫 / 姓), ``address`` (a street address after 住址 / 地址 / 住在).
 
-- ID card: 18 characters, 17 digits and a digit or X, with a valid ISO 7064 check
-  character and a plausible birth date; or the legacy 15-digit form with a valid date.
-- bank card: 16-19 digits passing the Luhn check.
-- mobile: 11 digits 1[3-9]xxxxxxxxx, optionally after 86.
+- ``find_pii(text, kinds)`` / ``mask(text, kinds)``: one utterance.
+- ``find_pii_segments(texts, kinds, speakers)`` / ``mask_segments(...)``: consecutive
+  segments read as one text, so a number split across two segments of one speaker
+  is found whole, and a question in one segment (您的身份证号码是多少) names the
+  number in the next; each match says which segments and spans it covers.
+- ``secret_requests(text)``: where an agent asks for a password or a whole
+  verification code (``pii_secrets``).
 
-A run longer than one number is accepted only when it is a few such numbers back
-to back (two numbers read in one breath, or a neighbouring word's 一); long order
-or tracking numbers are left alone rather than guessed at.
+How numbers are found is in ``pii_numbers`` and ``pii_context``; names and
+addresses in ``pii_words``. A checksum raises a match's ``confidence``; it never
+decides whether the number is masked.
 
-Masking keeps the last four digits of each number and replaces every other digit,
-in whatever form it was written, by ``*``: "幺三八 1234 五六七八" -> "*** **** 五六七八".
+Masking works on the original text through the normaliser's offset map: numbers
+keep their last four digit characters, in whatever form they were written
+("幺三八 1234 五六七八" -> "*** **** 五六七八"); codes and passwords are hidden whole
+(their last four digits would be the whole code); names keep the surname;
+addresses keep the province, city and district.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from transcribe.normalize import Normalized, normalize
+from qa.pii_context import NEGATIVE, context_kind
+from qa.pii_numbers import (
+    CONFIDENCE_PROVEN,
+    DIGIT_VALUE,
+    UNITS,
+    X_AFTER,
+    X_CHARS,
+    classify,
+    id_card_valid,
+    luhn_valid,
+    numbers_in,
+    phone_valid,
+)
+from qa.pii_secrets import SecretRequest, secret_requests
+from qa.pii_stream import GAP_JOIN, Stream, build
+from qa.pii_words import addresses, names
+from transcribe.normalize import Normalized
 
-KINDS = ("id_card", "bank_card", "phone")
+__all__ = [
+    "KINDS",
+    "NUMBER_KINDS",
+    "Piece",
+    "PiiMatch",
+    "SecretRequest",
+    "SegmentMatch",
+    "classify",
+    "find_pii",
+    "find_pii_segments",
+    "id_card_valid",
+    "luhn_valid",
+    "mask",
+    "mask_segments",
+    "phone_valid",
+    "secret_requests",
+]
 
-DIGIT_VALUE: dict[str, str] = {str(d): str(d) for d in range(10)}
-for _chars, _value in (
-    ("零〇○洞", "0"), ("一幺壹", "1"), ("二两贰", "2"), ("三叁", "3"), ("四肆", "4"),
-    ("五伍", "5"), ("六陆", "6"), ("七拐柒", "7"), ("八捌", "8"), ("九勾玖", "9"),
-):
-    for _c in _chars:
-        DIGIT_VALUE[_c] = _value
-X_CHARS = {"x": "x", "叉": "x"}  # the ID card's check character, said 叉 or written X
+KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address")
+NUMBER_KINDS = ("id_card", "bank_card", "phone")  # keep their last digits when masked
+WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
+KEEP = 4
+PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10x98765432"
-MAX_EDGE_JUNK = 2  # characters of neighbouring words allowed at either end of a run
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    segment: int
+    start: int  # span in that segment's original text
+    end: int
+    norm_start: int  # span in that segment's normalised text
+    norm_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentMatch:
+    kind: str
+    value: str  # numbers as ASCII digits (x for an ID's check character); names, addresses as said
+    confidence: float
+    pieces: tuple[Piece, ...]  # one per segment the match touches, in order
+    hidden: tuple[tuple[int, int], ...]  # (segment, original offset) of every character masking hides
 
 
 @dataclass(frozen=True, slots=True)
 class PiiMatch:
     kind: str
-    digits: str  # the number as ASCII digits (x for the ID check character)
+    digits: str  # the value (see SegmentMatch.value); named for the numbers it first held
     norm_start: int
     norm_end: int
     start: int  # span in the original text
     end: int
+    confidence: float = 1.0
+    hidden: tuple[int, ...] = ()  # original offsets masking hides
 
 
-def id_card_valid(d: str) -> bool:
-    if len(d) == 18:
-        if not d[:17].isdigit() or not (d[17].isdigit() or d[17] == "x"):
-            return False
-        total = sum(int(c) * w for c, w in zip(d[:17], _ID_WEIGHTS, strict=True))
-        return _ID_CHECK[total % 11] == d[17] and _date_ok(d[6:10], d[10:12], d[12:14])
-    if len(d) == 15 and d.isdigit():
-        return _date_ok("19" + d[6:8], d[8:10], d[10:12])
-    return False
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    kind: str
+    value: str
+    confidence: float
+    span: tuple[int, ...]  # stream indices the match covers
+    hidden: tuple[int, ...]  # stream indices masking hides
 
 
-def _date_ok(y: str, m: str, d: str) -> bool:
-    year, month, day = int(y), int(m), int(d)
-    return 1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
+def _is_latin(ch: str) -> bool:
+    return "a" <= ch <= "z"
 
 
-def luhn_valid(d: str) -> bool:
-    if not d.isdigit():
-        return False
-    total = 0
-    for i, c in enumerate(reversed(d)):
-        n = int(c)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def phone_valid(d: str) -> bool:
-    return len(d) == 11 and d.isdigit() and d[0] == "1" and d[1] in "3456789"
-
-
-def classify(d: str) -> str | None:
-    """The kind of a whole digit string, or None."""
-    if id_card_valid(d):
-        return "id_card"
-    if 16 <= len(d) <= 19 and luhn_valid(d):
-        return "bank_card"
-    if phone_valid(d):
-        return "phone"
-    if len(d) == 13 and d.startswith("86") and phone_valid(d[2:]):
-        return "phone"
-    return None
-
-
-def _tile(d: str) -> list[tuple[int, int, str]] | None:
-    """Split a run into numbers back to back (phones and ID cards), or None."""
-    for lead in range(MAX_EDGE_JUNK + 1):
-        out: list[tuple[int, int, str]] = []
-        i = lead
-        while i < len(d):
-            if id_card_valid(d[i:i + 18]):
-                out.append((i, i + 18, "id_card"))
-                i += 18
-            elif phone_valid(d[i:i + 11]):
-                out.append((i, i + 11, "phone"))
-                i += 11
-            else:
-                break
-        if out and len(d) - i <= MAX_EDGE_JUNK:
-            return out
-    return None
-
-
-def _runs(norm: Normalized) -> Iterable[tuple[int, str]]:
-    """(start, digits) of each maximal run of digit-like characters in the normalised text."""
-    text = norm.text
+def _runs(stream: Stream) -> list[list[list[int]]]:
+    """Each digit run as its pieces (stream indices), split where it crosses a segment boundary."""
+    text = stream.text
+    runs: list[list[list[int]]] = []
     i = 0
     while i < len(text):
-        if text[i] in DIGIT_VALUE:
-            j = i
-            digits: list[str] = []
-            while j < len(text):
-                ch = text[j]
-                if ch in DIGIT_VALUE:
-                    digits.append(DIGIT_VALUE[ch])
-                elif ch in X_CHARS and len(digits) == 17:
-                    digits.append("x")
-                else:
-                    break
-                j += 1
-            yield i, "".join(digits)
-            i = j
-        else:
+        if text[i] not in DIGIT_VALUE:
             i += 1
-
-
-def find_pii(text: str | Normalized, kinds: Iterable[str] = KINDS) -> list[PiiMatch]:
-    norm = text if isinstance(text, Normalized) else normalize(text)
-    wanted = set(kinds)
-    out: list[PiiMatch] = []
-    for start, digits in _runs(norm):
-        if len(digits) < 11:
             continue
-        kind = classify(digits)
-        parts = [(0, len(digits), kind)] if kind else (_tile(digits) or [])
-        for s, e, k in parts:
-            if k in wanted:
-                os_, oe = norm.span(start + s, start + e)
-                out.append(PiiMatch(k, digits[s:e], start + s, start + e, os_, oe))
+        pieces: list[list[int]] = [[i]]
+        count = 1
+        j = i
+        while j + 1 < len(text) and stream.joined(j):
+            ch = text[j + 1]
+            if ch in X_CHARS and count in X_AFTER:
+                if stream.gaps[j] == GAP_JOIN:
+                    pieces.append([j + 1])
+                else:
+                    pieces[-1].append(j + 1)
+                j += 1
+                break  # the check character ends an ID
+            if ch not in DIGIT_VALUE:
+                break
+            if stream.gaps[j] == GAP_JOIN:
+                pieces.append([j + 1])
+            else:
+                pieces[-1].append(j + 1)
+            count += 1
+            j += 1
+        runs.append(pieces)
+        i = j + 1
+    return runs
+
+
+def _value(stream: Stream, idx: Sequence[int]) -> str:
+    return "".join(DIGIT_VALUE.get(stream.text[k], "x") for k in idx)
+
+
+def _password_token(stream: Stream, idx: list[int]) -> list[int] | None:
+    """A run inside a letters-and-digits word after 密码 (abc12345): the whole word's indices."""
+    text = stream.text
+    a, b = idx[0], idx[-1]
+    while a > 0 and stream.joined(a - 1) and (_is_latin(text[a - 1]) or text[a - 1].isdigit()):
+        a -= 1
+    while b + 1 < len(text) and stream.joined(b) and (_is_latin(text[b + 1]) or text[b + 1].isdigit()):
+        b += 1
+    token = list(range(a, b + 1))
+    return token if 4 <= len(token) <= PASSWORD_CHARS else None
+
+
+def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
+    text = stream.text
+    a, b = idx[0], idx[-1] + 1
+    context = context_kind(stream, a, b)
+    if context == NEGATIVE:
+        return []
+    before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1])
+    after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b])
+    if before or after:  # part of a model or tracking number (KFR35GW, SF1234...), or a password
+        token = _password_token(stream, idx) if context in ("password", "code") else None
+        if token is None:
+            return []
+        value = "".join(text[k] for k in token)
+        return [_Raw(str(context), value, CONFIDENCE_PROVEN, tuple(token), tuple(token))]
+    if b < len(text) and stream.joined(b - 1) and text[b] in UNITS:
+        return []  # 13812元, 2024年, 3点, 8003号: a quantity, date or time
+    digits = _value(stream, idx)
+    out: list[_Raw] = []
+    for n in numbers_in(digits, context):
+        span = idx[n.start:n.end]
+        hidden = span if n.kind not in NUMBER_KINDS else span[: max(0, len(span) - keep)]
+        out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), tuple(hidden)))
     return out
 
 
-def mask(text: str, kinds: Iterable[str] = KINDS, keep: int = 4) -> str:
-    """``text`` with every found number's digits but the last ``keep`` replaced by ``*``."""
-    norm = normalize(text)
-    matches = find_pii(norm, kinds)
-    if not matches:
-        return text
+def _best(found: list[_Raw]) -> float:
+    return max((r.confidence for r in found), default=0.0)
+
+
+def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
+    out: list[_Raw] = []
+    for pieces in _runs(stream):
+        current = pieces[0]
+        for nxt in pieces[1:]:
+            alone = _numbers(stream, current, keep)
+            merged = _numbers(stream, current + nxt, keep)
+            if merged and _best(merged) >= _best(alone):
+                current = current + nxt
+            else:
+                out.extend(alone)
+                current = nxt
+        out.extend(_numbers(stream, current, keep))
+    return out
+
+
+def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
+    wanted = set(kinds)
+    found = _all_numbers(stream, keep)
+    for w in names(stream) + addresses(stream):
+        span = tuple(range(w.start, w.end))
+        found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span))
+    found = [r for r in found if r.kind in wanted]
+    found.sort(key=lambda r: (r.span[0], -len(r.span)))
+    return found
+
+
+def _pieces(stream: Stream, span: Sequence[int]) -> tuple[Piece, ...]:
+    out: list[Piece] = []
+    for seg in sorted({stream.seg[k] for k in span}):
+        ks = [k for k in span if stream.seg[k] == seg]
+        first = stream.starts[seg]
+        out.append(Piece(seg, stream.pos[ks[0]], stream.pos[ks[-1]] + 1, ks[0] - first, ks[-1] - first + 1))
+    return tuple(out)
+
+
+def find_pii_segments(texts: Sequence[str | Normalized], kinds: Iterable[str] = KINDS,
+                      speakers: Sequence[str] | None = None, keep: int = KEEP) -> list[SegmentMatch]:
+    """PII in consecutive segments read as one text (digits join only within one speaker's)."""
+    stream = build(texts, speakers)
+    return [
+        SegmentMatch(r.kind, r.value, r.confidence, _pieces(stream, r.span),
+                     tuple((stream.seg[k], stream.pos[k]) for k in r.hidden))
+        for r in _find(stream, kinds, keep)
+    ]
+
+
+def find_pii(text: str | Normalized, kinds: Iterable[str] = KINDS, keep: int = KEEP) -> list[PiiMatch]:
+    """PII in one utterance; spans in the original text and in its normalised form."""
+    out: list[PiiMatch] = []
+    for m in find_pii_segments([text], kinds, keep=keep):
+        (p,) = m.pieces
+        out.append(PiiMatch(m.kind, m.value, p.norm_start, p.norm_end, p.start, p.end, m.confidence,
+                            tuple(offset for _, offset in m.hidden)))
+    return out
+
+
+def _apply(text: str, offsets: Iterable[int]) -> str:
     chars = list(text)
-    for m in matches:
-        # offsets of the number's own characters (spaces and dashes between them stay)
-        own = [norm.offsets[k] for k in range(m.norm_start, m.norm_end)]
-        for k in own[: max(0, len(own) - keep)]:
-            chars[k] = "*"
+    for k in offsets:
+        chars[k] = "*"
     return "".join(chars)
+
+
+def mask_segments(texts: Sequence[str], kinds: Iterable[str] = KINDS, speakers: Sequence[str] | None = None,
+                  keep: int = KEEP) -> list[str]:
+    """Each segment with its PII hidden (a number split across two is masked as one)."""
+    hide: dict[int, set[int]] = {}
+    for m in find_pii_segments(texts, kinds, speakers, keep):
+        for seg, offset in m.hidden:
+            hide.setdefault(seg, set()).add(offset)
+    return [_apply(t, hide.get(k, ())) for k, t in enumerate(texts)]
+
+
+def mask(text: str, kinds: Iterable[str] = KINDS, keep: int = KEEP) -> str:
+    """``text`` with its PII hidden by ``*`` (numbers keep their last ``keep`` digits)."""
+    return mask_segments([text], kinds, keep=keep)[0]
+

@@ -1,0 +1,92 @@
+"""The words around a number that say what it is (身份证号码是…, …是我的手机, 订单号…).
+
+The nearest context word before a run wins (longest first where several end at the
+same place, so 订单号码 beats 号码 and 客服电话 beats 电话); the generic 号码 defers
+to a specific word just before it (身份证上的号码, 座机号码). Failing that, a word
+right after the run counts when only a copula or a possessive lies between
+("13812345678是我的手机"). A *negative* word (order, tracking and model numbers,
+amounts, dates, tail digits, hotlines) says the number is not personal data.
+Context may come from the segment before (the agent's question 您的身份证号码是多少
+and the caller's answer), since the stream runs across segments.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.pii_stream import Stream
+
+NEGATIVE = "-"
+GENERIC = "?"
+
+_WORDS: dict[str, tuple[str, ...]] = {
+    "id_card": ("身份证", "身份证号", "身份证号码", "证件号", "证件号码", "证件", "身份号", "身份号码"),
+    "bank_card": ("卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
+                  "信用卡", "借记卡", "存折", "银行账", "卡的号"),
+    "phone": ("手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "座机", "固话", "联系电话",
+              "打我", "联系我", "拨打我", "微信号"),
+    "code": ("验证码", "动态码", "校验码", "短信码", "确认码", "随机码", "动态密码", "短信验证码"),
+    "password": ("密码", "口令", "支付密码", "取款密码", "查询密码", "服务密码"),
+    GENERIC: ("号码",),
+    NEGATIVE: (
+        "订单", "订单号", "订单号码", "单号", "单号码", "工单", "快递", "运单", "物流", "编号", "型号",
+        "序列号", "串号", "imei", "sn", "条码", "发票", "金额", "余额", "价格", "费用", "话费", "电话费",
+        "手机费", "欠费", "合计", "总共", "一共", "共计", "退款", "尾号", "后四位", "后几位", "末四位",
+        "后四", "后六位", "日期", "生日", "出生", "时间", "热线", "热线电话", "客服电话", "服务电话",
+        "投诉电话", "售后电话", "官方电话", "工号", "房间", "门牌", "分机", "邮编", "积分", "版本",
+        "会员号", "车牌", "批次", "合同号", "保单号",
+    ),
+}
+CONTEXT: dict[str, str] = {w: kind for kind, words in _WORDS.items() for w in words}
+LONGEST = max(len(w) for w in CONTEXT)
+WINDOW = 10  # a context word must end at most this many characters before the run
+GENERIC_REACH = 4  # how far before 号码 a specific word may end and still name it
+_AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的)?")
+
+
+def _word_ending_at(text: str, e: int, lo: int = 0) -> tuple[int, str] | None:
+    """The longest context word ending at ``e`` (and starting at or after ``lo``): (start, kind)."""
+    for n in range(min(LONGEST, e - lo), 0, -1):
+        kind = CONTEXT.get(text[e - n:e])
+        if kind is not None:
+            return e - n, kind
+    return None
+
+
+def _before(text: str, a: int, lo: int) -> str | None:
+    for e in range(a, max(lo, a - WINDOW) - 1, -1):
+        hit = _word_ending_at(text, e, lo)
+        if hit is None:
+            continue
+        start, kind = hit
+        if kind != GENERIC:
+            return kind
+        for e2 in range(start, max(lo, start - GENERIC_REACH) - 1, -1):
+            earlier = _word_ending_at(text, e2, lo)
+            if earlier is not None and earlier[1] != GENERIC:
+                return earlier[1]
+        return "phone"  # 号码 alone: a phone number is what people mean
+    return None
+
+
+def _after(text: str, b: int) -> str | None:
+    filler = _AFTER.match(text, b)
+    s = filler.end() if filler else b
+    for n in range(min(LONGEST, len(text) - s), 0, -1):
+        kind = CONTEXT.get(text[s:s + n])
+        if kind is not None:
+            return "phone" if kind == GENERIC else kind
+    return None
+
+
+def context_kind(stream: Stream, a: int, b: int) -> str | None:
+    """What the words around run ``[a, b)`` call it: a kind, NEGATIVE, or None."""
+    text = stream.text
+    # the look-back stops at the previous digit run's end: its context is not ours
+    lo = a
+    while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
+        lo -= 1
+    return _before(text, a, lo) or _after(text, b)
+
+
+_DIGITISH = set("0123456789")

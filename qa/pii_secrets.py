@@ -1,0 +1,68 @@
+"""An agent asking the caller to say a password or a whole verification code.
+
+A password or a one-time code said aloud is in the recording, the transcript and
+every reviewer's screen; the code is what lets a stranger into the account. The
+seed rulebooks say only 保护客户隐私信息 / 不得将客户信息泄露给他人 (POLICY.md §5):
+none names passwords, so this is the hotline's reading of that rule, and the QA
+rule that uses it should say so in its ``source``.
+
+A request is a telling verb and the secret in either order: 告诉我您的密码,
+报一下银行卡密码, 把验证码念给我, 六位验证码读一下, 您的密码是多少. It is not a
+request when a negation comes just before (请不要把密码告诉任何人, 我们不会向您索要…),
+when the caller is sent to the keypad or an app (输入, 重置, 修改: those words carry
+no telling verb), or when only part of a code is asked (验证码的后两位是多少).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from transcribe.normalize import Normalized, normalize
+
+_SECRET = (r"(?:银行卡|取款|支付|交易|查询|服务|登录|网银|卡|账户|账号)?"
+           r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码)")
+_VERB = r"(?:告诉|报|说|念|读|提供|发|讲|透露|给)"
+_WHOSE = r"(?:您|你)?(?:的)?(?:手机)?(?:刚|刚刚)?(?:收到的)?(?:[四六八]位(?:数)?(?:的)?)?"
+# verb first: 告诉我您的密码, 报一下您的银行卡密码, 提供一下验证码
+_VERB_FIRST = re.compile(_VERB + r"(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _WHOSE + _SECRET)
+# secret first: 密码告诉我, 验证码念给我, 六位验证码读一下, 您的密码是多少
+_SECRET_FIRST = re.compile(
+    r"(?:您|你)?(?:的)?" + _WHOSE + _SECRET
+    + r"(?:(?:是)?(?:多少|什么|几)|(?:也)?" + _VERB + r"(?:一下|下|给我|给我们|我|我们))"
+)
+NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|绝不|千万|不能|禁止|不可以|谨防|防止|不必|索要")
+PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")
+NEGATION_REACH = 8  # characters before the request where a negation cancels it
+PARTIAL_REACH = 5  # characters after the secret where 后两位 makes it a partial code
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRequest:
+    kind: str  # password | code
+    start: int  # span in the original text
+    end: int
+    norm_start: int
+    norm_end: int
+
+
+def secret_requests(text: str | Normalized) -> list[SecretRequest]:
+    """Every place ``text`` asks for a password or a whole verification code."""
+    norm = text if isinstance(text, Normalized) else normalize(text)
+    t = norm.text
+    spans: list[tuple[int, int, str]] = []
+    for pattern in (_VERB_FIRST, _SECRET_FIRST):
+        for m in pattern.finditer(t):
+            if NEGATIONS.search(t, max(0, m.start() - NEGATION_REACH), m.start()):
+                continue
+            if PARTIAL.search(t, m.start("what"), m.end("what") + PARTIAL_REACH):
+                continue
+            kind = "password" if m.group("what") in ("密码", "口令") else "code"
+            spans.append((m.start(), m.end(), kind))
+    out: list[SecretRequest] = []
+    for s, e, kind in sorted(spans):
+        if out and s < out[-1].norm_end:  # the two patterns can find one request twice
+            continue
+        os_, oe = norm.span(s, e)
+        out.append(SecretRequest(kind, os_, oe, s, e))
+    return out

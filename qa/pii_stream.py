@@ -1,0 +1,73 @@
+"""Several segment texts as one normalised character stream, with a map back to each.
+
+PII detection reads consecutive segments as one text: a number can start in one
+segment and end in the next (Whisper cuts where the speaker breathes), and the
+words that say what a number is (身份证号码是…) often sit in the segment before.
+The stream is every segment's normalised text (``transcribe.normalize``) back to
+back; for each stream character it keeps the segment and the original offset.
+
+Between two stream characters the *gap* says what separated them in the original:
+nothing or spaces and dashes (digits keep running), punctuation that ends a clause
+(digits stop), or a segment boundary, which digits may cross only when both
+segments are the same speaker's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from transcribe.normalize import Normalized, normalize
+
+# Punctuation that ends a number: "10:30", "2024/03/15", "1234，5678" are two numbers.
+# Spaces, dashes, dots and brackets do not: "138-1234-5678", "(010)62345678".
+CLAUSE_BREAKS = set("，。；！？、,;!?：:/…~～\n")
+
+GAP_NONE = 0  # same segment, nothing or spaces/dashes between
+GAP_PUNCT = 1  # same segment, clause punctuation between
+GAP_JOIN = 2  # segment boundary, same speaker: digits may continue
+GAP_SPLIT = 3  # segment boundary, different speakers
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    norms: tuple[Normalized, ...]
+    text: str  # every segment's normalised text, back to back
+    seg: tuple[int, ...]  # segment of each stream character
+    pos: tuple[int, ...]  # its offset in that segment's original text
+    gaps: tuple[int, ...]  # gaps[i]: what lies between stream characters i and i + 1
+    starts: tuple[int, ...]  # stream index of each segment's first character (-1: empty segment)
+
+    def joined(self, i: int) -> bool:
+        """Whether characters i and i + 1 belong to one clause (digits may run on)."""
+        return self.gaps[i] in (GAP_NONE, GAP_JOIN)
+
+
+def _gap(original: str, a: int, b: int) -> int:
+    return GAP_PUNCT if any(ch in CLAUSE_BREAKS for ch in original[a + 1:b]) else GAP_NONE
+
+
+def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = None) -> Stream:
+    norms = tuple(t if isinstance(t, Normalized) else normalize(t) for t in texts)
+    chars: list[str] = []
+    seg: list[int] = []
+    pos: list[int] = []
+    gaps: list[int] = []
+    starts: list[int] = []
+    for k, n in enumerate(norms):
+        starts.append(len(chars) if n.text else -1)
+        if not n.text:
+            continue
+        if chars:
+            # a boundary: the previous non-empty segment's speaker against this one's
+            prev = seg[-1]
+            same = speakers is None or speakers[prev] == speakers[k]
+            gaps.append(GAP_JOIN if same else GAP_SPLIT)
+        for i, ch in enumerate(n.text):
+            if i:
+                gaps.append(_gap(n.original, n.offsets[i - 1], n.offsets[i]))
+            chars.append(ch)
+            seg.append(k)
+            pos.append(n.offsets[i])
+    gaps.append(GAP_PUNCT)  # after the last character
+    return Stream(norms, "".join(chars), tuple(seg), tuple(pos), tuple(gaps), tuple(starts))

@@ -1,0 +1,149 @@
+"""Names and street addresses, found only where the speaker says that is what follows.
+
+Names: after 我叫 / 名字叫 / 名字是 / 姓名是 (or 叫 opening a clause, as in 我姓王，叫王小明)
+comes a surname from the common-surname list and a given name of one or two
+characters; after 姓X名 / 姓X叫 the given name alone. Only the given name is
+hidden: the surname stays, as in the 王先生 every agent says. 我姓王 alone
+hides nothing. The surname list keeps 我叫了外卖 / 我叫他 from being read as
+names; a few surnames that are everyday words (车, 和, 时, 全) are left out for that reason.
+
+Addresses: after 住址 / 地址 / 住在 / 家住 / 寄到 / 送到 (not 我们…地址 or 公司地址: the
+company's own address is public), a clause that names a street (路, 街, 巷, 弄, 胡同, 大道,
+村, 小区) is an address. The province, city and district before the street stay;
+everything from the street to the last house, building or flat number goes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.pii_numbers import DIGIT_VALUE
+from qa.pii_stream import Stream
+
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫"
+    "孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
+    "毕季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳柴蒙鲍华喻祁蒲房滕屈饶牟艾尤阳穆农司卓古吉缪简项连芦麦褚娄窦戚岑"
+    "景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池匡"
+)
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "夏侯", "皇甫", "尉迟", "公孙", "令狐",
+                     "长孙", "宇文", "司徒", "端木", "南宫", "独孤", "轩辕")
+# Characters and words that end a given name ("我叫张伟想问一下", "我叫李明明天再打").
+NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身家嗯呃哈")
+NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前")
+NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名")
+SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
+
+ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|家住|家在|寄到|送到|送货到")
+NOT_CALLERS = re.compile(r"我们|公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
+ADDRESS_FILLER = re.compile(r"(是|在|改成|改为|改到|就是|写的是|填的是|为)*")
+STREET = re.compile(r"大道|胡同|小区|路|街|巷|弄|村")
+ADMIN = set("省市区县镇乡州旗")
+HOUSE = set("号室楼栋幢座层户院")
+MAX_ADDRESS = 40  # characters an address clause may run
+ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    kind: str
+    start: int  # stream [start, end): the characters hidden
+    end: int
+
+
+def _clause_end(stream: Stream, i: int, limit: int) -> int:
+    """Stream index where the clause starting at ``i`` ends (a punctuation break or ``limit``)."""
+    j = i
+    while j < min(len(stream.text), limit):
+        if not stream.joined(j):
+            return j + 1
+        j += 1
+    return min(len(stream.text), limit)
+
+
+def _given(stream: Stream, q: int) -> int:
+    """How many characters of given name start at ``q`` (0, 1 or 2)."""
+    text = stream.text
+    n = 0
+    while n < 2 and q + n < len(text):
+        ch = text[q + n]
+        if not ("\u4e00" <= ch <= "\u9fff") or ch in NAME_STOP:
+            break
+        if text[q + n:q + n + 2] in NAME_STOP_WORDS:
+            break
+        n += 1
+        if not stream.joined(q + n - 1):
+            break
+    return n
+
+
+def _surname(text: str, p: int) -> int:
+    if text[p:p + 2] in COMPOUND_SURNAMES:
+        return 2
+    return 1 if p < len(text) and text[p] in SURNAMES else 0
+
+
+def names(stream: Stream) -> list[Found]:
+    text = stream.text
+    out: list[Found] = []
+    for m in NAME_TRIGGERS.finditer(text):
+        p = m.end()
+        s = _surname(text, p)
+        if s and stream.joined(p + s - 1):
+            g = _given(stream, p + s)
+            if g:
+                out.append(Found("name", p + s, p + s + g))
+    # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
+    for m in re.finditer("叫", text):
+        p = m.end()
+        if m.start() > 0 and stream.joined(m.start() - 1):
+            continue
+        s = _surname(text, p)
+        if s and stream.joined(p + s - 1):
+            g = _given(stream, p + s)
+            if g:
+                out.append(Found("name", p + s, p + s + g))
+    # 姓王名小明 / 姓王叫小明: the given name follows the surname
+    for m in SURNAME_TRIGGER.finditer(text):
+        p = m.end()
+        s = _surname(text, p) or (1 if p < len(text) and "\u4e00" <= text[p] <= "\u9fff" else 0)
+        q = p + s
+        if s and q < len(text) and text[q] in "名叫" and stream.joined(q - 1) and stream.joined(q):
+            if _surname(text, q + 1):  # 姓王叫王小明: the other loop has it
+                continue
+            g = _given(stream, q + 1)
+            if g:
+                out.append(Found("name", q + 1, q + 1 + g))
+    return out
+
+
+def addresses(stream: Stream) -> list[Found]:
+    text = stream.text
+    out: list[Found] = []
+    for m in ADDRESS_TRIGGERS.finditer(text):
+        if NOT_CALLERS.search(text, max(0, m.start() - 8), m.start()):
+            continue
+        a = ADDRESS_FILLER.match(text, m.end())
+        start = a.end() if a else m.end()
+        end = _clause_end(stream, start, start + MAX_ADDRESS)
+        stop = ADDRESS_STOPS.search(text, start, end)
+        if stop:
+            end = stop.start()
+        street = STREET.search(text, start, end)
+        if street is None:
+            continue
+        # keep the province/city/district: everything up to the last admin character before the street
+        keep = start
+        for k in range(start, street.start()):
+            if text[k] in ADMIN:
+                keep = k + 1
+        # hide up to the last house number, building or flat (or the street, if none is said)
+        last = street.end()
+        for k in range(street.end(), end):
+            if text[k] in HOUSE or text[k] in DIGIT_VALUE:
+                last = k + 1
+        if keep < last:
+            out.append(Found("address", keep, last))
+    return out

@@ -1,0 +1,190 @@
+"""Masking recall and precision per PII kind on the labelled set (tests/pii_labelled.tsv).
+
+Run with -s to see the table. What counts:
+
+- recall, per labelled kind: a bracketed span is recalled when every character the
+  masking convention hides (see the file's header) is hidden by ``mask_segments``;
+- precision, per predicted kind: a match is right when every character it hides is
+  one the labels hide (a look-alike masked, or a number's last four digits hidden,
+  is a false positive).
+
+The expected characters are derived here from the brackets with this file's own
+idea of a digit, not the detector's, so a label cannot agree with the code by sharing it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.pii import find_pii_segments, secret_requests
+
+LABELLED = Path(__file__).resolve().parent / "pii_labelled.tsv"
+PII_KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address")
+KEEP_LAST = 4
+SPOKEN_DIGITS = set("零〇○洞一幺壹二两兩贰貳三叁參参四肆五伍六陆陸七拐柒八捌九勾玖")
+CHECK_CHARS = set("xX叉")
+MIN_RECALL = 0.98
+MIN_PRECISION = 0.9
+
+
+def _is_digit(ch: str) -> bool:
+    return unicodedata.normalize("NFKC", ch) in set("0123456789") or ch in SPOKEN_DIGITS or ch in CHECK_CHARS
+
+
+@dataclass
+class Row:
+    line: int
+    split: str
+    kind: str
+    texts: list[str]
+    spans: list[list[tuple[int, int]]]  # per bracket: its (segment, offset) characters
+    note: str
+    hidden: set[tuple[int, int]] = field(default_factory=set)  # what masking should hide
+
+
+def _expected(kind: str, chars: list[tuple[int, int]], texts: list[str]) -> set[tuple[int, int]]:
+    if kind in ("id_card", "bank_card", "phone"):
+        digits = [c for c in chars if _is_digit(texts[c[0]][c[1]])]
+        return set(digits[: max(0, len(digits) - KEEP_LAST)])
+    return {c for c in chars if texts[c[0]][c[1]].isalnum()}
+
+
+def parse(line_no: int, line: str) -> Row:
+    split, kind, marked, note = line.rstrip("\n").split("\t")
+    texts = [""]
+    spans: list[list[tuple[int, int]]] = []
+    inside = False
+    for ch in marked:
+        if ch == "|":
+            texts.append("")
+        elif ch == "[":
+            spans.append([])
+            inside = True
+        elif ch == "]":
+            inside = False
+        else:
+            if inside:
+                spans[-1].append((len(texts) - 1, len(texts[-1])))
+            texts[-1] += ch
+    row = Row(line_no, split, kind, texts, spans, note)
+    if kind in PII_KINDS:
+        for chars in spans:
+            row.hidden |= _expected(kind, chars, texts)
+    return row
+
+
+def load(path: Path = LABELLED) -> list[Row]:
+    rows: list[Row] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#") or line.startswith("split\t"):
+            continue
+        rows.append(parse(n, line))
+    return rows
+
+
+@dataclass
+class Score:
+    support: int = 0
+    recalled: int = 0
+    predicted: int = 0
+    correct: int = 0
+
+    @property
+    def recall(self) -> float:
+        return self.recalled / self.support if self.support else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+
+def evaluate(rows: list[Row]) -> tuple[dict[str, Score], list[str]]:
+    scores = {k: Score() for k in (*PII_KINDS, "ask_secret")}
+    mistakes: list[str] = []
+    for row in rows:
+        matches = find_pii_segments(row.texts)
+        got = {h for m in matches for h in m.hidden}
+        if row.kind in PII_KINDS:
+            for chars in row.spans:
+                want = _expected(row.kind, chars, row.texts)
+                scores[row.kind].support += 1
+                if want <= got:
+                    scores[row.kind].recalled += 1
+                else:
+                    mistakes.append(f"line {row.line} missed {row.kind}: {'|'.join(row.texts)} -> {_masked(row, got)}")
+        for m in matches:
+            scores[m.kind].predicted += 1
+            if set(m.hidden) <= row.hidden:
+                scores[m.kind].correct += 1
+            else:
+                mistakes.append(f"line {row.line} false {m.kind} {m.value!r}: {'|'.join(row.texts)} -> "
+                                f"{_masked(row, got)}")
+        if row.kind == "ask_secret":
+            _score_requests(row, scores["ask_secret"], mistakes)
+    return scores, mistakes
+
+
+def _score_requests(row: Row, score: Score, mistakes: list[str]) -> None:
+    text = row.texts[0]
+    wanted = [{o for _, o in chars} for chars in row.spans]
+    found = [set(range(r.start, r.end)) for r in secret_requests(text)]
+    score.support += len(wanted)
+    score.recalled += sum(1 for w in wanted if any(w & f for f in found))
+    score.predicted += len(found)
+    score.correct += sum(1 for f in found if any(w & f for w in wanted))
+    if any(not any(w & f for f in found) for w in wanted) or any(not any(w & f for w in wanted) for f in found):
+        mistakes.append(f"line {row.line} ask_secret: {text} -> {[text[min(f):max(f) + 1] for f in found]}")
+
+
+def _masked(row: Row, got: set[tuple[int, int]]) -> str:
+    return "|".join("".join("*" if (s, i) in got else ch for i, ch in enumerate(t)) for s, t in enumerate(row.texts))
+
+
+def table(scores: dict[str, Score]) -> str:
+    lines = [f"{'kind':<11} {'support':>7} {'recall':>7} {'predicted':>9} {'precision':>9}"]
+    for kind, s in scores.items():
+        lines.append(f"{kind:<11} {s.support:>7} {s.recall:>7.3f} {s.predicted:>9} {s.precision:>9.3f}")
+    return "\n".join(lines)
+
+
+def _report(rows: list[Row], title: str) -> dict[str, Score]:
+    scores, mistakes = evaluate(rows)
+    print(f"\n{title} ({len(rows)} sentences)\n{table(scores)}")
+    for m in mistakes:
+        print("  " + m)
+    return scores
+
+
+def test_the_set_is_large_and_covers_each_kind_the_damage_and_the_look_alikes() -> None:
+    rows = load()
+    assert len(rows) >= 150
+    kinds = Counter(r.kind for r in rows)
+    for kind in PII_KINDS:
+        assert kinds[kind] >= 6, kind
+    assert kinds["none"] >= 40 and kinds["ask_secret"] >= 12
+    notes = " ".join(r.note for r in rows)
+    for damage in ("wrong", "missing digit", "spaced", "numerals", "Traditional", "split across"):
+        assert damage in notes, damage
+    for look_alike in ("order number", "amount", "date", "400 hotline", "model", "time"):
+        assert look_alike in notes, look_alike
+    assert sum(1 for r in rows if len(r.texts) == 2 and r.spans) >= 8  # numbers split across segments
+
+
+def test_masking_recall_and_precision_per_kind() -> None:
+    rows = load()
+    for split in sorted({r.split for r in rows}):
+        _report([r for r in rows if r.split == split], f"split {split}")
+    scores = _report(rows, "all")
+    for kind, s in scores.items():
+        assert s.support > 0, kind
+        assert s.recall >= MIN_RECALL, (kind, s)
+        assert s.precision >= MIN_PRECISION, (kind, s)
+
+
+def test_the_look_alikes_stay_as_they_were_said() -> None:
+    for row in load():
+        if row.kind == "none":
+            assert find_pii_segments(row.texts) == [], (row.line, row.texts)
