@@ -17,6 +17,7 @@ from rich.tree import Tree
 
 from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, err_console, fail, load, print_json
 from menus import edit as me
+from menus.configfile import EditError
 from menus.lint import errors, lint_file
 from settings import Config, Route
 
@@ -150,7 +151,7 @@ def run_edit(config: Path | None, edit: me.Edit, dry_run: bool, author: str | No
     path = config_path(config)
     try:
         pending = me.prepare(path, edit)
-    except me.EditError as exc:
+    except EditError as exc:
         for line in exc.lines:
             err_console.print(Text("error: ", style="bold red") + Text(line), soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
@@ -166,7 +167,7 @@ def _save(pending: me.Pending, dry_run: bool, author: str | None, message: str |
         return
     try:
         number = commit(pending, author, message)
-    except me.EditError as exc:
+    except EditError as exc:
         fail(str(exc))
     except Exception as exc:  # the database, most likely: the file was not written (same transaction)
         fail(f"not saved: {exc}".splitlines()[0], code=1)
@@ -181,7 +182,7 @@ def _fallback(action: str | None, target: str | None) -> Any:
         return None
     try:
         return me.route(action, target)
-    except me.EditError as exc:
+    except EditError as exc:
         fail(f"fallback: {exc}")
 
 
@@ -347,7 +348,7 @@ def diff_cmd(
     cfg = load(config)
     try:
         text = diff_versions(cfg, v1, v2, full=full)
-    except me.EditError as exc:
+    except EditError as exc:
         fail(str(exc))
     if text:
         print_diff(text)
@@ -369,7 +370,7 @@ def rollback(
     cfg = load(config)
     try:
         pending = prepare_rollback(cfg, version)
-    except me.EditError as exc:
+    except EditError as exc:
         for line in exc.lines:
             err_console.print(Text("error: ", style="bold red") + Text(line), soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None

@@ -21,20 +21,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from db import now, transaction
-from menus.edit import (
-    EditError,
-    Pending,
-    edit_lock,
-    ensure_unchanged,
-    parse,
-    prepare_text,
-    read_text,
-    sections,
-    sha256,
-    unified_diff,
-    write_atomic,
-)
+from menus.configfile import EditError, edit_lock, ensure_unchanged, read_text, sha256, unified_diff, write_atomic
+from menus.edit import Pending, prepare_text
 from menus.tables import MenuVersion
+from menus.yamltree import parse, sections
 from settings import Config
 
 # What `menu diff` compares by default: the parts of the file a caller hears.

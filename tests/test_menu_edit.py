@@ -12,6 +12,7 @@ import pytest
 from menu_cli import ROOT, run
 
 from menus import edit as me
+from menus.configfile import ConcurrentEdit, unified_diff
 from menus.versions import commit, history
 from settings import load_config
 
@@ -21,7 +22,7 @@ def comments(text: str) -> list[str]:
 
 
 def added_removed(before: str, after: str) -> tuple[list[str], list[str]]:
-    diff = me.unified_diff(before, after, "a", "b", 0).splitlines()[2:]
+    diff = unified_diff(before, after, "a", "b", 0).splitlines()[2:]
     return ([d[1:] for d in diff if d.startswith("+")], [d[1:] for d in diff if d.startswith("-")])
 
 
@@ -232,7 +233,7 @@ def test_concurrent_change_is_refused(cfg: Path) -> None:
     other = me.prepare(cfg, me.set_option("main", "5", "queue", "complaints"))
     commit(other, "bob")
     theirs = cfg.read_bytes()
-    with pytest.raises(me.ConcurrentEdit, match="changed since it was read"):
+    with pytest.raises(ConcurrentEdit, match="changed since it was read"):
         commit(pending, "alice")
     assert cfg.read_bytes() == theirs
     assert [v.author for v in history(load_config(cfg))] == ["bob", "bob"]  # version 1 (as found) + bob's
