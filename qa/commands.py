@@ -46,6 +46,16 @@ def _clock(seconds: float | None) -> str:
     return f"{int(m):3d}:{s:04.1f}"
 
 
+def _conf(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _sev(f: dict[str, Any]) -> Text:
+    """The severity a reviewer sees: 'listen' (dim) when QA is unsure of the flag."""
+    shown = f["shown_severity"]
+    return Text(shown, style="dim italic" if f["needs_listening"] else "")
+
+
 def _highlighted(text: str, marks: list[tuple[int, int, str]]) -> Text:
     out = Text(text)
     for start, end, category in marks:
@@ -61,29 +71,36 @@ def list_cmd(
     agent: Annotated[str | None, typer.Option("--agent", help="Agent interface, or part of it.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="2026-03-01, 2026-03-01T08:00, or 7d / 12h.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many flags.")] = 200,
+    min_confidence: Annotated[float | None, typer.Option("--min-confidence", help="Only flags at least this sure "
+                                                         "(0..1); flags without a score are left out.")] = None,
+    listening: Annotated[bool | None, typer.Option("--needs-listening/--sure", help="Only flags that need "
+                                                   "listening / only flags sure enough to be breaches.",
+                                                   show_default=False)] = None,
+    sort: Annotated[str, typer.Option("--sort", help="confidence (surest first) | newest")] = "confidence",
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The flag queue, newest calls first."""
+    """The flag queue, surest flags first; 'listen' in the sev column marks a flag QA is unsure of."""
     from qa.views import list_flags
 
     cfg = load(config)
     try:
         since_dt = parse_since(since) if since else None
         with _db(cfg) as session:
-            flags = list_flags(session, status=status, category=category, agent=agent, since=since_dt, limit=limit)
+            flags = list_flags(session, status=status, category=category, agent=agent, since=since_dt, limit=limit,
+                               min_confidence=min_confidence, needs_listening=listening, sort=sort)
     except ValueError as exc:  # ViewError is one
         fail(str(exc))
     if as_json:
         print_json(flags)
         return
     table = Table(title=f"{len(flags)} flag(s)", show_lines=False)
-    for col in ("flag", "call", "when", "agent", "status", "category", "rule", "sev", "at", "matched"):
+    for col in ("flag", "call", "when", "agent", "status", "category", "rule", "sev", "conf", "at", "matched"):
         table.add_column(col, overflow="fold")
     for f in flags:
         table.add_row(str(f["id"]), str(f["call"]), (f.get("call_started_at") or "")[:16].replace("T", " "),
                       f.get("agent") or "", f["status"], Text(f["category"], style=STYLE.get(f["category"], "")),
-                      f["rule"], f["severity"], _clock(f["offset_s"]).strip(), f["matched"] or "")
+                      f["rule"], _sev(f), _conf(f["confidence"]), _clock(f["offset_s"]).strip(), f["matched"] or "")
     console.print(table)
 
 
@@ -121,12 +138,12 @@ def show_cmd(
             line.append(f"  ⚑{','.join(str(i) for i in s['flags'])}", style="bold")
         console.print(line, highlight=False)
     table = Table(title="flags")
-    for col in ("flag", "status", "category", "rule", "sev", "at", "matched", "suggestion", "source"):
+    for col in ("flag", "status", "category", "rule", "sev", "conf", "at", "matched", "suggestion", "source"):
         table.add_column(col, overflow="fold")
     for f in view["flags"]:
         table.add_row(str(f["id"]), f["status"], Text(f["category"], style=STYLE.get(f["category"], "")), f["rule"],
-                      f["severity"], _clock(f["offset_s"]).strip(), f["matched"] or "", f["suggestion"] or "",
-                      f["source"] or "")
+                      _sev(f), _conf(f["confidence"]), _clock(f["offset_s"]).strip(), f["matched"] or "",
+                      f["suggestion"] or "", f["source"] or "")
     console.print(table)
 
 
@@ -185,17 +202,67 @@ def report_cmd(
     if as_json:
         print_json(rep)
         return
-    console.print(f"[bold]QA {period}[/] {rep['from'][:10]} .. {rep['until'][:10]}: {rep['calls']} calls, "
-                  f"{rep['flagged_calls']} flagged, {rep['flags']} flags (dismissed not counted)", highlight=False)
-    for key in ("by_category", "by_agent", "by_route", "by_status"):
+    console.print(f"[bold]QA {period}[/] {rep['from'][:10]} .. {rep['until'][:10]}: {rep['calls']} calls; "
+                  f"flags: [bold]{rep['confirmed']} confirmed[/] on {rep['calls_with_confirmed']} call(s), "
+                  f"{rep['unreviewed']} unreviewed ({rep['unreviewed_needs_listening']} need listening), "
+                  f"{rep['dismissed']} dismissed", highlight=False)
+    for key in ("by_category", "by_agent", "by_route"):
         table = Table(title=key.replace("_", " "))
         table.add_column(key.removeprefix("by_"))
-        table.add_column("flags", justify="right")
+        for col in ("confirmed", "unreviewed", "dismissed"):
+            table.add_column(col, justify="right")
         for name, n in rep[key].items():
-            table.add_row(name, str(n))
+            table.add_row(name, str(n["confirmed"]), str(n["unreviewed"]), str(n["dismissed"]))
         console.print(table)
+    console.print(_health_table(rep["rules"], f"rule health, {period}"))
     for p in rep.get("charts", []):
         console.print(f"wrote {p}", highlight=False)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _health_table(rules: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=f"{title}: precision = confirmed / (confirmed + dismissed)")
+    for col in ("rule", "category", "precision", "confirmed", "dismissed", "unreviewed", "listen", "prec. sure",
+                "prec. listen"):
+        table.add_column(col, justify="left" if col in ("rule", "category") else "right")
+    for r in rules:
+        p = r["precision"]
+        style = "" if p is None else ("red" if p < 0.5 else "yellow" if p < 0.8 else "green")
+        table.add_row(r["rule"], r["category"], Text(_pct(p), style=style), str(r["confirmed"]), str(r["dismissed"]),
+                      str(r["unreviewed"]), str(r["needs_listening"]), _pct(r["precision_sure"]),
+                      _pct(r["precision_listen"]))
+    return table
+
+
+@app.command("health")
+def health_cmd(
+    period: Annotated[str, typer.Option("--period", help="week | month | quarter | year")] = "month",
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Each rule's precision from reviewers' verdicts on calls of the period: the table to tune rules by.
+
+    'listen' counts unreviewed flags QA was unsure of; 'prec. sure' / 'prec. listen' split the verdicts by it.
+    """
+    from qa.health import rule_health
+    from qa.report import ReportError, period_bounds
+
+    cfg = load(config)
+    try:
+        start, end = period_bounds(period)
+    except ReportError as exc:
+        fail(str(exc))
+    with _db(cfg) as session:
+        rules = rule_health(session, start, end)
+    if as_json:
+        print_json({"period": period, "from": start.isoformat(), "until": end.isoformat(), "rules": rules})
+        return
+    console.print(_health_table(rules, f"rule health, {period} {start.date()} .. {end.date()}"))
+    if not rules:
+        console.print("[dim]no flags on calls of this period[/]")
 
 
 @app.command("scan")
@@ -232,28 +299,88 @@ def scan_cmd(
 @app.command("rescan")
 def rescan_cmd(
     calls: Annotated[list[int] | None, typer.Argument(help="Call ids [default: every call with a transcript].")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only calls started since: 7d, 2026-03-01, ...")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be added / removed; write nothing.")
+                       ] = False,
+    rules: Annotated[Path | None, typer.Option("--rules", help="Take the QA rules from this config file (a draft "
+                                               "edit); the database stays the one of --config.")] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the rules again on stored calls (after a rule change); reviewed flags keep their verdict."""
-    from sqlalchemy import select
+    """Run the rules again on stored calls (after a rule change); reviewed flags keep their verdict.
 
-    from qa.scan import scan_call
-    from transcribe.tables import Transcript
+    With --dry-run: per call, the flags the rules would add and remove (by fingerprint) and how many stay.
+    """
+    from settings import ConfigError, load_config
 
     cfg = load(config)
+    rule_cfg = cfg
+    if rules is not None:
+        try:
+            rule_cfg = load_config(rules)
+        except ConfigError as exc:
+            fail(str(exc))
+    try:
+        since_dt = parse_since(since) if since else None
+    except ValueError as exc:
+        fail(str(exc))
+    from qa.rescan import calls_to_scan, summary
+    from qa.rescan import dry_run as preview
+
+    try:
+        ids = calls_to_scan(cfg.database_url, since_dt, calls)
+    except Exception as exc:
+        if type(exc).__module__.startswith("sqlalchemy") or isinstance(exc, OSError):
+            fail(f"database {cfg.database.url}: {str(exc).splitlines()[0]}", code=2)
+        raise
+    if dry_run:
+        diffs = preview(cfg.database_url, rule_cfg, ids)
+        bad = [d.error for d in diffs if d.error]
+        if bad and calls:
+            fail(bad[0])
+        result = {"dry_run": True, "calls": [d.as_json() for d in diffs], "summary": summary(diffs)}
+        if as_json:
+            print_json(result)
+            return
+        _print_diff(result)
+        return
+    from qa.scan import scan_call
+
     out: dict[str, Any] = {}
     with _db(cfg) as session:
-        ids = calls or sorted(set(session.scalars(select(Transcript.call_id).where(Transcript.call_id.is_not(None)))))
         for cid in ids:
             try:
-                out[str(cid)] = len(scan_call(session, cfg, cid))
+                out[str(cid)] = len(scan_call(session, rule_cfg, cid))
             except LookupError as exc:
                 fail(str(exc))
     if as_json:
         print_json(out)
     else:
         console.print(f"rescanned {len(out)} call(s), {sum(out.values())} flag(s)", highlight=False)
+
+
+def _print_diff(result: dict[str, Any]) -> None:
+    for d in result["calls"]:
+        if d["error"]:
+            console.print(f"call {d['call']}: [red]{d['error']}[/]", highlight=False)
+            continue
+        if not (d["added"] or d["removed"]):
+            continue
+        console.print(f"[bold]call {d['call']}[/]: +{len(d['added'])} -{len(d['removed'])} ={d['kept']}",
+                      highlight=False)
+        for f in d["added"]:
+            console.print(Text(f"  + {f['rule']:<28} {_clock(f['offset_s']).strip():>7}  {f['matched'] or ''}",
+                               style="green"))
+        for f in d["removed"]:
+            note = f"  (flag {f['flag']}, {f['status']}: kept for the audit trail)" if f["reviewed"] else \
+                f"  (flag {f['flag']})"
+            console.print(Text(f"  - {f['rule']:<28} {_clock(f['offset_s']).strip():>7}  {f['matched'] or ''}{note}",
+                               style="red"))
+    s = result["summary"]
+    console.print(f"dry run, nothing written: {s['calls']} call(s), {s['changed_calls']} would change; "
+                  f"+{s['added']} added, -{s['removed']} removed, {s['kept']} kept", highlight=False)
+    for rule, n in s["by_rule"].items():
+        console.print(f"  {rule}: +{n['added']} -{n['removed']}", highlight=False)
 
 
 @app.command("eval")

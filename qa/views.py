@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ivr.tables import Call
+from qa.confidence import shown_severity
 from qa.pii import mask
 from qa.tables import Flag
 from recordings.tables import Recording
@@ -21,6 +22,7 @@ from settings import Config
 from transcribe.store import segment_dict, segments_in_order, transcript_for_call
 
 STATUSES = ("new", "confirmed", "dismissed")
+SORTS = ("confidence", "newest")
 CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
 
 
@@ -42,7 +44,9 @@ def mask_number(num: str | None) -> str | None:
 def flag_dict(f: Flag, call: Call | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": f.id, "call": f.call_id, "status": f.status, "category": f.category, "rule": f.rule_id,
-        "severity": f.severity, "speaker": f.speaker, "offset_s": f.offset_s, "segment": f.segment_id,
+        "severity": f.severity, "shown_severity": shown_severity(f.severity, f.needs_listening),
+        "confidence": f.confidence, "asr_confidence": f.asr_confidence, "verify_confidence": f.verify_confidence,
+        "needs_listening": f.needs_listening, "speaker": f.speaker, "offset_s": f.offset_s, "segment": f.segment_id,
         "matched": f.matched, "context": f.context, "match_start": f.match_start, "match_end": f.match_end,
         "source": f.source, "suggestion": f.suggestion,
         "created_at": f.created_at.isoformat() if f.created_at else None,
@@ -56,7 +60,15 @@ def flag_dict(f: Flag, call: Call | None = None) -> dict[str, Any]:
 
 
 def list_flags(session: Session, *, status: str | None = None, category: str | None = None,
-               agent: str | None = None, since: datetime | None = None, limit: int = 200) -> list[dict[str, Any]]:
+               agent: str | None = None, since: datetime | None = None, limit: int = 200,
+               min_confidence: float | None = None, needs_listening: bool | None = None,
+               sort: str = "confidence") -> list[dict[str, Any]]:
+    """The queue. ``sort="confidence"``: surest flags first (flags without a score, raised before
+    scores existed, last), then newest calls; ``"newest"``: newest calls first."""
+    if sort not in SORTS:
+        raise ViewError(f"--sort {sort!r}: one of {', '.join(SORTS)}")
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ViewError(f"--min-confidence {min_confidence!r}: a number from 0 to 1")
     if status and status not in STATUSES:
         raise ViewError(f"--status {status!r}: one of {', '.join(STATUSES)}")
     if category and category not in CATEGORIES:
@@ -70,7 +82,13 @@ def list_flags(session: Session, *, status: str | None = None, category: str | N
         stmt = stmt.where(Call.agent.contains(agent))
     if since:
         stmt = stmt.where(Call.started_at >= since)
-    stmt = stmt.order_by(Call.started_at.desc(), Flag.call_id.desc(), Flag.offset_s, Flag.id).limit(limit)
+    if min_confidence is not None:
+        stmt = stmt.where(Flag.confidence >= min_confidence)
+    if needs_listening is not None:
+        stmt = stmt.where(Flag.needs_listening.is_(needs_listening))
+    newest = (Call.started_at.desc(), Flag.call_id.desc(), Flag.offset_s, Flag.id)
+    order = newest if sort == "newest" else (Flag.confidence.is_(None), Flag.confidence.desc(), *newest)
+    stmt = stmt.order_by(*order).limit(limit)
     return [flag_dict(f, c) for f, c in session.execute(stmt).all()]
 
 
