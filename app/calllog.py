@@ -6,6 +6,7 @@ written them, the transcript segments and the QA flags of each call.
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 
 import db
 from ivr.tables import Call, CallEvent, MenuStep
+from qa.pii import mask
 from qa.tables import Flag
+from recordings.redact import mask_number
 from recordings.tables import Recording
 from transcribe.store import transcript_dict, transcript_for_call
 from transcribe.tables import Job
@@ -32,17 +35,20 @@ def _route(call: Call) -> str | None:
     return f"{call.route_action} {call.route_target}" if call.route_target else call.route_action
 
 
-def _summary(call: Call) -> dict[str, Any]:
+def _summary(call: Call, unmask: bool) -> dict[str, Any]:
     return {
-        "id": call.id, "uniqueid": call.uniqueid, "caller": call.caller_num, "caller_name": call.caller_name,
+        "id": call.id, "uniqueid": call.uniqueid, "caller": call.caller_num if unmask else mask_number(call.caller_num),
+        "caller_name": call.caller_name if unmask or not call.caller_name else call.caller_name[0] + "*" * 2,
         "did": call.did, "started_at": call.started_at, "ended_at": call.ended_at, "duration_s": _duration(call),
         "status": call.status, "path": call.menu_path, "route": _route(call), "agent": call.agent,
         "hangup_by": call.hangup_by, "ring_s": call.ring_s, "error": call.error,
     }  # fmt: skip
 
 
-def list_calls(url: str, since: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest first, each with its flag count and transcription status."""
+def list_calls(
+    url: str, since: datetime | None = None, limit: int = 50, *, unmask: bool = False
+) -> list[dict[str, Any]]:
+    """Newest first, each with its flag count and transcription status; caller numbers masked unless asked."""
     with db.transaction(url) as s:
         stmt = select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
         if since is not None:
@@ -54,7 +60,7 @@ def list_calls(url: str, since: datetime | None = None, limit: int = 50) -> list
         jobs = dict(s.execute(select(Job.call_id, Job.status).where(Job.call_id.in_(ids))).all()) if ids else {}
         out = []
         for c in calls:
-            row = _summary(c)
+            row = _summary(c, unmask)
             row["flags"] = flags.get(c.id, 0)
             row["transcription"] = jobs.get(c.id)
             out.append(row)
@@ -70,13 +76,20 @@ def find_call(s: Session, ref: str) -> Call | None:
     return s.scalars(select(Call).where(Call.uniqueid == ref)).first()
 
 
-def call_detail(url: str, ref: str) -> dict[str, Any] | None:
-    """Everything about one call: steps, events, recordings, transcript, flags."""
+def call_detail(url: str, ref: str, *, unmask: bool = False) -> dict[str, Any] | None:
+    """Everything about one call: steps, events, recordings, transcript, flags.
+
+    Personal numbers (the caller id, numbers said in the transcript and in flag excerpts) are
+    masked unless ``unmask``; word timings, which spell the text out again, only come unmasked."""
     with db.transaction(url) as s:
         call = find_call(s, ref)
         if call is None:
             return None
-        out = _summary(call)
+        out = _summary(call, unmask)
+
+        def shown(text: str | None) -> str | None:
+            return text if unmask or text is None else mask(text)
+
         out.update({
             "channel": call.channel, "linkedid": call.linkedid, "answered_at": call.answered_at,
             "hangup_cause": call.hangup_cause, "hangup_cause_txt": call.hangup_cause_txt,
@@ -96,10 +109,14 @@ def call_detail(url: str, ref: str) -> dict[str, Any] | None:
         out["transcription"] = {"status": job.status, "error": job.error} if job else None
         tr = transcript_for_call(s, call.id)
         out["transcript"] = transcript_dict(tr) if tr is not None else None
+        if out["transcript"] is not None and not unmask:
+            for seg in out["transcript"]["segments"]:
+                seg["text"] = shown(seg["text"])
+                seg.pop("words", None)
         flags = s.scalars(select(Flag).where(Flag.call_id == call.id).order_by(Flag.offset_s, Flag.id))
         out["flags"] = [{"id": f.id, "rule": f.rule_id, "category": f.category, "severity": f.severity,
-                         "speaker": f.speaker, "offset_s": f.offset_s, "matched": f.matched,
-                         "context": f.context, "status": f.status} for f in flags]
+                         "speaker": f.speaker, "offset_s": f.offset_s, "matched": shown(f.matched),
+                         "context": shown(f.context), "status": f.status} for f in flags]
         return out
 
 
@@ -118,3 +135,11 @@ def transcript_snippet(detail: dict[str, Any], speaker: str = "agent", limit: in
     text = "".join(seg["text"] for seg in tr.get("segments", [])
                    if seg["speaker"] == speaker and seg["end_s"] > start)
     return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def note_unmasked(url: str, call_ids: list[int], what: str) -> None:
+    """Record who saw a call's personal data in full, and how (an audit trail on the call)."""
+    who = getpass.getuser()
+    with db.transaction(url) as s:
+        s.add_all(CallEvent(call_id=cid, at=db.now(), kind="unmasked", data={"by": who, "via": what})
+                  for cid in call_ids)

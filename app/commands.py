@@ -15,6 +15,9 @@ from rich.table import Table
 from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, fail, load, parse_since, print_json
 from settings import Config
 
+UnmaskOpt = Annotated[
+    bool, typer.Option("--unmask", help="Show personal numbers in full; each use is recorded on the call.")
+]
 calls_app = command_group("The call log: who called, what they pressed, where they went.")
 
 log = logging.getLogger("hotline.serve")
@@ -112,18 +115,21 @@ def _local(when: Any) -> str:
 def calls_list(
     since: Annotated[str | None, typer.Option(help="Only calls since: 30m, 2h, 7d or an ISO date.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many calls (newest first).")] = 50,
+    unmask: UnmaskOpt = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recent calls: caller, menu path, route, agent, who hung up first, flags."""
-    from app.calllog import list_calls
+    """Recent calls: caller (masked: 138****8003), menu path, route, agent, who hung up first, flags."""
+    from app.calllog import list_calls, note_unmasked
 
     cfg = load(config)
     try:
         when = parse_since(since) if since else None
     except ValueError as exc:
         fail(str(exc))
-    rows = list_calls(cfg.database_url, when, limit)
+    rows = list_calls(cfg.database_url, when, limit, unmask=unmask)
+    if unmask:
+        note_unmasked(cfg.database_url, [r["id"] for r in rows], "calls list")
     if as_json:
         print_json(rows)
         return
@@ -144,16 +150,21 @@ def calls_list(
 @calls_app.command("show")
 def calls_show(
     call: Annotated[str, typer.Argument(help="Call id (or Asterisk Uniqueid).")],
+    unmask: UnmaskOpt = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """One call: times, menu path with digits, route, agent, hang-up, recordings, transcript, flags."""
-    from app.calllog import call_detail
+    """One call: times, menu path with digits, route, agent, hang-up, recordings, transcript, flags.
+
+    Personal numbers are masked (138****8003) unless --unmask."""
+    from app.calllog import call_detail, note_unmasked
 
     cfg = load(config)
-    d = call_detail(cfg.database_url, call)
+    d = call_detail(cfg.database_url, call, unmask=unmask)
     if d is None:
         fail(f"no call {call!r} in {cfg.database.url}")
+    if unmask:
+        note_unmasked(cfg.database_url, [d["id"]], "calls show")
     if as_json:
         print_json(d)
         return

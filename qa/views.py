@@ -17,6 +17,7 @@ from ivr.tables import Call
 from qa.confidence import shown_severity
 from qa.pii import mask
 from qa.tables import Flag
+from recordings.redact import mask_number
 from recordings.tables import Recording
 from settings import Config
 from transcribe.store import segment_dict, segments_in_order, transcript_for_call
@@ -28,17 +29,6 @@ CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow
 
 class ViewError(ValueError):
     """Bad filter or unknown call: one line for the user."""
-
-
-def mask_number(num: str | None) -> str | None:
-    """A caller id shown with only its last four digits."""
-    if not num:
-        return num
-    digits = [i for i, c in enumerate(num) if c.isdigit()]
-    chars = list(num)
-    for i in digits[: max(0, len(digits) - 4)]:
-        chars[i] = "*"
-    return "".join(chars)
 
 
 def flag_dict(f: Flag, call: Call | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import db
 from app.commands import asterisk_snippets
 from cli import app
 from ivr.callstore import CallStore, active_calls
-from ivr.tables import Call, MenuStep
+from ivr.tables import Call, CallEvent, MenuStep
 from recordings import store as rec_store
 from recordings.audio import write_wav
 from recordings.tables import Recording
@@ -154,12 +154,18 @@ def test_calls_list_and_show(cfg, tmp_path: Path) -> None:  # type: ignore[no-un
     out = runner.invoke(app, ["calls", "list", "--json", "-c", str(src)])
     assert out.exit_code == 0, out.output
     rows = json.loads(out.stdout)
-    assert rows[0]["caller"] == "13800138000" and rows[0]["hangup_by"] == "agent"
+    assert rows[0]["caller"] == "*******8000" and rows[0]["hangup_by"] == "agent"  # masked by default
     assert rows[0]["route"] == "extension operator"
     out = runner.invoke(app, ["calls", "show", uid, "-c", str(src)])
     assert out.exit_code == 0, out.output
     assert "main: 9 invalid" in out.stdout and "main: 0 chosen -> extension operator (typed ahead)" in out.stdout
     assert "hung up first: agent" in out.stdout
+    assert "13800138000" not in out.stdout and "*******8000" in out.stdout
+    out = runner.invoke(app, ["calls", "show", uid, "--unmask", "--json", "-c", str(src)])
+    assert json.loads(out.stdout)["caller"] == "13800138000"
+    with db.transaction(cfg.database_url) as s:
+        seen = s.scalars(select(CallEvent).where(CallEvent.kind == "unmasked")).all()
+        assert [e.data["via"] for e in seen] == ["calls show"]  # the full view is on record
     out = runner.invoke(app, ["calls", "show", "424242", "-c", str(src)])
     assert out.exit_code == 2 and "no call" in out.output
     out = runner.invoke(app, ["calls", "list", "--since", "yesterday", "-c", str(src)])
