@@ -79,14 +79,23 @@ def _after(text: str, b: int) -> str | None:
     return None
 
 
-def context_kind(stream: Stream, a: int, b: int) -> str | None:
+def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | None:
     """What the words around run ``[a, b)`` call it: a kind, NEGATIVE, or None."""
     text = stream.text
-    # the look-back stops at the previous digit run's end: its context is not ours
+    # the look-back stops at the previous digit run's end: its context is not ours ...
     lo = a
     while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
         lo -= 1
-    return _before(text, a, lo) or _after(text, b)
+    found = _before(text, a, lo) or _after(text, b)
+    if found is None and inherit and lo > 0 and text[lo - 1] in _DIGITISH and a - lo <= CORRECTION_GAP:
+        # ... unless only a few words separate them: a correction or a second number of the
+        # same kind ("身份证号码是…不对是…", "手机…，备用的…") takes the first one's context
+        prev = lo
+        while prev > 0 and text[prev - 1] in _DIGITISH:
+            prev -= 1
+        found = context_kind(stream, prev, lo, inherit=False)
+    return found
 
 
 _DIGITISH = set("0123456789")
+CORRECTION_GAP = 6  # characters between two runs for the second to take the first's context

@@ -125,14 +125,17 @@ def test_checksums() -> None:
     ("身份证110105199003071239", ["id_card"]),
     ("身份证幺幺零幺零五幺九九零零三零七幺二三九", ["id_card"]),
     ("三二零幺零二幺九七八幺幺二三四五六叉", ["id_card"]),
-    ("身份证110105199003071238", []),  # bad check digit, and not a card or phone
+    ("身份证110105199003071238", ["id_card"]),  # bad check digit: after 身份证 still an ID (issue 13)
+    ("110105199003071238", []),  # ... but without context only a valid check digit proves one
     ("卡号6222 0212 3456 7894", ["bank_card"]),
-    ("卡号6222 0212 3456 7895", []),  # fails Luhn
+    ("卡号6222 0212 3456 7895", ["bank_card"]),  # fails Luhn: after 卡号 still a card (issue 13)
+    ("6222 0212 3456 7895", []),  # ... but without context only Luhn proves one
     ("13812345678和13987654321", ["phone", "phone"]),
     ("订单号20240315123456789012", []),
     ("快递单号SF1234567890123", []),
     ("客服电话400-820-8208", []),
-    ("电话12345678901", []),  # 12x is no mobile prefix
+    ("电话12345678901", ["phone"]),  # 12x is no mobile prefix, but after 电话 a one-digit slip
+    ("12345678901", []),  # ... and without context no phone
 ])
 def test_pii_kinds(text: str, kinds: list[str]) -> None:
     assert [m.kind for m in find_pii(text)] == kinds
