@@ -1,0 +1,106 @@
+"""PII detection and masking (qa/pii.py): the API callers use, beyond the labelled set."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.pii import find_pii, find_pii_segments, mask, mask_segments, secret_requests
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # issue 13: a number that fails its checksum is still masked when the words say what it is
+    ("您的身份证号码是110101199003077777对吗", "您的身份证号码是**************7777对吗"),
+    ("您的银行账号6217000010001234567已经登记", "您的银行账号***************4567已经登记"),
+    ("我的卡号是6222021234567890123", "我的卡号是***************0123"),
+    ("我的手机号是138 8003 8003", "我的手机号是*** **** 8003"),
+])
+def test_the_issues_sentences_are_masked_keeping_the_last_four_digits(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_valid_checksum_raises_confidence_but_does_not_decide() -> None:
+    (valid,) = find_pii("身份证号码110105199003071239")
+    (wrong,) = find_pii("身份证号码110105199003071238")
+    assert valid.kind == wrong.kind == "id_card"
+    assert valid.confidence > wrong.confidence
+    assert find_pii("110105199003071238") == []  # no context: only a valid check digit proves an ID
+
+
+def test_spans_point_into_the_original_text_whatever_form_the_digits_take() -> None:
+    text = "電話：幺三八 一二三四 八零零三，謝謝"
+    (m,) = find_pii(text)
+    assert (m.kind, m.digits) == ("phone", "13812348003")
+    assert text[m.start:m.end] == "幺三八 一二三四 八零零三"
+    assert mask(text) == "電話：*** **** 八零零三，謝謝"
+
+
+def test_a_number_split_across_two_segments_of_one_speaker_is_found_whole() -> None:
+    texts = ["我的卡号是6222 0212", "3456 7890 123，对"]
+    (m,) = find_pii_segments(texts, speakers=["caller", "caller"])
+    assert (m.kind, m.value) == ("bank_card", "6222021234567890123")
+    assert [(p.segment, texts[p.segment][p.start:p.end]) for p in m.pieces] == [
+        (0, "6222 0212"), (1, "3456 7890 123")]
+    assert mask_segments(texts, speakers=["caller", "caller"]) == ["我的卡号是**** ****", "**** ***0 123，对"]
+
+
+def test_digits_never_join_across_two_speakers() -> None:
+    texts = ["我的电话是138", "1234 8003"]
+    joined = mask_segments(texts, speakers=["caller", "caller"])
+    apart = mask_segments(texts, speakers=["caller", "agent"])
+    assert joined == ["我的电话是***", "**** 8003"]
+    assert apart[0] == "我的电话是138"  # three digits alone are no number
+
+
+def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
+    texts = ["请问您的身份证号码是多少？", "110105199003071238"]
+    (m,) = find_pii_segments(texts, speakers=["agent", "caller"])
+    assert m.kind == "id_card" and m.pieces[0].segment == 1
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("验证码是384756", "验证码是******"),  # the last four digits would be most of the code
+    ("密码设的是abc12345", "密码设的是********"),
+    ("我叫王小明", "我叫王**"),  # the surname stays, as in 王先生
+    ("我姓王", "我姓王"),
+    ("地址是北京市朝阳区建国路88号，对吗", "地址是北京市朝阳区******，对吗"),
+    ("我们维修点的地址是建国路88号", "我们维修点的地址是建国路88号"),  # the company's own address
+])
+def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "订单号13812345678", "客服电话是400-820-8208", "请拨打四零零八二零八二零八", "金额是13812元",
+    "2024年3月15日", "型号是KFR-35GW", "产品型号20231234567", "验证码已经发到您尾号8003的手机上", "10:30到11:45",
+])
+def test_look_alikes_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
+    text = "卡号6222021234567890123，手机13812348003"
+    assert mask(text, ["phone"]) == "卡号6222021234567890123，手机*******8003"
+    assert mask(text, ["bank_card"], keep=0) == "卡号*******************，手机13812348003"
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("请您把密码告诉我，我帮您查", "密码告诉我"),
+    ("麻烦报一下您的银行卡密码", "报一下您的银行卡密码"),
+    ("您的验证码是多少？", "您的验证码是多少"),
+    ("請把驗證碼念給我", "驗證碼念給我"),
+])
+def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
+    (r,) = secret_requests(text)
+    assert text[r.start:r.end] == asked
+
+
+@pytest.mark.parametrize("text", [
+    "请不要把密码告诉任何人", "请在键盘上输入您的密码", "验证码的后两位是多少", "您可以重置密码",
+])
+def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
+    assert secret_requests(text) == []
+
+
+@pytest.mark.parametrize("text", ["", "，。！", "   ", "㈠㈡", "x" * 5000])
+def test_odd_input_finds_nothing_and_does_not_fail(text: str) -> None:
+    assert find_pii(text) == [] and mask(text) == text and secret_requests(text) == []
