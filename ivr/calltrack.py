@@ -24,7 +24,7 @@ from typing import Any
 
 from db import now
 from ivr.callstore import CallStore
-from ivr.tables import HOLD_END, HOLD_START
+from ivr.tables import AGENT_ANSWERED, HOLD_END, HOLD_START
 from pbx import agi
 from pbx.agi import AgiResult, ChannelGone, parse_agi_result, parse_env
 from pbx.protocol import Message
@@ -298,7 +298,7 @@ class CallTracker:
         self.facts.ring_s = rung
         if self._in_queue_since is not None:
             self.facts.queue_wait_s = round(self._agent_t - self._in_queue_since, 3)
-        self._event("agent_answered", interface=iface, channel=dest_channel, ring_s=rung)
+        self._event(AGENT_ANSWERED, interface=iface, channel=dest_channel, ring_s=rung)
 
     def _ev_agent_connect(self, msg: Message) -> None:
         dest = msg.get("DestUniqueid") or msg.get("DestChannel") or ""

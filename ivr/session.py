@@ -51,7 +51,8 @@ from typing import Protocol
 
 from ivr.callstore import CallStore
 from ivr.calltrack import CallFacts, CallInfo, CallTracker, Clock
-from menus.prompts import menu_prompt_name, playback_name
+from ivr.tables import PROMPT_END, PROMPT_START, TRANSFER_END, TRANSFER_START
+from menus.prompts import menu_prompt_name, playback_name, prompt_texts
 from pbx import agi
 from pbx.agi import AgiResult, AsyncAgi, ChannelGone, parse_agi_result
 from pbx.ami import AmiConnectionError
@@ -104,6 +105,7 @@ class CallSession(CallTracker):
         self._gaps = gaps  # app time per AGI command (bench): last result/event -> next send
         self._steps = 0
         self._sent_hangup = False
+        self._texts = prompt_texts(config)  # what each prompt says: the timeline keeps it (QA, ASR)
 
     # ===== the flow (a task) ======================================================
 
@@ -249,7 +251,9 @@ class CallSession(CallTracker):
         self.digits.start()
         consumed: str | None = None
         try:
+            self._prompt_started(name, "get_data")
             res = await self._cmd(agi.get_data(playback_name(self.config, name), int(timeout_s * 1000), 1))
+            self._prompt_ended(name, res)
             self.heard.append(name)
             consumed = res.digit
             if res.hungup and not self.caller_left:
@@ -308,7 +312,7 @@ class CallSession(CallTracker):
         await self._play("transfer")
         if self.caller_left:
             return
-        await self._cmd(agi.exec_("Queue", queue.name))
+        await self._transfer("Queue", queue.name)
         if self.caller_left:
             return
         if self._agent_uid is None:
@@ -324,7 +328,7 @@ class CallSession(CallTracker):
         await self._play("transfer")
         if self.caller_left:
             return None
-        await self._cmd(agi.exec_("Dial", f"{ext.dial},{ext.timeout}"))
+        await self._transfer("Dial", f"{ext.dial},{ext.timeout}")
         if self.caller_left:
             return None
         status = (await self._cmd(agi.get_variable("DIALSTATUS"))).data or None
@@ -346,12 +350,32 @@ class CallSession(CallTracker):
             await self._cmd(agi.hangup())
 
     async def _play(self, name: str) -> AgiResult:
+        self._prompt_started(name, "stream")
         res = await self._cmd(agi.stream_file(playback_name(self.config, name)))
+        self._prompt_ended(name, res)
         self.heard.append(name)
         if res.hungup and not self.caller_left:
             log.warning("call %s on %s: prompt %s gave -1 without a hangup (file missing?)",
                         self.uniqueid, self.channel, name)
         return res
+
+    # ----- the timeline of the agent track (ivr/timeline.py) ----------------------------
+    # What the caller hears is known here exactly: a prompt from the moment its command is
+    # sent until its result comes; ringback or queue music from EXEC Dial/Queue until the
+    # agent answers (calltrack's AGENT_ANSWERED); the agent until Dial/Queue returns.
+
+    def _prompt_started(self, name: str, command: str) -> None:
+        self._event(PROMPT_START, name=name, text=self._texts.get(name), command=command)
+
+    def _prompt_ended(self, name: str, res: AgiResult) -> None:
+        self._event(PROMPT_END, name=name, result=res.result, endpos=res.endpos)
+
+    async def _transfer(self, app: str, args: str) -> AgiResult:
+        self._event(TRANSFER_START, app=app, target=args)
+        try:
+            return await self._cmd(agi.exec_(app, args))
+        finally:
+            self._event(TRANSFER_END, app=app)
 
     # ----- commands, surviving a link loss ------------------------------------------
 

@@ -79,6 +79,12 @@ class MenuStep(Base):
 # CallEvent kinds another package reads (QA's hold rule): the agent put the caller on hold / took them off.
 HOLD_START = "hold_start"
 HOLD_END = "hold_end"
+# The timeline of what the caller heard (ivr/timeline.py reads them; QA and transcription use it):
+PROMPT_START = "prompt_start"  # STREAM FILE / GET DATA sent: {name, text, command}
+PROMPT_END = "prompt_end"  # its result came: {name, result, digit?, endpos?}
+TRANSFER_START = "transfer_start"  # EXEC Dial / Queue sent: ringback or queue music until an agent answers
+TRANSFER_END = "transfer_end"  # Dial / Queue returned: the agent (if any) is gone
+AGENT_ANSWERED = "agent_answered"  # DialEnd ANSWER or AgentConnect: the agent's voice from here
 
 
 class CallEvent(Base):

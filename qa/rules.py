@@ -11,6 +11,13 @@ IVR's greeting and blame the agent for prompts. The agent's part starts at the
 latest of: the agent's pickup (``Call.agent_answered_at``), the last menu step,
 and the end of the last utterance that is one of the configured menu prompts.
 The transfer prompt, played after the menu, is skipped wherever it appears.
+
+That guess is the fallback. A call whose IVR recorded its timeline (ivr/timeline.py:
+when each prompt played, when the transfer rang, when the agent answered and left)
+gives ``CallContext.agent_spans``: then an agent-track utterance is the agent's only
+if at least half of it lies in those spans, whatever its text. Prompts, ringback and
+the goodbye after the agent left are nobody's speech for the rules; the transcriber
+labels the prompts ``ivr`` anyway, from their known text.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ class CallContext:
     needs_review: bool = False
     review_reason: str | None = None
     has_transcript: bool = True  # False: only the event rules that need no words can run
+    # Where the agent can be heard (the IVR's timeline); None: not recorded, guess as before
+    agent_spans: Sequence[tuple[float, float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +143,8 @@ def agent_part(config: Config, utts: Sequence[Utterance], facts: CallContext) ->
     ASR made of those prompts is nobody's speech, so there is no agent part at all."""
     if not facts.reached_agent:
         return 0.0, []
+    if facts.agent_spans is not None:
+        return _agent_part_from_timeline(utts, facts, facts.agent_spans)
     start = max((x for x in (facts.agent_answer_s, facts.menu_end_s) if x is not None), default=0.0)
     prompts = menu_prompts(config)
     for u in utts:
@@ -142,6 +153,25 @@ def agent_part(config: Config, utts: Sequence[Utterance], facts: CallContext) ->
     transfer = [config.prompts.transfer]
     agent = [u for u in utts if u.speaker in AGENT_SIDE and u.end_s > start + 1e-6
              and not is_prompt(u.text, transfer)]
+    return start, agent
+
+
+def in_spans(u: Utterance, spans: Sequence[tuple[float, float]]) -> bool:
+    """At least half of the utterance lies in the spans (a zero-length one: its start does)."""
+    length = u.end_s - u.start_s
+    if length <= 1e-6:
+        return any(a <= u.start_s <= b for a, b in spans)
+    inside = sum(max(0.0, min(u.end_s, b) - max(u.start_s, a)) for a, b in spans)
+    return inside >= 0.5 * length
+
+
+def _agent_part_from_timeline(utts: Sequence[Utterance], facts: CallContext, spans: Sequence[tuple[float, float]]
+                              ) -> tuple[float, list[Utterance]]:
+    agent = [u for u in utts if u.speaker in AGENT_SIDE and in_spans(u, spans)]
+    if facts.agent_answer_s is not None:
+        start = facts.agent_answer_s
+    else:
+        start = min((a for a, _ in spans), default=agent[0].start_s if agent else 0.0)
     return start, agent
 
 

@@ -17,7 +17,9 @@ rule (``qa.rules``) and brings the call's flags in line with what it found:
   nobody has reviewed it; reviewed flags stay for the audit trail.
 
 Call events read here: the IVR's ``hold_start``/``hold_end`` (ivr.tables.HOLD_START/HOLD_END);
-a hold still open when the call ended lasts until the end.
+a hold still open when the call ended lasts until the end. The IVR's timeline (ivr/timeline.py:
+prompt, transfer and answer events) says where the agent can be heard on the agent track:
+only speech there is the agent's (``CallContext.agent_spans``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.tables import HOLD_END, HOLD_START, Call, CallEvent, MenuStep
+from ivr.timeline import call_timeline
 from qa.confidence import set_flag_confidence
 from qa.matcher import Hit, Matcher
 from qa.rules import CallContext, Finding, Utterance, call_findings, text_hits
@@ -105,7 +108,13 @@ def call_facts(session: Session, call: Call, transcript: Transcript | None) -> C
         needs_review=bool(transcript and transcript.needs_review),
         review_reason=transcript.review_reason if transcript else None,
         has_transcript=transcript is not None,
+        agent_spans=_agent_spans(session, call),
     )
+
+
+def _agent_spans(session: Session, call: Call) -> tuple[tuple[float, float], ...] | None:
+    timeline = call_timeline(session, call)
+    return tuple(timeline.agent_spans()) if timeline is not None else None
 
 
 def utterances(transcript: Transcript | None) -> list[Utterance]:

@@ -8,7 +8,11 @@ matter for a call centre:
 - Silero VAD runs here, not inside faster-whisper, so we always know how much speech a
   track holds, even with VAD filtering off, and can skip the decoder on empty tracks;
 - output is simplified (OpenCC t2s), loops and known hallucinations are dropped and
-  counted, and a track with speech but no usable text is marked for manual review.
+  counted, and a track with speech but no usable text is marked for manual review;
+- the agent track is not all agent (it is everything the caller heard): given a
+  :class:`TrackPlan` (plain data the runner makes from the IVR's timeline), only the
+  agent's stretches are decoded, the rest is silenced before VAD, and the prompts the
+  IVR played are added from their known text as speaker ``ivr``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from transcribe.options import AsrOptions
 
 SAMPLE_RATE = 16000  # what Whisper and Silero VAD work at; 8 kHz phone audio is resampled
 SPEAKERS = ("caller", "agent", "unknown")
+IVR = "ivr"  # segments of the agent track whose text the IVR knows (its prompts): never decoded
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,19 @@ class Dropped:
 
 
 @dataclass(frozen=True)
+class TrackPlan:
+    """What to decode of one track, and what is already known of the rest.
+
+    ``decode``: the only stretches (seconds) that may hold speech to decode; the audio
+    outside them is silenced before VAD, so neither VAD nor the decoder spends time on it.
+    ``known``: (start, end, text) said there, added as segments of ``known_speaker``."""
+
+    decode: tuple[tuple[float, float], ...]
+    known: tuple[tuple[float, float, str], ...] = ()
+    known_speaker: str = IVR
+
+
+@dataclass(frozen=True)
 class TrackResult:
     speaker: str
     path: str
@@ -77,6 +95,7 @@ class TrackResult:
     needs_review: bool
     review_reason: str | None
     elapsed_s: float
+    skipped_s: float = 0.0  # audio not decoded because a TrackPlan said it held no speech to decode
 
     @property
     def text(self) -> str:
@@ -146,10 +165,12 @@ def compression_ratio(text: str) -> float:
     return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
 
-def repetition_span(text: str, max_ngram: int, min_repeats: int) -> tuple[str, int] | None:
-    """The longest run of one n-gram (<= max_ngram chars) repeated >= min_repeats times."""
+def repetition_span(text: str, max_ngram: int, min_repeats: int, min_ngram: int = 1) -> tuple[str, int] | None:
+    """The longest run of one n-gram (min_ngram..max_ngram chars) repeated >= min_repeats times."""
     best: tuple[str, int] | None = None
-    pattern = re.compile(r"(.{1,%d}?)\1{%d,}" % (max_ngram, min_repeats - 1))  # noqa: UP031
+    if max_ngram < min_ngram:
+        return None
+    pattern = re.compile(r"(.{%d,%d}?)\1{%d,}" % (min_ngram, max_ngram, min_repeats - 1))  # noqa: UP031
     for match in pattern.finditer(text):
         if best is None or len(match.group(0)) > best[1]:
             best = (match.group(1), len(match.group(0)))
@@ -174,10 +195,48 @@ class TextGuard:
         o = self.options
         if o.compression_ratio_threshold is not None and compression_ratio(text) > o.compression_ratio_threshold:
             return "repetition"
-        span = repetition_span(norm, o.loop_max_ngram, o.loop_min_repeats)
+        span = self.loop_span(norm)
         if span is not None and span[1] >= 0.5 * len(norm):
             return "repetition"
         return None
+
+    def loop_span(self, norm: str) -> tuple[str, int] | None:
+        """The longest loop in normalised text: a short n-gram (up to loop_max_ngram chars, or a
+        quarter of the text if longer) said loop_min_repeats times in a row, or a long one
+        (loop_long_ngram chars up to a third of the text) said loop_long_repeats times.
+
+        The n-gram bound comes from the text's length: a fixed 8 let a 9-character clause
+        loop through ("这么多年,我只能理解," x n)."""
+        o = self.options
+        found = [
+            repetition_span(norm, max(o.loop_max_ngram, len(norm) // o.loop_min_repeats), o.loop_min_repeats),
+            repetition_span(norm, len(norm) // o.loop_long_repeats, o.loop_long_repeats, o.loop_long_ngram),
+        ]
+        return max((f for f in found if f is not None), key=lambda f: f[1], default=None)
+
+    def repeated_segments(self, texts: Sequence[str]) -> list[int]:
+        """Indexes of segments that only repeat the one before them, in a loop across segments.
+
+        A run of consecutive segments with the same normalised text, as long as the loop rule
+        for one segment asks (loop_min_repeats, or loop_long_repeats for a text of at least
+        loop_long_ngram characters), is a loop: the decoder copying a line it had
+        ("我已不知" in 8 segments of a polite agent). The first of the run is kept: each
+        segment of the run already passed the guard on its own, and the first is the one
+        decoded from audio before the copying began; the copies are dropped."""
+        o = self.options
+        out: list[int] = []
+        norms = [canonical(t) for t in texts]
+        i = 0
+        while i < len(norms):
+            j = i + 1
+            while j < len(norms) and norms[j] == norms[i]:
+                j += 1
+            n = norms[i]
+            need = o.loop_long_repeats if len(n) >= o.loop_long_ngram else o.loop_min_repeats
+            if n and j - i >= need:
+                out.extend(range(i + 1, j))
+            i = j
+        return out
 
 
 class Transcriber:
@@ -212,13 +271,20 @@ class Transcriber:
 
     # -- public API ----------------------------------------------------------------------
 
-    def transcribe_track(self, path: str | Path, speaker: str = "unknown") -> TrackResult:
-        """Transcribe one mono recording (a multi-channel file is mixed down)."""
+    def transcribe_track(self, path: str | Path, speaker: str = "unknown", plan: TrackPlan | None = None
+                         ) -> TrackResult:
+        """Transcribe one mono recording (a multi-channel file is mixed down).
+
+        With a ``plan``, only its ``decode`` stretches are decoded and its ``known`` text is
+        added as segments of its ``known_speaker``."""
         if speaker not in SPEAKERS:
             raise ValueError(f"speaker must be one of {SPEAKERS}, got {speaker!r}")
         started = time.perf_counter()
         audio = self.load_audio(path)
         duration = audio.size / SAMPLE_RATE
+        skipped = 0.0
+        if plan is not None:
+            audio, skipped = silence_outside(audio, plan.decode)
         chunks = self._speech_chunks(audio)
         speech_s = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
         raw: Iterable[Any] = ()
@@ -226,6 +292,8 @@ class Transcriber:
             raw = self._decode(audio, chunks if self.options.vad else None)
         kept, dropped = self._clean(raw, speaker)
         reason = self._review_reason(speech_s, kept, dropped) or self._uncovered_speech(chunks, kept)
+        if plan is not None and plan.known:
+            kept = sorted(kept + known_segments(plan, duration), key=lambda s: (s.start, s.end))
         return TrackResult(
             speaker=speaker,
             path=str(path),
@@ -236,11 +304,16 @@ class Transcriber:
             needs_review=reason is not None,
             review_reason=reason,
             elapsed_s=time.perf_counter() - started,
+            skipped_s=round(skipped, 3),
         )
 
-    def transcribe_call(self, caller_wav: str | Path, agent_wav: str | Path) -> CallResult:
-        """Both MixMonitor tracks of a call, merged into one transcript ordered by time."""
-        return merge([self.transcribe_track(caller_wav, "caller"), self.transcribe_track(agent_wav, "agent")])
+    def transcribe_call(self, caller_wav: str | Path, agent_wav: str | Path, agent_plan: TrackPlan | None = None
+                        ) -> CallResult:
+        """Both MixMonitor tracks of a call, merged into one transcript ordered by time.
+
+        ``agent_plan``: the agent track's plan from the IVR's timeline (None: decode it all)."""
+        return merge([self.transcribe_track(caller_wav, "caller"),
+                      self.transcribe_track(agent_wav, "agent", agent_plan)])
 
     def transcribe_file(self, path: str | Path) -> CallResult:
         """A single recording holding both sides (mono, or mixed down): speaker 'unknown'."""
@@ -323,6 +396,12 @@ class Transcriber:
                     for w in seg.words
                 )
             kept.append(AsrSegment(start, end, text, speaker, float(seg.avg_logprob), float(seg.no_speech_prob), words))
+        copies = set(self._guard.repeated_segments([s.text for s in kept]))
+        if copies:
+            dropped += [Dropped(s.start, s.end, s.text, speaker, "repetition")
+                        for i, s in enumerate(kept) if i in copies]
+            dropped.sort(key=lambda d: (d.start, d.end))
+            kept = [s for i, s in enumerate(kept) if i not in copies]
         return kept, dropped
 
     def _review_reason(self, speech_s: float, kept: Sequence[AsrSegment], dropped: Sequence[Dropped]) -> str | None:
@@ -354,9 +433,31 @@ class Transcriber:
         return f"no text for {len(gaps)} stretch(es) of VAD speech ({total:.1f} s), first at {a:.1f}-{b:.1f} s"
 
 
+def silence_outside(audio: np.ndarray, keep: Sequence[tuple[float, float]]) -> tuple[np.ndarray, float]:
+    """A copy of 16 kHz ``audio`` with digital zero outside the ``keep`` stretches (seconds),
+    and how many seconds were zeroed. VAD finds nothing in zeros, so nothing there is decoded."""
+    mask = np.zeros(audio.size, dtype=bool)
+    for a, b in keep:
+        i, j = max(0, int(a * SAMPLE_RATE)), min(audio.size, int(np.ceil(b * SAMPLE_RATE)))
+        if j > i:
+            mask[i:j] = True
+    out = np.where(mask, audio, np.float32(0.0)).astype(audio.dtype, copy=False)
+    return out, float((~mask).sum()) / SAMPLE_RATE
+
+
+def known_segments(plan: TrackPlan, duration: float) -> list[AsrSegment]:
+    """The plan's known text as segments (certain: log-prob 0, no-speech 0, no words)."""
+    out = []
+    for a, b, text in plan.known:
+        a, b = round(max(0.0, a), 2), round(min(duration, b), 2)
+        if b > a and text.strip():
+            out.append(AsrSegment(a, b, text.strip(), plan.known_speaker, 0.0, 0.0))
+    return out
+
+
 def merge(tracks: Sequence[TrackResult]) -> CallResult:
     """One transcript from separately transcribed tracks, ordered by start time."""
-    order = {name: i for i, name in enumerate(SPEAKERS)}
+    order = {name: i for i, name in enumerate((*SPEAKERS, IVR))}
     segments = sorted(
         (s for t in tracks for s in t.segments), key=lambda s: (s.start, s.end, order.get(s.speaker, 9))
     )

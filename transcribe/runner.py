@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from db import transaction
 from ivr.tables import Call
+from ivr.timeline import Timeline, call_timeline
 from recordings.audio import AudioError, probe_wav
 from recordings.store import recording_file
 from recordings.tables import Recording
 from settings import Config
 from transcribe import jobs
-from transcribe.engine import merge
+from transcribe.engine import TrackPlan, merge
 from transcribe.settings_map import options_record
 from transcribe.tables import Job
 
@@ -91,12 +92,29 @@ def call_tracks(session: Session, config: Config, call_id: int) -> list[SpeakerT
     return tracks
 
 
-def transcribe_tracks(transcriber: Any, tracks: list[SpeakerTrack]) -> Any:
-    """An engine CallResult for the tracks (both sides, one side, or one mixed file)."""
+def plan_from(timeline: Timeline | None) -> TrackPlan | None:
+    """The agent track's plan from the IVR's timeline: decode only where the agent can be
+    heard; the prompts the IVR played are known text. None (no timeline): decode it all."""
+    if timeline is None:
+        return None
+    known = tuple((p.start, p.end, p.text or "") for p in timeline.prompts())
+    return TrackPlan(decode=tuple(timeline.agent_spans()), known=known)
+
+
+def agent_plan(session: Session, call_id: int) -> TrackPlan | None:
+    call = session.get(Call, call_id)
+    return plan_from(call_timeline(session, call)) if call is not None else None
+
+
+def transcribe_tracks(transcriber: Any, tracks: list[SpeakerTrack], plan: TrackPlan | None = None) -> Any:
+    """An engine CallResult for the tracks (both sides, one side, or one mixed file).
+
+    ``plan`` applies to the agent track only (a mono mix holds the caller too)."""
     by = {t.speaker: t.path for t in tracks}
     if "caller" in by and "agent" in by:
-        return transcriber.transcribe_call(by["caller"], by["agent"])
-    return merge([transcriber.transcribe_track(t.path, t.speaker) for t in tracks])
+        return transcriber.transcribe_call(by["caller"], by["agent"], plan)
+    return merge([transcriber.transcribe_track(t.path, t.speaker, plan if t.speaker == "agent" else None)
+                  for t in tracks])
 
 
 def _run_qa(session: Session, config: Config, call_id: int, qa_scan: QaScan | None) -> tuple[int | None, str | None]:
@@ -130,10 +148,11 @@ def run_job(
             raise PermanentJobError("job has no call")
         with transaction(url) as session:
             tracks = call_tracks(session, config, job.call_id)
+            plan = agent_plan(session, job.call_id)
         audio_s = max(probe_wav(t.path).duration for t in tracks)  # a bad header fails here, cheaply
         if on_start is not None:
             on_start(audio_s)
-        result = transcribe_tracks(transcriber, tracks)
+        result = transcribe_tracks(transcriber, tracks, plan)
         elapsed = time.perf_counter() - started
         with transaction(url) as session:
             saved = jobs.complete(

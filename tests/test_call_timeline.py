@@ -1,0 +1,292 @@
+"""Who the caller heard when (issue 11, part 1): the IVR's timeline of the agent track.
+
+Fast: the timeline built from events; then real calls through the Asterisk simulator and
+the real service (a queue, a Dial with ringback, the transfer prompt, a caller who types
+ahead during the greeting) checked against the audio MixMonitor wrote, and QA on those
+calls with agent-track text placed in the prompt stretches. Slow: the real Whisper model
+decoding only the agent's stretches of a recorded call, with the time it saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from ivr_env import call_row, rendered_sounds, run_env
+from sqlalchemy import select
+
+import db
+from app.demo import DemoEnv, prompt_seconds
+from ivr.tables import (
+    AGENT_ANSWERED,
+    HOLD_END,
+    HOLD_START,
+    PROMPT_END,
+    PROMPT_START,
+    TRANSFER_END,
+    TRANSFER_START,
+    Call,
+)
+from ivr.timeline import Timeline, build, call_timeline
+from pbx.simulator import Agent, CallScript, Press, Say
+from qa.scan import scan_call
+from recordings.audio import PHONE_RATE, read_pcm16
+from recordings.store import recording_file
+from settings import Config
+from transcribe.engine import SAMPLE_RATE, silence_outside
+from transcribe.runner import plan_from
+from transcribe.store import save_transcript
+
+SPEED = 10.0  # slower than the other scenario tests: event times carry the loop's latency x SPEED
+TOL = 0.35  # seconds: how far a stretch edge may sit from the audio MixMonitor wrote
+
+OPENING = "您好，这里是海尔斯科技，请问有什么可以帮您？"
+
+
+# -- fast: the timeline from events ---------------------------------------------------------
+
+def _events() -> list[tuple[str, float, dict[str, Any]]]:
+    return [
+        (PROMPT_START, 0.1, {"name": "greeting", "text": OPENING}),
+        (PROMPT_END, 9.9, {"name": "greeting"}),
+        (PROMPT_START, 10.0, {"name": "transfer", "text": "正在为您转接，请稍候。"}),
+        (PROMPT_END, 12.5, {"name": "transfer"}),
+        (TRANSFER_START, 12.6, {"app": "Queue"}),
+        (AGENT_ANSWERED, 18.0, {}),
+        (HOLD_START, 30.0, {}),
+        (HOLD_END, 40.0, {}),
+        ("hangup_request", 50.0, {"leg": "agent"}),
+        (TRANSFER_END, 50.2, {"app": "Queue"}),
+        (PROMPT_START, 50.3, {"name": "goodbye", "text": "感谢您的来电，再见。"}),
+        (PROMPT_END, 53.0, {"name": "goodbye"}),
+    ]
+
+
+def test_timeline_from_events_labels_every_stretch() -> None:
+    tl = build(_events(), end=53.5)
+    assert tl is not None
+    got = [(s.kind, s.start, s.end, s.name) for s in tl.stretches]
+    assert got == [
+        ("ivr", 0.1, 9.9, "greeting"), ("ivr", 10.0, 12.5, "transfer"), ("ringback", 12.6, 18.0, None),
+        ("agent", 18.0, 30.0, None), ("hold", 30.0, 40.0, None), ("agent", 40.0, 50.0, None),
+        ("ivr", 50.3, 53.0, "goodbye"),
+    ]
+    # the agent can be heard in the agent stretches, widened a little, never into a prompt
+    assert tl.agent_spans(pad=0.3) == [(17.7, 30.3), (39.7, 50.3)]
+    assert [p.text for p in tl.prompts()] == [OPENING, "正在为您转接，请稍候。", "感谢您的来电，再见。"]
+
+
+def test_no_agent_means_no_agent_stretch_and_old_calls_have_no_timeline() -> None:
+    hung_up_in_menu = [(PROMPT_START, 0.1, {"name": "greeting", "text": OPENING}), (PROMPT_END, 3.0, {})]
+    tl = build(hung_up_in_menu, end=3.0)
+    assert tl is not None and tl.of("agent") == [] and tl.agent_spans() == []
+    assert build([(AGENT_ANSWERED, 5.0, {})], end=9.0) is None  # no prompt events: recorded before timelines
+
+
+# -- the simulator: real calls, the audio MixMonitor wrote -------------------------------------------
+
+pytestmark_sim = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two calls whose caller types ahead during the greeting: 3 -> the complaints queue (the
+    agent answers after 3 s and the caller hangs up after the talk), 2 -> Dial aftersales
+    (ringback 4 s, the agent hangs up first: the IVR says goodbye)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed")
+    tmp = tmp_path_factory.mktemp("timeline")
+    sounds = rendered_sounds(tmp_path_factory.mktemp("sounds"))
+
+    async def body(env: DemoEnv) -> dict[str, Any]:
+        rude = (Say(0.5, "喂，什么事？"), Say(4.0, "我不能帮你处理这个。"))
+        queued = CallScript("queue", caller_num="300", presses=(Press(2.0, "3"),),
+                            agent=Agent("SIP/agent1001", answer_after=3.0, says=rude))
+        dialled = CallScript("dial", caller_num="301", presses=(Press(2.5, "2"),),
+                             agent=Agent("SIP/agent1002", answer_after=4.0, says=rude, hangs_up_after=7.0))
+        calls = await asyncio.gather(env.call(queued), env.call(dialled))
+        return {"env": env, "calls": dict(zip(("queue", "dial"), calls, strict=True)),
+                "seconds": prompt_seconds(env.config)}
+
+    out = run_env(tmp, sounds, body, speed=SPEED)
+    out["url"] = f"sqlite:///{tmp / 'hotline.db'}"
+    out["config"] = out["env"].config
+    return out
+
+
+def _timeline(url: str, uniqueid: str) -> tuple[int, Timeline]:
+    with db.transaction(url) as s:
+        call = s.scalars(select(Call).where(Call.uniqueid == uniqueid)).one()
+        tl = call_timeline(s, call)
+        assert tl is not None
+        return call.id, tl
+
+
+def _agent_track(config: Config, url: str, uniqueid: str) -> np.ndarray:
+    row = call_row(url, uniqueid)
+    return read_pcm16(recording_file(config, row["recordings"]["agent"][1]))
+
+
+def _loud_frames(pcm: np.ndarray) -> list[float]:
+    """Start times of the 20 ms frames that are not digital silence."""
+    n = PHONE_RATE // 50
+    frames = pcm[: pcm.size // n * n].reshape(-1, n)
+    return [i / 50 for i in np.flatnonzero(np.abs(frames.astype(np.int32)).max(axis=1) > 64)]
+
+
+def _within(t: float, spans: list[tuple[float, float]], tol: float = TOL) -> bool:
+    return any(a - tol <= t <= b + tol for a, b in spans)
+
+
+@pytestmark_sim
+@pytest.mark.parametrize("name", ["queue", "dial"])
+def test_the_timeline_of_a_real_call_matches_its_agent_track(recorded: dict[str, Any], name: str) -> None:
+    call, url, config = recorded["calls"][name], recorded["url"], recorded["config"]
+    _, tl = _timeline(url, call.uniqueid)
+    kinds = [(s.kind, s.name) for s in tl.stretches]
+    # typed ahead during the greeting: no menu prompt, straight to the transfer
+    expected = [("ivr", "greeting"), ("ivr", "transfer"), ("ringback", None), ("agent", None)]
+    if name == "dial":
+        expected.append(("ivr", "goodbye"))  # the agent hung up first: the IVR has the caller again
+    assert kinds == expected
+    texts = {s.name: s.text for s in tl.of("ivr")}
+    assert texts["greeting"] == config.opening_line and texts["transfer"] == config.prompts.transfer
+    seconds = recorded["seconds"]
+    greeting = tl.of("ivr")[0]
+    assert greeting.end - greeting.start == pytest.approx(seconds["greeting"], abs=TOL)
+    answer = tl.of("agent")[0].start
+    rows = call_row(url, call.uniqueid)
+    assert rows["steps"][0][-1] is True  # the key was typed ahead
+
+    pcm = _agent_track(config, url, call.uniqueid)
+    loud = _loud_frames(pcm)
+    assert loud, "the agent track is empty"
+    spans = {k: [(s.start, s.end) for s in tl.of(k)] for k in ("ivr", "ringback", "agent")}
+    # every sound on the track lies in a stretch: nothing the caller heard is unlabelled
+    assert [t for t in loud if not _within(t, [x for v in spans.values() for x in v])] == []
+    # the prompts' audio is in the prompt stretches, and none of it in the agent's spans
+    prompt_audio = [t for t in loud if t < spans["ringback"][0][0] - TOL]
+    assert prompt_audio and all(_within(t, spans["ivr"]) for t in prompt_audio)
+    assert not any(_within(t, tl.agent_spans(), tol=0.0) for t in prompt_audio)
+    # the agent's first words (0.5 s after the answer) are inside the agent's spans
+    first_words = [t for t in loud if answer + 0.4 <= t <= answer + 1.5]
+    assert first_words and all(_within(t, tl.agent_spans(), tol=0.0) for t in first_words)
+    if name == "dial":  # ringback tone, in the ringback stretch, ended by the answer
+        ring = spans["ringback"][0]
+        assert [t for t in loud if ring[0] + TOL < t < ring[1] - TOL]
+        goodbye = spans["ivr"][-1]
+        assert tl.of("agent")[0].end <= goodbye[0] + 1e-6
+
+
+@pytestmark_sim
+def test_only_the_agents_stretches_are_left_for_the_decoder(recorded: dict[str, Any]) -> None:
+    call, url, config = recorded["calls"]["dial"], recorded["url"], recorded["config"]
+    _, tl = _timeline(url, call.uniqueid)
+    plan = plan_from(tl)
+    assert plan is not None
+    assert [text for _, _, text in plan.known] == [config.opening_line, config.prompts.transfer,
+                                                   config.prompts.goodbye]
+    pcm = _agent_track(config, url, call.uniqueid).astype(np.float32) / 32768.0
+    audio = np.repeat(pcm, SAMPLE_RATE // PHONE_RATE)  # the engine works at 16 kHz
+    silenced, skipped = silence_outside(audio, plan.decode)
+    kept_s = sum(b - a for a, b in plan.decode)
+    assert skipped == pytest.approx(audio.size / SAMPLE_RATE - kept_s, abs=0.05)
+    assert skipped > 0.6 * audio.size / SAMPLE_RATE  # most of this call's agent track is not the agent
+    for s in tl.of("ivr") + tl.of("ringback"):  # nothing left there but the widened agent edges
+        a, b = int((s.start + 0.35) * SAMPLE_RATE), int((s.end - 0.35) * SAMPLE_RATE)
+        if b > a:
+            assert not np.any(silenced[a:b]), s
+    a, b = plan.decode[0]
+    assert np.any(silenced[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)])  # the agent's voice is still there
+
+
+def _transcribe_by_hand(url: str, call_id: int, segments: list[tuple[str, float, float, str]]) -> None:
+    """A transcript as the ASR might write it with no timeline: all of the agent track as 'agent'."""
+
+    class Seg:
+        def __init__(self, speaker: str, start: float, end: float, text: str) -> None:
+            self.speaker, self.start, self.end, self.text = speaker, start, end, text
+            self.avg_logprob, self.no_speech_prob, self.words = -0.3, 0.1, None
+
+    class Result:
+        duration = 60.0
+        needs_review = False
+        review_reasons: tuple[str, ...] = ()
+
+        def __init__(self) -> None:
+            self.segments = [Seg(*s) for s in segments]
+
+    with db.transaction(url) as s:
+        save_transcript(s, Result(), call_id=call_id, job_id=None, model="test", options={})
+
+
+def _flags(url: str, config: Config, call_id: int) -> list[tuple[str, str, str | None]]:
+    with db.transaction(url) as s:
+        return [(f.rule_id, f.category, f.matched) for f in scan_call(s, config, call_id)]
+
+
+@pytestmark_sim
+@pytest.mark.parametrize("name", ["queue", "dial"])
+def test_qa_never_takes_ivr_prompt_text_for_the_agent(recorded: dict[str, Any], name: str) -> None:
+    call, url, config = recorded["calls"][name], recorded["url"], recorded["config"]
+    call_id, tl = _timeline(url, call.uniqueid)
+    greeting, transfer = tl.of("ivr")[0], tl.of("ivr")[1]
+    answer = tl.of("agent")[0].start
+    ivr_text = [
+        # the IVR's greeting, as the ASR heard it on the agent track: the opening line word for word
+        ("agent", greeting.start + 0.2, greeting.end - 0.2, config.opening_line),
+        # a forbidden phrase and a closing inside the transfer prompt's stretch (an ASR garble)
+        ("agent", transfer.start + 0.1, transfer.end - 0.1, "我不能帮你，这不是我们的责任，感谢您的来电再见"),
+    ]
+    if name == "dial":  # the agent hung up first; the IVR's goodbye, garbled, after the agent's part
+        bye = tl.of("ivr")[-1]
+        ivr_text.append(("agent", bye.start + 0.1, bye.end - 0.1, "这不是我们的责任，感谢您的来电，再见。"))
+    # the agent's real words: no opening line, no forbidden phrase, no closing
+    agent_text = [("agent", answer + 0.5, answer + 2.0, "喂，什么事？"),
+                  ("caller", answer + 2.5, answer + 3.5, "我的订单还没到。")]
+    _transcribe_by_hand(url, call_id, ivr_text + agent_text)
+    flags = _flags(url, config, call_id)
+    categories = {c for _, c, _ in flags}
+    assert "forbidden" not in categories and "pii" not in categories  # the prompt stretch is nobody's speech
+    opening = [m for _, c, m in flags if c == "opening"]
+    assert opening and "company name" in opening[0]  # the IVR's greeting did not pass for the agent's
+    assert "closing" in categories  # nor did the closing words in the prompt stretches
+
+    # the same prompts with a polite agent: the IVR's text fails nothing either
+    polite = [("agent", answer + 0.5, answer + 3.0, config.opening_line),
+              ("agent", answer + 4.0, answer + 5.0, "感谢您的来电，再见。")]
+    _transcribe_by_hand(url, call_id, ivr_text + polite)
+    flags = _flags(url, config, call_id)
+    assert {c for _, c, _ in flags} & {"opening", "closing", "forbidden", "vague", "pii"} == set()
+
+
+# -- slow: the real model, decoding only the agent ---------------------------------------------------
+
+@pytestmark_sim
+@pytest.mark.slow
+def test_the_engine_decodes_only_the_agent_and_labels_the_prompts(recorded: dict[str, Any]) -> None:
+    from transcribe.engine import Transcriber
+
+    call, url, config = recorded["calls"]["dial"], recorded["url"], recorded["config"]
+    _, tl = _timeline(url, call.uniqueid)
+    plan = plan_from(tl)
+    row = call_row(url, call.uniqueid)
+    agent_wav = recording_file(config, row["recordings"]["agent"][1])
+    engine = Transcriber()
+    t0 = time.perf_counter()
+    whole = engine.transcribe_track(agent_wav, "agent")
+    t1 = time.perf_counter()
+    planned = engine.transcribe_track(agent_wav, "agent", plan)
+    t2 = time.perf_counter()
+    print(f"\nagent track {whole.duration:.1f} s: whole {t1 - t0:.2f} s ({whole.speech_detected_s:.1f} s VAD speech), "
+          f"agent stretches only {t2 - t1:.2f} s ({planned.speech_detected_s:.1f} s VAD speech, "
+          f"{planned.skipped_s:.1f} s skipped)")
+    ivr = [s for s in planned.segments if s.speaker == "ivr"]
+    assert [s.text for s in ivr] == [config.opening_line, config.prompts.transfer, config.prompts.goodbye]
+    spans = tl.agent_spans()
+    assert all(_within(s.start, spans, tol=0.0) for s in planned.segments if s.speaker == "agent")
+    assert planned.speech_detected_s < whole.speech_detected_s

@@ -1,0 +1,107 @@
+"""The loop guard on text (no model): loops inside one segment, longer n-grams, and one
+text repeated across consecutive segments (issue 11, part 4).
+
+The guard must also leave real speech alone: every sentence this repo's scripted calls,
+prompts and labelled QA set say is run through it, alone, doubled and tripled as
+consecutive segments (people do say 好的 twice).
+
+Decision on the copies across segments: the first of a run is kept. It passed the guard
+alone and is what the decoder made of real audio before it began copying; the copies
+add no words, and dropping them all would lose that utterance (a polite agent's line
+is then missing, which the closing and opening rules read as a breach).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from audio_factory import all_sentences
+
+from settings import load_config
+from transcribe.engine import TextGuard, repetition_span
+from transcribe.normalize import canonical
+from transcribe.options import AsrOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+GUARD = TextGuard(AsrOptions())
+OLD_GUARD = TextGuard(AsrOptions(loop_long_repeats=99))  # the rule before: n-grams of up to 8, 4 repeats
+
+
+def real_sentences() -> list[str]:
+    """Every sentence the repo's synthetic calls, prompts and labelled utterances say."""
+    cfg = load_config(ROOT / "config.yaml")
+    out = list(all_sentences())
+    out += [cfg.opening_line, cfg.prompts.invalid, cfg.prompts.timeout, cfg.prompts.goodbye, cfg.prompts.transfer]
+    out += [m.prompt for m in cfg.menus.values()]
+    for line in (ROOT / "tests" / "qa_labelled.tsv").read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        if line.startswith("#") or len(cols) < 2:
+            continue
+        out.append(cols[1])
+    return [s for s in dict.fromkeys(out) if canonical(s)]
+
+
+def test_a_nine_character_clause_looping_is_caught() -> None:
+    loop = "这么多年,我只能理解," * 4
+    assert GUARD.reject_reason(loop) == "repetition"
+    # a fixed 8-character bound missed it (the old rule)
+    assert repetition_span(canonical(loop), 8, 4) is None
+    # three times in a row is a loop too for a clause this long, and after real words
+    assert GUARD.reject_reason("我明白您的意思。" + "这么多年,我只能理解," * 3) == "repetition"
+
+
+def test_long_clauses_of_any_length_are_caught() -> None:
+    clause = "您的订单已经在配送途中了请耐心等待"  # 17 characters
+    assert GUARD.reject_reason(clause * 3) == "repetition"
+    assert GUARD.reject_reason(clause * 2) is None  # saying a thing twice happens
+
+
+def test_short_words_said_three_times_are_speech() -> None:
+    for text in ("不行不行不行", "好的好的好的", "对不起对不起对不起", "我知道了我知道了我知道了"):
+        assert GUARD.reject_reason(text) is None, text
+
+
+def test_one_text_repeated_across_segments_keeps_the_first_and_drops_the_copies() -> None:
+    texts = ["您好，这里是海尔斯科技，请问有什么可以帮您？"] + ["我已不知"] * 8 + ["感谢您的来电，再见。"]
+    assert GUARD.repeated_segments(texts) == list(range(2, 9))  # the first 我已不知 (index 1) stays
+
+
+def test_a_long_text_three_times_across_segments_is_a_loop_a_short_one_is_not() -> None:
+    assert GUARD.repeated_segments(["这么多年，我只能理解"] * 3) == [1, 2]
+    assert GUARD.repeated_segments(["好的"] * 3) == []
+    assert GUARD.repeated_segments(["好的"] * 4) == [1, 2, 3]
+    # punctuation and script differences do not hide a copy
+    assert GUARD.repeated_segments(["我已不知", "我已不知。", "我已不知，", "我已不知"]) == [1, 2, 3]
+    # not consecutive: each stays
+    assert GUARD.repeated_segments(["好的", "嗯", "好的", "嗯", "好的", "嗯", "好的"]) == []
+
+
+@pytest.mark.parametrize("copies", [1, 2])
+def test_no_real_sentence_is_taken_for_a_loop(copies: int) -> None:
+    sentences = real_sentences()
+    assert len(sentences) > 200
+    rejected = [s for s in sentences if GUARD.reject_reason(s * copies) is not None]
+    # known, from the rule before this one: "谢谢。谢谢。" is 谢 four times (one-character loops)
+    assert rejected == ([] if copies == 1 else ["谢谢。"])
+    assert [s for s in rejected if OLD_GUARD.reject_reason(s * copies) is None] == []  # nothing new
+    # the same sentence as two segments in a row is kept (three of a long one: only the first)
+    assert [s for s in sentences if GUARD.repeated_segments([s] * 2)] == []
+
+
+def test_measure_false_drops_and_catches(capsys: pytest.CaptureFixture[str]) -> None:
+    """Prints the figures quoted in AsrOptions' docstring (run with -s to see them)."""
+    sentences = real_sentences()
+    old_guard = OLD_GUARD
+    loops = ["这么多年,我只能理解," * 4, "这么多年,我只能理解," * 3, "您的订单已经在配送途中了" * 3,
+             "请问" * 75, "我已不知" * 8]
+    new_caught = sum(GUARD.reject_reason(t) == "repetition" for t in loops)
+    old_caught = sum(old_guard.reject_reason(t) == "repetition" for t in loops)
+    false_new = sum(GUARD.reject_reason(s) is not None for s in sentences)
+    doubled_new = sum(GUARD.reject_reason(s * 2) is not None for s in sentences)
+    doubled_old = sum(old_guard.reject_reason(s * 2) is not None for s in sentences)
+    with capsys.disabled():
+        print(f"\nloop guard: {len(sentences)} real sentences, false drops {false_new} (said twice in one "
+              f"segment: {doubled_new}, fixed 8-gram rule: {doubled_old}); loops caught {new_caught}/{len(loops)} "
+              f"(fixed 8-gram rule: {old_caught}/{len(loops)})")
+    assert new_caught == len(loops) and false_new == 0 and doubled_new == doubled_old
