@@ -27,7 +27,7 @@ from recordings.audio import AudioError, probe_wav
 from recordings.speech import DEFAULT_VOICE, SpeechError, Voice, synthesize
 from settings import Config
 
-FIXED = ("invalid", "timeout", "goodbye", "transfer")
+FIXED = ("invalid", "timeout", "goodbye", "transfer", "retry")
 GREETING = "greeting"
 
 Status = Literal["ok", "rendered", "missing", "stale", "error"]

@@ -4,6 +4,7 @@ from alembic import context
 
 # Every package's tables, so autogenerate sees the whole schema: migrations sit above all packages.
 import db
+import ivr.lease  # service_lease
 import ivr.tables  # noqa: F401
 import menus.tables  # noqa: F401
 import qa.tables  # noqa: F401
