@@ -72,7 +72,6 @@ class PromptSettings(Strict):
     timeout: str = "您没有按键，请重新选择。"
     goodbye: str = "感谢您的来电，再见。"
     transfer: str = "正在为您转接，请稍候。"
-    retry: str = "抱歉，请您重新选择。"  # a call taken over after a restart, before its menu again
 
 
 def route_shape_problem(action: object, target: object) -> str | None:
@@ -136,10 +135,6 @@ class Extension(Strict):
 class IvrSettings(Strict):
     entry_menu: str = "main"
     max_steps: Annotated[int, Field(ge=1, le=100)] = 20  # hard stop so no caller loops forever
-    # One driving `serve` per Asterisk (ivr/lease.py): renew every lease_interval s; a standby
-    # takes over after lease_ttl s without a renew.
-    lease_interval: Annotated[float, Field(gt=0, le=10)] = 1.0
-    lease_ttl: Annotated[float, Field(gt=0, le=60)] = 5.0
 
 
 class AsrSettings(Strict):
@@ -192,11 +187,26 @@ class ClosingRule(Strict):
     suggestion: str | None = None
 
 
+PiiKind = Literal["id_card", "bank_card", "phone", "code", "password", "name", "address"]  # qa.pii.KINDS
+
+
 class PiiRule(Strict):
     id: str = "pii.spoken"
     severity: Severity = "medium"
-    kinds: list[Literal["id_card", "bank_card", "phone"]] = ["id_card", "bank_card", "phone"]
+    # flagged when the agent says them (a caller giving their own is only masked)
+    kinds: list[PiiKind] = ["id_card", "bank_card", "phone", "code", "password"]
+    # hidden wherever a transcript is shown; names and addresses are masked, never flagged
+    mask_kinds: list[PiiKind] = ["id_card", "bank_card", "phone", "code", "password", "name", "address"]
     source: str = ""
+
+
+class SecretRequestRule(Strict):
+    """The agent asks the caller to say a password or a whole verification code (qa.pii.secret_requests)."""
+
+    id: str = "pii.asks-secret"
+    severity: Severity = "high"
+    source: str = ""
+    suggestion: str | None = None
 
 
 class HangupRule(Strict):
@@ -226,6 +236,7 @@ class QaSettings(Strict):
     opening: OpeningRule = OpeningRule()
     closing: ClosingRule = ClosingRule()
     pii: PiiRule = PiiRule()
+    ask_secret: SecretRequestRule = SecretRequestRule()
     agent_hangup: HangupRule = HangupRule()
     slow_answer: SlowAnswerRule = SlowAnswerRule()
     hold: HoldRule = HoldRule()
