@@ -133,7 +133,7 @@ def transcript_snippet(detail: dict[str, Any], speaker: str = "agent", limit: in
             return ""
         start = (answered - rec).total_seconds() - 0.5
     text = "".join(seg["text"] for seg in tr.get("segments", [])
-                   if seg["speaker"] == speaker and seg["end_s"] > start)
+                   if seg["speaker"] == speaker and seg["end"] > start)
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
