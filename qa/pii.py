@@ -42,7 +42,7 @@ from qa.pii_numbers import (
     phone_valid,
 )
 from qa.pii_secrets import SecretRequest, secret_requests
-from qa.pii_stream import GAP_JOIN, Stream, build
+from qa.pii_stream import Stream, build
 from qa.pii_words import addresses, names
 from transcribe.normalize import Normalized
 
@@ -115,7 +115,7 @@ def _is_latin(ch: str) -> bool:
 
 
 def _runs(stream: Stream) -> list[list[list[int]]]:
-    """Each digit run as its pieces (stream indices), split where it crosses a segment boundary."""
+    """Each digit run as its pieces (stream indices), split at segment boundaries and commas."""
     text = stream.text
     runs: list[list[list[int]]] = []
     i = 0
@@ -126,10 +126,10 @@ def _runs(stream: Stream) -> list[list[list[int]]]:
         pieces: list[list[int]] = [[i]]
         count = 1
         j = i
-        while j + 1 < len(text) and stream.joined(j):
+        while j + 1 < len(text) and (stream.joined(j) or stream.digits_may_join(j)):
             ch = text[j + 1]
             if ch in X_CHARS and count in X_AFTER:
-                if stream.gaps[j] == GAP_JOIN:
+                if stream.digits_may_join(j):
                     pieces.append([j + 1])
                 else:
                     pieces[-1].append(j + 1)
@@ -137,7 +137,7 @@ def _runs(stream: Stream) -> list[list[list[int]]]:
                 break  # the check character ends an ID
             if ch not in DIGIT_VALUE:
                 break
-            if stream.gaps[j] == GAP_JOIN:
+            if stream.digits_may_join(j):
                 pieces.append([j + 1])
             else:
                 pieces[-1].append(j + 1)

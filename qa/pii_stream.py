@@ -19,14 +19,18 @@ from dataclasses import dataclass
 
 from transcribe.normalize import Normalized, normalize
 
-# Punctuation that ends a number: "10:30", "2024/03/15", "1234，5678" are two numbers.
-# Spaces, dashes, dots and brackets do not: "138-1234-5678", "(010)62345678".
-CLAUSE_BREAKS = set("，。；！？、,;!?：:/…~～\n")
+# Punctuation that ends a number: "10:30", "2024/03/15" are two numbers. Spaces, dashes,
+# dots and brackets do not: "138-1234-5678", "(010)62345678". A comma is in between: Whisper
+# writes one where the speaker paused ("138，1234，5678"), so digits may run on over it
+# when the longer number is the better reading (as across a segment boundary).
+CLAUSE_BREAKS = set("。；！？;!?：:/…~～\n")
+SOFT_BREAKS = set("，,、")
 
 GAP_NONE = 0  # same segment, nothing or spaces/dashes between
 GAP_PUNCT = 1  # same segment, clause punctuation between
 GAP_JOIN = 2  # segment boundary, same speaker: digits may continue
 GAP_SPLIT = 3  # segment boundary, different speakers
+GAP_SOFT = 4  # same segment, a comma between: a clause ends, digits may continue
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +43,19 @@ class Stream:
     starts: tuple[int, ...]  # stream index of each segment's first character (-1: empty segment)
 
     def joined(self, i: int) -> bool:
-        """Whether characters i and i + 1 belong to one clause (digits may run on)."""
+        """Whether characters i and i + 1 belong to one clause."""
         return self.gaps[i] in (GAP_NONE, GAP_JOIN)
+
+    def digits_may_join(self, i: int) -> bool:
+        """Whether a digit run may go on from character i to i + 1, if the longer number reads better."""
+        return self.gaps[i] in (GAP_JOIN, GAP_SOFT)
 
 
 def _gap(original: str, a: int, b: int) -> int:
-    return GAP_PUNCT if any(ch in CLAUSE_BREAKS for ch in original[a + 1:b]) else GAP_NONE
+    between = original[a + 1:b]
+    if any(ch in CLAUSE_BREAKS for ch in between):
+        return GAP_PUNCT
+    return GAP_SOFT if any(ch in SOFT_BREAKS for ch in between) else GAP_NONE
 
 
 def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = None) -> Stream:

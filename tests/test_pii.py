@@ -104,3 +104,9 @@ def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> No
 @pytest.mark.parametrize("text", ["", "，。！", "   ", "㈠㈡", "x" * 5000])
 def test_odd_input_finds_nothing_and_does_not_fail(text: str) -> None:
     assert find_pii(text) == [] and mask(text) == text and secret_requests(text) == []
+
+
+def test_commas_where_the_speaker_paused_do_not_split_a_number() -> None:
+    assert mask("我的手机号是138，1234，5678") == "我的手机号是***，****，5678"
+    assert mask("电话13812348003，13987654321") == "电话*******8003，*******4321"  # two numbers stay two
+    assert mask("电话是13812348003，3天内回复") == "电话是*******8003，3天内回复"
