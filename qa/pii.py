@@ -68,6 +68,7 @@ KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address")
 NUMBER_KINDS = ("id_card", "bank_card", "phone")  # keep their last digits when masked
 WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
 KEEP = 4
+AGENT = "agent"  # the speaker whose 我叫… is their own (public) name
 PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
 
 
@@ -231,13 +232,19 @@ def _pieces(stream: Stream, span: Sequence[int]) -> tuple[Piece, ...]:
 
 def find_pii_segments(texts: Sequence[str | Normalized], kinds: Iterable[str] = KINDS,
                       speakers: Sequence[str] | None = None, keep: int = KEEP) -> list[SegmentMatch]:
-    """PII in consecutive segments read as one text (digits join only within one speaker's)."""
+    """PII in consecutive segments read as one text.
+
+    With ``speakers`` (one per text), digits join across a boundary only between two
+    segments of the same speaker, and an agent's own name is left alone.
+    """
     stream = build(texts, speakers)
-    return [
-        SegmentMatch(r.kind, r.value, r.confidence, _pieces(stream, r.span),
-                     tuple((stream.seg[k], stream.pos[k]) for k in r.hidden))
-        for r in _find(stream, kinds, keep)
-    ]
+    out: list[SegmentMatch] = []
+    for r in _find(stream, kinds, keep):
+        if r.kind == "name" and speakers is not None and speakers[stream.seg[r.span[0]]] == AGENT:
+            continue  # "我叫李娜" from the agent is the introduction POLICY §1 asks for, not a caller's name
+        out.append(SegmentMatch(r.kind, r.value, r.confidence, _pieces(stream, r.span),
+                                tuple((stream.seg[k], stream.pos[k]) for k in r.hidden)))
+    return out
 
 
 def find_pii(text: str | Normalized, kinds: Iterable[str] = KINDS, keep: int = KEEP) -> list[PiiMatch]:

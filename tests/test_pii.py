@@ -110,3 +110,8 @@ def test_commas_where_the_speaker_paused_do_not_split_a_number() -> None:
     assert mask("我的手机号是138，1234，5678") == "我的手机号是***，****，5678"
     assert mask("电话13812348003，13987654321") == "电话*******8003，*******4321"  # two numbers stay two
     assert mask("电话是13812348003，3天内回复") == "电话是*******8003，3天内回复"
+
+
+def test_the_agents_own_name_stays_the_callers_goes() -> None:
+    texts = ["您好，我叫李娜，很高兴为您服务", "我叫王小明"]
+    assert mask_segments(texts, speakers=["agent", "caller"]) == ["您好，我叫李娜，很高兴为您服务", "我叫王**"]
