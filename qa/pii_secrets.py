@@ -10,7 +10,8 @@ A request is a telling verb and the secret in either order: 告诉我您的密�
 报一下银行卡密码, 把验证码念给我, 六位验证码读一下, 您的密码是多少. It is not a
 request when a negation comes just before (请不要把密码告诉任何人, 我们不会向您索要…),
 when the caller is sent to the keypad or an app (输入, 重置, 修改: those words carry
-no telling verb), or when only part of a code is asked (验证码的后两位是多少).
+no telling verb), when only part of a code is asked (验证码的后两位是多少), or when
+the question is about the secret, not for it (密码是多少位的).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _VERB_FIRST = re.compile(_VERB + r"(?:一下|下)?(?:给)?(?:我|我们)?(?:一�
 # secret first: 密码告诉我, 验证码念给我, 六位验证码读一下, 您的密码是多少
 _SECRET_FIRST = re.compile(
     r"(?:您|你)?(?:的)?" + _WHOSE + _SECRET
-    + r"(?:(?:是)?(?:多少|什么|几)|(?:也)?" + _VERB + r"(?:一下|下|给我|给我们|我|我们))"
+    + r"(?:(?:是)?(?:多少|什么|几)(?![位个次天])|(?:也)?" + _VERB + r"(?:一下|下|给我|给我们|我|我们))"
 )
 NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|绝不|千万|不能|禁止|不可以|谨防|防止|不必|索要")
 PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")

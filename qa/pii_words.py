@@ -33,6 +33,9 @@ COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容",
 # Characters and words that end a given name ("我叫张伟想问一下", "我叫李明明天再打").
 NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身家嗯呃哈")
 NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前")
+# A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
+TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
+          "哥", "姐")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名")
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
 
@@ -43,6 +46,7 @@ STREET = re.compile(r"大道|胡同|小区|路|街|巷|弄|村")
 ADMIN = set("省市区县镇乡州旗")
 HOUSE = set("号室楼栋幢座层户院")
 MAX_ADDRESS = 40  # characters an address clause may run
+QUESTION = re.compile(r"哪|什么|多少|几")
 ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
 
 
@@ -66,6 +70,8 @@ def _clause_end(stream: Stream, i: int, limit: int) -> int:
 def _given(stream: Stream, q: int) -> int:
     """How many characters of given name start at ``q`` (0, 1 or 2)."""
     text = stream.text
+    if any(text.startswith(t, q) for t in TITLES):
+        return 0
     n = 0
     while n < 2 and q + n < len(text):
         ch = text[q + n]
@@ -132,8 +138,8 @@ def addresses(stream: Stream) -> list[Found]:
         if stop:
             end = stop.start()
         street = STREET.search(text, start, end)
-        if street is None:
-            continue
+        if street is None or QUESTION.search(text, start, street.end()):
+            continue  # no street, or a question (请问您住在哪个小区)
         # keep the province/city/district: everything up to the last admin character before the street
         keep = start
         for k in range(start, street.start()):

@@ -115,3 +115,13 @@ def test_commas_where_the_speaker_paused_do_not_split_a_number() -> None:
 def test_the_agents_own_name_stays_the_callers_goes() -> None:
     texts = ["您好，我叫李娜，很高兴为您服务", "我叫王小明"]
     assert mask_segments(texts, speakers=["agent", "caller"]) == ["您好，我叫李娜，很高兴为您服务", "我叫王**"]
+
+
+@pytest.mark.parametrize("text", ["请问您住在哪个小区", "我叫王师傅上门", "我叫李总过来"])
+def test_questions_and_titles_are_no_address_or_name(text: str) -> None:
+    assert mask(text) == text
+
+
+def test_asking_how_long_a_password_is_asks_for_no_password() -> None:
+    assert secret_requests("密码是多少位的") == []
+    assert [r.kind for r in secret_requests("您的密码是多少")] == ["password"]
