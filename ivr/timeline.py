@@ -164,5 +164,17 @@ def call_timeline(session: Session, call: Call) -> Timeline | None:
         at = _offset(base, ev.at)
         if at is not None:
             events.append((ev.kind, at, dict(ev.data or {})))
-    return build(events, _offset(base, call.ended_at))
+    timeline = build(events, _offset(base, call.ended_at))
+    answered = bool(call.agent) or call.agent_answered_at is not None or call.dial_status == "ANSWER"
+    if timeline is not None and answered and not timeline.of("agent"):
+        timeline = _ringback_as_agent(timeline)
+    return timeline
+
+
+def _ringback_as_agent(timeline: Timeline) -> Timeline:
+    """The call row says an agent answered, but no answer event was recorded (an AMI link
+    lost at that moment): the whole transfer may hold the agent. Decoding some ringback
+    costs time; losing the agent's words would cost the review."""
+    stretches = tuple(Stretch("agent", s.start, s.end) if s.kind == "ringback" else s for s in timeline.stretches)
+    return Timeline(stretches, timeline.end)
 
