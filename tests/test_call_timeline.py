@@ -297,23 +297,39 @@ def test_qa_never_takes_ivr_prompt_text_for_the_agent(recorded: dict[str, Any], 
 
 @pytestmark_sim
 @pytest.mark.slow
-def test_the_engine_decodes_only_the_agent_and_labels_the_prompts(recorded: dict[str, Any]) -> None:
+def test_the_worker_decodes_only_the_agent_and_labels_the_prompts(recorded: dict[str, Any]) -> None:
+    """The real job path (transcribe.runner.run_job, QA after it) on both recorded calls."""
+    from transcribe import jobs
     from transcribe.engine import Transcriber
+    from transcribe.runner import run_job
+    from transcribe.store import transcript_for_call
 
-    call, url, config = recorded["calls"]["dial"], recorded["url"], recorded["config"]
-    _, tl = _timeline(url, call.uniqueid)
-    plan = plan_from(tl)
-    row = call_row(url, call.uniqueid)
-    agent_wav = recording_file(config, row["recordings"]["agent"][1])
+    url, config = recorded["url"], recorded["config"]
     engine = Transcriber()
     t0 = time.perf_counter()
-    planned = engine.transcribe_track(agent_wav, "agent", plan)
-    print(f"\nagent track {planned.duration:.1f} s: agent stretches only {time.perf_counter() - t0:.2f} s "
-          f"({planned.speech_detected_s:.1f} s VAD speech, {planned.skipped_s:.1f} s not decoded); "
-          "the whole-track comparison: bench/asr_timeline.py")
-    ivr = [s for s in planned.segments if s.speaker == "ivr"]
-    assert [s.text for s in ivr] == [config.opening_line, config.prompts.transfer, config.prompts.goodbye]
-    spans = tl.agent_spans()
-    assert all(_within(s.start, spans, tol=0.0) for s in planned.segments if s.speaker == "agent")
-    assert planned.skipped_s > 0.6 * planned.duration
-    assert planned.speech_detected_s <= sum(b - a for a, b in spans) + 1.0
+    outcomes = []
+    while True:
+        with db.transaction(url) as s:
+            job = jobs.claim(s, jobs.worker_id())
+        if job is None:
+            break
+        outcomes.append(run_job(config, engine, job, qa_scan=scan_call))
+    assert len(outcomes) == 2 and all(o.status == "done" for o in outcomes), outcomes
+    print(f"\n2 calls, {sum(o.audio_s or 0 for o in outcomes):.1f} s of audio each track: ASR and QA "
+          f"{time.perf_counter() - t0:.2f} s (the whole-track comparison: bench/asr_timeline.py)")
+    for name in ("queue", "dial"):
+        call_id, tl = _timeline(url, recorded["calls"][name].uniqueid)
+        with db.transaction(url) as s:
+            transcript = transcript_for_call(s, call_id)
+            assert transcript is not None
+            segs = [(x.speaker, x.start_s, x.end_s, x.text) for x in transcript.segments]
+            flags = scan_call(s, config, call_id)
+            flagged = {f.segment_id: f for f in flags}
+            ivr_ids = {x.id for x in transcript.segments if x.speaker == "ivr"}
+        ivr = [text for speaker, _, _, text in segs if speaker == "ivr"]
+        assert ivr == [p.text for p in tl.prompts()]  # the prompts, from their known text, not decoded
+        spans = tl.agent_spans()
+        assert all(_within(a, spans, tol=0.0) for sp, a, _, _ in segs if sp == "agent")
+        assert any(sp == "agent" for sp, *_ in segs)  # the agent's words were decoded
+        assert not set(flagged) & ivr_ids  # no flag on the IVR's lines
+        assert "opening" in {f.category for f in flags}  # 喂，什么事？ is no opening line
