@@ -6,6 +6,7 @@ import typer
 
 from app.checks import config_check, db_upgrade, menu_walk
 from app.commands import asterisk_config, calls_app, demo, serve
+from app.evalcalls import eval_calls
 from app.pipeline import after_transcript
 from cliutil import ConfigOpt, command_group, use_config
 from dial.commands import dial
@@ -49,6 +50,7 @@ app.add_typer(calls_app, name="calls")
 app.command("asterisk-config")(asterisk_config)
 app.command("dial")(dial)
 app.add_typer(recordings_app, name="recordings")
+qa_app.command("eval-calls")(eval_calls)  # runs the demo pipeline, so it lives in app
 app.add_typer(qa_app, name="qa")
 
 

@@ -279,7 +279,10 @@ def asterisk_config(
 
 
 def demo(
-    calls: Annotated[int, typer.Option("--calls", "-n", help="How many scripted calls to place.")] = 8,
+    calls: Annotated[int | None, typer.Option("--calls", "-n", min=1, help="How many scripted calls to place, "
+                                              "cycling through the script [default: each call once].")] = None,
+    script: Annotated[Path | None, typer.Option("--script", help="A YAML file of scripted calls "
+                                                "[default: the shipped app/demo_calls.yaml].")] = None,
     speed: Annotated[float, typer.Option(help="Simulated time runs this many times faster than real time.")] = 4.0,
     workdir: Annotated[Path | None, typer.Option(help="Where the demo's files and database go [default: temp].")]
     = None,
@@ -296,7 +299,7 @@ def demo(
                                                                 "%(name)s: %(message)s")
     try:
         result = run_demo(cfg, calls=calls, speed=speed, workdir=workdir, transcribe=transcribe,
-                          progress=None if as_json else console)
+                          progress=None if as_json else console, script=script)
     except DemoError as exc:
         fail(str(exc), code=1)
     if as_json:

@@ -5,7 +5,8 @@ folder with its own config.yaml (database, recordings, prompts inside the folder
 pointed at the simulator), the prompts rendered, the simulator listening, and the
 real :class:`~ivr.service.IvrService` logged in to it.
 
-``run_demo`` places a cycle of scripted calls (:func:`demo_scripts`), waits for them,
+``run_demo`` places the calls of a script file (app/scripts.py; the default is the
+shipped app/demo_calls.yaml) in a cycle, waits for them,
 transcribes and QA-scans them (transcribe/worker.py in drain mode) when those parts
 are installed, and prints a summary table.
 """
@@ -28,9 +29,10 @@ from ruamel.yaml import YAML
 
 from app.calllog import call_detail, transcript_snippet
 from app.pipeline import after_call, after_transcript
+from app.scripts import DEFAULT_SCRIPT, ScriptedCall, ScriptError, load_script, resolve
 from ivr.service import IvrService, wait_for
 from menus.prompts import prompt_dir, prompt_texts, render_prompts
-from pbx.simulator import Agent, AsteriskSimulator, CallScript, Press, Say, SimCall
+from pbx.simulator import AsteriskSimulator, CallScript, SimCall
 from recordings.audio import AudioError, probe_wav
 from settings import Config, load_config, read_yaml
 from transcribe.worker import PoolError, run_pool
@@ -161,73 +163,44 @@ def _link_sounds(src: Path, dest: Path) -> None:
 
 # ----- the scripted calls ----------------------------------------------------------------
 
-POLITE = (
-    Say(0.5, "您好，这里是海尔斯科技，请问有什么可以帮您？"),
-    Say(9.0, "好的，我马上为您查询，请稍等。"),
-    Say(15.0, "您的订单已经发货了，感谢您的来电，再见。"),
-)
-RUDE = (
-    Say(0.5, "喂，什么事？"),
-    Say(8.0, "我不能帮你处理这个。"),
-    Say(13.0, "这不是我们的责任，你去找快递公司。"),
-)
-CALLER_ISSUE = (Say(5.0, "你好，我的订单还没有收到。"), Say(11.5, "好的，谢谢。"))
 
-
-def demo_scripts(seconds: dict[str, float]) -> list[CallScript]:
-    """The demo's cycle of callers; key presses are timed against the rendered prompts."""
-    g = seconds.get("greeting", 4.0)
-    inv = seconds.get("invalid", 2.0)
-    return [
-        # Polite: types 2 ahead during the greeting, goes to aftersales, a courteous agent.
-        CallScript("polite, typed ahead", caller_num="13800138001", presses=(Press(g * 0.5, "2"),),
-                   says=CALLER_ISSUE, agent=Agent("SIP/agent1002", answer_after=3.0, says=POLITE)),
-        # Complaints queue; the agent says forbidden phrases.
-        CallScript("forbidden phrases", caller_num="13800138002", presses=(Press(g + 2.0, "3"),),
-                   says=CALLER_ISSUE, agent=Agent("SIP/agent1001", answer_after=4.0, says=RUDE)),
-        # Wrong digit, the invalid prompt, then the operator.
-        CallScript("wrong digit then 0", caller_num="13800138003",
-                   presses=(Press(g + 1.5, "7"), Press(g + 1.5 + inv + 2.0, "0")),
-                   agent=Agent("SIP/agent1001", answer_after=2.0, says=POLITE[:2])),
-        # Presses nothing: timeouts, then the main menu's fallback (the support queue).
-        CallScript("no input, fallback", caller_num="13800138004",
-                   agent=Agent("SIP/agent1001", answer_after=3.0, says=POLITE[:2])),
-        # Hangs up while the opening line plays.
-        CallScript("hangs up in greeting", caller_num="13800138005", hangs_up_at=g * 0.5, agent=None),
-        # Orders > status (support queue); the agent hangs up on the caller.
-        CallScript("agent hangs up first", caller_num="13800138006",
-                   presses=(Press(g + 1.0, "1"), Press(g + 3.5, "1")),
-                   agent=Agent("SIP/agent1001", answer_after=2.0, says=(Say(0.5, "喂？"), Say(3.0, "不知道。")),
-                               hangs_up_after=6.0)),
-        # The operator takes 17 s to pick up (slow answer).
-        CallScript("slow answer", caller_num="13800138007", presses=(Press(g + 2.0, "0"),),
-                   agent=Agent("SIP/agent1001", answer_after=17.0, says=POLITE[:1])),
-        # Into the orders menu, back with *, then aftersales.
-        CallScript("submenu and back", caller_num="13800138008",
-                   presses=(Press(g + 1.0, "1"), Press(g + 3.5, "*"), Press(g + 6.0, "2")),
-                   agent=Agent("SIP/agent1002", answer_after=2.0, says=POLITE)),
-    ]
+def demo_scripts(seconds: dict[str, float], script: Path | None = None) -> list[CallScript]:
+    """The calls of a script file (default: app/demo_calls.yaml), timed against the rendered prompts."""
+    return resolve(load_script(script or DEFAULT_SCRIPT), seconds)
 
 
 def run_demo(
     config: Config,
     *,
-    calls: int = 8,
+    calls: int | None = None,
     speed: float = 4.0,
     workdir: Path | None = None,
     transcribe: bool = True,
     progress: Console | None = None,
+    script: Path | None = None,
+    scripted: list[ScriptedCall] | None = None,
+    gap_s: float = 0.3,
 ) -> dict[str, Any]:
-    """Run the whole demo; returns what it printed as data."""
+    """Run the whole demo; returns what it printed as data.
+
+    ``script``: a call-script file (default app/demo_calls.yaml); ``scripted``: calls already
+    loaded from one. ``calls``: how many to place, cycling through them [default: each once].
+    """
     if config.source is None:
         raise DemoError("the demo needs a config file to start from")
+    if scripted is None:
+        try:
+            scripted = load_script(script or DEFAULT_SCRIPT, prompts=set(prompt_texts(config)))
+        except ScriptError as exc:
+            raise DemoError(str(exc)) from None
+    calls = len(scripted) if calls is None else calls
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     workdir = workdir.resolve()
     say = progress.print if progress is not None else (lambda *a, **k: None)
     say(f"[bold]hotline demo[/]: {calls} scripted calls at {speed:g}x speed in {workdir}")
     t0 = time.monotonic()
-    summaries = asyncio.run(_place(config.source, workdir, calls, speed, say))
+    summaries = asyncio.run(_place(config.source, workdir, calls, speed, say, scripted, gap_s))
     say(f"calls done in {time.monotonic() - t0:.1f}s")
     cfg = load_config(workdir / "config.yaml")
     pool: dict[str, Any] = {"ran": False}
@@ -242,14 +215,18 @@ def run_demo(
             "seconds": round(time.monotonic() - t0, 1)}
 
 
-async def _place(base: Path, workdir: Path, calls: int, speed: float, say: Callable[..., None]) -> list[Any]:
+async def _place(base: Path, workdir: Path, calls: int, speed: float, say: Callable[..., None],
+                 scripted: list[ScriptedCall], gap_s: float) -> list[Any]:
     async with demo_env(workdir, base_config=base, speed=speed, store_process=True) as env:
-        scripts = demo_scripts(prompt_seconds(env.config))
+        try:
+            scripts = resolve(scripted, prompt_seconds(env.config))
+        except (ScriptError, ValueError) as exc:  # a prompt name the config has not, a time the simulator refuses
+            raise DemoError(str(exc)) from None
         placed: list[tuple[CallScript, SimCall]] = []
         for i in range(calls):
             script = scripts[i % len(scripts)]
             placed.append((script, env.sim.place_call(script)))
-            await asyncio.sleep(0.3)  # a little apart, as real callers are
+            await asyncio.sleep(gap_s)  # a little apart, as real callers are
         say(f"placed {len(placed)} calls; waiting for them to end")
         await asyncio.wait([c.done for _, c in placed], timeout=600)
         for _, call in placed:
