@@ -105,3 +105,23 @@ def test_measure_false_drops_and_catches(capsys: pytest.CaptureFixture[str]) -> 
               f"segment: {doubled_new}, fixed 8-gram rule: {doubled_old}); loops caught {new_caught}/{len(loops)} "
               f"(fixed 8-gram rule: {old_caught}/{len(loops)})")
     assert new_caught == len(loops) and false_new == 0 and doubled_new == doubled_old
+
+
+def test_the_engine_drops_the_copies_and_counts_them() -> None:
+    """The guard inside the engine's clean-up step (decoded segments in, kept and dropped out)."""
+    from types import SimpleNamespace
+
+    from transcribe.engine import Transcriber
+
+    def seg(start: float, text: str) -> SimpleNamespace:
+        return SimpleNamespace(start=start, end=start + 1.5, text=text, avg_logprob=-0.4, no_speech_prob=0.1,
+                               words=None)
+
+    raw = [seg(0.0, "您好，这里是海尔斯科技。")] + [seg(2.0 + 2 * i, "我已不知") for i in range(8)]
+    raw += [seg(20.0, "这么多年,我只能理解," * 3), seg(25.0, "感谢您的来电，再见。")]
+    engine = Transcriber("unused", AsrOptions(), _model=object())  # no model: only the text clean-up runs
+    kept, dropped = engine._clean(raw, "agent")
+    assert [s.text for s in kept] == ["您好，这里是海尔斯科技。", "我已不知", "感谢您的来电，再见。"]
+    assert kept[1].start == 2.0  # the first of the run, with its own time
+    assert [(d.start, d.reason) for d in dropped] == [(4.0 + 2 * i, "repetition") for i in range(7)] + [
+        (20.0, "repetition")]
