@@ -102,11 +102,14 @@ class Score:
 
 
 def evaluate(rows: list[Row]) -> tuple[dict[str, Score], list[str]]:
-    scores = {k: Score() for k in (*PII_KINDS, "ask_secret")}
+    scores = {k: Score() for k in (*PII_KINDS, "ask_secret", "exact")}
     mistakes: list[str] = []
     for row in rows:
         matches = find_pii_segments(row.texts)
         got = {h for m in matches for h in m.hidden}
+        # a sentence masked exactly as labelled (every kind, look-alikes included)
+        scores["exact"].support += 1
+        scores["exact"].recalled += got == row.hidden
         if row.kind in PII_KINDS:
             for chars in row.spans:
                 want = _expected(row.kind, chars, row.texts)
@@ -146,7 +149,10 @@ def _masked(row: Row, got: set[tuple[int, int]]) -> str:
 def table(scores: dict[str, Score]) -> str:
     lines = [f"{'kind':<11} {'support':>7} {'recall':>7} {'predicted':>9} {'precision':>9}"]
     for kind, s in scores.items():
-        lines.append(f"{kind:<11} {s.support:>7} {s.recall:>7.3f} {s.predicted:>9} {s.precision:>9.3f}")
+        if kind == "exact":
+            lines.append(f"sentences masked exactly as labelled: {s.recalled}/{s.support}")
+        else:
+            lines.append(f"{kind:<11} {s.support:>7} {s.recall:>7.3f} {s.predicted:>9} {s.precision:>9.3f}")
     return "\n".join(lines)
 
 
@@ -179,6 +185,8 @@ def test_masking_recall_and_precision_per_kind() -> None:
         _report([r for r in rows if r.split == split], f"split {split}")
     scores = _report(rows, "all")
     for kind, s in scores.items():
+        if kind == "exact":
+            continue
         assert s.support > 0, kind
         assert s.recall >= MIN_RECALL, (kind, s)
         assert s.precision >= MIN_PRECISION, (kind, s)
