@@ -59,6 +59,8 @@ def _gap(original: str, a: int, b: int) -> int:
 
 
 def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = None) -> Stream:
+    if speakers is not None and len(speakers) != len(texts):
+        raise ValueError(f"{len(texts)} segment texts but {len(speakers)} speakers")
     norms = tuple(t if isinstance(t, Normalized) else normalize(t) for t in texts)
     chars: list[str] = []
     seg: list[int] = []

@@ -125,3 +125,8 @@ def test_questions_and_titles_are_no_address_or_name(text: str) -> None:
 def test_asking_how_long_a_password_is_asks_for_no_password() -> None:
     assert secret_requests("密码是多少位的") == []
     assert [r.kind for r in secret_requests("您的密码是多少")] == ["password"]
+
+
+def test_one_speaker_per_segment_or_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="2 segment texts but 1 speakers"):
+        find_pii_segments(["a", "b"], speakers=["agent"])
