@@ -50,6 +50,11 @@ mark.forbidden{background:#f99}mark.vague{background:#ff9}mark.pii{background:#9
 .caller{color:#555}.seg{margin:.2em 0}.t{font-family:monospace;color:#888}form.inline{display:inline}"""
 
 
+def _conf(value: float | None) -> str:
+    """A flag's confidence for the page; '-' for flags raised before scores existed."""
+    return "-" if value is None else f"{value:.2f}"
+
+
 class WebError(RuntimeError):
     pass
 
@@ -240,11 +245,13 @@ class _Handler(BaseHTTPRequestHandler):
             f"call {f['call']}</a></td><td>{_e((f.get('call_started_at') or '')[:16])}</td>"
             f"<td>{_e(f.get('agent'))}</td>"
             f"<td>{_e(f['status'])}</td><td>{_e(f['category'])}</td><td>{_e(f['rule'])}</td>"
-            f"<td>{_e(f['severity'])}</td><td>{_e(f['matched'])}</td></tr>" for f in flags)
+            f"<td>{_e(f['shown_severity'])}</td><td>{_conf(f['confidence'])}</td><td>{_e(f['matched'])}</td></tr>"
+            for f in flags)
         body = (f"<form method=get>status <select name=status>{options(STATUSES, status)}</select> "
                 f"category <select name=category>{options(CATEGORIES, category)}</select> <button>filter</button>"
                 f"</form><p>{len(flags)} flag(s)</p><table><tr><th>flag</th><th>call</th><th>when</th><th>agent</th>"
-                f"<th>status</th><th>category</th><th>rule</th><th>severity</th><th>matched</th></tr>{rows}</table>")
+                f"<th>status</th><th>category</th><th>rule</th><th>severity</th><th>confidence</th><th>matched</th></tr>"
+                f"{rows}</table>")
         self._page("QA flags", body, sess=sess)
 
     def _call_page(self, sess: _Session, call_id: int, q: dict[str, str]) -> None:
@@ -280,7 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
                 for d, label in (("confirmed", "confirm"), ("dismissed", "dismiss")))
             flag_rows.append(
                 f"<tr id='flag{f['id']}'><td>{f['id']}</td><td>{play}</td><td>{_e(f['status'])}</td>"
-                f"<td>{_e(f['category'])}<br><small>{_e(f['rule'])} ({_e(f['severity'])})</small></td>"
+                f"<td>{_e(f['category'])}<br><small>{_e(f['rule'])} ({_e(f['shown_severity'])}, "
+                f"confidence {_conf(f['confidence'])})</small></td>"
                 f"<td>{_e(f['matched'])}</td><td>{_e(f['suggestion'])}<br><small>{_e(f['source'])}</small></td>"
                 f"<td>{forms}<br><small>{history}</small></td></tr>")
         needs = view["transcript"] and view["transcript"]["needs_review"]
