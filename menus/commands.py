@@ -1,8 +1,13 @@
 """`hotline menu ...` and `hotline greeting ...`: show, edit, lint, version and render the menus.
 
-Every edit goes through menus.edit (tree edit, lint, validation, diff) and
-menus.versions (locked atomic write + a numbered version). Exit status 2 means the
-edit was refused and config.yaml is byte-for-byte what it was.
+This module holds the command groups and the commands that change files (edits, rollback,
+prompts); show_commands the read-only views (show, tree, lint, greeting show) and
+version_commands the history (history, diff). Every edit goes through menus.edit (tree
+edit, lint, validation, diff) and menus.versions (locked atomic write + a numbered
+version). Exit status 2 means the edit was refused and config.yaml is byte-for-byte
+what it was. menus.versions and menus.prompts are imported inside the commands, for
+start-up time: they load the database layer and speech synthesis with its pinyin tables
+(0.7 s and 1.9 s on top of `import cli`), which every other `hotline` command would pay for.
 """
 
 from __future__ import annotations
@@ -13,18 +18,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, err_console, fail, load, print_json
 from menus import edit as me
+from menus import show_commands, version_commands
 from menus.configfile import EditError
-from menus.lint import errors, lint_file
-from settings import Config, Route
+from menus.show_commands import print_diff
 
 menu_app = command_group("Show, edit, check and version the IVR menus in config.yaml.")
 option_app = command_group("Set or remove one digit of a menu.")
 greeting_app = command_group("The mandated opening line callers hear first.")
 menu_app.add_typer(option_app, name="option")
+menu_app.command("show")(show_commands.show)
+menu_app.command("tree")(show_commands.tree)
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", "-n", help="Show the diff only; write nothing.")]
 AuthorOpt = Annotated[str | None, typer.Option("--author", help="Who made the change [default: $USER].")]
@@ -40,108 +46,7 @@ PromptFileOpt = Annotated[
 ]
 
 
-# ---------------------------------------------------------------- show
-
-
-def _route_row(r: Route) -> tuple[str, str, str]:
-    return r.action, r.target or "", r.category or ""
-
-
-def _route_dict(r: Route) -> dict[str, Any]:
-    return {"action": r.action, "target": r.target, "category": r.category}
-
-
-def _menu_dict(cfg: Config, name: str) -> dict[str, Any]:
-    m = cfg.menus[name]
-    return {
-        "menu": name, "entry": name == cfg.ivr.entry_menu, "prompt": m.prompt,
-        "prompt_file": str(m.prompt_file) if m.prompt_file else None, "timeout": m.timeout, "retries": m.retries,
-        "fallback": _route_dict(m.fallback),
-        "options": [{"digit": d, **_route_dict(r)} for d, r in m.options.items()],
-    }  # fmt: skip
-
-
-@menu_app.command("show")
-def show(
-    menu: Annotated[str | None, typer.Argument(help="One menu [default: all].")] = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """The menus as tables: digit, action, target, category; prompt, timeout, retries, fallback."""
-    cfg = load(config)
-    names = [menu] if menu else list(cfg.menus)
-    if menu and menu not in cfg.menus:
-        fail(f"menu {menu}: no such menu (known: {', '.join(cfg.menus)})")
-    if as_json:
-        print_json([_menu_dict(cfg, n) for n in names])
-        return
-    for name in names:
-        m = cfg.menus[name]
-        fallback = " ".join(x for x in _route_row(m.fallback)[:2] if x)
-        console.print(Text.assemble("menu ", (name, "bold"), " (entry)" if name == cfg.ivr.entry_menu else "",
-                                    f"  timeout {m.timeout:g}s, retries {m.retries}, fallback {fallback}"),
-                      soft_wrap=True)  # fmt: skip
-        console.print(Text(f"prompt: {m.prompt}" + (f"  (recording: {m.prompt_file})" if m.prompt_file else "")),
-                      soft_wrap=True)
-        table = Table("digit", "action", "target", "category")
-        for digit, r in m.options.items():
-            table.add_row(digit, *_route_row(r))
-        console.print(table)
-
-
-def _tree_data(cfg: Config, name: str, path: list[str]) -> dict[str, Any]:
-    m = cfg.menus[name]
-    node: dict[str, Any] = {"menu": name, "prompt": m.prompt, "options": []}
-    routes = [*m.options.items(), ("fallback", m.fallback)]
-    for digit, r in routes:
-        item: dict[str, Any] = {"digit": digit, **_route_dict(r)}
-        if r.action == "submenu" and r.target:
-            if r.target in path or r.target == name:
-                item["loop"] = True  # back to a menu already on this path: not expanded again
-            else:
-                item["menu"] = _tree_data(cfg, r.target, [*path, name])
-        node["options"].append(item)
-    return node
-
-
-def _tree_add(tree: Tree, node: dict[str, Any]) -> None:
-    for item in node["options"]:
-        label = Text(f"{item['digit']} → {item['action']}", style="bold" if item["digit"] != "fallback" else "dim")
-        if item.get("target"):
-            label.append(f" {item['target']}", style="cyan")
-        if item.get("category"):
-            label.append(f" [{item['category']}]", style="dim")
-        if item.get("loop"):
-            label.append("  ↺ loop (back to a menu above)", style="yellow")
-        branch = tree.add(label)
-        if "menu" in item:
-            branch.add(Text(item["menu"]["prompt"], style="italic"))
-            _tree_add(branch, item["menu"])
-
-
-@menu_app.command("tree")
-def tree(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """The menus as a tree from the entry menu: digit → action → target; submenus expanded once, loops marked."""
-    cfg = load(config)
-    data = _tree_data(cfg, cfg.ivr.entry_menu, [])
-    if as_json:
-        print_json(data)
-        return
-    root = Tree(Text.assemble(("menu ", ""), (cfg.ivr.entry_menu, "bold"), (f"  {cfg.menus[cfg.ivr.entry_menu].prompt}",
-                                                                             "italic")))  # fmt: skip
-    _tree_add(root, data)
-    console.print(Text(f"greeting: {cfg.opening_line}"), soft_wrap=True)
-    console.print(root)
-
-
 # ---------------------------------------------------------------- edits
-
-
-def print_diff(diff: str) -> None:
-    styles = {"+": "green", "-": "red", "@": "cyan"}
-    for line in diff.splitlines():
-        style = "bold" if line.startswith(("+++", "---")) else styles.get(line[:1], "")
-        console.print(Text(line, style=style), soft_wrap=True, highlight=False)
 
 
 def run_edit(config: Path | None, edit: me.Edit, dry_run: bool, author: str | None, message: str | None) -> None:
@@ -281,79 +186,13 @@ def greeting_set(
     run_edit(config, me.set_greeting(text), dry_run, author, message)
 
 
-@greeting_app.command("show")
-def greeting_show(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """The opening line callers hear first."""
-    cfg = load(config)
-    if as_json:
-        print_json({"company": cfg.company, "opening_line": cfg.opening_line})
-    else:
-        console.print(Text(cfg.opening_line))
+greeting_app.command("show")(show_commands.greeting_show)
+menu_app.command("lint")(show_commands.lint)
+menu_app.command("history")(version_commands.history_cmd)
+menu_app.command("diff")(version_commands.diff_cmd)
 
 
-# ---------------------------------------------------------------- lint
-
-
-@menu_app.command("lint")
-def lint(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Check the menus: one line per problem naming menu and digit; exit 2 if any is an error."""
-    path = config_path(config)
-    problems = lint_file(path)
-    if as_json:
-        print_json({"file": str(path), "errors": len(errors(problems)),
-                    "problems": [p.as_dict() for p in problems]})  # fmt: skip
-    else:
-        for p in problems:
-            style = "red" if p.severity == "error" else "yellow"
-            console.print(Text(p.format(path), style=style), soft_wrap=True, highlight=False)
-        n_err = len(errors(problems))
-        summary = f"{n_err} error(s), {len(problems) - n_err} warning(s)" if problems else "ok: no problems"
-        console.print(Text(summary, style="bold red" if n_err else "bold green"))
-    if errors(problems):
-        raise typer.Exit(2)
-
-
-# ---------------------------------------------------------------- versions
-
-
-@menu_app.command("history")
-def history_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Every saved version: number, when, who, why."""
-    from menus.versions import history
-
-    cfg = load(config)
-    rows = history(cfg)
-    if as_json:
-        print_json([r.as_dict() for r in rows])
-        return
-    if not rows:
-        console.print("no versions yet: the first saved edit records the current file as version 1")
-        return
-    table = Table("version", "at (UTC)", "author", "message", "sha256")
-    for r in rows:
-        table.add_row(str(r.number), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.author, r.message, r.sha256[:12])
-    console.print(table)
-
-
-@menu_app.command("diff")
-def diff_cmd(
-    v1: Annotated[int, typer.Argument(help="Older version.")],
-    v2: Annotated[int | None, typer.Argument(help="Newer version [default: the file as it is now].")] = None,
-    full: Annotated[bool, typer.Option("--full", help="The whole file, not only the menu sections.")] = False,
-    config: ConfigOpt = None,
-) -> None:
-    """What changed between two versions (the menu sections, or --full for the whole file)."""
-    from menus.versions import diff_versions
-
-    cfg = load(config)
-    try:
-        text = diff_versions(cfg, v1, v2, full=full)
-    except EditError as exc:
-        fail(str(exc))
-    if text:
-        print_diff(text)
-    else:
-        console.print("no differences" + ("" if full else " in the menu sections (try --full)"))
+# ---------------------------------------------------------------- rollback and prompts
 
 
 @menu_app.command("rollback")
@@ -375,9 +214,6 @@ def rollback(
             err_console.print(Text("error: ", style="bold red") + Text(line), soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
     _save(pending, dry_run, author, message, commit)
-
-
-# ---------------------------------------------------------------- prompts and walk
 
 
 @menu_app.command("prompts")
