@@ -44,7 +44,7 @@ from transcribe.engine import SAMPLE_RATE, silence_outside
 from transcribe.runner import plan_from
 from transcribe.store import save_transcript
 
-SPEED = 10.0  # slower than the other scenario tests: event times carry the loop's latency x SPEED
+SPEED = 5.0  # slower than the other scenario tests: event times carry the loop's latency x SPEED
 TOL = 0.35  # seconds: how far a stretch edge may sit from the audio MixMonitor wrote
 
 OPENING = "您好，这里是海尔斯科技，请问有什么可以帮您？"
@@ -186,7 +186,8 @@ def test_the_timeline_of_a_real_call_matches_its_agent_track(recorded: dict[str,
     assert texts["greeting"] == config.opening_line and texts["transfer"] == config.prompts.transfer
     seconds = recorded["seconds"]
     greeting = tl.of("ivr")[0]
-    assert greeting.end - greeting.start == pytest.approx(seconds["greeting"], abs=TOL)
+    # send -> result holds the whole prompt (plus the loop's latency, larger on a loaded machine)
+    assert seconds["greeting"] - 0.1 <= greeting.end - greeting.start <= seconds["greeting"] + 1.5
     answer = tl.of("agent")[0].start
     rows = call_row(url, call.uniqueid)
     assert rows["steps"][0][-1] is True  # the key was typed ahead
