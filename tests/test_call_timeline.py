@@ -116,6 +116,24 @@ def test_stored_call_timeline_and_qa_on_a_transcript_the_engine_labelled(tmp_pat
         assert tl2 is not None and [x.kind for x in tl2.stretches] == ["ivr", "ivr", "agent"]
 
 
+def test_a_call_no_agent_answered_decodes_nothing_on_the_agent_track(tmp_path: Path) -> None:
+    """Hung up in the menu: the agent track is all prompts. No model is touched (there is none
+    here), the prompts come from their known text, and nothing is anyone's speech."""
+    from recordings.audio import write_wav
+    from transcribe.engine import TrackPlan, Transcriber
+
+    rng = np.random.default_rng(1)
+    wav = write_wav(tmp_path / "t.wav", (rng.normal(0, 3000, PHONE_RATE * 12)).astype(np.int16), PHONE_RATE)
+    tl = build([(PROMPT_START, 0.1, {"name": "greeting", "text": OPENING}), (PROMPT_END, 9.9, {})], end=12.0)
+    plan = plan_from(tl)
+    assert plan == TrackPlan(decode=(), known=((0.1, 9.9, OPENING),))
+    engine = Transcriber("unused", _model=object())  # decoding would fail: it must not be reached
+    result = engine.transcribe_track(wav, "agent", plan)
+    assert [(s.speaker, s.text) for s in result.segments] == [("ivr", OPENING)]
+    assert result.skipped_s == pytest.approx(12.0) and result.speech_detected_s == 0.0
+    assert not result.needs_review
+
+
 # -- the simulator: real calls, the audio MixMonitor wrote -------------------------------------------
 
 pytestmark_sim = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")

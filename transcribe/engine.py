@@ -285,10 +285,11 @@ class Transcriber:
         skipped = 0.0
         if plan is not None:
             audio, skipped = silence_outside(audio, plan.decode)
-        chunks = self._speech_chunks(audio)
+        # nothing to decode (no agent ever answered): not even VAD needs to run
+        chunks = self._speech_chunks(audio) if plan is None or plan.decode else []
         speech_s = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
         raw: Iterable[Any] = ()
-        if chunks or not self.options.vad:
+        if (chunks or not self.options.vad) and (plan is None or plan.decode):
             raw = self._decode(audio, chunks if self.options.vad else None)
         kept, dropped = self._clean(raw, speaker)
         reason = self._review_reason(speech_s, kept, dropped) or self._uncovered_speech(chunks, kept)
