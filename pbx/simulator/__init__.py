@@ -6,8 +6,9 @@ Used by ``hotline demo``, ``hotline menu walk`` and the IVR tests::
         call = sim.place_call(CallScript("x", presses=(Press(4.0, "2"),), agent=Agent(answer_after=3.0)))
         await call.done
 
-Modules: ``server`` (TCP sessions, event fan-out, lifecycle), ``actions`` (AMI actions),
-``call`` (a call's dialplan, Async AGI loop and hangup orders), ``agi`` (AGI commands),
+Modules: ``server`` (listener, event fan-out, channels, lifecycle), ``session`` (one AMI
+TCP session), ``actions`` (AMI actions), ``call`` (a call's clock, scripted caller and hangup
+orders), ``dialplan`` (the dialplan and the Async AGI loop), ``agi`` (AGI commands),
 ``apps``/``queue`` (Dial, Queue, small apps), ``recorder`` (MixMonitor WAVs), ``media``
 (prompts, speech, ringback), ``originate``, ``records`` (Cdr, AGI env), ``script``.
 

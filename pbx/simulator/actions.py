@@ -64,7 +64,7 @@ async def handle(sim: AsteriskSimulator, session: AmiSession, msg: Message) -> N
 
 
 def _mask(value: str) -> set[str] | None:
-    from pbx.simulator.server import CATEGORIES
+    from pbx.simulator.session import CATEGORIES
 
     v = value.strip().lower()
     if v in ("on", "yes", "true", "all", "1"):

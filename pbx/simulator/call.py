@@ -1,9 +1,10 @@
-"""One scripted call: its caller channel, dialplan, Async AGI loop and hangup sequences.
+"""One scripted call: its caller channel, clock, scripted caller, prompts and hangup sequences.
 
 Everything a call does runs in one task on the simulator's event loop; timers (DTMF,
 the scripted hangup, the agent answering) only emit their first event and wake the
 task, which then emits the rest in the order the real traces show. Times are call
 seconds counted from the answer (``now()``); waits are divided by the simulator speed.
+What the channel runs (dialplan, Async AGI loop) is ``dialplan.py``.
 
 Hangup orders (caller channel), from tests/fixtures/asterisk/README.md:
 - caller BYE: [RTP QoS VarSets] HangupRequest > [running command's AGIExecEnd /
@@ -22,17 +23,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pbx.protocol import agi_encode
-from pbx.simulator import agi, apps, recorder
-from pbx.simulator.channel import RING, UP, Channel, cause_text
+from pbx.simulator import dialplan, recorder
+from pbx.simulator.channel import UP, Channel, cause_text
 from pbx.simulator.media import AGENT_VOICE, CALLER_VOICE
 from pbx.simulator.recorder import MixMonitor, Segment
-from pbx.simulator.records import RTP_QOS, agi_env, cdr_event
+from pbx.simulator.records import RTP_QOS, cdr_event
 from pbx.simulator.script import CallScript
 
 if TYPE_CHECKING:
@@ -278,20 +277,7 @@ class SimCall:
     # -- dialplan ----------------------------------------------------------------------------
     async def _run(self) -> None:
         try:
-            if self.origin is not None:
-                from pbx.simulator.originate import run_originated
-
-                await run_originated(self, self.origin)
-                return
-            chan = self.chan
-            self.emit(chan.event("Newchannel", "call,all"))
-            self.varset(chan, "SIPURI", f"sip:{self.script.caller_num}@127.0.0.1:5061")
-            self.varset(chan, "SIPDOMAIN", "127.0.0.1")
-            self.varset(chan, "SIPCALLID", f"{self.seq + 1}-{10725 + self.seq}@127.0.0.1")
-            chan.state = RING
-            self.emit(chan.event("Newstate", "call,all"))
-            self.sim.emit_security("SuccessfulAuth", "SIP", chan.exten, ("UsingPassword", "0"))
-            await self._dialplan("hotline", self.script.exten, 1)
+            await dialplan.run(self)
         except asyncio.CancelledError:
             self._vanish("killed")
             raise
@@ -302,47 +288,6 @@ class SimCall:
         finally:
             self._close()
 
-    async def _dialplan(self, context: str, exten: str, priority: int) -> None:
-        chan = self.chan
-        while True:
-            step = self.sim.dialplan(context, exten, priority)
-            if step is None:  # dialplan ran out: the PBX hangs the channel up
-                await self.hangup_caller(16 if self.hangup_cause is None else self.hangup_cause)
-                return
-            app, data = step
-            chan.context, chan.exten, chan.priority = context, exten, priority
-            chan.application, chan.appdata = app, data
-            self.emit(chan.event("Newexten", "dialplan,all", ("Extension", exten), ("Application", app),
-                                 ("AppData", data)))  # fmt: skip
-            if self.cdr_dest is None:
-                self.cdr_app = (app, data)
-            if app == "Answer":
-                self.answer()
-            elif app == "AGI":
-                status = await self._async_agi()
-                if status == "hangup":
-                    await self.hangup_caller(self._bye_cause())
-                    return
-                if status == "redirect" and self.redirect is not None:
-                    context, exten, priority = self.redirect
-                    self.redirect = None
-                    continue
-            elif app == "Hangup":
-                await self.hangup_caller(16)
-                return
-            elif app == "Dial":
-                res = await apps.dial(self, data, in_agi=False)
-                self.run_after("agi_end")
-                self.run_after("agistatus")
-                if self.ending:
-                    await self.hangup_caller(self._bye_cause())
-                    return
-                if res < 0:  # the agent hung up: Dial ends the dialplan, and the call with it
-                    self.hangup_by = self.hangup_by or ("agent" if self.agent_hung_up_first else None)
-                    await self.hangup_caller(16)
-                    return
-            priority += 1
-
     def answer(self) -> None:
         if self.chan.state != UP:
             self.chan.state = UP
@@ -352,7 +297,7 @@ class SimCall:
             self.start_wall = self.answer_wall
             self._schedule_script()
 
-    def _bye_cause(self) -> int:
+    def bye_cause(self) -> int:
         if self.hangup_cause is not None:
             return self.hangup_cause
         return 16 if self.was_bridged else 0
@@ -362,38 +307,8 @@ class SimCall:
         for hook in hooks:
             hook()
 
-    async def _async_agi(self) -> str:
-        chan = self.chan
-        if chan.agi_queue is None:
-            chan.agi_queue = deque()
-        self.emit(chan.event("AsyncAGIStart", "agi,all", ("Env", agi_encode(agi_env(self)))))
-        self.in_agi = True
-        status = "hangup"
-        while True:
-            if self.ending:
-                break
-            if self.redirect:
-                status = "redirect"
-                break
-            if chan.agi_queue:
-                command, command_id = chan.agi_queue.popleft()
-                outcome = await agi.execute(self, command, command_id)
-                if outcome == "break":
-                    status = "break"
-                    break
-                if outcome == "failure" and not self.ending and not self.redirect:
-                    status = "failure"
-                    break
-                continue
-            self._queued_digits.clear()  # the idle loop reads (and drops) them
-            await self.wait(None, wake=frozenset({"end", "redirect", "cmd"}))
-        self.in_agi = False
-        self.emit(chan.event("AsyncAGIEnd", "agi,all"))
-        self.run_after("agi_end")
-        agistatus = {"break": "SUCCESS", "failure": "FAILURE"}.get(status, "HANGUP")
-        self.varset(chan, "AGISTATUS", agistatus)
-        self.run_after("agistatus")
-        return status
+    def drop_queued_digits(self) -> None:
+        self._queued_digits.clear()
 
     # -- playing prompts ------------------------------------------------------------------------
     async def play(self, name: str, escape: str | None = "", offset: int = 0) -> tuple[str | None, int] | None:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pbx.protocol import Message
-from pbx.simulator.channel import RINGING
 
 if TYPE_CHECKING:
     from pbx.simulator.call import SimCall
@@ -97,29 +96,3 @@ def originate_response(call: SimCall, request: OriginateRequest, success: bool) 
         ("Exten", request.exten), ("Reason", "4" if success else "0"), ("Uniqueid", chan.uniqueid),
         ("CallerIDNum", chan.caller_num), ("CallerIDName", chan.caller_name),
     ]  # fmt: skip
-
-
-async def run_originated(call: SimCall, request: OriginateRequest) -> None:
-    """The originated channel: ringing, answered, OriginateResponse, then the dialplan (or AGI)."""
-    chan = call.chan
-    chan.exten = "s"
-    call.emit(chan.event("Newchannel", "call,all"))
-    call.varset(chan, "SIPCALLID", f"{call.seq + 1}-{10725 + call.seq}@127.0.0.1")
-    chan.state = RINGING
-    call.emit(chan.event("Newstate", "call,all"))
-    kind, _ = await call.wait(RING_SECONDS, wake=frozenset({"end"}))
-    if kind == "end":
-        call.emit(originate_response(call, request, False))
-        request.answered.set_result(False)
-        await call.hangup_caller(call._bye_cause())
-        return
-    call.answer()
-    call.emit(originate_response(call, request, True))
-    request.answered.set_result(True)
-    if request.application:
-        chan.application, chan.appdata = "AGI", request.data or "agi:async"
-        call.cdr_app = ("AGI", chan.appdata)
-        await call._async_agi()
-        await call.hangup_caller(call._bye_cause())
-        return
-    await call._dialplan(request.context, request.exten, request.priority)
