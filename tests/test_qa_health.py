@@ -33,7 +33,8 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def cfg_path(tmp_path: Path) -> Path:
-    """Four calls from yesterday: three with the blame phrase (one garbled: low ASR score), one polite but slow to answer."""
+    """Four calls from yesterday: three with the blame phrase (one garbled: low ASR score), one polite
+    but slow to answer."""
     path = config_file(tmp_path)
     cfg = load_config(path)
     yesterday = db.now() - timedelta(days=1)
