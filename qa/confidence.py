@@ -101,6 +101,7 @@ def set_flag_confidence(flag: Flag, asr_logprob: float | None, verify_score: flo
         flag.category, asr_logprob, verify_score, flag.rule_id)
 
 
-def shown_severity(severity: str, needs_listening: bool) -> str:
-    """The severity a reviewer sees: an unsure flag asks to be listened to instead."""
-    return LISTEN if needs_listening else severity
+def shown_severity(severity: str, needs_listening: bool, status: str = "new") -> str:
+    """The severity a reviewer sees: an unsure flag asks to be listened to instead, until a
+    person has given a verdict (then the rule's own severity stands)."""
+    return LISTEN if needs_listening and status == "new" else severity

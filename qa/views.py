@@ -34,7 +34,7 @@ class ViewError(ValueError):
 def flag_dict(f: Flag, call: Call | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": f.id, "call": f.call_id, "status": f.status, "category": f.category, "rule": f.rule_id,
-        "severity": f.severity, "shown_severity": shown_severity(f.severity, f.needs_listening),
+        "severity": f.severity, "shown_severity": shown_severity(f.severity, f.needs_listening, f.status),
         "confidence": f.confidence, "asr_confidence": f.asr_confidence, "verify_confidence": f.verify_confidence,
         "needs_listening": f.needs_listening, "speaker": f.speaker, "offset_s": f.offset_s, "segment": f.segment_id,
         "matched": f.matched, "context": f.context, "match_start": f.match_start, "match_end": f.match_end,

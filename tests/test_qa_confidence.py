@@ -42,3 +42,4 @@ def test_event_flags_are_sure_and_severity_shown() -> None:
     assert scores_for("opening", None, None, "transcript.needs-review")[3] is True
     assert shown_severity("high", True) == "listen"
     assert shown_severity("high", False) == "high"
+    assert shown_severity("high", True, "confirmed") == "high"  # a person listened: the verdict stands
