@@ -100,7 +100,7 @@ def parse_agi_result(encoded: str) -> AgiResult:
     raw = agi_decode(encoded)
     line = raw.rstrip("\n")
     head = line[:3]
-    if len(line) < 3 or not head.isdigit() or line[3:4] not in ("", " ", "-"):
+    if len(line) < 3 or not (head.isascii() and head.isdigit()) or line[3:4] not in ("", " ", "-"):
         raise AgiError(f"not an AGI response: {raw[:80]!r}")
     code = int(head)
     if code != 200:
