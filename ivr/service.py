@@ -10,10 +10,17 @@
     recordings, if any, still go to transcription);
   - a session whose channel is still up goes on (see session.py for how a command
     caught by the loss is resumed);
-  - a channel sitting in ``AGI(agi:async)`` that no session drives (it arrived during
-    the gap, or a previous ``serve`` stopped) is adopted: a new session from the
-    start, reusing its call row if there is one; call rows still ``active`` whose
-    channel is gone are closed as ``lost``. The same runs once at start-up.
+  - a channel that no session drives (it arrived during the gap, or a previous ``serve``
+    stopped or died) is probed with an AGI NOOP (ivr/adopt.py: CoreShowChannel's
+    ``Application`` is the last app run, not a sign of Async AGI); one that waits in
+    Async AGI is adopted where its row says it was, without a second greeting; call rows
+    still ``active`` whose channel is gone are closed as ``lost``. The same runs at
+    start-up and whenever this service takes the lease over.
+* One driver per Asterisk (ivr/lease.py): only the lease holder drives calls. Another
+  ``serve`` stays logged in as a standby and takes over, adopting the calls in
+  progress, when the holder stops renewing for ``ivr.lease_ttl`` seconds. A holder
+  that loses the lease (or cannot renew it in time) stops driving at once; its calls
+  stay in Async AGI for the new holder.
 * Hot reload: the config file is polled for a new mtime/size. A valid file replaces
   the config for calls that start from then on (prompts rendered first when espeak-ng
   is there); a call in progress keeps the snapshot it started with. An invalid file is
@@ -34,8 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ivr.adopt import AdoptedSession, Plan, Probe, RowState, call_states, plan_for, probe
 from ivr.callstore import CallStore, OnRecordingsReady, active_calls
 from ivr.calltrack import EVENTS, CallFacts, CallInfo, Clock
+from ivr.lease import Lease
+from ivr.reentry import ReenteredSession
 from ivr.session import CallSession
 from menus.prompts import prompt_status, render_prompts
 from menus.versions import version_of_file
@@ -113,6 +123,7 @@ class IvrService:
         freeze_gc: bool = False,
         store_process: bool = False,
         on_recordings_ready: OnRecordingsReady | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path if config_path is not None else config.source
@@ -146,6 +157,10 @@ class IvrService:
         self._idle.set()
         self._watcher: asyncio.Task[None] | None = None
         self._config_sig: tuple[int, int] | None = None
+        self.lease = lease or _lease_for(config, self.store.url)
+        self.active = False  # holds the lease: drives calls; otherwise a standby
+        self._lease_task: asyncio.Task[None] | None = None
+        self._entries: dict[str, int] = {}  # Uniqueid -> AsyncAGIStarts seen (a transfer back in)
 
     # ----- lifecycle --------------------------------------------------------------
 
@@ -158,8 +173,14 @@ class IvrService:
         if self.render_prompts:
             for line in await asyncio.to_thread(_render, self.config):
                 log.error("%s", line)
+        # The lease first: a holder drives the AsyncAGIStarts that come right after the login.
+        self.active = await self._lease_step()
         await self.ami.connect()
-        await self._reconcile(startup=True)
+        if self.active:
+            await self._promote(startup=True)
+        else:
+            log.warning("standby: the lease is held by another service; this one drives no call until it stops")
+        self._lease_task = asyncio.create_task(self._lease_loop(), name="lease")
         if self._freeze_gc:
             # Everything loaded so far (modules, pinyin tables, SQLAlchemy metadata) lives as
             # long as the process; frozen, it is no longer walked by every full collection,
@@ -186,11 +207,53 @@ class IvrService:
         self._stopping = True
         if self._watcher is not None:
             self._watcher.cancel()
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+        await self._abandon_calls()
+        await self.ami.close()
+        try:  # a standby takes over at once instead of after the ttl
+            await asyncio.to_thread(self.lease.release)
+        except Exception as exc:
+            log.warning("lease not released (a standby takes over after %.0fs): %s", self.lease.ttl, exc)
+        await asyncio.to_thread(self.store.close)
+
+    async def _abandon_calls(self) -> None:
+        """Stop driving: the rows stay active and the channels in Async AGI for the next driver."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.ami.close()
-        await asyncio.to_thread(self.store.close)
+
+    # ----- the lease ------------------------------------------------------------------
+
+    async def _lease_step(self) -> bool:
+        try:
+            return await asyncio.to_thread(self.lease.step)
+        except Exception as exc:  # the database is away: a holder fences itself after lease.fence
+            log.warning("lease %s: %s: %s", "renew" if self.lease.held else "check", type(exc).__name__, exc)
+            return self.lease.held and not self.lease.fenced()
+
+    async def _lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.interval)
+            held = await self._lease_step()
+            if held and not self.active:
+                log.warning("lease taken: this service drives calls from now on")
+                try:
+                    await self._promote(startup=False)
+                except AmiError as exc:  # the link is down: the reconnect reconciles
+                    log.warning("takeover reconcile failed: %s", exc)
+            elif not held and self.active:
+                await self._demote()
+
+    async def _promote(self, *, startup: bool) -> None:
+        self.active = True
+        await self._reconcile(startup=startup)
+
+    async def _demote(self) -> None:
+        log.error("lease lost: stopping %d call(s); the service that holds it adopts them", len(self.sessions))
+        self.active = False
+        self.lease.drop()
+        await self._abandon_calls()
 
     # ----- events -------------------------------------------------------------------
 
@@ -198,8 +261,18 @@ class IvrService:
         name = msg.name
         if name not in EVENTS:
             return
+        if not self.active:
+            return  # a standby: the lease holder drives every call
         if name == "AsyncAGIStart":
-            self._start(CallInfo.from_start(msg))
+            info = CallInfo.from_start(msg)
+            old = self.sessions.get(info.uniqueid)
+            if old is not None and old.agi_ended.is_set():
+                # Left Async AGI and came back (a transfer to the hotline) while its session
+                # still waited for a Hangup that will not come: that session closes now.
+                old.hung_up.set()
+                del self.sessions[info.uniqueid]
+            self._entries[info.uniqueid] = self._entries.get(info.uniqueid, 0) + 1
+            self._start(info)
             return
         sessions = self.sessions
         session = sessions.get(msg.get("Uniqueid") or "") or sessions.get(msg.get("Linkedid") or "")
@@ -211,12 +284,22 @@ class IvrService:
             log.error("call %s on %s: event %s not handled: %s: %s", session.uniqueid, session.channel,
                       name, type(exc).__name__, exc)
 
-    def _start(self, info: CallInfo, *, adopted: bool = False) -> None:
+    def _start(self, info: CallInfo, *, adoption: tuple[Probe, Plan, RowState | None] | None = None) -> None:
         if not info.uniqueid or not info.channel or info.uniqueid in self.sessions:
             return
-        session = CallSession(info, self.config, self.agi, self.store, self, menu_version=self.menu_version,
-                              gaps=self.gaps, adopted=adopted, clock=self.clock,
-                              rx_clock=self._rx_clock)
+        kw: dict[str, Any] = {"menu_version": self.menu_version, "gaps": self.gaps, "clock": self.clock,
+                              "rx_clock": self._rx_clock}
+        session: CallSession
+        if adoption is None:
+            entry = self._entries.get(info.uniqueid, 1)
+            if entry > 1:  # back in on the same channel: recordings of its own
+                session = ReenteredSession(info, self.config, self.agi, self.store, self, entry=entry, **kw)
+            else:
+                session = CallSession(info, self.config, self.agi, self.store, self, **kw)
+        else:
+            found, plan, row = adoption
+            session = AdoptedSession(info, self.config, self.agi, self.store, self, plan=plan,
+                                     row=row, probe_=found, **kw)
         self.sessions[info.uniqueid] = session
         self._idle.clear()
         task = asyncio.get_running_loop().create_task(self._drive(session), name=f"call-{info.uniqueid}")
@@ -226,13 +309,13 @@ class IvrService:
     async def _drive(self, session: CallSession) -> None:
         try:
             facts = await session.run()
-        finally:
-            self.sessions.pop(session.uniqueid, None)
-            self._recent[session.uniqueid] = time.monotonic()
-            if len(self._recent) > 20000:
-                self._prune_recent()
-            if not self.sessions:
-                self._idle.set()
+        except asyncio.CancelledError:  # stopped or demoted: the call goes on elsewhere
+            self._forget(session)
+            raise
+        self._forget(session)
+        self._recent[session.uniqueid] = time.monotonic()
+        if len(self._recent) > 20000:
+            self._prune_recent()
         summary = self._summary(session, facts)
         self.finished.append(summary)
         log.info("%s", summary.line())
@@ -241,6 +324,12 @@ class IvrService:
                 self.on_call_end(summary)
             except Exception as exc:
                 log.error("on_call_end for %s failed: %s", session.uniqueid, exc)
+
+    def _forget(self, session: CallSession) -> None:
+        if self.sessions.get(session.uniqueid) is session:  # not a newer session of the same channel
+            del self.sessions[session.uniqueid]
+        if not self.sessions:
+            self._idle.set()
 
     @staticmethod
     def _summary(s: CallSession, f: CallFacts) -> CallSummary:
@@ -251,6 +340,7 @@ class IvrService:
     def _prune_recent(self) -> None:
         cutoff = time.monotonic() - RECENT_S
         self._recent = {u: t for u, t in self._recent.items() if t > cutoff}
+        self._entries = {u: n for u, n in self._entries.items() if u in self._recent or u in self.sessions}
 
     # ----- link loss and reconcile --------------------------------------------------
 
@@ -263,6 +353,8 @@ class IvrService:
             session.link_down()
 
     async def _on_reconnect(self) -> None:
+        if not self.active:
+            return
         try:
             await self._reconcile(startup=False)
         except AmiError as exc:  # the link dropped again: the next reconnect tries again
@@ -289,17 +381,39 @@ class IvrService:
                 self.store.close_call(uid, status="lost", error="channel gone while the service was away")
                 closed += 1
         self._prune_recent()
-        adopted = 0
-        for uid, item in live.items():
-            in_agi = (item.get("Application") or "") == "AGI" and (item.get("ApplicationData") or "").startswith(
-                "agi:async")
-            if in_agi and uid not in self.sessions and uid not in self._recent:
-                self._start(CallInfo.from_channel(item), adopted=True)
-                adopted += 1
+        adopted = await self._adopt(live, rows)
         self._reconciled.set()
         log.info("%s: %d channel(s) up, %d call(s) in progress, %d lost, %d stale row(s) closed, %d adopted",
                  "start-up reconcile" if startup else "reconciled after reconnect", len(items),
                  len(self.sessions) - adopted, len(lost), closed, adopted)
+
+    async def _adopt(self, live: dict[str, Message], rows: list[tuple[int, str, str]]) -> int:
+        """Probe every channel nobody here drives; adopt those in Async AGI (ivr/adopt.py)."""
+        todo = {uid: item for uid, item in live.items()
+                if uid and uid not in self.sessions and uid not in self._recent and item.get("Channel")}
+        if not todo:
+            return 0
+        probes = await asyncio.gather(*(probe(self.agi, item.get("Channel") or "") for item in todo.values()))
+        found = {uid: p for uid, p in zip(todo, probes, strict=True) if p.state in ("idle", "busy")}
+        states = await asyncio.to_thread(call_states, self.store.url, list(found))
+        active_rows = {uid for _id, uid, _channel in rows}
+        for uid, p in zip(todo, probes, strict=True):
+            if p.state in ("idle", "busy"):
+                continue
+            if p.pending is not None:
+                p.pending.cancel()
+            if uid in active_rows:  # up, but not in Async AGI: nobody can drive it any more
+                self.store.close_call(uid, status="lost", error=f"channel not in Async AGI at adoption: {p.reply}")
+        adopted = 0
+        for uid, p in found.items():
+            if not self.active or uid in self.sessions:
+                if p.pending is not None:
+                    p.pending.cancel()
+                continue
+            item = todo[uid]
+            self._start(CallInfo.from_channel(item), adoption=(p, plan_for(item, states.get(uid)), states.get(uid)))
+            adopted += 1
+        return adopted
 
     # ----- hot reload ---------------------------------------------------------------
 
@@ -339,6 +453,17 @@ class IvrService:
         log.info("config reloaded from %s (menu version %s): %d menus; calls in progress keep theirs",
                  self.config_path, self.menu_version or "-", len(new.menus))
         return True
+
+
+def _lease_for(config: Config, url: str) -> Lease:
+    ivr = config.ivr
+    ttl = getattr(ivr, "lease_ttl", 5.0)
+    interval = getattr(ivr, "lease_interval", 1.0)
+    if not 0 < interval < ttl:
+        log.error("%s: ivr.lease_interval (%s) must be below ivr.lease_ttl (%s); using 1 and 5",
+                  config.source or "config", interval, ttl)
+        ttl, interval = 5.0, 1.0
+    return Lease(url, ttl=ttl, interval=interval)
 
 
 async def wait_for(pred: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
