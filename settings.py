@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 DEFAULT_CONFIG_ENV = "HOTLINE_CONFIG"
 DIGITS = set("0123456789*#")
@@ -337,6 +337,10 @@ def read_yaml(path: Path) -> CommentedMap:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         raise ConfigError(f"{path}:{line}: YAML syntax: {exc.problem or exc.context}") from None
+    except YAMLError as exc:  # the reader's own errors (control characters) carry a position, no mark
+        pos = getattr(exc, "position", None)
+        line = text.count("\n", 0, pos) + 1 if isinstance(pos, int) else 1
+        raise ConfigError(f"{path}:{line}: YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, CommentedMap):
         raise ConfigError(f"{path}:1: the file must be a mapping of sections (company, menus, ...)")
     return data
