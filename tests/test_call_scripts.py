@@ -84,10 +84,11 @@ def test_a_bad_file_is_one_line_naming_file_line_and_field(tmp_path: Path, text:
 
 
 def test_the_shipped_files_load_with_the_shipped_config() -> None:
-    known = known_names(load_config(ROOT / "config.yaml"))
-    demo = load_script(DEFAULT_SCRIPT, known)
+    cfg = load_config(ROOT / "config.yaml")
+    known, prompts = known_names(cfg), set(prompt_texts(cfg))
+    demo = load_script(DEFAULT_SCRIPT, known, prompts)
     assert len(demo) == 8
-    evals = load_script(ROOT / "app" / "qa_eval_calls.yaml", known)
+    evals = load_script(ROOT / "app" / "qa_eval_calls.yaml", known, prompts)
     polite = [c for c in evals if c.polite]
     assert len(polite) >= 12
     assert len({c.agent["says"][0][1] for c in polite if c.agent}) >= 4  # varied openings
