@@ -65,7 +65,9 @@ def _three_calls(sim: AsteriskSimulator, g: float, o: float) -> dict[str, Any]:
 
 
 def _assert_adopted(url: str, calls: dict[str, Any]) -> None:
-    assert set(_statuses(url).values()) == {"ended"}  # none left active, none lost: all were still up
+    statuses = _statuses(url)
+    assert {statuses[calls[k].uniqueid] for k in "mqd"} == {"ended"}  # still up: adopted and ended
+    assert "active" not in statuses.values()
     m, q, d = (call_row(url, calls[k].uniqueid) for k in "mqd")
     for key, row in (("m", m), ("q", q), ("d", d)):
         heard = prompts_heard(calls[key])
@@ -113,19 +115,21 @@ def test_sigkill_mid_menu_queue_dial_then_restart(tmp_path: Path, sounds: Path) 
             assert await wait_for(lambda: bool(sim.sessions), 60)
             await asyncio.sleep(0.5)
             calls = _three_calls(sim, lens["greeting"], lens["menu-orders"])
-            # kill when M hears the orders menu and Q, D talk to their agents
-            await asyncio.sleep((lens["greeting"] + 1 + lens["transfer"] + 4) / SPEED)
+            kill_at = lens["greeting"] + 1 + lens["transfer"] + 4  # M in `orders`, Q and D with their agents
+            # X: in the menu, hangs up while no service runs
+            calls["x"] = sim.place_call(CallScript("x", caller_num="804", hangs_up_at=kill_at + 2, agent=None))
+            await asyncio.sleep(kill_at / SPEED)
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
             assert proc.returncode == -signal.SIGKILL
-            assert all(not c.done.done() for c in calls.values())
+            assert all(not c.done.done() for k, c in calls.items() if k != "x")
             await asyncio.sleep(0.4)
             second = IvrService(load_config(path), render_prompts=False, time_scale=SPEED)
             await second.start()
             for c in calls.values():
                 await asyncio.wait_for(asyncio.shield(c.done), 90)
             await wait_for(lambda: all(any(s.uniqueid == c.uniqueid for s in second.finished)  # type: ignore[union-attr]
-                                       for c in calls.values()), 30)
+                                       for k, c in calls.items() if k != "x"), 30)
             await asyncio.to_thread(second.store.flush)
         finally:
             if proc.returncode is None:
@@ -140,6 +144,9 @@ def test_sigkill_mid_menu_queue_dial_then_restart(tmp_path: Path, sounds: Path) 
     calls, url, err = asyncio.run(main())
     assert "Traceback" not in err
     _assert_adopted(url, calls)
+    x = call_row(url, calls["x"].uniqueid)
+    assert x["status"] == "lost" and x["ended_at"] is not None  # gone while no service ran: closed, not active
+    assert x["recordings"]["caller"][0] == "ready"  # its recording goes to transcription all the same
 
 
 async def _kill(service: IvrService) -> None:
@@ -236,7 +243,7 @@ def test_probe_tells_async_agi_from_the_rest(tmp_path: Path, sounds: Path) -> No
         out: dict[str, Any] = {}
         try:
             call = sim.place_call(CallScript("p", agent=Agent("SIP/agent1001", answer_after=1.0,
-                                                              hangs_up_after=5.0)))
+                                                              hangs_up_after=30.0)))
             assert await wait_for(lambda: call.in_agi, 5)  # AsyncAGIStart sent; nobody drives it
             out["idle"] = await probe(agi, call.channel)
             dial = asyncio.create_task(agi.command(call.channel, "EXEC Dial SIP/agent1001,20"))
