@@ -7,6 +7,7 @@ killed with SIGKILL. SPEED makes call seconds pass faster than wall seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -111,6 +112,7 @@ def test_sigkill_mid_menu_queue_dial_then_restart(tmp_path: Path, sounds: Path) 
             sys.executable, str(ROOT / "cli.py"), "serve", "-c", str(path), "--no-transcribe", "--no-prompts",
             stdout=asyncio.subprocess.DEVNULL, stderr=log, cwd=ROOT, env={**os.environ, "HOTLINE_AMI_SECRET": ""})
         second: IvrService | None = None
+        children: list[int] = []
         try:
             assert await wait_for(lambda: bool(sim.sessions), 60)
             await asyncio.sleep(0.5)
@@ -119,6 +121,7 @@ def test_sigkill_mid_menu_queue_dial_then_restart(tmp_path: Path, sounds: Path) 
             # X: in the menu, hangs up while no service runs
             calls["x"] = sim.place_call(CallScript("x", caller_num="804", hangs_up_at=kill_at + 2, agent=None))
             await asyncio.sleep(kill_at / SPEED)
+            children = _children(proc.pid)  # the call store's writer process, a resource tracker
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
             assert proc.returncode == -signal.SIGKILL
@@ -139,6 +142,9 @@ def test_sigkill_mid_menu_queue_dial_then_restart(tmp_path: Path, sounds: Path) 
                 await second.stop()
             await sim.stop()
             log.close()
+            for pid in children:  # SIGKILL does not reach them: they would live on, orphaned
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
         return calls, config.database_url, (tmp_path / "serve.log").read_text()
 
     calls, url, err = asyncio.run(main())
@@ -147,6 +153,14 @@ def test_sigkill_mid_menu_queue_dial_then_restart(tmp_path: Path, sounds: Path) 
     x = call_row(url, calls["x"].uniqueid)
     assert x["status"] == "lost" and x["ended_at"] is not None  # gone while no service ran: closed, not active
     assert x["recordings"]["caller"][0] == "ready"  # its recording goes to transcription all the same
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # any thread may have started them
+        with contextlib.suppress(OSError):
+            out += [int(p) for p in (task / "children").read_text().split()]
+    return out
 
 
 async def _kill(service: IvrService) -> None:
