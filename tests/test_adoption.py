@@ -281,3 +281,24 @@ def test_probe_tells_async_agi_from_the_rest(tmp_path: Path, sounds: Path) -> No
     assert out["busy_after"].raw.strip() == "200 result=0"
     assert out["agent"].state == "not_agi" and "Failed to add AGI command" in out["agent"].reply
     assert out["gone"].state == "gone" and "does not exist" in out["gone"].reply
+
+
+def test_real_after_kill_channel_is_resumed_in_the_menu() -> None:
+    """The real CoreShowChannel of a caller left in Async AGI by a killed client says MixMonitor, not AGI."""
+    from datetime import UTC, datetime
+
+    from ivr.adopt import RowState, plan_for
+    from pbx.protocol import parse_frame
+
+    raw = (ROOT / "tests/fixtures/asterisk/coreshowchannels-after-kill.ami").read_bytes()
+    frames = [parse_frame(b) for b in raw.split(b"\r\n\r\n") if b.strip() and not b.startswith(b"Asterisk Call")]
+    item = next(m for m in frames if m.get("Event") == "CoreShowChannel")
+    assert item.get("Application") == "MixMonitor" and item.get("Context") == "hotline"
+    # in the menu when the client died: resumed there (the old rule, Application == AGI, left it in silence)
+    row = RowState(answered_at=datetime(2026, 12, 1, tzinfo=UTC), route_action=None, route_target=None,
+                   category=None, agent=None, ring_s=None, queue_wait_s=None, dial_status=None,
+                   agent_answered_at=None, menu_path=None, last_menu=None, steps=0, greeted=False)
+    assert plan_for(item, row) == "menu"
+    assert plan_for(item, None) == "menu"  # its row lost too: MixMonitor ran, so it was greeted; no greeting again
+    queued = RowState(**{**row.__dict__, "route_action": "queue", "route_target": "support"})
+    assert plan_for(item, queued) == "transfer"
