@@ -8,6 +8,8 @@ from app.checks import config_check, db_upgrade, menu_walk
 from app.commands import asterisk_config, calls_app, demo, serve
 from app.evalcalls import eval_calls
 from app.pipeline import after_transcript
+from app.retention import hold as recordings_hold
+from app.retention import purge as recordings_purge
 from cliutil import ConfigOpt, command_group, use_config
 from dial.commands import dial
 from menus.commands import greeting_app, menu_app
@@ -49,6 +51,8 @@ app.command("demo")(demo)
 app.add_typer(calls_app, name="calls")
 app.command("asterisk-config")(asterisk_config)
 app.command("dial")(dial)
+recordings_app.command("purge")(recordings_purge)  # retention reads QA and jobs: it lives in app
+recordings_app.command("hold")(recordings_hold)
 app.add_typer(recordings_app, name="recordings")
 qa_app.command("eval-calls")(eval_calls)  # runs the demo pipeline, so it lives in app
 app.add_typer(qa_app, name="qa")

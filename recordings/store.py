@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
@@ -106,35 +107,69 @@ def recording_file(config: Config, stored: str) -> Path:
 
 
 @dataclass(frozen=True)
+class PurgeItem:
+    """One recording past the retention period: deleted (or to be), or kept and why."""
+
+    recording_id: int
+    call_id: int | None
+    kind: str
+    path: str
+    created_at: datetime
+    size_bytes: int | None
+    kept: str | None  # the reason it stays, or None: it goes
+
+
+@dataclass(frozen=True)
 class PurgeReport:
     files: int
     bytes: int
     rows: int
     errors: list[str]
+    items: list[PurgeItem] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[PurgeItem]:
+        return [i for i in self.items if i.kept]
 
 
-def purge(session: Session, config: Config, older_than_days: int, *, dry_run: bool = False) -> PurgeReport:
+# The app says which calls' recordings are still needed and why (unreviewed or confirmed
+# flags, an unfinished transcription, a legal hold): those tables live above this layer.
+KeepReasons = Callable[[Session, set[int]], dict[int, str]]
+
+
+def purge(session: Session, config: Config, older_than_days: int, *, dry_run: bool = False,
+          keep: KeepReasons | None = None) -> PurgeReport:
     """Delete recording files older than the retention period; rows stay, as ``purged``.
 
     The row is kept (with its size and duration) so a call's history still says a
-    recording existed; transcripts and flags are not touched.
+    recording existed; transcripts and flags are not touched. A recording still being
+    written (status ``recording``) or of a call ``keep`` names is left alone, with the reason.
     """
     cutoff = now() - timedelta(days=older_than_days)
-    stmt = select(Recording).where(Recording.created_at < cutoff, Recording.status != "purged")
+    stmt = (select(Recording).where(Recording.created_at < cutoff, Recording.status != "purged")
+            .order_by(Recording.created_at, Recording.id))
+    rows_due = list(session.scalars(stmt))
+    reasons = keep(session, {r.call_id for r in rows_due if r.call_id is not None}) if keep else {}
     files = size = rows = 0
     errors: list[str] = []
-    for row in session.scalars(stmt):
+    items: list[PurgeItem] = []
+    for row in rows_due:
         path = recording_file(config, row.path)
+        why = "still recording" if row.status == "recording" else reasons.get(row.call_id or -1)
+        n: int | None = None
         try:
-            if path.exists():
-                n = path.stat().st_size
+            n = path.stat().st_size if path.exists() else None
+            if why is None and n is not None:
                 if not dry_run:
                     path.unlink()
                 files, size = files + 1, size + n
         except OSError as exc:
             errors.append(f"{path}: {exc.strerror or exc}")
             continue
+        items.append(PurgeItem(row.id, row.call_id, row.kind, str(path), row.created_at, n, why))
+        if why is not None:
+            continue
         rows += 1
         if not dry_run:
             row.status, row.error = "purged", None
-    return PurgeReport(files, size, rows, errors)
+    return PurgeReport(files, size, rows, errors, items)
