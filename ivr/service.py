@@ -233,17 +233,27 @@ class IvrService:
             return self.lease.held and not self.lease.fenced()
 
     async def _lease_loop(self) -> None:
+        retry = False  # a takeover whose reconcile failed (database away): adopt on the next beat
         while True:
             await asyncio.sleep(self.lease.interval)
-            held = await self._lease_step()
-            if held and not self.active:
-                log.warning("lease taken: this service drives calls from now on")
-                try:
-                    await self._promote(startup=False)
-                except AmiError as exc:  # the link is down: the reconnect reconciles
-                    log.warning("takeover reconcile failed: %s", exc)
-            elif not held and self.active:
-                await self._demote()
+            try:
+                held = await self._lease_step()
+                if held and (retry or not self.active):
+                    if not self.active:
+                        log.warning("lease taken: this service drives calls from now on")
+                    retry = False
+                    try:
+                        await self._promote(startup=False)
+                    except AmiError as exc:  # the link is down: the reconnect reconciles
+                        log.warning("takeover reconcile failed: %s", exc)
+                    except Exception as exc:
+                        log.error("takeover reconcile failed, retried in %.1fs: %s: %s", self.lease.interval,
+                                  type(exc).__name__, exc)
+                        retry = True
+                elif not held and self.active:
+                    await self._demote()
+            except Exception as exc:  # the lease loop must outlive any error
+                log.error("lease loop: %s: %s", type(exc).__name__, exc)
 
     async def _promote(self, *, startup: bool) -> None:
         self.active = True
