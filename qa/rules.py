@@ -32,6 +32,7 @@ from settings import Config
 from transcribe.normalize import canonical, normalize
 
 AGENT_SIDE = ("agent", "unknown")
+IVR = "ivr"  # the transcriber's label for the prompts the IVR played (their known text)
 PROMPT_COVERAGE = 0.8  # an utterance this close to a configured prompt is the IVR speaking
 MIN_PROMPT_PIECE = 6  # shorter pieces (请稍候) are too common in agent speech to call them the IVR
 APOLOGY_WINDOW_S = 20.0  # "the agent's first utterances after the wait": this long after it ends
@@ -167,7 +168,13 @@ def in_spans(u: Utterance, spans: Sequence[tuple[float, float]]) -> bool:
 
 def _agent_part_from_timeline(utts: Sequence[Utterance], facts: CallContext, spans: Sequence[tuple[float, float]]
                               ) -> tuple[float, list[Utterance]]:
-    agent = [u for u in utts if u.speaker in AGENT_SIDE and in_spans(u, spans)]
+    if any(u.speaker == IVR for u in utts):
+        # Transcribed with the timeline: the engine decoded only the agent's stretches, pinned
+        # to the audio by the prompts (transcribe/align.py); the spans here are the service's
+        # clock, which can run a second or two off the file on a real Asterisk.
+        agent = [u for u in utts if u.speaker in AGENT_SIDE]
+    else:  # transcribed whole: only what lies in the agent's spans is the agent's
+        agent = [u for u in utts if u.speaker in AGENT_SIDE and in_spans(u, spans)]
     if facts.agent_answer_s is not None:
         start = facts.agent_answer_s
     else:

@@ -92,12 +92,11 @@ def test_no_agent_means_no_agent_stretch_and_old_calls_have_no_timeline() -> Non
 
 def test_stored_call_timeline_and_qa_on_a_transcript_the_engine_labelled(tmp_path: Path) -> None:
     """Offsets from Call.recording_started_at; the engine's 'ivr' segments are nobody's speech
-    for the rules, and agent-track text outside the agent's spans neither passes nor fails."""
+    for the rules (the IVR's greeting and goodbye neither pass nor fail the agent)."""
     with db.transaction(f"sqlite:///{tmp_path}/t.db") as s:
         segs = [
             ("ivr", 0.1, 9.9, OPENING),
             ("ivr", 10.0, 12.5, "正在为您转接，请稍候。"),
-            ("agent", 13.0, 17.0, "我不能，这不是我们的责任"),  # an ASR hallucination on the ringback
             ("agent", 18.5, 22.0, OPENING),
             ("caller", 23.0, 25.0, "我的订单还没到。"),
             ("agent", 26.0, 29.0, "好的，感谢您的来电，再见。"),
@@ -132,6 +131,35 @@ def test_a_call_no_agent_answered_decodes_nothing_on_the_agent_track(tmp_path: P
     assert [(s.speaker, s.text) for s in result.segments] == [("ivr", OPENING)]
     assert result.skipped_s == pytest.approx(12.0) and result.speech_detected_s == 0.0
     assert not result.needs_review
+
+
+def test_the_timeline_is_pinned_to_the_track_by_the_prompts_audio() -> None:
+    """MixMonitor's file ran 1.2 s short of the service's clock before the transfer prompt
+    (seen on a real Asterisk under load): the prompts' own audio puts the stretches back."""
+    from transcribe.align import align
+
+    rng = np.random.default_rng(3)
+    greeting = (rng.normal(0, 4000, 8 * PHONE_RATE)).astype(np.int16)
+    transfer = (rng.normal(0, 4000, 3 * PHONE_RATE)).astype(np.int16)
+    track = np.zeros(30 * PHONE_RATE, np.int16)
+    track[int(0.2 * PHONE_RATE):][: greeting.size] = greeting  # as the timeline says (+0.1 s)
+    track[int(9.0 * PHONE_RATE):][: transfer.size] = transfer  # the timeline says 10.2
+    tl = build([(PROMPT_START, 0.1, {"name": "greeting"}), (PROMPT_END, 8.3, {}),
+                (PROMPT_START, 10.2, {"name": "transfer"}), (PROMPT_END, 13.3, {}),
+                (TRANSFER_START, 13.4, {}), (AGENT_ANSWERED, 16.0, {})], end=30.0)
+    assert tl is not None
+    pinned, shifts = align(tl, track, {"greeting": greeting, "transfer": transfer})
+    assert shifts == [pytest.approx(0.1, abs=0.01), pytest.approx(-1.2, abs=0.01)]
+    assert [round(x.start, 2) for x in pinned.stretches] == [0.2, 9.0, 12.2, 14.8]  # ringback, agent moved too
+    # the file also lost 2 s during the queue wait (no music written): the file's end (the
+    # hangup) pins the agent; the wait absorbs the loss
+    short = track[: 28 * PHONE_RATE]
+    pinned, _ = align(tl, short, {"greeting": greeting, "transfer": transfer})
+    assert [(x.kind, round(x.start, 2), round(x.end, 2)) for x in pinned.stretches][2:] == [
+        ("ringback", 12.2, 14.0), ("agent", 14.0, 28.0)]
+    # a prompt not found (not rendered here, or not in the file) keeps the shift before it
+    silent = np.zeros_like(track)
+    assert align(tl, silent, {"greeting": greeting})[1] == []
 
 
 # -- the simulator: real calls, the audio MixMonitor wrote -------------------------------------------

@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 from db import transaction
 from ivr.tables import Call
 from ivr.timeline import Timeline, call_timeline
+from menus.prompts import prompt_dir
 from recordings.audio import AudioError, probe_wav
 from recordings.store import recording_file
 from recordings.tables import Recording
 from settings import Config
 from transcribe import jobs
+from transcribe.align import align_to_file
 from transcribe.engine import TrackPlan, merge
 from transcribe.settings_map import options_record
 from transcribe.tables import Job
@@ -101,9 +103,13 @@ def plan_from(timeline: Timeline | None) -> TrackPlan | None:
     return TrackPlan(decode=tuple(timeline.agent_spans()), known=known)
 
 
-def agent_plan(session: Session, call_id: int) -> TrackPlan | None:
-    call = session.get(Call, call_id)
-    return plan_from(call_timeline(session, call)) if call is not None else None
+def agent_plan(config: Config, timeline: Timeline | None, tracks: list[SpeakerTrack]) -> TrackPlan | None:
+    """The plan for the agent track, its timeline pinned to the track by the prompts' audio
+    (transcribe/align.py: the service's clock and MixMonitor's frames drift apart)."""
+    agent = next((t.path for t in tracks if t.speaker == "agent"), None)
+    if timeline is None or agent is None:
+        return None
+    return plan_from(align_to_file(timeline, agent, prompt_dir(config)))
 
 
 def transcribe_tracks(transcriber: Any, tracks: list[SpeakerTrack], plan: TrackPlan | None = None) -> Any:
@@ -148,11 +154,12 @@ def run_job(
             raise PermanentJobError("job has no call")
         with transaction(url) as session:
             tracks = call_tracks(session, config, job.call_id)
-            plan = agent_plan(session, job.call_id)
+            call = session.get(Call, job.call_id)
+            timeline = call_timeline(session, call) if call is not None else None
         audio_s = max(probe_wav(t.path).duration for t in tracks)  # a bad header fails here, cheaply
         if on_start is not None:
             on_start(audio_s)
-        result = transcribe_tracks(transcriber, tracks, plan)
+        result = transcribe_tracks(transcriber, tracks, agent_plan(config, timeline, tracks))
         elapsed = time.perf_counter() - started
         with transaction(url) as session:
             saved = jobs.complete(
