@@ -72,6 +72,7 @@ class PromptSettings(Strict):
     timeout: str = "您没有按键，请重新选择。"
     goodbye: str = "感谢您的来电，再见。"
     transfer: str = "正在为您转接，请稍候。"
+    retry: str = "抱歉，请您重新选择。"  # a call taken over after a restart, before its menu again
 
 
 def route_shape_problem(action: object, target: object) -> str | None:
@@ -135,6 +136,10 @@ class Extension(Strict):
 class IvrSettings(Strict):
     entry_menu: str = "main"
     max_steps: Annotated[int, Field(ge=1, le=100)] = 20  # hard stop so no caller loops forever
+    # One driving `serve` per Asterisk (ivr/lease.py): renew every lease_interval s; a standby
+    # takes over after lease_ttl s without a renew.
+    lease_interval: Annotated[float, Field(gt=0, le=10)] = 1.0
+    lease_ttl: Annotated[float, Field(gt=0, le=60)] = 5.0
 
 
 class AsrSettings(Strict):
