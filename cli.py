@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.checks import config_check, db_upgrade, menu_walk
-from app.commands import asterisk_config, calls_app, demo, serve
+from app.commands import asterisk_config, calls_app, demo, serve, status
 from app.evalcalls import eval_calls
 from app.pipeline import after_transcript
 from app.retention import hold as recordings_hold
@@ -47,6 +47,7 @@ app.add_typer(model_app, name="model")
 app.command("transcribe")(transcribe_command(qa_scan=after_transcript))
 app.add_typer(jobs_app, name="jobs")
 app.command("serve")(serve)
+app.command("status")(status)
 app.command("demo")(demo)
 app.add_typer(calls_app, name="calls")
 app.command("asterisk-config")(asterisk_config)

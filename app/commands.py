@@ -38,6 +38,7 @@ def serve(
     transcribe: Annotated[bool, typer.Option(help="Run the transcription worker pool in this process.")] = True,
     prompts: Annotated[bool, typer.Option(help="Render missing/stale prompt WAVs at start and on reload.")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    metrics_port: Annotated[int, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT (0: off).")] = 0,
 ) -> None:
     """Answer the hotline: drive every call that reaches AGI(agi:async), until Ctrl-C.
 
@@ -50,8 +51,15 @@ def serve(
     setup_logging(verbose)
     from sqlalchemy.exc import SQLAlchemyError
 
+    if transcribe:  # a pool that cannot load its model would die while jobs pile up: refuse now
+        from transcribe.worker import PoolError, check_model
+
+        try:
+            check_model(cfg)
+        except PoolError as exc:
+            fail(f"serve: {exc} (or run with --no-transcribe)", code=1)
     try:
-        asyncio.run(_serve(cfg, path, reload_interval, transcribe, prompts))
+        asyncio.run(_serve(cfg, path, reload_interval, transcribe, prompts, metrics_port))
     except AmiAuthError as exc:
         fail(str(exc), code=2)
     except KeyboardInterrupt:
@@ -60,7 +68,8 @@ def serve(
         fail(f"serve: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", code=1)
 
 
-async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bool, prompts: bool) -> None:
+async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bool, prompts: bool,
+                 metrics_port: int = 0) -> None:
     from app.pipeline import after_call, after_transcript
     from ivr.service import IvrService
     from pbx.ami import AmiConnectionError
@@ -91,17 +100,84 @@ async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bo
     log.info("serving %s on %s:%d; config %s", cfg.company, cfg.ami.host, cfg.ami.port, path)
     runner = asyncio.create_task(service.run_forever())
     waiter = asyncio.create_task(stop.wait())
+    reporter = asyncio.create_task(_report_status(cfg, service, pool, metrics_port))
     try:
         done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if runner in done:
             runner.result()  # AmiAuthError on a refused re-login: exit 2
     finally:
         waiter.cancel()
+        reporter.cancel()
         log.info("stopping: %d call(s) in progress stay with Asterisk; the next start adopts them",
                  len(service.sessions))
         await service.stop()
         if pool is not None:
             await asyncio.to_thread(pool.stop, 60)
+
+
+async def _report_status(cfg: Config, service: Any, pool: Any, metrics_port: int) -> None:
+    """Write the status file every few seconds; serve /metrics from the latest figures."""
+    import time
+
+    from app.status import INTERVAL_S, queue_figures, service_snapshot, status_path, write_status
+
+    started = time.time()
+    latest: dict[str, Any] = {}
+    if metrics_port:
+        from app.metrics import serve_metrics
+
+        serve_metrics(metrics_port, lambda: {"serve": latest, "queue": queue_figures(cfg.database_url)})
+        log.info("metrics on http://127.0.0.1:%d/metrics", metrics_port)
+    path = status_path(cfg)
+    while True:
+        latest = service_snapshot(service, pool, started)
+        try:
+            await asyncio.to_thread(write_status, path, latest)
+        except OSError as exc:
+            log.warning("status file %s: %s", path, exc)
+        await asyncio.sleep(INTERVAL_S)
+
+
+def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Is `serve` running? The AMI link, the lease, calls in progress, the transcription queue
+    (depth, oldest pending job) and worker health. Exit status 1 when serve is not running."""
+    from app.status import read_status
+
+    cfg = load(config)
+    st = read_status(cfg)
+    if as_json:
+        print_json(st)
+    else:
+        _print_status(st)
+    if not st["serving"]:
+        raise typer.Exit(1)
+
+
+def _print_status(st: dict[str, Any]) -> None:
+    q, s = st["queue"], st["serve"]
+    if s is None:
+        console.print(f"serve: [red]not running[/] (no status file at {st['status_file']})", highlight=False)
+    elif not st["serving"]:
+        console.print(f"serve: [red]not running[/] (pid {s['pid']} last wrote its status {st['status_age_s']:.0f}s "
+                      "ago)", highlight=False)
+    else:
+        a = s["ami"]
+        link = "[green]up[/]" if a["connected"] else "[red]down[/]"
+        role = "active" if s["lease"]["active"] else "standby"
+        console.print(f"serve: [green]running[/] pid {s['pid']} ({role}); AMI {a['host']}:{a['port']} {link}, "
+                      f"{a['reconnects']} reconnect(s)", highlight=False)
+        console.print(f"calls: {s['calls']['in_progress']} in progress, {s['calls']['finished']} finished; "
+                      f"call store backlog {s['store']['backlog']}")
+        w = s["workers"]
+        if w is None:
+            console.print("workers: not run by this serve (--no-transcribe)")
+        else:
+            state = "[green]running[/]" if w["running"] else "[red]stopped[/]"
+            console.print(f"workers: {state}, {w['ready']}/{w['workers']} ready, {w['busy']} busy, "
+                          f"{w['restarts']} restart(s)" + (f"; last error: {w['last_error']}" if w["last_error"]
+                                                            else ""), highlight=False)
+    oldest = f"{q['oldest_pending_s']:.0f}s" if q["oldest_pending_s"] is not None else "-"
+    console.print(f"queue: {q['depth']} job(s) pending, oldest {oldest}; {q['failed']} failed; {q['flags']} flag(s)")
 
 
 # ----- calls -----------------------------------------------------------------------------
