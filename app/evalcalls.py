@@ -33,6 +33,9 @@ from menus.prompts import prompt_texts
 from settings import Config
 
 CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
+SPEECH_POLICY = ("opening", "closing", "forbidden", "vague")  # what the issue's polite-call floor counts
+REVIEW_RULE = "transcript.needs-review"  # qa.rules files it under "opening"; scored here as its own "review"
+REVIEW = "review"
 MODES = ("all", "sure")  # every flag / only flags that do not need listening
 
 
@@ -40,18 +43,24 @@ def rule_categories(config: Config) -> dict[str, str]:
     """Rule id -> category, for every rule of the config (what ``expect`` may name)."""
     qa = config.qa
     out = {qa.opening.id: "opening", qa.closing.id: "closing", qa.pii.id: "pii", qa.agent_hangup.id: "hangup",
-           qa.slow_answer.id: "slow-answer", qa.hold.id: "hold", "transcript.needs-review": "opening"}
+           qa.slow_answer.id: "slow-answer", qa.hold.id: "hold", REVIEW_RULE: REVIEW}
     for rule in qa.phrases:
         out[rule.id] = rule.category
     return out
 
 
 def known_names(config: Config) -> set[str]:
-    return set(rule_categories(config)) | set(CATEGORIES)
+    return set(rule_categories(config)) | set(CATEGORIES) | {REVIEW}
 
 
 def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 3) if den else None
+
+
+def _category(flag: dict[str, Any]) -> str:
+    """A flag's category for scoring: "the transcript could not be checked" is no opening breach,
+    so it is counted apart (as ``review``), neither hiding a missing opening nor faking one."""
+    return REVIEW if flag["rule"] == REVIEW_RULE else str(flag["category"])
 
 
 def score(results: list[dict[str, Any]], rules: dict[str, str]) -> dict[str, Any]:
@@ -60,12 +69,13 @@ def score(results: list[dict[str, Any]], rules: dict[str, str]) -> dict[str, Any
     for mode in MODES:
         cats: dict[str, dict[str, int]] = {}
         polite_flagged = 0
+        polite_policy = 0
         polite_by_cat: dict[str, int] = {}
         expected_rules: dict[str, dict[str, int]] = {}
         for r in results:
             flags = [f for f in r["flags"] if mode == "all" or f["status"] != "listen"]
             want = {e if e in CATEGORIES else rules.get(e, e) for e in r["expect"]}
-            got = {f["category"] for f in flags}
+            got = {_category(f) for f in flags}
             got_rules = {f["rule"] for f in flags}
             for cat in want | got:
                 c = cats.setdefault(cat, {"expected": 0, "flagged": 0, "hits": 0, "false": 0, "misses": 0})
@@ -76,6 +86,7 @@ def score(results: list[dict[str, Any]], rules: dict[str, str]) -> dict[str, Any
                 c["misses"] += cat in want and cat not in got
             if not r["expect"]:
                 polite_flagged += bool(flags)
+                polite_policy += bool(got & set(SPEECH_POLICY))
                 for cat in got:
                     polite_by_cat[cat] = polite_by_cat.get(cat, 0) + 1
             for e in r["expect"]:
@@ -86,11 +97,13 @@ def score(results: list[dict[str, Any]], rules: dict[str, str]) -> dict[str, Any
         for c in cats.values():
             c["precision"] = _ratio(c["hits"], c["hits"] + c["false"])  # type: ignore[assignment]
             c["recall"] = _ratio(c["hits"], c["hits"] + c["misses"])  # type: ignore[assignment]
-        order = {name: i for i, name in enumerate(CATEGORIES)}
+        order = {name: i for i, name in enumerate((*CATEGORIES, REVIEW))}
         out[mode] = {
             "categories": dict(sorted(cats.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))),
             "polite_false_flag_rate": _ratio(polite_flagged, out["polite_calls"]),
             "polite_calls_flagged": polite_flagged,
+            # polite calls with a false opening/closing/forbidden/vague flag (issue 11: must be 0)
+            "polite_calls_with_policy_flags": polite_policy,
             "polite_flagged_by_category": dict(sorted(polite_by_cat.items())),
             "rules": dict(sorted(expected_rules.items())),
         }
@@ -101,7 +114,7 @@ def mistakes(result: dict[str, Any], rules: dict[str, str], mode: str = "all") -
     """(missed categories, false categories) of one call."""
     flags = [f for f in result["flags"] if mode == "all" or f["status"] != "listen"]
     want = {e if e in CATEGORIES else rules.get(e, e) for e in result["expect"]}
-    got = {f["category"] for f in flags}
+    got = {_category(f) for f in flags}
     return want - got, got - want
 
 
@@ -137,12 +150,24 @@ def run(config: Config, calls: list[ScriptedCall], *, speed: float, workdir: Pat
     return results, {"workdir": demo["workdir"], "transcription": pool, "seconds": demo["seconds"]}
 
 
+def _saved(path: Path, names: set[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The per-call lines of an earlier ``--json`` run (its summary line is recomputed)."""
+    try:
+        lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"--rescore {path}: {exc}")
+    results = [x for x in lines if "name" in x and x["name"] in names]
+    old = next((x["summary"] for x in lines if "summary" in x), {})
+    return results, {k: old[k] for k in ("workdir", "transcription", "seconds") if k in old}
+
+
 def _table(summary: dict[str, Any], mode: str) -> Table:
     part = summary[mode]
     title = "all flags" if mode == "all" else "flags QA is sure of (needs-listening left out)"
     rate = part["polite_false_flag_rate"]
     table = Table(title=f"{title}: polite calls flagged {part['polite_calls_flagged']}/{summary['polite_calls']}"
-                        f" (false-flag rate {'-' if rate is None else f'{rate:.2f}'})")
+                        f" (false-flag rate {'-' if rate is None else f'{rate:.2f}'}; with an opening/closing/"
+                        f"forbidden/vague flag: {part['polite_calls_with_policy_flags']})")
     for col in ("category", "expected", "flagged", "hits", "false", "misses", "precision", "recall"):
         table.add_column(col, justify="left" if col == "category" else "right")
     for cat, c in part["categories"].items():
@@ -159,6 +184,8 @@ def eval_calls(
     speed: Annotated[float, typer.Option(help="Simulated time runs this many times faster.")] = 4.0,
     workdir: Annotated[Path | None, typer.Option(help="Where the calls' files and database go [default: temp].")
                        ] = None,
+    rescore: Annotated[Path | None, typer.Option("--rescore", help="Score the per-call lines of an earlier "
+                                                 "--json run (a file) instead of placing the calls again.")] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -179,7 +206,10 @@ def eval_calls(
         calls = calls[:first]
     if not calls:
         fail(f"{file}: no call matches --only {' '.join(only or [])}")
-    results, run_info = run(cfg, calls, speed=speed, workdir=workdir, progress=True)
+    if rescore is not None:
+        results, run_info = _saved(rescore, {c.name for c in calls})
+    else:
+        results, run_info = run(cfg, calls, speed=speed, workdir=workdir, progress=True)
     summary = score(results, rules) | run_info
     if as_json:
         for r in results:
@@ -198,5 +228,5 @@ def eval_calls(
                       + (f"; false {', '.join(sorted(false))}" if false else ""), highlight=False, markup=False)
     for mode in MODES:
         console.print(_table(summary, mode))
-    console.print(f"{len(results)} calls in {summary['seconds']}s (transcription {summary['transcription']})"
-                  f"; files in {summary['workdir']}", highlight=False, markup=False)
+    console.print(f"{len(results)} calls in {summary.get('seconds')}s (transcription "
+                  f"{summary.get('transcription')}); files in {summary.get('workdir')}", highlight=False, markup=False)

@@ -137,4 +137,8 @@ def test_eval_summary_arithmetic() -> None:
     assert everything["polite_false_flag_rate"] == round(2 / 3, 3)
     assert sure["polite_false_flag_rate"] == round(1 / 3, 3)
     assert sure["polite_flagged_by_category"] == {"vague": 1}
+    assert (everything["polite_calls_with_policy_flags"], sure["polite_calls_with_policy_flags"]) == (2, 1)
+    # "the transcript could not be checked" is counted apart, not as a missing opening
+    review = score([_call("unreadable", [], ("transcript.needs-review", "opening", "listen"))], rules)["all"]
+    assert set(review["categories"]) == {"review"} and review["polite_calls_with_policy_flags"] == 0
     json.dumps(s)  # printable as the last --json line
