@@ -69,7 +69,7 @@ def test_the_timeline_matches_what_the_caller_heard(batch: Batch, name: str) -> 
                                  f"{anywhere.at_s:.2f} ({anywhere.found}/{anywhere.voiced}); recording "
                                  f"{seconds:.1f} s; timeline {stretches}")
         assert s.start - 0.1 <= m.at_s <= s.end, f"{s.name} at {m.at_s:.2f}, stretch {s.start:.2f}-{s.end:.2f}"
-        assert not any(a <= m.at_s <= b for a, b in spans), f"{s.name} at {m.at_s:.2f} is in the agent spans {spans}"
+        assert not any(a <= m.at_s < b for a, b in spans), f"{s.name} at {m.at_s:.2f} is in the agent spans {spans}"
     agent = batch.say["agent1002" if name == "agent_first" else "agent1001"].pcm
     answered = tl.of("agent")[0].start
     m = find(track, agent, answered - 1.0, answered + 2.0)
