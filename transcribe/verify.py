@@ -1,0 +1,574 @@
+"""Checking phrases against the audio: forced-decoding scores, keyword spotting, name tolerance.
+
+A text match on the free Whisper transcript is a hint, not a verdict (DESIGN.md, "Trusting
+a flag"): Whisper base on 8 kHz phone audio garbles words (你找错部门了 -> 您早说不门了) and
+can invent text. Biasing the decoder toward the phrases (hotwords) invents them outright, so
+the transcript stays unbiased and each phrase is instead checked against the audio it is
+said to be in:
+
+- ``score_phrase``: the decoder's teacher-forced log-probability (CTranslate2
+  ``Whisper.align``) of the free text with one span replaced by the phrase, against that
+  of the free text itself, per phrase token (``delta``; 0 when the text already holds the
+  phrase), and how much this audio raised the phrase's own tokens over silence (``pmi``:
+  the decoder's language prior cancels out). Both feed one ``confidence`` in [0, 1].
+- ``PhraseScorer.spot``: keyword spotting over a track's segments. A cheap sound-alike
+  pre-filter (toneless pinyin with near-sound costs) picks the few segment x phrase pairs
+  worth a decoder pass; each segment is encoded once, and only if it has a candidate.
+  Used both ways: it confirms text hits and finds phrases the transcript garbled.
+- ``contains_name``: a company name found within about one syllable of sound
+  (ai er si ke ji for hai er si ke ji), Latin letters and digits read out first
+  (I-20 -> ai er shi).
+
+Figures and how the thresholds were chosen: bench/verify.py (its docstring).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Protocol
+
+import ctranslate2
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+from pypinyin import Style, pinyin
+
+from transcribe.normalize import canonical, normalize
+
+SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
+_HOP = 160  # samples per mel frame
+
+# -- reading text as sounds ---------------------------------------------------------------
+
+# How a Mandarin speaker says a Latin letter (Whisper writes "I-20" for 爱尔斯 / 海尔斯).
+_LETTERS = {
+    "a": "ei", "b": "bi", "c": "xi", "d": "di", "e": "yi", "f": "ai fu", "g": "ji", "h": "ai qi", "i": "ai",
+    "j": "jie", "k": "kai", "l": "ai le", "m": "ai mu", "n": "en", "o": "ou", "p": "pi", "q": "kiu", "r": "a",
+    "s": "ai si", "t": "ti", "u": "you", "v": "wei", "w": "da bu liu", "x": "ai ke si", "y": "wai", "z": "zei",
+}  # fmt: skip
+_DIGITS = ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu")
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r",
+             "z", "c", "s", "y", "w")  # fmt: skip
+# Pairs a phone line and Whisper base confuse: half the cost of an unrelated initial/final.
+_NEAR = frozenset(frozenset(p) for p in (
+    ("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("j", "q"), ("j", "x"), ("q", "x"),
+    ("b", "p"), ("d", "t"), ("g", "k"), ("", "y"), ("", "w"), ("", "h"),
+    ("in", "ing"), ("en", "eng"), ("an", "ang"), ("ian", "iang"), ("uan", "uang"), ("i", "ing"),
+    ("ian", "in"), ("ian", "ing"), ("e", "ei"), ("uo", "o"), ("ou", "u"),
+))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Syllable:
+    sound: str  # toneless pinyin (or a Latin word of 4+ letters, which only matches itself)
+    start: int  # the characters of the original text it was read from: text[start:end]
+    end: int
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0002ffff" or "\uf900" <= ch <= "\ufaff"
+
+
+@lru_cache(maxsize=8192)
+def _char_sound(ch: str) -> str:
+    return str(pinyin(ch, style=Style.NORMAL, errors="default")[0][0])
+
+
+def _number_sounds(digits: str) -> list[str]:
+    """'20' -> er shi, '105' -> yi bai ling wu; long runs (phone numbers) digit by digit."""
+    if len(digits) > 4 or (len(digits) > 1 and digits[0] == "0"):
+        return [_DIGITS[int(d)] for d in digits]
+    out: list[str] = []
+    units = ("", "shi", "bai", "qian")
+    n = len(digits)
+    zero = False
+    for k, d in enumerate(digits):
+        v, unit = int(d), units[n - 1 - k]
+        if v == 0:
+            zero = True
+            continue
+        if zero and out:
+            out.append("ling")
+        zero = False
+        if not (v == 1 and unit == "shi" and not out):  # 十二, not 一十二
+            out.append(_DIGITS[v])
+        if unit:
+            out.append(unit)
+    return out or ["ling"]
+
+
+def read_syllables(text: str) -> list[Syllable]:
+    """The sounds of ``text``: CJK characters as toneless pinyin, digits as numbers, short
+    Latin words letter by letter; punctuation and spaces are silent."""
+    out: list[Syllable] = []
+    chars = [unicodedata.normalize("NFKC", c)[:1].lower() for c in text]
+    i = 0
+    while i < len(chars):
+        ch = chars[i]
+        if _is_cjk(ch):
+            out.append(Syllable(_char_sound(ch), i, i + 1))
+            i += 1
+            continue
+        j = i
+        if ch.isascii() and ch.isdigit():
+            while j < len(chars) and chars[j].isascii() and chars[j].isdigit():
+                j += 1
+            out.extend(Syllable(s, i, j) for s in _number_sounds("".join(chars[i:j])))
+        elif ch.isascii() and ch.isalpha():
+            while j < len(chars) and chars[j].isascii() and chars[j].isalpha():
+                j += 1
+            word = "".join(chars[i:j])
+            if len(word) <= 3:
+                out.extend(Syllable(s, i + k, i + k + 1) for k, c in enumerate(word) for s in _LETTERS[c].split())
+            else:
+                out.append(Syllable(word, i, j))
+        else:
+            j = i + 1
+        i = j
+    return out
+
+
+@lru_cache(maxsize=8192)
+def _split(sound: str) -> tuple[str, str]:
+    for ini in _INITIALS:
+        if sound.startswith(ini) and len(sound) > len(ini):
+            return ini, sound[len(ini) :]
+    return "", sound
+
+
+def sound_cost(a: str, b: str) -> float:
+    """0 for the same syllable, 1 for unrelated ones; half an initial or final costs 0.5,
+    a near one (zh/z, in/ing, ...) 0.25."""
+    if a == b:
+        return 0.0
+    if not (a.isascii() and b.isascii()) or len(a) > 6 or len(b) > 6:
+        return 1.0
+    (ia, fa), (ib, fb) = _split(a), _split(b)
+    ci = 0.0 if ia == ib else 0.25 if frozenset((ia, ib)) in _NEAR else 0.5
+    cf = 0.0 if fa == fb else 0.25 if frozenset((fa, fb)) in _NEAR else 0.5
+    return min(1.0, ci + cf)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    cost: float  # sound edits (substitution by sound_cost, insertion/deletion 1)
+    start: int  # characters of the searched text: text[start:end]
+    end: int
+
+
+def find_spans(phrase: str, text: str, max_cost: float, limit: int = 3) -> list[Span]:
+    """Non-overlapping stretches of ``text`` that sound like ``phrase`` within ``max_cost``
+    sound edits, cheapest first (approximate substring search, Sellers' algorithm)."""
+    needle = [s.sound for s in read_syllables(phrase)]
+    hay = read_syllables(text)
+    m, n = len(needle), len(hay)
+    if m == 0 or n == 0:
+        return []
+    prev = [0.0] * (n + 1)
+    origin = list(range(n + 1))  # where the window ending at j begins
+    for i in range(1, m + 1):
+        cur = [float(i)] + [0.0] * n
+        cur_origin = [0] * (n + 1)
+        for j in range(1, n + 1):
+            sub = prev[j - 1] + sound_cost(needle[i - 1], hay[j - 1].sound)
+            skip_phrase = prev[j] + 1.0
+            skip_text = cur[j - 1] + 1.0
+            best = min(sub, skip_phrase, skip_text)
+            cur[j] = best
+            cur_origin[j] = origin[j - 1] if best == sub else origin[j] if best == skip_phrase else cur_origin[j - 1]
+        prev, origin = cur, cur_origin
+    ends = sorted((j for j in range(1, n + 1) if origin[j] < j and prev[j] <= max_cost),
+                  key=lambda j: (prev[j], j - origin[j]))  # fmt: skip
+    found: list[Span] = []
+    for j in ends:
+        span = Span(prev[j], hay[origin[j]].start, hay[j - 1].end)
+        if all(span.end <= f.start or span.start >= f.end for f in found):
+            found.append(span)
+            if len(found) >= limit:
+                break
+    return found
+
+
+# 不/没/别 carry the meaning of most forbidden phrases: 我能 (理解) is what QA recommends, 我不能
+# what it forbids. A stretch that lost the negation is not a garble of the phrase.
+_NEGATIONS = ("bu", "mei", "bie")
+
+
+def keeps_negation(phrase: str, heard: str) -> bool:
+    """Whether ``heard`` has a syllable sounding like each negation the phrase has."""
+    wanted = [s.sound for s in read_syllables(phrase) if s.sound in _NEGATIONS]
+    sounds = [s.sound for s in read_syllables(heard)]
+    for neg in wanted:
+        match = next((i for i, x in enumerate(sounds) if sound_cost(neg, x) <= 0.5), None)
+        if match is None:
+            return False
+        del sounds[match]
+    return True
+
+
+def name_distance(text: str, name: str) -> float:
+    """Sound edits between ``name`` and the closest stretch of ``text`` (0 = said as is)."""
+    spans = find_spans(name, text, max_cost=math.inf, limit=1)
+    return spans[0].cost if spans else float(len(read_syllables(name)))
+
+
+def contains_name(text: str, name: str, max_syllables: float = 1.0) -> bool:
+    """Whether ``text`` holds the company name within ``max_syllables`` syllables of sound
+    (海尔斯科技: 爱尔斯科技 and 海尔思科技 yes, 中浪公司 no)."""
+    return name_distance(text, name) <= max_syllables
+
+
+# -- the decoder's score of a text over a stretch of audio ---------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """Knobs of verification; bench/verify.py measures them.
+
+    pad_s: audio kept either side of a segment's timestamps (they are approximate).
+    max_cost_per_syllable: the pre-filter. A stretch of the free text is scored as a
+      possible garble of a phrase only when it is within this many sound edits per
+      syllable of it (0.5: 不现/不限 for 不行, 您早说不门了 for 你找错部门了).
+    spans_per_phrase: at most this many stretches of one segment scored per phrase.
+    pmi_weight: evidence = delta + pmi_weight * pmi (see PhraseScore), in nats per token.
+    min_evidence: a phrase is accepted at or above this evidence. A text hit has delta 0,
+      so it is confirmed unless the audio argues against the phrase (pmi below
+      min_evidence / pmi_weight).
+    short_syllables / short_min_evidence: phrases of at most this many syllables (不行,
+      快点) collide with ordinary words (快递 -> 快的 for 快点), so a garble of one needs
+      this stricter bar; their text hits use min_evidence like any other.
+    min_pmi: whatever delta says, the audio must raise the phrase's tokens over silence
+      by at least this much: the decoder's language prior alone is not evidence.
+    confidence_scale: confidence = sigmoid(scale * (evidence - bar)); 0.5 at the bar.
+    window_s: with word timestamps, audio scored around a candidate: this many seconds
+      either side of it (None: the whole segment). The encoder's cost grows faster than
+      the audio's length.
+    null_seconds: length of the silence the prior is measured on.
+    """
+
+    pad_s: float = 0.3
+    max_cost_per_syllable: float = 0.5
+    spans_per_phrase: int = 2
+    pmi_weight: float = 0.5
+    min_evidence: float = -0.5
+    short_syllables: int = 2
+    short_min_evidence: float = -0.5
+    min_pmi: float = 0.0
+    confidence_scale: float = 1.5
+    window_s: float | None = 1.0
+    null_seconds: float = 2.0
+
+    def with_(self, **changes: Any) -> VerifyOptions:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class PhraseScore:
+    """How strongly one stretch of audio supports one phrase."""
+
+    phrase: str
+    text: str  # the free transcript of the stretch
+    start: int  # text[start:end] is where the phrase would be (what the ASR wrote there)
+    end: int
+    exact: bool  # the free text already holds the phrase (a text hit to confirm)
+    syllables: int  # of the phrase
+    cost: float  # sound edits per syllable between the phrase and text[start:end]
+    delta: float  # log-prob per phrase token: text with the phrase minus the free text (<= ~0)
+    pmi: float  # log-prob per phrase token over this audio minus over silence
+    evidence: float  # delta + pmi_weight * pmi
+    confidence: float  # in [0, 1]: what a QA flag carries
+    accepted: bool
+
+    @property
+    def heard(self) -> str:
+        return self.text[self.start : self.end]
+
+
+def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
+    """The score's evidence, confidence and verdict under ``options`` (the bench re-judges
+    one set of decoder scores under several settings)."""
+    o = options
+    evidence = score.delta + o.pmi_weight * score.pmi
+    bar = o.min_evidence
+    if not score.exact:
+        bar = o.short_min_evidence if score.syllables <= o.short_syllables else o.min_evidence
+    accepted = evidence >= bar and score.pmi >= o.min_pmi
+    if not score.exact and score.cost > o.max_cost_per_syllable:
+        accepted = False
+    confidence = _sigmoid(o.confidence_scale * (evidence - bar))
+    if not accepted:
+        confidence = min(confidence, 0.49)
+    return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)
+
+
+class SegmentLike(Protocol):
+    """What spotting needs of an ASR segment (transcribe.engine's segments have it)."""
+
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Spotted:
+    """A phrase verified in one segment of a track."""
+
+    phrase: str
+    segment: int  # index into the segments given to spot()
+    start: float  # the segment's time on the track, seconds
+    end: float
+    score: PhraseScore
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A stretch of audio through the encoder once, scored against many texts."""
+
+    output: Any  # ctranslate2.StorageView, [1, frames / 2, d_model]
+    frames: int
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+
+class PhraseScorer:
+    """Scores phrases against audio with a loaded faster-whisper model (no second copy)."""
+
+    def __init__(self, model: WhisperModel, options: VerifyOptions | None = None, language: str = "zh") -> None:
+        self.options = options or VerifyOptions()
+        self._whisper = model
+        self._ct2 = model.model
+        self._tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
+        self._sot = [*self._tok.sot_sequence, self._tok.no_timestamps]
+        self._null: Encoded | None = None
+        self._null_cache: dict[Any, Any] = {}
+        self.encodes = 0  # cost accounting (the bench prints them)
+        self.decoder_passes = 0
+
+    # primitives
+
+    def encode(self, audio: np.ndarray) -> Encoded:
+        """Encoder output for 16 kHz mono float32 audio, not padded to Whisper's 30 s
+        window: the encoder's cost grows faster than linearly with length, and a segment
+        is a few seconds."""
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.size < SAMPLE_RATE // 2:
+            audio = np.concatenate([audio, np.zeros(SAMPLE_RATE // 2 - audio.size, np.float32)])
+        frames = audio.size // _HOP
+        frames -= frames % 2  # the encoder halves the frame count
+        features = np.ascontiguousarray(self._whisper.feature_extractor(audio)[:, :frames])
+        self.encodes += 1
+        out = self._ct2.encode(ctranslate2.StorageView.from_array(features[None]), to_cpu=False)
+        return Encoded(out, frames)
+
+    def token_logprobs(self, encoded: Encoded, tokens: Sequence[int]) -> np.ndarray:
+        """Teacher-forced log-probability of each token over the encoded audio."""
+        if not tokens:
+            return np.zeros(0)
+        self.decoder_passes += 1
+        result = self._ct2.align(encoded.output, self._sot, [list(tokens)], [encoded.frames])
+        probs = np.asarray(result[0].text_token_probs, dtype=np.float64)
+        return np.log(np.maximum(probs, 1e-12))
+
+    def _null_encoded(self) -> Encoded:
+        if self._null is None:
+            self._null = self.encode(np.zeros(round(self.options.null_seconds * SAMPLE_RATE), np.float32))
+        return self._null
+
+    # one phrase over one stretch
+
+    def score_phrase(
+        self, audio: np.ndarray | Encoded, text: str, phrase: str, span: Span | None = None
+    ) -> PhraseScore:
+        """How strongly ``audio`` (the stretch whose free transcript is ``text``) supports
+        ``phrase``. Without ``span`` the phrase is placed where the text holds it, else at
+        the stretch that sounds most like it (or appended, when nothing does)."""
+        encoded = audio if isinstance(audio, Encoded) else self.encode(audio)
+        if span is None:
+            exact = exact_spans(phrase, text)
+            found = exact or find_spans(phrase, text, max_cost=math.inf, limit=1)
+            span = found[0] if found else Span(float(len(read_syllables(phrase))), len(text), len(text))
+        return self._score(encoded, text, phrase, span, {})
+
+    def _score(self, encoded: Encoded, text: str, phrase: str, span: Span, cache: dict[Any, Any]) -> PhraseScore:
+        o = self.options
+        exact = canonical(text[span.start : span.end]) == canonical(phrase)
+        pre, mid, post = (self._tokens(t, cache) for t in (text[: span.start], text[span.start : span.end],
+                                                            text[span.end :]))  # fmt: skip
+        said = self._tokens(phrase, cache)
+        free = pre + mid + post
+        edited = pre + said + post
+        lp_free = self._logprobs(encoded, free, cache)
+        lp_edit = lp_free if exact else self._logprobs(encoded, edited, cache)
+        lp_null = self._logprobs(self._null_encoded(), edited, cache, null=True)
+        n = max(1, len(said))
+        at = slice(len(pre), len(pre) + len(said))
+        delta = 0.0 if exact else float(lp_edit.sum() - lp_free.sum()) / n
+        pmi = float(np.mean(lp_edit[at] - lp_null[at])) if said else 0.0
+        raw = PhraseScore(
+            phrase=phrase,
+            text=text,
+            start=span.start,
+            end=span.end,
+            exact=exact,
+            syllables=max(1, len(read_syllables(phrase))),
+            cost=span.cost / max(1, len(read_syllables(phrase))),
+            delta=delta,
+            pmi=pmi,
+            evidence=0.0,
+            confidence=0.0,
+            accepted=False,
+        )
+        return judge(raw, o)
+
+    def _tokens(self, text: str, cache: dict[Any, Any]) -> list[int]:
+        key = ("tok", text)
+        if key not in cache:
+            cache[key] = list(self._tok.encode(text)) if text else []
+        return list(cache[key])
+
+    def _logprobs(self, encoded: Encoded, tokens: list[int], cache: dict[Any, Any], null: bool = False) -> np.ndarray:
+        key = ("null" if null else "lp", tuple(tokens))
+        if null:  # the null audio is the same for every segment: keep its scores on the scorer
+            cache = self._null_cache
+        if key not in cache:
+            cache[key] = self.token_logprobs(encoded, tokens)
+        return np.asarray(cache[key])
+
+    # keyword spotting over a track
+
+    def spot(self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str]) -> list[Spotted]:
+        """Phrases verified in the given segments of a 16 kHz track (the agent's speech):
+        text hits confirmed and garbles found (``resolve`` of ``score_segments``)."""
+        return resolve(self.score_segments(audio, segments, phrases))
+
+    def score_segments(
+        self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str]
+    ) -> list[Spotted]:
+        """Every text hit and every stretch passing the sound-alike pre-filter, scored,
+        accepted or not (for thresholds and the bench). Only audio around candidates is
+        encoded: with word timestamps, ``window_s`` either side of each candidate (merged
+        when they overlap), else the whole segment."""
+        o = self.options
+        out: list[Spotted] = []
+        for index, seg in enumerate(segments):
+            candidates: list[tuple[str, Span]] = []
+            for phrase in phrases:
+                exact = exact_spans(phrase, seg.text)
+                candidates.extend((phrase, s) for s in exact)
+                limit = o.max_cost_per_syllable * len(read_syllables(phrase))
+                for s in find_spans(phrase, seg.text, limit, o.spans_per_phrase):
+                    if any(s.start < e.end and e.start < s.end for e in exact):
+                        continue
+                    if keeps_negation(phrase, seg.text[s.start : s.end]):
+                        candidates.append((phrase, s))
+            for (t0, t1, c0, c1), group in self._windows(seg, candidates):
+                a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
+                if b - a < _HOP * 4:
+                    continue
+                encoded = self.encode(audio[a:b])
+                cache: dict[Any, Any] = {}
+                text = seg.text[c0:c1]
+                for phrase, span in group:
+                    local = Span(span.cost, span.start - c0, span.end - c0)
+                    out.append(Spotted(phrase, index, seg.start, seg.end,
+                                       self._score(encoded, text, phrase, local, cache)))  # fmt: skip
+        return out
+
+    def _windows(
+        self, seg: SegmentLike, candidates: list[tuple[str, Span]]
+    ) -> list[tuple[tuple[float, float, int, int], list[tuple[str, Span]]]]:
+        """Audio (t0, t1) and text (c0, c1) stretches to score the candidates on."""
+        o = self.options
+        lo, hi = seg.start - o.pad_s, seg.end + o.pad_s
+        times = _char_times(seg) if o.window_s is not None else None
+        if not candidates:
+            return []
+        if times is None:
+            return [((lo, hi, 0, len(seg.text)), candidates)]
+        spans = sorted(((max(lo, times[s.start][0] - o.window_s), min(hi, times[s.end - 1][1] + o.window_s)), (p, s))
+                       for p, s in candidates)  # fmt: skip
+        groups: list[tuple[list[float], list[tuple[str, Span]]]] = []
+        for (t0, t1), cand in spans:
+            if groups and t0 <= groups[-1][0][1]:
+                groups[-1][0][1] = max(groups[-1][0][1], t1)
+                groups[-1][1].append(cand)
+            else:
+                groups.append(([t0, t1], [cand]))
+        out = []
+        for (t0, t1), group in groups:
+            inside = [i for i, (a, b) in enumerate(times) if t0 <= (a + b) / 2 <= t1]
+            c0 = min([*inside, *(s.start for _, s in group)])
+            c1 = max([*(i + 1 for i in inside), *(s.end for _, s in group)])
+            out.append(((t0, t1, c0, c1), group))
+        return out
+
+
+def _char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
+    """(start, end) seconds of each character of seg.text, from its word timestamps, or
+    None when the segment has none or its words do not spell its text."""
+    words = getattr(seg, "words", None)
+    if not words:
+        return None
+    times: list[tuple[float, float]] = []
+    spelled = ""
+    for w in words:
+        spelled += w.word
+        times.extend([(float(w.start), float(w.end))] * len(w.word))
+    lead = len(spelled) - len(spelled.lstrip())
+    if spelled.strip() != seg.text.strip() or seg.text != seg.text.lstrip():
+        return None
+    return times[lead : lead + len(seg.text)]
+
+
+def resolve(scored: Sequence[Spotted]) -> list[Spotted]:
+    """The accepted scores, one phrase per stretch of text: within a segment a garble
+    overlapping a text hit is dropped (不是 inside 这不是我们的责任 is not a garbled 不行),
+    and of overlapping garbles the one with more evidence is kept."""
+    kept: list[Spotted] = []
+    order = sorted((s for s in scored if s.score.accepted),
+                   key=lambda s: (s.segment, not s.score.exact, -s.score.evidence))  # fmt: skip
+    for sp in order:
+        sc = sp.score
+        clash = any(k.segment == sp.segment and sc.start < k.score.end and k.score.start < sc.end for k in kept)
+        if sc.exact or not clash:
+            kept.append(sp)
+    return sorted(kept, key=lambda s: (s.segment, s.score.start))
+
+
+def exact_spans(phrase: str, text: str) -> list[Span]:
+    """Where ``text`` holds ``phrase`` in the matching form (Simplified, no punctuation)."""
+    want = canonical(phrase)
+    if not want:
+        return []
+    norm = normalize(text)
+    out: list[Span] = []
+    at = norm.text.find(want)
+    while at >= 0:
+        s, e = norm.span(at, at + len(want))
+        out.append(Span(0.0, s, e))
+        at = norm.text.find(want, at + len(want))
+    return out
+
+
+_scorers: dict[int, PhraseScorer] = {}
+
+
+def score_phrase(model: WhisperModel, audio: np.ndarray, text: str, phrase: str,
+                 options: VerifyOptions | None = None) -> PhraseScore:
+    """``PhraseScorer(model, options).score_phrase(audio, text, phrase)``, the scorer kept
+    per model (it holds the tokenizer and the encoded silence)."""
+    scorer = _scorers.get(id(model))
+    if scorer is None or scorer._whisper is not model:
+        scorer = _scorers[id(model)] = PhraseScorer(model)
+    if options is not None and options != scorer.options:
+        scorer = PhraseScorer(model, options)
+    return scorer.score_phrase(audio, text, phrase)
