@@ -416,6 +416,12 @@ class _Writer:
         self._seq = itertools.count()
         self._flushes: list[int] = []
         self.stopping = threading.Event()  # set by close() in thread mode: give up retrying for now
+        # A close is marked landed only once its file checks are over: a writer killed while it
+        # waits for MixMonitor's files must have the close replayed, or the files stay 'recording'.
+        self._holds: dict[str, int] = {}  # uniqueid -> journal number of its close
+        self._current = 0  # journal number of the op being applied
+        self._last = 0  # highest journal number written
+        self._reported = 0
         self.written = 0
         self.failed = 0
         self.enqueued = 0
@@ -450,6 +456,7 @@ class _Writer:
                     name, args = heapq.heappop(self._delayed)[2]
                     due.append((name, args, 0, True))
                 self._write(due)
+                self._report()
             except _Stopped:
                 return
             if self._flushes and (stop or not self._delayed):
@@ -479,14 +486,21 @@ class _Writer:
                     raise
                 except Exception as exc:
                     self._reject(op, exc)
-        if last:
-            self._landed(last)
+        self._last = max(self._last, last)
+        self._report()
+
+    def _report(self) -> None:
+        mark = min(self._holds.values()) - 1 if self._holds else self._last
+        if mark > self._reported:
+            self._reported = mark
+            self._landed(mark)
 
     def _until_it_lands(self, ops: list[_Item], careful: bool) -> None:
         """One transaction, retried with backoff while the database is away or locked."""
         delay, since = _RETRY_FIRST_S, None
         while True:
             ids_before, seqs_before, later_before = dict(self._ids), dict(self._seqs), list(self._delayed)
+            holds_before = dict(self._holds)
             try:
                 self._transaction(ops, careful)
                 if since is not None:
@@ -494,6 +508,7 @@ class _Writer:
                 return
             except Exception as exc:
                 self._ids, self._seqs, self._delayed = ids_before, seqs_before, later_before
+                self._holds = holds_before
                 if not _transient(exc):
                     raise
                 if since is None:
@@ -530,6 +545,7 @@ class _Writer:
         batch.careful = careful
         with self._sessions.begin() as s:
             for op in ops:
+                self._current = op[2]
                 getattr(self, "_" + op[0])(s, batch, *op[1])
             if batch.events:
                 s.execute(insert(_EVENTS), batch.events)
@@ -606,6 +622,8 @@ class _Writer:
         call_id = self._cid(s, uniqueid)
         b.update(call_id, {"status": "ended", "ended_at": db.now(), **fields})
         self._seqs.pop(uniqueid, None)
+        if self._current:
+            self._holds[uniqueid] = self._current
         b.checks.append((uniqueid, 0))
 
     def _recheck(self, s: Session, b: _Batch, uniqueid: str, attempt: int) -> None:
@@ -633,6 +651,7 @@ class _Writer:
         if missing and attempt < len(_RECHECK_S) and waited + _RECHECK_S[attempt] <= self.recording_wait_s:
             self._later(_RECHECK_S[attempt], "recheck", uniqueid, attempt + 1)
             return
+        self._holds.pop(uniqueid, None)
         if "ready" in statuses and self._enqueue is not None:
             self._enqueue(s, call_id)
             self.enqueued += 1

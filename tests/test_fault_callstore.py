@@ -294,3 +294,53 @@ def test_postgresql_stopped_and_started_during_calls(pg: PgServer, tmp_path: Pat
     assert store.backlog == 0 and store.failed == 0
     store.close()
     assert counts(pg.url) == expect(50)
+
+
+def test_a_writer_killed_while_it_waits_for_the_recording_files_checks_them_again(tmp_path: Path) -> None:
+    """The close is only marked landed once its files were looked at: a writer killed while
+    MixMonitor's files are not there yet must not leave the recordings 'recording' forever."""
+    import numpy as np
+
+    from recordings import store as rec_store
+    from recordings.audio import write_wav
+    from recordings.tables import Recording
+    from settings import load_config
+    from transcribe.jobs import enqueue_call
+    from transcribe.tables import Job
+
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(text.replace("url: sqlite:///var/hotline.db",
+                                                       f"url: sqlite:///{tmp_path}/hotline.db"), encoding="utf-8")
+    cfg = load_config(tmp_path / "config.yaml")
+    url = cfg.database_url
+    store = CallStore(url, process=True, recording_wait_s=10.0, on_recordings_ready=enqueue_call).start()
+    uid = "1795335299.9"
+    files = rec_store.tracks(cfg, uid)
+    store.open_call(uid, at=db.now(), channel="SIP/c-99")
+    store.add_recordings(uid, files, at=db.now())
+    store.close_call(uid, hangup_by="caller")
+
+    def looked() -> bool:  # written, and the first look found no files: a look again is pending
+        with db.transaction(url) as s:
+            return {r.status for r in s.scalars(select(Recording))} == {"missing"}
+
+    deadline = time.monotonic() + 3.0
+    while not looked():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    with db.transaction(url) as s:
+        assert s.scalars(select(Call)).one().status == "ended"
+    assert store.backlog > 0  # the close is not marked landed yet
+    pid = store.writer_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    for t in files:  # Asterisk closes the files now
+        t.local_path.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(t.local_path, np.zeros(800, dtype=np.int16))
+    assert store.flush(30)
+    assert store.restarts == 1
+    store.close()
+    with db.transaction(url) as s:
+        assert {r.status for r in s.scalars(select(Recording))} == {"ready"}
+        assert len(s.scalars(select(Job)).all()) == 1
+    assert counts(url)["duplicates"] == 0
