@@ -60,13 +60,13 @@ def sim_main(conn: Any, sounds: str, monitor: str, speed: float) -> None:
 
 
 async def _sim(conn: Any, sounds: Path, monitor: Path, speed: float) -> None:
-    from pbx.simulator import Agent, AsteriskSimulator, CallScript, Press, server
+    from pbx.simulator import Agent, AsteriskSimulator, CallScript, Press, session
     from pbx.simulator import actions as actions_mod
 
     loop = asyncio.get_running_loop()
     sent: dict[str, float] = {}  # channel -> when its last AsyncAGIStart/Exec was written
     gaps: list[float] = []
-    real_flush = server.AmiSession.flush
+    real_flush = session.AmiSession.flush
     real_handle = actions_mod.handle
 
     def flush(self: Any) -> None:
@@ -86,7 +86,7 @@ async def _sim(conn: Any, sounds: Path, monitor: Path, speed: float) -> None:
                 gaps.append(loop.time() - t)
         await real_handle(sim, session, msg)
 
-    server.AmiSession.flush = flush  # type: ignore[method-assign]
+    session.AmiSession.flush = flush  # type: ignore[method-assign]
     actions_mod.handle = handle  # type: ignore[assignment]
     sim = AsteriskSimulator(sounds_dir=sounds, monitor_dir=monitor, speed=speed)
     conn.send(await sim.start())

@@ -593,3 +593,36 @@ def test_script_validation() -> None:
         Agent(interface="agent1001")
     script = CallScript("s", presses=[Press(2.0, "2"), Press(1.0, "1")])  # type: ignore[arg-type]
     assert [p.digit for p in script.presses] == ["1", "2"] and isinstance(script.presses, tuple)
+
+
+# -- the package itself ----------------------------------------------------------------------------------------
+def test_simulator_imports_run_one_way() -> None:
+    """No import inside a function to dodge a cycle: every runtime import of a simulator module sits at its
+    top (type-only ones under TYPE_CHECKING), and the modules import each other without a cycle."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "pbx" / "simulator"
+    graph: dict[str, set[str]] = {}
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        nested = [f"{path.name}:{node.lineno}" for fn in ast.walk(tree)
+                  if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+                  for node in ast.walk(fn) if isinstance(node, ast.Import | ast.ImportFrom)]  # fmt: skip
+        assert nested == [], f"imports inside functions: {nested}"
+        deps = graph.setdefault(path.stem, set())
+        for node in tree.body:  # module level only: an `if TYPE_CHECKING:` block is not an import node
+            if isinstance(node, ast.ImportFrom) and node.module == "pbx.simulator":
+                deps.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pbx.simulator."):
+                deps.add((node.module or "").split(".")[2])
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
+        if module not in done:
+            for dep in graph.get(module, ()):
+                visit(dep, (*path, module))
+            done.add(module)
+
+    for module in graph:
+        visit(module, ())

@@ -6,11 +6,13 @@ Used by ``hotline demo``, ``hotline menu walk`` and the IVR tests::
         call = sim.place_call(CallScript("x", presses=(Press(4.0, "2"),), agent=Agent(answer_after=3.0)))
         await call.done
 
-Modules: ``server`` (listener, event fan-out, channels, lifecycle), ``session`` (one AMI
-TCP session), ``actions`` (AMI actions), ``call`` (a call's clock, scripted caller and hangup
-orders), ``dialplan`` (the dialplan and the Async AGI loop), ``agi`` (AGI commands),
-``apps``/``queue`` (Dial, Queue, small apps), ``recorder`` (MixMonitor WAVs), ``media``
-(prompts, speech, ringback), ``originate``, ``records`` (Cdr, AGI env), ``script``.
+Modules, each importing only those below it (tests/test_simulator.py checks it): ``server``
+(listener, event fan-out, channels, lifecycle), ``session`` (one AMI TCP session),
+``actions`` (AMI actions), ``manager`` (event categories, replies), ``originate``, ``call``
+(a call's clock, scripted caller and hangup orders), ``dialplan`` (the dialplan and the Async
+AGI loop), ``agi`` (AGI commands), ``apps``/``queue`` (Dial, Queue, small apps), ``legs``
+(agent legs, bridges), ``recorder`` (MixMonitor WAVs), ``media`` (prompts, speech,
+ringback), ``records`` (Cdr, AGI env), ``channel``, ``script``.
 
 Fidelity: every recorded real-Asterisk session (tests/fixtures/asterisk) is replayed in
 tests/test_sim_vs_trace.py and matches per channel event for event, field for field.

@@ -4,7 +4,7 @@ Texts are Asterisk's own: ``Permission denied`` before Login, ``Invalid/unknown
 command: X. Use Action: ListCommands to show available commands.``, ``Channel X does
 not exist.`` for AGI on a vanished channel, list actions answered with
 ``EventList: start`` and a ``...Complete`` event. Responses carry ``ActionID`` as their
-second line when the action had one.
+second line when the action had one (manager.py); Originate is originate.py.
 """
 
 from __future__ import annotations
@@ -17,32 +17,17 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from pbx.protocol import Message
-from pbx.simulator.call import SimCall
-from pbx.simulator.channel import Channel
+from pbx.simulator.manager import Fields, ack, error, event_mask, response
+from pbx.simulator.originate import originate
 from pbx.simulator.recorder import parse_mixmonitor_args
-from pbx.simulator.script import CallScript
 
 if TYPE_CHECKING:
-    from pbx.simulator.server import AmiSession, AsteriskSimulator
+    from pbx.simulator.call import SimCall
+    from pbx.simulator.channel import Channel
+    from pbx.simulator.server import AsteriskSimulator
+    from pbx.simulator.session import AmiSession
 
-Fields = list[tuple[str, str]]
 Handler = Callable[["AsteriskSimulator", "AmiSession", Message, str], Awaitable[None]]
-
-
-def response(status: str, action_id: str, *fields: tuple[str, str]) -> Fields:
-    out: Fields = [("Response", status)]
-    if action_id:
-        out.append(("ActionID", action_id))
-    out.extend(fields)
-    return out
-
-
-def error(session: AmiSession, action_id: str, message: str) -> None:
-    session.send(response("Error", action_id, ("Message", message)))
-
-
-def ack(session: AmiSession, action_id: str, message: str) -> None:
-    session.send(response("Success", action_id, ("Message", message)))
 
 
 async def handle(sim: AsteriskSimulator, session: AmiSession, msg: Message) -> None:
@@ -61,18 +46,6 @@ async def handle(sim: AsteriskSimulator, session: AmiSession, msg: Message) -> N
               f"Invalid/unknown command: {action}. Use Action: ListCommands to show available commands.")  # fmt: skip
         return
     await handler(sim, session, msg, action_id)
-
-
-def _mask(value: str) -> set[str] | None:
-    from pbx.simulator.session import CATEGORIES
-
-    v = value.strip().lower()
-    if v in ("on", "yes", "true", "all", "1"):
-        return set(CATEGORIES)
-    if v in ("off", "no", "false", "0", ""):
-        return set()
-    cats = {c.strip() for c in v.split(",")}
-    return cats if cats <= set(CATEGORIES) else None
 
 
 async def _login(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
@@ -94,7 +67,7 @@ async def _login(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid:
     session.username = user
     events = msg.get("Events")
     if events is not None:
-        session.mask = _mask(events) or set()
+        session.mask = event_mask(events) or set()
     ack(session, aid, "Authentication accepted")
     if "system" in session.mask:
         up = str(sim.uptime)
@@ -127,7 +100,7 @@ async def _ping(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: 
 
 
 async def _events(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
-    mask = _mask(msg.get("EventMask") or "")
+    mask = event_mask(msg.get("EventMask") or "")
     if mask is None:
         error(session, aid, "Invalid event mask")
         return
@@ -309,15 +282,9 @@ async def _stop_mixmonitor(sim: AsteriskSimulator, session: AmiSession, msg: Mes
     call.stop_mixmonitors()
 
 
-async def _originate(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
-    from pbx.simulator.originate import originate
-
-    await originate(sim, session, msg, aid, CallScript)
-
-
 _HANDLERS: dict[str, Handler] = {
     "login": _login, "logoff": _logoff, "challenge": _challenge, "ping": _ping, "events": _events, "agi": _agi,
     "hangup": _hangup, "redirect": _redirect, "coreshowchannels": _core_show_channels, "status": _status,
     "getvar": _getvar, "setvar": _setvar, "mixmonitor": _mixmonitor, "stopmixmonitor": _stop_mixmonitor,
-    "originate": _originate,
+    "originate": originate,
 }  # fmt: skip

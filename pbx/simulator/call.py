@@ -35,7 +35,7 @@ from pbx.simulator.records import RTP_QOS, cdr_event
 from pbx.simulator.script import CallScript
 
 if TYPE_CHECKING:
-    from pbx.simulator.apps import AgentLeg
+    from pbx.simulator.legs import AgentLeg
     from pbx.simulator.originate import OriginateRequest
     from pbx.simulator.server import AsteriskSimulator
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pbx.protocol import Message
+from pbx.simulator.manager import ack, error
 
 if TYPE_CHECKING:
     from pbx.simulator.call import SimCall
-    from pbx.simulator.server import AmiSession, AsteriskSimulator
+    from pbx.simulator.server import AsteriskSimulator
+    from pbx.simulator.session import AmiSession
 
 RING_SECONDS = 0.5
 
@@ -37,10 +39,8 @@ class OriginateRequest:
     answered: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-async def originate(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str, script_type: type) -> None:
-    from pbx.simulator.actions import ack, error
-    from pbx.simulator.call import SimCall
-
+async def originate(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    """``Action: Originate``: refused at once, queued (``Async``), or answered once the peer answers."""
     name = (msg.get("Channel") or "").strip()
     if not name:
         error(session, aid, "Channel not specified")
@@ -71,12 +71,10 @@ async def originate(sim: AsteriskSimulator, session: AmiSession, msg: Message, a
         script = dataclasses.replace(script, exten=exten)
     request = OriginateRequest(context=context or "hotline", exten=exten or "s", priority=int(prio_text or 1),
                                application=app, data=msg.get("Data") or "", action_id=aid)  # fmt: skip
-    call = SimCall(sim, script, peer=f"{tech}/{peer}", origin=request)
+    call = sim.start_call(script, peer=f"{tech}/{peer}", origin=request)
     for key, value in variables.items():
         if key and key != "SIM_SCRIPT":
             call.chan.vars[key] = value
-    sim.calls.append(call)
-    sim._live.add(call)
     if (msg.get("Async") or "").strip().lower() in ("true", "yes", "1", "on"):
         ack(session, aid, "Originate successfully queued")
         return

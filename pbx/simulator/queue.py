@@ -17,21 +17,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pbx.simulator.apps import (
+from pbx.simulator.channel import RINGING, UP
+from pbx.simulator.legs import (
     ANSWER_WAKE,
     BRIDGE_WAKE,
     AgentLeg,
-    _bridge,
-    _clear,
-    _device,
-    _leave,
-    _leg_hangup,
-    _new_leg,
-    _schedule_answer,
-    _times,
-    _unbridge_vars,
+    bridge_call,
+    clear_vars,
+    device_state,
+    dial_times,
+    leave_bridge,
+    leg_hangup,
+    new_leg,
+    schedule_answer,
+    unbridge_vars,
 )  # fmt: skip
-from pbx.simulator.channel import RINGING, UP
 
 if TYPE_CHECKING:
     from pbx.simulator.call import SimCall
@@ -62,8 +62,8 @@ async def queue(call: SimCall, data: str) -> int:
         return -1
     limit = float(args[4]) if len(args) > 4 and args[4].strip() else None
     caller = call.chan
-    _clear(call, "ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS")
-    _device(call, f"Queue:{qname}", "RINGING")
+    clear_vars(call, "ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS")
+    device_state(call, f"Queue:{qname}", "RINGING")
     call.emit(caller.event("QueueCallerJoin", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "1")))
     call.emit(caller.event("MusicOnHoldStart", "call,all", ("Class", "default")))
     call.cdr_app = ("Queue", data)
@@ -78,7 +78,7 @@ async def queue(call: SimCall, data: str) -> int:
         else:
             leg = _queue_ring(call, qname, agent.interface)
             ring = QUEUE_RING_TIMEOUT if left is None else min(QUEUE_RING_TIMEOUT, left)
-            answer = _schedule_answer(call, leg, ring)
+            answer = schedule_answer(call, leg, ring)
             kind, _ = await call.wait(ring, wake=ANSWER_WAKE)
             if answer is not None:
                 answer.cancel()
@@ -90,8 +90,8 @@ async def queue(call: SimCall, data: str) -> int:
                 call.emit(caller.dest_event("AgentRingNoAnswer", "agent,all", leg.chan,
                                             *_queue_fields(qname, agent.interface),
                                             ("RingTime", str(round(call.now() - leg.ring_start)))))  # fmt: skip
-            _leg_hangup(call, leg)
-            _device(call, agent.interface, "NOT_INUSE")
+            leg_hangup(call, leg)
+            device_state(call, agent.interface, "NOT_INUSE")
             _member_status(call, qname, agent.interface, 1)
             call.cdr_end = None
             if kind not in ("end", "redirect") and (deadline is None or call.now() < deadline):
@@ -100,7 +100,7 @@ async def queue(call: SimCall, data: str) -> int:
                 if kind == "timeout" and (deadline is None or call.now() < deadline):
                     continue
         call.emit(caller.event("MusicOnHoldStop", "call,all"))
-        _device(call, f"Queue:{qname}", "NOT_INUSE")
+        device_state(call, f"Queue:{qname}", "NOT_INUSE")
         hold = str(round(call.now() - joined))
         if kind == "end":  # modelled on app_queue.c: the caller gave up waiting
             call.emit(caller.event("QueueCallerAbandon", "agent,all", ("Queue", qname), ("Position", "1"),
@@ -112,10 +112,10 @@ async def queue(call: SimCall, data: str) -> int:
 
 
 def _queue_ring(call: SimCall, qname: str, interface: str) -> AgentLeg:
-    leg = _new_leg(call, interface, "Queue")
+    leg = new_leg(call, interface, "Queue")
     chan, caller = leg.chan, call.chan
     _member_status(call, qname, interface, 6)
-    _device(call, interface, "RINGING")
+    device_state(call, interface, "RINGING")
     chan.state = RINGING
     call.emit(chan.event("Newstate", "call,all"))
     call.emit(chan.event("Newexten", "dialplan,all", ("Extension", chan.exten), ("Application", "AppQueue"),
@@ -132,14 +132,14 @@ async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float
     chan, caller, interface = leg.chan, call.chan, leg.agent.interface if leg.agent else leg.chan.name
     leg.answered = call.now()
     _member_status(call, qname, interface, 2)
-    _device(call, interface, "INUSE")
+    device_state(call, interface, "INUSE")
     chan.state = UP
     call.emit(chan.event("Newstate", "call,all"))
     call.emit(caller.dest_event("DialEnd", "call,all", chan, ("DialStatus", "ANSWER")))
     caller.connected_num, caller.connected_name = chan.caller_num, chan.caller_name
     call.emit(caller.event("NewConnectedLine", "call,all"))
     call.emit(caller.event("MusicOnHoldStop", "call,all"))
-    _device(call, f"Queue:{qname}", "NOT_INUSE")
+    device_state(call, f"Queue:{qname}", "NOT_INUSE")
     call.emit(caller.event("QueueCallerLeave", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "0")))
     hold = call.now() - joined
     call.varset(caller, "QUEUEPOSITION", "1")
@@ -149,7 +149,7 @@ async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float
                                 ("HoldTime", str(round(hold))),
                                 ("RingTime", str(round(leg.answered - leg.ring_start)))))  # fmt: skip
     call.cdr_disposition = "ANSWERED"
-    _bridge(call, leg)
+    bridge_call(call, leg)
     bridge = leg.bridge
     assert bridge is not None
     kind, _ = await call.wait(None, wake=BRIDGE_WAKE)
@@ -158,26 +158,26 @@ async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float
     call.emit(caller.dest_event("AgentComplete", "agent,all", chan, *_queue_fields(qname, interface),
                                 ("HoldTime", str(round(hold))), ("TalkTime", talk), ("Reason", reason)))  # fmt: skip
     if reason == "agent":
-        _unbridge_vars(call, leg, chan)
-        _leave(call, bridge, chan)
-        _leg_hangup(call, leg)
+        unbridge_vars(call, leg, chan)
+        leave_bridge(call, bridge, chan)
+        leg_hangup(call, leg)
         _member_status(call, qname, interface, 1)
-        _device(call, interface, "NOT_INUSE")
-        _leave(call, bridge, caller)
+        device_state(call, interface, "NOT_INUSE")
+        leave_bridge(call, bridge, caller)
         call.emit(bridge.event("BridgeDestroy"))
-        _times(call, leg, joined)
+        dial_times(call, leg, joined)
         return -1
-    _unbridge_vars(call, leg, caller)
-    _leave(call, bridge, caller)
-    _times(call, leg, joined)
+    unbridge_vars(call, leg, caller)
+    leave_bridge(call, bridge, caller)
+    dial_times(call, leg, joined)
     call.cdr_end = call.now()
 
     def agent_gone() -> None:
-        _leave(call, bridge, chan)
+        leave_bridge(call, bridge, chan)
         call.emit(bridge.event("BridgeDestroy"))
-        _device(call, interface, "NOT_INUSE")
+        device_state(call, interface, "NOT_INUSE")
         _member_status(call, qname, interface, 1)
-        _leg_hangup(call, leg)
+        leg_hangup(call, leg)
 
     call.after["agistatus"].append(agent_gone)
     return -1

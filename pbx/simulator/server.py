@@ -12,19 +12,22 @@ import contextlib
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pbx.protocol import encode_frame
 from pbx.simulator.call import SimCall
 from pbx.simulator.channel import Channel
+from pbx.simulator.legs import agent_bye
 from pbx.simulator.media import Prompts, SpeechBank
 from pbx.simulator.script import CallScript
 from pbx.simulator.session import AmiSession
+from recordings.speech import to_pinyin
+
+if TYPE_CHECKING:
+    from pbx.simulator.originate import OriginateRequest
 
 
 def _warm_up_speech() -> None:
-    from recordings.speech import to_pinyin
-
     to_pinyin("您好")
 
 
@@ -177,7 +180,12 @@ class AsteriskSimulator:
     # -- calls and channels -----------------------------------------------------------------------
     def place_call(self, script: CallScript) -> SimCall:
         """Start a scripted inbound call to ``script.exten`` in the hotline context."""
-        call = SimCall(self, script)
+        return self.start_call(script)
+
+    def start_call(self, script: CallScript, *, peer: str = "SIP/caller",
+                   origin: OriginateRequest | None = None) -> SimCall:  # fmt: skip
+        """A new call from ``peer``: inbound (``origin`` None), or placed by an AMI Originate."""
+        call = SimCall(self, script, peer=peer, origin=origin)
         self.calls.append(call)
         self._live.add(call)
         return call
@@ -234,8 +242,6 @@ class AsteriskSimulator:
         return list(self._channels.values())
 
     def hangup_channel(self, chan: Channel, cause: int | None) -> None:
-        from pbx.simulator.apps import agent_bye
-
         call = chan.call
         if call is None:
             return

@@ -14,6 +14,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from pbx.protocol import FrameParser, encode_frame
+from pbx.simulator import actions
+from pbx.simulator.manager import CATEGORIES
 
 if TYPE_CHECKING:
     from pbx.simulator.server import AsteriskSimulator
@@ -22,8 +24,6 @@ log = logging.getLogger("pbx.simulator")
 
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"
 MAX_BACKLOG = 16 << 20  # a client this far behind is cut off (Asterisk's writetimeout does the same)
-CATEGORIES = ("system", "call", "log", "verbose", "command", "agent", "user", "config", "dtmf", "reporting",
-              "cdr", "dialplan", "originate", "agi", "cc", "aoc", "test", "security", "message")  # fmt: skip
 
 
 class AmiSession:
@@ -87,8 +87,6 @@ class AmiSession:
         self.writer.transport.abort()
 
     async def run(self) -> None:
-        from pbx.simulator.actions import handle
-
         parser = FrameParser(expect_banner=False)
         self.writer.write(BANNER)
         try:
@@ -97,7 +95,7 @@ class AmiSession:
                 if not data:
                     break
                 for msg in parser.feed(data):
-                    await handle(self.sim, self, msg)
+                    await actions.handle(self.sim, self, msg)
                     if self.closed:
                         break
                 for err in parser.errors:
