@@ -4,7 +4,7 @@ from alembic import context
 
 # Every package's tables, so autogenerate sees the whole schema: migrations sit above all packages.
 import db
-import ivr.lease  # service_lease
+import ivr.lease  # the service_lease table
 import ivr.tables  # noqa: F401
 import menus.tables  # noqa: F401
 import qa.tables  # noqa: F401
@@ -18,6 +18,10 @@ def run() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     engine = db.make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # A batch (copy-and-move) rebuild drops the old table; with foreign keys on, SQLite
+            # would cascade that drop into the rows that point at it (a flag's reviews).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         # batch mode lets later revisions alter SQLite tables (copy-and-move)
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
