@@ -22,6 +22,7 @@ def run() -> None:
             # A batch (copy-and-move) rebuild drops the old table; with foreign keys on, SQLite
             # would cascade that drop into the rows that point at it (a flag's reviews).
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction: Alembic's own must be the outer one
         # batch mode lets later revisions alter SQLite tables (copy-and-move)
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
