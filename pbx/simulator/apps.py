@@ -13,21 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from pbx.simulator import legs
 from pbx.simulator.channel import RINGING, UP
-from pbx.simulator.legs import (
-    ANSWER_WAKE,
-    BRIDGE_WAKE,
-    bridge_call,
-    clear_vars,
-    device_state,
-    dial_times,
-    leave_bridge,
-    leg_hangup,
-    new_leg,
-    ring_tone,
-    schedule_answer,
-    unbridge_vars,
-)
 from pbx.simulator.queue import queue
 from pbx.simulator.recorder import parse_mixmonitor_args
 
@@ -58,14 +45,14 @@ async def dial(call: SimCall, data: str, *, in_agi: bool = True) -> int:
     interface = args[0].split("&")[0].strip()
     timeout = float(args[1]) if len(args) > 1 and args[1].strip() else None
     dial_start = call.now()
-    clear_vars(call, "DIALSTATUS", "DIALEDPEERNUMBER", "DIALEDPEERNAME", "ANSWEREDTIME", "ANSWEREDTIME_MS",
+    legs.clear_vars(call, "DIALSTATUS", "DIALEDPEERNUMBER", "DIALEDPEERNAME", "ANSWEREDTIME", "ANSWEREDTIME_MS",
            "DIALEDTIME", "DIALEDTIME_MS", "RINGTIME", "RINGTIME_MS", "PROGRESSTIME", "PROGRESSTIME_MS")
     tech, _, peer = interface.partition("/")
     if call.script.agent is None or tech.upper() != "SIP" or not peer:
         # The peer is not registered: no channel, no DialBegin (chan_sip cause 20).
         call.varset(call.chan, "DIALSTATUS", "CHANUNAVAIL")
         return 0
-    leg = new_leg(call, f"{tech}/{peer}", "Dial")
+    leg = legs.new_leg(call, f"{tech}/{peer}", "Dial")
     chan = leg.chan
     call.emit(chan.event("Newexten", "dialplan,all", ("Extension", chan.exten), ("Application", "AppDial"),
                          ("AppData", "(Outgoing Line)")))  # fmt: skip
@@ -77,20 +64,20 @@ async def dial(call: SimCall, data: str, *, in_agi: bool = True) -> int:
     call.emit(chan.event("Newstate", "call,all"))
     call.varset(call.chan, "RINGTIME", "0")
     call.varset(call.chan, "RINGTIME_MS", "0")
-    device_state(call, interface, "RINGING")
+    legs.device_state(call, interface, "RINGING")
     call.emit(call.chan.dest_event("DialState", "call,all", chan, ("DialStatus", "RINGING")))
     call.cdr_app, call.cdr_dest, call.cdr_disposition = ("Dial", data), chan, "NO ANSWER"
-    tone = ring_tone(call)
-    answer = schedule_answer(call, leg, timeout)
-    kind, _ = await call.wait(timeout, wake=ANSWER_WAKE)
+    tone = legs.ring_tone(call)
+    answer = legs.schedule_answer(call, leg, timeout)
+    kind, _ = await call.wait(timeout, wake=legs.ANSWER_WAKE)
     if answer is not None:
         answer.cancel()
     tone.stop_at(call.now())
     if kind != "answer" or leg.hung_up:
         status = "CANCEL" if kind == "end" else "NOANSWER"
         call.emit(call.chan.dest_event("DialEnd", "call,all", chan, ("DialStatus", status)))
-        device_state(call, interface, "NOT_INUSE")
-        leg_hangup(call, leg)
+        legs.device_state(call, interface, "NOT_INUSE")
+        legs.leg_hangup(call, leg)
         call.varset(call.chan, "DIALSTATUS", status)
         return -1 if kind == "end" else 0
     leg.answered = call.now()
@@ -102,33 +89,33 @@ async def dial(call: SimCall, data: str, *, in_agi: bool = True) -> int:
     chan.exten = ""
     call.emit(call.chan.dest_event("DialEnd", "call,all", chan, ("DialStatus", "ANSWER")))
     call.cdr_disposition = "ANSWERED"
-    device_state(call, interface, "INUSE")
-    bridge_call(call, leg)
+    legs.device_state(call, interface, "INUSE")
+    legs.bridge_call(call, leg)
     bridge = leg.bridge
     assert bridge is not None
-    kind, _ = await call.wait(None, wake=BRIDGE_WAKE)
+    kind, _ = await call.wait(None, wake=legs.BRIDGE_WAKE)
     if kind == "agent_bye" and not call.ending:
-        unbridge_vars(call, leg, chan)
-        leave_bridge(call, bridge, chan)
-        leg_hangup(call, leg)
-        device_state(call, interface, "NOT_INUSE")
-        leave_bridge(call, bridge, call.chan)
+        legs.unbridge_vars(call, leg, chan)
+        legs.leave_bridge(call, bridge, chan)
+        legs.leg_hangup(call, leg)
+        legs.device_state(call, interface, "NOT_INUSE")
+        legs.leave_bridge(call, bridge, call.chan)
         call.emit(bridge.event("BridgeDestroy"))
-        dial_times(call, leg, dial_start)
+        legs.dial_times(call, leg, dial_start)
         call.varset(call.chan, "DIALSTATUS", "ANSWER")
         return -1
     # The caller hung up (or was hung up) while bridged.
-    unbridge_vars(call, leg, call.chan)
-    leave_bridge(call, bridge, call.chan)
-    dial_times(call, leg, dial_start)
-    leave_bridge(call, bridge, chan)
+    legs.unbridge_vars(call, leg, call.chan)
+    legs.leave_bridge(call, bridge, call.chan)
+    legs.dial_times(call, leg, dial_start)
+    legs.leave_bridge(call, bridge, chan)
     call.varset(call.chan, "DIALSTATUS", "ANSWER")
     call.cdr_end = call.now()
     call.after["agi_end"].append(lambda: call.emit(bridge.event("BridgeDestroy")))
 
     def agent_gone() -> None:
-        leg_hangup(call, leg)
-        device_state(call, interface, "NOT_INUSE")
+        legs.leg_hangup(call, leg)
+        legs.device_state(call, interface, "NOT_INUSE")
 
     call.after["caller_hangup"].append(agent_gone)
     return -1

@@ -17,21 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pbx.simulator import legs
 from pbx.simulator.channel import RINGING, UP
-from pbx.simulator.legs import (
-    ANSWER_WAKE,
-    BRIDGE_WAKE,
-    AgentLeg,
-    bridge_call,
-    clear_vars,
-    device_state,
-    dial_times,
-    leave_bridge,
-    leg_hangup,
-    new_leg,
-    schedule_answer,
-    unbridge_vars,
-)  # fmt: skip
 
 if TYPE_CHECKING:
     from pbx.simulator.call import SimCall
@@ -62,24 +49,24 @@ async def queue(call: SimCall, data: str) -> int:
         return -1
     limit = float(args[4]) if len(args) > 4 and args[4].strip() else None
     caller = call.chan
-    clear_vars(call, "ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS")
-    device_state(call, f"Queue:{qname}", "RINGING")
+    legs.clear_vars(call, "ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS")
+    legs.device_state(call, f"Queue:{qname}", "RINGING")
     call.emit(caller.event("QueueCallerJoin", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "1")))
     call.emit(caller.event("MusicOnHoldStart", "call,all", ("Class", "default")))
     call.cdr_app = ("Queue", data)
     joined = call.now()
     deadline = None if limit is None else joined + limit
     agent = call.script.agent
-    leg: AgentLeg | None = None
+    leg: legs.AgentLeg | None = None
     while True:
         left = None if deadline is None else max(0.0, deadline - call.now())
         if agent is None:  # no member can be reached: the caller waits on hold
-            kind, _ = await call.wait(left, wake=ANSWER_WAKE)
+            kind, _ = await call.wait(left, wake=legs.ANSWER_WAKE)
         else:
             leg = _queue_ring(call, qname, agent.interface)
             ring = QUEUE_RING_TIMEOUT if left is None else min(QUEUE_RING_TIMEOUT, left)
-            answer = schedule_answer(call, leg, ring)
-            kind, _ = await call.wait(ring, wake=ANSWER_WAKE)
+            answer = legs.schedule_answer(call, leg, ring)
+            kind, _ = await call.wait(ring, wake=legs.ANSWER_WAKE)
             if answer is not None:
                 answer.cancel()
             if kind == "answer" and not leg.hung_up:
@@ -90,17 +77,18 @@ async def queue(call: SimCall, data: str) -> int:
                 call.emit(caller.dest_event("AgentRingNoAnswer", "agent,all", leg.chan,
                                             *_queue_fields(qname, agent.interface),
                                             ("RingTime", str(round(call.now() - leg.ring_start)))))  # fmt: skip
-            leg_hangup(call, leg)
-            device_state(call, agent.interface, "NOT_INUSE")
+            legs.leg_hangup(call, leg)
+            legs.device_state(call, agent.interface, "NOT_INUSE")
             _member_status(call, qname, agent.interface, 1)
             call.cdr_end = None
             if kind not in ("end", "redirect") and (deadline is None or call.now() < deadline):
                 left = None if deadline is None else max(0.0, deadline - call.now())
-                kind, _ = await call.wait(QUEUE_RETRY if left is None else min(QUEUE_RETRY, left), wake=ANSWER_WAKE)
+                pause = QUEUE_RETRY if left is None else min(QUEUE_RETRY, left)
+                kind, _ = await call.wait(pause, wake=legs.ANSWER_WAKE)
                 if kind == "timeout" and (deadline is None or call.now() < deadline):
                     continue
         call.emit(caller.event("MusicOnHoldStop", "call,all"))
-        device_state(call, f"Queue:{qname}", "NOT_INUSE")
+        legs.device_state(call, f"Queue:{qname}", "NOT_INUSE")
         hold = str(round(call.now() - joined))
         if kind == "end":  # modelled on app_queue.c: the caller gave up waiting
             call.emit(caller.event("QueueCallerAbandon", "agent,all", ("Queue", qname), ("Position", "1"),
@@ -111,11 +99,11 @@ async def queue(call: SimCall, data: str) -> int:
         return 0
 
 
-def _queue_ring(call: SimCall, qname: str, interface: str) -> AgentLeg:
-    leg = new_leg(call, interface, "Queue")
+def _queue_ring(call: SimCall, qname: str, interface: str) -> legs.AgentLeg:
+    leg = legs.new_leg(call, interface, "Queue")
     chan, caller = leg.chan, call.chan
     _member_status(call, qname, interface, 6)
-    device_state(call, interface, "RINGING")
+    legs.device_state(call, interface, "RINGING")
     chan.state = RINGING
     call.emit(chan.event("Newstate", "call,all"))
     call.emit(chan.event("Newexten", "dialplan,all", ("Extension", chan.exten), ("Application", "AppQueue"),
@@ -128,18 +116,18 @@ def _queue_ring(call: SimCall, qname: str, interface: str) -> AgentLeg:
     return leg
 
 
-async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float) -> int:
+async def _queue_connect(call: SimCall, qname: str, leg: legs.AgentLeg, joined: float) -> int:
     chan, caller, interface = leg.chan, call.chan, leg.agent.interface if leg.agent else leg.chan.name
     leg.answered = call.now()
     _member_status(call, qname, interface, 2)
-    device_state(call, interface, "INUSE")
+    legs.device_state(call, interface, "INUSE")
     chan.state = UP
     call.emit(chan.event("Newstate", "call,all"))
     call.emit(caller.dest_event("DialEnd", "call,all", chan, ("DialStatus", "ANSWER")))
     caller.connected_num, caller.connected_name = chan.caller_num, chan.caller_name
     call.emit(caller.event("NewConnectedLine", "call,all"))
     call.emit(caller.event("MusicOnHoldStop", "call,all"))
-    device_state(call, f"Queue:{qname}", "NOT_INUSE")
+    legs.device_state(call, f"Queue:{qname}", "NOT_INUSE")
     call.emit(caller.event("QueueCallerLeave", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "0")))
     hold = call.now() - joined
     call.varset(caller, "QUEUEPOSITION", "1")
@@ -149,35 +137,35 @@ async def _queue_connect(call: SimCall, qname: str, leg: AgentLeg, joined: float
                                 ("HoldTime", str(round(hold))),
                                 ("RingTime", str(round(leg.answered - leg.ring_start)))))  # fmt: skip
     call.cdr_disposition = "ANSWERED"
-    bridge_call(call, leg)
+    legs.bridge_call(call, leg)
     bridge = leg.bridge
     assert bridge is not None
-    kind, _ = await call.wait(None, wake=BRIDGE_WAKE)
+    kind, _ = await call.wait(None, wake=legs.BRIDGE_WAKE)
     talk = str(round(call.now() - leg.answered))
     reason = "agent" if kind == "agent_bye" and not call.ending else "caller"
     call.emit(caller.dest_event("AgentComplete", "agent,all", chan, *_queue_fields(qname, interface),
                                 ("HoldTime", str(round(hold))), ("TalkTime", talk), ("Reason", reason)))  # fmt: skip
     if reason == "agent":
-        unbridge_vars(call, leg, chan)
-        leave_bridge(call, bridge, chan)
-        leg_hangup(call, leg)
+        legs.unbridge_vars(call, leg, chan)
+        legs.leave_bridge(call, bridge, chan)
+        legs.leg_hangup(call, leg)
         _member_status(call, qname, interface, 1)
-        device_state(call, interface, "NOT_INUSE")
-        leave_bridge(call, bridge, caller)
+        legs.device_state(call, interface, "NOT_INUSE")
+        legs.leave_bridge(call, bridge, caller)
         call.emit(bridge.event("BridgeDestroy"))
-        dial_times(call, leg, joined)
+        legs.dial_times(call, leg, joined)
         return -1
-    unbridge_vars(call, leg, caller)
-    leave_bridge(call, bridge, caller)
-    dial_times(call, leg, joined)
+    legs.unbridge_vars(call, leg, caller)
+    legs.leave_bridge(call, bridge, caller)
+    legs.dial_times(call, leg, joined)
     call.cdr_end = call.now()
 
     def agent_gone() -> None:
-        leave_bridge(call, bridge, chan)
+        legs.leave_bridge(call, bridge, chan)
         call.emit(bridge.event("BridgeDestroy"))
-        device_state(call, interface, "NOT_INUSE")
+        legs.device_state(call, interface, "NOT_INUSE")
         _member_status(call, qname, interface, 1)
-        leg_hangup(call, leg)
+        legs.leg_hangup(call, leg)
 
     call.after["agistatus"].append(agent_gone)
     return -1
