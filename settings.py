@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -25,7 +25,8 @@ DIGITS = set("0123456789*#")
 
 Action = Literal["submenu", "queue", "extension", "repeat", "hangup"]
 ACTIONS: tuple[str, ...] = get_args(Action)
-TARGET_ACTIONS = ("submenu", "queue", "extension")  # the actions that need a target; the others take none
+TARGET_KIND = {"submenu": "menu", "queue": "queue", "extension": "extension"}  # what each action's target names
+TARGET_ACTIONS = tuple(TARGET_KIND)  # the actions that need a target; the others take none
 TIMEOUT_RANGE = (1, 30)  # seconds a menu waits for a key
 RETRIES_RANGE = (0, 5)
 Severity = Literal["high", "medium", "low"]
@@ -83,6 +84,20 @@ def route_shape_problem(action: object, target: object) -> str | None:
         return f"action '{action}' needs a target"
     if action not in TARGET_ACTIONS and target:
         return f"action '{action}' takes no target (got '{target}')"
+    return None
+
+
+def route_target_problem(action: object, target: object, *, menus: Collection[str], queues: Collection[str],
+                         extensions: Collection[str]) -> str | None:  # fmt: skip
+    """Why a route's target is not among the configured menus/queues/extensions, or None.
+
+    The one rule for the schema (on the validated model) and menu lint (on the raw tree)."""
+    kind = TARGET_KIND.get(str(action))
+    if kind is None:
+        return None
+    names = {"menu": menus, "queue": queues, "extension": extensions}[kind]
+    if str(target) not in names:
+        return f"unknown {kind} '{target}' (configured {kind}s: {', '.join(sorted(names)) or 'none'})"
     return None
 
 
@@ -280,18 +295,11 @@ class Config(Strict):
             routes = [((*(), "fallback"), menu.fallback)]
             routes += [(("options", d), r) for d, r in menu.options.items()]
             for loc, route in routes:
-                problem = self.route_problem(route)
+                problem = route_target_problem(route.action, route.target, menus=self.menus, queues=self.queues,
+                                               extensions=self.extensions)  # fmt: skip
                 if problem:
                     raise _FieldError(("menus", name, *loc, "target"), problem)
         return self
-
-    def route_problem(self, route: Route) -> str | None:
-        """Why a route cannot work with this config, or None."""
-        table = {"submenu": ("menu", self.menus), "queue": ("queue", self.queues),
-                 "extension": ("extension", self.extensions)}.get(route.action)
-        if table and route.target not in table[1]:
-            return f"unknown {table[0]} '{route.target}' (known: {', '.join(sorted(table[1])) or 'none'})"
-        return None
 
     def path(self, value: Path | str) -> Path:
         """A path from the config, made absolute against the config file's folder."""

@@ -18,12 +18,14 @@ from typing import Any, Literal
 from settings import (
     DIGITS,
     RETRIES_RANGE,
+    TARGET_KIND,
     TIMEOUT_RANGE,
     ConfigError,
     OpeningRule,
     line_of,
     read_yaml,
     route_shape_problem,
+    route_target_problem,
     validate,
 )
 
@@ -216,13 +218,10 @@ class _Linter:
         if problem:
             self.add("error", "bad-action", problem, name, digit)
             return
-        known = {"submenu": ("menu", "unknown-menu", set(self.menus)),
-                 "queue": ("queue", "unknown-queue", self.queues),
-                 "extension": ("extension", "unknown-extension", self.extensions)}.get(str(action))  # fmt: skip
-        if known and str(target) not in known[2]:
-            kind, rule, names = known
-            self.add("error", rule, f"unknown {kind} '{target}' (configured {kind}s: "
-                     f"{', '.join(sorted(names)) or 'none'})", name, digit)  # fmt: skip
+        problem = route_target_problem(action, target, menus=self.menus, queues=self.queues,
+                                       extensions=self.extensions)  # fmt: skip
+        if problem:
+            self.add("error", f"unknown-{TARGET_KIND[str(action)]}", problem, name, digit)
         if digit == "fallback" and action == "repeat":
             self.add("warning", "repeat-fallback", "fallback 'repeat' sends callers round again once their tries "
                      "are used up; send them to a person (queue or extension)", name, digit)  # fmt: skip
