@@ -21,7 +21,9 @@ class EditError(Exception):
     """An edit that was refused; ``lines`` are printed one per line, nothing was written."""
 
     def __init__(self, lines: str | list[str]) -> None:
-        self.lines = [lines] if isinstance(lines, str) else lines
+        # A name typed with a line break (a pasted argument) must not break the one-line rule.
+        self.lines = [ln.replace("\r", "\\r").replace("\n", "\\n")
+                      for ln in ([lines] if isinstance(lines, str) else lines)]
         super().__init__("; ".join(self.lines))
 
 
