@@ -207,7 +207,7 @@ class ClosingRule(Strict):
     suggestion: str | None = None
 
 
-PiiKind = Literal["id_card", "bank_card", "phone", "code", "password", "name", "address"]  # qa.pii.KINDS
+PiiKind = Literal["id_card", "bank_card", "phone", "code", "password", "name", "address"]  # transcribe.pii.KINDS
 
 
 class PiiRule(Strict):
@@ -221,7 +221,7 @@ class PiiRule(Strict):
 
 
 class SecretRequestRule(Strict):
-    """The agent asks the caller to say a password or a whole verification code (qa.pii.secret_requests)."""
+    """The agent asks the caller to say a password or a whole verification code (transcribe.pii.secret_requests)."""
 
     id: str = "pii.asks-secret"
     severity: Severity = "high"

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 import db
 from ivr.tables import Call, CallEvent, MenuStep
-from qa.pii import mask
 from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
+from transcribe.pii import mask
 from transcribe.store import transcript_dict, transcript_for_call
 from transcribe.tables import Job
 

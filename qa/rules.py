@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 from qa.matcher import Hit, Matcher, speaker_applies
 from qa.phonetic import coverage, fuzzy_contains
-from qa.pii import find_pii, mask
 from settings import Config
 from transcribe.normalize import canonical, normalize
+from transcribe.pii import find_pii, mask
 
 AGENT_SIDE = ("agent", "unknown")
 IVR = "ivr"  # the transcriber's label for the prompts the IVR played (their known text)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from ivr.tables import Call
 from qa.confidence import shown_severity
-from qa.pii import mask
 from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
 from settings import Config
+from transcribe.pii import mask
 from transcribe.store import segment_dict, segments_in_order, transcript_for_call
 
 STATUSES = ("new", "confirmed", "dismissed")

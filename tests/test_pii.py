@@ -1,10 +1,10 @@
-"""PII detection and masking (qa/pii.py): the API callers use, beyond the labelled set."""
+"""PII detection and masking (transcribe/pii.py): the API callers use, beyond the labelled set."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.pii import find_pii, find_pii_segments, mask, mask_segments, secret_requests
+from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, secret_requests
 
 
 @pytest.mark.parametrize(("text", "masked"), [

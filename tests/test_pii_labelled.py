@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.pii import find_pii_segments, secret_requests
+from transcribe.pii import find_pii_segments, secret_requests
 
 LABELLED = Path(__file__).resolve().parent / "pii_labelled.tsv"
 PII_KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address")

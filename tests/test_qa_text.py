@@ -6,10 +6,10 @@ import pytest
 from qa_calls import config
 
 from qa.matcher import Matcher
-from qa.pii import find_pii, id_card_valid, luhn_valid, mask
 from qa.scan import scan_text
 from settings import PhraseRule
 from transcribe.normalize import normalize
+from transcribe.pii import find_pii, id_card_valid, luhn_valid, mask
 
 CFG = config()
 

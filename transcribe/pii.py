@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from qa.pii_context import NEGATIVE, context_kind
-from qa.pii_numbers import (
+from transcribe.normalize import Normalized
+from transcribe.pii_context import NEGATIVE, context_kind
+from transcribe.pii_numbers import (
     CONFIDENCE_PROVEN,
     DIGIT_VALUE,
     UNITS,
@@ -41,10 +42,9 @@ from qa.pii_numbers import (
     numbers_in,
     phone_valid,
 )
-from qa.pii_secrets import SecretRequest, secret_requests
-from qa.pii_stream import Stream, build
-from qa.pii_words import addresses, names
-from transcribe.normalize import Normalized
+from transcribe.pii_secrets import SecretRequest, secret_requests
+from transcribe.pii_stream import Stream, build
+from transcribe.pii_words import addresses, names
 
 __all__ = [
     "KINDS",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from qa.pii_stream import Stream
+from transcribe.pii_stream import Stream
 
 NEGATIVE = "-"
 GENERIC = "?"

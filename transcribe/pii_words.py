@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.pii_numbers import DIGIT_VALUE
-from qa.pii_stream import Stream
+from transcribe.pii_numbers import DIGIT_VALUE
+from transcribe.pii_stream import Stream
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
