@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pbx_batch import Batch, Lab, Service, run_batch
+from pbx_batch import PHASES, Batch, Lab, Service, run_batch
 from pbx_hotline import Hotline, Serve, write_config
 from pbx_lab import AMI_SECRET, AmiTap, Asterisk, Ports, shared_dir
 
@@ -52,11 +53,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if PHASES:
+        terminalreporter.write_sep("-", "real-PBX suite: wall seconds per phase")
+        for phase, seconds in PHASES.items():
+            terminalreporter.write_line(f"{seconds:7.1f}  {phase}")
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The real Asterisk on free ports, and an AMI tap logging every event to ami.log."""
     folder = tmp_path_factory.mktemp("pbx")
+    t0 = time.monotonic()
     ast = Asterisk.start(SHARED, folder / "asterisk", Ports.pick())
+    PHASES["Asterisk started"] = time.monotonic() - t0
     recordings = folder / "recordings"
     recordings.mkdir()
     try:
@@ -77,11 +87,15 @@ def service(lab: Lab) -> Iterator[Service]:
     cfg = write_config(ROOT / "config.yaml", lab.folder / "config.yaml", ami_port=lab.asterisk.ports.ami,
                        sounds=lab.asterisk.sounds, recordings=lab.recordings, database=lab.folder / "hotline.db")
     hotline = Hotline(cfg, AMI_SECRET)
+    t0 = time.monotonic()
     res = hotline.run("menu", "prompts")
     assert res.returncode == 0, f"hotline menu prompts failed:\n{res.stdout}\n{res.stderr}"
+    PHASES["prompts rendered (hotline menu prompts)"] = time.monotonic() - t0
+    t0 = time.monotonic()
     serve = Serve(hotline, lab.folder / "serve.log")
     try:
         serve.wait_ready()
+        PHASES["hotline serve ready"] = time.monotonic() - t0
         yield Service(hotline, serve, lab.asterisk.sounds)
     finally:
         rc = serve.stop()

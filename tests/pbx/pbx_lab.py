@@ -11,6 +11,7 @@ failing test can show the events behind it (evidence for a bug report).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import random
 import socket
@@ -20,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+PRIORITY = -10  # nice value of the lab's real-time parts (Asterisk, SIPp): see boost()
 AMI_USER = "hotline"
 AMI_SECRET = "hotline-secret"  # manager.conf in ../shared/asterisk20/conf
 
@@ -52,6 +54,23 @@ def free_udp_block(count: int, low: int = 20000, high: int = 32000) -> int:
         if all(_udp_free(p) for p in range(base, base + count)):
             return base
     raise RuntimeError(f"no {count} consecutive free UDP ports in {low}-{high}")
+
+
+def boost(pid: int, nice: int = PRIORITY) -> None:
+    """Raise every thread of ``pid`` to ``nice`` (threads it starts later inherit it).
+
+    Asterisk plays prompts and SIPp sends RTP on the clock; on a shared 2-core machine
+    busy with other work a starved Asterisk played a 9.8 s greeting in 12.5 s of wall time
+    and MixMonitor recorded 2 s less than the call lasted. A PBX runs with priority in
+    production too (``asterisk -p``). Without the right to (not root) it runs as it is."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(PermissionError, ProcessLookupError):
+            os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+
+
+def niced(cmd: list[str], nice: int = PRIORITY) -> list[str]:
+    """``cmd`` started at another nice value (``nice`` just warns and runs it when not allowed)."""
+    return ["nice", "-n", str(nice), *cmd]
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,7 @@ class Asterisk:
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
             raise RuntimeError(f"start.sh failed ({res.returncode}): {res.stderr.strip()}\n{tail}")
         info = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
+        boost(int(info["ASTERISK_PID"]))
         return cls(shared, folder, ports, Path(info["SOUNDS_CUSTOM"]), int(info["ASTERISK_PID"]))
 
     def cli(self, command: str) -> str:

@@ -65,37 +65,49 @@ def make_pcap(
 
 
 # ----- finding speech in a track -------------------------------------------------------
+#
+# Asterisk hands the sent μ-law samples to MixMonitor unchanged, so the speech or prompt
+# sent is in the right track sample for sample. But not in one piece: when the two
+# directions of a channel drift apart (more so on a busy machine) MixMonitor inserts or
+# drops a 20 ms frame to keep them aligned, a few times a second at worst. So the match is
+# made frame by frame: anchor the reference with a 0.5 s piece, then follow it one 20 ms
+# frame at a time, each allowed to move a little from where the previous one was found.
 
-CHUNK_S = 0.5  # the reference is matched piecewise: MixMonitor may drop or repeat a 20 ms frame
-DRIFT_S = 0.15  # how far the pieces may wander from their common offset
+ANCHOR_S = 0.5  # a piece this long, found almost exactly, says where the reference starts
+FRAME = 160  # 20 ms at 8 kHz: what MixMonitor inserts or drops
+FOLLOW_S = 0.04  # how far a frame may move from where the previous one put it (two slips)
+REANCHOR_S = 0.2  # after three frames missed, a piece this long is looked for up to 0.5 s away
 
 
 @dataclass(frozen=True)
 class Match:
-    found: int  # voiced 0.5 s pieces of the reference found in place, each almost sample-exact
-    voiced: int  # voiced pieces in the reference
+    found: int  # voiced 20 ms frames of the reference found in place, each almost sample-exact
+    voiced: int  # voiced frames in the reference
     at_s: float  # where in the track the reference starts
 
     @property
     def present(self) -> bool:
-        """All pieces but about one in ten (a slipped frame spoils the piece it falls in)."""
-        return self.found >= 2 and self.found >= self.voiced - max(1, self.voiced // 10)
+        """Nearly all of it: a slip costs a frame or a few, a cut prompt many."""
+        return self.found >= 10 and 20 * self.found >= 17 * self.voiced
 
     @property
     def absent(self) -> bool:
-        return self.found <= self.voiced // 2
+        """Next to nothing: no anchor, or an anchor the frames after it do not follow."""
+        return 5 * self.found <= self.voiced
 
 
-def _best(track: np.ndarray, ref: np.ndarray, start_s: float, end_s: float) -> tuple[float, int]:
-    """Best normalised cross-correlation of ``ref`` starting in [start_s, end_s]: (score, sample)."""
-    lo = max(0, int(start_s * PHONE_RATE))
-    hi = min(track.size - ref.size, int(end_s * PHONE_RATE))
+def _best(track: np.ndarray, ref: np.ndarray, lo: int, hi: int) -> tuple[float, int]:
+    """Best normalised cross-correlation of ``ref`` starting at a sample in [lo, hi]: (score, sample)."""
+    lo, hi = max(0, lo), min(track.size - ref.size, hi)
     if hi < lo:
         return 0.0, lo
     seg = track[lo: hi + ref.size].astype(np.float64)
     r = ref.astype(np.float64)
-    size = 1 << (seg.size + r.size - 1).bit_length()
-    corr = np.fft.irfft(np.fft.rfft(seg, size) * np.conj(np.fft.rfft(r, size)), size)[: hi - lo + 1]
+    if r.size <= FRAME:
+        corr = np.correlate(seg, r, "valid")
+    else:
+        size = 1 << (seg.size + r.size - 1).bit_length()
+        corr = np.fft.irfft(np.fft.rfft(seg, size) * np.conj(np.fft.rfft(r, size)), size)[: hi - lo + 1]
     energy = np.concatenate(([0.0], np.cumsum(seg * seg)))
     window = energy[r.size: r.size + hi - lo + 1] - energy[: hi - lo + 1]
     denom = np.sqrt(np.maximum(window, 1e-9) * float(np.dot(r, r)))
@@ -104,26 +116,42 @@ def _best(track: np.ndarray, ref: np.ndarray, start_s: float, end_s: float) -> t
     return float(scores[best]), lo + best
 
 
-def find(track: np.ndarray, ref: np.ndarray, start_s: float, end_s: float) -> Match:
-    """Where ``ref`` starts in [start_s, end_s] of ``track``, matched in 0.5 s pieces.
+def _voiced(pcm: np.ndarray) -> bool:
+    return float(np.mean(pcm.astype(np.float64) ** 2)) > 1e4  # above about -50 dBFS
 
-    Each voiced piece is looked for on its own around where it should be; a piece counts
-    as found with a correlation above 0.97, within DRIFT_S of the pieces' median offset.
-    Sent and recorded samples are the same (up to μ-law rounding), so a real match scores
-    near 1 even when MixMonitor slipped a frame or two; another sound scores near 0 (a
-    steady vowel can pass for a tone now and then, hence the high bar per piece)."""
-    n = int(CHUNK_S * PHONE_RATE)
-    found: list[tuple[float, float]] = []  # (score, offset of the reference's start)
-    voiced = 0
-    for k in range(0, max(1, ref.size - n // 2), n):
-        piece = ref[k: k + n]
-        if piece.size < n // 2 or float(np.mean(piece.astype(np.float64) ** 2)) < 1e4:
-            continue  # a pause in the speech: nothing to find
-        voiced += 1
-        score, at = _best(track, piece, start_s + k / PHONE_RATE - DRIFT_S, end_s + k / PHONE_RATE + DRIFT_S)
-        found.append((score, (at - k) / PHONE_RATE))
-    good = [at for score, at in found if score > 0.97]
-    if not good:
-        return Match(0, voiced, start_s)
-    middle = float(np.median(good))
-    return Match(sum(abs(at - middle) <= DRIFT_S for at in good), voiced, middle)
+
+def find(track: np.ndarray, ref: np.ndarray, start_s: float, end_s: float) -> Match:
+    """Where ``ref`` starts in [start_s, end_s] of ``track``, and how much of it is there."""
+    frames = [k for k in range(0, ref.size - FRAME + 1, FRAME) if _voiced(ref[k: k + FRAME])]
+    n = int(ANCHOR_S * PHONE_RATE)
+    lo, hi = int(start_s * PHONE_RATE), int(end_s * PHONE_RATE)
+    best = Match(0, len(frames), start_s)
+    anchors = [k for k in range(0, ref.size - n + 1, n) if _voiced(ref[k: k + n])][:4]
+    for a in anchors:  # the first pieces in turn, in case a slip spoiled one
+        score, at = _best(track, ref[a: a + n], lo + a, hi + a)
+        if score < 0.97:
+            continue
+        found = _follow(track, ref, frames, at - a)
+        if found > best.found:
+            best = Match(found, len(frames), (at - a) / PHONE_RATE)
+        if best.present:
+            break
+    return best
+
+
+def _follow(track: np.ndarray, ref: np.ndarray, frames: list[int], shift: int) -> int:
+    """How many of ``frames`` (reference sample offsets) are in ``track`` one after the other,
+    starting at track sample = reference sample + ``shift``."""
+    near, block = int(FOLLOW_S * PHONE_RATE), int(REANCHOR_S * PHONE_RATE)
+    found = misses = 0
+    for k in frames:
+        if misses >= 3 and k + block <= ref.size:  # lost it (a longer gap): look wider, on a longer piece
+            score, pos = _best(track, ref[k: k + block], shift + k - PHONE_RATE // 2, shift + k + PHONE_RATE // 2)
+            if score > 0.97:
+                shift, misses = pos - k, 0
+        score, pos = _best(track, ref[k: k + FRAME], shift + k - near, shift + k + near)
+        if score > 0.95:
+            found, misses, shift = found + 1, 0, pos - k
+        else:
+            misses += 1
+    return found

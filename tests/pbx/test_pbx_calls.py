@@ -1,15 +1,17 @@
 """Each scenario call of the batch (pbx_plan): what Hotline recorded and what the recordings hold.
 
-Times in the assertions are from the plan: digits at 11 s land in the main menu's GET DATA
-(the 9.8 s greeting is over), agents ring 1.5-2 s, and so on. Ring and talk times are
-measured by Hotline from real SIP timing, so they get a tolerance of about a second.
+Times come from the plan: digits at 13 s land in the main menu's GET DATA (the 9.8 s
+greeting is over), agents ring 1.5-2 s, and so on. Ring and talk times are measured by
+Hotline from real SIP timing, so they get a tolerance of about a second. On the agent
+track (what the caller heard) each test checks the prompts and the agent's words in the
+order the caller must have heard them; the caller's words must be on the caller track.
 """
 
 from __future__ import annotations
 
 import pytest
 from pbx_batch import Batch
-from pbx_checks import event, prompt, recordings, steps, when
+from pbx_checks import SLACK_S, event, prompt, recordings, steps, when
 
 pytestmark = pytest.mark.pbx
 
@@ -33,11 +35,16 @@ def test_submenu_repeat_and_hangup_routes(batch: Batch) -> None:
     assert event(d, "greeting")["data"]["complete"] is True, why
     t = recordings(d)
     sounds = batch.service.sounds
-    t.heard(prompt(sounds, "greeting"), "agent", 0.0, what="the opening line")
-    t.heard(batch.say["caller"].pcm, "caller", 1.0, what="the caller's words")
-    # The last menu (the repeat) played again from its start, and the goodbye came after '#'.
-    t.heard(prompt(sounds, "menu-main", 1.5), "agent", t.offset(d["steps"][2]["at"]), what="the repeated main menu")
-    t.heard(prompt(sounds, "goodbye"), "agent", t.offset(d["steps"][3]["at"]), what="goodbye")
+    at = [t.offset(s["at"]) for s in d["steps"]]
+    # Each key cuts its menu short about three seconds in: the next prompt starts at once.
+    t.sequence("agent", [
+        ("the opening line", prompt(sounds, "greeting"), 0.0),
+        ("the orders menu", prompt(sounds, "menu-orders", 1.2), at[0]),
+        ("the main menu again (*)", prompt(sounds, "menu-main", 1.2), at[1]),
+        ("the main menu once more (9: repeat)", prompt(sounds, "menu-main", 1.2), at[2]),
+        ("goodbye (#: hang up)", prompt(sounds, "goodbye"), at[3]),
+    ])  # fmt: skip
+    t.heard(batch.say["caller"].pcm, "caller", "the caller's words", by=1.0 + SLACK_S)
 
 
 def test_digits_typed_during_the_greeting_answer_the_next_menus(batch: Batch) -> None:
@@ -53,14 +60,17 @@ def test_digits_typed_during_the_greeting_answer_the_next_menus(batch: Batch) ->
     assert approx(d["ring_s"], 1.5, 0.8), f"ring_s {d['ring_s']} (agent answers 1.5 s after the INVITE)\n{why}"
     t = recordings(d)
     sounds = batch.service.sounds
-    # Typed-ahead keys answer the menus without playing them: straight to the transfer prompt.
+    # Keys typed ahead answer the menus without playing them: from the greeting straight to the transfer.
     t.absent(prompt(sounds, "menu-main", 2.0), "agent", "the main menu prompt")
     t.absent(prompt(sounds, "menu-orders", 2.0), "agent", "the orders menu prompt")
-    t.heard(prompt(sounds, "transfer"), "agent", t.offset(d["steps"][1]["at"]), what="the transfer prompt")
     answered = t.offset(d["agent_answered_at"])
-    t.heard(batch.say["agent1001"].pcm, "agent", answered + 0.5, what="agent1001's words")
-    t.heard(batch.say["caller"].pcm, "caller", 20.5, what="the caller's words")
-    assert approx(d["talk_s"], 23.5 - (answered + 0.05), 1.0), f"talk_s {d['talk_s']}\n{why}"
+    t.sequence("agent", [
+        ("the opening line", prompt(sounds, "greeting"), 0.0),
+        ("the transfer prompt", prompt(sounds, "transfer"), t.offset(d["steps"][1]["at"])),
+        ("agent1001's words", batch.say["agent1001"].pcm, answered + 0.5),
+    ])  # fmt: skip
+    t.heard(batch.say["caller"].pcm, "caller", "the caller's words", by=22.0 + SLACK_S)
+    assert approx(d["talk_s"], t.offset(d["ended_at"]) - answered, 1.0), f"talk_s {d['talk_s']}\n{why}"
 
 
 def test_queue_answered_by_an_agent_caller_hangs_up(batch: Batch) -> None:
@@ -74,8 +84,11 @@ def test_queue_answered_by_an_agent_caller_hangs_up(batch: Batch) -> None:
     assert event(d, "queue_join")["data"]["queue"] == "complaints", why
     assert event(d, "agent_connect")["data"]["interface"] == "SIP/agent1001", why
     t = recordings(d)
-    t.heard(batch.say["agent1001"].pcm, "agent", t.offset(d["agent_answered_at"]) + 0.5, what="agent1001's words")
-    t.heard(batch.say["caller"].pcm, "caller", 23.0, what="the caller's words")
+    t.sequence("agent", [
+        ("the transfer prompt", prompt(batch.service.sounds, "transfer"), t.offset(d["steps"][0]["at"])),
+        ("agent1001's words", batch.say["agent1001"].pcm, t.offset(d["agent_answered_at"]) + 0.5),
+    ])  # fmt: skip
+    t.heard(batch.say["caller"].pcm, "caller", "the caller's words", by=25.0 + SLACK_S)
     t.absent(batch.say["agent1002"].pcm, "agent", "agent1002's words (it never answered)")
 
 
@@ -93,8 +106,13 @@ def test_dial_noanswer_falls_back_to_the_menus_queue(batch: Batch) -> None:
     assert (d["route"], d["agent"], d["hangup_by"]) == ("queue support", "SIP/agent1001", "caller"), why
     assert approx(d["ring_s"], 2.0, 1.0), f"ring_s {d['ring_s']} (the queue agent's, not the missed Dial's)\n{why}"
     t = recordings(d)
-    t.heard(batch.say["agent1001"].pcm, "agent", t.offset(d["agent_answered_at"]) + 0.5, what="agent1001's words")
-    t.heard(batch.say["caller"].pcm, "caller", 48.0, what="the caller's words")
+    transfer = prompt(batch.service.sounds, "transfer")
+    t.sequence("agent", [
+        ("the transfer prompt", transfer, t.offset(d["steps"][0]["at"])),
+        ("the transfer prompt again, to the queue", transfer, t.offset(event(d, "dial_fallback")["at"])),
+        ("agent1001's words", batch.say["agent1001"].pcm, t.offset(d["agent_answered_at"]) + 0.5),
+    ])  # fmt: skip
+    t.heard(batch.say["caller"].pcm, "caller", "the caller's words", by=50.0 + SLACK_S)
 
 
 def test_agent_hangs_up_first_on_a_dial(batch: Batch) -> None:
@@ -109,10 +127,12 @@ def test_agent_hangs_up_first_on_a_dial(batch: Batch) -> None:
     assert first and first[0]["leg"] == "agent", why
     t = recordings(d)
     answered = t.offset(d["agent_answered_at"])
-    t.heard(batch.say["agent1002"].pcm, "agent", answered + 0.5, what="agent1002's words")
-    t.heard(batch.say["caller"].pcm, "caller", 19.0, what="the caller's words")
     # The caller is not left in silence: goodbye once the agent has gone, then Hotline hangs up.
-    t.heard(prompt(batch.service.sounds, "goodbye"), "agent", answered + 4.0, slack=1.0, what="goodbye")
+    t.sequence("agent", [
+        ("agent1002's words", batch.say["agent1002"].pcm, answered + 0.5),
+        ("goodbye", prompt(batch.service.sounds, "goodbye"), answered + 4.0),
+    ])  # fmt: skip
+    t.heard(batch.say["caller"].pcm, "caller", "the caller's words", by=21.0 + SLACK_S)
 
 
 def test_invalid_and_timeout_retries_then_fallback_queue_agent_hangs_up(batch: Batch) -> None:
@@ -130,11 +150,16 @@ def test_invalid_and_timeout_retries_then_fallback_queue_agent_hangs_up(batch: B
     assert approx(d["ring_s"], 2.0, 1.0), f"ring_s {d['ring_s']}\n{why}"
     t = recordings(d)
     sounds = batch.service.sounds
-    t.heard(prompt(sounds, "invalid"), "agent", t.offset(d["steps"][0]["at"]), what="the invalid-key prompt")
-    t.heard(prompt(sounds, "timeout"), "agent", t.offset(d["steps"][1]["at"]), what="the no-key prompt")
+    at = [t.offset(s["at"]) for s in d["steps"]]
     answered = t.offset(d["agent_answered_at"])
-    t.heard(batch.say["agent1001"].pcm, "agent", answered + 0.5, what="agent1001's words")
-    t.heard(prompt(sounds, "goodbye"), "agent", answered + 4.0, slack=1.0, what="goodbye")
+    t.sequence("agent", [
+        ("the invalid-key prompt", prompt(sounds, "invalid"), at[0]),
+        ("the main menu, second try", prompt(sounds, "menu-main"), at[0] + 5.6),
+        ("the no-key prompt", prompt(sounds, "timeout"), at[1]),
+        ("the transfer prompt", prompt(sounds, "transfer"), at[2]),
+        ("agent1001's words", batch.say["agent1001"].pcm, answered + 0.5),
+        ("goodbye", prompt(sounds, "goodbye"), answered + 4.0),
+    ])  # fmt: skip
 
 
 def test_caller_hangs_up_during_the_greeting(batch: Batch) -> None:
@@ -145,5 +170,6 @@ def test_caller_hangs_up_during_the_greeting(batch: Batch) -> None:
     assert event(d, "greeting")["data"]["complete"] is False, why
     assert approx((when(d["ended_at"]) - when(d["answered_at"])).total_seconds(), 3.0, 1.0), why
     t = recordings(d)
-    t.heard(prompt(batch.service.sounds, "greeting", 2.5), "agent", 0.0, what="the start of the opening line")
-    t.heard(batch.say["caller"].pcm, "caller", 0.5, what="the caller's words")
+    t.heard(prompt(batch.service.sounds, "greeting", 2.5), "agent", "the start of the opening line", by=SLACK_S)
+    t.heard(batch.say["caller"].pcm, "caller", "the caller's words", by=0.5 + SLACK_S)
+    assert t.seconds < 4.0, f"a {t.seconds:.1f}s recording for a call that lasted 3 s"

@@ -17,16 +17,16 @@ def test_sipp_callers_and_agents_saw_what_they_expected(batch: Batch) -> None:
 
 def test_every_call_closed_and_no_channel_left(batch: Batch) -> None:
     expected = {p.caller.number for p in batch.plans.values()} | set(batch.load)
-    calls = batch.service.hotline.calls()
-    assert len(calls) == len(expected), f"{len(calls)} call log rows for {len(expected)} calls placed"
-    assert set(batch.service.hotline.by_number(expected)) == expected
-    still = [(r["caller"], r["status"]) for r in calls if r["ended_at"] is None or r["status"] != "ended"]
+    assert len(batch.calls) == len(expected), f"{len(batch.calls)} call log rows for {len(expected)} calls placed"
+    assert set(batch.rows) == expected, f"no row for {sorted(expected - set(batch.rows))}"
+    still = [(r["caller"], r["status"]) for r in batch.calls if r["ended_at"] is None or r["status"] != "ended"]
     assert not still, f"calls not closed: {still}\n{batch.context()}"
     channels = batch.lab.asterisk.cli("core show channels count")
     assert "0 active channels" in channels, channels
 
 
 def test_serve_logged_one_line_per_call_and_no_error(batch: Batch) -> None:
+    assert not batch.unlogged, f"serve never logged the end of the calls from {sorted(batch.unlogged)}"
     log = batch.service.serve.text()
     bad = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line or " WARNING " in line]
     assert not bad, "\n".join(bad[:20])
