@@ -42,7 +42,8 @@ MODES = ("all", "sure")  # every flag / only flags that do not need listening
 def rule_categories(config: Config) -> dict[str, str]:
     """Rule id -> category, for every rule of the config (what ``expect`` may name)."""
     qa = config.qa
-    out = {qa.opening.id: "opening", qa.closing.id: "closing", qa.pii.id: "pii", qa.agent_hangup.id: "hangup",
+    out = {qa.opening.id: "opening", qa.closing.id: "closing", qa.pii.id: "pii", qa.ask_secret.id: "pii",
+           qa.agent_hangup.id: "hangup",
            qa.slow_answer.id: "slow-answer", qa.hold.id: "hold", REVIEW_RULE: REVIEW}
     for rule in qa.phrases:
         out[rule.id] = rule.category

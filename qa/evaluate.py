@@ -102,7 +102,7 @@ def load_labelled(path: Path = DEFAULT_LABELLED) -> list[Labelled]:
 def category_of(config: Config, rule_id: str) -> str:
     qa = config.qa
     known = {r.id: r.category for r in qa.phrases}
-    known.update({qa.pii.id: "pii", qa.opening.id: "opening", qa.closing.id: "closing"})
+    known.update({qa.pii.id: "pii", qa.ask_secret.id: "pii", qa.opening.id: "opening", qa.closing.id: "closing"})
     return known.get(rule_id) or rule_id.split(".", 1)[0]
 
 

@@ -66,12 +66,13 @@ def dry_run(url: str, rules: Config, call_ids: list[int]) -> list[CallDiff]:
         diff = CallDiff(cid)
         with make() as session:
             try:
-                before = {f.fingerprint: _brief(f)
-                          for f in session.scalars(select(Flag).where(Flag.call_id == cid))}
-                after = {f.fingerprint: f for f in scan_call(session, rules, cid)}
-                diff.added = [_brief(f) | {"flag": None} for fp, f in after.items() if fp not in before]
-                diff.removed = [b for fp, b in before.items() if fp not in after]
-                diff.kept = sum(1 for fp in after if fp in before)
+                # by flag id, not fingerprint: a flag re-keyed by the scan (PII keys moved from the
+                # digits to the kind) is the same flag, kept
+                before = {f.id: _brief(f) for f in session.scalars(select(Flag).where(Flag.call_id == cid))}
+                after = {f.id: f for f in scan_call(session, rules, cid)}
+                diff.added = [_brief(f) | {"flag": None} for i, f in after.items() if i not in before]
+                diff.removed = [b for i, b in before.items() if i not in after]
+                diff.kept = sum(1 for i in after if i in before)
             except LookupError as exc:
                 diff.error = str(exc)
             finally:

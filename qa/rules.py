@@ -18,6 +18,13 @@ gives ``CallContext.agent_spans``: then an agent-track utterance is the agent's 
 if at least half of it lies in those spans, whatever its text. Prompts, ringback and
 the goodbye after the agent left are nobody's speech for the rules; the transcriber
 labels the prompts ``ivr`` anyway, from their known text.
+
+Personal data is read over the whole call (``transcribe.pii.find_pii_segments`` with each
+utterance's speaker): a number an agent reads out over two segments is one number, flagged
+once, on the first agent utterance it touches. Everything shown to reviewers (flag excerpts)
+is masked the same way, with ``qa.pii.mask_kinds``. A PII flag's key holds the kind, never
+the digits: the fingerprint is a sha256 anyone with the database could brute-force back to a
+short code.
 """
 
 from __future__ import annotations
@@ -28,8 +35,8 @@ from dataclasses import dataclass, field
 from qa.matcher import Hit, Matcher, speaker_applies
 from qa.phonetic import coverage, fuzzy_contains
 from settings import Config
-from transcribe.normalize import canonical, normalize
-from transcribe.pii import find_pii, mask
+from transcribe.normalize import Normalized, canonical, normalize
+from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests
 
 AGENT_SIDE = ("agent", "unknown")
 IVR = "ivr"  # the transcriber's label for the prompts the IVR played (their known text)
@@ -88,10 +95,22 @@ class Finding:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def text_hits(config: Config, matcher: Matcher, text: str, speaker: str) -> list[Hit]:
-    """Phrase rules and PII on one utterance (what `hotline qa scan` prints)."""
-    norm = normalize(text)
+def _utterance_hits(config: Config, matcher: Matcher, norm: Normalized, speaker: str) -> list[Hit]:
+    """Phrase rules, and the agent asking for a password or a whole code, on one utterance."""
+    text = norm.original
     hits = matcher.find(norm, speaker)
+    if speaker in AGENT_SIDE:
+        r = config.qa.ask_secret
+        for q in secret_requests(norm):
+            hits.append(Hit(r.id, "pii", r.severity, text[q.start:q.end], q.start, q.end, f"asks-{q.kind}",
+                            r.source, r.suggestion, q.norm_start, q.norm_end))
+    return hits
+
+
+def text_hits(config: Config, matcher: Matcher, text: str, speaker: str) -> list[Hit]:
+    """Phrase rules, secret requests and PII on one utterance (what `hotline qa scan` prints)."""
+    norm = normalize(text)
+    hits = _utterance_hits(config, matcher, norm, speaker)
     pii = config.qa.pii
     if speaker in AGENT_SIDE:  # a caller giving their own number breaks no rule; it is only masked
         for m in find_pii(norm, pii.kinds):
@@ -99,6 +118,18 @@ def text_hits(config: Config, matcher: Matcher, text: str, speaker: str) -> list
                             pii.source, None, m.norm_start, m.norm_end))
     hits.sort(key=lambda h: (h.start, -h.end, h.rule))
     return hits
+
+
+def masked_texts(config: Config, utts: Sequence[Utterance]) -> dict[int, str]:
+    """Each utterance's text (by seq) as reviewers see it: ``mask_kinds`` hidden over the whole
+    run of utterances, so a number split across two segments is hidden in both."""
+    masked = mask_segments([u.text for u in utts], config.qa.pii.mask_kinds, [u.speaker for u in utts])
+    return {u.seq: m for u, m in zip(utts, masked, strict=True)}
+
+
+def _masked_join(config: Config, utts: Sequence[Utterance]) -> str:
+    masked = masked_texts(config, utts)
+    return "".join(masked[u.seq] for u in utts)
 
 
 def time_at(u: Utterance, char: int) -> float:
@@ -187,22 +218,58 @@ def phrase_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance],
     """Phrase rules and PII: agent-side utterances in the agent's part, caller utterances for caller rules."""
     agent_seqs = {u.seq for u in agent}
     caller_rules = any(speaker_applies(r.speaker, "caller") for r in config.qa.phrases)
+    masked = masked_texts(config, utts)
+    secret_rule = config.qa.ask_secret.id
     out: list[Finding] = []
     for u in utts:
         if u.seq not in agent_seqs and not (u.speaker == "caller" and caller_rules):
             continue
-        hits = text_hits(config, matcher, u.text, u.speaker)
-        if not hits:
-            continue
-        context = mask(u.text, config.qa.pii.kinds)
-        for h in hits:
+        context = masked[u.seq]
+        for h in _utterance_hits(config, matcher, normalize(u.text), u.speaker):
+            what = h.how if h.rule == secret_rule else canonical(h.match)
             out.append(Finding(
-                h.rule, h.category, h.severity, f"{u.speaker}|{u.seq}|{h.norm_start}|{canonical(h.match)}",
+                h.rule, h.category, h.severity, f"{u.speaker}|{u.seq}|{h.norm_start}|{what}",
                 speaker=u.speaker, utterance=u, offset_s=time_at(u, h.start), matched=context[h.start:h.end],
                 context=context, start=h.start, end=h.end, source=h.source, suggestion=h.suggestion,
                 extra={"how": h.how},
             ))
+    out += pii_findings(config, utts, agent_seqs, masked)
+    out.sort(key=lambda f: (f.offset_s if f.offset_s is not None else -1.0, f.start or 0, f.rule))
     return out
+
+
+def pii_findings(config: Config, utts: Sequence[Utterance], agent_seqs: set[int], masked: dict[int, str]
+                 ) -> list[Finding]:
+    """Personal data the agent said, read over the whole call with each utterance's speaker.
+
+    The digits of two consecutive segments of one speaker join (a number read out over a pause);
+    a match is flagged once, on the first agent utterance it touches. The key holds its kind,
+    never its digits (see the module docstring)."""
+    pii = config.qa.pii
+    out: list[Finding] = []
+    for m in find_pii_segments([u.text for u in utts], pii.kinds, [u.speaker for u in utts]):
+        pieces = [p for p in m.pieces if utts[p.segment].seq in agent_seqs]
+        if not pieces:
+            continue  # the caller's own number (or the IVR's): masked, not flagged
+        p = pieces[0]
+        u = utts[p.segment]
+        context = masked[u.seq]
+        matched = "".join(masked[utts[q.segment].seq][q.start:q.end] for q in m.pieces)
+        out.append(Finding(
+            pii.id, "pii", pii.severity, f"{u.speaker}|{u.seq}|{p.norm_start}|{m.kind}", speaker=u.speaker,
+            utterance=u, offset_s=time_at(u, p.start), matched=matched, context=context, start=p.start, end=p.end,
+            source=pii.source, extra={"how": m.kind, "legacy_key": _legacy_key(u, p, len(m.pieces))},
+        ))
+    return out
+
+
+def _legacy_key(u: Utterance, p: Piece, pieces: int) -> str | None:
+    """The key this finding had before PII keys held the kind (raw digits): lets a scan move an
+    existing flag, and its reviews, to the new key instead of raising it again. None: a match
+    the old per-utterance scan could not have made (split across segments)."""
+    if pieces != 1:
+        return None
+    return f"{u.speaker}|{u.seq}|{p.norm_start}|{canonical(u.text[p.start:p.end])}"
 
 
 def first_turn(agent: Sequence[Utterance], others: Sequence[Utterance], until_s: float) -> list[Utterance]:
@@ -244,7 +311,7 @@ def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, 
         problems.append("no offer of help")
     if not problems:
         return None
-    context = mask(said, config.qa.pii.kinds)
+    context = _masked_join(config, first)
     return Finding(rule.id, "opening", rule.severity, "opening", speaker=first[0].speaker, utterance=first[0],
                    offset_s=first[0].start_s, matched="; ".join(problems), context=context, source=rule.source,
                    suggestion=config.opening_line, extra={"similarity": similarity})
@@ -268,7 +335,7 @@ def closing_finding(config: Config, agent: Sequence[Utterance]) -> Finding | Non
     if any(fuzzy_contains(canonical(p), text) for p in rule.phrases):
         return None
     last = tail[-1]
-    context = mask(last.text, config.qa.pii.kinds)
+    context = masked_texts(config, tail)[last.seq]
     return Finding(rule.id, "closing", rule.severity, "closing", speaker=last.speaker, utterance=last,
                    offset_s=last.start_s, matched=f"no closing phrase in the agent's last {rule.last_s:g} s",
                    context=context, source=rule.source, suggestion=rule.suggestion)
@@ -305,7 +372,7 @@ def event_findings(config: Config, facts: CallContext, agent: Sequence[Utterance
         out.append(Finding(
             hold.id, "hold", hold.severity, f"{kind}|{begin:.1f}", speaker="agent", utterance=first,
             offset_s=end, matched=f"{kind} {end - begin:.0f} s, no apology after it",
-            context=mask(first.text, config.qa.pii.kinds) if first else None,
+            context=masked_texts(config, after)[first.seq] if first else None,
             source=hold.source, suggestion=hold.suggestion,
         ))
     return out

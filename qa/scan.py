@@ -6,8 +6,11 @@ the call row, its menu steps, its events and its newest transcript, applies ever
 rule (``qa.rules``) and brings the call's flags in line with what it found:
 
 - each finding has a fingerprint: sha256 of call, rule, and what pins the finding
-  down (speaker, segment number, match offset and matched words for text rules;
-  the kind and start of the wait for holds; nothing more for once-per-call rules).
+  down (speaker, segment number, match offset and matched words for text rules,
+  but the kind instead of the words for PII: a sha256 of call id and a six-digit
+  code is brute-forced in seconds; the kind and start of the wait for holds;
+  nothing more for once-per-call rules). A PII flag stored under the old key
+  (its digits) is moved to the new one when found again, reviews and all.
   Running twice finds the same fingerprints, so the same flags: never twice as many.
   Segment numbers and text, not segment row ids, go into it, so a transcript saved
   again with the same words keeps its flags (and their reviews).
@@ -139,6 +142,12 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
         if fp in current:
             continue
         flag = existing.get(fp)
+        legacy = finding.extra.get("legacy_key")
+        if flag is None and isinstance(legacy, str):
+            flag = existing.pop(fingerprint(call_id, finding.rule, legacy), None)
+            if flag is not None:  # keyed by its digits before: re-keyed by its kind
+                flag.fingerprint = fp
+                existing[fp] = flag
         if flag is None:
             flag = Flag(call_id=call_id, fingerprint=fp, status="new")
             session.add(flag)
