@@ -7,6 +7,8 @@ written them, the transcript segments and the QA flags of each call.
 from __future__ import annotations
 
 import getpass
+import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +20,22 @@ from ivr.tables import Call, CallEvent, MenuStep
 from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
-from transcribe.pii import mask
+from transcribe.pii import KINDS, mask_segments
 from transcribe.store import transcript_dict, transcript_for_call
 from transcribe.tables import Job
+
+LONG_DIGITS = re.compile(r"\d{7,}")  # a phone number in a channel name (SIP/13812348003-0000002a)
+
+
+def mask_digit_runs(value: Any) -> Any:
+    """Strings (also inside dicts and lists) with each run of 7+ digits masked, last 4 kept."""
+    if isinstance(value, str):
+        return LONG_DIGITS.sub(lambda m: mask_number(m.group()) or "", value)
+    if isinstance(value, dict):
+        return {k: mask_digit_runs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_digit_runs(v) for v in value]
+    return value
 
 
 def _duration(call: Call) -> float | None:
@@ -41,7 +56,8 @@ def _summary(call: Call, unmask: bool) -> dict[str, Any]:
         "caller_name": call.caller_name if unmask or not call.caller_name else call.caller_name[0] + "*" * 2,
         "did": call.did, "started_at": call.started_at, "ended_at": call.ended_at, "duration_s": _duration(call),
         "status": call.status, "path": call.menu_path, "route": _route(call), "agent": call.agent,
-        "hangup_by": call.hangup_by, "ring_s": call.ring_s, "error": call.error,
+        "hangup_by": call.hangup_by, "ring_s": call.ring_s,
+        "error": call.error if unmask else mask_digit_runs(call.error),
     }  # fmt: skip
 
 
@@ -76,22 +92,23 @@ def find_call(s: Session, ref: str) -> Call | None:
     return s.scalars(select(Call).where(Call.uniqueid == ref)).first()
 
 
-def call_detail(url: str, ref: str, *, unmask: bool = False) -> dict[str, Any] | None:
+def call_detail(url: str, ref: str, *, unmask: bool = False,
+                mask_kinds: Sequence[str] = KINDS) -> dict[str, Any] | None:
     """Everything about one call: steps, events, recordings, transcript, flags.
 
-    Personal numbers (the caller id, numbers said in the transcript and in flag excerpts) are
-    masked unless ``unmask``; word timings, which spell the text out again, only come unmasked."""
+    Personal data (the caller id, ``mask_kinds`` said in the transcript, long digit runs in the
+    channel and in event data) is masked unless ``unmask``; word timings, which spell the text out
+    again, only come unmasked. The transcript is masked over the whole call with each segment's
+    speaker: a number split across two segments is hidden in both, an agent's own name stays.
+    Flag excerpts were masked when the flag was raised (qa.rules)."""
     with db.transaction(url) as s:
         call = find_call(s, ref)
         if call is None:
             return None
         out = _summary(call, unmask)
-
-        def shown(text: str | None) -> str | None:
-            return text if unmask or text is None else mask(text)
-
         out.update({
-            "channel": call.channel, "linkedid": call.linkedid, "answered_at": call.answered_at,
+            "channel": call.channel if unmask else mask_digit_runs(call.channel),
+            "linkedid": call.linkedid, "answered_at": call.answered_at,
             "hangup_cause": call.hangup_cause, "hangup_cause_txt": call.hangup_cause_txt,
             "category": call.category, "queue_wait_s": call.queue_wait_s, "talk_s": call.talk_s,
             "dial_status": call.dial_status, "agent_answered_at": call.agent_answered_at,
@@ -101,7 +118,8 @@ def call_detail(url: str, ref: str, *, unmask: bool = False) -> dict[str, Any] |
         out["steps"] = [{"seq": m.seq, "at": m.at, "menu": m.menu, "digit": m.digit, "outcome": m.outcome,
                          "action": m.action, "target": m.target, "typeahead": m.typeahead} for m in steps]
         events = s.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id))
-        out["events"] = [{"at": e.at, "kind": e.kind, "data": e.data} for e in events]
+        out["events"] = [{"at": e.at, "kind": e.kind, "data": e.data if unmask else mask_digit_runs(e.data)}
+                         for e in events]
         recs = s.scalars(select(Recording).where(Recording.call_id == call.id).order_by(Recording.id))
         out["recordings"] = [{"kind": r.kind, "path": r.path, "status": r.status, "duration_s": r.duration_s,
                               "size_bytes": r.size_bytes} for r in recs]
@@ -110,13 +128,22 @@ def call_detail(url: str, ref: str, *, unmask: bool = False) -> dict[str, Any] |
         tr = transcript_for_call(s, call.id)
         out["transcript"] = transcript_dict(tr) if tr is not None else None
         if out["transcript"] is not None and not unmask:
-            for seg in out["transcript"]["segments"]:
-                seg["text"] = shown(seg["text"])
+            segs = out["transcript"]["segments"]
+            masked = mask_segments([seg["text"] or "" for seg in segs], mask_kinds, [seg["speaker"] for seg in segs])
+            for seg, text in zip(segs, masked, strict=True):
+                seg["text"] = text
                 seg.pop("words", None)
         flags = s.scalars(select(Flag).where(Flag.call_id == call.id).order_by(Flag.offset_s, Flag.id))
+
+        def shown(text: str | None, speaker: str | None) -> str | None:
+            # stored masked by qa.rules; masked again here for flags raised by older rules
+            if unmask or text is None:
+                return text
+            return mask_segments([text], mask_kinds, [speaker or "unknown"])[0]
+
         out["flags"] = [{"id": f.id, "rule": f.rule_id, "category": f.category, "severity": f.severity,
-                         "speaker": f.speaker, "offset_s": f.offset_s, "matched": shown(f.matched),
-                         "context": shown(f.context), "status": f.status} for f in flags]
+                         "speaker": f.speaker, "offset_s": f.offset_s, "matched": shown(f.matched, f.speaker),
+                         "context": shown(f.context, f.speaker), "status": f.status} for f in flags]
         return out
 
 

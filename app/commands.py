@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, fail, load, parse_since, print_json
 from settings import Config
@@ -236,7 +237,7 @@ def calls_show(
     from app.calllog import call_detail, note_unmasked
 
     cfg = load(config)
-    d = call_detail(cfg.database_url, call, unmask=unmask)
+    d = call_detail(cfg.database_url, call, unmask=unmask, mask_kinds=cfg.qa.pii.mask_kinds)
     if d is None:
         fail(f"no call {call!r} in {cfg.database.url}")
     if unmask:
@@ -273,7 +274,12 @@ def calls_show(
     if tr:
         console.print("  transcript" + (" [yellow](needs review)[/]" if tr["needs_review"] else "") + ":")
         for seg in tr["segments"]:
-            console.print(f"    {seg['start']:6.1f}s {seg['speaker']:6} {seg['text']}", highlight=False)
+            line = Text(f"    {seg['start']:6.1f}s ")
+            if seg["speaker"] == "ivr":  # the IVR's prompts (their known text): greyed, never the agent's
+                line.append(f"{'IVR':6} {seg['text']}", style="dim")
+            else:
+                line.append(f"{seg['speaker']:6} {seg['text']}")
+            console.print(line, highlight=False)
     elif d["transcription"]:
         console.print(f"  transcription: {d['transcription']['status']}")
     if d["flags"]:

@@ -132,8 +132,13 @@ def show_cmd(
     elif t["needs_review"]:
         console.print(f"[bold yellow]transcript needs manual review:[/] {t['review_reason'] or ''}", highlight=False)
     for s in view["segments"]:
-        line = Text(f"{_clock(s['start'])}  {s['speaker']:<7} ", style="dim" if s["speaker"] == "caller" else "")
-        line.append_text(_highlighted(s["text"], [(m["start"], m["end"], m["category"]) for m in s["marks"]]))
+        ivr = s["speaker"] == "ivr"  # the IVR's prompts: greyed, never shown as the agent's words
+        line = Text(f"{_clock(s['start'])}  {'IVR' if ivr else s['speaker']:<7} ",
+                    style="dim" if s["speaker"] in ("caller", "ivr") else "")
+        text = _highlighted(s["text"], [(m["start"], m["end"], m["category"]) for m in s["marks"]])
+        if ivr:
+            text.stylize("dim")
+        line.append_text(text)
         if s["flags"]:
             line.append(f"  ⚑{','.join(str(i) for i in s['flags'])}", style="bold")
         console.print(line, highlight=False)
@@ -274,10 +279,12 @@ def scan_cmd(
 ) -> None:
     """Apply the text rules (phrases, vague words, PII) to each line, as one utterance of SPEAKER.
 
-    --json prints one object per line: {"line", "text", "flags": [{"rule", "category", "match", "start", "end"}]},
-    start/end being offsets into the original line.
+    --json prints one object per line: {"line", "text", "masked", "flags": [{"rule", "category", "match", "start",
+    "end"}]}, start/end being offsets into the original line; "masked" is the line with its personal data hidden
+    (qa.pii.mask_kinds) and each "match" is cut from it. The plain output prints the masked line.
     """
     from qa.scan import scan_text
+    from transcribe.pii import mask_segments
 
     if speaker not in ("agent", "caller", "unknown"):
         fail(f"--speaker {speaker!r}: one of agent, caller, unknown")
@@ -285,12 +292,14 @@ def scan_cmd(
     source = sys.stdin.read() if text == "-" else text
     for n, line in enumerate(source.splitlines() or [""], 1):
         hits = scan_text(cfg, line, speaker)
+        (masked,) = mask_segments([line], cfg.qa.pii.mask_kinds, [speaker])  # same length: spans hold
         if as_json:
-            sys.stdout.write(json.dumps({"line": n, "text": line, "flags": [h.as_json() for h in hits]},
+            flags = [h.as_json() | {"match": masked[h.start:h.end]} for h in hits]
+            sys.stdout.write(json.dumps({"line": n, "text": line, "masked": masked, "flags": flags},
                                         ensure_ascii=False) + "\n")
             continue
         out = Text(f"{n:>4}  ")
-        out.append_text(_highlighted(line, [(h.start, h.end, h.category) for h in hits]))
+        out.append_text(_highlighted(masked, [(h.start, h.end, h.category) for h in hits]))
         if hits:
             out.append("  " + ", ".join(f"{h.rule} ({h.severity})" for h in hits), style="bold")
         console.print(out, highlight=False)

@@ -19,7 +19,7 @@ from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
 from settings import Config
-from transcribe.pii import mask
+from transcribe.pii import mask_segments
 from transcribe.store import segment_dict, segments_in_order, transcript_for_call
 
 STATUSES = ("new", "confirmed", "dismissed")
@@ -86,7 +86,6 @@ def call_view(session: Session, config: Config, call_id: int) -> dict[str, Any]:
     call = session.get(Call, call_id)
     if call is None:
         raise ViewError(f"call {call_id}: no such call")
-    kinds = config.qa.pii.kinds
     flags = session.scalars(
         select(Flag).where(Flag.call_id == call_id).options(selectinload(Flag.reviews))
         .order_by(Flag.offset_s, Flag.id)
@@ -96,13 +95,17 @@ def call_view(session: Session, config: Config, call_id: int) -> dict[str, Any]:
         if f.segment_id is not None:
             by_segment.setdefault(f.segment_id, []).append(f)
     transcript = transcript_for_call(session, call_id)
+    rows = segments_in_order(transcript) if transcript else []
+    # masked over the whole call with speakers: a number split across two segments is hidden in
+    # both, an agent's own name stays; masking keeps the length, so the marks' offsets hold
+    masked = mask_segments([s.text or "" for s in rows], config.qa.pii.mask_kinds, [s.speaker for s in rows])
     segments = []
-    for s in segments_in_order(transcript) if transcript else []:
+    for s, text in zip(rows, masked, strict=True):
         marks = [{"flag": f.id, "start": f.match_start, "end": f.match_end, "category": f.category,
                   "rule": f.rule_id} for f in by_segment.get(s.id, []) if f.match_start is not None]
         seg = segment_dict(s)
         seg.pop("words", None)  # unmasked characters: a reviewer sees only the masked text
-        segments.append(seg | {"text": mask(s.text or "", kinds), "marks": marks,
+        segments.append(seg | {"text": text, "marks": marks,
                                "flags": [f.id for f in by_segment.get(s.id, [])]})
     recordings = session.scalars(select(Recording.kind).where(Recording.call_id == call_id)).all()
     return {

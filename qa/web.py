@@ -47,7 +47,7 @@ MAX_BODY = 64 * 1024
 CSS = """body{font-family:sans-serif;margin:1.5em;max-width:70em}table{border-collapse:collapse}
 td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
 mark.forbidden{background:#f99}mark.vague{background:#ff9}mark.pii{background:#9cf}mark{background:#fc9}
-.caller{color:#555}.seg{margin:.2em 0}.t{font-family:monospace;color:#888}form.inline{display:inline}"""
+.caller{color:#555}.ivr{color:#999}.seg{margin:.2em 0}.t{font-family:monospace;color:#888}form.inline{display:inline}"""
 
 
 def _conf(value: float | None) -> str:
@@ -109,6 +109,11 @@ def serve(config: Config, port: int = 8765) -> None:
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def _who(speaker: str) -> str:
+    """The speaker as reviewers read it: the IVR's prompts (speaker ``ivr``) are the IVR, not the agent."""
+    return "IVR" if speaker == "ivr" else speaker
 
 
 def _marked(text: str, marks: list[dict[str, Any]]) -> str:
@@ -272,7 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
                      f"function play(t){{p.currentTime=t;p.play();}}"
                      f"p.addEventListener('loadedmetadata',()=>{{p.currentTime={start:.1f};}},{{once:true}});</script>")
         segs = "".join(
-            f"<div class='seg {_e(sg['speaker'])}'><span class=t>{sg['start']:7.1f}s</span> <b>{_e(sg['speaker'])}</b> "
+            f"<div class='seg {_e(sg['speaker'])}'><span class=t>{sg['start']:7.1f}s</span> "
+            f"<b>{_e(_who(sg['speaker']))}</b> "
             f"{_marked(sg['text'], sg['marks'])}</div>" for sg in view["segments"])
         flag_rows = []
         for f in view["flags"]:
