@@ -6,7 +6,6 @@ written them, the transcript segments and the QA flags of each call.
 
 from __future__ import annotations
 
-import getpass
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,8 +20,11 @@ from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
 from transcribe.pii import KINDS, mask_segments
+from transcribe.privacy import mask_transcript, note_unmasked
 from transcribe.store import transcript_dict, transcript_for_call
 from transcribe.tables import Job
+
+__all__ = ["call_detail", "find_call", "list_calls", "mask_digit_runs", "note_unmasked", "transcript_snippet"]
 
 LONG_DIGITS = re.compile(r"\d{7,}")  # a phone number in a channel name (SIP/13812348003-0000002a)
 
@@ -128,11 +130,7 @@ def call_detail(url: str, ref: str, *, unmask: bool = False,
         tr = transcript_for_call(s, call.id)
         out["transcript"] = transcript_dict(tr) if tr is not None else None
         if out["transcript"] is not None and not unmask:
-            segs = out["transcript"]["segments"]
-            masked = mask_segments([seg["text"] or "" for seg in segs], mask_kinds, [seg["speaker"] for seg in segs])
-            for seg, text in zip(segs, masked, strict=True):
-                seg["text"] = text
-                seg.pop("words", None)
+            out["transcript"] = mask_transcript(out["transcript"], mask_kinds)
         flags = s.scalars(select(Flag).where(Flag.call_id == call.id).order_by(Flag.offset_s, Flag.id))
 
         def shown(text: str | None, speaker: str | None) -> str | None:
@@ -162,11 +160,3 @@ def transcript_snippet(detail: dict[str, Any], speaker: str = "agent", limit: in
     text = "".join(seg["text"] for seg in tr.get("segments", [])
                    if seg["speaker"] == speaker and seg["end"] > start)
     return text[:limit] + ("…" if len(text) > limit else "")
-
-
-def note_unmasked(url: str, call_ids: list[int], what: str) -> None:
-    """Record who saw a call's personal data in full, and how (an audit trail on the call)."""
-    who = getpass.getuser()
-    with db.transaction(url) as s:
-        s.add_all(CallEvent(call_id=cid, at=db.now(), kind="unmasked", data={"by": who, "via": what})
-                  for cid in call_ids)

@@ -2,10 +2,15 @@
 
 Heavy imports (faster-whisper, the engine) happen inside the commands, so `hotline --help`
 and `hotline jobs list` stay quick.
+
+Transcript text is printed with personal data masked (``qa.pii.mask_kinds``, or every kind
+when there is no config); ``--unmask`` prints it whole and is recorded: an ``unmasked``
+event on the call, or a log line for a file.
 """
 
 from __future__ import annotations
 
+import getpass
 import logging
 import threading
 from collections.abc import Callable
@@ -23,6 +28,7 @@ if TYPE_CHECKING:  # the runner loads SQLAlchemy models: only its hook type is n
     from transcribe.runner import QaScan
 
 jobs_app = command_group("The transcription job queue.")
+log = logging.getLogger("hotline.transcribe")
 
 
 # -- hotline transcribe --------------------------------------------------------------------
@@ -42,10 +48,15 @@ def transcribe_command(qa_scan: QaScan | None = None) -> Callable[..., None]:
         workers: Annotated[
             int | None, typer.Option("--workers", min=1, help="Worker processes for --pending.")
         ] = None,
+        unmask: Annotated[bool, typer.Option("--unmask", help="Show personal data in full; each use is "
+                                             "recorded (on the call, or in the log for a file).")] = False,
         config: ConfigOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Transcribe recordings with speakers and timestamps: a file, two tracks, a call, or the queue."""
+        """Transcribe recordings with speakers and timestamps: a file, two tracks, a call, or the queue.
+
+        Personal data in the text (ID, card and phone numbers, codes, names, addresses) is masked unless
+        --unmask."""
         modes = [m for m, on in (("FILE", file), ("--caller/--agent", caller or agent), ("--call", call is not None),
                                  ("--pending", pending)) if on]  # fmt: skip
         if len(modes) != 1:
@@ -54,10 +65,10 @@ def transcribe_command(qa_scan: QaScan | None = None) -> Callable[..., None]:
         if pending:
             _drain(load(config), workers, as_json, qa_scan)
         elif call is not None:
-            _one_call(load(config), call, as_json, qa_scan)
+            _one_call(load(config), call, as_json, qa_scan, unmask)
         else:
             tracks = [(file, "unknown")] if file else [(p, s) for p, s in ((caller, "caller"), (agent, "agent")) if p]
-            _files(_asr_settings(config), tracks, as_json)  # type: ignore[arg-type]
+            _files(_asr_settings(config), tracks, as_json, unmask)  # type: ignore[arg-type]
 
     return transcribe
 
@@ -70,7 +81,8 @@ def _asr_settings(config: Path | None) -> tuple[AsrSettings, Config | None]:
     return cfg.asr, cfg
 
 
-def _files(settings: tuple[AsrSettings, Config | None], tracks: list[tuple[Path, str]], as_json: bool) -> None:
+def _files(settings: tuple[AsrSettings, Config | None], tracks: list[tuple[Path, str]], as_json: bool,
+           unmask: bool) -> None:
     from recordings.audio import AudioError, probe_wav
     from transcribe.engine import Transcriber, merge
     from transcribe.model import ModelError
@@ -95,10 +107,24 @@ def _files(settings: tuple[AsrSettings, Config | None], tracks: list[tuple[Path,
             result = merge([engine.transcribe_track(p, s) for p, s in tracks])
     except AudioError as exc:
         fail(str(exc))
-    _show(result.to_dict(), as_json)
+    if unmask:
+        log.warning("transcript of %s shown unmasked (--unmask) by %s", ", ".join(str(p) for p, _ in tracks),
+                    getpass.getuser())
+    _show(result.to_dict(), as_json, None if unmask else _mask_kinds(cfg))
 
 
-def _show(data: dict[str, Any], as_json: bool) -> None:
+def _mask_kinds(cfg: Config | None) -> list[str]:
+    from transcribe.pii import KINDS
+
+    return list(cfg.qa.pii.mask_kinds) if cfg is not None else list(KINDS)
+
+
+def _show(data: dict[str, Any], as_json: bool, mask_kinds: list[str] | None) -> None:
+    """Print a transcript; masked with ``mask_kinds`` unless None (--unmask)."""
+    if mask_kinds is not None:
+        from transcribe.privacy import mask_transcript
+
+        data = mask_transcript(data, mask_kinds)
     if as_json:
         print_json(data)
         return
@@ -106,7 +132,9 @@ def _show(data: dict[str, Any], as_json: bool) -> None:
     for name, kw in (("start", {"justify": "right"}), ("end", {"justify": "right"}), ("speaker", {}), ("text", {})):
         table.add_column(name, **kw)  # type: ignore[arg-type]
     for s in data["segments"]:
-        table.add_row(f"{s['start']:.2f}", f"{s['end']:.2f}", s["speaker"], s["text"])
+        ivr = s["speaker"] == "ivr"  # the IVR's prompts, from their known text: greyed
+        table.add_row(f"{s['start']:.2f}", f"{s['end']:.2f}", "IVR" if ivr else s["speaker"], s["text"],
+                      style="dim" if ivr else None)
     console.print(table)
     summary = f"{len(data['segments'])} segments, {data['duration']:.1f} s of audio"
     if data.get("call_id") is not None:
@@ -116,7 +144,7 @@ def _show(data: dict[str, Any], as_json: bool) -> None:
         console.print(f"[yellow]needs review:[/] {reason}", highlight=False)
 
 
-def _one_call(cfg: Config, call_id: int, as_json: bool, qa_scan: QaScan | None) -> None:
+def _one_call(cfg: Config, call_id: int, as_json: bool, qa_scan: QaScan | None, unmask: bool) -> None:
     """Run the call's job in this process now (claimed like any worker would), then show it."""
     from db import transaction
     from ivr.tables import Call
@@ -160,7 +188,12 @@ def _one_call(cfg: Config, call_id: int, as_json: bool, qa_scan: QaScan | None) 
         row = transcript_for_call(s, call_id)
         if row is None:
             fail(f"call {call_id}: job {job.id} is done but its transcript is gone", code=1)
-        _show(transcript_dict(row), as_json)
+        data = transcript_dict(row)
+    if unmask:
+        from transcribe.privacy import note_unmasked
+
+        note_unmasked(url, [call_id], "transcribe --call")
+    _show(data, as_json, None if unmask else _mask_kinds(cfg))
 
 
 def _pending_audio(url: str, cfg: Config) -> tuple[int, float]:
