@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pbx.protocol import FrameParser, Message
+from pbx.protocol import FrameParser, Message, encode_frame
 from pbx.simulator import AsteriskSimulator, CallScript, SimCall
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asterisk"
@@ -456,3 +456,67 @@ def test_simulator_matches_real_trace(name: str, sounds: Path, tmp_path: Path) -
         for key, value in real_env.items():
             if key not in ("agi_uniqueid", "agi_threadid"):
                 assert sim_env[key] == _rename(value, got.names), key
+
+
+# -- after the driver died: what CoreShowChannels says (coreshowchannels-after-kill.ami) ----------------------
+AFTER_KILL = FIXTURES / "coreshowchannels-after-kill.ami"
+
+
+def _send(client: Client, *fields: tuple[str, str]) -> None:
+    client.send(encode_frame(list(fields)))
+
+
+async def _after_kill(real_item: Message, sounds: Path, monitor: Path, speed: float) -> tuple[Client, SimCall, float]:
+    """The lab's third session: a call answered by AGI ANSWER, ``EXEC MixMonitor``, then ``GET DATA`` playing
+    when its driver is SIGKILLed; 3 s later a fresh connection logs in (``Events: off``) and lists the channels."""
+    async with AsteriskSimulator(sounds_dir=sounds, monitor_dir=monitor, speed=speed, answer_first=False) as sim:
+        driver = Client(*await asyncio.open_connection("127.0.0.1", sim.port))
+        _send(driver, ("Action", "Login"), ("ActionID", "k-0"), ("Username", "hotline"), ("Secret", "hotline-secret"))
+        await driver.reached((("R", "k-0"), 1))
+        script = CallScript("k", caller_num=real_item["CallerIDNum"], caller_name=real_item["CallerIDName"],
+                            exten=real_item["Exten"], agent=None)  # fmt: skip
+        call = sim.place_call(script)
+        await driver.reached((("E", "AsyncAGIStart", "caller", "", ""), 1))
+        mixmonitor = real_item["ApplicationData"].replace(real_item["Uniqueid"], call.uniqueid)
+        for n, command in enumerate(("ANSWER", f"EXEC MixMonitor {mixmonitor}", "GET DATA custom/menu 8000 1"), 1):
+            _send(driver, ("Action", "AGI"), ("ActionID", f"k-{n}"), ("Channel", call.channel),
+                  ("Command", command), ("CommandID", f"k-cmd{n}"))  # fmt: skip
+            await driver.reached((("R", f"k-{n}"), 1))
+            if n < 3:
+                await driver.reached((("E", "AsyncAGIExec", "caller", f"k-cmd{n}", ""), 1))
+        driver.writer.transport.abort()  # SIGKILL: the socket is gone, Asterisk keeps the call in Async AGI
+        driver.task.cancel()
+        await asyncio.sleep(3.0 / speed)
+        client = Client(*await asyncio.open_connection("127.0.0.1", sim.port))
+        _send(client, ("Action", "Login"), ("Username", "hotline"), ("Secret", "hotline-secret"), ("Events", "off"))
+        await client.reached((("R", ""), 1))
+        _send(client, ("Action", "CoreShowChannels"), ("ActionID", real_item["ActionID"]))
+        await client.reached((("E", "CoreShowChannelsComplete", "", "", ""), 1))
+        seconds = sim.call_seconds(call.chan)
+        await asyncio.sleep(0.05)  # anything more it would send
+        client.task.cancel()
+        client.writer.close()
+        return client, call, seconds
+
+
+def test_core_show_channels_after_the_driver_died_matches_the_real_trace(sounds: Path, tmp_path: Path) -> None:
+    parser = FrameParser()
+    real = parser.feed(AFTER_KILL.read_bytes())
+    real_item = next(m for m in real if m.event == "CoreShowChannel")
+    replay = _after_kill(real_item, sounds, tmp_path / "monitor", 10.0)
+    client, call, seconds = asyncio.run(asyncio.wait_for(replay, 60))
+    assert client.parser.banner == parser.banner == "Asterisk Call Manager/9.0.0"
+    # The channel waits in Async AGI, yet it shows the last application EXEC ran (issue 12).
+    assert real_item["Application"] == "MixMonitor"
+    names = {real_item["Channel"]: call.channel, real_item["Uniqueid"]: call.uniqueid}
+    # The whole answer, frame for frame: the same fields in the same order, the same values but for the
+    # channel's name and Uniqueid (the simulator's own) and Duration (counted from the channel's creation).
+    assert [m.name for m in client.frames] == [m.name for m in real]
+    for sim_msg, real_msg in zip(client.frames, real, strict=True):
+        assert [k for k, _ in sim_msg.fields] == [k for k, _ in real_msg.fields], real_msg.name
+        for key, value in real_msg.fields:
+            if key == "Duration":
+                h, m, s = (int(x) for x in re.fullmatch(r"(\d\d):(\d\d):(\d\d)", sim_msg[key]).groups())  # type: ignore[union-attr]
+                assert abs(h * 3600 + m * 60 + s - seconds) <= 1
+            else:
+                assert sim_msg.get(key) == _rename(value, names), f"{real_msg.name} {key}"

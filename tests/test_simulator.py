@@ -595,6 +595,69 @@ def test_script_validation() -> None:
     assert [p.digit for p in script.presses] == ["1", "2"] and isinstance(script.presses, tuple)
 
 
+# -- what a channel shows: Application, and whether it takes AGI commands -------------------------------------
+def test_application_is_the_last_one_started_and_the_agi_action_tells_who_is_in_async_agi(
+    sounds: Path, tmp_path: Path
+) -> None:
+    """CoreShowChannel shows the channel's last published snapshot: after ``EXEC Dial`` returned, still Dial;
+    Status shows what runs now, AGI. The AGI action queues a command only on a channel that ran
+    AGI(agi:async) (res_agi.c action_add_agi_cmd); a NOOP queued behind a running Dial runs when Dial ends."""
+
+    async def main() -> dict[str, Any]:
+        async with sim_for(sounds, tmp_path) as sim:
+            ami = await Ami.connect(sim.port)
+            call = sim.place_call(CallScript("p", agent=Agent("SIP/agent1001", answer_after=1.0, hangs_up_after=600)))
+            await started(call)
+            assert await ami.agi(call.channel, "ANSWER") == "200 result=0\n"
+
+            async def listed() -> dict[str, tuple[str, str]]:
+                aid = ami.send("CoreShowChannels")
+                await ami.wait(lambda m: m.event == "CoreShowChannelsComplete" and m.get("ActionID") == aid)
+                return {m["Channel"]: (m["Application"], m["ApplicationData"]) for m in ami.frames
+                        if m.event == "CoreShowChannel" and m.get("ActionID") == aid}  # fmt: skip
+
+            async def status() -> tuple[str, str]:
+                aid = ami.send("Status", Channel=call.channel)
+                item = await ami.wait(lambda m: m.event == "Status" and m.get("ActionID") == aid)
+                return item["Application"], item["Data"]
+
+            out: dict[str, Any] = {"before": (await listed())[call.channel], "status_before": await status()}
+            ami.send("AGI", Channel=call.channel, Command="EXEC Dial SIP/agent1001,20", CommandID="dial")
+            await ami.wait(lambda m: m.event == "BridgeEnter" and m.get("Channel") == call.channel)
+            out["during"] = await listed()
+            out["status_during"] = await status()
+            out["queued"] = await ami.action("AGI", Channel=call.channel, Command="NOOP", CommandID="noop")
+            agent = call.agent_channel or ""
+            out["agent"] = agent
+            out["agent_probe"] = await ami.action("AGI", Channel=agent, Command="NOOP", CommandID="noop-agent")
+            out["gone"] = await ami.action("AGI", Channel="SIP/nobody-000000ff", Command="NOOP")
+            assert (await ami.action("Hangup", Channel=agent))["Message"] == "Channel Hungup"
+            noop = await ami.wait(lambda m: m.event == "AsyncAGIExec" and m.get("CommandId") == "noop")
+            dial = await ami.wait(lambda m: m.event == "AsyncAGIExec" and m.get("CommandId") == "dial")
+            out["order"] = ami.frames.index(dial) < ami.frames.index(noop)
+            out["noop"] = agi_decode(noop["Result"])
+            out["after"] = (await listed())[call.channel]
+            out["status_after"] = await status()
+            assert await ami.agi(call.channel, "HANGUP") == "200 result=1\n"
+            await call.done
+            return out
+
+    out = run(main())
+    assert out["before"] == out["status_before"] == ("AGI", "agi:async")
+    assert out["during"][out["agent"]] == ("AppDial", "(Outgoing Line)")
+    assert out["during"][next(c for c in out["during"] if "/caller-" in c)] == ("Dial", "SIP/agent1001,20")
+    assert out["status_during"] == ("Dial", "SIP/agent1001,20")
+    # Dial has returned and the caller is back in Async AGI: the snapshot still names Dial, Status says AGI.
+    assert out["after"] == ("Dial", "SIP/agent1001,20") and out["status_after"] == ("AGI", "agi:async")
+    # In Async AGI (busy with Dial): queued; it ran once Dial returned, after Dial's own result.
+    assert (out["queued"].name, out["queued"]["Message"]) == ("Success", "Added AGI command to queue")
+    assert out["order"] and out["noop"] == "200 result=0\n"
+    # Never in Async AGI (the agent leg) and gone: Asterisk's own texts.
+    probe = out["agent_probe"]
+    assert (probe.name, probe["Message"]) == ("Error", f"Failed to add AGI command to channel {out['agent']} queue")
+    assert (out["gone"].name, out["gone"]["Message"]) == ("Error", "Channel SIP/nobody-000000ff does not exist.")
+
+
 # -- the package itself ----------------------------------------------------------------------------------------
 def test_simulator_imports_run_one_way() -> None:
     """No import inside a function to dodge a cycle: every runtime import of a simulator module sits at its

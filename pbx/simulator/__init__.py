@@ -21,13 +21,20 @@ Where the simulator knowingly differs from a real Asterisk 20 with chan_sip:
   values, at the caller's BYE; BRIDGEPEER/BRIDGEPVTCALLID are set once per bridge (Asterisk
   repeats them). Peer registration events (PeerStatus, ChallengeSent, the agents'
   SuccessfulAuth) are never sent; the script's agent is always reachable.
+- Application: CoreShowChannel shows the channel's last published snapshot, so after
+  ``EXEC MixMonitor`` (or Dial, Queue) over Async AGI it names that application, not AGI,
+  as the after-kill trace shows; AMI Status shows the application running now (AGI). A
+  snapshot is published at the start of every application and on a state or caller-ID
+  change (main/pbx_app.c pbx_exec, main/channel.c); other publishing Asterisk does
+  (connected line, bridges) happens only while Dial/Queue run, when the two agree anyway.
 - Timing: AGIExecStart follows the AGI response at once (Asterisk: 5-25 ms). With
   ``speed`` > 1 every wall millisecond a client takes is ``speed`` call milliseconds.
 - The Cdr's position rotates between three places real traces show (it has no fixed one).
 - Orders no trace shows are modelled on the C sources (caller hangs up while Dial or Queue
   rings, Queue ring timeouts, AMI Hangup while bridged) and say so where they are made.
-- Dialplan: ``[hotline] <any> => Answer, AGI(agi:async), Hangup`` and ``[agents] NNNN =>
-  Dial(SIP/agentNNNN,20)`` only. Dial takes the first of ``&``-joined interfaces; every
+- Dialplan: ``[hotline] <any> => Answer, AGI(agi:async), Hangup`` (``answer_first=False``:
+  without Answer, as ../shared/asterisk20 runs it) and ``[agents] NNNN => Dial(SIP/agentNNNN,20)``
+  only. Dial takes the first of ``&``-joined interfaces; every
   Queue name exists and has one member, the script's agent.
 - Not implemented (an AGI command answers ``510`` and logs a warning; an AMI action
   answers ``Invalid/unknown command``): RECORD FILE, SAY ALPHA/DATE/TIME/PHONETIC, SEND/

@@ -177,7 +177,7 @@ async def _core_show_channels(sim: AsteriskSimulator, session: AmiSession, msg: 
     for chan in chans:
         session.send([
             ("Event", "CoreShowChannel"), *([("ActionID", aid)] if aid else []), *chan.block(),
-            ("Application", chan.application), ("ApplicationData", chan.appdata),
+            ("Application", chan.shown_app[0]), ("ApplicationData", chan.shown_app[1]),
             ("Duration", _hms(sim.call_seconds(chan))), ("BridgeId", chan.bridge_id),
         ])  # fmt: skip
     session.send([("Event", "CoreShowChannelsComplete"), *([("ActionID", aid)] if aid else []),

@@ -293,6 +293,7 @@ async def _set_callerid(call: SimCall, argv: list[str]) -> Result:
     name, num = (m.group(1).strip(), m.group(2)) if m else ("", argv[2])
     call.chan.caller_num = num or call.chan.caller_num
     call.chan.caller_name = name or call.chan.caller_name
+    call.chan.publish()  # ast_set_callerid publishes a snapshot
     return SUCCESS, "200 result=1\n"
 
 

@@ -32,11 +32,11 @@ async def run(call: SimCall, app: str, data: str) -> int:
         return -2
     chan = call.chan
     saved = chan.application, chan.appdata
-    chan.application, chan.appdata = app, data
+    chan.start_app(app, data)
     try:
         return await func(call, data)
     finally:
-        chan.application, chan.appdata = saved
+        chan.end_app(*saved)
 
 
 # -- Dial -------------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ async def dial(call: SimCall, data: str, *, in_agi: bool = True) -> int:
     call.emit(call.chan.dest_event("DialBegin", "call,all", chan, ("DialString", peer)))
     call.chan.connected_num, call.chan.connected_name = chan.caller_num, chan.caller_name
     call.emit(call.chan.event("NewConnectedLine", "call,all"))
-    chan.state = RINGING
+    chan.set_state(RINGING)
     call.emit(chan.event("Newstate", "call,all"))
     call.varset(call.chan, "RINGTIME", "0")
     call.varset(call.chan, "RINGTIME_MS", "0")
@@ -81,7 +81,7 @@ async def dial(call: SimCall, data: str, *, in_agi: bool = True) -> int:
         call.varset(call.chan, "DIALSTATUS", status)
         return -1 if kind == "end" else 0
     leg.answered = call.now()
-    chan.state = UP
+    chan.set_state(UP)
     call.emit(chan.event("Newstate", "call,all"))
     call.varset(call.chan, "DIALSTATUS", "ANSWER")
     call.varset(call.chan, "DIALEDPEERNAME", chan.name)

@@ -290,7 +290,7 @@ class SimCall:
 
     def answer(self) -> None:
         if self.chan.state != UP:
-            self.chan.state = UP
+            self.chan.set_state(UP)
             self.emit(self.chan.event("Newstate", "call,all"))
             self.t0 = self.loop.time()
             self.answer_wall = time.time()

@@ -71,8 +71,14 @@ class Channel:
         self.vars: dict[str, str] = {}
         self.created_wall = time.time()
         self.created_loop = loop_time
+        # What the channel runs now (ast_channel_appl/data: AMI Status shows these) and what its
+        # last published snapshot says (CoreShowChannel shows that). pbx_exec sets the first and
+        # publishes; when the application returns it puts the caller's back WITHOUT publishing
+        # (main/pbx_app.c), so the snapshot keeps naming the application that ran last (after
+        # ``EXEC MixMonitor`` over Async AGI: MixMonitor, not AGI) until something else publishes.
         self.application = ""
         self.appdata = ""
+        self.shown_app = ("", "")
         self.bridge_id = ""
         self.alive = True
         # None until the channel first enters Async AGI; Asterisk keeps the datastore
@@ -80,6 +86,29 @@ class Channel:
         self.agi_queue: deque[tuple[str, str]] | None = None
         self.call: SimCall | None = None  # the scripted call this channel belongs to
         self.is_agent = False
+
+    def start_app(self, app: str, data: str) -> None:
+        """pbx_exec starts ``app`` (or app_dial names an outgoing leg): set, and publish a snapshot."""
+        self.application, self.appdata = app, data
+        self.publish()
+
+    def end_app(self, app: str, data: str) -> None:
+        """pbx_exec restores the caller's application after ``app`` returned: no snapshot is published."""
+        self.application, self.appdata = app, data
+
+    def set_state(self, state: int) -> None:
+        """ast_setstate: the new state, and a snapshot (Newstate comes from it)."""
+        self.state = state
+        self.publish()
+
+    def publish(self) -> None:
+        """ast_channel_publish_snapshot: the cached snapshot (CoreShowChannels) catches up with the channel.
+
+        Asterisk publishes on a state change, a caller-ID or connected-line change, a bridge
+        enter/leave and at the start of every application; the simulator calls this where the
+        application shown can differ from the one running (state and caller-ID changes, app starts).
+        """
+        self.shown_app = (self.application, self.appdata)
 
     @property
     def tech(self) -> str:

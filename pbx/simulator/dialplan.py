@@ -34,7 +34,7 @@ async def run(call: SimCall) -> None:
     call.varset(chan, "SIPURI", f"sip:{call.script.caller_num}@127.0.0.1:5061")
     call.varset(chan, "SIPDOMAIN", "127.0.0.1")
     call.varset(chan, "SIPCALLID", f"{call.seq + 1}-{10725 + call.seq}@127.0.0.1")
-    chan.state = RING
+    chan.set_state(RING)
     call.emit(chan.event("Newstate", "call,all"))
     call.sim.emit_security("SuccessfulAuth", "SIP", chan.exten, ("UsingPassword", "0"))
     await dialplan(call, "hotline", call.script.exten, 1)
@@ -50,7 +50,7 @@ async def dialplan(call: SimCall, context: str, exten: str, priority: int) -> No
             return
         app, data = step
         chan.context, chan.exten, chan.priority = context, exten, priority
-        chan.application, chan.appdata = app, data
+        chan.start_app(app, data)
         call.emit(chan.event("Newexten", "dialplan,all", ("Extension", exten), ("Application", app),
                              ("AppData", data)))  # fmt: skip
         if call.cdr_dest is None:
@@ -124,7 +124,7 @@ async def run_originated(call: SimCall, request: OriginateRequest) -> None:
     chan.exten = "s"
     call.emit(chan.event("Newchannel", "call,all"))
     call.varset(chan, "SIPCALLID", f"{call.seq + 1}-{10725 + call.seq}@127.0.0.1")
-    chan.state = RINGING
+    chan.set_state(RINGING)
     call.emit(chan.event("Newstate", "call,all"))
     kind, _ = await call.wait(RING_SECONDS, wake=frozenset({"end"}))
     if kind == "end":
@@ -136,7 +136,7 @@ async def run_originated(call: SimCall, request: OriginateRequest) -> None:
     call.emit(originate_response(call, request, True))
     request.answered.set_result(True)
     if request.application:
-        chan.application, chan.appdata = "AGI", request.data or "agi:async"
+        chan.start_app("AGI", request.data or "agi:async")
         call.cdr_app = ("AGI", chan.appdata)
         await async_agi(call)
         await call.hangup_caller(call.bye_cause())

@@ -69,7 +69,7 @@ def new_leg(call: SimCall, interface: str, app: str) -> AgentLeg:
     call.varset(chan, "DIALEDPEERNUMBER", peer)
     chan.exten = call.chan.exten
     chan.connected_num, chan.connected_name = call.chan.caller_num, call.chan.caller_name
-    chan.application, chan.appdata = ("AppDial" if app == "Dial" else "AppQueue"), "(Outgoing Line)"
+    chan.start_app("AppDial" if app == "Dial" else "AppQueue", "(Outgoing Line)")
     return leg
 
 

@@ -104,7 +104,7 @@ def _queue_ring(call: SimCall, qname: str, interface: str) -> legs.AgentLeg:
     chan, caller = leg.chan, call.chan
     _member_status(call, qname, interface, 6)
     legs.device_state(call, interface, "RINGING")
-    chan.state = RINGING
+    chan.set_state(RINGING)
     call.emit(chan.event("Newstate", "call,all"))
     call.emit(chan.event("Newexten", "dialplan,all", ("Extension", chan.exten), ("Application", "AppQueue"),
                          ("AppData", "(Outgoing Line)")))  # fmt: skip
@@ -121,7 +121,7 @@ async def _queue_connect(call: SimCall, qname: str, leg: legs.AgentLeg, joined: 
     leg.answered = call.now()
     _member_status(call, qname, interface, 2)
     legs.device_state(call, interface, "INUSE")
-    chan.state = UP
+    chan.set_state(UP)
     call.emit(chan.event("Newstate", "call,all"))
     call.emit(caller.dest_event("DialEnd", "call,all", chan, ("DialStatus", "ANSWER")))
     caller.connected_num, caller.connected_name = chan.caller_num, chan.caller_name

@@ -5,7 +5,9 @@ but scripts, recordings and the durations Asterisk reports stay in call time).
 
 - ``Press.at`` and ``CallScript.hangs_up_at`` count from the moment the call is
   answered, which is also when ``AsyncAGIStart`` is sent (the dialplan is
-  ``Answer(), AGI(agi:async), Hangup()``, so the two are the same instant).
+  ``Answer(), AGI(agi:async), Hangup()``, so the two are the same instant; with
+  ``AsteriskSimulator(answer_first=False)`` the call is answered by AGI ANSWER, and
+  they count from that).
 - ``CallScript.says`` count from the agent answering; with ``agent=None`` they count
   from the call being answered. ``Agent.says`` and ``Agent.hangs_up_after`` count from
   the agent answering.

@@ -36,6 +36,10 @@ class AsteriskSimulator:
 
     Use ``async with AsteriskSimulator(sounds_dir=..., monitor_dir=...) as sim`` or
     ``await start()`` / ``await stop()``; ``place_call(script)`` starts a scripted call.
+    ``answer_first``: ``[hotline]`` is ``Answer(), AGI(agi:async), Hangup()``, the dialplan of
+    the first recorded sessions; False: ``AGI(agi:async), Hangup()``, the one ``hotline
+    asterisk-config`` prints and ../shared/asterisk20 runs (the after-kill trace was recorded
+    on it): the channel enters Async AGI ringing, at priority 1, and AGI ANSWER answers it.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class AsteriskSimulator:
         sounds_dir: Path,
         monitor_dir: Path,
         speed: float = 1.0,
+        answer_first: bool = True,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
@@ -56,6 +61,7 @@ class AsteriskSimulator:
         self.username = username
         self.secret = secret
         self.speed = float(speed)
+        self.answer_first = answer_first
         self.prompts = Prompts(Path(sounds_dir))
         self.monitor_dir = Path(monitor_dir)
         self.speech = SpeechBank()
@@ -255,9 +261,10 @@ class AsteriskSimulator:
 
     # -- the dialplan the lab ran -------------------------------------------------------------------
     def dialplan(self, context: str, exten: str, priority: int) -> tuple[str, str] | None:
-        """``[hotline] _X. => Answer(), AGI(agi:async), Hangup()``; ``[agents] NNNN => Dial(SIP/agentNNNN,20)``."""
+        """``[hotline] _X. => [Answer(),] AGI(agi:async), Hangup()``; ``[agents] NNNN => Dial(SIP/agentNNNN,20)``."""
         if context == "hotline" and exten:
-            steps = [("Answer", ""), ("AGI", "agi:async"), ("Hangup", "")]
+            steps = [("Answer", "")] if self.answer_first else []
+            steps += [("AGI", "agi:async"), ("Hangup", "")]
         elif context == "agents" and re.fullmatch(r"\d+", exten or ""):
             steps = [("Dial", f"SIP/agent{exten},20")]
         else:
@@ -286,8 +293,10 @@ class AsteriskSimulator:
         upper = name.upper()
         if upper == "CALLERID(NUM)":
             chan.caller_num = value
+            chan.publish()  # func_callerid sets the caller with a snapshot
         elif upper == "CALLERID(NAME)":
             chan.caller_name = value
+            chan.publish()
         elif "(" in name:
             pass  # other dialplan functions: accepted, no effect
         elif chan.call is not None:
