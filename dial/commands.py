@@ -2,6 +2,8 @@
 
 Exit status: 0 the call connected and the greeting was heard (and every digit went out),
 1 it connected but the check failed, 2 bad input or the call could not be placed.
+pyVoIP, speech synthesis and the Whisper loader are imported inside the command, for
+start-up time: no other `hotline` command needs them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`hotline menu history|diff`: the saved versions of config.yaml.
 
 menus.versions is imported inside the commands, for start-up time: it loads the database
-layer (0.7 s on top of `import cli`), which every other `hotline` command would pay for.
+layer (1.1 s measured on top of menus.commands), which `hotline --help` never needs.
 """
 
 from __future__ import annotations
