@@ -7,10 +7,10 @@ The API other packages use:
 - ``qa.scan.scan_text(config, text, speaker) -> list[Hit]``: the text rules on one
   utterance (``hotline qa scan``).
 - ``qa.review.review(session, flag_id, reviewer, decision, note) -> Review``.
-- ``qa.pii.mask(text)``: numbers masked for display (last four digits kept).
+- Personal data is found and masked by ``transcribe.pii`` (below QA, so transcribe's own
+  output can be masked too); ``qa.rules`` flags it and masks what reviewers see.
 
-Modules: ``normalize`` (canonical text with an offset map), ``phonetic`` (pinyin,
-fuzzy search), ``matcher`` (Aho-Corasick phrase rules), ``pii``, ``rules`` (the policy
+Modules: ``phonetic`` (pinyin, fuzzy search), ``matcher`` (Aho-Corasick phrase rules), ``rules`` (the policy
 on one call, no database), ``scan`` (database in and out), ``review``, ``views`` (what
 reviewers see), ``report``, ``evaluate`` (labelled-set precision/recall, pinyin study),
 ``commands`` (``hotline qa``), ``web`` (the review page).
