@@ -38,8 +38,9 @@ from ivr.tables import HOLD_END, HOLD_START, Call, CallEvent, MenuStep
 from ivr.timeline import call_timeline
 from qa.confidence import set_flag_confidence
 from qa.matcher import Hit, Matcher
-from qa.rules import CallContext, Finding, Utterance, call_findings, text_hits
+from qa.rules import CallContext, Finding, Utterance, agent_part, call_findings, text_hits
 from qa.tables import Flag
+from qa.verified import apply_verification
 from settings import Config, QaSettings
 from transcribe.store import segments_in_order, transcript_for_call
 from transcribe.tables import Transcript
@@ -133,7 +134,11 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
     if call is None:
         raise LookupError(f"call {call_id}: no such call")
     transcript = transcript_for_call(session, call_id)
-    findings = call_findings(config, matcher_for(config), utterances(transcript), call_facts(session, call, transcript))
+    utts = utterances(transcript)
+    facts = call_facts(session, call, transcript)
+    findings = call_findings(config, matcher_for(config), utts, facts)
+    _, agent = agent_part(config, utts, facts)  # only the agent's own speech can hold a garbled phrase
+    findings = apply_verification(config, findings, agent, transcript.verified if transcript is not None else None)
     existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.call_id == call_id))}
     logprobs = {s.id: s.avg_logprob for s in transcript.segments} if transcript is not None else {}
     current: dict[str, Flag] = {}

@@ -265,6 +265,11 @@ class Transcriber:
         self.load_seconds = time.perf_counter() - started
         self._guard = TextGuard(self.options)
 
+    @property
+    def whisper(self) -> WhisperModel:
+        """The loaded model, for scoring phrases against audio with the same weights."""
+        return self._model
+
     def with_options(self, options: AsrOptions) -> Transcriber:
         """Same loaded model, other decoding options (threads and compute type stay as loaded)."""
         return Transcriber(self.model_dir, options, _model=self._model)

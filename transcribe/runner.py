@@ -31,6 +31,7 @@ from transcribe import jobs
 from transcribe.align import align_to_file
 from transcribe.engine import TrackPlan, merge
 from transcribe.settings_map import options_record
+from transcribe.spotting import spot_phrases
 from transcribe.tables import Job
 
 log = logging.getLogger("hotline.transcribe")
@@ -123,6 +124,20 @@ def transcribe_tracks(transcriber: Any, tracks: list[SpeakerTrack], plan: TrackP
                   for t in tracks])
 
 
+def verify_agent(config: Config, transcriber: Any, tracks: list[SpeakerTrack], result: Any) -> list[Any] | None:
+    """The policy's phrases checked against the agent track (transcribe/spotting.py); None when
+    there is no agent track or the check failed (the transcript still stands: one log line)."""
+    agent = next((t.path for t in tracks if t.speaker == "agent"), None)
+    if agent is None:
+        return None
+    try:
+        return spot_phrases(transcriber, config, agent, result)
+    except Exception as exc:  # a verification bug must not cost the call its transcript
+        log.warning("phrase check on %s failed, flags stay unverified: %s: %s", agent, type(exc).__name__,
+                    str(exc).splitlines()[0] if str(exc) else "")
+        return None
+
+
 def _run_qa(session: Session, config: Config, call_id: int, qa_scan: QaScan | None) -> tuple[int | None, str | None]:
     """QA on the saved transcript inside a savepoint: its failure rolls back only its own writes."""
     if qa_scan is None:
@@ -160,12 +175,14 @@ def run_job(
         if on_start is not None:
             on_start(audio_s)
         result = transcribe_tracks(transcriber, tracks, agent_plan(config, timeline, tracks))
+        verified = verify_agent(config, transcriber, tracks, result)
         elapsed = time.perf_counter() - started
         with transaction(url) as session:
             saved = jobs.complete(
                 session, job, result, model=str(transcriber.model_dir),
                 options=options_record(transcriber.options), elapsed_s=elapsed, audio_s=result.duration,
             )  # fmt: skip
+            saved.verified = verified
             flags, qa_error = _run_qa(session, config, job.call_id, qa_scan)
             jobs.note_qa(session, job.id, flags=flags, error=qa_error)
         return Outcome(

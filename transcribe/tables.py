@@ -54,6 +54,8 @@ class Transcript(Base):
     duration_s: Mapped[float]
     needs_review: Mapped[bool] = mapped_column(default=False)  # speech detected but no usable text
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # Policy phrases checked against the agent's audio (transcribe/spotting.py); None: not checked.
+    verified: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     segments: Mapped[list[Segment]] = relationship(
         back_populates="transcript", order_by="Segment.seq", cascade="all, delete-orphan"

@@ -1,0 +1,75 @@
+"""Phrase flags checked against the audio (issue 11, part 2).
+
+The transcription worker scores each phrase the agent may not say against the agent's own
+speech (transcribe/spotting.py) and stores the results with the transcript. Here they meet the
+text rules' findings:
+
+- a text hit with a score on the same stretch carries it (``extra["verify_score"]``): a
+  confirmed hit is sure, one the audio argues against is shown as unsure;
+- a phrase the audio supports where the free transcript wrote something else (a garble) becomes
+  a finding of its own, with the score as its confidence: recall the text alone misses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from qa.rules import Finding, Utterance
+from settings import Config, PhraseRule
+from transcribe.pii import mask
+
+# Segment times and the scored stretch are approximate (VAD padding, word timestamps).
+SLACK_S = 0.5
+
+
+def _rules_by_phrase(config: Config) -> dict[str, PhraseRule]:
+    return {p: r for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.phrases}
+
+
+def _overlaps(row: Mapping[str, Any], start: float, end: float) -> bool:
+    return float(row["start"]) < end + SLACK_S and start - SLACK_S < float(row["end"])
+
+
+def apply_verification(config: Config, findings: list[Finding], agent: Sequence[Utterance],
+                       verified: Sequence[Mapping[str, Any]] | None) -> list[Finding]:
+    """``findings`` with the audio's scores on phrase hits, plus the garbled phrases it found in
+    ``agent`` (the utterances the rules judge as the agent's: qa.rules.agent_part)."""
+    if verified is None:  # the transcript predates the check, or the check failed: text alone
+        return findings
+    by_phrase = _rules_by_phrase(config)
+    for f in findings:
+        if f.category not in ("forbidden", "vague") or f.utterance is None:
+            continue
+        u = f.utterance
+        phrases = {p for p, r in by_phrase.items() if r.id == f.rule}
+        scores = [float(row["confidence"]) for row in verified
+                  if row["phrase"] in phrases and row["exact"] and _overlaps(row, u.start_s, u.end_s)]
+        if scores:
+            f.extra["verify_score"] = max(scores)
+    return findings + _garbles(config, findings, agent, verified, by_phrase)
+
+
+def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Utterance],
+             verified: Sequence[Mapping[str, Any]], by_phrase: Mapping[str, PhraseRule]) -> list[Finding]:
+    out: list[Finding] = []
+    for row in verified:
+        rule = by_phrase.get(row["phrase"])
+        if rule is None or row["exact"] or not row["accepted"]:
+            continue
+        start = float(row["start"])
+        if any(f.rule == rule.id and f.utterance is not None and _overlaps(row, f.utterance.start_s, f.utterance.end_s)
+               for f in findings):
+            continue  # the text already caught this rule here
+        u = next((u for u in agent if _overlaps(row, u.start_s, u.end_s)), None)
+        if u is None:
+            continue  # not in the agent's own speech (an IVR prompt, the caller, before the answer)
+        context = mask(u.text, config.qa.pii.mask_kinds)
+        out.append(Finding(
+            rule.id, rule.category, rule.severity, f"agent|spot|{row['phrase']}|{round(start, 1)}",
+            speaker="agent", utterance=u, offset_s=max(start, u.start_s),
+            matched=f"{row['phrase']} (heard: {mask(str(row['heard']), config.qa.pii.mask_kinds)})",
+            context=context, source=rule.source, suggestion=rule.suggestion,
+            extra={"verify_score": float(row["confidence"]), "spotted": row["phrase"]},
+        ))  # fmt: skip
+    return out

@@ -1,0 +1,72 @@
+"""Flags checked against the audio: the worker's phrase scores (Transcript.verified) in QA.
+
+The scores are written here as the worker writes them (transcribe/spotting.py rows); the
+decoder that makes them is tested on real speech in tests/test_verify.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from qa_calls import IVR, POLITE, add_call, config, replace
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import db
+from qa.scan import scan_call
+from transcribe.tables import Transcript
+
+CFG = config()
+
+
+@pytest.fixture
+def session(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with db.transaction(f"sqlite:///{tmp_path}/t.db") as s:
+        yield s
+
+
+def verified(session: Session, call_id: int, rows: list[dict[str, object]]) -> None:
+    t = session.scalars(select(Transcript).where(Transcript.call_id == call_id)).one()
+    t.verified = rows
+    session.flush()
+
+
+def row(phrase: str, start: float, end: float, confidence: float, *, exact: bool, heard: str = "") -> dict[str, object]:
+    return {"phrase": phrase, "start": start, "end": end, "confidence": confidence, "accepted": confidence >= 0.5,
+            "exact": exact, "heard": heard or phrase, "segment_start": start}
+
+
+def test_a_phrase_the_transcript_garbled_is_found_from_the_audio(session: Session) -> None:
+    # The agent said 你找错部门了; Whisper wrote 您早说不门了 (seen on the synthetic voice).
+    call = add_call(session, replace(IVR + POLITE, 4, "您早说不门了，售后电话另外打。"))
+    assert scan_call(session, CFG, call.id) == []  # the text alone misses it
+    verified(session, call.id, [row("你找错部门了", 29.2, 31.5, 0.81, exact=False, heard="您早说不门了")])
+    [flag] = scan_call(session, CFG, call.id)
+    assert (flag.rule_id, flag.speaker) == ("forbidden.shifting-blame", "agent")
+    assert 29.0 <= flag.offset_s <= 33.0 and "您早说不门了" in (flag.matched or "")
+    assert flag.verify_confidence == pytest.approx(0.81) and not flag.needs_listening
+
+
+def test_a_text_hit_the_audio_argues_against_asks_for_listening(session: Session) -> None:
+    call = add_call(session, replace(IVR + POLITE, 4, "你找错部门了，售后电话另外打。"))
+    [sure] = scan_call(session, CFG, call.id)
+    assert sure.verify_confidence is None  # not checked yet: the ASR score alone
+    verified(session, call.id, [row("你找错部门了", 29.0, 31.0, 0.2, exact=True)])
+    [doubted] = scan_call(session, CFG, call.id)
+    assert doubted.id == sure.id and doubted.verify_confidence == pytest.approx(0.2)
+    assert doubted.needs_listening and doubted.confidence is not None and doubted.confidence < 0.5
+
+
+def test_a_confirmed_text_hit_is_sure(session: Session) -> None:
+    call = add_call(session, replace(IVR + POLITE, 4, "你找错部门了，售后电话另外打。"))
+    verified(session, call.id, [row("你找错部门了", 29.0, 31.0, 0.95, exact=True)])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.verify_confidence == pytest.approx(0.95) and not flag.needs_listening
+
+
+def test_a_phrase_scored_in_an_ivr_prompt_or_the_callers_speech_is_no_flag(session: Session) -> None:
+    call = add_call(session)  # polite: the IVR prompts play at 0.5-12 s on the agent track
+    verified(session, call.id, [row("我不能", 5.0, 6.0, 0.9, exact=False, heard="我不"),
+                                row("这不是我们的责任", 25.0, 28.0, 0.9, exact=False, heard="我的订单")])
+    assert scan_call(session, CFG, call.id) == []

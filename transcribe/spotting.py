@@ -1,0 +1,60 @@
+"""The policy's phrases checked against the agent's audio after transcription (issue 11).
+
+A text match on the free transcript is a hint (DESIGN.md, "Trusting a flag"). After a call is
+transcribed, every forbidden or vague phrase an agent may not say is scored against the agent's
+own speech with the same Whisper model (transcribe/verify.py): text hits are confirmed or
+doubted, and phrases the free transcript garbled are found. The transcript itself stays
+unbiased; the results are stored beside it (``Transcript.verified``) for QA to read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+from settings import Config
+from transcribe.engine import AsrSegment, CallResult, Transcriber
+from transcribe.verify import PhraseScorer, Spotted, resolve
+
+log = logging.getLogger("hotline.transcribe")
+
+# One scorer per loaded model: it caches the silence prior and token ids across calls.
+_scorers: weakref.WeakKeyDictionary[Transcriber, PhraseScorer] = weakref.WeakKeyDictionary()
+
+
+def agent_phrases(config: Config) -> list[str]:
+    """Every phrase of a rule that applies to the agent (forbidden and vague)."""
+    return sorted({p for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.phrases})
+
+
+def spot_phrases(
+    transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult
+) -> list[dict[str, Any]]:
+    """The agent's phrases verified in the agent's segments of ``result``, as plain JSON rows:
+    phrase, start/end (seconds on the track), confidence in [0, 1], whether the free text
+    already held it (``exact``) and what the ASR wrote there (``heard``)."""
+    segments = [s for s in result.segments if s.speaker == "agent" and s.text.strip()]
+    phrases = agent_phrases(config)
+    if not segments or not phrases:
+        return []
+    started = time.perf_counter()
+    scorer = _scorers.get(transcriber)
+    if scorer is None:
+        scorer = _scorers[transcriber] = PhraseScorer(transcriber.whisper, language=transcriber.options.language)
+    scored = scorer.score_segments(transcriber.load_audio(agent_track), segments, phrases)
+    # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
+    # argues against: QA shows those as unsure rather than dropping them.
+    found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
+    log.debug("verified %d phrase(s) on %s in %.2fs", len(found), agent_track, time.perf_counter() - started)
+    return [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
+
+
+def _row(s: Spotted, segments: list[AsrSegment]) -> dict[str, Any]:
+    return {
+        "phrase": s.phrase, "start": round(s.start, 3), "end": round(s.end, 3),
+        "confidence": round(s.score.confidence, 3), "accepted": s.score.accepted, "exact": s.score.exact,
+        "heard": s.score.heard, "segment_start": round(segments[s.segment].start, 3),
+    }  # fmt: skip
