@@ -41,6 +41,9 @@ from transcribe.normalize import canonical, normalize
 
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
+_MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
+# The most pmi (nats per token) measured for a phrase said (7.8 on bench/verify.py's calls).
+_PMI_CAP = 8.0
 
 # -- reading text as sounds ---------------------------------------------------------------
 
@@ -243,7 +246,9 @@ class VerifyOptions:
       this stricter bar; their text hits use min_evidence like any other.
     min_pmi: whatever delta says, the audio must raise the phrase's tokens over silence
       by at least this much: the decoder's language prior alone is not evidence.
-    confidence_scale: confidence = sigmoid(scale * (evidence - bar)); 0.5 at the bar.
+    confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its bar,
+      pmi over min_pmi); 0.5 on the bar.
+    join_gap_s: segments closer than this are searched as one text.
     window_s: with word timestamps, audio scored around a candidate: this many seconds
       either side of it (None: the whole segment). The encoder's cost grows faster than
       the audio's length.
@@ -256,10 +261,11 @@ class VerifyOptions:
     pmi_weight: float = 0.5
     min_evidence: float = -0.5
     short_syllables: int = 2
-    short_min_evidence: float = -0.5
-    min_pmi: float = 0.0
+    short_min_evidence: float = 0.0
+    min_pmi: float = 0.5
     confidence_scale: float = 1.5
-    window_s: float | None = 1.0
+    join_gap_s: float = 1.0
+    window_s: float | None = 2.5
     null_seconds: float = 2.0
 
     def with_(self, **changes: Any) -> VerifyOptions:
@@ -278,7 +284,7 @@ class PhraseScore:
     syllables: int  # of the phrase
     cost: float  # sound edits per syllable between the phrase and text[start:end]
     delta: float  # log-prob per phrase token: text with the phrase minus the free text (<= ~0)
-    pmi: float  # log-prob per phrase token over this audio minus over silence
+    pmi: float  # log-prob per phrase token over this audio minus over silence (nan: not needed)
     evidence: float  # delta + pmi_weight * pmi
     confidence: float  # in [0, 1]: what a QA flag carries
     accepted: bool
@@ -292,14 +298,16 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     """The score's evidence, confidence and verdict under ``options`` (the bench re-judges
     one set of decoder scores under several settings)."""
     o = options
+    if math.isnan(score.pmi):  # not computed: even the most pmi ever seen would not do
+        return replace(score, evidence=score.delta + o.pmi_weight * _PMI_CAP, confidence=0.0, accepted=False)
     evidence = score.delta + o.pmi_weight * score.pmi
     bar = o.min_evidence
     if not score.exact:
         bar = o.short_min_evidence if score.syllables <= o.short_syllables else o.min_evidence
-    accepted = evidence >= bar and score.pmi >= o.min_pmi
+    accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
     if not score.exact and score.cost > o.max_cost_per_syllable:
         accepted = False
-    confidence = _sigmoid(o.confidence_scale * (evidence - bar))
+    confidence = _sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
     if not accepted:
         confidence = min(confidence, 0.49)
     return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)
@@ -321,8 +329,8 @@ class Spotted:
     """A phrase verified in one segment of a track."""
 
     phrase: str
-    segment: int  # index into the segments given to spot()
-    start: float  # the segment's time on the track, seconds
+    segment: int  # index into the segments given to spot(): where the phrase starts
+    start: float  # the audio that was scored, seconds on the track (play from here)
     end: float
     score: PhraseScore
 
@@ -349,7 +357,6 @@ class PhraseScorer:
         self._tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         self._sot = [*self._tok.sot_sequence, self._tok.no_timestamps]
         self._null: Encoded | None = None
-        self._null_cache: dict[Any, Any] = {}
         self.encodes = 0  # cost accounting (the bench prints them)
         self.decoder_passes = 0
 
@@ -399,35 +406,40 @@ class PhraseScorer:
         return self._score(encoded, text, phrase, span, {})
 
     def _score(self, encoded: Encoded, text: str, phrase: str, span: Span, cache: dict[Any, Any]) -> PhraseScore:
-        o = self.options
         exact = canonical(text[span.start : span.end]) == canonical(phrase)
-        pre, mid, post = (self._tokens(t, cache) for t in (text[: span.start], text[span.start : span.end],
-                                                            text[span.end :]))  # fmt: skip
+        pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
         said = self._tokens(phrase, cache)
-        free = pre + mid + post
-        edited = pre + said + post
-        lp_free = self._logprobs(encoded, free, cache)
-        lp_edit = lp_free if exact else self._logprobs(encoded, edited, cache)
-        lp_null = self._logprobs(self._null_encoded(), edited, cache, null=True)
-        n = max(1, len(said))
+        lp_edit = self._logprobs(encoded, pre + said + post, cache)
         at = slice(len(pre), len(pre) + len(said))
-        delta = 0.0 if exact else float(lp_edit.sum() - lp_free.sum()) / n
-        pmi = float(np.mean(lp_edit[at] - lp_null[at])) if said else 0.0
+        # The free text is scored once per stretch, tokenized whole.
+        delta = 0.0 if exact else float(lp_edit.sum() - self._logprobs(encoded, self._tokens(text, cache), cache).sum())
+        # The prior: the phrase's tokens after the same words, over silence. What the audio
+        # adds over it is evidence the decoder's language model cannot fake; the same context
+        # also cancels its habit of copying a phrase the text already holds (measured on
+        # hotword transcripts: a prior without the context let a repeated phrase through).
+        delta /= max(1, len(said))
+        o = self.options
+        if delta + o.pmi_weight * _PMI_CAP < min(o.min_evidence, o.short_min_evidence):
+            pmi = math.nan  # no audio evidence could lift it over the bar: spare the pass
+        else:
+            prior = self._logprobs(self._null_encoded(), pre + said, cache, null=True)[at]
+            pmi = float(np.mean(lp_edit[at]) - np.mean(prior)) if said else 0.0
+        syllables = max(1, len(read_syllables(phrase)))
         raw = PhraseScore(
             phrase=phrase,
             text=text,
             start=span.start,
             end=span.end,
             exact=exact,
-            syllables=max(1, len(read_syllables(phrase))),
-            cost=span.cost / max(1, len(read_syllables(phrase))),
+            syllables=syllables,
+            cost=span.cost / syllables,
             delta=delta,
             pmi=pmi,
             evidence=0.0,
             confidence=0.0,
             accepted=False,
         )
-        return judge(raw, o)
+        return judge(raw, self.options)
 
     def _tokens(self, text: str, cache: dict[Any, Any]) -> list[int]:
         key = ("tok", text)
@@ -437,8 +449,6 @@ class PhraseScorer:
 
     def _logprobs(self, encoded: Encoded, tokens: list[int], cache: dict[Any, Any], null: bool = False) -> np.ndarray:
         key = ("null" if null else "lp", tuple(tokens))
-        if null:  # the null audio is the same for every segment: keep its scores on the scorer
-            cache = self._null_cache
         if key not in cache:
             cache[key] = self.token_logprobs(encoded, tokens)
         return np.asarray(cache[key])
@@ -454,62 +464,114 @@ class PhraseScorer:
         self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str]
     ) -> list[Spotted]:
         """Every text hit and every stretch passing the sound-alike pre-filter, scored,
-        accepted or not (for thresholds and the bench). Only audio around candidates is
-        encoded: with word timestamps, ``window_s`` either side of each candidate (merged
-        when they overlap), else the whole segment."""
+        accepted or not (for thresholds and the bench).
+
+        Segments less than ``join_gap_s`` apart are searched as one text (Whisper splits a
+        sentence at commas, and a garbled phrase across the split). Only audio around
+        candidates is encoded: with word timestamps, ``window_s`` either side of each
+        candidate (merged when they overlap), else the whole joined stretch."""
         o = self.options
         out: list[Spotted] = []
-        for index, seg in enumerate(segments):
+        for text, owner, times, lo, hi in _join(segments, o.join_gap_s, o.pad_s):
             candidates: list[tuple[str, Span]] = []
             for phrase in phrases:
-                exact = exact_spans(phrase, seg.text)
+                exact = exact_spans(phrase, text)
                 candidates.extend((phrase, s) for s in exact)
                 limit = o.max_cost_per_syllable * len(read_syllables(phrase))
-                for s in find_spans(phrase, seg.text, limit, o.spans_per_phrase):
+                for s in find_spans(phrase, text, limit, o.spans_per_phrase):
                     if any(s.start < e.end and e.start < s.end for e in exact):
                         continue
-                    if keeps_negation(phrase, seg.text[s.start : s.end]):
+                    if keeps_negation(phrase, text[s.start : s.end]):
                         candidates.append((phrase, s))
-            for (t0, t1, c0, c1), group in self._windows(seg, candidates):
+            for (t0, t1, c0, c1), group in _windows(candidates, times, lo, hi, o.window_s):
                 a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
                 if b - a < _HOP * 4:
                     continue
                 encoded = self.encode(audio[a:b])
                 cache: dict[Any, Any] = {}
-                text = seg.text[c0:c1]
+                local = text[c0:c1]
                 for phrase, span in group:
-                    local = Span(span.cost, span.start - c0, span.end - c0)
-                    out.append(Spotted(phrase, index, seg.start, seg.end,
-                                       self._score(encoded, text, phrase, local, cache)))  # fmt: skip
+                    shifted = Span(span.cost, span.start - c0, span.end - c0)
+                    best = self._score(encoded, local, phrase, shifted, cache)
+                    if not best.exact:
+                        # The cheapest sound match may be shorter than what the phrase's audio
+                        # covers (我们诚 for 我们非常忙): also try it as long as the phrase.
+                        longer = _extend(local, shifted, best.syllables)
+                        if longer is not None:
+                            other = self._score(encoded, local, phrase, longer, cache)
+                            best = other if other.evidence > best.evidence else best
+                    out.append(Spotted(phrase, owner[span.start], t0, t1, best))
         return out
 
-    def _windows(
-        self, seg: SegmentLike, candidates: list[tuple[str, Span]]
-    ) -> list[tuple[tuple[float, float, int, int], list[tuple[str, Span]]]]:
-        """Audio (t0, t1) and text (c0, c1) stretches to score the candidates on."""
-        o = self.options
-        lo, hi = seg.start - o.pad_s, seg.end + o.pad_s
-        times = _char_times(seg) if o.window_s is not None else None
-        if not candidates:
-            return []
-        if times is None:
-            return [((lo, hi, 0, len(seg.text)), candidates)]
-        spans = sorted(((max(lo, times[s.start][0] - o.window_s), min(hi, times[s.end - 1][1] + o.window_s)), (p, s))
-                       for p, s in candidates)  # fmt: skip
-        groups: list[tuple[list[float], list[tuple[str, Span]]]] = []
-        for (t0, t1), cand in spans:
-            if groups and t0 <= groups[-1][0][1]:
-                groups[-1][0][1] = max(groups[-1][0][1], t1)
-                groups[-1][1].append(cand)
-            else:
-                groups.append(([t0, t1], [cand]))
-        out = []
-        for (t0, t1), group in groups:
-            inside = [i for i, (a, b) in enumerate(times) if t0 <= (a + b) / 2 <= t1]
-            c0 = min([*inside, *(s.start for _, s in group)])
-            c1 = max([*(i + 1 for i in inside), *(s.end for _, s in group)])
-            out.append(((t0, t1, c0, c1), group))
-        return out
+
+def _join(
+    segments: Sequence[SegmentLike], gap_s: float, pad_s: float
+) -> list[tuple[str, list[int], list[tuple[float, float]] | None, float, float]]:
+    """Segments less than ``gap_s`` apart as one text: (text, segment index of each
+    character, times of each character or None, audio start, audio end)."""
+    out: list[tuple[str, list[int], list[tuple[float, float]] | None, float, float]] = []
+    group: list[int] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        text = "".join(segments[i].text for i in group)
+        owner = [i for i in group for _ in segments[i].text]
+        parts = [_char_times(segments[i]) for i in group]
+        times = None if any(p is None for p in parts) else [t for p in parts for t in p or ()]
+        out.append((text, owner, times, segments[group[0]].start - pad_s, segments[group[-1]].end + pad_s))
+
+    for i, seg in enumerate(segments):
+        if group and seg.start - segments[group[-1]].end > gap_s:
+            flush()
+            group = []
+        group.append(i)
+    flush()
+    return out
+
+
+def _extend(text: str, span: Span, syllables: int) -> Span | None:
+    """``span`` grown to the right until it covers ``syllables`` syllables, or None if it
+    already does (or the text ends first)."""
+    sounds = read_syllables(text)
+    inside = [k for k, s in enumerate(sounds) if span.start <= s.start and s.end <= span.end]
+    if not inside or len(inside) >= syllables or inside[0] + syllables > len(sounds):
+        return None
+    return Span(span.cost, span.start, sounds[inside[0] + syllables - 1].end)
+
+
+def _windows(
+    candidates: list[tuple[str, Span]], times: list[tuple[float, float]] | None, lo: float, hi: float,
+    window_s: float | None,
+) -> list[tuple[tuple[float, float, int, int], list[tuple[str, Span]]]]:
+    """Audio (t0, t1) and text (c0, c1) stretches to score the candidates on."""
+    if not candidates:
+        return []
+    if window_s is None or times is None:
+        if hi - lo <= _MAX_WINDOW_S:
+            return [((lo, hi, 0, 10**9), candidates)]
+        # Too long for one encoder window and no word times: place characters evenly.
+        n = max(1, max(s.end for _, s in candidates))
+        step = (hi - lo) / n
+        times = [(lo + k * step, lo + (k + 1) * step) for k in range(n)]
+        window_s = max(window_s or 0.0, 5.0)
+    spans = sorted((((max(lo, times[s.start][0] - window_s), min(hi, times[s.end - 1][1] + window_s)), (p, s))
+                    for p, s in candidates), key=lambda x: x[0])  # fmt: skip
+    groups: list[tuple[list[float], list[tuple[str, Span]]]] = []
+    for (t0, t1), cand in spans:
+        t1 = min(t1, t0 + _MAX_WINDOW_S)
+        if groups and t0 <= groups[-1][0][1] and t1 - groups[-1][0][0] <= _MAX_WINDOW_S:
+            groups[-1][0][1] = max(groups[-1][0][1], t1)
+            groups[-1][1].append(cand)
+        else:
+            groups.append(([t0, t1], [cand]))
+    out = []
+    for (t0, t1), group in groups:
+        inside = [i for i, (a, b) in enumerate(times) if t0 <= (a + b) / 2 <= t1]
+        c0 = min([*inside, *(s.start for _, s in group)])
+        c1 = max([*(i + 1 for i in inside), *(s.end for _, s in group)])
+        out.append(((t0, t1, c0, c1), group))
+    return out
 
 
 def _char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
@@ -535,13 +597,15 @@ def resolve(scored: Sequence[Spotted]) -> list[Spotted]:
     and of overlapping garbles the one with more evidence is kept."""
     kept: list[Spotted] = []
     order = sorted((s for s in scored if s.score.accepted),
-                   key=lambda s: (s.segment, not s.score.exact, -s.score.evidence))  # fmt: skip
+                   key=lambda s: (s.start, not s.score.exact, -s.score.evidence))  # fmt: skip
     for sp in order:
         sc = sp.score
-        clash = any(k.segment == sp.segment and sc.start < k.score.end and k.score.start < sc.end for k in kept)
+        # Spans are comparable within one scored stretch of audio (same window).
+        clash = any((k.start, k.end) == (sp.start, sp.end) and sc.start < k.score.end and k.score.start < sc.end
+                    for k in kept)  # fmt: skip
         if sc.exact or not clash:
             kept.append(sp)
-    return sorted(kept, key=lambda s: (s.segment, s.score.start))
+    return sorted(kept, key=lambda s: (s.start, s.score.start))
 
 
 def exact_spans(phrase: str, text: str) -> list[Span]:
