@@ -9,17 +9,22 @@ said to be in:
 - ``score_phrase``: the decoder's teacher-forced log-probability (CTranslate2
   ``Whisper.align``) of the free text with one span replaced by the phrase, against that
   of the free text itself, per phrase token (``delta``; 0 when the text already holds the
-  phrase), and how much this audio raised the phrase's own tokens over silence (``pmi``:
-  the decoder's language prior cancels out). Both feed one ``confidence`` in [0, 1].
-- ``PhraseScorer.spot``: keyword spotting over a track's segments. A cheap sound-alike
-  pre-filter (toneless pinyin with near-sound costs) picks the few segment x phrase pairs
-  worth a decoder pass; each segment is encoded once, and only if it has a candidate.
-  Used both ways: it confirms text hits and finds phrases the transcript garbled.
+  phrase), and how much this audio raised the phrase's own tokens over silence after the
+  same words (``pmi``: the decoder's language prior, and its habit of copying what the
+  text already says, cancel out). evidence = delta + 0.5 * pmi; with a floor on pmi it
+  decides, and it gives a ``confidence`` in [0, 1].
+- ``PhraseScorer.spot``: keyword spotting over the agent's segments. A sound-alike
+  pre-filter (toneless pinyin, near sounds cost less; a lost 不/没/别 disqualifies) picks
+  the few stretches worth a decoder pass; only audio around them is encoded. Used both
+  ways: text hits are confirmed (precision) and garbled phrases found (recall).
 - ``contains_name``: a company name found within about one syllable of sound
   (ai er si ke ji for hai er si ke ji), Latin letters and digits read out first
   (I-20 -> ai er shi).
 
-Figures and how the thresholds were chosen: bench/verify.py (its docstring).
+Measured in bench/verify.py (figures and how the bars were chosen are in its docstring):
+delta alone is fooled wherever the free text is gibberish (any fluent phrase beats it),
+which is why pmi is in the evidence and has a floor.
+
 """
 
 from __future__ import annotations
@@ -230,28 +235,36 @@ def contains_name(text: str, name: str, max_syllables: float = 1.0) -> bool:
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    """Knobs of verification; bench/verify.py measures them.
+    """Knobs of verification. Measured with bench/verify.py (18 agents x 3 renderings of
+    espeak-ng speech); bars were read off the score distributions in round steps, not
+    fitted, and checked with a rendering and half the phrases held out (its docstring).
 
     pad_s: audio kept either side of a segment's timestamps (they are approximate).
     max_cost_per_syllable: the pre-filter. A stretch of the free text is scored as a
       possible garble of a phrase only when it is within this many sound edits per
-      syllable of it (0.5: 不现/不限 for 不行, 您早说不门了 for 你找错部门了).
-    spans_per_phrase: at most this many stretches of one segment scored per phrase.
-    pmi_weight: evidence = delta + pmi_weight * pmi (see PhraseScore), in nats per token.
+      syllable of it (0.5: 不现/不限 for 不行, 您早说不门了 for 你找错部门了). It sets the
+      cost: each candidate is a decoder pass or three. (Missed at 0.5: 你靠住了不闷 for
+      你找错部门了, about 0.6.)
+    spans_per_phrase: at most this many stretches of one text scored per phrase.
+    pmi_weight: evidence = delta + pmi_weight * pmi (see PhraseScore), nats per token.
     min_evidence: a phrase is accepted at or above this evidence. A text hit has delta 0,
-      so it is confirmed unless the audio argues against the phrase (pmi below
-      min_evidence / pmi_weight).
+      so it is confirmed unless the audio argues against it. Measured: no absent phrase
+      reached -0.75, said garbles reached up to +3.
     short_syllables / short_min_evidence: phrases of at most this many syllables (不行,
-      快点) collide with ordinary words (快递 -> 快的 for 快点), so a garble of one needs
-      this stricter bar; their text hits use min_evidence like any other.
-    min_pmi: whatever delta says, the audio must raise the phrase's tokens over silence
-      by at least this much: the decoder's language prior alone is not evidence.
-    confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its bar,
-      pmi over min_pmi); 0.5 on the bar.
-    join_gap_s: segments closer than this are searched as one text.
-    window_s: with word timestamps, audio scored around a candidate: this many seconds
-      either side of it (None: the whole segment). The encoder's cost grows faster than
-      the audio's length.
+      快点) collide with ordinary words (快递 written 快的 is one sound edit from 快点), so a
+      garble of one needs this stricter bar (0: as likely as what the ASR wrote). It cost
+      one found phrase of 45 and removed a false 快点 on hotword transcripts.
+    min_pmi: whatever delta says, the audio must raise the phrase's tokens over silence by
+      this much: the language prior is not evidence. Said phrases measured 0.85 and up
+      (text hits 1.6 and up); absent ones that cleared the evidence bar 0.16-0.68.
+    confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its
+      bar, pmi over min_pmi); 0.5 on the bar, 0.84 for a typical confirmed text hit.
+    join_gap_s: segments closer than this are searched as one text (Whisper splits at
+      commas; 你找错部门了 came out as "您好," + "这部门子,").
+    window_s: with word timestamps, the audio scored around a candidate: this many seconds
+      either side (None: the whole joined segments). The encoder's cost grows faster than
+      the audio's length: whole segments cost 0.30 of the ASR's CPU time, 2.5 s windows
+      0.13-0.2; 1 s windows lost the context and let 2 false hits through.
     null_seconds: length of the silence the prior is measured on.
     """
 
@@ -371,6 +384,9 @@ class PhraseScorer:
             audio = np.concatenate([audio, np.zeros(SAMPLE_RATE // 2 - audio.size, np.float32)])
         frames = audio.size // _HOP
         frames -= frames % 2  # the encoder halves the frame count
+        if frames > 3000:
+            raise ValueError(f"{audio.size / SAMPLE_RATE:.1f} s of audio: the encoder takes at most 30 s "
+                             "(score a segment, not a whole track)")
         features = np.ascontiguousarray(self._whisper.feature_extractor(audio)[:, :frames])
         self.encodes += 1
         out = self._ct2.encode(ctranslate2.StorageView.from_array(features[None]), to_cpu=False)
@@ -403,7 +419,10 @@ class PhraseScorer:
             exact = exact_spans(phrase, text)
             found = exact or find_spans(phrase, text, max_cost=math.inf, limit=1)
             span = found[0] if found else Span(float(len(read_syllables(phrase))), len(text), len(text))
-        return self._score(encoded, text, phrase, span, {})
+        score = self._score(encoded, text, phrase, span, {})
+        if not score.exact and not keeps_negation(phrase, score.heard):
+            score = replace(score, accepted=False, confidence=min(score.confidence, 0.49))
+        return score
 
     def _score(self, encoded: Encoded, text: str, phrase: str, span: Span, cache: dict[Any, Any]) -> PhraseScore:
         exact = canonical(text[span.start : span.end]) == canonical(phrase)
