@@ -95,7 +95,7 @@ class AmiSession:
                 if not data:
                     break
                 for msg in parser.feed(data):
-                    await actions.handle(self.sim, self, msg)
+                    await actions.handle(self.sim, self, msg)  # looked up per frame: bench/ivr_load.py wraps it
                     if self.closed:
                         break
                 for err in parser.errors:
