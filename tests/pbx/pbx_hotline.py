@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,11 @@ class Hotline:
 
     def calls(self) -> list[dict[str, Any]]:
         return list(self.json("calls", "list", "--limit", "500"))
+
+    def show(self, refs: list[str]) -> dict[str, dict[str, Any]]:
+        """``calls show REF --json`` for each ref, two at a time (each is a Python start-up)."""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return dict(zip(refs, pool.map(lambda ref: dict(self.json("calls", "show", ref)), refs), strict=True))
 
     def closed_call(self, ref: str, timeout: float = 30) -> dict[str, Any]:
         """``calls show REF --json`` once the row is closed and its recordings checked (the

@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from pbx_media import Speech
 from pbx_sipp import Answer, Caller
 
+# No phrase shares a stretch of audio with another or with a prompt (espeak renders the
+# same syllables after a pause sample for sample: 您好，请讲 began like the greeting).
 CALLER_SAYS = "喂，你好。"  # 2.2 s
-AGENT_SAYS = {"agent1001": "您好，请讲。", "agent1002": "好的，明白。"}  # 3.2 s, 2.6 s
+AGENT_SAYS = {"agent1001": "没问题，马上办。", "agent1002": "好的，明白。"}  # 3.6 s, 2.6 s
 LOAD_SAYS = "我要投诉。"  # 2.2 s
 
 
@@ -63,7 +65,7 @@ def scenarios(say: dict[str, Speech]) -> dict[str, Planned]:
         # 7 (invalid), nothing (timeout), 8 (invalid, third try): fallback queue support;
         # agent1001 answers and hangs up first.
         Planned("retries", Caller("5550106", dtmf=(("7", 13.0), ("8", 51.0)), start_s=1.0),
-                {"agent1001": Answer(2.0, a1, bye_after_s=4.0)}),
+                {"agent1001": Answer(2.0, a1, bye_after_s=4.5)}),
         # BYE 3 s into the 9.8 s greeting.
         Planned("greeting_hangup", Caller("5550107", speech=((me, 0.5),), bye_at=3.0)),
     ]

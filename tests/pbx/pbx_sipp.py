@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from pbx_lab import niced
+from pbx_lab import boosted
 from pbx_media import Speech, make_pcap
 
 SDP = """v=0
@@ -327,7 +327,7 @@ def start_sipp(name: str, scenario: Path, folder: Path, *, port: int, media_port
            "-trace_msg", "-message_file", str(folder / f"{name}.msg"),
            "-trace_screen", "-screen_file", str(folder / f"{name}.screen"), *(extra or []), remote]  # fmt: skip
     out = open(folder / f"{name}.out", "wb")  # noqa: SIM115 -- lives as long as the process
-    proc = subprocess.Popen(niced(cmd), cwd=folder, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(boosted(cmd), cwd=folder, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env={**os.environ, "TERM": "dumb"})
     out.close()
     return Sipp(name, proc, folder)

@@ -158,7 +158,7 @@ def test_invalid_and_timeout_retries_then_fallback_queue_agent_hangs_up(batch: B
         ("the no-key prompt", prompt(sounds, "timeout"), at[1]),
         ("the transfer prompt", prompt(sounds, "transfer"), at[2]),
         ("agent1001's words", batch.say["agent1001"].pcm, answered + 0.5),
-        ("goodbye", prompt(sounds, "goodbye"), answered + 4.0),
+        ("goodbye", prompt(sounds, "goodbye"), answered + 4.5),
     ])  # fmt: skip
 
 
