@@ -8,8 +8,8 @@ from app.checks import config_check, db_upgrade, menu_walk
 from app.commands import asterisk_config, calls_app, demo, serve, status
 from app.evalcalls import eval_calls
 from app.pipeline import after_transcript
-from app.retention import hold as recordings_hold
-from app.retention import purge as recordings_purge
+from app.retention_commands import hold as recordings_hold
+from app.retention_commands import purge as recordings_purge
 from cliutil import ConfigOpt, command_group, use_config
 from dial.commands import dial
 from menus.commands import greeting_app, menu_app

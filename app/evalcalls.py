@@ -13,7 +13,8 @@ Every figure is given twice: counting all flags, and counting only the flags QA 
 accusing the agent.
 
 This module sits in ``app`` (it runs the demo pipeline, above ``qa``); cli.py registers
-its command under ``hotline qa``.
+its command under ``hotline qa``, so like a commands module it imports the pipeline and the
+script loader (the simulator, pypinyin's tables: seconds) inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from app.scripts import ScriptedCall, ScriptError, load_script
 from cliutil import ConfigOpt, JsonOpt, err_console, fail, load
-from menus.prompts import prompt_texts
 from settings import Config
+
+if TYPE_CHECKING:
+    from app.scripts import ScriptedCall
 
 CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
 SPEECH_POLICY = ("opening", "closing", "forbidden", "vague")  # what the issue's polite-call floor counts
@@ -122,6 +123,8 @@ def mistakes(result: dict[str, Any], rules: dict[str, str], mode: str = "all") -
 def run(config: Config, calls: list[ScriptedCall], *, speed: float, workdir: Path | None,
         progress: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Place, transcribe and scan the calls; each call's flags as eval-calls prints them."""
+    from sqlalchemy import select
+
     import db
     from app.demo import DemoError, run_demo
     from qa.tables import Flag
@@ -195,6 +198,9 @@ def eval_calls(
     --json prints one object per line per call {"name", "expect", "flags": [{"rule", "category",
     "confidence", "status"}]} (status "listen" = needs listening), then {"summary": {...}}.
     """
+    from app.scripts import ScriptError, load_script
+    from menus.prompts import prompt_texts
+
     cfg = load(config)
     rules = rule_categories(cfg)
     try:

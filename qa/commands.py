@@ -7,15 +7,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.orm import Session
 
 from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, parse_since, print_json
 from settings import Config
+
+if TYPE_CHECKING:  # SQLAlchemy loads in the commands that use the database, not at `hotline --help`
+    from sqlalchemy.orm import Session
 
 app = command_group("Service-policy QA: flags, review, reports, rule checks.")
 
