@@ -18,7 +18,7 @@ from pbx_hotline import Hotline, Serve, by_number
 from pbx_lab import AmiTap, Asterisk
 from pbx_media import Speech, make_speech
 from pbx_plan import AGENT_SAYS, CALLER_SAYS, LOAD_SAYS, Planned, load_calls, scenarios
-from pbx_sipp import Agent, Caller, agent_scenario, caller_scenario, register_scenario, start_sipp
+from pbx_sipp import Agent, Caller, Sipp, agent_scenario, caller_scenario, register_scenario, start_sipp
 
 PHASES: dict[str, float] = {}  # wall seconds per set-up phase, printed at the end of the session
 AGENT_SECRETS = {"agent1001": "agent1001-secret", "agent1002": "agent1002-secret"}  # sip.conf of the lab
@@ -90,6 +90,40 @@ def _register(agents: list[Agent], folder: Path, sip: str) -> None:
         assert rc == 0, f"{a.name} did not register (SIPp exit {rc}):\n{reg.errors()}"
 
 
+def _place_calls(result: Batch, procs: list[Sipp], run: Sipp) -> float:
+    """Wait for the callers' SIPp to finish, reading each scenario call (``calls show``) as soon
+    as serve logs its end, while the longer calls still run: the CLI's start-up costs seconds
+    of CPU, the calls wait on the clock. Then stop the agents. Returns when the calls ended."""
+    procs.append(run)
+    service = result.service
+    wanted = {p.caller.number[-4:]: name for name, p in result.plans.items()}
+    shows: dict[str, Future[dict[str, Any]]] = {}
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        def read_ended() -> None:
+            for tail, uniqueid in service.serve.ended().items():
+                if tail in wanted and wanted[tail] not in shows:
+                    shows[wanted[tail]] = pool.submit(service.hotline.closed_call, uniqueid)
+
+        while run.proc.poll() is None and time.monotonic() - t0 < 240:
+            read_ended()
+            time.sleep(0.5)
+        result.sipp["callers"] = (run.finish(10), run.errors())
+        result.seconds = PHASES["calls (SIPp callers, first INVITE to last BYE)"] = time.monotonic() - t0
+        ended = time.monotonic()
+        for agent in procs[:-1]:
+            result.sipp[agent.name] = (agent.finish(30, stop=True), agent.errors())
+        while len(shows) < len(wanted) and time.monotonic() - ended < 30:
+            read_ended()
+            time.sleep(0.5)
+        for name, future in shows.items():
+            try:
+                result.details[name] = future.result(120)
+            except Exception as exc:  # one call's record unreadable: its test says why, the others run
+                result.unread[name] = f"{type(exc).__name__}: {exc}"
+    return ended
+
+
 def run_batch(lab: Lab, service: Service, mkpcap: Path) -> Batch:
     """Register the agents, place every call of the plan at once, wait, read the call log."""
     started = time.monotonic()
@@ -108,43 +142,22 @@ def run_batch(lab: Lab, service: Service, mkpcap: Path) -> Batch:
                 a.answers[p.caller.number] = p.agents[a.name]
     _register(agents, folder, sip)
     PHASES["speech, pcaps, agents registered"] = time.monotonic() - started
-    uas = [start_sipp(a.name, agent_scenario(a, folder, mkpcap), folder, port=a.port, media_port=a.media_port,
-                      remote=sip) for a in agents]
     callers = [p.caller for p in result.plans.values()] + [c for c, _ in result.load.values()]
     scenario, inf = caller_scenario(callers, folder, mkpcap)
-    t0 = time.monotonic()
-    run = start_sipp("callers", scenario, folder, port=ports.caller, media_port=ports.media, remote=sip,
-                     extra=["-inf", str(inf), "-m", str(len(callers)), "-l", str(len(callers)), "-r", "50",
-                            "-rp", "1000", "-timeout", "200s", "-timeout_error"])
-    wanted = {p.caller.number[-4:]: name for name, p in result.plans.items()}
-    shows: dict[str, Future[dict[str, Any]]] = {}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        # Each scenario call is read (`calls show`) as soon as serve logs its end, while the
-        # longer calls still run: the CLI's start-up costs seconds of CPU, the calls wait on the clock.
-        def read_ended() -> None:
-            for tail, uniqueid in service.serve.ended().items():
-                if tail in wanted and wanted[tail] not in shows:
-                    shows[wanted[tail]] = pool.submit(service.hotline.closed_call, uniqueid)
-
-        while run.proc.poll() is None and time.monotonic() - t0 < 240:
-            read_ended()
-            time.sleep(0.5)
-        result.sipp["callers"] = (run.finish(10), run.errors())
-        result.seconds = PHASES["calls (SIPp callers, first INVITE to last BYE)"] = time.monotonic() - t0
-        for a, proc in zip(agents, uas, strict=True):
-            result.sipp[a.name] = (proc.finish(30, stop=True), proc.errors())
-        t0 = time.monotonic()
-        while len(shows) < len(wanted) and time.monotonic() - t0 < 30:
-            read_ended()
-            time.sleep(0.5)
-        for name, future in shows.items():
-            try:
-                result.details[name] = future.result(120)
-            except Exception as exc:  # one call's record unreadable: its test says why, the others run
-                result.unread[name] = f"{type(exc).__name__}: {exc}"
+    procs: list[Sipp] = []
+    try:
+        procs += [start_sipp(a.name, agent_scenario(a, folder, mkpcap), folder, port=a.port,
+                             media_port=a.media_port, remote=sip) for a in agents]
+        ended = _place_calls(result, procs, start_sipp(
+            "callers", scenario, folder, port=ports.caller, media_port=ports.media, remote=sip,
+            extra=["-inf", str(inf), "-m", str(len(callers)), "-l", str(len(callers)), "-r", "50",
+                   "-rp", "1000", "-timeout", "200s", "-timeout_error"]))
+    finally:
+        for proc in procs:  # whatever went wrong, no SIPp outlives the session
+            proc.kill()
     numbers = {c.number for c in callers}
     result.unlogged = {n for n in numbers if n[-4:] not in service.serve.ended()}
     result.calls = service.hotline.calls()
     result.rows = by_number(result.calls, numbers)
-    PHASES["call log read after the calls (calls show/list)"] = time.monotonic() - t0
+    PHASES["call log read after the calls (calls show/list)"] = time.monotonic() - ended
     return result

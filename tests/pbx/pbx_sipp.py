@@ -5,7 +5,8 @@ and one port), so every call of a run comes from ONE SIPp process bound to that 
 calls differ by a line of an injection file (``-inf``): caller number, start delay, the
 number dialled and a branch; the branch picks the call's media pcap (digits and speech)
 and how it ends (own BYE after some seconds, or wait for Asterisk's BYE). The caller
-number is how a test finds its call in ``hotline calls list``.
+number is how a test finds its call in ``hotline calls list`` (by its last four digits:
+the call log masks the rest).
 
 An agent is one SIPp UAS on the port it registered from. It answers (or never answers)
 by the caller number in the INVITE's From (Asterisk gives the agent leg the caller's ID),
@@ -309,6 +310,11 @@ class Sipp:
             self.proc.kill()
             self.proc.wait(10)
             return -9
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
 
     def errors(self, limit: int = 4000) -> str:
         out = []
