@@ -37,6 +37,7 @@ from qa.phonetic import coverage, fuzzy_contains
 from settings import Config
 from transcribe.normalize import Normalized, canonical, normalize
 from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests
+from transcribe.verify import contains_name
 
 AGENT_SIDE = ("agent", "unknown")
 IVR = "ivr"  # the transcriber's label for the prompts the IVR played (their known text)
@@ -305,7 +306,8 @@ def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, 
     similarity = coverage(canonical(config.opening_line), text)
     if similarity < rule.min_similarity:
         problems.append(f"similarity {similarity:.2f} < {rule.min_similarity:g}")
-    if not fuzzy_contains(canonical(config.company), text):
+    # The ASR writes 海尔斯科技 as 爱尔斯 / I-20个纪: a name within about one syllable of sound counts.
+    if not (fuzzy_contains(canonical(config.company), text) or contains_name(said, config.company)):
         problems.append(f"company name {config.company} missing")
     if not any(fuzzy_contains(canonical(p), text) for p in rule.offer_phrases):
         problems.append("no offer of help")

@@ -70,3 +70,11 @@ def test_a_phrase_scored_in_an_ivr_prompt_or_the_callers_speech_is_no_flag(sessi
     verified(session, call.id, [row("我不能", 5.0, 6.0, 0.9, exact=False, heard="我不"),
                                 row("这不是我们的责任", 25.0, 28.0, 0.9, exact=False, heard="我的订单")])
     assert scan_call(session, CFG, call.id) == []
+
+
+def test_a_company_name_the_asr_bent_by_a_syllable_still_counts(session: Session) -> None:
+    bent = add_call(session, replace(IVR + POLITE, 2, "您好，这里是爱尔斯科技，请问有什么可以帮您？"))
+    assert [f.rule_id for f in scan_call(session, CFG, bent.id)] == []  # ai er si ke ji ~ hai er si ke ji
+    other = add_call(session, replace(IVR + POLITE, 2, "您好，这里是华为科技，请问有什么可以帮您？"), uniqueid="other")
+    [flag] = scan_call(session, CFG, other.id)
+    assert flag.rule_id == "opening.mandated" and "company name" in (flag.matched or "")
