@@ -30,14 +30,13 @@ from recordings.audio import AudioError, read_pcm16, write_wav
 from recordings.speech import synthesize_pcm
 from transcribe.engine import (
     AsrSegment,
-    TextGuard,
     TrackResult,
     Transcriber,
     merge,
-    repetition_span,
 )
 from transcribe.normalize import canonical, to_simplified
 from transcribe.options import AsrOptions
+from transcribe.textguard import TextGuard, repetition_span
 
 # -- fast: text handling -----------------------------------------------------------------
 

@@ -19,9 +19,9 @@ import pytest
 from audio_factory import all_sentences
 
 from settings import load_config
-from transcribe.engine import TextGuard, repetition_span
 from transcribe.normalize import canonical
 from transcribe.options import AsrOptions
+from transcribe.textguard import TextGuard, repetition_span
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = TextGuard(AsrOptions())

@@ -1,0 +1,95 @@
+"""Text clean-up for the ASR engine: which decoded segments are loops or known hallucinations.
+
+`TextGuard` judges one segment's text (known hallucinations, zlib compression ratio, an n-gram
+said over and over) and a run of segments (the decoder copying one line across segments);
+`repetition_span` and `compression_ratio` are the plain measures it uses. Kept apart from
+`transcribe.engine` because it is pure text: no audio, no model.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+
+from transcribe.normalize import canonical
+from transcribe.options import AsrOptions
+
+
+def compression_ratio(text: str) -> float:
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def repetition_span(text: str, max_ngram: int, min_repeats: int, min_ngram: int = 1) -> tuple[str, int] | None:
+    """The longest run of one n-gram (min_ngram..max_ngram chars) repeated >= min_repeats times."""
+    best: tuple[str, int] | None = None
+    if max_ngram < min_ngram:
+        return None
+    pattern = re.compile(r"(.{%d,%d}?)\1{%d,}" % (min_ngram, max_ngram, min_repeats - 1))  # noqa: UP031
+    for match in pattern.finditer(text):
+        if best is None or len(match.group(0)) > best[1]:
+            best = (match.group(1), len(match.group(0)))
+    return best
+
+
+class TextGuard:
+    """Decides which decoded segments are loops or known hallucinations."""
+
+    def __init__(self, options: AsrOptions) -> None:
+        self.options = options
+        self._contains = tuple(n for n in (canonical(h) for h in options.hallucinations) if n)
+        self._whole = frozenset(canonical(h) for h in options.silence_hallucinations)
+
+    def reject_reason(self, text: str) -> str | None:
+        """'hallucination', 'repetition' or None (keep)."""
+        norm = canonical(text)
+        if not norm:
+            return None
+        if norm in self._whole or any(h in norm for h in self._contains):
+            return "hallucination"
+        o = self.options
+        if o.compression_ratio_threshold is not None and compression_ratio(text) > o.compression_ratio_threshold:
+            return "repetition"
+        span = self.loop_span(norm)
+        if span is not None and span[1] >= 0.5 * len(norm):
+            return "repetition"
+        return None
+
+    def loop_span(self, norm: str) -> tuple[str, int] | None:
+        """The longest loop in normalised text: a short n-gram (up to loop_max_ngram chars, or a
+        quarter of the text if longer) said loop_min_repeats times in a row, or a long one
+        (loop_long_ngram chars up to a third of the text) said loop_long_repeats times.
+
+        The n-gram bound comes from the text's length: a fixed 8 let a 9-character clause
+        loop through ("这么多年,我只能理解," x n)."""
+        o = self.options
+        found = [
+            repetition_span(norm, max(o.loop_max_ngram, len(norm) // o.loop_min_repeats), o.loop_min_repeats),
+            repetition_span(norm, len(norm) // o.loop_long_repeats, o.loop_long_repeats, o.loop_long_ngram),
+        ]
+        return max((f for f in found if f is not None), key=lambda f: f[1], default=None)
+
+    def repeated_segments(self, texts: Sequence[str]) -> list[int]:
+        """Indexes of segments that only repeat the one before them, in a loop across segments.
+
+        A run of consecutive segments with the same normalised text, as long as the loop rule
+        for one segment asks (loop_min_repeats, or loop_long_repeats for a text of at least
+        loop_long_ngram characters), is a loop: the decoder copying a line it had
+        ("我已不知" in 8 segments of a polite agent). The first of the run is kept: each
+        segment of the run already passed the guard on its own, and the first is the one
+        decoded from audio before the copying began; the copies are dropped."""
+        o = self.options
+        out: list[int] = []
+        norms = [canonical(t) for t in texts]
+        i = 0
+        while i < len(norms):
+            j = i + 1
+            while j < len(norms) and norms[j] == norms[i]:
+                j += 1
+            n = norms[i]
+            need = o.loop_long_repeats if len(n) >= o.loop_long_ngram else o.loop_min_repeats
+            if n and j - i >= need:
+                out.extend(range(i + 1, j))
+            i = j
+        return out
