@@ -39,8 +39,9 @@ Measured here (`bench/verify.py --invented`, 2 shared cores, load 4.2 -> 2.7):
 - hotword transcripts: text match 35/45 with 3 false hits (invented 这不是我的错 twice, a
   repeated 这不是我们的责任); confirmed 34/45 with 0 false.
 - missed: the 2 phrases of an agent track that came out empty, 你找错部门了 where Whisper
-  repeated the greeting instead, 不行 written as fluent words (不限价格, 不能), 我们非常忙
-  as 我们可以长. Speech without text cannot be spotted this way.
+  repeated the greeting instead, 不行 written as fluent words (不限价格, 不能; 不见 is under
+  the 2-syllable bar), 我们非常忙 as 我们可以长. Speech without text cannot be spotted
+  this way.
 """
 
 from __future__ import annotations
