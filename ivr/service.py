@@ -15,7 +15,8 @@
     ``Application`` is the last app run, not a sign of Async AGI); one that waits in
     Async AGI is adopted where its row says it was, without a second greeting; call rows
     still ``active`` whose channel is gone are closed as ``lost``. The same runs at
-    start-up and whenever this service takes the lease over.
+    start-up and whenever this service takes the lease over (these steps and the lease
+    loop are in ivr/reconcile.py).
 * One driver per Asterisk (ivr/lease.py): only the lease holder drives calls. Another
   ``serve`` stays logged in as a standby and takes over, adopting the calls in
   progress, when the holder stops renewing for ``ivr.lease_ttl`` seconds. A holder
@@ -41,16 +42,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ivr.adopt import AdoptedSession, Plan, Probe, RowState, call_states, plan_for, probe
-from ivr.callstore import CallStore, OnRecordingsReady, active_calls
+from ivr.adopt import AdoptedSession, Plan, Probe, RowState
+from ivr.callstore import CallStore, OnRecordingsReady
 from ivr.calltrack import EVENTS, CallFacts, CallInfo, Clock
 from ivr.lease import Lease
+from ivr.reconcile import Reconciler, lease_for
 from ivr.reentry import ReenteredSession
 from ivr.session import CallSession
 from menus.prompts import prompt_status, render_prompts
 from menus.versions import version_of_file
 from pbx.agi import AsyncAgi
-from pbx.ami import AmiClient, AmiError
+from pbx.ami import AmiClient
 from pbx.protocol import Message
 from recordings.redact import mask_number
 from recordings.speech import tools_missing
@@ -104,7 +106,7 @@ def _render(config: Config) -> list[str]:
     return [f"prompt {p.name}: {p.detail}" for p in render_prompts(config) if p.status == "error"]
 
 
-class IvrService:
+class IvrService(Reconciler):
     """Runs the hotline over one AMI login until stopped."""
 
     def __init__(
@@ -157,7 +159,7 @@ class IvrService:
         self._idle.set()
         self._watcher: asyncio.Task[None] | None = None
         self._config_sig: tuple[int, int] | None = None
-        self.lease = lease or _lease_for(config, self.store.url)
+        self.lease = lease or lease_for(config, self.store.url)
         self.active = False  # holds the lease: drives calls; otherwise a standby
         self._lease_task: asyncio.Task[None] | None = None
         self._entries: dict[str, int] = {}  # Uniqueid -> AsyncAGIStarts seen (a transfer back in)
@@ -222,48 +224,6 @@ class IvrService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    # ----- the lease ------------------------------------------------------------------
-
-    async def _lease_step(self) -> bool:
-        try:
-            return await asyncio.to_thread(self.lease.step)
-        except Exception as exc:  # the database is away: a holder fences itself after lease.fence
-            log.warning("lease %s: %s: %s", "renew" if self.lease.held else "check", type(exc).__name__, exc)
-            return self.lease.held and not self.lease.fenced()
-
-    async def _lease_loop(self) -> None:
-        retry = False  # a takeover whose reconcile failed (database away): adopt on the next beat
-        while True:
-            await asyncio.sleep(self.lease.interval)
-            try:
-                held = await self._lease_step()
-                if held and (retry or not self.active):
-                    if not self.active:
-                        log.warning("lease taken: this service drives calls from now on")
-                    retry = False
-                    try:
-                        await self._promote(startup=False)
-                    except AmiError as exc:  # the link is down: the reconnect reconciles
-                        log.warning("takeover reconcile failed: %s", exc)
-                    except Exception as exc:
-                        log.error("takeover reconcile failed, retried in %.1fs: %s: %s", self.lease.interval,
-                                  type(exc).__name__, exc)
-                        retry = True
-                elif not held and self.active:
-                    await self._demote()
-            except Exception as exc:  # the lease loop must outlive any error
-                log.error("lease loop: %s: %s", type(exc).__name__, exc)
-
-    async def _promote(self, *, startup: bool) -> None:
-        self.active = True
-        await self._reconcile(startup=startup)
-
-    async def _demote(self) -> None:
-        log.error("lease lost: stopping %d call(s); the service that holds it adopts them", len(self.sessions))
-        self.active = False
-        self.lease.drop()
-        await self._abandon_calls()
 
     # ----- events -------------------------------------------------------------------
 
@@ -352,79 +312,6 @@ class IvrService:
         self._recent = {u: t for u, t in self._recent.items() if t > cutoff}
         self._entries = {u: n for u, n in self._entries.items() if u in self._recent or u in self.sessions}
 
-    # ----- link loss and reconcile --------------------------------------------------
-
-    def _on_disconnect(self, reason: str) -> None:
-        self._reconciled.clear()
-        if self._stopping:
-            return
-        log.warning("AMI link lost (%s): %d call(s) in progress wait for it", reason, len(self.sessions))
-        for session in list(self.sessions.values()):
-            session.link_down()
-
-    async def _on_reconnect(self) -> None:
-        if not self.active:
-            return
-        try:
-            await self._reconcile(startup=False)
-        except AmiError as exc:  # the link dropped again: the next reconnect tries again
-            log.warning("reconcile after reconnect failed: %s", exc)
-
-    async def channel_after_reconnect(self, channel: str) -> Message | None:
-        """For sessions whose command the link loss cut: wait for reconcile, then the channel or None."""
-        await self._reconciled.wait()
-        return self._channels.get(channel)
-
-    async def _reconcile(self, *, startup: bool) -> None:
-        items = await self.ami.action_list("CoreShowChannels")
-        live = {m.get("Uniqueid") or "": m for m in items}
-        self._channels = {m.get("Channel") or "": m for m in items}
-        lost = [s for uid, s in self.sessions.items() if uid not in live]
-        for session in lost:
-            session.hung_up.set()  # its Hangup event fell into the gap: do not wait for it
-        # Rows left active by an earlier process, and channels nobody drives.
-        rows = await asyncio.to_thread(active_calls, self.store.url)
-        closed = 0
-        for _id, uid, _channel in rows:
-            # _recent: a call that just ended here; its own close may still be on its way to the DB
-            if uid not in live and uid not in self.sessions and uid not in self._recent:
-                self.store.close_call(uid, status="lost", error="channel gone while the service was away")
-                closed += 1
-        self._prune_recent()
-        adopted = await self._adopt(live, rows)
-        self._reconciled.set()
-        log.info("%s: %d channel(s) up, %d call(s) in progress, %d lost, %d stale row(s) closed, %d adopted",
-                 "start-up reconcile" if startup else "reconciled after reconnect", len(items),
-                 len(self.sessions) - adopted, len(lost), closed, adopted)
-
-    async def _adopt(self, live: dict[str, Message], rows: list[tuple[int, str, str]]) -> int:
-        """Probe every channel nobody here drives; adopt those in Async AGI (ivr/adopt.py)."""
-        todo = {uid: item for uid, item in live.items()
-                if uid and uid not in self.sessions and uid not in self._recent and item.get("Channel")}
-        if not todo:
-            return 0
-        probes = await asyncio.gather(*(probe(self.agi, item.get("Channel") or "") for item in todo.values()))
-        found = {uid: p for uid, p in zip(todo, probes, strict=True) if p.state in ("idle", "busy")}
-        states = await asyncio.to_thread(call_states, self.store.url, list(found))
-        active_rows = {uid for _id, uid, _channel in rows}
-        for uid, p in zip(todo, probes, strict=True):
-            if p.state in ("idle", "busy"):
-                continue
-            if p.pending is not None:
-                p.pending.cancel()
-            if uid in active_rows:  # up, but not in Async AGI: nobody can drive it any more
-                self.store.close_call(uid, status="lost", error=f"channel not in Async AGI at adoption: {p.reply}")
-        adopted = 0
-        for uid, p in found.items():
-            if not self.active or uid in self.sessions:
-                if p.pending is not None:
-                    p.pending.cancel()
-                continue
-            item = todo[uid]
-            self._start(CallInfo.from_channel(item), adoption=(p, plan_for(item, states.get(uid)), states.get(uid)))
-            adopted += 1
-        return adopted
-
     # ----- hot reload ---------------------------------------------------------------
 
     def _signature(self) -> tuple[int, int] | None:
@@ -463,17 +350,6 @@ class IvrService:
         log.info("config reloaded from %s (menu version %s): %d menus; calls in progress keep theirs",
                  self.config_path, self.menu_version or "-", len(new.menus))
         return True
-
-
-def _lease_for(config: Config, url: str) -> Lease:
-    ivr = config.ivr
-    ttl = getattr(ivr, "lease_ttl", 5.0)
-    interval = getattr(ivr, "lease_interval", 1.0)
-    if not 0 < interval < ttl:
-        log.error("%s: ivr.lease_interval (%s) must be below ivr.lease_ttl (%s); using 1 and 5",
-                  config.source or "config", interval, ttl)
-        ttl, interval = 5.0, 1.0
-    return Lease(url, ttl=ttl, interval=interval)
 
 
 async def wait_for(pred: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
