@@ -37,7 +37,7 @@ from qa.phonetic import coverage, fuzzy_contains
 from settings import Config
 from transcribe.normalize import Normalized, canonical, normalize
 from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests
-from transcribe.verify import contains_name
+from transcribe.sounds import contains_name
 
 AGENT_SIDE = ("agent", "unknown")
 IVR = "ivr"  # the transcriber's label for the prompts the IVR played (their known text)

@@ -16,15 +16,8 @@ from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRA
 from recordings.audio import write_wav
 from recordings.speech import synthesize_pcm
 from transcribe.engine import Transcriber
-from transcribe.verify import (
-    PhraseScorer,
-    contains_name,
-    find_spans,
-    keeps_negation,
-    name_distance,
-    read_syllables,
-    score_phrase,
-)
+from transcribe.sounds import contains_name, find_spans, keeps_negation, name_distance, read_syllables
+from transcribe.verify import PhraseScorer, score_phrase
 
 COMPANY = "海尔斯科技"
 

@@ -30,208 +30,23 @@ which is why pmi is in the evidence and has a floor.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any, Protocol
 
 import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
-from pypinyin import Style, pinyin
 
-from transcribe.normalize import canonical, normalize
+from transcribe.normalize import canonical
+from transcribe.sounds import Span, exact_spans, find_spans, keeps_negation, read_syllables
 
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
 _MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
 # The most pmi (nats per token) measured for a phrase said (7.8 on bench/verify.py's calls).
 _PMI_CAP = 8.0
-
-# -- reading text as sounds ---------------------------------------------------------------
-
-# How a Mandarin speaker says a Latin letter (Whisper writes "I-20" for 爱尔斯 / 海尔斯).
-_LETTERS = {
-    "a": "ei", "b": "bi", "c": "xi", "d": "di", "e": "yi", "f": "ai fu", "g": "ji", "h": "ai qi", "i": "ai",
-    "j": "jie", "k": "kai", "l": "ai le", "m": "ai mu", "n": "en", "o": "ou", "p": "pi", "q": "kiu", "r": "a",
-    "s": "ai si", "t": "ti", "u": "you", "v": "wei", "w": "da bu liu", "x": "ai ke si", "y": "wai", "z": "zei",
-}  # fmt: skip
-_DIGITS = ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu")
-_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r",
-             "z", "c", "s", "y", "w")  # fmt: skip
-# Pairs a phone line and Whisper base confuse: half the cost of an unrelated initial/final.
-_NEAR = frozenset(frozenset(p) for p in (
-    ("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("j", "q"), ("j", "x"), ("q", "x"),
-    ("b", "p"), ("d", "t"), ("g", "k"), ("", "y"), ("", "w"), ("", "h"),
-    ("in", "ing"), ("en", "eng"), ("an", "ang"), ("ian", "iang"), ("uan", "uang"), ("i", "ing"),
-    ("ian", "in"), ("ian", "ing"), ("e", "ei"), ("uo", "o"), ("ou", "u"),
-))  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Syllable:
-    sound: str  # toneless pinyin (or a Latin word of 4+ letters, which only matches itself)
-    start: int  # the characters of the original text it was read from: text[start:end]
-    end: int
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0002ffff" or "\uf900" <= ch <= "\ufaff"
-
-
-@lru_cache(maxsize=8192)
-def _char_sound(ch: str) -> str:
-    return str(pinyin(ch, style=Style.NORMAL, errors="default")[0][0])
-
-
-def _number_sounds(digits: str) -> list[str]:
-    """'20' -> er shi, '105' -> yi bai ling wu; long runs (phone numbers) digit by digit."""
-    if len(digits) > 4 or (len(digits) > 1 and digits[0] == "0"):
-        return [_DIGITS[int(d)] for d in digits]
-    out: list[str] = []
-    units = ("", "shi", "bai", "qian")
-    n = len(digits)
-    zero = False
-    for k, d in enumerate(digits):
-        v, unit = int(d), units[n - 1 - k]
-        if v == 0:
-            zero = True
-            continue
-        if zero and out:
-            out.append("ling")
-        zero = False
-        if not (v == 1 and unit == "shi" and not out):  # 十二, not 一十二
-            out.append(_DIGITS[v])
-        if unit:
-            out.append(unit)
-    return out or ["ling"]
-
-
-def read_syllables(text: str) -> list[Syllable]:
-    """The sounds of ``text``: CJK characters as toneless pinyin, digits as numbers, short
-    Latin words letter by letter; punctuation and spaces are silent."""
-    out: list[Syllable] = []
-    chars = [unicodedata.normalize("NFKC", c)[:1].lower() for c in text]
-    i = 0
-    while i < len(chars):
-        ch = chars[i]
-        if _is_cjk(ch):
-            out.append(Syllable(_char_sound(ch), i, i + 1))
-            i += 1
-            continue
-        j = i
-        if ch.isascii() and ch.isdigit():
-            while j < len(chars) and chars[j].isascii() and chars[j].isdigit():
-                j += 1
-            out.extend(Syllable(s, i, j) for s in _number_sounds("".join(chars[i:j])))
-        elif ch.isascii() and ch.isalpha():
-            while j < len(chars) and chars[j].isascii() and chars[j].isalpha():
-                j += 1
-            word = "".join(chars[i:j])
-            if len(word) <= 3:
-                out.extend(Syllable(s, i + k, i + k + 1) for k, c in enumerate(word) for s in _LETTERS[c].split())
-            else:
-                out.append(Syllable(word, i, j))
-        else:
-            j = i + 1
-        i = j
-    return out
-
-
-@lru_cache(maxsize=8192)
-def _split(sound: str) -> tuple[str, str]:
-    for ini in _INITIALS:
-        if sound.startswith(ini) and len(sound) > len(ini):
-            return ini, sound[len(ini) :]
-    return "", sound
-
-
-def sound_cost(a: str, b: str) -> float:
-    """0 for the same syllable, 1 for unrelated ones; half an initial or final costs 0.5,
-    a near one (zh/z, in/ing, ...) 0.25."""
-    if a == b:
-        return 0.0
-    if not (a.isascii() and b.isascii()) or len(a) > 6 or len(b) > 6:
-        return 1.0
-    (ia, fa), (ib, fb) = _split(a), _split(b)
-    ci = 0.0 if ia == ib else 0.25 if frozenset((ia, ib)) in _NEAR else 0.5
-    cf = 0.0 if fa == fb else 0.25 if frozenset((fa, fb)) in _NEAR else 0.5
-    return min(1.0, ci + cf)
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    cost: float  # sound edits (substitution by sound_cost, insertion/deletion 1)
-    start: int  # characters of the searched text: text[start:end]
-    end: int
-
-
-def find_spans(phrase: str, text: str, max_cost: float, limit: int = 3) -> list[Span]:
-    """Non-overlapping stretches of ``text`` that sound like ``phrase`` within ``max_cost``
-    sound edits, cheapest first (approximate substring search, Sellers' algorithm)."""
-    needle = [s.sound for s in read_syllables(phrase)]
-    hay = read_syllables(text)
-    m, n = len(needle), len(hay)
-    if m == 0 or n == 0:
-        return []
-    prev = [0.0] * (n + 1)
-    origin = list(range(n + 1))  # where the window ending at j begins
-    for i in range(1, m + 1):
-        cur = [float(i)] + [0.0] * n
-        cur_origin = [0] * (n + 1)
-        for j in range(1, n + 1):
-            sub = prev[j - 1] + sound_cost(needle[i - 1], hay[j - 1].sound)
-            skip_phrase = prev[j] + 1.0
-            skip_text = cur[j - 1] + 1.0
-            best = min(sub, skip_phrase, skip_text)
-            cur[j] = best
-            cur_origin[j] = origin[j - 1] if best == sub else origin[j] if best == skip_phrase else cur_origin[j - 1]
-        prev, origin = cur, cur_origin
-    ends = sorted((j for j in range(1, n + 1) if origin[j] < j and prev[j] <= max_cost),
-                  key=lambda j: (prev[j], j - origin[j]))  # fmt: skip
-    found: list[Span] = []
-    for j in ends:
-        span = Span(prev[j], hay[origin[j]].start, hay[j - 1].end)
-        if all(span.end <= f.start or span.start >= f.end for f in found):
-            found.append(span)
-            if len(found) >= limit:
-                break
-    return found
-
-
-# 不/没/别 carry the meaning of most forbidden phrases: 我能 (理解) is what QA recommends, 我不能
-# what it forbids. A stretch that lost the negation is not a garble of the phrase.
-_NEGATIONS = ("bu", "mei", "bie")
-
-
-def keeps_negation(phrase: str, heard: str) -> bool:
-    """Whether ``heard`` has a syllable sounding like each negation the phrase has."""
-    wanted = [s.sound for s in read_syllables(phrase) if s.sound in _NEGATIONS]
-    sounds = [s.sound for s in read_syllables(heard)]
-    for neg in wanted:
-        match = next((i for i, x in enumerate(sounds) if sound_cost(neg, x) <= 0.5), None)
-        if match is None:
-            return False
-        del sounds[match]
-    return True
-
-
-def name_distance(text: str, name: str) -> float:
-    """Sound edits between ``name`` and the closest stretch of ``text`` (0 = said as is)."""
-    spans = find_spans(name, text, max_cost=math.inf, limit=1)
-    return spans[0].cost if spans else float(len(read_syllables(name)))
-
-
-def contains_name(text: str, name: str, max_syllables: float = 1.0) -> bool:
-    """Whether ``text`` holds the company name within ``max_syllables`` syllables of sound
-    (海尔斯科技: 爱尔斯科技 and 海尔思科技 yes, 中浪公司 no)."""
-    return name_distance(text, name) <= max_syllables
-
-
-# -- the decoder's score of a text over a stretch of audio ---------------------------------
-
 
 @dataclass(frozen=True)
 class VerifyOptions:
@@ -625,21 +440,6 @@ def resolve(scored: Sequence[Spotted]) -> list[Spotted]:
         if sc.exact or not clash:
             kept.append(sp)
     return sorted(kept, key=lambda s: (s.start, s.score.start))
-
-
-def exact_spans(phrase: str, text: str) -> list[Span]:
-    """Where ``text`` holds ``phrase`` in the matching form (Simplified, no punctuation)."""
-    want = canonical(phrase)
-    if not want:
-        return []
-    norm = normalize(text)
-    out: list[Span] = []
-    at = norm.text.find(want)
-    while at >= 0:
-        s, e = norm.span(at, at + len(want))
-        out.append(Span(0.0, s, e))
-        at = norm.text.find(want, at + len(want))
-    return out
 
 
 _scorers: dict[int, PhraseScorer] = {}
