@@ -53,7 +53,8 @@ def serve(
     from sqlalchemy.exc import SQLAlchemyError
 
     if transcribe:  # a pool that cannot load its model would die while jobs pile up: refuse now
-        from transcribe.worker import PoolError, check_model
+        from transcribe.pool_handle import check_model
+        from transcribe.worker import PoolError
 
         try:
             check_model(cfg)
@@ -74,7 +75,7 @@ async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bo
     from app.pipeline import after_call, after_transcript
     from ivr.service import IvrService
     from pbx.ami import AmiConnectionError
-    from transcribe.worker import start_pool
+    from transcribe.pool_handle import start_pool
 
     service = IvrService(cfg, config_path=path, reload_interval=reload_interval, render_prompts=prompts,
                          freeze_gc=True, store_process=True, on_recordings_ready=after_call)

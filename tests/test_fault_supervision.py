@@ -26,7 +26,8 @@ from cli import app
 from ivr.service import wait_for
 from pbx.simulator import CallScript, Press
 from settings import load_config
-from transcribe.worker import PoolError, PoolHandle, check_model
+from transcribe.pool_handle import PoolHandle, check_model
+from transcribe.worker import PoolError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,9 +30,10 @@ from ivr.tables import Call
 from recordings.tables import Recording
 from settings import Config, DatabaseSettings, load_config
 from transcribe import jobs
+from transcribe.pool_handle import start_pool
 from transcribe.runner import PermanentJobError, TransientJobError, call_tracks, run_job
 from transcribe.tables import Job, Transcript
-from transcribe.worker import PoolEvent, PoolOptions, pool_size, run_pool, start_pool
+from transcribe.worker import PoolEvent, PoolOptions, pool_size, run_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = PoolOptions(heartbeat_s=0.5, poll_s=0.2, recover_every_s=2.0, stop_grace_s=20.0)
