@@ -1,0 +1,188 @@
+"""`hotline qa report | health | rescan`: flag reports, rule health, and the rules run again on stored calls.
+
+Registered on the `hotline qa` group by qa/commands.py (in the order `--help` lists them). Like
+every */commands.py, the work is imported inside each command so `hotline --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cliutil import ConfigOpt, JsonOpt, console, fail, load, parse_since, print_json
+from qa.cliparts import clock, db_session
+
+
+def report_cmd(
+    period: Annotated[str, typer.Option("--period", help="week | month | quarter | year")] = "week",
+    png: Annotated[Path | None, typer.Option("--png", help="Write bar charts (PNG) to this folder.")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Flags of the calls in the last week/month/quarter/year: by category, agent, route."""
+    from qa.report import ReportError, build, write_charts
+
+    cfg = load(config)
+    try:
+        with db_session(cfg) as session:
+            rep = build(session, period)
+    except ReportError as exc:
+        fail(str(exc))
+    if png is not None:
+        try:
+            rep["charts"] = [str(p) for p in write_charts(rep, png)]
+        except OSError as exc:
+            fail(f"--png {png}: {exc}", code=1)
+    if as_json:
+        print_json(rep)
+        return
+    console.print(f"[bold]QA {period}[/] {rep['from'][:10]} .. {rep['until'][:10]}: {rep['calls']} calls; "
+                  f"flags: [bold]{rep['confirmed']} confirmed[/] on {rep['calls_with_confirmed']} call(s), "
+                  f"{rep['unreviewed']} unreviewed ({rep['unreviewed_needs_listening']} need listening), "
+                  f"{rep['dismissed']} dismissed", highlight=False)
+    for key in ("by_category", "by_agent", "by_route"):
+        table = Table(title=key.replace("_", " "))
+        table.add_column(key.removeprefix("by_"))
+        for col in ("confirmed", "unreviewed", "dismissed"):
+            table.add_column(col, justify="right")
+        for name, n in rep[key].items():
+            table.add_row(name, str(n["confirmed"]), str(n["unreviewed"]), str(n["dismissed"]))
+        console.print(table)
+    console.print(_health_table(rep["rules"], f"rule health, {period}"))
+    for p in rep.get("charts", []):
+        console.print(f"wrote {p}", highlight=False)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _health_table(rules: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=f"{title}: precision = confirmed / (confirmed + dismissed)")
+    for col in ("rule", "category", "precision", "confirmed", "dismissed", "unreviewed", "listen", "prec. sure",
+                "prec. listen"):
+        table.add_column(col, justify="left" if col in ("rule", "category") else "right")
+    for r in rules:
+        p = r["precision"]
+        style = "" if p is None else ("red" if p < 0.5 else "yellow" if p < 0.8 else "green")
+        table.add_row(r["rule"], r["category"], Text(_pct(p), style=style), str(r["confirmed"]), str(r["dismissed"]),
+                      str(r["unreviewed"]), str(r["needs_listening"]), _pct(r["precision_sure"]),
+                      _pct(r["precision_listen"]))
+    return table
+
+
+def health_cmd(
+    period: Annotated[str, typer.Option("--period", help="week | month | quarter | year")] = "month",
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Each rule's precision from reviewers' verdicts on calls of the period: the table to tune rules by.
+
+    'listen' counts unreviewed flags QA was unsure of; 'prec. sure' / 'prec. listen' split the verdicts by it.
+    """
+    from qa.health import rule_health
+    from qa.report import ReportError, period_bounds
+
+    cfg = load(config)
+    try:
+        start, end = period_bounds(period)
+    except ReportError as exc:
+        fail(str(exc))
+    with db_session(cfg) as session:
+        rules = rule_health(session, start, end)
+    if as_json:
+        print_json({"period": period, "from": start.isoformat(), "until": end.isoformat(), "rules": rules})
+        return
+    console.print(_health_table(rules, f"rule health, {period} {start.date()} .. {end.date()}"))
+    if not rules:
+        console.print("[dim]no flags on calls of this period[/]")
+
+
+def rescan_cmd(
+    calls: Annotated[list[int] | None, typer.Argument(help="Call ids [default: every call with a transcript].")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only calls started since: 7d, 2026-03-01, ...")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be added / removed; write nothing.")
+                       ] = False,
+    rules: Annotated[Path | None, typer.Option("--rules", help="Take the QA rules from this config file (a draft "
+                                               "edit); the database stays the one of --config.")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the rules again on stored calls (after a rule change); reviewed flags keep their verdict.
+
+    With --dry-run: per call, the flags the rules would add and remove (by fingerprint) and how many stay.
+    """
+    from settings import ConfigError, load_config
+
+    cfg = load(config)
+    rule_cfg = cfg
+    if rules is not None:
+        try:
+            rule_cfg = load_config(rules)
+        except ConfigError as exc:
+            fail(str(exc))
+    try:
+        since_dt = parse_since(since) if since else None
+    except ValueError as exc:
+        fail(str(exc))
+    from qa.rescan import calls_to_scan, summary
+    from qa.rescan import dry_run as preview
+
+    try:
+        ids = calls_to_scan(cfg.database_url, since_dt, calls)
+    except Exception as exc:
+        if type(exc).__module__.startswith("sqlalchemy") or isinstance(exc, OSError):
+            fail(f"database {cfg.database.url}: {str(exc).splitlines()[0]}", code=2)
+        raise
+    if dry_run:
+        diffs = preview(cfg.database_url, rule_cfg, ids)
+        bad = [d.error for d in diffs if d.error]
+        if bad and calls:
+            fail(bad[0])
+        result = {"dry_run": True, "calls": [d.as_json() for d in diffs], "summary": summary(diffs)}
+        if as_json:
+            print_json(result)
+            return
+        _print_diff(result)
+        return
+    from qa.scan import scan_call
+
+    out: dict[str, Any] = {}
+    with db_session(cfg) as session:
+        for cid in ids:
+            try:
+                out[str(cid)] = len(scan_call(session, rule_cfg, cid))
+            except LookupError as exc:
+                fail(str(exc))
+    if as_json:
+        print_json(out)
+    else:
+        console.print(f"rescanned {len(out)} call(s), {sum(out.values())} flag(s)", highlight=False)
+
+
+def _print_diff(result: dict[str, Any]) -> None:
+    for d in result["calls"]:
+        if d["error"]:
+            console.print(f"call {d['call']}: [red]{d['error']}[/]", highlight=False)
+            continue
+        if not (d["added"] or d["removed"]):
+            continue
+        console.print(f"[bold]call {d['call']}[/]: +{len(d['added'])} -{len(d['removed'])} ={d['kept']}",
+                      highlight=False)
+        for f in d["added"]:
+            console.print(Text(f"  + {f['rule']:<28} {clock(f['offset_s']).strip():>7}  {f['matched'] or ''}",
+                               style="green"))
+        for f in d["removed"]:
+            note = f"  (flag {f['flag']}, {f['status']}: kept for the audit trail)" if f["reviewed"] else \
+                f"  (flag {f['flag']})"
+            console.print(Text(f"  - {f['rule']:<28} {clock(f['offset_s']).strip():>7}  {f['matched'] or ''}{note}",
+                               style="red"))
+    s = result["summary"]
+    console.print(f"dry run, nothing written: {s['calls']} call(s), {s['changed_calls']} would change; "
+                  f"+{s['added']} added, -{s['removed']} removed, {s['kept']} kept", highlight=False)
+    for rule, n in s["by_rule"].items():
+        console.print(f"  {rule}: +{n['added']} -{n['removed']}", highlight=False)
