@@ -89,8 +89,10 @@ def root_logging() -> Iterator[Lines]:
 @pytest.fixture
 def wide(monkeypatch: pytest.MonkeyPatch) -> None:
     """A wide terminal: a number folded over two lines of a table would slip past the search."""
-    monkeypatch.setattr(cliutil.console, "width", 400)
-    monkeypatch.setattr(cliutil.err_console, "width", 400)
+    # the private field, not the `width` property: restoring the property would freeze the consoles
+    # at the width read now, and later tests that widen them with COLUMNS would fold their tables
+    monkeypatch.setattr(cliutil.console, "_width", 400)
+    monkeypatch.setattr(cliutil.err_console, "_width", 400)
 
 
 def run(*args: str) -> str:
