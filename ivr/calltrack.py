@@ -4,8 +4,9 @@
 caller leg by Uniqueid, agent legs by Linkedid) and derives what the call row needs:
 who hung up first (the first ``HangupRequest`` per leg, ``AgentComplete`` Reason), the
 agent who answered (``DialEnd`` ANSWER / ``AgentConnect`` Interface), ring time before
-the answer (AgentCalled/DialBegin -> DialEnd ANSWER, else ``AgentConnect`` RingTime),
-queue wait, hold (music on hold after an agent answered), talk time, the hangup cause
+the answer (every agent leg's AgentCalled/DialBegin -> DialEnd, overlaps counted once, so
+a Dial that rang out before the fallback queue counts too; ``AgentConnect`` RingTime when
+no DialEnd ANSWER came), queue wait, hold (music on hold after an agent answered), talk time, the hangup cause
 (the caller leg's ``Hangup``, which comes after ``AsyncAGIEnd``), and the type-ahead
 buffer from ``DTMFEnd``. Each finding is also written as a CallEvent as it happens.
 The flow that drives the call (session.py) is a subclass and reads the same state.
@@ -181,6 +182,7 @@ class CallTracker:
         self._rx_clock = rx_clock  # when the bytes being dispatched were read (bench)
         self._last_rx: float | None = rx_clock()
         self._rings: dict[str, float] = {}  # agent leg uniqueid -> when it started ringing
+        self._ring_ends: dict[str, float] = {}  # agent leg uniqueid -> its (first) DialEnd
         self._ifaces: dict[str, str] = {}  # agent leg uniqueid -> queue member interface
         self._agent_uid: str | None = None
         self._agent_channel: str | None = None
@@ -277,8 +279,13 @@ class CallTracker:
     def _ev_dial_end(self, msg: Message) -> None:
         status = msg.get("DialStatus") or ""
         dest = msg.get("DestUniqueid") or msg.get("DestChannel") or ""
+        if dest in self._ring_ends:
+            return  # Asterisk 20's Queue ends a ringall member it cancels twice (two DialEnd CANCEL)
+        ended = self.clock()
+        if dest:
+            self._ring_ends[dest] = ended
         began = self._rings.get(dest)
-        rung = round(self.clock() - began, 3) if began is not None else None
+        rung = round(ended - began, 3) if began is not None else None
         if status == "ANSWER":
             self._answered(dest, msg.get("DestChannel") or "", rung)
         elif status:
@@ -295,10 +302,26 @@ class CallTracker:
         self.facts.agent = iface
         self.facts.dial_status = self.facts.dial_status or "ANSWER"
         self.facts.agent_answered_at = self._now()
-        self.facts.ring_s = rung
+        self.facts.ring_s = self._rang(dest, rung, self._agent_t)
         if self._in_queue_since is not None:
             self.facts.queue_wait_s = round(self._agent_t - self._in_queue_since, 3)
         self._event(AGENT_ANSWERED, interface=iface, channel=dest_channel, ring_s=rung)
+
+    def _rang(self, answered: str, rung: float | None, at: float) -> float | None:
+        """How long the caller waited on ringing agents before ``answered`` picked up at ``at``: the
+        union of every leg's ring (a Dial that rang out, then the queue's; ringall siblings overlap)."""
+        spans = [(began, self._ring_ends.get(dest, at)) for dest, began in self._rings.items()]
+        if answered not in self._rings:  # no AgentCalled/DialBegin seen: the queue's RingTime
+            if rung is None:
+                return None
+            spans.append((at - rung, at))
+        total, reach = 0.0, float("-inf")
+        for begin, end in sorted(spans):
+            begin = max(begin, reach)
+            if end > begin:
+                total += end - begin
+                reach = end
+        return round(total, 3)
 
     def _ev_agent_connect(self, msg: Message) -> None:
         dest = msg.get("DestUniqueid") or msg.get("DestChannel") or ""

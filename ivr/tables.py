@@ -34,7 +34,9 @@ class Call(Base):
     route_target: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str | None] = mapped_column(String(32))  # feedback category of the route
     agent: Mapped[str | None] = mapped_column(String(128))  # interface/channel of the agent who answered
-    ring_s: Mapped[float | None]  # ring time before an agent answered
+    # Seconds agents' phones rang before one answered, every attempt (a Dial that rang out, then
+    # the fallback queue), overlaps once; per-leg times are on the agent_* events.
+    ring_s: Mapped[float | None]
     queue_wait_s: Mapped[float | None]  # time in queue before an agent answered
     talk_s: Mapped[float | None]
     recording_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # offset 0 of the tracks

@@ -20,7 +20,8 @@ rule (``qa.rules``) and brings the call's flags in line with what it found:
   nobody has reviewed it; reviewed flags stay for the audit trail.
 
 Call events read here: the IVR's ``hold_start``/``hold_end`` (ivr.tables.HOLD_START/HOLD_END);
-a hold still open when the call ended lasts until the end. The IVR's timeline (ivr/timeline.py:
+a hold still open when the call ended lasts until the end. ``hangup_request`` (its ``leg``) says
+when whoever hung up first did so. The IVR's timeline (ivr/timeline.py:
 prompt, transfer and answer events) says where the agent can be heard on the agent track:
 only speech there is the agent's (``CallContext.agent_spans``).
 """
@@ -97,6 +98,13 @@ def _holds(call: Call, events: Sequence[CallEvent]) -> list[tuple[float, float]]
     return out
 
 
+def _hangup_s(call: Call, events: Sequence[CallEvent]) -> float | None:
+    """When whoever hung up first asked to (their leg's first ``hangup_request``), else the call's
+    end: after an agent leaves, the IVR plays goodbye before it ends the call."""
+    asked = [e.at for e in events if e.kind == "hangup_request" and (e.data or {}).get("leg") == call.hangup_by]
+    return _offset(call, min(asked) if asked else call.ended_at)
+
+
 def call_facts(session: Session, call: Call, transcript: Transcript | None) -> CallContext:
     steps = session.scalars(select(MenuStep.at).where(MenuStep.call_id == call.id)).all()
     events = session.scalars(select(CallEvent).where(CallEvent.call_id == call.id)).all()
@@ -105,7 +113,7 @@ def call_facts(session: Session, call: Call, transcript: Transcript | None) -> C
         menu_end_s=_offset(call, max(steps)) if steps else None,
         reached_agent=bool(call.agent) or call.agent_answered_at is not None,
         hangup_by=call.hangup_by,
-        hangup_s=_offset(call, call.ended_at),
+        hangup_s=_hangup_s(call, events),
         ring_s=call.ring_s,
         queue_wait_s=call.queue_wait_s,
         holds=_holds(call, events),
