@@ -310,12 +310,16 @@ class Config(Strict):
 
     @property
     def database_url(self) -> str:
-        """SQLite URLs with a relative file resolve against the config folder too."""
-        url = self.database.url
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-            return prefix + str(self.path(url[len(prefix):]))
+        return database_url_in(self.database.url, self.source.parent if self.source else None)
+
+
+def database_url_in(url: str, folder: Path | None) -> str:
+    """SQLite URLs with a relative file resolve against the config folder too (``folder``)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/") or url == prefix + ":memory:":
         return url
+    p = Path(url[len(prefix):]).expanduser()
+    return prefix + str(p if p.is_absolute() or folder is None else (folder / p).resolve())
 
 
 class _FieldError(ValueError):

@@ -12,8 +12,10 @@ start-up time: they load the database layer and speech synthesis with its pinyin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -35,6 +37,7 @@ menu_app.command("tree")(show_commands.tree)
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", "-n", help="Show the diff only; write nothing.")]
 AuthorOpt = Annotated[str | None, typer.Option("--author", help="Who made the change [default: $USER].")]
 MessageOpt = Annotated[str | None, typer.Option("--message", "-m", help="Why [default: a summary of the edit].")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Save an edit that would hurt callers (needs --message WHY).")]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for a key (1-30).")]
 RetriesOpt = Annotated[int | None, typer.Option("--retries", help="More tries after a timeout/invalid key (0-5).")]
 FbActionOpt = Annotated[
@@ -49,35 +52,57 @@ PromptFileOpt = Annotated[
 # ---------------------------------------------------------------- edits
 
 
-def run_edit(config: Path | None, edit: me.Edit, dry_run: bool, author: str | None, message: str | None) -> None:
-    """The one path every edit takes: prepare (lint + validate) -> diff -> write + version, or exit 2."""
+@dataclass(frozen=True)
+class Save:
+    """How an edit is saved: the options every edit command shares."""
+
+    dry_run: bool = False
+    author: str | None = None
+    message: str | None = None
+    force: bool = False  # past the harms menus.guard finds
+    replace: bool = False  # past the one harm of changing a digit that already routes somewhere
+
+
+def run_edit(config: Path | None, edit: me.Edit, save: Save) -> None:
+    path = config_path(config)
+    save_pending(lambda: me.prepare(path, edit), save)
+
+
+def save_pending(prepare: Callable[[], me.Pending], save: Save) -> None:
+    """The one path every change takes: prepare (lint + validate + harms) -> diff -> write + version, or exit 2."""
     from menus.versions import commit
 
-    path = config_path(config)
+    if save.force and not (save.message or "").strip():
+        fail("--force needs --message WHY: the reason is recorded in the version")
     try:
-        pending = me.prepare(path, edit)
+        pending = prepare()
     except EditError as exc:
-        for line in exc.lines:
-            err_console.print(Text("error: ", style="bold red") + Text(line), soft_wrap=True, highlight=False)
-        raise typer.Exit(2) from None
-    _save(pending, dry_run, author, message, commit)
-
-
-def _save(pending: me.Pending, dry_run: bool, author: str | None, message: str | None, commit: Any) -> None:
+        _refuse(exc.lines)
+    harms = [h for h in pending.harms if not (save.replace and h.replaces)]
+    if harms and not save.force:
+        _refuse([h.refusal() for h in harms])
     print_diff(pending.diff())
     for w in pending.warnings:
         err_console.print(Text(f"warning: {w.where}: {w.message} [{w.rule}]", style="yellow"), soft_wrap=True)
-    if dry_run:
+    if save.dry_run:
         console.print(Text(f"dry run: {pending.summary} (nothing written)", style="bold"))
         return
+    message = save.message or pending.summary
+    if harms:  # the version says what was forced past, beside the admin's reason
+        message += " (forced: " + "; ".join(f"{h.where} {h.rule}" for h in harms) + ")"
     try:
-        number = commit(pending, author, message)
+        number = commit(pending, save.author, message)
     except EditError as exc:
         fail(str(exc))
     except Exception as exc:  # the database, most likely: the file was not written (same transaction)
         fail(f"not saved: {exc}".splitlines()[0], code=1)
-    console.print(Text(f"saved {pending.path.name} as version {number}: {message or pending.summary}",
-                       style="bold green"))  # fmt: skip
+    console.print(Text(f"saved {pending.path.name} as version {number}: {message}", style="bold green"))
+
+
+def _refuse(lines: list[str]) -> NoReturn:
+    for line in lines:
+        err_console.print(Text("error: ", style="bold red") + Text(line), soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
 
 
 def _fallback(action: str | None, target: str | None) -> Any:
@@ -104,10 +129,12 @@ def add(
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Add a menu (no options yet; its fallback defaults to the entry menu's). Route a digit to it to reach it."""
     fb = _fallback(fallback_action, fallback_target)
-    run_edit(config, me.add_menu(menu, prompt, timeout, retries, fb, prompt_file), dry_run, author, message)
+    edit = me.add_menu(menu, prompt, timeout, retries, fb, prompt_file)
+    run_edit(config, edit, Save(dry_run, author, message, force))
 
 
 @menu_app.command("set")
@@ -126,11 +153,12 @@ def set_(
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Change a menu's prompt, timeout, retries, fallback or recording."""
     fb = _fallback(fallback_action, fallback_target)
     edit = me.set_menu(menu, prompt, timeout, retries, fb, prompt_file, no_prompt_file)
-    run_edit(config, edit, dry_run, author, message)
+    run_edit(config, edit, Save(dry_run, author, message, force))
 
 
 @menu_app.command("remove")
@@ -140,9 +168,10 @@ def remove(
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Remove a menu; refused while another menu still routes to it (they are named)."""
-    run_edit(config, me.remove_menu(menu), dry_run, author, message)
+    run_edit(config, me.remove_menu(menu), Save(dry_run, author, message, force))
 
 
 @option_app.command("set")
@@ -156,9 +185,12 @@ def option_set(
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
+    force: ForceOpt = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Change a digit that already routes somewhere.")] = False,
 ) -> None:
-    """Add or change what a digit does."""
-    run_edit(config, me.set_option(menu, digit, action, target, category), dry_run, author, message)
+    """Add or change what a digit does (a digit that already routes somewhere needs --replace)."""
+    edit = me.set_option(menu, digit, action, target, category)
+    run_edit(config, edit, Save(dry_run, author, message, force, replace))
 
 
 @option_app.command("remove")
@@ -169,9 +201,10 @@ def option_remove(
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Remove a digit from a menu."""
-    run_edit(config, me.remove_option(menu, digit), dry_run, author, message)
+    run_edit(config, me.remove_option(menu, digit), Save(dry_run, author, message, force))
 
 
 @greeting_app.command("set")
@@ -181,9 +214,10 @@ def greeting_set(
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Change the mandated opening line (checked: company name and an offer of help)."""
-    run_edit(config, me.set_greeting(text), dry_run, author, message)
+    run_edit(config, me.set_greeting(text), Save(dry_run, author, message, force))
 
 
 greeting_app.command("show")(show_commands.greeting_show)
@@ -202,18 +236,14 @@ def rollback(
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
+    force: ForceOpt = False,
 ) -> None:
-    """Put an earlier version back (checked like any edit, recorded as a new version)."""
-    from menus.versions import commit, prepare_rollback
+    """Put an earlier version back (checked like any edit, recorded as a new version); works on a broken file."""
+    from menus.versions import prepare_rollback
 
-    cfg = load(config)
-    try:
-        pending = prepare_rollback(cfg, version)
-    except EditError as exc:
-        for line in exc.lines:
-            err_console.print(Text("error: ", style="bold red") + Text(line), soft_wrap=True, highlight=False)
-        raise typer.Exit(2) from None
-    _save(pending, dry_run, author, message, commit)
+    store = version_commands.open_store(config)
+    # Going back replaces routes by design; the other harms (a menu left unreachable ...) still need --force.
+    save_pending(lambda: prepare_rollback(store, version), Save(dry_run, author, message, force, replace=True))
 
 
 @menu_app.command("prompts")

@@ -18,6 +18,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from menus.configfile import EditError, read_text, sha256, unified_diff
+from menus.guard import Harm, harms
 from menus.lint import MENU_ID, Problem, errors, lint_data
 from menus.yamltree import append, delete, parse, render
 from settings import DIGITS, Config, ConfigError, read_yaml, route_shape_problem, validate
@@ -36,6 +37,7 @@ class Pending:
     summary: str
     config: Config  # the new text, validated
     warnings: list[Problem] = field(default_factory=list)
+    harms: list[Harm] = field(default_factory=list)  # refused unless forced (menus.guard)
 
     @property
     def old_sha(self) -> str:
@@ -269,6 +271,10 @@ def prepare_text(path: Path, new_text: str, summary: str) -> Pending:
 def check(real: Path, old_text: str, new_text: str, summary: str) -> Pending:
     data = parse(new_text, real)
     problems = lint_data(data, real)
+    try:
+        old = parse(old_text, real)
+    except EditError:
+        old = None  # a broken file (a rollback is the cure): nothing callers hear now to compare with
     bad = errors(problems)
     if bad:
         raise EditError([f"refused: {p.where}: {p.message} [{p.rule}]" for p in bad])
@@ -276,7 +282,7 @@ def check(real: Path, old_text: str, new_text: str, summary: str) -> Pending:
         config = validate(data, real)
     except ConfigError as exc:
         raise EditError(f"refused: {_strip_path(str(exc), real)}") from None
-    return Pending(real, old_text, new_text, summary, config, problems)
+    return Pending(real, old_text, new_text, summary, config, problems, harms(old, data) if old is not None else [])
 
 
 def _strip_path(line: str, path: Path) -> str:

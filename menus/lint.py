@@ -100,6 +100,26 @@ def _from_config_error(text: str) -> Problem:
     return Problem("error", "config", message, line=line)
 
 
+def menu_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """Lint's own findings on a raw tree, without the schema's (menus.guard compares two of these)."""
+    return _Linter(data).run()
+
+
+def reachable(data: Mapping[str, Any], start: str | None = None) -> set[str]:
+    """The menus a caller can reach from ``start`` (default: the entry menu), ``start`` included."""
+    linter = _Linter(data)
+    first = linter.entry if start is None else start
+    if first not in linter.menus:
+        return set()
+    seen, todo = {first}, [first]
+    while todo:
+        for nxt in linter.submenus(todo.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
 def _routes(menu: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """(digit or 'fallback', route) pairs; a missing fallback is the schema's default, hang up."""
     options = menu.get("options")
@@ -225,6 +245,9 @@ class _Linter:
         if digit == "fallback" and action == "repeat":
             self.add("warning", "repeat-fallback", "fallback 'repeat' sends callers round again once their tries "
                      "are used up; send them to a person (queue or extension)", name, digit)  # fmt: skip
+        if digit == "fallback" and action == "submenu" and name in reachable(self.data, str(target)):
+            self.add("warning", "fallback-loop", f"fallback submenu {target} loops back into the menus the caller "
+                     "just ran out of tries in; send them to a person (queue or extension)", name, digit)  # fmt: skip
 
     def announced(self, name: str, prompt: str, options: set[str]) -> None:
         said = {_KEY_WORDS.get(k, k) for k in _ANNOUNCED.findall(prompt)}
@@ -234,9 +257,9 @@ class _Linter:
             self.add("warning", "unannounced-option", f"the prompt never tells callers to press {digit}", name, digit)
         for digit in sorted(said - options):
             self.add("warning", "announced-missing", f"the prompt says to press {digit} but {digit} has no option "
-                     "(callers will hear 'invalid')", name, loc=("menus", name, "prompt"))  # fmt: skip
+                     "(callers will hear 'invalid')", name, digit, loc=("menus", name, "prompt"))  # fmt: skip
 
-    def _submenus(self, name: str) -> list[str]:
+    def submenus(self, name: str) -> list[str]:
         out = []
         for _digit, route in _routes(self.menus[name]):
             if not isinstance(route, Mapping) or route.get("action") != "submenu":
@@ -248,12 +271,7 @@ class _Linter:
     def reachability(self) -> None:
         if self.entry not in self.menus:
             return
-        seen, todo = {self.entry}, [self.entry]
-        while todo:
-            for nxt in self._submenus(todo.pop()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
+        seen = reachable(self.data)
         for name in self.menus:
             if name not in seen:
                 self.add("warning", "unreachable", f"no caller can reach this menu from the entry menu "
@@ -277,12 +295,6 @@ class _Linter:
         for name in self.menus:
             if name in can_exit:
                 continue
-            trapped, todo = {name}, [name]
-            while todo:
-                for nxt in self._submenus(todo.pop()):
-                    if nxt not in trapped:
-                        trapped.add(nxt)
-                        todo.append(nxt)
-            within = ", ".join(sorted(trapped))
+            within = ", ".join(sorted(reachable(self.data, name)))
             self.add("error", "dead-end-loop", f"no way out: every option and the fallback stay within "
                      f"menu(s) {within}, never reaching a queue, an extension or hang-up", name)  # fmt: skip

@@ -6,22 +6,40 @@ layer (1.1 s measured on top of menus.commands), which `hotline --help` never ne
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from cliutil import ConfigOpt, JsonOpt, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, config_path, console, err_console, fail, print_json
 from menus.configfile import EditError
 from menus.show_commands import print_diff
+
+if TYPE_CHECKING:
+    from menus.versions import Store
+
+
+def open_store(config: Path | None) -> Store:
+    """The file's versions, also when a hand edit broke the file (said on stderr, with the cure)."""
+    from menus.versions import BrokenFile, store_of
+
+    try:
+        store = store_of(config_path(config))
+    except EditError as exc:
+        fail(str(exc))
+    if isinstance(store, BrokenFile):
+        err_console.print(f"[yellow]warning:[/] {store.error}", highlight=False, soft_wrap=True)
+        err_console.print("[yellow]warning:[/] the file does not load; `hotline menu rollback V` puts a saved "
+                          "version back", highlight=False, soft_wrap=True)  # fmt: skip
+    return store
 
 
 def history_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Every saved version: number, when, who, why."""
     from menus.versions import history
 
-    cfg = load(config)
-    rows = history(cfg)
+    rows = history(open_store(config))
     if as_json:
         print_json([r.as_dict() for r in rows])
         return
@@ -43,9 +61,9 @@ def diff_cmd(
     """What changed between two versions (the menu sections, or --full for the whole file)."""
     from menus.versions import diff_versions
 
-    cfg = load(config)
+    store = open_store(config)
     try:
-        text = diff_versions(cfg, v1, v2, full=full)
+        text = diff_versions(store, v1, v2, full=full)
     except EditError as exc:
         fail(str(exc))
     if text:

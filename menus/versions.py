@@ -12,11 +12,14 @@ write fails the version is not recorded, and two admins' saves are serialised.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -25,12 +28,51 @@ from menus.configfile import EditError, edit_lock, ensure_unchanged, read_text, 
 from menus.edit import Pending, prepare_text
 from menus.tables import MenuVersion
 from menus.yamltree import parse, sections
-from settings import Config
+from settings import ConfigError, DatabaseSettings, database_url_in, load_config, read_yaml
 
 # What `menu diff` compares by default: the parts of the file a caller hears.
 MENU_SECTIONS = ("company", "opening_line", "prompts", "ivr", "queues", "extensions", "menus")
 FOUND_FIRST = "the file as found before the first recorded edit"
 FOUND_CHANGED = "the file as found: changed outside `hotline menu` since the last version"
+
+
+class Store(Protocol):
+    """Where a config file's versions live: a loaded Config, or a BrokenFile's best reading."""
+
+    @property
+    def database_url(self) -> str: ...
+
+    @property
+    def source(self) -> Path | None: ...
+
+
+@dataclass(frozen=True)
+class BrokenFile:
+    """A config file that does not load, and the database its versions are in (found in its text)."""
+
+    source: Path
+    database_url: str
+    error: str  # why it does not load, one line
+
+
+_DB_URL = re.compile(r"^database:[ \t]*\n(?:[ \t]+.*\n|[ \t]*\n)*?[ \t]+url:[ \t]*['\"]?([^'\"\s#]+)", re.M)
+
+
+def store_of(path: Path) -> Store:
+    """The versions of ``path``: its loaded config, or, when a hand edit broke it, the database its text names
+    (``database.url``, else the default), so `history`, `diff` and `rollback` still work: the cure."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        error = str(exc)
+    real = path.resolve()
+    text = read_text(real)  # a missing file is an EditError: there is nothing to version
+    try:
+        url = str((read_yaml(real).get("database") or {}).get("url") or "")
+    except (ConfigError, AttributeError):
+        m = _DB_URL.search(text)
+        url = m.group(1) if m else ""
+    return BrokenFile(real, database_url_in(url or DatabaseSettings().url, real.parent), error)
 
 
 @dataclass(frozen=True)
@@ -74,13 +116,13 @@ def _version(text: str, author: str, message: str) -> MenuVersion:
     return MenuVersion(at=now(), author=author, message=message, config_text=text, sha256=sha256(text))
 
 
-def history(config: Config) -> list[VersionInfo]:
+def history(config: Store) -> list[VersionInfo]:
     with transaction(config.database_url) as session:
         rows = session.scalars(select(MenuVersion).order_by(MenuVersion.id)).all()
         return [VersionInfo(r.id, r.at, r.author, r.message, r.sha256) for r in rows]
 
 
-def version_text(config: Config, number: int) -> str:
+def version_text(config: Store, number: int) -> str:
     with transaction(config.database_url) as session:
         row = session.get(MenuVersion, number)
         if row is None:
@@ -103,17 +145,18 @@ def menu_part(text: str, path: Path) -> str:
     return "".join(out)
 
 
-def diff_versions(config: Config, old: int, new: int | None = None, *, full: bool = False) -> str:
+def diff_versions(config: Store, old: int, new: int | None = None, *, full: bool = False) -> str:
     """Unified diff from version ``old`` to version ``new`` (default: the file as it is now)."""
     path = config.source or Path("config.yaml")
     a = version_text(config, old)
     b = version_text(config, new) if new is not None else read_text(path)
     if not full:
-        a, b = menu_part(a, path), menu_part(b, path)
+        with contextlib.suppress(EditError):  # a side that is not even YAML (a broken hand edit): whole texts
+            a, b = menu_part(a, path), menu_part(b, path)
     return unified_diff(a, b, f"version {old}", f"version {new}" if new is not None else f"{path.name} (now)")
 
 
-def prepare_rollback(config: Config, number: int) -> Pending:
+def prepare_rollback(config: Store, number: int) -> Pending:
     """The file text of version ``number``, checked like any edit (it must still lint and validate)."""
     path = config.source or Path("config.yaml")
     text = version_text(config, number)

@@ -43,7 +43,7 @@ def test_option_set_adds_one_line_and_keeps_everything_else(cfg: Path) -> None:
 
 def test_option_set_changes_a_digit_in_place(cfg: Path) -> None:
     before = cfg.read_text(encoding="utf-8")
-    code, _out, err = run(cfg, "menu", "option", "set", "orders", "2", "extension", "aftersales")
+    code, _out, err = run(cfg, "menu", "option", "set", "orders", "2", "extension", "aftersales", "--replace")
     assert code == 0, err
     added, removed = added_removed(before, cfg.read_text(encoding="utf-8"))
     assert removed == ["      '2': {action: extension, target: operator}"]
@@ -87,15 +87,16 @@ def test_refused_edit_leaves_the_file_byte_identical(cfg: Path, args: list[str],
 
 def test_orders_loop_refusal_names_both_menus(cfg: Path) -> None:
     # orders' exits all lead back to main; making main route everything into orders traps callers.
-    run(cfg, "menu", "option", "set", "orders", "1", "submenu", "main")
-    run(cfg, "menu", "option", "set", "orders", "2", "submenu", "main")
-    before = cfg.read_bytes()
-    code, _out, err = run(cfg, "menu", "set", "orders", "--fallback-action", "submenu", "--fallback-target", "main")
-    assert code == 0, err  # still fine: main has queue/extension exits
+    assert run(cfg, "menu", "option", "set", "orders", "1", "submenu", "main", "--replace")[0] == 0
+    assert run(cfg, "menu", "option", "set", "orders", "2", "submenu", "main", "--replace")[0] == 0
+    code, _out, err = run(cfg, "menu", "set", "orders", "--fallback-action", "submenu", "--fallback-target", "main",
+                          "--force", "-m", "back to the top")  # fmt: skip
+    assert code == 0, err  # a fallback loop, forced: still a way out, main has queue/extension exits
     before = cfg.read_bytes()
     for digit in ("2", "3", "0"):
-        assert run(cfg, "menu", "option", "set", "main", digit, "submenu", "orders")[0] == 0
-    code, _out, err = run(cfg, "menu", "set", "main", "--fallback-action", "submenu", "--fallback-target", "orders")
+        assert run(cfg, "menu", "option", "set", "main", digit, "submenu", "orders", "--replace")[0] == 0
+    code, _out, err = run(cfg, "menu", "set", "main", "--fallback-action", "submenu", "--fallback-target", "orders",
+                          "--force", "-m", "try")  # fmt: skip
     assert code == 2
     assert "menu main" in err and "no way out" in err and "main, orders" in err
     assert cfg.read_bytes() != before  # the earlier good edits were saved ...
@@ -104,18 +105,18 @@ def test_orders_loop_refusal_names_both_menus(cfg: Path) -> None:
 
 def test_option_remove(cfg: Path) -> None:
     before = cfg.read_text(encoding="utf-8")
-    code, _out, err = run(cfg, "menu", "option", "remove", "main", "9", "-m", "nobody uses repeat")
+    code, _out, err = run(cfg, "menu", "option", "remove", "main", "9", "--force", "-m", "nobody uses repeat")
     assert code == 0, err
     added, removed = added_removed(before, cfg.read_text(encoding="utf-8"))
     assert (added, removed) == ([], ["      '9': {action: repeat}"])
-    assert history(load_config(cfg))[-1].message == "nobody uses repeat"
-    # the prompt still says 9: a warning, not a refusal
+    # the prompt still says 9: forced past, and the version says so beside the reason
+    assert history(load_config(cfg))[-1].message == "nobody uses repeat (forced: menu main digit 9 announced-missing)"
     assert "press 9" in err
 
 
 def test_removing_the_last_option_keeps_the_comment_after_it(cfg: Path) -> None:
     before = cfg.read_text(encoding="utf-8")
-    assert run(cfg, "menu", "option", "remove", "orders", "*")[0] == 0
+    assert run(cfg, "menu", "option", "remove", "orders", "*", "--force", "-m", "no way back")[0] == 0
     after = cfg.read_text(encoding="utf-8")
     assert comments(after) == comments(before)
     assert "      '2': {action: extension, target: operator}\n\n# Speech recognition" in after
@@ -146,7 +147,9 @@ def test_menu_remove_refuses_while_routed_to_then_removes(cfg: Path) -> None:
     code, _out, err = run(cfg, "menu", "remove", "orders")
     assert code == 2
     assert "menu main digit 1" in err
-    assert run(cfg, "menu", "option", "set", "main", "1", "queue", "support")[0] == 0
+    code, _out, err = run(cfg, "menu", "option", "set", "main", "1", "queue", "support", "--replace",
+                          "--force", "-m", "orders by queue")  # fmt: skip
+    assert code == 0, err
     before = cfg.read_text(encoding="utf-8")
     code, _out, err = run(cfg, "menu", "remove", "orders")
     assert code == 0, err

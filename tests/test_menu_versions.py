@@ -51,7 +51,7 @@ def test_a_hand_edit_between_saves_is_kept_as_its_own_version(cfg: Path) -> None
 
 
 def test_diff_shows_the_menu_sections_or_the_whole_file(cfg: Path) -> None:
-    assert run_as(cfg, "menu", "option", "set", "orders", "2", "queue", "complaints")[0] == 0
+    assert run_as(cfg, "menu", "option", "set", "orders", "2", "queue", "complaints", "--replace")[0] == 0
     code, out, _ = run_as(cfg, "menu", "diff", "1", "2")
     assert code == 0
     assert "-      '2': {action: extension, target: operator}" in out
