@@ -11,7 +11,8 @@ Two scores, each in [0, 1], go into one:
 The verification looks at the audio, the free transcript only at its own guess, so it
 weighs three times as much. For a flag about something *missing* (no opening line, no
 closing courtesy) a high score that the phrase is there speaks against the flag, so the
-score is turned round (``absence=True``).
+score is turned round (``absence=True``), and it alone decides: the ASR's score of the words
+it did write says nothing of the words that were not there.
 
 Flags from call events (hang-ups, slow answers, holds) are not read from speech: they
 are as sure as the IVR's own log, 1.0.
@@ -60,7 +61,7 @@ def flag_confidence(asr_logprob: float | None, verify_score: float | None, *, ab
         verify = min(1.0, max(0.0, float(verify_score)))
         if absence:
             verify = 1.0 - verify
-    if verify is not None and asr is not None:
+    if verify is not None and asr is not None and not absence:
         combined = VERIFY_WEIGHT * verify + (1.0 - VERIFY_WEIGHT) * asr
     elif verify is not None:
         combined = verify

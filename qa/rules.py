@@ -30,7 +30,7 @@ short code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qa.matcher import Hit, Matcher, speaker_applies
 from qa.phonetic import coverage, fuzzy_contains
@@ -46,6 +46,7 @@ MIN_PROMPT_PIECE = 6  # shorter pieces (请稍候) are too common in agent speec
 APOLOGY_WINDOW_S = 20.0  # "the agent's first utterances after the wait": this long after it ends
 APOLOGY_UTTERANCES = 3  # ... and at most this many of them
 REVIEW_RULE = "transcript.needs-review"
+UNREADABLE = "unreadable"  # Finding.extra key: judged on a transcript that needs review
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,11 +403,12 @@ def call_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], f
     out = phrase_findings(config, matcher, utts, agent)
     review = review_finding(config, facts)
     if review is not None:
-        out.append(review)  # the opening and closing cannot be judged on this text
-    else:
-        callers = [u for u in utts if u.speaker == "caller"]
-        for f in (opening_finding(config, agent, start, facts, callers), closing_finding(config, agent)):
-            if f is not None:
-                out.append(f)
+        out.append(review)
+    callers = [u for u in utts if u.speaker == "caller"]
+    for f in (opening_finding(config, agent, start, facts, callers), closing_finding(config, agent)):
+        if f is not None:
+            # On a transcript with speech and no text, a missing line may be the ASR's loss: only the
+            # audio check (qa/verified.py) can tell, and without one the review flag stands for it.
+            out.append(f if review is None else replace(f, extra={**f.extra, UNREADABLE: True}))
     out += event_findings(config, facts, agent, start)
     return out

@@ -7,15 +7,19 @@ text rules' findings:
 - a text hit with a score on the same stretch carries it (``extra["verify_score"]``): a
   confirmed hit is sure, one the audio argues against is shown as unsure;
 - a phrase the audio supports where the free transcript wrote something else (a garble) becomes
-  a finding of its own, with the score as its confidence: recall the text alone misses.
+  a finding of its own, with the score as its confidence: recall the text alone misses;
+- a missing opening or closing the text rules found is dropped when the audio shows every part
+  of it was said (the ASR garbled it), and otherwise carries the audio's confidence that it was
+  said, which the flag's confidence turns round (transcribe/lines.py rows, ``check`` set).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from qa.rules import Finding, Utterance
+from qa.rules import UNREADABLE, Finding, Utterance
 from settings import Config, PhraseRule
 from transcribe.pii import mask
 
@@ -36,7 +40,10 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
     """``findings`` with the audio's scores on phrase hits, plus the garbled phrases it found in
     ``agent`` (the utterances the rules judge as the agent's: qa.rules.agent_part)."""
     if verified is None:  # the transcript predates the check, or the check failed: text alone
-        return findings
+        return [f for f in findings if not f.extra.get(UNREADABLE)]
+    lines = [row for row in verified if row.get("check")]
+    verified = [row for row in verified if not row.get("check")]
+    findings = [g for g in (_line_checked(config, f, lines) for f in findings) if g is not None]
     by_phrase = _rules_by_phrase(config)
     for f in findings:
         if f.category not in ("forbidden", "vague") or f.utterance is None:
@@ -73,3 +80,23 @@ def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Uttera
             extra={"verify_score": float(row["confidence"]), "spotted": row["phrase"]},
         ))  # fmt: skip
     return out
+
+
+def _line_checked(config: Config, f: Finding, lines: Sequence[Mapping[str, Any]]) -> Finding | None:
+    """An opening or closing finding in the light of the audio check of that line: None when
+    every part was heard, else the finding with the confidence that the line was said (the
+    least sure part's) and what was not heard."""
+    check = {config.qa.opening.id: "opening", config.qa.closing.id: "closing"}.get(f.rule)
+    rows = [r for r in lines if r.get("check") == check] if check else []
+    if not rows:  # not a line rule, or not checked: the text alone (none at all if unreadable)
+        return None if check and f.extra.get(UNREADABLE) else f
+    parts: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        parts.setdefault(str(r["part"]), []).append(r)
+    if all(any(r["said"] for r in group) for group in parts.values()):
+        return None
+    presence = min(max(float(r["confidence"]) for r in group) for group in parts.values())
+    missing = [p for p, group in parts.items() if not any(r["said"] for r in group)]
+    heard = f"audio: {', '.join(missing)} not heard"
+    matched = f"{f.matched}; {heard}" if f.matched else heard
+    return replace(f, matched=matched, extra={**f.extra, "verify_score": presence})

@@ -78,3 +78,59 @@ def test_a_company_name_the_asr_bent_by_a_syllable_still_counts(session: Session
     other = add_call(session, replace(IVR + POLITE, 2, "您好，这里是华为科技，请问有什么可以帮您？"), uniqueid="other")
     [flag] = scan_call(session, CFG, other.id)
     assert flag.rule_id == "opening.mandated" and "company name" in (flag.matched or "")
+
+
+def line(check: str, part: str, pmi: float, start: float = 20.0, end: float = 30.0) -> dict[str, object]:
+    """A row of transcribe/lines.py: one part of the opening or closing scored on the audio."""
+    from transcribe.lines import BARS
+
+    return {"check": check, "part": part, "phrase": part, "start": start, "end": end, "pmi": pmi,
+            "confidence": BARS.confidence(pmi), "said": pmi >= BARS.said, "heard": ""}
+
+
+GARBLED_OPENING = "天天傲多傲，前文有神。"  # what Whisper made of a polite opening on the synthetic voice
+
+
+def test_an_opening_the_asr_garbled_is_no_flag_when_the_audio_heard_every_part(session: Session) -> None:
+    call = add_call(session, replace(IVR + POLITE, 2, GARBLED_OPENING))
+    [text_only] = scan_call(session, CFG, call.id)
+    assert text_only.rule_id == "opening.mandated"
+    verified(session, call.id, [line("opening", "company", 2.7), line("opening", "offer", 2.3)])
+    assert scan_call(session, CFG, call.id) == []
+
+
+def test_an_opening_part_the_audio_did_not_hear_is_a_sure_flag_naming_it(session: Session) -> None:
+    call = add_call(session, replace(IVR + POLITE, 2, "您好，这里是中浪公司，请问有什么可以帮您？"))
+    verified(session, call.id, [line("opening", "company", 0.1), line("opening", "offer", 2.1)])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "opening.mandated" and "audio: company not heard" in (flag.matched or "")
+    assert not flag.needs_listening and flag.confidence is not None and flag.confidence > 0.8
+
+
+def test_an_opening_part_between_the_bars_asks_for_listening(session: Session) -> None:
+    call = add_call(session, replace(IVR + POLITE, 2, GARBLED_OPENING))
+    verified(session, call.id, [line("opening", "company", 0.7), line("opening", "offer", 2.0)])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "opening.mandated" and flag.needs_listening
+
+
+def test_a_closing_the_audio_heard_clears_the_text_flag_and_one_it_did_not_stands(session: Session) -> None:
+    garbled = replace(IVR + POLITE, 7, "当天您的台点，台点。")
+    call = add_call(session, garbled)
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "closing.courtesy"
+    verified(session, call.id, [line("closing", "closing", 2.2, 44.0, 49.3)])
+    assert scan_call(session, CFG, call.id) == []
+    verified(session, call.id, [line("closing", "closing", -0.4, 44.0, 49.3)])
+    [absent] = scan_call(session, CFG, call.id)
+    assert absent.rule_id == "closing.courtesy" and not absent.needs_listening
+
+
+def test_a_transcript_needing_review_is_judged_on_the_audio_when_it_was_checked(session: Session) -> None:
+    lost = [u for u in IVR + POLITE if u[1] < 20.0 or u[0] == "caller"]  # the ASR lost all the agent said
+    call = add_call(session, lost, needs_review=True, review_reason="agent: no text for 1 stretch(es)")
+    assert [f.rule_id for f in scan_call(session, CFG, call.id)] == ["transcript.needs-review"]
+    verified(session, call.id, [line("opening", "company", -0.5), line("opening", "offer", -0.9),
+                                line("closing", "closing", 2.0, 44.0, 49.3)])
+    rules = sorted(f.rule_id for f in scan_call(session, CFG, call.id))
+    assert rules == ["opening.mandated", "transcript.needs-review"]

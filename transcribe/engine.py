@@ -95,6 +95,9 @@ class TrackResult:
     review_reason: str | None
     elapsed_s: float
     skipped_s: float = 0.0  # audio not decoded because a TrackPlan said it held no speech to decode
+    # VAD's speech stretches (seconds): where someone spoke, whether or not the decoder made
+    # text of it (the audio checks of the opening and closing lines look there)
+    speech: tuple[tuple[float, float], ...] = ()
 
     @property
     def text(self) -> str:
@@ -227,6 +230,7 @@ class Transcriber:
             review_reason=reason,
             elapsed_s=time.perf_counter() - started,
             skipped_s=round(skipped, 3),
+            speech=tuple((round(c["start"] / SAMPLE_RATE, 2), round(c["end"] / SAMPLE_RATE, 2)) for c in chunks),
         )
 
     def transcribe_call(self, caller_wav: str | Path, agent_wav: str | Path, agent_plan: TrackPlan | None = None

@@ -124,14 +124,15 @@ def transcribe_tracks(transcriber: Any, tracks: list[SpeakerTrack], plan: TrackP
                   for t in tracks])
 
 
-def verify_agent(config: Config, transcriber: Any, tracks: list[SpeakerTrack], result: Any) -> list[Any] | None:
+def verify_agent(config: Config, transcriber: Any, tracks: list[SpeakerTrack], result: Any,
+                 plan: TrackPlan | None = None) -> list[Any] | None:
     """The policy's phrases checked against the agent track (transcribe/spotting.py); None when
     there is no agent track or the check failed (the transcript still stands: one log line)."""
     agent = next((t.path for t in tracks if t.speaker == "agent"), None)
     if agent is None:
         return None
     try:
-        return spot_phrases(transcriber, config, agent, result)
+        return spot_phrases(transcriber, config, agent, result, plan)
     except Exception as exc:  # a verification bug must not cost the call its transcript
         log.warning("phrase check on %s failed, flags stay unverified: %s: %s", agent, type(exc).__name__,
                     str(exc).splitlines()[0] if str(exc) else "")
@@ -174,8 +175,9 @@ def run_job(
         audio_s = max(probe_wav(t.path).duration for t in tracks)  # a bad header fails here, cheaply
         if on_start is not None:
             on_start(audio_s)
-        result = transcribe_tracks(transcriber, tracks, agent_plan(config, timeline, tracks))
-        verified = verify_agent(config, transcriber, tracks, result)
+        plan = agent_plan(config, timeline, tracks)
+        result = transcribe_tracks(transcriber, tracks, plan)
+        verified = verify_agent(config, transcriber, tracks, result, plan)
         elapsed = time.perf_counter() - started
         with transaction(url) as session:
             saved = jobs.complete(

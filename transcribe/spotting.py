@@ -3,8 +3,9 @@
 A text match on the free transcript is a hint (DESIGN.md, "Trusting a flag"). After a call is
 transcribed, every forbidden or vague phrase an agent may not say is scored against the agent's
 own speech with the same Whisper model (transcribe/verify.py): text hits are confirmed or
-doubted, and phrases the free transcript garbled are found. The transcript itself stays
-unbiased; the results are stored beside it (``Transcript.verified``) for QA to read.
+doubted, and phrases the free transcript garbled are found. The opening and closing lines
+are checked the same way (transcribe/lines.py). The transcript itself stays unbiased; the
+results are stored beside it (``Transcript.verified``) for QA to read.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from settings import Config
-from transcribe.engine import AsrSegment, CallResult, Transcriber
+from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
+from transcribe.lines import check_lines
 from transcribe.verify import PhraseScorer, Spotted, resolve
 
 log = logging.getLogger("hotline.transcribe")
@@ -31,25 +33,29 @@ def agent_phrases(config: Config) -> list[str]:
 
 
 def spot_phrases(
-    transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult
+    transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult, plan: TrackPlan | None = None
 ) -> list[dict[str, Any]]:
     """The agent's phrases verified in the agent's segments of ``result``, as plain JSON rows:
     phrase, start/end (seconds on the track), confidence in [0, 1], whether the free text
-    already held it (``exact``) and what the ASR wrote there (``heard``)."""
+    already held it (``exact``) and what the ASR wrote there (``heard``); then the rows of the
+    opening and closing checks (transcribe/lines.py, ``check`` set)."""
     segments = [s for s in result.segments if s.speaker == "agent" and s.text.strip()]
     phrases = agent_phrases(config)
-    if not segments or not phrases:
-        return []
     started = time.perf_counter()
     scorer = _scorers.get(transcriber)
     if scorer is None:
         scorer = _scorers[transcriber] = PhraseScorer(transcriber.whisper, language=transcriber.options.language)
-    scored = scorer.score_segments(transcriber.load_audio(agent_track), segments, phrases)
-    # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
-    # argues against: QA shows those as unsure rather than dropping them.
-    found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
-    log.debug("verified %d phrase(s) on %s in %.2fs", len(found), agent_track, time.perf_counter() - started)
-    return [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
+    audio = transcriber.load_audio(agent_track)
+    rows: list[dict[str, Any]] = []
+    if segments and phrases:
+        scored = scorer.score_segments(audio, segments, phrases)
+        # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
+        # argues against: QA shows those as unsure rather than dropping them.
+        found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
+        rows = [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
+    rows += check_lines(scorer, config, audio, result, plan)
+    log.debug("verified %d phrase(s) and line(s) on %s in %.2fs", len(rows), agent_track, time.perf_counter() - started)
+    return rows
 
 
 def _row(s: Spotted, segments: list[AsrSegment]) -> dict[str, Any]:

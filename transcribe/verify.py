@@ -133,7 +133,9 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     if not score.exact:
         bar = o.short_min_evidence if score.syllables <= o.short_syllables else o.min_evidence
     accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
-    if not score.exact and score.cost > o.max_cost_per_syllable:
+    # A garble heard as fewer syllables than the phrase has is a shorter word that sounds alike
+    # (不好 for 不知道: both false hits on polite agents in the scripted calls), not the phrase.
+    if not score.exact and (score.cost > o.max_cost_per_syllable or len(read_syllables(score.heard)) < score.syllables):
         accepted = False
     confidence = _sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
     if not accepted:
@@ -244,20 +246,14 @@ class PhraseScorer:
         pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
         said = self._tokens(phrase, cache)
         lp_edit = self._logprobs(encoded, pre + said + post, cache)
-        at = slice(len(pre), len(pre) + len(said))
         # The free text is scored once per stretch, tokenized whole.
         delta = 0.0 if exact else float(lp_edit.sum() - self._logprobs(encoded, self._tokens(text, cache), cache).sum())
-        # The prior: the phrase's tokens after the same words, over silence. What the audio
-        # adds over it is evidence the decoder's language model cannot fake; the same context
-        # also cancels its habit of copying a phrase the text already holds (measured on
-        # hotword transcripts: a prior without the context let a repeated phrase through).
         delta /= max(1, len(said))
         o = self.options
         if delta + o.pmi_weight * _PMI_CAP < min(o.min_evidence, o.short_min_evidence):
             pmi = math.nan  # no audio evidence could lift it over the bar: spare the pass
         else:
-            prior = self._logprobs(self._null_encoded(), pre + said, cache, null=True)[at]
-            pmi = float(np.mean(lp_edit[at]) - np.mean(prior)) if said else 0.0
+            pmi = self._pmi(lp_edit, pre, said, cache)
         syllables = max(1, len(read_syllables(phrase)))
         raw = PhraseScore(
             phrase=phrase,
@@ -274,6 +270,32 @@ class PhraseScorer:
             accepted=False,
         )
         return judge(raw, self.options)
+
+    def _pmi(self, lp_edit: np.ndarray, pre: list[int], said: list[int], cache: dict[Any, Any]) -> float:
+        """Mean log-prob of the phrase's tokens (``said``, after ``pre``) over the audio minus
+        over silence: what the audio, not the language prior, says for the phrase. The same
+        context also cancels the decoder's habit of copying a phrase the text already holds
+        (measured on hotword transcripts: a prior without the context let a repeat through)."""
+        if not said:
+            return 0.0
+        at = slice(len(pre), len(pre) + len(said))
+        prior = self._logprobs(self._null_encoded(), pre + said, cache, null=True)[at]
+        return float(np.mean(lp_edit[at]) - np.mean(prior))
+
+    def presence(self, encoded: Encoded, text: str, phrase: str, cache: dict[Any, Any] | None = None
+                 ) -> tuple[float, str]:
+        """``(pmi, heard)``: how much ``encoded`` audio, whose free transcript is ``text``, raises
+        ``phrase`` over silence, placed where the text holds it or sounds most like it (else
+        appended), and what the ASR wrote there. For lines that must be said (the opening, the
+        closing): pmi alone, since against a garbled free text delta says little of presence
+        (bench/verify_lines.py measured both)."""
+        cache = {} if cache is None else cache
+        found = exact_spans(phrase, text) or find_spans(phrase, text, max_cost=math.inf, limit=1)
+        span = found[0] if found else Span(0.0, len(text), len(text))
+        pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
+        said = self._tokens(phrase, cache)
+        lp_edit = self._logprobs(encoded, pre + said + post, cache)
+        return self._pmi(lp_edit, pre, said, cache), text[span.start : span.end]
 
     def _tokens(self, text: str, cache: dict[Any, Any]) -> list[int]:
         key = ("tok", text)

@@ -1,0 +1,80 @@
+"""The opening and closing lines checked against the agent's audio (transcribe/lines.py).
+
+Fast: which parts of the configured lines are scored, and where. Slow: the real Whisper base
+model on synthesized phone speech, one polite agent and one who neither opens nor closes as
+the policy says; the decision must come from the audio, whatever the free transcript wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from audio_factory import build_call
+from qa_calls import config
+
+from transcribe.engine import AsrSegment, CallResult, TrackPlan, TrackResult, Transcriber
+from transcribe.lines import check_lines, closing_phrases, closing_window, opening_parts, opening_window
+from transcribe.verify import PhraseScorer
+
+CFG = config()
+
+
+def test_the_opening_is_scored_as_its_company_and_its_offer_of_help() -> None:
+    parts = opening_parts(CFG)
+    assert set(parts) == {"company", "offer"}
+    assert {"海尔斯科技", "这里是海尔斯科技"} <= set(parts["company"])
+    assert {"有什么可以帮您", "请问有什么可以帮您"} <= set(parts["offer"])
+    # 再见 alone is two syllables: it scored high in the middle of calls too
+    assert "再见" not in closing_phrases(CFG) and "感谢您的来电" in closing_phrases(CFG)
+
+
+def _result(agent_speech: tuple[tuple[float, float], ...], caller_starts: list[float]) -> CallResult:
+    callers = tuple(AsrSegment(s, s + 2.0, "嗯", "caller", -0.3, 0.0) for s in caller_starts)
+    tracks = (TrackResult("agent", "a.wav", 90.0, 10.0, (), (), False, None, 0.1, speech=agent_speech),
+              TrackResult("caller", "c.wav", 90.0, 4.0, callers, (), False, None, 0.1))
+    return CallResult(90.0, callers, tracks)
+
+
+def test_the_first_turn_runs_from_pickup_until_the_caller_answers_the_agent() -> None:
+    plan = TrackPlan(decode=((20.0, 80.0),))
+    # the caller's "喂" over the pickup does not end the agent's turn; the reply after it does
+    result = _result(((20.5, 29.0), (40.0, 45.0), (60.0, 66.0)), [20.2, 31.0])
+    assert opening_window(CFG, result, plan) == (20.0, 31.0)
+    assert closing_window(result, plan) == (58.0, 66.3)
+    # without a timeline the closing is not checked: the last speech may be the IVR's goodbye
+    assert closing_window(result, None) is None
+
+
+def test_an_agent_silent_past_the_limit_is_scored_on_the_silence_it_left() -> None:
+    plan = TrackPlan(decode=((20.0, 80.0),))
+    result = _result(((40.0, 45.0),), [])
+    assert opening_window(CFG, result, plan) == (20.0, 20.0 + CFG.qa.opening.within_s)
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> Transcriber:
+    return Transcriber()
+
+
+def _checked(transcriber: Transcriber, tmp_path: Path, agent_lines: list[str]) -> dict[tuple[str, str], bool]:
+    script = [("agent", None, agent_lines[0]), ("caller", None, "我想查一下我的订单。"),
+              *(("agent", None, line) for line in agent_lines[1:])]
+    call = build_call(script, tmp_path, "call", mulaw=True, tail=1.5)
+    plan = TrackPlan(decode=((0.0, call.duration),))
+    result = transcriber.transcribe_call(call.caller, call.agent, plan)
+    rows = check_lines(PhraseScorer(transcriber.whisper), CFG, transcriber.load_audio(call.agent), result, plan)
+    return {(r["check"], r["part"]): r["said"] for r in rows}
+
+
+@pytest.mark.slow
+def test_a_polite_agent_is_heard_opening_and_closing(transcriber: Transcriber, tmp_path: Path) -> None:
+    said = _checked(transcriber, tmp_path, ["您好，这里是海尔斯科技，请问有什么可以帮您？",
+                                            "好的，包裹明天上午就会送到。", "感谢您的来电，再见。"])
+    assert said == {("opening", "company"): True, ("opening", "offer"): True, ("closing", "closing"): True}
+
+
+@pytest.mark.slow
+def test_a_curt_agent_is_heard_missing_both(transcriber: Transcriber, tmp_path: Path) -> None:
+    said = _checked(transcriber, tmp_path, ["喂，什么事？", "好的，包裹明天上午就会送到。", "好了，就这样吧。"])
+    assert said == {("opening", "company"): False, ("opening", "offer"): False, ("closing", "closing"): False}

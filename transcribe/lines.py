@@ -1,0 +1,145 @@
+"""Were the mandated opening and the closing courtesy said? Checked against the agent's audio.
+
+The text rules (qa/rules.py) look for the opening line and a closing phrase in the free
+transcript, and Whisper base garbles both on phone audio (海尔斯科技 -> 爱二十个纪, 感谢您的来电
+-> 当天您的台电, or no text at all where it looped). Forced decoding of the whole line against
+such text did not separate said from unsaid (bench/verify_lines.py), but the line's parts
+did, one by one, by how much the audio raises their tokens over silence (``pmi``, see
+transcribe/verify.py):
+
+- the opening, in the agent's first turn (pickup until the caller first speaks back): the
+  company (the name, or its clause of the opening line) and the offer of help (the rule's
+  offer phrases, or the line's clause holding one); both must be heard;
+- the closing, in the last seconds of the agent's speech (VAD, inside the agent's stretches
+  of the IVR timeline, so the IVR's own goodbye prompt never counts): any closing phrase
+  longer than two syllables (再见 alone raised pmi in the middle of calls too).
+
+Each part is a row in ``Transcript.verified`` with ``check`` = opening / closing; QA
+(qa/verified.py) drops a text flag the audio contradicts and grades the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from settings import Config
+from transcribe.engine import AsrSegment, CallResult, TrackPlan
+from transcribe.sounds import read_syllables
+from transcribe.verify import SAMPLE_RATE, PhraseScorer
+
+_CLAUSE = re.compile(r"[，,。？?！!；;、\s]+")
+MAX_WINDOW_S = 29.0  # the encoder's limit
+OPENING_TAIL_S = 10.0  # without a caller turn to end it, the first turn is read to within_s plus this
+CLOSING_S = 8.0  # the closing window: this much before the agent's last speech ends
+
+
+@dataclass(frozen=True)
+class LineBars:
+    """pmi (nats per token) bars, read off bench/verify_lines.py on 32 scripted calls: parts
+    said scored 0.93-3.6, parts not said -1.4-0.52 (the highest where a window grazed a
+    said closing). At or above ``said`` a part counts as heard; the confidence that it was
+    said is sigmoid(scale * (pmi - center)), so a flag for its absence is sure below
+    ``center`` and asks for listening between the two."""
+
+    said: float = 0.8
+    center: float = 0.5
+    scale: float = 4.0
+
+    def confidence(self, pmi: float) -> float:
+        if math.isnan(pmi):
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, self.scale * (pmi - self.center)))))
+
+
+BARS = LineBars()
+
+
+def clauses(line: str) -> list[str]:
+    return [c for c in _CLAUSE.split(line) if c]
+
+
+def opening_parts(config: Config) -> dict[str, list[str]]:
+    """The opening's parts and the phrasings each may be heard as."""
+    rule = config.qa.opening
+    parts = clauses(config.opening_line)
+    company = [config.company, *(c for c in parts if config.company and config.company in c)]
+    offer = [*rule.offer_phrases, *(c for c in parts if any(p in c for p in rule.offer_phrases))]
+    return {k: sorted(set(v)) for k, v in (("company", company), ("offer", offer)) if any(v)}
+
+
+def closing_phrases(config: Config) -> list[str]:
+    return [p for p in config.qa.closing.phrases if len(read_syllables(p)) > 2]
+
+
+def _text_in(segments: Sequence[AsrSegment], lo: float, hi: float) -> str:
+    return "".join(s.text for s in segments if s.start < hi and s.end > lo)
+
+
+def opening_window(config: Config, result: CallResult, plan: TrackPlan | None) -> tuple[float, float] | None:
+    """The agent's first turn, seconds on the agent track: from pickup (the first agent
+    stretch of the timeline, else the first agent speech) until the caller speaks after
+    the agent began."""
+    agent = next((t for t in result.tracks if t.speaker == "agent"), None)
+    if agent is None:
+        return None
+    if plan is not None and plan.decode:
+        lo = plan.decode[0][0]
+    elif agent.speech:
+        lo = agent.speech[0][0]
+    else:
+        return None
+    within = config.qa.opening.within_s
+    began = next((a for a, _ in agent.speech if a >= lo - 0.5), None)
+    hi = lo + within
+    if began is not None and began <= lo + within:
+        replies = [s.start for s in result.segments if s.speaker == "caller" and s.start > began + 2.0]
+        hi = min(replies) if replies else lo + within + OPENING_TAIL_S
+    hi = min(hi, lo + MAX_WINDOW_S, agent.duration)
+    if plan is not None and plan.decode:
+        hi = min(hi, plan.decode[0][1])
+    return (lo, hi) if hi - lo >= 0.5 else None
+
+
+def closing_window(result: CallResult, plan: TrackPlan | None) -> tuple[float, float] | None:
+    """The end of the agent's speech; only with a timeline (without one, the track's last
+    speech may be the IVR's goodbye prompt, which says the closing for the agent)."""
+    agent = next((t for t in result.tracks if t.speaker == "agent"), None)
+    if agent is None or plan is None or not plan.decode or not agent.speech:
+        return None
+    end = agent.speech[-1][1]
+    return max(plan.decode[0][0], end - CLOSING_S), min(agent.duration, end + 0.3)
+
+
+def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result: CallResult,
+                plan: TrackPlan | None, bars: LineBars = BARS) -> list[dict[str, Any]]:
+    """One row per part heard or not: check, part, the best phrasing, the window scored,
+    pmi, confidence that it was said, said (bool), and what the ASR wrote there."""
+    agent = [s for s in result.segments if s.speaker == "agent"]
+    jobs: list[tuple[str, dict[str, list[str]], tuple[float, float] | None]] = [
+        ("opening", opening_parts(config), opening_window(config, result, plan)),
+        ("closing", {"closing": closing_phrases(config)}, closing_window(result, plan)),
+    ]
+    rows: list[dict[str, Any]] = []
+    for check, parts, window in jobs:
+        if window is None or not any(parts.values()):
+            continue
+        lo, hi = window
+        encoded = scorer.encode(audio[round(lo * SAMPLE_RATE): round(hi * SAMPLE_RATE)])
+        text = _text_in(agent, lo, hi)
+        cache: dict[Any, Any] = {}
+        for part, phrases in parts.items():
+            if not phrases:
+                continue
+            pmi, heard, phrase = max((*scorer.presence(encoded, text, p, cache), p) for p in phrases)
+            rows.append({
+                "check": check, "part": part, "phrase": phrase, "start": round(lo, 3), "end": round(hi, 3),
+                "pmi": round(pmi, 3), "confidence": round(bars.confidence(pmi), 3), "said": pmi >= bars.said,
+                "heard": heard,
+            })  # fmt: skip
+    return rows
