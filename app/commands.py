@@ -367,9 +367,10 @@ def demo(
     script: Annotated[Path | None, typer.Option("--script", help="A YAML file of scripted calls "
                                                 "[default: the shipped app/demo_calls.yaml].")] = None,
     speed: Annotated[float, typer.Option(help="Simulated time runs this many times faster than real time.")] = 4.0,
-    workdir: Annotated[Path | None, typer.Option(help="Where the demo's files and database go [default: temp].")]
-    = None,
+    workdir: Annotated[Path | None, typer.Option(help="Where the demo's files and database go [default: a temporary "
+                                                 "folder]; never over a config.yaml the demo did not write.")] = None,
     transcribe: Annotated[bool, typer.Option(help="Transcribe and QA the calls after they end.")] = True,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary demo folder, to browse its calls.")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every call and AMI event summary.")] = False,
@@ -382,7 +383,7 @@ def demo(
                                                                 "%(name)s: %(message)s")
     try:
         result = run_demo(cfg, calls=calls, speed=speed, workdir=workdir, transcribe=transcribe,
-                          progress=None if as_json else console, script=script)
+                          progress=None if as_json else console, script=script, keep=keep)
     except DemoError as exc:
         fail(str(exc), code=1)
     if as_json:

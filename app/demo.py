@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
@@ -44,9 +45,41 @@ class DemoError(RuntimeError):
     """The demo cannot run; str() is one line."""
 
 
+# The first line of every config the demo writes: the one file it may write over.
+DEMO_MARK = "# Written by `hotline demo` for its own run: every path points inside this folder.\n"
+
+
+def _written_by_demo(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return fh.readline() == DEMO_MARK
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def demo_folder(workdir: Path | None) -> tuple[Path, bool]:
+    """Where a run works, and whether it is a new temporary folder.
+
+    A ``workdir`` holding a config.yaml the demo did not write (an admin's own, `--workdir .`)
+    gets a ``hotline-demo`` folder inside it instead: the demo's database and recordings stay
+    out of the admin's, and their config is never written over."""
+    if workdir is None:
+        return Path(tempfile.mkdtemp(prefix="hotline-demo-")), True
+    workdir = workdir.resolve()
+    theirs = workdir / "config.yaml"
+    if theirs.exists() and not _written_by_demo(theirs):
+        workdir = workdir / "hotline-demo"
+    return workdir, False
+
+
 def write_config(base: Path, workdir: Path, *, port: int, secret: str = "hotline-secret",
                  edit: Callable[[Any], None] | None = None) -> Path:
-    """``workdir/config.yaml``: ``base`` with every path inside ``workdir`` and AMI on the simulator."""
+    """``workdir/config.yaml``: ``base`` with every path inside ``workdir`` and AMI on the simulator.
+
+    Refused (DemoError) over a config.yaml the demo did not write."""
+    path = workdir / "config.yaml"
+    if path.exists() and not _written_by_demo(path):
+        raise DemoError(f"{path}: not written by the demo (your own config?); left untouched, choose another folder")
     data = read_yaml(base)
     data.setdefault("ami", {})
     data["ami"].update({"host": "127.0.0.1", "port": port, "username": "hotline", "secret": secret,
@@ -59,8 +92,8 @@ def write_config(base: Path, workdir: Path, *, port: int, secret: str = "hotline
     if edit is not None:
         edit(data)
     workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "config.yaml"
     with path.open("w", encoding="utf-8") as fh:
+        fh.write(DEMO_MARK)
         YAML(typ="rt").dump(data, fh)
     return path
 
@@ -180,11 +213,13 @@ def run_demo(
     script: Path | None = None,
     scripted: list[ScriptedCall] | None = None,
     gap_s: float = 0.3,
+    keep: bool = True,
 ) -> dict[str, Any]:
     """Run the whole demo; returns what it printed as data.
 
     ``script``: a call-script file (default app/demo_calls.yaml); ``scripted``: calls already
     loaded from one. ``calls``: how many to place, cycling through them [default: each once].
+    ``workdir``: see demo_folder [default: a new temporary folder, removed at the end unless ``keep``].
     """
     if config.source is None:
         raise DemoError("the demo needs a config file to start from")
@@ -194,25 +229,31 @@ def run_demo(
         except ScriptError as exc:
             raise DemoError(str(exc)) from None
     calls = len(scripted) if calls is None else calls
-    if workdir is None:
-        workdir = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
-    workdir = workdir.resolve()
+    workdir, temporary = demo_folder(workdir)
     say = progress.print if progress is not None else (lambda *a, **k: None)
     say(f"[bold]hotline demo[/]: {calls} scripted calls at {speed:g}x speed in {workdir}")
     t0 = time.monotonic()
-    summaries = asyncio.run(_place(config.source, workdir, calls, speed, say, scripted, gap_s))
-    say(f"calls done in {time.monotonic() - t0:.1f}s")
-    cfg = load_config(workdir / "config.yaml")
-    pool: dict[str, Any] = {"ran": False}
-    if transcribe:
-        pool = _transcribe(cfg, say)
-    rows = _rows(cfg, summaries)
+    try:
+        summaries = asyncio.run(_place(config.source, workdir, calls, speed, say, scripted, gap_s))
+        say(f"calls done in {time.monotonic() - t0:.1f}s")
+        demo_cfg = workdir / "config.yaml"
+        cfg = load_config(demo_cfg)
+        pool: dict[str, Any] = {"ran": False}
+        if transcribe:
+            pool = _transcribe(cfg, say)
+        rows = _rows(cfg, summaries)
+    finally:
+        kept = keep or not temporary
+        if not kept:
+            shutil.rmtree(workdir, ignore_errors=True)
+    browse = f"hotline qa web --config {demo_cfg}"
     if progress is not None:
         progress.print(_table(rows))
-        progress.print(f"database {cfg.database_url}; `hotline calls show ID -c {workdir / 'config.yaml'}` "
-                       f"for one call. Total {time.monotonic() - t0:.1f}s.")
-    return {"workdir": str(workdir), "calls": rows, "transcription": pool,
-            "seconds": round(time.monotonic() - t0, 1)}
+        progress.print(f"Total {time.monotonic() - t0:.1f}s. The demo's calls are in its own database, not yours.")
+        progress.print(f"Browse them: [bold]{browse}[/]" if kept else
+                       f"Removed {workdir}; run `hotline demo --keep` to browse the calls with `{browse}`.")
+    return {"workdir": str(workdir), "config": str(demo_cfg), "kept": kept, "browse": browse if kept else None,
+            "calls": rows, "transcription": pool, "seconds": round(time.monotonic() - t0, 1)}
 
 
 async def _place(base: Path, workdir: Path, calls: int, speed: float, say: Callable[..., None],
