@@ -6,7 +6,9 @@ Signing in takes the reviewer's name and the shared password from
 ``$HOTLINE_QA_PASSWORD`` (the server refuses to start without one); the session is
 an HttpOnly, SameSite=Strict cookie holding a random token, and every form carries
 the session's CSRF token. Each recording served is logged (``qa.tables.RecordingAccess``
-and the ``qa.web`` logger): who, which call, which track, from where.
+and the ``qa.web`` logger): who, which call, which track, from where. Reviewers hear each
+track's redacted copy (personal data under a tone: recordings/redacted.py); the original
+only with ``?original=1``, logged as such (no roles yet decide who may ask).
 
 The audio player starts at the flag's second: flag links carry ``?t=SECONDS`` and
 the page seeks there; the audio URL answers HTTP Range requests so browsers can seek.
@@ -35,6 +37,7 @@ import db
 from qa.review import ReviewError, review
 from qa.tables import RecordingAccess
 from qa.views import CATEGORIES, STATUSES, ViewError, call_view, list_flags
+from recordings.redacted import redacted_kind
 from recordings.store import recording_file
 from recordings.tables import Recording
 from settings import Config
@@ -189,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._flags_page(sess, query)
         m = re.fullmatch(r"/calls/(\d+)(/audio)?", url.path)
         if m and m.group(2):
-            return self._audio(sess, int(m.group(1)), query.get("track"))
+            return self._audio(sess, int(m.group(1)), query.get("track"), query.get("original") == "1")
         if m:
             return self._call_page(sess, int(m.group(1)), query)
         self._page("not found", "<p>no such page</p>", 404, sess)
@@ -315,18 +318,25 @@ class _Handler(BaseHTTPRequestHandler):
             return self._page("review refused", f"<p>{_e(exc)}</p>", 400, sess)
         self._redirect(f"/calls/{call_id}?flag={flag_id}&t={offset}#flag{flag_id}")
 
-    def _audio(self, sess: _Session, call_id: int, track: str | None) -> None:
+    def _audio(self, sess: _Session, call_id: int, track: str | None, original: bool) -> None:
+        """A track's redacted copy (recordings/redacted.py); the original only with ``?original=1``.
+        Every file served is logged; an original as a warning, as it holds what the copy hides."""
         cfg = self.web.config
         with db.transaction(cfg.database_url) as s:
             rows = {r.kind: r for r in s.scalars(select(Recording).where(Recording.call_id == call_id))}
-            kind = track if track in rows else next((k for k in TRACK_ORDER if k in rows), None)
+            served = {k: (k if original else redacted_kind(k)) for k in TRACK_ORDER}
+            have = [k for k in TRACK_ORDER if served[k] in rows]
+            kind = track if track in have else next(iter(have), None)
             if kind is None:
-                return self._page("no recording", "<p>this call has no recording</p>", 404, sess)
-            path = recording_file(cfg, rows[kind].path)
+                what = "recording" if original or not any(k in rows for k in TRACK_ORDER) else "redacted copy yet"
+                return self._page("no recording", f"<p>this call has no {what}</p>", 404, sess)
+            path = recording_file(cfg, rows[served[kind]].path)
             if not path.is_file():
-                return self._page("no recording", f"<p>recording file missing ({_e(kind)})</p>", 404, sess)
-            s.add(RecordingAccess(call_id=call_id, reviewer=sess.reviewer, remote=self.client_address[0], kind=kind))
-        log.info("recording of call %s (%s) served to %s from %s", call_id, kind, sess.reviewer, self.client_address[0])
+                return self._page("no recording", f"<p>recording file missing ({_e(served[kind])})</p>", 404, sess)
+            s.add(RecordingAccess(call_id=call_id, reviewer=sess.reviewer, remote=self.client_address[0],
+                                  kind=served[kind]))
+        log.log(logging.WARNING if original else logging.INFO, "%s recording of call %s (%s) served to %s from %s",
+                "ORIGINAL" if original else "redacted", call_id, kind, sess.reviewer, self.client_address[0])
         self._send_file(path)
 
     def _send_file(self, path: Path) -> None:

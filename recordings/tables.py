@@ -17,7 +17,7 @@ class Recording(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))  # mix | caller | agent | mono
+    kind: Mapped[str] = mapped_column(String(8))  # mix | caller | agent; + "-r": redacted copy (recordings/redacted.py)
     path: Mapped[str] = mapped_column(Text)  # as this service reads it
     asterisk_path: Mapped[str | None] = mapped_column(Text)  # as Asterisk wrote it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

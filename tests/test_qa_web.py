@@ -22,6 +22,7 @@ import db
 from qa.scan import scan_call
 from qa.tables import Flag, RecordingAccess, Review
 from qa.web import WebError, make_server
+from recordings.redacted import redacted_path, register, write_redacted
 from recordings.tables import Recording
 from settings import Config, load_config
 
@@ -48,6 +49,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
         call = add_call(s, replace(IVR + POLITE, 4, "我们非常忙，你的电话一三八一二三四五六七八我记下了。"),
                         started=db.now() - timedelta(hours=1))
         s.add(Recording(call_id=call.id, kind="mix", path=str(wav), status="ready"))
+        write_redacted(wav, redacted_path(wav), [(0.5, 1.0)])  # what reviewers hear by default
+        register(s, call.id, "mix-r", redacted_path(wav))
         scan_call(s, cfg, call.id)
     server = make_server(cfg, port=0, password=PASSWORD)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -132,16 +135,31 @@ def test_call_page_highlights_masks_and_starts_the_audio_at_the_flag(site: Site)
 
 def test_audio_is_served_with_ranges_and_every_access_is_logged(site: Site) -> None:
     b = signed_in(site, "qa-wang")
-    data = site.wav.read_bytes()
+    data = redacted_path(site.wav).read_bytes()
+    assert data != site.wav.read_bytes()
     status, _, body, headers = get(b, site.base + "/calls/1/audio")
     assert status == 200 and body == data and headers["Content-Type"] == "audio/wav"
     status, _, body, headers = get(b, site.base + "/calls/1/audio", {"Range": "bytes=100-199"})
     assert status == 206 and body == data[100:200] and headers["Content-Range"] == f"bytes 100-199/{len(data)}"
     status, _, _, _ = get(b, site.base + "/calls/1/audio", {"Range": f"bytes={len(data) + 5}-"})
     assert status == 416
-    assert accesses(site) == [("qa-wang", "mix")] * 3
+    assert accesses(site) == [("qa-wang", "mix-r")] * 3
     status, _, _, _ = get(b, site.base + "/calls/7/audio")
     assert status == 404
+
+
+def test_the_original_only_on_request_and_logged_as_such(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    b = signed_in(site, "qa-wang")
+    with caplog.at_level("INFO", logger="qa.web"):
+        status, _, body, _ = get(b, site.base + "/calls/1/audio?original=1")
+    assert status == 200 and body == site.wav.read_bytes()
+    assert accesses(site) == [("qa-wang", "mix")]
+    assert any(r.levelname == "WARNING" and "ORIGINAL recording of call 1" in r.getMessage() for r in caplog.records)
+    with db.transaction(site.cfg.database_url) as s:  # no redacted copy (not transcribed yet): no audio by default
+        s.delete(s.scalars(select(Recording).where(Recording.kind == "mix-r")).one())
+    status, _, body, _ = get(b, site.base + "/calls/1/audio")
+    assert status == 404 and b"no redacted copy yet" in body
+    assert accesses(site) == [("qa-wang", "mix")]
 
 
 def test_confirm_and_dismiss_from_the_page(site: Site) -> None:

@@ -30,6 +30,7 @@ from settings import Config
 from transcribe import jobs
 from transcribe.align import align_to_file
 from transcribe.engine import TrackPlan, merge
+from transcribe.redact_audio import redact_call
 from transcribe.settings_map import options_record
 from transcribe.spotting import spot_phrases
 from transcribe.tables import Job
@@ -153,6 +154,17 @@ def _run_qa(session: Session, config: Config, call_id: int, qa_scan: QaScan | No
         return None, reason
 
 
+def _redact(url: str, config: Config, call_id: int) -> None:
+    """Redacted copies of the call's tracks from the saved transcript (transcribe/redact_audio.py);
+    a failure leaves the transcript standing (one log line), and reviewers get no audio yet."""
+    try:
+        with transaction(url) as session:
+            redact_call(session, config, call_id)
+    except Exception as exc:  # the transcript is saved: redaction trouble must not fail the job
+        log.warning("call %s: redacted audio not written: %s: %s", call_id, type(exc).__name__,
+                    str(exc).splitlines()[0] if str(exc) else "")
+
+
 def run_job(
     config: Config,
     transcriber: Any,
@@ -187,6 +199,7 @@ def run_job(
             saved.verified = verified
             flags, qa_error = _run_qa(session, config, job.call_id, qa_scan)
             jobs.note_qa(session, job.id, flags=flags, error=qa_error)
+        _redact(url, config, job.call_id)
         return Outcome(
             job.id, job.call_id, "done", result.duration, elapsed, segments=len(saved.segments),
             needs_review=bool(result.needs_review), qa_flags=flags, qa_error=qa_error,

@@ -1,0 +1,104 @@
+"""Redacted audio: the personal data the transcript holds, covered by a tone in a copy of each track.
+
+After a call is transcribed, the PII detector reads the stored transcript as the masked
+views do (``transcribe.pii.find_pii_segments`` over every segment, with speakers, the
+config's ``qa.pii.mask_kinds``), so a number split across two segments is covered in both.
+Each match's characters are placed in time by the segment's word timestamps and widened by
+a margin (Whisper's word edges are loose by a few tenths of a second); a segment without
+word times (the IVR's known prompts) or whose words do not spell its text is covered whole.
+
+Spans go to the track their speaker is on (the IVR speaks on the agent track); the mix
+gets every span. A track with nothing to cover still gets its copy: the copy means
+"checked", and reviewers are served copies only (qa/web.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings.redacted import is_redacted, redacted_kind, redacted_path, register, write_redacted
+from recordings.store import recording_file
+from recordings.tables import Recording
+from settings import Config
+from transcribe.pii import find_pii_segments
+from transcribe.store import segments_in_order, transcript_for_call
+from transcribe.tables import Segment
+
+MARGIN_S = 0.25
+TRACK_OF = {"caller": "caller", "agent": "agent", "ivr": "agent", "unknown": "mix"}
+
+
+@dataclass(frozen=True)
+class RedactedTrack:
+    kind: str  # the original's kind: caller | agent | mix
+    path: str
+    spans: list[tuple[float, float]]  # seconds covered
+
+    @property
+    def seconds(self) -> float:
+        return sum(b - a for a, b in self.spans)
+
+
+def _char_times(text: str, words: Sequence[Any] | None) -> list[tuple[float, float] | None] | None:
+    """Each character's word times ([start, end, word, p] rows), None where it is a space;
+    None for the whole when the words do not spell the text out."""
+    if not words:
+        return None
+    flat = [(ch, float(w[0]), float(w[1])) for w in words for ch in str(w[2]) if not ch.isspace()]
+    out: list[tuple[float, float] | None] = [None] * len(text)
+    k = 0
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            continue
+        if k >= len(flat) or flat[k][0] != ch:
+            return None
+        out[i] = flat[k][1:]
+        k += 1
+    return out if k == len(flat) else None
+
+
+def _span(seg: Segment, start: int, end: int) -> tuple[float, float]:
+    """Seconds that characters [start, end) of a segment were said in."""
+    times = _char_times(seg.text, seg.words)
+    picked = [t for t in (times or [])[start:end] if t is not None]
+    if not picked:
+        return seg.start_s, seg.end_s
+    return min(a for a, _ in picked), max(b for _, b in picked)
+
+
+def pii_spans(segments: Sequence[Segment], kinds: Sequence[str], margin: float = MARGIN_S
+              ) -> dict[str, list[tuple[float, float]]]:
+    """Track kind -> the seconds to cover, margins included (unmerged, unclipped)."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    matches = find_pii_segments([s.text for s in segments], kinds, [s.speaker for s in segments])
+    for m in matches:
+        for piece in m.pieces:
+            seg = segments[piece.segment]
+            a, b = _span(seg, piece.start, piece.end)
+            span = (a - margin, b + margin)
+            for kind in {TRACK_OF.get(seg.speaker, "mix"), "mix"}:  # the mix holds every track's speech
+                out.setdefault(kind, []).append(span)
+    return out
+
+
+def redact_call(session: Session, config: Config, call_id: int, *, margin: float = MARGIN_S,
+                fill: str = "tone") -> list[RedactedTrack]:
+    """Write and register the redacted copy of each of the call's ready recordings."""
+    transcript = transcript_for_call(session, call_id)
+    if transcript is None:
+        raise ValueError(f"call {call_id}: no transcript to redact from")
+    spans = pii_spans(segments_in_order(transcript), config.qa.pii.mask_kinds, margin)
+    out = []
+    rows = session.scalars(select(Recording).where(Recording.call_id == call_id, Recording.status == "ready"))
+    for rec in [r for r in rows if not is_redacted(r.kind)]:
+        src = recording_file(config, rec.path)
+        dst = redacted_path(src)
+        covered = write_redacted(src, dst, spans.get(rec.kind, []), fill)
+        register(session, call_id, redacted_kind(rec.kind), dst)
+        out.append(RedactedTrack(rec.kind, str(dst), covered))
+    return out
