@@ -30,12 +30,15 @@ Decisions the real traces forced, and choices made here:
 * ``ivr.max_steps`` menu steps at most; then the menu's fallback if it ends the menu
   (queue, extension, hangup), else goodbye + HANGUP.
 * AMI link lost while a command waits: the service reconnects and lists the channels
-  (CoreShowChannels). Gone: the call is closed as ``lost``. Still there: a prompt or
-  GET DATA is sent again (the caller may hear it twice); ``EXEC Dial/Queue`` still
-  running (the channel's Application says so) is awaited — its AsyncAGIExec comes on
-  the new link —, one that ended during the gap is taken as done if its status
+  (CoreShowChannels). Gone: the call is closed as ``lost``. Still there: an AGI NOOP
+  asks Asterisk whether the channel waits in Async AGI (ivr/probe.py; CoreShowChannel's
+  Application still names an app that returned during the gap). A command still
+  running (``EXEC Dial/Queue``, a GET DATA) is awaited: its result comes on the new link,
+  then the NOOP's. One that ended during the gap: a prompt or GET DATA is sent again
+  (the caller may hear it twice); ``EXEC Dial/Queue`` is taken as done if its status
   variable is set (DIALSTATUS, QUEUESTATUS/QUEUEWAIT), else sent again; ``EXEC
-  MixMonitor`` is sent again only if ``MIXMONITOR_FILENAME`` is not set.
+  MixMonitor`` is sent again only if ``MIXMONITOR_FILENAME`` is not set. Up but out of
+  Async AGI: closed as ``lost``.
 * A crash in our code: one log line naming the channel, the error on the call row, a
   clean goodbye + HANGUP attempt; other calls never notice.
 """
@@ -47,16 +50,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from ivr.callstore import CallStore
-from ivr.calltrack import CallFacts, CallInfo, CallTracker, Clock
+from ivr.calltrack import CallFacts, CallInfo, Clock
+from ivr.linkloss import CallLost, Link, LinkAware
 from ivr.tables import PROMPT_END, PROMPT_START, TRANSFER_END, TRANSFER_START
 from menus.prompts import menu_prompt_name, playback_name, prompt_texts
 from pbx import agi
-from pbx.agi import AgiResult, AsyncAgi, ChannelGone, parse_agi_result
-from pbx.ami import AmiConnectionError
-from pbx.protocol import Message
+from pbx.agi import AgiResult, AsyncAgi, ChannelGone
 from recordings import store as rec_store
 from settings import Config, Route
 
@@ -66,19 +67,7 @@ FAILED_DIAL = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"}
 HANGUP_WAIT_S = 5.0  # how long to wait for the caller's Hangup (it carries the cause) after AsyncAGIEnd
 
 
-class CallLost(Exception):
-    """The AMI link came back and the channel was gone."""
-
-
-class Link(Protocol):
-    """What a session needs from the service besides AGI: news after a link loss."""
-
-    async def channel_after_reconnect(self, channel: str) -> Message | None:
-        """Wait until the link is back and reconciled; the channel's CoreShowChannel item or None."""
-        ...
-
-
-class CallSession(CallTracker):
+class CallSession(LinkAware):
     """Drives one caller channel through the IVR; isolated from every other call."""
 
     def __init__(
@@ -376,54 +365,3 @@ class CallSession(CallTracker):
             return await self._cmd(agi.exec_(app, args))
         finally:
             self._event(TRANSFER_END, app=app)
-
-    # ----- commands, surviving a link loss ------------------------------------------
-
-    async def _cmd(self, text: str) -> AgiResult:
-        if self.agi_ended.is_set():
-            raise ChannelGone(self.channel, "left Async AGI")
-        while True:
-            if self._gaps is not None and self._last_rx is not None:
-                self._gaps.append(time.monotonic() - self._last_rx)
-                self._last_rx = None
-            try:
-                return await self.agi.command(self.channel, text)
-            except AmiConnectionError as exc:
-                log.warning("call %s on %s: %s; waiting for the link", self.uniqueid, self.channel, exc)
-            result = await self._after_link_loss(text)
-            if result is not None:
-                return result
-
-    async def _after_link_loss(self, text: str) -> AgiResult | None:
-        """The link dropped around ``text``: a result to use, or None to send it again."""
-        item = await self.link.channel_after_reconnect(self.channel)
-        if item is None:
-            raise CallLost(self.channel)
-        self._event("link_restored", command=text, application=item.get("Application"))
-        if not text.startswith("EXEC "):
-            return None
-        app = text.split()[1]
-        if (item.get("Application") or "").lower() == app.lower():
-            # Still running in Asterisk: its AsyncAGIExec will come over the new link.
-            self._orphan = asyncio.get_running_loop().create_future()
-            try:
-                return await self._orphan
-            except AmiConnectionError:
-                return await self._after_link_loss(text)
-            finally:
-                self._orphan = None
-        probe = {"Dial": ["DIALSTATUS"], "Queue": ["QUEUESTATUS", "QUEUEWAIT"],
-                 "MixMonitor": ["MIXMONITOR_FILENAME"]}.get(app, [])
-        for var in probe:
-            value = (await self._cmd(agi.get_variable(var))).data
-            if value:
-                return parse_agi_result("200%20result%3D0%0A")  # it ran while we were away
-        return None
-
-    def link_down(self) -> None:
-        """The service lost the AMI link: a command awaited outside AsyncAgi fails too."""
-        fut = self._orphan
-        if fut is not None and not fut.done():
-            fut.set_exception(AmiConnectionError("AMI link lost"))
-
-
