@@ -9,11 +9,12 @@ config file's folder, so a copied config works from anywhere.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
@@ -34,7 +35,34 @@ Speaker = Literal["agent", "caller", "any"]
 
 
 class ConfigError(Exception):
-    """One line: ``file:line: field: what is wrong``."""
+    """One line: ``file:line: field: what is wrong``; ``problems``: every such line (the first is str())."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+UNQUOTED_HASH = re.compile(r"^\s*(?:-\s*)?#\s*:")  # `#: {action: ...}`: a comment to YAML, no error at all
+# What a hand edit on a Chinese keyboard or a quick typist gets wrong, and what to type instead.
+HAND_EDIT_HINTS = (
+    (re.compile(r"^\s*(?:-\s*)?['\"]?[\w.-]+['\"]?\s*：|[{,]\s*\w+\s*："),
+     "a full-width colon '：': type ':' and a space"),
+    (re.compile(r"\{[^}]*，"), "a full-width comma '，' between fields: type ',' and a space"),
+    (re.compile(r"^\s*(?:-\s*)?[“”‘’]|[{,:]\s*[“‘]"), "curly quotes “ ” ‘ ’: YAML quotes are straight, type ' or \""),
+    (re.compile(r"^\s*(?:-\s*)?\*\s*:|[{,]\s*\*\s*:|:\s*\*(?=[\s,}]|$)"),
+     "an unquoted * starts a YAML alias: type '*' (in quotes)"),
+    (UNQUOTED_HASH, "an unquoted # starts a comment, the rest of the line is ignored: type '#' (in quotes)"),
+)
+
+
+def hand_edit_hint(line: str) -> str | None:
+    """What to type instead, for a config line with one of the usual hand-edit slips."""
+    return next((hint for pattern, hint in HAND_EDIT_HINTS if pattern.search(line)), None)
+
+
+def did_you_mean(word: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class Strict(BaseModel):
@@ -112,6 +140,9 @@ class Route(Strict):
         if problem:
             raise ValueError(problem)
         return self
+
+
+ROUTE_FIELDS = tuple(Route.model_fields)
 
 
 class Menu(Strict):
@@ -353,6 +384,10 @@ def read_yaml(path: Path) -> CommentedMap:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
+        slip = _slip_near(text.splitlines(), line)
+        if slip:  # the parser notices a line or more after the slip: name the slip's line
+            line, hint = slip
+            raise ConfigError(f"{path}:{line}: {hint} (YAML syntax: {exc.problem or exc.context})") from None
         raise ConfigError(f"{path}:{line}: YAML syntax: {exc.problem or exc.context}") from None
     except YAMLError as exc:  # the reader's own errors (control characters) carry a position, no mark
         pos = getattr(exc, "position", None)
@@ -361,6 +396,21 @@ def read_yaml(path: Path) -> CommentedMap:
     if not isinstance(data, CommentedMap):
         raise ConfigError(f"{path}:1: the file must be a mapping of sections (company, menus, ...)")
     return data
+
+
+def _slip_near(lines: list[str], line: int) -> tuple[int, str] | None:
+    """A hand-edit slip on the error's line or the two lines of content before it."""
+    content = 0
+    for n in range(min(line, len(lines)), 0, -1):
+        text = lines[n - 1]
+        hint = hand_edit_hint(text)
+        if hint:
+            return n, hint
+        if text.strip() and not text.lstrip().startswith("#"):
+            content += 1
+            if content == 3:
+                break
+    return None
 
 
 def line_of(data: Any, loc: Sequence[str | int]) -> int:
@@ -383,30 +433,58 @@ def line_of(data: Any, loc: Sequence[str | int]) -> int:
 
 
 def validate(data: Any, path: Path) -> Config:
-    """Validate a loaded YAML tree; the first problem becomes one ConfigError line."""
+    """Validate a loaded YAML tree; the first problem becomes the ConfigError's line, ``problems`` holds all."""
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc: tuple[str | int, ...] = tuple(err["loc"])
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, _FieldError):
-            loc, message = ctx_error.loc, str(ctx_error)
-        else:
-            message = _message(err)
-        loc = tuple(x for x in loc if not (isinstance(x, str) and re.fullmatch(r"function-\w+.*", x)))
-        field = ".".join(str(x) for x in loc) or "(top)"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{path}:{line_of(data, loc)}: {field}: {message}{more}") from None
+        found = [_located(err) for err in exc.errors()]
+        # `acton:` is one slip, not two: its "unknown field, did you mean 'action'" covers "action is missing".
+        meant = {(*loc[:-1], _suggested(msg)) for loc, msg in found if _suggested(msg)}
+        lines = [f"{path}:{line_of(data, loc)}: {'.'.join(map(str, loc)) or '(top)'}: {msg}"
+                 for loc, msg in found if not (msg == _MISSING and loc in meant)]  # fmt: skip
+        more = f" (+{len(lines) - 1} more: `hotline config check` lists every one)" if len(lines) > 1 else ""
+        raise ConfigError(lines[0] + more, lines) from None
     return config.model_copy(update={"source": path.resolve()})
+
+
+_MISSING = "required field is missing"
+
+
+def _suggested(message: str) -> str | None:
+    m = re.search(r"did you mean '([^']+)'", message)
+    return m.group(1) if m else None
+
+
+def _located(err: Any) -> tuple[tuple[str | int, ...], str]:
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    ctx_error = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _FieldError):
+        loc, message = ctx_error.loc, str(ctx_error)
+    elif err["type"] == "extra_forbidden":
+        message = f"unknown field '{loc[-1]}'{did_you_mean(str(loc[-1]), _fields_at(loc[:-1]))}"
+    else:
+        message = _message(err)
+    return tuple(x for x in loc if not (isinstance(x, str) and re.fullmatch(r"function-\w+.*", x))), message
+
+
+def _fields_at(loc: Sequence[str | int]) -> list[str]:
+    """The field names of the model at ``loc`` (``menus.main.options.9`` -> Route's), for did-you-mean."""
+    kind: Any = Config
+    for key in loc:
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field = kind.model_fields.get(str(key))
+            kind = field.annotation if field else None
+        elif get_origin(kind) is dict:
+            kind = get_args(kind)[1]
+        else:
+            return []
+    return list(kind.model_fields) if isinstance(kind, type) and issubclass(kind, BaseModel) else []
 
 
 def _message(err: Any) -> str:
     kind = err["type"]
-    if kind == "extra_forbidden":
-        return "unknown field (a typo?)"
     if kind == "missing":
-        return "required field is missing"
+        return _MISSING
     msg = str(err["msg"])
     return msg.removeprefix("Value error, ")
 

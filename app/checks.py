@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, config_path, console, err_console, fail, load, print_json
 
 
 def config_check(
@@ -25,7 +25,19 @@ def config_check(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a config file: one line naming file:line:field per problem, exit 2 if broken."""
+    from menus.lint import errors, lint_file
+
     target = path or config_path(config)
+    problems = lint_file(target)  # every problem, numbered as `hotline menu lint` numbers them
+    broken = bool(errors(problems))
+    if broken and as_json:
+        print_json({"file": str(target), "ok": False, "problems": [p.as_dict() for p in problems]})
+    elif not as_json:
+        for p in problems:
+            (err_console if broken else console).print(Text(p.format(target), style="red" if p.severity == "error"
+                                                            else "yellow"), soft_wrap=True, highlight=False)
+    if broken:
+        raise typer.Exit(2)
     cfg = load(target)
     summary = {
         "file": str(target),

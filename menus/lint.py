@@ -18,10 +18,14 @@ from typing import Any, Literal
 from settings import (
     DIGITS,
     RETRIES_RANGE,
+    ROUTE_FIELDS,
     TARGET_KIND,
     TIMEOUT_RANGE,
+    UNQUOTED_HASH,
     ConfigError,
     OpeningRule,
+    did_you_mean,
+    hand_edit_hint,
     line_of,
     read_yaml,
     route_shape_problem,
@@ -75,22 +79,46 @@ def errors(problems: list[Problem]) -> list[Problem]:
 
 
 def lint_file(path: Path) -> list[Problem]:
-    """Lint a config file; a file that cannot even be parsed is one error."""
+    """Lint a config file, each problem with what to type instead when its line shows a hand-edit slip.
+
+    `hotline config check` prints exactly these, so both number lines alike. A file that cannot
+    even be parsed is one error."""
     try:
         data = read_yaml(path)
     except ConfigError as exc:
         return [_from_config_error(str(exc))]
-    return lint_data(data, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [_hinted(p, lines) for p in lint_data(data, path)]
+    for n, line in enumerate(lines, 1):  # YAML reads `#: ...` as a comment: nothing else would notice
+        if UNQUOTED_HASH.search(line):
+            found.append(Problem("error", "hand-edit", f"{hand_edit_hint(line)}", line=n))
+    return found
+
+
+def _hinted(p: Problem, lines: list[str]) -> Problem:
+    hint = hand_edit_hint(lines[p.line - 1]) if 0 < p.line <= len(lines) else None
+    if not hint or hint in p.message:
+        return p
+    return Problem(p.severity, p.rule, f"{p.message}; {hint}", p.menu, p.digit, p.line, p.extra)
 
 
 def lint_data(data: Mapping[str, Any], path: Path) -> list[Problem]:
-    """Every menu problem in a loaded (round-trip) YAML tree, then the schema's verdict if lint found no error."""
+    """Every menu problem in a loaded (round-trip) YAML tree, then every schema problem lint did not name.
+
+    A schema problem on a line lint already flagged, or in a menu lint flagged, says the same thing
+    in other words; an unknown field is always shown (lint does not look for those outside routes)."""
     found = _Linter(data).run()
-    if not errors(found):
-        try:
-            validate(data, path)
-        except ConfigError as exc:
-            found.append(_from_config_error(str(exc)))
+    try:
+        validate(data, path)
+    except ConfigError as exc:
+        flagged = errors(found)
+        lines, menus = {p.line for p in flagged}, {p.menu for p in flagged if p.menu}
+        for text in exc.problems:
+            p = _from_config_error(text)
+            in_menu = re.match(r"menus\.([^.:]+)", p.message)
+            if p.line in lines or (in_menu and in_menu.group(1) in menus and "unknown field" not in p.message):
+                continue
+            found.append(p)
     return found
 
 
@@ -232,6 +260,11 @@ class _Linter:
         if not isinstance(route, Mapping):
             self.add("error", "bad-action", "a route needs 'action' (and 'target' for submenu/queue/extension)",
                      name, digit)  # fmt: skip
+            return
+        unknown = [str(k) for k in route if str(k) not in ROUTE_FIELDS]
+        if unknown:  # `acton: queue` is a typo of a field, not an action called None
+            self.add("error", "unknown-field", f"unknown field '{unknown[0]}'"
+                     f"{did_you_mean(unknown[0], ROUTE_FIELDS)} in {{action, target, category}}", name, digit)
             return
         action, target = route.get("action"), route.get("target")
         problem = route_shape_problem(action, target)
