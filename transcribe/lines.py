@@ -77,7 +77,7 @@ def closing_phrases(config: Config) -> list[str]:
     return [p for p in config.qa.closing.phrases if len(read_syllables(p)) > 2]
 
 
-def _text_in(segments: Sequence[AsrSegment], lo: float, hi: float) -> str:
+def text_in(segments: Sequence[AsrSegment], lo: float, hi: float) -> str:
     return "".join(s.text for s in segments if s.start < hi and s.end > lo)
 
 
@@ -131,7 +131,7 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
             continue
         lo, hi = window
         encoded = scorer.encode(audio[round(lo * SAMPLE_RATE): round(hi * SAMPLE_RATE)])
-        text = _text_in(agent, lo, hi)
+        text = text_in(agent, lo, hi)
         cache: dict[Any, Any] = {}
         for part, phrases in parts.items():
             if not phrases:
