@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from app.pause_commands import pause_cmd, resume_cmd
 from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, fail, load, parse_since, print_json
 from settings import Config
 
@@ -271,6 +272,9 @@ def calls_show(
     for r in d["recordings"]:
         length = f"{r['duration_s']:.1f}s" if r["duration_s"] is not None else "-"
         console.print(f"    {r['kind']:6} {r['status']:9} {length:>7}  {r['path']}", highlight=False)
+    for ev in d["events"]:  # the recording's pauses (calls pause/resume) belong with the recordings
+        if ev["kind"] in ("recording_paused", "recording_resumed"):
+            console.print(f"    {ev['kind'].replace('_', ' ')} {_local(ev['at'])}", highlight=False)
     tr = d["transcript"]
     if tr:
         console.print("  transcript" + (" [yellow](needs review)[/]" if tr["needs_review"] else "") + ":")
@@ -289,6 +293,10 @@ def calls_show(
             at = f"{f['offset_s']:.1f}s" if f["offset_s"] is not None else "-"
             console.print(f"    [{f['severity']}] {f['rule']} at {at} ({f['speaker'] or '-'}): "
                           f"{f['matched'] or ''} — {f['status']}", highlight=False)
+
+
+calls_app.command("pause")(pause_cmd)  # app/pause_commands.py: MixMonitorMute through a short AMI login
+calls_app.command("resume")(resume_cmd)
 
 
 # ----- asterisk-config -------------------------------------------------------------------

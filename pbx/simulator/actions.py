@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pbx.protocol import Message
 from pbx.simulator.manager import Fields, ack, error, event_mask, response
 from pbx.simulator.originate import originate
-from pbx.simulator.recorder import parse_mixmonitor_args
+from pbx.simulator.recorder import MUTE_SIDES, parse_mixmonitor_args
 
 if TYPE_CHECKING:
     from pbx.simulator.call import SimCall
@@ -282,9 +282,32 @@ async def _stop_mixmonitor(sim: AsteriskSimulator, session: AmiSession, msg: Mes
     call.stop_mixmonitors()
 
 
+# app_mixmonitor's manager_mute_mixmonitor: its checks in its order, its texts; State is ast_false or not.
+_FALSE = ("no", "false", "n", "f", "0", "off")
+
+
+async def _mixmonitor_mute(sim: AsteriskSimulator, session: AmiSession, msg: Message, aid: str) -> None:
+    direction = (msg.get("Direction") or "").strip().lower()
+    state = (msg.get("State") or "").strip()
+    if not direction:
+        error(session, aid, "No direction specified. Must be read, write or both")
+    elif direction not in MUTE_SIDES:
+        error(session, aid, "Invalid direction specified. Must be read, write or both")
+    elif not (msg.get("Channel") or ""):
+        error(session, aid, "No channel specified")
+    elif not state:
+        error(session, aid, "No state specified")
+    elif (call := _call_of(sim, session, msg, aid)) is None:
+        return
+    elif not call.mute_mixmonitors(direction, state.lower() not in _FALSE):
+        error(session, aid, "Cannot set mute flag")
+    else:
+        session.send(response("Success", aid))
+
+
 _HANDLERS: dict[str, Handler] = {
     "login": _login, "logoff": _logoff, "challenge": _challenge, "ping": _ping, "events": _events, "agi": _agi,
     "hangup": _hangup, "redirect": _redirect, "coreshowchannels": _core_show_channels, "status": _status,
     "getvar": _getvar, "setvar": _setvar, "mixmonitor": _mixmonitor, "stopmixmonitor": _stop_mixmonitor,
-    "originate": originate,
+    "mixmonitormute": _mixmonitor_mute, "originate": originate,
 }  # fmt: skip

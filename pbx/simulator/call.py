@@ -344,6 +344,9 @@ class SimCall:
     def stop_mixmonitors(self) -> bool:
         return recorder.stop_all(self)
 
+    def mute_mixmonitors(self, direction: str, on: bool) -> bool:
+        return recorder.set_mute(self, direction, on)
+
     async def _finish_recordings(self) -> None:
         await recorder.finish_all(self)
 

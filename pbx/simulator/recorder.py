@@ -2,8 +2,9 @@
 
 Each call keeps two timelines of audio segments: ``rx`` (read from the caller's
 channel: the caller's voice) and ``tx`` (written to it: prompts, ringback, the agent's
-voice). A MixMonitor is a window [start, stop) on those timelines; when it stops (hangup
-or StopMixMonitor) the three tracks are rendered and written in a worker thread:
+voice). A MixMonitor is a window [start, stop) on those timelines, less what MixMonitorMute
+silenced; when it stops (hangup or StopMixMonitor) the three tracks are rendered and written
+in a worker thread:
 ``<file>`` = rx + tx (saturating, as Asterisk mixes), ``r()`` = rx, ``t()`` = tx. All
 three have the same length and are aligned sample for sample, digital zero where silent.
 
@@ -90,6 +91,8 @@ class MixMonitor:
     start: float
     stop: float | None = None
     written: list[Path] = field(default_factory=list)
+    # MixMonitorMute: per timeline, the [from, until) call times recorded as silence (until None: still muted)
+    muted: dict[str, list[tuple[float, float | None]]] = field(default_factory=lambda: {"rx": [], "tx": []})
 
     @property
     def paths(self) -> list[Path]:
@@ -113,9 +116,17 @@ def _write_atomic(path: Path, pcm: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+def _silence_muted(pcm: np.ndarray, mon: MixMonitor, side: str) -> np.ndarray:
+    for a, b in mon.muted[side]:
+        i = max(0, round((a - mon.start) * PHONE_RATE))
+        j = pcm.size if b is None else min(pcm.size, round((b - mon.start) * PHONE_RATE))
+        pcm[i:j] = 0
+    return pcm
+
+
 def _write_tracks(mon: MixMonitor, length: int, rx_segs: list, tx_segs: list) -> list[Path]:
-    rx = _render(mon.start, length, rx_segs)
-    tx = _render(mon.start, length, tx_segs)
+    rx = _silence_muted(_render(mon.start, length, rx_segs), mon, "rx")
+    tx = _silence_muted(_render(mon.start, length, tx_segs), mon, "tx")
     mix = np.clip(rx.astype(np.int32) + tx.astype(np.int32), -32768, 32767).astype(np.int16)
     written = []
     for path, pcm in ((mon.mix, mix), (mon.rx, rx), (mon.tx, tx)):
@@ -165,6 +176,29 @@ def stop_all(call: SimCall) -> bool:
         mon.stop = stop
         call._pending.append(asyncio.ensure_future(_write(call, mon, stop)))
     call.emit(call.chan.event("MixMonitorStop", "call,all"))
+    return True
+
+
+MUTE_SIDES = {"read": ("rx",), "write": ("tx",), "both": ("rx", "tx")}
+
+
+def set_mute(call: SimCall, direction: str, on: bool) -> bool:
+    """MixMonitorMute: from now on, record silence (on) or the audio again (off) in ``direction``
+    (read: from the channel, the r() track; write: to it, the t() track) of every running
+    MixMonitor, then the MixMonitorMute event; False when nothing records (Asterisk's error)."""
+    running = [m for m in call.monitors if m.stop is None]
+    if not running:
+        return False
+    at = call.now()
+    for mon in running:
+        for side in MUTE_SIDES[direction]:
+            spans = mon.muted[side]
+            open_span = bool(spans) and spans[-1][1] is None
+            if on and not open_span:
+                spans.append((at, None))
+            elif not on and open_span:
+                spans[-1] = (spans[-1][0], at)
+    call.emit(call.chan.event("MixMonitorMute", "call,all", ("Direction", direction), ("State", "1" if on else "0")))
     return True
 
 
