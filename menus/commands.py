@@ -12,6 +12,7 @@ start-up time: they load the database layer and speech synthesis with its pinyin
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", "-n", help="Show the diff 
 AuthorOpt = Annotated[str | None, typer.Option("--author", help="Who made the change [default: $USER].")]
 MessageOpt = Annotated[str | None, typer.Option("--message", "-m", help="Why [default: a summary of the edit].")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Save an edit that would hurt callers (needs --message WHY).")]
+ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Change a digit that already routes somewhere.")]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for a key (1-30).")]
 RetriesOpt = Annotated[int | None, typer.Option("--retries", help="More tries after a timeout/invalid key (0-5).")]
 FbActionOpt = Annotated[
@@ -125,16 +127,31 @@ def add(
     fallback_action: FbActionOpt = None,
     fallback_target: FbTargetOpt = None,
     prompt_file: PromptFileOpt = None,
+    option: Annotated[list[str] | None, typer.Option("--option", help="A digit of the new menu, repeatable: "
+                                                     "DIGIT=ACTION[:TARGET[:CATEGORY]], e.g. 1=queue:support.")] = None,
+    route_from: Annotated[str | None, typer.Option("--from", help="Route this digit to the new menu: MENU:DIGIT, "
+                                                   "e.g. main:4.")] = None,
     config: ConfigOpt = None,
     dry_run: DryRunOpt = False,
     author: AuthorOpt = None,
     message: MessageOpt = None,
     force: ForceOpt = False,
+    replace: ReplaceOpt = False,
 ) -> None:
-    """Add a menu (no options yet; its fallback defaults to the entry menu's). Route a digit to it to reach it."""
+    """Add a menu with its options and the digit that reaches it, as one version (its fallback defaults to the
+    entry menu's)."""
     fb = _fallback(fallback_action, fallback_target)
-    edit = me.add_menu(menu, prompt, timeout, retries, fb, prompt_file)
-    run_edit(config, edit, Save(dry_run, author, message, force))
+    edits = [me.add_menu(menu, prompt, timeout, retries, fb, prompt_file)]
+    try:
+        edits += [me.set_option(menu, *me.option_spec(o)) for o in option or []]
+    except EditError as exc:
+        fail(str(exc))
+    if route_from is not None:
+        parent, sep, digit = route_from.partition(":")
+        if not sep or not parent or not digit:
+            fail(f"--from {route_from}: write MENU:DIGIT, e.g. main:4")
+        edits.append(me.set_option(parent, digit, "submenu", menu))
+    run_edit(config, me.chain(*edits), Save(dry_run, author, message, force, replace))
 
 
 @menu_app.command("set")
@@ -186,7 +203,7 @@ def option_set(
     author: AuthorOpt = None,
     message: MessageOpt = None,
     force: ForceOpt = False,
-    replace: Annotated[bool, typer.Option("--replace", help="Change a digit that already routes somewhere.")] = False,
+    replace: ReplaceOpt = False,
 ) -> None:
     """Add or change what a digit does (a digit that already routes somewhere needs --replace)."""
     edit = me.set_option(menu, digit, action, target, category)
@@ -224,6 +241,35 @@ greeting_app.command("show")(show_commands.greeting_show)
 menu_app.command("lint")(show_commands.lint)
 menu_app.command("history")(version_commands.history_cmd)
 menu_app.command("diff")(version_commands.diff_cmd)
+
+
+@menu_app.command("export")
+def export(config: ConfigOpt = None) -> None:
+    """Print the menus section as it is in the file (comments kept), for `hotline menu import`."""
+    from menus.exchange import export_text
+
+    try:
+        text = export_text(config_path(config))
+    except EditError as exc:
+        fail(str(exc))
+    sys.stdout.write(text)
+
+
+@menu_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A file holding a 'menus:' section (what `menu export` prints).")],
+    config: ConfigOpt = None,
+    dry_run: DryRunOpt = False,
+    author: AuthorOpt = None,
+    message: MessageOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Put a file's menus in place of the config's: checked as a whole, saved as one version."""
+    from menus.exchange import prepare_import
+
+    path = config_path(config)
+    # Replacing routes is what an import is for; the other harms (a menu left unreachable ...) need --force.
+    save_pending(lambda: prepare_import(path, file), Save(dry_run, author, message, force, replace=True))
 
 
 # ---------------------------------------------------------------- rollback and prompts

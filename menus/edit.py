@@ -96,6 +96,25 @@ def describe(r: Any) -> str:
     return " ".join(str(r[k]) for k in ("action", "target") if r.get(k))
 
 
+def chain(*edits: Edit) -> Edit:
+    """Several edits as one change: one diff, one check, one version."""
+
+    def edit(data: CommentedMap) -> str:
+        return "; ".join(e(data) for e in edits)
+
+    return edit
+
+
+def option_spec(text: str) -> tuple[str, str, str | None, str | None]:
+    """``1=queue:support``, ``9=repeat``, ``2=extension:aftersales:产品问题`` -> digit, action, target, category."""
+    digit, sep, rest = text.partition("=")
+    if not sep or not digit.strip() or not rest.strip():
+        raise EditError(f"--option {text}: write DIGIT=ACTION[:TARGET[:CATEGORY]], e.g. 1=queue:support or 9=repeat")
+    action, _, tail = rest.partition(":")
+    target, _, category = tail.partition(":")
+    return digit.strip(), action.strip(), target.strip() or None, category.strip() or None
+
+
 def add_menu(menu_id: str, prompt: str, timeout: float | None = None, retries: int | None = None,
              fallback: CommentedMap | None = None, prompt_file: str | None = None) -> Edit:  # fmt: skip
     def edit(data: CommentedMap) -> str:
@@ -199,7 +218,10 @@ def set_option(menu_id: str, digit: str, action: str, target: str | None = None,
         if digit not in DIGITS:
             raise EditError(f"menu {menu_id} digit {digit}: not a phone key (0-9, *, #)")
         menu = _menu(data, menu_id)
-        new = route(action, target, category)
+        try:
+            new = route(action, target, category)
+        except EditError as exc:
+            raise EditError(f"menu {menu_id} digit {digit}: {exc}") from None
         options = menu.get("options")
         if not isinstance(options, CommentedMap):
             options = CommentedMap()

@@ -27,7 +27,7 @@ from db import now, transaction
 from menus.configfile import EditError, edit_lock, ensure_unchanged, read_text, sha256, unified_diff, write_atomic
 from menus.edit import Pending, prepare_text
 from menus.tables import MenuVersion
-from menus.yamltree import parse, sections
+from menus.yamltree import own_part, parse, sections
 from settings import ConfigError, DatabaseSettings, database_url_in, load_config, read_yaml
 
 # What `menu diff` compares by default: the parts of the file a caller hears.
@@ -138,10 +138,7 @@ def menu_part(text: str, path: Path) -> str:
     out = []
     for key, part in parts.items():
         if key in MENU_SECTIONS:
-            lines = part.splitlines(True)
-            while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
-                lines.pop()  # the comments introducing the next section belong to it
-            out.extend(lines)
+            out.append(own_part(part))
     return "".join(out)
 
 

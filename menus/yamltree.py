@@ -69,6 +69,14 @@ def sections(text: str, data: CommentedMap) -> tuple[str, dict[str, str]]:
     return head, out
 
 
+def own_part(part: str) -> str:
+    """A section's text without the blank and comment lines at its end: those introduce the next section."""
+    lines = part.splitlines(True)
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    return "".join(lines)
+
+
 def render(old_text: str, new_data: CommentedMap, path: Path) -> str:
     """The new file text: ruamel's output for changed sections, the original bytes for the rest."""
     dumped = dump(new_data)
