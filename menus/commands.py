@@ -1,10 +1,11 @@
 """`hotline menu ...` and `hotline greeting ...`: show, edit, lint, version and render the menus.
 
 This module holds the command groups and the commands that change files (edits, rollback,
-prompts); show_commands the read-only views (show, tree, lint, greeting show) and
-version_commands the history (history, diff). Every edit goes through menus.edit (tree
-edit, lint, validation, diff) and menus.versions (locked atomic write + a numbered
-version). Exit status 2 means the edit was refused and config.yaml is byte-for-byte
+import, prompts); show_commands the read-only views (show, tree, lint, greeting show) and
+version_commands the history (history, diff). Every change takes one path, save_pending:
+menus.edit (tree edit, lint, validation, diff), menus.guard (what the change does to callers:
+refused unless --force --message) and menus.versions (locked atomic write + a numbered
+version). Exit status 2 means the change was refused and config.yaml is byte-for-byte
 what it was. menus.versions and menus.prompts are imported inside the commands, for
 start-up time: they load the database layer and speech synthesis with its pinyin tables
 (1.1 s and 1.3 s measured on top of this module), which no other command here needs.

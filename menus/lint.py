@@ -1,10 +1,11 @@
 """Menu lint: everything that would hurt a caller, one line per problem naming the menu and digit.
 
-Validation (settings.validate) stops at the first broken field; lint looks at the raw YAML
-tree and reports every problem at once, including ones a schema cannot see: menus no
-caller can reach, loops a caller can never leave, an opening line without the company
-name, options the prompt never announces. Errors block a save; warnings are shown but
-do not. `hotline menu lint` prints them and every edit runs them before writing.
+Lint looks at the raw YAML tree and reports every problem at once, the schema's
+(settings.validate) included, and ones a schema cannot see: menus no caller can reach,
+loops a caller can never leave, a fallback sending callers back round, an opening line
+without the company name, options the prompt never announces. Errors block a save;
+warnings are shown but do not (menus.guard refuses an edit that introduces some of them).
+`hotline menu lint` and `hotline config check` print them; every edit runs them before writing.
 """
 
 from __future__ import annotations
