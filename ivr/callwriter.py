@@ -1,7 +1,9 @@
 """The call store's database side (ivr/callstore.py puts ops on its queue): apply ops in
 batches, one transaction each, retried with backoff while the database is away or locked;
 an op that fails by itself is written to ``rejected.jsonl`` in the journal folder and logged.
-Runs in a thread, or as the `hotline-callstore` child process (``writer_main``).
+Runs in a thread, or as the `hotline-callstore` child process (``writer_main``), which
+exits when the service dies (a SIGKILL leaves it orphaned) as soon as the batch it is
+writing is in; every op it was sent is in the service's journal, which the next start replays.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import heapq
 import itertools
 import json
 import logging
+import multiprocessing as mp
+import os
 import queue
 import signal
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,7 @@ _LINGER_S = 0.05
 _RECHECK_S = (0.2, 0.5, 1.0, 2.0)  # delays between looks for a recording file not there yet
 
 
+ORPHAN_GRACE_S = 5.0  # how long an orphaned writer process lets the batch it is writing finish
 _RETRY_FIRST_S = 0.1  # backoff while the database is away: 0.1 s doubling to 5 s
 _RETRY_MAX_S = 5.0
 
@@ -84,9 +90,31 @@ def writer_main(url: str, options: tuple[Any, ...], inq: Any, results: Any) -> N
     except Exception as exc:
         results.put(f"{type(exc).__name__}: {exc}")
         return
+    _exit_with_parent(writer)
     results.put("ready")
     writer.run(inq.get)
     results.put(_STOP)
+
+
+def _exit_with_parent(writer: Writer) -> None:
+    """When the service process is gone, exit once the batch being written is in (a database
+    away: retrying stops; one that does not answer gets ``ORPHAN_GRACE_S``). Nothing is drained
+    from the queue: a parent killed mid-send can leave half a message there, and every op
+    sent is in the service's journal anyway."""
+    parent = mp.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to watch
+        return
+
+    def watch() -> None:
+        wait_ready([parent.sentinel])  # readable once the parent has died
+        log.error("call store process: the service (pid %s) is gone; exiting, its journal keeps the writes "
+                  "not yet in the database", parent.pid)
+        writer.stopping.set()
+        writer.busy.acquire(timeout=ORPHAN_GRACE_S)
+        logging.shutdown()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="callstore-parent", daemon=True).start()
 
 
 class Writer:
@@ -109,6 +137,7 @@ class Writer:
         self._seq = itertools.count()
         self._flushes: list[int] = []
         self.stopping = threading.Event()  # set by close() in thread mode: give up retrying for now
+        self.busy = threading.Lock()  # held while ops are written: an orphaned process exits between batches
         # A close is marked landed only once its file checks are over: a writer killed while it
         # waits for MixMonitor's files must have the close replayed, or the files stay 'recording'.
         self._holds: dict[str, int] = {}  # uniqueid -> journal number of its close
@@ -142,14 +171,15 @@ class Writer:
                 else:
                     ops.append(item)
             try:
-                self._write(ops)
-                due: list[_Item] = []
-                now = time.monotonic()
-                while self._delayed and self._delayed[0][0] <= now:
-                    name, args = heapq.heappop(self._delayed)[2]
-                    due.append((name, args, 0, True))
-                self._write(due)
-                self._report()
+                with self.busy:
+                    self._write(ops)
+                    due: list[_Item] = []
+                    now = time.monotonic()
+                    while self._delayed and self._delayed[0][0] <= now:
+                        name, args = heapq.heappop(self._delayed)[2]
+                        due.append((name, args, 0, True))
+                    self._write(due)
+                    self._report()
             except _Stopped:
                 return
             if self._flushes and (stop or not self._delayed):
