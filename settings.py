@@ -92,6 +92,9 @@ class RecordingSettings(Strict):
     directory: Path = Path("var/recordings")
     asterisk_directory: str = "/var/spool/asterisk/monitor"
     retention_days: Annotated[int, Field(ge=1)] = 180
+    # after this many days `recordings purge` deletes the originals of tracks with a redacted copy
+    # (recordings/redacted.py); the copies and transcripts stay until retention_days. None: off.
+    original_retention_days: Annotated[int | None, Field(ge=1)] = None
 
 
 class PromptSettings(Strict):

@@ -25,9 +25,11 @@ def purge(
     """Show the recording files past the retention period, and delete them with --yes.
 
     Rows stay, marked purged. Kept whatever their age: recordings with unreviewed or
-    confirmed flags, an unfinished transcription, or a legal hold."""
+    confirmed flags, an unfinished transcription, or a legal hold. With
+    recording.original_retention_days, originals with a redacted copy go after that many days."""
     import db
     from app.retention import keep_reasons
+    from recordings.redacted import originals_past
     from recordings.store import purge as do_purge
 
     cfg = load(config)
@@ -37,25 +39,29 @@ def purge(
     if yes and dry_run:
         fail("--yes and --dry-run contradict each other")
     delete = yes
+    originals = cfg.recording.original_retention_days
+    age = f"{keep} days" + (f" (originals with a redacted copy: {originals} days)" if originals else "")
     with db.transaction(cfg.database_url) as s:
-        report = do_purge(s, cfg, keep, dry_run=not delete, keep=keep_reasons)
+        early = originals_past(s, originals) if originals else []
+        report = do_purge(s, cfg, keep, dry_run=not delete, keep=keep_reasons, extra=early)
         if not delete:
             s.rollback()
     items = [{"recording": i.recording_id, "call": i.call_id, "kind": i.kind, "path": i.path,
               "created_at": i.created_at.isoformat(), "size_bytes": i.size_bytes, "kept": i.kept}
              for i in report.items]
     if as_json:
-        print_json({"days": keep, "dry_run": not delete, "files": report.files, "bytes": report.bytes,
-                    "rows": report.rows, "kept": len(report.kept), "errors": report.errors, "items": items})
+        print_json({"days": keep, "original_days": originals, "dry_run": not delete, "files": report.files,
+                    "bytes": report.bytes, "rows": report.rows, "kept": len(report.kept), "errors": report.errors,
+                    "items": items})
     else:
-        _print(report, items, keep, delete)
+        _print(report, items, age, delete)
     if report.errors:
         raise typer.Exit(1)
 
 
-def _print(report: Any, items: list[dict[str, Any]], keep: int, delete: bool) -> None:
+def _print(report: Any, items: list[dict[str, Any]], age: str, delete: bool) -> None:
     if items:
-        table = Table(title=f"recordings older than {keep} days")
+        table = Table(title=f"recordings older than {age}")
         for col in ("call", "kind", "created", "size", "action", "path"):
             table.add_column(col, overflow="fold")
         for i in items:
@@ -64,7 +70,7 @@ def _print(report: Any, items: list[dict[str, Any]], keep: int, delete: bool) ->
             table.add_row(str(i["call"] or "-"), i["kind"], i["created_at"][:16], size, action, i["path"])
         console.print(table)
     verb = "deleted" if delete else "would delete"
-    console.print(f"{verb} {report.files} file(s), {report.bytes / 1e6:.1f} MB, older than {keep} days "
+    console.print(f"{verb} {report.files} file(s), {report.bytes / 1e6:.1f} MB, older than {age} "
                   f"({report.rows} recording row(s) marked purged); kept {len(report.kept)}")
     if not delete and report.files:
         console.print("nothing deleted: run again with --yes to delete")

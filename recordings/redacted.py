@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from db import now
 from recordings.audio import probe_wav, read_pcm16, write_wav
 from recordings.store import file_status
 from recordings.tables import Recording
@@ -78,6 +80,17 @@ def write_redacted(src: Path, dst: Path, spans: Iterable[tuple[float, float]], f
     write_wav(tmp, pcm, rate)
     os.replace(tmp, dst)
     return covered
+
+
+def originals_past(session: Session, days: int) -> list[Recording]:
+    """Originals older than ``days`` whose redacted copy is ready: what ``original_retention_days``
+    lets retention delete early (a track without a copy is all there is: it waits for retention_days)."""
+    copy = aliased(Recording)
+    has_copy = (select(copy.id).where(copy.call_id == Recording.call_id, copy.kind == Recording.kind + SUFFIX,
+                                      copy.status == "ready").exists())
+    stmt = select(Recording).where(Recording.created_at < now() - timedelta(days=days), Recording.status != "purged",
+                                   ~Recording.kind.endswith(SUFFIX), has_copy)
+    return list(session.scalars(stmt))
 
 
 def register(session: Session, call_id: int, kind: str, path: Path) -> Recording:

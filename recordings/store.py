@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -138,17 +138,17 @@ KeepReasons = Callable[[Session, set[int]], dict[int, str]]
 
 
 def purge(session: Session, config: Config, older_than_days: int, *, dry_run: bool = False,
-          keep: KeepReasons | None = None) -> PurgeReport:
-    """Delete recording files older than the retention period; rows stay, as ``purged``.
+          keep: KeepReasons | None = None, extra: Iterable[Recording] = ()) -> PurgeReport:
+    """Delete recording files older than the retention period, and the ``extra`` rows (originals
+    past ``original_retention_days``: recordings/redacted.py); rows stay, as ``purged``.
 
     The row is kept (with its size and duration) so a call's history still says a
     recording existed; transcripts and flags are not touched. A recording still being
     written (status ``recording``) or of a call ``keep`` names is left alone, with the reason.
     """
     cutoff = now() - timedelta(days=older_than_days)
-    stmt = (select(Recording).where(Recording.created_at < cutoff, Recording.status != "purged")
-            .order_by(Recording.created_at, Recording.id))
-    rows_due = list(session.scalars(stmt))
+    stmt = select(Recording).where(Recording.created_at < cutoff, Recording.status != "purged")
+    rows_due = sorted({*session.scalars(stmt), *extra}, key=lambda r: (r.created_at, r.id))
     reasons = keep(session, {r.call_id for r in rows_due if r.call_id is not None}) if keep else {}
     files = size = rows = 0
     errors: list[str] = []
