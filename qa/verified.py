@@ -5,7 +5,8 @@ speech (transcribe/spotting.py) and stores the results with the transcript. Here
 text rules' findings:
 
 - a text hit with a score on the same stretch carries it (``extra["verify_score"]``): a
-  confirmed hit is sure, one the audio argues against is shown as unsure;
+  confirmed hit is sure, one the audio argues against is shown as unsure (a fuzzy text hit,
+  scored as a garble of the phrase, carries the garble's score when the audio accepted it);
 - a phrase the audio supports where the free transcript wrote something else (a garble) becomes
   a finding of its own, with the score as its confidence: recall the text alone misses;
 - a missing opening or closing the text rules found is dropped when the audio shows every part
@@ -50,8 +51,10 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
             continue
         u = f.utterance
         phrases = {p for p, r in by_phrase.items() if r.id == f.rule}
-        scores = [float(row["confidence"]) for row in verified
-                  if row["phrase"] in phrases and row["exact"] and _overlaps(row, u.start_s, u.end_s)]
+        # The audio's word on this stretch: a score of the text hit itself, or a garble the audio
+        # accepted there (the text rules match 不知到 for 不知道 by sound; the check scored it as one)
+        scores = [float(row["confidence"]) for row in verified if row["phrase"] in phrases
+                  and (row["exact"] or row["accepted"]) and _overlaps(row, u.start_s, u.end_s)]
         if scores:
             f.extra["verify_score"] = max(scores)
     return findings + _garbles(config, findings, agent, verified, by_phrase)

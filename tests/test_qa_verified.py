@@ -134,3 +134,12 @@ def test_a_transcript_needing_review_is_judged_on_the_audio_when_it_was_checked(
                                 line("closing", "closing", 2.0, 44.0, 49.3)])
     rules = sorted(f.rule_id for f in scan_call(session, CFG, call.id))
     assert rules == ["opening.mandated", "transcript.needs-review"]
+
+
+def test_a_text_hit_matched_by_sound_takes_the_score_of_the_garble_the_audio_accepted(session: Session) -> None:
+    # Whisper wrote 不知到; the text rules match it to 不知道 by sound, the worker scored it as a garble
+    call = add_call(session, replace(IVR + POLITE, 4, "不知到，仓库没有告诉我们。"))
+    verified(session, call.id, [row("不知道", 28.7, 33.3, 0.97, exact=False, heard="不知到")])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "forbidden.refusal" and flag.verify_confidence == pytest.approx(0.97)
+    assert not flag.needs_listening
