@@ -65,7 +65,8 @@ from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FLAGGED_CALLS,
 from transcribe.engine import Transcriber  # noqa: E402
 from transcribe.normalize import canonical  # noqa: E402
 from transcribe.options import AsrOptions  # noqa: E402
-from transcribe.verify import PhraseScorer, Spotted, VerifyOptions, judge, resolve  # noqa: E402
+from transcribe.verdict import VerifyOptions, judge  # noqa: E402
+from transcribe.verify import PhraseScorer, Spotted, resolve  # noqa: E402
 
 
 @dataclass

@@ -41,111 +41,11 @@ from faster_whisper.tokenizer import Tokenizer
 
 from transcribe.normalize import canonical
 from transcribe.sounds import Span, exact_spans, find_spans, keeps_negation, read_syllables
+from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
 _MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
-# The most pmi (nats per token) measured for a phrase said (7.8 on bench/verify.py's calls).
-_PMI_CAP = 8.0
-
-@dataclass(frozen=True)
-class VerifyOptions:
-    """Knobs of verification. Measured with bench/verify.py (18 agents x 3 renderings of
-    espeak-ng speech); bars were read off the score distributions in round steps, not
-    fitted, and checked with a rendering and half the phrases held out (its docstring).
-
-    pad_s: audio kept either side of a segment's timestamps (they are approximate).
-    max_cost_per_syllable: the pre-filter. A stretch of the free text is scored as a
-      possible garble of a phrase only when it is within this many sound edits per
-      syllable of it (0.5: 不现/不限 for 不行, 您早说不门了 for 你找错部门了). It sets the
-      cost: each candidate is a decoder pass or three. (Missed at 0.5: 你靠住了不闷 for
-      你找错部门了, about 0.6.)
-    spans_per_phrase: at most this many stretches of one text scored per phrase.
-    pmi_weight: evidence = delta + pmi_weight * pmi (see PhraseScore), nats per token.
-    min_evidence: a phrase is accepted at or above this evidence. A text hit has delta 0,
-      so it is confirmed unless the audio argues against it. Measured: no absent phrase
-      reached -0.75, said garbles reached up to +3.
-    short_syllables / short_min_evidence: phrases of at most this many syllables (不行,
-      快点) collide with ordinary words (快递 written 快的 is one sound edit from 快点), so a
-      garble of one needs this stricter bar. At 0 (as likely as what the ASR wrote) it cost
-      one found phrase of 45 on the bench, but whole scripted calls still "found" 快点 in the
-      closing's 来电 (written 台电) of polite agents, evidence about 0.8: two syllables are too
-      few to tell a garble from an ordinary word, so a short phrase is flagged only where the
-      transcript holds it (then checked against the audio): inf.
-    min_pmi: whatever delta says, the audio must raise the phrase's tokens over silence by
-      this much: the language prior is not evidence. Said phrases measured 0.85 and up
-      (text hits 1.6 and up); absent ones that cleared the evidence bar 0.16-0.68.
-    confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its
-      bar, pmi over min_pmi); 0.5 on the bar, 0.84 for a typical confirmed text hit.
-    join_gap_s: segments closer than this are searched as one text (Whisper splits at
-      commas; 你找错部门了 came out as "您好," + "这部门子,").
-    window_s: with word timestamps, the audio scored around a candidate: this many seconds
-      either side (None: the whole joined segments). The encoder's cost grows faster than
-      the audio's length: whole segments cost 0.30 of the ASR's CPU time, 2.5 s windows
-      0.13-0.2; 1 s windows lost the context and let 2 false hits through.
-    null_seconds: length of the silence the prior is measured on.
-    """
-
-    pad_s: float = 0.3
-    max_cost_per_syllable: float = 0.5
-    spans_per_phrase: int = 2
-    pmi_weight: float = 0.5
-    min_evidence: float = -0.5
-    short_syllables: int = 2
-    short_min_evidence: float = math.inf
-    min_pmi: float = 0.5
-    confidence_scale: float = 1.5
-    join_gap_s: float = 1.0
-    window_s: float | None = 2.5
-    null_seconds: float = 2.0
-
-    def with_(self, **changes: Any) -> VerifyOptions:
-        return replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class PhraseScore:
-    """How strongly one stretch of audio supports one phrase."""
-
-    phrase: str
-    text: str  # the free transcript of the stretch
-    start: int  # text[start:end] is where the phrase would be (what the ASR wrote there)
-    end: int
-    exact: bool  # the free text already holds the phrase (a text hit to confirm)
-    syllables: int  # of the phrase
-    cost: float  # sound edits per syllable between the phrase and text[start:end]
-    delta: float  # log-prob per phrase token: text with the phrase minus the free text (<= ~0)
-    pmi: float  # log-prob per phrase token over this audio minus over silence (nan: not needed)
-    evidence: float  # delta + pmi_weight * pmi
-    confidence: float  # in [0, 1]: what a QA flag carries
-    accepted: bool
-
-    @property
-    def heard(self) -> str:
-        return self.text[self.start : self.end]
-
-
-def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
-    """The score's evidence, confidence and verdict under ``options`` (the bench re-judges
-    one set of decoder scores under several settings)."""
-    o = options
-    if math.isnan(score.pmi):  # not computed: even the most pmi ever seen would not do
-        return replace(score, evidence=score.delta + o.pmi_weight * _PMI_CAP, confidence=0.0, accepted=False)
-    evidence = score.delta + o.pmi_weight * score.pmi
-    bar = o.min_evidence
-    if not score.exact:
-        bar = o.short_min_evidence if score.syllables <= o.short_syllables else o.min_evidence
-    accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
-    # A garble heard as fewer syllables than the phrase has is a shorter word that sounds alike
-    # (不好 for 不知道: both false hits on polite agents in the scripted calls), not the phrase.
-    if not score.exact and (score.cost > o.max_cost_per_syllable or len(read_syllables(score.heard)) < score.syllables):
-        accepted = False
-    confidence = _sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
-    if not accepted:
-        confidence = min(confidence, 0.49)
-    return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)
-
-
 class SegmentLike(Protocol):
     """What spotting needs of an ASR segment (transcribe.engine's segments have it)."""
 
@@ -174,10 +74,6 @@ class Encoded:
 
     output: Any  # ctranslate2.StorageView, [1, frames / 2, d_model]
     frames: int
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
 
 
 class PhraseScorer:
@@ -253,7 +149,7 @@ class PhraseScorer:
         delta = 0.0 if exact else float(lp_edit.sum() - self._logprobs(encoded, self._tokens(text, cache), cache).sum())
         delta /= max(1, len(said))
         o = self.options
-        if delta + o.pmi_weight * _PMI_CAP < min(o.min_evidence, o.short_min_evidence):
+        if delta + o.pmi_weight * PMI_CAP < min(o.min_evidence, o.short_min_evidence):
             pmi = math.nan  # no audio evidence could lift it over the bar: spare the pass
         else:
             pmi = self._pmi(lp_edit, pre, said, cache)
@@ -291,7 +187,7 @@ class PhraseScorer:
         ``phrase`` over silence, placed where the text holds it or sounds most like it (else
         appended), and what the ASR wrote there. For lines that must be said (the opening, the
         closing): pmi alone, since against a garbled free text delta says little of presence
-        (bench/verify_lines.py measured both)."""
+        (bench/verify_lines.py)."""
         cache = {} if cache is None else cache
         found = exact_spans(phrase, text) or find_spans(phrase, text, max_cost=math.inf, limit=1)
         span = found[0] if found else Span(0.0, len(text), len(text))
