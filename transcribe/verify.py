@@ -46,6 +46,8 @@ from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
 _MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
+
+
 class SegmentLike(Protocol):
     """What spotting needs of an ASR segment (transcribe.engine's segments have it)."""
 
