@@ -31,10 +31,9 @@ import numpy as np
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan
 from transcribe.sounds import read_syllables
-from transcribe.verify import SAMPLE_RATE, PhraseScorer
+from transcribe.verify import MAX_WINDOW_S, SAMPLE_RATE, PhraseScorer
 
 _CLAUSE = re.compile(r"[，,。？?！!；;、\s]+")
-MAX_WINDOW_S = 29.0  # the encoder's limit
 OPENING_TAIL_S = 10.0  # without a caller turn to end it, the first turn is read to within_s plus this
 CLOSING_S = 8.0  # the closing window: this much before the agent's last speech ends
 

@@ -45,7 +45,7 @@ from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
-_MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
+MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
 
 
 class SegmentLike(Protocol):
@@ -305,7 +305,7 @@ def _windows(
     if not candidates:
         return []
     if window_s is None or times is None:
-        if hi - lo <= _MAX_WINDOW_S:
+        if hi - lo <= MAX_WINDOW_S:
             return [((lo, hi, 0, 10**9), candidates)]
         # Too long for one encoder window and no word times: place characters evenly.
         n = max(1, max(s.end for _, s in candidates))
@@ -316,8 +316,8 @@ def _windows(
                     for p, s in candidates), key=lambda x: x[0])  # fmt: skip
     groups: list[tuple[list[float], list[tuple[str, Span]]]] = []
     for (t0, t1), cand in spans:
-        t1 = min(t1, t0 + _MAX_WINDOW_S)
-        if groups and t0 <= groups[-1][0][1] and t1 - groups[-1][0][0] <= _MAX_WINDOW_S:
+        t1 = min(t1, t0 + MAX_WINDOW_S)
+        if groups and t0 <= groups[-1][0][1] and t1 - groups[-1][0][0] <= MAX_WINDOW_S:
             groups[-1][0][1] = max(groups[-1][0][1], t1)
             groups[-1][1].append(cand)
         else:
