@@ -42,6 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", type=Path, required=True, help="the --workdir of a finished qa eval-calls run")
     ap.add_argument("--script", type=Path, default=ROOT / "app" / "qa_eval_calls.yaml")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N calls (quicker)")
     args = ap.parse_args()
     config = load_config(args.workdir / "config.yaml")
     scripted = yaml.safe_load(args.script.read_text(encoding="utf-8"))["calls"]
@@ -52,7 +53,7 @@ def main() -> None:
     asr_cpu = lines_cpu = minutes = 0.0
     print(f"{'call':34s} {'company':>8s} {'offer':>8s} {'closing':>8s} {'control':>8s}")
     with transaction(config.database_url) as session:
-        calls = session.query(Call).order_by(Call.id).all()
+        calls = session.query(Call).order_by(Call.id).limit(args.limit).all()
         for spec, call in zip(scripted, calls, strict=False):
             if call.agent_answered_at is None:
                 continue
