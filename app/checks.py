@@ -84,6 +84,7 @@ def menu_walk(
 
     The calls go to the built-in Asterisk simulator, answered by the real IVR service
     running this config (in a work folder of its own: your database is not touched)."""
+    from app.demo import demo_folder
     from app.walk import plan, walk
 
     cfg = load(config)
@@ -98,7 +99,8 @@ def menu_walk(
         console.print(table)
         return
     try:
-        results = walk(cfg, speed=speed, workdir=workdir.resolve() if workdir else None)
+        # never over the admin's config.yaml: a folder holding one gets a hotline-demo folder inside it
+        results = walk(cfg, speed=speed, workdir=demo_folder(workdir)[0] if workdir else None)
     except Exception as exc:  # the simulator or the service could not start: one line, not a traceback
         fail(f"walk: {type(exc).__name__}: {exc}".splitlines()[0], code=1)
     if as_json:

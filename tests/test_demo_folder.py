@@ -1,4 +1,4 @@
-"""`hotline demo` never writes to a config file it did not create (issue 16).
+"""`hotline demo` (and `menu walk`) never write to a config file they did not create (issue 16).
 
 `hotline demo --workdir .` used to rewrite the admin's config.yaml (AMI port, secret_env, paths).
 These run the real demo (simulator + service, one scripted call, no transcription) from a folder
@@ -30,11 +30,15 @@ def admin_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def demo(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def hotline(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`hotline ARGS` run from ``folder`` (its ./config.yaml the default, as for an admin in that folder)."""
     env = {k: v for k, v in os.environ.items() if k != "HOTLINE_CONFIG"} | {"COLUMNS": "200"}
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "demo", "--no-transcribe", "--calls", "1",
-                           "--speed", "8", *args], cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def demo(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return hotline(folder, "demo", "--no-transcribe", "--calls", "1", "--speed", "8", *args)
 
 
 def last_line(out: str) -> str:
@@ -79,3 +83,12 @@ def test_write_config_refuses_a_config_it_did_not_write(admin_folder: Path) -> N
     with pytest.raises(DemoError, match="not written by the demo"):
         write_config(mine, admin_folder, port=5038)
     assert mine.read_bytes() == before
+
+
+def test_menu_walk_with_workdir_here_leaves_the_admins_config_byte_identical(admin_folder: Path) -> None:
+    mine = admin_folder / "config.yaml"
+    before = mine.read_bytes()
+    run = hotline(admin_folder, "menu", "walk", "--workdir", ".", "--speed", "16")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert mine.read_bytes() == before
+    assert (admin_folder / "hotline-demo" / "config.yaml").read_text(encoding="utf-8").startswith(DEMO_MARK)
