@@ -15,7 +15,9 @@ AGI loop), ``agi`` (AGI commands), ``apps``/``queue`` (Dial, Queue, small apps),
 ringback), ``records`` (Cdr, AGI env), ``channel``, ``script``.
 
 Fidelity: every recorded real-Asterisk session (tests/fixtures/asterisk) is replayed in
-tests/test_sim_vs_trace.py and matches per channel event for event, field for field.
+tests/test_sim_vs_trace.py and matches per channel event for event, field for field; and
+tests/pbx/test_pbx_stream.py places the same calls on the real Asterisk 20 and here, live,
+and compares the events the service acts on (its allowance table lists what differs).
 Where the simulator knowingly differs from a real Asterisk 20 with chan_sip:
 - No SIP or RTP: ``RTCPSent`` is never sent; RTP QoS VarSets are sent once, with fixed
   values, at the caller's BYE; BRIDGEPEER/BRIDGEPVTCALLID are set once per bridge (Asterisk
@@ -34,8 +36,9 @@ Where the simulator knowingly differs from a real Asterisk 20 with chan_sip:
   rings, Queue ring timeouts, AMI Hangup while bridged) and say so where they are made.
 - Dialplan: ``[hotline] <any> => Answer, AGI(agi:async), Hangup`` (``answer_first=False``:
   without Answer, as ../shared/asterisk20 runs it) and ``[agents] NNNN => Dial(SIP/agentNNNN,20)``
-  only. Dial takes the first of ``&``-joined interfaces; every
-  Queue name exists and has one member, the script's agent.
+  only. Dial takes the first of ``&``-joined interfaces and reaches the script's
+  agent for that interface (``CallScript.others``, else ``agent``); every Queue name exists
+  and has one member, the script's ``agent`` (a real ringall queue rings every free member).
 - Not implemented (an AGI command answers ``510`` and logs a warning; an AMI action
   answers ``Invalid/unknown command``): RECORD FILE, SAY ALPHA/DATE/TIME/PHONETIC, SEND/
   RECEIVE TEXT, SPEECH, GOSUB; AMI Command, ListCommands, QueueStatus, transfers, Park,

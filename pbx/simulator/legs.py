@@ -60,7 +60,7 @@ def new_leg(call: SimCall, interface: str, app: str) -> AgentLeg:
     chan = call.sim.new_channel(interface, num, name, context="agents", exten="s", linkedid=call.chan.linkedid)
     chan.is_agent = True
     chan.call = call
-    leg = AgentLeg(chan=chan, app=app, agent=call.script.agent, peer=peer, ring_start=call.now())
+    leg = AgentLeg(chan=chan, app=app, agent=call.script.agent_for(interface), peer=peer, ring_start=call.now())
     call.leg = leg
     call.agent_channel = chan.name
     call.emit(chan.event("Newchannel", "call,all"))

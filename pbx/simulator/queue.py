@@ -8,9 +8,10 @@ Settings: ringall, 15 s ring per attempt (``timeout``), 5 s between attempts (``
 MOH class ``default`` with no files (the caller hears silence), every queue name known,
 its only member the script's agent. The connected call and both hangup orders follow the
 queue-agent-hangs-up-first / queue-caller-hangs-up-first traces: ``AgentComplete``
-``Reason`` says who hung up first and Queue returns -1 either way. Ring timeouts
-(``AgentRingNoAnswer``) and a caller giving up (``QueueCallerAbandon``) are modelled on
-app_queue.c; no trace shows them.
+``Reason`` says who hung up first and Queue returns -1 either way. A caller giving up while
+the member rings (two ``DialEnd CANCEL``, ``QueueCallerAbandon`` then ``QueueCallerLeave``)
+follows the real Asterisk 20 (tests/pbx/test_pbx_stream.py); ring timeouts
+(``AgentRingNoAnswer``) are modelled on app_queue.c, nothing real shows them yet.
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ async def queue(call: SimCall, data: str) -> int:
             if kind == "answer" and not leg.hung_up:
                 return await _queue_connect(call, qname, leg, joined)
             status = "CANCEL" if kind == "end" or (deadline is not None and call.now() >= deadline) else "NOANSWER"
-            call.emit(caller.dest_event("DialEnd", "call,all", leg.chan, ("DialStatus", status)))
+            # The real Queue ends a member with two DialEnd CANCEL when the caller hangs up
+            # (tests/pbx/test_pbx_stream.py); its own timeout (a CANCEL too) is not seen yet.
+            for _ in range(2 if kind == "end" else 1):
+                call.emit(caller.dest_event("DialEnd", "call,all", leg.chan, ("DialStatus", status)))
             if status == "NOANSWER":  # modelled on app_queue.c (not in the traces)
                 call.emit(caller.dest_event("AgentRingNoAnswer", "agent,all", leg.chan,
                                             *_queue_fields(qname, agent.interface),
@@ -90,11 +94,12 @@ async def queue(call: SimCall, data: str) -> int:
         call.emit(caller.event("MusicOnHoldStop", "call,all"))
         legs.device_state(call, f"Queue:{qname}", "NOT_INUSE")
         hold = str(round(call.now() - joined))
-        if kind == "end":  # modelled on app_queue.c: the caller gave up waiting
+        if kind == "end":  # the caller gave up waiting: Abandon, then Leave too (the real PBX, test_pbx_stream)
             call.emit(caller.event("QueueCallerAbandon", "agent,all", ("Queue", qname), ("Position", "1"),
                                    ("OriginalPosition", "1"), ("HoldTime", hold)))  # fmt: skip
-            return -1
         call.emit(caller.event("QueueCallerLeave", "agent,all", ("Queue", qname), ("Position", "1"), ("Count", "0")))
+        if kind == "end":
+            return -1
         call.varset(caller, "QUEUESTATUS", "TIMEOUT")
         return 0
 

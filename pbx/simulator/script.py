@@ -86,6 +86,13 @@ class CallScript:
     says: tuple[Say, ...] = ()
     hangs_up_at: float | None = None
     agent: Agent | None = Agent()  # a frozen (immutable) default is safe to share
+    # Other peers a Dial may ring, matched by interface (a Dial to an unlisted interface
+    # reaches ``agent``); Queue rings only ``agent``, its one member.
+    others: tuple[Agent, ...] = ()
+
+    def agent_for(self, interface: str) -> Agent | None:
+        """The agent a Dial to ``interface`` reaches: the one of ``others`` with that interface, else ``agent``."""
+        return next((a for a in self.others if a.interface.lower() == interface.lower()), self.agent)
 
     def __post_init__(self) -> None:
         if not self.exten or any(c in self.exten for c in " \r\n/,"):
@@ -94,5 +101,8 @@ class CallScript:
             if any(c in getattr(self, field_name) for c in "\r\n"):
                 raise ValueError(f"CallScript.{field_name}: line breaks are not allowed")
         _check_time("CallScript.hangs_up_at", self.hangs_up_at)
+        if self.others and self.agent is None:
+            raise ValueError("CallScript.others: needs an agent (the queue member and the default Dial peer)")
         object.__setattr__(self, "presses", tuple(sorted(self.presses, key=lambda p: p.at)))
+        object.__setattr__(self, "others", tuple(self.others))
         object.__setattr__(self, "says", tuple(sorted(self.says, key=lambda s: s.at)))
