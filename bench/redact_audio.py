@@ -3,9 +3,11 @@
 Four caller scripts that say a phone, card or ID number between other words, each in two
 voices (pitch 40 and 58), with and without the mu-law line: 16 tracks. Each is transcribed,
 the spans come from ``transcribe.redact_audio.pii_spans`` on that transcript (every kind,
-0.25 s margin), a copy is written with a tone and one with silence, and both are transcribed
-again. Per copy: how many digits are left, and how much of the original transcript's other
-text comes out the same (matching characters / characters, digits left out of both).
+0.25 s margin): the detector's matches alone, or with every run of LONG_RUN digits too; a
+copy is written (tone or silence) and transcribed again. Per mode: in how many copies digits
+are still heard (a 一 alone is the word 一下, not counted), and how much of the original
+transcript's other text comes out the same (matching characters / characters, digits left
+out of both).
 
 Run: .venv/bin/python bench/redact_audio.py   (about 3 minutes on 2 cores)
 """
@@ -26,7 +28,7 @@ from recordings.redacted import write_redacted
 from recordings.speech import Voice
 from transcribe.engine import Transcriber
 from transcribe.pii import KINDS
-from transcribe.redact_audio import pii_spans
+from transcribe.redact_audio import LONG_RUN, pii_spans
 from transcribe.tables import Segment
 
 DIGITS = re.compile(r"[0-9]|[〇零幺一二三四五六七八九十]{2,}")
@@ -44,10 +46,16 @@ def kept(before: str, after: str) -> float:
     return same / max(1, len(a))
 
 
+MODES = {  # name: (digit runs covered too, fill)
+    "detector, tone": (None, "tone"),
+    "+ runs, tone": (LONG_RUN, "tone"),
+    "+ runs, silence": (LONG_RUN, "silence"),
+}
+
+
 def main() -> None:
     tr = Transcriber()
-    results: dict[str, list[tuple[float, int]]] = {"tone": [], "silence": []}
-    found = 0
+    results: dict[str, list[tuple[float, int]]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory() as tmp:
         for si, lines in enumerate(SCRIPTS):
             script = [("agent", None, "您好，请问有什么可以帮您？")] + [("caller", None, t) for t in lines]
@@ -59,21 +67,19 @@ def main() -> None:
                     segs = [Segment(seq=i, speaker=s.speaker, start_s=s.start, end_s=s.end, text=s.text,
                                     words=[[w.start, w.end, w.word, w.probability] for w in s.words or ()])
                             for i, s in enumerate(heard.segments)]
-                    spans = pii_spans(segs, KINDS).get("caller", [])
-                    print(f"script {si} pitch {pitch} mu-law {mulaw}: {heard.text}  spans {len(spans)}")
-                    if not spans:
-                        continue  # nothing found to redact: the detector's miss, not the audio's
-                    found += 1
-                    for fill, out in results.items():
-                        copy = write_redacted(call.caller, Path(tmp) / f"r{si}{pitch}{mulaw}{fill}.wav", spans, fill)
-                        text = tr.transcribe_track(Path(tmp) / f"r{si}{pitch}{mulaw}{fill}.wav", "caller").text
-                        out.append((kept(heard.text, text), len(DIGITS.findall(text))))
-                        print(f"  {fill:7} {sum(b - a for a, b in copy):4.1f} s covered: {text}")
-    print(f"\nnumber found in {found} of {len(SCRIPTS) * 4} transcripts")
-    for fill, out in results.items():
-        if out:
-            print(f"{fill:7}: digits left in {sum(1 for _, d in out if d)} of {len(out)}, "
-                  f"other text kept {sum(k for k, _ in out) / len(out):.2f} (mean), min {min(k for k, _ in out):.2f}")
+                    print(f"script {si} pitch {pitch} mu-law {mulaw}: {heard.text}")
+                    for mode, (runs, fill) in MODES.items():
+                        spans = pii_spans(segs, KINDS, long_run=runs).get("caller", [])
+                        text = heard.text  # nothing found: the copy is the original
+                        if spans:
+                            out = Path(tmp) / f"r{si}{pitch}{mulaw}{fill}{runs}.wav"
+                            write_redacted(call.caller, out, spans, fill)
+                            text = tr.transcribe_track(out, "caller").text
+                        results[mode].append((kept(heard.text, text), len(DIGITS.findall(text))))
+                        print(f"  {mode:16} {len(spans)} span(s): {text}")
+    for mode, out in results.items():
+        print(f"{mode:16}: digits heard in {sum(1 for _, d in out if d)} of {len(out)} redacted tracks, "
+              f"other text kept {sum(k for k, _ in out) / len(out):.2f} (mean), min {min(k for k, _ in out):.2f}")
 
 
 if __name__ == "__main__":

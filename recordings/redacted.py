@@ -77,8 +77,12 @@ def write_redacted(src: Path, dst: Path, spans: Iterable[tuple[float, float]], f
         else:
             pcm[i:j] = 0
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    write_wav(tmp, pcm, rate)
-    os.replace(tmp, dst)
+    try:
+        write_wav(tmp, pcm, rate)
+        os.replace(tmp, dst)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # no half-written copy left beside the recordings
+        raise
     return covered
 
 

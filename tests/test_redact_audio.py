@@ -20,7 +20,7 @@ from recordings.speech import Voice
 from recordings.tables import Recording
 from settings import Config, load_config
 from transcribe.redact_audio import pii_spans, redact_call
-from transcribe.tables import Segment
+from transcribe.tables import Segment, Transcript
 
 RATE = 8000
 
@@ -60,6 +60,18 @@ def test_a_number_split_across_two_segments_is_covered_in_both() -> None:
     b = seg("caller", 5.5, 7.5, "199003077777", words(5.5, "1990", "0307", "7777", step=0.5))
     spans = pii_spans([a, b], ["id_card"], margin=0.1)
     assert spans["caller"] == [(4.5, 5.1), (5.4, 7.1)]
+
+
+def test_a_long_digit_run_the_detector_cannot_name_is_covered_too() -> None:
+    heard = words(2.0, "我的", "号", "是", "6222", "1234", "5789", "00", "前", "半")
+    garbled = seg("caller", 2.0, 6.0, "我的号是62221234578900前半", heard)
+    short = seg("caller", 7.0, 9.0, "订单三天了，2024年买的", words(7.0, "订单", "三天", "了，", "2024", "年", "买的"))
+    assert pii_spans([garbled], ["bank_card"], margin=0.0, long_run=None) == {}  # no 卡号 heard: no card
+    spans = pii_spans([garbled, short], ["bank_card"], margin=0.0)
+    assert spans["caller"] == [(3.2, 4.8)]  # the four number words; 2024 (4 digits) is left alone
+    head = seg("caller", 10.0, 12.0, "我的号是6222", words(10.0, "我的", "号", "是", "6222"))
+    tail = seg("caller", 12.5, 14.0, "0212叛律", words(12.5, "0212", "叛律"))
+    assert pii_spans([head, tail], ["bank_card"], margin=0.0)["caller"] == [(11.2, 11.6), (12.5, 12.9)]  # split
 
 
 def test_the_copy_has_a_tone_over_each_span_and_every_other_sample_unchanged(tmp_path: Path) -> None:
@@ -104,6 +116,27 @@ def test_redact_call_writes_and_registers_a_copy_of_every_ready_track(cfg: Confi
         assert copy.path == str(redacted_path(files[kind])) and copy.status == "ready" and copy.duration_s == 6.0
     assert np.array_equal(read_pcm16(rows["agent-r"].path), loud)
     assert not np.array_equal(read_pcm16(rows["caller-r"].path)[int(3.5 * RATE):int(4.8 * RATE)], loud[:10400])
+
+
+def test_a_redaction_failure_is_one_warning_and_the_transcript_stays(cfg: Config, tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    from transcribe.runner import _redact
+
+    original = write_wav(tmp_path / "2-caller.wav", np.zeros(RATE, np.int16))
+    redacted_path(original).mkdir()  # the copy's name is taken: it cannot be written
+    with db.transaction(cfg.database_url) as s:
+        call = add_call(s)
+        s.add(Recording(call_id=call.id, kind="caller", path=str(original), status="ready"))
+        call_id = call.id
+    with caplog.at_level("INFO", logger="hotline.transcribe"):
+        _redact(cfg.database_url, cfg, call_id)
+    (line,) = [r for r in caplog.records if r.name == "hotline.transcribe"]
+    assert line.levelname == "WARNING"
+    assert line.getMessage().startswith(f"call {call_id}: redacted audio not written: IsADirectoryError")
+    with db.transaction(cfg.database_url) as s:
+        kinds = set(s.scalars(select(Recording.kind).where(Recording.call_id == call_id)))
+        assert kinds == {"caller"} and s.scalar(select(Transcript.id).where(Transcript.call_id == call_id))
+    assert sorted(p.name for p in tmp_path.glob("*.wav*")) == ["2-caller.redacted.wav", "2-caller.wav"]
 
 
 # -- slow: the real model hears the redacted copy -------------------------------------------------

@@ -7,6 +7,11 @@ Each match's characters are placed in time by the segment's word timestamps and 
 a margin (Whisper's word edges are loose by a few tenths of a second); a segment without
 word times (the IVR's known prompts) or whose words do not spell its text is covered whole.
 
+ASR damage can hide what a number is (我的号是62221234578900: no 卡号 heard, so no card), and
+a reviewer would then hear it in full; so any run of ``LONG_RUN`` or more digits the detector
+did not name is covered too (an order number among them: audio errs on the side of silence,
+the text view keeps its precision). bench/redact_audio.py measures both.
+
 Spans go to the track their speaker is on (the IVR speaks on the agent track); the mix
 gets every span. A track with nothing to cover still gets its copy: the copy means
 "checked", and reviewers are served copies only (qa/web.py).
@@ -26,10 +31,13 @@ from recordings.store import recording_file
 from recordings.tables import Recording
 from settings import Config
 from transcribe.pii import find_pii_segments
+from transcribe.pii_numbers import DIGIT_VALUE
+from transcribe.pii_stream import Stream, build
 from transcribe.store import segments_in_order, transcript_for_call
 from transcribe.tables import Segment
 
 MARGIN_S = 0.25
+LONG_RUN = 7  # digits in a row, in any form, over spaces, commas and into the same speaker's next segment
 TRACK_OF = {"caller": "caller", "agent": "agent", "ivr": "agent", "unknown": "mix"}
 
 
@@ -71,18 +79,46 @@ def _span(seg: Segment, start: int, end: int) -> tuple[float, float]:
     return min(a for a, _ in picked), max(b for _, b in picked)
 
 
-def pii_spans(segments: Sequence[Segment], kinds: Sequence[str], margin: float = MARGIN_S
-              ) -> dict[str, list[tuple[float, float]]]:
-    """Track kind -> the seconds to cover, margins included (unmerged, unclipped)."""
+def _runs_on(st: Stream, k: int) -> bool:
+    return st.joined(k) or st.digits_may_join(k)
+
+
+def digit_runs(texts: Sequence[str], speakers: Sequence[str], least: int = LONG_RUN) -> list[tuple[int, int, int]]:
+    """(segment, start, end) pieces of every run of at least ``least`` digits, read across the
+    segments as the detector reads them (a run goes on over a comma or into the same speaker's next
+    segment; clause punctuation ends it)."""
+    st = build(texts, speakers)
+    out = []
+    i = 0
+    while i < len(st.text):
+        j = i
+        while j < len(st.text) and st.text[j] in DIGIT_VALUE and (j == i or _runs_on(st, j - 1)):
+            j += 1
+        if j - i >= least:
+            for seg in sorted({st.seg[k] for k in range(i, j)}):
+                ks = [k for k in range(i, j) if st.seg[k] == seg]
+                out.append((seg, st.pos[ks[0]], st.pos[ks[-1]] + 1))
+        i = max(j, i + 1)
+    return out
+
+
+def pii_spans(segments: Sequence[Segment], kinds: Sequence[str], margin: float = MARGIN_S,
+              long_run: int | None = LONG_RUN) -> dict[str, list[tuple[float, float]]]:
+    """Track kind -> the seconds to cover, margins included (unmerged, unclipped): the PII found,
+    and (``long_run``) every run of that many digits."""
+    pieces = [(p.segment, p.start, p.end)
+              for m in find_pii_segments([s.text for s in segments], kinds, [s.speaker for s in segments])
+              for p in m.pieces]
+    if long_run is not None:
+        pieces += digit_runs([s.text for s in segments], [s.speaker for s in segments], long_run)
     out: dict[str, list[tuple[float, float]]] = {}
-    matches = find_pii_segments([s.text for s in segments], kinds, [s.speaker for s in segments])
-    for m in matches:
-        for piece in m.pieces:
-            seg = segments[piece.segment]
-            a, b = _span(seg, piece.start, piece.end)
-            span = (a - margin, b + margin)
-            for kind in {TRACK_OF.get(seg.speaker, "mix"), "mix"}:  # the mix holds every track's speech
-                out.setdefault(kind, []).append(span)
+    for k, start, end in pieces:
+        seg = segments[k]
+        a, b = _span(seg, start, end)
+        span = (a - margin, b + margin)
+        for kind in {TRACK_OF.get(seg.speaker, "mix"), "mix"}:  # the mix holds every track's speech
+            if span not in out.setdefault(kind, []):  # a number found by both ways
+                out[kind].append(span)
     return out
 
 

@@ -159,10 +159,13 @@ def _redact(url: str, config: Config, call_id: int) -> None:
     a failure leaves the transcript standing (one log line), and reviewers get no audio yet."""
     try:
         with transaction(url) as session:
-            redact_call(session, config, call_id)
+            done = redact_call(session, config, call_id)
     except Exception as exc:  # the transcript is saved: redaction trouble must not fail the job
         log.warning("call %s: redacted audio not written: %s: %s", call_id, type(exc).__name__,
                     str(exc).splitlines()[0] if str(exc) else "")
+    else:
+        log.info("call %s: redacted copies written (%s)", call_id,
+                 ", ".join(f"{t.kind}: {t.seconds:.1f} s covered" for t in done))
 
 
 def run_job(
