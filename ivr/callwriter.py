@@ -44,7 +44,7 @@ _LINGER_S = 0.05
 _RECHECK_S = (0.2, 0.5, 1.0, 2.0)  # delays between looks for a recording file not there yet
 
 
-ORPHAN_GRACE_S = 5.0  # how long an orphaned writer process lets the batch it is writing finish
+ORPHAN_GRACE_S = 2.0  # how long an orphaned writer process lets the batch it is writing finish
 _RETRY_FIRST_S = 0.1  # backoff while the database is away: 0.1 s doubling to 5 s
 _RETRY_MAX_S = 5.0
 

@@ -1,8 +1,8 @@
 """A call's AGI commands, surviving an AMI link loss (the command side of ivr/session.py).
 
 A command cut by a loss waits until the service has reconnected and listed the channels
-(``Link.channel_after_reconnect``). Gone: the call is lost. Still there: an AGI NOOP
-(ivr/probe.py) asks Asterisk whether the channel waits in Async AGI; CoreShowChannel's
+(``Link.channel_after_reconnect``). Then an AGI NOOP (ivr/probe.py) asks Asterisk whether
+the channel is gone (the call is lost) or waits in Async AGI; CoreShowChannel's
 ``Application`` is no sign of it (a real Asterisk still shows ``Queue`` after Queue
 returned during the gap: waiting for that result left the caller in silence). Commands
 run in order, so once the NOOP's result is in, the cut command has ended, and a result
@@ -47,6 +47,7 @@ class LinkAware(CallTracker):
     link: Link
     _gaps: list[float] | None
     _late: list[str] | None = None  # AsyncAGIExec results on this channel since a link loss
+    unsettled: str | None = None  # a command a link loss cut, whose channel went before we knew if it ran
 
     async def _cmd(self, text: str) -> AgiResult:
         if self.agi_ended.is_set():
@@ -69,11 +70,19 @@ class LinkAware(CallTracker):
             self._late = []
         unsure = False  # a probe cut by another loss may still be queued: a late result could be its
         while True:
+            # Not listed is not proof of gone: a send can fail before the service has heard of
+            # the loss, and then the list is the one from before it.
             item = await self.link.channel_after_reconnect(self.channel)
-            if item is None:
+            try:
+                found = await probe(self.agi, self.channel)
+            except AmiConnectionError:  # lost (again) before the probe's answer
+                unsure = True
+                continue
+            if item is None and found.state == "gone":
+                self.unsettled = text
                 raise CallLost(self.channel)
-            found = await probe(self.agi, self.channel)
-            self._event("link_restored", command=text, application=item.get("Application"), probe=found.state)
+            app = item.get("Application") if item is not None else None
+            self._event("link_restored", command=text, application=app, probe=found.state)
             noop_ran = found.state == "idle"
             if found.pending is not None:  # busy: the NOOP runs the moment the running command ends
                 try:
@@ -89,6 +98,7 @@ class LinkAware(CallTracker):
         if not unsure and len(late) > int(noop_ran):
             return parse_agi_result(late[0])
         if found.state in ("gone", "not_agi"):
+            self.unsettled = text
             if self.caller_left or self.agi_ended.is_set():
                 raise ChannelGone(self.channel, found.reply)
             raise CallLost(self.channel)  # up but out of Async AGI: nobody can drive it any more

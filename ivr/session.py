@@ -29,10 +29,11 @@ Decisions the real traces forced, and choices made here:
   gave up: ``QUEUESTATUS``): goodbye + HANGUP.
 * ``ivr.max_steps`` menu steps at most; then the menu's fallback if it ends the menu
   (queue, extension, hangup), else goodbye + HANGUP.
-* AMI link lost while a command waits: the service reconnects and lists the channels
-  (CoreShowChannels). Gone: the call is closed as ``lost``. Still there: an AGI NOOP
-  asks Asterisk whether the channel waits in Async AGI (ivr/probe.py; CoreShowChannel's
-  Application still names an app that returned during the gap). A command still
+* AMI link lost while a command waits (ivr/linkloss.py): the service reconnects and lists
+  the channels (CoreShowChannels), then an AGI NOOP asks Asterisk whether the channel is
+  gone or waits in Async AGI (ivr/probe.py; CoreShowChannel's Application still names an
+  app that returned during the gap). Gone: the call is closed as ``lost`` (an ``EXEC
+  MixMonitor`` cut that way may have run: its files are registered and checked). A command still
   running (``EXEC Dial/Queue``, a GET DATA) is awaited: its result comes on the new link,
   then the NOOP's. One that ended during the gap: a prompt or GET DATA is sent again
   (the caller may hear it twice); ``EXEC Dial/Queue`` is taken as done if its status
@@ -185,7 +186,12 @@ class CallSession(LinkAware):
             self._event("recording_failed", error=str(exc))
             log.error("call %s on %s: not recorded: %s", self.uniqueid, self.channel, exc)
             return
-        res = await self._cmd(agi.exec_("MixMonitor", args))
+        try:
+            res = await self._cmd(agi.exec_("MixMonitor", args))
+        except (CallLost, ChannelGone):
+            if self.unsettled is not None:  # it may have run before the channel went: the close checks the files
+                self.store.add_recordings(self.uniqueid, files, at=self._now())
+            raise
         if res.ok and not res.hungup:
             self.store.add_recordings(self.uniqueid, files, at=self._now())
         else:

@@ -7,12 +7,14 @@ every caller channel: a caller is in silence while its channel waits in Async AG
 no command running. Every caller must get its next command once the link is back, or
 be hung up, or (gone during the gap) have its row closed as ``lost``.
 
-Run with ``-s`` for the one-line fault table the issue's closing note quotes.
+Run with ``-s`` for the one-line fault table the issue's closing note quotes;
+``HOTLINE_FAULT_SEED=N`` replays another set of cut points.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import shutil
 import time
@@ -34,7 +36,7 @@ from recordings.tables import Recording
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 
-SEED = 1212
+SEED = int(os.environ.get("HOTLINE_FAULT_SEED", "1212"))  # another seed: another set of cut points, replayable
 CALLS = 100
 FAULTS = 8
 SPEED = 10.0  # call seconds per wall second
@@ -196,8 +198,8 @@ def _duplicates(url: str) -> int:
 
 def _rows(url: str) -> dict[str, dict[str, Any]]:
     with db.transaction(url) as s:
-        calls = {r.id: {"uid": r.uniqueid, "status": r.status, "rec": []}
-                 for r in s.execute(select(Call.id, Call.uniqueid, Call.status))}
+        calls = {r.id: {"uid": r.uniqueid, "status": r.status, "error": r.error, "rec": []}
+                 for r in s.execute(select(Call.id, Call.uniqueid, Call.status, Call.error))}
         for call_id, kind, status in s.execute(select(Recording.call_id, Recording.kind, Recording.status)):
             calls[call_id]["rec"].append((kind, status))
         for (call_id,) in s.execute(select(CallEvent.call_id)
@@ -241,26 +243,35 @@ def test_ami_link_cut_at_random_points_during_100_calls(tmp_path: Path, sounds: 
     rows = _rows(url)
     dups = _duplicates(url)
     # A call that came and went while the link was down never reached the service (Asterisk
-    # replays nothing; only its CDR knows): no row, and not one AGI command, not even a probe.
-    unseen = [c.uniqueid for c in calls if c.uniqueid not in rows and not c.commands and watch.unseen(c.uniqueid)]
+    # replays nothing; only its CDR knows): no row, and no AGI command but, at most, the
+    # reconcile's probe that found it gone.
+    unseen = [c.uniqueid for c in calls if c.uniqueid not in rows and set(c.commands) <= {"NOOP"}
+              and watch.unseen(c.uniqueid)]
     missing = [c.uniqueid for c in calls if c.uniqueid not in rows and c.uniqueid not in unseen]
     active = [c.uniqueid for c in calls if c.uniqueid in rows and rows[c.uniqueid]["status"] == "active"]
     silent = {c.uniqueid: round(watch.longest.get(c.uniqueid, 0.0), 2) for c in calls
               if not c.done.done() or watch.longest.get(c.uniqueid, 0.0) > SILENCE_S}
     lost = sum(1 for c in calls if rows.get(c.uniqueid, {}).get("status") == "lost")
+    # A lost row names why; an ended one with an error is a crash (its caller got a goodbye, not the menu)
+    errors = {u: r["error"] for u, r in rows.items() if r["error"] and r["status"] != "lost"}
     resumed = sum(rows.get(c.uniqueid, {}).get("restored", 0) for c in calls)
     longest = max(watch.longest.values(), default=0.0)
     print(f"\nAMI link cut {len(faults)}x (seed {SEED}, gaps {min(g for _, g in faults):.2f}-"
           f"{max(g for _, g in faults):.2f}s) | calls {len(calls)} | rows lost {len(missing) + len(active)} | "
           f"duplicates {dups} | silent callers {len(silent)} | closed as lost {lost} | commands resumed {resumed} | "
-          f"unseen (came and went while the link was down) {len(unseen)} | "
-          f"longest wait in AGI {longest:.2f}s | {time.monotonic() - t_start:.1f}s wall")
+          f"unseen (came and went while the link was down) {len(unseen)} | crashed {len(errors)} | "
+          f"longest wait in AGI {longest:.2f}s | all done {waited:.1f}s after the first call, "
+          f"{time.monotonic() - t_start:.1f}s wall")
 
     assert len(faults) == FAULTS and len({c.uniqueid for c in calls}) == CALLS
-    assert not missing and not active, (missing, active)
+    assert not missing and not active, ([(u, watch.started.get(u), [c.commands for c in calls if c.uniqueid == u])
+                                         for u in missing], watch.down, active)
     assert {rows[c.uniqueid]["status"] for c in calls if c.uniqueid not in unseen} <= {"ended", "lost"}
+    assert not errors, errors
     assert dups == 0
-    assert not silent, silent
+    assert not silent, [(u, silent[u], [c.commands[-6:] for c in calls if c.uniqueid == u],
+                         [e for e in call_row(url, u)["events"] if e[0] in ("link_restored", "adopted")])
+                        for u in silent]
     assert resumed > 0  # the cuts did fall on commands in flight
     for c in calls:
         if c.uniqueid in unseen:
@@ -271,7 +282,6 @@ def test_ami_link_cut_at_random_points_during_100_calls(tmp_path: Path, sounds: 
         kinds = [k for k, _ in rec]
         assert len(kinds) == len(set(kinds)) and (not mixmonitors or len(kinds) == 3), (c.uniqueid, rec)
         assert all(status != "recording" for _, status in rec), (c.uniqueid, rec)  # each close checked its files
-    assert waited < 60  # every caller was done well before the deadline
 
 
 async def _run(env: DemoEnv, cutter: LinkCutter, watch: AgiWatch,

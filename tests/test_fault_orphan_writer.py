@@ -79,7 +79,7 @@ def test_writer_exits_when_the_service_is_killed(tmp_path: Path) -> None:
     db.sessions(url)
     writer, took, err = _kill_service(url)
     assert not _alive(writer), f"writer {writer} still running {took:.1f}s after the service died"
-    assert took < 3.0, (took, err)
+    assert took < ORPHAN_GRACE_S + 2.0, (took, err)  # 0.3-0.5 s measured: the batch it was writing
     assert "the service (pid" in err and "is gone" in err
     _restart_replays(url, path)
 
@@ -96,6 +96,6 @@ def test_writer_stuck_on_a_locked_database_still_exits(tmp_path: Path) -> None:
     finally:
         holder.release()
     assert not _alive(writer), f"writer {writer} still running {took:.1f}s after the service died"
-    assert took < 3.0, took
+    assert took < ORPHAN_GRACE_S + 2.0, took  # stuck in SQLite's busy wait: cut short after the grace
     assert counts(url)["calls"] == 0  # nothing landed while locked
     _restart_replays(url, path)
