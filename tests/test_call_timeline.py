@@ -373,6 +373,7 @@ def test_the_worker_decodes_only_the_agent_and_labels_the_prompts(recorded: dict
             flags = scan_call(s, config, call_id)
             flagged = {f.segment_id: f for f in flags}
             ivr_ids = {x.id for x in transcript.segments if x.speaker == "ivr"}
+            opening = [r for r in transcript.verified or [] if r.get("check") == "opening"]
         ivr = [text for speaker, _, _, text in segs if speaker == "ivr"]
         assert ivr == [p.text for p in tl.prompts()]  # the prompts, from their known text, not decoded
         spans = tl.agent_spans()
@@ -380,3 +381,9 @@ def test_the_worker_decodes_only_the_agent_and_labels_the_prompts(recorded: dict
         assert any(sp == "agent" for sp, *_ in segs)  # the agent's words were decoded
         assert not set(flagged) & ivr_ids  # no flag on the IVR's lines
         assert "opening" in {f.category for f in flags}  # 喂，什么事？ is no opening line
+        # the audio check of the opening heard the agent's first turn only: the IVR's greeting, which
+        # says the whole opening line, lies before the window and does not pass for the agent's (the
+        # worker's timeline is pinned to the file by the prompts' audio: within a second of this one)
+        greeting_end = tl.prompts()[0].end
+        assert opening and all(r["start"] >= max(greeting_end, spans[0][0] - 1.0) for r in opening)
+        assert not all(r["said"] for r in opening), opening
