@@ -271,7 +271,7 @@ def calls_show(
     console.print("  recordings:")
     for r in d["recordings"]:
         length = f"{r['duration_s']:.1f}s" if r["duration_s"] is not None else "-"
-        console.print(f"    {r['kind']:6} {r['status']:9} {length:>7}  {r['path']}", highlight=False)
+        console.print(f"    {r['kind']:8} {r['status']:9} {length:>7}  {r['path']}", highlight=False)
     for ev in d["events"]:  # the recording's pauses (calls pause/resume) belong with the recordings
         if ev["kind"] in ("recording_paused", "recording_resumed"):
             console.print(f"    {ev['kind'].replace('_', ' ')} {_local(ev['at'])}", highlight=False)

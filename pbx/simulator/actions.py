@@ -283,6 +283,8 @@ async def _stop_mixmonitor(sim: AsteriskSimulator, session: AmiSession, msg: Mes
 
 
 # app_mixmonitor's manager_mute_mixmonitor: its checks in its order, its texts; State is ast_false or not.
+# Seen on the lab's Asterisk 20: Success carries no Message; the MixMonitorMute event has Direction and
+# State after the channel block; the r() track is digital zero while muted, and as long as the call.
 _FALSE = ("no", "false", "n", "f", "0", "off")
 
 
