@@ -15,6 +15,15 @@ from typing import TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import providers
+
+# Hypothesis parses every local module with ast.parse to seed inputs with its constants. On
+# Python 3.11 the AST constructor's recursion counter is shared by all threads (CPython
+# gh-106905), and 3.11's traceback formatting parses too, so a service thread logging an error
+# while a fuzzer ran ended whole pytest sessions in an INTERNALERROR ("AST constructor
+# recursion depth mismatch"), 2 runs of about 15. Our fuzzers draw bytes and choose from them
+# (Tape), so the constants add nothing: the scan is switched off.
+providers._get_local_constants = lambda: providers._local_constants
 
 EXAMPLES = 10_000
 
