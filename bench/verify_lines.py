@@ -8,8 +8,8 @@ MixMonitor-style tracks of espeak-ng speech, the IVR timeline the service record
 is transcribed again here (both tracks, the shipped options and plan) and its lines checked, so
 the cost is measured in this process, against the ASR of the same call in the same run.
 
-What is said where: a call that ``expect``s the ``opening`` category did not say the opening
-line (its parts are "not said"); every other call did. Every scripted agent closes, so the
+What is said where: an opening part is said when the script's agent says it in its first
+line within the opening rule's window (the company name; one of the offer phrases). Every scripted agent closes, so the
 closing's "not said" side is a control window: the 8 s of agent speech before the closing
 window. Printed: pmi per part and call, the lowest said and highest not-said per part (the
 margin the bars in transcribe/lines.py sit in), the decisions at those bars, and the cost.
@@ -69,17 +69,18 @@ def main() -> None:
             asr_cpu, lines_cpu, minutes = asr_cpu + t1 - t0, lines_cpu + t2 - t1, minutes + result.duration / 60
             pmi = {r["part"]: float(r["pmi"]) for r in rows}
             control = _control(scorer, config, audio, rows, [s for s in result.segments if s.speaker == "agent"])
-            opening_said = "opening" not in spec.get("expect", [])
+            heard = _opening_parts_said(config, spec)
             for part in ("company", "offer"):
                 if part in pmi:
-                    (said if opening_said else unsaid)[part].append(pmi[part])
+                    (said if heard[part] else unsaid)[part].append(pmi[part])
             if "closing" in pmi:
                 said["closing"].append(pmi["closing"])
             if control is not None:
                 unsaid["closing"].append(control)
             cells = [f"{pmi[p]:+8.2f}" if p in pmi else f"{'-':>8s}" for p in ("company", "offer", "closing")]
             cells.append(f"{control:+8.2f}" if control is not None else f"{'-':>8s}")
-            print(f"{spec['name'][:34]:34s} {' '.join(cells)}{'' if opening_said else '   (no opening said)'}")
+            missing = ", ".join(p for p, ok in heard.items() if not ok)
+            print(f"{spec['name'][:34]:34s} {' '.join(cells)}{f'   (not said: {missing})' if missing else ''}")
     print()
     for part in said:
         lo = min(said[part], default=float("nan"))
@@ -90,6 +91,13 @@ def main() -> None:
               f"not said {len(unsaid[part]):2d}: highest {hi:+.2f}, {false} over it")
     print(f"cost: lines {lines_cpu / minutes:.2f} CPU s per call minute, ASR of both tracks {asr_cpu / minutes:.2f}: "
           f"{lines_cpu / asr_cpu:.3f} of the ASR ({minutes:.1f} call minutes)")
+
+
+def _opening_parts_said(config: Any, spec: dict[str, Any]) -> dict[str, bool]:
+    """Which opening parts the script's agent says in its first line within the rule's window."""
+    says = (spec.get("agent") or {}).get("says") or []
+    first = says[0]["text"] if says and float(says[0]["at"]) <= config.qa.opening.within_s else ""
+    return {"company": config.company in first, "offer": any(p in first for p in config.qa.opening.offer_phrases)}
 
 
 def _control(scorer: PhraseScorer, config: Any, audio: Any, rows: list[dict[str, Any]], agent: list[Any]
