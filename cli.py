@@ -8,6 +8,7 @@ from app.checks import config_check, db_upgrade, menu_walk
 from app.commands import asterisk_config, calls_app, demo, serve, status
 from app.evalcalls import eval_calls
 from app.pipeline import after_transcript
+from app.redact_commands import redact_cmd
 from app.retention_commands import hold as recordings_hold
 from app.retention_commands import purge as recordings_purge
 from cliutil import ConfigOpt, command_group, use_config
@@ -54,6 +55,7 @@ app.command("asterisk-config")(asterisk_config)
 app.command("dial")(dial)
 recordings_app.command("purge")(recordings_purge)  # retention reads QA and jobs: it lives in app
 recordings_app.command("hold")(recordings_hold)
+recordings_app.command("redact")(redact_cmd)  # reads transcripts (transcribe): it lives in app
 app.add_typer(recordings_app, name="recordings")
 qa_app.command("eval-calls")(eval_calls)  # runs the demo pipeline, so it lives in app
 app.add_typer(qa_app, name="qa")

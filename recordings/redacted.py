@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
 from db import now
@@ -86,14 +86,18 @@ def write_redacted(src: Path, dst: Path, spans: Iterable[tuple[float, float]], f
     return covered
 
 
+def has_ready_copy() -> ColumnElement[bool]:
+    """A condition on a ``Recording`` row: a redacted copy of it is ready."""
+    copy = aliased(Recording)
+    return (select(copy.id).where(copy.call_id == Recording.call_id, copy.kind == Recording.kind + SUFFIX,
+                                  copy.status == "ready").exists())
+
+
 def originals_past(session: Session, days: int) -> list[Recording]:
     """Originals older than ``days`` whose redacted copy is ready: what ``original_retention_days``
     lets retention delete early (a track without a copy is all there is: it waits for retention_days)."""
-    copy = aliased(Recording)
-    has_copy = (select(copy.id).where(copy.call_id == Recording.call_id, copy.kind == Recording.kind + SUFFIX,
-                                      copy.status == "ready").exists())
     stmt = select(Recording).where(Recording.created_at < now() - timedelta(days=days), Recording.status != "purged",
-                                   ~Recording.kind.endswith(SUFFIX), has_copy)
+                                   ~Recording.kind.endswith(SUFFIX), has_ready_copy())
     return list(session.scalars(stmt))
 
 

@@ -3,6 +3,7 @@ of each track; the copies registered as their own recordings. Slow: the real mod
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ import pytest
 from audio_factory import AGENT_VOICE, build_call
 from qa_calls import Seg, add_call, config_file
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 import db
+from cli import app
 from recordings.audio import probe_wav, read_pcm16, write_wav
 from recordings.redacted import TONE_LEVEL, redacted_path, write_redacted
 from recordings.speech import Voice
@@ -137,6 +140,27 @@ def test_a_redaction_failure_is_one_warning_and_the_transcript_stays(cfg: Config
         kinds = set(s.scalars(select(Recording.kind).where(Recording.call_id == call_id)))
         assert kinds == {"caller"} and s.scalar(select(Transcript.id).where(Transcript.call_id == call_id))
     assert sorted(p.name for p in tmp_path.glob("*.wav*")) == ["2-caller.redacted.wav", "2-caller.wav"]
+
+
+def test_recordings_redact_makes_the_missing_copies_from_stored_transcripts(cfg: Config, tmp_path: Path) -> None:
+    original = write_wav(tmp_path / "3-caller.wav", np.full(6 * RATE, 800, np.int16))
+    said = [Seg("caller", 2.5, 5.5, "我的手机号码是13812345678", words(2.5, "我的", "手机", "号码", "是", "138", "1234",
+                                                                        "5678", step=0.3))]
+    with db.transaction(cfg.database_url) as s:
+        call = add_call(s, said)  # transcribed before copies were made
+        s.add(Recording(call_id=call.id, kind="caller", path=str(original), status="ready"))
+        add_call(s, said, transcript=False)  # not transcribed: nothing to redact from
+        call_id = call.id
+    args = ["--config", str(tmp_path / "config.yaml"), "recordings", "redact"]
+    out = CliRunner().invoke(app, [*args, "--missing", "--json"])
+    assert out.exit_code == 0, out.output
+    (copy,) = json.loads(out.output)["copies"]
+    assert (copy["call"], copy["kind"], copy["spans"], copy["covered_s"]) == (call_id, "caller", 1, 1.4)
+    assert Path(copy["path"]).is_file()
+    again = CliRunner().invoke(app, [*args, "--missing"])
+    assert again.exit_code == 0 and "every transcribed call has its redacted copies" in again.output
+    unknown = CliRunner().invoke(app, [*args, "999"])
+    assert unknown.exit_code == 2 and "no call '999'" in unknown.output
 
 
 # -- slow: the real model hears the redacted copy -------------------------------------------------

@@ -26,7 +26,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings.redacted import is_redacted, redacted_kind, redacted_path, register, write_redacted
+from recordings.redacted import (
+    SUFFIX,
+    has_ready_copy,
+    is_redacted,
+    redacted_kind,
+    redacted_path,
+    register,
+    write_redacted,
+)
 from recordings.store import recording_file
 from recordings.tables import Recording
 from settings import Config
@@ -34,7 +42,7 @@ from transcribe.pii import find_pii_segments
 from transcribe.pii_numbers import DIGIT_VALUE
 from transcribe.pii_stream import Stream, build
 from transcribe.store import segments_in_order, transcript_for_call
-from transcribe.tables import Segment
+from transcribe.tables import Segment, Transcript
 
 MARGIN_S = 0.25
 LONG_RUN = 7  # digits in a row, in any form, over spaces, commas and into the same speaker's next segment
@@ -120,6 +128,15 @@ def pii_spans(segments: Sequence[Segment], kinds: Sequence[str], margin: float =
             if span not in out.setdefault(kind, []):  # a number found by both ways
                 out[kind].append(span)
     return out
+
+
+def calls_missing_copies(session: Session) -> list[int]:
+    """Calls with a transcript and a ready original that has no ready redacted copy (transcribed
+    before copies were made, or their redaction failed): what ``recordings redact --missing`` does."""
+    transcribed = select(Transcript.id).where(Transcript.call_id == Recording.call_id).exists()
+    stmt = (select(Recording.call_id).where(Recording.status == "ready", ~Recording.kind.endswith(SUFFIX),
+                                            ~has_ready_copy(), transcribed).distinct().order_by(Recording.call_id))
+    return [c for c in session.scalars(stmt) if c is not None]
 
 
 def redact_call(session: Session, config: Config, call_id: int, *, margin: float = MARGIN_S,
