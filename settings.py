@@ -286,6 +286,48 @@ class HoldRule(Strict):
     suggestion: str | None = None
 
 
+class SilenceRule(Strict):
+    id: str = "conversation.silence"
+    severity: Severity = "low"
+    max_s: Annotated[float, Field(gt=0)] = 10.0  # nobody speaking this long while connected, no hold
+    source: str = ""
+    suggestion: str | None = None
+
+
+class InterruptionRule(Strict):
+    id: str = "conversation.interruptions"
+    severity: Severity = "medium"
+    max: Annotated[int, Field(ge=0)] = 1  # flagged when the agent starts over the caller more often
+    min_overlap_s: Annotated[float, Field(gt=0)] = 1.0  # both speaking this long: an interruption
+    source: str = ""
+    suggestion: str | None = None
+
+
+class SpeechRateRule(Strict):
+    id: str = "conversation.speech-rate"
+    severity: Severity = "low"
+    min_cpm: Annotated[float, Field(gt=0)] = 100.0  # the agent's characters per minute of speech
+    max_cpm: Annotated[float, Field(gt=0)] = 280.0
+    min_speech_s: Annotated[float, Field(ge=0)] = 10.0  # judged only on this much agent speech
+    min_turn_s: Annotated[float, Field(ge=0)] = 2.0  # the turn named in the flag is at least this long
+    source: str = ""
+    suggestion: str | None = None
+
+    @model_validator(mode="after")
+    def _band(self) -> SpeechRateRule:
+        if self.min_cpm >= self.max_cpm:
+            raise ValueError(f"min_cpm {self.min_cpm:g} must be below max_cpm {self.max_cpm:g}")
+        return self
+
+
+class ConversationRules(Strict):
+    """Rules on the measured conversation (qa/conversation.py)."""
+
+    silence: SilenceRule = SilenceRule()
+    interruptions: InterruptionRule = InterruptionRule()
+    speech_rate: SpeechRateRule = SpeechRateRule()
+
+
 class QaSettings(Strict):
     opening: OpeningRule = OpeningRule()
     closing: ClosingRule = ClosingRule()
@@ -294,6 +336,7 @@ class QaSettings(Strict):
     agent_hangup: HangupRule = HangupRule()
     slow_answer: SlowAnswerRule = SlowAnswerRule()
     hold: HoldRule = HoldRule()
+    conversation: ConversationRules = ConversationRules()
     phrases: list[PhraseRule] = []
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import db
 from ivr.tables import Call, CallEvent, MenuStep
+from qa.conversation_store import conversation_dict
 from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
@@ -129,6 +130,7 @@ def call_detail(url: str, ref: str, *, unmask: bool = False,
         out["transcription"] = {"status": job.status, "error": job.error} if job else None
         tr = transcript_for_call(s, call.id)
         out["transcript"] = transcript_dict(tr) if tr is not None else None
+        out["conversation"] = conversation_dict(s, call.id)
         if out["transcript"] is not None and not unmask:
             out["transcript"] = mask_transcript(out["transcript"], mask_kinds)
         flags = s.scalars(select(Flag).where(Flag.call_id == call.id).order_by(Flag.offset_s, Flag.id))

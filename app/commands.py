@@ -287,12 +287,30 @@ def calls_show(
             console.print(line, highlight=False)
     elif d["transcription"]:
         console.print(f"  transcription: {d['transcription']['status']}")
+    if d["conversation"]:
+        _print_conversation(d["conversation"])
     if d["flags"]:
         console.print("  flags:")
         for f in d["flags"]:
             at = f"{f['offset_s']:.1f}s" if f["offset_s"] is not None else "-"
             console.print(f"    [{f['severity']}] {f['rule']} at {at} ({f['speaker'] or '-'}): "
                           f"{f['matched'] or ''} — {f['status']}", highlight=False)
+
+
+def _print_conversation(c: dict[str, Any]) -> None:
+    """The figures qa/conversation.py measured (while connected, holds excluded)."""
+    def num(x: float | None, fmt: str = ".1f", unit: str = "s") -> str:
+        return "-" if x is None else f"{x:{fmt}}{unit}"
+
+    ratio = "-" if c["talk_ratio"] is None else f"{c['talk_ratio']:.0%} agent"
+    console.print(f"  conversation ({num(c['connected_s'])} connected): talk agent {num(c['agent_talk_s'])} "
+                  f"caller {num(c['caller_talk_s'])} ({ratio}); silence {num(c['silence_s'])}, longest "
+                  f"{num(c['longest_silence_s'])} at {num(c['longest_silence_at_s'])}; interruptions "
+                  f"{c['interruptions']}; agent {num(c['agent_cpm'], '.0f', ' chars/min')} "
+                  f"(caller {num(c['caller_cpm'], '.0f', ' chars/min')})", highlight=False)
+    for t in c.get("turns", []):
+        console.print(f"    agent turn {t['start_s']:6.1f}s-{t['end_s']:.1f}s: {t['chars']} chars in "
+                      f"{t['speech_s']:.1f}s = {num(t['cpm'], '.0f', ' chars/min')}", highlight=False)
 
 
 calls_app.command("pause")(pause_cmd)  # app/pause_commands.py: MixMonitorMute through a short AMI login

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from ivr.tables import HOLD_END, HOLD_START, Call, CallEvent, MenuStep
 from ivr.timeline import call_timeline
 from qa.confidence import set_flag_confidence
+from qa.conversation_store import scan_conversation
 from qa.matcher import Hit, Matcher
 from qa.rules import CallContext, Finding, Utterance, agent_part, call_findings, text_hits
 from qa.tables import Flag
@@ -147,6 +148,7 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
     findings = call_findings(config, matcher_for(config), utts, facts)
     _, agent = agent_part(config, utts, facts)  # only the agent's own speech can hold a garbled phrase
     findings = apply_verification(config, findings, agent, transcript.verified if transcript is not None else None)
+    findings += scan_conversation(session, config, call_id, utts, agent, facts)  # silence, interruptions, rate
     existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.call_id == call_id))}
     logprobs = {s.id: s.avg_logprob for s in transcript.segments} if transcript is not None else {}
     current: dict[str, Flag] = {}
