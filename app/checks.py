@@ -77,13 +77,17 @@ def menu_walk(
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Keep the walk's database and recordings here [default: temp].")
     ] = None,
+    pbx: Annotated[bool, typer.Option("--pbx", help="Place the calls through the config's Asterisk (AMI "
+                                      "Originate); the running `hotline serve` answers them.")] = False,
+    number: Annotated[str, typer.Option("--number", help="With --pbx: the hotline number to call.")] = "400",
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One simulated call per DTMF path from the entry menu: the prompts heard and where each call ended.
 
     The calls go to the built-in Asterisk simulator, answered by the real IVR service
-    running this config (in a work folder of its own: your database is not touched)."""
+    running this config (in a work folder of its own: your database is not touched).
+    With --pbx they go through the real PBX as calls (app/walk_pbx.py) and land in the call log."""
     from app.demo import demo_folder
     from app.walk import plan, walk
 
@@ -99,8 +103,13 @@ def menu_walk(
         console.print(table)
         return
     try:
-        # never over the admin's config.yaml: a folder holding one gets a hotline-demo folder inside it
-        results = walk(cfg, speed=speed, workdir=demo_folder(workdir)[0] if workdir else None)
+        if pbx:
+            from app.walk_pbx import walk_on_pbx
+
+            results = walk_on_pbx(cfg, plan(cfg), number)
+        else:
+            # never over the admin's config.yaml: a folder holding one gets a hotline-demo folder inside it
+            results = walk(cfg, speed=speed, workdir=demo_folder(workdir)[0] if workdir else None)
     except Exception as exc:  # the simulator or the service could not start: one line, not a traceback
         fail(f"walk: {type(exc).__name__}: {exc}".splitlines()[0], code=1)
     if as_json:

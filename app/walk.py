@@ -154,12 +154,14 @@ def expected_route(path: WalkPath) -> str | None:
     return f"{path.route.action} {path.route.target}" if path.route.target else path.route.action
 
 
-def script_for(path: WalkPath, config: Config, seconds: dict[str, float], name: str) -> Any:
+def script_for(path: WalkPath, config: Config, seconds: dict[str, float], name: str, *,
+               transfer_stay: float | None = None) -> Any:  # fmt: skip
     """The scripted caller for one path: keys timed against the rendered prompts' lengths.
 
     A key is pressed 60% of the way into its menu prompt (GET DATA takes it there), so the
     few milliseconds each command costs, which add up along a path, never push a press
-    in front of the prompt it answers."""
+    in front of the prompt it answers. ``transfer_stay``: hang up this long into the transfer
+    prompt (a real PBX: before anyone is rung), instead of after the agent answers."""
     t = 0.0
     presses: list[Press] = []
     keys = list(path.keys)
@@ -178,7 +180,8 @@ def script_for(path: WalkPath, config: Config, seconds: dict[str, float], name: 
             hang = t + max(0.3, d * 0.5)  # back at a menu already walked: the path ends here
             break
         elif prompt == "transfer":
-            hang = t + d + 1.0 + SLACK_S  # the agent answers after 1 s; the caller leaves soon after
+            # the agent answers after 1 s; the caller leaves soon after
+            hang = t + (d + 1.0 + SLACK_S if transfer_stay is None else transfer_stay)
             break
         elif prompt == "goodbye":
             hang = t + d + SLACK_S  # the service should hang up first
