@@ -6,8 +6,12 @@ the agent leaving, holds excluded (``connected_spans``). Only the agent's own sp
 the agent (``qa.rules.agent_part``: the IVR's prompts on the agent track are nobody's), and only
 what the caller says while connected counts for the caller.
 
-A side speaks from an utterance's first word to its last (word timestamps when the ASR gave them:
-Whisper's segment bounds run wider than the speech); the pauses inside an utterance are talk.
+A side speaks where the ASR put its words (``spoken``): Whisper's segment bounds run wider than the
+speech, and one segment can span a silence (a word on each side, or a zero-length word after it).
+Pauses between words shorter than ``JOIN_S`` are talk (a comma); longer ones split the speech.
+Whisper stretches the first word after a pause back into it and the last word before one into
+it (by up to a second on the synthesized calls): a word at either edge of a run of speech is cut
+to ``MAX_CHAR_S`` a character. An utterance without word timestamps is talk from start to end.
 
 - silence: the stretches, while connected, in which neither side speaks, from the answer to the
   last words (after them someone hangs up: the hang-up rules judge that, not dead air);
@@ -31,6 +35,8 @@ from transcribe.normalize import canonical
 
 Span = tuple[float, float]
 ONSET_GAP_S = 0.5  # agent speech this soon after its previous words continues a start, it is no new one
+JOIN_S = 1.0  # a pause between two words of an utterance shorter than this is talk
+MAX_CHAR_S = 0.6  # the longest a character is said at the edge of speech (espeak's slowest: about 0.6)
 CATEGORY = "conversation"
 
 
@@ -145,14 +151,30 @@ def total(spans: Sequence[Span]) -> float:
     return sum(b - a for a, b in union(spans))
 
 
-def spoken(u: Utterance) -> Span:
-    """First word to last word (the segment's bounds when the ASR gave no words)."""
-    if u.words:
-        starts = [float(w[0]) for w in u.words]  # type: ignore[arg-type]
-        ends = [float(w[1]) for w in u.words]  # type: ignore[arg-type]
-        if max(ends) > min(starts):
-            return (min(starts), max(ends))
-    return (u.start_s, u.end_s)
+def spoken(u: Utterance) -> list[Span]:
+    """Where the utterance is said: its words, pauses under ``JOIN_S`` joined (the segment's bounds
+    when the ASR gave no words, or only zero-length ones)."""
+    words = sorted((float(w[0]), float(w[1]), max(1, len(canonical(str(w[2])))) * MAX_CHAR_S)  # type: ignore[arg-type]
+                   for w in u.words or () if float(w[1]) > float(w[0]))  # type: ignore[arg-type]
+    if not words:
+        return [(u.start_s, u.end_s)] if u.end_s > u.start_s else []
+    runs: list[list[tuple[float, float, float]]] = [[words[0]]]
+    for w in words[1:]:
+        if w[0] - max(x[1] for x in runs[-1]) < JOIN_S:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    out = []
+    for run in runs:
+        a = max(run[0][0], run[0][1] - run[0][2])  # the first word: at most its longest
+        last = run[-1]
+        b = min(max(x[1] for x in run), max(last[0], a) + last[2])  # the last word likewise
+        out.append((a, max(a, b)))
+    return [s for s in out if s[1] > s[0]]
+
+
+def speech(utts: Sequence[Utterance]) -> list[Span]:
+    return union([s for u in utts for s in spoken(u)])
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -168,9 +190,9 @@ def connected_spans(facts: CallContext, agent: Sequence[Utterance]) -> list[Span
     if facts.agent_spans:
         spans = list(facts.agent_spans)
     else:
-        start = facts.agent_answer_s if facts.agent_answer_s is not None else min(
-            (spoken(u)[0] for u in agent), default=None)
-        end = facts.hangup_s if facts.hangup_s is not None else max((spoken(u)[1] for u in agent), default=None)
+        said = speech(agent)
+        start = facts.agent_answer_s if facts.agent_answer_s is not None else (said[0][0] if said else None)
+        end = facts.hangup_s if facts.hangup_s is not None else (said[-1][1] if said else None)
         if start is None or end is None:
             return []
         spans = [(start, end)]
@@ -182,9 +204,9 @@ def measure(agent: Sequence[Utterance], caller: Sequence[Utterance], connected: 
     """The figures of one call: ``agent`` are the agent's own utterances (``qa.rules.agent_part``),
     ``caller`` the caller's, ``connected`` from ``connected_spans``."""
     window = union(connected)
-    agent_speech = intersect([spoken(u) for u in agent], window)
-    caller_utts = [u for u in caller if intersect([spoken(u)], window)]
-    caller_speech = intersect([spoken(u) for u in caller_utts], window)
+    agent_speech = intersect(speech(agent), window)
+    caller_utts = [u for u in caller if intersect(spoken(u), window)]
+    caller_speech = intersect(speech(caller_utts), window)
     everyone = union(agent_speech + caller_speech)
     silences: list[Span] = []
     if everyone and window:
@@ -201,10 +223,10 @@ def measure(agent: Sequence[Utterance], caller: Sequence[Utterance], connected: 
 def interruptions(agent: Sequence[Utterance], caller: Sequence[Utterance], min_overlap_s: float
                   ) -> list[Interruption]:
     """The agent starting while the caller speaks, both then speaking ``min_overlap_s`` or longer."""
-    callers = union([spoken(u) for u in caller])
+    callers = speech(caller)
     out: list[Interruption] = []
     last_end = float("-inf")
-    for a0, a1 in sorted(spoken(u) for u in agent):
+    for a0, a1 in sorted(s for u in agent for s in spoken(u)):
         onset = a0 - last_end >= ONSET_GAP_S
         last_end = max(last_end, a1)
         if not onset:
@@ -218,20 +240,19 @@ def interruptions(agent: Sequence[Utterance], caller: Sequence[Utterance], min_o
 
 def agent_turns(agent: Sequence[Utterance], caller: Sequence[Utterance]) -> list[TurnRate]:
     """The agent's utterances grouped into turns (a caller starting to speak ends one)."""
-    caller_starts = sorted(spoken(u)[0] for u in caller)
-    turns: list[list[Utterance]] = []
-    for u in sorted(agent, key=lambda x: spoken(x)[0]):
-        start = spoken(u)[0]
-        if turns and not any(spoken(turns[-1][-1])[0] < c < start for c in caller_starts):
-            turns[-1].append(u)
+    caller_starts = sorted(s[0][0] for s in (spoken(u) for u in caller) if s)
+    turns: list[list[Span]] = []
+    chars: list[int] = []
+    for u in sorted((u for u in agent if spoken(u)), key=lambda x: spoken(x)[0][0]):
+        spans = spoken(u)
+        if turns and not any(turns[-1][-1][0] < c < spans[0][0] for c in caller_starts):
+            turns[-1] += spans
+            chars[-1] += len(canonical(u.text))
         else:
-            turns.append([u])
-    out = []
-    for turn in turns:
-        spans = [spoken(u) for u in turn]
-        out.append(TurnRate(spans[0][0], max(b for _, b in spans), sum(len(canonical(u.text)) for u in turn),
-                            total(spans)))
-    return out
+            turns.append(list(spans))
+            chars.append(len(canonical(u.text)))
+    return [TurnRate(spans[0][0], max(b for _, b in spans), n, total(spans)) for spans, n in zip(turns, chars,
+                                                                                                strict=True)]
 
 
 # -- rules ----------------------------------------------------------------------------------
