@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 import db
 from cli import app
-from ivr.tables import HOLD_END, HOLD_START
+from ivr.tables import AGENT_ANSWERED, HOLD_END, HOLD_START, PROMPT_END, PROMPT_START, TRANSFER_END, TRANSFER_START
 from qa.conversation import Conversation, connected_spans, conversation_findings, measure
 from qa.conversation_store import CallMetrics
 from qa.rules import CallContext, Utterance
@@ -297,6 +297,37 @@ def test_hold_in_the_events_keeps_a_long_wait_from_being_silence(session: Sessio
     held_row, quiet_row = session.get(CallMetrics, held.id), session.get(CallMetrics, quiet.id)
     assert held_row is not None and quiet_row is not None
     assert quiet_row.longest_silence_s == pytest.approx(5.0) and held_row.longest_silence_s == pytest.approx(1.0)
+
+
+def test_the_ivr_timeline_bounds_the_connection_and_its_prompts_are_nobodys_talk(session: Session) -> None:
+    events = [
+        (PROMPT_START, 0.1, {"name": "greeting", "text": IVR[0][3]}), (PROMPT_END, 9.9, {"name": "greeting"}),
+        (PROMPT_START, 10.0, {"name": "transfer", "text": "正在为您转接，请稍候。"}), (PROMPT_END, 12.5, {}),
+        (TRANSFER_START, 12.6, {"app": "Queue"}), (AGENT_ANSWERED, 18.0, {}),
+        (HOLD_START, 30.0, {}), (HOLD_END, 40.0, {}),
+        ("hangup_request", 50.0, {"leg": "agent"}), (TRANSFER_END, 50.2, {"app": "Queue"}),
+        (PROMPT_START, 50.3, {"name": "goodbye", "text": "感谢您的来电，再见。"}), (PROMPT_END, 53.0, {}),
+    ]
+    segs = [("ivr", 0.1, 9.9, IVR[0][3]), ("ivr", 10.0, 12.5, "正在为您转接，请稍候。"),
+            ("agent", 18.5, 22.0, IVR[0][3]), ("caller", 23.0, 26.0, "我想查一下订单。"),
+            ("agent", 27.0, 29.5, "好的，我帮您查询。"), ("agent", 40.5, 44.0, "让您久等了，订单明天送到。"),
+            ("caller", 45.0, 46.0, "好的。"), ("agent", 46.5, 49.0, "感谢您的来电，再见。"),
+            ("ivr", 50.3, 53.0, "感谢您的来电，再见。")]
+    call = add_call(session, segs, agent_answer_s=18.0, events=events)
+    assert not [f for f in scan_call(session, CFG, call.id) if f.category == "conversation"]
+    row = session.get(CallMetrics, call.id)
+    assert row is not None
+    assert row.agent_talk_s == pytest.approx(12.0) and row.caller_talk_s == pytest.approx(4.0)
+    assert row.connected_s == pytest.approx(22.6)  # answer (less the timeline's 0.3 s pad) to the goodbye, no hold
+    assert row.longest_silence_s == pytest.approx(1.0) and row.silence_s == pytest.approx(5.3)
+
+
+def test_a_transcript_needing_review_is_measured_but_raises_no_conversation_flag(session: Session) -> None:
+    segs = [*IVR, ("agent", 20.5, 24.0, IVR[0][3]), ("agent", 46.0, 49.0, "感谢您的来电，再见。")]
+    call = add_call(session, segs, needs_review=True, review_reason="caller: speech but no text")
+    assert not [f for f in scan_call(session, CFG, call.id) if f.category == "conversation"]
+    row = session.get(CallMetrics, call.id)
+    assert row is not None and row.longest_silence_s == pytest.approx(22.0)
 
 
 def test_calls_show_prints_the_figures(tmp_path: Path) -> None:
