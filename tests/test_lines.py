@@ -7,6 +7,7 @@ the policy says; the decision must come from the audio, whatever the free transc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from audio_factory import build_call
 from qa_calls import config
 
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, TrackResult, Transcriber
-from transcribe.lines import check_lines, closing_phrases, closing_window, opening_parts, opening_window
+from transcribe.lines import CLOSING_S, check_lines, closing_phrases, closing_window, opening_parts, opening_window
 from transcribe.verify import PhraseScorer
 
 CFG = config()
@@ -57,12 +58,18 @@ def transcriber() -> Transcriber:
     return Transcriber()
 
 
-def _checked(transcriber: Transcriber, tmp_path: Path, agent_lines: list[str]) -> dict[tuple[str, str], bool]:
+def _checked(transcriber: Transcriber, tmp_path: Path, agent_lines: list[str], *, lose_last: bool = False
+             ) -> dict[tuple[str, str], bool]:
+    """What the line check heard of an agent saying ``agent_lines`` (a caller speaks after the
+    first). ``lose_last``: the ASR's text of the closing window is dropped, as when Whisper loops there."""
     script = [("agent", None, agent_lines[0]), ("caller", None, "我想查一下我的订单。"),
               *(("agent", None, line) for line in agent_lines[1:])]
     call = build_call(script, tmp_path, "call", mulaw=True, tail=1.5)
     plan = TrackPlan(decode=((0.0, call.duration),))
     result = transcriber.transcribe_call(call.caller, call.agent, plan)
+    if lose_last:
+        lost = call.turns[-1].end - CLOSING_S - 0.5
+        result = replace(result, segments=tuple(s for s in result.segments if s.speaker != "agent" or s.end < lost))
     rows = check_lines(PhraseScorer(transcriber.whisper), CFG, transcriber.load_audio(call.agent), result, plan)
     return {(r["check"], r["part"]): r["said"] for r in rows}
 
@@ -78,3 +85,13 @@ def test_a_polite_agent_is_heard_opening_and_closing(transcriber: Transcriber, t
 def test_a_curt_agent_is_heard_missing_both(transcriber: Transcriber, tmp_path: Path) -> None:
     said = _checked(transcriber, tmp_path, ["喂，什么事？", "好的，包裹明天上午就会送到。", "好了，就这样吧。"])
     assert said == {("opening", "company"): False, ("opening", "offer"): False, ("closing", "closing"): False}
+
+
+@pytest.mark.slow
+def test_a_closing_the_asr_wrote_nothing_for_is_found_after_other_words(transcriber: Transcriber,
+                                                                         tmp_path: Path) -> None:  # fmt: skip
+    lines = ["您好，这里是海尔斯科技，请问有什么可以帮您？", "好的，包裹明天上午就会送到。"]
+    said = _checked(transcriber, tmp_path, [*lines, "给您添麻烦了，感谢您的来电，再见。"], lose_last=True)
+    assert said[("closing", "closing")]
+    unsaid = _checked(transcriber, tmp_path / "curt", [*lines, "好了，就这样吧，别的没办法。"], lose_last=True)
+    assert not unsaid[("closing", "closing")]

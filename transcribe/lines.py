@@ -36,6 +36,7 @@ from transcribe.verify import MAX_WINDOW_S, SAMPLE_RATE, PhraseScorer
 _CLAUSE = re.compile(r"[，,。？?！!；;、\s]+")
 OPENING_TAIL_S = 10.0  # without a caller turn to end it, the first turn is read to within_s plus this
 CLOSING_S = 8.0  # the closing window: this much before the agent's last speech ends
+STEP_S, MIN_TAIL_S = 1.0, 2.0  # with no free text: a start every second, at least this much audio left
 
 
 @dataclass(frozen=True)
@@ -129,16 +130,26 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
         if window is None or not any(parts.values()):
             continue
         lo, hi = window
-        encoded = scorer.encode(audio[round(lo * SAMPLE_RATE): round(hi * SAMPLE_RATE)])
         text = text_in(agent, lo, hi)
-        cache: dict[Any, Any] = {}
+        starts = _starts(lo, hi) if check == "closing" and not text.strip() else [lo]
+        encoded = [scorer.encode(audio[round(a * SAMPLE_RATE): round(hi * SAMPLE_RATE)]) for a in starts]
         for part, phrases in parts.items():
             if not phrases:
                 continue
-            pmi, heard, phrase = max((*scorer.presence(encoded, text, p, cache), p) for p in phrases)
+            caches: list[dict[Any, Any]] = [{} for _ in starts]
+            pmi, heard, phrase = max((*scorer.presence(e, text, p, c), p)
+                                     for p in phrases for e, c in zip(encoded, caches, strict=True))
             rows.append({
                 "check": check, "part": part, "phrase": phrase, "start": round(lo, 3), "end": round(hi, 3),
                 "pmi": round(pmi, 3), "confidence": round(bars.confidence(pmi), 3), "said": pmi >= bars.said,
                 "heard": heard,
             })  # fmt: skip
     return rows
+
+
+def _starts(lo: float, hi: float) -> list[float]:
+    """Where to start scoring a closing window the ASR wrote nothing for. With free text a phrase
+    is placed in it; with none it can only go first, and a closing after other words (给您添麻烦了，
+    感谢您的来电) scored 0.18 there: so it is tried from each second too. (The opening's window
+    starts at pickup, where the opening starts.)"""
+    return [lo + k * STEP_S for k in range(max(1, int((hi - lo - MIN_TAIL_S) / STEP_S) + 1))]
