@@ -2,16 +2,19 @@
 
 The calls of ``CALLS`` run at once on the lab's Asterisk (SIPp callers and agents, the
 session's ``hotline serve``) and on the simulator (its own ``hotline serve``). For each call
-the AMI events the service acts on are cut per channel, normalised (no times, ids, channel
-suffixes or ports; event names, key fields and their order kept) and compared. A difference
-the simulator cannot or need not close is allowed only through ``ALLOWANCES``, one row per
-difference, and a row must still apply to the calls it names, so a stale row shows.
+the AMI events the service acts on are normalised (no times, ids, channel suffixes or ports;
+event names, key fields and AGI commands with their results kept) and compared per channel,
+in order; across channels, the course of the call up to the first hangup request (who was
+rung, who answered, who hung up first) is compared too. A difference the simulator cannot or
+need not close passes only through a row of ``ALLOWANCES``, which names the calls it may
+apply to; a row no call needs any more fails ``test_every_allowance_is_still_needed``.
 
 Real queue timing the plan relies on (seconds on the callers' clock; prompts: greeting 9.8,
 main menu 18.1, transfer 5.4): every key is pressed 3 s into the main menu. ``noanswer``'s
-Dial rings agent1002 from ~18.5 to ~38.5 s, so the ``queue`` call (placed 4 s later, ringing
-~22.5 s) finds agent1002 ringing or talking and the ringall queue skips it (ringinuse=no);
-``noanswer``'s fallback queue (~44 s) finds both agents free and rings both.
+Dial rings agent1002 from ~18.5 to ~38.5 s, so the ``queue`` call (placed 6 s later, ringing
+~24.5 s, when ``queue_ring_hangup`` has let agent1001 go) finds agent1002 ringing and the
+ringall queue skips it (ringinuse=no); ``noanswer``'s fallback queue (~44 s) finds both
+agents free and rings both.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ CALLS = [
 # The events the service acts on, and the fields of each that matter to it.
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "Newchannel": ("ChannelStateDesc", "Context", "Exten", "CallerIDNum"),
-    "AsyncAGIStart": (), "AsyncAGIExec": (), "AsyncAGIEnd": (),
+    "AsyncAGIStart": (), "AsyncAGIExec": (), "AsyncAGIEnd": (), "DTMFEnd": ("Digit", "Direction"),
     "DialBegin": ("DestChannel", "DialString"), "DialEnd": ("DestChannel", "DialStatus"),
     "QueueCallerJoin": ("Queue", "Position", "Count"), "QueueCallerLeave": ("Queue", "Position", "Count"),
     "QueueCallerAbandon": ("Queue",),
