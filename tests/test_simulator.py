@@ -383,8 +383,36 @@ def test_queue_caller_gives_up_while_agent_rings(sounds: Path, tmp_path: Path) -
     ami, call, result = run(main())
     assert result == "200 result=-1\n"
     assert ami.events("QueueCallerAbandon")[0]["Queue"] == "support"
-    assert ami.events("DialEnd")[0]["DialStatus"] == "CANCEL"
+    # As the real Asterisk 20 sends them (tests/pbx/test_pbx_stream.py): the member's leg ends
+    # with two DialEnd CANCEL, and QueueCallerLeave follows QueueCallerAbandon.
+    ends = [(m.event, m.get("DialStatus")) for m in ami.frames
+            if m.event in ("DialEnd", "QueueCallerAbandon", "QueueCallerLeave")]
+    assert ends == [("DialEnd", "CANCEL"), ("DialEnd", "CANCEL"), ("QueueCallerAbandon", None),
+                    ("QueueCallerLeave", None)]  # fmt: skip
     assert not ami.events("AgentConnect") and call.hangup_by == "caller"
+
+
+def test_dial_reaches_the_scripted_agent_of_its_interface(sounds: Path, tmp_path: Path) -> None:
+    """``CallScript.others``: a Dial to agent1002 rings out unanswered, then the queue's member answers."""
+    async def main() -> tuple[Ami, list[str]]:
+        async with sim_for(sounds, tmp_path) as sim:
+            ami = await Ami.connect(sim.port)
+            script = CallScript("o", hangs_up_at=60.0, agent=Agent("SIP/agent1001", answer_after=2.0),
+                                others=(Agent("SIP/agent1002", answer_after=None),))
+            call = sim.place_call(script)
+            await started(call)
+            out = [await ami.agi(call.channel, "EXEC Dial SIP/agent1002,5"),
+                   await ami.agi(call.channel, "GET VARIABLE DIALSTATUS"),
+                   await ami.agi(call.channel, "EXEC Queue support")]  # fmt: skip
+            await call.done
+            return ami, out
+
+    ami, out = run(main())
+    assert out[:2] == ["200 result=0\n", "200 result=1 (NOANSWER)\n"]
+    assert [(m["DestChannel"].rsplit("-", 1)[0], m["DialStatus"]) for m in ami.events("DialEnd")] == [
+        ("SIP/agent1002", "NOANSWER"), ("SIP/agent1001", "ANSWER")]
+    with pytest.raises(ValueError, match=r"CallScript\.others"):
+        CallScript("x", agent=None, others=(Agent("SIP/agent1002"),))
 
 
 def test_queue_timeout_when_no_agent_answers(sounds: Path, tmp_path: Path) -> None:
