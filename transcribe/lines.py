@@ -68,9 +68,11 @@ def opening_parts(config: Config) -> dict[str, list[str]]:
     """The opening's parts and the phrasings each may be heard as."""
     rule = config.qa.opening
     parts = clauses(config.opening_line)
-    company = [config.company, *(c for c in parts if config.company and config.company in c)]
-    offer = [*rule.offer_phrases, *(c for c in parts if any(p in c for p in rule.offer_phrases))]
-    return {k: sorted(set(v)) for k, v in (("company", company), ("offer", offer)) if any(v)}
+    # The line's own clause first: it is what a polite agent says, and the first phrasing heard
+    # ends the search (check_lines)
+    company = [*(c for c in parts if config.company and config.company in c), config.company]
+    offer = [*(c for c in parts if any(p in c for p in rule.offer_phrases)), *rule.offer_phrases]
+    return {k: list(dict.fromkeys(p for p in v if p)) for k, v in (("company", company), ("offer", offer)) if any(v)}
 
 
 def closing_phrases(config: Config) -> list[str]:
@@ -133,18 +135,32 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
         text = text_in(agent, lo, hi)
         starts = _starts(lo, hi) if check == "closing" and not text.strip() else [lo]
         encoded = [scorer.encode(audio[round(a * SAMPLE_RATE): round(hi * SAMPLE_RATE)]) for a in starts]
+        caches: list[dict[Any, Any]] = [{} for _ in starts]
         for part, phrases in parts.items():
             if not phrases:
                 continue
-            caches: list[dict[Any, Any]] = [{} for _ in starts]
-            pmi, heard, phrase = max((*scorer.presence(e, text, p, c), p)
-                                     for p in phrases for e, c in zip(encoded, caches, strict=True))
+            pmi, heard, phrase = _best(scorer, list(zip(encoded, caches, strict=True)), text, phrases, bars.said)
             rows.append({
                 "check": check, "part": part, "phrase": phrase, "start": round(lo, 3), "end": round(hi, 3),
                 "pmi": round(pmi, 3), "confidence": round(bars.confidence(pmi), 3), "said": pmi >= bars.said,
                 "heard": heard,
             })  # fmt: skip
     return rows
+
+
+def _best(scorer: PhraseScorer, windows: list[tuple[Any, dict[Any, Any]]], text: str, phrases: list[str],
+          said: float) -> tuple[float, str, str]:
+    """(pmi, heard, phrase) of the best-scoring phrasing; the first one heard ends the search (the
+    rest would cost decoder passes to change nothing but the figure shown)."""
+    best = (-math.inf, "", phrases[0])
+    for phrase in phrases:
+        for encoded, cache in windows:
+            pmi, heard = scorer.presence(encoded, text, phrase, cache)
+            if pmi > best[0]:
+                best = (pmi, heard, phrase)
+            if pmi >= said:
+                return best
+    return best
 
 
 def _starts(lo: float, hi: float) -> list[float]:
