@@ -28,6 +28,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 
 import db
+from ivr.calltrack import interface_of
 from ivr.probe import Probe
 from ivr.probe import probe as probe  # reconcile and the tests call it from here
 from ivr.session import CallSession
@@ -152,6 +153,9 @@ class AdoptedSession(CallSession):
             return
         if self.plan == "transfer" and await self._agent_answered():
             self.facts.dial_status = "ANSWER"
+            if self.facts.agent is None:  # the old driver held it in memory only (written at the close)
+                peer = (await self._cmd(agi.get_variable("DIALEDPEERNAME"))).data
+                self.facts.agent = interface_of(peer) if peer else None
             if self.facts.hangup_by is None:
                 self.facts.hangup_by = "agent"  # back in AGI with the caller still here
             await self._goodbye()
