@@ -2,8 +2,8 @@
 
 ``ChannelWatch`` is its own AMI login (events on). For every caller channel that enters
 Async AGI with one of the watched caller IDs, it asks both list actions right after each
-``EXEC <app>`` returned (AsyncAGIExec) and while the caller is bridged by the running app
-(BridgeEnter), and keeps what they said about that channel: the fields the
+``EXEC <app>`` returned (AsyncAGIExec), and while the running app rings an agent (the first
+DialBegin) and bridges the caller (BridgeEnter), and keeps what they said about that channel: the fields the
 service reads (ivr/adopt.py, ivr/calltrack.py) and what Status says runs now.
 """
 
@@ -30,7 +30,7 @@ def _norm(key: str, value: str) -> str:
 
 @dataclass
 class Snapshot:
-    when: str  # "after EXEC MixMonitor", "during EXEC Dial" ...
+    when: str  # "after EXEC MixMonitor", "ringing EXEC Dial", "bridged by EXEC Dial" ...
     core: dict[str, str] | None = None  # None: the channel was not listed
     status: dict[str, str] | None = None
     pending: set[str] = field(default_factory=set)  # ActionIDs still answering
@@ -113,8 +113,11 @@ class ChannelWatch:
             # the list action Asterisk serves first varies from call to call.
             if command.startswith("EXEC "):
                 self._ask(chan, "after " + " ".join(command.split()[:2]))
-        elif event == "BridgeEnter" and self._running.get(chan, "").startswith("EXEC "):
-            self._ask(chan, "during " + " ".join(self._running[chan].split()[:2]))
+        elif event in ("DialBegin", "BridgeEnter") and self._running.get(chan, "").startswith("EXEC "):
+            when = ("ringing " if event == "DialBegin" else "bridged by ") + " ".join(self._running[chan].split()[:2])
+            # Once per app: a real ringall Queue sends one DialBegin per free member.
+            if when not in self.whens(self._callers[chan]):
+                self._ask(chan, when)
 
     def whens(self, number: str) -> list[str]:
         return [s.when for s in self.snapshots[number]]

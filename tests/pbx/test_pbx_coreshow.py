@@ -4,8 +4,8 @@ The service EXECs ``MixMonitor`` at the start of every call, then ``Dial`` (exte
 or ``Queue`` (queue route); everything else it sends is an AGI command (STREAM FILE, GET
 DATA...), not an application. Two calls run on both sides, each agent hanging up first so
 the caller is back in Async AGI after the app returned. Right after each ``EXEC`` returned,
-and while the app bridges the caller, ``ChannelWatch`` asks ``CoreShowChannels`` and
-``Status`` on the same PBX; the rows (what the service reads:
+and while the app rings an agent and bridges the caller, ``ChannelWatch`` asks
+``CoreShowChannels`` and ``Status`` on the same PBX; the rows (what the service reads:
 Application, ApplicationData, BridgeId...) must agree, in order. The known real fact
 (../shared/asterisk-traces, after-kill): CoreShowChannel keeps naming the last EXEC'd app
 (``MixMonitor``) while the channel waits in AGI; Status names what runs now.
@@ -29,8 +29,8 @@ pytestmark = pytest.mark.pbx
 
 # The snapshots each call must give: the apps the service EXECs on that route.
 WHENS = {
-    "dial": ["after EXEC MixMonitor", "during EXEC Dial", "after EXEC Dial"],
-    "queue": ["after EXEC MixMonitor", "during EXEC Queue", "after EXEC Queue"],
+    "dial": ["after EXEC MixMonitor", "ringing EXEC Dial", "bridged by EXEC Dial", "after EXEC Dial"],
+    "queue": ["after EXEC MixMonitor", "ringing EXEC Queue", "bridged by EXEC Queue", "after EXEC Queue"],
 }
 CALLS = [
     # 2: Dial agent1002 (aftersales), answered after 1.5 s; the agent hangs up 4 s later.
