@@ -1,7 +1,8 @@
 """Issue 12 on the real Asterisk 20: SIGKILL of ``hotline serve`` mid-call, restart, standby takeover.
 
 One run, three SIP callers, against the session's lab Asterisk but a ``serve`` of this
-module's own (own database and lease: ttl 3 s, beat 0.5 s):
+module's own (own database and lease: ttl 3 s, beat 0.5 s; the session's serve is
+stopped meanwhile, and started again after):
 
 * ``menu`` (…0301): waits silently in the main menu; serve is SIGKILLed 20 s into the
   batch and restarted 1.5 s later. The caller presses ``#`` (hang up route) at 44 s, in the
@@ -29,7 +30,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, SHARED
-from pbx_batch import AGENT_SECRETS, Lab
+from pbx_batch import AGENT_SECRETS, Lab, Service
 from pbx_checks import prompt, recordings
 from pbx_hotline import Hotline, Serve, write_config
 from pbx_lab import AMI_SECRET, AmiTap
@@ -98,13 +99,24 @@ def _kill(serve: Serve) -> None:
     serve.proc.wait(10)
 
 
+@pytest.fixture(scope="session")
+def session_serves() -> Iterator[list[Serve]]:
+    """The session's serve as restarted after this module: stopped at the end of the session."""
+    started: list[Serve] = []
+    yield started
+    for s in started:
+        s.stop()
+
+
 @pytest.fixture(scope="module")
-def run(lab: Lab) -> Iterator[Run]:
+def run(lab: Lab, service: Service, session_serves: list[Serve]) -> Iterator[Run]:
+    """The three cases in one batch (module docstring). The session's serve (its own database
+    and lease, prompts already rendered) is stopped meanwhile: every AMI session gets every
+    AsyncAGIStart, so it would drive these calls too. It is started again afterwards."""
+    assert service.serve.stop() == 0, f"the session's serve did not stop cleanly:\n{service.serve.text()[-2000:]}"
     folder = lab.folder / "restart"
     folder.mkdir()
     hotline = Hotline(_config(lab, folder), AMI_SECRET)
-    res = hotline.run("menu", "prompts")
-    assert res.returncode == 0, f"hotline menu prompts failed:\n{res.stdout}\n{res.stderr}"
     ports = lab.asterisk.ports
     sip = f"127.0.0.1:{ports.sip}"
     say = make_speech("好的，明白。", folder / "speech", "agent1002")
@@ -173,6 +185,10 @@ def run(lab: Lab) -> Iterator[Run]:
             p.kill()
         for s in serves:
             s.stop()
+        again = Serve(service.hotline, lab.folder / "serve-after-restart-tests.log")
+        session_serves.append(again)
+        again.wait_ready()
+        service.serve = again
 
 
 def _silence(run: Run, case: str) -> tuple[float, float]:
