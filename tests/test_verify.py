@@ -17,6 +17,7 @@ from recordings.audio import write_wav
 from recordings.speech import synthesize_pcm
 from transcribe.engine import Transcriber
 from transcribe.sounds import contains_name, find_spans, keeps_negation, name_distance, read_syllables
+from transcribe.verdict import PhraseScore, VerifyOptions, judge
 from transcribe.verify import PhraseScorer, score_phrase
 
 COMPANY = "海尔斯科技"
@@ -57,6 +58,26 @@ def test_a_lost_negation_is_not_a_garble() -> None:
     assert keeps_negation("我不能", "我不")
     assert keeps_negation("你找错部门了", "您早说不门了")
     assert keeps_negation("我们非常忙", "我们诚慢")
+
+
+def _garble(phrase: str, heard: str, evidence: float = 2.5, pmi: float = 3.0) -> PhraseScore:
+    """A decoder score for ``phrase`` where the ASR wrote ``heard``, strong on both measures."""
+    return PhraseScore(phrase=phrase, text=heard, start=0, end=len(heard), exact=heard == phrase,
+                       syllables=len(read_syllables(phrase)), cost=0.3, delta=evidence - 0.5 * pmi, pmi=pmi,
+                       evidence=0.0, confidence=0.0, accepted=False)
+
+
+def test_a_garble_must_be_heard_about_as_long_as_its_phrase() -> None:
+    options = VerifyOptions()
+    assert judge(_garble("我们非常忙", "我们诚慢"), options).accepted  # one syllable merged
+    assert not judge(_garble("不知道", "不好"), options).accepted  # 不好的体验 is no refusal
+    assert judge(_garble("你找错部门了", "您早说不门了"), options).accepted
+
+
+def test_a_two_syllable_phrase_is_flagged_only_where_the_transcript_holds_it() -> None:
+    options = VerifyOptions()
+    assert not judge(_garble("快点", "台电", evidence=3.0), options).accepted  # 来电, written 台电
+    assert judge(_garble("快点", "快点", evidence=0.0), options).accepted
 
 
 # -- slow: the real model --------------------------------------------------------------------

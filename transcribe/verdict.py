@@ -41,6 +41,9 @@ class VerifyOptions:
       closing's 来电 (written 台电) of polite agents, evidence about 0.8: two syllables are too
       few to tell a garble from an ordinary word, so a short phrase is flagged only where the
       transcript holds it (then checked against the audio): inf.
+    min_heard_share: a garble's heard span must have at least this share of the phrase's
+      syllables. Requiring all of them cost two finds on the bench (我们诚慢 for 我们非常忙, 您好,
+      说不满 for 你找错部门了); 0.75 keeps them and still refuses 不好 (2 of 3) for 不知道.
     min_pmi: whatever delta says, the audio must raise the phrase's tokens over silence by
       this much: the language prior is not evidence. Said phrases measured 0.85 and up
       (text hits 1.6 and up); absent ones that cleared the evidence bar 0.16-0.68.
@@ -62,6 +65,7 @@ class VerifyOptions:
     min_evidence: float = -0.5
     short_syllables: int = 2
     short_min_evidence: float = math.inf
+    min_heard_share: float = 0.75
     min_pmi: float = 0.5
     confidence_scale: float = 1.5
     join_gap_s: float = 1.0
@@ -105,9 +109,11 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     if not score.exact:
         bar = o.short_min_evidence if score.syllables <= o.short_syllables else o.min_evidence
     accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
-    # A garble heard as fewer syllables than the phrase has is a shorter word that sounds alike
-    # (不好 for 不知道: both false hits on polite agents in the scripted calls), not the phrase.
-    if not score.exact and (score.cost > o.max_cost_per_syllable or len(read_syllables(score.heard)) < score.syllables):
+    # A garble heard as much shorter than the phrase is a shorter word that sounds alike (不好 for
+    # 不知道: both false hits on polite agents in the scripted calls), not the phrase. The ASR may
+    # merge a syllable of a long phrase (我们诚慢 for 我们非常忙): min_heard_share of them must be heard.
+    heard = len(read_syllables(score.heard))
+    if not score.exact and (score.cost > o.max_cost_per_syllable or heard < o.min_heard_share * score.syllables):
         accepted = False
     confidence = _sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
     if not accepted:
