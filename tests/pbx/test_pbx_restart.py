@@ -233,6 +233,17 @@ def test_sigkill_in_the_menu_restart_adopts_and_the_later_key_routes(run: Run) -
     assert adopted["plan"] == "menu", why
     assert d["steps"] and d["steps"][-1]["digit"] == "#" and d["steps"][-1]["action"] == "hangup", why
     assert d["hangup_by"] == "system", why
+    _retry_then_menu(run, d)
+
+
+def _retry_then_menu(run: Run, d: dict[str, Any]) -> None:
+    """After the adoption the caller heard the short retry prompt, then the main menu again (the
+    old driver's GET DATA plays on until it ends, so no deadline from the adoption)."""
+    t = recordings(d)
+    at = t.offset(next(e for e in d["events"] if e["kind"] == "adopted")["at"])
+    retry = t.heard(prompt(run.sounds, "retry"), "agent", "the retry prompt after the adoption", after=at)
+    t.heard(prompt(run.sounds, "menu-main", 1.2), "agent", "the main menu after the retry prompt", after=retry + 0.3,
+            by=retry + 6.0)
 
 
 def test_sigkill_during_a_dial_bridge_agent_hangs_up_caller_gets_goodbye(run: Run) -> None:
@@ -253,3 +264,4 @@ def test_standby_serve_takes_over_when_the_active_one_is_killed(run: Run) -> Non
     assert run.standby_kill_at_s < 30.0, f"killed {run.standby_kill_at_s:.0f}s into the call, not in its menu\n{why}"
     assert run.takeover_s is not None and run.takeover_s <= 6.0, f"takeover {run.takeover_s}s\n{why}"
     assert d["steps"] and d["steps"][-1]["digit"] == "#", why
+    _retry_then_menu(run, d)
