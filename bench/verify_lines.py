@@ -11,7 +11,8 @@ the cost is measured in this process, against the ASR of the same call in the sa
 What is said where: an opening part is said when the script's agent says it in its first
 line within the opening rule's window (the company name; one of the offer phrases). Every scripted agent closes, so the
 closing's "not said" side is a control window: the 8 s of agent speech before the closing
-window. Printed: pmi per part and call, the lowest said and highest not-said per part (the
+window. A part the transcript already holds word for word is not scored ("text"). Printed: pmi per
+part and call, the lowest said and highest not-said per part (the
 margin the bars in transcribe/lines.py sit in), the decisions at those bars, and the cost.
 """
 
@@ -67,7 +68,9 @@ def main() -> None:
             rows = check_lines(scorer, config, audio, result, plan)
             t2 = time.process_time()
             asr_cpu, lines_cpu, minutes = asr_cpu + t1 - t0, lines_cpu + t2 - t1, minutes + result.duration / 60
-            pmi = {r["part"]: float(r["pmi"]) for r in rows}
+            # a part the transcript holds word for word is not scored (pmi None): shown as "text"
+            pmi = {r["part"]: float(r["pmi"]) for r in rows if r["pmi"] is not None}
+            by_text = {r["part"] for r in rows if r["pmi"] is None}
             control = _control(scorer, config, audio, rows, [s for s in result.segments if s.speaker == "agent"])
             heard = _opening_parts_said(config, spec)
             for part in ("company", "offer"):
@@ -77,7 +80,8 @@ def main() -> None:
                 said["closing"].append(pmi["closing"])
             if control is not None:
                 unsaid["closing"].append(control)
-            cells = [f"{pmi[p]:+8.2f}" if p in pmi else f"{'-':>8s}" for p in ("company", "offer", "closing")]
+            cells = [f"{pmi[p]:+8.2f}" if p in pmi else f"{'text' if p in by_text else '-':>8s}"
+                     for p in ("company", "offer", "closing")]
             cells.append(f"{control:+8.2f}" if control is not None else f"{'-':>8s}")
             missing = ", ".join(p for p, ok in heard.items() if not ok)
             print(f"{spec['name'][:34]:34s} {' '.join(cells)}{f'   (not said: {missing})' if missing else ''}")

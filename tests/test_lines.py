@@ -95,3 +95,21 @@ def test_a_closing_the_asr_wrote_nothing_for_is_found_after_other_words(transcri
     assert said[("closing", "closing")]
     unsaid = _checked(transcriber, tmp_path / "curt", [*lines, "好了，就这样吧，别的没办法。"], lose_last=True)
     assert not unsaid[("closing", "closing")]
+
+
+class _NoAudio:
+    """A scorer that must not be asked: every part is in the transcript."""
+
+    def encode(self, audio: object) -> object:
+        raise AssertionError("a part the transcript holds was scored against the audio")
+
+
+def test_parts_the_transcript_holds_word_for_word_are_not_scored() -> None:
+    plan = TrackPlan(decode=((20.0, 80.0),))
+    said = (AsrSegment(20.5, 24.0, "您好，这里是海尔斯科技，请问有什么可以帮您？", "agent", -0.2, 0.0),
+            AsrSegment(60.0, 63.0, "感谢您的来电，再见。", "agent", -0.2, 0.0))
+    tracks = (TrackResult("agent", "a.wav", 90.0, 10.0, said, (), False, None, 0.1,
+                          speech=((20.5, 24.0), (60.0, 63.0))),)
+    rows = check_lines(_NoAudio(), CFG, None, CallResult(90.0, said, tracks), plan)  # type: ignore[arg-type]
+    assert {(r["check"], r["part"], r["said"], r["pmi"]) for r in rows} == {
+        ("opening", "company", True, None), ("opening", "offer", True, None), ("closing", "closing", True, None)}

@@ -14,6 +14,9 @@ transcribe/verify.py):
   of the IVR timeline, so the IVR's own goodbye prompt never counts): any closing phrase
   longer than two syllables (再见 alone raised pmi in the middle of calls too).
 
+A part the free transcript holds word for word is taken as said without scoring (on real
+voices most lines are written right, and the audio check costs decoder passes).
+
 Each part is a row in ``Transcript.verified`` with ``check`` = opening / closing; QA
 (qa/verified.py) drops a text flag the audio contradicts and grades the rest.
 """
@@ -30,6 +33,7 @@ import numpy as np
 
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan
+from transcribe.normalize import canonical
 from transcribe.sounds import read_syllables
 from transcribe.verify import MAX_WINDOW_S, SAMPLE_RATE, PhraseScorer
 
@@ -133,19 +137,34 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
             continue
         lo, hi = window
         text = text_in(agent, lo, hi)
+        written = {part: _written(text, phrases) for part, phrases in parts.items()}
+        rows += [_row(check, part, phrase, lo, hi, None, bars) for part, phrase in written.items() if phrase]
+        unread = [(part, phrases) for part, phrases in parts.items() if phrases and not written[part]]
+        if not unread:
+            continue  # the transcript already holds every part: no audio to score (most real calls)
         starts = _starts(lo, hi) if check == "closing" and not text.strip() else [lo]
-        encoded = [scorer.encode(audio[round(a * SAMPLE_RATE): round(hi * SAMPLE_RATE)]) for a in starts]
-        caches: list[dict[Any, Any]] = [{} for _ in starts]
-        for part, phrases in parts.items():
-            if not phrases:
-                continue
-            pmi, heard, phrase = _best(scorer, list(zip(encoded, caches, strict=True)), text, phrases, bars.said)
-            rows.append({
-                "check": check, "part": part, "phrase": phrase, "start": round(lo, 3), "end": round(hi, 3),
-                "pmi": round(pmi, 3), "confidence": round(bars.confidence(pmi), 3), "said": pmi >= bars.said,
-                "heard": heard,
-            })  # fmt: skip
+        windows = [(scorer.encode(audio[round(a * SAMPLE_RATE): round(hi * SAMPLE_RATE)]), {}) for a in starts]
+        for part, phrases in unread:
+            pmi, heard, phrase = _best(scorer, windows, text, phrases, bars.said)
+            rows.append(_row(check, part, phrase, lo, hi, pmi, bars, heard))
     return rows
+
+
+def _written(text: str, phrases: list[str]) -> str | None:
+    """The first phrasing the free text holds word for word, if any."""
+    said = canonical(text)
+    return next((p for p in phrases if canonical(p) and canonical(p) in said), None)
+
+
+def _row(check: str, part: str, phrase: str, lo: float, hi: float, pmi: float | None, bars: LineBars,
+         heard: str | None = None) -> dict[str, Any]:
+    """A row of ``Transcript.verified``; ``pmi`` None: the transcript holds the phrase (not scored)."""
+    return {
+        "check": check, "part": part, "phrase": phrase, "start": round(lo, 3), "end": round(hi, 3),
+        "pmi": None if pmi is None else round(pmi, 3),
+        "confidence": 1.0 if pmi is None else round(bars.confidence(pmi), 3),
+        "said": pmi is None or pmi >= bars.said, "heard": phrase if heard is None else heard,
+    }  # fmt: skip
 
 
 def _best(scorer: PhraseScorer, windows: list[tuple[Any, dict[Any, Any]]], text: str, phrases: list[str],
