@@ -59,6 +59,7 @@ class Batch:
     sipp: dict[str, tuple[int, str]] = field(default_factory=dict)  # SIPp process -> (exit status, error logs)
     seconds: float = 0.0  # how long the callers' SIPp ran
     unlogged: set[str] = field(default_factory=set)  # caller numbers whose end serve never logged
+    log: str = ""  # serve's log right after the batch (later modules place calls through the same serve)
     unread: dict[str, str] = field(default_factory=dict)  # scenario name -> why `calls show` failed
 
     def detail(self, name: str) -> dict[str, Any]:
@@ -157,6 +158,7 @@ def run_batch(lab: Lab, service: Service, mkpcap: Path) -> Batch:
             proc.kill()
     numbers = {c.number for c in callers}
     result.unlogged = {n for n in numbers if n[-4:] not in service.serve.ended()}
+    result.log = service.serve.text()
     result.calls = service.hotline.calls()
     result.rows = by_number(result.calls, numbers)
     PHASES["call log read after the calls (calls show/list)"] = time.monotonic() - ended
