@@ -47,6 +47,13 @@ def test_the_first_turn_runs_from_pickup_until_the_caller_answers_the_agent() ->
     assert closing_window(result, None) is None
 
 
+def test_a_caller_talking_over_the_opening_does_not_cut_it_short() -> None:
+    # the demo's polite call: the caller says 你好，我的订单还没有收到 while the agent still greets
+    plan = TrackPlan(decode=((20.0, 80.0),))
+    result = _result(((20.5, 29.0), (40.0, 45.0)), [25.0, 33.0])
+    assert opening_window(CFG, result, plan) == (20.0, 29.3)
+
+
 def test_an_agent_silent_past_the_limit_is_scored_on_the_silence_it_left() -> None:
     plan = TrackPlan(decode=((20.0, 80.0),))
     result = _result(((40.0, 45.0),), [])

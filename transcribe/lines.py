@@ -90,7 +90,7 @@ def text_in(segments: Sequence[AsrSegment], lo: float, hi: float) -> str:
 def opening_window(config: Config, result: CallResult, plan: TrackPlan | None) -> tuple[float, float] | None:
     """The agent's first turn, seconds on the agent track: from pickup (the first agent
     stretch of the timeline, else the first agent speech) until the caller speaks after
-    the agent began."""
+    the agent began, and not before the agent's first stretch of speech ends."""
     agent = next((t for t in result.tracks if t.speaker == "agent"), None)
     if agent is None:
         return None
@@ -101,11 +101,14 @@ def opening_window(config: Config, result: CallResult, plan: TrackPlan | None) -
     else:
         return None
     within = config.qa.opening.within_s
-    began = next((a for a, _ in agent.speech if a >= lo - 0.5), None)
+    first = next(((a, b) for a, b in agent.speech if a >= lo - 0.5), None)
     hi = lo + within
-    if began is not None and began <= lo + within:
+    if first is not None and first[0] <= lo + within:
+        began, spoke_until = first
         replies = [s.start for s in result.segments if s.speaker == "caller" and s.start > began + 2.0]
-        hi = min(replies) if replies else lo + within + OPENING_TAIL_S
+        # A caller talking over the opening ("你好，我的订单…" while the agent still greets) does not
+        # cut it short: the turn lasts at least as long as the agent's first stretch of speech.
+        hi = max(min(replies) if replies else lo + within + OPENING_TAIL_S, spoke_until + 0.3)
     hi = min(hi, lo + MAX_WINDOW_S, agent.duration)
     if plan is not None and plan.decode:
         hi = min(hi, plan.decode[0][1])
