@@ -248,10 +248,10 @@ def test_every_party_played_its_part(twins: Twins) -> None:
     assert twins.sim_serve_rc == 0, f"hotline serve against the simulator exited {twins.sim_serve_rc}"
 
 
-# noanswer's real stream hangs on queue timing the plan only aims at (which agents are free when its
-# fallback queue rings, see the docstring): it matched in one full CI run and differed in the next,
-# on a loaded machine. Not strict, so it still shows when it matches.
-_TIMING_BOUND = {"noanswer": "real queue timing under load: which ringall members are free when the fallback rings"}
+# noanswer's fallback is a queue, and the real AgentComplete after the caller hangs up falls before or
+# after BridgeLeave from run to run (the allowance for it names the queue calls only): it matched in one
+# full CI run and differed in the next. Not strict, so it still shows when it matches.
+_TIMING_BOUND = {"noanswer": "real AgentComplete order after the caller's hang-up (fallback queue) varies run to run"}
 
 
 @pytest.mark.parametrize("call", [
