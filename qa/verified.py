@@ -96,10 +96,10 @@ def _line_checked(config: Config, f: Finding, lines: Sequence[Mapping[str, Any]]
     parts: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
         parts.setdefault(str(r["part"]), []).append(r)
-    if all(any(r["said"] for r in group) for group in parts.values()):
+    missing = [p for p, group in parts.items() if not any(r["said"] for r in group)]
+    if not missing:
         return None
     presence = min(max(float(r["confidence"]) for r in group) for group in parts.values())
-    missing = [p for p, group in parts.items() if not any(r["said"] for r in group)]
     heard = f"audio: {', '.join(missing)} not heard"
     matched = f"{f.matched}; {heard}" if f.matched else heard
     return replace(f, matched=matched, extra={**f.extra, "verify_score": presence})

@@ -35,6 +35,7 @@ from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan
 from transcribe.normalize import canonical
 from transcribe.sounds import read_syllables
+from transcribe.verdict import sigmoid
 from transcribe.verify import MAX_WINDOW_S, SAMPLE_RATE, PhraseScorer
 
 _CLAUSE = re.compile(r"[，,。？?！!；;、\s]+")
@@ -56,9 +57,7 @@ class LineBars:
     scale: float = 4.0
 
     def confidence(self, pmi: float) -> float:
-        if math.isnan(pmi):
-            return 0.0
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, self.scale * (pmi - self.center)))))
+        return 0.0 if math.isnan(pmi) else sigmoid(self.scale * (pmi - self.center))
 
 
 BARS = LineBars()

@@ -115,11 +115,11 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     heard = len(read_syllables(score.heard))
     if not score.exact and (score.cost > o.max_cost_per_syllable or heard < o.min_heard_share * score.syllables):
         accepted = False
-    confidence = _sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
+    confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
     if not accepted:
         confidence = min(confidence, 0.49)
     return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)
 
 
-def _sigmoid(x: float) -> float:
+def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
