@@ -3,7 +3,7 @@
 # then runs the demo or the tests.   ./dev.sh demo | ./dev.sh test [pytest args] | ./dev.sh setup
 set -euo pipefail
 cd "$(dirname "$0")"
-APT_PACKAGES="espeak-ng sox libsox-fmt-all python3-venv postgresql sip-tester libedit2 libjansson4 libxml2 libxslt1.1 libsqlite3-0 libssl3 libuuid1 libicu72"
+APT_PACKAGES="espeak-ng sox chromium fonts-noto-cjk libsox-fmt-all python3-venv postgresql sip-tester libedit2 libjansson4 libxml2 libxslt1.1 libsqlite3-0 libssl3 libuuid1 libicu72"
 # postgresql: the queue tests start a throwaway server; sip-tester: sipp, the SIP peer of the dial and
 # real-PBX tests; libedit2 ... libicu72: what ../shared/asterisk20 (a real Asterisk 20) links against
 

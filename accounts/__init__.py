@@ -1,0 +1,1 @@
+"""Who uses Hotline: accounts, their roles, and what each role may do."""

@@ -1,0 +1,1 @@
+"""The QA review web application (FastAPI + Jinja2), started by ``hotline qa web``."""
