@@ -15,6 +15,7 @@ import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
@@ -212,6 +213,17 @@ class AsrSettings(Strict):
     word_timestamps: bool = True
 
 
+class WorkersSettings(Strict):
+    """Where transcription runs: this host's process pool, or workers on many hosts (Procrastinate)."""
+
+    engine: Literal["pool", "procrastinate"] = "pool"  # procrastinate needs database.url on PostgreSQL
+    # A recording path as serve's host stores it -> where this host mounts the same folder.
+    path_map: dict[str, str] = {}
+    heartbeat_s: Annotated[float, Field(gt=0, le=300)] = 10.0  # a busy worker marks itself alive this often
+    stalled_after_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # no heartbeat this long: taken over
+    recover_every_s: Annotated[float, Field(gt=0, le=600)] = 10.0  # each worker looks for dead ones this often
+
+
 class PhraseRule(Strict):
     id: str
     category: Literal["forbidden", "vague"]
@@ -328,6 +340,25 @@ class ConversationRules(Strict):
     speech_rate: SpeechRateRule = SpeechRateRule()
 
 
+class WebSettings(Strict):
+    """The review web app (web/): display timezone, session lifetimes, sign-in throttling."""
+
+    timezone: str = "Asia/Shanghai"  # times on the pages; stored times are UTC
+    session_idle_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 30
+    session_max_hours: Annotated[float, Field(gt=0, le=7 * 24)] = 12
+    sign_in_failures: Annotated[int, Field(ge=1, le=100)] = 5  # per account and per address, then 429
+    sign_in_window_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 5
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+
 class QaSettings(Strict):
     opening: OpeningRule = OpeningRule()
     closing: ClosingRule = ClosingRule()
@@ -337,6 +368,7 @@ class QaSettings(Strict):
     slow_answer: SlowAnswerRule = SlowAnswerRule()
     hold: HoldRule = HoldRule()
     conversation: ConversationRules = ConversationRules()
+    web: WebSettings = WebSettings()
     phrases: list[PhraseRule] = []
 
     @model_validator(mode="after")
@@ -361,6 +393,7 @@ class Config(Strict):
     extensions: dict[str, Extension] = {}
     menus: Annotated[dict[str, Menu], Field(min_length=1)]
     asr: AsrSettings = AsrSettings()
+    workers: WorkersSettings = WorkersSettings()
     qa: QaSettings = QaSettings()
     source: Path | None = Field(default=None, exclude=True)  # the file this came from
 
