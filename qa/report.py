@@ -1,55 +1,76 @@
-"""Periodic QA reports (POLICY.md §6: weekly, monthly, quarterly, yearly).
+"""Periodic QA reports (POLICY.md §6; seed 001 slides 152-156: weekly, monthly, quarterly, yearly).
 
-Counts of flags by category, by agent, by route and by status for the calls that
-started in the period (the last 7, 30, 91 or 365 days up to ``until``), the calls
-with at least one flag, and the most-flagged agents. Every breakdown is split into
-confirmed, unreviewed and dismissed (issue 11: counting unreviewed flags as breaches
-charted an agent with 11 flags when 2 were confirmed), and ``rules`` is the rule-health
-table (qa/health.py: each rule's precision from reviewers' verdicts). ``write_charts`` draws them as
-PNG bar charts with matplotlib (headless Agg backend). Chart labels use a CJK font
-when one is installed; otherwise any label that is not ASCII is shown as ``#n`` and
-the chart's title names the file that lists what ``#n`` stands for.
+Counts of flags by category, agent, rule and route for the calls that started in a calendar
+period (qa/periods.py, local days in the configured timezone), the calls with at least one
+flag, and the most-flagged agents. Every breakdown is split into confirmed, dismissed and
+unreviewed (issue 11: counting unreviewed flags as breaches charted an agent with 11 flags
+when 2 were confirmed): only confirmed flags are breaches. ``rules`` is the rule-health
+table (qa/health.py: each rule's precision from reviewers' verdicts), each rule named in
+Chinese from the config (``rule_labels``). Charts: qa/report_charts.py; CSV: ``csv_rows``.
+
+Nothing here names a caller: rows are counted per agent, rule and route only.
 """
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # charts are files: no display on a server
+import csv
+import io
 from collections import Counter
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import date, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import matplotlib.pyplot as plt
-from matplotlib import font_manager
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ivr.tables import Call
+from qa.health import VERDICTS, precision, rule_health, verdict
+from qa.periods import Period, parse_period, today_in
+from qa.rules import REVIEW_RULE
 from qa.tables import Flag
+from settings import Config
 
-PERIODS = {"week": 7, "month": 30, "quarter": 91, "year": 365}
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-             "SimHei", "Microsoft YaHei", "PingFang SC", "AR PL UMing CN", "Droid Sans Fallback")
-
-
-class ReportError(ValueError):
-    pass
+BREAKDOWNS = ("by_agent", "by_rule", "by_route", "by_category")
+CATEGORY_ZH = {"opening": "开场白", "forbidden": "禁语", "vague": "模糊用语", "closing": "结束语", "pii": "隐私信息",
+               "hangup": "挂断", "slow-answer": "接听慢", "hold": "等待", "conversation": "通话过程"}
+NO_AGENT, NO_ROUTE = "(无坐席)", "(无路由)"
 
 
-VERDICTS = ("confirmed", "unreviewed", "dismissed")  # a flag's standing: a reviewer's verdict, or none yet
+def timezone_of(cfg: Config) -> ZoneInfo:
+    """The hotline's timezone (qa.web.timezone): a report's days are its local days."""
+    return ZoneInfo(cfg.qa.web.timezone)
 
 
-def verdict(status: str) -> str:
-    return status if status in ("confirmed", "dismissed") else "unreviewed"
+def resolve_period(cfg: Config, text: str, at: date | None = None) -> Period:
+    """The period ``text`` names (qa.periods.parse_period), "this" being the one holding ``at`` (default: today
+    in the hotline's timezone). Raises qa.periods.PeriodError."""
+    return parse_period(text, at or today_in(timezone_of(cfg)))
 
 
-def period_bounds(period: str, until: datetime | None = None) -> tuple[datetime, datetime]:
-    if period not in PERIODS:
-        raise ReportError(f"--period {period!r}: one of {', '.join(PERIODS)}")
-    end = until or datetime.now(UTC)
-    return end - timedelta(days=PERIODS[period]), end
+def report_for(session: Session, cfg: Config, period: Period) -> dict[str, Any]:
+    """The report of ``period`` as the CLI and the web page show it: local days, rules named in Chinese."""
+    return build(session, period, timezone_of(cfg), rule_labels(cfg))
+
+
+def rule_labels(cfg: Config) -> dict[str, str]:
+    """Each configured rule's id -> a Chinese name a QA lead recognises.
+
+    Phrase rules are named by their category and their first phrases as written in config.yaml
+    (禁语：不行、不知道、不能够), so a rule a lead adds is named by what it listens for; the
+    fixed rules by what they check.
+    """
+    q = cfg.qa
+    c = q.conversation
+    labels = {
+        q.opening.id: "开场白不规范", q.closing.id: "未使用结束语", q.pii.id: "坐席说出客户隐私",
+        q.ask_secret.id: "索要密码或验证码", q.agent_hangup.id: "坐席先挂断", q.slow_answer.id: "三环内未接听",
+        q.hold.id: "等待后未致歉", c.silence.id: "静音过长", c.interruptions.id: "抢话", c.speech_rate.id: "语速不当",
+        REVIEW_RULE: "转写不清，需人工听",
+    }
+    for r in q.phrases:
+        shown = "、".join(r.phrases[:3]) + ("…" if len(r.phrases) > 3 else "")
+        labels[r.id] = f"{CATEGORY_ZH.get(r.category, r.category)}：{shown}"
+    return labels
 
 
 def _split() -> dict[str, int]:
@@ -61,100 +82,97 @@ def _ranked(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1]["confirmed"], -kv[1]["unreviewed"], kv[0])))
 
 
-def build(session: Session, period: str, until: datetime | None = None) -> dict[str, Any]:
+def build(session: Session, period: Period, tz: tzinfo, labels: dict[str, str] | None = None) -> dict[str, Any]:
     """Flags of the calls started in the period, each breakdown split by verdict.
 
     Only ``confirmed`` flags are breaches; ``unreviewed`` ones are a reviewer's queue (of which
     ``needs_listening`` are the ones QA itself is unsure of); ``dismissed`` ones were false alarms.
     """
-    from qa.health import rule_health
-
-    start, end = period_bounds(period, until)
+    labels = labels or {}
+    start, end = period.bounds(tz)
     in_period = (Call.started_at >= start) & (Call.started_at < end)
     calls = session.scalar(select(func.count()).select_from(Call).where(in_period)) or 0
+    # grouped in the database: one row per distinct combination, not per flag
     rows = session.execute(
-        select(Flag.category, Flag.status, Flag.severity, Flag.call_id, Flag.needs_listening, Call.agent,
-               Call.route_target, Call.route_action).join(Call, Call.id == Flag.call_id).where(in_period)
+        select(Flag.rule_id, Flag.category, Flag.status, Flag.severity, Flag.needs_listening, Call.agent,
+               Call.route_target, Call.route_action, func.count())
+        .join(Call, Call.id == Flag.call_id).where(in_period)
+        .group_by(Flag.rule_id, Flag.category, Flag.status, Flag.severity, Flag.needs_listening, Call.agent,
+                  Call.route_target, Call.route_action)
     ).all()
-    by: dict[str, dict[str, dict[str, int]]] = {"by_category": {}, "by_agent": {}, "by_route": {}}
+
+    def calls_with(*statuses: str, exclude: bool = False) -> int:
+        status = Flag.status.not_in(statuses) if exclude else Flag.status.in_(statuses)
+        return session.scalar(select(func.count(distinct(Flag.call_id))).join(Call, Call.id == Flag.call_id)
+                              .where(in_period & status)) or 0
+
+    by: dict[str, dict[str, dict[str, int]]] = {k: {} for k in BREAKDOWNS}
     totals = _split()
     by_status: Counter[str] = Counter()
     by_severity: Counter[str] = Counter()
     listen = 0
-    flagged_calls: set[int] = set()
-    confirmed_calls: set[int] = set()
-    for category, status, severity, call_id, needs_listening, agent, target, action in rows:
+    for rule, category, status, severity, needs_listening, agent, target, action, n in rows:
         v = verdict(status)
-        totals[v] += 1
-        by_status[status] += 1
-        for key, name in (("by_category", category), ("by_agent", agent or "(no agent)"),
-                          ("by_route", target or action or "(no route)")):
-            by[key].setdefault(name, _split())[v] += 1
+        totals[v] += n
+        by_status[status] += n
+        for key, name in (("by_category", category), ("by_agent", agent or NO_AGENT), ("by_rule", rule),
+                          ("by_route", target or action or NO_ROUTE)):
+            by[key].setdefault(name, _split())[v] += n
         if v == "dismissed":  # a false alarm: counted apart, never against anyone
             continue
-        by_severity[severity] += 1
-        flagged_calls.add(call_id)
-        if v == "confirmed":
-            confirmed_calls.add(call_id)
-        elif needs_listening:
-            listen += 1
+        by_severity[severity] += n
+        if v == "unreviewed" and needs_listening:
+            listen += n
     agents = _ranked(by["by_agent"])
+    health = rule_health(session, start, end)
+    for r in health:
+        r["label"] = labels.get(r["rule"], r["rule"])
     return {
-        "period": period, "from": start.isoformat(), "until": end.isoformat(), "calls": calls,
-        "flagged_calls": len(flagged_calls), "calls_with_confirmed": len(confirmed_calls),
+        "period": period.key, "label": period.label_zh, "unit": period.unit,
+        "first_day": period.start.isoformat(), "last_day": period.last_day.isoformat(),
+        "from": start.isoformat(), "until": end.isoformat(), "timezone": str(tz),
+        "calls": calls, "flagged_calls": calls_with("dismissed", exclude=True),
+        "calls_with_confirmed": calls_with("confirmed"),
         "flags": totals["confirmed"] + totals["unreviewed"],  # not dismissed
         "confirmed": totals["confirmed"], "unreviewed": totals["unreviewed"], "dismissed": totals["dismissed"],
+        "precision": precision(totals["confirmed"], totals["dismissed"]),
         "unreviewed_needs_listening": listen,
-        "by_category": _ranked(by["by_category"]), "by_agent": agents, "by_route": _ranked(by["by_route"]),
+        "by_category": _ranked(by["by_category"]), "by_agent": agents, "by_rule": _ranked(by["by_rule"]),
+        "by_route": _ranked(by["by_route"]),
         "by_status": dict(by_status.most_common()), "by_severity": dict(by_severity.most_common()),
         "most_flagged_agents": [{"agent": a, **n} for a, n in list(agents.items())[:5]],
-        "rules": rule_health(session, start, end),
+        "rule_labels": {r: labels.get(r, r) for r in by["by_rule"]},
+        "category_labels": {c: CATEGORY_ZH.get(c, c) for c in by["by_category"]},
+        "rules": health,
     }
 
 
-def _cjk_font() -> str | None:
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in CJK_FONTS if n in names), None)
+CSV_HEADER = ("分组 section", "名称 name", "说明 label", "已确认 confirmed", "已驳回 dismissed", "未审核 unreviewed",
+              "准确率 precision")
 
 
-def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """One PNG bar chart per breakdown (category, agent, route); returns the files written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    font = _cjk_font()
-    written: list[Path] = []
-    for key, title in (("by_category", "flags by category"), ("by_agent", "flags by agent"),
-                       ("by_route", "flags by route")):
-        counts: dict[str, dict[str, int]] = report[key]
-        labels = list(counts) or ["(none)"]
-        confirmed = [c["confirmed"] for c in counts.values()] or [0]
-        unreviewed = [c["unreviewed"] for c in counts.values()] or [0]
-        legend: list[str] = []
-        shown = []
-        for i, label in enumerate(labels, 1):
-            if font or label.isascii():
-                shown.append(label)
-            else:
-                shown.append(f"#{i}")
-                legend.append(f"#{i}\t{label}")
-        fig, ax = plt.subplots(figsize=(max(5.0, 0.7 * len(labels) + 2), 4))
-        # confirmed breaches solid, the unreviewed queue hatched on top: never one bar of "flags"
-        ax.bar(range(len(labels)), confirmed, color="#c0504d", label="confirmed")
-        ax.bar(range(len(labels)), unreviewed, bottom=confirmed, color="#ffffff", edgecolor="#7f7f7f", hatch="//",
-               label="unreviewed")
-        ax.set_xticks(range(len(labels)), shown, rotation=30, ha="right",
-                      **({"fontproperties": {"family": font}} if font else {}))
-        ax.set_ylabel("flags (dismissed not shown)")
-        ax.legend(fontsize=8)
-        name = f"{report['period']}-{key.removeprefix('by_')}"
-        suffix = f" (labels: {name}.labels.txt)" if legend else ""
-        ax.set_title(f"{title}, {report['period']} to {report['until'][:10]}{suffix}", fontsize=9)
-        fig.tight_layout()
-        path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
-        if legend:
-            labels_path = out_dir / f"{name}.labels.txt"
-            labels_path.write_text("\n".join(legend) + "\n", encoding="utf-8")
-            written.append(labels_path)
-    return written
+def csv_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The report as rows for a spreadsheet: a header, the totals, then one row per agent, rule, route, category.
+
+    Precision is confirmed / (confirmed + dismissed), empty where nobody has judged a flag yet.
+    """
+    def row(section: str, name: str, label: str, n: dict[str, Any]) -> list[str]:
+        p = precision(n["confirmed"], n["dismissed"])
+        return [section, name, label, str(n["confirmed"]), str(n["dismissed"]), str(n["unreviewed"]),
+                "" if p is None else f"{p:.3f}"]
+
+    out = [[f"# 质检报表 {report['label']} ({report['first_day']} .. {report['last_day']}, {report['timezone']}); "
+            f"{report['calls']} calls"], list(CSV_HEADER), row("total", "all", "全部", report)]
+    names = {"by_rule": report["rule_labels"], "by_category": report["category_labels"]}
+    for key in BREAKDOWNS:
+        for name, n in report[key].items():
+            out.append(row(key.removeprefix("by_"), name, names.get(key, {}).get(name, ""), n))
+    return out
+
+
+def csv_bytes(report: dict[str, Any]) -> bytes:
+    """``csv_rows`` as UTF-8 with a byte-order mark: Excel opens it with the Chinese intact (without the
+    mark it guesses the local code page)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(csv_rows(report))
+    return buf.getvalue().encode("utf-8-sig")

@@ -15,45 +15,82 @@ from rich.text import Text
 
 from cliutil import ConfigOpt, JsonOpt, console, fail, load, parse_since, print_json
 from qa.cliparts import clock, db_session
+from qa.periods import Period, PeriodError
+from settings import Config
+
+PeriodOpt = Annotated[str, typer.Option(
+    "--period", help="week | month | quarter | year (the calendar one holding --at), this-/last-<unit>, "
+    "2026-W49, 2026-12, 2026-Q4, 2026, or 2026-11-01..2026-11-15")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="A day (YYYY-MM-DD) in the period [default: today, in "
+                                           "qa.web.timezone].")]
+
+
+def _period(cfg: Config, period: str, at: str | None) -> Period:
+    """The calendar period the options name, or one error line (exit 2)."""
+    from datetime import date
+
+    from qa.report import resolve_period
+
+    try:
+        day = date.fromisoformat(at) if at else None
+    except ValueError:
+        fail(f"--at {at!r}: a date, YYYY-MM-DD")
+    try:
+        return resolve_period(cfg, period, day)
+    except PeriodError as exc:
+        fail(f"--period: {exc}")
 
 
 def report_cmd(
-    period: Annotated[str, typer.Option("--period", help="week | month | quarter | year")] = "week",
-    png: Annotated[Path | None, typer.Option("--png", help="Write bar charts (PNG) to this folder.")] = None,
+    period: PeriodOpt = "week",
+    at: AtOpt = None,
+    png: Annotated[Path | None, typer.Option("--png", help="Write the charts (PNG, Chinese labels) to this folder."
+                                             )] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the figures as CSV (UTF-8 with BOM, for "
+                                                  "Excel) to this file.")] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Flags of the calls in the last week/month/quarter/year: by category, agent, route."""
-    from qa.report import ReportError, build, write_charts
+    """Flags of the calls in a calendar week/month/quarter/year: by agent, rule, route and category.
+
+    Confirmed, dismissed and unreviewed are counted apart; only confirmed flags are breaches.
+    """
+    from qa.report import csv_bytes, report_for
+    from qa.report_charts import write_charts
 
     cfg = load(config)
+    span = _period(cfg, period, at)
+    with db_session(cfg) as session:
+        rep = report_for(session, cfg, span)
     try:
-        with db_session(cfg) as session:
-            rep = build(session, period)
-    except ReportError as exc:
-        fail(str(exc))
-    if png is not None:
-        try:
+        if png is not None:
             rep["charts"] = [str(p) for p in write_charts(rep, png)]
-        except OSError as exc:
-            fail(f"--png {png}: {exc}", code=1)
+        if csv_file is not None:
+            csv_file.write_bytes(csv_bytes(rep))
+            rep["csv"] = str(csv_file)
+    except OSError as exc:
+        fail(f"{exc.filename or png or csv_file}: {exc.strerror or exc}", code=1)
     if as_json:
         print_json(rep)
         return
-    console.print(f"[bold]QA {period}[/] {rep['from'][:10]} .. {rep['until'][:10]}: {rep['calls']} calls; "
-                  f"flags: [bold]{rep['confirmed']} confirmed[/] on {rep['calls_with_confirmed']} call(s), "
-                  f"{rep['unreviewed']} unreviewed ({rep['unreviewed_needs_listening']} need listening), "
-                  f"{rep['dismissed']} dismissed", highlight=False)
-    for key in ("by_category", "by_agent", "by_route"):
+    console.print(f"[bold]QA {rep['label']}[/] {rep['first_day']} .. {rep['last_day']} ({rep['timezone']}): "
+                  f"{rep['calls']} calls; flags: [bold]{rep['confirmed']} confirmed[/] on "
+                  f"{rep['calls_with_confirmed']} call(s), {rep['dismissed']} dismissed, {rep['unreviewed']} "
+                  f"unreviewed ({rep['unreviewed_needs_listening']} need listening)", highlight=False)
+    names = {"by_rule": rep["rule_labels"], "by_category": rep["category_labels"]}
+    for key in ("by_agent", "by_rule", "by_route", "by_category"):
         table = Table(title=key.replace("_", " "))
         table.add_column(key.removeprefix("by_"))
-        for col in ("confirmed", "unreviewed", "dismissed"):
+        if key in names:
+            table.add_column("name")
+        for col in ("confirmed", "dismissed", "unreviewed"):
             table.add_column(col, justify="right")
         for name, n in rep[key].items():
-            table.add_row(name, str(n["confirmed"]), str(n["unreviewed"]), str(n["dismissed"]))
+            label = [names[key].get(name, "")] if key in names else []
+            table.add_row(name, *label, str(n["confirmed"]), str(n["dismissed"]), str(n["unreviewed"]))
         console.print(table)
-    console.print(_health_table(rep["rules"], f"rule health, {period}"))
-    for p in rep.get("charts", []):
+    console.print(_health_table(rep["rules"], f"rule health, {rep['label']}"))
+    for p in [*rep.get("charts", []), *([rep["csv"]] if "csv" in rep else [])]:
         console.print(f"wrote {p}", highlight=False)
 
 
@@ -63,20 +100,21 @@ def _pct(value: float | None) -> str:
 
 def _health_table(rules: list[dict[str, Any]], title: str) -> Table:
     table = Table(title=f"{title}: precision = confirmed / (confirmed + dismissed)")
-    for col in ("rule", "category", "precision", "confirmed", "dismissed", "unreviewed", "listen", "prec. sure",
-                "prec. listen"):
-        table.add_column(col, justify="left" if col in ("rule", "category") else "right")
+    for col in ("rule", "name", "category", "precision", "confirmed", "dismissed", "unreviewed", "listen",
+                "prec. sure", "prec. listen"):
+        table.add_column(col, justify="left" if col in ("rule", "name", "category") else "right")
     for r in rules:
         p = r["precision"]
         style = "" if p is None else ("red" if p < 0.5 else "yellow" if p < 0.8 else "green")
-        table.add_row(r["rule"], r["category"], Text(_pct(p), style=style), str(r["confirmed"]), str(r["dismissed"]),
-                      str(r["unreviewed"]), str(r["needs_listening"]), _pct(r["precision_sure"]),
+        table.add_row(r["rule"], r.get("label", ""), r["category"], Text(_pct(p), style=style), str(r["confirmed"]),
+                      str(r["dismissed"]), str(r["unreviewed"]), str(r["needs_listening"]), _pct(r["precision_sure"]),
                       _pct(r["precision_listen"]))
     return table
 
 
 def health_cmd(
-    period: Annotated[str, typer.Option("--period", help="week | month | quarter | year")] = "month",
+    period: PeriodOpt = "month",
+    at: AtOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -85,19 +123,21 @@ def health_cmd(
     'listen' counts unreviewed flags QA was unsure of; 'prec. sure' / 'prec. listen' split the verdicts by it.
     """
     from qa.health import rule_health
-    from qa.report import ReportError, period_bounds
+    from qa.report import rule_labels, timezone_of
 
     cfg = load(config)
-    try:
-        start, end = period_bounds(period)
-    except ReportError as exc:
-        fail(str(exc))
+    span = _period(cfg, period, at)
+    start, end = span.bounds(timezone_of(cfg))
     with db_session(cfg) as session:
         rules = rule_health(session, start, end)
+    labels = rule_labels(cfg)
+    for r in rules:
+        r["label"] = labels.get(r["rule"], r["rule"])
     if as_json:
-        print_json({"period": period, "from": start.isoformat(), "until": end.isoformat(), "rules": rules})
+        print_json({"period": span.key, "label": span.label_zh, "from": start.isoformat(), "until": end.isoformat(),
+                    "rules": rules})
         return
-    console.print(_health_table(rules, f"rule health, {period} {start.date()} .. {end.date()}"))
+    console.print(_health_table(rules, f"rule health, {span.label_zh} {span.start} .. {span.last_day}"))
     if not rules:
         console.print("[dim]no flags on calls of this period[/]")
 
