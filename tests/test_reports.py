@@ -7,11 +7,11 @@ import csv
 import io
 import json
 import warnings
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
-from qa_calls import add_call, config_file
+from report_calls import CALLER, seeded_config
 from typer.testing import CliRunner
 
 import db
@@ -19,51 +19,15 @@ from cli import app
 from qa.periods import containing
 from qa.report import csv_bytes, report_for, rule_labels
 from qa.report_charts import CHARTS, chart_png, cjk_font
-from qa.review import review
-from qa.tables import Flag
-from settings import Config, load_config
+from settings import Config
 
 runner = CliRunner(env={"COLUMNS": "200"})
-CALLER = "13812345678"  # every seeded call's caller_num (tests/qa_calls.py): never in a report
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def _flag(s: db.Session, call_id: int, rule: str, category: str, verdict: str | None = None) -> None:
-    f = Flag(call_id=call_id, fingerprint=f"{call_id}|{rule}|{s.info.setdefault('f', 0)}", rule_id=rule,
-             category=category, severity="medium", status="new", confidence=0.9)
-    s.info["f"] += 1
-    s.add(f)
-    s.flush()
-    if verdict:
-        review(s, f.id, "lin", verdict, None)
 
 
 @pytest.fixture
 def cfg(tmp_path: Path) -> Config:
-    """Calls across November and December 2026 (Asia/Shanghai, UTC+8), with flags in every standing.
-
-    November: agent1001 has one refusal confirmed, one dismissed and a vague phrase unreviewed;
-    agent1002 has three refusals unreviewed and a missing closing confirmed. A call at 17:00 UTC on
-    30 November is 01:00 on 1 December in Shanghai: December's, with one confirmed opening flag.
-    December 5: one refusal dismissed.
-    """
-    c = load_config(config_file(tmp_path))
-    assert c.qa.web.timezone == "Asia/Shanghai"
-    with db.transaction(c.database_url) as s:
-        a = add_call(s, started=datetime(2026, 11, 10, 2, 0, tzinfo=UTC), agent="SIP/agent1001").id
-        _flag(s, a, "forbidden.refusal", "forbidden", "confirm")
-        _flag(s, a, "forbidden.refusal", "forbidden", "dismiss")
-        _flag(s, a, "vague.ambiguous", "vague")
-        b = add_call(s, started=datetime(2026, 11, 20, 6, 0, tzinfo=UTC), agent="SIP/agent1002",
-                     route_target="complaints").id
-        for _ in range(3):
-            _flag(s, b, "forbidden.refusal", "forbidden")
-        _flag(s, b, "closing.courtesy", "closing", "confirm")
-        edge = add_call(s, started=datetime(2026, 11, 30, 17, 0, tzinfo=UTC), agent="SIP/agent1001").id
-        _flag(s, edge, "opening.mandated", "opening", "confirm")
-        dec = add_call(s, started=datetime(2026, 12, 5, 3, 0, tzinfo=UTC), agent="SIP/agent1002").id
-        _flag(s, dec, "forbidden.refusal", "forbidden", "dismiss")
-    return c
+    return seeded_config(tmp_path)
 
 
 def _report(c: Config, day: date) -> dict:
