@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import db
+from ivr.recpause import is_paused
 from ivr.tables import Call, CallEvent, MenuStep
+from ivr.timeline import pauses
 from qa.conversation_store import conversation_dict
 from qa.tables import Flag
 from recordings.redact import mask_number
@@ -120,9 +122,10 @@ def call_detail(url: str, ref: str, *, unmask: bool = False,
         steps = s.scalars(select(MenuStep).where(MenuStep.call_id == call.id).order_by(MenuStep.seq))
         out["steps"] = [{"seq": m.seq, "at": m.at, "menu": m.menu, "digit": m.digit, "outcome": m.outcome,
                          "action": m.action, "target": m.target, "typeahead": m.typeahead} for m in steps]
-        events = s.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id))
+        events = list(s.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.id)))
         out["events"] = [{"at": e.at, "kind": e.kind, "data": e.data if unmask else mask_digit_runs(e.data)}
                          for e in events]
+        out["paused"] = _pauses(call, events)
         recs = s.scalars(select(Recording).where(Recording.call_id == call.id).order_by(Recording.id))
         out["recordings"] = [{"kind": r.kind, "path": r.path, "status": r.status, "duration_s": r.duration_s,
                               "size_bytes": r.size_bytes} for r in recs]
@@ -145,6 +148,17 @@ def call_detail(url: str, ref: str, *, unmask: bool = False,
                          "speaker": f.speaker, "offset_s": f.offset_s, "matched": shown(f.matched, f.speaker),
                          "context": shown(f.context, f.speaker), "status": f.status} for f in flags]
         return out
+
+
+def _pauses(call: Call, events: Sequence[CallEvent]) -> list[dict[str, Any]]:
+    """The recording's pauses (a collect menu, `calls pause`), in seconds from the recording's start,
+    as the call's timeline has them (ivr.timeline.pauses); an unfinished pause ends with the call."""
+    base = call.recording_started_at or call.started_at
+    end = (call.ended_at - base).total_seconds() if call.ended_at is not None else None
+    stretches = pauses([(e.kind, (e.at - base).total_seconds(), dict(e.data or {})) for e in events], end)
+    still = call.ended_at is None and is_paused(events)  # the last one goes on
+    return [{"start": round(p.start, 1), "end": round(p.end, 1), "via": p.name,
+             "open": still and i == len(stretches) - 1} for i, p in enumerate(stretches)]
 
 
 def transcript_snippet(detail: dict[str, Any], speaker: str = "agent", limit: int = 40) -> str:

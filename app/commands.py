@@ -272,9 +272,9 @@ def calls_show(
     for r in d["recordings"]:
         length = f"{r['duration_s']:.1f}s" if r["duration_s"] is not None else "-"
         console.print(f"    {r['kind']:8} {r['status']:9} {length:>7}  {r['path']}", highlight=False)
-    for ev in d["events"]:  # the recording's pauses (calls pause/resume) belong with the recordings
-        if ev["kind"] in ("recording_paused", "recording_resumed"):
-            console.print(f"    {ev['kind'].replace('_', ' ')} {_local(ev['at'])}", highlight=False)
+    for p in d["paused"]:  # the recording's pauses (a collect menu, calls pause/resume): silent on both tracks
+        span = f"from {p['start']:.1f}s, still paused" if p["open"] else f"{p['start']:.1f}s-{p['end']:.1f}s"
+        console.print(f"    recording paused {span} ({p['via'] or '?'})", highlight=False)
     tr = d["transcript"]
     if tr:
         console.print("  transcript" + (" [yellow](needs review)[/]" if tr["needs_review"] else "") + ":")

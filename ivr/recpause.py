@@ -21,15 +21,22 @@ RECORDING_PAUSED = "recording_paused"
 RECORDING_RESUMED = "recording_resumed"
 
 
+NOTHING_RECORDS = "Cannot set mute flag"  # Asterisk's answer when no MixMonitor runs on the channel
+
+
 class PauseError(RuntimeError):
-    """Asterisk refused to mute or unmute the recording; str() is one line."""
+    """Asterisk refused to mute or unmute the recording; str() is one line, ``reason`` Asterisk's Message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"MixMonitorMute refused: {reason}")
+        self.reason = reason
 
 
 async def mute_recording(ami: AmiClient, channel: str, on: bool) -> None:
     """Mute (``on``) or unmute both directions of what MixMonitor records on ``channel``."""
     reply = await ami.action("MixMonitorMute", Channel=channel, Direction="both", State="1" if on else "0")
     if (reply.get("Response") or "") != "Success":
-        raise PauseError(f"MixMonitorMute refused: {reply.get('Message') or 'no reason given'}")
+        raise PauseError(reply.get("Message") or "no reason given")
 
 
 def is_paused(events: Iterable[CallEvent]) -> bool:

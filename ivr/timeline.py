@@ -6,14 +6,18 @@ goodbye prompt. The session writes what it did as CallEvents while the call runs
 (ivr.tables: PROMPT_START/PROMPT_END around each STREAM FILE / GET DATA, TRANSFER_START/
 TRANSFER_END around EXEC Dial / Queue, AGENT_ANSWERED from DialEnd ANSWER or
 AgentConnect, HOLD_START/HOLD_END for music on hold after the answer, hangup_request of
-the agent leg). :func:`build` turns them into stretches of four kinds, in seconds from
+the agent leg). :func:`build` turns them into stretches of five kinds, in seconds from
 the recording's start (``Call.recording_started_at``):
 
 * ``ivr``: a prompt playing (its name and known text are kept: no need to decode it);
 * ``ringback``: a transfer ringing or waiting in a queue, before any agent answered;
 * ``hold``: music on hold after the agent answered;
 * ``agent``: the agent's voice, from the answer until the agent leg hangs up, the
-  Dial/Queue returns, a prompt starts again or the call ends.
+  Dial/Queue returns, a prompt starts again or the call ends;
+* ``paused``: the recording paused (ivr/recpause.py: a collect menu, `calls pause`), from
+  Asterisk's acknowledgement of the mute to that of the resume, or to the call's end. Both
+  tracks hold silence there, whatever played: the pause cuts every other stretch, so a prompt
+  asking for a card number is not taken as said, and the agent's silence is nobody's.
 
 Times are when the IVR sent a command and when Asterisk answered it, so a prompt
 stretch slightly contains its audio (a few ms each side). Plain data: transcription and
@@ -22,7 +26,7 @@ QA (both above this package) read it; nothing here knows of either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr.recpause import RECORDING_PAUSED, RECORDING_RESUMED
 from ivr.tables import (
     AGENT_ANSWERED,
     HOLD_END,
@@ -42,7 +47,7 @@ from ivr.tables import (
     CallEvent,
 )
 
-KINDS = ("ivr", "ringback", "hold", "agent")
+KINDS = ("ivr", "ringback", "hold", "agent", "paused")
 # The agent's stretch is widened by this much each side when deciding what to decode and
 # whose an utterance is: event times carry the loop's latency (x the simulator's speed),
 # and cutting the agent's first syllable costs more than decoding a moment of ringback.
@@ -51,10 +56,10 @@ AGENT_PAD_S = 0.3
 
 @dataclass(frozen=True, slots=True)
 class Stretch:
-    kind: str  # ivr | ringback | hold | agent
+    kind: str  # ivr | ringback | hold | agent | paused
     start: float  # seconds from the recording's start
     end: float
-    name: str | None = None  # the prompt (ivr)
+    name: str | None = None  # the prompt (ivr); who paused, e.g. "collect account" or "calls pause" (paused)
     text: str | None = None  # what the prompt says (ivr), from the config the call ran with
 
     def as_dict(self) -> dict[str, Any]:
@@ -77,8 +82,8 @@ class Timeline:
         return [s for s in self.stretches if s.kind == kind]
 
     def agent_spans(self, pad: float = AGENT_PAD_S) -> list[tuple[float, float]]:
-        """Where the agent's voice can be: agent stretches widened by ``pad``, never into a prompt."""
-        prompts = [(s.start, s.end) for s in self.of("ivr")]
+        """Where the agent's voice can be: agent stretches widened by ``pad``, never into a prompt or a pause."""
+        prompts = [(s.start, s.end) for s in self.of("ivr") + self.of("paused")]
         out: list[tuple[float, float]] = []
         for s in self.of("agent"):
             a, b = max(0.0, s.start - pad), s.end + pad
@@ -145,8 +150,36 @@ def build(events: Iterable[tuple[str, float, dict[str, Any]]], end: float | None
     last = end if end is not None else (evs[-1][1] if evs else 0.0)
     for k in list(open_):
         close(k, max(last, open_[k][0]))
+    paused = pauses(evs, end)
+    out = [piece for s in out for piece in _outside(s, paused)] + paused
     out.sort(key=lambda s: (s.start, s.end))
     return Timeline(tuple(out), end)
+
+
+def pauses(events: Iterable[tuple[str, float, dict[str, Any]]], end: float | None) -> list[Stretch]:
+    """The ``paused`` stretches from (kind, seconds, data) events: each pause to its resume, a pause
+    never resumed to ``end`` (the recording stopped with the call). Also for calls without a timeline."""
+    evs = sorted(events, key=lambda e: e[1])
+    out: list[Stretch] = []
+    since: tuple[float, str | None] | None = None
+    for kind, at, data in evs:
+        if kind == RECORDING_PAUSED and since is None:
+            since = (at, data.get("via"))
+        elif kind == RECORDING_RESUMED and since is not None:
+            out.append(Stretch("paused", since[0], max(at, since[0]), since[1]))
+            since = None
+    if since is not None:
+        last = end if end is not None else (evs[-1][1] if evs else since[0])
+        out.append(Stretch("paused", since[0], max(last, since[0]), since[1]))
+    return out
+
+
+def _outside(s: Stretch, paused: Sequence[Stretch]) -> list[Stretch]:
+    """The parts of ``s`` outside every pause (the recording holds silence inside one)."""
+    parts = [(s.start, s.end)]
+    for p in paused:
+        parts = [piece for a, b in parts for piece in ((a, min(b, p.start)), (max(a, p.end), b)) if piece[1] > piece[0]]
+    return [Stretch(s.kind, a, b, s.name, s.text) for a, b in parts]
 
 
 def _offset(base: datetime | None, at: datetime | None) -> float | None:

@@ -211,6 +211,11 @@ class AsyncAgi:
         # Events were missed while the link was down, and a restarted Asterisk reuses names.
         ami.on_reconnect(self._ended.clear)
 
+    @property
+    def ami(self) -> AmiClient:
+        """The link the commands go over (a call's other actions, e.g. MixMonitorMute, share it)."""
+        return self._ami
+
     def pending(self, channel: str | None = None) -> int:
         """Commands sent and not yet answered (on ``channel``, or on all channels)."""
         return sum(1 for c in self._pending.values() if channel is None or c.channel == channel)
