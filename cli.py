@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from accounts.commands import users_app
 from app.checks import config_check, db_upgrade, menu_walk
 from app.commands import asterisk_config, calls_app, demo, serve, status
 from app.evalcalls import eval_calls
@@ -59,6 +60,7 @@ recordings_app.command("redact")(redact_cmd)  # reads transcripts (transcribe): 
 app.add_typer(recordings_app, name="recordings")
 qa_app.command("eval-calls")(eval_calls)  # runs the demo pipeline, so it lives in app
 app.add_typer(qa_app, name="qa")
+app.add_typer(users_app, name="users")
 
 
 if __name__ == "__main__":

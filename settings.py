@@ -445,6 +445,8 @@ def scorecard_problem(card: ScorecardSettings, rule_ids: Collection[str]) -> tup
 
 
 class QaSettings(Strict):
+    reviewer: str | None = None  # the account CLI reviews are credited to when neither --reviewer nor
+    # $HOTLINE_USER names one (accounts.identity); never the OS user
     opening: OpeningRule = OpeningRule()
     closing: ClosingRule = ClosingRule()
     pii: PiiRule = PiiRule()

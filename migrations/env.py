@@ -3,6 +3,7 @@
 from alembic import context
 
 # Every package's tables, so autogenerate sees the whole schema: migrations sit above all packages.
+import accounts.tables  # noqa: F401
 import db
 import ivr.lease  # the service_lease table
 import ivr.tables  # noqa: F401

@@ -134,23 +134,28 @@ def review_cmd(
     confirm: Annotated[bool, typer.Option("--confirm", help="The flag is a real breach.")] = False,
     dismiss: Annotated[bool, typer.Option("--dismiss", help="The flag is a false alarm.")] = False,
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with the review).")] = None,
-    reviewer: Annotated[str | None, typer.Option("--reviewer", help="Your name [default: $USER].")] = None,
+    reviewer: Annotated[str | None, typer.Option("--reviewer", help="Your account (`hotline users add`) "
+                                                 "[default: $HOTLINE_USER, else qa.reviewer in the config].")] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Confirm or dismiss a flag; every review is kept, a later one wins."""
-    from qa.review import ReviewError, default_reviewer, review
+    """Confirm or dismiss a flag as your account (never the OS user); every review is kept, a later one wins."""
+    from accounts.identity import IdentityError, cli_identity
+    from accounts.roles import REVIEW
+    from accounts.users import record_access
+    from qa.review import ReviewError, review
 
     if confirm == dismiss:
         fail("give exactly one of --confirm or --dismiss")
     cfg = load(config)
-    who = reviewer or default_reviewer()
     try:
         with db_session(cfg) as session:
+            who = cli_identity(session, reviewer, cfg.qa.reviewer, REVIEW).name
             row = review(session, flag, who, "confirmed" if confirm else "dismissed", note)
+            record_access(session, who, "review", f"flag {flag} {row.decision}", "cli")
             result = {"flag": flag, "status": row.decision, "reviewer": row.reviewer, "note": row.note,
                       "reviews": len(row.flag.reviews)}
-    except ReviewError as exc:
+    except (ReviewError, IdentityError) as exc:
         fail(str(exc))
     if as_json:
         print_json(result)

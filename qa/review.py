@@ -7,9 +7,6 @@ both decisions, who made them, when and why; the flag's ``status`` is the latest
 
 from __future__ import annotations
 
-import getpass
-import os
-
 from sqlalchemy.orm import Session
 
 from qa.tables import Flag, Review
@@ -20,10 +17,6 @@ _ALIASES = {"confirm": "confirmed", "dismiss": "dismissed"}
 
 class ReviewError(ValueError):
     """A review that cannot be recorded (unknown flag, bad decision, no reviewer)."""
-
-
-def default_reviewer() -> str:
-    return os.environ.get("USER") or os.environ.get("USERNAME") or getpass.getuser()
 
 
 def review(session: Session, flag_id: int, reviewer: str, decision: str, note: str | None = None) -> Review:

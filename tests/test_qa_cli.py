@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from qa_calls import IVR, POLITE, add_call, config_file, replace
+from qa_calls import IVR, POLITE, add_call, add_reviewers, config_file, replace
 from typer.testing import CliRunner
 
 import db
@@ -35,6 +35,7 @@ def cfg_path(tmp_path: Path) -> Path:
         polite = add_call(s, agent="SIP/agent1002", started=yesterday, route_target="complaints", ring_s=30.0)
         scan_call(s, cfg, rude.id)
         scan_call(s, cfg, polite.id)
+        add_reviewers(s, "qa-lin", "qa-wang", "lin")
     return path
 
 
@@ -106,7 +107,7 @@ def test_show_masks_pii_and_marks_the_flags(cfg_path: Path) -> None:
 
 
 def test_review_confirm_then_dismiss_keeps_both(cfg_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("USER", "qa-lin")
+    monkeypatch.setenv("HOTLINE_USER", "qa-lin")  # an account (issue 14), not the OS user
     code, out, _ = run("qa", "review", "1", "--confirm", "--note", "heard it", "--json", "-c", str(cfg_path))
     assert code == 0 and json.loads(out)["reviewer"] == "qa-lin" and json.loads(out)["status"] == "confirmed"
     code, out, _ = run("qa", "review", "1", "--dismiss", "--reviewer", "qa-wang", "--json", "-c", str(cfg_path))
@@ -120,7 +121,7 @@ def test_review_confirm_then_dismiss_keeps_both(cfg_path: Path, monkeypatch: pyt
 @pytest.mark.parametrize(("args", "msg"), [(["999", "--confirm"], "flag 999"), (["1"], "exactly one"),
                                            (["1", "--confirm", "--dismiss"], "exactly one")])
 def test_review_errors_are_one_line(cfg_path: Path, args: list[str], msg: str) -> None:
-    code, _, err = run("qa", "review", *args, "-c", str(cfg_path))
+    code, _, err = run("qa", "review", *args, "--reviewer", "lin", "-c", str(cfg_path))
     assert code == 2 and msg in err and len(err.strip().splitlines()) == 1
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from qa_calls import IVR, POLITE, add_call, config_file, replace
+from qa_calls import IVR, POLITE, add_call, add_reviewers, config_file, replace
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -42,6 +42,7 @@ def cfg_path(tmp_path: Path) -> Path:
         ids = [add_call(s, replace(IVR + POLITE, 4, BLAME), started=yesterday, agent=f"SIP/agent100{i}").id
                for i in (1, 1, 2)]
         ids.append(add_call(s, started=yesterday, agent="SIP/agent1003", ring_s=30.0).id)  # slow answer
+        add_reviewers(s, "lin", "wu")
         # the third call's blame line came out of the ASR unsure (geometric token probability ~0.22)
         seg = s.scalars(select(Segment).where(Segment.text == BLAME).order_by(Segment.id)).all()[2]
         s.execute(update(Segment).where(Segment.id == seg.id).values(avg_logprob=-1.5))
