@@ -16,6 +16,7 @@ from cliutil import ConfigOpt, command_group, use_config
 from dial.commands import dial
 from menus.commands import greeting_app, menu_app
 from qa.commands import app as qa_app
+from qa.score_commands import appeal_cmd, appeals_app, score_cmd, scores_cmd
 from recordings.commands import recordings_app
 from transcribe.commands import jobs_app, transcribe_command
 from transcribe.model_commands import model_app
@@ -59,6 +60,10 @@ recordings_app.command("hold")(recordings_hold)
 recordings_app.command("redact")(redact_cmd)  # reads transcripts (transcribe): it lives in app
 app.add_typer(recordings_app, name="recordings")
 qa_app.command("eval-calls")(eval_calls)  # runs the demo pipeline, so it lives in app
+qa_app.command("score")(score_cmd)
+qa_app.command("scores")(scores_cmd)
+qa_app.command("appeal")(appeal_cmd)
+qa_app.add_typer(appeals_app, name="appeals")
 app.add_typer(qa_app, name="qa")
 app.add_typer(users_app, name="users")
 

@@ -9,6 +9,7 @@ import ivr.lease  # the service_lease table
 import ivr.tables  # noqa: F401
 import menus.tables  # noqa: F401
 import qa.conversation_store  # the call_metrics table
+import qa.scorecard_tables  # call_scores, score_answers, appeals
 import qa.tables  # noqa: F401
 import recordings.tables  # noqa: F401
 import transcribe.tables  # noqa: F401

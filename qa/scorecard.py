@@ -1,0 +1,230 @@
+"""Scorecards (issue 15): a score per call on the form configured in ``qa.scorecard``, and averages.
+
+The form is a list of weighted items (settings.ScorecardItem). An item tied to rules keeps its
+points unless a flag of its rules counts against the call: a confirmed flag, or with
+``deduct_on: any`` any flag not dismissed (a lead overturning an appeal dismisses the flag, so it
+stops counting). An item tied to an answer is scored by a reviewer (yes_no: all or nothing;
+points: 0..points) and is left out until answered, so a call is never marked down for a question
+nobody has asked yet. An instant-fail item with a *confirmed* flag makes the call score 0 whatever
+the rest says (an unreviewed guess never zeroes a call), as VICIdial QC and Contact Lens forms do.
+
+    score = 100 * points kept / points of the items judged so far
+
+Every answer, appeal decision and read recomputes the stored row (qa.scorecard_tables.CallScore),
+so a review made anywhere else is reflected the next time the score is looked at.
+
+Averages (``score_averages``) are means of the calls' scores (each call weighs the same) for calls
+started in [start, end), per agent (calls.agent) or per team. Teams come from
+``qa.scorecard.teams`` (agent -> team) and are stored with each score when it is computed; an
+agent not listed has no team (None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr.tables import Call
+from qa.scorecard_tables import CallScore, ScoreAnswer
+from qa.tables import Flag
+from settings import Config, ScorecardItem, ScorecardSettings
+
+YES = ("yes", "y", "true", "1", "是", "对")
+NO = ("no", "n", "false", "0", "否", "不")
+GROUPS = ("agent", "team")
+
+
+class ScoreError(ValueError):
+    """A score that cannot be given (unknown call or item, bad answer): one line for the user."""
+
+
+@dataclass(frozen=True)
+class FlagFact:
+    id: int
+    rule: str
+    category: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: float
+    answer: str
+    reviewer: str
+
+
+def _ties(item: ScorecardItem, flag: FlagFact) -> bool:
+    return flag.rule in item.rules or flag.category in item.categories
+
+
+def score_call(card: ScorecardSettings, flags: Sequence[FlagFact], answers: Mapping[str, Answer]) -> dict[str, Any]:
+    """One call's score and each item's part in it, from its flags and the reviewers' latest answers."""
+    counted = [f for f in flags if f.status == "confirmed" or (card.deduct_on == "any" and f.status != "dismissed")]
+    items: list[dict[str, Any]] = []
+    failed = False
+    for item in card.items:
+        row: dict[str, Any] = {"id": item.id, "label": item.label, "points": item.points,
+                               "kind": "answer" if item.answer else "rules", "instant_fail": item.instant_fail}
+        if item.answer:
+            got = answers.get(item.id)
+            row.update(earned=None if got is None else got.value, answer=got and got.answer,
+                       reviewer=got and got.reviewer, lost_to=[])
+        else:
+            lost = [f.id for f in counted if _ties(item, f)]
+            fails = item.instant_fail and any(f.status == "confirmed" and _ties(item, f) for f in flags)
+            failed = failed or fails
+            row.update(earned=0.0 if lost else item.points, lost_to=lost, failed=fails)
+        items.append(row)
+    judged = [r for r in items if r["earned"] is not None and r["points"]]
+    earned = sum(r["earned"] for r in judged)
+    possible = sum(r["points"] for r in judged)
+    score = 0.0 if failed else (round(100.0 * earned / possible, 1) if possible else None)
+    return {"score": score, "failed": failed, "earned": earned, "possible": possible,
+            "pending": [r["id"] for r in items if r["kind"] == "answer" and r["earned"] is None], "items": items}
+
+
+def parse_answer(card: ScorecardSettings, item_id: str, text: str) -> tuple[float, str]:
+    """A reviewer's answer to a manual item as (points, normalised answer); ScoreError names the item."""
+    item = next((i for i in card.items if i.id == item_id), None)
+    manual = [i.id for i in card.items if i.answer]
+    if item is None or not item.answer:
+        what = "is not on the form" if item is None else "is scored by its rules, not answered"
+        raise ScoreError(f"--answer {item_id}: {what} (items to answer: {', '.join(manual) or 'none'})")
+    word = text.strip().lower()
+    if item.answer == "yes_no":
+        if word in YES:
+            return item.points, "yes"
+        if word in NO:
+            return 0.0, "no"
+        raise ScoreError(f"--answer {item_id}={text}: answer yes or no")
+    try:
+        value = float(word)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= item.points:
+        raise ScoreError(f"--answer {item_id}={text}: give points from 0 to {item.points:g}")
+    return value, f"{value:g}"
+
+
+def _card(config: Config) -> ScorecardSettings:
+    card = config.qa.scorecard
+    if not card.items:
+        raise ScoreError("no scorecard is configured: add items under qa.scorecard in config.yaml")
+    return card
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    """Ids in pieces that fit one IN (...): SQLite limits the parameters of a statement."""
+    return (ids[n:n + 500] for n in range(0, len(ids), 500))
+
+
+def _facts(session: Session, call_ids: Iterable[int]) -> tuple[dict[int, list[FlagFact]], dict[int, dict[str, Answer]]]:
+    ids = list(call_ids)
+    flags: dict[int, list[FlagFact]] = {i: [] for i in ids}
+    answers: dict[int, dict[str, Answer]] = {i: {} for i in ids}
+    for chunk in _chunks(ids):
+        for cid, fid, rule, cat, status in session.execute(
+                select(Flag.call_id, Flag.id, Flag.rule_id, Flag.category, Flag.status)
+                .where(Flag.call_id.in_(chunk)).order_by(Flag.id)):
+            flags[cid].append(FlagFact(fid, rule, cat, status))
+        for a in session.scalars(select(ScoreAnswer).where(ScoreAnswer.call_id.in_(chunk)).order_by(ScoreAnswer.id)):
+            answers[a.call_id][a.item] = Answer(a.value, a.answer, a.reviewer)  # the latest wins
+    return flags, answers
+
+
+def _store(session: Session, calls: Sequence[Call], card: ScorecardSettings) -> dict[int, dict[str, Any]]:
+    """Score ``calls`` and write the rows that changed; returns each call's result (plus agent, team)."""
+    flags, answers = _facts(session, (c.id for c in calls))
+    stored = {r.call_id: r for chunk in _chunks([c.id for c in calls])
+              for r in session.scalars(select(CallScore).where(CallScore.call_id.in_(chunk)))}
+    out: dict[int, dict[str, Any]] = {}
+    for call in calls:
+        result = score_call(card, flags[call.id], answers[call.id])
+        team = card.teams.get(call.agent or "")
+        values = {"score": result["score"], "failed": result["failed"], "earned": result["earned"],
+                  "possible": result["possible"], "team": team, "detail": {"items": result["items"]}}
+        row = stored.get(call.id)
+        if row is None:
+            session.add(CallScore(call_id=call.id, **values))
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(row, k, v)
+        out[call.id] = result | {"call": call.id, "agent": call.agent, "team": team,
+                                 "started_at": call.started_at.isoformat() if call.started_at else None}
+    session.flush()
+    return out
+
+
+def _scorable(session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise ScoreError(f"call {call_id}: no such call")
+    if not call.agent:
+        raise ScoreError(f"call {call_id}: no agent took it, so there is nobody to score")
+    return call
+
+
+def rescore(session: Session, config: Config, call_id: int) -> dict[str, Any]:
+    """Score one call now, store it, and return the breakdown (what `hotline qa score` shows)."""
+    card = _card(config)
+    call = _scorable(session, call_id)
+    return _store(session, [call], card)[call.id] | {"deduct_on": card.deduct_on}
+
+
+def record_answers(session: Session, config: Config, call_id: int, reviewer: str,
+                   answers: Mapping[str, str]) -> dict[str, Any]:
+    """Keep a reviewer's answers to manual items (all checked before any is written), then rescore."""
+    card = _card(config)
+    _scorable(session, call_id)
+    parsed = {item: parse_answer(card, item, text) for item, text in answers.items()}
+    for item, (value, normalised) in parsed.items():
+        session.add(ScoreAnswer(call_id=call_id, item=item, value=value, answer=normalised, reviewer=reviewer))
+    session.flush()
+    return rescore(session, config, call_id)
+
+
+def score_calls(session: Session, config: Config, calls: Sequence[Call]) -> dict[int, dict[str, Any]]:
+    """Score these calls (those with an agent) in one pass, store them; results by call id."""
+    return _store(session, [c for c in calls if c.agent], _card(config))
+
+
+def rescore_period(session: Session, config: Config, start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
+    """Score every call with an agent started in [start, end) (after reviews made elsewhere)."""
+    calls = list(session.scalars(select(Call).where(Call.started_at >= start, Call.started_at < end,
+                                                    Call.agent.is_not(None)).order_by(Call.id)))
+    return score_calls(session, config, calls)
+
+
+def score_averages(session: Session, start: datetime, end: datetime, by: Literal["agent", "team"] = "agent",
+                   config: Config | None = None) -> list[dict[str, Any]]:
+    """Mean score per agent or per team of the calls started in [start, end), best first.
+
+    Each row: ``{by: name (team None: agents not in qa.scorecard.teams), "calls": scored calls,
+    "average", "lowest", "highest", "failed": instant fails, "unscored": calls with nothing judged}``.
+    With ``config`` the period's calls are rescored first; without, the stored scores are read
+    (as last computed: `hotline qa scores` and the answer/appeal commands keep them current).
+    """
+    if by not in GROUPS:
+        raise ScoreError(f"by {by!r}: one of {', '.join(GROUPS)}")
+    if config is not None:
+        rescore_period(session, config, start, end)
+    rows = session.execute(select(Call.agent, CallScore.team, CallScore.score, CallScore.failed)
+                           .join(CallScore, CallScore.call_id == Call.id)
+                           .where(Call.started_at >= start, Call.started_at < end)).all()
+    groups: dict[str | None, list[tuple[float | None, bool]]] = {}
+    for agent, team, score, failed in rows:
+        groups.setdefault(agent if by == "agent" else team, []).append((score, failed))
+    out = []
+    for name, scores in groups.items():
+        values = [s for s, _ in scores if s is not None]
+        out.append({by: name, "calls": len(values),
+                    "average": round(sum(values) / len(values), 1) if values else None,
+                    "lowest": min(values, default=None), "highest": max(values, default=None),
+                    "failed": sum(1 for _, f in scores if f), "unscored": len(scores) - len(values)})
+    out.sort(key=lambda r: (r["average"] is None, -(r["average"] or 0.0), str(r[by])))
+    return out
