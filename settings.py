@@ -13,6 +13,7 @@ import difflib
 import os
 import re
 from collections.abc import Collection, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -147,28 +148,6 @@ class Route(Strict):
 
 
 ROUTE_FIELDS = tuple(Route.model_fields)
-DIGITS_RANGE = (1, 32)  # how many digits a collect menu may read (a card number has up to 19)
-
-
-class Collect(Strict):
-    """A menu that reads a number (an account or card number) instead of one key, with the call's
-    recording paused while it is keyed in (ivr/collect.py). The menu's prompt asks for it, its
-    timeout is the wait for each digit, '#' ends a shorter entry; too few digits count as a try.
-    The call keeps only ``name``, how many digits came and whether they pass Luhn: never the digits."""
-
-    name: Annotated[str, Field(pattern=r"^\w{1,32}$")]
-    min_digits: Annotated[int, Field(ge=DIGITS_RANGE[0], le=DIGITS_RANGE[1])] = 1
-    max_digits: Annotated[int, Field(ge=DIGITS_RANGE[0], le=DIGITS_RANGE[1])] = 19
-    next: Route  # where the caller goes once the number is in
-
-    @model_validator(mode="after")
-    def _sane(self) -> Collect:
-        if self.min_digits > self.max_digits:
-            raise ValueError(f"min_digits {self.min_digits} is above max_digits {self.max_digits}")
-        if self.next.action == "repeat":
-            raise ValueError("next: 'repeat' would ask for the number again; send the caller on")
-        return self
-
 
 
 class Menu(Strict):
@@ -178,14 +157,6 @@ class Menu(Strict):
     retries: Annotated[int, Field(ge=RETRIES_RANGE[0], le=RETRIES_RANGE[1])] = 2
     fallback: Route = Route(action="hangup")
     options: dict[str, Route] = {}
-    collect: Collect | None = None  # read a number instead of one key (then no options)
-
-    @model_validator(mode="after")
-    def _collect_or_options(self) -> Menu:
-        if self.collect is not None and self.options:
-            raise ValueError("a collect menu reads a number, not keys: remove its options")
-        return self
-
 
     @field_validator("options", mode="before")
     @classmethod
@@ -215,11 +186,128 @@ class Extension(Strict):
 
 class IvrSettings(Strict):
     entry_menu: str = "main"
+    schedule: str | None = None  # a `schedules` entry that picks the entry menu by the clock; none: entry_menu always
     max_steps: Annotated[int, Field(ge=1, le=100)] = 20  # hard stop so no caller loops forever
     # One driving `serve` per Asterisk (ivr/lease.py): renew every lease_interval s; a standby
     # takes over after lease_ttl s without a renew.
     lease_interval: Annotated[float, Field(gt=0, le=10)] = 1.0
     lease_ttl: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+
+# ----- business hours (`schedules:`; the clock's logic is menus/schedule.py) ------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-~～至]\s*(\d{1,2}):(\d{2})")
+
+
+def time_range(text: object) -> tuple[int, int]:
+    """``'09:00-18:00'`` -> minutes after midnight (540, 1080); the ValueError says what to write."""
+    m = _RANGE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if m is None:
+        slip = " (a full-width colon '：': type ':')" if "：" in str(text) else ""
+        raise ValueError(f"'{text}' is not a time range{slip}: write 'HH:MM-HH:MM' in quotes, e.g. '09:00-18:00'")
+    h1, m1, h2, m2 = map(int, m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
+        raise ValueError(f"'{text}': times run from 00:00 to 24:00")
+    if end <= start:  # one range per day keeps "which day's holiday is it" simple
+        raise ValueError(f"'{text}': ends before it starts; split a night at midnight ('22:00-24:00' and "
+                         "'00:00-06:00' on the next day)")
+    return start, end
+
+
+def weekday_span(key: object) -> list[int]:
+    """``'mon-fri'`` -> [0..4], ``'sat'`` -> [5] (datetime.weekday() numbers)."""
+    first, _, last = str(key).strip().lower().partition("-")
+    if first not in WEEKDAYS or last not in ("", *WEEKDAYS) or WEEKDAYS.index(last or first) < WEEKDAYS.index(first):
+        raise ValueError(f"'{key}' is not a weekday: write mon, tue, wed, thu, fri, sat, sun or a span such as mon-fri")
+    a = WEEKDAYS.index(first)
+    return list(range(a, WEEKDAYS.index(last or first) + 1))
+
+
+def date_span(key: object) -> tuple[date, date]:
+    """``2027-10-01`` (YAML reads it as a date) or ``'2027-10-01..2027-10-07'`` -> (first, last) day."""
+    first, sep, last = str(key).strip().partition("..")
+    try:
+        a = date.fromisoformat(first.strip())
+        b = date.fromisoformat(last.strip()) if sep else a
+    except ValueError:
+        raise ValueError(f"'{key}' is not a date: write YYYY-MM-DD, or a span YYYY-MM-DD..YYYY-MM-DD") from None
+    if b < a:
+        raise ValueError(f"'{key}': the span ends before it starts")
+    return a, b
+
+
+def _days(value: Any) -> Any:
+    """Date keys as text (YAML gives date objects for unquoted ones), each checked."""
+    if not isinstance(value, dict):
+        return value
+    out = {str(k): v for k, v in value.items()}
+    for key in out:
+        date_span(key)
+    return out
+
+
+class ScheduleEntry(Strict):
+    open: str  # the menu callers get in opening hours
+    closed: str  # nights, days off: the after-hours menu
+    holiday: str | None = None  # public holidays (default: the closed menu)
+
+
+class Schedule(Strict):
+    timezone: str = "Asia/Shanghai"  # the hotline's wall clock, whatever the server's is
+    hours: dict[str, list[str]] = {}  # mon-fri: ['08:00-20:00']; a day not named is closed
+    workday_hours: list[str] | None = None  # make-up working days; default: Monday's hours
+    holidays: dict[str, str] = {}  # date or span -> name; closed
+    workdays: dict[str, str] = {}  # 调休: a weekend date that is a working day -> name
+    overrides: dict[str, str | list[str]] = {}  # date -> open | closed | ['09:00-12:00']; beats all else
+    entry: ScheduleEntry
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone '{value}' (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _weekdays(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            seen: set[int] = set()
+            for key, ranges in value.items():
+                days = weekday_span(key)
+                if seen & set(days):
+                    raise ValueError(f"'{key}': a day named twice (each weekday once)")
+                seen |= set(days)
+                for r in ranges if isinstance(ranges, list) else [ranges]:
+                    time_range(r)
+            return {str(k): v if isinstance(v, list) else [v] for k, v in value.items()}
+        return value
+
+    @field_validator("workday_hours")
+    @classmethod
+    def _ranges(cls, value: list[str] | None) -> list[str] | None:
+        for r in value or []:
+            time_range(r)
+        return value
+
+    _holidays = field_validator("holidays", "workdays", mode="before")(_days)
+
+    @field_validator("overrides", mode="before")
+    @classmethod
+    def _override(cls, value: Any) -> Any:
+        value = _days(value)
+        for key, what in (value.items() if isinstance(value, dict) else ()):
+            if isinstance(what, list):
+                for r in what:
+                    time_range(r)
+            elif what not in ("open", "closed"):
+                raise ValueError(f"{key}: '{what}' is not an override: write open, closed or a list of "
+                                 "hours such as ['09:00-12:00']")
+        return value
 
 
 class AsrSettings(Strict):
@@ -445,8 +533,6 @@ def scorecard_problem(card: ScorecardSettings, rule_ids: Collection[str]) -> tup
 
 
 class QaSettings(Strict):
-    reviewer: str | None = None  # the account CLI reviews are credited to when neither --reviewer nor
-    # $HOTLINE_USER names one (accounts.identity); never the OS user
     opening: OpeningRule = OpeningRule()
     closing: ClosingRule = ClosingRule()
     pii: PiiRule = PiiRule()
@@ -490,6 +576,7 @@ class Config(Strict):
     queues: dict[str, Queue] = {}
     extensions: dict[str, Extension] = {}
     menus: Annotated[dict[str, Menu], Field(min_length=1)]
+    schedules: dict[str, Schedule] = {}
     asr: AsrSettings = AsrSettings()
     workers: WorkersSettings = WorkersSettings()
     qa: QaSettings = QaSettings()
@@ -499,10 +586,13 @@ class Config(Strict):
     def _routes_resolve(self) -> Config:
         if self.ivr.entry_menu not in self.menus:
             raise _FieldError(("ivr", "entry_menu"), f"unknown menu '{self.ivr.entry_menu}'")
+        if self.ivr.schedule is not None and self.ivr.schedule not in self.schedules:
+            known = ", ".join(self.schedules) or "none"
+            raise _FieldError(("ivr", "schedule"), f"unknown schedule '{self.ivr.schedule}' (configured: {known})"
+                              f"{did_you_mean(self.ivr.schedule, self.schedules)}")
         for name, menu in self.menus.items():
             routes = [((*(), "fallback"), menu.fallback)]
             routes += [(("options", d), r) for d, r in menu.options.items()]
-            routes += [(("collect", "next"), menu.collect.next)] if menu.collect else []
             for loc, route in routes:
                 problem = route_target_problem(route.action, route.target, menus=self.menus, queues=self.queues,
                                                extensions=self.extensions)  # fmt: skip
@@ -567,6 +657,9 @@ def read_yaml(path: Path) -> CommentedMap:
             line, hint = slip
             raise ConfigError(f"{path}:{line}: {hint} (YAML syntax: {exc.problem or exc.context})") from None
         raise ConfigError(f"{path}:{line}: YAML syntax: {exc.problem or exc.context}") from None
+    except ValueError as exc:  # a date YAML cannot build (2027-13-01): ruamel's own, with no position
+        line = next((n for n, t in enumerate(text.splitlines(), 1) if _impossible_date(t)), 1)
+        raise ConfigError(f"{path}:{line}: not a date ({exc}): write YYYY-MM-DD") from None
     except YAMLError as exc:  # the reader's own errors (control characters) carry a position, no mark
         pos = getattr(exc, "position", None)
         line = text.count("\n", 0, pos) + 1 if isinstance(pos, int) else 1
@@ -574,6 +667,15 @@ def read_yaml(path: Path) -> CommentedMap:
     if not isinstance(data, CommentedMap):
         raise ConfigError(f"{path}:1: the file must be a mapping of sections (company, menus, ...)")
     return data
+
+
+def _impossible_date(line: str) -> bool:
+    for y, m, d in re.findall(r"(?<![\w.'\"])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w'\"])", line.split("#")[0]):
+        try:
+            date(int(y), int(m), int(d))
+        except ValueError:
+            return True
+    return False
 
 
 def _slip_near(lines: list[str], line: int) -> tuple[int, str] | None:

@@ -7,6 +7,7 @@ inside each command, so `hotline --help` does not load SQLAlchemy or the simulat
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -106,7 +107,7 @@ def menu_walk(
         if pbx:
             from app.walk_pbx import walk_on_pbx
 
-            results = walk_on_pbx(cfg, plan(cfg), number)
+            results = walk_on_pbx(cfg, plan(cfg, at=datetime.now(UTC)), number)  # serve picks by business hours now
         else:
             # never over the admin's config.yaml: a folder holding one gets a hotline-demo folder inside it
             results = walk(cfg, speed=speed, workdir=demo_folder(workdir)[0] if workdir else None)

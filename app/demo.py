@@ -89,6 +89,8 @@ def write_config(base: Path, workdir: Path, *, port: int, secret: str = "hotline
     rec["directory"] = str(workdir / "monitor")
     rec["asterisk_directory"] = "/var/spool/asterisk/monitor"
     data.setdefault("prompts", {})["directory"] = str(workdir / "sounds")
+    if isinstance(data.get("ivr"), dict):  # the scripted calls press the daytime menus' keys, at any hour
+        data["ivr"].pop("schedule", None)
     if edit is not None:
         edit(data)
     workdir.mkdir(parents=True, exist_ok=True)

@@ -12,20 +12,27 @@ then the fallback).
 
 Each path says what the caller does at each prompt (``Key``), which prompts the
 service should play in order (``heard``), and where the call should end (``end``).
+
+With business hours (``ivr.schedule``) each menu the schedule picks is walked as an
+entry menu of its own, at a moment the schedule picks it (``at``: the first such hour
+from now); the service's clock is set to that moment while those calls run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from app.demo import demo_env, prompt_seconds
+from ivr.calltrack import Clock
 from menus.prompts import GREETING, menu_prompt_name
+from menus.schedule import entry_choice, moments
 from pbx.simulator import Agent, CallScript, Press
-from settings import Config, Route
+from settings import Config, Route, load_config
 
 Kind = Literal["option", "no-input", "invalid"]
 _KEY_ORDER = "1234567890*#"  # the first of these with no option is the "invalid" key
@@ -47,6 +54,8 @@ class WalkPath:
     kind: Kind
     route: Route | None  # the route taken at the end; None when the path is cut at a loop
     via_fallback: bool = False
+    at: datetime | None = None  # business hours: the moment the call starts (its schedule picks keys[0].menu)
+    why: str = ""  # the schedule's reason for that menu
 
     @property
     def digits(self) -> str:
@@ -65,18 +74,46 @@ class WalkPath:
 
     def as_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "digits": self.digits, "keys": [[k.menu, k.digit] for k in self.keys],
-                "heard": list(self.heard), "end": self.end, "via_fallback": self.via_fallback}  # fmt: skip
+                "heard": list(self.heard), "end": self.end, "via_fallback": self.via_fallback,
+                "at": self.at.isoformat() if self.at else None, "schedule": self.why or None}  # fmt: skip
 
 
 def invalid_key(options: dict[str, Route]) -> str | None:
     return next((k for k in _KEY_ORDER if k not in options), None)
 
 
-def plan(config: Config) -> list[WalkPath]:
-    """Every path a caller can take from the entry menu, cycles cut (see the module docstring)."""
+def plan(config: Config, at: datetime | None = None) -> list[WalkPath]:
+    """Every path a caller can take from each entry menu, cycles cut (see the module docstring).
+
+    ``at``: only the entry menu of a call starting then (a walk on the real PBX runs now)."""
     out: list[WalkPath] = []
-    _visit(config, config.ivr.entry_menu, (), (GREETING,), (config.ivr.entry_menu,), out)
+    for start, when, why in _starts(config, at):
+        found: list[WalkPath] = []
+        _visit(config, start, (), (GREETING,), (start,), found)
+        out += [replace(p, at=when, why=why) for p in found]
     return out
+
+
+def _starts(config: Config, at: datetime | None) -> list[tuple[str, datetime | None, str]]:
+    """(entry menu, the moment a call gets it, why): one per menu business hours pick."""
+    if config.ivr.schedule is None:
+        return [(config.ivr.entry_menu, None, "")]
+    if at is not None:
+        menu, why = entry_choice(config, at)
+        return [(menu, at, why)]
+    found = moments(config.schedules[config.ivr.schedule], datetime.now(UTC))
+    return [(menu, when, why) for menu, (when, why) in found.items() if menu in config.menus]
+
+
+class ClockAt(Clock):
+    """The service's call clock moved to ``at``: business hours choose the entry menu by it."""
+
+    def __init__(self, scale: float, at: datetime) -> None:
+        super().__init__(scale)
+        self._shift = at - super().now()
+
+    def now(self) -> datetime:
+        return super().now() + self._shift
 
 
 def _end(config: Config, route: Route, keys: tuple[Key, ...], heard: tuple[str, ...], stack: tuple[str, ...],
@@ -206,8 +243,17 @@ def check(path: WalkPath, heard: tuple[str, ...], route: str | None) -> str:
 
 async def walk_simulated(config_path: Path, paths: list[WalkPath], *, workdir: Path, speed: float = 4.0,
                          parallel: int = 12) -> list[WalkResult]:  # fmt: skip
-    """Place one call per path on the built-in Asterisk simulator, answered by the real IVR service."""
-    async with demo_env(workdir, base_config=config_path, speed=speed) as env:
+    """Place one call per path on the built-in Asterisk simulator, answered by the real IVR service.
+
+    The demo's copy of the config drops ivr.schedule (its scripts press the daytime menus'
+    keys): the walk puts it back, and runs each moment's paths in turn."""
+    schedule = load_config(config_path).ivr.schedule
+
+    def keep_schedule(data: Any) -> None:
+        if schedule is not None:
+            data.setdefault("ivr", {})["schedule"] = schedule
+
+    async with demo_env(workdir, base_config=config_path, speed=speed, edit=keep_schedule) as env:
         seconds = prompt_seconds(env.config)
         gate = asyncio.Semaphore(parallel)
 
@@ -221,7 +267,12 @@ async def walk_simulated(config_path: Path, paths: list[WalkPath], *, workdir: P
             steps = summary.path if summary is not None else ""
             return WalkResult(path, heard, route, steps, check(path, heard, route))
 
-        return list(await asyncio.gather(*(one(i, p) for i, p in enumerate(paths))))
+        results: list[WalkResult] = []
+        for when in dict.fromkeys(p.at for p in paths):
+            if when is not None:
+                env.service.clock = ClockAt(speed, when)
+            results += await asyncio.gather(*(one(i, p) for i, p in enumerate(paths) if p.at == when))
+        return results
 
 
 def walk(config: Config, *, speed: float = 4.0, workdir: Path | None = None) -> list[WalkResult]:

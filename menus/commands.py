@@ -25,7 +25,7 @@ from rich.text import Text
 
 from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, err_console, fail, load, print_json
 from menus import edit as me
-from menus import show_commands, version_commands
+from menus import schedule_commands, show_commands, version_commands
 from menus.configfile import EditError
 from menus.show_commands import print_diff
 
@@ -35,6 +35,7 @@ greeting_app = command_group("The mandated opening line callers hear first.")
 menu_app.add_typer(option_app, name="option")
 menu_app.command("show")(show_commands.show)
 menu_app.command("tree")(show_commands.tree)
+menu_app.add_typer(schedule_commands.schedule_app, name="schedule")
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", "-n", help="Show the diff only; write nothing.")]
 AuthorOpt = Annotated[str | None, typer.Option("--author", help="Who made the change [default: $USER].")]

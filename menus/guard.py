@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from menus.lint import menu_problems, reachable
+from menus.lint import menu_problems, reachable, scheduled_menus
 
 GUARDED_RULES = ("announced-missing", "fallback-loop")  # lint warnings an edit may not introduce
 
@@ -71,4 +71,8 @@ def harms(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Harm]:
     for menu in lost:
         found.append(Harm(f"menu {menu}", "unreachable", "callers reach it today; after this edit none could "
                           "(route a digit to it first, or remove it)"))  # fmt: skip
+    for (schedule, key), menu in scheduled_menus(new).items():  # business hours would lose their menu
+        if menu in old_options and menu not in new_options:
+            found.append(Harm(f"menu {menu}", "schedule-menu", f"schedule {schedule} sends callers to it "
+                              f"(entry.{key}); change the schedule first"))
     return found

@@ -43,7 +43,6 @@ PROMPT_MAX_CHARS = 60  # about 15 s of speech at the prompt voice's pace
 GREETING_MAX_CHARS = 40  # the opening line is heard before anything useful happens
 _ANNOUNCED = re.compile(r"按\s*(星号|井号|[0-9*#])")
 _KEY_WORDS = {"星号": "*", "井号": "#"}
-NEXT = "collect.next"  # the 'digit' of a collect menu's way on, in problems
 
 
 @dataclass(frozen=True)
@@ -138,10 +137,10 @@ def menu_problems(data: Mapping[str, Any]) -> list[Problem]:
 def reachable(data: Mapping[str, Any], start: str | None = None) -> set[str]:
     """The menus a caller can reach from ``start`` (default: the entry menu), ``start`` included."""
     linter = _Linter(data)
-    first = linter.entry if start is None else start
-    if first not in linter.menus:
-        return set()
-    seen, todo = {first}, [first]
+    # a menu a schedule picks at some hours is an entry menu too (menus/schedule.py)
+    starts = [linter.entry, *scheduled_menus(data).values()] if start is None else [start]
+    seen = {s for s in starts if s in linter.menus}
+    todo = list(seen)
     while todo:
         for nxt in linter.submenus(todo.pop()):
             if nxt not in seen:
@@ -150,13 +149,22 @@ def reachable(data: Mapping[str, Any], start: str | None = None) -> set[str]:
     return seen
 
 
+def scheduled_menus(data: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """(schedule, entry field) -> the menu it names (``schedules.office.entry.closed``), from the raw tree."""
+    schedules = data.get("schedules")
+    out: dict[tuple[str, str], str] = {}
+    for name, sched in (schedules.items() if isinstance(schedules, Mapping) else ()):
+        entry = sched.get("entry") if isinstance(sched, Mapping) else None
+        for key, menu in (entry.items() if isinstance(entry, Mapping) else ()):
+            if menu is not None:
+                out[(str(name), str(key))] = str(menu)
+    return out
+
+
 def _routes(menu: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """(digit or 'fallback', route) pairs; a missing fallback is the schema's default, hang up."""
     options = menu.get("options")
     pairs = [(str(k), v) for k, v in options.items()] if isinstance(options, Mapping) else []
-    collect = menu.get("collect")
-    if isinstance(collect, Mapping) and "next" in collect:  # a collect menu's way on (settings.Collect)
-        pairs.append((NEXT, collect["next"]))
     return [*pairs, ("fallback", menu.get("fallback", {"action": "hangup"}))]
 
 
@@ -177,8 +185,7 @@ class _Linter:
             digit: str | None = None, loc: tuple[str, ...] = ()) -> None:  # fmt: skip
         if not loc and menu is not None:
             loc = ("menus", menu) if digit is None else (
-                ("menus", menu, "fallback") if digit == "fallback" else
-                ("menus", menu, "collect", "next") if digit == NEXT else ("menus", menu, "options", digit))
+                ("menus", menu, "fallback") if digit == "fallback" else ("menus", menu, "options", digit))
         line = line_of(self.data, loc) if loc else 0
         self.out.append(Problem(severity, rule, message, menu, digit, line))
 
@@ -192,6 +199,7 @@ class _Linter:
                      digit="ivr.entry_menu", loc=("ivr", "entry_menu"))  # fmt: skip
         for name, menu in self.menus.items():
             self.menu(name, menu)
+        self.schedules()
         self.reachability()
         self.dead_ends()
         return self.out
@@ -239,15 +247,13 @@ class _Linter:
             seen.add(digit)
         for digit, route in _routes(menu):
             self.route(name, digit, route)
-        reads_number = menu.get("collect") is not None  # no keys to offer or announce (settings.Collect)
-        if not options and not reads_number:
+        if not options:
             self.add("warning", "no-options", "no options: callers can only wait for the fallback", name)
         elif len(options) > MAX_OPTIONS:
             self.add("warning", "too-many-options", f"{len(options)} options: more than {MAX_OPTIONS} is more than "
                      "callers remember from one prompt; split it into submenus", name)  # fmt: skip
         if isinstance(prompt, str):
-            if not reads_number:
-                self.announced(name, prompt, seen)
+            self.announced(name, prompt, seen)
             if len(prompt) > PROMPT_MAX_CHARS:
                 self.add("warning", "long-prompt", f"the prompt is {len(prompt)} characters; over "
                          f"{PROMPT_MAX_CHARS} callers forget the first choices", name, loc=("menus", name, "prompt"))
@@ -308,6 +314,13 @@ class _Linter:
             if str(route.get("target")) in self.menus:
                 out.append(str(route["target"]))
         return out
+
+    def schedules(self) -> None:
+        for (name, key), menu in scheduled_menus(self.data).items():
+            if menu not in self.menus:
+                self.add("warning", "schedule-menu", f"schedule {name} sends callers to menu '{menu}', which does "
+                         f"not exist (they get the entry menu '{self.entry}' instead)",
+                         digit=f"schedules.{name}.entry.{key}", loc=("schedules", name, "entry", key))  # fmt: skip
 
     def reachability(self) -> None:
         if self.entry not in self.menus:

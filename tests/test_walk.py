@@ -32,8 +32,13 @@ def test_shipped_menus_paths() -> None:
         ("option", "9", "repeat: menu main"),
         ("no-input", "- - -", "fallback queue support"),
         ("invalid", "4 4 4", "fallback queue support"),
+        # business hours: the after-hours menu is an entry menu too (schedules.office)
+        ("option", "1", "hangup"),
+        ("option", "9", "repeat: menu after_hours"),
+        ("no-input", "- -", "fallback hangup"),
+        ("invalid", "2 2", "fallback hangup"),
     ]
-    by = {(p.kind, p.digits): p for p in paths}
+    by = {(p.kind, p.digits): p for p in paths if p.keys[0].menu == "main"}
     assert by[("option", "1 1")].heard == ("greeting", "menu-main", "menu-orders", "transfer")
     assert by[("option", "1 *")].heard == ("greeting", "menu-main", "menu-orders", "menu-main")
     assert by[("option", "1 *")].cut

@@ -46,6 +46,7 @@ def write_config(shipped: Path, dest: Path, *, ami_port: int, sounds: Path, reco
     data["recording"]["asterisk_directory"] = str(recordings)  # Asterisk and Hotline share the disk
     data["prompts"]["directory"] = str(sounds)
     entry = data["ivr"]["entry_menu"]
+    data["ivr"].pop("schedule", None)  # business hours off: the cases call the entry menu at any hour
     data["menus"][entry]["options"]["#"] = {"action": "hangup"}
     with dest.open("w", encoding="utf-8") as fh:
         yaml.dump(data, fh)
