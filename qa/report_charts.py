@@ -29,7 +29,7 @@ CJK_FILES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
 CHARTS = {"agent": "按坐席", "rule": "按规则", "route": "按路由", "category": "按类别", "precision": "规则准确率"}
 _COLOURS = {"confirmed": "#c0504d", "dismissed": "#bfbfbf", "unreviewed": "#ffffff"}
-_NAMES_ZH = {"confirmed": "已确认", "dismissed": "已驳回", "unreviewed": "未审核"}
+_NAMES_ZH = {"confirmed": "已确认", "dismissed": "已驳回", "unreviewed": "待审"}  # the words of the pages
 
 
 class ChartError(LookupError):
