@@ -9,6 +9,7 @@ import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from qa_calls import IVR, POLITE, add_call, add_reviewers, config_file, replace
@@ -21,6 +22,8 @@ from qa.scan import scan_call
 from settings import load_config
 from transcribe.tables import Segment
 
+# the calls' local day (qa.web.timezone): a calendar "week" holding it holds them, Mondays too
+AT = ("--at", (db.now() - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
 runner = CliRunner(env={"COLUMNS": "200"})  # wide enough that table cells are not folded
 BLAME = "这不是我们的责任，你去找快递公司。"
 REFUSE = "不知道，你自己看吧。"
@@ -91,7 +94,7 @@ def test_report_keeps_confirmed_dismissed_and_unreviewed_apart(cfg_path: Path) -
     cfg = str(cfg_path)
     assert run("qa", "review", str(blame[0]["id"]), "--confirm", "--reviewer", "lin", "-c", cfg)[0] == 0
     assert run("qa", "review", str(blame[1]["id"]), "--dismiss", "--reviewer", "lin", "-c", cfg)[0] == 0
-    code, out, _ = run("qa", "report", "--period", "week", "--json", "-c", cfg)
+    code, out, _ = run("qa", "report", "--period", "week", *AT, "--json", "-c", cfg)
     assert code == 0
     rep = json.loads(out)
     total = len(flags(cfg_path))
@@ -102,7 +105,7 @@ def test_report_keeps_confirmed_dismissed_and_unreviewed_apart(cfg_path: Path) -
     assert a1["confirmed"] == 1 and a1["dismissed"] == 1
     assert rep["by_category"]["forbidden"] == {"confirmed": 1, "unreviewed": 1, "dismissed": 1}
     assert rep["calls_with_confirmed"] == 1
-    code, out, _ = run("qa", "report", "--period", "week", "-c", cfg)
+    code, out, _ = run("qa", "report", "--period", "week", *AT, "-c", cfg)
     assert code == 0 and "1 confirmed" in out and "unreviewed" in out and "rule health" in out
 
 
@@ -114,7 +117,7 @@ def test_rule_precision_comes_from_the_verdicts(cfg_path: Path) -> None:
     run("qa", "review", str(blame[2]["id"]), "--dismiss", "--reviewer", "wu", "-c", cfg)
     # a later verdict wins: the second one turned round
     run("qa", "review", str(blame[1]["id"]), "--dismiss", "--reviewer", "wu", "-c", cfg)
-    code, out, _ = run("qa", "health", "--period", "week", "--json", "-c", cfg)
+    code, out, _ = run("qa", "health", "--period", "week", *AT, "--json", "-c", cfg)
     assert code == 0
     rows = {r["rule"]: r for r in json.loads(out)["rules"]}
     b = rows["forbidden.shifting-blame"]
@@ -123,7 +126,7 @@ def test_rule_precision_comes_from_the_verdicts(cfg_path: Path) -> None:
     assert b["precision_sure"] == 0.5 and b["precision_listen"] == 0.0  # the unsure flag was the false one
     unjudged = [r for r in rows.values() if r["rule"] != "forbidden.shifting-blame"]
     assert unjudged and all(r["precision"] is None for r in unjudged)
-    code, out, _ = run("qa", "health", "--period", "week", "-c", cfg)
+    code, out, _ = run("qa", "health", "--period", "week", *AT, "-c", cfg)
     assert code == 0 and "forbidden.shifting-blame" in out and "0.33" in out
     code, _, err = run("qa", "health", "--period", "fortnight", "-c", cfg)
     assert code == 2 and "--period" in err
