@@ -148,6 +148,28 @@ class Route(Strict):
 
 
 ROUTE_FIELDS = tuple(Route.model_fields)
+DIGITS_RANGE = (1, 32)  # how many digits a collect menu may read (a card number has up to 19)
+
+
+class Collect(Strict):
+    """A menu that reads a number (an account or card number) instead of one key, with the call's
+    recording paused while it is keyed in (ivr/collect.py). The menu's prompt asks for it, its
+    timeout is the wait for each digit, '#' ends a shorter entry; too few digits count as a try.
+    The call keeps only ``name``, how many digits came and whether they pass Luhn: never the digits."""
+
+    name: Annotated[str, Field(pattern=r"^\w{1,32}$")]
+    min_digits: Annotated[int, Field(ge=DIGITS_RANGE[0], le=DIGITS_RANGE[1])] = 1
+    max_digits: Annotated[int, Field(ge=DIGITS_RANGE[0], le=DIGITS_RANGE[1])] = 19
+    next: Route  # where the caller goes once the number is in
+
+    @model_validator(mode="after")
+    def _sane(self) -> Collect:
+        if self.min_digits > self.max_digits:
+            raise ValueError(f"min_digits {self.min_digits} is above max_digits {self.max_digits}")
+        if self.next.action == "repeat":
+            raise ValueError("next: 'repeat' would ask for the number again; send the caller on")
+        return self
+
 
 
 class Menu(Strict):
@@ -157,6 +179,14 @@ class Menu(Strict):
     retries: Annotated[int, Field(ge=RETRIES_RANGE[0], le=RETRIES_RANGE[1])] = 2
     fallback: Route = Route(action="hangup")
     options: dict[str, Route] = {}
+    collect: Collect | None = None  # read a number instead of one key (then no options)
+
+    @model_validator(mode="after")
+    def _collect_or_options(self) -> Menu:
+        if self.collect is not None and self.options:
+            raise ValueError("a collect menu reads a number, not keys: remove its options")
+        return self
+
 
     @field_validator("options", mode="before")
     @classmethod
@@ -533,6 +563,8 @@ def scorecard_problem(card: ScorecardSettings, rule_ids: Collection[str]) -> tup
 
 
 class QaSettings(Strict):
+    reviewer: str | None = None  # the account CLI reviews are credited to when neither --reviewer nor
+    # $HOTLINE_USER names one (accounts.identity); never the OS user
     opening: OpeningRule = OpeningRule()
     closing: ClosingRule = ClosingRule()
     pii: PiiRule = PiiRule()
@@ -593,6 +625,7 @@ class Config(Strict):
         for name, menu in self.menus.items():
             routes = [((*(), "fallback"), menu.fallback)]
             routes += [(("options", d), r) for d, r in menu.options.items()]
+            routes += [(("collect", "next"), menu.collect.next)] if menu.collect else []
             for loc, route in routes:
                 problem = route_target_problem(route.action, route.target, menus=self.menus, queues=self.queues,
                                                extensions=self.extensions)  # fmt: skip

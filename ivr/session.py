@@ -54,6 +54,7 @@ from collections.abc import Callable
 
 from ivr.callstore import CallStore
 from ivr.calltrack import CallFacts, CallInfo, Clock
+from ivr.collect import read_number
 from ivr.linkloss import CallLost, Link, LinkAware
 from ivr.tables import PROMPT_END, PROMPT_START, TRANSFER_END, TRANSFER_START
 from menus.prompts import menu_prompt_name, playback_name, prompt_texts
@@ -216,6 +217,15 @@ class CallSession(LinkAware):
                 route = menu.fallback if menu.fallback.action in ("queue", "extension", "hangup") else None
                 self._step(menu_id, None, "limit", route, typeahead=False)
                 await self._route(route or Route(action="hangup"), menu_id, hops)
+                return
+            if menu.collect is not None:  # a number keyed in with the recording paused (ivr/collect.py)
+                route = await read_number(self, menu_id, menu)
+                if route is None:
+                    return
+                if route.action == "submenu":
+                    menu_id, tries = route.target or menu_id, 0
+                    continue
+                await self._route(route, menu_id, hops)
                 return
             digit, typeahead = self.digits.take(), True
             if digit is None:

@@ -43,6 +43,7 @@ PROMPT_MAX_CHARS = 60  # about 15 s of speech at the prompt voice's pace
 GREETING_MAX_CHARS = 40  # the opening line is heard before anything useful happens
 _ANNOUNCED = re.compile(r"按\s*(星号|井号|[0-9*#])")
 _KEY_WORDS = {"星号": "*", "井号": "#"}
+NEXT = "collect.next"  # the 'digit' of a collect menu's way on, in problems
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,9 @@ def _routes(menu: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """(digit or 'fallback', route) pairs; a missing fallback is the schema's default, hang up."""
     options = menu.get("options")
     pairs = [(str(k), v) for k, v in options.items()] if isinstance(options, Mapping) else []
+    collect = menu.get("collect")
+    if isinstance(collect, Mapping) and "next" in collect:  # a collect menu's way on (settings.Collect)
+        pairs.append((NEXT, collect["next"]))
     return [*pairs, ("fallback", menu.get("fallback", {"action": "hangup"}))]
 
 
@@ -185,7 +189,8 @@ class _Linter:
             digit: str | None = None, loc: tuple[str, ...] = ()) -> None:  # fmt: skip
         if not loc and menu is not None:
             loc = ("menus", menu) if digit is None else (
-                ("menus", menu, "fallback") if digit == "fallback" else ("menus", menu, "options", digit))
+                ("menus", menu, "fallback") if digit == "fallback" else
+                ("menus", menu, "collect", "next") if digit == NEXT else ("menus", menu, "options", digit))
         line = line_of(self.data, loc) if loc else 0
         self.out.append(Problem(severity, rule, message, menu, digit, line))
 
@@ -247,13 +252,15 @@ class _Linter:
             seen.add(digit)
         for digit, route in _routes(menu):
             self.route(name, digit, route)
-        if not options:
+        reads_number = menu.get("collect") is not None  # no keys to offer or announce (settings.Collect)
+        if not options and not reads_number:
             self.add("warning", "no-options", "no options: callers can only wait for the fallback", name)
         elif len(options) > MAX_OPTIONS:
             self.add("warning", "too-many-options", f"{len(options)} options: more than {MAX_OPTIONS} is more than "
                      "callers remember from one prompt; split it into submenus", name)  # fmt: skip
         if isinstance(prompt, str):
-            self.announced(name, prompt, seen)
+            if not reads_number:
+                self.announced(name, prompt, seen)
             if len(prompt) > PROMPT_MAX_CHARS:
                 self.add("warning", "long-prompt", f"the prompt is {len(prompt)} characters; over "
                          f"{PROMPT_MAX_CHARS} callers forget the first choices", name, loc=("menus", name, "prompt"))
