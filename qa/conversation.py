@@ -183,8 +183,9 @@ def speech(utts: Sequence[Utterance]) -> list[Span]:
 def connected_spans(facts: CallContext, agent: Sequence[Utterance]) -> list[Span]:
     """Where caller and agent were connected, holds excluded.
 
-    The IVR's timeline (agent spans) when it was recorded; else from the answer (or the agent's
-    first words) to whoever hung up (or the last words)."""
+    The IVR's timeline (agent spans) when it was recorded: it also leaves out the recording's
+    pauses (ivr/timeline.py), whose silence on both tracks is nobody's, as a hold's music is;
+    else from the answer (or the agent's first words) to whoever hung up (or the last words)."""
     if not facts.reached_agent:
         return []
     if facts.agent_spans:
