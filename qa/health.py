@@ -11,6 +11,9 @@ the confidence threshold separates real breaches from false ones: a rule whose
 "sure" flags are often dismissed needs its phrases tuned; one whose "listen" flags
 are mostly confirmed could be trusted more.
 
+Appeals (issue 15) are counted per rule too: ``appeals`` filed against its flags and how many a
+lead ``overturned`` (an overturned flag is dismissed, so it already lowers the precision).
+
 The counting is one grouped query (rows per rule, status and sureness, not per flag), so a
 year of 50,000 flags costs the database a scan and Python a few dozen rows.
 """

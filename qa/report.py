@@ -27,6 +27,7 @@ from ivr.tables import Call
 from qa.health import VERDICTS, precision, rule_health, verdict
 from qa.periods import Period, parse_period, today_in
 from qa.rules import REVIEW_RULE
+from qa.scorecard import score_averages
 from qa.tables import Flag
 from settings import Config
 
@@ -47,9 +48,16 @@ def resolve_period(cfg: Config, text: str, at: date | None = None) -> Period:
     return parse_period(text, at or today_in(timezone_of(cfg)))
 
 
-def report_for(session: Session, cfg: Config, period: Period) -> dict[str, Any]:
-    """The report of ``period`` as the CLI and the web page show it: local days, rules named in Chinese."""
-    return build(session, period, timezone_of(cfg), rule_labels(cfg))
+def report_for(session: Session, cfg: Config, period: Period, rescore: bool = False) -> dict[str, Any]:
+    """The report of ``period`` as the CLI and the web page show it: local days, rules named in Chinese,
+    and the scorecard averages per agent and team (issue 15) -- as last scored, or scored again first
+    with ``rescore`` (a review does not rescore its call by itself)."""
+    tz = timezone_of(cfg)
+    rep = build(session, period, tz, rule_labels(cfg))
+    start, end = period.bounds(tz)
+    rep["scores"] = {"agent": score_averages(session, start, end, "agent", cfg if rescore else None),
+                     "team": score_averages(session, start, end, "team")}
+    return rep
 
 
 def rule_labels(cfg: Config) -> dict[str, str]:
@@ -150,6 +158,11 @@ def build(session: Session, period: Period, tz: tzinfo, labels: dict[str, str] |
 CSV_HEADER = ("分组 section", "名称 name", "说明 label", "已确认 confirmed", "已驳回 dismissed", "未审核 unreviewed",
               "准确率 precision")
 
+SCORE_FIELDS = ("calls", "average", "lowest", "highest", "failed")
+SCORE_HEADER = ("分组 section", "名称 name", "", "评分通话 scored calls", "平均分 average", "最低 lowest",
+                "最高 highest", "一票否决 instant fails")
+NO_TEAM = "(未分组)"
+
 
 def csv_rows(report: dict[str, Any]) -> list[list[str]]:
     """The report as rows for a spreadsheet: a header, the totals, then one row per agent, rule, route, category.
@@ -167,6 +180,13 @@ def csv_rows(report: dict[str, Any]) -> list[list[str]]:
     for key in BREAKDOWNS:
         for name, n in report[key].items():
             out.append(row(key.removeprefix("by_"), name, names.get(key, {}).get(name, ""), n))
+    scores = report.get("scores", {})
+    if any(scores.values()):
+        out.append(list(SCORE_HEADER))
+        for by, rows in scores.items():
+            for r in rows:
+                values = ("" if r[k] is None else str(r[k]) for k in SCORE_FIELDS)
+                out.append([f"score_{by}", r[by] or NO_TEAM, "", *values])
     return out
 
 

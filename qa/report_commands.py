@@ -48,6 +48,8 @@ def report_cmd(
                                              )] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the figures as CSV (UTF-8 with BOM, for "
                                                   "Excel) to this file.")] = None,
+    rescore: Annotated[bool, typer.Option("--rescore", help="Score the period's calls again first (after "
+                                          "reviews), rather than show the scores as last computed.")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -61,7 +63,7 @@ def report_cmd(
     cfg = load(config)
     span = _period(cfg, period, at)
     with db_session(cfg) as session:
-        rep = report_for(session, cfg, span)
+        rep = report_for(session, cfg, span, rescore=rescore)
     try:
         if png is not None:
             rep["charts"] = [str(p) for p in write_charts(rep, png)]
@@ -90,8 +92,22 @@ def report_cmd(
             table.add_row(name, *label, str(n["confirmed"]), str(n["dismissed"]), str(n["unreviewed"]))
         console.print(table)
     console.print(_health_table(rep["rules"], f"rule health, {rep['label']}"))
+    for by, rows in rep["scores"].items():
+        if rows:
+            console.print(_score_table(by, rows))
     for p in [*rep.get("charts", []), *([rep["csv"]] if "csv" in rep else [])]:
         console.print(f"wrote {p}", highlight=False)
+
+
+def _score_table(by: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"scorecard average by {by}")
+    table.add_column(by)
+    for col in ("calls", "average", "lowest", "highest", "instant fails"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(r[by] or "(no team)", *("-" if r[k] is None else str(r[k]) for k in
+                                             ("calls", "average", "lowest", "highest", "failed")))
+    return table
 
 
 def _pct(value: float | None) -> str:
@@ -101,14 +117,14 @@ def _pct(value: float | None) -> str:
 def _health_table(rules: list[dict[str, Any]], title: str) -> Table:
     table = Table(title=f"{title}: precision = confirmed / (confirmed + dismissed)")
     for col in ("rule", "name", "category", "precision", "confirmed", "dismissed", "unreviewed", "listen",
-                "prec. sure", "prec. listen"):
+                "prec. sure", "prec. listen", "appeals", "overturned"):
         table.add_column(col, justify="left" if col in ("rule", "name", "category") else "right")
     for r in rules:
         p = r["precision"]
         style = "" if p is None else ("red" if p < 0.5 else "yellow" if p < 0.8 else "green")
         table.add_row(r["rule"], r.get("label", ""), r["category"], Text(_pct(p), style=style), str(r["confirmed"]),
                       str(r["dismissed"]), str(r["unreviewed"]), str(r["needs_listening"]), _pct(r["precision_sure"]),
-                      _pct(r["precision_listen"]))
+                      _pct(r["precision_listen"]), str(r["appeals"]), str(r["overturned"]))
     return table
 
 

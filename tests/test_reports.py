@@ -104,6 +104,17 @@ def test_cli_report_month_at_a_date_with_csv(cfg: Config, tmp_path: Path) -> Non
     assert CALLER not in r.stdout
     r = runner.invoke(app, ["qa", "report", "--period", "fortnight", "-c", path])
     assert r.exit_code == 2 and "--period" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    # scorecard averages (issue 15): none stored yet, then the period scored again on --rescore
+    assert rep["scores"] == {"agent": [], "team": []}
+    r = runner.invoke(app, ["qa", "report", "--period", "2026-11", "--rescore", "--json", "-c", path])
+    scores = {s["agent"]: s for s in json.loads(r.stdout)["scores"]["agent"]}
+    # 75 points judged by rules: agent1001's refusal costs 25 (the unreviewed vague flag costs nothing),
+    # agent1002's missing closing 5; the 1 December call is not November's
+    assert scores["SIP/agent1001"]["average"] == pytest.approx(66.7, abs=0.1)
+    assert scores["SIP/agent1002"]["average"] == pytest.approx(93.3, abs=0.1)
+    assert all(s["calls"] == 1 for s in scores.values())
+    r = runner.invoke(app, ["qa", "report", "--period", "2026-11", "-c", path])
+    assert "scorecard average by agent" in r.stdout and "66.7" in r.stdout
     r = runner.invoke(app, ["qa", "health", "--period", "2026-Q4", "--json", "-c", path])
     rules = {x["rule"]: x for x in json.loads(r.stdout)["rules"]}
     assert rules["forbidden.refusal"]["precision"] == pytest.approx(1 / 3, abs=0.001)  # 1 of 3 judged, Q4

@@ -10,6 +10,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,6 +21,8 @@ from report_calls import CALLER, seeded_config
 
 import db
 from accounts.tables import Account
+from qa.periods import containing
+from qa.scorecard import rescore_period
 from settings import Config
 from web.app import create_app
 
@@ -33,6 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Conf
     with db.transaction(cfg.database_url) as s:
         s.add_all(Account(name=n, role=r, password_hash=cheap.hash(PASSWORD)) for n, r in
                   (("zhang", "lead"), ("li", "reviewer")))
+        rescore_period(s, cfg, *containing("month", date(2026, 11, 1)).bounds(ZoneInfo(cfg.qa.web.timezone)))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -70,6 +75,8 @@ def test_a_lead_sees_the_month_in_chinese_with_charts_and_csv(server: tuple[str,
         assert "禁语：不行、不知道、不能够" in page  # the rule named in Chinese from config.yaml
         assert re.search(r'data-rule="forbidden.refusal">.*?precision[^>]*>0.50<', page, re.S)
         assert CALLER not in page
+        # scorecard averages of the month's calls (issue 15)
+        assert re.search(r'id="scores-agent".*?data-name="SIP/agent1001">.*?class="num average">66.7<', page, re.S)
         # the charts the page shows are PNGs of the same period
         srcs = re.findall(r'class="chart" data-chart="\w+" src="([^"]+)"', page)
         assert len(srcs) == 5
