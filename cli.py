@@ -20,6 +20,7 @@ from qa.score_commands import appeal_cmd, appeals_app, score_cmd, scores_cmd
 from recordings.commands import recordings_app
 from transcribe.commands import jobs_app, transcribe_command
 from transcribe.model_commands import model_app
+from transcribe.worker_commands import worker_command
 
 app = typer.Typer(
     name="hotline",
@@ -49,6 +50,7 @@ app.add_typer(greeting_app, name="greeting")
 app.add_typer(model_app, name="model")
 app.command("transcribe")(transcribe_command(qa_scan=after_transcript))
 app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker_command(qa_scan=after_transcript))
 app.command("serve")(serve)
 app.command("status")(status)
 app.command("demo")(demo)

@@ -53,6 +53,14 @@ def serve(
     setup_logging(verbose)
     from sqlalchemy.exc import SQLAlchemyError
 
+    from transcribe.procrastinate_app import EngineError, ensure_schema, uses_procrastinate
+
+    try:
+        if uses_procrastinate(cfg):  # `hotline worker` hosts transcribe; serve queues their tasks
+            ensure_schema(cfg.database_url)
+            transcribe = False
+    except (EngineError, SQLAlchemyError) as exc:
+        fail(f"serve: {str(exc).splitlines()[0]}")
     if transcribe:  # a pool that cannot load its model would die while jobs pile up: refuse now
         from transcribe.pool_handle import check_model
         from transcribe.worker import PoolError
@@ -73,13 +81,14 @@ def serve(
 
 async def _serve(cfg: Config, path: Path, reload_interval: float, transcribe: bool, prompts: bool,
                  metrics_port: int = 0) -> None:
-    from app.pipeline import after_call, after_transcript
+    from app.pipeline import after_call, after_call_distributed, after_transcript
     from ivr.service import IvrService
     from pbx.ami import AmiConnectionError
     from transcribe.pool_handle import start_pool
 
+    queue_hook = after_call_distributed if cfg.workers.engine == "procrastinate" else after_call
     service = IvrService(cfg, config_path=path, reload_interval=reload_interval, render_prompts=prompts,
-                         freeze_gc=True, store_process=True, on_recordings_ready=after_call)
+                         freeze_gc=True, store_process=True, on_recordings_ready=queue_hook)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

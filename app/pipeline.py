@@ -21,6 +21,14 @@ def after_call(session: Session, call_id: int) -> Any:
     return enqueue_call(session, call_id)
 
 
+def after_call_distributed(session: Session, call_id: int) -> Any:
+    """As after_call, with workers on other hosts (workers.engine: procrastinate): the job row and
+    its Procrastinate task are written in the call store's one transaction."""
+    from transcribe.procrastinate_app import enqueue_and_defer
+
+    return enqueue_and_defer(session, call_id)
+
+
 def after_transcript(session: Session, config: Config, call_id: int) -> list[Any]:
     """A transcript was stored: run every QA rule on the call (the transcription workers' hook)."""
     from qa.scan import scan_call

@@ -29,6 +29,9 @@ def run() -> None:
         # batch mode lets later revisions alter SQLite tables (copy-and-move)
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Hosts starting at once: the second waits here, then finds the schema at head.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1752134764)")
             context.run_migrations()
     engine.dispose()
 

@@ -103,7 +103,11 @@ def recording_file(config: Config, stored: str) -> Path:
     """The file a ``Recording.path`` names: the IVR stores absolute paths; a relative one (an
     imported or hand-made row) is read under the recordings directory. The one rule for all readers."""
     path = Path(stored)
-    return path if path.is_absolute() else config.path(config.recording.directory) / path
+    path = path if path.is_absolute() else config.path(config.recording.directory) / path
+    for prefix, here in config.workers.path_map.items():  # a worker host mounts serve's folder elsewhere
+        if path.is_relative_to(prefix):
+            return Path(here) / path.relative_to(prefix)
+    return path
 
 
 @dataclass(frozen=True)
