@@ -1,4 +1,4 @@
-"""`hotline users ...`: add, list, disable, enable accounts and change their passwords.
+"""`hotline users ...`: add, list, disable, enable accounts, change passwords, read the access log.
 
 Passwords are never taken as an option (it would sit in shell history and `ps`): they come
 from ``--password-stdin`` (one line, for scripts) or a hidden prompt typed twice. Like every
@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, print_json
+from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, parse_since, print_json
 
 if TYPE_CHECKING:  # SQLAlchemy loads in the commands that use the database, not at `hotline --help`
     from sqlalchemy.orm import Session
@@ -106,7 +107,7 @@ def list_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     for col in ("name", "display name", "role", "agent id", "active", "last sign-in (UTC)"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["name"], r["display_name"] or "", r["role"], r["agent_id"] or "",
+        table.add_row(Text(r["name"]), Text(r["display_name"] or ""), r["role"], Text(r["agent_id"] or ""),
                       "yes" if r["active"] else "[red]disabled[/]",
                       (r["last_login_at"] or "never")[:16].replace("T", " "))
     console.print(table)
@@ -144,3 +145,37 @@ def passwd_cmd(name: NameArg, password_stdin: StdinOpt = False, config: ConfigOp
     with _session(config) as session:
         set_password(session, name, password)
     console.print(f"password of {name} changed", highlight=False)
+
+
+@users_app.command("log")
+def log_cmd(
+    account: Annotated[str | None, typer.Option("--account", help="Only this account's rows.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Only this action: listen, listen-original, "
+                                               "unmask, review, sign-in, sign-in-failed, ...")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="2026-03-01, 2026-03-01T08:00, or 7d / 12h.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many rows.")] = 200,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who listened to, unmasked or reviewed what, and who signed in, newest first (times in UTC)."""
+    from accounts.users import access_log
+
+    try:
+        since_dt = parse_since(since) if since else None
+    except ValueError as exc:
+        fail(str(exc))
+    with _session(config) as session:
+        rows = [{"at": r.at.isoformat(), "account": r.account, "action": r.action, "target": r.target,
+                 "via": r.via, "address": r.address}
+                for r in access_log(session, account=account, action=action, since=since_dt, limit=limit)]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} access(es)")
+    for col in ("at (UTC)", "account", "action", "target", "via", "address"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        # Text, not markup: a failed sign-in logs whatever name was typed, brackets included
+        table.add_row(r["at"][:19].replace("T", " "), Text(r["account"]), Text(r["action"]), Text(r["target"] or ""),
+                      r["via"], Text(r["address"] or ""))
+    console.print(table, highlight=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from contextlib import suppress
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -135,3 +136,16 @@ def record_access(session: Session, account_name: str, action: str, target: str 
     session.add(row)
     session.flush()
     return row
+
+
+def access_log(session: Session, *, account: str | None = None, action: str | None = None,
+               since: datetime | None = None, limit: int = 200) -> list[AccessLog]:
+    """The newest access-log rows first, optionally for one account, one action, or after ``since``."""
+    query = select(AccessLog).order_by(AccessLog.at.desc(), AccessLog.id.desc()).limit(limit)
+    if account is not None:
+        query = query.where(AccessLog.account == account)
+    if action is not None:
+        query = query.where(AccessLog.action == action)
+    if since is not None:
+        query = query.where(AccessLog.at >= since)
+    return list(session.scalars(query))
