@@ -90,6 +90,26 @@ def add_cmd(
                       highlight=False)
 
 
+@users_app.command("set")
+def set_cmd(
+    name: NameArg,
+    role: Annotated[str | None, typer.Option("--role", help="agent | reviewer | lead | admin")] = None,
+    agent_id: Annotated[str | None, typer.Option("--agent-id", help="The agent as calls record it; '' clears "
+                                                 "it.")] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="'' clears it.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Change an account's role, agent id or display name (the last enabled admin keeps its role)."""
+    from accounts.users import update_user
+
+    if role is None and agent_id is None and display_name is None:
+        fail("nothing to change: give --role, --agent-id or --display-name")
+    with _session(config) as session:
+        account = update_user(session, name, role=role, agent_id=agent_id, display_name=display_name)
+        shown = f"{account.name}: role {account.role}, agent id {account.agent_id or '-'}"
+    console.print(shown, highlight=False)
+
+
 @users_app.command("list")
 def list_cmd(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Every account: name, role, agent id, enabled or not, last sign-in (UTC). Never a password hash."""

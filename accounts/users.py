@@ -13,10 +13,10 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accounts.roles import ROLES
+from accounts.roles import MANAGE_USERS, ROLES, allowed
 from accounts.tables import AccessLog, Account
 from db import now
 
@@ -66,9 +66,10 @@ def add_user(session: Session, name: str, role: str, password: str, *, display_n
     if role not in ROLES:
         raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}")
     check_password(password)
-    if get_account(session, name) is not None:
-        raise AccountError(f"account {name!r} exists already: choose another name, or `hotline users passwd "
-                           f"{name}` to change its password")
+    taken = session.scalars(select(Account.name).where(func.lower(Account.name) == name.lower())).first()
+    if taken is not None:  # "Lin" beside "lin" would credit one person's reviews to two names
+        raise AccountError(f"account {taken!r} exists already: choose another name, or `hotline users passwd "
+                           f"{taken}` to change its password")
     agent_id = (agent_id or "").strip() or None
     account = Account(name=name, role=role, password_hash=_hasher.hash(password),
                       display_name=(display_name or "").strip() or None, agent_id=agent_id, active=True)
@@ -105,10 +106,39 @@ def set_password(session: Session, name: str, password: str) -> None:
     session.flush()
 
 
+def _keep_an_admin(session: Session, account: Account) -> None:
+    """Refuse to leave no enabled account that may manage users (the web's users page needs one)."""
+    if not (account.active and allowed(account.role, MANAGE_USERS)):
+        return
+    others = session.scalars(select(Account).where(Account.active.is_(True), Account.id != account.id)).all()
+    if not any(allowed(a.role, MANAGE_USERS) for a in others):
+        raise AccountError(f"{account.name!r} is the last enabled admin: add or enable another admin first")
+
+
 def disable(session: Session, name: str) -> None:
     """The account can no longer sign in or act; its reviews and log rows stay."""
-    _existing(session, name).active = False
+    account = _existing(session, name)
+    _keep_an_admin(session, account)
+    account.active = False
     session.flush()
+
+
+def update_user(session: Session, name: str, *, role: str | None = None, agent_id: str | None = None,
+                display_name: str | None = None) -> Account:
+    """Change an account's role, agent id or display name (None leaves one as it is, "" clears it)."""
+    account = _existing(session, name)
+    if role is not None and role != account.role:
+        if role not in ROLES:
+            raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}")
+        if not allowed(role, MANAGE_USERS):
+            _keep_an_admin(session, account)
+        account.role = role
+    if agent_id is not None:
+        account.agent_id = agent_id.strip() or None
+    if display_name is not None:
+        account.display_name = display_name.strip() or None
+    session.flush()
+    return account
 
 
 def enable(session: Session, name: str) -> None:

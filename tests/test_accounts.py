@@ -28,6 +28,7 @@ from accounts.users import (
     list_users,
     record_access,
     set_password,
+    update_user,
 )
 from cli import app
 from qa.scan import scan_call
@@ -292,3 +293,44 @@ def test_revision_0007_goes_down_and_up(url: str) -> None:
         assert {"accounts", "access_log"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_the_last_enabled_admin_stays_one(url: str) -> None:
+    with db.transaction(url) as s:
+        add_reviewers(s, "root1", role="admin")
+        add_reviewers(s, "lin")
+    with db.transaction(url) as s:
+        with pytest.raises(AccountError, match="'root1' is the last enabled admin"):
+            disable(s, "root1")
+        with pytest.raises(AccountError, match="last enabled admin"):
+            update_user(s, "root1", role="lead")
+        update_user(s, "lin", role="admin", display_name="林晓")  # now there are two
+        disable(s, "root1")
+        assert get_active(s, "root1") is None
+        with pytest.raises(AccountError, match="'lin' is the last enabled admin"):
+            disable(s, "lin")
+
+
+def test_names_differing_only_in_case_are_one_name(url: str) -> None:
+    with db.transaction(url) as s:
+        add_reviewers(s, "lin")
+    with db.transaction(url) as s, pytest.raises(AccountError, match="account 'lin' exists already"):
+        add_user(s, "Lin", "reviewer", PASSWORD)
+
+
+def test_users_set_changes_role_and_agent_id(tmp_path: Path) -> None:
+    cfg = str(config_file(tmp_path))
+    with db.transaction(load_config(Path(cfg)).database_url) as s:
+        add_reviewers(s, "a1001", role="agent")
+    code, out, err = run("users", "set", "a1001", "--agent-id", "SIP/agent1001", "--display-name", "王芳", "-c", cfg)
+    assert code == 0 and "SIP/agent1001" in out, err
+    code, out, _ = run("users", "list", "--json", "-c", cfg)
+    [a] = json.loads(out)
+    assert (a["role"], a["agent_id"], a["display_name"]) == ("agent", "SIP/agent1001", "王芳")
+    assert run("users", "set", "a1001", "--role", "reviewer", "--agent-id", "", "-c", cfg)[0] == 0
+    [a] = json.loads(run("users", "list", "--json", "-c", cfg)[1])
+    assert (a["role"], a["agent_id"]) == ("reviewer", None)
+    for args, msg in ((["a1001"], "nothing to change"), (["a1001", "--role", "boss"], "one of agent"),
+                      (["ghost", "--role", "lead"], "no account 'ghost'")):
+        code, _, err = run("users", "set", *args, "-c", cfg)
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1
