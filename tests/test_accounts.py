@@ -334,3 +334,13 @@ def test_users_set_changes_role_and_agent_id(tmp_path: Path) -> None:
                       (["ghost", "--role", "lead"], "no account 'ghost'")):
         code, _, err = run("users", "set", *args, "-c", cfg)
         assert code == 2 and msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_configured_reviewer_is_used_when_no_option_or_environment_names_one(flagged: Path) -> None:
+    text = flagged.read_text(encoding="utf-8")
+    assert text.count("\n  reviewer: null") == 1
+    flagged.write_text(text.replace("\n  reviewer: null", "\n  reviewer: lin"), encoding="utf-8")
+    flag = first_flag(flagged)
+    code, out, err = run("qa", "review", str(flag), "--dismiss", "--json", "-c", str(flagged),
+                         env={"USER": "root", "HOTLINE_USER": ""})
+    assert code == 0 and json.loads(out)["reviewer"] == "lin", err
