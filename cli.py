@@ -21,6 +21,7 @@ from recordings.commands import recordings_app
 from transcribe.commands import jobs_app, transcribe_command
 from transcribe.model_commands import model_app
 from transcribe.worker_commands import worker_command
+from web.commands import web_cmd
 
 app = typer.Typer(
     name="hotline",
@@ -62,6 +63,7 @@ recordings_app.command("hold")(recordings_hold)
 recordings_app.command("redact")(redact_cmd)  # reads transcripts (transcribe): it lives in app
 app.add_typer(recordings_app, name="recordings")
 qa_app.command("eval-calls")(eval_calls)  # runs the demo pipeline, so it lives in app
+qa_app.command("web")(web_cmd)  # the review app sits above qa (web/), so it is registered here
 qa_app.command("score")(score_cmd)
 qa_app.command("scores")(scores_cmd)
 qa_app.command("appeal")(appeal_cmd)

@@ -1,4 +1,4 @@
-"""`hotline qa ...`: the flag queue, one call, reviews, reports, rule checks, the web page."""
+"""`hotline qa ...`: the flag queue, one call, reviews, reports, rule checks (the web app: web/commands.py)."""
 
 from __future__ import annotations
 
@@ -244,18 +244,3 @@ def eval_cmd(
         for r in rows:
             for example in r.examples:
                 console.print(f"  {r.name}: {example}", highlight=False, markup=False)
-
-
-@app.command("web")
-def web_cmd(
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")] = 8765,
-    config: ConfigOpt = None,
-) -> None:
-    """The review web page on 127.0.0.1 (password from $HOTLINE_QA_PASSWORD)."""
-    from qa.web import WebError, serve
-
-    cfg = load(config)
-    try:
-        serve(cfg, port=port)
-    except WebError as exc:
-        fail(str(exc))

@@ -7,13 +7,14 @@ and the caller's number (last four digits kept).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ivr.tables import Call
+from ivr.tables import Call, MenuStep
 from qa.confidence import shown_severity
 from qa.tables import Flag
 from recordings.redact import mask_number
@@ -23,7 +24,9 @@ from transcribe.pii import mask_segments
 from transcribe.store import segment_dict, segments_in_order, transcript_for_call
 
 STATUSES = ("new", "confirmed", "dismissed")
-SORTS = ("confidence", "newest")
+SORTS = ("confidence", "newest", "oldest", "severity")
+SEVERITIES = ("high", "medium", "low")
+SEVERITY_RANK = {sev: rank for rank, sev in enumerate(SEVERITIES)}
 CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
 
 
@@ -49,37 +52,102 @@ def flag_dict(f: Flag, call: Call | None = None) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class FlagFilter:
+    """Which flags the queue shows; every field optional (None: any)."""
+
+    status: str | None = None
+    category: str | None = None
+    rule: str | None = None
+    severity: str | None = None
+    agent: str | None = None  # part of the agent's name
+    route: str | None = None  # where the menu sent the call (a queue, an extension)
+    since: datetime | None = None  # calls started at or after
+    until: datetime | None = None  # ... and before
+    min_confidence: float | None = None
+    max_confidence: float | None = None  # exclusive, so bands 0.5-0.8 and 0.8-1 do not overlap
+    needs_listening: bool | None = None
+
+    def check(self) -> None:
+        if self.status and self.status not in STATUSES:
+            raise ViewError(f"--status {self.status!r}: one of {', '.join(STATUSES)}")
+        if self.category and self.category not in CATEGORIES:
+            raise ViewError(f"--category {self.category!r}: one of {', '.join(CATEGORIES)}")
+        if self.severity and self.severity not in SEVERITIES:
+            raise ViewError(f"--severity {self.severity!r}: one of {', '.join(SEVERITIES)}")
+        for bound in (self.min_confidence, self.max_confidence):
+            if bound is not None and not 0.0 <= bound <= 1.0:
+                raise ViewError(f"--min-confidence {bound!r}: a number from 0 to 1")
+
+    def apply(self, stmt: Select[Any], *, with_status: bool = True) -> Select[Any]:
+        """``stmt`` (flags joined with their calls) narrowed to these flags."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.status and with_status:
+            conditions.append(Flag.status == self.status)
+        if self.category:
+            conditions.append(Flag.category == self.category)
+        if self.rule:
+            conditions.append(Flag.rule_id == self.rule)
+        if self.severity:
+            conditions.append(Flag.severity == self.severity)
+        if self.agent:
+            conditions.append(Call.agent.contains(self.agent))
+        if self.route:
+            conditions.append(Call.route_target == self.route)
+        if self.since:
+            conditions.append(Call.started_at >= self.since)
+        if self.until:
+            conditions.append(Call.started_at < self.until)
+        if self.min_confidence is not None:
+            conditions.append(Flag.confidence >= self.min_confidence)
+        if self.max_confidence is not None:
+            conditions.append(Flag.confidence < self.max_confidence)
+        if self.needs_listening is not None:
+            conditions.append(Flag.needs_listening.is_(self.needs_listening))
+        return stmt.where(*conditions)
+
+
 def list_flags(session: Session, *, status: str | None = None, category: str | None = None,
                agent: str | None = None, since: datetime | None = None, limit: int = 200,
                min_confidence: float | None = None, needs_listening: bool | None = None,
-               sort: str = "confidence") -> list[dict[str, Any]]:
+               sort: str = "confidence", where: FlagFilter | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """The queue. ``sort="confidence"``: surest flags first (flags without a score, raised before
-    scores existed, last), then newest calls; ``"newest"``: newest calls first."""
+    scores existed, last), then newest calls; ``"newest"``/``"oldest"``: by the call's start;
+    ``"severity"``: high first. ``where`` (the web queue's filters) replaces the keyword filters."""
     if sort not in SORTS:
         raise ViewError(f"--sort {sort!r}: one of {', '.join(SORTS)}")
-    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
-        raise ViewError(f"--min-confidence {min_confidence!r}: a number from 0 to 1")
-    if status and status not in STATUSES:
-        raise ViewError(f"--status {status!r}: one of {', '.join(STATUSES)}")
-    if category and category not in CATEGORIES:
-        raise ViewError(f"--category {category!r}: one of {', '.join(CATEGORIES)}")
-    stmt = select(Flag, Call).join(Call, Call.id == Flag.call_id).options(selectinload(Flag.reviews))
-    if status:
-        stmt = stmt.where(Flag.status == status)
-    if category:
-        stmt = stmt.where(Flag.category == category)
-    if agent:
-        stmt = stmt.where(Call.agent.contains(agent))
-    if since:
-        stmt = stmt.where(Call.started_at >= since)
-    if min_confidence is not None:
-        stmt = stmt.where(Flag.confidence >= min_confidence)
-    if needs_listening is not None:
-        stmt = stmt.where(Flag.needs_listening.is_(needs_listening))
+    where = where or FlagFilter(status=status, category=category, agent=agent, since=since,
+                                min_confidence=min_confidence, needs_listening=needs_listening)
+    where.check()
+    stmt = where.apply(select(Flag, Call).join(Call, Call.id == Flag.call_id).options(selectinload(Flag.reviews)))
     newest = (Call.started_at.desc(), Flag.call_id.desc(), Flag.offset_s, Flag.id)
-    order = newest if sort == "newest" else (Flag.confidence.is_(None), Flag.confidence.desc(), *newest)
-    stmt = stmt.order_by(*order).limit(limit)
+    order = {
+        "newest": newest,
+        "oldest": (Call.started_at, Flag.call_id, Flag.offset_s, Flag.id),
+        "confidence": (Flag.confidence.is_(None), Flag.confidence.desc(), *newest),
+        "severity": (case(SEVERITY_RANK, value=Flag.severity, else_=len(SEVERITIES)), *newest),
+    }[sort]
+    stmt = stmt.order_by(*order).offset(max(0, offset)).limit(limit)
     return [flag_dict(f, c) for f, c in session.execute(stmt).all()]
+
+
+def status_counts(session: Session, where: FlagFilter) -> dict[str, int]:
+    """How many flags each status holds under the other filters (the queue's tabs)."""
+    where.check()
+    stmt = where.apply(select(Flag.status, func.count()).join(Call, Call.id == Flag.call_id), with_status=False)
+    got: dict[str, int] = {status: n for status, n in session.execute(stmt.group_by(Flag.status))}
+    return {s: got.get(s, 0) for s in STATUSES}
+
+
+def filter_choices(session: Session) -> dict[str, list[str]]:
+    """The values the queue's filters can take: rules, agents and routes seen in flagged calls."""
+    flagged = select(Flag.call_id).distinct().scalar_subquery()
+    return {
+        "rules": sorted(session.scalars(select(Flag.rule_id).distinct())),
+        "agents": sorted(a for a in session.scalars(select(Call.agent).distinct().where(Call.id.in_(flagged))) if a),
+        "routes": sorted(r for r in session.scalars(select(Call.route_target).distinct().where(Call.id.in_(flagged)))
+                         if r),
+    }
 
 
 def call_view(session: Session, config: Config, call_id: int) -> dict[str, Any]:
@@ -108,6 +176,7 @@ def call_view(session: Session, config: Config, call_id: int) -> dict[str, Any]:
         segments.append(seg | {"text": text, "marks": marks,
                                "flags": [f.id for f in by_segment.get(s.id, [])]})
     recordings = session.scalars(select(Recording.kind).where(Recording.call_id == call_id)).all()
+    steps = session.scalars(select(MenuStep).where(MenuStep.call_id == call_id).order_by(MenuStep.seq)).all()
     return {
         "call": {
             "id": call.id, "caller": mask_number(call.caller_num), "agent": call.agent,
@@ -115,6 +184,8 @@ def call_view(session: Session, config: Config, call_id: int) -> dict[str, Any]:
             "ended_at": call.ended_at.isoformat() if call.ended_at else None,
             "route": call.route_target or call.route_action, "category": call.category,
             "hangup_by": call.hangup_by, "ring_s": call.ring_s, "queue_wait_s": call.queue_wait_s,
+            "menu_path": [{"menu": m.menu, "digit": m.digit, "outcome": m.outcome, "action": m.action,
+                           "target": m.target} for m in steps],
         },
         "transcript": None if transcript is None else {
             "id": transcript.id, "needs_review": transcript.needs_review, "review_reason": transcript.review_reason,

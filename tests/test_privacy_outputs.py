@@ -11,32 +11,30 @@ for every number said; none may appear unmasked. `--unmask` shows them and is re
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import logging
 import re
 import shutil
-import threading
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from qa_calls import add_transcript
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 import cliutil
 import db
+from accounts.users import add_user
 from app.scripts import DEFAULT_SCRIPT, load_script
 from cli import app
 from ivr.tables import Call, CallEvent
 from qa.scan import scan_call
-from qa.web import make_server
 from settings import load_config
 from transcribe.tables import Job
+from web.app import create_app
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 
@@ -110,20 +108,14 @@ def unescaped(text: str) -> str:
 
 
 def web_pages(cfg: Any, call_id: int) -> dict[str, str]:
-    server = make_server(cfg, port=0, password=PASSWORD)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    b = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    try:
-        form = urllib.parse.urlencode({"reviewer": "qa-lin", "password": PASSWORD, "next": "/flags"}).encode()
-        with b.open(urllib.request.Request(base + "/login", data=form, method="POST"), timeout=10) as r:
-            pages = {"web /flags": r.read().decode()}
-        with b.open(base + f"/calls/{call_id}", timeout=10) as r:
-            pages[f"web /calls/{call_id}"] = r.read().decode()
-        return pages
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The queue and the call's page as a reviewer signed in to the review app sees them."""
+    with db.transaction(cfg.database_url) as s:
+        add_user(s, "qa-lin", "reviewer", PASSWORD)
+    c = TestClient(create_app(cfg), base_url="http://127.0.0.1")
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
+    assert token
+    r = c.post("/login", data={"name": "qa-lin", "password": PASSWORD, "csrf": token.group(1), "next": "/flags"})
+    return {"web /flags": r.text, f"web /calls/{call_id}": c.get(f"/calls/{call_id}").text}
 
 
 def leaks(text: str, secrets: list[str]) -> list[str]:
@@ -192,7 +184,7 @@ def test_a_demo_run_shows_no_personal_number_anywhere(tmp_path: Path, root_loggi
     # the IVR's prompt is shown as the IVR, never as the agent
     assert re.search(r"IVR\s+" + GREETING, outputs[f"calls show {cid}"])
     assert re.search(r"IVR\s+" + GREETING, outputs[f"qa show {cid}"])
-    assert f"<b>IVR</b> {GREETING}" in outputs[f"web /calls/{cid}"]
+    assert f'<span class="who">语音导航</span><span class="text">{GREETING}</span>' in outputs[f"web /calls/{cid}"]
 
 
 def test_unmask_shows_the_numbers_and_is_recorded(tmp_path: Path, wide: None) -> None:

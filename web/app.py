@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import db
 import web.reports
 from settings import Config
-from web import auth
+from web import auth, calls, queue, users
 from web.i18n import COOKIE as LANG_COOKIE
 from web.i18n import N_, gettext, normalize
 from web.sessions import Sessions, Throttle
@@ -52,8 +52,8 @@ def create_app(cfg: Config) -> FastAPI:
     app.state.throttle = Throttle(w.sign_in_failures, w.sign_in_window_minutes * 60)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(auth.router)
-    app.include_router(web.reports.router)
+    for module in (auth, queue, calls, users, web.reports):
+        app.include_router(module.router)
 
     @app.get("/")
     def home() -> Response:
@@ -87,11 +87,13 @@ async def _sign_in_required(request: Request, exc: auth.SignInRequired) -> Respo
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    message = exc.detail if isinstance(exc.detail, str) else ""
+    """An error page: ``detail`` is a message (English, translated here) or {"message": ..., "detail": ...}."""
+    given = exc.detail if isinstance(exc.detail, dict) else {"message": exc.detail}
+    message, detail = str(given.get("message", "")), given.get("detail")
     if message == HTTPStatus(exc.status_code).phrase:  # Starlette's own (an unknown path): say it plainly
         message = GENERIC.get(exc.status_code, message)
-    return render(request, "error.html", {"status": exc.status_code, "message": message},
-                  status_code=exc.status_code)
+    return render(request, "error.html", {"status": exc.status_code, "message": message, "detail": detail},
+                  status_code=exc.status_code, headers=exc.headers)
 
 
 async def _bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -9,6 +9,7 @@ timezone (``qa.web.timezone``). ``request.app.state.tz`` is that timezone, for c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,9 @@ def _context(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_context])
+templates.env.trim_blocks = templates.env.lstrip_blocks = True  # pages without the tags' blank lines
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           headers: Mapping[str, str] | None = None) -> Response:
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)
