@@ -110,6 +110,14 @@ def recording_file(config: Config, stored: str) -> Path:
     return path
 
 
+def stored_path(config: Config, path: Path) -> Path:
+    """A file this host wrote, named as serve's host reads it (``recording_file``'s map undone)."""
+    for prefix, here in config.workers.path_map.items():
+        if path.is_relative_to(here):
+            return Path(prefix) / path.relative_to(here)
+    return path
+
+
 @dataclass(frozen=True)
 class PurgeItem:
     """One recording past the retention period: deleted (or to be), or kept and why."""

@@ -232,5 +232,7 @@ def test_two_hosts_one_killed_mid_job_every_call_transcribed_once(clean: PgServe
         per_call = dict(s.execute(select(Transcript.call_id, func.count()).group_by(Transcript.call_id)).all())
         assert per_call == {c: 1 for c in calls}, "every call transcribed exactly once"
         assert len(set(s.scalars(select(Transcript.job_id)).all())) == len(calls)
+        paths = s.scalars(select(Recording.path)).all()  # the redacted copies the workers wrote too
+        assert len(paths) > 2 * len(calls) and all(Path(p).is_relative_to(shared) for p in paths), paths
     survivor = next(h for h in hosts if h != victim_host)
     assert hosts[survivor].returncode == 0, (tmp_path / survivor / "worker.log").read_text()[-2000:]

@@ -35,7 +35,7 @@ from recordings.redacted import (
     register,
     write_redacted,
 )
-from recordings.store import recording_file
+from recordings.store import recording_file, stored_path
 from recordings.tables import Recording
 from settings import Config
 from transcribe.pii import find_pii_segments
@@ -152,6 +152,6 @@ def redact_call(session: Session, config: Config, call_id: int, *, margin: float
         src = recording_file(config, rec.path)
         dst = redacted_path(src)
         covered = write_redacted(src, dst, spans.get(rec.kind, []), fill)
-        register(session, call_id, redacted_kind(rec.kind), dst)
+        register(session, call_id, redacted_kind(rec.kind), stored_path(config, dst))  # as serve's host sees it
         out.append(RedactedTrack(rec.kind, str(dst), covered))
     return out

@@ -1,0 +1,191 @@
+"""Transcription workers through Procrastinate on PostgreSQL: throughput with 1, 2 and 4 worker
+processes (each its own `hotline worker`, standing in for a host), and the latency from enqueue to
+start with 1,000 calls queued at once, in one run.
+
+    .venv/bin/python bench/workers.py                        # 6 calls of 20 s; sizes 1,2,4; 1,000 queued
+    .venv/bin/python bench/workers.py --calls 4 --seconds 15 --sizes 1,2
+
+A throwaway PostgreSQL server (Debian's `postgresql`, as the tests start it) holds the job rows and
+Procrastinate's tables. Throughput: for each size the workers are started and left to load their
+model, then every call is queued at once (rows and tasks in one transaction, as serve does) and
+timed until every job is done; speed-up is against the 1-worker run of the same invocation.
+Latency: 1,000 calls queued in one transaction, drained by one Procrastinate worker whose task
+claims the job row and marks it done without transcribing (the engine's and the claim's cost
+alone, not the model's): enqueue-to-claim percentiles and tasks per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import procrastinate  # noqa: E402
+from asr_pool import make_calls  # noqa: E402
+from ruamel.yaml import YAML  # noqa: E402
+from sqlalchemy import func, select, text, update  # noqa: E402
+from test_fault_callstore import PgServer  # noqa: E402
+
+from db import dispose_all, engine_for, transaction  # noqa: E402
+from db import now as db_now  # noqa: E402
+from ivr.tables import Call  # noqa: E402
+from recordings.tables import Recording  # noqa: E402
+from transcribe import jobs  # noqa: E402
+from transcribe.procrastinate_app import QUEUE, TASK, conninfo, defer_in, ensure_schema  # noqa: E402
+from transcribe.tables import Job  # noqa: E402
+
+
+def write_config(home: Path, url: str) -> Path:
+    yaml = YAML()
+    data = yaml.load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["database"]["url"] = url
+    data["workers"] = {"engine": "procrastinate", "heartbeat_s": 5, "stalled_after_s": 30, "recover_every_s": 5}
+    (home / "var" / "recordings").mkdir(parents=True, exist_ok=True)
+    path = home / "config.yaml"
+    with path.open("w", encoding="utf-8") as f:
+        yaml.dump(data, f)
+    return path
+
+
+def empty(url: str) -> None:
+    with transaction(url) as s:
+        s.execute(text("TRUNCATE calls, jobs, transcripts, segments, recordings, procrastinate_jobs CASCADE"))
+
+
+def queue_calls(url: str, calls: list[tuple[Path, Path, float]] | int) -> None:
+    """Call rows (with recordings if given files), job rows and tasks in one transaction."""
+    with transaction(url) as s:
+        items = calls if isinstance(calls, list) else [None] * calls
+        for i, item in enumerate(items):
+            call = Call(uniqueid=f"bench-{time.time():.6f}-{i}", channel="PJSIP/caller", status="ended")
+            s.add(call)
+            s.flush()
+            if item is not None:
+                s.add(Recording(call_id=call.id, kind="caller", path=str(item[0]), status="ready"))
+                s.add(Recording(call_id=call.id, kind="agent", path=str(item[1]), status="ready"))
+            job = jobs.enqueue_call(s, call.id)
+            defer_in(s, job.id)
+
+
+def registered(url: str) -> int:
+    with transaction(url) as s:
+        return int(s.scalar(text("SELECT count(*) FROM procrastinate_workers")))
+
+
+def done_count(url: str) -> tuple[int, float]:
+    with transaction(url) as s:
+        n, audio = s.execute(select(func.count(), func.coalesce(func.sum(Job.audio_s), 0.0))
+                             .where(Job.status.in_(("done", "failed")))).one()
+        return int(n), float(audio)
+
+
+def throughput(url: str, cfg: Path, calls: list[tuple[Path, Path, float]], size: int) -> tuple[float, float, float]:
+    """(wall s, audio s, x real time) of `size` worker processes transcribing every call."""
+    empty(url)
+    logs = [open(cfg.parent / f"worker-{size}-{i}.log", "w") for i in range(size)]  # noqa: SIM115
+    procs = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--config", str(cfg), "--name", f"host{i}"],
+                              cwd=cfg.parent, stdout=log, stderr=subprocess.STDOUT) for i, log in enumerate(logs)]
+    try:
+        deadline = time.monotonic() + 300
+        while registered(url) < size:  # registered once its model is loaded
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise SystemExit(f"workers did not start: see {cfg.parent}/worker-{size}-*.log")
+            time.sleep(0.2)
+        start = time.perf_counter()
+        queue_calls(url, calls)
+        while (n := done_count(url))[0] < len(calls):
+            time.sleep(0.2)
+        wall = time.perf_counter() - start
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(120)
+        for log in logs:
+            log.close()
+    with transaction(url) as s:
+        failed = s.scalar(select(func.count()).where(Job.status == "failed"))
+    if failed:
+        raise SystemExit(f"{failed} job(s) failed: see {cfg.parent}/worker-{size}-*.log")
+    return wall, n[1], n[1] / wall
+
+
+def latency(url: str, count: int) -> tuple[list[float], float]:
+    """Enqueue-to-claim seconds of `count` calls queued at once, drained by one no-op worker."""
+    empty(url)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+
+    @app.task(name=TASK, queue=QUEUE)
+    def claim_only(job_id: int) -> None:  # the engine's and the claim's cost, no transcription
+        with transaction(url) as s:
+            job = jobs.claim(s, "bench:0", job_id=job_id)
+            if job is not None:
+                s.execute(update(Job).where(Job.id == job.id).values(status="done", finished_at=db_now()))
+
+    queue_calls(url, count)
+    start = time.perf_counter()
+
+    async def drain() -> None:
+        async with app.open_async():
+            await app.run_worker_async(queues=[QUEUE], wait=False, concurrency=1, install_signal_handlers=False,
+                                       delete_jobs="successful")
+
+    asyncio.run(drain())
+    wall = time.perf_counter() - start
+    with transaction(url) as s:
+        rows = s.execute(select(Job.created_at, Job.claimed_at).where(Job.status == "done")).all()
+    waits = sorted((claimed - created).total_seconds() for created, claimed in rows)
+    if len(waits) != count:
+        raise SystemExit(f"only {len(waits)} of {count} jobs were run")
+    return waits, count / wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=6)
+    ap.add_argument("--seconds", type=float, default=20.0, help="Length of each call (s).")
+    ap.add_argument("--sizes", default="1,2,4", help="Worker process counts; the first is the baseline.")
+    ap.add_argument("--queued", type=int, default=1000, help="Calls queued at once for the latency part.")
+    ap.add_argument("--audio-dir", type=Path, default=Path(tempfile.gettempdir()) / "hotline-bench-audio")
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    args.audio_dir.mkdir(parents=True, exist_ok=True)
+    calls = make_calls(args.calls, args.seconds, args.audio_dir)
+    pg = PgServer()
+    home = Path(tempfile.mkdtemp(prefix="hotline-bench-workers-"))
+    try:
+        engine_for(pg.url)
+        ensure_schema(pg.url)
+        cfg = write_config(home, pg.url)
+        print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; {len(calls)} calls of ~{args.seconds:.0f} s")
+        print(f"{'workers':>7} {'wall s':>8} {'audio s':>8} {'x real':>7} {'speed-up':>8}")
+        base = None
+        for size in sizes:
+            wall, audio, speed = throughput(pg.url, cfg, calls, size)
+            base = base or speed
+            print(f"{size:>7} {wall:>8.1f} {audio:>8.1f} {speed:>7.2f} {speed / base:>8.2f}", flush=True)
+        waits, rate = latency(pg.url, args.queued)
+        q = statistics.quantiles(waits, n=100)
+        print(f"latency, {args.queued} calls queued at once, 1 no-op worker: enqueue-to-start p50 {q[49]:.2f} s, "
+              f"p95 {q[94]:.2f} s, max {waits[-1]:.2f} s; first {waits[0] * 1000:.0f} ms; {rate:.0f} tasks/s")
+        print(f"load at the end {os.getloadavg()[0]:.1f}")
+    finally:
+        dispose_all()
+        pg.stop()
+        shutil.rmtree(pg.home, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Run pytest with every test database on a throwaway PostgreSQL server (`./dev.sh test` does).
+
+    .venv/bin/python tests/on_postgres.py tests/test_jobs.py -q
+
+Starts the server of tests/test_fault_callstore.py (Debian's `postgresql`: initdb on a Unix
+socket in a temp folder), sets HOTLINE_TEST_DATABASE_URL so db.py gives each SQLite file a test
+names a database of its own there, runs pytest with the arguments given, and removes the server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_fault_callstore import PgServer
+
+
+def main() -> int:
+    pg = PgServer()
+    try:
+        env = {**os.environ, "HOTLINE_TEST_DATABASE_URL": pg.url}
+        return subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env).returncode
+    finally:
+        pg.stop()
+        shutil.rmtree(pg.home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
