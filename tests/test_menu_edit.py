@@ -156,7 +156,7 @@ def test_menu_remove_refuses_while_routed_to_then_removes(cfg: Path) -> None:
     after = cfg.read_text(encoding="utf-8")
     assert "orders:" not in after.split("\nmenus:")[1].split("\nasr:")[0]
     assert comments(after) == comments(before)
-    assert list(load_config(cfg).menus) == ["main"]
+    assert list(load_config(cfg).menus) == ["main", "after_hours"]
 
 
 def test_menu_set_changes_fields_and_inserts_missing_ones(cfg: Path) -> None:

@@ -44,7 +44,7 @@ def test_show_one_menu_json() -> None:
 def test_show_unknown_menu_is_one_error_line() -> None:
     res = invoke("show", "billing")
     assert res.exit_code == 2
-    assert res.stderr.strip().splitlines() == ["error: menu billing: no such menu (known: main, orders)"]
+    assert res.stderr.strip().splitlines() == ["error: menu billing: no such menu (known: main, after_hours, orders)"]
 
 
 def test_tree_expands_submenus_once_and_marks_loops() -> None:
