@@ -21,14 +21,15 @@ agent not listed has no team (None).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from db import now
 from ivr.tables import Call
 from qa.scorecard_tables import CallScore, ScoreAnswer
 from qa.tables import Flag
@@ -43,16 +44,14 @@ class ScoreError(ValueError):
     """A score that cannot be given (unknown call or item, bad answer): one line for the user."""
 
 
-@dataclass(frozen=True)
-class FlagFact:
+class FlagFact(NamedTuple):
     id: int
     rule: str
     category: str
     status: str
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     value: float
     answer: str
     reviewer: str
@@ -128,35 +127,60 @@ def _facts(session: Session, call_ids: Iterable[int]) -> tuple[dict[int, list[Fl
     flags: dict[int, list[FlagFact]] = {i: [] for i in ids}
     answers: dict[int, dict[str, Answer]] = {i: {} for i in ids}
     for chunk in _chunks(ids):
-        for cid, fid, rule, cat, status in session.execute(
-                select(Flag.call_id, Flag.id, Flag.rule_id, Flag.category, Flag.status)
-                .where(Flag.call_id.in_(chunk)).order_by(Flag.id)):
-            flags[cid].append(FlagFact(fid, rule, cat, status))
+        for cid, *fact in session.execute(select(Flag.call_id, Flag.id, Flag.rule_id, Flag.category, Flag.status)
+                                          .where(Flag.call_id.in_(chunk)).order_by(Flag.id)):
+            flags[cid].append(FlagFact(*fact))
         for a in session.scalars(select(ScoreAnswer).where(ScoreAnswer.call_id.in_(chunk)).order_by(ScoreAnswer.id)):
             answers[a.call_id][a.item] = Answer(a.value, a.answer, a.reviewer)  # the latest wins
     return flags, answers
 
 
-def _store(session: Session, calls: Sequence[Call], card: ScorecardSettings) -> dict[int, dict[str, Any]]:
-    """Score ``calls`` and write the rows that changed; returns each call's result (plus agent, team)."""
-    flags, answers = _facts(session, (c.id for c in calls))
-    stored = {r.call_id: r for chunk in _chunks([c.id for c in calls])
-              for r in session.scalars(select(CallScore).where(CallScore.call_id.in_(chunk)))}
+class CallRef(Protocol):
+    """What scoring needs of a call: a Call, or a row of (id, agent, started_at)."""
+
+    id: int
+    agent: str | None
+    started_at: datetime | None
+
+
+def _store(session: Session, calls: Sequence[CallRef], card: ScorecardSettings,
+           *, results: bool = True) -> dict[int, dict[str, Any]]:
+    """Score ``calls`` and write the rows whose inputs changed; returns each call's result (plus agent,
+    team), or with ``results=False`` nothing, skipping the calls whose stored score is current.
+
+    A row keeps a digest of what it was computed from (the form, the flags' rules and statuses, the
+    answers): refreshing a month of 10,000 unchanged calls then scores and writes none of them."""
+    ids = [c.id for c in calls]
+    flags, answers = _facts(session, ids)
+    stored: dict[int, str | None] = {}
+    for chunk in _chunks(ids):
+        stored.update((cid, inputs) for cid, inputs in session.execute(
+            select(CallScore.call_id, CallScore.inputs).where(CallScore.call_id.in_(chunk))))
+    form = card.model_dump_json()  # a changed form or team list rescores every call
     out: dict[int, dict[str, Any]] = {}
+    added: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    at = now()
     for call in calls:
-        result = score_call(card, flags[call.id], answers[call.id])
         team = card.teams.get(call.agent or "")
-        values = {"score": result["score"], "failed": result["failed"], "earned": result["earned"],
-                  "possible": result["possible"], "team": team, "detail": {"items": result["items"]}}
-        row = stored.get(call.id)
-        if row is None:
-            session.add(CallScore(call_id=call.id, **values))
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(row, k, v)
-        out[call.id] = result | {"call": call.id, "agent": call.agent, "team": team,
-                                 "started_at": call.started_at.isoformat() if call.started_at else None}
-    session.flush()
+        got = sorted(answers[call.id].items())
+        inputs = hashlib.sha1(repr((form, team, flags[call.id], got)).encode(), usedforsecurity=False).hexdigest()
+        current = stored.get(call.id) == inputs
+        if current and not results:
+            continue
+        result = score_call(card, flags[call.id], answers[call.id])
+        if not current:
+            row = {"call_id": call.id, "score": result["score"], "failed": result["failed"],
+                   "earned": result["earned"], "possible": result["possible"], "team": team,
+                   "detail": {"items": result["items"]}, "inputs": inputs, "computed_at": at}
+            (changed if call.id in stored else added).append(row)
+        if results:
+            out[call.id] = result | {"call": call.id, "agent": call.agent, "team": team,
+                                     "started_at": call.started_at.isoformat() if call.started_at else None}
+    if added:
+        session.execute(insert(CallScore), added)
+    if changed:
+        session.execute(update(CallScore), changed)  # by primary key
     return out
 
 
@@ -188,16 +212,17 @@ def record_answers(session: Session, config: Config, call_id: int, reviewer: str
     return rescore(session, config, call_id)
 
 
-def score_calls(session: Session, config: Config, calls: Sequence[Call]) -> dict[int, dict[str, Any]]:
+def score_calls(session: Session, config: Config, calls: Sequence[CallRef]) -> dict[int, dict[str, Any]]:
     """Score these calls (those with an agent) in one pass, store them; results by call id."""
     return _store(session, [c for c in calls if c.agent], _card(config))
 
 
-def rescore_period(session: Session, config: Config, start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
-    """Score every call with an agent started in [start, end) (after reviews made elsewhere)."""
-    calls = list(session.scalars(select(Call).where(Call.started_at >= start, Call.started_at < end,
-                                                    Call.agent.is_not(None)).order_by(Call.id)))
-    return score_calls(session, config, calls)
+def rescore_period(session: Session, config: Config, start: datetime, end: datetime) -> None:
+    """Bring the stored score of every call with an agent started in [start, end) up to date (after
+    reviews made elsewhere, a rescan, a changed form)."""
+    calls = session.execute(select(Call.id, Call.agent, Call.started_at).where(
+        Call.started_at >= start, Call.started_at < end, Call.agent.is_not(None)).order_by(Call.id)).all()
+    _store(session, calls, _card(config), results=False)
 
 
 def score_averages(session: Session, start: datetime, end: datetime, by: Literal["agent", "team"] = "agent",

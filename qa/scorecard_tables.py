@@ -31,6 +31,7 @@ class CallScore(Base):
     possible: Mapped[float]  # the points of the items judged so far (pending answers left out)
     team: Mapped[str | None] = mapped_column(String(64))  # qa.scorecard.teams of the call's agent, when scored
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the items (qa.scorecard.score_call)
+    inputs: Mapped[str | None] = mapped_column(String(40))  # digest of the form, flags and answers it came from
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("possible", sa.Double(), nullable=False),
         sa.Column("team", sa.String(length=64), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("inputs", sa.String(length=40), nullable=True),
         sa.Column("computed_at", db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["call_id"], ["calls.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("call_id"),
