@@ -23,11 +23,11 @@ from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
 from transcribe.pii import KINDS, mask_segments
-from transcribe.privacy import mask_transcript, note_unmasked
+from transcribe.privacy import mask_transcript
 from transcribe.store import transcript_dict, transcript_for_call
 from transcribe.tables import Job
 
-__all__ = ["call_detail", "find_call", "list_calls", "mask_digit_runs", "note_unmasked", "transcript_snippet"]
+__all__ = ["call_detail", "find_call", "list_calls", "mask_digit_runs", "transcript_snippet"]
 
 LONG_DIGITS = re.compile(r"\d{7,}")  # a phone number in a channel name (SIP/13812348003-0000002a)
 

@@ -18,8 +18,10 @@ from cliutil import ConfigOpt, JsonOpt, command_group, config_path, console, fai
 from settings import Config
 
 UnmaskOpt = Annotated[
-    bool, typer.Option("--unmask", help="Show personal numbers in full; each use is recorded on the call.")
+    bool, typer.Option("--unmask", help="Show personal numbers in full (an account whose role may: --as or "
+                       "$HOTLINE_USER); each use is recorded in the access log.")
 ]
+AsOpt = Annotated[str | None, typer.Option("--as", help="Your account, for --unmask [default: $HOTLINE_USER].")]
 calls_app = command_group("The call log: who called, what they pressed, where they went.")
 
 log = logging.getLogger("hotline.serve")
@@ -195,6 +197,17 @@ def _print_status(st: dict[str, Any]) -> None:
 # ----- calls -----------------------------------------------------------------------------
 
 
+def _unmasker(cfg: Config, acting: str | None) -> str:
+    """The account --unmask runs as, checked before anything is read (exit 2 saying what to do)."""
+    from accounts.identity import IdentityError
+    from transcribe.privacy import unmasker
+
+    try:
+        return unmasker(cfg.database_url, acting)
+    except IdentityError as exc:
+        fail(f"--unmask: {exc}")
+
+
 def _local(when: Any) -> str:
     return when.astimezone().strftime("%m-%d %H:%M:%S") if when else "-"
 
@@ -204,20 +217,23 @@ def calls_list(
     since: Annotated[str | None, typer.Option(help="Only calls since: 30m, 2h, 7d or an ISO date.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many calls (newest first).")] = 50,
     unmask: UnmaskOpt = False,
+    acting: AsOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Recent calls: caller (masked: 138****8003), menu path, route, agent, who hung up first, flags."""
-    from app.calllog import list_calls, note_unmasked
+    from app.calllog import list_calls
+    from transcribe.privacy import record_unmask
 
     cfg = load(config)
+    who = _unmasker(cfg, acting) if unmask else None
     try:
         when = parse_since(since) if since else None
     except ValueError as exc:
         fail(str(exc))
     rows = list_calls(cfg.database_url, when, limit, unmask=unmask)
-    if unmask:
-        note_unmasked(cfg.database_url, [r["id"] for r in rows], "calls list")
+    if who is not None:
+        record_unmask(cfg.database_url, who, [f"call {r['id']}" for r in rows], "calls list")
     if as_json:
         print_json(rows)
         return
@@ -239,20 +255,23 @@ def calls_list(
 def calls_show(
     call: Annotated[str, typer.Argument(help="Call id (or Asterisk Uniqueid).")],
     unmask: UnmaskOpt = False,
+    acting: AsOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One call: times, menu path with digits, route, agent, hang-up, recordings, transcript, flags.
 
-    Personal numbers are masked (138****8003) unless --unmask."""
-    from app.calllog import call_detail, note_unmasked
+    Personal numbers are masked (138****8003) unless --unmask (as an account allowed to)."""
+    from app.calllog import call_detail
+    from transcribe.privacy import record_unmask
 
     cfg = load(config)
+    who = _unmasker(cfg, acting) if unmask else None
     d = call_detail(cfg.database_url, call, unmask=unmask, mask_kinds=cfg.qa.pii.mask_kinds)
     if d is None:
         fail(f"no call {call!r} in {cfg.database.url}")
-    if unmask:
-        note_unmasked(cfg.database_url, [d["id"]], "calls show")
+    if who is not None:
+        record_unmask(cfg.database_url, who, [f"call {d['id']}"], "calls show")
     if as_json:
         print_json(d)
         return

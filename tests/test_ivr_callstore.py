@@ -14,10 +14,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 import db
+from accounts.tables import AccessLog
+from accounts.users import add_user
 from app.commands import asterisk_snippets
 from cli import app
 from ivr.callstore import CallStore, active_calls
-from ivr.tables import Call, CallEvent, MenuStep
+from ivr.tables import Call, MenuStep
 from recordings import store as rec_store
 from recordings.audio import write_wav
 from recordings.tables import Recording
@@ -161,11 +163,14 @@ def test_calls_list_and_show(cfg, tmp_path: Path) -> None:  # type: ignore[no-un
     assert "main: 9 invalid" in out.stdout and "main: 0 chosen -> extension operator (typed ahead)" in out.stdout
     assert "hung up first: agent" in out.stdout
     assert "13800138000" not in out.stdout and "*******8000" in out.stdout
-    out = runner.invoke(app, ["calls", "show", uid, "--unmask", "--json", "-c", str(src)])
-    assert json.loads(out.stdout)["caller"] == "13800138000"
     with db.transaction(cfg.database_url) as s:
-        seen = s.scalars(select(CallEvent).where(CallEvent.kind == "unmasked")).all()
-        assert [e.data["via"] for e in seen] == ["calls show"]  # the full view is on record
+        add_user(s, "wu", "lead", "a long enough password")
+    out = runner.invoke(app, ["calls", "show", uid, "--unmask", "--as", "wu", "--json", "-c", str(src)])
+    shown = json.loads(out.stdout)
+    assert shown["caller"] == "13800138000"
+    with db.transaction(cfg.database_url) as s:
+        seen = [(a.account, a.target) for a in s.scalars(select(AccessLog))]
+        assert seen == [("wu", f"call {shown['id']} (calls show)")]  # the full view is on record
     out = runner.invoke(app, ["calls", "show", "424242", "-c", str(src)])
     assert out.exit_code == 2 and "no call" in out.output
     out = runner.invoke(app, ["calls", "list", "--since", "yesterday", "-c", str(src)])

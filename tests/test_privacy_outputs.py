@@ -187,13 +187,19 @@ def test_a_demo_run_shows_no_personal_number_anywhere(tmp_path: Path, root_loggi
     assert f'<span class="who">语音导航</span><span class="text">{GREETING}</span>' in outputs[f"web /calls/{cid}"]
 
 
-def test_unmask_shows_the_numbers_and_is_recorded(tmp_path: Path, wide: None) -> None:
-    """The same call log without the simulator: --unmask is the one way to see them, and it leaves a trace."""
+def test_unmask_shows_the_numbers_and_is_recorded(tmp_path: Path, wide: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same call log without the simulator: --unmask (as a lead) is the one way to see them, and it leaves
+    a trace in the access log (tests/test_unmask_roles.py: who may)."""
     from qa_calls import add_call, config_file
+
+    from accounts.tables import AccessLog
+    from accounts.users import add_user
 
     path = config_file(tmp_path)
     cfg = load_config(path)
+    monkeypatch.setenv("HOTLINE_USER", "wu")
     with db.transaction(cfg.database_url) as s:
+        add_user(s, "wu", "lead", "a long enough password")
         call = add_call(s, SEGMENTS)
         s.add(Job(call_id=call.id, status="done"))
         cid = call.id
@@ -204,6 +210,5 @@ def test_unmask_shows_the_numbers_and_is_recorded(tmp_path: Path, wide: None) ->
     shown = run("calls", "show", str(cid), "--json", "--unmask", "-c", str(path))
     assert "13812345678" in shown and "13912345678" in shown
     with db.transaction(cfg.database_url) as s:
-        events = [e.data for e in s.scalars(select(CallEvent).where(CallEvent.call_id == cid,
-                                                                     CallEvent.kind == "unmasked"))]
-    assert [e["via"] for e in events] == ["transcribe --call", "calls show"]
+        seen = [(a.account, a.action, a.target) for a in s.scalars(select(AccessLog).order_by(AccessLog.id))]
+    assert seen == [("wu", "unmask", f"call {cid} (transcribe --call)"), ("wu", "unmask", f"call {cid} (calls show)")]

@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 from audio_factory import FLAGGED_CALLS, build_call, write_corrupt, write_truncated
+from qa_calls import config_file
 from typer.testing import CliRunner
 
+from accounts.users import add_user
 from cli import app
 from db import transaction
 from ivr.tables import Call
 from recordings.tables import Recording
+from settings import load_config
 from transcribe import jobs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,10 +150,14 @@ def speaker_at(turns: Any, t: float) -> str | None:
 
 
 @pytest.mark.slow
-def test_two_track_json_has_speakers_times_and_confidence(call_audio: Any) -> None:
-    # --unmask: word timings spell the text out again, so only the unmasked output has them (issue 13)
+def test_two_track_json_has_speakers_times_and_confidence(call_audio: Any, tmp_path: Path) -> None:
+    # --unmask: word timings spell the text out again, so only the unmasked output has them (issue 13);
+    # it takes an account allowed to unmask, and is logged in the config's database (test_unmask_roles.py)
+    path = config_file(tmp_path)
+    with transaction(load_config(path).database_url) as s:
+        add_user(s, "wu", "lead", "a long enough password")
     done = hotline("transcribe", "--caller", str(call_audio.caller), "--agent", str(call_audio.agent), "--json",
-                   "--unmask")
+                   "--unmask", "--as", "wu", "-c", str(path))
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert abs(data["duration"] - call_audio.duration) < 0.01

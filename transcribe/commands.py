@@ -4,13 +4,13 @@ Heavy imports (faster-whisper, the engine) happen inside the commands, so `hotli
 and `hotline jobs list` stay quick.
 
 Transcript text is printed with personal data masked (``qa.pii.mask_kinds``, or every kind
-when there is no config); ``--unmask`` prints it whole and is recorded: an ``unmasked``
-event on the call, or a log line for a file.
+when there is no config); ``--unmask`` prints it whole for an account allowed to (``--as NAME``
+or $HOTLINE_USER; transcribe/privacy.py), checked before any work, and each use is recorded in
+the access log (so it needs the config's database, also for a file).
 """
 
 from __future__ import annotations
 
-import getpass
 import logging
 import threading
 from collections.abc import Callable
@@ -48,8 +48,10 @@ def transcribe_command(qa_scan: QaScan | None = None) -> Callable[..., None]:
         workers: Annotated[
             int | None, typer.Option("--workers", min=1, help="Worker processes for --pending.")
         ] = None,
-        unmask: Annotated[bool, typer.Option("--unmask", help="Show personal data in full; each use is "
-                                             "recorded (on the call, or in the log for a file).")] = False,
+        unmask: Annotated[bool, typer.Option("--unmask", help="Show personal data in full (an account whose "
+                                             "role may: --as or $HOTLINE_USER); each use is recorded.")] = False,
+        acting: Annotated[str | None, typer.Option("--as", help="Your account, for --unmask "
+                                                   "[default: $HOTLINE_USER].")] = None,
         config: ConfigOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -64,13 +66,26 @@ def transcribe_command(qa_scan: QaScan | None = None) -> Callable[..., None]:
             fail(f"give one of FILE, --caller/--agent, --call ID or --pending{got}")
         if pending:
             _drain(load(config), workers, as_json, qa_scan)
-        elif call is not None:
-            _one_call(load(config), call, as_json, qa_scan, unmask)
+            return
+        who = _unmasker(load(config), acting) if unmask else None  # refused before any work
+        if call is not None:
+            _one_call(load(config), call, as_json, qa_scan, who)
         else:
             tracks = [(file, "unknown")] if file else [(p, s) for p, s in ((caller, "caller"), (agent, "agent")) if p]
-            _files(_asr_settings(config), tracks, as_json, unmask)  # type: ignore[arg-type]
+            _files(_asr_settings(config), tracks, as_json, who)  # type: ignore[arg-type]
 
     return transcribe
+
+
+def _unmasker(cfg: Config, acting: str | None) -> str:
+    """The account --unmask runs as (exit 2 with what to do when there is none allowed)."""
+    from accounts.identity import IdentityError
+    from transcribe.privacy import unmasker
+
+    try:
+        return unmasker(cfg.database_url, acting)
+    except IdentityError as exc:
+        fail(f"--unmask: {exc}")
 
 
 def _asr_settings(config: Path | None) -> tuple[AsrSettings, Config | None]:
@@ -82,7 +97,8 @@ def _asr_settings(config: Path | None) -> tuple[AsrSettings, Config | None]:
 
 
 def _files(settings: tuple[AsrSettings, Config | None], tracks: list[tuple[Path, str]], as_json: bool,
-           unmask: bool) -> None:
+           unmasker: str | None) -> None:
+    """Transcribe files; shown in full when ``unmasker`` (an account allowed to) asked."""
     from recordings.audio import AudioError, probe_wav
     from transcribe.engine import Transcriber, merge
     from transcribe.model import ModelError
@@ -107,10 +123,11 @@ def _files(settings: tuple[AsrSettings, Config | None], tracks: list[tuple[Path,
             result = merge([engine.transcribe_track(p, s) for p, s in tracks])
     except AudioError as exc:
         fail(str(exc))
-    if unmask:
-        log.warning("transcript of %s shown unmasked (--unmask) by %s", ", ".join(str(p) for p, _ in tracks),
-                    getpass.getuser())
-    _show(result.to_dict(), as_json, None if unmask else _mask_kinds(cfg))
+    if unmasker is not None and cfg is not None:  # --unmask loaded the config (_unmasker)
+        from transcribe.privacy import record_unmask
+
+        record_unmask(cfg.database_url, unmasker, [f"file {p}" for p, _ in tracks], "transcribe")
+    _show(result.to_dict(), as_json, None if unmasker else _mask_kinds(cfg))
 
 
 def _mask_kinds(cfg: Config | None) -> list[str]:
@@ -144,8 +161,9 @@ def _show(data: dict[str, Any], as_json: bool, mask_kinds: list[str] | None) -> 
         console.print(f"[yellow]needs review:[/] {reason}", highlight=False)
 
 
-def _one_call(cfg: Config, call_id: int, as_json: bool, qa_scan: QaScan | None, unmask: bool) -> None:
-    """Run the call's job in this process now (claimed like any worker would), then show it."""
+def _one_call(cfg: Config, call_id: int, as_json: bool, qa_scan: QaScan | None, unmasker: str | None) -> None:
+    """Run the call's job in this process now (claimed like any worker would), then show it (in full
+    when ``unmasker``, an account allowed to, asked)."""
     from db import transaction
     from ivr.tables import Call
     from transcribe import jobs
@@ -189,11 +207,11 @@ def _one_call(cfg: Config, call_id: int, as_json: bool, qa_scan: QaScan | None, 
         if row is None:
             fail(f"call {call_id}: job {job.id} is done but its transcript is gone", code=1)
         data = transcript_dict(row)
-    if unmask:
-        from transcribe.privacy import note_unmasked
+    if unmasker is not None:
+        from transcribe.privacy import record_unmask
 
-        note_unmasked(url, [call_id], "transcribe --call")
-    _show(data, as_json, None if unmask else _mask_kinds(cfg))
+        record_unmask(url, unmasker, [f"call {call_id}"], "transcribe --call")
+    _show(data, as_json, None if unmasker else _mask_kinds(cfg))
 
 
 def _pending_audio(url: str, cfg: Config) -> tuple[int, float]:

@@ -6,21 +6,26 @@ the QA views) masks it over the whole transcript with each segment's speaker
 and an agent's own name stays. Word timings spell the text out again, so a masked
 transcript carries none.
 
-Seeing a call's data in full (``--unmask``) is recorded on the call as an ``unmasked``
-event: who, and through which command.
+Seeing personal data in full (``--unmask``) takes an account whose role may (accounts.roles.UNMASK:
+lead, admin), named by ``--as`` or $HOTLINE_USER, never the OS user: :func:`unmasker` checks it
+before anything is shown, and :func:`record_unmask` writes each call or file shown into the access
+log (accounts.tables.AccessLog, action ``unmask``, via ``cli``), the one audit trail the web app's
+unmasking and listening also write. (The ``unmasked`` call events of earlier versions stay where
+they are; nothing writes them any more.)
 """
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import db
-from ivr.tables import CallEvent
+from accounts.identity import cli_identity
+from accounts.roles import UNMASK
+from accounts.users import record_access
 from transcribe.pii import KINDS, mask_segments
 
-UNMASKED = "unmasked"  # the CallEvent kind
+AS_OPTION = "--as"  # the commands' option naming the account that unmasks
 
 
 def mask_transcript(data: dict[str, Any], kinds: Sequence[str] = KINDS) -> dict[str, Any]:
@@ -41,9 +46,16 @@ def mask_transcript(data: dict[str, Any], kinds: Sequence[str] = KINDS) -> dict[
     return out
 
 
-def note_unmasked(url: str, call_ids: Iterable[int], via: str) -> None:
-    """Record who saw these calls' personal data in full, and how (an audit trail on each call)."""
-    who = getpass.getuser()
+def unmasker(url: str, who: str | None) -> str:
+    """The account unmasking: ``who`` (--as), else $HOTLINE_USER, enabled and allowed to unmask.
+
+    Raises accounts.identity.IdentityError (one line saying what to do) otherwise."""
     with db.transaction(url) as s:
-        s.add_all(CallEvent(call_id=cid, at=db.now(), kind=UNMASKED, data={"by": who, "via": via})
-                  for cid in call_ids)
+        return cli_identity(s, who, None, UNMASK, option=AS_OPTION).name
+
+
+def record_unmask(url: str, account: str, targets: Iterable[str], via: str) -> None:
+    """Log that ``account`` saw ``targets`` (``call 12``, ``file a.wav``) in full through command ``via``."""
+    with db.transaction(url) as s:
+        for target in targets:
+            record_access(s, account, "unmask", f"{target} ({via})", "cli")
