@@ -25,7 +25,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 VIA = ("web", "cli")
 
 _hasher = PasswordHasher()
-_dummy_hash: str | None = None  # made on first use: hashing costs tens of milliseconds
+_dummy_hash: str | None = None  # made on first use, not at import: a hash costs ~0.1 s of CPU
 
 
 class AccountError(Exception):
