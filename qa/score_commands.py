@@ -66,6 +66,7 @@ def score_cmd(
     """A call's score on the qa.scorecard form, item by item; --answer records a reviewer's answers first."""
     from accounts.identity import IdentityError, cli_identity
     from accounts.roles import REVIEW
+    from accounts.users import record_access
     from qa.scorecard import ScoreError, record_answers, rescore
 
     cfg = load(config)
@@ -75,6 +76,8 @@ def score_cmd(
             if answers:
                 who = cli_identity(session, reviewer, cfg.qa.reviewer, REVIEW)
                 result = record_answers(session, cfg, call, who.name, answers)
+                record_access(session, who.name, "score-answer", f"call {call} " + " ".join(
+                    f"{k}={v}" for k, v in answers.items()), "cli")
             else:
                 result = rescore(session, cfg, call)
     except (ScoreError, IdentityError) as exc:
@@ -133,6 +136,7 @@ def appeal_cmd(
     """An agent appeals a confirmed flag on one of its own calls (--list shows them)."""
     from accounts.identity import IdentityError, cli_identity
     from accounts.roles import APPEAL
+    from accounts.users import record_access
     from qa.appeals import AppealError, agent_view, file_appeal
 
     if list_ == (flag is not None):
@@ -143,6 +147,8 @@ def appeal_cmd(
             who = cli_identity(session, as_, None, APPEAL)
             result: Any = agent_view(session, cfg, who) if list_ else file_appeal(session, who, flag or 0,
                                                                                   reason or "")
+            if not list_:
+                record_access(session, who.name, "appeal", f"flag {flag} appeal {result['id']}", "cli")
     except (AppealError, IdentityError) as exc:
         fail(str(exc))
     if as_json:
@@ -200,6 +206,7 @@ def _decide(decision: str, appeal: int, note: str | None, reviewer: str | None, 
             as_json: bool) -> None:
     from accounts.identity import IdentityError, cli_identity
     from accounts.roles import DECIDE_APPEALS
+    from accounts.users import record_access
     from qa.appeals import AppealError, decide
 
     cfg = load(config)
@@ -207,6 +214,7 @@ def _decide(decision: str, appeal: int, note: str | None, reviewer: str | None, 
         with db_session(cfg) as session:
             who = cli_identity(session, reviewer, cfg.qa.reviewer, DECIDE_APPEALS)
             result = decide(session, cfg, appeal, decision, who, note)
+            record_access(session, who.name, "appeal-decision", f"appeal {appeal} {result['status']}", "cli")
     except (AppealError, IdentityError) as exc:
         fail(str(exc))
     if as_json:

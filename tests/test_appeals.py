@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import db
+from accounts.tables import AccessLog
 from qa.scan import scan_call
 from qa.scorecard_tables import Appeal
 from qa.tables import Flag, Review
@@ -80,6 +81,10 @@ def test_the_scorecard_story_rules_answer_appeal_overturn(hotline: Hotline) -> N
         review = s.scalars(select(Review).where(Review.flag_id == 1).order_by(Review.id.desc())).first()
         assert review is not None and (review.reviewer, review.decision) == ("wu", "dismissed")
         assert review.note == "appeal 1 overturned: caller's words on the agent track"
+        log = [(a.account, a.action, a.target) for a in s.scalars(select(AccessLog).where(
+            AccessLog.action.in_(("score-answer", "appeal", "appeal-decision"))).order_by(AccessLog.id))]
+        assert log == [("lin", "score-answer", "call 1 solved=yes"), ("a1001", "appeal", "flag 1 appeal 1"),
+                       ("wu", "appeal-decision", "appeal 1 overturned")]
 
 
 def test_an_upheld_appeal_leaves_the_flag_and_the_score(hotline: Hotline) -> None:
