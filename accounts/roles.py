@@ -41,11 +41,6 @@ def allowed(role: str, permission: str) -> bool:
     return permission in _GRANTS.get(role, frozenset())
 
 
-def permissions(role: str) -> frozenset[str]:
-    """Everything ``role`` may do (empty for an unknown role)."""
-    return _GRANTS.get(role, frozenset())
-
-
 def own_calls_only(role: str, permission: str) -> bool:
     """Whether ``role`` holds ``permission`` only on calls it took itself (the caller must check the call)."""
     return permission in _OWN_CALLS_ONLY.get(role, frozenset())
