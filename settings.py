@@ -227,7 +227,7 @@ class IvrSettings(Strict):
 # ----- business hours (`schedules:`; the clock's logic is menus/schedule.py) ------------
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-~～至]\s*(\d{1,2}):(\d{2})")
+_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–—－~～至]\s*(\d{1,2}):(\d{2})")  # 至, ～: as typed on a Chinese keyboard
 
 
 def time_range(text: object) -> tuple[int, int]:

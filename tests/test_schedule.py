@@ -81,6 +81,13 @@ def test_a_moment_in_utc_is_read_on_the_schedules_clock() -> None:
     assert menu_for(plain, local("2027-10-04 10:30")) == ("after_hours", "holiday 国庆节")
 
 
+def test_ranges_as_typed_on_a_chinese_keyboard() -> None:
+    typed = Schedule.model_validate({"hours": {"mon-fri": ["08:30～12:00", "13:00至17:30"], "sat": "09:00－12:00"},
+                                     "entry": {"open": "main", "closed": "after_hours"}})  # fmt: skip
+    assert menu_for(typed, local("2027-01-04 17:00")) == ("main", "weekday hours 13:00-17:30")
+    assert menu_for(typed, local("2027-01-09 11:59")) == ("main", "weekend hours 09:00-12:00")
+
+
 # ---------------------------------------------------------------- the shipped config
 
 
