@@ -44,17 +44,27 @@ def precision(confirmed: int, dismissed: int) -> float | None:
     return round(confirmed / judged, 3) if judged else None
 
 
-def rule_health(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """One row per rule that raised a flag on a call started in [start, end), worst precision first."""
-    rows = session.execute(
-        select(Flag.rule_id, Flag.category, Flag.status, Flag.needs_listening, func.count(),
-               func.sum(Flag.confidence), func.count(Flag.confidence))
+def grouped_flags(session: Session, start: datetime, end: datetime, *columns: Any) -> list[Any]:
+    """Flags on calls started in [start, end), counted per rule, category, status, sureness and ``columns``:
+    rows of (rule, category, status, needs_listening, *columns, count, sum of confidence, count of confidence)."""
+    keys = (Flag.rule_id, Flag.category, Flag.status, Flag.needs_listening, *columns)
+    return list(session.execute(
+        select(*keys, func.count(), func.sum(Flag.confidence), func.count(Flag.confidence))
         .join(Call, Call.id == Flag.call_id)
         .where((Call.started_at >= start) & (Call.started_at < end))
-        .group_by(Flag.rule_id, Flag.category, Flag.status, Flag.needs_listening)
-    ).all()
+        .group_by(*keys)
+    ).all())
+
+
+def rule_health(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """One row per rule that raised a flag on a call started in [start, end), worst precision first."""
+    return health_rows(grouped_flags(session, start, end), appeal_counts(session, start, end))
+
+
+def health_rows(rows: list[Any], appealed: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
+    """Rule health from ``grouped_flags`` rows (any extra grouping columns are summed over)."""
     rules: dict[str, dict[str, Any]] = {}
-    for rule, category, status, listen, n, conf_sum, conf_n in rows:
+    for rule, category, status, listen, *_, n, conf_sum, conf_n in rows:
         r = rules.setdefault(rule, {"rule": rule, "category": category, "flags": 0, "confirmed": 0, "dismissed": 0,
                                     "unreviewed": 0, "needs_listening": 0, "sure": [0, 0], "listen": [0, 0],
                                     "_conf": {"confirmed": [0.0, 0], "dismissed": [0.0, 0]}})
@@ -68,7 +78,6 @@ def rule_health(session: Session, start: datetime, end: datetime) -> list[dict[s
         acc = r["_conf"][v]
         acc[0] += conf_sum or 0.0
         acc[1] += conf_n
-    appealed = appeal_counts(session, start, end)
     out = []
     for r in rules.values():
         r["appeals"], r["overturned"] = appealed.get(r["rule"], (0, 0))

@@ -20,15 +20,16 @@ from datetime import date, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from ivr.tables import Call
-from qa.health import VERDICTS, precision, rule_health, verdict
+from qa.health import VERDICTS, appeal_counts, grouped_flags, health_rows, precision, verdict
 from qa.periods import Period, parse_period, today_in
 from qa.rules import REVIEW_RULE
 from qa.scorecard import score_averages
-from qa.tables import Flag
+from qa.scorecard_tables import Appeal, CallScore
+from qa.tables import Flag, Review
 from settings import Config
 
 BREAKDOWNS = ("by_agent", "by_rule", "by_route", "by_category")
@@ -58,6 +59,17 @@ def report_for(session: Session, cfg: Config, period: Period, rescore: bool = Fa
     rep["scores"] = {"agent": score_averages(session, start, end, "agent", cfg if rescore else None),
                      "team": score_averages(session, start, end, "team")}
     return rep
+
+
+def data_stamp(session: Session) -> tuple[Any, ...]:
+    """What changes whenever a report's figures may: flags added or removed (a rescan), a verdict (reviews
+    are only added, and an overturned appeal adds one), a new appeal or call, a score recomputed. Equal
+    stamps mean equal reports, so a report may be kept and served again while the stamp holds."""
+    return tuple(session.execute(select(
+        select(func.max(Flag.id)).scalar_subquery(), select(func.count()).select_from(Flag).scalar_subquery(),
+        select(func.max(Review.id)).scalar_subquery(), select(func.max(Appeal.id)).scalar_subquery(),
+        select(func.max(Call.id)).scalar_subquery(), select(func.max(CallScore.computed_at)).scalar_subquery(),
+    )).one())
 
 
 def rule_labels(cfg: Config) -> dict[str, str]:
@@ -100,26 +112,20 @@ def build(session: Session, period: Period, tz: tzinfo, labels: dict[str, str] |
     start, end = period.bounds(tz)
     in_period = (Call.started_at >= start) & (Call.started_at < end)
     calls = session.scalar(select(func.count()).select_from(Call).where(in_period)) or 0
-    # grouped in the database: one row per distinct combination, not per flag
-    rows = session.execute(
-        select(Flag.rule_id, Flag.category, Flag.status, Flag.severity, Flag.needs_listening, Call.agent,
-               Call.route_target, Call.route_action, func.count())
+
+    # grouped in the database: one row per distinct combination, not per flag; rule health reads the same rows
+    rows = grouped_flags(session, start, end, Flag.severity, Call.agent, Call.route_target, Call.route_action)
+    flagged, confirmed_calls = session.execute(
+        select(func.count(distinct(case((Flag.status != "dismissed", Flag.call_id)))),
+               func.count(distinct(case((Flag.status == "confirmed", Flag.call_id)))))
         .join(Call, Call.id == Flag.call_id).where(in_period)
-        .group_by(Flag.rule_id, Flag.category, Flag.status, Flag.severity, Flag.needs_listening, Call.agent,
-                  Call.route_target, Call.route_action)
-    ).all()
-
-    def calls_with(*statuses: str, exclude: bool = False) -> int:
-        status = Flag.status.not_in(statuses) if exclude else Flag.status.in_(statuses)
-        return session.scalar(select(func.count(distinct(Flag.call_id))).join(Call, Call.id == Flag.call_id)
-                              .where(in_period & status)) or 0
-
+    ).one()
     by: dict[str, dict[str, dict[str, int]]] = {k: {} for k in BREAKDOWNS}
     totals = _split()
     by_status: Counter[str] = Counter()
     by_severity: Counter[str] = Counter()
     listen = 0
-    for rule, category, status, severity, needs_listening, agent, target, action, n in rows:
+    for rule, category, status, needs_listening, severity, agent, target, action, n, _, _ in rows:
         v = verdict(status)
         totals[v] += n
         by_status[status] += n
@@ -132,15 +138,14 @@ def build(session: Session, period: Period, tz: tzinfo, labels: dict[str, str] |
         if v == "unreviewed" and needs_listening:
             listen += n
     agents = _ranked(by["by_agent"])
-    health = rule_health(session, start, end)
+    health = health_rows(rows, appeal_counts(session, start, end))
     for r in health:
         r["label"] = labels.get(r["rule"], r["rule"])
     return {
         "period": period.key, "label": period.label_zh, "unit": period.unit,
         "first_day": period.start.isoformat(), "last_day": period.last_day.isoformat(),
         "from": start.isoformat(), "until": end.isoformat(), "timezone": str(tz),
-        "calls": calls, "flagged_calls": calls_with("dismissed", exclude=True),
-        "calls_with_confirmed": calls_with("confirmed"),
+        "calls": calls, "flagged_calls": flagged, "calls_with_confirmed": confirmed_calls,
         "flags": totals["confirmed"] + totals["unreviewed"],  # not dismissed
         "confirmed": totals["confirmed"], "unreviewed": totals["unreviewed"], "dismissed": totals["dismissed"],
         "precision": precision(totals["confirmed"], totals["dismissed"]),
@@ -157,6 +162,7 @@ def build(session: Session, period: Period, tz: tzinfo, labels: dict[str, str] |
 
 CSV_HEADER = ("分组 section", "名称 name", "说明 label", "已确认 confirmed", "已驳回 dismissed", "未审核 unreviewed",
               "准确率 precision")
+
 
 SCORE_FIELDS = ("calls", "average", "lowest", "highest", "failed")
 SCORE_HEADER = ("分组 section", "名称 name", "", "评分通话 scored calls", "平均分 average", "最低 lowest",

@@ -18,11 +18,14 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from report_calls import CALLER, seeded_config
+from sqlalchemy import select
 
 import db
 from accounts.tables import Account
 from qa.periods import containing
+from qa.review import review
 from qa.scorecard import rescore_period
+from qa.tables import Flag
 from settings import Config
 from web.app import create_app
 
@@ -65,7 +68,7 @@ def signed_in(base: str, name: str) -> Iterator[httpx.Client]:
 
 
 def test_a_lead_sees_the_month_in_chinese_with_charts_and_csv(server: tuple[str, Config]) -> None:
-    base, _ = server
+    base, cfg = server
     with signed_in(base, "zhang") as lead:
         r = lead.get("/reports", params={"period": "2026-11"})
         assert r.status_code == 200
@@ -100,6 +103,13 @@ def test_a_lead_sees_the_month_in_chinese_with_charts_and_csv(server: tuple[str,
         assert "/reports?period=2026-11-09..2026-11-24" in r.text  # previous: the same length before
         assert lead.get("/reports", params={"period": "fortnight"}).status_code == 400
         assert lead.get("/reports", params={"start": "2026-11-25"}).status_code == 400
+        # a verdict given meanwhile shows at once (figures are reused only while the data is unchanged)
+        with db.transaction(cfg.database_url) as s:
+            flag = s.scalars(select(Flag).where(Flag.status == "new", Flag.rule_id == "vague.ambiguous")).one()
+            review(s, flag.id, "zhang", "confirm", None)
+        again = lead.get("/reports", params={"period": "2026-11"}).text
+        assert 'data-figure="confirmed">3<' in again and 'data-figure="unreviewed">3<' in again
+        assert lead.get(href[1]).content != exported.content
         # the default is this month; the old address leads to the page
         assert 'value="this-month" selected' in lead.get("/reports").text
         old = lead.get("/report", params={"period": "2026-Q4"}, follow_redirects=False)

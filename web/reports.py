@@ -11,6 +11,9 @@ A period is ``?period=`` (this-month, last-quarter, 2026-W49, 2026-12, 2026-Q4, 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,7 +24,7 @@ import db
 from accounts.roles import SEE_REPORTS
 from accounts.tables import Account
 from qa.periods import Period, PeriodError, day_range, parse_period, today_in
-from qa.report import csv_bytes, report_for
+from qa.report import csv_bytes, data_stamp, report_for
 from qa.report_charts import CHARTS, chart_png
 from web.auth import require
 from web.i18n import N_
@@ -55,10 +58,54 @@ def _day(text: str) -> date:
         raise PeriodError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _report(request: Request, span: Period) -> dict[str, Any]:
+class _Kept:
+    """Reports and charts already made, by period and data stamp (qa.report.data_stamp).
+
+    One page view asks for the figures six times (the page, then its five charts), and a year of
+    flags takes a while to count; while nothing changed in the database, the same answer is served
+    again. A few periods are kept, the oldest dropped first. Charts are drawn one at a time:
+    matplotlib's settings are process-wide."""
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.draw = threading.Lock()
+        self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = make()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.SIZE:
+                self.items.popitem(last=False)
+        return value
+
+
+_kept = _Kept()
+
+
+def _report(request: Request, span: Period) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """The period's report and the data stamp it was made at."""
     cfg = request.app.state.cfg
     with db.transaction(cfg.database_url) as s:
-        return report_for(s, cfg, span)
+        key = (cfg.database_url, span.key, *data_stamp(s))
+        return _kept.get(("report", *key), lambda: report_for(s, cfg, span)), key
+
+
+def _chart(request: Request, span: Period, name: str) -> bytes:
+    rep, key = _report(request, span)
+
+    def draw() -> bytes:
+        with _kept.draw:
+            return chart_png(rep, name)
+
+    png: bytes = _kept.get(("chart", name, *key), draw)
+    return png
 
 
 @router.get("/report")
@@ -72,7 +119,7 @@ def old_address(request: Request) -> Response:
 def reports_page(request: Request, lead: Lead, period: str | None = None, start: str | None = None,
                  end: str | None = None) -> Response:
     span = _period(request, period, start, end)
-    rep = _report(request, span)
+    rep, _ = _report(request, span)
     chosen = period if period in PRESET_NAMES and not (start or end) else ""
     return render(request, "reports.html", {
         "rep": rep, "span": span, "key": span.key, "prev_key": span.shift(-1).key, "next_key": span.shift(1).key,
@@ -87,14 +134,14 @@ def chart(request: Request, lead: Lead, name: str, period: str | None = None, st
     if name not in CHARTS:
         raise HTTPException(404)
     span = _period(request, period, start, end)
-    return Response(chart_png(_report(request, span), name), media_type="image/png")
+    return Response(_chart(request, span, name), media_type="image/png")
 
 
 @router.get("/reports.csv")
 def export_csv(request: Request, lead: Lead, period: str | None = None, start: str | None = None,
                end: str | None = None) -> Response:
     span = _period(request, period, start, end)
-    data = csv_bytes(_report(request, span))
+    data = csv_bytes(_report(request, span)[0])
     name = f"qa-report-{span.key.replace('..', '_')}.csv"
     return Response(data, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
