@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import typer.testing
 from argon2 import PasswordHasher
+from qa_calls import config_file
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -23,6 +26,15 @@ from cli import app
 
 runner = CliRunner()
 _command = functools.cache(typer.testing._get_command)
+
+
+def copy_db(template: Path, tmp_path: Path) -> Path:
+    """A config in tmp_path whose database is a copy of ``template`` (seeded once per module: migrating
+    and seeding a fresh file per test cost more than the tests)."""
+    path = config_file(tmp_path)
+    with closing(sqlite3.connect(template)) as con:
+        con.execute("VACUUM INTO ?", (str(tmp_path / "qa.db"),))  # a consistent copy, WAL included
+    return path
 
 
 def add_accounts(session: Session, *accounts: tuple[str, str, str | None]) -> None:

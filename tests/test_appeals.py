@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from qa_calls import IVR, POLITE, add_call, config_file, replace
-from scorecard_cli import Hotline, add_accounts
+from scorecard_cli import Hotline, add_accounts, copy_db
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,19 +26,24 @@ RUDE = replace(IVR + POLITE, 4, "我们非常忙。")  # forbidden.bad-answers: 
 MARCH = ("--period", "2026-03")
 
 
-@pytest.fixture
-def hotline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hotline:
-    """Calls of agents 1001 and 1002 in March 2026, each with a forbidden phrase; 1001 also a clean one.
-    Accounts: reviewer lin, lead wu, agents a1001 and a1002."""
-    monkeypatch.delenv("HOTLINE_USER", raising=False)
-    path = config_file(tmp_path)
-    cfg = load_config(path)
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Calls of agents 1001 (1) and 1002 (2) in March 2026, each with a forbidden phrase, and a clean one
+    of 1001 (3). Accounts: reviewer lin, lead wu, agents a1001 and a1002."""
+    folder = tmp_path_factory.mktemp("appeals")
+    cfg = load_config(config_file(folder))
     with db.transaction(cfg.database_url) as s:
         for call in (add_call(s, RUDE), add_call(s, RUDE, agent="SIP/agent1002"), add_call(s)):
             scan_call(s, cfg, call.id)
         add_accounts(s, ("lin", "reviewer", None), ("wu", "lead", None), ("a1001", "agent", "SIP/agent1001"),
                      ("a1002", "agent", "SIP/agent1002"))
-    return Hotline(path)
+    return folder / "qa.db"
+
+
+@pytest.fixture
+def hotline(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hotline:
+    monkeypatch.delenv("HOTLINE_USER", raising=False)
+    return Hotline(copy_db(template, tmp_path))
 
 
 def agent_average(h: Hotline, agent: str) -> float:

@@ -14,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from qa_calls import IVR, POLITE, add_call, config, config_file, replace
-from scorecard_cli import add_accounts, invoke
+from scorecard_cli import add_accounts, copy_db, invoke
 from sqlalchemy import select
 
 import db
@@ -138,21 +138,28 @@ def test_the_migration_makes_the_tables_the_models_describe(tmp_path: Path) -> N
 # -- `hotline qa score` / `qa scores` on a real database -----------------------------------------------------
 
 
-@pytest.fixture
-def flagged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, int, int]:
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two calls of agent 1001 in March 2026, one with a forbidden phrase (confirmed by lin), one clean."""
-    monkeypatch.delenv("HOTLINE_USER", raising=False)
-    path = config_file(tmp_path)
+    folder = tmp_path_factory.mktemp("scorecard")
+    path = config_file(folder)
     cfg = load_config(path)
     with db.transaction(cfg.database_url) as s:
         rude, clean = add_call(s, RUDE), add_call(s)
         assert [f.rule_id for f in scan_call(s, cfg, rude.id)] == ["forbidden.bad-answers"]
         assert scan_call(s, cfg, clean.id) == []
         add_accounts(s, ("lin", "reviewer", None), ("a1001", "agent", "SIP/agent1001"))
-        ids = rude.id, clean.id
+        assert (rude.id, clean.id) == (1, 2)
     code, _, err = run("--config", str(path), "qa", "review", "1", "--confirm", "--reviewer", "lin")
     assert code == 0, err
-    return path, *ids
+    return folder / "qa.db"
+
+
+@pytest.fixture
+def flagged(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, int, int]:
+    """The template's calls (rude 1, clean 2) in a database of this test's own."""
+    monkeypatch.delenv("HOTLINE_USER", raising=False)
+    return copy_db(template, tmp_path), 1, 2
 
 
 def score(path: Path, call: int, *args: str) -> dict:  # type: ignore[type-arg]
