@@ -205,6 +205,13 @@ def test_schedule_show_at(cfg: Path) -> None:
     assert data["schedules"][0]["week"][0] == {"date": "2027-10-01", "weekday": "Friday", "kind": "holiday",
                                                "label": "国庆节", "hours": "closed", "open_menu": None,
                                                "closed_menu": "after_hours"}  # fmt: skip
+    # a schedule not named by ivr.schedule decides nothing: the entry menu at every hour
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace("  schedule: office ", "  # schedule: office "), encoding="utf-8")
+    code, out, _ = run(cfg, "menu", "schedule", "show", "--at", "2027-10-09 21:30")
+    assert out.splitlines()[0] == ("a call at 2027-10-09 21:30 starts in menu main: no schedule: ivr.entry_menu "
+                                   "at all hours")  # fmt: skip
+    assert "schedule office (not in use: set ivr.schedule)" in out
     code, _out, err = run(cfg, "menu", "schedule", "show", "--at", "tomorrow")
     assert code == 2 and err.strip() == ("error: --at tomorrow: not a date and time; write YYYY-MM-DD HH:MM, "
                                          "e.g. '2027-10-01 10:00'")  # fmt: skip
