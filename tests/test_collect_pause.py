@@ -31,6 +31,8 @@ from ivr.timeline import call_timeline
 from menus.lint import lint_data
 from pbx.ami import AmiClient
 from pbx.simulator import Agent, CallScript, Press, Say
+from pbx.simulator import actions as sim_actions
+from pbx.simulator.manager import error
 from recordings.audio import read_pcm16
 from settings import ConfigError, read_yaml, validate
 
@@ -183,6 +185,30 @@ def test_caller_hanging_up_mid_entry_leaves_the_recording_closed(tmp_path: Path,
     paused = timeline.of("paused")
     assert len(paused) == 1 and paused[0].end == pytest.approx(end_s, abs=0.5)  # to the call's end
     assert CARD[:5] not in _everything_written(tmp_path)
+
+
+def test_a_recording_that_cannot_be_paused_means_the_number_is_not_asked_for(
+        tmp_path: Path, sounds: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    async def refuse(sim: Any, session: Any, msg: Any, aid: str) -> None:  # an Asterisk that will not mute
+        error(session, aid, "Permission denied")
+
+    monkeypatch.setitem(sim_actions._HANDLERS, "mixmonitormute", refuse)
+
+    async def body(env: DemoEnv) -> Any:
+        g = prompt_seconds(env.config)["greeting"]
+        script = CallScript("refused", presses=(Press(g + 1.0, "1"), Press(g + 2.0, "3"), *_keys(g + 3.5, CARD)),
+                            agent=Agent("SIP/agent1001", answer_after=1.0))
+        return await env.call(script)
+
+    call = run_env(tmp_path, sounds, body, speed=4.0, edit=_account_menu)
+    row = call_row(f"sqlite:///{tmp_path / 'hotline.db'}", call.uniqueid)
+    assert row["steps"][-1] == ("account", None, "fallback", "queue", "support", False)  # to a person instead
+    assert "menu-account" not in [name.rsplit("/", 1)[-1] for _, name in call.heard]
+    ev = dict(row["events"])
+    assert ev["recording_pause_failed"] == {"via": "collect account",
+                                            "error": "MixMonitorMute refused: Permission denied"}
+    assert "recording_paused" not in ev and "collected" not in ev
+    assert any("could not pause the recording for collect account" in r.getMessage() for r in caplog.records)
 
 
 def _reread(data: Any, path: Path) -> Any:
