@@ -90,7 +90,7 @@ def menu_walk(
     running this config (in a work folder of its own: your database is not touched).
     With --pbx they go through the real PBX as calls (app/walk_pbx.py) and land in the call log."""
     from app.demo import demo_folder
-    from app.walk import plan, walk
+    from app.walk import moments_text, plan, walk
 
     cfg = load(config)
     if plan_only:
@@ -102,6 +102,8 @@ def menu_walk(
         for i, p in enumerate(paths, 1):
             table.add_row(str(i), p.kind, p.digits, " ".join(p.heard), p.end)
         console.print(table)
+        for line in moments_text(paths):
+            console.print(Text(line), soft_wrap=True)
         return
     try:
         if pbx:
@@ -121,6 +123,8 @@ def menu_walk(
             mark = Text("ok", style="green") if r.ok else Text(f"FAIL: {r.problem}", style="red")
             table.add_row(str(i), r.path.kind, r.path.digits, " ".join(r.heard), r.ended, mark)
         console.print(table)
+        for line in moments_text([r.path for r in results]):
+            console.print(Text(line), soft_wrap=True)
         bad = sum(not r.ok for r in results)
         console.print(Text(f"{len(results) - bad}/{len(results)} paths as planned", style="bold red" if bad else
                            "bold green"))  # fmt: skip

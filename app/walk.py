@@ -105,6 +105,13 @@ def _starts(config: Config, at: datetime | None) -> list[tuple[str, datetime | N
     return [(menu, when, why) for menu, (when, why) in found.items() if menu in config.menus]
 
 
+def moments_text(paths: list[WalkPath]) -> list[str]:
+    """One line per entry menu business hours pick: the moment its calls start, and why."""
+    seen = dict.fromkeys((p.keys[0].menu, p.at, p.why) for p in paths if p.at is not None and p.keys)
+    return [f"from menu {menu}: calls at {at.isoformat(timespec='minutes')} ({why})" for menu, at, why in seen
+            if at is not None]  # fmt: skip
+
+
 class ClockAt(Clock):
     """The service's call clock moved to ``at``: business hours choose the entry menu by it."""
 

@@ -22,7 +22,7 @@ from ivr_env import SPEED, call_row, prompts_heard, rendered_sounds, run_env
 from menu_cli import run
 
 from app.demo import DemoEnv, prompt_seconds
-from app.walk import ClockAt
+from app.walk import ClockAt, moments_text, plan
 from menus.lint import lint_file
 from menus.schedule import entry_choice, menu_for
 from pbx.simulator import CallScript, Press
@@ -215,6 +215,22 @@ def test_schedule_show_at(cfg: Path) -> None:
     code, _out, err = run(cfg, "menu", "schedule", "show", "--at", "tomorrow")
     assert code == 2 and err.strip() == ("error: --at tomorrow: not a date and time; write YYYY-MM-DD HH:MM, "
                                          "e.g. '2027-10-01 10:00'")  # fmt: skip
+
+
+def test_walk_plans_each_menu_the_schedule_picks(cfg: Path) -> None:
+    config = load_config(cfg)
+    paths = plan(config)
+    starts = {p.keys[0].menu for p in paths}
+    assert starts == {"main", "after_hours"}
+    night = [p for p in paths if p.keys[0].menu == "after_hours"]
+    assert {(p.kind, p.digits, p.end) for p in night} == {
+        ("option", "1", "hangup"), ("option", "9", "repeat: menu after_hours"),
+        ("no-input", "- -", "fallback hangup"), ("invalid", "2 2", "fallback hangup")}
+    assert all(entry_choice(config, p.at).menu == "after_hours" for p in night if p.at)  # a moment it is chosen
+    lines = moments_text(paths)
+    assert len(lines) == 2 and lines[1].startswith("from menu after_hours: calls at ") and "(night (hours" in lines[1]
+    # a walk on the real PBX runs now: only the menu a call gets now
+    assert {p.keys[0].menu for p in plan(config, at=local("2027-01-04 21:00"))} == {"after_hours"}
 
 
 # ---------------------------------------------------------------- through the simulator, a fixed clock
