@@ -3,7 +3,7 @@ CJK font every Chinese label came out as boxes).
 
 Text is drawn with Noto Sans CJK from Debian's ``fonts-noto-cjk`` (dev.sh installs it); matplotlib's
 font cache may predate the package, so the font file is looked up on disk and registered. Without a
-CJK font the charts still draw (one log line says so) and Chinese labels fall back to rule ids.
+CJK font the charts still draw (one log line says so), in English, rules and categories by id.
 """
 
 from __future__ import annotations
@@ -29,7 +29,13 @@ CJK_FILES = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
 CHARTS = {"agent": "按坐席", "rule": "按规则", "route": "按路由", "category": "按类别", "precision": "规则准确率"}
 _COLOURS = {"confirmed": "#c0504d", "dismissed": "#bfbfbf", "unreviewed": "#ffffff"}
-_NAMES_ZH = {"confirmed": "已确认", "dismissed": "已驳回", "unreviewed": "待审"}  # the words of the pages
+# the charts' own words: Chinese as on the pages, English when no font can draw Chinese
+_WORDS = {
+    True: {"confirmed": "已确认", "dismissed": "已驳回", "unreviewed": "待审", "flags": "标记数",
+           "none": "本期没有标记", "precision": "准确率 = 已确认 / (已确认 + 已驳回)"},
+    False: {"confirmed": "confirmed", "dismissed": "dismissed", "unreviewed": "unreviewed", "flags": "flags",
+            "none": "no flags in this period", "precision": "precision = confirmed / (confirmed + dismissed)"},
+}
 
 
 class ChartError(LookupError):
@@ -57,23 +63,23 @@ def cjk_font() -> CjkFont | None:
     return None
 
 
-def _bar_chart(ax: Any, names: list[str], counts: list[dict[str, int]]) -> None:
+def _bar_chart(ax: Any, names: list[str], counts: list[dict[str, int]], words: dict[str, str]) -> None:
     """Horizontal stacked bars, one per name: confirmed solid, dismissed grey, unreviewed hatched."""
     ys = range(len(names))
     left = [0] * len(names)
     for v in ("confirmed", "dismissed", "unreviewed"):
         values = [c[v] for c in counts]
         ax.barh(ys, values, left=left, color=_COLOURS[v], edgecolor="#7f7f7f",
-                hatch="//" if v == "unreviewed" else None, label=_NAMES_ZH[v])
+                hatch="//" if v == "unreviewed" else None, label=words[v])
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_yticks(list(ys), names)
     ax.invert_yaxis()  # the largest (first) at the top
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # flags are whole numbers
-    ax.set_xlabel("标记数")
+    ax.set_xlabel(words["flags"])
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
 
 
-def _precision_chart(ax: Any, rules: list[dict[str, Any]], label: Any) -> None:
+def _precision_chart(ax: Any, rules: list[dict[str, Any]], label: Any, words: dict[str, str]) -> None:
     judged = [r for r in rules if r["precision"] is not None]
     ys = range(len(judged))
     ax.barh(ys, [r["precision"] for r in judged], color="#4f81bd")
@@ -83,7 +89,7 @@ def _precision_chart(ax: Any, rules: list[dict[str, Any]], label: Any) -> None:
     ax.set_yticks(list(ys), [label(r["rule"]) for r in judged])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("准确率 = 已确认 / (已确认 + 已驳回)")
+    ax.set_xlabel(words["precision"])
 
 
 def chart_png(report: dict[str, Any], name: str) -> bytes:
@@ -92,6 +98,7 @@ def chart_png(report: dict[str, Any], name: str) -> bytes:
         raise ChartError(f"chart {name!r}: one of {', '.join(CHARTS)}")
     font = cjk_font()
     labels = {**report.get("rule_labels", {}), **report.get("category_labels", {})} if font else {}
+    words = _WORDS[font is not None]
 
     def label(key: str) -> str:
         return labels.get(key, key)
@@ -105,12 +112,12 @@ def chart_png(report: dict[str, Any], name: str) -> bytes:
     with plt.rc_context(rc):
         fig, ax = plt.subplots(figsize=(8, max(2.5, 0.4 * rows + 1.5)))
         if name == "precision":
-            _precision_chart(ax, report["rules"], label)
+            _precision_chart(ax, report["rules"], label, words)
         else:
             names = [label(k) if name in ("rule", "category") else k for k in counts]
-            _bar_chart(ax, names, list(counts.values()))
+            _bar_chart(ax, names, list(counts.values()), words)
         if rows == 0:
-            ax.text(0.5, 0.5, "本期没有标记", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, words["none"], ha="center", va="center", transform=ax.transAxes)
         title = f"{CHARTS[name]} · {report['label']}（{report['first_day']} 至 {report['last_day']}）"
         ax.set_title(title if font else f"{name} {report['period']}", fontsize=10)
         fig.tight_layout()

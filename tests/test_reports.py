@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import warnings
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 import db
 from cli import app
+from qa import report_charts
 from qa.periods import containing
 from qa.report import csv_bytes, report_for, rule_labels
 from qa.report_charts import CHARTS, chart_png, cjk_font
@@ -118,3 +120,20 @@ def test_cli_report_month_at_a_date_with_csv(cfg: Config, tmp_path: Path) -> Non
     r = runner.invoke(app, ["qa", "health", "--period", "2026-Q4", "--json", "-c", path])
     rules = {x["rule"]: x for x in json.loads(r.stdout)["rules"]}
     assert rules["forbidden.refusal"]["precision"] == pytest.approx(1 / 3, abs=0.001)  # 1 of 3 judged, Q4
+
+
+def test_without_a_cjk_font_charts_still_draw_with_rule_ids(cfg: Config, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(report_charts, "CJK_FAMILIES", ("No Such CJK Font",))
+    report_charts.cjk_font.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="qa.report_charts"):
+            assert cjk_font() is None and cjk_font() is None
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # no box drawn for a glyph the font lacks: ids and ASCII only
+                png = chart_png(_report(cfg, date(2026, 11, 15)), "rule")
+        assert png.startswith(PNG)
+        assert [r.message for r in caplog.records] == [
+            "charts: no CJK font found (install Debian fonts-noto-cjk); rules are labelled by id"]
+    finally:
+        report_charts.cjk_font.cache_clear()
