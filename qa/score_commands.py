@@ -46,6 +46,8 @@ def _print_score(r: dict[str, Any]) -> None:
             why = f"answered {it['answer']} by {it['reviewer']}" if it["answer"] else "waiting for a reviewer"
         elif it["lost_to"]:
             why = "lost to flag " + ", ".join(map(str, it["lost_to"]))
+        elif it["earned"] is None:
+            why = "not judged: no usable transcript"
         else:
             why = "no flag"
         if it.get("failed"):

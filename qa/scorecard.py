@@ -34,6 +34,7 @@ from ivr.tables import Call
 from qa.scorecard_tables import CallScore, ScoreAnswer
 from qa.tables import Flag
 from settings import Config, ScorecardItem, ScorecardSettings
+from transcribe.tables import Transcript
 
 YES = ("yes", "y", "true", "1", "是", "对")
 NO = ("no", "n", "false", "0", "否", "不")
@@ -61,8 +62,13 @@ def _ties(item: ScorecardItem, flag: FlagFact) -> bool:
     return flag.rule in item.rules or flag.category in item.categories
 
 
-def score_call(card: ScorecardSettings, flags: Sequence[FlagFact], answers: Mapping[str, Answer]) -> dict[str, Any]:
-    """One call's score and each item's part in it, from its flags and the reviewers' latest answers."""
+def score_call(card: ScorecardSettings, flags: Sequence[FlagFact], answers: Mapping[str, Answer],
+               heard: bool = True) -> dict[str, Any]:
+    """One call's score and each item's part in it, from its flags and the reviewers' latest answers.
+
+    ``heard``: the call has a usable transcript. Without one the rules could not listen, so an item
+    without a counted flag is not judged (no credit for what nobody heard); a counted flag, an
+    event rule's (hang-up, rings) or a reviewer's, still costs its item."""
     counted = [f for f in flags if f.status == "confirmed" or (card.deduct_on == "any" and f.status != "dismissed")]
     items: list[dict[str, Any]] = []
     failed = False
@@ -77,13 +83,13 @@ def score_call(card: ScorecardSettings, flags: Sequence[FlagFact], answers: Mapp
             lost = [f.id for f in counted if _ties(item, f)]
             fails = item.instant_fail and any(f.status == "confirmed" and _ties(item, f) for f in flags)
             failed = failed or fails
-            row.update(earned=0.0 if lost else item.points, lost_to=lost, failed=fails)
+            row.update(earned=0.0 if lost else (item.points if heard else None), lost_to=lost, failed=fails)
         items.append(row)
     judged = [r for r in items if r["earned"] is not None and r["points"]]
     earned = sum(r["earned"] for r in judged)
     possible = sum(r["points"] for r in judged)
     score = 0.0 if failed else (round(100.0 * earned / possible, 1) if possible else None)
-    return {"score": score, "failed": failed, "earned": earned, "possible": possible,
+    return {"score": score, "failed": failed, "earned": earned, "possible": possible, "heard": heard,
             "pending": [r["id"] for r in items if r["kind"] == "answer" and r["earned"] is None], "items": items}
 
 
@@ -122,17 +128,24 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
     return (ids[n:n + 500] for n in range(0, len(ids), 500))
 
 
-def _facts(session: Session, call_ids: Iterable[int]) -> tuple[dict[int, list[FlagFact]], dict[int, dict[str, Answer]]]:
-    ids = list(call_ids)
+Facts = tuple[dict[int, list[FlagFact]], dict[int, dict[str, Answer]], dict[int, bool]]
+
+
+def _facts(session: Session, ids: Sequence[int]) -> Facts:
+    """Per call: its flags, the latest answer per item, and whether its newest transcript is usable."""
     flags: dict[int, list[FlagFact]] = {i: [] for i in ids}
     answers: dict[int, dict[str, Answer]] = {i: {} for i in ids}
+    heard: dict[int, bool] = dict.fromkeys(ids, False)
     for chunk in _chunks(ids):
+        for cid, needs_review in session.execute(select(Transcript.call_id, Transcript.needs_review)
+                                                 .where(Transcript.call_id.in_(chunk)).order_by(Transcript.id)):
+            heard[cid] = not needs_review  # the newest wins
         for cid, *fact in session.execute(select(Flag.call_id, Flag.id, Flag.rule_id, Flag.category, Flag.status)
                                           .where(Flag.call_id.in_(chunk)).order_by(Flag.id)):
             flags[cid].append(FlagFact(*fact))
         for a in session.scalars(select(ScoreAnswer).where(ScoreAnswer.call_id.in_(chunk)).order_by(ScoreAnswer.id)):
             answers[a.call_id][a.item] = Answer(a.value, a.answer, a.reviewer)  # the latest wins
-    return flags, answers
+    return flags, answers, heard
 
 
 class CallRef(Protocol):
@@ -151,7 +164,7 @@ def _store(session: Session, calls: Sequence[CallRef], card: ScorecardSettings,
     A row keeps a digest of what it was computed from (the form, the flags' rules and statuses, the
     answers): refreshing a month of 10,000 unchanged calls then scores and writes none of them."""
     ids = [c.id for c in calls]
-    flags, answers = _facts(session, ids)
+    flags, answers, heard = _facts(session, ids)
     stored: dict[int, str | None] = {}
     for chunk in _chunks(ids):
         stored.update((cid, inputs) for cid, inputs in session.execute(
@@ -164,11 +177,12 @@ def _store(session: Session, calls: Sequence[CallRef], card: ScorecardSettings,
     for call in calls:
         team = card.teams.get(call.agent or "")
         got = sorted(answers[call.id].items())
-        inputs = hashlib.sha1(repr((form, team, flags[call.id], got)).encode(), usedforsecurity=False).hexdigest()
+        facts = repr((form, team, flags[call.id], got, heard[call.id])).encode()
+        inputs = hashlib.sha1(facts, usedforsecurity=False).hexdigest()
         current = stored.get(call.id) == inputs
         if current and not results:
             continue
-        result = score_call(card, flags[call.id], answers[call.id])
+        result = score_call(card, flags[call.id], answers[call.id], heard[call.id])
         if not current:
             row = {"call_id": call.id, "score": result["score"], "failed": result["failed"],
                    "earned": result["earned"], "possible": result["possible"], "team": team,

@@ -68,6 +68,17 @@ def test_answers_join_the_score_and_an_instant_fail_zeroes_it_only_when_confirme
     assert [i["id"] for i in r["items"] if i.get("failed")] == ["privacy"]
 
 
+def test_a_call_nobody_could_hear_earns_no_credit_but_keeps_its_penalties() -> None:
+    """No usable transcript: the rules heard nothing, so silence is no proof of a polite call."""
+    card = config().qa.scorecard
+    r = score_call(card, [], {}, heard=False)
+    assert (r["score"], r["possible"]) == (None, 0.0)
+    r = score_call(card, [], {"solved": Answer(15.0, "yes", "lin")}, heard=False)
+    assert (r["score"], r["possible"]) == (100.0, 15.0)
+    r = score_call(card, [FlagFact(3, "hangup.agent-first", "hangup", "confirmed")], {}, heard=False)
+    assert (r["score"], r["failed"]) == (0.0, True)
+
+
 @pytest.mark.parametrize(("item", "text", "expected"), [
     ("solved", "yes", (15.0, "yes")), ("solved", "否", (0.0, "no")), ("knowledge", "7.5", (7.5, "7.5")),
 ])
@@ -234,7 +245,7 @@ def test_team_averages_come_from_the_configured_teams(flagged: tuple[Path, int, 
         assert s.scalars(select(Flag).where(Flag.status == "confirmed")).all()
 
 
-def test_unknown_calls_and_calls_without_an_agent_have_no_score(flagged: tuple[Path, int, int]) -> None:
+def test_unknown_calls_calls_without_an_agent_or_a_transcript_have_no_score(flagged: tuple[Path, int, int]) -> None:
     path, *_ = flagged
     cfg = load_config(path)
     with db.transaction(cfg.database_url) as s:
@@ -242,3 +253,10 @@ def test_unknown_calls_and_calls_without_an_agent_have_no_score(flagged: tuple[P
     for call, msg in ((999, "call 999: no such call"), (lost, "nobody to score")):
         code, _, err = run("--config", str(path), "qa", "score", str(call))
         assert code == 2 and msg in err
+    with db.transaction(cfg.database_url) as s:
+        unheard = add_call(s, transcript=False).id
+    r = score(path, unheard)
+    assert (r["score"], r["heard"]) == (None, False)
+    assert {i["earned"] for i in r["items"] if i["kind"] == "rules" and i["points"]} == {None}
+    code, out, _ = run("--config", str(path), "qa", "score", str(unheard))
+    assert code == 0 and "score -" in out and "not judged" in out
