@@ -10,8 +10,12 @@ the rest says (an unreviewed guess never zeroes a call), as VICIdial QC and Cont
 
     score = 100 * points kept / points of the items judged so far
 
+A call without a usable transcript (none yet, or one that needs review) earns no credit on the rule
+items: the rules heard nothing. Its counted flags (an event rule's, such as hanging up) still cost.
+
 Every answer, appeal decision and read recomputes the stored row (qa.scorecard_tables.CallScore),
-so a review made anywhere else is reflected the next time the score is looked at.
+so a review made anywhere else is reflected the next time the score is looked at. Each row keeps a
+digest of what it came from, so refreshing a period rescores only the calls that changed.
 
 Averages (``score_averages``) are means of the calls' scores (each call weighs the same) for calls
 started in [start, end), per agent (calls.agent) or per team. Teams come from
