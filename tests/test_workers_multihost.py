@@ -26,7 +26,9 @@ from audio_factory import OPENING, build_call, long_call
 from ruamel.yaml import YAML
 from sqlalchemy import func, select, text
 from test_fault_callstore import PgServer
+from typer.testing import CliRunner
 
+import cli
 import db
 from app.pipeline import after_call_distributed
 from db import transaction
@@ -122,12 +124,16 @@ def live_tasks(url: str) -> int:
 # -- fast: start-up checks, repeat delivery, concurrent migrations ---------------------------
 
 
+def worker_cli(cfg: Path) -> Any:
+    """`hotline worker --config cfg` in this process (its refusals come before any worker starts)."""
+    return CliRunner().invoke(cli.app, ["worker", "--config", str(cfg)])
+
+
 def test_worker_refuses_in_one_line_when_the_recordings_are_not_mounted(clean: PgServer, tmp_path: Path) -> None:
     cfg = host_config(tmp_path, "host-a", clean.url, {"/var/spool/asterisk/monitor": str(tmp_path / "no-mount")})
-    run = subprocess.run([*HOTLINE, "worker", "--config", str(cfg)], cwd=cfg.parent, capture_output=True,
-                         text=True, timeout=120)
-    assert run.returncode == 2, run.stderr
-    lines = [ln for ln in run.stderr.splitlines() if ln.strip() and "INFO" not in ln]
+    run = worker_cli(cfg)
+    assert run.exit_code == 2, run.output
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "cannot read the recordings folder" in lines[0] and "no-mount" in lines[0], lines
 
 
@@ -137,17 +143,13 @@ def test_worker_refuses_when_the_mount_misses_the_newest_recording(clean: PgServ
     empty.mkdir(parents=True)
     (serve_dir / "1-rx.wav").write_bytes(b"RIFF")
     add_call(clean.url, {"caller": serve_dir / "1-rx.wav"})
-    cfg = host_config(tmp_path, "host-a", clean.url, {str(serve_dir): str(empty)})
-    run = subprocess.run([*HOTLINE, "worker", "--config", str(cfg)], cwd=cfg.parent, capture_output=True,
-                         text=True, timeout=120)
-    assert run.returncode == 2 and "workers.path_map" in run.stderr and "1-rx.wav" in run.stderr, run.stderr
+    run = worker_cli(host_config(tmp_path, "host-a", clean.url, {str(serve_dir): str(empty)}))
+    assert run.exit_code == 2 and "workers.path_map" in run.stderr and "1-rx.wav" in run.stderr, run.output
 
 
 def test_worker_needs_the_engine_configured(clean: PgServer, tmp_path: Path) -> None:
-    cfg = host_config(tmp_path, "host-a", clean.url, {}, engine="pool")
-    run = subprocess.run([*HOTLINE, "worker", "--config", str(cfg)], cwd=cfg.parent, capture_output=True,
-                         text=True, timeout=60)
-    assert run.returncode == 2 and "workers.engine is 'pool'" in run.stderr, run.stderr
+    run = worker_cli(host_config(tmp_path, "host-a", clean.url, {}, engine="pool"))
+    assert run.exit_code == 2 and "workers.engine is 'pool'" in run.stderr, run.output
 
 
 def test_a_repeat_delivery_of_a_finished_job_writes_nothing(clean: PgServer, tmp_path: Path) -> None:
