@@ -36,6 +36,7 @@ BREAKDOWNS = ("by_agent", "by_rule", "by_route", "by_category")
 CATEGORY_ZH = {"opening": "开场白", "forbidden": "禁语", "vague": "模糊用语", "closing": "结束语", "pii": "隐私信息",
                "hangup": "挂断", "slow-answer": "接听慢", "hold": "等待", "conversation": "通话过程"}
 NO_AGENT, NO_ROUTE = "(无坐席)", "(无路由)"
+LABEL_PHRASES = 14  # characters of a phrase rule's phrases in its name
 
 
 def timezone_of(cfg: Config) -> ZoneInfo:
@@ -88,7 +89,9 @@ def rule_labels(cfg: Config) -> dict[str, str]:
         REVIEW_RULE: "转写不清，需人工听",
     }
     for r in q.phrases:
-        shown = "、".join(r.phrases[:3]) + ("…" if len(r.phrases) > 3 else "")
+        shown = "、".join(r.phrases[:3])
+        if len(shown) > LABEL_PHRASES or len(r.phrases) > 3:  # a chart's axis has room for a few words only
+            shown = shown[:LABEL_PHRASES] + "…"
         labels[r.id] = f"{CATEGORY_ZH.get(r.category, r.category)}：{shown}"
     return labels
 

@@ -32,9 +32,11 @@ _COLOURS = {"confirmed": "#c0504d", "dismissed": "#bfbfbf", "unreviewed": "#ffff
 # the charts' own words: Chinese as on the pages, English when no font can draw Chinese
 _WORDS = {
     True: {"confirmed": "已确认", "dismissed": "已驳回", "unreviewed": "待审", "flags": "标记数",
-           "none": "本期没有标记", "precision": "准确率 = 已确认 / (已确认 + 已驳回)"},
+           "none": "本期没有标记", "no verdicts": "本期还没有审核结论",
+           "precision": "准确率 = 已确认 / (已确认 + 已驳回)"},
     False: {"confirmed": "confirmed", "dismissed": "dismissed", "unreviewed": "unreviewed", "flags": "flags",
-            "none": "no flags in this period", "precision": "precision = confirmed / (confirmed + dismissed)"},
+            "none": "no flags in this period", "no verdicts": "no verdicts in this period",
+            "precision": "precision = confirmed / (confirmed + dismissed)"},
 }
 
 
@@ -117,7 +119,8 @@ def chart_png(report: dict[str, Any], name: str) -> bytes:
             names = [label(k) if name in ("rule", "category") else k for k in counts]
             _bar_chart(ax, names, list(counts.values()), words)
         if rows == 0:
-            ax.text(0.5, 0.5, words["none"], ha="center", va="center", transform=ax.transAxes)
+            empty = words["no verdicts" if name == "precision" else "none"]
+            ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
         title = f"{CHARTS[name]} · {report['label']}（{report['first_day']} 至 {report['last_day']}）"
         ax.set_title(title if font else f"{name} {report['period']}", fontsize=10)
         fig.tight_layout()
