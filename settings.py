@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -278,6 +286,14 @@ def _days(value: Any) -> Any:
     return out
 
 
+def _range_text(value: str) -> str:
+    time_range(value)
+    return value
+
+
+TimeRange = Annotated[str, AfterValidator(_range_text)]  # its error names the weekday's line and the range
+
+
 class ScheduleEntry(Strict):
     open: str  # the menu callers get in opening hours
     closed: str  # nights, days off: the after-hours menu
@@ -286,8 +302,8 @@ class ScheduleEntry(Strict):
 
 class Schedule(Strict):
     timezone: str = "Asia/Shanghai"  # the hotline's wall clock, whatever the server's is
-    hours: dict[str, list[str]] = {}  # mon-fri: ['08:00-20:00']; a day not named is closed
-    workday_hours: list[str] | None = None  # make-up working days; default: Monday's hours
+    hours: dict[str, list[TimeRange]] = {}  # mon-fri: ['08:00-20:00']; a day not named is closed
+    workday_hours: list[TimeRange] | None = None  # make-up working days; default: Monday's hours
     holidays: dict[str, str] = {}  # date or span -> name; closed
     workdays: dict[str, str] = {}  # 调休: a weekend date that is a working day -> name
     overrides: dict[str, str | list[str]] = {}  # date -> open | closed | ['09:00-12:00']; beats all else
@@ -307,21 +323,12 @@ class Schedule(Strict):
     def _weekdays(cls, value: Any) -> Any:
         if isinstance(value, dict):
             seen: set[int] = set()
-            for key, ranges in value.items():
+            for key in value:
                 days = weekday_span(key)
                 if seen & set(days):
                     raise ValueError(f"'{key}': a day named twice (each weekday once)")
                 seen |= set(days)
-                for r in ranges if isinstance(ranges, list) else [ranges]:
-                    time_range(r)
             return {str(k): v if isinstance(v, list) else [v] for k, v in value.items()}
-        return value
-
-    @field_validator("workday_hours")
-    @classmethod
-    def _ranges(cls, value: list[str] | None) -> list[str] | None:
-        for r in value or []:
-            time_range(r)
         return value
 
     _holidays = field_validator("holidays", "workdays", mode="before")(_days)

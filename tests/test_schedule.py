@@ -109,13 +109,13 @@ def test_shipped_config_by_the_clock() -> None:
 # ---------------------------------------------------------------- hand edits: one line naming the field
 
 TYPOS = [
-    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['08:00-2000']", "schedules.office.hours",
+    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['08:00-2000']", "schedules.office.hours.mon-fri.0",
      "'08:00-2000' is not a time range: write 'HH:MM-HH:MM' in quotes, e.g. '09:00-18:00'"),
-    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['08：00-20:00']", "schedules.office.hours",
+    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['08：00-20:00']", "schedules.office.hours.mon-fri.0",
      "a full-width colon '：': type ':'"),
     ("      mon-fri: ['08:00-20:00']", "      monday-fri: ['08:00-20:00']", "schedules.office.hours",
      "'monday-fri' is not a weekday: write mon, tue, wed, thu, fri, sat, sun or a span such as mon-fri"),
-    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['20:00-08:00']", "schedules.office.hours",
+    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['20:00-08:00']", "schedules.office.hours.mon-fri.0",
      "ends before it starts; split a night at midnight"),
     ("    timezone: Asia/Shanghai", "    timezone: Asia/Shangai", "schedules.office.timezone",
      "unknown timezone 'Asia/Shangai' (an IANA name such as Asia/Shanghai)"),
@@ -142,7 +142,7 @@ def test_a_typo_in_schedules_is_one_line_naming_the_field(cfg: Path, old: str, n
     # file:line: field: what is wrong, the line being the field's key in its section
     lines = cfg.read_text(encoding="utf-8").splitlines()
     section = lines.index(field.split(".")[0] + ":")
-    key = field.rsplit(".", 1)[1] + ":"
+    key = next(k for k in reversed(field.split(".")) if not k.isdigit()) + ":"
     line = next(n for n in range(section, len(lines)) if lines[n].lstrip().startswith(key)) + 1
     assert msg.startswith(f"{cfg}:{line}: {field}: ") and says in msg, msg
 
