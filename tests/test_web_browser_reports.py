@@ -7,10 +7,13 @@ import csv
 import io
 from pathlib import Path
 
-from test_web_browser import Served, browser, served, shot, sign_in  # noqa: F401  (fixtures used by name)
+import pytest
+from test_web_browser import CHROMIUM, Served, browser, served, shot, sign_in  # noqa: F401  (fixtures used by name)
 
 import db
 from qa.report import report_for, resolve_period
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (dev.sh)")
 
 
 def test_a_lead_opens_this_months_report_and_exports_csv(browser: object, served: Served,  # noqa: F811
