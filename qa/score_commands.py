@@ -101,9 +101,11 @@ def scores_cmd(
     from zoneinfo import ZoneInfo
 
     from qa.periods import PeriodError, parse_period, today_in
-    from qa.scorecard import ScoreError, score_averages
+    from qa.scorecard import NO_FORM, ScoreError, score_averages
 
     cfg = load(config)
+    if not cfg.qa.scorecard.items:
+        fail(NO_FORM)
     tz = ZoneInfo(cfg.qa.web.timezone)  # a month is the month where the hotline is
     try:
         chosen = parse_period(period, today_in(tz))

@@ -120,10 +120,13 @@ def parse_answer(card: ScorecardSettings, item_id: str, text: str) -> tuple[floa
     return value, f"{value:g}"
 
 
+NO_FORM = "no scorecard is configured: add items under qa.scorecard in config.yaml"
+
+
 def _card(config: Config) -> ScorecardSettings:
     card = config.qa.scorecard
     if not card.items:
-        raise ScoreError("no scorecard is configured: add items under qa.scorecard in config.yaml")
+        raise ScoreError(NO_FORM)
     return card
 
 
@@ -250,11 +253,12 @@ def score_averages(session: Session, start: datetime, end: datetime, by: Literal
     Each row: ``{by: name (team None: agents not in qa.scorecard.teams), "calls": scored calls,
     "average", "lowest", "highest", "failed": instant fails, "unscored": calls with nothing judged}``.
     With ``config`` the period's calls are rescored first; without, the stored scores are read
-    (as last computed: `hotline qa scores` and the answer/appeal commands keep them current).
+    (as last computed: `hotline qa scores` and the answer/appeal commands keep them current). A
+    config without a scorecard form rescores nothing (a report still renders, with no scores).
     """
     if by not in GROUPS:
         raise ScoreError(f"by {by!r}: one of {', '.join(GROUPS)}")
-    if config is not None:
+    if config is not None and config.qa.scorecard.items:
         rescore_period(session, config, start, end)
     rows = session.execute(select(Call.agent, CallScore.team, CallScore.score, CallScore.failed)
                            .join(CallScore, CallScore.call_id == Call.id)

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from qa_calls import IVR, POLITE, add_call, config, config_file, replace
+from qa_calls import IVR, POLITE, T0, add_call, config, config_file, replace
 from scorecard_cli import add_accounts, copy_db, invoke
 from sqlalchemy import select
 
 import db
 from qa.scan import scan_call
-from qa.scorecard import Answer, FlagFact, ScoreError, parse_answer, score_call
+from qa.scorecard import Answer, FlagFact, ScoreError, parse_answer, score_averages, score_call
 from qa.scorecard_tables import CallScore
 from qa.tables import Flag
 from settings import ConfigError, load_config
@@ -260,3 +261,17 @@ def test_unknown_calls_calls_without_an_agent_or_a_transcript_have_no_score(flag
     assert {i["earned"] for i in r["items"] if i["kind"] == "rules" and i["points"]} == {None}
     code, out, _ = run("--config", str(path), "qa", "score", str(unheard))
     assert code == 0 and "score -" in out and "not judged" in out
+
+
+def test_without_a_form_the_commands_say_so_and_reports_still_render(flagged: tuple[Path, int, int]) -> None:
+    path = flagged[0]
+    text, n = re.subn(r"^  scorecard:.*?(?=^  \S|^\S|\Z)", "  scorecard:\n    items: []\n", path.read_text("utf-8"),
+                      flags=re.S | re.M)
+    assert n == 1
+    path.write_text(text, encoding="utf-8")
+    for args in (["qa", "score", "1"], ["qa", "scores"]):
+        code, _, err = run("--config", str(path), *args)
+        assert code == 2 and "no scorecard is configured" in err
+    cfg = load_config(path)
+    with db.transaction(cfg.database_url) as s:
+        assert score_averages(s, T0, T0 + timedelta(days=31), "agent", config=cfg) == []
