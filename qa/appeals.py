@@ -26,6 +26,7 @@ from qa.scorecard import ScoreError, rescore, score_calls
 from qa.scorecard_tables import APPEAL_STATUSES, Appeal
 from qa.tables import Flag
 from settings import Config
+from transcribe.pii import mask
 
 DECISIONS = {"uphold": "upheld", "overturn": "overturned"}
 MAX_REASON = 2000
@@ -40,11 +41,13 @@ def _own(account: Account, call: Call) -> bool:
 
 
 def appeal_dict(a: Appeal, flag: Flag | None = None, call: Call | None = None) -> dict[str, Any]:
+    """An appeal as shown; the reason and note are free text, so a caller's number typed in them is masked
+    (the row keeps them as written)."""
     out: dict[str, Any] = {
-        "id": a.id, "flag": a.flag_id, "call": a.call_id, "account": a.account, "reason": a.reason,
+        "id": a.id, "flag": a.flag_id, "call": a.call_id, "account": a.account, "reason": mask(a.reason),
         "status": a.status, "created_at": a.created_at.isoformat() if a.created_at else None,
         "decided_by": a.decided_by, "decided_at": a.decided_at.isoformat() if a.decided_at else None,
-        "note": a.note,
+        "note": mask(a.note) if a.note else None,
     }
     if flag is not None:  # matched words come from the flag's masked context: no personal data
         out.update(rule=flag.rule_id, category=flag.category, flag_status=flag.status, matched=flag.matched,

@@ -118,6 +118,10 @@ def test_only_the_agent_of_the_call_appeals_and_only_a_confirmed_flag_once(hotli
     assert "already has an open appeal (1, by a1001)" in h("qa", "appeal", "1", "--reason", "y", "--as", "a1001",
                                                             code=2)
     assert [c["call"] for c in h.json("qa", "appeal", "--list", "--as", "a1002")] == [2]
+    # free text is masked where it is shown: an agent quoting the caller's number
+    row = h.json("qa", "appeal", "2", "--reason", "客户的手机号是13812345678，他自己说的", "--as", "a1002")
+    assert row["reason"] == "客户的手机号是*******5678，他自己说的"
+    assert "13812345678" not in h("qa", "appeals") + h("qa", "appeals", "--json")
 
 
 def test_a_reviewer_cannot_decide_appeals(hotline: Hotline) -> None:
