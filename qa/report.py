@@ -50,14 +50,14 @@ def resolve_period(cfg: Config, text: str, at: date | None = None) -> Period:
     return parse_period(text, at or today_in(timezone_of(cfg)))
 
 
-def report_for(session: Session, cfg: Config, period: Period, rescore: bool = False) -> dict[str, Any]:
+def report_for(session: Session, cfg: Config, period: Period) -> dict[str, Any]:
     """The report of ``period`` as the CLI and the web page show it: local days, rules named in Chinese,
-    and the scorecard averages per agent and team (issue 15) -- as last scored, or scored again first
-    with ``rescore`` (a review does not rescore its call by itself)."""
+    and the scorecard averages per agent and team (issue 15). The period's stored scores are brought up
+    to date first (a review does not rescore its call; only calls whose inputs changed are written)."""
     tz = timezone_of(cfg)
     rep = build(session, period, tz, rule_labels(cfg))
     start, end = period.bounds(tz)
-    rep["scores"] = {"agent": score_averages(session, start, end, "agent", cfg if rescore else None),
+    rep["scores"] = {"agent": score_averages(session, start, end, "agent", cfg),
                      "team": score_averages(session, start, end, "team")}
     return rep
 

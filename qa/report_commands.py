@@ -48,8 +48,6 @@ def report_cmd(
                                              )] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the figures as CSV (UTF-8 with BOM, for "
                                                   "Excel) to this file.")] = None,
-    rescore: Annotated[bool, typer.Option("--rescore", help="Score the period's calls again first (after "
-                                          "reviews), rather than show the scores as last computed.")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -63,7 +61,7 @@ def report_cmd(
     cfg = load(config)
     span = _period(cfg, period, at)
     with db_session(cfg) as session:
-        rep = report_for(session, cfg, span, rescore=rescore)
+        rep = report_for(session, cfg, span)
     try:
         if png is not None:
             rep["charts"] = [str(p) for p in write_charts(rep, png)]

@@ -10,8 +10,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,9 +20,7 @@ from sqlalchemy import select
 
 import db
 from accounts.tables import Account
-from qa.periods import containing
 from qa.review import review
-from qa.scorecard import rescore_period
 from qa.tables import Flag
 from settings import Config
 from web.app import create_app
@@ -40,7 +36,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Conf
     with db.transaction(cfg.database_url) as s:
         s.add_all(Account(name=n, role=r, password_hash=cheap.hash(PASSWORD)) for n, r in
                   (("zhang", "lead"), ("li", "reviewer")))
-        rescore_period(s, cfg, *containing("month", date(2026, 11, 1)).bounds(ZoneInfo(cfg.qa.web.timezone)))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
