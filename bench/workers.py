@@ -1,5 +1,5 @@
 """Transcription workers through Procrastinate on PostgreSQL: throughput with 1, 2 and 4 worker
-processes (each its own `hotline worker`, standing in for a host), and the latency from enqueue to
+processes (`hotline worker --concurrency N`: N processes, one model each), and the latency from enqueue to
 start with 1,000 calls queued at once, in one run.
 
     .venv/bin/python bench/workers.py                        # 6 calls of 20 s; sizes 1,2,4; 1,000 queued
@@ -93,14 +93,14 @@ def done_count(url: str) -> tuple[int, float]:
 def throughput(url: str, cfg: Path, calls: list[tuple[Path, Path, float]], size: int) -> tuple[float, float, float]:
     """(wall s, audio s, x real time) of `size` worker processes transcribing every call."""
     empty(url)
-    logs = [open(cfg.parent / f"worker-{size}-{i}.log", "w") for i in range(size)]  # noqa: SIM115
-    procs = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--config", str(cfg), "--name", f"host{i}"],
-                              cwd=cfg.parent, stdout=log, stderr=subprocess.STDOUT) for i, log in enumerate(logs)]
+    logs = [open(cfg.parent / f"worker-{size}.log", "w")]  # noqa: SIM115
+    procs = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--config", str(cfg), "--concurrency",
+                               str(size), "--name", "bench"], cwd=cfg.parent, stdout=logs[0], stderr=subprocess.STDOUT)]
     try:
         deadline = time.monotonic() + 300
         while registered(url) < size:  # registered once its model is loaded
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                raise SystemExit(f"workers did not start: see {cfg.parent}/worker-{size}-*.log")
+                raise SystemExit(f"workers did not start: see {cfg.parent}/worker-{size}.log")
             time.sleep(0.2)
         start = time.perf_counter()
         queue_calls(url, calls)
@@ -117,7 +117,7 @@ def throughput(url: str, cfg: Path, calls: list[tuple[Path, Path, float]], size:
     with transaction(url) as s:
         failed = s.scalar(select(func.count()).where(Job.status == "failed"))
     if failed:
-        raise SystemExit(f"{failed} job(s) failed: see {cfg.parent}/worker-{size}-*.log")
+        raise SystemExit(f"{failed} job(s) failed: see {cfg.parent}/worker-{size}.log")
     return wall, n[1], n[1] / wall
 
 
