@@ -7,6 +7,7 @@ pinyin, G.711 round trip), the way QA will call it on agent speech after transcr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +75,11 @@ def test_a_garble_must_be_heard_about_as_long_as_its_phrase() -> None:
     assert judge(_garble("你找错部门了", "您早说不门了"), options).accepted
 
 
-def test_a_two_syllable_phrase_is_flagged_only_where_the_transcript_holds_it() -> None:
+def test_a_garble_an_expected_wording_reads_better_is_refused() -> None:
     options = VerifyOptions()
-    assert not judge(_garble("快点", "台电", evidence=3.0), options).accepted  # 来电, written 台电
+    garble = _garble("快点", "台电", evidence=3.0)  # the closing's 来电, written 台电
+    assert judge(garble, options).accepted
+    assert not judge(replace(garble, rival="感谢您的来电"), options).accepted
     assert judge(_garble("快点", "快点", evidence=0.0), options).accepted
 
 
@@ -143,6 +146,26 @@ def test_spotter_finds_a_phrase_the_transcript_garbled(transcriber: Transcriber,
     assert [s.phrase for s in found] == ["你找错部门了"]
     assert found[0].score.heard == "您早说不门了" and 0.5 <= found[0].score.confidence <= 1.0
     assert "你找错部门了" not in [s.phrase for s in scorer.spot(other, [Seg(other)], FORBIDDEN_PHRASES)]
+
+
+@pytest.mark.slow
+def test_a_courtesy_line_outbids_a_short_garble_but_not_the_phrase_said(
+        transcriber: Transcriber, scorer: PhraseScorer, tmp_path: Path) -> None:  # fmt: skip
+    # Whole scripted calls wrote the closing 感谢您的来电 as 当天您的台电, and 台电 is one sound edit
+    # from 快点; the closing phrase, placed over the same stretch, must read that audio better.
+    rivals = ["感谢您的来电", "再见"]
+
+    def spotted(said: str, written: str) -> list[str]:
+        audio = transcriber.load_audio(_agent_wav(tmp_path, said, said[:2]))
+
+        class Seg:
+            start, end, text = 0.0, audio.size / 16000, written
+
+        return [s.phrase for s in scorer.spot(audio, [Seg()], ["快点", "不行"], rivals)]
+
+    assert spotted("给您添麻烦了，感谢您的来电，再见。", "给您添麻烦了，当天您的台电，再见。") == []
+    assert spotted("快点说，后面还有很多人排队。", "快的说，后面还有很多人排队。") == ["快点"]
+    assert spotted("不行，超过七天就退不了。", "不见，超过七天就退不了。") == ["不行"]
 
 
 @pytest.mark.slow

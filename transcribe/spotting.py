@@ -18,7 +18,7 @@ from typing import Any
 
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
-from transcribe.lines import check_lines
+from transcribe.lines import check_lines, opening_parts
 from transcribe.verify import PhraseScorer, Spotted, resolve
 
 log = logging.getLogger("hotline.transcribe")
@@ -32,6 +32,20 @@ def agent_phrases(config: Config) -> list[str]:
     return sorted({p for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.phrases})
 
 
+def scorer_for(transcriber: Transcriber) -> PhraseScorer:
+    """The phrase scorer of this transcriber's model (made once)."""
+    scorer = _scorers.get(transcriber)
+    if scorer is None:
+        scorer = _scorers[transcriber] = PhraseScorer(transcriber.whisper, language=transcriber.options.language)
+    return scorer
+
+
+def courtesy_wordings(config: Config) -> list[str]:
+    """What a polite agent is expected to say: the opening's parts and the closing phrases. A
+    garble that one of them reads better is refused (PhraseScorer.score_segments' rivals)."""
+    return sorted({p for v in opening_parts(config).values() for p in v} | set(config.qa.closing.phrases))
+
+
 def spot_phrases(
     transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult, plan: TrackPlan | None = None
 ) -> list[dict[str, Any]]:
@@ -42,13 +56,11 @@ def spot_phrases(
     segments = [s for s in result.segments if s.speaker == "agent" and s.text.strip()]
     phrases = agent_phrases(config)
     started = time.perf_counter()
-    scorer = _scorers.get(transcriber)
-    if scorer is None:
-        scorer = _scorers[transcriber] = PhraseScorer(transcriber.whisper, language=transcriber.options.language)
+    scorer = scorer_for(transcriber)
     audio = transcriber.load_audio(agent_track)
     rows: list[dict[str, Any]] = []
     if segments and phrases:
-        scored = scorer.score_segments(audio, segments, phrases)
+        scored = scorer.score_segments(audio, segments, phrases, courtesy_wordings(config))
         # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
         # argues against: QA shows those as unsure rather than dropping them.
         found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]

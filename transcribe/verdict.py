@@ -38,9 +38,9 @@ class VerifyOptions:
       快点) collide with ordinary words (快递 written 快的 is one sound edit from 快点), so a
       garble of one needs this stricter bar. At 0 (as likely as what the ASR wrote) it cost
       one found phrase of 45 on the bench, but whole scripted calls still "found" 快点 in the
-      closing's 来电 (written 台电) of polite agents, evidence about 0.8: two syllables are too
-      few to tell a garble from an ordinary word, so a short phrase is flagged only where the
-      transcript holds it (then checked against the audio): inf.
+      closing's 来电 (written 台电) of polite agents, evidence about 0.8. Such garbles are
+      now checked against the courtesy lines as rivals (PhraseScorer.score_segments), which
+      read that audio better; the bar stays 0.
     min_heard_share: a garble's heard span must have at least this share of the phrase's
       syllables. Requiring all of them cost two finds on the bench (我们诚慢 for 我们非常忙, 您好,
       说不满 for 你找错部门了); 0.75 keeps them and still refuses 不好 (2 of 3) for 不知道.
@@ -64,7 +64,7 @@ class VerifyOptions:
     pmi_weight: float = 0.5
     min_evidence: float = -0.5
     short_syllables: int = 2
-    short_min_evidence: float = math.inf
+    short_min_evidence: float = 0.0
     min_heard_share: float = 0.75
     min_pmi: float = 0.5
     confidence_scale: float = 1.5
@@ -92,6 +92,7 @@ class PhraseScore:
     evidence: float  # delta + pmi_weight * pmi
     confidence: float  # in [0, 1]: what a QA flag carries
     accepted: bool
+    rival: str | None = None  # an expected wording that reads this audio better (a garble refused)
 
     @property
     def heard(self) -> str:
@@ -113,7 +114,8 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     # 不知道: both false hits on polite agents in the scripted calls), not the phrase. The ASR may
     # merge a syllable of a long phrase (我们诚慢 for 我们非常忙): min_heard_share of them must be heard.
     heard = len(read_syllables(score.heard))
-    if not score.exact and (score.cost > o.max_cost_per_syllable or heard < o.min_heard_share * score.syllables):
+    if not score.exact and (score.cost > o.max_cost_per_syllable or heard < o.min_heard_share * score.syllables
+                            or score.rival is not None):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
     if not accepted:

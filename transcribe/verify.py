@@ -30,6 +30,7 @@ which is why pmi is in the evidence and has a floor.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -88,8 +89,11 @@ class PhraseScorer:
         self._tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         self._sot = [*self._tok.sot_sequence, self._tok.no_timestamps]
         self._null: Encoded | None = None
-        self.encodes = 0  # cost accounting (the bench prints them)
+        # cost accounting (the benches print them): passes, and their CPU seconds in this process
+        self.encodes = 0
         self.decoder_passes = 0
+        self.encode_cpu = 0.0
+        self.decode_cpu = 0.0
 
     # primitives
 
@@ -107,7 +111,9 @@ class PhraseScorer:
                              "(score a segment, not a whole track)")
         features = np.ascontiguousarray(self._whisper.feature_extractor(audio)[:, :frames])
         self.encodes += 1
+        started = time.process_time()
         out = self._ct2.encode(ctranslate2.StorageView.from_array(features[None]), to_cpu=False)
+        self.encode_cpu += time.process_time() - started
         return Encoded(out, frames)
 
     def token_logprobs(self, encoded: Encoded, tokens: Sequence[int]) -> np.ndarray:
@@ -115,7 +121,9 @@ class PhraseScorer:
         if not tokens:
             return np.zeros(0)
         self.decoder_passes += 1
+        started = time.process_time()
         result = self._ct2.align(encoded.output, self._sot, [list(tokens)], [encoded.frames])
+        self.decode_cpu += time.process_time() - started
         probs = np.asarray(result[0].text_token_probs, dtype=np.float64)
         return np.log(np.maximum(probs, 1e-12))
 
@@ -212,16 +220,21 @@ class PhraseScorer:
 
     # keyword spotting over a track
 
-    def spot(self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str]) -> list[Spotted]:
+    def spot(self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str],
+             rivals: Sequence[str] = ()) -> list[Spotted]:
         """Phrases verified in the given segments of a 16 kHz track (the agent's speech):
         text hits confirmed and garbles found (``resolve`` of ``score_segments``)."""
-        return resolve(self.score_segments(audio, segments, phrases))
+        return resolve(self.score_segments(audio, segments, phrases, rivals))
 
     def score_segments(
-        self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str]
+        self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str], rivals: Sequence[str] = ()
     ) -> list[Spotted]:
         """Every text hit and every stretch passing the sound-alike pre-filter, scored,
         accepted or not (for thresholds and the bench).
+
+        ``rivals`` are wordings an agent is expected to say (the courtesy lines): a garble is
+        refused where one of them, placed over the same stretch, is the likelier reading of
+        the audio (``rival``).
 
         Segments less than ``join_gap_s`` apart are searched as one text (Whisper splits a
         sentence at commas, and a garbled phrase across the split). Only audio around
@@ -257,8 +270,30 @@ class PhraseScorer:
                         if longer is not None:
                             other = self._score(encoded, local, phrase, longer, cache)
                             best = other if other.evidence > best.evidence else best
+                        if best.accepted:
+                            best = self._against_rivals(encoded, local, best, rivals, cache)
                     out.append(Spotted(phrase, owner[span.start], t0, t1, best))
         return out
+
+    def _against_rivals(self, encoded: Encoded, text: str, score: PhraseScore, rivals: Sequence[str],
+                        cache: dict[Any, Any]) -> PhraseScore:
+        """``score`` refused (``rival`` set) when a rival wording over the same stretch of ``text``
+        makes the whole text likelier on this audio than the garble does. Two-syllable garbles
+        need this: 快点 was "found" in the closing's 来电 (written 台电), which the closing
+        phrase 感谢您的来电 explains better."""
+        o = self.options
+        said = self._tokens(text[: score.start], cache) + self._tokens(score.phrase, cache)
+        garble = float(self._logprobs(encoded, said + self._tokens(text[score.end :], cache), cache).sum())
+        for rival in rivals:
+            limit = o.max_cost_per_syllable * len(read_syllables(rival))
+            for span in exact_spans(rival, text) or find_spans(rival, text, limit, 1):
+                if not (span.start < score.end and score.start < span.end):
+                    continue
+                tokens = self._tokens(text[: span.start], cache) + self._tokens(rival, cache)
+                tokens += self._tokens(text[span.end :], cache)
+                if float(self._logprobs(encoded, tokens, cache).sum()) >= garble:
+                    return judge(replace(score, rival=rival), o)
+        return score
 
 
 def _join(

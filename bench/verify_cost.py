@@ -1,0 +1,78 @@
+"""What checking a call against the audio costs, next to transcribing it (issue 11: within 0.20).
+
+    .venv/bin/hotline qa eval-calls app/qa_eval_calls.yaml --json --workdir /tmp/ev   # the calls, once
+    .venv/bin/python bench/verify_cost.py --workdir /tmp/ev [--limit N]
+
+Material: the scripted calls of a finished ``qa eval-calls --workdir`` run (the simulator's
+MixMonitor-style tracks of espeak-ng speech and the IVR timeline the service recorded). Each
+call is transcribed again here, both tracks with the shipped options and plan (the baseline),
+then verified as the worker does (transcribe/spotting.py: forbidden and vague phrases, then
+the opening and closing lines). Both are CPU seconds of this process, so the ratio holds on a
+shared machine; wall seconds are printed too, and the ASR's real-time factor per two-track
+call (issue 11: at most 0.06). The verification's CPU is split into the encoder and the
+decoder passes (PhraseScorer's counters), which says where a saving must come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from db import transaction  # noqa: E402
+from ivr.tables import Call  # noqa: E402
+from ivr.timeline import call_timeline  # noqa: E402
+from settings import load_config  # noqa: E402
+from transcribe.engine import Transcriber  # noqa: E402
+from transcribe.runner import agent_plan, call_tracks, transcribe_tracks  # noqa: E402
+from transcribe.spotting import scorer_for, spot_phrases  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workdir", type=Path, required=True, help="the --workdir of a finished qa eval-calls run")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N calls (quicker)")
+    args = ap.parse_args()
+    config = load_config(args.workdir / "config.yaml")
+    transcriber = Transcriber(options=None)
+    scorer = scorer_for(transcriber)
+    asr_cpu = asr_wall = verify_cpu = verify_wall = seconds = 0.0
+    rows = 0
+    print(f"{'call':>5s} {'seconds':>8s} {'ASR cpu':>8s} {'verify cpu':>10s} {'ratio':>6s} {'rows':>5s}")
+    with transaction(config.database_url) as session:
+        calls = session.query(Call).order_by(Call.id).limit(args.limit).all()
+        for call in calls:
+            tracks = call_tracks(session, config, call.id)
+            agent = next((t.path for t in tracks if t.speaker == "agent"), None)
+            if agent is None or call.agent_answered_at is None:
+                continue
+            plan = agent_plan(config, call_timeline(session, call), tracks)
+            c0, w0 = time.process_time(), time.perf_counter()
+            result = transcribe_tracks(transcriber, tracks, plan)
+            c1, w1 = time.process_time(), time.perf_counter()
+            found = spot_phrases(transcriber, config, agent, result, plan)
+            c2, w2 = time.process_time(), time.perf_counter()
+            asr_cpu, asr_wall = asr_cpu + c1 - c0, asr_wall + w1 - w0
+            verify_cpu, verify_wall = verify_cpu + c2 - c1, verify_wall + w2 - w1
+            seconds += result.duration
+            rows += len(found)
+            print(f"{call.id:5d} {result.duration:8.1f} {c1 - c0:8.2f} {c2 - c1:10.2f} {(c2 - c1) / (c1 - c0):6.3f} "
+                  f"{len(found):5d}")
+    minutes = seconds / 60
+    print()
+    print(f"{minutes:.1f} call minutes, {rows} verification rows")
+    print(f"ASR of both tracks: {asr_cpu / minutes:.2f} CPU s per call minute; real-time factor "
+          f"{asr_wall / seconds:.3f} wall ({asr_cpu / seconds:.3f} CPU)")
+    print(f"verification: {verify_cpu / minutes:.2f} CPU s per call minute = {verify_cpu / asr_cpu:.3f} of the ASR "
+          f"(wall {verify_wall / asr_wall:.3f})")
+    print(f"  encoder {scorer.encode_cpu / minutes:.2f} CPU s per call minute ({scorer.encodes} passes), decoder "
+          f"{scorer.decode_cpu / minutes:.2f} ({scorer.decoder_passes} passes), the rest "
+          f"{(verify_cpu - scorer.encode_cpu - scorer.decode_cpu) / minutes:.2f}")
+
+
+if __name__ == "__main__":
+    main()
