@@ -308,6 +308,7 @@ class Schedule(Strict):
     workdays: dict[str, str] = {}  # 调休: a weekend date that is a working day -> name
     overrides: dict[str, str | list[str]] = {}  # date -> open | closed | ['09:00-12:00']; beats all else
     entry: ScheduleEntry
+    numbers: list[str] = []  # dialled numbers (DIDs) this schedule answers; ivr.schedule answers the rest
 
     @field_validator("timezone")
     @classmethod
@@ -629,6 +630,12 @@ class Config(Strict):
             known = ", ".join(self.schedules) or "none"
             raise _FieldError(("ivr", "schedule"), f"unknown schedule '{self.ivr.schedule}' (configured: {known})"
                               f"{did_you_mean(self.ivr.schedule, self.schedules)}")
+        owner: dict[str, str] = {}
+        for name, sched in self.schedules.items():
+            for number in sched.numbers:
+                if owner.setdefault(number, name) != name:
+                    raise _FieldError(("schedules", name, "numbers"), f"number {number} is also in schedule "
+                                      f"{owner[number]} (a dialled number answers by one schedule)")
         for name, menu in self.menus.items():
             routes = [((*(), "fallback"), menu.fallback)]
             routes += [(("options", d), r) for d, r in menu.options.items()]

@@ -176,7 +176,7 @@ class CallSession(LinkAware):
         self._event("greeting", complete=not res.hungup, endpos=res.endpos)
         if self.caller_left:
             return
-        entry = entry_choice(self.config, self.started_at)  # business hours, by the call's (injectable) clock
+        entry = entry_choice(self.config, self.started_at, self.info.did)  # business hours, by the call's clock
         if entry.reason:
             self._event("schedule", menu=entry.menu, reason=entry.reason)
             ivr = self.config.ivr.model_copy(update={"entry_menu": entry.menu})  # this call's snapshot only

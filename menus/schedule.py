@@ -120,18 +120,26 @@ def menu_for(schedule: Schedule, at: datetime) -> Choice:
     return Choice(entry.closed, f"{what}night (hours {plan.hours})")
 
 
-def entry_choice(config: Config, at: datetime) -> Choice:
-    """The entry menu of a call starting at ``at``: by ``ivr.schedule`` if one is set.
+def entry_choice(config: Config, at: datetime, number: str | None = None) -> Choice:
+    """The entry menu of a call to ``number`` (its DID) starting at ``at``: by the schedule listing
+    that number, else by ``ivr.schedule`` if one is set, else ``ivr.entry_menu``.
 
     A schedule naming a menu that is gone (lint warns, the edit guard refuses it without
     --force) gives the plain entry menu: callers still get an answer."""
-    name = config.ivr.schedule
-    if name is None or name not in config.schedules:
+    name = schedule_for(config, number)
+    if name is None:
         return Choice(config.ivr.entry_menu, "")
     menu, reason = menu_for(config.schedules[name], at)
     if menu not in config.menus:
         return Choice(config.ivr.entry_menu, f"{reason}; menu '{menu}' is missing, entry menu instead")
     return Choice(menu, reason)
+
+
+def schedule_for(config: Config, number: str | None) -> str | None:
+    """The name of the schedule a call to ``number`` goes by, or None."""
+    by_number = next((n for n, s in config.schedules.items() if number is not None and number in s.numbers), None)
+    name = by_number or config.ivr.schedule
+    return name if name in config.schedules else None
 
 
 def week(schedule: Schedule, start: date, days: int = 7) -> list[tuple[Day, str]]:

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, print_json
-from menus.schedule import DAY_NAMES, Day, entry_choice, local_time, menu_for, week
+from menus.schedule import DAY_NAMES, Day, entry_choice, local_time, menu_for, schedule_for, week
 from settings import Config
 
 schedule_app = command_group("Business hours: which menu calls start in, by the clock (config.yaml schedules).")
@@ -25,6 +25,7 @@ AtOpt = Annotated[
     typer.Option("--at", help="The moment to ask about, e.g. '2027-10-01 10:00' (the schedule's time) or "
                  "2027-10-01T02:00Z [default: now]."),
 ]  # fmt: skip
+NumberOpt = Annotated[str | None, typer.Option("--number", help="The dialled number (DID) the call is to.")]
 
 
 def parse_at(text: str | None) -> datetime:
@@ -46,34 +47,36 @@ def _day_dict(day: Day, closed_menu: str, open_menu: str) -> dict[str, Any]:
             "open_menu": open_menu if day.ranges else None, "closed_menu": closed_menu}  # fmt: skip
 
 
-def schedule_data(cfg: Config, at: datetime) -> dict[str, Any]:
+def schedule_data(cfg: Config, at: datetime, number: str | None = None) -> dict[str, Any]:
     """What `schedule show --json` prints: the call's choice, then each schedule with its week."""
-    choice = entry_choice(cfg, at)
+    choice = entry_choice(cfg, at, number)
     out: dict[str, Any] = {"menu": choice.menu, "reason": choice.reason or "no schedule: ivr.entry_menu at all hours",
-                           "in_use": cfg.ivr.schedule, "schedules": []}  # fmt: skip
+                           "in_use": schedule_for(cfg, number), "schedules": []}  # fmt: skip
     for name, sched in cfg.schedules.items():
         local = local_time(sched, at)
         menu, reason = menu_for(sched, at)
         out["schedules"].append({
-            "name": name, "timezone": sched.timezone, "at": local.isoformat(timespec="minutes"),
+            "name": name, "numbers": sched.numbers, "timezone": sched.timezone,
+            "at": local.isoformat(timespec="minutes"),
             "menu": menu, "reason": reason,
             "week": [_day_dict(d, closed, sched.entry.open) for d, closed in week(sched, local.date())],
         })  # fmt: skip
     return out
 
 
-def show(at: AtOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def show(at: AtOpt = None, number: NumberOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Which menu a call starting at --at would get and why, and each schedule's next seven days."""
     cfg = load(config)
-    data = schedule_data(cfg, parse_at(at))
+    data = schedule_data(cfg, parse_at(at), number)
     if as_json:
         print_json(data)
         return
-    when = "now" if at is None else f"at {at}"
+    when = ("now" if at is None else f"at {at}") + (f" to {number}" if number else "")
     console.print(Text.assemble(f"a call {when} starts in menu ", (data["menu"], "bold"), f": {data['reason']}"),
                   soft_wrap=True)
     for s in data["schedules"]:
-        use = " (in use: ivr.schedule)" if s["name"] == data["in_use"] else " (not in use: set ivr.schedule)"
+        use = " (in use: ivr.schedule)" if s["name"] == cfg.ivr.schedule else (
+            f" (numbers {', '.join(s['numbers'])})" if s["numbers"] else " (not in use: set ivr.schedule)")
         console.print(Text.assemble("\nschedule ", (s["name"], "bold"), use, f", {s['timezone']}, at {s['at']}: "
                                     f"menu {s['menu']} ({s['reason']})"), soft_wrap=True)  # fmt: skip
         table = Table("date", "day", "kind", "hours", "in hours", "outside")

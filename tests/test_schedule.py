@@ -106,6 +106,29 @@ def test_shipped_config_by_the_clock() -> None:
         "main", "night (hours 08:00-20:00); menu 'after_hours' is missing, entry menu instead")
 
 
+SALES = "  sales:\n    hours: {mon-sun: ['00:00-24:00']}\n    entry: {open: orders, closed: after_hours}\n" \
+        "    numbers: ['401']\n"  # a second hotline number, answered day and night by the orders menu
+
+
+def with_sales_line(cfg: Path) -> None:
+    text = cfg.read_text(encoding="utf-8")
+    anchor = "    entry: {open: main, closed: after_hours}\n"
+    cfg.write_text(text.replace(anchor, anchor + SALES, 1), encoding="utf-8")
+
+
+def test_each_dialled_number_goes_by_its_own_schedule(cfg: Path) -> None:
+    with_sales_line(cfg)
+    config = load_config(cfg)
+    night = local("2027-01-04 23:00")
+    assert entry_choice(config, night, "401") == ("orders", "weekday hours 00:00-24:00")
+    assert entry_choice(config, night, "400") == ("after_hours", "night (hours 08:00-20:00)")  # ivr.schedule
+    assert entry_choice(config, night) == ("after_hours", "night (hours 08:00-20:00)")
+    code, out, err = run(cfg, "menu", "schedule", "show", "--at", "2027-01-04 23:00", "--number", "401")
+    assert code == 0, err
+    assert out.splitlines()[0] == "a call at 2027-01-04 23:00 to 401 starts in menu orders: weekday hours 00:00-24:00"
+    assert "schedule sales (numbers 401)" in out
+
+
 # ---------------------------------------------------------------- hand edits: one line naming the field
 
 TYPOS = [
@@ -126,6 +149,10 @@ TYPOS = [
      "(did you mean 'office'?)"),
     ("    overrides: {}", "    overrides: {2027-12-31: shut}", "schedules.office.overrides",
      "2027-12-31: 'shut' is not an override: write open, closed or a list of hours"),
+    ("    entry: {open: main, closed: after_hours}\n",
+     "    entry: {open: main, closed: after_hours}\n    numbers: ['401']\n"
+     "  night:\n    entry: {open: after_hours, closed: after_hours}\n    numbers: ['402', '401']\n",
+     "schedules.night.numbers", "number 401 is also in schedule office (a dialled number answers by one schedule)"),
 ]  # fmt: skip
 
 
@@ -141,9 +168,10 @@ def test_a_typo_in_schedules_is_one_line_naming_the_field(cfg: Path, old: str, n
     assert "\n" not in msg and len(caught.value.problems) == 1, caught.value.problems
     # file:line: field: what is wrong, the line being the field's key in its section
     lines = cfg.read_text(encoding="utf-8").splitlines()
-    section = lines.index(field.split(".")[0] + ":")
-    key = next(k for k in reversed(field.split(".")) if not k.isdigit()) + ":"
-    line = next(n for n in range(section, len(lines)) if lines[n].lstrip().startswith(key)) + 1
+    line = lines.index(field.split(".")[0] + ":")
+    for key in [k for k in field.split(".")[1:] if not k.isdigit()]:  # each key below the one before
+        line = next(n for n in range(line, len(lines)) if lines[n].lstrip().startswith(key + ":"))
+    line += 1
     assert msg.startswith(f"{cfg}:{line}: {field}: ") and says in msg, msg
 
 
@@ -244,12 +272,13 @@ def sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 CALLS = [
-    # (Shanghai time, menu heard first, reason on the call's events) in the shipped schedule
-    ("2027-01-04 10:00", "main", "weekday hours 08:00-20:00"),  # Monday
-    ("2027-01-04 23:00", "after_hours", "night (hours 08:00-20:00)"),
-    ("2027-01-09 10:00", "after_hours", "closed on Saturdays"),
-    ("2027-10-01 10:00", "after_hours", "holiday 国庆节"),
-    ("2027-10-09 10:00", "main", "make-up working day 国庆节调休, hours 08:00-20:00"),  # a Saturday worked
+    # (Shanghai time, number dialled, menu heard first, reason on the call's events) in the shipped schedule
+    ("2027-01-04 10:00", "400", "main", "weekday hours 08:00-20:00"),  # Monday
+    ("2027-01-04 23:00", "400", "after_hours", "night (hours 08:00-20:00)"),
+    ("2027-01-09 10:00", "400", "after_hours", "closed on Saturdays"),
+    ("2027-10-01 10:00", "400", "after_hours", "holiday 国庆节"),
+    ("2027-10-09 10:00", "400", "main", "make-up working day 国庆节调休, hours 08:00-20:00"),  # a Saturday worked
+    ("2027-01-04 23:00", "401", "orders", "weekday hours 00:00-24:00"),  # the sales line's own schedule
 ]
 
 
@@ -257,24 +286,27 @@ CALLS = [
 def test_the_caller_hears_the_menu_of_the_hour(tmp_path: Path, sounds: Path) -> None:
     def wire_schedule(data: Any) -> None:  # the demo's copy drops it: its scripts are daytime callers
         data["ivr"]["schedule"] = "office"
+        data["schedules"]["sales"] = {"hours": {"mon-sun": ["00:00-24:00"]}, "numbers": ["401"],
+                                      "entry": {"open": "orders", "closed": "after_hours"}}  # fmt: skip
 
     async def body(env: DemoEnv) -> list[Any]:
         seconds = prompt_seconds(env.config)
         g = seconds["greeting"]
         out = []
-        for i, (when, menu, _why) in enumerate(CALLS):
+        for i, (when, number, menu, _why) in enumerate(CALLS):
             env.service.clock = ClockAt(SPEED, local(when))  # the service's call clock, set to that moment
             # at night 1 asks for a call back (goodbye, hang up, filed with the number); by day 1 is the
             # orders menu, where the caller hangs up
             stay = seconds["goodbye"] + 3.0 if menu == "after_hours" else 2.0
-            script = CallScript(f"s{i}", caller_num=f"1380000000{i}", presses=(Press(g + 1.0, "1"),),
+            presses = (Press(g + 1.0, "1"),) if menu != "orders" else ()  # the sales caller only listens
+            script = CallScript(f"s{i}", caller_num=f"1380000000{i}", exten=number, presses=presses,
                                 hangs_up_at=g + 1.0 + stay, agent=None)
             out.append(await env.call(script))
         return out
 
     calls = run_env(tmp_path, sounds, body, edit=wire_schedule)
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
-    for call, (when, menu, why) in zip(calls, CALLS, strict=True):
+    for call, (when, _number, menu, why) in zip(calls, CALLS, strict=True):
         heard = prompts_heard(call)
         assert heard[:2] == ["greeting", f"menu-{menu}"], (when, heard)
         row = call_row(url, call.uniqueid)
@@ -283,7 +315,7 @@ def test_the_caller_hears_the_menu_of_the_hour(tmp_path: Path, sounds: Path) -> 
         if menu == "after_hours":  # the callback request: hung up by the service, filed under its category
             assert row["steps"][0][:4] == ("after_hours", "1", "chosen", "hangup"), row["steps"]
             assert heard[-1] == "goodbye" and row["category"] == "其他问题" and row["hangup_by"] == "system"
-        else:
+        elif menu == "main":
             assert row["steps"][0][:4] == ("main", "1", "chosen", "submenu")
             assert "menu-orders" in heard
 
