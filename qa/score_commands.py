@@ -49,10 +49,12 @@ def _print_score(r: dict[str, Any]) -> None:
         elif it["earned"] is None:
             why = "not judged: no usable transcript"
         else:
-            why = "no flag"
-        if it.get("failed"):
-            why = "INSTANT FAIL: " + why
-        earned = "-" if it["earned"] is None else f"{it['earned']:g}"
+            why = "no flag counts"
+        if it["kind"] == "rules" and it["unreviewed"]:
+            why += f" (unreviewed: flag {', '.join(map(str, it['unreviewed']))})"
+        if it["instant_fail"]:
+            why = ("INSTANT FAIL: " if it["failed"] else "instant fail when confirmed; ") + why
+        earned = "-" if it["earned"] is None or not it["points"] else f"{it['earned']:g}"
         table.add_row(it["id"], it["label"], f"{it['points']:g}", earned, why)
     console.print(table)
 
@@ -197,12 +199,13 @@ def appeals_list(
         print_json(rows)
         return
     table = Table(title=f"{len(rows)} appeal(s)")
-    for col in ("appeal", "status", "flag", "call", "agent", "rule", "by", "reason", "decided by", "note"):
+    for col in ("appeal", "status", "flag", "call", "agent", "rule", "by", "reason", "decision"):
         # ids and the status whole; the words fold in a narrow terminal
         table.add_column(col, overflow="fold", no_wrap=col in ("appeal", "status", "flag", "call"))
     for a in rows:
+        decision = f"{a['decided_by']}: {a['note']}" if a["decided_by"] else ""
         table.add_row(str(a["id"]), a["status"], str(a["flag"]), str(a["call"]), a["agent"] or "", a["rule"],
-                      a["account"], a["reason"], a["decided_by"] or "", a["note"] or "")
+                      a["account"], a["reason"], decision)
     console.print(table)
 
 

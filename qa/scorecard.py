@@ -87,7 +87,9 @@ def score_call(card: ScorecardSettings, flags: Sequence[FlagFact], answers: Mapp
             lost = [f.id for f in counted if _ties(item, f)]
             fails = item.instant_fail and any(f.status == "confirmed" and _ties(item, f) for f in flags)
             failed = failed or fails
-            row.update(earned=0.0 if lost else (item.points if heard else None), lost_to=lost, failed=fails)
+            waiting = [f.id for f in flags if f.status == "new" and f.id not in lost and _ties(item, f)]
+            row.update(earned=0.0 if lost else (item.points if heard else None), lost_to=lost, failed=fails,
+                       unreviewed=waiting)  # flags that count once a reviewer confirms them
         items.append(row)
     judged = [r for r in items if r["earned"] is not None and r["points"]]
     earned = sum(r["earned"] for r in judged)

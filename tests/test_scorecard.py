@@ -47,6 +47,8 @@ def test_flags_cost_their_items_points_only_when_they_count() -> None:
     assert score_call(card, [rude], {})["score"] == pytest.approx(100 * 50 / 75, abs=0.05)
     unreviewed = FlagFact(1, "forbidden.bad-answers", "forbidden", "new")
     assert score_call(card, [unreviewed], {})["score"] == 100.0  # deduct_on: confirmed
+    language = score_call(card, [unreviewed], {})["items"][1]
+    assert (language["id"], language["lost_to"], language["unreviewed"]) == ("language", [], [1])  # shown, waiting
     anything = card.model_copy(update={"deduct_on": "any"})
     assert score_call(anything, [unreviewed], {})["score"] == pytest.approx(66.7)
     dismissed = FlagFact(1, "forbidden.bad-answers", "forbidden", "dismissed")
