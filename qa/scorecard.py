@@ -43,6 +43,7 @@ from transcribe.tables import Transcript
 YES = ("yes", "y", "true", "1", "是", "对")
 NO = ("no", "n", "false", "0", "否", "不")
 GROUPS = ("agent", "team")
+VERSION = 2  # of score_call's output: part of each row's digest, so a change here rescores stored rows
 
 
 class ScoreError(ValueError):
@@ -186,7 +187,7 @@ def _store(session: Session, calls: Sequence[CallRef], card: ScorecardSettings,
     for call in calls:
         team = card.teams.get(call.agent or "")
         got = sorted(answers[call.id].items())
-        facts = repr((form, team, flags[call.id], got, heard[call.id])).encode()
+        facts = repr((VERSION, form, team, flags[call.id], got, heard[call.id])).encode()
         inputs = hashlib.sha1(facts, usedforsecurity=False).hexdigest()
         current = stored.get(call.id) == inputs
         if current and not results:
