@@ -28,7 +28,7 @@ from qa.health import VERDICTS, appeal_counts, grouped_flags, health_rows, preci
 from qa.periods import Period, parse_period, today_in
 from qa.rules import REVIEW_RULE
 from qa.scorecard import score_averages
-from qa.scorecard_tables import Appeal, CallScore
+from qa.scorecard_tables import Appeal, ScoreAnswer
 from qa.tables import Flag, Review
 from settings import Config
 
@@ -64,12 +64,14 @@ def report_for(session: Session, cfg: Config, period: Period) -> dict[str, Any]:
 
 def data_stamp(session: Session) -> tuple[Any, ...]:
     """What changes whenever a report's figures may: flags added or removed (a rescan), a verdict (reviews
-    are only added, and an overturned appeal adds one), a new appeal or call, a score recomputed. Equal
-    stamps mean equal reports, so a report may be kept and served again while the stamp holds."""
+    are only added, and an overturned appeal adds one), a new appeal, call or scorecard answer (answers
+    are only added). Scores follow from these (report_for brings them up to date). Equal stamps mean
+    equal reports, so a report may be kept and served again while the stamp holds; each part is an
+    index lookup, not a scan."""
     return tuple(session.execute(select(
         select(func.max(Flag.id)).scalar_subquery(), select(func.count()).select_from(Flag).scalar_subquery(),
         select(func.max(Review.id)).scalar_subquery(), select(func.max(Appeal.id)).scalar_subquery(),
-        select(func.max(Call.id)).scalar_subquery(), select(func.max(CallScore.computed_at)).scalar_subquery(),
+        select(func.max(Call.id)).scalar_subquery(), select(func.max(ScoreAnswer.id)).scalar_subquery(),
     )).one())
 
 

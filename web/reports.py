@@ -66,30 +66,23 @@ class _Kept:
     again. A few periods are kept, the oldest dropped first. Charts are drawn one at a time:
     matplotlib's settings are process-wide."""
 
-    SIZE = 32  # a report is kept under two stamps, its charts under one
+    SIZE = 24  # a period's report and five charts: the last four periods looked at
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.draw = threading.Lock()
         self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
-    def find(self, key: tuple[Any, ...]) -> Any:
+    def get(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
-            return self.items.get(key)
-
-    def put(self, key: tuple[Any, ...], value: Any) -> None:
+                return self.items[key]
+        value = make()
         with self.lock:
             self.items[key] = value
             while len(self.items) > self.SIZE:
                 self.items.popitem(last=False)
-
-    def get(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
-        value = self.find(key)
-        if value is None:
-            value = make()
-            self.put(key, value)
         return value
 
 
@@ -97,21 +90,11 @@ _kept = _Kept()
 
 
 def _report(request: Request, span: Period) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    """The period's report and the data stamp it stands for.
-
-    Making a report brings the period's stored scores up to date, which moves the stamp: the report
-    is kept under the stamp before and after, so the next request finds it either way."""
+    """The period's report and the data stamp it was made at."""
     cfg = request.app.state.cfg
     with db.transaction(cfg.database_url) as s:
         key = (cfg.database_url, span.key, *data_stamp(s))
-        rep = _kept.find(("report", *key))
-        if rep is not None:
-            return rep, key
-        rep = report_for(s, cfg, span)
-        after = (cfg.database_url, span.key, *data_stamp(s))
-    _kept.put(("report", *key), rep)
-    _kept.put(("report", *after), rep)
-    return rep, after
+        return _kept.get(("report", *key), lambda: report_for(s, cfg, span)), key
 
 
 def _chart(request: Request, span: Period, name: str) -> bytes:
