@@ -150,7 +150,7 @@ def appeal_cmd(
     cfg = load(config)
     try:
         with db_session(cfg) as session:
-            who = cli_identity(session, as_, None, APPEAL)
+            who = cli_identity(session, as_, None, APPEAL, option="--as")
             result: Any = agent_view(session, cfg, who) if list_ else file_appeal(session, who, flag or 0,
                                                                                   reason or "")
             if not list_:
