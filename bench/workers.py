@@ -90,6 +90,22 @@ def done_count(url: str) -> tuple[int, float]:
         return int(n), float(audio)
 
 
+def idle_cost(url: str, seconds: float = 10.0) -> tuple[int, float]:
+    """What idle workers cost PostgreSQL, the only broker: (connections, transactions a second)."""
+
+    def sample() -> tuple[int, int]:
+        with transaction(url) as s:
+            conns = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"))
+            xacts = s.scalar(text("SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                                  " WHERE datname = current_database()"))
+            return int(conns) - 1, int(xacts)  # not this connection
+
+    _, before = sample()
+    time.sleep(seconds)
+    conns, after = sample()
+    return conns, (after - before - 2) / seconds  # not the sampling transactions
+
+
 def throughput(url: str, cfg: Path, calls: list[tuple[Path, Path, float]], size: int) -> tuple[float, float, float]:
     """(wall s, audio s, x real time) of `size` worker processes transcribing every call."""
     empty(url)
@@ -102,6 +118,8 @@ def throughput(url: str, cfg: Path, calls: list[tuple[Path, Path, float]], size:
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise SystemExit(f"workers did not start: see {cfg.parent}/worker-{size}.log")
             time.sleep(0.2)
+        conns, xacts = idle_cost(url)
+        print(f"  {size} idle worker(s): {conns} PostgreSQL connections, {xacts:.1f} transactions/s", flush=True)
         start = time.perf_counter()
         queue_calls(url, calls)
         while (n := done_count(url))[0] < len(calls):
