@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from matplotlib import font_manager
 from report_calls import CALLER, seeded_config
 from typer.testing import CliRunner
 
@@ -85,6 +86,9 @@ def test_csv_export_opens_in_excel_and_names_no_caller(cfg: Config) -> None:
 def test_charts_draw_chinese_with_the_noto_cjk_font(cfg: Config) -> None:
     font = cjk_font()
     assert font is not None and "NotoSansCJK" in Path(font.path).name  # Debian fonts-noto-cjk (dev.sh)
+    # what matplotlib itself resolves the charts' family to (no silent fallback to DejaVu Sans)
+    resolved = font_manager.findfont(font_manager.FontProperties(family=font.family), fallback_to_default=False)
+    assert Path(resolved).name == Path(font.path).name
     rep = _report(cfg, date(2026, 11, 15))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for every box it draws
