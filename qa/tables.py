@@ -64,7 +64,10 @@ class Review(Base):
 
 
 class RecordingAccess(Base):
-    """Who was served which call's recording, and when (POLICY.md §5: access is logged)."""
+    """Who was served which call's recording, and when, up to the accounts' access log (revision 0007).
+
+    No longer written: the review app logs each listen in ``access_log`` (accounts.users.record_access),
+    one place with sign-ins, reviews and unmasks. Kept so the schema matches until a revision drops it."""
 
     __tablename__ = "recording_access"
 

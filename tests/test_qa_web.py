@@ -27,7 +27,7 @@ import web.queue
 from accounts.tables import AccessLog
 from accounts.users import add_user
 from qa.scan import scan_call
-from qa.tables import Flag, RecordingAccess, Review
+from qa.tables import Flag, Review
 from recordings.redacted import redacted_path, register, write_redacted
 from recordings.tables import Recording
 from settings import Config, load_config
@@ -130,9 +130,11 @@ def csrf(c: TestClient) -> str:
     return form_token(c.get("/flags").text)
 
 
-def accesses(site: Site) -> list[tuple[str, str | None]]:
+def accesses(site: Site) -> list[tuple[str, str, str | None]]:
+    """Every listen in the access log: who, what, which call and track."""
     with db.transaction(site.cfg.database_url) as s:
-        return [(a.reviewer, a.kind) for a in s.scalars(select(RecordingAccess).order_by(RecordingAccess.id))]
+        return [(a.account, a.action, a.target) for a in s.scalars(select(AccessLog).order_by(AccessLog.id))
+                if a.action.startswith("listen")]
 
 
 def access_log(site: Site) -> list[tuple[str, str, str | None]]:
@@ -410,7 +412,7 @@ def test_audio_is_served_with_ranges_and_every_access_is_logged(site: Site) -> N
     r = c.get("/calls/1/audio", headers={"Range": "bytes=-50"})
     assert r.status_code == 206 and r.content == data[-50:]
     assert c.get("/calls/1/audio", headers={"Range": f"bytes={len(data) + 5}-"}).status_code == 416
-    assert accesses(site) == [("qa-wang", "mix-r")] * 4
+    assert accesses(site) == [("qa-wang", "listen", "call 1 mix-r")] * 4
     assert c.get("/calls/7/audio").status_code == 404
 
 
@@ -429,13 +431,13 @@ def test_a_lead_hears_the_original_logged_as_such(site: Site, caplog: pytest.Log
     with caplog.at_level("INFO", logger="web"):
         r = c.get("/calls/1/audio?original=1")
     assert r.status_code == 200 and r.content == site.wav.read_bytes()
-    assert accesses(site) == [("lead-zhao", "mix")]
+    assert accesses(site) == [("lead-zhao", "listen-original", "call 1 mix")]
     assert any(r.levelname == "WARNING" and "ORIGINAL recording of call 1" in r.getMessage() for r in caplog.records)
     with db.transaction(site.cfg.database_url) as s:  # no redacted copy (not transcribed yet): no audio by default
         s.delete(s.scalars(select(Recording).where(Recording.kind == "mix-r")).one())
     r = c.get("/calls/1/audio")
     assert r.status_code == 404 and "尚无脱敏录音" in r.text
-    assert accesses(site) == [("lead-zhao", "mix")]
+    assert accesses(site) == [("lead-zhao", "listen-original", "call 1 mix")]
 
 
 # --- users ---------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ shown at its second in the call, between the lines around it.
 
 Audio: a track's redacted copy (personal data under a tone, recordings/redacted.py) for roles
 allowed HEAR_REDACTED; the original (``?original=1``) only for HEAR_ORIGINAL. Every file served
-is written to ``recording_access`` (who, which call and track, from where) and the log, an
-original as a warning. Range requests are answered (Starlette's FileResponse), so players seek.
+is written to the access log (accounts: ``listen`` or ``listen-original``, the call and track,
+from where; ``hotline users log`` shows it beside sign-ins, reviews and unmasks) and to the
+log, an original as a warning. Range requests are answered (Starlette's FileResponse), so players seek.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from sqlalchemy import select
 import db
 from accounts.roles import HEAR_ORIGINAL, HEAR_REDACTED, REVIEW, allowed, own_calls_only
 from accounts.tables import Account
+from accounts.users import record_access
 from ivr.tables import Call
-from qa.tables import RecordingAccess
 from qa.views import ViewError, call_view
 from recordings.redacted import redacted_kind
 from recordings.store import recording_file
 from recordings.tables import Recording
-from web.auth import address, current_account, require
+from web.auth import VIA, address, current_account, require
 from web.i18n import N_
 from web.queue import record_reviews
 from web.templating import render
@@ -120,7 +121,8 @@ def audio(request: Request, call_id: int, account: Annotated[Account, Depends(cu
         path = recording_file(cfg, rows[served[kind]].path)
         if not path.is_file():
             raise HTTPException(404, {"message": N_("The recording file is missing."), "detail": served[kind]})
-        s.add(RecordingAccess(call_id=call_id, reviewer=account.name, remote=address(request), kind=served[kind]))
+        record_access(s, account.name, "listen-original" if original else "listen", f"call {call_id} {served[kind]}",
+                      VIA, address=address(request))
     log.log(logging.WARNING if original else logging.INFO, "%s recording of call %s (%s) served to %s from %s",
             "ORIGINAL" if original else "redacted", call_id, kind, account.name, address(request))
     return FileResponse(path, media_type="audio/wav")
