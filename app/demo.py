@@ -252,6 +252,9 @@ def run_demo(
     if progress is not None:
         progress.print(_table(rows))
         progress.print(f"Total {time.monotonic() - t0:.1f}s. The demo's calls are in its own database, not yours.")
+        if kept:  # the review app signs in with accounts, and the demo's database has none yet
+            progress.print(f"First make yourself an account there: hotline users add NAME --role lead "
+                           f"--config {demo_cfg}")
         progress.print(f"Browse them: [bold]{browse}[/]" if kept else
                        f"Removed {workdir}; run `hotline demo --keep` to browse the calls with `{browse}`.")
     return {"workdir": str(workdir), "config": str(demo_cfg), "kept": kept, "browse": browse if kept else None,
