@@ -120,6 +120,7 @@ def main() -> None:
         ("queue, severity + confidence band", "/flags?severity=high&confidence=medium"),
         ("queue, agent", "/flags?agent=agent1007"),
         ("queue, route + date range", "/flags?route=orders&from=" + (db.now() - timedelta(days=30)).date().isoformat()),
+        ("queue, rare (rule+agent+dismissed)", f"/flags?status=dismissed&agent=agent1003&rule={cfg.qa.closing.id}"),
         ("queue, sorted by severity", "/flags?sort=severity"),
         ("queue, page 100", "/flags?page=100"),
         ("queue, all statuses", "/flags?status=all"),
