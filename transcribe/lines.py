@@ -145,7 +145,8 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
         if not unread:
             continue  # the transcript already holds every part: no audio to score (most real calls)
         starts = _starts(lo, hi) if check == "closing" and not text.strip() else [lo]
-        windows = [(scorer.encode(audio[round(a * SAMPLE_RATE): round(hi * SAMPLE_RATE)]), {}) for a in starts]
+        whole = scorer.encode(audio[round(lo * SAMPLE_RATE): round(hi * SAMPLE_RATE)])
+        windows = [(scorer.after(whole, a - lo) if a > lo else whole, {}) for a in starts]
         for part, phrases in unread:
             pmi, heard, phrase = _best(scorer, windows, text, phrases, bars.said)
             rows.append(_row(check, part, phrase, lo, hi, pmi, bars, heard))
@@ -187,6 +188,7 @@ def _best(scorer: PhraseScorer, windows: list[tuple[Any, dict[Any, Any]]], text:
 def _starts(lo: float, hi: float) -> list[float]:
     """Where to start scoring a closing window the ASR wrote nothing for. With free text a phrase
     is placed in it; with none it can only go first, and a closing after other words (给您添麻烦了，
-    感谢您的来电) scored 0.18 there: so it is tried from each second too. (The opening's window
-    starts at pickup, where the opening starts.)"""
+    感谢您的来电) scored 0.18 there: so it is tried from each second too, on one encoding of the
+    window sliced at each start (PhraseScorer.after). (The opening's window starts at pickup,
+    where the opening starts.)"""
     return [lo + k * STEP_S for k in range(max(1, int((hi - lo - MIN_TAIL_S) / STEP_S) + 1))]

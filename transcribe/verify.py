@@ -116,6 +116,16 @@ class PhraseScorer:
         self.encode_cpu += time.process_time() - started
         return Encoded(out, frames)
 
+    @staticmethod
+    def after(encoded: Encoded, seconds: float) -> Encoded:
+        """The encoder output from ``seconds`` into its audio on: the decoder then reads the audio
+        as starting there. One encoding sliced at each start stands in for encoding each tail
+        anew; on a closing said after other words the best start scored within 0.4 nats of the
+        re-encoded tails, and no start of a window without it rose over 0.13 (nor did a tail)."""
+        skip = min(round(seconds * SAMPLE_RATE / _HOP / 2), encoded.frames // 2 - 1)
+        out = np.ascontiguousarray(np.asarray(encoded.output)[:, skip:, :])
+        return Encoded(ctranslate2.StorageView.from_array(out), out.shape[1] * 2)
+
     def token_logprobs(self, encoded: Encoded, tokens: Sequence[int]) -> np.ndarray:
         """Teacher-forced log-probability of each token over the encoded audio."""
         if not tokens:
