@@ -440,6 +440,18 @@ def test_a_lead_hears_the_original_logged_as_such(site: Site, caplog: pytest.Log
     assert accesses(site) == [("lead-zhao", "listen-original", "call 1 mix")]
 
 
+def test_an_agent_hears_only_its_own_calls_and_sees_no_queue(site: Site) -> None:
+    with db.transaction(site.cfg.database_url) as s:
+        add_user(s, "agent-1001", "agent", PASSWORD, agent_id="SIP/agent1001")
+    c = signed_in(site, "agent-1001")
+    assert c.get("/calls/1/audio").status_code == 200  # its own call, redacted
+    assert c.head("/calls/1/audio").status_code == 200
+    assert c.get("/calls/2/audio").status_code == 403  # another agent's call
+    assert c.get("/calls/1/audio?original=1").status_code == 403
+    assert c.get("/flags").status_code == 403 and c.get("/calls/1").status_code == 403
+    assert accesses(site) == [("agent-1001", "listen", "call 1 mix-r")] * 2
+
+
 # --- users ---------------------------------------------------------------------------------------
 
 def test_only_admins_manage_users_and_disabling_ends_sessions(site: Site) -> None:
