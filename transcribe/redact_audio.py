@@ -14,7 +14,7 @@ the text view keeps its precision). bench/redact_audio.py measures both.
 
 Spans go to the track their speaker is on (the IVR speaks on the agent track); the mix
 gets every span. A track with nothing to cover still gets its copy: the copy means
-"checked", and reviewers are served copies only (qa/web.py).
+"checked", and reviewers are served copies only (web/calls.py).
 """
 
 from __future__ import annotations
