@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 import db
 from accounts.roles import allowed
@@ -69,14 +70,19 @@ def _sessions(request: Request) -> Sessions:
     return sessions
 
 
+def _active(url: str, name: str) -> Account | None:
+    with db.transaction(url) as s:
+        return get_active(s, name)
+
+
 async def current_account(request: Request) -> Account:
-    """The signed-in account (FastAPI dependency); on POST, the CSRF token must match too."""
+    """The signed-in account (FastAPI dependency); on POST, the CSRF token must match too.
+    (Async to read the form; the database is read in the thread pool, off the event loop.)"""
     token = request.cookies.get(COOKIE, "")
     sess = _sessions(request).get(token)
     if sess is None:
         raise SignInRequired()
-    with db.transaction(request.app.state.cfg.database_url) as s:
-        account = get_active(s, sess.account)
+    account = await run_in_threadpool(_active, request.app.state.cfg.database_url, sess.account)
     if account is None:  # disabled (or removed) since signing in
         _sessions(request).close(token)
         raise SignInRequired()
