@@ -9,6 +9,7 @@ binaries every test here is skipped with that reason.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -126,7 +127,12 @@ def live_tasks(url: str) -> int:
 
 def worker_cli(cfg: Path) -> Any:
     """`hotline worker --config cfg` in this process (its refusals come before any worker starts)."""
-    return CliRunner().invoke(cli.app, ["worker", "--config", str(cfg)])
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return CliRunner().invoke(cli.app, ["worker", "--config", str(cfg)])
+    finally:  # the command logs to the runner's stream, closed once it returns
+        root.handlers[:], root.level = handlers, level
 
 
 def test_worker_refuses_in_one_line_when_the_recordings_are_not_mounted(clean: PgServer, tmp_path: Path) -> None:

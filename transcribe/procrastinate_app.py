@@ -211,7 +211,9 @@ def deliver(rt: WorkerRuntime, job_id: int) -> str:
 
 
 def make_app(rt: WorkerRuntime) -> procrastinate.App:
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(rt.config.database_url)))
+    # psycopg_pool keeps 4 connections by default; one task at a time needs the listener and one more
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo(rt.config.database_url), min_size=1, max_size=3)
+    app = procrastinate.App(connector=connector)
 
     @app.task(name=TASK, queue=QUEUE)
     def transcribe_job(job_id: int) -> str:  # sync: Procrastinate runs it in a thread, its loop beats on
