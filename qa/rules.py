@@ -77,6 +77,10 @@ class CallContext:
     has_transcript: bool = True  # False: only the event rules that need no words can run
     # Where the agent can be heard (the IVR's timeline); None: not recorded, guess as before
     agent_spans: Sequence[tuple[float, float]] | None = None
+    # The recording was paused (ivr/timeline.py ``paused``) when the agent picked up / when the call
+    # ended: the opening or closing line, if said, is not on the tracks, so it cannot be judged.
+    opening_paused: bool = False
+    closing_paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,7 +409,8 @@ def call_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], f
     if review is not None:
         out.append(review)
     callers = [u for u in utts if u.speaker == "caller"]
-    for f in (opening_finding(config, agent, start, facts, callers), closing_finding(config, agent)):
+    opening = None if facts.opening_paused else opening_finding(config, agent, start, facts, callers)
+    for f in (opening, None if facts.closing_paused else closing_finding(config, agent)):
         if f is not None:
             # On a transcript with speech and no text, a missing line may be the ASR's loss: only the
             # audio check (qa/verified.py) can tell, and without one the review flag stands for it.

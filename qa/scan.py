@@ -35,8 +35,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr.recpause import RECORDING_PAUSED, RECORDING_RESUMED
 from ivr.tables import HOLD_END, HOLD_START, Call, CallEvent, MenuStep
-from ivr.timeline import call_timeline
+from ivr.timeline import call_timeline, pauses
 from qa.confidence import set_flag_confidence
 from qa.conversation_store import scan_conversation
 from qa.matcher import Hit, Matcher
@@ -109,6 +110,7 @@ def _hangup_s(call: Call, events: Sequence[CallEvent]) -> float | None:
 def call_facts(session: Session, call: Call, transcript: Transcript | None) -> CallContext:
     steps = session.scalars(select(MenuStep.at).where(MenuStep.call_id == call.id)).all()
     events = session.scalars(select(CallEvent).where(CallEvent.call_id == call.id)).all()
+    opening_paused, closing_paused = _paused_at(call, events)
     return CallContext(
         agent_answer_s=_offset(call, call.agent_answered_at),
         menu_end_s=_offset(call, max(steps)) if steps else None,
@@ -122,7 +124,22 @@ def call_facts(session: Session, call: Call, transcript: Transcript | None) -> C
         review_reason=transcript.review_reason if transcript else None,
         has_transcript=transcript is not None,
         agent_spans=_agent_spans(session, call),
+        opening_paused=opening_paused,
+        closing_paused=closing_paused,
     )
+
+
+PAUSE_END_SLACK_S = 1.0  # resumed this close to the call's end: no time left on the tracks for a closing line
+
+
+def _paused_at(call: Call, events: Sequence[CallEvent]) -> tuple[bool, bool]:
+    """Whether the recording was paused at pickup (opening) and at the call's end (closing)."""
+    marks = [(e.kind, at, dict(e.data or {})) for e in events
+             if e.kind in (RECORDING_PAUSED, RECORDING_RESUMED) and (at := _offset(call, e.at)) is not None]
+    end, pickup = _offset(call, call.ended_at), _offset(call, call.agent_answered_at)
+    spans = [(p.start, p.end) for p in pauses(marks, end)]
+    return (pickup is not None and any(a <= pickup < b for a, b in spans),
+            end is not None and any(b >= end - PAUSE_END_SLACK_S for _a, b in spans))
 
 
 def _agent_spans(session: Session, call: Call) -> tuple[tuple[float, float], ...] | None:
