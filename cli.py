@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from accounts.commands import users_app
+from app.callback_commands import callbacks_cmd
 from app.checks import config_check, db_upgrade, menu_walk
 from app.commands import asterisk_config, calls_app, demo, serve, status
 from app.evalcalls import eval_calls
@@ -55,6 +56,7 @@ app.command("worker")(worker_command(qa_scan=after_transcript))
 app.command("serve")(serve)
 app.command("status")(status)
 app.command("demo")(demo)
+calls_app.command("callbacks")(callbacks_cmd)
 app.add_typer(calls_app, name="calls")
 app.command("asterisk-config")(asterisk_config)
 app.command("dial")(dial)
