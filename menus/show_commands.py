@@ -11,7 +11,7 @@ from rich.tree import Tree
 
 from cliutil import ConfigOpt, JsonOpt, config_path, console, fail, load, print_json
 from menus.lint import errors, lint_file
-from settings import Config, Route
+from settings import Config, Menu, Route, Schedule
 
 
 def _route_row(r: Route) -> tuple[str, str, str]:
@@ -22,13 +22,55 @@ def _route_dict(r: Route) -> dict[str, Any]:
     return {"action": r.action, "target": r.target, "category": r.category}
 
 
-def _menu_dict(cfg: Config, name: str) -> dict[str, Any]:
+def _hours(s: Schedule) -> str:
+    week = "; ".join(f"{days} {', '.join(ranges)}" for days, ranges in s.hours.items()) or "no weekly hours"
+    return week + (", make-up working days" if s.workdays else "")
+
+
+def entries(cfg: Config) -> dict[str, list[str]]:
+    """menu -> when calls start there: ``entry`` (all hours), or what each schedule picks it for.
+
+    ivr.entry_menu is an entry only while some calls go by no schedule (no ivr.schedule): with
+    one, it is just where a schedule naming a missing menu falls back to (menus/schedule.py)."""
+    out: dict[str, list[str]] = {}
+    if cfg.ivr.schedule is None:
+        out[cfg.ivr.entry_menu] = ["entry"]
+    for name, s in cfg.schedules.items():
+        if name != cfg.ivr.schedule and not s.numbers:
+            continue  # no call goes by it
+        who = f"schedule {name}" + (f" (calls to {', '.join(s.numbers)})" if s.numbers else "")
+        holidays = ", ".join(dict.fromkeys(s.holidays.values()))
+        closed_too = f", holidays {holidays}" if holidays and not s.entry.holiday else ""
+        picks = [(s.entry.open, f"{who} open: {_hours(s)}"), (s.entry.closed, f"{who} closed: outside its open hours"
+                                                                                + closed_too)]  # fmt: skip
+        if s.entry.holiday:
+            picks.append((s.entry.holiday, f"{who} holidays: {holidays or 'none listed'}"))
+        for menu, when in picks:
+            out.setdefault(menu, []).append(when)
+    return out
+
+
+def _collect_dict(m: Menu) -> dict[str, Any] | None:
+    c = m.collect
+    if c is None:
+        return None
+    return {"name": c.name, "min_digits": c.min_digits, "max_digits": c.max_digits, "next": _route_dict(c.next)}
+
+
+def _collect_text(m: Menu) -> str:
+    assert m.collect is not None
+    c = m.collect
+    span = f"{c.min_digits}-{c.max_digits}" if c.min_digits != c.max_digits else str(c.min_digits)
+    return f"<{c.name}: {span} digits, recording paused>"
+
+
+def _menu_dict(cfg: Config, name: str, when: list[str]) -> dict[str, Any]:
     m = cfg.menus[name]
     return {
-        "menu": name, "entry": name == cfg.ivr.entry_menu, "prompt": m.prompt,
+        "menu": name, "entry": bool(when), "entry_when": when, "prompt": m.prompt,
         "prompt_file": str(m.prompt_file) if m.prompt_file else None, "timeout": m.timeout, "retries": m.retries,
         "fallback": _route_dict(m.fallback),
-        "options": [{"digit": d, **_route_dict(r)} for d, r in m.options.items()],
+        "options": [{"digit": d, **_route_dict(r)} for d, r in m.options.items()], "collect": _collect_dict(m),
     }  # fmt: skip
 
 
@@ -42,13 +84,16 @@ def show(
     names = [menu] if menu else list(cfg.menus)
     if menu and menu not in cfg.menus:
         fail(f"menu {menu}: no such menu (known: {', '.join(cfg.menus)})")
+    starts = entries(cfg)
     if as_json:
-        print_json([_menu_dict(cfg, n) for n in names])
+        print_json([_menu_dict(cfg, n, starts.get(n, [])) for n in names])
         return
     for name in names:
         m = cfg.menus[name]
         fallback = " ".join(x for x in _route_row(m.fallback)[:2] if x)
-        console.print(Text.assemble("menu ", (name, "bold"), " (entry)" if name == cfg.ivr.entry_menu else "",
+        when = starts.get(name, [])
+        entry = "" if not when else " (entry)" if when == ["entry"] else f" (entry: {'; '.join(when)})"
+        console.print(Text.assemble("menu ", (name, "bold"), entry,
                                     f"  timeout {m.timeout:g}s, retries {m.retries}, fallback {fallback}"),
                       soft_wrap=True)  # fmt: skip
         console.print(Text(f"prompt: {m.prompt}" + (f"  (recording: {m.prompt_file})" if m.prompt_file else "")),
@@ -56,6 +101,8 @@ def show(
         table = Table("digit", "action", "target", "category")
         for digit, r in m.options.items():
             table.add_row(digit, *_route_row(r))
+        if m.collect is not None:  # a number keyed in, then one way on
+            table.add_row(_collect_text(m), *_route_row(m.collect.next))
         console.print(table)
 
 
@@ -63,6 +110,8 @@ def _tree_data(cfg: Config, name: str, path: list[str]) -> dict[str, Any]:
     m = cfg.menus[name]
     node: dict[str, Any] = {"menu": name, "prompt": m.prompt, "options": []}
     routes = [*m.options.items(), ("fallback", m.fallback)]
+    if m.collect is not None:
+        routes.insert(0, (_collect_text(m), m.collect.next))
     for digit, r in routes:
         item: dict[str, Any] = {"digit": digit, **_route_dict(r)}
         if r.action == "submenu" and r.target:
@@ -90,17 +139,22 @@ def _tree_add(tree: Tree, node: dict[str, Any]) -> None:
 
 
 def tree(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """The menus as a tree from the entry menu: digit → action → target; submenus expanded once, loops marked."""
+    """The menus as trees, one from each entry menu (business hours may pick several), each saying when
+    calls start there: digit → action → target; submenus expanded once, loops marked."""
     cfg = load(config)
-    data = _tree_data(cfg, cfg.ivr.entry_menu, [])
+    starts = {m: when for m, when in entries(cfg).items() if m in cfg.menus}
+    data = [{**_tree_data(cfg, name, []), "entry_when": when} for name, when in starts.items()]
     if as_json:
         print_json(data)
         return
-    root = Tree(Text.assemble(("menu ", ""), (cfg.ivr.entry_menu, "bold"), (f"  {cfg.menus[cfg.ivr.entry_menu].prompt}",
-                                                                             "italic")))  # fmt: skip
-    _tree_add(root, data)
     console.print(Text(f"greeting: {cfg.opening_line}"), soft_wrap=True)
-    console.print(root)
+    for node in data:
+        name = node["menu"]
+        when = "" if node["entry_when"] == ["entry"] else f"  ({'; '.join(node['entry_when'])})"
+        root = Tree(Text.assemble(("menu ", ""), (name, "bold"), (when, "green"),
+                                  (f"  {cfg.menus[name].prompt}", "italic")))  # fmt: skip
+        _tree_add(root, node)
+        console.print(root)
 
 
 def greeting_show(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:

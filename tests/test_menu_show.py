@@ -24,7 +24,8 @@ def test_show_all_menus_as_tables() -> None:
     res = invoke("show")
     assert res.exit_code == 0
     out = res.stdout
-    assert "menu main (entry)  timeout 5s, retries 2, fallback queue support" in out
+    assert "menu main (entry: schedule office open: mon-fri 08:00-20:00, make-up working days)  timeout 5s, " \
+           "retries 2, fallback queue support" in out
     assert "prompt: 查询订单请按1，售后服务请按2" in out
     assert "menu orders  timeout 5s" in out
     row = next(line for line in out.splitlines() if "aftersales" in line)
@@ -55,7 +56,7 @@ def test_tree_expands_submenus_once_and_marks_loops() -> None:
     assert "1 → submenu orders" in out
     assert "* → submenu main  ↺ loop" in out
     assert out.count("→ queue support") == 3  # orders 1, orders fallback, main fallback
-    data = json.loads(invoke("tree", "--json").stdout)
+    data = json.loads(invoke("tree", "--json").stdout)[0]  # one tree per entry menu: main first
     assert data["menu"] == "main"
     first = data["options"][0]
     assert (first["digit"], first["action"], first["target"]) == ("1", "submenu", "orders")
