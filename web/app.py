@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import db
 import web.reports
 from settings import Config
-from web import auth, calls, queue, users
+from web import auth, calls, queue, scores, users
 from web.i18n import COOKIE as LANG_COOKIE
 from web.i18n import N_, gettext, normalize
 from web.sessions import Sessions, Throttle
@@ -52,7 +52,7 @@ def create_app(cfg: Config) -> FastAPI:
     app.state.throttle = Throttle(w.sign_in_failures, w.sign_in_window_minutes * 60)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, queue, calls, users, web.reports):
+    for module in (auth, queue, calls, users, web.reports, scores):
         app.include_router(module.router)
 
     @app.get("/")

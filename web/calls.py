@@ -34,6 +34,7 @@ from recordings.tables import Recording
 from web.auth import VIA, address, current_account, require
 from web.i18n import N_
 from web.queue import record_reviews
+from web.scores import scorecard_context
 from web.templating import render
 
 log = logging.getLogger("web")
@@ -75,6 +76,7 @@ def call_page(request: Request, call_id: int, account: Annotated[Account, Depend
             view = call_view(s, request.app.state.cfg, call_id)
         except ViewError:
             raise HTTPException(404, {"message": N_("No such call."), "detail": call_id}) from None
+        card = scorecard_context(s, request.app.state.cfg, call_id)
     flags = view["flags"]
     chosen = next((f for f in flags if f["id"] == flag), None)
     start = t if t is not None and t >= 0 else (chosen["offset_s"] or 0.0) if chosen else 0.0
@@ -84,7 +86,7 @@ def call_page(request: Request, call_id: int, account: Annotated[Account, Depend
         "call": view["call"], "transcript": view["transcript"], "rows": timeline(view["segments"], flags),
         "flags": flags, "chosen": flag, "start": start, "tracks": [k for k in TRACK_ORDER if k in redacted],
         "originals": [k for k in TRACK_ORDER if k in originals] if allowed(account.role, HEAR_ORIGINAL) else [],
-        "new_flags": sum(1 for f in flags if f["status"] == "new"), "marked": marked,
+        "new_flags": sum(1 for f in flags if f["status"] == "new"), "marked": marked, **card,
     })
 
 

@@ -27,7 +27,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # for templates: ``can(P.SEE_REPORTS)``
 PERMISSIONS = {"REVIEW": roles.REVIEW, "HEAR_REDACTED": roles.HEAR_REDACTED, "HEAR_ORIGINAL": roles.HEAR_ORIGINAL,
                "UNMASK": roles.UNMASK, "EDIT_RULES": roles.EDIT_RULES, "SEE_REPORTS": roles.SEE_REPORTS,
-               "MANAGE_USERS": roles.MANAGE_USERS}
+               "MANAGE_USERS": roles.MANAGE_USERS, "APPEAL": roles.APPEAL, "DECIDE_APPEALS": roles.DECIDE_APPEALS}
 
 
 def local_time(value: datetime | str | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
