@@ -47,6 +47,7 @@ from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
 MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
+_PRIORS_KEPT = 4096  # token sequences whose prior over silence is kept (a few KB each)
 
 
 class SegmentLike(Protocol):
@@ -89,6 +90,9 @@ class PhraseScorer:
         self._tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         self._sot = [*self._tok.sot_sequence, self._tok.no_timestamps]
         self._null: Encoded | None = None
+        # Priors over silence depend on the tokens alone: kept across windows and calls (the same
+        # closing phrase tried from each second, the same clause on every call), within a bound.
+        self._priors: dict[tuple[int, ...], np.ndarray] = {}
         # cost accounting (the benches print them): passes, and their CPU seconds in this process
         self.encodes = 0
         self.decoder_passes = 0
@@ -198,7 +202,7 @@ class PhraseScorer:
         if not said:
             return 0.0
         at = slice(len(pre), len(pre) + len(said))
-        prior = self._logprobs(self._null_encoded(), pre + said, cache, null=True)[at]
+        prior = self._prior(pre + said)[at]
         return float(np.mean(lp_edit[at]) - np.mean(prior))
 
     def presence(self, encoded: Encoded, text: str, phrase: str, cache: dict[Any, Any] | None = None
@@ -222,11 +226,19 @@ class PhraseScorer:
             cache[key] = list(self._tok.encode(text)) if text else []
         return list(cache[key])
 
-    def _logprobs(self, encoded: Encoded, tokens: list[int], cache: dict[Any, Any], null: bool = False) -> np.ndarray:
-        key = ("null" if null else "lp", tuple(tokens))
+    def _logprobs(self, encoded: Encoded, tokens: list[int], cache: dict[Any, Any]) -> np.ndarray:
+        key = ("lp", tuple(tokens))
         if key not in cache:
             cache[key] = self.token_logprobs(encoded, tokens)
         return np.asarray(cache[key])
+
+    def _prior(self, tokens: list[int]) -> np.ndarray:
+        key = tuple(tokens)
+        if key not in self._priors:
+            if len(self._priors) >= _PRIORS_KEPT:
+                self._priors.clear()
+            self._priors[key] = self.token_logprobs(self._null_encoded(), tokens)
+        return self._priors[key]
 
     # keyword spotting over a track
 
