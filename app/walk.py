@@ -10,6 +10,11 @@ waits through each timeout: "timeout" is heard ``retries`` times, then the fallb
 and an invalid-key path (a key with no option, pressed at every prompt: "invalid",
 then the fallback).
 
+A collect menu (settings.Collect) is walked like a key with one option: the caller keys in
+``walk_number`` (a fixed digit string that fails Luhn, so no real card) and goes on to its
+``next``; its invalid path keys in too few digits, ended by '#'. Those digits are never
+shown: a path prints "<16 digits>" for them.
+
 Each path says what the caller does at each prompt (``Key``), which prompts the
 service should play in order (``heard``), and where the call should end (``end``).
 
@@ -29,21 +34,29 @@ from typing import Any, Literal
 
 from app.demo import demo_env, prompt_seconds
 from ivr.calltrack import Clock
+from ivr.collect import luhn_ok
 from menus.prompts import GREETING, menu_prompt_name
 from menus.schedule import entry_choice, moments
 from pbx.simulator import Agent, CallScript, Press
-from settings import Config, Route, load_config
+from settings import Collect, Config, Route, load_config
 
-Kind = Literal["option", "no-input", "invalid"]
+Kind = Literal["option", "number", "no-input", "invalid"]
 _KEY_ORDER = "1234567890*#"  # the first of these with no option is the "invalid" key
 
 
 @dataclass(frozen=True)
 class Key:
-    """What the caller does while one menu prompt plays: press ``digit``, or (None) nothing."""
+    """What the caller does while one menu prompt plays: press ``digit``, or (None) nothing; at a
+    collect menu, key in ``number`` (then '#' if it is shorter than the menu reads)."""
 
     menu: str
     digit: str | None
+    number: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What a table or JSON may say: never the number's digits, only how many."""
+        return f"<{len(self.number)} digits>" if self.number else self.digit or "-"
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,7 @@ class WalkPath:
     @property
     def digits(self) -> str:
         """``1 *``, ``- - -`` (waits), ``4 4 4``: the keys pressed, '-' for waiting through a timeout."""
-        return " ".join(k.digit or "-" for k in self.keys)
+        return " ".join(k.shown for k in self.keys)
 
     @property
     def name(self) -> str:
@@ -73,13 +86,21 @@ class WalkPath:
         return self.route is None or self.route.action in ("submenu", "repeat")
 
     def as_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "digits": self.digits, "keys": [[k.menu, k.digit] for k in self.keys],
+        return {"kind": self.kind, "digits": self.digits, "keys": [[k.menu, k.shown] for k in self.keys],
                 "heard": list(self.heard), "end": self.end, "via_fallback": self.via_fallback,
                 "at": self.at.isoformat() if self.at else None, "schedule": self.why or None}  # fmt: skip
 
 
 def invalid_key(options: dict[str, Route]) -> str | None:
     return next((k for k in _KEY_ORDER if k not in options), None)
+
+
+def walk_number(collect: Collect) -> str:
+    """The digits the walk keys in at a collect menu: 16 (a card's length) within the menu's bounds,
+    from a fixed pattern, the last digit changed if need be so that it fails Luhn: no real card."""
+    n = min(max(16, collect.min_digits), collect.max_digits)
+    digits = ("1234567890" * 4)[:n]
+    return digits if not luhn_ok(digits) else digits[:-1] + str((int(digits[-1]) + 1) % 10)
 
 
 def plan(config: Config, at: datetime | None = None) -> list[WalkPath]:
@@ -144,21 +165,28 @@ def _visit(config: Config, menu_id: str, keys: tuple[Key, ...], heard: tuple[str
     prompt = menu_prompt_name(menu_id)
     heard_here = (*heard, prompt)
     limit = config.ivr.max_steps
-    for digit, route in menu.options.items():
-        k = (*keys, Key(menu_id, digit))
+    number = walk_number(menu.collect) if menu.collect is not None else ""
+    moves: list[tuple[Key, Route, Kind]] = []
+    if menu.collect is not None:
+        moves.append((Key(menu_id, None, number), menu.collect.next, "number"))
+    moves += [(Key(menu_id, digit), route, "option") for digit, route in menu.options.items()]
+    for key, route, kind in moves:
+        k = (*keys, key)
         if route.action == "submenu" and route.target not in stack and len(k) < limit:
             _visit(config, str(route.target), k, heard_here, (*stack, str(route.target)), out)
         else:
-            out.append(_end(config, route, k, heard_here, stack, "option", False, menu_id))
+            out.append(_end(config, route, k, heard_here, stack, kind, False, menu_id))
     # No input: the prompt, then "timeout" + the prompt again per retry, then the fallback.
     tries = menu.retries + 1
     if len(keys) + tries <= limit:
         waits = tuple(Key(menu_id, None) for _ in range(tries))
         h = heard_here + ("timeout", prompt) * menu.retries
         out.append(_end(config, menu.fallback, (*keys, *waits), h, stack, "no-input", True, menu_id))
-        bad = invalid_key(menu.options)
-        if bad is not None:
-            presses = tuple(Key(menu_id, bad) for _ in range(tries))
+        # A collect menu: too few digits (none when one is enough: any key is a number then).
+        short = number[: menu.collect.min_digits - 1] if menu.collect is not None else ""
+        bad = invalid_key(menu.options) if menu.collect is None else None
+        if bad is not None or short:
+            presses = tuple(Key(menu_id, bad, short) for _ in range(tries))
             h = heard_here + ("invalid", prompt) * menu.retries
             out.append(_end(config, menu.fallback, (*keys, *presses), h, stack, "invalid", True, menu_id))
 
@@ -214,7 +242,13 @@ def script_for(path: WalkPath, config: Config, seconds: dict[str, float], name: 
         d = seconds.get(prompt, 0.0)
         if prompt.startswith("menu-") and keys:
             key = keys.pop(0)
-            if key.digit is not None:
+            if key.number:  # keyed in at a steady pace, '#' ending a number shorter than the menu reads
+                collect = config.menus[key.menu].collect
+                tail = "#" if collect is not None and len(key.number) < collect.max_digits else ""
+                at = t + max(0.3, d * 0.6)
+                presses += [Press(round(at + 0.3 * i, 3), ch) for i, ch in enumerate(key.number + tail)]
+                t = at + 0.3 * (len(key.number + tail) - 1) + 0.2
+            elif key.digit is not None:
                 at = t + max(0.3, d * 0.6)
                 presses.append(Press(round(at, 3), key.digit))
                 t = at + 0.2  # GET DATA returns on the DTMF end
