@@ -12,6 +12,7 @@ opened on the server as the sign-in form would (the form is tested in tests/test
 from __future__ import annotations
 
 import re
+import wave
 from pathlib import Path
 
 import pytest
@@ -22,27 +23,38 @@ from sqlalchemy import select
 
 import db
 from accounts.tables import AccessLog
+from accounts.users import add_user
 from qa.review import review
 from qa.scan import scan_call
 from qa.scorecard_tables import Appeal, CallScore, ScoreAnswer
 from qa.tables import Flag
+from recordings.redacted import register
 from settings import Config, load_config
 from web.app import create_app
 
+PASSWORD = "correct-horse-battery"
 RUDE = replace(IVR + POLITE, 4, "我们非常忙。")  # forbidden.bad-answers: the 'language' item, 25 points
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Call 1 (agent 1001) and call 2 (agent 1002) each with a confirmed forbidden phrase (flags 1, 2), and a
-    clean call 3 of agent 1001. Accounts: reviewer lin, lead wu, agents a1001 and a1002."""
+    """Call 1 (agent 1001, with a redacted recording) and call 2 (agent 1002) each with a confirmed forbidden
+    phrase (flags 1, 2), and a clean call 3 of agent 1001. Accounts: reviewer lin, lead wu, agents a1001
+    (who signs in with PASSWORD) and a1002."""
     folder = tmp_path_factory.mktemp("web-scores")
     cfg = load_config(config_file(folder))
+    wav = folder / "call-1-r.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(bytes(16000))
     with db.transaction(cfg.database_url) as s:
-        add_accounts(s, ("lin", "reviewer", None), ("wu", "lead", None), ("a1001", "agent", "SIP/agent1001"),
-                     ("a1002", "agent", "SIP/agent1002"))
+        add_accounts(s, ("lin", "reviewer", None), ("wu", "lead", None), ("a1002", "agent", "SIP/agent1002"))
+        add_user(s, "a1001", "agent", PASSWORD, agent_id="SIP/agent1001")
         for call in (add_call(s, RUDE), add_call(s, RUDE, agent="SIP/agent1002"), add_call(s)):
             scan_call(s, cfg, call.id)
+        register(s, 1, "mix-r", wav)
         for flag in (1, 2):
             review(s, flag, "lin", "confirmed")
     return folder / "qa.db"
@@ -123,6 +135,8 @@ def test_an_agent_sees_only_its_own_calls_and_appeals_a_confirmed_flag(site: Sit
     assert 'href="/my/calls"' in page and 'href="/flags"' not in page and 'href="/appeals"' not in page  # its nav
     mine = agent.get("/my/calls/1").text
     assert shown_score(mine) == "66.7" and 'id="flag1"' in mine and 'action="/calls/1/score"' not in mine
+    assert 'src="/calls/1/audio"' in mine and agent.get("/calls/1/audio").status_code == 200  # the redacted copy
+    assert "/audio" not in agent.get("/my/calls/3").text  # no recording, no player
 
     r = agent.post("/flags/1/appeal", data={"csrf": token(agent, "/my/calls"), "reason": "这句话是客户说的"})
     assert r.status_code == 303 and r.headers["location"] == "/my/calls/1#flag1"
@@ -132,6 +146,14 @@ def test_an_agent_sees_only_its_own_calls_and_appeals_a_confirmed_flag(site: Sit
         [row] = s.scalars(select(Appeal)).all()
         assert (row.flag_id, row.account, row.status) == (1, "a1001", "open")
     assert site.logged("appeal") == [("a1001", "appeal", "flag 1 appeal 1")]
+
+
+def test_an_agent_signs_in_to_its_own_calls(site: Site) -> None:
+    c = TestClient(site.app, base_url="http://127.0.0.1", follow_redirects=False)
+    form = token(c, "/login")
+    r = c.post("/login", data={"name": "a1001", "password": PASSWORD, "next": "/flags", "csrf": form})
+    assert r.status_code == 303 and r.headers["location"] == "/my/calls"  # not the queue it may not see
+    assert c.get("/my/calls").status_code == 200
 
 
 def test_an_agent_cannot_reach_another_agents_call_nor_the_review_pages(site: Site) -> None:

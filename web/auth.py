@@ -26,7 +26,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 import db
-from accounts.roles import allowed
+from accounts.roles import REVIEW, allowed
 from accounts.tables import Account
 from accounts.users import authenticate, get_active, record_access
 from web.i18n import N_
@@ -37,6 +37,7 @@ log = logging.getLogger("web")
 COOKIE = "hotline_session"
 PRE_COOKIE = "hotline_signin"  # the sign-in form's CSRF token, before any session exists
 HOME = "/flags"
+AGENT_HOME = "/my/calls"  # an agent has no queue: its own calls (web/scores.py)
 VIA = "web"
 
 router = APIRouter()
@@ -150,10 +151,11 @@ def login(request: Request, name: Annotated[str, Form(max_length=64)] = "",
             log.warning("failed sign-in as %r from %s", name, where)
             return _login_page(request, next, N_("Wrong name or password."), 403)
         record_access(s, account.name, "sign-in", None, VIA, address=where)
-        signed_in = account.name
+        signed_in, reviews = account.name, allowed(account.role, REVIEW)
     throttle.clear(keys[0])
     token = _sessions(request).open(signed_in)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    target = safe_next(next)
+    response = RedirectResponse(target if reviews or target != HOME else AGENT_HOME, status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
     response.delete_cookie(PRE_COOKIE, path="/login")
     return response

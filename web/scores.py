@@ -4,8 +4,9 @@
   each item's points kept or lost and to which flags, instant fails; reviewers (REVIEW) answer the
   manual items there (POST /calls/{id}/score), which rescores the call.
 - An agent's own calls (APPEAL, own calls only: calls.agent == the account's agent_id): /my/calls
-  lists them with their scores and confirmed flags, /my/calls/{id} shows one call's scorecard, and
-  each confirmed flag has an appeal form (POST /flags/{id}/appeal). Another agent's call is 403.
+  lists them with their scores and confirmed flags, /my/calls/{id} shows one call's scorecard and
+  its redacted audio, and each confirmed flag has an appeal form (POST /flags/{id}/appeal). Another
+  agent's call is 403. Agents land there after signing in (web/auth.AGENT_HOME): they have no queue.
 - Leads (DECIDE_APPEALS): /appeals (open ones by default), uphold or overturn with a note
   (POST /appeals/{id}/decide); overturning dismisses the flag, so it leaves the score.
 
@@ -34,6 +35,8 @@ from qa.appeals import AppealError, agent_view, appeal_dict, decide, file_appeal
 from qa.scorecard import ScoreError, record_answers, rescore
 from qa.scorecard_tables import APPEAL_STATUSES, Appeal, CallScore
 from qa.tables import Flag
+from recordings.redacted import is_redacted
+from recordings.tables import Recording
 from settings import Config
 from web.auth import VIA, address, require
 from web.i18n import N_
@@ -122,7 +125,10 @@ def my_call(request: Request, call_id: int, account: Agent) -> Response:
         started = call.started_at
         card = _card(s, cfg, call)
         flags = _confirmed_flags(s, call_id)
-    return render(request, "my_call.html", {"call_id": call_id, "started": started, **card, "flags": flags})
+        # what /calls/{id}/audio serves an agent: a redacted copy (personal data toned out), never the original
+        audio = any(is_redacted(k) for k in s.scalars(select(Recording.kind).where(Recording.call_id == call_id)))
+    return render(request, "my_call.html", {"call_id": call_id, "started": started, **card, "flags": flags,
+                                            "audio": audio})
 
 
 @router.post("/flags/{flag_id}/appeal")
