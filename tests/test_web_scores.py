@@ -176,6 +176,9 @@ def test_a_reviewer_cannot_decide_appeals_and_a_lead_overturns_one(site: Site) -
     agent = site.browser("a1001")
     agent.post("/flags/1/appeal", data={"csrf": token(agent, "/my/calls"), "reason": "客户的话"})
     lin = site.browser("lin")
+    flag = re.search(r'<article [^>]*id="flag1".*?</article>', lin.get("/calls/1").text, re.S)
+    assert flag and "申诉 1" in flag.group(0) and "客户的话" in flag.group(0)  # reviewers see the appeal at its flag
+    assert "/appeals" not in flag.group(0)  # but are not sent to decide it
     assert lin.get("/appeals").status_code == 403
     r = lin.post("/appeals/1/decide", data={"csrf": token(lin, "/calls/1"), "decision": "overturn", "note": "x"})
     assert r.status_code == 403
@@ -183,6 +186,7 @@ def test_a_reviewer_cannot_decide_appeals_and_a_lead_overturns_one(site: Site) -
     wu = site.browser("wu")
     page = wu.get("/appeals").text  # open ones by default
     assert re.findall(r'data-appeal="(\d+)" data-status="(\w+)"', page) == [("1", "open")] and "客户的话" in page
+    assert '<td class="num">66.7</td>' in page  # the call's score as it stands
     assert site.score(1) == 66.7
     r = wu.post("/appeals/1/decide", data={"csrf": token(wu, "/appeals"), "decision": "overturn", "note": "",
                                            "status": "open"})

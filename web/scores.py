@@ -32,7 +32,7 @@ from accounts.tables import Account
 from accounts.users import record_access
 from ivr.tables import Call
 from qa.appeals import AppealError, agent_view, appeal_dict, decide, file_appeal, list_appeals
-from qa.scorecard import ScoreError, record_answers, rescore
+from qa.scorecard import ScoreError, record_answers, rescore, score_calls
 from qa.scorecard_tables import APPEAL_STATUSES, Appeal, CallScore
 from qa.tables import Flag
 from recordings.redacted import is_redacted
@@ -60,9 +60,17 @@ def _card(session: Session, cfg: Config, call: Call) -> dict[str, Any]:
 
 
 def scorecard_context(session: Session, cfg: Config, call_id: int) -> dict[str, Any]:
-    """What the call page's scorecard panel shows; the stored score is brought up to date on the way."""
+    """What the call page's scorecard panel shows (the stored score is brought up to date on the way), and
+    ``appeals``: each flag's latest appeal, shown with the flag."""
     call = session.get(Call, call_id)
-    return _card(session, cfg, call) if call is not None else {"card": None, "card_note": None}
+    if call is None:
+        return {"card": None, "card_note": None, "appeals": {}}
+    return _card(session, cfg, call) | {"appeals": _latest_appeals(session, call_id)}
+
+
+def _latest_appeals(session: Session, call_id: int) -> dict[int, dict[str, Any]]:
+    rows = session.scalars(select(Appeal).where(Appeal.call_id == call_id).order_by(Appeal.id))
+    return {a.flag_id: appeal_dict(a) for a in rows}  # the latest wins
 
 
 @router.post("/calls/{call_id}/score")
@@ -98,11 +106,9 @@ def _confirmed_flags(session: Session, call_id: int) -> list[dict[str, Any]]:
     """The call's confirmed flags, each with its latest appeal (as qa.appeals.agent_view gives them)."""
     flags = session.scalars(select(Flag).where(Flag.call_id == call_id, Flag.status == "confirmed")
                             .order_by(Flag.offset_s)).all()
-    latest = {a.flag_id: a for a in session.scalars(
-        select(Appeal).where(Appeal.call_id == call_id).order_by(Appeal.id))}  # the latest wins
+    latest = _latest_appeals(session, call_id)
     return [{"flag": f.id, "rule": f.rule_id, "category": f.category, "offset_s": f.offset_s, "matched": f.matched,
-             "suggestion": f.suggestion, "appeal": appeal_dict(latest[f.id]) if f.id in latest else None}
-            for f in flags]
+             "suggestion": f.suggestion, "appeal": latest.get(f.id)} for f in flags]
 
 
 @router.get("/my/calls")
@@ -148,18 +154,28 @@ def appeal(request: Request, flag_id: int, account: Agent,
     return RedirectResponse(f"/my/calls/{made['call']}#flag{flag_id}", status_code=303)
 
 
+def _scores(session: Session, cfg: Config, call_ids: set[int]) -> dict[int, float | None]:
+    """The calls' scores, brought up to date (only the calls whose flags or answers changed are rescored)."""
+    calls = session.scalars(select(Call).where(Call.id.in_(call_ids))).all()
+    try:
+        return {cid: r["score"] for cid, r in score_calls(session, cfg, calls).items()}
+    except ScoreError:  # no scorecard configured: appeals are still decided
+        return {}
+
+
 @router.get("/appeals")
 def appeals_page(request: Request, account: Lead, status: str = "open", decided: int | None = None) -> Response:
     if status != ALL and status not in APPEAL_STATUSES:
         raise HTTPException(400, {"message": N_("Unknown status."), "detail": status})
     with db.transaction(request.app.state.cfg.database_url) as s:
         rows = list_appeals(s, None if status == ALL else status)
+        scores = _scores(s, request.app.state.cfg, {a["call"] for a in rows})
         done = s.get(Appeal, decided) if decided is not None else None
         score = s.get(CallScore, done.call_id) if done is not None else None
         notice = None if done is None else {"id": done.id, "status": done.status, "call": done.call_id,
                                             "score": score.score if score is not None else None}
-    return render(request, "appeals.html", {"appeals": rows, "status": status, "statuses": (*APPEAL_STATUSES, ALL),
-                                            "notice": notice})
+    return render(request, "appeals.html", {"appeals": rows, "scores": scores, "status": status,
+                                            "statuses": (*APPEAL_STATUSES, ALL), "notice": notice})
 
 
 @router.post("/appeals/{appeal_id}/decide")
