@@ -39,8 +39,8 @@ RUDE = replace(IVR + POLITE, 4, "我们非常忙。")  # forbidden.bad-answers: 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Call 1 (agent 1001, with a redacted recording) and call 2 (agent 1002) each with a confirmed forbidden
-    phrase (flags 1, 2), and a clean call 3 of agent 1001. Accounts: reviewer lin, lead wu, agents a1001
-    (who signs in with PASSWORD) and a1002."""
+    phrase (flags 1, 2), a clean call 3 of agent 1001, and call 4 that no agent took. Accounts: reviewer lin,
+    lead wu, agents a1001 (who signs in with PASSWORD), a1002 and a-new (no agent id yet)."""
     folder = tmp_path_factory.mktemp("web-scores")
     cfg = load_config(config_file(folder))
     wav = folder / "call-1-r.wav"
@@ -50,9 +50,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         w.setframerate(8000)
         w.writeframes(bytes(16000))
     with db.transaction(cfg.database_url) as s:
-        add_accounts(s, ("lin", "reviewer", None), ("wu", "lead", None), ("a1002", "agent", "SIP/agent1002"))
+        add_accounts(s, ("lin", "reviewer", None), ("wu", "lead", None), ("a1002", "agent", "SIP/agent1002"),
+                     ("a-new", "agent", None))
         add_user(s, "a1001", "agent", PASSWORD, agent_id="SIP/agent1001")
-        for call in (add_call(s, RUDE), add_call(s, RUDE, agent="SIP/agent1002"), add_call(s)):
+        for call in (add_call(s, RUDE), add_call(s, RUDE, agent="SIP/agent1002"), add_call(s), add_call(s, agent=None)):
             scan_call(s, cfg, call.id)
         register(s, 1, "mix-r", wav)
         for flag in (1, 2):
@@ -126,6 +127,9 @@ def test_a_reviewer_answers_manual_items_on_the_call_page_and_the_score_follows(
     assert r.status_code == 400 and "0 to 10" in r.text  # the CLI's own check, shown as the detail
     assert site.score(1) == 73.0
 
+    page = lin.get("/calls/4").text  # nobody to score
+    assert "此通话未接入坐席" in page and 'id="score"' not in page and "/calls/4/score" not in page
+
 
 def test_an_agent_sees_only_its_own_calls_and_appeals_a_confirmed_flag(site: Site) -> None:
     agent = site.browser("a1001")
@@ -138,10 +142,13 @@ def test_an_agent_sees_only_its_own_calls_and_appeals_a_confirmed_flag(site: Sit
     assert 'src="/calls/1/audio"' in mine and agent.get("/calls/1/audio").status_code == 200  # the redacted copy
     assert "/audio" not in agent.get("/my/calls/3").text  # no recording, no player
 
-    r = agent.post("/flags/1/appeal", data={"csrf": token(agent, "/my/calls"), "reason": "这句话是客户说的"})
+    reason = "这句话是客户说的，回电13812345678"
+    r = agent.post("/flags/1/appeal", data={"csrf": token(agent, "/my/calls"), "reason": reason})
     assert r.status_code == 303 and r.headers["location"] == "/my/calls/1#flag1"
     page = agent.get("/my/calls/1").text
     assert "这句话是客户说的" in page and "待裁定" in page and 'action="/flags/1/appeal"' not in page  # open: no second
+    assert "13812345678" not in page and "*******5678" in page  # a number typed in the reason is masked
+    assert "13812345678" not in site.browser("wu").get("/appeals").text
     with db.transaction(site.cfg.database_url) as s:
         [row] = s.scalars(select(Appeal)).all()
         assert (row.flag_id, row.account, row.status) == (1, "a1001", "open")
@@ -170,6 +177,8 @@ def test_an_agent_cannot_reach_another_agents_call_nor_the_review_pages(site: Si
         assert s.scalars(select(Appeal)).all() == []
         assert s.get(Flag, 1).status == "confirmed"  # type: ignore[union-attr]
     assert site.browser("lin").get("/my/calls").status_code == 403  # reviewers have no calls of their own
+    r = site.browser("a-new").get("/my/calls")
+    assert r.status_code == 400 and "请管理员设置" in r.text  # an agent account without its agent id
 
 
 def test_a_reviewer_cannot_decide_appeals_and_a_lead_overturns_one(site: Site) -> None:
