@@ -221,7 +221,7 @@ def calls_list(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recent calls: caller (masked: 138****8003), menu path, route, agent, who hung up first, flags."""
+    """Recent calls: caller (masked: *******8003), menu path, route, agent, who hung up first, flags."""
     from app.calllog import list_calls
     from transcribe.privacy import record_unmask
 
@@ -261,7 +261,7 @@ def calls_show(
 ) -> None:
     """One call: times, menu path with digits, route, agent, hang-up, recordings, transcript, flags.
 
-    Personal numbers are masked (138****8003) unless --unmask (as an account allowed to)."""
+    Personal numbers are masked (*******8003) unless --unmask (as an account allowed to)."""
     from app.calllog import call_detail
     from transcribe.privacy import record_unmask
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def mask_number(num: str | None, keep: int = 4) -> str | None:
-    """A phone number (caller id) with only its last ``keep`` digits shown: 138****8003."""
+    """A phone number (caller id) with only its last ``keep`` digits shown: *******8003."""
     if not num:
         return num
     digits = [i for i, c in enumerate(num) if c.isdigit()]
