@@ -151,7 +151,7 @@ def review_cmd(
     try:
         with db_session(cfg) as session:
             who = cli_identity(session, reviewer, cfg.qa.reviewer, REVIEW).name
-            row = review(session, flag, who, "confirmed" if confirm else "dismissed", note)
+            row = review(session, flag, who, "confirmed" if confirm else "dismissed", note, config=cfg)
             record_access(session, who, "review", f"flag {flag} {row.decision}", "cli")
             result = {"flag": flag, "status": row.decision, "reviewer": row.reviewer, "note": row.note,
                       "reviews": len(row.flag.reviews)}

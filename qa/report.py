@@ -28,7 +28,7 @@ from qa.health import VERDICTS, appeal_counts, grouped_flags, health_rows, preci
 from qa.periods import Period, parse_period, today_in
 from qa.rules import REVIEW_RULE
 from qa.scorecard import score_averages
-from qa.scorecard_tables import Appeal, ScoreAnswer
+from qa.scorecard_tables import Appeal, CallScore, ScoreAnswer
 from qa.tables import Flag, Review
 from settings import Config
 
@@ -50,14 +50,16 @@ def resolve_period(cfg: Config, text: str, at: date | None = None) -> Period:
     return parse_period(text, at or today_in(timezone_of(cfg)))
 
 
-def report_for(session: Session, cfg: Config, period: Period) -> dict[str, Any]:
+def report_for(session: Session, cfg: Config, period: Period, *, rescore: bool = False) -> dict[str, Any]:
     """The report of ``period`` as the CLI and the web page show it: local days, rules named in Chinese,
-    and the scorecard averages per agent and team (issue 15). The period's stored scores are brought up
-    to date first (a review does not rescore its call; only calls whose inputs changed are written)."""
+    and the scorecard averages per agent and team (issue 15) from the stored scores, which reviews, answers
+    and appeal decisions keep current (rescoring a year of calls in a page view took seconds).
+    ``rescore``: bring every call's score in the period up to date first (after a rescan or a changed
+    form; only calls whose inputs changed are written)."""
     tz = timezone_of(cfg)
     rep = build(session, period, tz, rule_labels(cfg))
     start, end = period.bounds(tz)
-    rep["scores"] = {"agent": score_averages(session, start, end, "agent", cfg),
+    rep["scores"] = {"agent": score_averages(session, start, end, "agent", cfg if rescore else None),
                      "team": score_averages(session, start, end, "team")}
     return rep
 
@@ -65,13 +67,14 @@ def report_for(session: Session, cfg: Config, period: Period) -> dict[str, Any]:
 def data_stamp(session: Session) -> tuple[Any, ...]:
     """What changes whenever a report's figures may: flags added or removed (a rescan), a verdict (reviews
     are only added, and an overturned appeal adds one), a new appeal, call or scorecard answer (answers
-    are only added). Scores follow from these (report_for brings them up to date). Equal stamps mean
-    equal reports, so a report may be kept and served again while the stamp holds; each part is an
-    index lookup, not a scan."""
+    are only added), and the newest stored score (a rescore elsewhere, `hotline qa report --rescore`).
+    Equal stamps mean equal reports, so a report may be kept and served again while the stamp holds; each
+    part is an index lookup, but the newest score, a scan of one small column (a few ms at 10,000 calls)."""
     return tuple(session.execute(select(
         select(func.max(Flag.id)).scalar_subquery(), select(func.count()).select_from(Flag).scalar_subquery(),
         select(func.max(Review.id)).scalar_subquery(), select(func.max(Appeal.id)).scalar_subquery(),
         select(func.max(Call.id)).scalar_subquery(), select(func.max(ScoreAnswer.id)).scalar_subquery(),
+        select(func.max(CallScore.computed_at)).scalar_subquery(),
     )).one())
 
 

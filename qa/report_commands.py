@@ -48,6 +48,8 @@ def report_cmd(
                                              )] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write the figures as CSV (UTF-8 with BOM, for "
                                                   "Excel) to this file.")] = None,
+    rescore: Annotated[bool, typer.Option("--rescore", help="Rescore every call of the period first (after a "
+                                          "rescan or a changed scorecard form); otherwise stored scores.")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -61,7 +63,7 @@ def report_cmd(
     cfg = load(config)
     span = _period(cfg, period, at)
     with db_session(cfg) as session:
-        rep = report_for(session, cfg, span)
+        rep = report_for(session, cfg, span, rescore=rescore)
     try:
         if png is not None:
             rep["charts"] = [str(p) for p in write_charts(rep, png)]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from qa.scorecard import refresh_call
 from qa.tables import Flag, Review
+from settings import Config
 
 DECISIONS = ("confirmed", "dismissed")
 _ALIASES = {"confirm": "confirmed", "dismiss": "dismissed"}
@@ -19,8 +21,12 @@ class ReviewError(ValueError):
     """A review that cannot be recorded (unknown flag, bad decision, no reviewer)."""
 
 
-def review(session: Session, flag_id: int, reviewer: str, decision: str, note: str | None = None) -> Review:
-    """Record ``reviewer``'s ``decision`` (confirmed | dismissed) on a flag; returns the audit row."""
+def review(session: Session, flag_id: int, reviewer: str, decision: str, note: str | None = None,
+           config: Config | None = None) -> Review:
+    """Record ``reviewer``'s ``decision`` (confirmed | dismissed) on a flag; returns the audit row.
+
+    With ``config`` the call's stored score is brought up to date too (qa.scorecard.refresh_call): the
+    reports read stored scores, so a verdict shows in them without rescoring the period."""
     decision = _ALIASES.get(decision, decision)
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
@@ -36,4 +42,6 @@ def review(session: Session, flag_id: int, reviewer: str, decision: str, note: s
     flag.reviews.append(row)
     flag.status = decision
     session.flush()
+    if config is not None:
+        refresh_call(session, config, flag.call_id)
     return row

@@ -42,6 +42,7 @@ from qa.confidence import set_flag_confidence
 from qa.conversation_store import scan_conversation
 from qa.matcher import Hit, Matcher
 from qa.rules import CallContext, Finding, Utterance, agent_part, call_findings, text_hits
+from qa.scorecard import refresh_call
 from qa.tables import Flag
 from qa.verified import apply_verification
 from settings import Config, QaSettings
@@ -194,6 +195,7 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
         if fp not in current and flag.status == "new" and not flag.reviews:
             session.delete(flag)
     session.flush()
+    refresh_call(session, config, call_id)  # the reports read stored scores: a rescan's flags count at once
     return sorted(current.values(), key=lambda f: (f.offset_s if f.offset_s is not None else -1.0, f.id))
 
 

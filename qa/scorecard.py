@@ -13,9 +13,10 @@ the rest says (an unreviewed guess never zeroes a call), as VICIdial QC and Cont
 A call without a usable transcript (none yet, or one that needs review) earns no credit on the rule
 items: the rules heard nothing. Its counted flags (an event rule's, such as hanging up) still cost.
 
-Every answer, appeal decision and read recomputes the stored row (qa.scorecard_tables.CallScore),
-so a review made anywhere else is reflected the next time the score is looked at. Each row keeps a
-digest of what it came from, so refreshing a period rescores only the calls that changed.
+Every review, answer, appeal decision and read recomputes the call's stored row
+(qa.scorecard_tables.CallScore), so the reports read stored scores; a rescan or a changed form is
+brought in by ``rescore_period`` (`hotline qa report --rescore`). Each row keeps a digest of what it
+came from, so refreshing a period rescores only the calls that changed.
 
 Averages (``score_averages``) are means of the calls' scores (each call weighs the same) for calls
 started in [start, end), per agent (calls.agent) or per team. Teams come from
@@ -224,6 +225,15 @@ def rescore(session: Session, config: Config, call_id: int) -> dict[str, Any]:
     return _store(session, [call], card)[call.id] | {"deduct_on": card.deduct_on}
 
 
+def refresh_call(session: Session, config: Config, call_id: int) -> None:
+    """Bring one call's stored score up to date after its flags changed (a review, an appeal decided), so the
+    reports can read stored scores instead of rescoring a period. Nothing to do without a form or an agent."""
+    card = config.qa.scorecard
+    call = session.get(Call, call_id)
+    if card.items and call is not None and call.agent:
+        _store(session, [call], card, results=False)
+
+
 def record_answers(session: Session, config: Config, call_id: int, reviewer: str,
                    answers: Mapping[str, str]) -> dict[str, Any]:
     """Keep a reviewer's answers to manual items (all checked before any is written), then rescore."""
@@ -256,7 +266,7 @@ def score_averages(session: Session, start: datetime, end: datetime, by: Literal
     Each row: ``{by: name (team None: agents not in qa.scorecard.teams), "calls": scored calls,
     "average", "lowest", "highest", "failed": instant fails, "unscored": calls with nothing judged}``.
     With ``config`` the period's calls are rescored first; without, the stored scores are read
-    (as last computed: `hotline qa scores` and the answer/appeal commands keep them current). A
+    (as last computed: reviews, answers and appeal decisions keep them current). A
     config without a scorecard form rescores nothing (a report still renders, with no scores).
     """
     if by not in GROUPS:

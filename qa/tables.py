@@ -45,7 +45,14 @@ class Flag(Base):
         back_populates="flag", order_by="Review.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_flags_status_category", "status", "category"),)
+    __table_args__ = (
+        Index("ix_flags_status_category", "status", "category"),
+        # revision 0009 (issue 14's page times): the reports' grouped counts read these without the rows
+        Index("ix_flags_call_facts", "call_id", "rule_id", "category", "status", "needs_listening", "severity",
+              "confidence"),
+        Index("ix_flags_rule_status", "rule_id", "status", "confidence"),  # the queue's rule filter
+        Index("ix_flags_severity_status", "severity", "status", "confidence"),
+    )
 
 
 class Review(Base):

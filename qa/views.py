@@ -133,8 +133,10 @@ def list_flags(session: Session, *, status: str | None = None, category: str | N
     where = where or FlagFilter(status=status, category=category, agent=agent, since=since,
                                 min_confidence=min_confidence, needs_listening=needs_listening)
     where.check()
+    # a rule's flags of one status are found surest first by ix_flags_rule_status (revision 0009): no walk
+    by_index = sort != "confidence" or where.rule is not None
     stmt = where.apply(select(Flag, Call).join(Call, Call.id == Flag.call_id).options(selectinload(Flag.reviews)),
-                       by_index=sort != "confidence")
+                       by_index=by_index)
     newest = (Call.started_at.desc(), Flag.call_id.desc(), Flag.offset_s, Flag.id)
     order = {
         "newest": newest,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import db
 from qa.review import review
+from qa.scorecard import refresh_call
 from qa.tables import Flag
 from settings import Config, load_config
 
@@ -51,4 +52,6 @@ def seeded_config(tmp_path: Path) -> Config:
         _flag(s, edge, "opening.mandated", "opening", "confirm")
         dec = add_call(s, started=datetime(2026, 12, 5, 3, 0, tzinfo=UTC), agent="SIP/agent1002").id
         _flag(s, dec, "forbidden.refusal", "forbidden", "dismiss")
+        for call in (a, b, edge, dec):  # scored as a scan scores a call once its flags are raised
+            refresh_call(s, c, call)
     return c

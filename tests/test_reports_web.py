@@ -98,12 +98,15 @@ def test_a_lead_sees_the_month_in_chinese_with_charts_and_csv(server: tuple[str,
         assert "/reports?period=2026-11-09..2026-11-24" in r.text  # previous: the same length before
         assert lead.get("/reports", params={"period": "fortnight"}).status_code == 400
         assert lead.get("/reports", params={"start": "2026-11-25"}).status_code == 400
-        # a verdict given meanwhile shows at once (figures are reused only while the data is unchanged)
+        # a verdict given meanwhile shows at once (figures are reused only while the data is unchanged), and
+        # the call's score with it: the review rescored its call, the page reads the stored scores
         with db.transaction(cfg.database_url) as s:
             flag = s.scalars(select(Flag).where(Flag.status == "new", Flag.rule_id == "vague.ambiguous")).one()
-            review(s, flag.id, "zhang", "confirm", None)
+            review(s, flag.id, "zhang", "confirm", None, cfg)
         again = lead.get("/reports", params={"period": "2026-11"}).text
         assert 'data-figure="confirmed">3<' in again and 'data-figure="unreviewed">3<' in again
+        # the clarity item (vague phrases) loses its 10 of 75 points too: (75 - 25 - 10) / 75
+        assert re.search(r'id="scores-agent".*?data-name="SIP/agent1001">.*?class="num average">53.3<', again, re.S)
         assert lead.get(href[1]).content != exported.content
         # the default is this month; the old address leads to the page
         assert 'value="this-month" selected' in lead.get("/reports").text

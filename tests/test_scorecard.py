@@ -276,4 +276,8 @@ def test_without_a_form_the_commands_say_so_and_reports_still_render(flagged: tu
         assert code == 2 and "no scorecard is configured" in err
     cfg = load_config(path)
     with db.transaction(cfg.database_url) as s:
-        assert score_averages(s, T0, T0 + timedelta(days=31), "agent", config=cfg) == []
+        # nothing is rescored without a form: the scores stored while there was one (the scan scored both
+        # calls, the CLI review rescored the rude one) are what a report reads
+        kept = score_averages(s, T0, T0 + timedelta(days=31), "agent", config=cfg)
+        assert kept == score_averages(s, T0, T0 + timedelta(days=31), "agent")
+        assert [(r["calls"], r["lowest"], r["highest"]) for r in kept] == [(2, pytest.approx(66.7), 100.0)]

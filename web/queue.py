@@ -125,7 +125,7 @@ def record_reviews(request: Request, account: Account, flag_ids: list[int], deci
     """Every flag reviewed by ``account`` in one transaction (all or none); returns the first flag's call."""
     try:
         with db.transaction(request.app.state.cfg.database_url) as s:
-            rows = [review(s, flag_id, account.name, decision, note) for flag_id in flag_ids]
+            rows = [review(s, flag_id, account.name, decision, note, request.app.state.cfg) for flag_id in flag_ids]
             for row in rows:
                 record_access(s, account.name, "review", f"flag {row.flag_id} {row.decision}", VIA,
                               address=address(request))
