@@ -203,8 +203,8 @@ def test_a_lead_reviews_in_the_browser(browser: object, served: Served) -> None:
     page.wait_for_url("**/calls/**")
     page.keyboard.press("j")  # the call page: j moves over its flags and seeks the audio there
     assert page.locator("article.flag.current").count() == 1
-    page.keyboard.press("c")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the verdict's redirect back to the call: the next goto must not abort it
+        page.keyboard.press("c")
     assert "confirmed" in {s for s, _ in statuses(served).values()}
 
     page.goto(served.base + "/flags?lang=en")
