@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Join, Select, func, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from ivr.tables import Call, MenuStep
 from qa.confidence import shown_severity
@@ -133,19 +135,64 @@ def list_flags(session: Session, *, status: str | None = None, category: str | N
     where = where or FlagFilter(status=status, category=category, agent=agent, since=since,
                                 min_confidence=min_confidence, needs_listening=needs_listening)
     where.check()
+    if sort != "confidence":
+        return [flag_dict(f, c) for f, c in _in_call_order(session, where, sort, max(0, offset), limit)]
     # a rule's flags of one status are found surest first by ix_flags_rule_status (revision 0009): no walk
-    by_index = sort != "confidence" or where.rule is not None
     stmt = where.apply(select(Flag, Call).join(Call, Call.id == Flag.call_id).options(selectinload(Flag.reviews)),
-                       by_index=by_index)
-    newest = (Call.started_at.desc(), Flag.call_id.desc(), Flag.offset_s, Flag.id)
-    order = {
-        "newest": newest,
-        "oldest": (Call.started_at, Flag.call_id, Flag.offset_s, Flag.id),
-        "confidence": (Flag.confidence.desc().nulls_last(), *newest),  # the confidence index's own order
-        "severity": (case(SEVERITY_RANK, value=Flag.severity, else_=len(SEVERITIES)), *newest),
-    }[sort]
-    stmt = stmt.order_by(*order).offset(max(0, offset)).limit(limit)
-    return [flag_dict(f, c) for f, c in session.execute(stmt).all()]
+                       by_index=where.rule is not None)
+    stmt = stmt.order_by(Flag.confidence.desc().nulls_last(), *NEWEST)  # the confidence index's own order
+    return [flag_dict(f, c) for f, c in session.execute(stmt.offset(max(0, offset)).limit(limit)).all()]
+
+
+NEWEST = (Call.started_at.desc(), Flag.call_id.desc(), Flag.offset_s, Flag.id)
+OLDEST = (Call.started_at, Flag.call_id, Flag.offset_s, Flag.id)
+WALK_FROM = 2000  # flags in a group from which walking the calls in time order beats sorting the group
+
+
+class _CallsFirst(Join):
+    """``calls CROSS JOIN flags ON ...`` on SQLite: its planner keeps a CROSS JOIN's order (its documented
+    way to fix one). Without statistics it picks the flags by status and sorts them all by their call's
+    start (250-400 ms for the 25,000 unreviewed of 50,000); walking ix_calls_started_at and each call's
+    flags by call_id stops at the page's end instead. Other databases get a plain join."""
+
+    inherit_cache = True
+
+
+@compiles(_CallsFirst, "sqlite")
+def _calls_first(join: _CallsFirst, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.visit_join(join, **kw).replace(" JOIN ", " CROSS JOIN ", 1)  # the first is this one
+
+
+def _in_call_order(session: Session, where: FlagFilter, sort: str, offset: int, limit: int) -> list[Any]:
+    """(flag, call) rows by their call's start, newest or oldest first; ``severity``: high first, then newest,
+    as one query per severity (each group counted, to skip what the earlier pages took). A big group walks
+    the calls in time order (_CallsFirst), a small one (a rare filter) is found by its index and sorted."""
+    def groups(severity: ColumnElement[str]) -> list[ColumnElement[bool]]:
+        if sort != "severity":
+            return [true()]
+        each = [severity == sev for sev in SEVERITIES if where.severity in (None, sev)]
+        return [*each, severity.not_in(SEVERITIES)] if where.severity is None else each  # anything else last
+
+    out: list[Any] = []
+    # walking the calls, the flag's own tests are expressions (by_index=False): with bound parameters SQLite
+    # would otherwise look each call's flags up by status and severity instead of by call_id
+    for group, plain in zip(groups(Flag.severity), groups(Flag.severity + ""), strict=True):
+        if limit <= 0:
+            break
+        n = session.scalar(where.apply(select(func.count()).select_from(Flag)).where(group)) or 0
+        if n <= offset:
+            offset -= n
+            continue
+        on, walk = Call.id == Flag.call_id, n >= WALK_FROM
+        joined = _CallsFirst(Call.__table__, Flag.__table__, on) if walk else Flag.__table__.join(Call.__table__, on)
+        stmt = where.apply(select(Flag, Call).select_from(joined).options(selectinload(Flag.reviews)),
+                           by_index=not walk).where(plain if walk else group)
+        rows = session.execute(stmt.order_by(*(OLDEST if sort == "oldest" else NEWEST)).offset(offset)
+                               .limit(limit)).all()
+        out += rows
+        limit -= len(rows)
+        offset = 0
+    return out
 
 
 def status_counts(session: Session, where: FlagFilter) -> dict[str, int]:
