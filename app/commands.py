@@ -55,14 +55,13 @@ def serve(
     setup_logging(verbose)
     from sqlalchemy.exc import SQLAlchemyError
 
-    from transcribe.procrastinate_app import EngineError, ensure_schema, uses_procrastinate
+    from transcribe.procrastinate_app import EngineError, uses_procrastinate
 
     try:
         if uses_procrastinate(cfg):  # `hotline worker` hosts transcribe; serve queues their tasks
-            ensure_schema(cfg.database_url)
             transcribe = False
-    except (EngineError, SQLAlchemyError) as exc:
-        fail(f"serve: {str(exc).splitlines()[0]}")
+    except EngineError as exc:
+        fail(f"serve: {exc}")
     if transcribe:  # a pool that cannot load its model would die while jobs pile up: refuse now
         from transcribe.pool_handle import check_model
         from transcribe.worker import PoolError

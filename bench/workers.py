@@ -51,7 +51,7 @@ from db import now as db_now  # noqa: E402
 from ivr.tables import Call  # noqa: E402
 from recordings.tables import Recording  # noqa: E402
 from transcribe import jobs  # noqa: E402
-from transcribe.procrastinate_app import QUEUE, TASK, conninfo, defer_in, ensure_schema  # noqa: E402
+from transcribe.procrastinate_app import QUEUE, TASK, conninfo, defer_in  # noqa: E402
 from transcribe.tables import Job  # noqa: E402
 
 
@@ -195,8 +195,7 @@ def main() -> None:
     pg = PgServer()
     home = Path(tempfile.mkdtemp(prefix="hotline-bench-workers-"))
     try:
-        engine_for(pg.url)
-        ensure_schema(pg.url)
+        engine_for(pg.url)  # migrated, Procrastinate's tables included (revision 0010)
         cfg = write_config(home, pg.url)
         print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; {len(calls)} calls of ~{args.seconds:.0f} s")
         print(f"{'workers':>7} {'wall s':>8} {'audio s':>8} {'x real':>7} {'speed-up':>8}")

@@ -36,7 +36,7 @@ from db import transaction
 from ivr.tables import Call
 from recordings.tables import Recording
 from settings import load_config
-from transcribe.procrastinate_app import WorkerRuntime, deliver, ensure_schema
+from transcribe.procrastinate_app import WorkerRuntime, deliver
 from transcribe.tables import Job, Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +48,7 @@ STALLED_AFTER_S, RECOVER_EVERY_S, HEARTBEAT_S = 3.0, 0.5, 0.5
 def server() -> Iterator[PgServer]:
     pg = PgServer()
     try:
-        db.engine_for(pg.url)
-        ensure_schema(pg.url)
+        db.engine_for(pg.url)  # migrated: revision 0010 holds Procrastinate's tables
         yield pg
     finally:
         db.dispose_all()

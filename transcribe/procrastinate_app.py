@@ -35,12 +35,11 @@ from datetime import datetime
 from typing import Any
 
 import procrastinate
-from procrastinate.schema import SchemaManager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from db import engine_for, transaction
+from db import transaction
 from settings import Config
 from transcribe import jobs
 from transcribe.runner import Heartbeat, QaScan, run_job
@@ -49,8 +48,7 @@ log = logging.getLogger("hotline.transcribe")
 
 TASK = "hotline.transcribe_job"
 QUEUE = "transcribe"
-SCHEMA_LOCK = 0x686F746C  # advisory lock key ('hotl'): one worker applies Procrastinate's schema
-SWEEP_LOCK = SCHEMA_LOCK + 1  # one worker at a time gives queued rows their missing task
+SWEEP_LOCK = 0x686F746D  # advisory lock key: one worker at a time gives queued rows their missing task
 
 
 class EngineError(RuntimeError):
@@ -75,20 +73,7 @@ def uses_procrastinate(config: Config) -> bool:
     return True
 
 
-# -- schema, enqueue ------------------------------------------------------------------------
-
-
-def ensure_schema(url: str) -> bool:
-    """Apply Procrastinate's schema if it is not there yet; True if this call applied it.
-
-    Under an advisory lock, so workers starting together on several hosts apply it once."""
-    engine = engine_for(url)
-    with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
-        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
-            return False
-        conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
-        return True
+# -- enqueue ------------------------------------------------------------------------
 
 
 _DEFER = text(

@@ -103,12 +103,10 @@ def _prepare(cfg: Config) -> None:
     from db import engine_for, transaction
     from db import now as db_now
     from transcribe import jobs
-    from transcribe.procrastinate_app import ensure_schema, sweep
+    from transcribe.procrastinate_app import sweep
 
     try:
-        engine_for(cfg.database_url)  # migrates (under an advisory lock on PostgreSQL)
-        if ensure_schema(cfg.database_url):
-            log.info("worker: Procrastinate's schema applied")
+        engine_for(cfg.database_url)  # migrates (under an advisory lock): 0010 holds Procrastinate's tables
     except SQLAlchemyError as exc:
         fail(f"worker: database {cfg.database.url}: {str(exc).splitlines()[0]}", code=1)
     problem = recordings_problem(cfg)
