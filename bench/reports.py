@@ -8,7 +8,8 @@ chart and CSV after it reuse them while the data is unchanged, web/reports.py), 
 
 Rows are written straight into a fresh SQLite file (temp folder) with the app's own tables: calls
 spread over the 365 days before now, 20 agents, 4 routes, each call 0-10 flags of the configured
-rules, a third of them confirmed, a sixth dismissed.
+rules, a third of them confirmed, a sixth dismissed; then every call scored once and stored (what
+`hotline qa report --rescore` does; reviews and scans keep the scores current), which the page reads.
 Run: .venv/bin/python bench/reports.py
 """
 
@@ -35,6 +36,7 @@ from accounts.tables import Account
 from ivr.tables import Call
 from qa.periods import parse_period, today_in
 from qa.report import report_for, timezone_of
+from qa.scorecard import rescore_period
 from qa.tables import Flag
 from settings import load_config
 from web.app import create_app
@@ -70,6 +72,8 @@ def seed(folder: Path) -> Path:
         s.execute(insert(Call), calls)
         s.execute(insert(Flag), flags)
         s.add(Account(name="lead", role="lead", password_hash=cheap.hash("bench password")))
+    with db.transaction(cfg.database_url) as s:
+        rescore_period(s, cfg, now - timedelta(days=366), now + timedelta(days=1))
     return path
 
 
@@ -87,7 +91,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     t = time.perf_counter()
     cfg = load_config(seed(folder))
-    print(f"seeded {CALLS} calls, {FLAGS} flags in {time.perf_counter() - t:.1f} s ({folder})")
+    print(f"seeded and scored {CALLS} calls, {FLAGS} flags in {time.perf_counter() - t:.1f} s ({folder})")
     tz = timezone_of(cfg)
     year = parse_period("this-year", today_in(tz))
     with db.transaction(cfg.database_url) as s:

@@ -50,6 +50,7 @@ class Flag(Base):
         # revision 0009 (issue 14's page times): the reports' grouped counts read these without the rows
         Index("ix_flags_call_facts", "call_id", "rule_id", "category", "status", "needs_listening", "severity",
               "confidence"),
+        Index("ix_flags_status_confidence", "status", "confidence"),  # the queue, surest first
         Index("ix_flags_rule_status", "rule_id", "status", "confidence"),  # the queue's rule filter
         Index("ix_flags_severity_status", "severity", "status", "confidence"),
     )
