@@ -29,8 +29,10 @@ case "$cmd" in
   setup) ;;
   demo) exec .venv/bin/hotline demo "$@" ;;
   test) .venv/bin/ruff check . && .venv/bin/lint-imports --no-cache && .venv/bin/pytest "$@" || exit $?
-        # A whole run also runs the database-facing tests on PostgreSQL (a throwaway server, tests/on_postgres.py)
-        [ $# -gt 0 ] || exec .venv/bin/python tests/on_postgres.py -q -m "not slow and not pbx" tests/test_jobs.py \
+        # A whole run (no test paths given; options such as CI's -p are fine) also runs the database-facing
+        # tests on PostgreSQL (a throwaway server, tests/on_postgres.py)
+        for a in "$@"; do case "$a" in tests*|*.py|*::*) exit 0 ;; esac; done
+        exec .venv/bin/python tests/on_postgres.py -q -m "not slow and not pbx" tests/test_jobs.py \
           tests/test_ivr_callstore.py tests/test_qa_review.py tests/test_qa_scan.py tests/test_call_timeline.py \
           tests/test_conversation.py tests/test_accounts.py ;;
   *) echo "usage: ./dev.sh demo|test|setup" >&2; exit 2 ;;
