@@ -10,7 +10,6 @@ names a database of its own there, runs pytest with the arguments given, and rem
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,13 +20,9 @@ from test_fault_callstore import PgServer
 
 
 def main() -> int:
-    pg = PgServer()
-    try:
+    with PgServer.running() as pg:
         env = {**os.environ, "HOTLINE_TEST_DATABASE_URL": pg.url}
         return subprocess.run([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env).returncode
-    finally:
-        pg.stop()
-        shutil.rmtree(pg.home, ignore_errors=True)
 
 
 if __name__ == "__main__":

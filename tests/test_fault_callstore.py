@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -262,20 +264,27 @@ class PgServer:
     def stop(self) -> None:
         self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
 
+    @classmethod
+    @contextmanager
+    def running(cls, migrated: bool = False) -> Iterator[PgServer]:
+        """A server for the length of a with-block (migrated to head if asked), then removed."""
+        server = cls()
+        try:
+            if migrated:
+                db.engine_for(server.url)
+            yield server
+        finally:
+            db.dispose_all()
+            try:
+                server.stop()
+            finally:
+                shutil.rmtree(server.home, ignore_errors=True)
+
 
 @pytest.fixture()
 def pg() -> Iterator[PgServer]:
-    import shutil
-
-    server = PgServer()
-    try:
+    with PgServer.running() as server:
         yield server
-    finally:
-        db.dispose_all()
-        try:
-            server.stop()
-        finally:
-            shutil.rmtree(server.home, ignore_errors=True)
 
 
 def test_postgresql_stopped_and_started_during_calls(pg: PgServer, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ one row is what is under test, where tests/test_lease.py covers SQLite.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -26,16 +25,8 @@ SLACK = 0.5  # database round trips on a busy 2-core machine
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    pg = PgServer()
-    try:
-        db.engine_for(pg.url)  # migrated: the service_lease table exists
+    with PgServer.running(migrated=True) as pg:  # migrated: the service_lease table exists
         yield pg
-    finally:
-        db.dispose_all()
-        try:
-            pg.stop()
-        finally:
-            shutil.rmtree(pg.home, ignore_errors=True)
 
 
 _names = iter(range(1000))

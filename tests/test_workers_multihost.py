@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from audio_factory import OPENING, build_call, long_call
 from ruamel.yaml import YAML
 from sqlalchemy import func, select, text
 from test_fault_callstore import PgServer
+from test_worker import wait_for
 from typer.testing import CliRunner
 
 import cli
@@ -46,16 +46,8 @@ STALLED_AFTER_S, RECOVER_EVERY_S, HEARTBEAT_S = 3.0, 0.5, 0.5
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    pg = PgServer()
-    try:
-        db.engine_for(pg.url)  # migrated: revision 0010 holds Procrastinate's tables
+    with PgServer.running(migrated=True) as pg:  # migrated: revision 0010 holds Procrastinate's tables
         yield pg
-    finally:
-        db.dispose_all()
-        try:
-            pg.stop()
-        finally:
-            shutil.rmtree(pg.home, ignore_errors=True)
 
 
 @pytest.fixture
@@ -98,15 +90,6 @@ def start_worker(cfg: Path, name: str) -> subprocess.Popen[str]:
     log = (cfg.parent / "worker.log").open("w")
     return subprocess.Popen([*HOTLINE, "worker", "--config", str(cfg), "--name", name], cwd=cfg.parent,
                             stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def job_of(url: str, call_id: int) -> Job:
