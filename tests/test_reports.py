@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from matplotlib import font_manager
 from report_calls import CALLER, seeded_config
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 import db
@@ -22,6 +23,7 @@ from qa import report_charts
 from qa.periods import containing
 from qa.report import csv_bytes, report_for, rule_labels
 from qa.report_charts import CHARTS, chart_png, cjk_font
+from qa.scorecard_tables import CallScore
 from settings import Config
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -110,7 +112,7 @@ def test_cli_report_month_at_a_date_with_csv(cfg: Config, tmp_path: Path) -> Non
     assert CALLER not in r.stdout
     r = runner.invoke(app, ["qa", "report", "--period", "fortnight", "-c", path])
     assert r.exit_code == 2 and "--period" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    # scorecard averages (issue 15), the period's calls scored as the report is made
+    # scorecard averages (issue 15): the stored scores (the calls were scored as their flags were raised)
     scores = {s["agent"]: s for s in rep["scores"]["agent"]}
     # 75 points judged by rules: agent1001's refusal costs 25 (the unreviewed vague flag costs nothing),
     # agent1002's missing closing 5; the 1 December call is not November's
@@ -119,6 +121,14 @@ def test_cli_report_month_at_a_date_with_csv(cfg: Config, tmp_path: Path) -> Non
     assert all(s["calls"] == 1 for s in scores.values())
     r = runner.invoke(app, ["qa", "report", "--period", "2026-11", "-c", path])
     assert "scorecard average by agent" in r.stdout and "66.7" in r.stdout
+    # a stored score gone stale (a changed form, a rescan) is what a report shows until --rescore refreshes it
+    with db.transaction(cfg.database_url) as s:
+        s.execute(update(CallScore).values(score=0.0, inputs="stale"))
+    month = ["qa", "report", "--period", "2026-11", "--json", "-c", path]
+    stale, fresh, kept = ([a["average"] for a in json.loads(runner.invoke(app, [*month, *extra]).stdout)["scores"]
+                           ["agent"]] for extra in ([], ["--rescore"], []))
+    assert stale == [0.0, 0.0]
+    assert fresh == [pytest.approx(93.3, abs=0.1), pytest.approx(66.7, abs=0.1)] and kept == fresh
     r = runner.invoke(app, ["qa", "health", "--period", "2026-Q4", "--json", "-c", path])
     rules = {x["rule"]: x for x in json.loads(r.stdout)["rules"]}
     assert rules["forbidden.refusal"]["precision"] == pytest.approx(1 / 3, abs=0.001)  # 1 of 3 judged, Q4
