@@ -179,7 +179,6 @@ class Collect(Strict):
         return self
 
 
-
 class Menu(Strict):
     prompt: str
     prompt_file: Path | None = None  # an admin's recording wins over the synthesized prompt
@@ -194,7 +193,6 @@ class Menu(Strict):
         if self.collect is not None and self.options:
             raise ValueError("a collect menu reads a number, not keys: remove its options")
         return self
-
 
     @field_validator("options", mode="before")
     @classmethod
