@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import random
 import re
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import uvicorn
 from argon2 import PasswordHasher
 from sqlalchemy import insert
 
@@ -40,6 +37,9 @@ from qa.scorecard import rescore_period
 from qa.tables import Flag
 from settings import load_config
 from web.app import create_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from web_server import running
 
 CALLS, FLAGS, RUNS = 10_000, 50_000, 20
 REPO = Path(__file__).resolve().parent.parent
@@ -97,32 +97,20 @@ def main() -> None:
     with db.transaction(cfg.database_url) as s:
         p50, p95 = timed(lambda: report_for(s, cfg, year))
     print(f"figures only (report_for, this year): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
-            token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
-            assert token is not None
-            c.post("/login", data={"name": "lead", "password": "bench password", "csrf": token[1]})
-            for period in ("this-month", "this-quarter", "this-year"):
-                for what, url, runs in (("page", f"/reports?period={period}", RUNS),
-                                        ("chart", f"/reports/chart/rule.png?period={period}", 5),
-                                        ("csv", f"/reports.csv?period={period}", RUNS)):
-                    t = time.perf_counter()
-                    assert c.get(url).status_code == 200, url
-                    cold = (time.perf_counter() - t) * 1000
-                    p50, p95 = timed(lambda u=url: c.get(u), runs)  # type: ignore[misc]
-                    print(f"{period:13s} {what:5s}: first {cold:5.0f} ms; then p50 {p50:4.0f} ms, p95 {p95:4.0f} ms "
-                          f"({runs} requests, data unchanged)")
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with running(create_app(cfg)) as base, httpx.Client(base_url=base, timeout=60) as c:
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
+        assert token is not None
+        c.post("/login", data={"name": "lead", "password": "bench password", "csrf": token[1]})
+        for period in ("this-month", "this-quarter", "this-year"):
+            for what, url, runs in (("page", f"/reports?period={period}", RUNS),
+                                    ("chart", f"/reports/chart/rule.png?period={period}", 5),
+                                    ("csv", f"/reports.csv?period={period}", RUNS)):
+                t = time.perf_counter()
+                assert c.get(url).status_code == 200, url
+                cold = (time.perf_counter() - t) * 1000
+                p50, p95 = timed(lambda u=url: c.get(u), runs)  # type: ignore[misc]
+                print(f"{period:13s} {what:5s}: first {cold:5.0f} ms; then p50 {p50:4.0f} ms, p95 {p95:4.0f} ms "
+                      f"({runs} requests, data unchanged)")
     sys.exit(0)
 
 

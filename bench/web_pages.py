@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import random
 import re
-import socket
 import statistics
+import sys
 import tempfile
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import uvicorn
 from argon2 import PasswordHasher
 from sqlalchemy import insert
 
@@ -37,6 +35,9 @@ from qa.tables import Flag, Review
 from settings import load_config
 from transcribe.tables import Segment, Transcript
 from web.app import create_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from web_server import running
 
 CALLS, FLAGS, TRANSCRIBED, RUNS = 10_000, 50_000, 200, 30
 REPO = Path(__file__).resolve().parent.parent
@@ -104,14 +105,6 @@ def main() -> None:
     cfg = load_config(seed(folder))
     print(f"seeded {CALLS} calls, {FLAGS} flags, {TRANSCRIBED} transcripts in {time.perf_counter() - t:.1f} s "
           f"({folder})")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     pages = [
         ("sign-in page (baseline)", "/login"),
         ("queue (unreviewed, surest first)", "/flags"),
@@ -127,21 +120,17 @@ def main() -> None:
         ("call page (12 lines + flags)", "/calls/7"),
         ("call page (another)", "/calls/123"),
     ]
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
-            token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
-            assert token is not None
-            base_p50, base_p95 = timed(c, "/login")
-            c.post("/login", data={"name": "lead", "password": "bench password", "csrf": token[1]})
-            worst = 0.0
-            for name, url in pages:
-                p50, p95 = (base_p50, base_p95) if url == "/login" else timed(c, url)
-                worst = max(worst, p95)
-                print(f"{name:36s} p50 {p50:5.0f} ms  p95 {p95:5.0f} ms  ({p95 / base_p95:4.1f}x the sign-in page)")
-            print(f"worst p95 {worst:.0f} ms ({RUNS} requests per page; issue 14 asks <= 200 ms)")
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with running(create_app(cfg)) as base, httpx.Client(base_url=base, timeout=60) as c:
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
+        assert token is not None
+        base_p50, base_p95 = timed(c, "/login")
+        c.post("/login", data={"name": "lead", "password": "bench password", "csrf": token[1]})
+        worst = 0.0
+        for name, url in pages:
+            p50, p95 = (base_p50, base_p95) if url == "/login" else timed(c, url)
+            worst = max(worst, p95)
+            print(f"{name:36s} p50 {p50:5.0f} ms  p95 {p95:5.0f} ms  ({p95 / base_p95:4.1f}x the sign-in page)")
+        print(f"worst p95 {worst:.0f} ms ({RUNS} requests per page; issue 14 asks <= 200 ms)")
 
 
 if __name__ == "__main__":

@@ -6,17 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from report_calls import CALLER, seeded_config
 from sqlalchemy import select
+from web_server import running
 
 import db
 from accounts.tables import Account
@@ -36,18 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Conf
     with db.transaction(cfg.database_url) as s:
         s.add_all(Account(name=n, role=r, password_hash=cheap.hash(PASSWORD)) for n, r in
                   (("zhang", "lead"), ("li", "reviewer")))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        thread.join(0.05)
-        assert thread.is_alive(), "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", cfg
-    srv.should_exit = True
-    thread.join(10)
+    with running(create_app(cfg)) as base:
+        yield base, cfg
 
 
 @contextmanager

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import struct
-import threading
-import time
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from pathlib import Path
 import pytest
 from qa_calls import IVR, POLITE, add_call, config_file, replace
 from sqlalchemy import select
+from web_server import running
 
 import db
 from accounts.users import add_user
@@ -59,17 +57,8 @@ class Served:
     cfg: Config
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    import uvicorn
-
     folder = tmp_path_factory.mktemp("browser")
     cfg = load_config(config_file(folder))
     with db.transaction(cfg.database_url) as s:
@@ -87,19 +76,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             other = add_call(s, replace(IVR + POLITE, 4, "这个我不知道，你找错部门了。"), agent="SIP/agent2002",
                              route_target="sales", hangup_by="agent", started=db.now() - timedelta(days=day))
             scan_call(s, cfg, other.id)
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield Served(f"http://127.0.0.1:{port}", cfg)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with running(create_app(cfg)) as base:
+        yield Served(base, cfg)
 
 
 @pytest.fixture(scope="module")
