@@ -33,7 +33,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_names_cover_greeting_menus_and_fixed_prompts(cfg_path: Path) -> None:
     cfg = load_config(cfg_path)
     texts = prompt_texts(cfg)
-    assert list(texts) == ["greeting", "menu-main", "menu-orders", "invalid", "timeout", "goodbye", "transfer", "retry"]
+    assert list(texts) == ["greeting", "menu-main", "menu-after_hours", "menu-orders", "invalid", "timeout", "goodbye",
+                           "transfer", "retry"]
     assert texts["greeting"] == cfg.opening_line
     assert texts["menu-orders"] == cfg.menus["orders"].prompt
     assert texts["goodbye"] == cfg.prompts.goodbye
@@ -44,7 +45,7 @@ def test_render_writes_phone_format_wavs_then_skips_unchanged(cfg_path: Path) ->
     cfg = load_config(cfg_path)
     assert {p.status for p in prompt_status(cfg)} == {"missing"}
     first = render_prompts(cfg)
-    assert [p.status for p in first] == ["rendered"] * 8
+    assert [p.status for p in first] == ["rendered"] * 9
     for item in first:
         assert item.file.parent == cfg_path.parent / "var" / "sounds"
         info = probe_wav(item.file)
@@ -53,10 +54,10 @@ def test_render_writes_phone_format_wavs_then_skips_unchanged(cfg_path: Path) ->
         assert np.abs(read_pcm16(item.file)).max() > 1000
     stamps = {p.name: p.file.stat().st_mtime_ns for p in first}
     again = render_prompts(cfg)
-    assert [p.status for p in again] == ["ok"] * 8
+    assert [p.status for p in again] == ["ok"] * 9
     assert {p.name: p.file.stat().st_mtime_ns for p in again} == stamps  # nothing re-rendered
     forced = render_prompts(cfg, force=True)
-    assert [p.status for p in forced] == ["rendered"] * 8
+    assert [p.status for p in forced] == ["rendered"] * 9
 
 
 def test_changed_text_is_stale_and_only_it_is_rerendered(cfg_path: Path) -> None:
