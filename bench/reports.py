@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ from settings import load_config
 from web.app import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from web_server import running
+from web_server import p50_p95, running
 
 CALLS, FLAGS, RUNS = 10_000, 50_000, 20
 REPO = Path(__file__).resolve().parent.parent
@@ -77,16 +76,6 @@ def seed(folder: Path) -> Path:
     return path
 
 
-def timed(fn: object, runs: int = RUNS) -> tuple[float, float]:
-    ms = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()  # type: ignore[operator]
-        ms.append((time.perf_counter() - t) * 1000)
-    ms.sort()
-    return statistics.median(ms), ms[max(0, round(0.95 * len(ms)) - 1)]
-
-
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     t = time.perf_counter()
@@ -95,7 +84,7 @@ def main() -> None:
     tz = timezone_of(cfg)
     year = parse_period("this-year", today_in(tz))
     with db.transaction(cfg.database_url) as s:
-        p50, p95 = timed(lambda: report_for(s, cfg, year))
+        p50, p95 = p50_p95(lambda: report_for(s, cfg, year), RUNS)
     print(f"figures only (report_for, this year): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
     with running(create_app(cfg)) as base, httpx.Client(base_url=base, timeout=60) as c:
         token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
@@ -108,7 +97,7 @@ def main() -> None:
                 t = time.perf_counter()
                 assert c.get(url).status_code == 200, url
                 cold = (time.perf_counter() - t) * 1000
-                p50, p95 = timed(lambda u=url: c.get(u), runs)  # type: ignore[misc]
+                p50, p95 = p50_p95(lambda u=url: c.get(u), runs)  # type: ignore[misc]
                 print(f"{period:13s} {what:5s}: first {cold:5.0f} ms; then p50 {p50:4.0f} ms, p95 {p95:4.0f} ms "
                       f"({runs} requests, data unchanged)")
     sys.exit(0)

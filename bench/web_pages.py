@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ from transcribe.tables import Segment, Transcript
 from web.app import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from web_server import running
+from web_server import p50_p95, running
 
 CALLS, FLAGS, TRANSCRIBED, RUNS = 10_000, 50_000, 200, 30
 REPO = Path(__file__).resolve().parent.parent
@@ -88,15 +87,11 @@ def seed(folder: Path) -> Path:
 
 
 def timed(c: httpx.Client, url: str) -> tuple[float, float]:
-    assert c.get(url).status_code == 200, url  # warm: the first request of a page is not what is measured
-    ms = []
-    for _ in range(RUNS):
-        t = time.perf_counter()
-        r = c.get(url)
-        ms.append((time.perf_counter() - t) * 1000)
-        assert r.status_code == 200, url
-    ms.sort()
-    return statistics.median(ms), ms[max(0, round(0.95 * len(ms)) - 1)]
+    def get() -> None:
+        assert c.get(url).status_code == 200, url
+
+    get()  # warm: the first request of a page is not what is measured
+    return p50_p95(get, RUNS)
 
 
 def main() -> None:

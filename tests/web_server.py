@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import statistics
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,3 +33,14 @@ def running(app: Any, start_timeout_s: float = 20.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def p50_p95(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Milliseconds of ``fn`` over ``runs`` calls: median and 95th percentile (the web benches)."""
+    ms = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        ms.append((time.perf_counter() - t) * 1000)
+    ms.sort()
+    return statistics.median(ms), ms[max(0, round(0.95 * len(ms)) - 1)]
