@@ -502,6 +502,7 @@ class WebSettings(Strict):
     session_max_hours: Annotated[float, Field(gt=0, le=7 * 24)] = 12
     sign_in_failures: Annotated[int, Field(ge=1, le=100)] = 5  # per account and per address, then 429
     sign_in_window_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 5
+    secure_cookies: bool = False  # Secure flag on cookies: on when users reach the app over HTTPS (a proxy)
 
     @field_validator("timezone")
     @classmethod

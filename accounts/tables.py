@@ -47,3 +47,20 @@ class AccessLog(Base):
     address: Mapped[str | None] = mapped_column(String(64))  # the client's address (web)
 
     __table_args__ = (Index("ix_access_log_account_at", "account", "at"),)
+
+
+class SignInSession(Base):
+    """A signed-in browser (the review app's session), kept here so a restart or a second app process
+    keeps it, and so the CLI can end it (`hotline users passwd / disable`).
+
+    Only a SHA-256 of the cookie's token is kept: someone reading the database (a backup, a copy)
+    cannot sign in with what they read. The token is 32 random bytes, so no salt or slow hash is needed.
+    """
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the cookie's token
+    account: Mapped[str] = mapped_column(String(64), index=True)  # by name, like reviews and the access log
+    csrf: Mapped[str] = mapped_column(String(64))  # the forms' token: worthless without the session cookie
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the absolute limit counts from here
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the idle limit counts from here

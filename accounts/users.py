@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.roles import MANAGE_USERS, ROLES, allowed
+from accounts.sessions import end_sessions
 from accounts.tables import AccessLog, Account
 from db import now
 
@@ -99,10 +100,12 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
 
 
 def set_password(session: Session, name: str, password: str) -> None:
+    """A new password; the account's open sessions end (a stolen session does not outlive the change)."""
     check_password(password)
     account = _existing(session, name)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = now()
+    end_sessions(session, account.name)  # whoever knew the old password is signed out, in every app process
     session.flush()
 
 
@@ -116,10 +119,11 @@ def _keep_an_admin(session: Session, account: Account) -> None:
 
 
 def disable(session: Session, name: str) -> None:
-    """The account can no longer sign in or act; its reviews and log rows stay."""
+    """The account can no longer sign in or act, and its open sessions end; its reviews and log rows stay."""
     account = _existing(session, name)
     _keep_an_admin(session, account)
     account.active = False
+    end_sessions(session, account.name)  # signed out at once, in every app process
     session.flush()
 
 

@@ -2,7 +2,8 @@
 
 - An account holding ``accounts.roles.APPEAL`` (an agent) sees its own calls (calls.agent equal to
   its ``agent_id``) with their scores and confirmed flags, and appeals one of those flags with a
-  reason. One open appeal per flag (the table's unique index holds it too).
+  reason. One open appeal per flag (the table's unique index holds it too), and once a lead has
+  decided one, the flag cannot be appealed again (the refusal names who decided and when).
 - An account holding ``DECIDE_APPEALS`` (lead, admin) upholds the flag or overturns it. Overturning
   dismisses the flag with a review under the lead's name (the audit trail says why), so it leaves
   the call's score and counts as a dismissal in rule health, beside the rule's appeal counts.
@@ -79,6 +80,12 @@ def file_appeal(session: Session, account: Account, flag_id: int, reason: str) -
     open_one = session.scalars(select(Appeal).where(Appeal.flag_id == flag_id, Appeal.status == "open")).first()
     if open_one is not None:
         raise AppealError(f"flag {flag_id} already has an open appeal ({open_one.id}, by {open_one.account})")
+    decided = session.scalars(select(Appeal).where(Appeal.flag_id == flag_id, Appeal.status != "open")
+                              .order_by(Appeal.id.desc())).first()
+    if decided is not None:  # a lead's decision is final: filing again would only ask the same question
+        when = decided.decided_at.strftime("%Y-%m-%d %H:%M UTC") if decided.decided_at else "earlier"
+        raise AppealError(f"flag {flag_id} was appealed already: appeal {decided.id} was {decided.status} by "
+                          f"{decided.decided_by} on {when}; a flag is appealed once")
     row = Appeal(flag_id=flag.id, call_id=call.id, account=account.name, reason=reason, status="open")
     session.add(row)
     session.flush()

@@ -104,6 +104,18 @@ def test_an_upheld_appeal_leaves_the_flag_and_the_score(hotline: Hotline) -> Non
     h("qa", "appeals", "overturn", "1", "--note", "changed my mind", "--reviewer", "wu", code=2)
 
 
+def test_a_decided_appeal_is_not_filed_again(hotline: Hotline) -> None:
+    h = hotline
+    h("qa", "review", "2", "--confirm", "--reviewer", "lin")
+    h("qa", "appeal", "2", "--reason", "我没有这样说", "--as", "a1002")
+    h("qa", "appeals", "uphold", "1", "--note", "heard it on the recording", "--reviewer", "wu")
+    err = h("qa", "appeal", "2", "--reason", "再申诉一次", "--as", "a1002", code=2)
+    [line] = err.strip().splitlines()  # one line: which appeal, who decided, when
+    assert "appeal 1 was upheld by wu on 20" in line and "UTC" in line
+    assert [a["status"] for a in h.json("qa", "appeals", "--status", "open")] == []
+    assert agent_average(h, "SIP/agent1002") == 66.7  # the upheld flag still counts
+
+
 def test_only_the_agent_of_the_call_appeals_and_only_a_confirmed_flag_once(hotline: Hotline) -> None:
     h = hotline
     assert "is new: only a confirmed flag" in h("qa", "appeal", "1", "--reason", "x", "--as", "a1001", code=2)

@@ -216,6 +216,19 @@ def test_a_reviewer_cannot_decide_appeals_and_a_lead_overturns_one(site: Site) -
     assert wu.get("/appeals?status=bogus").status_code == 400
 
 
+def test_an_upheld_appeal_cannot_be_filed_again_on_the_web(site: Site) -> None:
+    agent, wu = site.browser("a1001"), site.browser("wu")
+    agent.post("/flags/1/appeal", data={"csrf": token(agent, "/my/calls"), "reason": "客户的话"})
+    r = wu.post("/appeals/1/decide", data={"csrf": token(wu, "/appeals"), "decision": "uphold", "note": "听过录音"})
+    assert r.status_code == 303
+    page = agent.get("/my/calls/1").text
+    assert "已维持" in page and "不能再次申诉" in page and 'action="/flags/1/appeal"' not in page  # no form now
+    r = agent.post("/flags/1/appeal", data={"csrf": token(agent, "/my/calls"), "reason": "再申诉一次"})
+    assert r.status_code == 400 and "appeal 1 was upheld by wu on" in r.text  # a form kept open elsewhere
+    with db.transaction(site.cfg.database_url) as s:
+        assert [a.status for a in s.scalars(select(Appeal))] == ["upheld"]
+
+
 @pytest.mark.parametrize(("who", "path", "data"), [
     ("lin", "/calls/1/score", {"item": "solved", "value": "yes"}),
     ("a1001", "/flags/1/appeal", {"reason": "不是我"}),

@@ -12,9 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import db
 import web.reports
+from accounts.tables import Account
 from settings import Config
 from web import auth, calls, queue, scores, users
 from web.i18n import COOKIE as LANG_COOKIE
@@ -48,7 +50,8 @@ def create_app(cfg: Config) -> FastAPI:
     w = cfg.qa.web
     app.state.cfg = cfg
     app.state.tz = ZoneInfo(w.timezone)
-    app.state.sessions = Sessions(idle_s=w.session_idle_minutes * 60, max_s=w.session_max_hours * 3600)
+    app.state.sessions = Sessions(cfg.database_url, idle_s=w.session_idle_minutes * 60,
+                                  max_s=w.session_max_hours * 3600)
     app.state.throttle = Throttle(w.sign_in_failures, w.sign_in_window_minutes * 60)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -56,8 +59,8 @@ def create_app(cfg: Config) -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/")
-    def home() -> Response:
-        return RedirectResponse(auth.HOME, status_code=303)
+    def home(account: Annotated[Account, Depends(auth.current_account)]) -> Response:
+        return RedirectResponse(auth.home_of(account), status_code=303)
 
     app.add_exception_handler(auth.SignInRequired, _sign_in_required)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -73,7 +76,8 @@ async def _every_response(request: Request, call_next: Callable[[Request], Await
     response.headers.setdefault("Cache-Control", "no-store")
     chosen = normalize(request.query_params.get("lang"))
     if chosen:
-        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax", path="/")
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax", path="/",
+                            secure=auth.secure(request))
     account = getattr(request.state, "account", None)
     log.info("%s %s %s -> %s (%s)", auth.address(request), request.method, request.url.path, response.status_code,
              account.name if account is not None else "-")

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 import db
 from accounts.roles import REVIEW, allowed
+from accounts.sessions import end_session
 from accounts.tables import Account
 from accounts.users import authenticate, get_active, record_access
 from web.i18n import N_
@@ -66,27 +67,38 @@ def address(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
+def secure(request: Request) -> bool:
+    """Whether cookies get the Secure flag: when the config says the app is reached over HTTPS (behind
+    a proxy the app itself sees plain HTTP), or when this request came over HTTPS anyway."""
+    return bool(request.app.state.cfg.qa.web.secure_cookies) or request.url.scheme == "https"
+
+
 def _sessions(request: Request) -> Sessions:
     sessions: Sessions = request.app.state.sessions
     return sessions
 
 
-def _active(url: str, name: str) -> Account | None:
-    with db.transaction(url) as s:
-        return get_active(s, name)
+def _signed_in(request: Request, token: str) -> tuple[WebSession, Account] | None:
+    """The live session of ``token`` and its enabled account, in one transaction (run off the event loop).
+    A session whose account was disabled or removed is ended here (disabling ends them too)."""
+    with db.transaction(request.app.state.cfg.database_url) as s:
+        sess = _sessions(request).get(s, token)
+        if sess is None:
+            return None
+        account = get_active(s, sess.account)
+        if account is None:
+            end_session(s, token)
+            return None
+        return sess, account
 
 
 async def current_account(request: Request) -> Account:
     """The signed-in account (FastAPI dependency); on POST, the CSRF token must match too.
     (Async to read the form; the database is read in the thread pool, off the event loop.)"""
-    token = request.cookies.get(COOKIE, "")
-    sess = _sessions(request).get(token)
-    if sess is None:
+    found = await run_in_threadpool(_signed_in, request, request.cookies.get(COOKIE, ""))
+    if found is None:
         raise SignInRequired()
-    account = await run_in_threadpool(_active, request.app.state.cfg.database_url, sess.account)
-    if account is None:  # disabled (or removed) since signing in
-        _sessions(request).close(token)
-        raise SignInRequired()
+    sess, account = found
     if request.method not in ("GET", "HEAD"):
         sent = request.headers.get("x-csrf-token")
         if sent is None:
@@ -119,7 +131,7 @@ def _login_page(request: Request, nxt: str, error: str = "", status: int = 200) 
     token = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, "login.html", {"next": safe_next(nxt), "form_token": token, "error": error},
                       status_code=status)
-    response.set_cookie(PRE_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    response.set_cookie(PRE_COOKIE, token, httponly=True, samesite="strict", path="/login", secure=secure(request))
     return response
 
 
@@ -156,8 +168,8 @@ def login(request: Request, name: Annotated[str, Form(max_length=64)] = "",
     token = _sessions(request).open(signed_in)
     target = safe_next(next)
     response = RedirectResponse(target if reviews or target != HOME else AGENT_HOME, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
-    response.delete_cookie(PRE_COOKIE, path="/login")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/", secure=secure(request))
+    response.delete_cookie(PRE_COOKIE, path="/login", secure=secure(request))
     return response
 
 
@@ -167,8 +179,13 @@ def logout(request: Request, account: Annotated[Account, Depends(current_account
     with db.transaction(request.app.state.cfg.database_url) as s:
         record_access(s, account.name, "sign-out", None, VIA, address=address(request))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(COOKIE, path="/", secure=secure(request))
     return response
+
+
+def home_of(account: Account) -> str:
+    """Where ``/`` leads: the queue for those who review, an agent's own calls for agents."""
+    return HOME if allowed(account.role, REVIEW) else AGENT_HOME
 
 
 def sign_in_url(request: Request) -> str:

@@ -1,71 +1,63 @@
-"""Signed-in sessions and sign-in throttling, held in the server's memory.
+"""Signed-in sessions (in the database) and sign-in throttling (in the server's memory).
 
-A session is a random token (the cookie holds only that) mapped here to the account's name and
-the session's CSRF token. It ends after ``idle_s`` without a request and ``max_s`` after signing
-in, whichever comes first: a browser left open at a shared desk does not stay signed in. Kept in
-memory on purpose: one process serves the app, and a restart signing everyone out is the safe
-way to fail. The clock is a plain callable so tests can move time.
+A session is a random token (the cookie holds only that) standing for an account's name and the
+session's CSRF token; the database keeps a hash of the token (accounts/sessions.py), so a restart
+or a second app process on the same database keeps everyone signed in, and `hotline users passwd /
+disable` sign an account out everywhere. It ends after ``idle_s`` without a request and ``max_s``
+after signing in, whichever comes first: a browser left open at a shared desk does not stay signed
+in. The clock (seconds since the epoch) is a plain callable so tests can move time.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+import db
+from accounts.sessions import Limits, end_session, live_session, open_session
 
 
 @dataclass
 class WebSession:
     account: str
     csrf: str
-    started: float
-    seen: float
+    started: datetime
+    seen: datetime
 
 
 @dataclass
 class Sessions:
+    url: str
     idle_s: float
     max_s: float
-    clock: Callable[[], float] = time.monotonic
-    _by_token: dict[str, WebSession] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.time
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def _limits(self) -> Limits:
+        return Limits(timedelta(seconds=self.idle_s), timedelta(seconds=self.max_s))
 
     def open(self, account: str) -> str:
         """A new session for ``account``; returns its token (always a new one: no fixation)."""
-        token = secrets.token_urlsafe(32)
-        at = self.clock()
-        with self._lock:
-            self._by_token[token] = WebSession(account, secrets.token_urlsafe(24), at, at)
+        with db.transaction(self.url) as s:
+            token, _ = open_session(s, account, self._now(), self._limits())
         return token
 
-    def get(self, token: str) -> WebSession | None:
-        """The live session of ``token`` (its idle time restarts), or None; expired ones are dropped."""
-        if not token:
-            return None
-        at = self.clock()
-        with self._lock:
-            sess = self._by_token.get(token)
-            if sess is None:
-                return None
-            if at - sess.seen > self.idle_s or at - sess.started > self.max_s:
-                del self._by_token[token]
-                return None
-            sess.seen = at
-            return sess
+    def get(self, s: Session, token: str) -> WebSession | None:
+        """The live session of ``token`` (its idle time restarts), or None; read in the caller's
+        transaction ``s`` (the request reads the account in the same one)."""
+        row = live_session(s, token, self._now(), self._limits())
+        return None if row is None else WebSession(row.account, row.csrf, row.started_at, row.seen_at)
 
     def close(self, token: str) -> None:
-        with self._lock:
-            self._by_token.pop(token, None)
-
-    def close_account(self, account: str) -> int:
-        """End every session of ``account`` (it was disabled); returns how many."""
-        with self._lock:
-            gone = [t for t, s in self._by_token.items() if s.account == account]
-            for t in gone:
-                del self._by_token[t]
-        return len(gone)
+        with db.transaction(self.url) as s:
+            end_session(s, token)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The accounts page (admins only): list, add, disable, enable.
 
 The same operations as ``hotline users`` (accounts/users.py). Disabling ends the account's open
-sessions at once (every request re-reads the account too). Each change is written to the access
+sessions at once, in every app process (they live in the database; every request re-reads the
+account too). Each change is written to the access
 log under the admin who made it.
 """
 
@@ -18,7 +19,6 @@ from accounts.tables import Account
 from accounts.users import AccountError, add_user, disable, enable, list_users, record_access
 from web.auth import VIA, address, require
 from web.i18n import N_
-from web.sessions import Sessions
 from web.templating import render
 
 router = APIRouter()
@@ -58,7 +58,4 @@ def change(request: Request, admin: Admin, name: str, change: str) -> Response:
             record_access(s, admin.name, f"user-{change}", name, VIA, address=address(request))
     except AccountError as exc:
         raise HTTPException(400, str(exc)) from None
-    if change == "disable":
-        sessions: Sessions = request.app.state.sessions
-        sessions.close_account(name)
     return RedirectResponse("/users", status_code=303)
