@@ -8,7 +8,9 @@ the answer (every agent leg's AgentCalled/DialBegin -> DialEnd, overlaps counted
 a Dial that rang out before the fallback queue counts too; ``AgentConnect`` RingTime when
 no DialEnd ANSWER came), queue wait, hold (music on hold after an agent answered), talk time, the hangup cause
 (the caller leg's ``Hangup``, which comes after ``AsyncAGIEnd``), and the type-ahead
-buffer from ``DTMFEnd``. Each finding is also written as a CallEvent as it happens.
+buffer from ``DTMFEnd``. Each finding is also written as a CallEvent as it happens, and
+the answer's figures go to the row at once, so a service that adopts the call after a
+restart starts from them (its talk time then comes from Asterisk's ``ANSWEREDTIME_MS``).
 The flow that drives the call (session.py) is a subclass and reads the same state.
 """
 
@@ -26,8 +28,7 @@ from typing import Any
 from db import now
 from ivr.callstore import CallStore
 from ivr.tables import AGENT_ANSWERED, HOLD_END, HOLD_START
-from pbx import agi
-from pbx.agi import AgiResult, ChannelGone, parse_agi_result, parse_env
+from pbx.agi import parse_env
 from pbx.protocol import Message
 
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-f]+(;\d+)?$")
@@ -190,7 +191,6 @@ class CallTracker:
         self._in_queue_since: float | None = None
         self._hold_since: float | None = None
         self._hangup_reqs: set[str] = set()
-        self._orphan: asyncio.Future[AgiResult] | None = None  # a result awaited after a link loss
 
     @property
     def uniqueid(self) -> str:
@@ -217,22 +217,14 @@ class CallTracker:
                 self.digits.pressed(digit)
 
     def _ev_agi_exec(self, msg: Message) -> None:
-        if not self._mine(msg):
-            return
-        self._last_rx = self._rx_clock()
-        fut = self._orphan
-        if fut is not None and not fut.done():
-            try:
-                fut.set_result(parse_agi_result(msg.get("Result") or ""))
-            except agi.AgiError as exc:
-                fut.set_exception(exc)
+        # A result's own future is settled by pbx.agi; a result that ends a command cut by a
+        # link loss is kept by ivr/linkloss.py (LinkAware.on_event). Here: when it came (bench).
+        if self._mine(msg):
+            self._last_rx = self._rx_clock()
 
     def _ev_agi_end(self, msg: Message) -> None:
         if self._mine(msg):
             self.agi_ended.set()
-            fut = self._orphan
-            if fut is not None and not fut.done():
-                fut.set_exception(ChannelGone(self.channel, "left Async AGI"))
 
     def _ev_hangup_request(self, msg: Message) -> None:
         uid = msg.get("Uniqueid") or ""
@@ -306,6 +298,14 @@ class CallTracker:
         if self._in_queue_since is not None:
             self.facts.queue_wait_s = round(self._agent_t - self._in_queue_since, 3)
         self._event(AGENT_ANSWERED, interface=iface, channel=dest_channel, ring_s=rung)
+        self._keep_answer()
+
+    def _keep_answer(self) -> None:
+        """Write the answer's figures to the row now, not only at the close: a ``serve`` that dies
+        while the agent talks leaves them for the one that adopts the call (ivr/adopt.py)."""
+        f = self.facts
+        self.store.update_call(self.uniqueid, agent=f.agent, agent_answered_at=f.agent_answered_at, ring_s=f.ring_s,
+                               queue_wait_s=f.queue_wait_s, dial_status=f.dial_status)
 
     def _rang(self, answered: str, rung: float | None, at: float) -> float | None:
         """How long the caller waited on ringing agents before ``answered`` picked up at ``at``: the
@@ -335,6 +335,8 @@ class CallTracker:
             self.facts.ring_s = _float(msg.get("RingTime"))
         if self.facts.queue_wait_s is None:
             self.facts.queue_wait_s = _float(msg.get("HoldTime"))
+        if self._agent_uid == dest:
+            self._keep_answer()  # the queue's interface and times complete what DialEnd gave
         self._event("agent_connect", interface=msg.get("Interface"), queue=msg.get("Queue"),
                     ring_time=_float(msg.get("RingTime")), hold_time=_float(msg.get("HoldTime")))
 
@@ -364,7 +366,8 @@ class CallTracker:
         # Music on hold while waiting in a queue is the queue wait (queue_join/queue_leave,
         # queue_wait_s); only music after an agent answered is the agent putting the caller
         # on hold, which QA's hold rule looks at.
-        if self._mine(msg) and self._hold_since is None and self._agent_t is not None:
+        answered = self._agent_t is not None or self.facts.agent_answered_at is not None  # here, or before adoption
+        if self._mine(msg) and self._hold_since is None and answered:
             self._hold_since = self.clock()
             self._event(HOLD_START, moh_class=msg.get("Class"))
 
@@ -373,6 +376,19 @@ class CallTracker:
             held = self.clock() - self._hold_since
             self._hold_since = None
             self._event(HOLD_END, seconds=_round(held))
+
+    def _ev_varset(self, msg: Message) -> None:
+        # Dial and Queue set ANSWEREDTIME_MS on the caller when the bridge ends (both orders of
+        # hang-up, tests/fixtures/asterisk/README.md). Talk time measured here wins; this is for
+        # a call adopted with its agent already talking, whose answer this tracker never saw.
+        if msg.get("Variable") != "ANSWEREDTIME_MS" or not self._mine(msg) or self._agent_t is not None:
+            return
+        talked = _float(msg.get("Value"))
+        if talked is None or talked <= 0 or self.facts.talk_s is not None:
+            return
+        self.facts.talk_s = round(talked / 1000, 3)
+        if self.facts.agent_answered_at is None:  # answered while no service drove the call
+            self.facts.agent_answered_at = self._now() - timedelta(seconds=self.facts.talk_s)
 
     def _end_talk(self) -> None:
         if self._agent_t is not None and self.facts.talk_s is None:
@@ -410,5 +426,6 @@ _HANDLERS = {
     "QueueCallerLeave": CallTracker._ev_queue_leave,
     "MusicOnHoldStart": CallTracker._ev_moh_start,
     "MusicOnHoldStop": CallTracker._ev_moh_stop,
+    "VarSet": CallTracker._ev_varset,
 }
 EVENTS = frozenset(_HANDLERS) | {"AsyncAGIStart"}

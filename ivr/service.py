@@ -3,7 +3,8 @@
 * Events: ``AsyncAGIStart`` starts a :class:`~ivr.session.CallSession` task; every
   other event a session cares about is handed to it synchronously, in stream order,
   by ``Uniqueid`` (the caller leg) or ``Linkedid`` (agent legs link to the caller).
-  Events nobody tracks (VarSet, RTCP, Cdr...) are dropped after one dict lookup.
+  Events nobody tracks (RTCP, Cdr...) are dropped after one dict lookup; of VarSet only
+  ANSWEREDTIME_MS is read (talk time of a call adopted mid-talk).
 * Link loss: AmiClient reconnects with backoff. After every re-login the service
   lists the channels (``CoreShowChannels``) and reconciles:
   - a session whose channel is gone is closed as ``lost`` (ended_at = now; its

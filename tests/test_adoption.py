@@ -95,6 +95,12 @@ def _assert_adopted(url: str, calls: dict[str, Any]) -> None:
         assert "retry" not in prompts_heard(calls[key])
         assert row["hangup_by"] == "agent" and row["dial_status"] == "ANSWER"
     assert q["route_target"] == "complaints" and d["route_target"] == "aftersales"
+    # ... and their rows hold the agent's figures although the answer came before the restart:
+    # who, when, ring time (from the dead driver), talk time (Asterisk's ANSWEREDTIME_MS).
+    for row, agent in ((q, "SIP/agent1001"), (d, "SIP/agent1002")):
+        assert row["agent"] == agent and row["agent_answered_at"] is not None and row["ring_s"] is not None, row
+        assert row["talk_s"] == pytest.approx(30.0, abs=0.5), row  # the agent hangs up after 30 s of talk
+    assert q["queue_wait_s"] is not None
 
 
 def test_sigkill_mid_menu_queue_dial_then_restart(tmp_path: Path, sounds: Path) -> None:
