@@ -99,6 +99,14 @@ def authenticate(session: Session, name: str, password: str) -> Account | None:
     return account
 
 
+def password_matches(account: Account, password: str) -> bool:
+    """Whether ``password`` is the account's (a signed-in user confirming it before changing it)."""
+    try:
+        return bool(_hasher.verify(account.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def set_password(session: Session, name: str, password: str) -> None:
     """A new password; the account's open sessions end (a stolen session does not outlive the change)."""
     check_password(password)

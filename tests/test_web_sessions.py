@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from qa_calls import config_file
 from sqlalchemy import inspect, select
@@ -20,8 +21,8 @@ from web_server import running
 
 import db
 from accounts.sessions import token_hash
-from accounts.tables import SignInSession
-from accounts.users import add_user
+from accounts.tables import AccessLog, Account, SignInSession
+from accounts.users import authenticate
 from cli import app as cli
 from settings import Config, load_config
 from web.app import create_app
@@ -32,9 +33,10 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture
 def cfg_path(tmp_path: Path) -> Path:
     path = config_file(tmp_path)
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # the default costs a second here
     with db.transaction(load_config(path).database_url) as s:
-        add_user(s, "lin", "reviewer", PASSWORD)
-        add_user(s, "a1001", "agent", PASSWORD, agent_id="SIP/agent1001")
+        s.add_all([Account(name="lin", role="reviewer", password_hash=cheap.hash(PASSWORD)),
+                   Account(name="a1001", role="agent", agent_id="SIP/agent1001", password_hash=cheap.hash(PASSWORD))])
     return path
 
 
@@ -102,6 +104,32 @@ def test_passwd_and_disable_sign_the_account_out_of_every_app(two_apps: tuple[Co
     assert not signed_in(get(one, lin)) and not signed_in(get(two, lin))  # at once, in both processes
     assert signed_in(get(two, agent, "/my/calls"))  # other accounts keep theirs
     assert [r.account for r in stored(cfg)] == ["a1001"]
+
+
+def test_changing_ones_password_on_the_web_signs_out_every_other_session(two_apps: tuple[Config, str, str]) -> None:
+    cfg, one, two = two_apps
+    here, elsewhere = sign_in(one, "lin"), sign_in(two, "lin")  # two browsers, two app processes
+    csrf = re.search(r'name="csrf" value="([^"]+)"', get(one, here, "/password").text)
+    assert csrf
+
+    def change(current: str, new: str, again: str) -> httpx.Response:
+        return httpx.post(one + "/password", data={"csrf": csrf.group(1), "current": current, "new": new,
+                                                   "again": again}, cookies={"hotline_session": here})
+
+    assert change("a guess at it", "a new long password", "a new long password").status_code == 403
+    assert change(PASSWORD, "short", "short").status_code == 400
+    assert change(PASSWORD, "a new long password", "a new long passwort").status_code == 400
+    assert signed_in(get(two, elsewhere))  # nothing changed yet
+    r = change(PASSWORD, "a new long password", "a new long password")
+    assert r.status_code == 303 and r.headers["location"] == "/password?changed=1"
+    fresh = r.cookies["hotline_session"]
+    assert fresh != here and signed_in(get(two, fresh))  # this browser stays signed in, on a new session
+    assert not signed_in(get(two, elsewhere)) and not signed_in(get(one, here))  # every other one has ended
+    assert "密码已修改" in get(one, fresh, "/password?changed=1").text
+    with db.transaction(cfg.database_url) as s:
+        assert authenticate(s, "lin", "a new long password") is not None
+        assert [a.account for a in s.scalars(select(AccessLog).where(AccessLog.action == "password-change"))] == [
+            "lin"]
 
 
 def test_expired_sessions_end_and_their_rows_are_pruned(cfg_path: Path) -> None:

@@ -25,7 +25,7 @@ import db
 import web.reports
 from accounts.tables import Account
 from settings import Config
-from web import auth, calls, queue, scores, users
+from web import auth, calls, password, queue, scores, users
 from web.i18n import COOKIE as LANG_COOKIE
 from web.i18n import N_, gettext, normalize
 from web.sessions import Sessions, Throttle
@@ -55,7 +55,7 @@ def create_app(cfg: Config) -> FastAPI:
     app.state.throttle = Throttle(w.sign_in_failures, w.sign_in_window_minutes * 60)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, queue, calls, users, web.reports, scores):
+    for module in (auth, queue, calls, users, web.reports, scores, password):
         app.include_router(module.router)
 
     @app.get("/")
