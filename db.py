@@ -68,14 +68,21 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def stand_in_database(url: str) -> str | None:
+    """Under HOTLINE_TEST_DATABASE_URL (a PostgreSQL URL; tests only) the name of the database on that
+    server that stands for the SQLite file ``url`` names; None when the URL is used as it is."""
+    if not os.environ.get("HOTLINE_TEST_DATABASE_URL") or not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return None
+    return "t_" + hashlib.sha1(str(Path(url[len("sqlite:///"):]).resolve()).encode()).hexdigest()[:20]
+
+
 def _on_test_server(url: str) -> str:
-    """With HOTLINE_TEST_DATABASE_URL (a PostgreSQL URL; tests only) each SQLite file a test
-    names becomes a database of its own on that server, so the suite runs unchanged on both."""
-    server = os.environ.get("HOTLINE_TEST_DATABASE_URL")
-    if not server or not url.startswith("sqlite:///") or url.endswith(":memory:"):
+    """With HOTLINE_TEST_DATABASE_URL each SQLite file a test names becomes a database of its own
+    on that server (created on first use), so the suite runs unchanged on both."""
+    name = stand_in_database(url)
+    if name is None:
         return url
-    name = "t_" + hashlib.sha1(str(Path(url[len("sqlite:///"):]).resolve()).encode()).hexdigest()[:20]
-    base = make_url(server)
+    base = make_url(os.environ["HOTLINE_TEST_DATABASE_URL"])
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if conn.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").first() is None:

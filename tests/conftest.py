@@ -1,13 +1,31 @@
-"""Fixtures shared by test modules."""
+"""Fixtures shared by test modules, and the PostgreSQL pass of the suite (tests/on_postgres.py)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Set by tests/on_postgres.py: db.py then opens every SQLite file a test names as a database on this server.
+ON_POSTGRES = bool(os.environ.get("HOTLINE_TEST_DATABASE_URL"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(reason): checks the SQLite file itself; skipped on PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ON_POSTGRES:
+        return
+    for item in items:
+        mark = item.get_closest_marker("sqlite_only")
+        if mark is not None:
+            reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else "SQLite only")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
 
 
 @pytest.fixture()

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import typer.testing
 from argon2 import PasswordHasher
+from backends import copy_database
 from qa_calls import config_file
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -32,8 +31,7 @@ def copy_db(template: Path, tmp_path: Path) -> Path:
     """A config in tmp_path whose database is a copy of ``template`` (seeded once per module: migrating
     and seeding a fresh file per test cost more than the tests)."""
     path = config_file(tmp_path)
-    with closing(sqlite3.connect(template)) as con:
-        con.execute("VACUUM INTO ?", (str(tmp_path / "qa.db"),))  # a consistent copy, WAL included
+    copy_database(template, tmp_path / "qa.db")
     return path
 
 

@@ -11,10 +11,10 @@ import asyncio
 import logging
 import re
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+import backends
 import numpy as np
 import pytest
 from ivr_env import BASE_CONFIG, call_row, rendered_sounds, run_env
@@ -75,11 +75,7 @@ async def _watched(env: DemoEnv, script: CallScript) -> tuple[Any, list[tuple[An
 
 def _everything_written(workdir: Path) -> str:
     """The database's full dump and every text file the service wrote (the store's journal, the config)."""
-    con = sqlite3.connect(workdir / "hotline.db")
-    try:
-        dump = "\n".join(con.iterdump())
-    finally:
-        con.close()
+    dump = backends.dump(f"sqlite:///{workdir / 'hotline.db'}")
     texts = [p.read_text(errors="replace") for p in workdir.rglob("*")
              if p.is_file() and p.suffix not in (".wav", ".db", ".sha256") and "-journal" not in p.name]
     return dump + "\n".join(texts)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 import db
 from qa.tables import Flag
@@ -17,24 +16,23 @@ def test_upgrade_0001_to_0002_keeps_flags_and_reviews(tmp_path: Path) -> None:
     url = f"sqlite:///{path}"
     cfg = db.alembic_config(url)
     command.upgrade(cfg, "0001")
-    con = sqlite3.connect(path)
-    con.execute("insert into calls(id, uniqueid, channel, status, started_at)"
-                " values (1, 'u1', 'SIP/c-1', 'ended', '2026-11-01 08:00:00')")
-    con.execute("insert into flags(id, call_id, fingerprint, rule_id, category, severity, status, matched,"
-                " created_at) values (7, 1, 'fp7', 'forbidden.blame', 'forbidden', 'high', 'confirmed',"
-                " '这不是我们的责任', '2026-11-01 08:01:00')")
-    con.execute("insert into reviews(flag_id, reviewer, decision, at)"
-                " values (7, 'qa1', 'confirmed', '2026-11-01 09:00:00')")
-    con.commit()
-    con.close()
+    with db.make_engine(url).begin() as con:  # the rows an 0001 database held, written as 0001 wrote them
+        con.execute(text("insert into calls(id, uniqueid, channel, status, started_at)"
+                         " values (1, 'u1', 'SIP/c-1', 'ended', '2026-11-01 08:00:00')"))
+        con.execute(text("insert into flags(id, call_id, fingerprint, rule_id, category, severity, status, matched,"
+                         " created_at) values (7, 1, 'fp7', 'forbidden.blame', 'forbidden', 'high', 'confirmed',"
+                         " '这不是我们的责任', '2026-11-01 08:01:00')"))
+        con.execute(text("insert into reviews(flag_id, reviewer, decision, at)"
+                         " values (7, 'qa1', 'confirmed', '2026-11-01 09:00:00')"))
 
     command.upgrade(cfg, "0002")
 
-    con = sqlite3.connect(path)
-    assert con.execute("select version_num from alembic_version").fetchone()[0] == "0002"
-    cols = {r[1] for r in con.execute("pragma table_info(flags)")}
+    engine = db.make_engine(url)
+    with engine.connect() as con:
+        assert con.execute(text("select version_num from alembic_version")).scalar_one() == "0002"
+    cols = {c["name"] for c in inspect(engine).get_columns("flags")}
     assert {"asr_confidence", "verify_confidence", "confidence", "needs_listening"} <= cols
-    con.close()
+    engine.dispose()
     with db.transaction(url) as s:
         flag = s.scalars(select(Flag)).one()
         assert (flag.id, flag.fingerprint, flag.status, flag.matched) == (7, "fp7", "confirmed", "这不是我们的责任")

@@ -6,14 +6,13 @@ Real SQLite files and the real CLI (typer's CliRunner on cli.app).
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from qa_calls import IVR, POLITE, add_call, add_reviewers, config_file, replace
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 import db
@@ -134,12 +133,10 @@ def test_rule_precision_comes_from_the_verdicts(cfg_path: Path) -> None:
 
 def _rows(cfg_path: Path) -> list[tuple]:
     url = load_config(cfg_path).database_url
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
-    try:
-        return con.execute("select id, fingerprint, rule_id, status, confidence from flags order by id").fetchall() + \
-            con.execute("select id, flag_id, decision from reviews order by id").fetchall()
-    finally:
-        con.close()
+    with db.engine_for(url).connect() as con:
+        rows = [*con.execute(text("select id, fingerprint, rule_id, status, confidence from flags order by id")),
+                *con.execute(text("select id, flag_id, decision from reviews order by id"))]
+    return [tuple(r) for r in rows]
 
 
 def test_rescan_dry_run_lists_what_a_rule_edit_adds_and_removes_and_writes_nothing(cfg_path: Path) -> None:

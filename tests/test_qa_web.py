@@ -8,7 +8,6 @@ the transcription worker and QA write it; real WAV files, real accounts (argon2 
 from __future__ import annotations
 
 import re
-import sqlite3
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from backends import copy_database
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from qa_calls import IVR, POLITE, add_call, config_file, replace
@@ -91,8 +91,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def site(seeded: Path, tmp_path: Path) -> Iterator[Site]:
-    with sqlite3.connect(seeded / "qa.db") as src, sqlite3.connect(tmp_path / "qa.db") as dst:
-        src.backup(dst)
+    copy_database(seeded / "qa.db", tmp_path / "qa.db")
     cfg = load_config(config_file(tmp_path))
     clock = Clock()
     app = create_app(cfg)
