@@ -237,7 +237,8 @@ _RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–—－~～至]\s*(\d{1,2}):(\d{2}
 
 
 def time_range(text: object) -> tuple[int, int]:
-    """``'09:00-18:00'`` -> minutes after midnight (540, 1080); the ValueError says what to write."""
+    """``'09:00-18:00'`` -> minutes after midnight (540, 1080); the ValueError says what to write.
+    A range past midnight ends on the next day: ``'22:00-02:00'`` -> (1320, 1560)."""
     m = _RANGE.fullmatch(text.strip()) if isinstance(text, str) else None
     if m is None:
         slip = " (a full-width colon '：': type ':')" if "：" in str(text) else ""
@@ -246,10 +247,9 @@ def time_range(text: object) -> tuple[int, int]:
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
         raise ValueError(f"'{text}': times run from 00:00 to 24:00")
-    if end <= start:  # one range per day keeps "which day's holiday is it" simple
-        raise ValueError(f"'{text}': ends before it starts; split a night at midnight ('22:00-24:00' and "
-                         "'00:00-06:00' on the next day)")
-    return start, end
+    if end == start:
+        raise ValueError(f"'{text}': an empty range (it ends when it starts); for a whole day write '00:00-24:00'")
+    return start, end if end > start else end + 24 * 60  # the next day's hours belong to this day (holidays)
 
 
 def weekday_span(key: object) -> list[int]:

@@ -10,7 +10,9 @@ the first rule that names the day wins:
 4. ``hours``: the weekday's opening hours; a day with none is closed.
 
 Times are the schedule's own wall clock (``timezone``): a server on UTC answers a
-Shanghai hotline by Shanghai's hours. Everything here is pure: the clock is an argument.
+Shanghai hotline by Shanghai's hours. A range may run past midnight (``'22:00-02:00'``):
+its hours after midnight belong to the day it started on, so that day's rule (a holiday,
+an override) decides them, not the next day's. Everything here is pure: the clock is an argument.
 """
 
 from __future__ import annotations
@@ -37,15 +39,31 @@ class Day:
     day: date
     kind: str  # override | holiday | workday | weekday | weekend
     label: str  # the holiday's or make-up day's name, or the override's date
-    ranges: tuple[tuple[int, int], ...]  # minutes after midnight; () = closed all day
+    ranges: tuple[tuple[int, int], ...]  # minutes after midnight (past 24:00: the next day); () = closed all day
 
     @property
     def hours(self) -> str:
-        return ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in self.ranges) or "closed"
+        return ", ".join(_span(a, b) for a, b in self.ranges) or "closed"
+
+
+DAY_MINUTES = 24 * 60
 
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _span(start: int, end: int) -> str:
+    if end > DAY_MINUTES:
+        return f"{_hhmm(start)}-{_hhmm(end - DAY_MINUTES)} next day"
+    return f"{_hhmm(start)}-{_hhmm(end)}"
+
+
+def midnight_note(days: list[Day]) -> str | None:
+    """What `schedule show` says under a week in which a range runs into the next day."""
+    if any(b > DAY_MINUTES for d in days for _a, b in d.ranges):
+        return "hours past midnight belong to the day they start on: that day's holiday or override decides them"
+    return None
 
 
 def _ranges(texts: list[str] | None) -> tuple[tuple[int, int], ...]:
@@ -101,14 +119,16 @@ def menu_for(schedule: Schedule, at: datetime) -> Choice:
     plan = day_plan(schedule, local.date())
     minute = local.hour * 60 + local.minute
     entry = schedule.entry
+    # After midnight, a range that began the day before is still open, whatever today is.
+    before = day_plan(schedule, local.date() - timedelta(days=1))
+    carried = next(((a, b) for a, b in before.ranges if a <= minute + DAY_MINUTES < b), None)
+    if carried is not None:
+        return Choice(entry.open, f"{_open_reason(before, carried)}, from {DAY_NAMES[before.day.weekday()]}")
     inside = next(((a, b) for a, b in plan.ranges if a <= minute < b), None)
     if plan.kind == "holiday":
         return Choice(entry.holiday or entry.closed, f"holiday {plan.label}")
     if inside is not None:
-        span = f"{_hhmm(inside[0])}-{_hhmm(inside[1])}"
-        why = {"override": f"override {plan.label}: hours {span}", "workday": f"make-up working day {plan.label}, "
-               f"hours {span}", "weekday": f"weekday hours {span}", "weekend": f"weekend hours {span}"}[plan.kind]
-        return Choice(entry.open, why)
+        return Choice(entry.open, _open_reason(plan, inside))
     if plan.kind == "override":
         return Choice(entry.closed, f"override {plan.label}: " + ("closed" if not plan.ranges else
                                                                   f"outside {plan.hours}"))  # fmt: skip
@@ -118,6 +138,12 @@ def menu_for(schedule: Schedule, at: datetime) -> Choice:
         return Choice(entry.closed, f"break (hours {plan.hours})")
     what = f"make-up working day {plan.label}, " if plan.kind == "workday" else ""
     return Choice(entry.closed, f"{what}night (hours {plan.hours})")
+
+
+def _open_reason(plan: Day, inside: tuple[int, int]) -> str:
+    span = _span(*inside)
+    return {"override": f"override {plan.label}: hours {span}", "workday": f"make-up working day {plan.label}, "
+            f"hours {span}", "weekday": f"weekday hours {span}", "weekend": f"weekend hours {span}"}[plan.kind]
 
 
 def entry_choice(config: Config, at: datetime, number: str | None = None) -> Choice:

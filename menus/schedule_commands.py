@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cliutil import ConfigOpt, JsonOpt, command_group, console, fail, load, print_json
-from menus.schedule import DAY_NAMES, Day, entry_choice, local_time, menu_for, schedule_for, week
+from menus.schedule import DAY_NAMES, Day, entry_choice, local_time, menu_for, midnight_note, schedule_for, week
 from settings import Config
 
 schedule_app = command_group("Business hours: which menu calls start in, by the clock (config.yaml schedules).")
@@ -55,11 +55,13 @@ def schedule_data(cfg: Config, at: datetime, number: str | None = None) -> dict[
     for name, sched in cfg.schedules.items():
         local = local_time(sched, at)
         menu, reason = menu_for(sched, at)
+        days = week(sched, local.date())
         out["schedules"].append({
             "name": name, "numbers": sched.numbers, "timezone": sched.timezone,
             "at": local.isoformat(timespec="minutes"),
             "menu": menu, "reason": reason,
-            "week": [_day_dict(d, closed, sched.entry.open) for d, closed in week(sched, local.date())],
+            "week": [_day_dict(d, closed, sched.entry.open) for d, closed in days],
+            "note": midnight_note([d for d, _ in days]),
         })  # fmt: skip
     return out
 
@@ -84,6 +86,8 @@ def show(at: AtOpt = None, number: NumberOpt = None, config: ConfigOpt = None, a
             kind = _KIND[d["kind"]] + (f" {d['label']}" if d["label"] else "")
             table.add_row(d["date"], d["weekday"][:3], kind, d["hours"], d["open_menu"] or "-", d["closed_menu"])
         console.print(table)
+        if s["note"]:
+            console.print(Text(s["note"]), soft_wrap=True)
     if not data["schedules"]:
         console.print(Text("no schedules in config.yaml: add a `schedules:` section to answer by the clock"))
 

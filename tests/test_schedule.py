@@ -88,6 +88,38 @@ def test_ranges_as_typed_on_a_chinese_keyboard() -> None:
     assert menu_for(typed, local("2027-01-09 11:59")) == ("main", "weekend hours 09:00-12:00")
 
 
+# Nights past midnight: weekdays 08:00-12:00 and 22:00-02:00; 2027-01-01 (a Friday) a holiday,
+# 2027-12-31 (a Friday) closed by an override.
+NIGHTS = Schedule.model_validate({
+    "hours": {"mon-fri": ["22:00-02:00", "08:00-12:00"]},
+    "holidays": {"2027-01-01": "元旦"},
+    "overrides": {"2027-12-31": "closed", "2027-01-11": ["23:00-01:30"]},
+    "entry": {"open": "main", "closed": "after_hours", "holiday": "holiday"},
+})  # fmt: skip
+NIGHT_CASES = [
+    ("2027-01-04 23:00", "main", "weekday hours 22:00-02:00 next day"),  # Monday night
+    ("2027-01-05 01:59", "main", "weekday hours 22:00-02:00 next day, from Monday"),  # still Monday's range
+    ("2027-01-05 02:00", "after_hours", "night (hours 08:00-12:00, 22:00-02:00 next day)"),
+    ("2027-01-04 01:00", "after_hours", "night (hours 08:00-12:00, 22:00-02:00 next day)"),  # Sunday had no night
+    ("2027-01-09 01:00", "main", "weekday hours 22:00-02:00 next day, from Friday"),  # Saturday morning: Friday's
+    ("2027-01-10 01:00", "after_hours", "closed on Sundays"),  # Saturday started no range
+    # the part after midnight goes by the day it started on: open on the holiday's first hours ...
+    ("2027-01-01 01:00", "main", "weekday hours 22:00-02:00 next day, from Thursday"),
+    ("2027-01-01 23:00", "holiday", "holiday 元旦"),
+    # ... closed after the holiday's night, and after a day an override closed
+    ("2027-01-02 01:00", "after_hours", "closed on Saturdays"),
+    ("2028-01-01 01:00", "after_hours", "closed on Saturdays"),
+    # an override's own night range runs past midnight too, and replaces the weekday's
+    ("2027-01-12 01:00", "main", "override 2027-01-11: hours 23:00-01:30 next day, from Monday"),
+    ("2027-01-11 22:30", "after_hours", "override 2027-01-11: outside 23:00-01:30 next day"),
+]
+
+
+@pytest.mark.parametrize(("when", "menu", "reason"), NIGHT_CASES, ids=[c[0] for c in NIGHT_CASES])
+def test_a_range_past_midnight_belongs_to_the_day_it_starts_on(when: str, menu: str, reason: str) -> None:
+    assert menu_for(NIGHTS, local(when)) == (menu, reason)
+
+
 # ---------------------------------------------------------------- the shipped config
 
 
@@ -138,8 +170,10 @@ TYPOS = [
      "a full-width colon '：': type ':'"),
     ("      mon-fri: ['08:00-20:00']", "      monday-fri: ['08:00-20:00']", "schedules.office.hours",
      "'monday-fri' is not a weekday: write mon, tue, wed, thu, fri, sat, sun or a span such as mon-fri"),
-    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['20:00-08:00']", "schedules.office.hours.mon-fri.0",
-     "ends before it starts; split a night at midnight"),
+    ("      mon-fri: ['08:00-20:00']", "      mon-fri: ['08:00-08:00']", "schedules.office.hours.mon-fri.0",
+     "'08:00-08:00': an empty range (it ends when it starts); for a whole day write '00:00-24:00'"),
+    ("    overrides: {}", "    overrides: {2027-12-31: ['20:00-20:00']}", "schedules.office.overrides",
+     "'20:00-20:00': an empty range"),
     ("    timezone: Asia/Shanghai", "    timezone: Asia/Shangai", "schedules.office.timezone",
      "unknown timezone 'Asia/Shangai' (an IANA name such as Asia/Shanghai)"),
     ("    holidays:", "    holiday:", "schedules.office.holiday", "unknown field 'holiday' (did you mean 'holidays'?)"),
@@ -240,9 +274,25 @@ def test_schedule_show_at(cfg: Path) -> None:
     assert out.splitlines()[0] == ("a call at 2027-10-09 21:30 starts in menu main: no schedule: ivr.entry_menu "
                                    "at all hours")  # fmt: skip
     assert "schedule office (not in use: set ivr.schedule)" in out
+    assert "past midnight" not in out  # no range of this week does
     code, _out, err = run(cfg, "menu", "schedule", "show", "--at", "tomorrow")
     assert code == 2 and err.strip() == ("error: --at tomorrow: not a date and time; write YYYY-MM-DD HH:MM, "
                                          "e.g. '2027-10-01 10:00'")  # fmt: skip
+
+
+def test_schedule_show_a_night_past_midnight(cfg: Path) -> None:
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace("mon-fri: ['08:00-20:00']", "mon-fri: ['08:00-12:00', '22:00-02:00']"), "utf-8")
+    code, out, err = run(cfg, "menu", "schedule", "show", "--at", "2027-01-09 01:30")  # a Saturday
+    assert code == 0, err
+    assert out.splitlines()[0] == ("a call at 2027-01-09 01:30 starts in menu main: weekday hours 22:00-02:00 "
+                                   "next day, from Friday")  # fmt: skip
+    note = "hours past midnight belong to the day they start on: that day's holiday or override decides them"
+    assert note in out
+    code, out, _ = run(cfg, "menu", "schedule", "show", "--at", "2027-01-09 01:30", "--json")
+    office = json.loads(out)["schedules"][0]
+    assert office["note"] == note
+    assert [d["hours"] for d in office["week"][:3]] == ["closed", "closed", "08:00-12:00, 22:00-02:00 next day"]
 
 
 def test_walk_plans_each_menu_the_schedule_picks(cfg: Path) -> None:
