@@ -76,9 +76,20 @@ def stand_in_database(url: str) -> str | None:
     return "t_" + hashlib.sha1(str(Path(url[len("sqlite:///"):]).resolve()).encode()).hexdigest()[:20]
 
 
+def _note_test_use(url: str) -> None:
+    """With HOTLINE_TEST_DB_LOG (tests only; ./dev.sh sets it) note the test module that opens a database
+    file, in-process or in a `hotline` child (pytest's PYTEST_CURRENT_TEST is inherited): the modules the
+    PostgreSQL pass runs."""
+    log, current = os.environ.get("HOTLINE_TEST_DB_LOG"), os.environ.get("PYTEST_CURRENT_TEST")
+    if log and current and url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        with open(log, "a", encoding="utf-8") as f:  # one short line per write: appends do not interleave
+            f.write(current.split("::", 1)[0] + "\n")
+
+
 def _on_test_server(url: str) -> str:
     """With HOTLINE_TEST_DATABASE_URL each SQLite file a test names becomes a database of its own
     on that server (created on first use), so the suite runs unchanged on both."""
+    _note_test_use(url)
     name = stand_in_database(url)
     if name is None:
         return url
