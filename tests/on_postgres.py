@@ -1,10 +1,12 @@
-"""Run pytest with every test database on a throwaway PostgreSQL server (`./dev.sh test` does).
+"""Run pytest with every test database on a throwaway PostgreSQL server.
 
     .venv/bin/python tests/on_postgres.py tests/test_jobs.py -q
 
 Starts the server of tests/test_fault_callstore.py (Debian's `postgresql`: initdb on a Unix
 socket in a temp folder), sets HOTLINE_TEST_DATABASE_URL so db.py gives each SQLite file a test
 names a database of its own there, runs pytest with the arguments given, and removes the server.
+Tests that check the SQLite file itself are marked ``sqlite_only`` and skipped (tests/conftest.py).
+`./dev.sh test` (a whole run) calls this with the modules that opened a database in its SQLite run.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,3 +94,11 @@ def test_flag_fingerprint_is_unique(url: str) -> None:
     with pytest.raises(IntegrityError), db.transaction(url) as s:
         for _ in range(2):
             s.add(Flag(call_id=cid, fingerprint="same", rule_id="r", category="forbidden", severity="low"))
+
+
+def test_a_child_process_opening_a_database_notes_the_test_module(url: str, tmp_path: Path) -> None:
+    """./dev.sh reruns on PostgreSQL the modules that opened a database, `hotline` children included."""
+    log = tmp_path / "db.log"
+    env = {**os.environ, "HOTLINE_TEST_DB_LOG": str(log), "PYTHONPATH": str(Path(db.__file__).parent)}
+    subprocess.run([sys.executable, "-c", f"import db; db.engine_for({url!r})"], env=env, check=True, timeout=120)
+    assert set(log.read_text(encoding="utf-8").split()) == {"tests/test_db.py"}
