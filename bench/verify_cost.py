@@ -1,7 +1,8 @@
 """What checking a call against the audio costs, next to transcribing it (issue 11: within 0.20).
 
     .venv/bin/hotline qa eval-calls app/qa_eval_calls.yaml --json --workdir /tmp/ev   # the calls, once
-    .venv/bin/python bench/verify_cost.py --workdir /tmp/ev [--limit N]
+    .venv/bin/python bench/verify_cost.py --workdir /tmp/ev [--limit N] [--asr-cache DIR]
+        [--save rows.json] [--compare rows.json]
 
 Material: the scripted calls of a finished ``qa eval-calls --workdir`` run (the simulator's
 MixMonitor-style tracks of espeak-ng speech and the IVR timeline the service recorded). Each
@@ -11,14 +12,22 @@ the opening and closing lines). Both are CPU seconds of this process, so the rat
 shared machine; wall seconds are printed too, and the ASR's real-time factor per two-track
 call (issue 11: at most 0.06). The verification's CPU is split into the encoder and the
 decoder passes (PhraseScorer's counters), which says where a saving must come from.
+
+A change meant to save CPU must not change what verification finds: ``--save`` writes the
+rows of every call, ``--compare`` checks a later run's rows against them (same phrases and
+parts, same verdict, confidence within 0.02). ``--asr-cache`` keeps each call's transcript and
+its ASR CPU seconds, so a re-run scores the very same text (and spends no time on the ASR).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import pickle
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -36,12 +45,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", type=Path, required=True, help="the --workdir of a finished qa eval-calls run")
     ap.add_argument("--limit", type=int, default=None, help="only the first N calls (quicker)")
+    ap.add_argument("--asr-cache", type=Path, default=None, help="keep/reuse each call's transcript and ASR seconds")
+    ap.add_argument("--save", type=Path, default=None, help="write every call's verification rows (JSON)")
+    ap.add_argument("--compare", type=Path, default=None, help="check the rows against a --save of an earlier run")
     args = ap.parse_args()
     config = load_config(args.workdir / "config.yaml")
     transcriber = Transcriber(options=None)
     scorer = scorer_for(transcriber)
     asr_cpu = asr_wall = verify_cpu = verify_wall = seconds = 0.0
     rows = 0
+    saved: dict[str, list[dict[str, Any]]] = {}
     print(f"{'call':>5s} {'seconds':>8s} {'ASR cpu':>8s} {'verify cpu':>10s} {'ratio':>6s} {'rows':>5s}")
     with transaction(config.database_url) as session:
         calls = session.query(Call).order_by(Call.id).limit(args.limit).all()
@@ -51,11 +64,21 @@ def main() -> None:
             if agent is None or call.agent_answered_at is None:
                 continue
             plan = agent_plan(config, call_timeline(session, call), tracks)
-            c0, w0 = time.process_time(), time.perf_counter()
-            result = transcribe_tracks(transcriber, tracks, plan)
+            cached = args.asr_cache / f"{call.id}.pickle" if args.asr_cache else None
+            if cached is not None and cached.exists():
+                result, asr_c, asr_w = pickle.loads(cached.read_bytes())
+            else:
+                c0, w0 = time.process_time(), time.perf_counter()
+                result = transcribe_tracks(transcriber, tracks, plan)
+                asr_c, asr_w = time.process_time() - c0, time.perf_counter() - w0
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    cached.write_bytes(pickle.dumps((result, asr_c, asr_w)))
             c1, w1 = time.process_time(), time.perf_counter()
             found = spot_phrases(transcriber, config, agent, result, plan)
             c2, w2 = time.process_time(), time.perf_counter()
+            c0, w0 = c1 - asr_c, w1 - asr_w
+            saved[str(call.id)] = found
             asr_cpu, asr_wall = asr_cpu + c1 - c0, asr_wall + w1 - w0
             verify_cpu, verify_wall = verify_cpu + c2 - c1, verify_wall + w2 - w1
             seconds += result.duration
@@ -72,6 +95,35 @@ def main() -> None:
     print(f"  encoder {scorer.encode_cpu / minutes:.2f} CPU s per call minute ({scorer.encodes} passes), decoder "
           f"{scorer.decode_cpu / minutes:.2f} ({scorer.decoder_passes} passes), the rest "
           f"{(verify_cpu - scorer.encode_cpu - scorer.decode_cpu) / minutes:.2f}")
+    if args.save:
+        args.save.write_text(json.dumps(saved, ensure_ascii=False, indent=1))
+    if args.compare:
+        differences = compare(json.loads(args.compare.read_text()), saved)
+        print("\n".join(differences) or f"rows as in {args.compare}")
+        sys.exit(1 if differences else 0)
+
+
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    if "check" in row:
+        return row["check"], row["part"]
+    return row["phrase"], row["start"], row["segment_start"]
+
+
+def compare(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]],
+            tolerance: float = 0.02) -> list[str]:
+    """What differs between two runs' rows, call by call: a row found in one only, another
+    verdict (accepted / said), or a confidence more than ``tolerance`` apart."""
+    out: list[str] = []
+    for call in sorted(set(before) & set(after), key=int):
+        old, new = ({_key(r): r for r in rows} for rows in (before[call], after[call]))
+        for key in sorted(set(old) | set(new), key=str):
+            a, b = old.get(key), new.get(key)
+            if a is None or b is None:
+                out.append(f"call {call}: {key} only {'after' if a is None else 'before'}: {a or b}")
+            elif a.get("accepted", a.get("said")) != b.get("accepted", b.get("said")) or \
+                    abs(a["confidence"] - b["confidence"]) > tolerance:
+                out.append(f"call {call}: {key}: {a} -> {b}")
+    return out
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def spot_phrases(
     audio = transcriber.load_audio(agent_track)
     rows: list[dict[str, Any]] = []
     if segments and phrases:
-        scored = scorer.score_segments(audio, segments, phrases, courtesy_wordings(config))
+        scored = scorer.score_segments(audio, segments, phrases, courtesy_wordings(config), shown_only=True)
         # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
         # argues against: QA shows those as unsure rather than dropping them.
         found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]

@@ -168,7 +168,9 @@ class PhraseScorer:
         exact = canonical(text[span.start : span.end]) == canonical(phrase)
         pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
         said = self._tokens(phrase, cache)
-        lp_edit = self._logprobs(encoded, pre + said + post, cache)
+        # A text hit's delta is 0 and its pmi reads the phrase's tokens only, which the text after
+        # them does not change (the decoder reads left to right): that text is left out of the pass.
+        lp_edit = self._logprobs(encoded, pre + said + ([] if exact else post), cache)
         # The free text is scored once per stretch, tokenized whole.
         delta = 0.0 if exact else float(lp_edit.sum() - self._logprobs(encoded, self._tokens(text, cache), cache).sum())
         delta /= max(1, len(said))
@@ -215,9 +217,10 @@ class PhraseScorer:
         cache = {} if cache is None else cache
         found = exact_spans(phrase, text) or find_spans(phrase, text, max_cost=math.inf, limit=1)
         span = found[0] if found else Span(0.0, len(text), len(text))
-        pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
-        said = self._tokens(phrase, cache)
-        lp_edit = self._logprobs(encoded, pre + said + post, cache)
+        pre, said = self._tokens(text[: span.start], cache), self._tokens(phrase, cache)
+        # The decoder reads left to right: the phrase's tokens score the same without the text
+        # after it, and each token left out spares the pass a projection onto the vocabulary.
+        lp_edit = self._logprobs(encoded, pre + said, cache)
         return self._pmi(lp_edit, pre, said, cache), text[span.start : span.end]
 
     def _tokens(self, text: str, cache: dict[Any, Any]) -> list[int]:
@@ -246,13 +249,15 @@ class PhraseScorer:
              rivals: Sequence[str] = ()) -> list[Spotted]:
         """Phrases verified in the given segments of a 16 kHz track (the agent's speech):
         text hits confirmed and garbles found (``resolve`` of ``score_segments``)."""
-        return resolve(self.score_segments(audio, segments, phrases, rivals))
+        return resolve(self.score_segments(audio, segments, phrases, rivals, shown_only=True))
 
     def score_segments(
-        self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str], rivals: Sequence[str] = ()
+        self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str], rivals: Sequence[str] = (),
+        shown_only: bool = False,
     ) -> list[Spotted]:
         """Every text hit and every stretch passing the sound-alike pre-filter, scored,
-        accepted or not (for thresholds and the bench).
+        accepted or not (for thresholds and the bench). ``shown_only``: only what ``resolve``
+        may keep (every text hit, and the garbles that can be accepted), for fewer decoder passes.
 
         ``rivals`` are wordings an agent is expected to say (the courtesy lines): a garble is
         refused where one of them, placed over the same stretch, is the likelier reading of
@@ -282,20 +287,56 @@ class PhraseScorer:
                 encoded = self.encode(audio[a:b])
                 cache: dict[Any, Any] = {}
                 local = text[c0:c1]
-                for phrase, span in group:
-                    shifted = Span(span.cost, span.start - c0, span.end - c0)
-                    best = self._score(encoded, local, phrase, shifted, cache)
-                    if not best.exact:
-                        # The cheapest sound match may be shorter than what the phrase's audio
-                        # covers (我们诚 for 我们非常忙): also try it as long as the phrase.
-                        longer = _extend(local, shifted, best.syllables)
-                        if longer is not None:
-                            other = self._score(encoded, local, phrase, longer, cache)
-                            best = other if other.evidence > best.evidence else best
-                        if best.accepted:
-                            best = self._against_rivals(encoded, local, best, rivals, cache)
-                    out.append(Spotted(phrase, owner[span.start], t0, t1, best))
+                shifted = [Span(s.cost, s.start - c0, s.end - c0) for _, s in group]
+                exact = [canonical(local[s.start : s.end]) == canonical(p)
+                         for (p, _), s in zip(group, shifted, strict=True)]
+                scores: dict[int, PhraseScore] = {}
+                # Text hits first: resolve() drops a garble overlapping an accepted one in its window.
+                for k in sorted(range(len(group)), key=lambda k: not exact[k]):
+                    if exact[k]:
+                        scores[k] = self._score(encoded, local, group[k][0], shifted[k], cache)
+                        continue
+                    hits = [h for h in scores.values() if h.exact and h.accepted]
+                    if shown_only and any(shifted[k].start < h.end and h.start < shifted[k].end for h in hits):
+                        continue
+                    found = self._garble(encoded, local, group[k][0], shifted[k], rivals, cache, shown_only)
+                    if found is not None:
+                        scores[k] = found
+                out += [Spotted(group[k][0], owner[group[k][1].start], t0, t1, scores[k]) for k in sorted(scores)]
         return out
+
+    def _garble(self, encoded: Encoded, text: str, phrase: str, span: Span, rivals: Sequence[str],
+                cache: dict[Any, Any], shown_only: bool) -> PhraseScore | None:
+        """The score of a sound-alike stretch of ``text``, or None (``shown_only``) when it cannot
+        be accepted whatever the audio says (what resolve() would drop unseen)."""
+        syllables = max(1, len(read_syllables(phrase)))
+        # The cheapest sound match may be shorter than what the phrase's audio covers
+        # (我们诚 for 我们非常忙): it is also tried as long as the phrase, the likelier kept.
+        longer = _extend(text, span, syllables)
+        if shown_only:
+            may = [self._may_accept(text, phrase, s, syllables) for s in (span, longer) if s is not None]
+            if not any(may):
+                return None
+            # Where one of the two can never be accepted, the other one not accepted settles it
+            # (passes are cached: scoring it again below costs none).
+            if len(may) == 2 and may != [True, True]:
+                settles = self._score(encoded, text, phrase, span if may[0] else longer, cache)  # type: ignore[arg-type]
+                if not settles.accepted:
+                    return None
+        best = self._score(encoded, text, phrase, span, cache)
+        if longer is not None:
+            other = self._score(encoded, text, phrase, longer, cache)
+            best = other if other.evidence > best.evidence else best
+        if best.accepted:
+            best = self._against_rivals(encoded, text, best, rivals, cache)
+        return best
+
+    def _may_accept(self, text: str, phrase: str, span: Span, syllables: int) -> bool:
+        """What judge() asks of a garble's text alone: close enough in sound, and enough of the
+        phrase's syllables heard."""
+        o = self.options
+        heard = len(read_syllables(text[span.start : span.end]))
+        return span.cost / syllables <= o.max_cost_per_syllable and heard >= o.min_heard_share * syllables
 
     def _against_rivals(self, encoded: Encoded, text: str, score: PhraseScore, rivals: Sequence[str],
                         cache: dict[Any, Any]) -> PhraseScore:
