@@ -17,6 +17,12 @@ import transcribe.tables  # noqa: F401
 target_metadata = db.Base.metadata
 
 
+def _ours(name: str | None, type_: str, _parent: object) -> bool:
+    """Procrastinate's tables (revision 0010, from its own SQL, PostgreSQL only) have no models here:
+    autogenerate and `alembic check` must not see them as tables to drop."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def run() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     engine = db.make_engine(url)
@@ -27,7 +33,8 @@ def run() -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # end the autobegun transaction: Alembic's own must be the outer one
         # batch mode lets later revisions alter SQLite tables (copy-and-move)
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          include_name=_ours)
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
                 # Hosts starting at once: the second waits here, then finds the schema at head.
