@@ -191,6 +191,9 @@ def _print_status(st: dict[str, Any]) -> None:
                                                             else ""), highlight=False)
     oldest = f"{q['oldest_pending_s']:.0f}s" if q["oldest_pending_s"] is not None else "-"
     console.print(f"queue: {q['depth']} job(s) pending, oldest {oldest}; {q['failed']} failed; {q['flags']} flag(s)")
+    if (p := st.get("procrastinate")) is not None:
+        console.print(f"procrastinate: {p['workers']} worker(s) beating; tasks {p['tasks_todo']} waiting, "
+                      f"{p['tasks_doing']} delivered; {p['stalled']} job(s) stalled (no heartbeat)")
 
 
 # ----- calls -----------------------------------------------------------------------------

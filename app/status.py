@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 import db
 from qa.tables import Flag
 from settings import Config
+from transcribe.procrastinate_app import engine_figures
 from transcribe.tables import Job
 
 INTERVAL_S = 2.0
@@ -77,4 +78,6 @@ def read_status(cfg: Config) -> dict[str, Any]:
         age = time.time() - float(snap.get("updated_at", 0))
         out.update(serve=snap, serving=age <= STALE_AFTER_S, status_age_s=round(age, 1))
     out["queue"] = queue_figures(cfg.database_url)
+    if cfg.workers.engine == "procrastinate":  # its workers are `hotline worker` processes, seen by their heartbeats
+        out["procrastinate"] = engine_figures(cfg.database_url, cfg.workers.stalled_after_s)
     return out

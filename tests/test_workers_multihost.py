@@ -9,6 +9,7 @@ binaries every test here is skipped with that reason.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -154,6 +155,30 @@ def test_a_repeat_delivery_of_a_finished_job_writes_nothing(clean: PgServer, tmp
         before.status, before.attempts, before.worker, before.finished_at)
     with transaction(clean.url) as s:
         assert s.scalar(select(func.count()).select_from(Transcript)) == 0
+
+
+def test_status_shows_the_engines_workers_tasks_and_stalled_jobs(clean: PgServer, tmp_path: Path) -> None:
+    """`hotline status` on this engine: serve runs no workers, so their heartbeats in the database say it."""
+    cfg = host_config(tmp_path, "status", clean.url, {})
+    with transaction(clean.url) as s:  # workers left by the tests before (tasks name them: cascade)
+        s.execute(text("TRUNCATE procrastinate_workers CASCADE"))
+    wav = tmp_path / "mix.wav"
+    waiting, stuck = add_call(clean.url, {"mix": wav}), add_call(clean.url, {"mix": wav})
+    with transaction(clean.url) as s:
+        s.execute(text("INSERT INTO procrastinate_workers (last_heartbeat)"
+                       " VALUES (now()), (now() - interval '1 hour')"))  # one alive, one long gone
+        # a worker died mid-job: its row still 'running', its task 'doing', its heartbeat an hour old
+        s.execute(text("UPDATE jobs SET status = 'running', claimed_at = now() - interval '1 hour',"
+                       " heartbeat_at = now() - interval '1 hour' WHERE call_id = :c"), {"c": stuck})
+        s.execute(text("UPDATE procrastinate_jobs SET status = 'doing' WHERE args->>'job_id' = :j"),
+                  {"j": str(job_of(clean.url, stuck).id)})
+    assert job_of(clean.url, waiting).status == "queued"
+    r = CliRunner().invoke(cli.app, ["status", "--json", "--config", str(cfg)])
+    assert r.exit_code == 1  # no serve running
+    assert json.loads(r.stdout)["procrastinate"] == {"workers": 1, "tasks_todo": 1, "tasks_doing": 1, "stalled": 1}
+    r = CliRunner().invoke(cli.app, ["status", "--config", str(cfg)])
+    shown = " ".join(r.stdout.split())  # the console wraps at its width
+    assert "procrastinate: 1 worker(s) beating; tasks 1 waiting, 1 delivered; 1 job(s) stalled" in shown
 
 
 def test_concurrent_migrations_of_a_fresh_database_all_succeed(server: PgServer) -> None:

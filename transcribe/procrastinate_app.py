@@ -160,6 +160,25 @@ def _beating(url: str, job_ids: list[int], stalled_after_s: float) -> set[int]:
         return set(s.scalars(stmt, {"ids": job_ids, "s": stalled_after_s}))
 
 
+_ENGINE_FIGURES = text(
+    "SELECT (SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - make_interval(secs => :s))"
+    " AS workers,"
+    " (SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task AND status = 'todo') AS tasks_todo,"
+    " (SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task AND status = 'doing') AS tasks_doing,"
+    " (SELECT count(*) FROM jobs WHERE status = 'running' AND kind = :kind"
+    "  AND coalesce(heartbeat_at, claimed_at) <= now() - make_interval(secs => :s)) AS stalled"
+)
+
+
+def engine_figures(url: str, stalled_after_s: float) -> dict[str, int]:
+    """What `hotline status` shows of this engine (the workers run on other hosts, not in serve):
+    workers whose heartbeat is fresh, tasks waiting and delivered, and job rows running whose
+    heartbeat stopped (a dead worker's: the next reaper round takes them back)."""
+    with transaction(url) as s:
+        row = s.execute(_ENGINE_FIGURES, {"s": stalled_after_s, "task": TASK, "kind": jobs.TRANSCRIBE}).mappings()
+        return {k: int(v) for k, v in row.one().items()}
+
+
 # -- the worker -----------------------------------------------------------------------------
 
 
