@@ -95,6 +95,7 @@ class TrackResult:
     review_reason: str | None
     elapsed_s: float
     skipped_s: float = 0.0  # audio not decoded because a TrackPlan said it held no speech to decode
+    refilled: int = 0  # VAD stretches the first pass left without text, decoded again on their own
     # VAD's speech stretches (seconds): where someone spoke, whether or not the decoder made
     # text of it (the audio checks of the opening and closing lines look there)
     speech: tuple[tuple[float, float], ...] = ()
@@ -216,6 +217,7 @@ class Transcriber:
         if (chunks or not self.options.vad) and (plan is None or plan.decode):
             raw = self._decode(audio, chunks if self.options.vad else None)
         kept, dropped = self._clean(raw, speaker)
+        kept, dropped, refilled = self._refill(audio, chunks, kept, dropped, speaker)
         reason = self._review_reason(speech_s, kept, dropped) or self._uncovered_speech(chunks, kept)
         if plan is not None and plan.known:
             kept = sorted(kept + known_segments(plan, duration), key=lambda s: (s.start, s.end))
@@ -230,6 +232,7 @@ class Transcriber:
             review_reason=reason,
             elapsed_s=time.perf_counter() - started,
             skipped_s=round(skipped, 3),
+            refilled=refilled,
             speech=tuple((round(c["start"] / SAMPLE_RATE, 2), round(c["end"] / SAMPLE_RATE, 2)) for c in chunks),
         )
 
@@ -329,6 +332,22 @@ class Transcriber:
             dropped.sort(key=lambda d: (d.start, d.end))
             kept = [s for i, s in enumerate(kept) if i not in copies]
         return kept, dropped
+
+    def _refill(self, audio: np.ndarray, chunks: list[dict[str, int]], kept: list[AsrSegment],
+                dropped: list[Dropped], speaker: str) -> tuple[list[AsrSegment], list[Dropped], int]:
+        """A second pass over the VAD stretches the first left without text, glued together
+        without the rest. Whisper's window-by-window decoding skips speech, most often the last
+        sentence before a window ends (the closing line); decoded apart from its neighbours it
+        usually comes out (measured in bench/asr_accuracy.py, "no-refill" variant)."""
+        o = self.options
+        gaps = [c for c in chunks if (c["end"] - c["start"]) / SAMPLE_RATE >= o.refill_min_s
+                and not any(s.start < c["end"] / SAMPLE_RATE and s.end > c["start"] / SAMPLE_RATE for s in kept)]
+        if not o.refill_gaps or not gaps or len(gaps) == len(chunks):
+            return kept, dropped, 0  # nothing lost, or the same audio again (it would decode the same)
+        more, lost = self._clean(self._decode(audio, gaps), speaker)
+        kept = sorted(kept + more, key=lambda s: (s.start, s.end))
+        dropped = sorted(dropped + lost, key=lambda d: (d.start, d.end))
+        return kept, dropped, len(gaps)
 
     def _review_reason(self, speech_s: float, kept: Sequence[AsrSegment], dropped: Sequence[Dropped]) -> str | None:
         o = self.options

@@ -142,6 +142,11 @@ class AsrOptions:
         (loop_min_repeats of them, loop_long_repeats for a text of loop_long_ngram+ characters)
         keeps its first segment and drops the copies ("我已不知" in 8 segments).
       hallucinations / silence_hallucinations: see the lists above.
+      refill_gaps / refill_min_s: a VAD stretch of at least refill_min_s seconds (padding
+        included) that the first pass left without text is decoded again, glued only to the
+        other such stretches. Measured on the scripted calls (last session's eval): 11 of 13
+        "needs review" tracks were a sentence Whisper skipped, most often the closing at the
+        end of a window; see bench/asr_accuracy.py's "no-refill" variant for what it adds.
       review_min_speech_s: a track with at least this much VAD speech (padding included,
         so a cough with 2 x 600 ms padding stays under it) but no usable text is marked
         needs_review (FINDINGS: a whole agent track came out empty).
@@ -178,6 +183,8 @@ class AsrOptions:
     loop_long_repeats: int = 3
     hallucinations: tuple[str, ...] = field(default=KNOWN_HALLUCINATIONS)
     silence_hallucinations: tuple[str, ...] = field(default=SILENCE_HALLUCINATIONS)
+    refill_gaps: bool = True
+    refill_min_s: float = 1.5
     review_min_speech_s: float = 2.0
     review_min_chars_per_s: float = 0.3
     traditional_to_simplified: bool = True
