@@ -37,7 +37,7 @@ def test_every_route_type_and_the_opening_line_first(tmp_path: Path, sounds: Pat
         data["menus"]["main"]["options"]["8"] = {"action": "hangup"}
 
     async def body(env: DemoEnv) -> dict[str, Any]:
-        g = _g(env)
+        g, m = _g(env), prompt_seconds(env.config)["menu-main"]
         scripts = {
             # submenu then queue: main 1 -> orders 1 -> support
             "submenu+queue": CallScript("a", caller_num="100", presses=(Press(g + 1, "1"), Press(g + 3.5, "1")),
@@ -45,9 +45,11 @@ def test_every_route_type_and_the_opening_line_first(tmp_path: Path, sounds: Pat
             # extension: main 2 -> aftersales (SIP/agent1002)
             "extension": CallScript("b", caller_num="101", presses=(Press(g + 1, "2"),),
                                     agent=Agent("SIP/agent1002", answer_after=3.0, says=(Say(0.5, "您好"),))),
-            # repeat then hangup: 9 replays the main menu, 8 says goodbye and hangs up
-            "repeat+hangup": CallScript("c", caller_num="102", presses=(Press(g + 1, "9"), Press(g + 3.5, "8")),
-                                        agent=None),
+            # repeat then hangup: 9 (a quarter into the menu prompt) replays the main menu, 8 (halfway
+            # into the replay) says goodbye and hangs up. A key at g + 1 raced the greeting's end when
+            # ANSWER and MixMonitor took 1 s of call time (PostgreSQL): typed ahead, nothing replayed.
+            "repeat+hangup": CallScript("c", caller_num="102", presses=(Press(g + m / 4, "9"),
+                                                                        Press(g + m * 3 / 4, "8")), agent=None),
         }
         calls = await asyncio.gather(*(env.call(s) for s in scripts.values()))
         return dict(zip(scripts, calls, strict=True))
