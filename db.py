@@ -148,6 +148,15 @@ def transaction(url: str) -> Iterator[Session]:
         yield session
 
 
+def close_idle() -> None:
+    """Close the pooled connections no one holds (engines stay, migrated). The PostgreSQL pass of the
+    tests calls it after each test: a database per test keeps its idle connections, up to the server's
+    client limit ("too many clients already") some hundred tests in."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+
+
 def dispose_all() -> None:
     """Forget engines (after fork, so a child process opens its own connections)."""
     with _lock:

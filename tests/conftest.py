@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +29,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if mark is not None:
             reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else "SQLite only")
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield  # after the test's fixtures are gone
+    if ON_POSTGRES:
+        db.close_idle()
 
 
 @pytest.fixture()
