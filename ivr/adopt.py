@@ -153,6 +153,9 @@ class AdoptedSession(CallSession):
             return
         if self.plan == "transfer" and await self._agent_answered():
             self.facts.dial_status = "ANSWER"
+            if self.facts.talk_s is None:  # the bridge ended while no service listened: its VarSet went by
+                talked = (await self._cmd(agi.get_variable("ANSWEREDTIME_MS"))).data
+                self.facts.talk_s = int(talked) / 1000 if talked and talked.isdigit() and int(talked) else None
             if self.facts.agent is None:  # the old driver held it in memory only (written at the close)
                 peer = (await self._cmd(agi.get_variable("DIALEDPEERNAME"))).data
                 self.facts.agent = interface_of(peer) if peer else None

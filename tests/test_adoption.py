@@ -33,6 +33,7 @@ from settings import load_config
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 
 SPEED = 10.0
+TALK = 50.0  # call seconds the agents of Q and D talk: they hang up after a (slow, 3 s wall) restart
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +57,14 @@ def _three_calls(sim: AsteriskSimulator, g: float, o: float) -> dict[str, Any]:
     The agents of Q and D hang up first, well after the restart: their callers come back
     into Async AGI and must hear the goodbye. M presses 1 in `orders` only after the restart.
     """
-    m = sim.place_call(CallScript("m", caller_num="801", presses=(Press(g + 1, "1"), Press(g + o + 25, "1")),
-                                  hangs_up_at=g + o + 50, agent=Agent("SIP/agent1001", answer_after=1.0)))
+    # M's second key comes 45 s after `orders` started: a restarted service took up to ~30 s of call
+    # time (3 s wall, loaded) to adopt, and a key pressed while nobody drives the call is dropped.
+    m = sim.place_call(CallScript("m", caller_num="801", presses=(Press(g + 1, "1"), Press(g + o + 45, "1")),
+                                  hangs_up_at=g + o + 75, agent=Agent("SIP/agent1001", answer_after=1.0)))
     q = sim.place_call(CallScript("q", caller_num="802", presses=(Press(g + 1, "3"),),
-                                  agent=Agent("SIP/agent1001", answer_after=1.0, hangs_up_after=30.0)))
+                                  agent=Agent("SIP/agent1001", answer_after=1.0, hangs_up_after=TALK)))
     d = sim.place_call(CallScript("d", caller_num="803", presses=(Press(g + 1, "2"),),
-                                  agent=Agent("SIP/agent1002", answer_after=1.0, hangs_up_after=30.0)))
+                                  agent=Agent("SIP/agent1002", answer_after=1.0, hangs_up_after=TALK)))
     return {"m": m, "q": q, "d": d}
 
 
@@ -99,7 +102,7 @@ def _assert_adopted(url: str, calls: dict[str, Any]) -> None:
     # who, when, ring time (from the dead driver), talk time (Asterisk's ANSWEREDTIME_MS).
     for row, agent in ((q, "SIP/agent1001"), (d, "SIP/agent1002")):
         assert row["agent"] == agent and row["agent_answered_at"] is not None and row["ring_s"] is not None, row
-        assert row["talk_s"] == pytest.approx(30.0, abs=0.5), row  # the agent hangs up after 30 s of talk
+        assert row["talk_s"] == pytest.approx(TALK, abs=0.5), row  # the agent hangs up after TALK s of talk
     assert q["queue_wait_s"] is not None
 
 
