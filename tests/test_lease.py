@@ -111,7 +111,10 @@ def test_holder_that_cannot_renew_fences_itself(url: str, tmp_path: Path) -> Non
     a = Lease(url, holder="a", ttl=0.5, interval=0.1)
     assert a.step() and not a.fenced()
     (tmp_path / "gone.db").mkdir()  # a directory where the database should be: every query fails
-    broken = Lease(f"sqlite:///{tmp_path / 'gone.db'}", holder="a", ttl=0.5, interval=0.1)
+    gone = f"sqlite:///{tmp_path / 'gone.db'}"
+    if db.stand_in_database(gone):  # on PostgreSQL (tests/on_postgres.py): a socket folder with no server
+        gone = f"postgresql+psycopg://hotline@/gone?host={tmp_path / 'gone.db'}"
+    broken = Lease(gone, holder="a", ttl=0.5, interval=0.1)
     broken.held, broken._renewed = True, time.monotonic()  # as if it held the lease, then lost the DB
     with pytest.raises(Exception):  # noqa: B017  (the database error, whatever the driver calls it)
         broken.step()
