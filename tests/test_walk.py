@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+import db
 from app.walk import Key, invalid_key, plan
+from ivr.tables import Call
 from menus import edit as me
 from menus.versions import commit
 from settings import load_config
@@ -111,7 +115,8 @@ def test_walk_of_the_shipped_menus(tmp_path: Path) -> None:
     assert by[("no-input", "- - -")].steps == "main:-(timeout) > main:-(timeout) > main:-(fallback)"
     assert by[("invalid", "4 4 4")].heard.count("invalid") == 2
     # The walk ran in its own folder: its calls are in its database, not in the shipped config's.
-    assert (tmp_path / "walk" / "hotline.db").is_file()
+    with db.transaction(f"sqlite:///{tmp_path / 'walk' / 'hotline.db'}") as s:
+        assert s.scalar(select(func.count()).select_from(Call)) == len(results)
 
 
 def test_walk_after_edits_and_a_mismatch_is_reported(cfg: Path, tmp_path: Path) -> None:
