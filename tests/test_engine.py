@@ -33,6 +33,9 @@ from transcribe.engine import (
     AsrSegment,
     TrackResult,
     Transcriber,
+    Word,
+    _said_in,
+    _too_fast,
     merge,
 )
 from transcribe.normalize import canonical, to_simplified
@@ -246,3 +249,17 @@ def test_a_stretch_the_first_pass_left_without_text_is_decoded_again_apart(trans
     kept = [s for s in on.segments if s.end <= second_start]
     kept, _dropped, refilled = transcriber._refill(audio, chunks, kept, [], "agent")
     assert refilled == 1 and closing(kept)
+
+
+def test_text_said_in_an_instant_is_no_ones_and_a_blank_word_covers_nothing() -> None:
+    # Seen on a scripted call: at a window's end Whisper wrote a fluent question in 0.08 s, where the
+    # agent had said a closing it lost; the segment before it stretched to that time on a blank word.
+    instant = (Word(62.64, 62.64, "这次是", 0.03), Word(62.64, 62.72, "什么时候发生的事?", 0.1))
+    assert _too_fast("这次是什么时候发生的事?", instant, 25.0)
+    quick = (Word(0.0, 0.4, "好的", 0.9), Word(0.4, 1.1, "好的好的", 0.9))  # people do say this fast
+    assert not _too_fast("好的好的好的", quick, 25.0)
+    assert not _too_fast("好的", (Word(3.0, 3.0, "好的", 0.5),), 25.0)  # too short to judge
+    words = (Word(51.04, 51.32, "小", 0.1), Word(51.6, 51.94, "道乐,", 0.1), Word(62.64, 62.64, "   ", 1.0))
+    stretched = AsrSegment(51.0, 62.6, "小道乐,", "agent", -1.2, 0.1, words)
+    assert _said_in(stretched, 50.5, 52.0) and not _said_in(stretched, 58.0, 62.0)
+    assert _said_in(AsrSegment(51.0, 62.6, "小道乐", "agent", -1.2, 0.1), 58.0, 62.0)  # no words: its span

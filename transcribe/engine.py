@@ -324,6 +324,9 @@ class Transcriber:
                     )
                     for w in seg.words
                 )
+            if words is not None and _too_fast(text, words, o.max_chars_per_s):
+                dropped.append(Dropped(start, end, text, speaker, "hallucination"))
+                continue
             kept.append(AsrSegment(start, end, text, speaker, float(seg.avg_logprob), float(seg.no_speech_prob), words))
         copies = set(self._guard.repeated_segments([s.text for s in kept]))
         if copies:
@@ -341,7 +344,7 @@ class Transcriber:
         usually comes out (measured in bench/asr_accuracy.py, "no-refill" variant)."""
         o = self.options
         gaps = [c for c in chunks if (c["end"] - c["start"]) / SAMPLE_RATE >= o.refill_min_s
-                and not any(s.start < c["end"] / SAMPLE_RATE and s.end > c["start"] / SAMPLE_RATE for s in kept)]
+                and not any(_said_in(s, c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for s in kept)]
         if not o.refill_gaps or not gaps or len(gaps) == len(chunks):
             return kept, dropped, 0  # nothing lost, or the same audio again (it would decode the same)
         more, lost = self._clean(self._decode(audio, gaps), speaker)
@@ -376,6 +379,26 @@ class Transcriber:
         a, b = gaps[0]
         total = sum(y - x for x, y in gaps)
         return f"no text for {len(gaps)} stretch(es) of VAD speech ({total:.1f} s), first at {a:.1f}-{b:.1f} s"
+
+
+def _too_fast(text: str, words: Sequence[Word], max_chars_per_s: float) -> bool:
+    """A sentence whose words all fall in an instant: no one said it there. Whisper writes such
+    text at the end of a window (measured: 这次是什么时候发生的事? in 0.08 s, word probabilities
+    0.02-0.3, where the agent said a closing it lost). People say 4-7 characters a second."""
+    chars = len(canonical(text))
+    said = [w for w in words if w.word.strip()]
+    if chars < 6 or not said:
+        return False
+    return chars > max_chars_per_s * max(0.0, said[-1].end - said[0].start)
+
+
+def _said_in(seg: AsrSegment, a: float, b: float) -> bool:
+    """Whether ``seg`` says something between ``a`` and ``b`` seconds: by its words when it has
+    them, since a segment's span can stretch over speech it never wrote (measured: 小道乐 spanning
+    51.0-62.6 s, its last "word" blank, the closing said at 59 s lost)."""
+    if seg.words is None:
+        return seg.start < b and seg.end > a
+    return any(w.word.strip() and w.start < b and w.end > a for w in seg.words)
 
 
 def silence_outside(audio: np.ndarray, keep: Sequence[tuple[float, float]]) -> tuple[np.ndarray, float]:

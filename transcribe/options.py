@@ -142,6 +142,10 @@ class AsrOptions:
         (loop_min_repeats of them, loop_long_repeats for a text of loop_long_ngram+ characters)
         keeps its first segment and drops the copies ("我已不知" in 8 segments).
       hallucinations / silence_hallucinations: see the lists above.
+      max_chars_per_s: a segment of 6+ characters whose words span less time than this rate
+        allows is dropped as a hallucination: Whisper wrote a fluent 11-character question in
+        0.08 s at a window's end, where the agent had said something else (people say 4-7 a
+        second; word times are rough, hence the margin).
       refill_gaps / refill_min_s: a VAD stretch of at least refill_min_s seconds (padding
         included) that the first pass left without text is decoded again, glued only to the
         other such stretches. Measured on the scripted calls (last session's eval): 11 of 13
@@ -183,6 +187,7 @@ class AsrOptions:
     loop_long_repeats: int = 3
     hallucinations: tuple[str, ...] = field(default=KNOWN_HALLUCINATIONS)
     silence_hallucinations: tuple[str, ...] = field(default=SILENCE_HALLUCINATIONS)
+    max_chars_per_s: float = 25.0
     refill_gaps: bool = True
     refill_min_s: float = 1.5
     review_min_speech_s: float = 2.0
