@@ -58,6 +58,7 @@ def variants(phrases: tuple[str, ...]) -> dict[str, AsrOptions]:
         "hotwords": base.with_(hotwords=hot),
         "hotwords+gate-0.6": base.with_(hotwords=hot, no_speech_threshold=0.6),
         "fallback": base.with_(temperatures=ladder),
+        "no-refill": base.with_(refill_gaps=False),
         "vad-0.5": base.with_(vad_threshold=0.5, vad_speech_pad_ms=400),
         "no-words": base.with_(word_timestamps=False),
         "beam5": b5,

@@ -341,11 +341,13 @@ class Transcriber:
         """A second pass over the VAD stretches the first left without text, glued together
         without the rest. Whisper's window-by-window decoding skips speech, most often the last
         sentence before a window ends (the closing line); decoded apart from its neighbours it
-        usually comes out (measured in bench/asr_accuracy.py, "no-refill" variant)."""
+        usually comes out (tests/test_engine.py; compare with bench/asr_accuracy.py --variant no-refill)."""
         o = self.options
+        if not o.refill_gaps:
+            return kept, dropped, 0
         gaps = [c for c in chunks if (c["end"] - c["start"]) / SAMPLE_RATE >= o.refill_min_s
                 and not any(_said_in(s, c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for s in kept)]
-        if not o.refill_gaps or not gaps or len(gaps) == len(chunks):
+        if not gaps or len(gaps) == len(chunks):
             return kept, dropped, 0  # nothing lost, or the same audio again (it would decode the same)
         more, lost = self._clean(self._decode(audio, gaps), speaker)
         kept = sorted(kept + more, key=lambda s: (s.start, s.end))

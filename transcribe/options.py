@@ -148,9 +148,10 @@ class AsrOptions:
         second; word times are rough, hence the margin).
       refill_gaps / refill_min_s: a VAD stretch of at least refill_min_s seconds (padding
         included) that the first pass left without text is decoded again, glued only to the
-        other such stretches. Measured on the scripted calls (last session's eval): 11 of 13
-        "needs review" tracks were a sentence Whisper skipped, most often the closing at the
-        end of a window; see bench/asr_accuracy.py's "no-refill" variant for what it adds.
+        other such stretches. On the scripted calls 11 of 13 "needs review" tracks were a
+        sentence Whisper skipped, most often the closing at the end of a window; on four of
+        those tracks the refill gave the lost stretch text (the hurry-up call's 快点 among
+        them). bench/asr_accuracy.py --variant no-refill compares without it.
       review_min_speech_s: a track with at least this much VAD speech (padding included,
         so a cough with 2 x 600 ms padding stays under it) but no usable text is marked
         needs_review (FINDINGS: a whole agent track came out empty).

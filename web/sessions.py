@@ -26,8 +26,6 @@ from accounts.sessions import Limits, end_session, live_session, open_session
 class WebSession:
     account: str
     csrf: str
-    started: datetime
-    seen: datetime
 
 
 @dataclass
@@ -53,7 +51,7 @@ class Sessions:
         """The live session of ``token`` (its idle time restarts), or None; read in the caller's
         transaction ``s`` (the request reads the account in the same one)."""
         row = live_session(s, token, self._now(), self._limits())
-        return None if row is None else WebSession(row.account, row.csrf, row.started_at, row.seen_at)
+        return None if row is None else WebSession(row.account, row.csrf)
 
     def close(self, token: str) -> None:
         with db.transaction(self.url) as s:
