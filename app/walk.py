@@ -123,7 +123,8 @@ def _starts(config: Config, at: datetime | None) -> list[tuple[str, datetime | N
         menu, why = entry_choice(config, at)
         return [(menu, at, why)]
     found = moments(config.schedules[config.ivr.schedule], datetime.now(UTC))
-    return [(menu, when, why) for menu, (when, why) in found.items() if menu in config.menus]
+    # config order, not the order of the moments: the table must not reshuffle with the time of day
+    return [(menu, *found[menu]) for menu in config.menus if menu in found]
 
 
 def moments_text(paths: list[WalkPath]) -> list[str]:
