@@ -69,19 +69,3 @@ class Review(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     flag: Mapped[Flag] = relationship(back_populates="reviews")
-
-
-class RecordingAccess(Base):
-    """Who was served which call's recording, and when, up to the accounts' access log (revision 0007).
-
-    No longer written: the review app logs each listen in ``access_log`` (accounts.users.record_access),
-    one place with sign-ins, reviews and unmasks. Kept so the schema matches until a revision drops it."""
-
-    __tablename__ = "recording_access"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    reviewer: Mapped[str] = mapped_column(String(64))
-    remote: Mapped[str | None] = mapped_column(String(64))  # client address
-    kind: Mapped[str | None] = mapped_column(String(8))  # which track: mix | agent | caller
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
