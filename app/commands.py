@@ -132,14 +132,14 @@ async def _report_status(cfg: Config, service: Any, pool: Any, metrics_port: int
     """Write the status file every few seconds; serve /metrics from the latest figures."""
     import time
 
-    from app.status import INTERVAL_S, queue_figures, service_snapshot, status_path, write_status
+    from app.status import INTERVAL_S, database_figures, service_snapshot, status_path, write_status
 
     started = time.time()
     latest: dict[str, Any] = {}
     if metrics_port:
         from app.metrics import serve_metrics
 
-        serve_metrics(metrics_port, lambda: {"serve": latest, "queue": queue_figures(cfg.database_url)})
+        serve_metrics(metrics_port, lambda: {"serve": latest, **database_figures(cfg)})
         log.info("metrics on http://127.0.0.1:%d/metrics", metrics_port)
     path = status_path(cfg)
     while True:

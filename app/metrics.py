@@ -1,6 +1,7 @@
 """Prometheus /metrics for `hotline serve --metrics-port N` (off unless a port is given; bound
 to 127.0.0.1). The figures are those of `hotline status`, read when Prometheus scrapes: a
-custom collector over the latest snapshot, so there is one source for both."""
+custom collector over the latest snapshot, so there is one source for both. On the procrastinate
+engine that includes its workers' heartbeats and tasks (`hotline_procrastinate_*`)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ class _Figures(Collector):
         yield counter("job_failures", "Transcription jobs failed (all time, from the database)", queue.get("failed"))
         yield counter("ami_reconnects", "AMI link reconnects since serve started", ami.get("reconnects"))
         yield counter("pool_restarts", "Transcription pool restarts since serve started", workers.get("restarts"))
+        engine = snap.get("procrastinate")
+        if engine is not None:  # only on that engine: zeros elsewhere would read as "no worker alive"
+            yield gauge("procrastinate_workers_beating", "Procrastinate workers whose heartbeat is fresh",
+                        engine["workers"])
+            yield gauge("procrastinate_tasks_waiting", "Transcription tasks not yet delivered to a worker",
+                        engine["tasks_todo"])
+            yield gauge("procrastinate_tasks_delivered", "Transcription tasks a worker has taken",
+                        engine["tasks_doing"])
+            yield gauge("procrastinate_jobs_stalled", "Jobs running whose heartbeat stopped (the reaper retakes them)",
+                        engine["stalled"])
 
 
 def serve_metrics(port: int, snapshot: Snapshot, addr: str = "127.0.0.1") -> Any:

@@ -77,7 +77,15 @@ def read_status(cfg: Config) -> dict[str, Any]:
     if snap is not None:
         age = time.time() - float(snap.get("updated_at", 0))
         out.update(serve=snap, serving=age <= STALE_AFTER_S, status_age_s=round(age, 1))
-    out["queue"] = queue_figures(cfg.database_url)
-    if cfg.workers.engine == "procrastinate":  # its workers are `hotline worker` processes, seen by their heartbeats
+    out.update(database_figures(cfg))
+    return out
+
+
+def database_figures(cfg: Config) -> dict[str, Any]:
+    """What the database says, for `status` and for each /metrics scrape alike: the queue, and on
+    the procrastinate engine its workers and tasks (they are `hotline worker` processes on other
+    hosts, seen only by their heartbeats and task rows)."""
+    out: dict[str, Any] = {"queue": queue_figures(cfg.database_url)}
+    if cfg.workers.engine == "procrastinate":
         out["procrastinate"] = engine_figures(cfg.database_url, cfg.workers.stalled_after_s)
     return out
