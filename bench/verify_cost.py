@@ -44,6 +44,7 @@ from ivr.tables import Call  # noqa: E402
 from ivr.timeline import call_timeline  # noqa: E402
 from settings import load_config  # noqa: E402
 from transcribe.engine import Transcriber  # noqa: E402
+from transcribe.lines import scored_windows  # noqa: E402
 from transcribe.runner import agent_plan, call_tracks, transcribe_tracks  # noqa: E402
 from transcribe.spotting import scorer_for, spot_phrases  # noqa: E402
 
@@ -54,6 +55,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N calls (quicker)")
     ap.add_argument("--asr-cache", type=Path, default=None, help="keep/reuse each call's transcript and ASR seconds")
     ap.add_argument("--save", type=Path, default=None, help="write every call's verification rows (JSON)")
+    ap.add_argument("--share", action="store_true",
+                    help="phrase candidates share the opening/closing windows' encoder passes (PhraseScorer.sharing)")
     ap.add_argument("--compare", type=Path, default=None, help="check the rows against a --save of an earlier run")
     args = ap.parse_args()
     config = load_config(args.workdir / "config.yaml")
@@ -82,7 +85,8 @@ def main() -> None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     cached.write_bytes(pickle.dumps((result, asr_c, asr_w)))
             c1, w1 = time.process_time(), time.perf_counter()
-            found = spot_phrases(transcriber, config, agent, result, plan)
+            with scorer.sharing(scored_windows(config, result, plan) if args.share else []):
+                found = spot_phrases(transcriber, config, agent, result, plan)
             c2, w2 = time.process_time(), time.perf_counter()
             c0, w0 = c1 - asr_c, w1 - asr_w
             saved[str(call.id)] = found

@@ -36,7 +36,7 @@ from transcribe.engine import AsrSegment, CallResult, TrackPlan
 from transcribe.normalize import canonical
 from transcribe.sounds import read_syllables
 from transcribe.verdict import sigmoid
-from transcribe.verify import MAX_WINDOW_S, SAMPLE_RATE, PhraseScorer
+from transcribe.verify import MAX_WINDOW_S, PhraseScorer
 
 _CLAUSE = re.compile(r"[，,。？?！!；;、\s]+")
 OPENING_TAIL_S = 10.0  # without a caller turn to end it, the first turn is read to within_s plus this
@@ -128,29 +128,39 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
                 plan: TrackPlan | None, bars: LineBars = BARS) -> list[dict[str, Any]]:
     """One row per part heard or not: check, part, the best phrasing, the window scored,
     pmi, confidence that it was said, said (bool), and what the ASR wrote there."""
-    agent = [s for s in result.segments if s.speaker == "agent"]
-    jobs: list[tuple[str, dict[str, list[str]], tuple[float, float] | None]] = [
-        ("opening", opening_parts(config), opening_window(config, result, plan)),
-        ("closing", {"closing": closing_phrases(config)}, closing_window(result, plan)),
-    ]
     rows: list[dict[str, Any]] = []
-    for check, parts, window in jobs:
-        if window is None or not any(parts.values()):
-            continue
-        lo, hi = window
-        text = text_in(agent, lo, hi)
+    for check, parts, (lo, hi), text in _jobs(config, result, plan):
         written = {part: _written(text, phrases) for part, phrases in parts.items()}
         rows += [_row(check, part, phrase, lo, hi, None, bars) for part, phrase in written.items() if phrase]
         unread = [(part, phrases) for part, phrases in parts.items() if phrases and not written[part]]
         if not unread:
             continue  # the transcript already holds every part: no audio to score (most real calls)
         starts = _starts(lo, hi) if check == "closing" and not text.strip() else [lo]
-        whole = scorer.encode(audio[round(lo * SAMPLE_RATE): round(hi * SAMPLE_RATE)])
+        whole = scorer.encode_window(audio, lo, hi)
         windows = [(scorer.after(whole, a - lo) if a > lo else whole, {}) for a in starts]
         for part, phrases in unread:
             pmi, heard, phrase = _best(scorer, windows, text, phrases, bars.said)
             rows.append(_row(check, part, phrase, lo, hi, pmi, bars, heard))
     return rows
+
+
+def scored_windows(config: Config, result: CallResult, plan: TrackPlan | None) -> list[tuple[float, float]]:
+    """The windows check_lines will encode: those with a part the transcript does not hold
+    word for word. Phrase candidates inside them can share their encoder pass
+    (PhraseScorer.sharing)."""
+    return [window for _, parts, window, text in _jobs(config, result, plan)
+            if any(phrases and not _written(text, phrases) for phrases in parts.values())]
+
+
+def _jobs(config: Config, result: CallResult, plan: TrackPlan | None
+          ) -> list[tuple[str, dict[str, list[str]], tuple[float, float], str]]:
+    """(check, its parts and their phrasings, the window, the agent's free text in it), for the
+    checks that have both parts and a window."""
+    agent = [s for s in result.segments if s.speaker == "agent"]
+    jobs = [("opening", opening_parts(config), opening_window(config, result, plan)),
+            ("closing", {"closing": closing_phrases(config)}, closing_window(result, plan))]
+    return [(check, parts, window, text_in(agent, *window)) for check, parts, window in jobs
+            if window is not None and any(parts.values())]
 
 
 def _written(text: str, phrases: list[str]) -> str | None:

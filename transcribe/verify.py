@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -47,6 +48,9 @@ from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
 MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
+# A candidate's window may reach this far out of the planned window it is moved onto (sharing()):
+# it keeps at least window_s - this of audio around the phrase.
+HOST_SLACK_S = 0.0
 _PRIORS_KEPT = 4096  # token sequences whose prior over silence is kept (a few KB each)
 
 
@@ -93,6 +97,11 @@ class PhraseScorer:
         # Priors over silence depend on the tokens alone: kept across windows and calls (the same
         # closing phrase tried from each second, the same clause on every call), within a bound.
         self._priors: dict[tuple[int, ...], np.ndarray] = {}
+        # Inside sharing(): the windows the caller will score later, and each window encoded so far
+        # (by sample range, with its decoder passes), for the one track being verified.
+        self._planned: list[tuple[float, float]] = []
+        self._shared: dict[tuple[int, int], tuple[Encoded, dict[Any, Any]]] = {}
+        self._track: np.ndarray | None = None
         # cost accounting (the benches print them): passes, and their CPU seconds in this process
         self.encodes = 0
         self.decoder_passes = 0
@@ -119,6 +128,40 @@ class PhraseScorer:
         out = self._ct2.encode(ctranslate2.StorageView.from_array(features[None]), to_cpu=False)
         self.encode_cpu += time.process_time() - started
         return Encoded(out, frames)
+
+    @contextmanager
+    def sharing(self, windows: Sequence[tuple[float, float]]) -> Iterator[None]:
+        """Within it, each window of the track being verified is encoded once (``encode_window``),
+        and phrase candidates whose audio lies inside one of ``windows`` (seconds on the track: the
+        opening and closing windows, transcribe/lines.py) are scored on that window's encoding
+        rather than on their own: the encoder pass is paid once for both checks."""
+        self._planned, self._shared, self._track = sorted(windows), {}, None
+        try:
+            yield
+        finally:
+            self._planned, self._shared, self._track = [], {}, None
+
+    def encode_window(self, audio: np.ndarray, t0: float, t1: float) -> Encoded:
+        """``encode`` of ``audio`` from ``t0`` to ``t1`` seconds; inside ``sharing()`` a window
+        already encoded is not encoded again."""
+        return self._window(audio, t0, t1)[0]
+
+    def _window(self, audio: np.ndarray, t0: float, t1: float) -> tuple[Encoded, dict[Any, Any]]:
+        """The window's encoding and the cache of its decoder passes (shared inside ``sharing()``)."""
+        a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
+        if not self._planned:
+            return self.encode(audio[a:b]), {}
+        if audio is not self._track:  # another track: its windows are other audio
+            self._shared, self._track = {}, audio
+        if (a, b) not in self._shared:
+            self._shared[a, b] = (self.encode(audio[a:b]), {})
+        return self._shared[a, b]
+
+    def _host(self, t0: float, t1: float) -> tuple[float, float] | None:
+        """The planned window holding the audio from ``t0`` to ``t1`` (the shortest), if any."""
+        slack = HOST_SLACK_S
+        held = [w for w in self._planned if w[0] - slack <= t0 and t1 <= w[1] + slack]
+        return min(held, key=lambda w: w[1] - w[0]) if held else None
 
     @staticmethod
     def after(encoded: Encoded, seconds: float) -> Encoded:
@@ -280,12 +323,11 @@ class PhraseScorer:
                         continue
                     if keeps_negation(phrase, text[s.start : s.end]):
                         candidates.append((phrase, s))
-            for (t0, t1, c0, c1), group in _windows(candidates, times, lo, hi, o.window_s):
+            for (t0, t1, c0, c1), group in self._hosted(_windows(candidates, times, lo, hi, o.window_s), times):
                 a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
                 if b - a < _HOP * 4:
                     continue
-                encoded = self.encode(audio[a:b])
-                cache: dict[Any, Any] = {}
+                encoded, cache = self._window(audio, t0, t1)
                 local = text[c0:c1]
                 shifted = [Span(s.cost, s.start - c0, s.end - c0) for _, s in group]
                 exact = [canonical(local[s.start : s.end]) == canonical(p)
@@ -304,6 +346,20 @@ class PhraseScorer:
                         scores[k] = found
                 out += [Spotted(group[k][0], owner[group[k][1].start], t0, t1, scores[k]) for k in sorted(scores)]
         return out
+
+    def _hosted(self, windows: list[tuple[tuple[float, float, int, int], list[tuple[str, Span]]]],
+                times: list[tuple[float, float]] | None,
+                ) -> list[tuple[tuple[float, float, int, int], list[tuple[str, Span]]]]:
+        """``windows`` moved onto the planned window holding each (``sharing()``), with the text
+        said in it; candidates landing on one window are scored together."""
+        out: dict[tuple[float, float, int, int], list[tuple[str, Span]]] = {}
+        for (t0, t1, c0, c1), group in windows:
+            host = self._host(t0, t1)
+            if host is not None:
+                t0, t1 = host
+                c0, c1 = (c0, c1) if times is None else _chars(times, t0, t1, group)
+            out.setdefault((t0, t1, c0, c1), []).extend(group)
+        return list(out.items())
 
     def _garble(self, encoded: Encoded, text: str, phrase: str, span: Span, rivals: Sequence[str],
                 cache: dict[Any, Any], shown_only: bool) -> PhraseScore | None:
@@ -420,13 +476,15 @@ def _windows(
             groups[-1][1].append(cand)
         else:
             groups.append(([t0, t1], [cand]))
-    out = []
-    for (t0, t1), group in groups:
-        inside = [i for i, (a, b) in enumerate(times) if t0 <= (a + b) / 2 <= t1]
-        c0 = min([*inside, *(s.start for _, s in group)])
-        c1 = max([*(i + 1 for i in inside), *(s.end for _, s in group)])
-        out.append(((t0, t1, c0, c1), group))
-    return out
+    return [((t0, t1, *_chars(times, t0, t1, group)), group) for (t0, t1), group in groups]
+
+
+def _chars(times: list[tuple[float, float]], t0: float, t1: float, group: list[tuple[str, Span]]) -> tuple[int, int]:
+    """The stretch of text (c0, c1) said from ``t0`` to ``t1``, at least the candidates' spans."""
+    inside = [i for i, (a, b) in enumerate(times) if t0 <= (a + b) / 2 <= t1]
+    c0 = min([*inside, *(s.start for _, s in group)])
+    c1 = max([*(i + 1 for i in inside), *(s.end for _, s in group)])
+    return c0, c1
 
 
 def _char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
@@ -455,9 +513,9 @@ def resolve(scored: Sequence[Spotted]) -> list[Spotted]:
                    key=lambda s: (s.start, not s.score.exact, -s.score.evidence))  # fmt: skip
     for sp in order:
         sc = sp.score
-        # Spans are comparable within one scored stretch of audio (same window).
-        clash = any((k.start, k.end) == (sp.start, sp.end) and sc.start < k.score.end and k.score.start < sc.end
-                    for k in kept)  # fmt: skip
+        # Spans are comparable within one scored stretch of audio and text (same window, same text).
+        clash = any((k.start, k.end, k.score.text) == (sp.start, sp.end, sc.text)
+                    and sc.start < k.score.end and k.score.start < sc.end for k in kept)  # fmt: skip
         if sc.exact or not clash:
             kept.append(sp)
     return sorted(kept, key=lambda s: (s.start, s.score.start))
