@@ -1,6 +1,6 @@
 """config.yaml's `asr:` section -> the engine's AsrOptions, and a Transcriber built from it.
 
-AsrSettings (settings.py) is what an admin may change; AsrOptions (options.py) is every knob
+AsrSettings (settings/transcription.py) is what an admin may change; AsrOptions (options.py) is every knob
 the engine has. Fields not in the config keep AsrOptions' measured defaults.
 """
 

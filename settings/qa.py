@@ -1,0 +1,170 @@
+"""``qa:``: the settings of each policy rule (phrases, opening, closing, personal data, hang-up,
+slow answer, hold, the conversation's measures) and the section that holds them beside the
+scorecard and the review app.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from settings.base import FieldError, Strict
+from settings.review_app import WebSettings
+from settings.scorecard import SCORE_REVIEW_RULE, ScorecardSettings, scorecard_problem
+
+Severity = Literal["high", "medium", "low"]
+
+Speaker = Literal["agent", "caller", "any"]
+
+
+class PhraseRule(Strict):
+    id: str
+    category: Literal["forbidden", "vague"]
+    severity: Severity
+    speaker: Speaker = "agent"
+    phrases: Annotated[list[str], Field(min_length=1)]
+    allow: list[str] = []  # longer phrases in which a hit is not a violation (请您耐心等候)
+    source: str
+    suggestion: str | None = None
+
+
+class OpeningRule(Strict):
+    id: str = "opening.mandated"
+    severity: Severity = "high"
+    within_s: Annotated[float, Field(gt=0)] = 15.0
+    min_similarity: Annotated[float, Field(ge=0, le=1)] = 0.6
+    offer_phrases: list[str] = ["有什么可以帮您", "有什么可以帮你", "为您服务"]
+    source: str = ""
+
+
+class ClosingRule(Strict):
+    id: str = "closing.courtesy"
+    severity: Severity = "low"
+    last_s: Annotated[float, Field(gt=0)] = 30.0
+    phrases: list[str] = ["感谢您的来电", "谢谢您的来电", "再见"]
+    source: str = ""
+    suggestion: str | None = None
+
+
+PiiKind = Literal["id_card", "bank_card", "phone", "code", "password", "name", "address"]  # transcribe.pii.KINDS
+
+
+class PiiRule(Strict):
+    id: str = "pii.spoken"
+    severity: Severity = "medium"
+    # flagged when the agent says them (a caller giving their own is only masked)
+    kinds: list[PiiKind] = ["id_card", "bank_card", "phone", "code", "password"]
+    # hidden wherever a transcript is shown; names and addresses are masked, never flagged
+    mask_kinds: list[PiiKind] = ["id_card", "bank_card", "phone", "code", "password", "name", "address"]
+    source: str = ""
+
+
+class SecretRequestRule(Strict):
+    """The agent asks the caller to say a password or a whole verification code (transcribe.pii.secret_requests)."""
+
+    id: str = "pii.asks-secret"
+    severity: Severity = "high"
+    source: str = ""
+    suggestion: str | None = None
+
+
+class HangupRule(Strict):
+    id: str = "hangup.agent-first"
+    severity: Severity = "high"
+    source: str = ""
+    suggestion: str | None = None
+
+
+class SlowAnswerRule(Strict):
+    id: str = "slow-answer.rings"
+    severity: Severity = "medium"
+    max_ring_s: Annotated[float, Field(gt=0)] = 15.0
+    source: str = ""
+
+
+class HoldRule(Strict):
+    id: str = "hold.no-apology"
+    severity: Severity = "medium"
+    max_wait_s: Annotated[float, Field(gt=0)] = 30.0
+    apology_phrases: list[str] = ["久等", "抱歉", "不好意思", "感谢您的耐心", "谢谢您的耐心"]
+    source: str = ""
+    suggestion: str | None = None
+
+
+class SilenceRule(Strict):
+    id: str = "conversation.silence"
+    severity: Severity = "low"
+    max_s: Annotated[float, Field(gt=0)] = 10.0  # nobody speaking this long while connected, no hold
+    source: str = ""
+    suggestion: str | None = None
+
+
+class InterruptionRule(Strict):
+    id: str = "conversation.interruptions"
+    severity: Severity = "medium"
+    max: Annotated[int, Field(ge=0)] = 1  # flagged when the agent starts over the caller more often
+    min_overlap_s: Annotated[float, Field(gt=0)] = 1.0  # both speaking this long: an interruption
+    source: str = ""
+    suggestion: str | None = None
+
+
+class SpeechRateRule(Strict):
+    id: str = "conversation.speech-rate"
+    severity: Severity = "low"
+    min_cpm: Annotated[float, Field(gt=0)] = 100.0  # the agent's characters per minute of speech
+    max_cpm: Annotated[float, Field(gt=0)] = 280.0
+    min_speech_s: Annotated[float, Field(ge=0)] = 10.0  # judged only on this much agent speech
+    min_turn_s: Annotated[float, Field(ge=0)] = 2.0  # the turn named in the flag is at least this long
+    source: str = ""
+    suggestion: str | None = None
+
+    @model_validator(mode="after")
+    def _band(self) -> SpeechRateRule:
+        if self.min_cpm >= self.max_cpm:
+            raise ValueError(f"min_cpm {self.min_cpm:g} must be below max_cpm {self.max_cpm:g}")
+        return self
+
+
+class ConversationRules(Strict):
+    """Rules on the measured conversation (qa/conversation.py)."""
+
+    silence: SilenceRule = SilenceRule()
+    interruptions: InterruptionRule = InterruptionRule()
+    speech_rate: SpeechRateRule = SpeechRateRule()
+
+
+class QaSettings(Strict):
+    reviewer: str | None = None  # the account CLI reviews are credited to when neither --reviewer nor
+    # $HOTLINE_USER names one (accounts.identity); never the OS user
+    opening: OpeningRule = OpeningRule()
+    closing: ClosingRule = ClosingRule()
+    pii: PiiRule = PiiRule()
+    ask_secret: SecretRequestRule = SecretRequestRule()
+    agent_hangup: HangupRule = HangupRule()
+    slow_answer: SlowAnswerRule = SlowAnswerRule()
+    hold: HoldRule = HoldRule()
+    conversation: ConversationRules = ConversationRules()
+    web: WebSettings = WebSettings()
+    phrases: list[PhraseRule] = []
+    scorecard: ScorecardSettings = ScorecardSettings()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> QaSettings:
+        seen: set[str] = set()
+        for rule in self.phrases:
+            if rule.id in seen:
+                raise ValueError(f"rule id '{rule.id}' is used twice")
+            seen.add(rule.id)
+        problem = scorecard_problem(self.scorecard, self.rule_ids())
+        if problem:
+            raise FieldError(("qa", "scorecard", *problem[0]), problem[1])
+        return self
+
+    def rule_ids(self) -> set[str]:
+        """Every rule id a flag can carry."""
+        singles = (self.opening, self.closing, self.pii, self.ask_secret, self.agent_hangup, self.slow_answer,
+                   self.hold, self.conversation.silence, self.conversation.interruptions,
+                   self.conversation.speech_rate)
+        return {r.id for r in singles} | {r.id for r in self.phrases} | {SCORE_REVIEW_RULE}
+

@@ -1,0 +1,43 @@
+"""``asr:`` (the ASR knobs an admin may set) and ``workers:`` (where transcription runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from settings.base import Strict
+
+
+class AsrSettings(Strict):
+    """The ASR knobs an admin may set. Their defaults are the engine's (transcribe.options.AsrOptions
+    takes them from here), and why each is what it is, measured, is written there."""
+
+    model_dir: Path | None = None  # a CTranslate2 Whisper directory; default: base from PyPI parts
+    workers: Annotated[int, Field(ge=0, le=64)] = 0  # 0 = one per core
+    language: str = "zh"
+    compute_type: str = "int8"
+    cpu_threads: Annotated[int, Field(ge=1, le=64)] = 1
+    beam_size: Annotated[int, Field(ge=1, le=10)] = 1
+    vad: bool = True
+    vad_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.35
+    vad_speech_pad_ms: Annotated[int, Field(ge=0, le=5000)] = 600
+    condition_on_previous_text: bool = False
+    no_speech_threshold: float | None = None
+    log_prob_threshold: float | None = -1.0
+    compression_ratio_threshold: float | None = 2.4
+    hotwords: str | None = None
+    word_timestamps: bool = True
+
+
+class WorkersSettings(Strict):
+    """Where transcription runs: this host's process pool, or workers on many hosts (Procrastinate)."""
+
+    engine: Literal["pool", "procrastinate"] = "pool"  # procrastinate needs database.url on PostgreSQL
+    # A recording path as serve's host stores it -> where this host mounts the same folder.
+    path_map: dict[str, str] = {}
+    heartbeat_s: Annotated[float, Field(gt=0, le=300)] = 10.0  # a busy worker marks itself alive this often
+    stalled_after_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # no heartbeat this long: taken over
+    recover_every_s: Annotated[float, Field(gt=0, le=600)] = 10.0  # each worker looks for dead ones this often
+
