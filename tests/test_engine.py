@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from transcribe.engine import (
     TrackResult,
     Transcriber,
     Word,
-    _said_in,
+    _lost_stretches,
     _too_fast,
     merge,
 )
@@ -251,6 +252,25 @@ def test_a_stretch_the_first_pass_left_without_text_is_decoded_again_apart(trans
     assert refilled == 1 and closing(kept)
 
 
+@pytest.mark.slow
+def test_a_sentence_said_twice_keeps_both_though_the_second_looks_like_a_copy(transcriber: Transcriber,
+                                                                             tmp_path: Path) -> None:
+    # Agents repeat a question the caller did not answer. Whisper's first pass skips such a repeat
+    # (measured here: no text after 10.8 s) or writes a copy the copy rule drops; either way the
+    # second pass over its audio must bring it back.
+    quiet = np.zeros(3 * 8000, np.int16)
+    ask = mulaw_roundtrip(synthesize_pcm("请问您的订单号是多少？", AGENT_VOICE))
+    wav = write_wav(tmp_path / "twice.wav", np.concatenate([quiet, ask, quiet, ask, quiet]))
+    result = transcriber.transcribe_track(wav, "agent")
+    second = (2 * quiet.size + ask.size) / 8000
+    before = canonical("".join(s.text for s in result.segments if s.end <= second))
+    after = canonical("".join(s.text for s in result.segments if s.start >= second - 0.5))
+    assert before and after and not result.needs_review
+    assert SequenceMatcher(None, before, after).ratio() >= 0.5  # the same sentence, however Whisper wrote it
+    if any(d.reason == "repetition" for d in result.dropped):
+        assert result.refilled >= 1
+
+
 def test_text_said_in_an_instant_is_no_ones_and_a_blank_word_covers_nothing() -> None:
     # Seen on a scripted call: at a window's end Whisper wrote a fluent question in 0.08 s, where the
     # agent had said a closing it lost; the segment before it stretched to that time on a blank word.
@@ -261,5 +281,21 @@ def test_text_said_in_an_instant_is_no_ones_and_a_blank_word_covers_nothing() ->
     assert not _too_fast("好的", (Word(3.0, 3.0, "好的", 0.5),), 25.0)  # too short to judge
     words = (Word(51.04, 51.32, "小", 0.1), Word(51.6, 51.94, "道乐,", 0.1), Word(62.64, 62.64, "   ", 1.0))
     stretched = AsrSegment(51.0, 62.6, "小道乐,", "agent", -1.2, 0.1, words)
-    assert _said_in(stretched, 50.5, 52.0) and not _said_in(stretched, 58.0, 62.0)
-    assert _said_in(AsrSegment(51.0, 62.6, "小道乐", "agent", -1.2, 0.1), 58.0, 62.0)  # no words: its span
+    sr = 16000
+    stretch = [{"start": int(50.5 * sr), "end": 63 * sr}]
+    assert _lost_stretches(stretch, [stretched], 1.5, 3.0) == [(int(51.94 * sr), 63 * sr)]
+    assert _lost_stretches(stretch, [AsrSegment(51.0, 62.6, "小道乐", "agent", -1.2, 0.1)], 1.5, 3.0) == []  # its span
+
+
+def test_lost_speech_is_a_whole_stretch_without_words_or_a_long_part_of_one() -> None:
+    sr = 16000
+
+    def said(*spans: tuple[float, float]) -> AsrSegment:
+        return AsrSegment(spans[0][0], spans[-1][1], "话" * len(spans), "agent", -0.5, 0.1,
+                          tuple(Word(a, b, "话", 0.8) for a, b in spans))
+
+    chunks = [{"start": 0, "end": 10 * sr}, {"start": 12 * sr, "end": 13 * sr}, {"start": 20 * sr, "end": 22 * sr}]
+    # first stretch: words 0.3-3 and 4.8-6 (a 1.8 s pause between sentences is not lost), nothing after 6 s
+    kept = [said((0.3, 1.0), (1.0, 3.0)), said((4.8, 6.0))]
+    assert _lost_stretches(chunks, kept, 1.5, 3.0) == [(6 * sr, 10 * sr), (20 * sr, 22 * sr)]  # 12-13 s: a cough
+    assert _lost_stretches(chunks, [said((7.2, 9.5))], 1.5, 3.0) == [(0, int(7.2 * sr)), (20 * sr, 22 * sr)]

@@ -77,6 +77,17 @@ def test_a_long_text_three_times_across_segments_is_a_loop_a_short_one_is_not() 
     assert GUARD.repeated_segments(["好的", "嗯", "好的", "嗯", "好的", "嗯", "好的"]) == []
 
 
+def test_a_sentence_written_again_later_is_a_copy_for_the_second_pass_to_check() -> None:
+    opening = "您好,这里是爱尔斯科技, 前文有什么可以唤临?"
+    # measured: the opening written again, a syllable short, over audio that asked for an order number
+    texts = [opening, "我想才以善良", "好,这里是爱尔斯科技, 前文有什么可以唤临?", "感谢您的来电，再见。"]
+    assert GUARD.copied_segments(texts) == [2]
+    assert GUARD.copied_segments(["好的", "嗯", "好的"]) == []  # short words come back often: not judged
+    assert GUARD.copied_segments(["您的订单已经发货了", "您的订单已经签收了"]) == []  # same frame, other news
+    # a copy is judged whatever lies between, and the first stays
+    assert GUARD.copied_segments([opening, "感谢您的来电，再见。", "我想问一下", opening]) == [3]
+
+
 @pytest.mark.parametrize("copies", [1, 2])
 def test_no_real_sentence_is_taken_for_a_loop(copies: int) -> None:
     sentences = real_sentences()

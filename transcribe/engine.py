@@ -292,6 +292,7 @@ class Transcriber:
             initial_prompt=o.initial_prompt,
             hotwords=o.hotwords,
             word_timestamps=o.word_timestamps,
+            no_repeat_ngram_size=o.no_repeat_ngram_size,
             vad_filter=False,  # done above, once, so its result is known to us
         )
         if chunks:
@@ -328,7 +329,8 @@ class Transcriber:
                 dropped.append(Dropped(start, end, text, speaker, "hallucination"))
                 continue
             kept.append(AsrSegment(start, end, text, speaker, float(seg.avg_logprob), float(seg.no_speech_prob), words))
-        copies = set(self._guard.repeated_segments([s.text for s in kept]))
+        texts = [s.text for s in kept]
+        copies = set(self._guard.repeated_segments(texts)) | set(self._guard.copied_segments(texts))
         if copies:
             dropped += [Dropped(s.start, s.end, s.text, speaker, "repetition")
                         for i, s in enumerate(kept) if i in copies]
@@ -338,21 +340,21 @@ class Transcriber:
 
     def _refill(self, audio: np.ndarray, chunks: list[dict[str, int]], kept: list[AsrSegment],
                 dropped: list[Dropped], speaker: str) -> tuple[list[AsrSegment], list[Dropped], int]:
-        """A second pass over the VAD stretches the first left without text, glued together
+        """A second pass over the VAD speech the first left without text, glued together
         without the rest. Whisper's window-by-window decoding skips speech, most often the last
-        sentence before a window ends (the closing line); decoded apart from its neighbours it
-        usually comes out (tests/test_engine.py; compare with bench/asr_accuracy.py --variant no-refill)."""
+        sentence before a window ends (the closing line), and a decoding loop swallows what
+        follows it in its window; decoded apart from its neighbours it usually comes out
+        (tests/test_engine.py; compare with bench/asr_accuracy.py --variant no-refill)."""
         o = self.options
         if not o.refill_gaps:
             return kept, dropped, 0
-        gaps = [c for c in chunks if (c["end"] - c["start"]) / SAMPLE_RATE >= o.refill_min_s
-                and not any(_said_in(s, c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for s in kept)]
-        if not gaps or len(gaps) == len(chunks):
+        lost = _lost_stretches(chunks, kept, o.refill_min_s, o.refill_inner_min_s)
+        if not lost or lost == [(c["start"], c["end"]) for c in chunks]:
             return kept, dropped, 0  # nothing lost, or the same audio again (it would decode the same)
-        more, lost = self._clean(self._decode(audio, gaps), speaker)
+        more, junk = self._clean(self._decode(audio, [{"start": a, "end": b} for a, b in lost]), speaker)
         kept = sorted(kept + more, key=lambda s: (s.start, s.end))
-        dropped = sorted(dropped + lost, key=lambda d: (d.start, d.end))
-        return kept, dropped, len(gaps)
+        dropped = sorted(dropped + junk, key=lambda d: (d.start, d.end))
+        return kept, dropped, len(lost)
 
     def _review_reason(self, speech_s: float, kept: Sequence[AsrSegment], dropped: Sequence[Dropped]) -> str | None:
         o = self.options
@@ -394,13 +396,34 @@ def _too_fast(text: str, words: Sequence[Word], max_chars_per_s: float) -> bool:
     return chars > max_chars_per_s * max(0.0, said[-1].end - said[0].start)
 
 
-def _said_in(seg: AsrSegment, a: float, b: float) -> bool:
-    """Whether ``seg`` says something between ``a`` and ``b`` seconds: by its words when it has
-    them, since a segment's span can stretch over speech it never wrote (measured: 小道乐 spanning
-    51.0-62.6 s, its last "word" blank, the closing said at 59 s lost)."""
+def _lost_stretches(chunks: Sequence[dict[str, int]], kept: Sequence[AsrSegment], whole_min_s: float,
+                    inner_min_s: float) -> list[tuple[int, int]]:
+    """The VAD speech no kept word covers, as sample ranges: a whole stretch of ``whole_min_s``
+    seconds or more, or a part of one of ``inner_min_s`` or more."""
+    out = []
+    for chunk in chunks:
+        a, b = chunk["start"], chunk["end"]
+        said = sorted((max(a, round(x * SAMPLE_RATE)), min(b, round(y * SAMPLE_RATE)))
+                      for s in kept for x, y in _said_spans(s) if x * SAMPLE_RATE < b and y * SAMPLE_RATE > a)
+        if not said:
+            if b - a >= whole_min_s * SAMPLE_RATE:
+                out.append((a, b))
+            continue
+        at = a
+        for x, y in [*said, (b, b)]:
+            if x - at >= inner_min_s * SAMPLE_RATE:
+                out.append((at, x))
+            at = max(at, y)
+    return out
+
+
+def _said_spans(seg: AsrSegment) -> list[tuple[float, float]]:
+    """Where ``seg`` says something: its words when it has them, since a segment's span can
+    stretch over speech it never wrote (measured: 小道乐 spanning 51.0-62.6 s, its last "word"
+    blank, the closing said at 59 s lost)."""
     if seg.words is None:
-        return seg.start < b and seg.end > a
-    return any(w.word.strip() and w.start < b and w.end > a for w in seg.words)
+        return [(seg.start, seg.end)]
+    return [(w.start, w.end) for w in seg.words if w.word.strip()]
 
 
 def silence_outside(audio: np.ndarray, keep: Sequence[tuple[float, float]]) -> tuple[np.ndarray, float]:

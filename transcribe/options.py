@@ -142,6 +142,9 @@ class AsrOptions:
         (loop_min_repeats of them, loop_long_repeats for a text of loop_long_ngram+ characters)
         keeps its first segment and drops the copies ("我已不知" in 8 segments).
       hallucinations / silence_hallucinations: see the lists above.
+      copy_min_chars / copy_similarity: a segment of that many characters or more whose text
+        is that similar (difflib ratio) to an earlier segment's is a copy: dropped, and its
+        audio decoded again apart by the refill below (TextGuard.copied_segments).
       max_chars_per_s: a segment of 6+ characters whose words span less time than this rate
         allows is dropped as a hallucination: Whisper wrote a fluent 11-character question in
         0.08 s at a window's end, where the agent had said something else (people say 4-7 a
@@ -152,6 +155,12 @@ class AsrOptions:
         sentence Whisper skipped, most often the closing at the end of a window; on four of
         those tracks the refill gave the lost stretch text (the hurry-up call's 快点 among
         them). bench/asr_accuracy.py --variant no-refill compares without it.
+      refill_inner_min_s: the same for a part of a stretch with no word on it (its start, its
+        end, or between two sentences). Such a part of 3 s or more held speech: VAD splits at
+        pauses of vad_min_silence_ms (2 s), and word times are rough by a few tenths. Measured:
+        a decoding loop (此此此…) swallowed the last 10 s of a stretch whose first 7 s had text.
+      no_repeat_ngram_size: 0 = off (CTranslate2's option: no token n-gram of this size twice
+        in one window).
       review_min_speech_s: a track with at least this much VAD speech (padding included,
         so a cough with 2 x 600 ms padding stays under it) but no usable text is marked
         needs_review (FINDINGS: a whole agent track came out empty).
@@ -189,8 +198,12 @@ class AsrOptions:
     hallucinations: tuple[str, ...] = field(default=KNOWN_HALLUCINATIONS)
     silence_hallucinations: tuple[str, ...] = field(default=SILENCE_HALLUCINATIONS)
     max_chars_per_s: float = 25.0
+    copy_min_chars: int = 8
+    copy_similarity: float = 0.8
     refill_gaps: bool = True
     refill_min_s: float = 1.5
+    refill_inner_min_s: float = 3.0
+    no_repeat_ngram_size: int = 0
     review_min_speech_s: float = 2.0
     review_min_chars_per_s: float = 0.3
     traditional_to_simplified: bool = True
@@ -210,6 +223,13 @@ class AsrOptions:
         if self.loop_min_repeats < 2 or self.loop_long_repeats < 2:
             problems.append(f"loop_min_repeats and loop_long_repeats must be >= 2, got {self.loop_min_repeats}, "
                             f"{self.loop_long_repeats}")
+        if self.refill_inner_min_s < self.refill_min_s:
+            problems.append(f"refill_inner_min_s must be >= refill_min_s ({self.refill_min_s}), "
+                            f"got {self.refill_inner_min_s}")
+        if not 0.0 < self.copy_similarity <= 1.0:
+            problems.append(f"copy_similarity must be in (0, 1], got {self.copy_similarity}")
+        if self.no_repeat_ngram_size < 0:
+            problems.append(f"no_repeat_ngram_size must be >= 0, got {self.no_repeat_ngram_size}")
         if self.loop_long_ngram < 1 or self.loop_max_ngram < 1:
             problems.append("loop_long_ngram and loop_max_ngram must be >= 1")
         if problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 from transcribe.normalize import canonical
 from transcribe.options import AsrOptions
@@ -93,3 +94,22 @@ class TextGuard:
                 out.extend(range(i + 1, j))
             i = j
         return out
+
+    def copied_segments(self, texts: Sequence[str]) -> list[int]:
+        """Indexes of segments whose text nearly repeats an earlier segment's (copy_similarity of
+        at least copy_min_chars characters). Whisper copies a sentence it wrote earlier in the
+        window over audio that says something else (measured: the opening written again over
+        25 s in which the agent asked for an order number, most words 0 s long at the end).
+        The engine drops the copy and decodes its audio again apart: a sentence an agent
+        really said twice comes back from that second pass, which sees no earlier text."""
+        o = self.options
+        norms = [canonical(t) for t in texts]
+        out: list[int] = []
+        for i, n in enumerate(norms):
+            if len(n) >= o.copy_min_chars and any(self._similar(m, n) for m in norms[:i]):
+                out.append(i)
+        return out
+
+    def _similar(self, a: str, b: str) -> bool:
+        o = self.options
+        return len(a) >= o.copy_min_chars and SequenceMatcher(None, a, b, autojunk=False).ratio() >= o.copy_similarity
