@@ -15,15 +15,10 @@ from settings.base import Strict
 DIGITS = set("0123456789*#")
 
 Action = Literal["submenu", "queue", "extension", "repeat", "hangup"]
-
 ACTIONS: tuple[str, ...] = get_args(Action)
-
 TARGET_KIND = {"submenu": "menu", "queue": "queue", "extension": "extension"}  # what each action's target names
-
 TARGET_ACTIONS = tuple(TARGET_KIND)  # the actions that need a target; the others take none
-
 TIMEOUT_RANGE = (1, 30)  # seconds a menu waits for a key
-
 RETRIES_RANGE = (0, 5)
 
 
@@ -66,7 +61,6 @@ class Route(Strict):
 
 
 ROUTE_FIELDS = tuple(Route.model_fields)
-
 DIGITS_RANGE = (1, 32)  # how many digits a collect menu may read (a card number has up to 19)
 
 

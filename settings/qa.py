@@ -14,7 +14,6 @@ from settings.review_app import WebSettings
 from settings.scorecard import SCORE_REVIEW_RULE, ScorecardSettings, scorecard_problem
 
 Severity = Literal["high", "medium", "low"]
-
 Speaker = Literal["agent", "caller", "any"]
 
 

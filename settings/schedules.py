@@ -14,7 +14,6 @@ from pydantic import AfterValidator, field_validator
 from settings.base import Strict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 _RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*[-–—－~～至]\s*(\d{1,2}):(\d{2})")  # 至, ～: as typed on a Chinese keyboard
 
 

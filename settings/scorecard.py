@@ -10,7 +10,6 @@ from pydantic import Field
 from settings.base import Strict, did_you_mean
 
 FLAG_CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold", "conversation")
-
 SCORE_REVIEW_RULE = "transcript.needs-review"  # qa.rules.REVIEW_RULE: a flag with no rule section of its own
 
 

@@ -27,7 +27,6 @@ class ConfigError(Exception):
 
 
 UNQUOTED_HASH = re.compile(r"^\s*(?:-\s*)?#\s*:")  # `#: {action: ...}`: a comment to YAML, no error at all
-
 # What a hand edit on a Chinese keyboard or a quick typist gets wrong, and what to type instead.
 HAND_EDIT_HINTS = (
     (re.compile(r"^\s*(?:-\s*)?['\"]?[\w.-]+['\"]?\s*：|[{,]\s*\w+\s*："),
