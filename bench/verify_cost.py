@@ -44,7 +44,7 @@ from ivr.tables import Call  # noqa: E402
 from ivr.timeline import call_timeline  # noqa: E402
 from settings import load_config  # noqa: E402
 from transcribe.engine import Transcriber  # noqa: E402
-from transcribe.lines import scored_windows  # noqa: E402
+from transcribe.lines import shared_windows  # noqa: E402
 from transcribe.runner import agent_plan, call_tracks, transcribe_tracks  # noqa: E402
 from transcribe.spotting import scorer_for, spot_phrases  # noqa: E402
 
@@ -85,7 +85,7 @@ def main() -> None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     cached.write_bytes(pickle.dumps((result, asr_c, asr_w)))
             c1, w1 = time.process_time(), time.perf_counter()
-            with scorer.sharing(scored_windows(config, result, plan) if args.share else []):
+            with scorer.sharing(shared_windows(config, result, plan) if args.share else []):
                 found = spot_phrases(transcriber, config, agent, result, plan)
             c2, w2 = time.process_time(), time.perf_counter()
             c0, w0 = c1 - asr_c, w1 - asr_w
