@@ -41,6 +41,11 @@ class VerifyOptions:
       closing's 来电 (written 台电) of polite agents, evidence about 0.8. Such garbles are
       now checked against the courtesy lines as rivals (PhraseScorer.score_segments), which
       read that audio better; the bar stays 0.
+    short_max_cost_per_syllable: the pre-filter's bound for those short phrases. At 0.5 a
+      whole syllable of two may differ, so any word sharing one syllable with the phrase is a
+      candidate, and the scripted calls' polite agents "said" 大概 in 带来 (twice, confidence
+      0.97 and 0.80; the second over audio saying 答复) and 可能 in 科技. At 0.4 a garble of a
+      two-syllable phrase must sound like both syllables (不限 or 不见 for 不行, 可怜 for 可能).
     min_heard_share: a garble's heard span must have at least this share of the phrase's
       syllables. Requiring all of them cost two finds on the bench (我们诚慢 for 我们非常忙, 您好,
       说不满 for 你找错部门了); 0.75 keeps them and still refuses 不好 (2 of 3) for 不知道.
@@ -65,6 +70,7 @@ class VerifyOptions:
     min_evidence: float = -0.5
     short_syllables: int = 2
     short_min_evidence: float = 0.0
+    short_max_cost_per_syllable: float = 0.4
     min_heard_share: float = 0.75
     min_pmi: float = 0.5
     confidence_scale: float = 1.5
@@ -106,15 +112,15 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     if math.isnan(score.pmi):  # not computed: even the most pmi ever seen would not do
         return replace(score, evidence=score.delta + o.pmi_weight * PMI_CAP, confidence=0.0, accepted=False)
     evidence = score.delta + o.pmi_weight * score.pmi
-    bar = o.min_evidence
-    if not score.exact:
-        bar = o.short_min_evidence if score.syllables <= o.short_syllables else o.min_evidence
+    bar, max_cost = o.min_evidence, o.max_cost_per_syllable
+    if not score.exact and score.syllables <= o.short_syllables:
+        bar, max_cost = o.short_min_evidence, min(max_cost, o.short_max_cost_per_syllable)
     accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
     # A garble heard as much shorter than the phrase is a shorter word that sounds alike (不好 for
     # 不知道: both false hits on polite agents in the scripted calls), not the phrase. The ASR may
     # merge a syllable of a long phrase (我们诚慢 for 我们非常忙): min_heard_share of them must be heard.
     heard = len(read_syllables(score.heard))
-    if not score.exact and (score.cost > o.max_cost_per_syllable or heard < o.min_heard_share * score.syllables
+    if not score.exact and (score.cost > max_cost or heard < o.min_heard_share * score.syllables
                             or score.rival is not None):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))

@@ -1,0 +1,35 @@
+"""How decoder scores become a verdict (transcribe/verdict.py): the bars a garble must clear."""
+
+from __future__ import annotations
+
+import pytest
+
+from transcribe.sounds import find_spans, read_syllables
+from transcribe.verdict import PhraseScore, VerifyOptions, judge
+
+
+def garble(phrase: str, heard: str) -> PhraseScore:
+    """A strong decoder score for ``phrase`` where the ASR wrote ``heard``, at their real sound cost."""
+    syllables = len(read_syllables(phrase))
+    span = find_spans(phrase, heard, 10.0, 1)[0]
+    return PhraseScore(phrase=phrase, text=heard, start=span.start, end=span.end, exact=False, syllables=syllables,
+                       cost=span.cost / syllables, delta=0.5, pmi=3.0, evidence=0.0, confidence=0.0, accepted=False)
+
+
+@pytest.mark.parametrize(("phrase", "heard"), [
+    ("大概", "带来"),  # polite agents on the scripted calls, twice (one over audio saying 答复)
+    ("可能", "科技"),  # the company name
+    ("快点", "来电"),  # the closing, even with no rival line to refuse it
+    ("可能", "可以"),
+])
+def test_a_short_phrase_is_not_found_in_a_word_sharing_one_syllable_with_it(phrase: str, heard: str) -> None:
+    verdict = judge(garble(phrase, heard), VerifyOptions())
+    assert not verdict.accepted and verdict.confidence < 0.5
+
+
+@pytest.mark.parametrize(("phrase", "heard"), [
+    ("不行", "不限"), ("不行", "不见"), ("快点", "快的"), ("可能", "可怜"),  # both syllables sound alike
+    ("你找错部门了", "您早说不门了"),  # a long phrase may differ by a syllable or two
+])
+def test_a_garble_that_sounds_like_every_syllable_is_found(phrase: str, heard: str) -> None:
+    assert judge(garble(phrase, heard), VerifyOptions()).accepted
