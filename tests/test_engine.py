@@ -250,6 +250,10 @@ def test_a_stretch_the_first_pass_left_without_text_is_decoded_again_apart(trans
     kept = [s for s in on.segments if s.end <= second_start]
     kept, _dropped, refilled = transcriber._refill(audio, chunks, kept, [], "agent")
     assert refilled == 1 and closing(kept)
+    # All of it lost (measured: a whole agent track came out as one dropped loop): glued again it
+    # would decode the same, so each stretch is decoded alone.
+    kept, _dropped, refilled = transcriber._refill(audio, chunks, [], [], "agent")
+    assert refilled == 2 and closing(kept) and any(s.end <= second_start for s in kept)
 
 
 @pytest.mark.slow

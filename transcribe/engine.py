@@ -348,12 +348,17 @@ class Transcriber:
         o = self.options
         if not o.refill_gaps:
             return kept, dropped, 0
-        lost = _lost_stretches(chunks, kept, o.refill_min_s, o.refill_inner_min_s)
-        if not lost or lost == [(c["start"], c["end"]) for c in chunks]:
-            return kept, dropped, 0  # nothing lost, or the same audio again (it would decode the same)
-        more, junk = self._clean(self._decode(audio, [{"start": a, "end": b} for a, b in lost]), speaker)
-        kept = sorted(kept + more, key=lambda s: (s.start, s.end))
-        dropped = sorted(dropped + junk, key=lambda d: (d.start, d.end))
+        lost = [{"start": a, "end": b} for a, b in _lost_stretches(chunks, kept, o.refill_min_s, o.refill_inner_min_s)]
+        whole = lost == [{"start": c["start"], "end": c["end"]} for c in chunks]
+        if not lost or (whole and len(lost) == 1):
+            return kept, dropped, 0
+        # All of it glued is the same audio again and would decode the same: each stretch alone then
+        # (measured: a whole agent track, three sentences, came out as one loop and nothing else).
+        passes = [[c] for c in lost] if whole else [lost]
+        for stretches in passes:
+            more, junk = self._clean(self._decode(audio, stretches), speaker)
+            kept = sorted(kept + more, key=lambda s: (s.start, s.end))
+            dropped = sorted(dropped + junk, key=lambda d: (d.start, d.end))
         return kept, dropped, len(lost)
 
     def _review_reason(self, speech_s: float, kept: Sequence[AsrSegment], dropped: Sequence[Dropped]) -> str | None:
