@@ -19,16 +19,27 @@ ON_POSTGRES = bool(os.environ.get("HOTLINE_TEST_DATABASE_URL"))
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(reason): checks the SQLite file itself; skipped on PostgreSQL")
+    config.addinivalue_line("markers", "covered_on_postgres_by(*modules, reason): its database work is what the named "
+                            "test modules run on PostgreSQL; not rerun there (its own cost is wall-clock calls)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not ON_POSTGRES:
-        return
     for item in items:
+        covered = item.get_closest_marker("covered_on_postgres_by")
+        if covered is not None:
+            # checked on both passes, so a renamed or removed module cannot leave the pointer dangling unseen
+            gone = [m for m in covered.args if not (ROOT / m).is_file()] if covered.args else ["(no module named)"]
+            if gone:
+                raise pytest.UsageError(f"{item.nodeid}: covered_on_postgres_by names no test module: {gone}")
+        if not ON_POSTGRES:
+            continue
         mark = item.get_closest_marker("sqlite_only")
         if mark is not None:
             reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else "SQLite only")
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+        elif covered is not None:
+            why = covered.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"on PostgreSQL in {', '.join(covered.args)}: {why}"))
 
 
 @pytest.hookimpl(hookwrapper=True)
