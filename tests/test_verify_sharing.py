@@ -1,13 +1,14 @@
 """One encoder pass per window of the agent's audio (PhraseScorer.sharing, issue 11's cost bar).
 
 The opening and closing checks (transcribe/lines.py) encode their windows; phrase candidates
-lying inside one are scored on that encoding instead of a second pass over the same audio.
+lying inside one are scored on a cut of that encoding instead of a second pass over the same audio.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 import pytest
 from audio_factory import AGENT_VOICE, FORBIDDEN_PHRASES, mulaw_roundtrip
@@ -15,22 +16,18 @@ from audio_factory import AGENT_VOICE, FORBIDDEN_PHRASES, mulaw_roundtrip
 from recordings.audio import write_wav
 from recordings.speech import synthesize_pcm
 from transcribe.engine import Transcriber
-from transcribe.verdict import PhraseScore
-from transcribe.verify import PhraseScorer, Spotted, resolve
+from transcribe.verify import Encoded, PhraseScorer, resolve
 
 
-def _garble(text: str, start: int, end: int, evidence: float) -> Spotted:
-    score = PhraseScore("不行", text, start, end, False, 2, 0.25, 0.0, 2.0, evidence, 0.8, True)
-    return Spotted("不行", 0, 1.0, 6.0, score)
-
-
-def test_garbles_of_two_texts_on_one_shared_window_are_both_kept() -> None:
-    # Two stretches of speech scored on the same (shared) window are different texts: their
-    # character spans do not overlap each other, whatever their offsets say.
-    first, second = _garble("不现，我不能带。", 0, 2, 1.0), _garble("不见，超过七天。", 0, 2, 0.5)
-    assert resolve([first, second]) == [first, second]
-    # Within one text, of two overlapping garbles the one with more evidence stays.
-    assert resolve([first, _garble("不现，我不能带。", 0, 2, 0.2)]) == [first]
+def test_a_cut_of_an_encoding_reads_the_seconds_asked_for() -> None:
+    # 100 encoder frames of 20 ms: two seconds of audio, each frame holding its own index.
+    frames = np.arange(100, dtype=np.float32).reshape(1, 100, 1).repeat(4, axis=2)
+    encoded = Encoded(ctranslate2.StorageView.from_array(frames), 200)
+    cut = PhraseScorer.within(encoded, 0.5, 1.0)
+    assert cut.frames == 50 and np.asarray(cut.output)[0, :, 0].tolist() == list(range(25, 50))
+    assert np.asarray(PhraseScorer.within(encoded, 1.5, 9.0).output)[0, :, 0].tolist() == list(range(75, 100))
+    # Past the end, one frame is left to read (the decoder needs audio to attend to).
+    assert np.asarray(PhraseScorer.after(encoded, 5.0).output)[0, :, 0].tolist() == [99]
 
 
 @pytest.mark.slow

@@ -145,14 +145,10 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
 
 
 def shared_windows(config: Config, result: CallResult, plan: TrackPlan | None) -> list[tuple[float, float]]:
-    """The windows check_lines will encode (a part the transcript does not hold word for word)
-    that phrase candidates inside may be scored on too, sharing the encoder pass
-    (PhraseScorer.sharing): the opening's. Not the closing's: its garbled courtesy words are where
-    short phrases are "found" (台电 for 快点), and on the whole closing window, with more text
-    before it, a second 台电 rose from -2.9 to +0.2 evidence, over the bar (bench/verify_cost.py,
-    call 26 of the scripted calls), where its own 2.5 s window kept it out."""
-    return [window for check, parts, window, text in _jobs(config, result, plan)
-            if check == "opening" and any(phrases and not _written(text, phrases) for phrases in parts.values())]
+    """The windows check_lines will encode (those with a part the transcript does not hold word
+    for word): phrase candidates inside them can share the encoder pass (PhraseScorer.sharing)."""
+    return [window for _, parts, window, text in _jobs(config, result, plan)
+            if any(phrases and not _written(text, phrases) for phrases in parts.values())]
 
 
 def _jobs(config: Config, result: CallResult, plan: TrackPlan | None

@@ -48,9 +48,9 @@ from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
 _HOP = 160  # samples per mel frame
 MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
-# A candidate's window may reach this far out of the planned window it is moved onto (sharing()):
+# A candidate's window may reach this far out of a shared window and still be cut from it (sharing()):
 # the pad_s kept before the agent's first words reached up to 0.04 s before the pickup where the
-# opening's window starts (5 of 32 scripted calls), and is audio from before the agent answered.
+# opening's window starts (5 of 32 scripted calls), audio from before the agent answered.
 HOST_SLACK_S = 0.3
 _PRIORS_KEPT = 4096  # token sequences whose prior over silence is kept (a few KB each)
 
@@ -99,9 +99,9 @@ class PhraseScorer:
         # closing phrase tried from each second, the same clause on every call), within a bound.
         self._priors: dict[tuple[int, ...], np.ndarray] = {}
         # Inside sharing(): the windows the caller will score later, and each window encoded so far
-        # (by sample range, with its decoder passes), for the one track being verified.
+        # (by sample range), for the one track being verified.
         self._planned: list[tuple[float, float]] = []
-        self._shared: dict[tuple[int, int], tuple[Encoded, dict[Any, Any]]] = {}
+        self._shared: dict[tuple[int, int], Encoded] = {}
         self._track: np.ndarray | None = None
         # cost accounting (the benches print them): passes, and their CPU seconds in this process
         self.encodes = 0
@@ -133,9 +133,9 @@ class PhraseScorer:
     @contextmanager
     def sharing(self, windows: Sequence[tuple[float, float]]) -> Iterator[None]:
         """Within it, each window of the track being verified is encoded once (``encode_window``),
-        and phrase candidates whose audio lies inside one of ``windows`` (seconds on the track: the
-        opening and closing windows, transcribe/lines.py) are scored on that window's encoding
-        rather than on their own: the encoder pass is paid once for both checks."""
+        and a phrase candidate whose window lies inside one of ``windows`` (seconds on the track:
+        the opening and closing windows, transcribe/lines.py) is scored on that window's encoding,
+        cut to its own stretch (``within``), rather than on an encoding of its own."""
         self._planned, self._shared, self._track = sorted(windows), {}, None
         try:
             yield
@@ -145,24 +145,23 @@ class PhraseScorer:
     def encode_window(self, audio: np.ndarray, t0: float, t1: float) -> Encoded:
         """``encode`` of ``audio`` from ``t0`` to ``t1`` seconds; inside ``sharing()`` a window
         already encoded is not encoded again."""
-        return self._window(audio, t0, t1)[0]
-
-    def _window(self, audio: np.ndarray, t0: float, t1: float) -> tuple[Encoded, dict[Any, Any]]:
-        """The window's encoding and the cache of its decoder passes (shared inside ``sharing()``)."""
         a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
         if not self._planned:
-            return self.encode(audio[a:b]), {}
+            return self.encode(audio[a:b])
         if audio is not self._track:  # another track: its windows are other audio
             self._shared, self._track = {}, audio
         if (a, b) not in self._shared:
-            self._shared[a, b] = (self.encode(audio[a:b]), {})
+            self._shared[a, b] = self.encode(audio[a:b])
         return self._shared[a, b]
 
-    def _host(self, t0: float, t1: float) -> tuple[float, float] | None:
-        """The planned window holding the audio from ``t0`` to ``t1`` (the shortest), if any."""
+    def _candidate_window(self, audio: np.ndarray, t0: float, t1: float) -> tuple[Encoded, dict[Any, Any]]:
+        """The encoding a phrase candidate's window is scored on, and a cache for its decoder passes."""
         slack = HOST_SLACK_S
         held = [w for w in self._planned if w[0] - slack <= t0 and t1 <= w[1] + slack]
-        return min(held, key=lambda w: w[1] - w[0]) if held else None
+        if not held:
+            return self.encode_window(audio, t0, t1), {}
+        lo, hi = min(held, key=lambda w: w[1] - w[0])
+        return self.within(self.encode_window(audio, lo, hi), t0 - lo, t1 - lo), {}
 
     @staticmethod
     def after(encoded: Encoded, seconds: float) -> Encoded:
@@ -170,8 +169,21 @@ class PhraseScorer:
         as starting there. One encoding sliced at each start stands in for encoding each tail
         anew; on a closing said after other words the best start scored within 0.4 nats of the
         re-encoded tails, and no start of a window without it rose over 0.13 (nor did a tail)."""
-        skip = min(round(seconds * SAMPLE_RATE / _HOP / 2), encoded.frames // 2 - 1)
-        out = np.ascontiguousarray(np.asarray(encoded.output)[:, skip:, :])
+        return PhraseScorer.within(encoded, seconds, math.inf)
+
+    @staticmethod
+    def within(encoded: Encoded, start: float, end: float) -> Encoded:
+        """The encoder output from ``start`` to ``end`` seconds into its audio (at least one frame).
+        It stands in for encoding that stretch alone, as ``after`` does: the frames still saw the
+        audio around them (self-attention), and a decoder pass costs in proportion to the frames
+        read, so each candidate keeps its own short window. Measured on the 32 scripted calls
+        (bench/verify_cost.py --share): rows as on their own encodings. Scoring candidates on the
+        whole opening/closing window instead cost as many decoder seconds as it saved encoder ones,
+        and with the closing's text before it a second 台电 rose over the bar as 快点 (call 26)."""
+        frames = encoded.frames // 2
+        a = min(max(0, round(start * SAMPLE_RATE / _HOP / 2)), frames - 1)
+        b = frames if end == math.inf else min(frames, max(a + 1, round(end * SAMPLE_RATE / _HOP / 2)))
+        out = np.ascontiguousarray(np.asarray(encoded.output)[:, a:b, :])
         return Encoded(ctranslate2.StorageView.from_array(out), out.shape[1] * 2)
 
     def token_logprobs(self, encoded: Encoded, tokens: Sequence[int]) -> np.ndarray:
@@ -324,11 +336,11 @@ class PhraseScorer:
                         continue
                     if keeps_negation(phrase, text[s.start : s.end]):
                         candidates.append((phrase, s))
-            for (t0, t1, c0, c1), group in self._hosted(_windows(candidates, times, lo, hi, o.window_s), times):
+            for (t0, t1, c0, c1), group in _windows(candidates, times, lo, hi, o.window_s):
                 a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
                 if b - a < _HOP * 4:
                     continue
-                encoded, cache = self._window(audio, t0, t1)
+                encoded, cache = self._candidate_window(audio, t0, t1)
                 local = text[c0:c1]
                 shifted = [Span(s.cost, s.start - c0, s.end - c0) for _, s in group]
                 exact = [canonical(local[s.start : s.end]) == canonical(p)
@@ -347,20 +359,6 @@ class PhraseScorer:
                         scores[k] = found
                 out += [Spotted(group[k][0], owner[group[k][1].start], t0, t1, scores[k]) for k in sorted(scores)]
         return out
-
-    def _hosted(self, windows: list[tuple[tuple[float, float, int, int], list[tuple[str, Span]]]],
-                times: list[tuple[float, float]] | None,
-                ) -> list[tuple[tuple[float, float, int, int], list[tuple[str, Span]]]]:
-        """``windows`` moved onto the planned window holding each (``sharing()``), with the text
-        said in it; candidates landing on one window are scored together."""
-        out: dict[tuple[float, float, int, int], list[tuple[str, Span]]] = {}
-        for (t0, t1, c0, c1), group in windows:
-            host = self._host(t0, t1)
-            if host is not None:
-                t0, t1 = host
-                c0, c1 = (c0, c1) if times is None else _chars(times, t0, t1, group)
-            out.setdefault((t0, t1, c0, c1), []).extend(group)
-        return list(out.items())
 
     def _garble(self, encoded: Encoded, text: str, phrase: str, span: Span, rivals: Sequence[str],
                 cache: dict[Any, Any], shown_only: bool) -> PhraseScore | None:
@@ -477,15 +475,13 @@ def _windows(
             groups[-1][1].append(cand)
         else:
             groups.append(([t0, t1], [cand]))
-    return [((t0, t1, *_chars(times, t0, t1, group)), group) for (t0, t1), group in groups]
-
-
-def _chars(times: list[tuple[float, float]], t0: float, t1: float, group: list[tuple[str, Span]]) -> tuple[int, int]:
-    """The stretch of text (c0, c1) said from ``t0`` to ``t1``, at least the candidates' spans."""
-    inside = [i for i, (a, b) in enumerate(times) if t0 <= (a + b) / 2 <= t1]
-    c0 = min([*inside, *(s.start for _, s in group)])
-    c1 = max([*(i + 1 for i in inside), *(s.end for _, s in group)])
-    return c0, c1
+    out = []
+    for (t0, t1), group in groups:
+        inside = [i for i, (a, b) in enumerate(times) if t0 <= (a + b) / 2 <= t1]
+        c0 = min([*inside, *(s.start for _, s in group)])
+        c1 = max([*(i + 1 for i in inside), *(s.end for _, s in group)])
+        out.append(((t0, t1, c0, c1), group))
+    return out
 
 
 def _char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
@@ -514,9 +510,9 @@ def resolve(scored: Sequence[Spotted]) -> list[Spotted]:
                    key=lambda s: (s.start, not s.score.exact, -s.score.evidence))  # fmt: skip
     for sp in order:
         sc = sp.score
-        # Spans are comparable within one scored stretch of audio and text (same window, same text).
-        clash = any((k.start, k.end, k.score.text) == (sp.start, sp.end, sc.text)
-                    and sc.start < k.score.end and k.score.start < sc.end for k in kept)  # fmt: skip
+        # Spans are comparable within one scored stretch of audio (same window).
+        clash = any((k.start, k.end) == (sp.start, sp.end) and sc.start < k.score.end and k.score.start < sc.end
+                    for k in kept)  # fmt: skip
         if sc.exact or not clash:
             kept.append(sp)
     return sorted(kept, key=lambda s: (s.start, s.score.start))
