@@ -2,7 +2,7 @@
 
     .venv/bin/hotline qa eval-calls app/qa_eval_calls.yaml --json --workdir /tmp/ev   # the calls, once
     .venv/bin/python bench/verify_cost.py --workdir /tmp/ev [--limit N] [--asr-cache DIR]
-        [--save rows.json] [--compare rows.json]
+        [--share] [--save rows.json] [--compare rows.json]
 
 Material: the scripted calls of a finished ``qa eval-calls --workdir`` run (the simulator's
 MixMonitor-style tracks of espeak-ng speech and the IVR timeline the service recorded). Each
@@ -18,12 +18,19 @@ rows of every call, ``--compare`` checks a later run's rows against them (same p
 parts, same verdict, confidence within 0.02). ``--asr-cache`` keeps each call's transcript and
 its ASR CPU seconds, so a re-run scores the very same text (and spends no time on the ASR).
 
-Measured 2026-12-02 on a loaded machine (same cached transcripts, ASR 11.4 CPU s per call minute
-over all 32 calls, 13.4 over the 12 polite ones): dropping garbles that cannot be accepted and the
-text after a phrase whose later tokens do not count cut decoder passes 693 -> 555 (all 32) and
-243 -> 203 (12 polite), verification 0.259 -> 0.233 and 0.192 -> 0.162 of the ASR, rows identical.
-Encoder passes (149, 62) are the rest of the way to 0.20: only windows shared between the opening
-check and the phrase candidates would cut them, and the bars would need measuring again.
+``--share`` verifies inside ``PhraseScorer.sharing``: a phrase candidate inside the opening's or the
+closing's window (transcribe/lines.py ``shared_windows``) is scored on a cut of that window's
+encoding, so the audio is encoded once for both checks. transcribe/spotting.py does not wrap its
+checks in it yet; this flag says what it saves.
+
+CPU seconds of one process grow with the load on the machine (the decoder's threads wait busily),
+so an ASR cache's seconds hold only for the load it was made under: make it anew before quoting a
+ratio. Measured 2026-12-02 (same cached transcripts throughout): dropping garbles that cannot be
+accepted and the text after a phrase whose later tokens do not count cut decoder passes 693 -> 555
+(all 32 calls) and 243 -> 203 (12 polite), rows identical. The ratio then read 0.233 against an ASR
+cache made under heavy load (11.4 CPU s per call minute); remade on a quieter machine (7.2) it was
+0.225. ``--share`` then: encoder passes 158 -> 99, decoder passes 601 -> 597, rows identical, 0.225
+-> 0.194 of the ASR (figures of the closing note of issue 11 for the pairs run back to back).
 """
 
 from __future__ import annotations

@@ -154,14 +154,14 @@ class PhraseScorer:
             self._shared[a, b] = self.encode(audio[a:b])
         return self._shared[a, b]
 
-    def _candidate_window(self, audio: np.ndarray, t0: float, t1: float) -> tuple[Encoded, dict[Any, Any]]:
-        """The encoding a phrase candidate's window is scored on, and a cache for its decoder passes."""
-        slack = HOST_SLACK_S
-        held = [w for w in self._planned if w[0] - slack <= t0 and t1 <= w[1] + slack]
+    def _candidate_window(self, audio: np.ndarray, t0: float, t1: float) -> Encoded:
+        """The encoding a phrase candidate's window (``t0`` to ``t1`` seconds) is scored on: cut
+        from a shared window holding it (the shortest), else its own."""
+        held = [w for w in self._planned if w[0] - HOST_SLACK_S <= t0 and t1 <= w[1] + HOST_SLACK_S]
         if not held:
-            return self.encode_window(audio, t0, t1), {}
+            return self.encode_window(audio, t0, t1)
         lo, hi = min(held, key=lambda w: w[1] - w[0])
-        return self.within(self.encode_window(audio, lo, hi), t0 - lo, t1 - lo), {}
+        return self.within(self.encode_window(audio, lo, hi), t0 - lo, t1 - lo)
 
     @staticmethod
     def after(encoded: Encoded, seconds: float) -> Encoded:
@@ -340,7 +340,8 @@ class PhraseScorer:
                 a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
                 if b - a < _HOP * 4:
                     continue
-                encoded, cache = self._candidate_window(audio, t0, t1)
+                encoded = self._candidate_window(audio, t0, t1)
+                cache: dict[Any, Any] = {}
                 local = text[c0:c1]
                 shifted = [Span(s.cost, s.start - c0, s.end - c0) for _, s in group]
                 exact = [canonical(local[s.start : s.end]) == canonical(p)
