@@ -16,9 +16,10 @@ import pytest
 
 from app.demo import DEMO_MARK, DemoError, write_config
 
-# What is checked here is files in the admin's folder; the demo's database work (the whole shipped demo,
-# `hotline demo` in-process) and the walk's run on PostgreSQL in these modules. ~50 s of demos saved there.
-pytestmark = pytest.mark.covered_on_postgres_by("tests/test_privacy_outputs.py", "tests/test_walk.py",
+# What is checked here is files in the admin's folder. The demo's database work (the whole shipped demo,
+# `hotline demo` in-process, in its own folder) and the service's call rows (what a walk writes) run on
+# PostgreSQL in these modules: ~50 s of demos saved there.
+pytestmark = pytest.mark.covered_on_postgres_by("tests/test_privacy_outputs.py", "tests/test_ivr_calls.py",
                                                 reason="checks the admin's config file, not the database")
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -51,6 +51,8 @@ def test_option_set_changes_a_digit_in_place(cfg: Path) -> None:
     assert list(load_config(cfg).menus["orders"].options) == ["1", "2", "*"]  # order kept
 
 
+# Their database part (no version recorded) is test_menu_guard's refusals on PostgreSQL, which check the same.
+@pytest.mark.covered_on_postgres_by("tests/test_menu_guard.py", reason="a refused edit records no version; so there")
 @pytest.mark.parametrize(
     ("args", "names"),
     [
@@ -85,6 +87,7 @@ def test_refused_edit_leaves_the_file_byte_identical(cfg: Path, args: list[str],
     assert history(load_config(cfg)) == []  # nothing recorded either
 
 
+@pytest.mark.covered_on_postgres_by("tests/test_menu_guard.py", reason="forced edits saved, a refusal not: as there")
 def test_orders_loop_refusal_names_both_menus(cfg: Path) -> None:
     # orders' exits all lead back to main; making main route everything into orders traps callers.
     assert run(cfg, "menu", "option", "set", "orders", "1", "submenu", "main", "--replace")[0] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 import db
@@ -99,6 +100,13 @@ def test_invalid_key_choice() -> None:
 SPEED = 8.0  # call seconds per wall second; 16 also passes here, 8 leaves room on a busy CI machine
 
 
+# The two walks below are minutes of simulated calls; what they write (the service's call rows, in a database
+# of the work folder's own) runs on PostgreSQL in these modules.
+WALK_ON_POSTGRES = pytest.mark.covered_on_postgres_by("tests/test_ivr_calls.py", "tests/test_privacy_outputs.py",
+                                                      reason="a walk's database is the service's call rows")
+
+
+@WALK_ON_POSTGRES
 def test_walk_of_the_shipped_menus(tmp_path: Path) -> None:
     from app.walk import walk
 
@@ -119,6 +127,7 @@ def test_walk_of_the_shipped_menus(tmp_path: Path) -> None:
         assert s.scalar(select(func.count()).select_from(Call)) == len(results)
 
 
+@WALK_ON_POSTGRES
 def test_walk_after_edits_and_a_mismatch_is_reported(cfg: Path, tmp_path: Path) -> None:
     import asyncio
 
