@@ -32,8 +32,8 @@ case "$cmd" in
         # A whole run (no test paths given; options such as CI's -p are fine) runs again on PostgreSQL (a
         # throwaway server, tests/on_postgres.py) every module that opened a database file in the SQLite run
         # (db.py notes them in HOTLINE_TEST_DB_LOG, in-process and in `hotline` children). Not there: the real
-        # Asterisk tests (wall-clock calls; their store path runs on PostgreSQL in the simulator tests) and
-        # the Whisper ones (model time, not database time).
+        # Asterisk tests (wall-clock calls; their store path runs on PostgreSQL in the simulator tests), the
+        # Whisper ones (model time, not database time) and those marked covered_on_postgres_by (tests/conftest.py).
         for a in "$@"; do case "$a" in tests*|*.py|*::*) exec .venv/bin/pytest "$@" ;; esac; done
         log=$(mktemp); HOTLINE_TEST_DB_LOG=$log .venv/bin/pytest "$@" || { c=$?; rm -f "$log"; exit $c; }
         mapfile -t modules < <(sort -u "$log"); rm -f "$log"
