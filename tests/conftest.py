@@ -21,6 +21,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(reason): checks the SQLite file itself; skipped on PostgreSQL")
     config.addinivalue_line("markers", "covered_on_postgres_by(*modules, reason): its database work is what the named "
                             "test modules run on PostgreSQL; not rerun there (its own cost is wall-clock calls)")
+    config.addinivalue_line("markers", "own_postgres: runs on a PostgreSQL server of its own, the same in either "
+                            "pass; the PostgreSQL pass does not run it a second time")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -40,6 +42,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif covered is not None:
             why = covered.kwargs.get("reason", "")
             item.add_marker(pytest.mark.skip(reason=f"on PostgreSQL in {', '.join(covered.args)}: {why}"))
+        elif item.get_closest_marker("own_postgres") is not None:
+            item.add_marker(pytest.mark.skip(reason="ran on its own PostgreSQL server in the SQLite pass"))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -297,6 +297,7 @@ def pg() -> Iterator[PgServer]:
         yield server
 
 
+@pytest.mark.own_postgres
 def test_postgresql_stopped_and_started_during_calls(pg: PgServer, tmp_path: Path) -> None:
     db.sessions(pg.url)
     store = CallStore(pg.url, process=True, journal_dir=tmp_path / "journal").start()

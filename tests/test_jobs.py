@@ -372,6 +372,7 @@ def pg_url() -> Iterator[str]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.mark.own_postgres
 def test_postgresql_claims_are_atomic_and_enqueue_idempotent(pg_url: str) -> None:
     call_ids = add_calls(pg_url, 120)
     race_enqueue(pg_url, call_ids, 2)
@@ -383,6 +384,7 @@ def test_postgresql_claims_are_atomic_and_enqueue_idempotent(pg_url: str) -> Non
     assert claimed == ids and sum(1 for got in results.values() if got) >= 2
 
 
+@pytest.mark.own_postgres
 def test_postgresql_backoff_and_exactly_once_completion(pg_url: str) -> None:
     (call_id,) = add_calls(pg_url, 1)
     (job_id,) = enqueue(pg_url, [call_id])
