@@ -29,10 +29,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         covered = item.get_closest_marker("covered_on_postgres_by")
         if covered is not None:
-            # checked on both passes, so a renamed or removed module cannot leave the pointer dangling unseen
+            # A module renamed or removed: the pointer no longer holds, so the test runs on PostgreSQL again
+            # (nothing goes uncovered) and both passes warn.
             gone = [m for m in covered.args if not (ROOT / m).is_file()] if covered.args else ["(no module named)"]
             if gone:
-                raise pytest.UsageError(f"{item.nodeid}: covered_on_postgres_by names no test module: {gone}")
+                item.warn(pytest.PytestWarning(f"covered_on_postgres_by names no test module {gone}: rerun there"))
+                covered = None
         if not ON_POSTGRES:
             continue
         mark = item.get_closest_marker("sqlite_only")
