@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from settings.base import Strict
+from settings.base import FieldError, Strict
 
 
 class AsrSettings(Strict):
@@ -41,3 +41,11 @@ class WorkersSettings(Strict):
     stalled_after_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # no heartbeat this long: taken over
     recover_every_s: Annotated[float, Field(gt=0, le=600)] = 10.0  # each worker looks for dead ones this often
 
+    @model_validator(mode="after")
+    def _beats_before_stalling(self) -> WorkersSettings:
+        # A worker is taken for dead after stalled_after_s without a beat, and its job given to another
+        # while it still runs: one late beat (a busy database) must not do that, so two fit in the wait.
+        if self.stalled_after_s < 2 * self.heartbeat_s:
+            raise FieldError(("workers", "stalled_after_s"), f"{self.stalled_after_s:g} is less than twice heartbeat_s "
+                             f"({self.heartbeat_s:g}): a live worker's job would be taken over")
+        return self
