@@ -46,17 +46,21 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
     verified = [row for row in verified if not row.get("check")]
     findings = [g for g in (_line_checked(config, f, lines) for f in findings) if g is not None]
     by_phrase = _rules_by_phrase(config)
-    for f in findings:
+    for i, f in enumerate(findings):
         if f.category not in ("forbidden", "vague") or f.utterance is None:
             continue
         u = f.utterance
         phrases = {p for p, r in by_phrase.items() if r.id == f.rule}
         # The audio's word on this stretch: a score of the text hit itself, or a garble the audio
         # accepted there (the text rules match 不知到 for 不知道 by sound; the check scored it as one)
-        scores = [float(row["confidence"]) for row in verified if row["phrase"] in phrases
-                  and (row["exact"] or row["accepted"]) and _overlaps(row, u.start_s, u.end_s)]
-        if scores:
-            f.extra["verify_score"] = max(scores)
+        rows = [row for row in verified if row["phrase"] in phrases
+                and (row["exact"] or row["accepted"]) and _overlaps(row, u.start_s, u.end_s)]
+        if not rows:
+            continue
+        f.extra["verify_score"] = max(float(row["confidence"]) for row in rows)
+        alike = sorted({str(row["rival"]) for row in rows if row.get("rival")})
+        if alike and not any(row["accepted"] for row in rows):  # the reviewer hears why it is unsure
+            findings[i] = replace(f, matched=f"{f.matched} (audio: sounds like {', '.join(alike)})")
     return findings + _garbles(config, findings, agent, verified, by_phrase)
 
 

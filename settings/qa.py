@@ -24,8 +24,18 @@ class PhraseRule(Strict):
     speaker: Speaker = "agent"
     phrases: Annotated[list[str], Field(min_length=1)]
     allow: list[str] = []  # longer phrases in which a hit is not a violation (请您耐心等候)
+    # phrase -> everyday words that sound like it (快点: 快递): a text hit that one of them reads
+    # better in the audio is shown as unsure (needs listening), not as a sure breach
+    sounds_like: dict[str, list[str]] = {}
     source: str
     suggestion: str | None = None
+
+    @model_validator(mode="after")
+    def _sounds_like_known_phrases(self) -> PhraseRule:
+        unknown = sorted(set(self.sounds_like) - set(self.phrases))
+        if unknown:
+            raise ValueError(f"sounds_like names {unknown}, which are not among this rule's phrases {self.phrases}")
+        return self
 
 
 class OpeningRule(Strict):

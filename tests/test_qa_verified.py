@@ -58,6 +58,16 @@ def test_a_text_hit_the_audio_argues_against_asks_for_listening(session: Session
     assert doubted.needs_listening and doubted.confidence is not None and doubted.confidence < 0.5
 
 
+def test_a_text_hit_a_sound_alike_word_reads_better_asks_for_listening_and_says_why(session: Session) -> None:
+    # The agent said 您去找快递公司吧; Whisper wrote 快点 (seen on the scripted calls), and 快递 read the
+    # audio better (config.yaml: forbidden.rude sounds_like 快点: [快递]).
+    call = add_call(session, replace(IVR + POLITE, 4, "这个要找快点公司问一下。"))
+    verified(session, call.id, [{**row("快点", 29.0, 31.0, 0.3, exact=True), "rival": "快递"}])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "forbidden.rude" and flag.needs_listening
+    assert "sounds like 快递" in (flag.matched or "")
+
+
 def test_a_confirmed_text_hit_is_sure(session: Session) -> None:
     call = add_call(session, replace(IVR + POLITE, 4, "你找错部门了，售后电话另外打。"))
     verified(session, call.id, [row("你找错部门了", 29.0, 31.0, 0.95, exact=True)])

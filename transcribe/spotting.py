@@ -13,13 +13,16 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts
-from transcribe.verify import PhraseScorer, Spotted, resolve
+from transcribe.sounds import Span
+from transcribe.verdict import judge
+from transcribe.verify import SAMPLE_RATE, PhraseScorer, Spotted, resolve
 
 log = logging.getLogger("hotline.transcribe")
 
@@ -46,6 +49,15 @@ def courtesy_wordings(config: Config) -> list[str]:
     return sorted({p for v in opening_parts(config).values() for p in v} | set(config.qa.closing.phrases))
 
 
+def sound_alikes(config: Config) -> dict[str, list[str]]:
+    """phrase -> the everyday words that sound like it (the phrase rules' ``sounds_like``)."""
+    out: dict[str, list[str]] = {}
+    for rule in config.qa.phrases:
+        for phrase, words in rule.sounds_like.items():
+            out[phrase] = list(dict.fromkeys([*out.get(phrase, []), *words]))
+    return out
+
+
 def spot_phrases(
     transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult, plan: TrackPlan | None = None
 ) -> list[dict[str, Any]]:
@@ -60,19 +72,39 @@ def spot_phrases(
     audio = transcriber.load_audio(agent_track)
     rows: list[dict[str, Any]] = []
     if segments and phrases:
-        scored = scorer.score_segments(audio, segments, phrases, courtesy_wordings(config), shown_only=True)
+        alikes = sound_alikes(config)
+        # A garble that an expected line or an everyday sound-alike word reads better is refused.
+        rivals = courtesy_wordings(config) + sorted({w for words in alikes.values() for w in words})
+        scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True)
         # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
         # argues against: QA shows those as unsure rather than dropping them.
         found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
+        found = [_doubt(scorer, audio, s, alikes.get(s.phrase, [])) for s in found]
         rows = [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
     rows += check_lines(scorer, config, audio, result, plan)
     log.debug("verified %d phrase(s) and line(s) on %s in %.2fs", len(rows), agent_track, time.perf_counter() - started)
     return rows
 
 
+def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str]) -> Spotted:
+    """A text hit that an everyday word sounding like it, put in its place, reads about as well on
+    the same audio (VerifyOptions.alike_margin) is unsure: the ASR writes 快点 for 快递. It stays a
+    flag, shown as needing a listen rather than as a sure breach."""
+    score = spotted.score
+    if not score.exact or not score.accepted or not words:
+        return spotted
+    encoded = scorer.encode(audio[round(spotted.start * SAMPLE_RATE) : round(spotted.end * SAMPLE_RATE)])
+    for word in words:
+        alike = scorer.score_phrase(encoded, score.text, word, Span(0.0, score.start, score.end))
+        if alike.delta >= -scorer.options.alike_margin:
+            return Spotted(spotted.phrase, spotted.segment, spotted.start, spotted.end,
+                           judge(replace(score, rival=word), scorer.options))  # fmt: skip
+    return spotted
+
+
 def _row(s: Spotted, segments: list[AsrSegment]) -> dict[str, Any]:
     return {
         "phrase": s.phrase, "start": round(s.start, 3), "end": round(s.end, 3),
         "confidence": round(s.score.confidence, 3), "accepted": s.score.accepted, "exact": s.score.exact,
-        "heard": s.score.heard, "segment_start": round(segments[s.segment].start, 3),
+        "heard": s.score.heard, "segment_start": round(segments[s.segment].start, 3), "rival": s.score.rival,
     }  # fmt: skip

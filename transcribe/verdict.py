@@ -54,6 +54,11 @@ class VerifyOptions:
       (text hits 1.6 and up); absent ones that cleared the evidence bar 0.16-0.68.
     confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its
       bar, pmi over min_pmi); 0.5 on the bar, 0.84 for a typical confirmed text hit.
+    alike_margin: a text hit of a phrase with everyday sound-alike words (config.yaml
+      ``sounds_like``, 快递 for 快点) is unsure when one of them, put in its place, scores within
+      this many nats per token of it on the same audio (delta >= -alike_margin). Measured on
+      espeak-ng speech whose 快递 Whisper wrote as 快点: 快递 scored +0.03, +0.42 and -1.93 against
+      快点; where 快点 was said, -4.57 and -7.42 (tests/test_sound_alikes.py).
     join_gap_s: segments closer than this are searched as one text (Whisper splits at
       commas; 你找错部门了 came out as "您好," + "这部门子,").
     window_s: with word timestamps, the audio scored around a candidate: this many seconds
@@ -74,6 +79,7 @@ class VerifyOptions:
     min_heard_share: float = 0.75
     min_pmi: float = 0.5
     confidence_scale: float = 1.5
+    alike_margin: float = 2.5
     join_gap_s: float = 1.0
     window_s: float | None = 2.5
     null_seconds: float = 2.0
@@ -98,7 +104,7 @@ class PhraseScore:
     evidence: float  # delta + pmi_weight * pmi
     confidence: float  # in [0, 1]: what a QA flag carries
     accepted: bool
-    rival: str | None = None  # an expected wording that reads this audio better (a garble refused)
+    rival: str | None = None  # an expected wording or a sound-alike word that reads this audio better
 
     @property
     def heard(self) -> str:
@@ -120,8 +126,8 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     # 不知道: both false hits on polite agents in the scripted calls), not the phrase. The ASR may
     # merge a syllable of a long phrase (我们诚慢 for 我们非常忙): min_heard_share of them must be heard.
     heard = len(read_syllables(score.heard))
-    if not score.exact and (score.cost > max_cost or heard < o.min_heard_share * score.syllables
-                            or score.rival is not None):
+    if score.rival is not None or (not score.exact and (score.cost > max_cost
+                                                        or heard < o.min_heard_share * score.syllables)):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
     if not accepted:
