@@ -59,6 +59,8 @@ def variants(phrases: tuple[str, ...]) -> dict[str, AsrOptions]:
         "hotwords+gate-0.6": base.with_(hotwords=hot, no_speech_threshold=0.6),
         "fallback": base.with_(temperatures=ladder),
         "no-refill": base.with_(refill_gaps=False),
+        "no-inner-refill": base.with_(refill_inner_min_s=1e9),
+        "repeats-allowed": base.with_(no_repeat_ngram_size=0),
         "vad-0.5": base.with_(vad_threshold=0.5, vad_speech_pad_ms=400),
         "no-words": base.with_(word_timestamps=False),
         "beam5": b5,

@@ -18,6 +18,7 @@ from audio_factory import (
     AGENT_VOICE,
     FLAGGED_CALLS,
     build_call,
+    long_call,
     mulaw_roundtrip,
     write_corrupt,
     write_empty,
@@ -254,6 +255,19 @@ def test_a_stretch_the_first_pass_left_without_text_is_decoded_again_apart(trans
     # would decode the same, so each stretch is decoded alone.
     kept, _dropped, refilled = transcriber._refill(audio, chunks, [], [], "agent")
     assert refilled == 2 and closing(kept) and any(s.end <= second_start for s in kept)
+
+
+@pytest.mark.slow
+def test_a_decoding_loop_stops_within_a_few_repeats(transcriber: Transcriber, tmp_path: Path) -> None:
+    # bench/asr.py's minute-long call: the opening said again at 38 s sent greedy decoding into
+    # 此此此… to the window's token limit, which cost more CPU than the rest of the track.
+    call = build_call(long_call(60.0, FLAGGED_CALLS), tmp_path, "loop", mulaw=True, min_duration=60.0)
+    looping = transcriber.with_options(transcriber.options.with_(no_repeat_ngram_size=0, refill_gaps=False))
+    before = looping.transcribe_track(call.agent, "agent")
+    after = transcriber.with_options(transcriber.options.with_(refill_gaps=False)).transcribe_track(call.agent, "agent")
+    assert max(len(d.text) for d in before.dropped if d.reason == "repetition") > 150
+    assert max((len(d.text) for d in after.dropped), default=0) < 60
+    assert canonical(after.text).startswith(canonical(before.text)[:10])  # the rest decodes as before
 
 
 @pytest.mark.slow

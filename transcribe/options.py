@@ -159,8 +159,13 @@ class AsrOptions:
         end, or between two sentences). Such a part of 3 s or more held speech: VAD splits at
         pauses of vad_min_silence_ms (2 s), and word times are rough by a few tenths. Measured:
         a decoding loop (此此此…) swallowed the last 10 s of a stretch whose first 7 s had text.
-      no_repeat_ngram_size: 0 = off (CTranslate2's option: no token n-gram of this size twice
-        in one window).
+      no_repeat_ngram_size: no run of this many tokens twice in one 30 s window (CTranslate2;
+        0 = off). A greedy decoding loop (此此此…, a sentence over and over) otherwise runs to
+        the window's 448-token limit: on bench/asr.py's call one such loop cost the agent track
+        8.6 CPU s where the rest took about 4. Measured (same run, bench/asr_accuracy.py, 54
+        tracks): recall 23/45 either way, CER 0.607 vs 0.601; CPU on that call -44% (17.6 ->
+        9.85 s with the refill). 12 tokens is about ten characters: a sentence said twice in
+        one window keeps its words but for one token.
       review_min_speech_s: a track with at least this much VAD speech (padding included,
         so a cough with 2 x 600 ms padding stays under it) but no usable text is marked
         needs_review (FINDINGS: a whole agent track came out empty).
@@ -203,7 +208,7 @@ class AsrOptions:
     refill_gaps: bool = True
     refill_min_s: float = 1.5
     refill_inner_min_s: float = 3.0
-    no_repeat_ngram_size: int = 0
+    no_repeat_ngram_size: int = 12
     review_min_speech_s: float = 2.0
     review_min_chars_per_s: float = 0.3
     traditional_to_simplified: bool = True
