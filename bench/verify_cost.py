@@ -29,8 +29,11 @@ ratio. Measured 2026-12-02 (same cached transcripts throughout): dropping garble
 accepted and the text after a phrase whose later tokens do not count cut decoder passes 693 -> 555
 (all 32 calls) and 243 -> 203 (12 polite), rows identical. The ratio then read 0.233 against an ASR
 cache made under heavy load (11.4 CPU s per call minute); remade on a quieter machine (7.2) it was
-0.225. ``--share`` then: encoder passes 158 -> 99, decoder passes 601 -> 597, rows identical, 0.225
--> 0.194 of the ASR (figures of the closing note of issue 11 for the pairs run back to back).
+0.225, and ``--share`` made it 0.194 (back to back under a load of 5-6: 0.243, 0.249 -> 0.210,
+0.219). On a cache made later (ASR 9.13 CPU s per call minute, real-time factor 0.215 wall),
+``--share`` against none: all 32 calls 0.193 -> 0.166 of the ASR (1.76 -> 1.52 CPU s per call
+minute), encoder passes 156 -> 98, decoder passes 586 -> 584; the 12 polite calls 0.160 -> 0.137,
+encoder passes 64 -> 39; rows identical in each run.
 """
 
 from __future__ import annotations
