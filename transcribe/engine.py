@@ -375,14 +375,14 @@ class Transcriber:
 
 
     def _uncovered_speech(self, chunks: Sequence[dict[str, int]], kept: Sequence[AsrSegment]) -> str | None:
-        """A stretch of VAD speech with no kept segment over it: the decoder skipped or lost
-        it (measured: faster-whisper's no-speech gate dropped a whole agent answer while the
-        rest of the track had text, which the whole-track checks above cannot see)."""
-        gaps = []
-        for chunk in chunks:
-            a, b = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
-            if b - a >= self.options.review_min_speech_s and not any(s.start < b and s.end > a for s in kept):
-                gaps.append((a, b))
+        """VAD speech still without words after the second pass (a whole stretch, or a long part
+        of one): the decoder skipped or lost it (measured: faster-whisper's no-speech gate dropped
+        a whole agent answer while the rest of the track had text, which the whole-track checks
+        above cannot see). Judged by words, as the second pass is: a segment's span can stretch
+        over speech it never wrote."""
+        o = self.options
+        gaps = [(a / SAMPLE_RATE, b / SAMPLE_RATE)
+                for a, b in _lost_stretches(chunks, kept, o.review_min_speech_s, o.refill_inner_min_s)]
         if not gaps:
             return None
         a, b = gaps[0]
