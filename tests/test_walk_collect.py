@@ -66,6 +66,8 @@ def test_plan_enters_the_number_and_reaches_next(collect_cfg: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+@pytest.mark.covered_on_postgres_by("tests/test_collect_pause.py",
+                                    reason="what a collect menu writes, searched there for the digits")
 def test_walk_through_the_collect_menu_on_the_simulator(collect_cfg: Path, tmp_path: Path) -> None:
     paths = [p for p in plan(load_config(collect_cfg)) if any(k.menu == "account" for k in p.keys)]
     results = asyncio.run(walk_simulated(collect_cfg, paths, workdir=tmp_path / "walk", speed=SPEED))
