@@ -2,7 +2,7 @@
 
     .venv/bin/hotline qa eval-calls app/qa_eval_calls.yaml --json --workdir /tmp/ev   # the calls, once
     .venv/bin/python bench/verify_cost.py --workdir /tmp/ev [--limit N] [--asr-cache DIR]
-        [--share] [--save rows.json] [--compare rows.json]
+        [--no-share] [--save rows.json] [--compare rows.json]
 
 Material: the scripted calls of a finished ``qa eval-calls --workdir`` run (the simulator's
 MixMonitor-style tracks of espeak-ng speech and the IVR timeline the service recorded). Each
@@ -18,10 +18,10 @@ rows of every call, ``--compare`` checks a later run's rows against them (same p
 parts, same verdict, confidence within 0.02). ``--asr-cache`` keeps each call's transcript and
 its ASR CPU seconds, so a re-run scores the very same text (and spends no time on the ASR).
 
-``--share`` verifies inside ``PhraseScorer.sharing``: a phrase candidate inside the opening's or the
+The worker verifies inside ``PhraseScorer.sharing``: a phrase candidate inside the opening's or the
 closing's window (transcribe/lines.py ``shared_windows``) is scored on a cut of that window's
-encoding, so the audio is encoded once for both checks. transcribe/spotting.py does not wrap its
-checks in it yet; this flag says what it saves.
+encoding, so the audio is encoded once for both checks. ``--no-share`` verifies without it, to
+say what it saves (the figures below call it ``--share`` against none).
 
 CPU seconds of one process grow with the load on the machine (the decoder's threads wait busily),
 so an ASR cache's seconds hold only for the load it was made under: make it anew before quoting a
@@ -54,7 +54,6 @@ from ivr.tables import Call  # noqa: E402
 from ivr.timeline import call_timeline  # noqa: E402
 from settings import load_config  # noqa: E402
 from transcribe.engine import Transcriber  # noqa: E402
-from transcribe.lines import shared_windows  # noqa: E402
 from transcribe.runner import agent_plan, call_tracks, transcribe_tracks  # noqa: E402
 from transcribe.spotting import scorer_for, spot_phrases  # noqa: E402
 
@@ -65,8 +64,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N calls (quicker)")
     ap.add_argument("--asr-cache", type=Path, default=None, help="keep/reuse each call's transcript and ASR seconds")
     ap.add_argument("--save", type=Path, default=None, help="write every call's verification rows (JSON)")
-    ap.add_argument("--share", action="store_true",
-                    help="phrase candidates share the opening/closing windows' encoder passes (PhraseScorer.sharing)")
+    ap.add_argument("--no-share", action="store_true",
+                    help="phrase candidates do not share the opening/closing windows' encoder passes")
     ap.add_argument("--compare", type=Path, default=None, help="check the rows against a --save of an earlier run")
     args = ap.parse_args()
     config = load_config(args.workdir / "config.yaml")
@@ -95,8 +94,7 @@ def main() -> None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     cached.write_bytes(pickle.dumps((result, asr_c, asr_w)))
             c1, w1 = time.process_time(), time.perf_counter()
-            with scorer.sharing(shared_windows(config, result, plan) if args.share else []):
-                found = spot_phrases(transcriber, config, agent, result, plan)
+            found = spot_phrases(transcriber, config, agent, result, plan, share=not args.no_share)
             c2, w2 = time.process_time(), time.perf_counter()
             c0, w0 = c1 - asr_c, w1 - asr_w
             saved[str(call.id)] = found

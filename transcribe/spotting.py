@@ -19,7 +19,7 @@ from typing import Any
 
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
-from transcribe.lines import check_lines, opening_parts
+from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.sounds import Span
 from transcribe.verdict import judge
 from transcribe.verify import SAMPLE_RATE, PhraseScorer, Spotted, resolve
@@ -59,29 +59,33 @@ def sound_alikes(config: Config) -> dict[str, list[str]]:
 
 
 def spot_phrases(
-    transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult, plan: TrackPlan | None = None
+    transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult, plan: TrackPlan | None = None,
+    share: bool = True,
 ) -> list[dict[str, Any]]:
     """The agent's phrases verified in the agent's segments of ``result``, as plain JSON rows:
     phrase, start/end (seconds on the track), confidence in [0, 1], whether the free text
     already held it (``exact``) and what the ASR wrote there (``heard``); then the rows of the
-    opening and closing checks (transcribe/lines.py, ``check`` set)."""
+    opening and closing checks (transcribe/lines.py, ``check`` set). ``share``: phrase candidates
+    inside the opening's or closing's window are scored on that window's one encoding (cut to
+    their stretch; bench/verify_cost.py measured the saving and the same rows on the scripted calls)."""
     segments = [s for s in result.segments if s.speaker == "agent" and s.text.strip()]
     phrases = agent_phrases(config)
     started = time.perf_counter()
     scorer = scorer_for(transcriber)
     audio = transcriber.load_audio(agent_track)
     rows: list[dict[str, Any]] = []
-    if segments and phrases:
-        alikes = sound_alikes(config)
-        # A garble that an expected line or an everyday sound-alike word reads better is refused.
-        rivals = courtesy_wordings(config) + sorted({w for words in alikes.values() for w in words})
-        scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True)
-        # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
-        # argues against: QA shows those as unsure rather than dropping them.
-        found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
-        found = [_doubt(scorer, audio, s, alikes.get(s.phrase, [])) for s in found]
-        rows = [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
-    rows += check_lines(scorer, config, audio, result, plan)
+    with scorer.sharing(shared_windows(config, result, plan) if share else []):
+        if segments and phrases:
+            alikes = sound_alikes(config)
+            # A garble that an expected line or an everyday sound-alike word reads better is refused.
+            rivals = courtesy_wordings(config) + sorted({w for words in alikes.values() for w in words})
+            scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True)
+            # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
+            # argues against: QA shows those as unsure rather than dropping them.
+            found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
+            found = [_doubt(scorer, audio, s, alikes.get(s.phrase, [])) for s in found]
+            rows = [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
+        rows += check_lines(scorer, config, audio, result, plan)
     log.debug("verified %d phrase(s) and line(s) on %s in %.2fs", len(rows), agent_track, time.perf_counter() - started)
     return rows
 
