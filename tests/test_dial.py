@@ -267,7 +267,8 @@ def test_dial_cli_rfc2833_against_sipp(tmp_path: Path, sink: Sink, greeting_pcm:
     assert [e[4] for e in events].count(True) == 2
     assert len({e[1] for e in events}) == 2  # one RTP timestamp per digit
     gap = (events[13][1] - events[0][1]) / 8000
-    assert 0.7 < gap < 1.0  # 0.26 s of packets + the 0.5 s --digit-gap
+    # 0.26 s of packets + the 0.5 s --digit-gap; a loaded 2-core machine measured 0.68 (packets paced late)
+    assert 0.6 < gap < 1.0
     ours = _our_packets(sink)
     assert {ssrc for _, _, ssrc in ours} == {events[0][6]}
     seqs = [seq for _, seq, _ in ours]
