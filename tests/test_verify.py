@@ -146,12 +146,13 @@ def test_spotter_finds_a_phrase_the_transcript_garbled(transcriber: Transcriber,
     assert [s.phrase for s in found] == ["你找错部门了"]
     assert found[0].score.heard == "您早说不门了" and 0.5 <= found[0].score.confidence <= 1.0
     assert "你找错部门了" not in [s.phrase for s in scorer.spot(other, [Seg(other)], FORBIDDEN_PHRASES)]
-    # Leaving out the garbles that cannot be accepted finds the same, with fewer decoder passes
-    # (fresh scorers: none holds a prior the other paid for).
+    # Leaving out the garbles that cannot be accepted finds the same, with no more decoder passes
+    # (fresh scorers: none holds a prior the other paid for). Here the pre-filter already leaves out
+    # what it saved before (不行/快点 sound-alikes a syllable off, VerifyOptions.max_cost).
     full, shown = PhraseScorer(transcriber._model), PhraseScorer(transcriber._model)
     assert resolve(full.score_segments(audio, [Seg(audio)], FORBIDDEN_PHRASES)) == found
     assert resolve(shown.score_segments(audio, [Seg(audio)], FORBIDDEN_PHRASES, shown_only=True)) == found
-    assert shown.decoder_passes < full.decoder_passes
+    assert shown.decoder_passes <= full.decoder_passes
 
 
 @pytest.mark.slow

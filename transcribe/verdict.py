@@ -87,6 +87,12 @@ class VerifyOptions:
     def with_(self, **changes: Any) -> VerifyOptions:
         return replace(self, **changes)
 
+    def max_cost(self, syllables: int) -> float:
+        """The pre-filter's bound, in sound edits per syllable, for a phrase of ``syllables``."""
+        if syllables <= self.short_syllables:
+            return min(self.max_cost_per_syllable, self.short_max_cost_per_syllable)
+        return self.max_cost_per_syllable
+
 
 @dataclass(frozen=True)
 class PhraseScore:
@@ -118,15 +124,15 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     if math.isnan(score.pmi):  # not computed: even the most pmi ever seen would not do
         return replace(score, evidence=score.delta + o.pmi_weight * PMI_CAP, confidence=0.0, accepted=False)
     evidence = score.delta + o.pmi_weight * score.pmi
-    bar, max_cost = o.min_evidence, o.max_cost_per_syllable
+    bar = o.min_evidence
     if not score.exact and score.syllables <= o.short_syllables:
-        bar, max_cost = o.short_min_evidence, min(max_cost, o.short_max_cost_per_syllable)
+        bar = o.short_min_evidence
     accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
     # A garble heard as much shorter than the phrase is a shorter word that sounds alike (不好 for
     # 不知道: both false hits on polite agents in the scripted calls), not the phrase. The ASR may
     # merge a syllable of a long phrase (我们诚慢 for 我们非常忙): min_heard_share of them must be heard.
     heard = len(read_syllables(score.heard))
-    if score.rival is not None or (not score.exact and (score.cost > max_cost
+    if score.rival is not None or (not score.exact and (score.cost > o.max_cost(score.syllables)
                                                         or heard < o.min_heard_share * score.syllables)):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))

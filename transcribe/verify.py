@@ -330,7 +330,8 @@ class PhraseScorer:
             for phrase in phrases:
                 exact = exact_spans(phrase, text)
                 candidates.extend((phrase, s) for s in exact)
-                limit = o.max_cost_per_syllable * len(read_syllables(phrase))
+                syllables = len(read_syllables(phrase))
+                limit = o.max_cost(syllables) * syllables
                 for s in find_spans(phrase, text, limit, o.spans_per_phrase):
                     if any(s.start < e.end and e.start < s.end for e in exact):
                         continue
@@ -392,7 +393,7 @@ class PhraseScorer:
         phrase's syllables heard."""
         o = self.options
         heard = len(read_syllables(text[span.start : span.end]))
-        return span.cost / syllables <= o.max_cost_per_syllable and heard >= o.min_heard_share * syllables
+        return span.cost / syllables <= o.max_cost(syllables) and heard >= o.min_heard_share * syllables
 
     def _against_rivals(self, encoded: Encoded, text: str, score: PhraseScore, rivals: Sequence[str],
                         cache: dict[Any, Any]) -> PhraseScore:
