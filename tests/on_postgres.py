@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_fault_callstore import PgServer
 
-# A whole pass makes ~550 databases of ~8 MB (a copy of template1 each): ~4.5 GB. On disk, removing
-# them took 2.7-3.7 min after the last test (measured twice); in memory it is a moment. Only with room
-# to spare in both, else the system's temp folder as before.
+# A whole pass makes ~550 databases of ~8 MB (a copy of template1 each) and ~1 GB of WAL: ~6 GB (3.3 GB
+# seen at 276). On disk, removing them took 2.7-3.7 min after the last test (twice); in /dev/shm 12 s.
+# Only with room to spare in both, else the system's temp folder as before.
 SHM, NEEDS = Path("/dev/shm"), 10 << 30
 
 
