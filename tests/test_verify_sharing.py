@@ -6,7 +6,6 @@ lying inside one are scored on a cut of that encoding instead of a second pass o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import ctranslate2
@@ -16,7 +15,7 @@ from audio_factory import AGENT_VOICE, FORBIDDEN_PHRASES, mulaw_roundtrip
 
 from recordings.audio import write_wav
 from recordings.speech import synthesize_pcm
-from transcribe.engine import Transcriber
+from transcribe.engine import AsrSegment, Transcriber, Word
 from transcribe.verify import Encoded, PhraseScorer, resolve
 
 
@@ -31,25 +30,11 @@ def test_a_cut_of_an_encoding_reads_the_seconds_asked_for() -> None:
     assert np.asarray(PhraseScorer.after(encoded, 5.0).output)[0, :, 0].tolist() == [99]
 
 
-@dataclass(frozen=True)
-class _Word:
-    word: str
-    start: float
-    end: float
-
-
-@dataclass(frozen=True)
-class _Seg:
-    start: float
-    end: float
-    text: str
-    words: tuple[_Word, ...]
-
-
-def _spread(text: str, start: float, end: float) -> _Seg:
+def _spread(text: str, start: float, end: float) -> AsrSegment:
     """A segment whose characters are spread evenly over start..end (word timestamps)."""
     step = (end - start) / len(text)
-    return _Seg(start, end, text, tuple(_Word(c, start + k * step, start + (k + 1) * step) for k, c in enumerate(text)))
+    words = tuple(Word(start + k * step, start + (k + 1) * step, c, 0.9) for k, c in enumerate(text))
+    return AsrSegment(start, end, text, "agent", -0.5, 0.1, words)
 
 
 @pytest.mark.slow
