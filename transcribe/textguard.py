@@ -105,11 +105,19 @@ class TextGuard:
         o = self.options
         norms = [canonical(t) for t in texts]
         out: list[int] = []
+        # Each segment against every earlier one (quadratic in a long track): the matcher keeps its
+        # analysis of the later text across them, and two cheap upper bounds of ratio() go first.
+        match = SequenceMatcher(autojunk=False)
         for i, n in enumerate(norms):
-            if len(n) >= o.copy_min_chars and any(self._similar(m, n) for m in norms[:i]):
-                out.append(i)
+            if len(n) < o.copy_min_chars:
+                continue
+            match.set_seq2(n)
+            for m in norms[:i]:
+                if len(m) < o.copy_min_chars:
+                    continue
+                match.set_seq1(m)
+                if (match.real_quick_ratio() >= o.copy_similarity and match.quick_ratio() >= o.copy_similarity
+                        and match.ratio() >= o.copy_similarity):
+                    out.append(i)
+                    break
         return out
-
-    def _similar(self, a: str, b: str) -> bool:
-        o = self.options
-        return len(a) >= o.copy_min_chars and SequenceMatcher(None, a, b, autojunk=False).ratio() >= o.copy_similarity
