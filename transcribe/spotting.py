@@ -22,7 +22,7 @@ from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.sounds import Span
 from transcribe.verdict import judge
-from transcribe.verify import SAMPLE_RATE, PhraseScorer, Spotted, resolve
+from transcribe.verify import PhraseScorer, Spotted, resolve
 
 log = logging.getLogger("hotline.transcribe")
 
@@ -97,7 +97,7 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
     score = spotted.score
     if not score.exact or not score.accepted or not words:
         return spotted
-    encoded = scorer.encode(audio[round(spotted.start * SAMPLE_RATE) : round(spotted.end * SAMPLE_RATE)])
+    encoded = scorer.candidate_window(audio, spotted.start, spotted.end)  # what the hit was scored on
     for word in words:
         alike = scorer.score_phrase(encoded, score.text, word, Span(0.0, score.start, score.end))
         if alike.delta >= -scorer.options.alike_margin:

@@ -154,7 +154,7 @@ class PhraseScorer:
             self._shared[a, b] = self.encode(audio[a:b])
         return self._shared[a, b]
 
-    def _candidate_window(self, audio: np.ndarray, t0: float, t1: float) -> Encoded:
+    def candidate_window(self, audio: np.ndarray, t0: float, t1: float) -> Encoded:
         """The encoding a phrase candidate's window (``t0`` to ``t1`` seconds) is scored on: cut
         from a shared window holding it (the shortest), else its own."""
         held = [w for w in self._planned if w[0] - HOST_SLACK_S <= t0 and t1 <= w[1] + HOST_SLACK_S]
@@ -341,7 +341,7 @@ class PhraseScorer:
                 a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
                 if b - a < _HOP * 4:
                     continue
-                encoded = self._candidate_window(audio, t0, t1)
+                encoded = self.candidate_window(audio, t0, t1)
                 cache: dict[Any, Any] = {}
                 local = text[c0:c1]
                 shifted = [Span(s.cost, s.start - c0, s.end - c0) for _, s in group]
