@@ -58,6 +58,7 @@ def variants(phrases: tuple[str, ...]) -> dict[str, AsrOptions]:
         "hotwords": base.with_(hotwords=hot),
         "hotwords+gate-0.6": base.with_(hotwords=hot, no_speech_threshold=0.6),
         "fallback": base.with_(temperatures=ladder),
+        "30s-windows": base.with_(window_pad_s=None),
         "no-refill": base.with_(refill_gaps=False),
         "no-inner-refill": base.with_(refill_inner_min_s=1e9),
         "repeats-allowed": base.with_(no_repeat_ngram_size=0),

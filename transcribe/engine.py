@@ -37,6 +37,7 @@ from transcribe.textguard import TextGuard
 
 SAMPLE_RATE = 16000  # what Whisper and Silero VAD work at; 8 kHz phone audio is resampled
 SPEAKERS = ("caller", "agent", "unknown")
+FRAMES_PER_S = 100  # Whisper's log-mel frames (10 ms hop); the encoder takes an even count
 IVR = "ivr"  # segments of the agent track whose text the IVR knows (its prompts): never decoded
 
 
@@ -159,6 +160,25 @@ def _segment_dict(s: AsrSegment) -> dict[str, Any]:
     return out
 
 
+class TrimmingWhisper(WhisperModel):
+    """faster-whisper's model, but each window's encoder input ends ``pad_frames`` after its audio.
+
+    faster-whisper pads every window to 30 s of features (``pad_or_trim`` adds columns of exact
+    zeros, which a log-mel column of real audio never is) and encodes all of it. The encoder's
+    cost grows faster than its input, and a track's last window or a second pass often holds a
+    few seconds (AsrOptions.window_pad_s). ``pad_frames`` None: the whole 30 s, as shipped."""
+
+    pad_frames: int | None = None
+
+    def encode(self, features: np.ndarray) -> Any:
+        if self.pad_frames is not None and features.ndim == 2:
+            said = np.flatnonzero(features.any(axis=0))
+            content = int(said[-1]) + 1 if said.size else 0
+            frames = -(-(content + self.pad_frames) // FRAMES_PER_S) * FRAMES_PER_S  # whole seconds
+            features = np.ascontiguousarray(features[:, :max(FRAMES_PER_S, min(features.shape[1], frames))])
+        return super().encode(features)
+
+
 class Transcriber:
     """Loads the model once; transcribes tracks and calls. One per worker process."""
 
@@ -174,7 +194,7 @@ class Transcriber:
         self.model_dir = resolve_model_dir(model_dir, cache_dir) if _model is None else Path(str(model_dir))
         started = time.perf_counter()
         if _model is None:
-            _model = WhisperModel(
+            _model = TrimmingWhisper(
                 str(self.model_dir),
                 device="cpu",
                 compute_type=self.options.compute_type,
@@ -273,8 +293,10 @@ class Transcriber:
         )
         return list(get_speech_timestamps(audio, vad, sampling_rate=SAMPLE_RATE))
 
-    def _decode(self, audio: np.ndarray, chunks: list[dict[str, int]] | None) -> Iterable[Any]:
+    def _decode(self, audio: np.ndarray, chunks: list[dict[str, int]] | None) -> list[Any]:
         o = self.options
+        if isinstance(self._model, TrimmingWhisper):  # set per call: with_options() shares the model
+            self._model.pad_frames = None if o.window_pad_s is None else round(o.window_pad_s * FRAMES_PER_S)
         if chunks:
             pieces, _ = collect_chunks(audio, chunks, sampling_rate=SAMPLE_RATE)
             audio = np.concatenate(pieces)
@@ -297,7 +319,7 @@ class Transcriber:
         )
         if chunks:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
-        return segments
+        return list(segments)  # decoded now, while pad_frames holds these options' value
 
     def _clean(self, raw: Iterable[Any], speaker: str) -> tuple[list[AsrSegment], list[Dropped]]:
         o = self.options

@@ -166,6 +166,14 @@ class AsrOptions:
         tracks): recall 23/45 either way, CER 0.607 vs 0.601; CPU on that call -44% (17.6 ->
         9.85 s with the refill). 12 tokens is about ten characters: a sentence said twice in
         one window keeps its words but for one token.
+      window_pad_s: the encoder sees a window's audio and this much of faster-whisper's
+        padding after it, not always 30 s (None: 30 s, faster-whisper's way). A track's last
+        window and each second pass are often a few seconds long, and the encoder's cost grows
+        faster than its input (one thread: 30 s 1.6 s, 15 s 0.55 s, 10 s 0.34 s). Measured
+        (bench/asr_accuracy.py, 54 tracks): 30 s recall 23/45, CER 0.607; 2 s the same (encoder
+        input 11.9 s a window on average); 4 s recall 25/45, CER 0.602, no false hits either way.
+        2 s put word ends early at window ends (a scripted call's silences 17% too long, 4 s
+        within 1%). bench/asr.py's call: 30 s windows take 1.78x as long as 4 s pads.
       review_min_speech_s: a track with at least this much VAD speech (padding included,
         so a cough with 2 x 600 ms padding stays under it) but no usable text is marked
         needs_review (FINDINGS: a whole agent track came out empty).
@@ -209,6 +217,7 @@ class AsrOptions:
     refill_min_s: float = 1.5
     refill_inner_min_s: float = 3.0
     no_repeat_ngram_size: int = 12
+    window_pad_s: float | None = 4.0
     review_min_speech_s: float = 2.0
     review_min_chars_per_s: float = 0.3
     traditional_to_simplified: bool = True
@@ -233,6 +242,8 @@ class AsrOptions:
                             f"got {self.refill_inner_min_s}")
         if not 0.0 < self.copy_similarity <= 1.0:
             problems.append(f"copy_similarity must be in (0, 1], got {self.copy_similarity}")
+        if self.window_pad_s is not None and self.window_pad_s < 0:
+            problems.append(f"window_pad_s must be >= 0 or None, got {self.window_pad_s}")
         if self.no_repeat_ngram_size < 0:
             problems.append(f"no_repeat_ngram_size must be >= 0, got {self.no_repeat_ngram_size}")
         if self.loop_long_ngram < 1 or self.loop_max_ngram < 1:
