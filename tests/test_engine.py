@@ -84,6 +84,8 @@ def test_options_reject_nonsense() -> None:
         AsrOptions(vad_threshold=1.5)
     with pytest.raises(ValueError, match="beam_size must be >= 1"):
         AsrOptions(beam_size=0)
+    with pytest.raises(ValueError, match="window_pad_s must be >= 0 or None"):
+        AsrOptions(window_pad_s=-1.0)
     assert AsrOptions().with_(beam_size=1).beam_size == 1
     assert AsrOptions().hotwords is None and AsrOptions().no_speech_threshold is None
 
