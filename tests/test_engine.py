@@ -259,6 +259,8 @@ def test_a_stretch_the_first_pass_left_without_text_is_decoded_again_apart(trans
     # would decode the same, so each stretch is decoded alone.
     kept, _dropped, refilled = transcriber._refill(audio, chunks, [], [], "agent")
     assert refilled == 2 and closing(kept) and any(s.end <= second_start for s in kept)
+    # A track of one stretch, lost whole: alone is how the first pass decoded it, so not again.
+    assert transcriber._refill(audio, chunks[1:], [], [], "agent")[2] == 0
 
 
 @pytest.mark.slow
