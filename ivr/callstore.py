@@ -113,22 +113,31 @@ class CallStore:
         except OperationalError as exc:
             log.warning("database not reachable at start (%s); calls are journaled until it is", _line(exc))
         self._journal = Journal(self.journal_dir)
-        left = self._journal.take_over()
-        entries = [(self._n(), name, args) for name, args in left]
-        self._journal.append(entries)
-        self._journal.drop_orphans()
-        if entries:
-            log.warning("replaying %d call store op(s) left in the journal %s", len(entries), self.journal_dir)
-        self.replayed = len(entries)
-        self._pending = {n: (name, args) for n, name, args in entries}
+        self._pending, self.replayed = {}, 0
         self._start_writer(timeout)
-        with self._qlock:
-            for n, (name, args) in self._pending.items():
-                self._q.put((name, args, n, True))
+        self.take_over_journals()
         self._closing = False
         self._journaler = threading.Thread(target=self._journal_loop, name="callstore-journal", daemon=True)
         self._journaler.start()
         return self
+
+    def take_over_journals(self) -> set[str]:
+        """Replay the ops that stores which died left unlanded in their journals: at start, and
+        when a standby takes the lease (the active service was killed just after a call ended,
+        its close still in its journal). Returns the Uniqueids of the calls those ops close."""
+        assert self._journal is not None, "CallStore.start() opens the journal"
+        with self._qlock:
+            left = self._journal.take_over()
+            entries = [(self._n(), name, args) for name, args in left]
+            self._journal.append(entries)
+            self._journal.drop_orphans()
+            for n, name, args in entries:
+                self._pending[n] = (name, args)
+                self._q.put((name, args, n, True))
+        if entries:
+            log.warning("replaying %d call store op(s) left in the journal %s", len(entries), self.journal_dir)
+        self.replayed += len(entries)
+        return {str(args[0]) for _, name, args in entries if name == "close" and args}
 
     def _n(self) -> int:
         n = self._next_n

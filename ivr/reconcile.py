@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from ivr.adopt import call_states, plan_for, probe
@@ -87,7 +88,10 @@ class Reconciler:
 
     async def _promote(self, *, startup: bool) -> None:
         self.active = True
-        await self._reconcile(startup=startup)
+        closing: Collection[str] = ()
+        if not startup:  # the store took over at its start; now the journal of the service it replaces
+            closing = await asyncio.to_thread(self.store.take_over_journals)
+        await self._reconcile(startup=startup, closing=closing)
 
     async def _demote(self) -> None:
         log.error("lease lost: stopping %d call(s); the service that holds it adopts them", len(self.sessions))
@@ -118,7 +122,8 @@ class Reconciler:
         await self._reconciled.wait()
         return self._channels.get(channel)
 
-    async def _reconcile(self, *, startup: bool) -> None:
+    async def _reconcile(self, *, startup: bool, closing: Collection[str] = ()) -> None:
+        """``closing``: calls whose close a replayed journal op is writing (not lost, just late)."""
         items = await self.ami.action_list("CoreShowChannels")
         live = {m.get("Uniqueid") or "": m for m in items}
         self._channels = {m.get("Channel") or "": m for m in items}
@@ -130,7 +135,7 @@ class Reconciler:
         closed = 0
         for _id, uid, _channel in rows:
             # _recent: a call that just ended here; its own close may still be on its way to the DB
-            if uid not in live and uid not in self.sessions and uid not in self._recent:
+            if uid not in live and uid not in self.sessions and uid not in self._recent and uid not in closing:
                 self.store.close_call(uid, status="lost", error="channel gone while the service was away")
                 closed += 1
         self._prune_recent()

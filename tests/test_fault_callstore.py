@@ -199,6 +199,33 @@ def test_a_killed_service_leaves_a_journal_the_next_start_replays(tmp_path: Path
     assert not list(Path(f"{path}.journal").glob("ops-*.jsonl"))
 
 
+def test_a_standby_taking_over_replays_the_killed_services_journal(tmp_path: Path) -> None:
+    # Seen on the real Asterisk: the active serve was SIGKILLed 16 ms after a call ended; the standby,
+    # started long before, took the lease and closed that row as lost, its true close still in the
+    # dead service's journal. The standby's store takes that journal over when it takes the lease.
+    path = tmp_path / "hotline.db"
+    url = f"sqlite:///{path}"
+    db.sessions(url)
+    standby = CallStore(url).start()  # before the active one wrote anything: nothing to take over yet
+    assert standby.replayed == 0
+    holder = hold_write_lock(path, 60.0)  # nothing the active one sends can land before the kill
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_SERVICE, url], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "journaled"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    holder.release()
+    closing = standby.take_over_journals()
+    assert closing == {f"dead.{i}" for i in range(25)} and standby.replayed == 25 * 5
+    assert standby.take_over_journals() == set()  # taken once
+    assert standby.flush(30)
+    standby.close()
+    assert counts(url) == expect(25)
+
+
 def test_a_replay_of_ops_that_had_landed_adds_nothing(tmp_path: Path) -> None:
     """The mark after a commit is not fsync'd: a crash may replay ops already written."""
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
