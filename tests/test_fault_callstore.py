@@ -174,11 +174,8 @@ time.sleep(600)
 """
 
 
-def test_a_killed_service_leaves_a_journal_the_next_start_replays(tmp_path: Path) -> None:
-    path = tmp_path / "hotline.db"
-    url = f"sqlite:///{path}"
-    db.sessions(url)
-    holder = hold_write_lock(path, 60.0)  # nothing can land before the kill
+def _killed_after_journaling(url: str) -> None:
+    """A service process journals 25 calls (_KILLED_SERVICE) and is SIGKILLed."""
     proc = subprocess.Popen([sys.executable, "-c", _KILLED_SERVICE, url], cwd=ROOT, stdout=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
@@ -187,6 +184,14 @@ def test_a_killed_service_leaves_a_journal_the_next_start_replays(tmp_path: Path
         proc.wait(10)
     finally:
         proc.kill()
+
+
+def test_a_killed_service_leaves_a_journal_the_next_start_replays(tmp_path: Path) -> None:
+    path = tmp_path / "hotline.db"
+    url = f"sqlite:///{path}"
+    db.sessions(url)
+    holder = hold_write_lock(path, 60.0)  # nothing can land before the kill
+    _killed_after_journaling(url)
     journals = list(Path(f"{path}.journal").glob("ops-*.jsonl"))
     assert len(journals) == 1 and len(read_pending(journals[0])) == 25 * 5
     # The lock goes (the report job ends); the service starts again with the same folder.
@@ -209,14 +214,7 @@ def test_a_standby_taking_over_replays_the_killed_services_journal(tmp_path: Pat
     standby = CallStore(url).start()  # before the active one wrote anything: nothing to take over yet
     assert standby.replayed == 0
     holder = hold_write_lock(path, 60.0)  # nothing the active one sends can land before the kill
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_SERVICE, url], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "journaled"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        proc.kill()
+    _killed_after_journaling(url)
     holder.release()
     closing = standby.take_over_journals()
     assert closing == {f"dead.{i}" for i in range(25)} and standby.replayed == 25 * 5
