@@ -21,6 +21,10 @@ fell to 10.6-11.9x: read the "other CPU" column before the verdict.
 Since then the worker also checks phrases against the audio (issue 11) and decodes lost stretches
 again. 2026-12-02, 6 calls, no other load, beam 1, encoder windows trimmed: 1 worker 5.4x, 2
 workers 9.0x (1.68x speed-up), 585 MB peak per worker, 4.9x call audio per CPU second.
+On a faster machine the same day (Whisper's encoder 0.67 s for a 30 s window, against 1.6 s),
+6 calls, --tracks 1,2: 1 worker 13.1x, or 15.6x decoding a call's two tracks at once; 2 workers
+20.4x, and 19.7x at once (no gain once every core has a worker; 757-773 MB peak per worker
+against 581-609).
 """
 
 from __future__ import annotations
@@ -82,16 +86,19 @@ def own_cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_once(size: int, calls: list[tuple[Path, Path, float]], work: Path) -> tuple[PoolStats, float, float, float]:
-    """Queue every call in a fresh database and drain it with `size` workers."""
+def run_once(size: int, tracks: int, calls: list[tuple[Path, Path, float]], work: Path
+             ) -> tuple[PoolStats, float, float, float]:
+    """Queue every call in a fresh database and drain it with `size` workers, each decoding
+    `tracks` tracks of a call at once (asr.parallel_tracks)."""
     base = load_config(ROOT / "config.yaml")
-    db_file = work / f"pool-{size}.db"
+    db_file = work / f"pool-{size}-{tracks}.db"
     db_file.unlink(missing_ok=True)
-    config = base.model_copy(update={"database": DatabaseSettings(url=f"sqlite:///{db_file}")})
+    config = base.model_copy(update={"database": DatabaseSettings(url=f"sqlite:///{db_file}"),
+                                     "asr": base.asr.model_copy(update={"parallel_tracks": tracks})})
     dispose_all()
     with transaction(config.database_url) as s:
         for i, (caller, agent, _) in enumerate(calls):
-            call = Call(uniqueid=f"bench.{size}.{i}", channel="PJSIP/bench", status="ended")
+            call = Call(uniqueid=f"bench.{size}.{tracks}.{i}", channel="PJSIP/bench", status="ended")
             s.add(call)
             s.flush()
             s.add_all([Recording(call_id=call.id, kind="caller", path=str(caller), status="ready"),
@@ -121,10 +128,14 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=60.0, help="length of each call")
     ap.add_argument("--sizes", default=None, help="pool sizes, comma separated [default: 1,<cores>]")
+    ap.add_argument("--tracks", default=None,
+                    help="asr.parallel_tracks values to compare, comma separated [default: the config's]")
     ap.add_argument("--audio-dir", type=Path, default=Path(tempfile.gettempdir()) / "hotline-bench-asr-pool")
     args = ap.parse_args()
     cores = pool_size(load_config(ROOT / "config.yaml").asr.model_copy(update={"workers": 0}))
     sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else sorted({1, cores})
+    shipped_tracks = load_config(ROOT / "config.yaml").asr.parallel_tracks
+    track_modes = [int(x) for x in args.tracks.split(",")] if args.tracks else [shipped_tracks]
 
     t = time.perf_counter()
     args.audio_dir.mkdir(parents=True, exist_ok=True)
@@ -137,31 +148,34 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         for size in sizes:
-            stats, steady, other, used = run_once(size, calls, Path(tmp))
-            if stats.done != len(calls):
-                sys.exit(f"pool of {size}: only {stats.done} of {len(calls)} calls transcribed")
-            rows.append((size, stats, steady, other, used))
-            print(f"  pool of {size}: {stats.wall_s:.1f} s", file=sys.stderr)
+            for tracks in track_modes:
+                stats, steady, other, used = run_once(size, tracks, calls, Path(tmp))
+                if stats.done != len(calls):
+                    sys.exit(f"pool of {size}: only {stats.done} of {len(calls)} calls transcribed")
+                rows.append((size, tracks, stats, steady, other, used))
+                print(f"  pool of {size}, {tracks} track(s) at once: {stats.wall_s:.1f} s", file=sys.stderr)
 
-    base_wall = rows[0][1].wall_s
-    head = (f"{'workers':>7} {'calls':>5} {'audio min':>9} {'wall s':>7} {'x real time':>11} "
+    base_wall = rows[0][2].wall_s
+    head = (f"{'workers':>7} {'tracks':>6} {'calls':>5} {'audio min':>9} {'wall s':>7} {'x real time':>11} "
             f"{'x excl. start':>13} {'speed-up':>8} {'load s':>6} {'peak RSS MB/worker':>19} {'other CPU':>9} "
             f"{'CPU s':>6} {'x per CPU s':>11}")
     print()
     print(head)
     print("-" * len(head))
-    for size, stats, steady, other, used in rows:
+    for size, tracks, stats, steady, other, used in rows:
         x = audio_s / stats.wall_s
         x_steady = audio_s / steady
         loads = max(stats.load_s.values(), default=0.0)
         rss = ", ".join(f"{v:.0f}" for v in sorted(stats.peak_rss_mb.values()))
-        print(f"{size:>7} {stats.done:>5} {audio_s / 60:>9.1f} {stats.wall_s:>7.1f} {x:>11.1f} {x_steady:>13.1f} "
+        print(f"{size:>7} {tracks:>6} {stats.done:>5} {audio_s / 60:>9.1f} {stats.wall_s:>7.1f} {x:>11.1f} "
+              f"{x_steady:>13.1f} "
               f"{base_wall / stats.wall_s:>7.2f}x {loads:>6.2f} {rss:>19} {other:>9.0%} {used:>6.0f} "
               f"{audio_s / used:>11.1f}")  # fmt: skip
-    best = max(audio_s / s.wall_s for _, s, _, _, _ in rows)
-    worst_rss = max((v for _, s, _, _, _ in rows for v in s.peak_rss_mb.values()), default=0.0)
+    best = max(audio_s / r[2].wall_s for r in rows)
+    worst_rss = max((v for r in rows for v in r[2].peak_rss_mb.values()), default=0.0)
     print()
-    print("baseline: 1 worker, same calls, same run. speed-up = wall(1 worker) / wall(N workers)")
+    print("tracks: a call's tracks decoded at once in each worker (asr.parallel_tracks)")
+    print("baseline: the first row, same calls, same run. speed-up = wall(1 worker) / wall(N workers)")
     print("other CPU: share of all cores used by other processes during the run (it slows the pool)")
     print("x per CPU s: call audio per CPU second the pool used (start included): what one dedicated core gives")
     print(f"target pool >= {TARGET_X:.0f}x real time: {'PASS' if best >= TARGET_X else 'FAIL'} ({best:.1f}x)")

@@ -19,6 +19,7 @@ class AsrSettings(Strict):
     language: str = "zh"
     compute_type: str = "int8"
     cpu_threads: Annotated[int, Field(ge=1, le=64)] = 1
+    parallel_tracks: Annotated[int, Field(ge=1, le=2)] = 2  # a call's two tracks decode at once
     beam_size: Annotated[int, Field(ge=1, le=10)] = 1
     vad: bool = True
     vad_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.35

@@ -8,6 +8,7 @@ slow tests use sentences it does hear and check behaviour, not accuracy.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -86,6 +87,8 @@ def test_options_reject_nonsense() -> None:
         AsrOptions(beam_size=0)
     with pytest.raises(ValueError, match="window_pad_s must be >= 0 or None"):
         AsrOptions(window_pad_s=-1.0)
+    with pytest.raises(ValueError, match="parallel_tracks must be 1 or 2"):
+        AsrOptions(parallel_tracks=3)
     assert AsrOptions().with_(beam_size=1).beam_size == 1
     assert AsrOptions().hotwords is None and AsrOptions().no_speech_threshold is None
 
@@ -154,6 +157,31 @@ def test_two_track_call(transcriber: Transcriber, tmp_path: Path) -> None:
     assert not t.needs_review
     payload = json.loads(json.dumps(t.to_dict(), ensure_ascii=False))
     assert payload["segments"][0]["speaker"] == "agent"
+
+
+@pytest.mark.slow
+def test_a_calls_two_tracks_decode_at_once_and_read_as_one_after_the_other(transcriber: Transcriber,
+                                                                           tmp_path: Path) -> None:
+    call = build_call(FLAGGED_CALLS[2], tmp_path, "call", mulaw=True)
+    spans: dict[str, tuple[float, float]] = {}
+
+    class Timed(Transcriber):
+        def transcribe_track(self, path, speaker="unknown", plan=None):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return super().transcribe_track(path, speaker, plan)
+            finally:
+                spans[speaker] = (started, time.perf_counter())
+
+    at_once = Timed(transcriber.model_dir, transcriber.options, _model=transcriber.whisper)
+    assert at_once.options.parallel_tracks == 2  # shipped
+    both = at_once.transcribe_call(call.caller, call.agent)
+    (c0, c1), (a0, a1) = spans["caller"], spans["agent"]
+    assert c0 < a1 and a0 < c1, spans  # the tracks' decoding overlapped in time
+    one_by_one = at_once.with_options(transcriber.options.with_(parallel_tracks=1)).transcribe_call(
+        call.caller, call.agent)
+    assert [(s.speaker, s.start, s.end, s.text) for s in both.segments] == \
+        [(s.speaker, s.start, s.end, s.text) for s in one_by_one.segments]
 
 
 @pytest.mark.slow

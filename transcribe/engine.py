@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,8 @@ class Transcriber:
                 device="cpu",
                 compute_type=self.options.compute_type,
                 cpu_threads=self.options.cpu_threads,
+                # one model replica per track decoded at once; CTranslate2 shares the weights
+                num_workers=self.options.parallel_tracks,
                 local_files_only=True,
             )
         self._model = _model
@@ -260,9 +263,14 @@ class Transcriber:
                         ) -> CallResult:
         """Both MixMonitor tracks of a call, merged into one transcript ordered by time.
 
-        ``agent_plan``: the agent track's plan from the IVR's timeline (None: decode it all)."""
-        return merge([self.transcribe_track(caller_wav, "caller"),
-                      self.transcribe_track(agent_wav, "agent", agent_plan)])
+        ``agent_plan``: the agent track's plan from the IVR's timeline (None: decode it all).
+        The two tracks decode at once when ``parallel_tracks`` is 2 (CTranslate2 and Silero
+        release the GIL), so a call on an otherwise idle host uses both cores."""
+        jobs = ((caller_wav, "caller", None), (agent_wav, "agent", agent_plan))
+        if self.options.parallel_tracks < 2:
+            return merge([self.transcribe_track(*job) for job in jobs])
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="asr-track") as pool:
+            return merge(list(pool.map(lambda job: self.transcribe_track(*job), jobs)))
 
     def transcribe_file(self, path: str | Path) -> CallResult:
         """A single recording holding both sides (mono, or mixed down): speaker 'unknown'."""

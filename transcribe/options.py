@@ -125,6 +125,12 @@ class AsrOptions:
         took 4.9x-14x as long on the same call, depending on the machine's other load).
       cpu_threads: 1. FINDINGS: a 2nd thread in one process does not help; two
         single-thread worker processes double throughput. One worker process per core.
+      parallel_tracks: 2: a call's caller and agent tracks decode at once, each on its own
+        model replica (CTranslate2 shares the weights). A second thread within one decode does
+        not help, but two decodes do: bench/asr.py, a 60 s call, 2.22 s at once vs 2.88 s one
+        after the other (0.037x vs 0.048x real time, the same 3.2 CPU s). A full pool gains
+        nothing from it (bench/asr_pool.py, 2 workers: 19.7x vs 20.4x real time, within the
+        noise) and each worker's peak RSS grows 581-609 -> 757-773 MB; one worker: 1.19x.
 
     Guards (ours, applied after decoding)
       loop_min_repeats / loop_max_ngram: a segment whose text is mostly one n-gram of up to
@@ -203,6 +209,7 @@ class AsrOptions:
 
     compute_type: str = _CFG.compute_type
     cpu_threads: int = _CFG.cpu_threads
+    parallel_tracks: int = _CFG.parallel_tracks
 
     loop_min_repeats: int = 4
     loop_max_ngram: int = 8
@@ -234,6 +241,8 @@ class AsrOptions:
             problems.append(f"no_speech_threshold must be between 0 and 1 or null, got {self.no_speech_threshold}")
         if self.cpu_threads < 0:
             problems.append(f"cpu_threads must be >= 0, got {self.cpu_threads}")
+        if self.parallel_tracks not in (1, 2):
+            problems.append(f"parallel_tracks must be 1 or 2, got {self.parallel_tracks}")
         if self.loop_min_repeats < 2 or self.loop_long_repeats < 2:
             problems.append(f"loop_min_repeats and loop_long_repeats must be >= 2, got {self.loop_min_repeats}, "
                             f"{self.loop_long_repeats}")

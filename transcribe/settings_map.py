@@ -16,9 +16,9 @@ from transcribe.options import AsrOptions
 
 # AsrSettings field -> AsrOptions field, where both exist under the same meaning.
 _SAME = (
-    "language", "compute_type", "cpu_threads", "beam_size", "vad", "vad_threshold", "vad_speech_pad_ms",
-    "condition_on_previous_text", "no_speech_threshold", "log_prob_threshold", "compression_ratio_threshold",
-    "hotwords", "word_timestamps",
+    "language", "compute_type", "cpu_threads", "parallel_tracks", "beam_size", "vad", "vad_threshold",
+    "vad_speech_pad_ms", "condition_on_previous_text", "no_speech_threshold", "log_prob_threshold",
+    "compression_ratio_threshold", "hotwords", "word_timestamps",
 )  # fmt: skip
 
 
