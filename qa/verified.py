@@ -58,7 +58,9 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
         if not rows:
             continue
         f.extra["verify_score"] = max(float(row["confidence"]) for row in rows)
-        alike = sorted({str(row["rival"]) for row in rows if row.get("rival")})
+        # A rival is a sound-alike word or what a second decoding of the stretch read (spotting.py):
+        # speech, so it is masked like the transcript.
+        alike = sorted({mask(str(row["rival"]), config.qa.pii.mask_kinds) for row in rows if row.get("rival")})
         if alike and not any(row["accepted"] for row in rows):  # the reviewer hears why it is unsure
             findings[i] = replace(f, matched=f"{f.matched} (audio: sounds like {', '.join(alike)})")
     return findings + _garbles(config, findings, agent, verified, by_phrase)

@@ -41,7 +41,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
-from transcribe.normalize import canonical
+from transcribe.normalize import canonical, to_simplified
 from transcribe.sounds import Span, exact_spans, find_spans, keeps_negation, read_syllables
 from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 
@@ -53,6 +53,7 @@ MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
 # opening's window starts (5 of 32 scripted calls), audio from before the agent answered.
 HOST_SLACK_S = 0.3
 _PRIORS_KEPT = 4096  # token sequences whose prior over silence is kept (a few KB each)
+_REDECODE_NO_REPEAT = 12  # as AsrOptions.no_repeat_ngram_size: a greedy loop stops repeating itself
 
 
 class SegmentLike(Protocol):
@@ -196,6 +197,26 @@ class PhraseScorer:
         self.decode_cpu += time.process_time() - started
         probs = np.asarray(result[0].text_token_probs, dtype=np.float64)
         return np.log(np.maximum(probs, 1e-12))
+
+    def redecode(self, encoded: Encoded, max_tokens: int) -> str:
+        """What the decoder reads in ``encoded`` on its own: greedy, no text before it, at most
+        ``max_tokens`` tokens (a loop stops there), in Simplified characters."""
+        self.decoder_passes += 1
+        started = time.process_time()
+        result = self._ct2.generate(encoded.output, [self._sot], beam_size=1, max_length=len(self._sot) + max_tokens,
+                                    no_repeat_ngram_size=_REDECODE_NO_REPEAT)
+        self.decode_cpu += time.process_time() - started
+        return to_simplified(self._tok.decode(result[0].sequences_ids[0]))
+
+    def holds(self, phrase: str, text: str) -> bool:
+        """``text`` says ``phrase``, word for word or as a garble the spotter would score (close
+        enough in sound, enough of its syllables, its 不/没/别 kept)."""
+        if exact_spans(phrase, text):
+            return True
+        syllables = max(1, len(read_syllables(phrase)))
+        spans = find_spans(phrase, text, self.options.max_cost(syllables) * syllables, self.options.spans_per_phrase)
+        return any(keeps_negation(phrase, text[s.start : s.end]) and self._may_accept(text, phrase, s, syllables)
+                   for s in spans)
 
     def _null_encoded(self) -> Encoded:
         if self._null is None:

@@ -1,0 +1,49 @@
+"""A text hit the ASR invented is doubted by a second reading of its own stretch, on real speech.
+
+The ASR once wrote 现在我不知道 where the agent said 现在说不好 (a scripted call), and scoring 不知道
+against that same text confirmed it. Read again on its own, with no text before it, the stretch
+does not say 不知道: the hit must be unsure, while a 不知道 the agent really said stays sure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_factory import AGENT_VOICE, mulaw_roundtrip
+
+from recordings.audio import write_wav
+from recordings.speech import synthesize_pcm
+from settings import load_config
+from transcribe.engine import AsrSegment, CallResult, Transcriber
+from transcribe.spotting import spot_phrases
+
+ROOT = Path(__file__).resolve().parent.parent
+CFG = load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> Transcriber:
+    return Transcriber()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("said", "written", "doubted"), [
+    ("这个要看情况，现在说不好。", "这个要看情况，现在我不知道。", True),  # what the ASR wrote on the scripted call
+    ("这个要看情况，我现在不知道。", "这个要看情况，我现在不知道。", False),
+    ("不知道，仓库没有告诉我们。", "不知道，仓库没有告诉我们。", False),
+])  # fmt: skip
+def test_a_text_hit_no_reading_of_its_own_stretch_holds_is_unsure(transcriber: Transcriber, tmp_path: Path,
+                                                                  said: str, written: str, doubted: bool) -> None:
+    quiet = np.zeros(8000, np.int16)
+    speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
+    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
+    end = (2 * quiet.size + speech.size) / 8000
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    rows = [r for r in spot_phrases(transcriber, CFG, wav, result) if r.get("phrase") == "不知道"]
+    assert rows and rows[0]["exact"], rows
+    assert rows[0]["accepted"] is not doubted, rows
+    assert (rows[0]["rival"] is not None) is doubted and (rows[0]["confidence"] < 0.5) is doubted
+    if doubted:
+        assert "不知道" not in rows[0]["rival"]  # what the reviewer is told the audio reads there
