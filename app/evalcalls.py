@@ -28,12 +28,12 @@ import typer
 from rich.table import Table
 
 from cliutil import ConfigOpt, JsonOpt, err_console, fail, load
-from settings import Config
+from settings import FLAG_CATEGORIES, Config
 
 if TYPE_CHECKING:
     from app.scripts import ScriptedCall
 
-CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
+CATEGORIES = FLAG_CATEGORIES
 SPEECH_POLICY = ("opening", "closing", "forbidden", "vague")  # what the polite-call floor counts
 REVIEW_RULE = "transcript.needs-review"  # qa.rules files it under "opening"; scored here as its own "review"
 REVIEW = "review"
@@ -48,6 +48,8 @@ def rule_categories(config: Config) -> dict[str, str]:
            qa.slow_answer.id: "slow-answer", qa.hold.id: "hold", REVIEW_RULE: REVIEW}
     for rule in qa.phrases:
         out[rule.id] = rule.category
+    talk = qa.conversation
+    out.update({r.id: "conversation" for r in (talk.silence, talk.interruptions, talk.speech_rate)})
     return out
 
 

@@ -37,12 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from pbx.simulator import Agent, CallScript, Press, Say
 from pbx.simulator.script import DTMF_DIGITS
+from settings import load_yaml
 
 DEFAULT_SCRIPT = Path(__file__).resolve().parent / "demo_calls.yaml"
 CALL_FIELDS = {"name", "digits", "hangs_up_at", "caller_says", "agent", "expect", "caller_num", "caller_name",
@@ -261,22 +260,7 @@ def _kind(value: Any) -> str:
 def load_script(path: Path, known: set[str] | None = None, prompts: set[str] | None = None) -> list[ScriptedCall]:
     """Read and check a call-script file. ``known``: the rule ids and categories ``expect`` may name;
     ``prompts``: the prompt names a time may use (menus.prompts.prompt_texts; None: checked when resolved)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScriptError(f"{path}: no such script file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScriptError(f"{path}: cannot read: {exc}") from None
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        data = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ScriptError(f"{path}:{mark.line + 1 if mark else 0}: YAML syntax: {exc.problem or exc.context}"
-                          ) from None
-    except YAMLError as exc:
-        raise ScriptError(f"{path}: YAML: {str(exc).splitlines()[0]}") from None
+    data = load_yaml(path, "no such script file", ScriptError)
     r = _Reader(path, prompts)
     top = r.mapping(data, 1, "(top)", {"calls"}, ("calls",))
     calls = r.seq(top["calls"], r.key_line(top, "calls", 1), "calls")

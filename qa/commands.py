@@ -43,7 +43,7 @@ def _highlighted(text: str, marks: list[tuple[int, int, str]]) -> Text:
 def list_cmd(
     status: Annotated[str | None, typer.Option("--status", help="new | confirmed | dismissed")] = None,
     category: Annotated[str | None, typer.Option("--category", help="opening, forbidden, vague, closing, pii, "
-                                                 "hangup, slow-answer, hold")] = None,
+                                                 "hangup, slow-answer, hold, conversation")] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Agent interface, or part of it.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="2026-03-01, 2026-03-01T08:00, or 7d / 12h.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many flags.")] = 200,

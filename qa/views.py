@@ -21,7 +21,7 @@ from qa.confidence import shown_severity
 from qa.tables import Flag
 from recordings.redact import mask_number
 from recordings.tables import Recording
-from settings import Config
+from settings import FLAG_CATEGORIES, Config
 from transcribe.pii import mask_segments
 from transcribe.store import segment_dict, segments_in_order, transcript_for_call
 
@@ -29,7 +29,7 @@ STATUSES = ("new", "confirmed", "dismissed")
 SORTS = ("confidence", "newest", "oldest", "severity")
 SEVERITIES = ("high", "medium", "low")
 SEVERITY_RANK = {sev: rank for rank, sev in enumerate(SEVERITIES)}
-CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold")
+CATEGORIES = FLAG_CATEGORIES  # every category a flag may carry (the conversation rules' too)
 
 
 class ViewError(ValueError):

@@ -65,6 +65,7 @@ from settings.yaml_file import (
     default_config_path,
     hand_edit_hint,
     line_of,
+    load_yaml,
     read_yaml,
 )
 
@@ -77,6 +78,6 @@ __all__ = [
     "Schedule", "ScheduleEntry", "ScorecardItem", "ScorecardSettings", "SecretRequestRule", "Severity", "SilenceRule",
     "SlowAnswerRule", "Speaker", "SpeechRateRule", "Strict", "TimeRange", "WebSettings", "WorkersSettings",
     "database_url_in", "date_span", "default_config_path", "did_you_mean", "hand_edit_hint", "line_of", "load_config",
-    "read_yaml", "route_shape_problem", "route_target_problem", "scorecard_problem", "time_range", "validate",
-    "weekday_span",
+    "load_yaml", "read_yaml", "route_shape_problem", "route_target_problem", "scorecard_problem", "time_range",
+    "validate", "weekday_span",
 ]  # fmt: skip

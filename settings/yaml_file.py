@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,31 +54,38 @@ def default_config_path() -> Path:
     return Path(os.environ.get(DEFAULT_CONFIG_ENV) or "config.yaml")
 
 
-def read_yaml(path: Path) -> CommentedMap:
-    """Round-trip load (keeps comments and line numbers); errors name file and line."""
+def load_yaml(path: Path, missing: str, error: Callable[[str], Exception] = ConfigError) -> Any:
+    """Round-trip load of a hand-edited YAML file (keeps comments and line numbers). Every error is
+    one line, ``error("file:line: what is wrong")``, with a hint for the usual hand-edit slips;
+    ``missing``: what to say when there is no such file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file (pass --config PATH or set ${DEFAULT_CONFIG_ENV})") from None
+        raise error(f"{path}: {missing}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raise error(f"{path}: cannot read: {exc}") from None
     try:
-        data = _yaml().load(text)
+        return _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         slip = _slip_near(text.splitlines(), line)
         if slip:  # the parser notices a line or more after the slip: name the slip's line
             line, hint = slip
-            raise ConfigError(f"{path}:{line}: {hint} (YAML syntax: {exc.problem or exc.context})") from None
-        raise ConfigError(f"{path}:{line}: YAML syntax: {exc.problem or exc.context}") from None
+            raise error(f"{path}:{line}: {hint} (YAML syntax: {exc.problem or exc.context})") from None
+        raise error(f"{path}:{line}: YAML syntax: {exc.problem or exc.context}") from None
     except ValueError as exc:  # a date YAML cannot build (2027-13-01): ruamel's own, with no position
         line = next((n for n, t in enumerate(text.splitlines(), 1) if _impossible_date(t)), 1)
-        raise ConfigError(f"{path}:{line}: not a date ({exc}): write YYYY-MM-DD") from None
+        raise error(f"{path}:{line}: not a date ({exc}): write YYYY-MM-DD") from None
     except YAMLError as exc:  # the reader's own errors (control characters) carry a position, no mark
         pos = getattr(exc, "position", None)
         line = text.count("\n", 0, pos) + 1 if isinstance(pos, int) else 1
-        raise ConfigError(f"{path}:{line}: YAML: {' '.join(str(exc).split())}") from None
+        raise error(f"{path}:{line}: YAML: {' '.join(str(exc).split())}") from None
+
+
+def read_yaml(path: Path) -> CommentedMap:
+    """config.yaml, round-trip loaded (load_yaml); errors are ConfigError."""
+    data = load_yaml(path, f"no such config file (pass --config PATH or set ${DEFAULT_CONFIG_ENV})")
     if not isinstance(data, CommentedMap):
         raise ConfigError(f"{path}:1: the file must be a mapping of sections (company, menus, ...)")
     return data

@@ -87,6 +87,16 @@ def test_list_filters(cfg_path: Path) -> None:
     assert code == 0 and "4 flag(s)" in out
 
 
+def test_list_filters_the_conversation_rules_flags_too(cfg_path: Path) -> None:
+    cfg = load_config(cfg_path)
+    quiet = [(sp, a + 15.0 if a >= 34.0 else a, b + 15.0 if a >= 34.0 else b, t) for sp, a, b, t in POLITE]
+    with db.transaction(cfg.database_url) as s:  # 15 s more of nobody speaking after 好的，谢谢
+        scan_call(s, cfg, add_call(s, IVR + quiet[:3] + quiet[4:], started=db.now() - timedelta(days=1)).id)
+    code, out, err = run("qa", "list", "--json", "--category", "conversation", "-c", str(cfg_path))
+    assert code == 0, err
+    assert [f["rule"] for f in json.loads(out)] == ["conversation.silence"]
+
+
 @pytest.mark.parametrize("args", [["--since", "last tuesday"], ["--status", "open"], ["--category", "rude"]])
 def test_list_bad_filters_are_one_error_line(cfg_path: Path, args: list[str]) -> None:
     code, _, err = run("qa", "list", *args, "-c", str(cfg_path))
