@@ -43,6 +43,7 @@ candidates a syllable off out of the pre-filter (the verdict refuses them anyway
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import pickle
 import sys
@@ -75,6 +76,7 @@ def main() -> None:
     config = load_config(args.workdir / "config.yaml")
     transcriber = Transcriber(options=None)
     scorer = scorer_for(transcriber)
+    gc.freeze()  # as a worker does once loaded (transcribe/settings_map.py load_worker_transcriber)
     asr_cpu = asr_wall = verify_cpu = verify_wall = seconds = 0.0
     rows = 0
     saved: dict[str, list[dict[str, Any]]] = {}

@@ -36,7 +36,7 @@ from settings import AsrSettings, Config
 from transcribe import jobs
 from transcribe.model import ModelError, resolve_model_dir
 from transcribe.runner import Heartbeat, QaScan, run_job
-from transcribe.settings_map import load_transcriber, model_dir_setting
+from transcribe.settings_map import load_worker_transcriber, model_dir_setting
 
 log = logging.getLogger("hotline.transcribe")
 
@@ -130,7 +130,7 @@ def worker_main(
     dispose_all()  # never share the parent's database connections
     me = jobs.worker_id()
     try:
-        transcriber = load_transcriber(config)
+        transcriber = load_worker_transcriber(config)
     except Exception as exc:
         events.put(PoolEvent("fatal", me, message=f"cannot load the ASR model: {exc}".splitlines()[0]))
         raise SystemExit(3) from None

@@ -125,12 +125,12 @@ def _serve_one(cfg: Config, ident: str, qa_scan: QaScan | None) -> None:
     from db import dispose_all
     from transcribe.model import ModelError
     from transcribe.procrastinate_app import WorkerRuntime, run_worker
-    from transcribe.settings_map import load_transcriber
+    from transcribe.settings_map import load_worker_transcriber
 
     dispose_all()  # a spawned child must not use connections opened before it
     me = f"{ident}:{os.getpid()}"
     try:
-        transcriber = load_transcriber(cfg)
+        transcriber = load_worker_transcriber(cfg)
     except ModelError as exc:
         fail(f"worker: {exc}", code=1)
     rt = WorkerRuntime(cfg, me, transcriber, qa_scan)
