@@ -38,6 +38,14 @@ cache (7.16 CPU s per call minute, real-time factor 0.119 CPU): sharing in the w
 sound-alike checks read 0.261 of the ASR (102 encoder, 621 decoder passes); leaving two-syllable
 candidates a syllable off out of the pre-filter (the verdict refuses them anyway) made it 0.180
 (94, 410), 108 rows either way.
+2026-12-02 on an Intel Xeon (the encoder 0.67 s for a 30 s window; the ASR now trims its windows and
+costs 1.85-1.91 CPU s per call minute): verification 0.73 CPU s per call minute = 0.382 of the ASR
+(encoder 0.37 in 100 passes, decoder 0.25 in 412, the rest 0.11); freezing the startup heap out of
+the garbage collector as the workers do (faster-whisper's decode_audio runs a full collection per
+file) made the rest 0.05: 0.65 = 0.353, rows identical. Tried and not kept: cutting windows from
+the ASR's own encoder output instead of encoding them (91 of 100 windows): 0.42 = 0.219, but the
+frames had heard 30 s of glued speech around them and the scores moved: the opening's offer fell
+from a pmi of 2.4 to 1.3 on several calls and a true 不行 (heard 不见) was lost.
 """
 
 from __future__ import annotations
