@@ -1,7 +1,8 @@
 """Prometheus /metrics for `hotline serve --metrics-port N` (off unless a port is given; bound
 to 127.0.0.1). The figures are those of `hotline status`, read when Prometheus scrapes: a
 custom collector over the latest snapshot, so there is one source for both. On the procrastinate
-engine that includes its workers' heartbeats and tasks (`hotline_procrastinate_*`)."""
+engine that includes its workers' heartbeats and tasks (`hotline_procrastinate_*`) in place of the
+pool's worker figures (`hotline_workers_*`, `hotline_pool_*`)."""
 
 from __future__ import annotations
 
@@ -38,16 +39,18 @@ class _Figures(Collector):
         yield gauge("store_backlog", "Call store ops journaled, not yet in the database", store.get("backlog"))
         yield gauge("jobs_pending", "Transcription jobs queued or running", queue.get("depth"))
         yield gauge("oldest_pending_job_seconds", "Age of the oldest queued job", queue.get("oldest_pending_s"))
-        yield gauge("workers_ready", "Transcription workers with the model loaded", workers.get("ready"))
-        yield gauge("workers_busy", "Transcription workers running a job", workers.get("busy"))
-        yield gauge("pool_running", "1 while the transcription pool runs", workers.get("running"))
         yield counter("calls", "Calls finished since serve started", calls.get("finished"))
         yield counter("flags", "QA flags raised (all time, from the database)", queue.get("flags"))
         yield counter("job_failures", "Transcription jobs failed (all time, from the database)", queue.get("failed"))
         yield counter("ami_reconnects", "AMI link reconnects since serve started", ami.get("reconnects"))
-        yield counter("pool_restarts", "Transcription pool restarts since serve started", workers.get("restarts"))
+        # Each engine's own series only: the other's zeros would read as "no worker alive".
         engine = snap.get("procrastinate")
-        if engine is not None:  # only on that engine: zeros elsewhere would read as "no worker alive"
+        if engine is None:  # the pool beside serve
+            yield gauge("workers_ready", "Transcription workers with the model loaded", workers.get("ready"))
+            yield gauge("workers_busy", "Transcription workers running a job", workers.get("busy"))
+            yield gauge("pool_running", "1 while the transcription pool runs", workers.get("running"))
+            yield counter("pool_restarts", "Transcription pool restarts since serve started", workers.get("restarts"))
+        else:
             yield gauge("procrastinate_workers_beating", "Procrastinate workers whose heartbeat is fresh",
                         engine["workers"])
             yield gauge("procrastinate_tasks_waiting", "Transcription tasks not yet delivered to a worker",

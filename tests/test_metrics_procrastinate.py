@@ -76,6 +76,7 @@ def test_metrics_follow_the_workers_heartbeats_and_the_tasks(scrape: tuple[str, 
     for name in ENGINE:  # Prometheus needs both lines to type the series
         assert f"# HELP hotline_{name} " in body and f"# TYPE hotline_{name} gauge\n" in body, name
     assert _engine(url) == (0, 0, 0, 0)
+    assert "hotline_workers_ready" not in body and "hotline_pool_" not in body  # the pool's: 0 would read as dead
 
     with transaction(cfg.database_url) as s:  # a worker starts: Procrastinate registers it, beating now
         worker = int(s.scalar(text("SELECT worker_id FROM procrastinate_register_worker_v1()")))
@@ -112,3 +113,4 @@ def test_the_pool_engine_has_no_procrastinate_series(tmp_path: Path) -> None:
         httpd.server_close()
         thread.join(5)
     assert "hotline_jobs_pending 0.0" in body and "procrastinate" not in body
+    assert "hotline_workers_ready 0.0" in body and "hotline_pool_running 0.0" in body
