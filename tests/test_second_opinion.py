@@ -48,3 +48,17 @@ def test_a_text_hit_no_reading_of_its_own_stretch_holds_is_unsure(transcriber: T
     assert rows[0]["accepted"] is not doubted and (rows[0]["confidence"] < 0.5) is doubted, rows
     if rows[0]["rival"] is not None:
         assert doubted and "不知道" not in rows[0]["rival"], rows
+
+
+@pytest.mark.slow
+def test_a_garble_no_reading_of_its_own_stretch_holds_is_never_sure(transcriber: Transcriber, tmp_path: Path) -> None:
+    # A scripted polite call: the agent said 不好的体验, the ASR wrote 不抱著体验, and 不知道 scored against
+    # that gibberish was "found" at 0.97. No reading of the stretch on its own says 不知道.
+    quiet = np.zeros(8000, np.int16)
+    speech = mulaw_roundtrip(synthesize_pcm("非常抱歉给您带来不好的体验，我能理解您的心情。", AGENT_VOICE))
+    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
+    end = (2 * quiet.size + speech.size) / 8000
+    written = "诚道前被您带来不抱著体验，我能离见您的心情。"
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    rows = [r for r in spot_phrases(transcriber, CFG, wav, result) if not r.get("check")]
+    assert all(not r["accepted"] and r["confidence"] < 0.5 for r in rows), rows

@@ -58,6 +58,7 @@ def test_a_lost_negation_is_not_a_garble() -> None:
     assert not keeps_negation("我不能", "我能")  # 我能理解 is what QA recommends
     assert keeps_negation("我不能", "我不")
     assert keeps_negation("你找错部门了", "您早说不门了")
+    assert keeps_negation("你找错部门了", "你找错我们了")  # 部 sounds like 不 but negates nothing
     assert keeps_negation("我们非常忙", "我们诚慢")
 
 

@@ -180,11 +180,13 @@ def find_spans(phrase: str, text: str, max_cost: float, limit: int = 3) -> list[
 # 不/没/别 carry the meaning of most forbidden phrases: 我能 (理解) is what QA recommends, 我不能
 # what it forbids. A stretch that lost the negation is not a garble of the phrase.
 _NEGATIONS = ("bu", "mei", "bie")
+_NEGATION_WORDS = ("不", "没", "别")
 
 
 def keeps_negation(phrase: str, heard: str) -> bool:
     """Whether ``heard`` has a syllable sounding like each negation the phrase has."""
-    wanted = [s.sound for s in read_syllables(phrase) if s.sound in _NEGATIONS]
+    # The phrase's own negation words, by character: 部 in 你找错部门了 sounds like 不 but negates nothing.
+    wanted = [s.sound for s in read_syllables(phrase) if phrase[s.start : s.end] in _NEGATION_WORDS]
     sounds = [s.sound for s in read_syllables(heard)]
     for neg in wanted:
         match = next((i for i, x in enumerate(sounds) if sound_cost(neg, x) <= 0.5), None)
