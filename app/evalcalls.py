@@ -28,15 +28,13 @@ import typer
 from rich.table import Table
 
 from cliutil import ConfigOpt, JsonOpt, err_console, fail, load
-from settings import FLAG_CATEGORIES, Config
+from settings import FLAG_CATEGORIES, REVIEW_CATEGORY, REVIEW_RULE, Config
 
 if TYPE_CHECKING:
     from app.scripts import ScriptedCall
 
 CATEGORIES = FLAG_CATEGORIES
 SPEECH_POLICY = ("opening", "closing", "forbidden", "vague")  # what the issue's polite-call floor counts
-REVIEW_RULE = "transcript.needs-review"  # qa.rules files it under "opening"; scored here as its own "review"
-REVIEW = "review"
 MODES = ("all", "sure")  # every flag / only flags that do not need listening
 
 
@@ -45,7 +43,7 @@ def rule_categories(config: Config) -> dict[str, str]:
     qa = config.qa
     out = {qa.opening.id: "opening", qa.closing.id: "closing", qa.pii.id: "pii", qa.ask_secret.id: "pii",
            qa.agent_hangup.id: "hangup",
-           qa.slow_answer.id: "slow-answer", qa.hold.id: "hold", REVIEW_RULE: REVIEW}
+           qa.slow_answer.id: "slow-answer", qa.hold.id: "hold", REVIEW_RULE: REVIEW_CATEGORY}
     for rule in qa.phrases:
         out[rule.id] = rule.category
     talk = qa.conversation
@@ -54,17 +52,11 @@ def rule_categories(config: Config) -> dict[str, str]:
 
 
 def known_names(config: Config) -> set[str]:
-    return set(rule_categories(config)) | set(CATEGORIES) | {REVIEW}
+    return set(rule_categories(config)) | set(CATEGORIES)
 
 
 def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 3) if den else None
-
-
-def _category(flag: dict[str, Any]) -> str:
-    """A flag's category for scoring: "the transcript could not be checked" is no opening breach,
-    so it is counted apart (as ``review``), neither hiding a missing opening nor faking one."""
-    return REVIEW if flag["rule"] == REVIEW_RULE else str(flag["category"])
 
 
 def score(results: list[dict[str, Any]], rules: dict[str, str]) -> dict[str, Any]:
@@ -79,7 +71,7 @@ def score(results: list[dict[str, Any]], rules: dict[str, str]) -> dict[str, Any
         for r in results:
             flags = [f for f in r["flags"] if mode == "all" or f["status"] != "listen"]
             want = {e if e in CATEGORIES else rules.get(e, e) for e in r["expect"]}
-            got = {_category(f) for f in flags}
+            got = {str(f["category"]) for f in flags}
             got_rules = {f["rule"] for f in flags}
             for cat in want | got:
                 c = cats.setdefault(cat, {"expected": 0, "flagged": 0, "hits": 0, "false": 0, "misses": 0})
@@ -101,7 +93,7 @@ def score(results: list[dict[str, Any]], rules: dict[str, str]) -> dict[str, Any
         for c in cats.values():
             c["precision"] = _ratio(c["hits"], c["hits"] + c["false"])  # type: ignore[assignment]
             c["recall"] = _ratio(c["hits"], c["hits"] + c["misses"])  # type: ignore[assignment]
-        order = {name: i for i, name in enumerate((*CATEGORIES, REVIEW))}
+        order = {name: i for i, name in enumerate(CATEGORIES)}
         out[mode] = {
             "categories": dict(sorted(cats.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))),
             "polite_false_flag_rate": _ratio(polite_flagged, out["polite_calls"]),
@@ -118,7 +110,7 @@ def mistakes(result: dict[str, Any], rules: dict[str, str], mode: str = "all") -
     """(missed categories, false categories) of one call."""
     flags = [f for f in result["flags"] if mode == "all" or f["status"] != "listen"]
     want = {e if e in CATEGORIES else rules.get(e, e) for e in result["expect"]}
-    got = {_category(f) for f in flags}
+    got = {str(f["category"]) for f in flags}
     return want - got, got - want
 
 

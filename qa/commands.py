@@ -19,7 +19,7 @@ app = command_group("Service-policy QA: flags, review, reports, rule checks.")
 
 STYLE = {"forbidden": "bold white on red", "vague": "black on yellow", "pii": "bold white on blue",
          "opening": "bold magenta", "closing": "magenta", "hangup": "bold red", "slow-answer": "red",
-         "hold": "red"}
+         "hold": "red", "review": "dim"}
 
 
 def _conf(value: float | None) -> str:

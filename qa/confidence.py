@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from settings import REVIEW_CATEGORY
+
 if TYPE_CHECKING:
     from qa.tables import Flag
 
@@ -73,11 +75,8 @@ def flag_confidence(asr_logprob: float | None, verify_score: float | None, *, ab
     return combined, combined < LISTEN_BELOW
 
 
-REVIEW_RULE = "transcript.needs-review"  # qa.rules.REVIEW_RULE: the transcript itself could not be trusted
-
-
-def scores_for(category: str, asr_logprob: float | None, verify_score: float | None,
-               rule: str | None = None) -> tuple[float | None, float | None, float, bool]:
+def scores_for(category: str, asr_logprob: float | None,
+               verify_score: float | None) -> tuple[float | None, float | None, float, bool]:
     """What a flag row stores: ``(asr_confidence, verify_confidence, confidence, needs_listening)``.
 
     ``verify_confidence`` is stored as the score that the phrase is present (as verify.py
@@ -88,7 +87,7 @@ def scores_for(category: str, asr_logprob: float | None, verify_score: float | N
                                          from_speech=from_speech)
     asr = asr_confidence(asr_logprob) if from_speech else None
     verify = None if verify_score is None else round(min(1.0, max(0.0, float(verify_score))), 3)
-    if rule == REVIEW_RULE:  # speech with no transcript: only a person listening can judge it
+    if category == REVIEW_CATEGORY:  # speech with no transcript: only a person listening can judge it
         listen = True
     return (None if asr is None else round(asr, 3)), verify, confidence, listen
 
@@ -99,7 +98,7 @@ def set_flag_confidence(flag: Flag, asr_logprob: float | None, verify_score: flo
     Call after the flag's rule and category are set (qa/scan.py does, on every scan).
     """
     flag.asr_confidence, flag.verify_confidence, flag.confidence, flag.needs_listening = scores_for(
-        flag.category, asr_logprob, verify_score, flag.rule_id)
+        flag.category, asr_logprob, verify_score)
 
 
 def shown_severity(severity: str, needs_listening: bool, status: str = "new") -> str:

@@ -26,15 +26,15 @@ from sqlalchemy.orm import Session
 from ivr.tables import Call
 from qa.health import VERDICTS, appeal_counts, grouped_flags, health_rows, precision, verdict
 from qa.periods import Period, parse_period, today_in
-from qa.rules import REVIEW_RULE
 from qa.scorecard import score_averages
 from qa.scorecard_tables import Appeal, CallScore, ScoreAnswer
 from qa.tables import Flag, Review
-from settings import Config
+from settings import REVIEW_RULE, Config
 
 BREAKDOWNS = ("by_agent", "by_rule", "by_route", "by_category")
 CATEGORY_ZH = {"opening": "开场白", "forbidden": "禁语", "vague": "模糊用语", "closing": "结束语", "pii": "隐私信息",
-               "hangup": "挂断", "slow-answer": "接听慢", "hold": "等待", "conversation": "通话过程"}
+               "hangup": "挂断", "slow-answer": "接听慢", "hold": "等待", "conversation": "通话过程",
+               "review": "需人工听"}
 NO_AGENT, NO_ROUTE = "(无坐席)", "(无路由)"
 LABEL_PHRASES = 14  # characters of a phrase rule's phrases in its name
 

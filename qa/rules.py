@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 
 from qa.matcher import Hit, Matcher, speaker_applies
 from qa.phonetic import coverage, fuzzy_contains
-from settings import Config
+from settings import REVIEW_CATEGORY, REVIEW_RULE, Config
 from transcribe.normalize import Normalized, canonical, normalize
 from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests
 from transcribe.sounds import contains_name
@@ -45,7 +45,6 @@ PROMPT_COVERAGE = 0.8  # an utterance this close to a configured prompt is the I
 MIN_PROMPT_PIECE = 6  # shorter pieces (请稍候) are too common in agent speech to call them the IVR
 APOLOGY_WINDOW_S = 20.0  # "the agent's first utterances after the wait": this long after it ends
 APOLOGY_UTTERANCES = 3  # ... and at most this many of them
-REVIEW_RULE = "transcript.needs-review"
 UNREADABLE = "unreadable"  # Finding.extra key: judged on a transcript that needs review
 
 
@@ -388,13 +387,16 @@ def event_findings(config: Config, facts: CallContext, agent: Sequence[Utterance
 def review_finding(config: Config, facts: CallContext) -> Finding | None:
     """A transcript the ASR could not make out cannot pass QA silently (FINDINGS.md).
 
-    Filed under ``opening``: the mandated opening is the first check that cannot be
-    made, and a reviewer must listen to the call to make it (and the rest).
+    A category of its own (``review``), not a breach of any rule: filed under the opening, as it
+    was, it counted as a missing opening in reports and in ``qa eval-calls`` on polite calls whose
+    agent only had a stretch the ASR wrote nothing for. It carries the opening's severity, as the
+    first check that cannot be made, and always asks a reviewer to listen (qa/confidence.py).
     """
     if not facts.needs_review:
         return None
     r = config.qa.opening
-    return Finding(REVIEW_RULE, "opening", r.severity, "needs-review", matched=facts.review_reason or "needs review",
+    return Finding(REVIEW_RULE, REVIEW_CATEGORY, r.severity, "needs-review",
+                   matched=facts.review_reason or "needs review",
                    source="FINDINGS.md: a track with speech and no transcript goes to manual review",
                    suggestion="listen to the recording: the transcript could not be checked")
 

@@ -54,7 +54,14 @@ from settings.qa import (
 )
 from settings.review_app import WebSettings
 from settings.schedules import WEEKDAYS, Schedule, ScheduleEntry, TimeRange, date_span, time_range, weekday_span
-from settings.scorecard import FLAG_CATEGORIES, SCORE_REVIEW_RULE, ScorecardItem, ScorecardSettings, scorecard_problem
+from settings.scorecard import (
+    FLAG_CATEGORIES,
+    REVIEW_CATEGORY,
+    REVIEW_RULE,
+    ScorecardItem,
+    ScorecardSettings,
+    scorecard_problem,
+)
 from settings.service import AmiSettings, DatabaseSettings, PromptSettings, RecordingSettings, database_url_in
 from settings.transcription import AsrSettings, WorkersSettings
 from settings.yaml_file import (
@@ -71,7 +78,8 @@ from settings.yaml_file import (
 
 __all__ = [
     "ACTIONS", "DEFAULT_CONFIG_ENV", "DIGITS", "DIGITS_RANGE", "FLAG_CATEGORIES", "HAND_EDIT_HINTS", "RETRIES_RANGE",
-    "ROUTE_FIELDS", "SCORE_REVIEW_RULE", "TARGET_ACTIONS", "TARGET_KIND", "TIMEOUT_RANGE", "UNQUOTED_HASH", "WEEKDAYS",
+    "REVIEW_CATEGORY", "REVIEW_RULE", "ROUTE_FIELDS", "TARGET_ACTIONS", "TARGET_KIND", "TIMEOUT_RANGE",
+    "UNQUOTED_HASH", "WEEKDAYS",
     "Action", "AmiSettings", "AsrSettings", "ClosingRule", "Collect", "Config", "ConfigError", "ConversationRules",
     "DatabaseSettings", "Extension", "HangupRule", "HoldRule", "InterruptionRule", "IvrSettings", "Menu", "OpeningRule",
     "PhraseRule", "PiiKind", "PiiRule", "PromptSettings", "QaSettings", "Queue", "RecordingSettings", "Route",

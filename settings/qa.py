@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 
 from settings.base import FieldError, Strict
 from settings.review_app import WebSettings
-from settings.scorecard import SCORE_REVIEW_RULE, ScorecardSettings, scorecard_problem
+from settings.scorecard import REVIEW_RULE, ScorecardSettings, scorecard_problem
 
 Severity = Literal["high", "medium", "low"]
 Speaker = Literal["agent", "caller", "any"]
@@ -175,5 +175,5 @@ class QaSettings(Strict):
         singles = (self.opening, self.closing, self.pii, self.ask_secret, self.agent_hangup, self.slow_answer,
                    self.hold, self.conversation.silence, self.conversation.interruptions,
                    self.conversation.speech_rate)
-        return {r.id for r in singles} | {r.id for r in self.phrases} | {SCORE_REVIEW_RULE}
+        return {r.id for r in singles} | {r.id for r in self.phrases} | {REVIEW_RULE}
 

@@ -9,8 +9,11 @@ from pydantic import Field
 
 from settings.base import Strict, did_you_mean
 
-FLAG_CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold", "conversation")
-SCORE_REVIEW_RULE = "transcript.needs-review"  # qa.rules.REVIEW_RULE: a flag with no rule section of its own
+# A transcript the ASR could not make out is a flag of its own: no rule section, no breach of the
+# opening or any other rule, only a call a person must listen to (qa.rules.review_finding).
+REVIEW_RULE, REVIEW_CATEGORY = "transcript.needs-review", "review"
+FLAG_CATEGORIES = ("opening", "forbidden", "vague", "closing", "pii", "hangup", "slow-answer", "hold", "conversation",
+                   REVIEW_CATEGORY)
 
 
 class ScorecardItem(Strict):

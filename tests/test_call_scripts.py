@@ -139,6 +139,6 @@ def test_eval_summary_arithmetic() -> None:
     assert sure["polite_flagged_by_category"] == {"vague": 1}
     assert (everything["polite_calls_with_policy_flags"], sure["polite_calls_with_policy_flags"]) == (2, 1)
     # "the transcript could not be checked" is counted apart, not as a missing opening
-    review = score([_call("unreadable", [], ("transcript.needs-review", "opening", "listen"))], rules)["all"]
+    review = score([_call("unreadable", [], ("transcript.needs-review", "review", "listen"))], rules)["all"]
     assert set(review["categories"]) == {"review"} and review["polite_calls_with_policy_flags"] == 0
     json.dumps(s)  # printable as the last --json line

@@ -39,7 +39,7 @@ def test_missing_phrase_flags_turn_the_audio_score_round() -> None:
 
 def test_event_flags_are_sure_and_severity_shown() -> None:
     assert scores_for("hangup", None, None) == (None, None, 1.0, False)
-    assert scores_for("opening", None, None, "transcript.needs-review")[3] is True
+    assert scores_for("review", None, None)[3] is True  # an unreadable transcript: always listened to
     assert shown_severity("high", True) == "listen"
     assert shown_severity("high", False) == "high"
     assert shown_severity("high", True, "confirmed") == "high"  # a person listened: the verdict stands

@@ -191,7 +191,8 @@ def test_long_hold_without_apology_is_flagged_short_hold_or_apology_is_not(sessi
 def test_transcript_needing_review_is_flagged_for_manual_review(session: Session) -> None:
     call = add_call(session, IVR, needs_review=True, review_reason="agent: speech detected, no text")
     [flag] = scan_call(session, CFG, call.id)
-    assert (flag.rule_id, flag.category) == ("transcript.needs-review", "opening")
+    # its own category: no missing opening in reports or on a polite call's eval, and always a listen
+    assert (flag.rule_id, flag.category, flag.needs_listening) == ("transcript.needs-review", "review", True)
     assert flag.matched == "agent: speech detected, no text"
 
 
