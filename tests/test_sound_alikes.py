@@ -35,17 +35,25 @@ def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("said", "doubted"), [("您去找快递公司吧。", True), ("您的快递明天到。", True),
-                                               ("快点说，我很忙。", False), ("请快点处理。", False)])
-def test_a_hit_is_doubted_only_where_the_sound_alike_word_reads_the_audio_better(tmp_path: Path, said: str,
-                                                                                 doubted: bool) -> None:
+@pytest.mark.parametrize(("said", "doubted", "written"), [
+    ("您去找快递公司吧。", True, None), ("您的快递明天到。", True, None),
+    # What the ASR wrote on a held-out call: the text after each 快点 was written to follow it, and the
+    # last 快点 stands for 会联系.
+    ("您的快递明天下午会送到，快递员送之前会联系您。", True, "您的快点点下,无非送到快点,让送之前快点提宁。"),
+    ("快点说，我很忙。", False, None), ("请快点处理。", False, None), ("你快点，我还有事。", False, None),
+    ("快点把单号报给我。", False, None),
+])  # fmt: skip
+def test_a_hit_is_doubted_only_where_the_sound_alike_word_reads_the_audio_better(
+    tmp_path: Path, said: str, doubted: bool, written: str | None
+) -> None:
     quiet = np.zeros(8000, np.int16)
     speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
     wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
     end = (2 * quiet.size + speech.size) / 8000
-    written = said.replace("快递", "快点")  # what the ASR wrote for the first one
+    written = written or said.replace("快递", "快点")  # what the ASR writes for 快递
     result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
     rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
-    assert rows and rows[0]["exact"]
-    assert (rows[0]["rival"] == "快递") is doubted
-    assert rows[0]["accepted"] is not doubted and (rows[0]["confidence"] < 0.5) is doubted
+    assert len(rows) == written.count("快点") and all(r["exact"] for r in rows)
+    for row in rows:
+        assert (row["rival"] == "快递") is doubted
+        assert row["accepted"] is not doubted and (row["confidence"] < 0.5) is doubted

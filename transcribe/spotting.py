@@ -21,7 +21,7 @@ from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.sounds import Span
-from transcribe.verdict import judge
+from transcribe.verdict import VerifyOptions, judge
 from transcribe.verify import PhraseScorer, Spotted, resolve
 
 log = logging.getLogger("hotline.transcribe")
@@ -88,8 +88,9 @@ def spot_phrases(
             # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
             # argues against: QA shows those as unsure rather than dropping them.
             found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
-            found = [_second_opinion(scorer, audio, _doubt(scorer, audio, s, alikes.get(s.phrase, [])))
-                     for s in found]
+            found = [_doubt(scorer, audio, s, alikes.get(s.phrase, [])) for s in found]
+            found = _doubt_in_sentence(found, alikes, scorer.options)
+            found = [_second_opinion(scorer, audio, s) for s in found]
             rows = [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
         rows += check_lines(scorer, config, audio, result, plan)
     log.debug("verified %d phrase(s) and line(s) on %s in %.2fs", len(rows), agent_track, time.perf_counter() - started)
@@ -104,12 +105,28 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
     if not score.exact or not score.accepted or not words:
         return spotted
     encoded = scorer.candidate_window(audio, spotted.start, spotted.end)  # what the hit was scored on
+    span = Span(0.0, score.start, score.end)
     for word in words:
-        alike = scorer.score_phrase(encoded, score.text, word, Span(0.0, score.start, score.end))
-        if alike.delta >= -scorer.options.alike_margin:
-            return Spotted(spotted.phrase, spotted.segment, spotted.start, spotted.end,
-                           judge(replace(score, rival=word), scorer.options))  # fmt: skip
+        if scorer.alike_delta(encoded, score.text, span, word) >= -scorer.options.alike_margin:
+            return replace(spotted, score=judge(replace(score, rival=word), scorer.options))
     return spotted
+
+
+def _doubt_in_sentence(found: list[Spotted], alikes: dict[str, list[str]], options: VerifyOptions) -> list[Spotted]:
+    """Every text hit of a phrase in a text where one of its hits was doubted for a sound-alike word
+    is unsure too. Once the ASR took the everyday word for the phrase in a sentence, its other
+    readings of the phrase there are no surer: it wrote 您的快点点下,无非送到快点,让送之前快点提宁 for
+    您的快递明天下午会送到,快递员送之前会联系您, and 快递 in the last 快点's place (会联系)
+    reads no better than 快点, so only the first two were doubted."""
+    doubted = {(s.phrase, s.score.text): s.score.rival for s in found
+               if s.score.exact and s.score.rival in alikes.get(s.phrase, [])}  # fmt: skip
+    out = []
+    for s in found:
+        rival = doubted.get((s.phrase, s.score.text))
+        if rival is not None and s.score.exact and s.score.accepted:
+            s = replace(s, score=judge(replace(s.score, rival=rival), options))
+        out.append(s)
+    return out
 
 
 def _second_opinion(scorer: PhraseScorer, audio: Any, spotted: Spotted) -> Spotted:

@@ -56,9 +56,10 @@ class VerifyOptions:
       bar, pmi over min_pmi); 0.5 on the bar, 0.84 for a typical confirmed text hit.
     alike_margin: a text hit of a phrase with everyday sound-alike words (config.yaml
       ``sounds_like``, 快递 for 快点) is unsure when one of them, put in its place, scores within
-      this many nats per token of it on the same audio (delta >= -alike_margin). Measured on
-      espeak-ng speech whose 快递 Whisper wrote as 快点: 快递 scored +0.03, +0.42 and -1.93 against
-      快点; where 快点 was said, -4.57 and -7.42 (tests/test_sound_alikes.py).
+      this many nats per token of it on the same audio (PhraseScorer.alike_delta >= -alike_margin).
+      Measured on espeak-ng speech whose 快递 Whisper wrote as 快点, ten hits in six sentences:
+      快递 scored -1.94 to +0.50 against 快点 (-2.50 once, on a held-out call's 30 s window);
+      where 快点 was said, -4.07 to -6.48 (tests/test_sound_alikes.py).
     join_gap_s: segments closer than this are searched as one text (Whisper splits at
       commas; 你找错部门了 came out as "您好," + "这部门子,").
     window_s: with word timestamps, the audio scored around a candidate: this many seconds
