@@ -63,6 +63,11 @@ def test_simplified_and_normalised() -> None:
         ("請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目", "hallucination"),  # Traditional form too
         ("谢谢观看", "hallucination"),
         ("更多内容请访问 www.example.com", "hallucination"),
+        # Whisper spelling letters over the rest of a window after writing 海尔斯 as letters
+        ("您好, 这里是I.R.C.K.K.K.K.W.N.Y.O.C.M.K.E.PANNIN。", "hallucination"),
+        ("您是要当天, 说可以因当W.W.N.Y.PANNIN。", "hallucination"),
+        ("您好,这里是I-20个纪,", None),  # the name misheard, but heard
+        ("空调型号是KFR-35GW，我在U.S.A.买的。", None),  # codes and short abbreviations are speech
         ("谢谢", None),  # a caller's real thanks
         ("我的邮箱是abc@qq.com", None),  # an e-mail address is speech, not a credit line
         ("谢谢观看这个产品的说明书以后再打给我们", None),  # a sign-off only counts alone

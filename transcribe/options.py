@@ -151,6 +151,13 @@ class AsrOptions:
       copy_min_chars / copy_similarity: a segment of that many characters or more whose text
         is that similar (difflib ratio) to an earlier segment's is a copy: dropped, and its
         audio decoded again apart by the refill below (TextGuard.copied_segments).
+      max_spelled_letters: a segment spelling out more single Latin letters in a row than this
+        (dots or hyphens between them) is dropped as a hallucination, and the refill below decodes
+        its audio apart. Whisper base, having written 海尔斯 as "I-20" or "I.E.S", went on spelling
+        letters over the rest of its window: "这里是I.R.C.K.K.K.K.W.N.Y.O.C.M.K.E.PANNIN", and the
+        next sentence, the agent's breach, as "说可以因当W.W.N.Y.PANNIN" (2 of 32 scripted calls in
+        one run). Decoded apart, the first came out as 这里是海儿斯科技,前文也有什么可以办您.
+        People spell codes, but rarely more than a few letters with stops between them.
       max_chars_per_s: a segment of 6+ characters whose words span less time than this rate
         allows is dropped as a hallucination: Whisper wrote a fluent 11-character question in
         0.08 s at a window's end, where the agent had said something else (people say 4-7 a
@@ -217,6 +224,7 @@ class AsrOptions:
     loop_long_repeats: int = 3
     hallucinations: tuple[str, ...] = field(default=KNOWN_HALLUCINATIONS)
     silence_hallucinations: tuple[str, ...] = field(default=SILENCE_HALLUCINATIONS)
+    max_spelled_letters: int = 3
     max_chars_per_s: float = 25.0
     copy_min_chars: int = 8
     copy_similarity: float = 0.8
@@ -255,6 +263,8 @@ class AsrOptions:
             problems.append(f"window_pad_s must be >= 0 or None, got {self.window_pad_s}")
         if self.no_repeat_ngram_size < 0:
             problems.append(f"no_repeat_ngram_size must be >= 0, got {self.no_repeat_ngram_size}")
+        if self.max_spelled_letters < 1:
+            problems.append(f"max_spelled_letters must be >= 1, got {self.max_spelled_letters}")
         if self.loop_long_ngram < 1 or self.loop_max_ngram < 1:
             problems.append("loop_long_ngram and loop_max_ngram must be >= 1")
         if problems:

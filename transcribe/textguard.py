@@ -34,6 +34,22 @@ def repetition_span(text: str, max_ngram: int, min_repeats: int, min_ngram: int 
     return best
 
 
+# A single Latin letter joined by a dot or hyphen to the letter after it: "K." in "I.R.C.K.K.K.K.W.N.Y".
+_SPELLED_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z][.\-](?=[A-Za-z])")
+
+
+def spelled_letters(text: str) -> int:
+    """The longest run of single Latin letters spelled out with dots or hyphens (I.R.C.K.K: 4;
+    I-20: 0; U.S.A.: 2)."""
+    best = run = 0
+    end = -1
+    for match in _SPELLED_LETTER.finditer(text):
+        run = run + 1 if match.start() == end else 1
+        end = match.end()
+        best = max(best, run)
+    return best
+
+
 class TextGuard:
     """Decides which decoded segments are loops or known hallucinations."""
 
@@ -43,13 +59,15 @@ class TextGuard:
         self._whole = frozenset(canonical(h) for h in options.silence_hallucinations)
 
     def reject_reason(self, text: str) -> str | None:
-        """'hallucination', 'repetition' or None (keep)."""
+        """'hallucination' (a known one, or letters spelled out of nothing), 'repetition' or None (keep)."""
         norm = canonical(text)
         if not norm:
             return None
         if norm in self._whole or any(h in norm for h in self._contains):
             return "hallucination"
         o = self.options
+        if spelled_letters(text) > o.max_spelled_letters:
+            return "hallucination"
         if o.compression_ratio_threshold is not None and compression_ratio(text) > o.compression_ratio_threshold:
             return "repetition"
         span = self.loop_span(norm)
