@@ -96,7 +96,7 @@ def test_the_shipped_files_load_with_the_shipped_config() -> None:
     assert {("3",), ("2",), ("0",), ()} <= routes  # a queue, extensions, and the fallback queue
     assert sum("opening" in c.expect for c in evals) >= 5
     cats = rule_categories(load_config(ROOT / "config.yaml"))
-    assert {cats.get(e, e) for c in evals for e in c.expect} >= {"opening", "forbidden", "vague"}
+    assert {cats.get(e, e) for c in evals for e in c.expect} >= {"opening", "closing", "forbidden", "vague"}
 
 
 def test_demo_script_errors_reach_the_cli_as_one_line(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def line(check: str, part: str, pmi: float, start: float = 20.0, end: float = 30
     from transcribe.lines import BARS
 
     return {"check": check, "part": part, "phrase": part, "start": start, "end": end, "pmi": pmi,
-            "confidence": BARS.confidence(pmi), "said": pmi >= BARS.said, "heard": ""}
+            "confidence": BARS.confidence(pmi, check), "said": pmi >= BARS.said, "heard": ""}
 
 
 GARBLED_OPENING = "天天傲多傲，前文有神。"  # what Whisper made of a polite opening on the synthetic voice
@@ -134,6 +134,19 @@ def test_a_closing_the_audio_heard_clears_the_text_flag_and_one_it_did_not_stand
     verified(session, call.id, [line("closing", "closing", -0.4, 44.0, 49.3)])
     [absent] = scan_call(session, CFG, call.id)
     assert absent.rule_id == "closing.courtesy" and not absent.needs_listening
+
+
+def test_a_closing_the_audio_cannot_tell_from_a_bare_goodbye_asks_for_listening(session: Session) -> None:
+    # 感谢您的耐心，再见 (再见 alone is a closing phrase) scored 0.30 on 感谢您的来电: a sure flag
+    # would accuse a polite agent; an opening part scoring the same is a sure flag.
+    call = add_call(session, replace(IVR + POLITE, 7, "如山沪，山天天，等爱天。"))
+    verified(session, call.id, [line("closing", "closing", 0.3, 44.0, 49.3)])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "closing.courtesy" and flag.needs_listening
+    opening = add_call(session, replace(IVR + POLITE, 2, GARBLED_OPENING), uniqueid="opening")
+    verified(session, opening.id, [line("opening", "company", 0.3), line("opening", "offer", 2.0)])
+    [flag] = scan_call(session, CFG, opening.id)
+    assert flag.rule_id == "opening.mandated" and not flag.needs_listening
 
 
 def test_a_transcript_needing_review_is_judged_on_the_audio_when_it_was_checked(session: Session) -> None:

@@ -50,14 +50,25 @@ class LineBars:
     said scored 0.93-3.6, parts not said -1.4-0.52 (the highest where a window grazed a
     said closing). At or above ``said`` a part counts as heard; the confidence that it was
     said is sigmoid(scale * (pmi - center)), so a flag for its absence is sure below
-    ``center`` and asks for listening between the two."""
+    ``center`` and asks for listening between the two.
+
+    ``closing_center``: the closing's own center. A polite agent may close with 再见 alone (a
+    closing phrase of config.yaml), which is too short to check on the audio (再见 scored -3.0
+    to +1.1 at the end of 88 scripted agents who all said it, and up to +3.5 at the end of their
+    other turns): only the longer phrases are scored. An agent who said 感谢您的耐心，再见 scored
+    0.30 on 感谢您的来电 (its 感谢您的 was said), and three agents who closed with nothing
+    courteous -0.46, 0.16 and 0.23 (app/qa_eval_calls.yaml's closing-missing calls). Between
+    the two the audio cannot tell them apart: such a flag asks for listening, and only a
+    closing the audio argues against (pmi below 0) is sure."""
 
     said: float = 0.8
     center: float = 0.5
+    closing_center: float = 0.0
     scale: float = 4.0
 
-    def confidence(self, pmi: float) -> float:
-        return 0.0 if math.isnan(pmi) else sigmoid(self.scale * (pmi - self.center))
+    def confidence(self, pmi: float, check: str = "opening") -> float:
+        center = self.closing_center if check == "closing" else self.center
+        return 0.0 if math.isnan(pmi) else sigmoid(self.scale * (pmi - center))
 
 
 BARS = LineBars()
@@ -174,7 +185,7 @@ def _row(check: str, part: str, phrase: str, lo: float, hi: float, pmi: float | 
     return {
         "check": check, "part": part, "phrase": phrase, "start": round(lo, 3), "end": round(hi, 3),
         "pmi": None if pmi is None else round(pmi, 3),
-        "confidence": 1.0 if pmi is None else round(bars.confidence(pmi), 3),
+        "confidence": 1.0 if pmi is None else round(bars.confidence(pmi, check), 3),
         "said": pmi is None or pmi >= bars.said, "heard": phrase if heard is None else heard,
     }  # fmt: skip
 
