@@ -1,7 +1,8 @@
-"""Text hits a sound-alike everyday word reads better (config.yaml ``sounds_like``), on real speech.
+"""Hits a sound-alike everyday word reads as well (config.yaml ``sounds_like``), on real speech.
 
 The ASR wrote 快点 where the agent said 快递 (the scripted calls); the hit must then be unsure, while a
-快点 the agent really said stays a sure one.
+快点 the agent really said stays a sure one. Where it wrote 快地 or 快的, found as a garble of 快点,
+the garble is refused.
 """
 
 from __future__ import annotations
@@ -57,3 +58,20 @@ def test_a_hit_is_doubted_only_where_the_sound_alike_word_reads_the_audio_better
     for row in rows:
         assert (row["rival"] == "快递") is doubted
         assert row["accepted"] is not doubted and (row["confidence"] < 0.5) is doubted
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("said", "written"), [
+    ("您的快递明天到。", "您的快地明天到。"), ("快递员明天上门取件。", "快地员明天上门取件。"),
+    ("您的快递明天下午会送到。", "您的快的明天下午会送到。"),
+])  # fmt: skip
+def test_a_garble_the_sound_alike_word_reads_as_well_is_no_flag(tmp_path: Path, said: str, written: str) -> None:
+    # A scripted breach call: the agent said 快递, the ASR wrote 快地, and 快点 was "found" there at 0.79;
+    # scored against the whole text alone, 快递 in its place read worse (the text after it followed 快地).
+    quiet = np.zeros(8000, np.int16)
+    speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
+    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
+    end = (2 * quiet.size + speech.size) / 8000
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    assert rows and all(not r["accepted"] and r["rival"] == "快递" for r in rows), rows

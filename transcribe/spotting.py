@@ -98,16 +98,17 @@ def spot_phrases(
 
 
 def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str]) -> Spotted:
-    """A text hit that an everyday word sounding like it, put in its place, reads about as well on
-    the same audio (VerifyOptions.alike_margin) is unsure: the ASR writes 快点 for 快递. It stays a
-    flag, shown as needing a listen rather than as a sure breach."""
+    """A hit that an everyday word sounding like the phrase, put in its place, reads about as well
+    on the same audio (VerifyOptions.alike_margin) is unsure: the ASR writes 快点 for 快递. A text
+    hit stays a flag, shown as needing a listen rather than as a sure breach; a garble (快地 for
+    快递, found as 快点) is refused, as a garble a courtesy line reads better is."""
     score = spotted.score
-    if not score.exact or not score.accepted or not words:
+    if not score.accepted or not words:
         return spotted
     encoded = scorer.candidate_window(audio, spotted.start, spotted.end)  # what the hit was scored on
     span = Span(0.0, score.start, score.end)
     for word in words:
-        if scorer.alike_delta(encoded, score.text, span, word) >= -scorer.options.alike_margin:
+        if scorer.alike_delta(encoded, score.text, span, score.phrase, word) >= -scorer.options.alike_margin:
             return replace(spotted, score=judge(replace(score, rival=word), scorer.options))
     return spotted
 

@@ -54,8 +54,8 @@ class VerifyOptions:
       (text hits 1.6 and up); absent ones that cleared the evidence bar 0.16-0.68.
     confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its
       bar, pmi over min_pmi); 0.5 on the bar, 0.84 for a typical confirmed text hit.
-    alike_margin: a text hit of a phrase with everyday sound-alike words (config.yaml
-      ``sounds_like``, 快递 for 快点) is unsure when one of them, put in its place, scores within
+    alike_margin: a hit of a phrase with everyday sound-alike words (config.yaml ``sounds_like``,
+      快递 for 快点) is unsure (a garble: refused) when one of them, put in its place, scores within
       this many nats per token of it on the same audio (PhraseScorer.alike_delta >= -alike_margin).
       Measured on espeak-ng speech whose 快递 Whisper wrote as 快点, ten hits in six sentences:
       快递 scored -1.94 to +0.50 against 快点 (-2.50 once, on a held-out call's 30 s window);

@@ -284,19 +284,19 @@ class PhraseScorer:
         prior = self._prior(pre + said)[at]
         return float(np.mean(lp_edit[at]) - np.mean(prior))
 
-    def alike_delta(self, encoded: Encoded, text: str, span: Span, word: str) -> float:
-        """Nats per token by which ``word``, put in place of ``text[span]``, reads ``encoded`` worse
-        than the text does (0: as well; above 0: better). The larger of two readings: the whole text
-        with the word swapped in, and the text only up to the word. The text after a misheard word
-        was written to follow it (快点点下 for 快递明天下) and can sink the true word by 5 nats;
-        the left-only reading misses what the audio after the word says against it."""
+    def alike_delta(self, encoded: Encoded, text: str, span: Span, phrase: str, word: str) -> float:
+        """Nats per token by which ``word`` reads ``encoded`` worse than ``phrase`` does, each put in
+        place of ``text[span]`` (0: as well; above 0: better). The larger of two readings: the whole
+        text with each swapped in, and the text only up to it. The text after a misheard word was
+        written to follow it (快点点下 for 快递明天下) and can sink the true word by 5 nats; the
+        left-only reading misses what the audio after the word says against it."""
         cache: dict[Any, Any] = {}
         pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
-        hit, alt = self._tokens(text[span.start : span.end], cache), self._tokens(word, cache)
+        said, alt = self._tokens(phrase, cache), self._tokens(word, cache)
         whole = self._logprobs(encoded, pre + alt + post, cache).sum() - self._logprobs(
-            encoded, self._tokens(text, cache), cache).sum()  # fmt: skip
+            encoded, pre + said + post, cache).sum()  # fmt: skip
         left = (self._logprobs(encoded, pre + alt, cache)[len(pre) :].sum()
-                - self._logprobs(encoded, pre + hit, cache)[len(pre) :].sum())  # fmt: skip
+                - self._logprobs(encoded, pre + said, cache)[len(pre) :].sum())  # fmt: skip
         return float(max(whole, left)) / max(1, len(alt))
 
     def presence(self, encoded: Encoded, text: str, phrase: str, cache: dict[Any, Any] | None = None
