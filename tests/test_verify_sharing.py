@@ -71,3 +71,17 @@ def test_a_window_the_lines_encode_is_not_encoded_again_for_phrases(tmp_path: Pa
     before = shared.encodes
     shared.encode_window(audio, *whole)
     assert shared.encodes == before + 1
+
+
+@pytest.mark.slow
+def test_a_call_whose_lines_were_written_right_still_encodes_each_window_once() -> None:
+    # No opening or closing window to share (the transcript held both lines, most real calls): the
+    # sound-alike check and the second reading come back to a hit's window, which is not encoded again.
+    scorer = PhraseScorer(Transcriber().whisper)
+    audio = np.zeros(16000 * 4, np.float32)
+    with scorer.sharing([]):
+        scorer.encode_window(audio, 0.5, 3.0)
+        scorer.encode_window(audio, 0.5, 3.0)
+        assert scorer.encodes == 1
+        scorer.encode_window(audio, 0.0, 3.0)
+        assert scorer.encodes == 2

@@ -104,6 +104,7 @@ class PhraseScorer:
         self._planned: list[tuple[float, float]] = []
         self._shared: dict[tuple[int, int], Encoded] = {}
         self._track: np.ndarray | None = None
+        self._sharing = False
         # cost accounting (the benches print them): passes, and their CPU seconds in this process
         self.encodes = 0
         self.decoder_passes = 0
@@ -137,17 +138,17 @@ class PhraseScorer:
         and a phrase candidate whose window lies inside one of ``windows`` (seconds on the track:
         the opening and closing windows, transcribe/lines.py) is scored on that window's encoding,
         cut to its own stretch (``within``), rather than on an encoding of its own."""
-        self._planned, self._shared, self._track = sorted(windows), {}, None
+        self._planned, self._shared, self._track, self._sharing = sorted(windows), {}, None, True
         try:
             yield
         finally:
-            self._planned, self._shared, self._track = [], {}, None
+            self._planned, self._shared, self._track, self._sharing = [], {}, None, False
 
     def encode_window(self, audio: np.ndarray, t0: float, t1: float) -> Encoded:
         """``encode`` of ``audio`` from ``t0`` to ``t1`` seconds; inside ``sharing()`` a window
         already encoded is not encoded again."""
         a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
-        if not self._planned:
+        if not self._sharing:
             return self.encode(audio[a:b])
         if audio is not self._track:  # another track: its windows are other audio
             self._shared, self._track = {}, audio
