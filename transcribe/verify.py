@@ -294,10 +294,11 @@ class PhraseScorer:
         cache: dict[Any, Any] = {}
         pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
         said, alt = self._tokens(phrase, cache), self._tokens(word, cache)
-        whole = self._logprobs(encoded, pre + alt + post, cache).sum() - self._logprobs(
-            encoded, pre + said + post, cache).sum()  # fmt: skip
-        left = (self._logprobs(encoded, pre + alt, cache)[len(pre) :].sum()
-                - self._logprobs(encoded, pre + said, cache)[len(pre) :].sum())  # fmt: skip
+        lp_alt = self.token_logprobs(encoded, pre + alt + post)
+        lp_said = self.token_logprobs(encoded, pre + said + post)
+        whole = lp_alt.sum() - lp_said.sum()
+        # The decoder reads left to right: the text up to the word scores as the whole text's first tokens.
+        left = lp_alt[len(pre) : len(pre) + len(alt)].sum() - lp_said[len(pre) : len(pre) + len(said)].sum()
         return float(max(whole, left)) / max(1, len(alt))
 
     def presence(self, encoded: Encoded, text: str, phrase: str, cache: dict[Any, Any] | None = None
