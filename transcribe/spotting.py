@@ -109,7 +109,7 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
     span = Span(0.0, score.start, score.end)
     for word in words:
         if scorer.alike_delta(encoded, score.text, span, score.phrase, word) >= -scorer.options.alike_margin:
-            return replace(spotted, score=judge(replace(score, rival=word), scorer.options))
+            return _unsure(spotted, word, scorer.options)
     return spotted
 
 
@@ -125,7 +125,7 @@ def _doubt_in_sentence(found: list[Spotted], alikes: dict[str, list[str]], optio
     for s in found:
         rival = doubted.get((s.phrase, s.score.text))
         if rival is not None and s.score.exact and s.score.accepted:
-            s = replace(s, score=judge(replace(s.score, rival=rival), options))
+            s = _unsure(s, rival, options)
         out.append(s)
     return out
 
@@ -149,8 +149,12 @@ def _second_opinion(scorer: PhraseScorer, audio: Any, spotted: Spotted) -> Spott
         if scorer.holds(score.phrase, heard):
             return spotted
         readings.append(heard.strip())
-    return Spotted(spotted.phrase, spotted.segment, spotted.start, spotted.end,
-                   judge(replace(score, rival=readings[0] or "…"), scorer.options))  # fmt: skip
+    return _unsure(spotted, readings[0] or "…", scorer.options)
+
+
+def _unsure(spotted: Spotted, rival: str, options: VerifyOptions) -> Spotted:
+    """The hit judged again with ``rival`` as the likelier reading: unsure, or refused if a garble."""
+    return replace(spotted, score=judge(replace(spotted.score, rival=rival), options))
 
 
 def _row(s: Spotted, segments: list[AsrSegment]) -> dict[str, Any]:

@@ -102,9 +102,8 @@ class PhraseScorer:
         # Inside sharing(): the windows the caller will score later, and each window encoded so far
         # (by sample range), for the one track being verified.
         self._planned: list[tuple[float, float]] = []
-        self._shared: dict[tuple[int, int], Encoded] = {}
+        self._shared: dict[tuple[int, int], Encoded] | None = None  # None: outside sharing()
         self._track: np.ndarray | None = None
-        self._sharing = False
         # cost accounting (the benches print them): passes, and their CPU seconds in this process
         self.encodes = 0
         self.decoder_passes = 0
@@ -138,17 +137,17 @@ class PhraseScorer:
         and a phrase candidate whose window lies inside one of ``windows`` (seconds on the track:
         the opening and closing windows, transcribe/lines.py) is scored on that window's encoding,
         cut to its own stretch (``within``), rather than on an encoding of its own."""
-        self._planned, self._shared, self._track, self._sharing = sorted(windows), {}, None, True
+        self._planned, self._shared, self._track = sorted(windows), {}, None
         try:
             yield
         finally:
-            self._planned, self._shared, self._track, self._sharing = [], {}, None, False
+            self._planned, self._shared, self._track = [], None, None
 
     def encode_window(self, audio: np.ndarray, t0: float, t1: float) -> Encoded:
         """``encode`` of ``audio`` from ``t0`` to ``t1`` seconds; inside ``sharing()`` a window
         already encoded is not encoded again."""
         a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
-        if not self._sharing:
+        if self._shared is None:
             return self.encode(audio[a:b])
         if audio is not self._track:  # another track: its windows are other audio
             self._shared, self._track = {}, audio
