@@ -8,6 +8,7 @@ the garble is refused.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,6 +36,16 @@ def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: 
     assert "\n" not in str(err.value) and str(err.value).startswith(f"{path}:")
 
 
+def hurry_up_rows(tmp_path: Path, said: str, written: str) -> list[dict[str, Any]]:
+    """The 快点 rows spot_phrases gives for ``said`` in the agent's voice, transcribed as ``written``."""
+    quiet = np.zeros(8000, np.int16)
+    speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
+    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
+    end = (2 * quiet.size + speech.size) / 8000
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    return [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("said", "doubted", "written"), [
     ("您去找快递公司吧。", True, None), ("您的快递明天到。", True, None),
@@ -47,13 +58,8 @@ def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: 
 def test_a_hit_is_doubted_only_where_the_sound_alike_word_reads_the_audio_better(
     tmp_path: Path, said: str, doubted: bool, written: str | None
 ) -> None:
-    quiet = np.zeros(8000, np.int16)
-    speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
-    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
-    end = (2 * quiet.size + speech.size) / 8000
     written = written or said.replace("快递", "快点")  # what the ASR writes for 快递
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    rows = hurry_up_rows(tmp_path, said, written)
     assert len(rows) == written.count("快点") and all(r["exact"] for r in rows)
     for row in rows:
         assert (row["rival"] == "快递") is doubted
@@ -68,10 +74,5 @@ def test_a_hit_is_doubted_only_where_the_sound_alike_word_reads_the_audio_better
 def test_a_garble_the_sound_alike_word_reads_as_well_is_no_flag(tmp_path: Path, said: str, written: str) -> None:
     # A scripted breach call: the agent said 快递, the ASR wrote 快地, and 快点 was "found" there at 0.79;
     # scored against the whole text alone, 快递 in its place read worse (the text after it followed 快地).
-    quiet = np.zeros(8000, np.int16)
-    speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
-    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
-    end = (2 * quiet.size + speech.size) / 8000
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    rows = hurry_up_rows(tmp_path, said, written)
     assert rows and all(not r["accepted"] and r["rival"] == "快递" for r in rows), rows
