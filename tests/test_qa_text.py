@@ -73,6 +73,15 @@ def test_the_seeds_preferred_hedge_is_a_low_severity_flag_not_negative_language(
     assert (h.rule, h.severity) == ("forbidden.uncertain", "low")
 
 
+def test_what_a_rule_suggests_saying_instead_is_not_flagged_itself() -> None:
+    # A reviewer shows the agent the suggestion; it must pass the rules it is shown for. The one
+    # exception is the seeds' own hedge above, which says 我不能 and is kept as a low flag.
+    for rule in CFG.qa.phrases:
+        flagged = [h.rule for h in scan_text(CFG, rule.suggestion or "") if h.rule != "forbidden.uncertain"]
+        assert flagged == [], (rule.id, rule.suggestion)
+    assert hits("可能是明天。") == [("vague.ambiguous", "可能")]
+
+
 def test_longer_phrase_of_the_same_category_subsumes_the_shorter() -> None:
     assert hits("我不知道你去问问其他部门吧") == [("forbidden.bad-answers", "我不知道你去问问其他部门吧")]
     assert hits("我不能给你他的手机号码") == [("forbidden.shifting-blame", "我不能给你他的手机号码")]
