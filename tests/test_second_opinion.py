@@ -1,4 +1,5 @@
-"""A text hit the ASR invented is doubted by a second reading of its own stretch, on real speech.
+"""A text hit the ASR invented is doubted by a second reading of its own stretch, on real speech;
+a true one is kept, even where its stretch stops mid-sentence.
 
 The ASR once wrote 现在我不知道 where the agent said 现在说不好 (a scripted call), and scoring 不知道
 against that same text confirmed it. Read again on its own, with no text before it, the stretch
@@ -62,3 +63,19 @@ def test_a_garble_no_reading_of_its_own_stretch_holds_is_never_sure(transcriber:
     result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
     rows = [r for r in spot_phrases(transcriber, CFG, wav, result) if not r.get("check")]
     assert all(not r["accepted"] and r["confidence"] < 0.5 for r in rows), rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("segment_end", [1.45, 1.95])
+def test_a_true_hit_whose_stretch_stops_mid_sentence_is_read_with_the_audio_after_it(
+        transcriber: Transcriber, tmp_path: Path, segment_end: float) -> None:
+    # The ASR's segment ends after 我不能 while the agent goes on. Read only up to there, the stretch
+    # made Whisper loop (Wapu, wapu; 我不敢参认我不敢) from every start on this machine's CPU, as two
+    # true 快点 on scripted calls did; a second more of the audio reads 我不能.
+    quiet = np.zeros(4000, np.int16)
+    speech = mulaw_roundtrip(synthesize_pcm("我不能帮您改这个地址，系统已经锁定了。", AGENT_VOICE))
+    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
+    result = CallResult(speech.size / 8000 + 1, (AsrSegment(0.5, segment_end, "我不能", "agent", -0.5, 0.1),), ())
+    [row] = [r for r in spot_phrases(transcriber, CFG, wav, result) if not r.get("check")]
+    assert (row["phrase"], row["exact"], row["accepted"], row["rival"]) == ("我不能", True, True, None), row
+    assert row["confidence"] >= 0.5

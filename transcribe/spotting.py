@@ -20,16 +20,20 @@ from typing import Any
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
-from transcribe.sounds import Span
+from transcribe.sounds import Span, exact_spans
 from transcribe.verdict import VerifyOptions, judge
-from transcribe.verify import PhraseScorer, Spotted, resolve
+from transcribe.verify import SAMPLE_RATE, PhraseScorer, Spotted, resolve
 
 log = logging.getLogger("hotline.transcribe")
-# Where a hit's second reading starts, seconds before its window, in the order tried (_second_opinion).
-# Measured on four eval runs' hits on the scripted calls (11 text hits, 12 garbles found, 3 false):
-# each start alone misread true hits; with all three no true hit went unread, and no reading of
-# any of the 3 false ones held its phrase (不知道 for 说不好 and for 不好的, 你等着 for 帮您登记).
-_REDECODE_LEADS = (0.5, 0.0, 1.0)
+# Where a hit's second readings start and end, seconds before and after its stretch, in the order
+# tried (_second_opinion). Measured on four eval runs' hits on the scripted calls (11 text hits, 12
+# garbles found, 3 false): each start alone misread true hits; with all three no true hit went
+# unread, and no reading of any of the 3 false ones held its phrase (不知道 for 说不好 and for 不好的,
+# 你等着 for 帮您登记). A stretch that ends inside speech (2.5 s after a word, VerifyOptions.window_s)
+# can make every greedy reading of it loop: on six runs' recordings two true 快点 went unread
+# (Kliden 火 火 火, 座殿窝) and read as 快点 with a second more of the audio after. Those readings
+# must say the phrase word for word: as garbles, one of them read a polite 补送过去 as 不能够.
+_READINGS = ((0.5, 0.0), (0.0, 0.0), (1.0, 0.0), (0.5, 1.0), (0.0, 1.0), (1.0, 1.0))
 
 # One scorer per loaded model: it caches the silence prior and token ids across calls.
 _scorers: weakref.WeakKeyDictionary[Transcriber, PhraseScorer] = weakref.WeakKeyDictionary()
@@ -137,19 +141,24 @@ def _second_opinion(scorer: PhraseScorer, audio: Any, spotted: Spotted) -> Spott
     before, and wrote 现在我不知道 for 现在说不好 once, which scoring against that same text then
     confirmed; and a garble scored against gibberish (不抱著 for 不好的) can beat it with any fluent
     phrase (不知道). A lone reading misses a window's first word now and then (可能 read as 这人
-    on a true hit), so the stretch is read from up to three starts (_REDECODE_LEADS before it)
-    and one reading holding the phrase keeps the hit sure. Shown as needing a listen, never dropped."""
+    on a true hit), or loops where the audio stops mid-sentence, so the stretch is read from up to
+    three starts and then to a second further (_READINGS, word for word only), and one reading
+    holding the phrase keeps the hit sure. Shown as needing a listen, never dropped."""
     score = spotted.score
     if not score.accepted:
         return spotted
-    readings = []
-    for lead in _REDECODE_LEADS:
-        encoded = scorer.encode_window(audio, max(0.0, spotted.start - lead), spotted.end)
-        heard = scorer.redecode(encoded, max_tokens=2 * len(score.text) + 8)  # a character is 1-2 tokens
-        if scorer.holds(score.phrase, heard):
+    readings: dict[tuple[float, float], str] = {}
+    for lead, tail in _READINGS:
+        window = (max(0.0, spotted.start - lead), min(len(audio) / SAMPLE_RATE, spotted.end + tail))
+        if window in readings:  # a start or end clipped to the track's edge: the same audio again
+            continue
+        encoded = scorer.encode_window(audio, *window)
+        heard = scorer.redecode(encoded, max_tokens=2 * len(score.text) + 8)  # 1-2 tokens a character
+        # The later readings are more tries at the same stretch: each must say the phrase word for word.
+        if exact_spans(score.phrase, heard) if tail else scorer.holds(score.phrase, heard):
             return spotted
-        readings.append(heard.strip())
-    return _unsure(spotted, readings[0] or "…", scorer.options)
+        readings[window] = heard.strip()
+    return _unsure(spotted, next(iter(readings.values())) or "…", scorer.options)
 
 
 def _unsure(spotted: Spotted, rival: str, options: VerifyOptions) -> Spotted:
