@@ -66,6 +66,13 @@ def test_allow_phrases_suppress_the_polite_near_misses() -> None:
     assert hits("不知道您还有什么问题吗？") == []
     assert hits("最近师傅们忙不过来。") == []
     assert hits("不知道。") == [("forbidden.refusal", "不知道")]
+    assert hits("不知道现在是否方便同您讲话？") == []  # the seeds' own courtesy question (001)
+    assert hits("不知道您是否满意我们的服务？") == []
+
+
+def test_a_breach_the_asr_wrote_with_您_for_你_is_not_taken_for_a_polite_question() -> None:
+    # 这个我真的不知道，你问别人吧, as Whisper wrote it on a scripted call
+    assert hits("这个我真的不知道您文便人怕。") == [("forbidden.refusal", "不知道")]
 
 
 def test_the_seeds_preferred_hedge_is_a_low_severity_flag_not_negative_language() -> None:
