@@ -99,6 +99,17 @@ def test_the_shipped_files_load_with_the_shipped_config() -> None:
     assert {cats.get(e, e) for c in evals for e in c.expect} >= {"opening", "closing", "forbidden", "vague"}
 
 
+def test_the_held_out_sets_load_with_the_shipped_config() -> None:
+    cfg = load_config(ROOT / "config.yaml")
+    known, prompts, cats = known_names(cfg), set(prompt_texts(cfg)), rule_categories(cfg)
+    sets = sorted((ROOT / "bench" / "heldout").glob("set*.yaml"))
+    assert len(sets) >= 4
+    for path in sets:
+        calls = load_script(path, known, prompts)
+        assert any(c.polite for c in calls) and any(c.expect for c in calls), path
+        assert {cats.get(e, e) for c in calls for e in c.expect} <= {"opening", "closing", "forbidden", "vague"}, path
+
+
 def test_demo_script_errors_reach_the_cli_as_one_line(tmp_path: Path) -> None:
     bad = write(tmp_path, ISSUE_FORM.replace("text: 你好，我想查一下订单。", "text: ''"))
     r = CliRunner().invoke(app, ["qa", "eval-calls", str(bad), "-c", str(ROOT / "config.yaml")])
