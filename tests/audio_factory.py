@@ -129,6 +129,14 @@ def mulaw_roundtrip(pcm: np.ndarray) -> np.ndarray:
     return out.astype(np.int16)
 
 
+def agent_says(path: str | Path, text: str, pad_s: float = 0.5) -> tuple[Path, float]:
+    """``text`` in the agent's voice over a phone line (mu-law round trip), with ``pad_s`` of quiet
+    either side: the WAV written to ``path``, and its length in seconds."""
+    pad = np.zeros(round(pad_s * PHONE_RATE), np.int16)
+    pcm = np.concatenate([pad, mulaw_roundtrip(synthesize_pcm(text, AGENT_VOICE)), pad])
+    return write_wav(path, pcm), pcm.size / PHONE_RATE
+
+
 def render_call(
     script: Sequence[ScriptLine],
     *,

@@ -18,6 +18,7 @@ import pytest
 from audio_factory import (
     AGENT_VOICE,
     FLAGGED_CALLS,
+    agent_says,
     build_call,
     long_call,
     mulaw_roundtrip,
@@ -123,14 +124,9 @@ def transcriber() -> Transcriber:
     return Transcriber()  # the shipped options, the model assembled from the PyPI parts
 
 
-def _sentence_wav(path: Path, text: str, lead: float = 0.5) -> Path:
-    pad = np.zeros(round(lead * 8000), np.int16)
-    return write_wav(path, np.concatenate([pad, mulaw_roundtrip(synthesize_pcm(text, AGENT_VOICE)), pad]))
-
-
 @pytest.mark.slow
 def test_short_sentence_comes_out_simplified(transcriber: Transcriber, tmp_path: Path) -> None:
-    result = transcriber.transcribe_track(_sentence_wav(tmp_path / "s.wav", "这不是我们的责任。"), "agent")
+    result = transcriber.transcribe_track(agent_says(tmp_path / "s.wav", "这不是我们的责任。")[0], "agent")
     text = canonical(result.text)
     # Whisper base misreads a word of the robot voice's sentence, and which one depends on the
     # options (责任 as 曾恩 with 30 s windows, 是 as 必 with trimmed ones): the sentence is what
@@ -222,13 +218,13 @@ def test_no_text_from_non_speech(transcriber: Transcriber, tmp_path: Path, kind:
 def test_bad_recordings_raise_audio_error(transcriber: Transcriber, tmp_path: Path, make, reason: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(AudioError, match=reason):
         transcriber.transcribe_track(make(tmp_path), "agent")
-    good = _sentence_wav(tmp_path / "ok.wav", "您好。")  # the same Transcriber still works
+    good = agent_says(tmp_path / "ok.wav", "您好。")[0]  # the same Transcriber still works
     assert transcriber.transcribe_track(good, "agent").speech_detected_s > 0
 
 
 @pytest.mark.slow
 def test_speech_with_no_usable_text_needs_review(transcriber: Transcriber, tmp_path: Path) -> None:
-    wav = _sentence_wav(tmp_path / "s.wav", "这不是我们的责任。")
+    wav = agent_says(tmp_path / "s.wav", "这不是我们的责任。")[0]
     # faster-whisper's no-speech gate made strict enough to fire, as it did on a real track
     # in FINDINGS: the window is skipped, the text is empty, and the track must not pass.
     gated = transcriber.with_options(AsrOptions(no_speech_threshold=0.0, log_prob_threshold=0.0))

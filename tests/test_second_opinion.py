@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from audio_factory import AGENT_VOICE, mulaw_roundtrip
+from audio_factory import agent_says
 
-from recordings.audio import write_wav
-from recordings.speech import synthesize_pcm
 from settings import load_config
 from transcribe.engine import AsrSegment, CallResult, Transcriber
 from transcribe.spotting import spot_phrases
@@ -37,10 +34,7 @@ def transcriber() -> Transcriber:
 ])  # fmt: skip
 def test_a_text_hit_no_reading_of_its_own_stretch_holds_is_unsure(transcriber: Transcriber, tmp_path: Path,
                                                                   said: str, written: str, doubted: bool) -> None:
-    quiet = np.zeros(8000, np.int16)
-    speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
-    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
-    end = (2 * quiet.size + speech.size) / 8000
+    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
     result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
     rows = [r for r in spot_phrases(transcriber, CFG, wav, result) if r.get("phrase") == "不知道"]
     assert rows and rows[0]["exact"], rows
@@ -55,10 +49,7 @@ def test_a_text_hit_no_reading_of_its_own_stretch_holds_is_unsure(transcriber: T
 def test_a_garble_no_reading_of_its_own_stretch_holds_is_never_sure(transcriber: Transcriber, tmp_path: Path) -> None:
     # A scripted polite call: the agent said 不好的体验, the ASR wrote 不抱著体验, and 不知道 scored against
     # that gibberish was "found" at 0.97. No reading of the stretch on its own says 不知道.
-    quiet = np.zeros(8000, np.int16)
-    speech = mulaw_roundtrip(synthesize_pcm("非常抱歉给您带来不好的体验，我能理解您的心情。", AGENT_VOICE))
-    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
-    end = (2 * quiet.size + speech.size) / 8000
+    wav, end = agent_says(tmp_path / "agent.wav", "非常抱歉给您带来不好的体验，我能理解您的心情。", pad_s=1.0)
     written = "诚道前被您带来不抱著体验，我能离见您的心情。"
     result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
     rows = [r for r in spot_phrases(transcriber, CFG, wav, result) if not r.get("check")]
@@ -72,10 +63,8 @@ def test_a_true_hit_whose_stretch_stops_mid_sentence_is_read_with_the_audio_afte
     # The ASR's segment ends after 我不能 while the agent goes on. Read only up to there, the stretch
     # made Whisper loop (Wapu, wapu; 我不敢参认我不敢) from every start on this machine's CPU, as two
     # true 快点 on scripted calls did; a second more of the audio reads 我不能.
-    quiet = np.zeros(4000, np.int16)
-    speech = mulaw_roundtrip(synthesize_pcm("我不能帮您改这个地址，系统已经锁定了。", AGENT_VOICE))
-    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
-    result = CallResult(speech.size / 8000 + 1, (AsrSegment(0.5, segment_end, "我不能", "agent", -0.5, 0.1),), ())
+    wav, end = agent_says(tmp_path / "agent.wav", "我不能帮您改这个地址，系统已经锁定了。")
+    result = CallResult(end, (AsrSegment(0.5, segment_end, "我不能", "agent", -0.5, 0.1),), ())
     [row] = [r for r in spot_phrases(transcriber, CFG, wav, result) if not r.get("check")]
     assert (row["phrase"], row["exact"], row["accepted"], row["rival"]) == ("我不能", True, True, None), row
     assert row["confidence"] >= 0.5

@@ -10,12 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from audio_factory import AGENT_VOICE, mulaw_roundtrip
+from audio_factory import agent_says
 
-from recordings.audio import write_wav
-from recordings.speech import synthesize_pcm
 from settings import ConfigError, load_config
 from transcribe.engine import AsrSegment, CallResult, Transcriber
 from transcribe.spotting import sound_alikes, spot_phrases
@@ -38,10 +35,7 @@ def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: 
 
 def hurry_up_rows(tmp_path: Path, said: str, written: str) -> list[dict[str, Any]]:
     """The 快点 rows spot_phrases gives for ``said`` in the agent's voice, transcribed as ``written``."""
-    quiet = np.zeros(8000, np.int16)
-    speech = mulaw_roundtrip(synthesize_pcm(said, AGENT_VOICE))
-    wav = write_wav(tmp_path / "agent.wav", np.concatenate([quiet, speech, quiet]))
-    end = (2 * quiet.size + speech.size) / 8000
+    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
     result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
     return [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
 

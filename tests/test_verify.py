@@ -12,10 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRASES, build_call, mulaw_roundtrip
+from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRASES, agent_says, build_call
 
-from recordings.audio import write_wav
-from recordings.speech import synthesize_pcm
 from transcribe.engine import Transcriber
 from transcribe.sounds import contains_name, find_spans, keeps_negation, name_distance, read_syllables
 from transcribe.verdict import PhraseScore, VerifyOptions, judge
@@ -99,9 +97,7 @@ def scorer(transcriber: Transcriber) -> PhraseScorer:
 
 def _agent_wav(tmp_path: Path, text: str, name: str = "agent") -> Path:
     """The agent saying ``text`` over a phone line (8 kHz, mu-law round trip)."""
-    pad = np.zeros(4000, np.int16)
-    speech = mulaw_roundtrip(synthesize_pcm(text, AGENT_VOICE))
-    return write_wav(tmp_path / f"{name}.wav", np.concatenate([pad, speech, pad]))
+    return agent_says(tmp_path / f"{name}.wav", text)[0]
 
 
 def _agent_audio(transcriber: Transcriber, tmp_path: Path, text: str, name: str = "agent") -> tuple[np.ndarray, str]:

@@ -11,10 +11,8 @@ from pathlib import Path
 import ctranslate2
 import numpy as np
 import pytest
-from audio_factory import AGENT_VOICE, FORBIDDEN_PHRASES, mulaw_roundtrip
+from audio_factory import FORBIDDEN_PHRASES, agent_says
 
-from recordings.audio import write_wav
-from recordings.speech import synthesize_pcm
 from transcribe.engine import AsrSegment, Transcriber, Word
 from transcribe.verify import Encoded, PhraseScorer, resolve
 
@@ -42,9 +40,7 @@ def test_a_window_the_lines_encode_is_not_encoded_again_for_phrases(tmp_path: Pa
     # The agent says a forbidden phrase that the free transcript garbled (as Whisper base wrote it
     # in bench/asr_accuracy.py), two seconds into a window the opening check encodes anyway.
     transcriber = Transcriber()
-    pad = np.zeros(16000, np.int16)  # 2 s at 8 kHz
-    speech = mulaw_roundtrip(synthesize_pcm("你找错部门了，发票要打财务的电话。", AGENT_VOICE))
-    wav = write_wav(tmp_path / "agent.wav", np.concatenate([pad, speech, pad]))
+    wav, _ = agent_says(tmp_path / "agent.wav", "你找错部门了，发票要打财务的电话。", pad_s=2.0)
     audio = transcriber.load_audio(wav)
     whole = (0.0, audio.size / 16000)
     segments = [_spread("您早说不门了，发票要打财务的电话。", 2.0, whole[1] - 2.0)]
