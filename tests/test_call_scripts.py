@@ -95,7 +95,7 @@ def test_the_shipped_files_load_with_the_shipped_config() -> None:
     routes = {tuple(k for _, k in c.digits) for c in polite}
     assert {("3",), ("2",), ("0",), ()} <= routes  # a queue, extensions, and the fallback queue
     assert sum("opening" in c.expect for c in evals) >= 5
-    cats = rule_categories(load_config(ROOT / "config.yaml"))
+    cats = rule_categories(cfg)
     assert {cats.get(e, e) for c in evals for e in c.expect} >= {"opening", "closing", "forbidden", "vague"}
 
 
