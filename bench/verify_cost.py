@@ -2,7 +2,7 @@
 
     .venv/bin/hotline qa eval-calls app/qa_eval_calls.yaml --json --workdir /tmp/ev   # the calls, once
     .venv/bin/python bench/verify_cost.py --workdir /tmp/ev [--limit N] [--asr-cache DIR]
-        [--no-share] [--save rows.json] [--compare rows.json]
+        [--no-share] [--rules config.yaml] [--save rows.json] [--compare rows.json]
 
 Material: the scripted calls of a finished ``qa eval-calls --workdir`` run (the simulator's
 MixMonitor-style tracks of espeak-ng speech and the IVR timeline the service recorded). Each
@@ -17,6 +17,8 @@ A change meant to save CPU must not change what verification finds: ``--save`` w
 rows of every call, ``--compare`` checks a later run's rows against them (same phrases and
 parts, same verdict, confidence within 0.02). ``--asr-cache`` keeps each call's transcript and
 its ASR CPU seconds, so a re-run scores the very same text (and spends no time on the ASR).
+``--rules``: the QA rules of another config file (the shipped one, say) instead of the run's
+own copy, so a rule change is measured on recordings made before it.
 
 The worker verifies inside ``PhraseScorer.sharing``: a phrase candidate inside the opening's or the
 closing's window (transcribe/lines.py ``shared_windows``) is scored on a cut of that window's
@@ -79,9 +81,12 @@ def main() -> None:
     ap.add_argument("--save", type=Path, default=None, help="write every call's verification rows (JSON)")
     ap.add_argument("--no-share", action="store_true",
                     help="phrase candidates do not share the opening/closing windows' encoder passes")
+    ap.add_argument("--rules", type=Path, default=None, help="take the QA rules from this config file")
     ap.add_argument("--compare", type=Path, default=None, help="check the rows against a --save of an earlier run")
     args = ap.parse_args()
     config = load_config(args.workdir / "config.yaml")
+    if args.rules:
+        config = config.model_copy(update={"qa": load_config(args.rules).qa})
     transcriber = Transcriber(options=None)
     scorer = scorer_for(transcriber)
     gc.freeze()  # as a worker does once loaded (transcribe/settings_map.py load_worker_transcriber)

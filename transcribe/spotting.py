@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from bisect import bisect_left
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
-from transcribe.sounds import Span, exact_spans
+from transcribe.normalize import canonical
+from transcribe.sounds import Span, exact_spans, find_spans, read_syllables
 from transcribe.verdict import VerifyOptions, judge
 from transcribe.verify import SAMPLE_RATE, PhraseScorer, Spotted, resolve
 
@@ -67,6 +69,17 @@ def sound_alikes(config: Config) -> dict[str, list[str]]:
     return out
 
 
+def allowed_wordings(config: Config) -> dict[str, list[str]]:
+    """phrase -> the allowed wordings of its rule that hold it (可能我没有说清楚 for 可能)."""
+    out: dict[str, list[str]] = {}
+    for rule in config.qa.phrases:
+        for phrase in rule.phrases:
+            holding = [w for w in rule.allow if phrase in w and w != phrase]
+            if holding:
+                out[phrase] = list(dict.fromkeys([*out.get(phrase, []), *holding]))
+    return out
+
+
 def spot_phrases(
     transcriber: Transcriber, config: Config, agent_track: Path, result: CallResult, plan: TrackPlan | None = None,
     share: bool = True,
@@ -93,6 +106,8 @@ def spot_phrases(
             # argues against: QA shows those as unsure rather than dropping them.
             found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
             found = [_doubt(scorer, audio, s, alikes.get(s.phrase, [])) for s in found]
+            allowed = allowed_wordings(config)
+            found = [_allowed(scorer, audio, s, allowed.get(s.phrase, [])) for s in found]
             found = _doubt_in_sentence(found, alikes, scorer.options)
             found = [_second_opinion(scorer, audio, s) for s in found]
             rows = [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
@@ -114,6 +129,37 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
     for word in words:
         if scorer.alike_delta(encoded, score.text, span, score.phrase, word) >= -scorer.options.alike_margin:
             return _unsure(spotted, word, scorer.options)
+    return spotted
+
+
+def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[str]) -> Spotted:
+    """A hit inside a stretch that sounds like one of its rule's allowed wordings (within the
+    pre-filter's bound), which put there reads the audio about as well as the hit's own reading
+    (VerifyOptions.allowed_margin), is unsure: the text rules let 可能 pass in 可能我没有说清楚, and
+    the ASR wrote that apology as 可能我没有,我先住. A text hit stays a flag needing a listen, a
+    garble is refused. Only wordings at least two syllables longer than the phrase are tried: one
+    syllable is what a neighbouring word sounds like (a true 师傅可能 written 是否可能 read better
+    as 不可能, by 0.85 nats per token). Both readings are of the text without punctuation: a
+    wording put over 不知道，仓库 drops a comma that alone cost the text 13 nats."""
+    score = spotted.score
+    if not score.accepted:
+        return spotted
+    o = scorer.options
+    kept = [i for i, ch in enumerate(score.text) if canonical(ch)]
+    text = "".join(score.text[i] for i in kept)
+    hit = Span(0.0, bisect_left(kept, score.start), bisect_left(kept, score.end))
+    encoded = None
+    for word in wordings:
+        syllables = len(read_syllables(word))
+        if syllables - score.syllables < 2:
+            continue
+        for span in find_spans(word, text, o.max_cost(syllables) * syllables, o.spans_per_phrase):
+            # the wording over the hit and more of the text (the text wrote something for the rest of it)
+            if not (span.start <= hit.start and hit.end <= span.end) or span.end - span.start <= hit.end - hit.start:
+                continue
+            encoded = encoded or scorer.candidate_window(audio, spotted.start, spotted.end)
+            if scorer.alike_delta(encoded, text, hit, score.phrase, word, span) >= -o.allowed_margin:
+                return _unsure(spotted, word, o)
     return spotted
 
 

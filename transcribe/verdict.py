@@ -60,6 +60,14 @@ class VerifyOptions:
       Measured on espeak-ng speech whose 快递 Whisper wrote as 快点, ten hits in six sentences:
       快递 scored -1.94 to +0.50 against 快点 (-2.50 once, on a held-out call's 30 s window);
       where 快点 was said, -4.07 to -6.48 (tests/test_sound_alikes.py).
+    allowed_margin: a hit inside one of its rule's allowed wordings (config.yaml ``allow``, two
+      syllables or more longer than the phrase) is unsure when the wording, put over the stretch
+      that sounds like it, reads the audio within this many nats per token of the hit's own
+      reading (transcribe/spotting.py ``_allowed``). Measured (same transcripts, punctuation left
+      out of both readings): polite agents whose allowed wording the ASR garbled -0.41 to +2.74
+      (nine, on seven runs' recordings and one run of bench/heldout/set5.yaml); allowed wordings
+      tried over true breaches -0.78 to -9.3 (不知道你是否 over 不知道仓库 the closest, then
+      不知道您是否 over 不知道山库 -0.88). The bar sits between the two.
     join_gap_s: segments closer than this are searched as one text (Whisper splits at
       commas; 你找错部门了 came out as "您好," + "这部门子,").
     window_s: with word timestamps, the audio scored around a candidate: this many seconds
@@ -81,6 +89,7 @@ class VerifyOptions:
     min_pmi: float = 0.5
     confidence_scale: float = 1.5
     alike_margin: float = 2.5
+    allowed_margin: float = 0.6
     join_gap_s: float = 1.0
     window_s: float | None = 2.5
     null_seconds: float = 2.0

@@ -284,21 +284,31 @@ class PhraseScorer:
         prior = self._prior(pre + said)[at]
         return float(np.mean(lp_edit[at]) - np.mean(prior))
 
-    def alike_delta(self, encoded: Encoded, text: str, span: Span, phrase: str, word: str) -> float:
+    def alike_delta(self, encoded: Encoded, text: str, span: Span, phrase: str, word: str,
+                    word_span: Span | None = None) -> float:
         """Nats per token by which ``word`` reads ``encoded`` worse than ``phrase`` does, each put in
         place of ``text[span]`` (0: as well; above 0: better). The larger of two readings: the whole
         text with each swapped in, and the text only up to it. The text after a misheard word was
         written to follow it (快点点下 for 快递明天下) and can sink the true word by 5 nats; the
-        left-only reading misses what the audio after the word says against it."""
+        left-only reading misses what the audio after the word says against it. ``word_span``: the
+        word goes over that stretch instead, one holding ``span`` (an allowed wording around a hit:
+        可能我没有说清楚 over 可能我没有,我先住 where the phrase 可能 is over 可能)."""
         cache: dict[Any, Any] = {}
-        pre, post = self._tokens(text[: span.start], cache), self._tokens(text[span.end :], cache)
-        said, alt = self._tokens(phrase, cache), self._tokens(word, cache)
-        lp_alt = self.token_logprobs(encoded, pre + alt + post)
-        lp_said = self.token_logprobs(encoded, pre + said + post)
+        word_span = word_span or span
+        # The left-only reading ends where the later of the two swapped stretches ends.
+        upto = max(span.end, word_span.end)
+        alt_left = (self._tokens(text[: word_span.start], cache) + self._tokens(word, cache)
+                    + self._tokens(text[word_span.end : upto], cache))
+        said_left = (self._tokens(text[: span.start], cache) + self._tokens(phrase, cache)
+                     + self._tokens(text[span.end : upto], cache))
+        post = self._tokens(text[upto:], cache)
+        lp_alt = self.token_logprobs(encoded, alt_left + post)
+        lp_said = self.token_logprobs(encoded, said_left + post)
         whole = lp_alt.sum() - lp_said.sum()
-        # The decoder reads left to right: the text up to the word scores as the whole text's first tokens.
-        left = lp_alt[len(pre) : len(pre) + len(alt)].sum() - lp_said[len(pre) : len(pre) + len(said)].sum()
-        return float(max(whole, left)) / max(1, len(alt))
+        # The decoder reads left to right: the text up to the word scores as the whole text's first
+        # tokens (the text before both, the same tokens in each, cancels out).
+        left = lp_alt[: len(alt_left)].sum() - lp_said[: len(said_left)].sum()
+        return float(max(whole, left)) / max(1, len(self._tokens(word, cache)))
 
     def presence(self, encoded: Encoded, text: str, phrase: str, cache: dict[Any, Any] | None = None
                  ) -> tuple[float, str]:
