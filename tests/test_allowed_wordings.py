@@ -16,8 +16,8 @@ import pytest
 from audio_factory import agent_says
 
 from settings import load_config
-from transcribe.engine import AsrSegment, CallResult, Transcriber
-from transcribe.spotting import allowed_wordings, spot_phrases
+from transcribe.engine import AsrSegment, CallResult, Transcriber, Word
+from transcribe.spotting import _read_on, allowed_wordings, spot_phrases
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = load_config(ROOT / "config.yaml")
@@ -29,6 +29,17 @@ def test_a_phrase_is_checked_against_the_allowed_wordings_of_its_rule_that_hold_
     assert "帮您看看情况" not in wordings["可能"]  # allowed by the same rule, for 看情况
     assert "帮您看看情况" in wordings["看情况"]
     assert all(phrase in w and w != phrase for phrase, ws in wordings.items() for w in ws)
+
+
+def test_a_wording_cut_by_the_hits_window_is_read_on_its_segment_for_two_seconds_more() -> None:
+    # One character a word, 0.3 s each from 10 s: the hit's window ended after 我先 (10.0-12.1 s).
+    text = "可能我没有,我先处,我才为您解释一下。"
+    words = tuple(Word(10 + 0.3 * k, 10.3 + 0.3 * k, ch, 0.9) for k, ch in enumerate(text))
+    segment = AsrSegment(10.0, 10 + 0.3 * len(text), text, "agent", -0.3, 0.1, words)
+    more, end = _read_on(segment, "可能我没有,我先", 12.1, pad_s=0.3)
+    assert more == "处我才为您" and end == pytest.approx(14.1)  # up to 2 s on, without the commas
+    assert _read_on(segment, "你好", 12.1, pad_s=0.3) == ("", 12.1)  # not this segment's text
+    assert _read_on(segment, text, 15.0, pad_s=0.3) == ("", 15.0)  # nothing after it
 
 
 @pytest.mark.slow
@@ -48,3 +59,14 @@ def test_a_hit_the_allowed_wording_reads_as_well_is_unsure(
     assert len(rows) == 1 and rows[0]["exact"], rows
     assert (rows[0]["rival"] is not None) is doubted, rows
     assert (rows[0]["confidence"] < 0.5) is doubted, rows
+
+
+@pytest.mark.slow
+def test_a_fluent_allowed_wording_over_a_garbled_breach_is_not_enough(tmp_path: Path) -> None:
+    # A held-out breach: 我不能帮您 written 我不能唤临. 我不能肯定 put there read the audio better than
+    # that gibberish (+1.4 nats per token), but the audio does not say 肯定: the hit stays sure.
+    said, written = "我不能帮您修改这个订单。", "我不能唤临晓太这个天。"
+    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "我不能"]
+    assert len(rows) == 1 and rows[0]["accepted"] and rows[0]["rival"] is None, rows

@@ -63,11 +63,14 @@ class VerifyOptions:
     allowed_margin: a hit inside one of its rule's allowed wordings (config.yaml ``allow``, two
       syllables or more longer than the phrase) is unsure when the wording, put over the stretch
       that sounds like it, reads the audio within this many nats per token of the hit's own
-      reading (transcribe/spotting.py ``_allowed``). Measured (same transcripts, punctuation left
-      out of both readings): polite agents whose allowed wording the ASR garbled -0.41 to +2.74
-      (nine, on seven runs' recordings and one run of bench/heldout/set5.yaml); allowed wordings
-      tried over true breaches -0.78 to -9.3 (不知道你是否 over 不知道仓库 the closest, then
-      不知道您是否 over 不知道山库 -0.88). The bar sits between the two.
+      reading, and the audio raises the words it adds over silence by ``min_pmi``
+      (transcribe/spotting.py ``_allowed``). Measured (same transcripts, punctuation left out of
+      both readings, the wording read on past the hit's window): six polite agents whose allowed
+      wording the ASR garbled (seven runs' recordings, this session's runs of bench/heldout
+      set3 and set5) read -0.0 to +1.42, their added words 1.98 to 3.24; allowed wordings tried
+      over true breaches -9.8 to +1.39, their added words -7.6 to +0.33. The wording alone is
+      not enough: over a garbled breach any fluent wording can read better (我不能肯定 over
+      我不能唤临, +1.39, where the agent said 我不能帮您), so the added words' pmi decides.
     join_gap_s: segments closer than this are searched as one text (Whisper splits at
       commas; 你找错部门了 came out as "您好," + "这部门子,").
     window_s: with word timestamps, the audio scored around a candidate: this many seconds

@@ -310,6 +310,22 @@ class PhraseScorer:
         left = lp_alt[: len(alt_left)].sum() - lp_said[: len(said_left)].sum()
         return float(max(whole, left)) / max(1, len(self._tokens(word, cache)))
 
+    def added_pmi(self, encoded: Encoded, text: str, span: Span, phrase: str, word: str) -> float:
+        """How much ``encoded`` raises, over silence, the tokens ``word`` adds around ``phrase`` (我没有说清楚
+        of 可能我没有说清楚), ``word`` put over ``text[span]`` (``_pmi`` of those tokens alone). A fluent
+        wording read over a garbled free text beats it whatever the audio says (我不能肯定 over
+        我不能唤临, where the agent said 我不能帮您): the audio must say the added words too."""
+        cache: dict[Any, Any] = {}
+        at = word.index(phrase)
+        pre = self._tokens(text[: span.start], cache)
+        head, said, tail = (self._tokens(part, cache) for part in (word[:at], phrase, word[at + len(phrase) :]))
+        tokens = pre + head + said + tail
+        added = [*range(len(pre), len(pre) + len(head)), *range(len(pre) + len(head) + len(said), len(tokens))]
+        if not added:
+            return 0.0
+        over = self.token_logprobs(encoded, tokens) - self._prior(tokens)
+        return float(np.mean(over[added]))
+
     def presence(self, encoded: Encoded, text: str, phrase: str, cache: dict[Any, Any] | None = None
                  ) -> tuple[float, str]:
         """``(pmi, heard)``: how much ``encoded`` audio, whose free transcript is ``text``, raises
@@ -476,7 +492,7 @@ def _join(
             return
         text = "".join(segments[i].text for i in group)
         owner = [i for i in group for _ in segments[i].text]
-        parts = [_char_times(segments[i]) for i in group]
+        parts = [char_times(segments[i]) for i in group]
         times = None if any(p is None for p in parts) else [t for p in parts for t in p or ()]
         out.append((text, owner, times, segments[group[0]].start - pad_s, segments[group[-1]].end + pad_s))
 
@@ -533,7 +549,7 @@ def _windows(
     return out
 
 
-def _char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
+def char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
     """(start, end) seconds of each character of seg.text, from its word timestamps, or
     None when the segment has none or its words do not spell its text."""
     words = getattr(seg, "words", None)
