@@ -9,7 +9,8 @@ Two scores, each in [0, 1], go into one:
   phrase itself against the audio of that stretch. NULL when the phrase was not checked.
 
 The verification looks at the audio, the free transcript only at its own guess, so it
-weighs three times as much. For a flag about something *missing* (no opening line, no
+weighs three times as much, and where it did not confirm the phrase (a score under
+``LISTEN_BELOW``) the flag stays unsure however sure the transcript is. For a flag about something *missing* (no opening line, no
 closing courtesy) a high score that the phrase is there speaks against the flag, so the
 score is turned round (``absence=True``), and it alone decides: the ASR's score of the words
 it did write says nothing of the words that were not there.
@@ -65,6 +66,11 @@ def flag_confidence(asr_logprob: float | None, verify_score: float | None, *, ab
             verify = 1.0 - verify
     if verify is not None and asr is not None and not absence:
         combined = VERIFY_WEIGHT * verify + (1.0 - VERIFY_WEIGHT) * asr
+        if verify < LISTEN_BELOW:
+            # The audio did not confirm the phrase (a check's "no" is at most 0.49): the transcript's
+            # own sureness must not lift it back over the bar (0.49 and an ASR score of 0.54 made a
+            # sure 0.501 of a hit the audio doubted, on a held-out polite call).
+            combined = min(combined, verify)
     elif verify is not None:
         combined = verify
     elif asr is not None:

@@ -18,6 +18,7 @@ from audio_factory import agent_says
 from settings import load_config
 from transcribe.engine import AsrSegment, CallResult, Transcriber, Word
 from transcribe.spotting import _read_on, allowed_wordings, spot_phrases
+from transcribe.verify import join_segments
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = load_config(ROOT / "config.yaml")
@@ -31,15 +32,18 @@ def test_a_phrase_is_checked_against_the_allowed_wordings_of_its_rule_that_hold_
     assert all(phrase in w and w != phrase for phrase, ws in wordings.items() for w in ws)
 
 
-def test_a_wording_cut_by_the_hits_window_is_read_on_its_segment_for_two_seconds_more() -> None:
-    # One character a word, 0.3 s each from 10 s: the hit's window ended after 我先 (10.0-12.1 s).
+def test_a_wording_cut_by_the_hits_window_is_read_on_for_two_seconds_more() -> None:
+    # One character a word, 0.3 s each from 10 s, in two segments (the ASR split the apology after
+    # 我没有,); the hit's window ended after 我先 (10.0-12.1 s).
     text = "可能我没有,我先处,我才为您解释一下。"
-    words = tuple(Word(10 + 0.3 * k, 10.3 + 0.3 * k, ch, 0.9) for k, ch in enumerate(text))
-    segment = AsrSegment(10.0, 10 + 0.3 * len(text), text, "agent", -0.3, 0.1, words)
-    more, end = _read_on(segment, "可能我没有,我先", 12.1, pad_s=0.3)
+    words = [Word(10 + 0.3 * k, 10.3 + 0.3 * k, ch, 0.9) for k, ch in enumerate(text)]
+    segments = [AsrSegment(10.0, 11.8, text[:6], "agent", -0.3, 0.1, tuple(words[:6])),
+                AsrSegment(11.8, 10 + 0.3 * len(text), text[6:], "agent", -0.3, 0.1, tuple(words[6:]))]
+    (group,) = join_segments(segments, gap_s=1.0, pad_s=0.3)
+    more, end = _read_on(group, "可能我没有,我先", 12.1)
     assert more == "处我才为您" and end == pytest.approx(14.1)  # up to 2 s on, without the commas
-    assert _read_on(segment, "你好", 12.1, pad_s=0.3) == ("", 12.1)  # not this segment's text
-    assert _read_on(segment, text, 15.0, pad_s=0.3) == ("", 15.0)  # nothing after it
+    assert _read_on(group, "你好", 12.1) == ("", 12.1)  # not this text
+    assert _read_on(group, text, 15.0) == ("", 15.0)  # nothing after it
 
 
 @pytest.mark.slow

@@ -23,6 +23,9 @@ def test_the_audio_check_outweighs_the_transcript() -> None:
     # a garbled transcript, but the phrase is clearly in the audio: a breach
     conf, listen = flag_confidence(-1.5, 0.95)
     assert conf >= LISTEN_BELOW and not listen
+    # the audio doubted the phrase (its "no" is at most 0.49): a confident transcript does not make it sure
+    conf, listen = flag_confidence(-0.05, 0.49)
+    assert listen and conf == 0.49
     # no audio check: the ASR's score alone decides
     assert flag_confidence(-0.2, None) == (round(math.exp(-0.2), 3), False)
     assert flag_confidence(-1.2, None)[1] is True

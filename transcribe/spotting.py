@@ -24,7 +24,7 @@ from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.normalize import canonical
 from transcribe.sounds import Span, exact_spans, find_spans, read_syllables
 from transcribe.verdict import VerifyOptions, judge
-from transcribe.verify import SAMPLE_RATE, PhraseScorer, Spotted, char_times, resolve
+from transcribe.verify import SAMPLE_RATE, Joined, PhraseScorer, Spotted, join_segments, resolve
 
 log = logging.getLogger("hotline.transcribe")
 # Where a hit's second readings start and end, seconds before and after its stretch, in the order
@@ -110,7 +110,9 @@ def spot_phrases(
             found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]
             found = [_doubt(scorer, audio, s, alikes.get(s.phrase, [])) for s in found]
             allowed = allowed_wordings(config)
-            found = [_allowed(scorer, audio, s, allowed.get(s.phrase, []), segments[s.segment]) for s in found]
+            groups = join_segments(segments, scorer.options.join_gap_s, scorer.options.pad_s)
+            found = [_allowed(scorer, audio, s, allowed.get(s.phrase, []), next(g for g in groups if s.segment in g[1]))
+                     for s in found]
             found = _doubt_in_sentence(found, alikes, scorer.options)
             found = [_second_opinion(scorer, audio, s) for s in found]
             rows = [_row(s, segments) for s in sorted(found, key=lambda s: s.start)]
@@ -135,8 +137,7 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
     return spotted
 
 
-def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[str], segment: AsrSegment
-             ) -> Spotted:
+def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[str], group: Joined) -> Spotted:
     """A hit inside a stretch that sounds like one of its rule's allowed wordings (within the
     pre-filter's bound), which put there reads the audio about as well as the hit's own reading
     (VerifyOptions.allowed_margin), is unsure: the text rules let 可能 pass in 可能我没有说清楚, and
@@ -146,8 +147,9 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     as 不可能, by 0.85 nats per token). Both readings are of the text without punctuation: a
     wording put over 不知道，仓库 drops a comma that alone cost the text 13 nats. A wording that
     runs past the hit's window (window_s after the phrase: 可能我没有,我先 of the apology) is read
-    on the hit's segment to its end or ``_READ_ON_S`` further (cut at the window, the apology
-    read 0.3-0.7 nats per token worse than on its whole)."""
+    on the text it was found in (``group``, segments joined as spotting joins them) to its end or
+    ``_READ_ON_S`` further (cut at the window, the apology read 0.3-0.7 nats per token worse than
+    on its whole)."""
     score = spotted.score
     if not score.accepted:
         return spotted
@@ -155,7 +157,7 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     kept = [i for i, ch in enumerate(score.text) if canonical(ch)]
     local = "".join(score.text[i] for i in kept)
     hit = Span(0.0, bisect_left(kept, score.start), bisect_left(kept, score.end))
-    more, end = _read_on(segment, score.text, spotted.end, o.pad_s)
+    more, end = _read_on(group, score.text, spotted.end)
     text = local + more
     encoded: dict[bool, Any] = {}
     for word in wordings:
@@ -177,19 +179,20 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     return spotted
 
 
-def _read_on(segment: AsrSegment, text: str, end: float, pad_s: float) -> tuple[str, float]:
-    """The text ``segment`` says after ``text`` (a hit's scored text, as the ASR wrote it), up to
-    ``_READ_ON_S`` after ``end`` (by its word times), and where that audio ends: ("", ``end``) when
-    it says no more or ``text`` is not one stretch of it. The text comes without punctuation."""
-    at = segment.text.find(text)
-    if at < 0 or segment.text.count(text) != 1 or at + len(text) == len(segment.text):
+def _read_on(group: Joined, text: str, end: float) -> tuple[str, float]:
+    """What ``group``'s text (verify.join_segments) says after ``text`` (a hit's scored text, as the
+    ASR wrote it), up to ``_READ_ON_S`` after ``end`` (by its word times), without punctuation, and
+    where that audio ends: ("", ``end``) when it says no more or ``text`` is not one stretch of it."""
+    joined, _, times, _, hi = group
+    at = joined.find(text)
+    if at < 0 or joined.count(text) != 1:
         return "", end
     limit = end + _READ_ON_S
-    rest = segment.text[at + len(text) :]
-    times = char_times(segment)
+    rest = joined[at + len(text) :]
     if times is not None:
         rest = "".join(ch for ch, (a, _) in zip(rest, times[at + len(text) :], strict=True) if a < limit)
-    return "".join(ch for ch in rest if canonical(ch)), min(limit, segment.end + pad_s)
+    rest = "".join(ch for ch in rest if canonical(ch))
+    return (rest, min(limit, hi)) if rest else ("", end)
 
 
 def _doubt_in_sentence(found: list[Spotted], alikes: dict[str, list[str]], options: VerifyOptions) -> list[Spotted]:

@@ -388,7 +388,7 @@ class PhraseScorer:
         candidate (merged when they overlap), else the whole joined stretch."""
         o = self.options
         out: list[Spotted] = []
-        for text, owner, times, lo, hi in _join(segments, o.join_gap_s, o.pad_s):
+        for text, owner, times, lo, hi in join_segments(segments, o.join_gap_s, o.pad_s):
             candidates: list[tuple[str, Span]] = []
             for phrase in phrases:
                 exact = exact_spans(phrase, text)
@@ -479,12 +479,15 @@ class PhraseScorer:
         return score
 
 
-def _join(
-    segments: Sequence[SegmentLike], gap_s: float, pad_s: float
-) -> list[tuple[str, list[int], list[tuple[float, float]] | None, float, float]]:
+# Segments joined into one text: (text, segment index of each character, times of each character or
+# None, audio start, audio end).
+Joined = tuple[str, list[int], list[tuple[float, float]] | None, float, float]
+
+
+def join_segments(segments: Sequence[SegmentLike], gap_s: float, pad_s: float) -> list[Joined]:
     """Segments less than ``gap_s`` apart as one text: (text, segment index of each
     character, times of each character or None, audio start, audio end)."""
-    out: list[tuple[str, list[int], list[tuple[float, float]] | None, float, float]] = []
+    out: list[Joined] = []
     group: list[int] = []
 
     def flush() -> None:
@@ -492,7 +495,7 @@ def _join(
             return
         text = "".join(segments[i].text for i in group)
         owner = [i for i in group for _ in segments[i].text]
-        parts = [char_times(segments[i]) for i in group]
+        parts = [_char_times(segments[i]) for i in group]
         times = None if any(p is None for p in parts) else [t for p in parts for t in p or ()]
         out.append((text, owner, times, segments[group[0]].start - pad_s, segments[group[-1]].end + pad_s))
 
@@ -549,7 +552,7 @@ def _windows(
     return out
 
 
-def char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
+def _char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
     """(start, end) seconds of each character of seg.text, from its word timestamps, or
     None when the segment has none or its words do not spell its text."""
     words = getattr(seg, "words", None)
