@@ -10,10 +10,11 @@ Two scores, each in [0, 1], go into one:
 
 The verification looks at the audio, the free transcript only at its own guess, so it
 weighs three times as much, and where it did not confirm the phrase (a score under
-``LISTEN_BELOW``) the flag stays unsure however sure the transcript is. For a flag about something *missing* (no opening line, no
-closing courtesy) a high score that the phrase is there speaks against the flag, so the
-score is turned round (``absence=True``), and it alone decides: the ASR's score of the words
-it did write says nothing of the words that were not there.
+``LISTEN_BELOW``) the flag stays unsure however sure the transcript is. For a flag about
+something *missing* (no opening line, no closing courtesy) a high score that the phrase is
+there speaks against the flag, so the score is turned round (``absence=True``), and it alone
+decides: the ASR's score of the words it did write says nothing of the words that were not
+there.
 
 Flags from call events (hang-ups, slow answers, holds) are not read from speech: they
 are as sure as the IVR's own log, 1.0.
