@@ -44,6 +44,8 @@ def test_a_wording_cut_by_the_hits_window_is_read_on_for_two_seconds_more() -> N
     assert more == "处我才为您" and end == pytest.approx(14.1)  # up to 2 s on, without the commas
     assert _read_on(group, "你好", 12.1) == ("", 12.1)  # not this text
     assert _read_on(group, text, 15.0) == ("", 15.0)  # nothing after it
+    (timeless,) = join_segments([AsrSegment(10.0, 15.7, text, "agent", -0.3, 0.1)], gap_s=1.0, pad_s=0.3)
+    assert _read_on(timeless, "可能我没有,我先", 12.1) == ("", 12.1)  # no word times: where would its audio be?
 
 
 @pytest.mark.slow

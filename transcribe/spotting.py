@@ -139,17 +139,20 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
 
 def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[str], group: Joined) -> Spotted:
     """A hit inside a stretch that sounds like one of its rule's allowed wordings (within the
-    pre-filter's bound), which put there reads the audio about as well as the hit's own reading
-    (VerifyOptions.allowed_margin), is unsure: the text rules let 可能 pass in 可能我没有说清楚, and
-    the ASR wrote that apology as 可能我没有,我先住. A text hit stays a flag needing a listen, a
-    garble is refused. Only wordings at least two syllables longer than the phrase are tried: one
-    syllable is what a neighbouring word sounds like (a true 师傅可能 written 是否可能 read better
-    as 不可能, by 0.85 nats per token). Both readings are of the text without punctuation: a
-    wording put over 不知道，仓库 drops a comma that alone cost the text 13 nats. A wording that
-    runs past the hit's window (window_s after the phrase: 可能我没有,我先 of the apology) is read
-    on the text it was found in (``group``, segments joined as spotting joins them) to its end or
-    ``_READ_ON_S`` further (cut at the window, the apology read 0.3-0.7 nats per token worse than
-    on its whole)."""
+    pre-filter's bound) is unsure when the wording, put there, reads the audio about as well as the
+    hit's own reading (VerifyOptions.allowed_margin) and the audio says the words it adds
+    (PhraseScorer.added_pmi at least min_pmi: over a garbled breach any fluent wording reads
+    better). The text rules let 可能 pass in 可能我没有说清楚, and the ASR wrote that apology as
+    可能我没有,我先住. A text hit stays a flag needing a listen, a garble is refused.
+
+    Only wordings at least two syllables longer than the phrase are tried: one syllable is what a
+    neighbouring word sounds like (a true 师傅可能 written 是否可能 read better as 不可能, by 0.85
+    nats per token, its added word raised 4.0 over silence). Both readings are of the text without
+    punctuation: a wording put over 不知道，仓库 drops a comma that alone cost the text 13 nats. A
+    wording that runs past the hit's window (window_s after the phrase: 可能我没有,我先 of the
+    apology) is read on the text it was found in (``group``, segments joined as spotting joins
+    them) to its end or ``_READ_ON_S`` further (cut at the window, the apology read 0.3-0.7 nats
+    per token worse than on its whole)."""
     score = spotted.score
     if not score.accepted:
         return spotted
@@ -182,16 +185,15 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
 def _read_on(group: Joined, text: str, end: float) -> tuple[str, float]:
     """What ``group``'s text (verify.join_segments) says after ``text`` (a hit's scored text, as the
     ASR wrote it), up to ``_READ_ON_S`` after ``end`` (by its word times), without punctuation, and
-    where that audio ends: ("", ``end``) when it says no more or ``text`` is not one stretch of it."""
+    where that audio ends: ("", ``end``) when it says no more, ``text`` is not one stretch of it, or
+    there are no word times to say where its audio is."""
     joined, _, times, _, hi = group
     at = joined.find(text)
-    if at < 0 or joined.count(text) != 1:
+    if times is None or at < 0 or joined.count(text) != 1:
         return "", end
     limit = end + _READ_ON_S
-    rest = joined[at + len(text) :]
-    if times is not None:
-        rest = "".join(ch for ch, (a, _) in zip(rest, times[at + len(text) :], strict=True) if a < limit)
-    rest = "".join(ch for ch in rest if canonical(ch))
+    after = zip(joined[at + len(text) :], times[at + len(text) :], strict=True)
+    rest = "".join(ch for ch, (a, _) in after if a < limit and canonical(ch))
     return (rest, min(limit, hi)) if rest else ("", end)
 
 
