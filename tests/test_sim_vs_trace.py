@@ -431,7 +431,10 @@ def test_simulator_matches_real_trace(name: str, sounds: Path, tmp_path: Path) -
             want_played = _played(trace.incoming, [r["t"] for r in _in_frames(trace)], cid, 1.0)
             have_played = _played(got.frames, got.times, cid, SCENARIOS[name][1])
             assert abs(int(real_f["endpos"]) - want_played) <= 320, f"{cid}: the model misreads the trace"
-            assert abs(int(sim_f["endpos"]) - have_played) <= 320, cid
+            # The simulator's side is read from when its frames reach the test, in call time: a few
+            # ms of event-loop delay on a busy machine, times the speed (20: 5 ms is 800 samples;
+            # CI once read 332 samples off).
+            assert abs(int(sim_f["endpos"]) - have_played) <= 320 + round(0.005 * SCENARIOS[name][1] * 8000), cid
         assert have.results[cid].endswith("\n")
         assert ("(timeout)" in have.results[cid]) == ("(timeout)" in real_result), cid
 
