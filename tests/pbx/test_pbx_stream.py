@@ -60,7 +60,9 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "QueueCallerAbandon": ("Queue",),
     "AgentCalled": ("DestChannel", "Queue", "Interface"), "AgentRingNoAnswer": ("DestChannel", "Queue", "Interface"),
     "AgentConnect": ("DestChannel", "Queue", "Interface"),
-    "AgentComplete": ("DestChannel", "Queue", "Interface", "Reason"),
+    # AgentComplete without DestChannel: Asterisk leaves the agent's snapshot out when that channel is
+    # already gone (seen once in the noanswer call), and Interface names the agent anyway.
+    "AgentComplete": ("Queue", "Interface", "Reason"),
     "BridgeEnter": ("BridgeNumChannels",), "BridgeLeave": ("BridgeNumChannels",),
     "MixMonitorStart": (), "MixMonitorStop": (),
     "MusicOnHoldStart": ("Class",), "MusicOnHoldStop": (),
