@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from transcribe.sounds import find_spans, read_syllables
@@ -33,3 +35,25 @@ def test_a_short_phrase_is_not_found_in_a_word_sharing_one_syllable_with_it(phra
 ])
 def test_a_garble_that_sounds_like_every_syllable_is_found(phrase: str, heard: str) -> None:
     assert judge(garble(phrase, heard), VerifyOptions()).accepted
+
+
+@pytest.mark.parametrize(("phrase", "heard"), [
+    ("不行", "不见"),  # a held-out polite agent said 步行 there
+    ("不过", "不够"),  # polite agents said 不够 and 重复扣款 there
+])
+def test_a_two_syllable_garble_found_asks_for_listening_rather_than_accusing(phrase: str, heard: str) -> None:
+    verdict = judge(garble(phrase, heard), VerifyOptions())
+    assert verdict.accepted and verdict.confidence < 0.5  # shown, as a flag to listen to
+
+
+@pytest.mark.parametrize(("phrase", "heard"), [
+    ("不知道", "不知到"), ("我们很忙", "我们曾慢"), ("你找错部门了", "您早说不门了"),
+])
+def test_a_longer_garble_with_strong_audio_is_sure(phrase: str, heard: str) -> None:
+    assert judge(garble(phrase, heard), VerifyOptions()).confidence >= 0.5
+
+
+@pytest.mark.parametrize("phrase", ["不行", "快点", "不知道"])
+def test_a_text_hit_with_strong_audio_is_sure_however_short(phrase: str) -> None:
+    hit = replace(garble(phrase, phrase), exact=True)
+    assert judge(hit, VerifyOptions()).confidence >= 0.5
