@@ -38,6 +38,17 @@ def test_company_name_read_from_latin_letters_and_digits() -> None:
     assert contains_name("您好,这里是I-20个基,请问", COMPANY)
 
 
+def test_a_latin_word_spelled_as_pinyin_is_read_as_that_syllable() -> None:
+    # A held-out polite call: Whisper wrote 海尔斯科技 as "I Er, 四个儿". Read e-r as letters, the
+    # search put the name over "神, 而可已" later on, the audio scored it there, and the polite
+    # agent got a sure "company not heard".
+    assert [s.sound for s in read_syllables("I Er, 四个儿")] == ["ai", "er", "si", "ge", "er"]
+    text = "您好, 这里是I Er, 四个儿, 此到先为您复活, 前文有神, 而可已判您。"
+    assert text[find_spans(COMPANY, text, max_cost=99, limit=1)[0].start :].startswith("I Er")
+    # words that are not pinyin keep their letters; one letter stays a letter
+    assert [s.sound for s in read_syllables("OK, I")] == ["ou", "kai", "ai"]
+
+
 def test_company_name_rejects_another_company() -> None:
     assert not contains_name("您好，中浪公司，请问有什么可以帮您？", COMPANY)
     assert not contains_name("您好，这里是华为科技。", COMPANY)

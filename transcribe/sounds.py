@@ -28,6 +28,14 @@ _LETTERS = {
 _DIGITS = ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu")
 _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r",
              "z", "c", "s", "y", "w")  # fmt: skip
+# A Latin word spelled like a pinyin syllable is read as one: Whisper writes 海尔斯 as "I Er, 四个儿"
+# as well as "I-20", and its "Er" is 儿, not the letters e-r. Finals that stand without an initial
+# are the ones a syllable may be written with alone (an, er ...; yi, wu take y/w as initials here).
+_FINALS = frozenset((
+    "a", "o", "e", "i", "u", "v", "ai", "ei", "ui", "ao", "ou", "iu", "ie", "ve", "ue", "er", "an", "en", "in",
+    "un", "vn", "ang", "eng", "ing", "ong", "ia", "iao", "ian", "iang", "iong", "ua", "uo", "uai", "uan", "uang",
+))  # fmt: skip
+_BARE_FINALS = frozenset(("a", "o", "e", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "er"))
 # Pairs a phone line and Whisper base confuse: half the cost of an unrelated initial/final.
 _NEAR = frozenset(frozenset(p) for p in (
     ("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("j", "q"), ("j", "x"), ("q", "x"),
@@ -77,8 +85,9 @@ def _number_sounds(digits: str) -> list[str]:
 
 
 def read_syllables(text: str) -> list[Syllable]:
-    """The sounds of ``text``: CJK characters as toneless pinyin, digits as numbers, short
-    Latin words letter by letter; punctuation and spaces are silent."""
+    """The sounds of ``text``: CJK characters as toneless pinyin, digits as numbers, a Latin word
+    spelled like a pinyin syllable as that syllable, other short Latin words letter by letter;
+    punctuation and spaces are silent."""
     return list(_read(text))
 
 
@@ -104,7 +113,9 @@ def _read(text: str) -> tuple[Syllable, ...]:
             while j < len(chars) and chars[j].isascii() and chars[j].isalpha():
                 j += 1
             word = "".join(chars[i:j])
-            if len(word) <= 3:
+            if len(word) > 1 and _is_pinyin(word):
+                out.append(Syllable(word, i, j))
+            elif len(word) <= 3:
                 out.extend(Syllable(s, i + k, i + k + 1) for k, c in enumerate(word) for s in _LETTERS[c].split())
             else:
                 out.append(Syllable(word, i, j))
@@ -112,6 +123,11 @@ def _read(text: str) -> tuple[Syllable, ...]:
             j = i + 1
         i = j
     return tuple(out)
+
+
+def _is_pinyin(word: str) -> bool:
+    ini, fin = _split(word)
+    return fin in (_FINALS if ini else _BARE_FINALS)
 
 
 @lru_cache(maxsize=8192)
