@@ -4,8 +4,9 @@ The policy's own apology 可能我没有说清楚 is allowed (vague.ambiguous ``
 agent said it and the ASR wrote 可能我没有,我先住, so the text rules flagged 可能 and the audio
 confirmed it: a sure false flag. The allowed wording, put over the stretch that sounds like it,
 reads that audio about as well as the hit does, so the hit must be unsure; a 可能 said as a hedge
-stays sure, and so does one next to a word that sounds like a one-syllable longer wording (师傅可能
-written 是否可能 reads better as 不可能).
+stays sure, and so does one next to a word that only half sounds like the syllable a one-syllable
+longer wording adds (师傅可能 written 是否可能 reads better as 不可能); 会尽可能 written 会见,可能
+(见 is a near sound of 尽) is unsure.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from audio_factory import agent_says
 
 from settings import load_config
 from transcribe.engine import AsrSegment, CallResult, Transcriber, Word
-from transcribe.spotting import _read_on, allowed_wordings, spot_phrases
+from transcribe.sounds import Span
+from transcribe.spotting import _read_on, allowed_wordings, spot_phrases, wording_spans
+from transcribe.verdict import VerifyOptions
 from transcribe.verify import join_segments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +33,20 @@ def test_a_phrase_is_checked_against_the_allowed_wordings_of_its_rule_that_hold_
     assert "帮您看看情况" not in wordings["可能"]  # allowed by the same rule, for 看情况
     assert "帮您看看情况" in wordings["看情况"]
     assert all(phrase in w and w != phrase for phrase, ws in wordings.items() for w in ws)
+
+
+@pytest.mark.parametrize(("word", "text", "tried"), [
+    ("尽可能", "我们会见可能在今天之内", "见可能"),  # held out, a polite 会尽可能: 见 is a near sound of 尽
+    ("不可能", "是否可能明天才能过去", None),  # a true 师傅可能: 否 only half sounds like 不
+    ("可能我没有说清楚", "可能我没有我先住我才为您解释", "可能我没有我先住"),  # two or more syllables longer
+    ("不可能", "可能明天才能过去", None),  # the text wrote nothing for the added syllable
+])  # fmt: skip
+def test_an_allowed_wording_one_syllable_longer_is_tried_only_where_the_text_nearly_writes_it(
+    word: str, text: str, tried: str | None
+) -> None:
+    at = text.index("可能")
+    spans = wording_spans(word, text, Span(0.0, at, at + 2), 2, VerifyOptions())
+    assert [text[s.start : s.end] for s in spans][:1] == ([tried] if tried else [])
 
 
 def test_a_wording_cut_by_the_hits_window_is_read_on_for_two_seconds_more() -> None:

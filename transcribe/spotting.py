@@ -38,6 +38,9 @@ log = logging.getLogger("hotline.transcribe")
 # How far past a hit's window its allowed wordings are read (_allowed): the longest, 不知道现在是否方便,
 # is six syllables past 不知道, about 2 s of the scripted calls' speech.
 _READ_ON_S = 2.0
+# A one-syllable-longer allowed wording is tried only where the text is this close to it in sound
+# (_allowed): a near initial or final (见 for 尽), not a neighbouring word (否 for 不, 0.75).
+_ONE_MORE_MAX_COST = 0.25
 _READINGS = ((0.5, 0.0), (0.0, 0.0), (1.0, 0.0), (0.5, 1.0), (0.0, 1.0), (1.0, 1.0))
 
 # One scorer per loaded model: it caches the silence prior and token ids across calls.
@@ -145,9 +148,11 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     better). The text rules let 可能 pass in 可能我没有说清楚, and the ASR wrote that apology as
     可能我没有,我先住. A text hit stays a flag needing a listen, a garble is refused.
 
-    Only wordings at least two syllables longer than the phrase are tried: one syllable is what a
-    neighbouring word sounds like (a true 师傅可能 written 是否可能 read better as 不可能, by 0.85
-    nats per token, its added word raised 4.0 over silence). Both readings are of the text without
+    A wording one syllable longer than the phrase is tried only where the text writes it to within
+    a near sound (``_ONE_MORE_MAX_COST``): one syllable is what a neighbouring word sounds like, and
+    the audio cannot tell them apart (a true 师傅可能 written 是否可能 read better as 不可能, by 0.85
+    nats per token, its added word raised 4.0 over silence; a polite 会尽可能 written 会见,可能
+    read +0.35 as 尽可能, added 1.40). 否 is 0.75 from 不, 见 0.25 from 尽. Both readings are of the text without
     punctuation: a wording put over 不知道，仓库 drops a comma that alone cost the text 13 nats. A
     wording that runs past the hit's window (window_s after the phrase: 可能我没有,我先 of the
     apology) is read on the text it was found in (``group``, segments joined as spotting joins
@@ -164,13 +169,7 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     text = local + more
     encoded: dict[bool, Any] = {}
     for word in wordings:
-        syllables = len(read_syllables(word))
-        if syllables - score.syllables < 2:
-            continue
-        for span in find_spans(word, text, o.max_cost(syllables) * syllables, o.spans_per_phrase):
-            # the wording over the hit and more of the text (the text wrote something for the rest of it)
-            if not (span.start <= hit.start and hit.end <= span.end) or span.end - span.start <= hit.end - hit.start:
-                continue
+        for span in wording_spans(word, text, hit, score.syllables, o):
             on = span.end > len(local)  # the wording runs past the hit's window
             if on not in encoded:
                 encoded[on] = (scorer.encode_window(audio, spotted.start, end) if on
@@ -180,6 +179,19 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
                     and scorer.added_pmi(encoded[on], reading, span, score.phrase, word) >= o.min_pmi):
                 return _unsure(spotted, word, o)
     return spotted
+
+
+def wording_spans(word: str, text: str, hit: Span, phrase_syllables: int, options: VerifyOptions) -> list[Span]:
+    """Where ``text`` (punctuation-free) may have said the allowed wording ``word`` over the
+    phrase at ``hit``: stretches that sound like it, hold the hit and more of the text (the text
+    wrote something for the rest of it). Within the pre-filter's bound for a wording two or more
+    syllables longer than the phrase, within ``_ONE_MORE_MAX_COST`` for one a syllable longer."""
+    syllables = len(read_syllables(word))
+    if syllables <= phrase_syllables:
+        return []
+    bound = options.max_cost(syllables) * syllables if syllables - phrase_syllables > 1 else _ONE_MORE_MAX_COST
+    return [span for span in find_spans(word, text, bound, options.spans_per_phrase)
+            if span.start <= hit.start and hit.end <= span.end and span.end - span.start > hit.end - hit.start]
 
 
 def _read_on(group: Joined, text: str, end: float) -> tuple[str, float]:
