@@ -57,3 +57,12 @@ def test_a_longer_garble_with_strong_audio_is_sure(phrase: str, heard: str) -> N
 def test_a_text_hit_with_strong_audio_is_sure_however_short(phrase: str) -> None:
     hit = replace(garble(phrase, phrase), exact=True)
     assert judge(hit, VerifyOptions()).confidence >= 0.5
+
+
+def test_a_garble_whose_disputed_words_the_audio_does_not_say_is_refused() -> None:
+    # A held-out polite 我们会在三天内 written 我们会催,催: 我们非常忙 read 2.2 on all its tokens (its
+    # 我们 was said) and -0.28 on 非常忙, the part the ASR wrote otherwise.
+    strong = garble("我们非常忙", "我们会催催")
+    assert judge(strong, VerifyOptions()).accepted  # all tokens read alone: a sure find
+    assert not judge(replace(strong, disputed_pmi=-0.28), VerifyOptions()).accepted
+    assert judge(replace(strong, disputed_pmi=1.6), VerifyOptions()).accepted  # 我们很忙 said, written 我们曾慢

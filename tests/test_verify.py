@@ -17,7 +17,7 @@ from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRA
 from transcribe.engine import Transcriber
 from transcribe.sounds import contains_name, find_spans, keeps_negation, name_distance, read_syllables
 from transcribe.verdict import PhraseScore, VerifyOptions, judge
-from transcribe.verify import PhraseScorer, resolve, score_phrase
+from transcribe.verify import PhraseScorer, _disputed_tokens, resolve, score_phrase
 
 COMPANY = "海尔斯科技"
 
@@ -191,3 +191,16 @@ def test_a_clean_agent_track_yields_no_phrase(transcriber: Transcriber, scorer: 
     result = transcriber.transcribe_track(call.agent, "agent")
     assert result.segments
     assert scorer.spot(transcriber.load_audio(call.agent), result.segments, FORBIDDEN_PHRASES) == []
+
+
+@pytest.mark.slow
+def test_a_garbles_disputed_tokens_are_those_the_asr_wrote_otherwise(scorer: PhraseScorer) -> None:
+    tok = scorer._tok
+
+    def disputed(phrase: str, heard: str) -> str:
+        said = tok.encode(phrase)
+        return tok.decode([said[i] for i in _disputed_tokens(tok, said, phrase, heard)])
+
+    assert disputed("我们非常忙", "我们会催,催") == "非常忙"
+    assert disputed("你找错部门了", "您好,说不明了") == "你找错部门"  # only 了 in common, at the end
+    assert disputed("你不明白", "您不明白") == ""  # one character: its one token's pmi is noise

@@ -57,7 +57,9 @@ class VerifyOptions:
       说不满 for 你找错部门了); 0.75 keeps them and still refuses 不好 (2 of 3) for 不知道.
     min_pmi: whatever delta says, the audio must raise the phrase's tokens over silence by
       this much: the language prior is not evidence. Said phrases measured 0.85 and up
-      (text hits 1.6 and up); absent ones that cleared the evidence bar 0.16-0.68.
+      (text hits 1.6 and up); absent ones that cleared the evidence bar 0.16-0.68. A garble must
+      clear it on its disputed tokens too, those the ASR wrote otherwise: over a polite 我们会在三天内
+      written 我们会催,催, 我们非常忙 read 2.2 on all its tokens (its 我们 was said) and -0.28 on 非常忙.
     confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its
       bar, pmi over min_pmi); 0.5 on the bar, 0.84 for a typical confirmed text hit.
     alike_margin: a hit of a phrase with everyday sound-alike words (config.yaml ``sounds_like``,
@@ -130,6 +132,9 @@ class PhraseScore:
     confidence: float  # in [0, 1]: what a QA flag carries
     accepted: bool
     rival: str | None = None  # an expected wording or a sound-alike word that reads this audio better
+    # a garble's pmi over only the phrase's tokens the ASR wrote otherwise (非常忙 of 我们非常忙 over
+    # 我们会催): nan for a text hit, or where it was not needed
+    disputed_pmi: float = math.nan
 
     @property
     def heard(self) -> str:
@@ -147,6 +152,8 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     if not score.exact and score.syllables <= o.short_syllables:
         bar = o.short_min_evidence
     accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
+    if not score.exact and not math.isnan(score.disputed_pmi):
+        accepted = accepted and score.disputed_pmi >= o.min_pmi
     # A garble heard as much shorter than the phrase is a shorter word that sounds alike (不好 for
     # 不知道: both false hits on polite agents in the scripted calls), not the phrase. The ASR may
     # merge a syllable of a long phrase (我们诚慢 for 我们非常忙): min_heard_share of them must be heard.

@@ -256,6 +256,10 @@ class PhraseScorer:
             pmi = math.nan  # no audio evidence could lift it over the bar: spare the pass
         else:
             pmi = self._pmi(lp_edit, pre, said, cache)
+        disputed = math.nan
+        if not exact and not math.isnan(pmi):
+            at = _disputed_tokens(self._tok, said, phrase, text[span.start : span.end])
+            disputed = self._pmi(lp_edit, pre, said, cache, at) if at else math.nan
         syllables = max(1, len(read_syllables(phrase)))
         raw = PhraseScore(
             phrase=phrase,
@@ -270,19 +274,22 @@ class PhraseScorer:
             evidence=0.0,
             confidence=0.0,
             accepted=False,
+            disputed_pmi=disputed,
         )
         return judge(raw, self.options)
 
-    def _pmi(self, lp_edit: np.ndarray, pre: list[int], said: list[int], cache: dict[Any, Any]) -> float:
+    def _pmi(self, lp_edit: np.ndarray, pre: list[int], said: list[int], cache: dict[Any, Any],
+             only: Sequence[int] | None = None) -> float:
         """Mean log-prob of the phrase's tokens (``said``, after ``pre``) over the audio minus
         over silence: what the audio, not the language prior, says for the phrase. The same
         context also cancels the decoder's habit of copying a phrase the text already holds
-        (measured on hotword transcripts: a prior without the context let a repeat through)."""
+        (measured on hotword transcripts: a prior without the context let a repeat through).
+        ``only``: of those tokens (indexes into ``said``)."""
         if not said:
             return 0.0
         at = slice(len(pre), len(pre) + len(said))
-        prior = self._prior(pre + said)[at]
-        return float(np.mean(lp_edit[at]) - np.mean(prior))
+        over = lp_edit[at] - self._prior(pre + said)[at]
+        return float(np.mean(over if only is None else over[list(only)]))
 
     def alike_delta(self, encoded: Encoded, text: str, span: Span, phrase: str, word: str,
                     word_span: Span | None = None) -> float:
@@ -506,6 +513,24 @@ def join_segments(segments: Sequence[SegmentLike], gap_s: float, pad_s: float) -
         group.append(i)
     flush()
     return out
+
+
+def _disputed_tokens(tok: Tokenizer, said: list[int], phrase: str, heard: str) -> list[int]:
+    """Indexes of the tokens of ``phrase`` (``said``) that carry the characters the ASR wrote
+    otherwise in ``heard``: all but the characters both start or end with (非常忙 of 我们非常忙 over
+    我们会催,催). None where that is one character: a single token's pmi says little (你 of 你不明白
+    over a said 你不明白 written 您不明白 read -1.2; 着 of 等着吧 written 等著吧, 0.5)."""
+    ph, hd = canonical(phrase), canonical(heard)
+    lo = 0
+    while lo < min(len(ph), len(hd)) and ph[lo] == hd[lo]:
+        lo += 1
+    hi = len(ph)
+    while hi > lo and len(ph) - hi < len(hd) - lo and ph[hi - 1] == hd[len(hd) - (len(ph) - hi) - 1]:
+        hi -= 1
+    if hi - lo < 2:
+        return []
+    ends = [len(canonical(tok.decode(said[: i + 1]).replace("\ufffd", ""))) for i in range(len(said))]
+    return [i for i, end in enumerate(ends) if (ends[i - 1] if i else 0) < hi and end > lo]
 
 
 def _extend(text: str, span: Span, syllables: int) -> Span | None:
