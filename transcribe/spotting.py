@@ -152,12 +152,13 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     a near sound (``_ONE_MORE_MAX_COST``): one syllable is what a neighbouring word sounds like, and
     the audio cannot tell them apart (a true 师傅可能 written 是否可能 read better as 不可能, by 0.85
     nats per token, its added word raised 4.0 over silence; a polite 会尽可能 written 会见,可能
-    read +0.35 as 尽可能, added 1.40). 否 is 0.75 from 不, 见 0.25 from 尽. Both readings are of the text without
-    punctuation: a wording put over 不知道，仓库 drops a comma that alone cost the text 13 nats. A
-    wording that runs past the hit's window (window_s after the phrase: 可能我没有,我先 of the
-    apology) is read on the text it was found in (``group``, segments joined as spotting joins
-    them) to its end or ``_READ_ON_S`` further (cut at the window, the apology read 0.3-0.7 nats
-    per token worse than on its whole)."""
+    read +0.35 as 尽可能, added 1.40). 否 is 0.75 from 不, 见 0.25 from 尽.
+
+    Both readings are of the text without punctuation: a wording put over 不知道，仓库 drops a
+    comma that alone cost the text 13 nats. A wording that runs past the hit's window (window_s
+    after the phrase: 可能我没有,我先 of the apology) is read on the text it was found in
+    (``group``, segments joined as spotting joins them) to its end or ``_READ_ON_S`` further (cut
+    at the window, the apology read 0.3-0.7 nats per token worse than on its whole)."""
     score = spotted.score
     if not score.accepted:
         return spotted

@@ -50,8 +50,7 @@ class VerifyOptions:
       listening. Over 23 runs of the scripted and held-out calls (sessions 13-14), the sure
       garbles of two-syllable phrases were 9 breaches and 6 false (不见 for a said 步行, 不够 for a
       said 不够 and three times for 重复扣款, 可理); of three syllables 12 and 1; of four or more
-      38 and 0.
-      The audio of two syllables the ASR read as another word cannot tell the two apart.
+      38 and 0. The audio of two syllables the ASR read as another word cannot tell them apart.
     min_heard_share: a garble's heard span must have at least this share of the phrase's
       syllables. Requiring all of them cost two finds on the bench (我们诚慢 for 我们非常忙, 您好,
       说不满 for 你找错部门了); 0.75 keeps them and still refuses 不好 (2 of 3) for 不知道.
@@ -148,9 +147,8 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     if math.isnan(score.pmi):  # not computed: even the most pmi ever seen would not do
         return replace(score, evidence=score.delta + o.pmi_weight * PMI_CAP, confidence=0.0, accepted=False)
     evidence = score.delta + o.pmi_weight * score.pmi
-    bar = o.min_evidence
-    if not score.exact and score.syllables <= o.short_syllables:
-        bar = o.short_min_evidence
+    short_garble = not score.exact and score.syllables <= o.short_syllables
+    bar = o.short_min_evidence if short_garble else o.min_evidence
     accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
     if not score.exact and not math.isnan(score.disputed_pmi):
         accepted = accepted and score.disputed_pmi >= o.min_pmi
@@ -162,7 +160,7 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
                                                         or heard < o.min_heard_share * score.syllables)):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
-    if not accepted or (not score.exact and score.syllables <= o.short_syllables):
+    if not accepted or short_garble:
         confidence = min(confidence, 0.49)
     return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)
 

@@ -521,16 +521,17 @@ def _disputed_tokens(tok: Tokenizer, said: list[int], phrase: str, heard: str) -
     我们会催,催). None where that is one character: a single token's pmi says little (你 of 你不明白
     over a said 你不明白 written 您不明白 read -1.2; 着 of 等着吧 written 等著吧, 0.5)."""
     ph, hd = canonical(phrase), canonical(heard)
-    lo = 0
-    while lo < min(len(ph), len(hd)) and ph[lo] == hd[lo]:
-        lo += 1
-    hi = len(ph)
-    while hi > lo and len(ph) - hi < len(hd) - lo and ph[hi - 1] == hd[len(hd) - (len(ph) - hi) - 1]:
-        hi -= 1
+    lo = _shared_start(ph, hd)
+    hi = len(ph) - _shared_start(ph[lo:][::-1], hd[lo:][::-1])  # the common end, after the start
     if hi - lo < 2:
         return []
     ends = [len(canonical(tok.decode(said[: i + 1]).replace("\ufffd", ""))) for i in range(len(said))]
     return [i for i, end in enumerate(ends) if (ends[i - 1] if i else 0) < hi and end > lo]
+
+
+def _shared_start(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` start with alike."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _extend(text: str, span: Span, syllables: int) -> Span | None:
