@@ -7,6 +7,7 @@ the default call has those segments too: QA must not take them for the agent.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,9 @@ from transcribe.tables import Segment, Transcript
 
 REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# One counter per test process: keying on id(session) repeated once a closed session's id was reused, and two
+# sessions in one test then minted the same uniqueid. The ".1" tail keeps these apart from tests' own "1700000000.N".
+_CALL_SEQ = itertools.count(1)
 
 IVR = [
     ("agent", 0.5, 4.0, "您好，这里是海尔斯科技，请问有什么可以帮您？"),
@@ -92,14 +96,13 @@ def add_call(
     """A finished call with its menu step, events and transcript (IVR + POLITE by default)."""
     offset = started - T0
     call = Call(
-        uniqueid=uniqueid or f"1700000000.{id(session)}.{session.info.setdefault('n', 0) + 1}",
+        uniqueid=uniqueid or f"1700000000.{next(_CALL_SEQ)}.1",
         channel="SIP/caller-00000001", caller_num="13812345678", status="ended",
         started_at=started, answered_at=started, recording_started_at=started,
         agent_answered_at=None if agent_answer_s is None else at(agent_answer_s) + offset,
         ended_at=started + timedelta(seconds=60), hangup_by=hangup_by, route_action="queue",
         route_target=route_target, category="服务质量问题", agent=agent, ring_s=ring_s, queue_wait_s=queue_wait_s,
     )
-    session.info["n"] = session.info.get("n", 0) + 1
     session.add(call)
     session.flush()
     if menu_end_s is not None:
