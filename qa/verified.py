@@ -20,8 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from qa.confidence import LISTEN_BELOW
 from qa.rules import UNREADABLE, Finding, Utterance
 from settings import Config, PhraseRule
+from transcribe.normalize import says_more
 from transcribe.pii import mask
 
 # Segment times and the scored stretch are approximate (VAD padding, word timestamps).
@@ -46,6 +48,7 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
     verified = [row for row in verified if not row.get("check")]
     findings = [g for g in (_line_checked(config, f, lines) for f in findings) if g is not None]
     by_phrase = _rules_by_phrase(config)
+    findings = [f for f in findings if not _said_longer(f, verified, by_phrase)]
     for i, f in enumerate(findings):
         if f.category not in ("forbidden", "vague") or f.utterance is None:
             continue
@@ -64,6 +67,23 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
         if alike and not any(row["accepted"] for row in rows):  # the reviewer hears why it is unsure
             findings[i] = replace(f, matched=f"{f.matched} (audio: sounds like {', '.join(alike)})")
     return findings + _garbles(config, findings, agent, verified, by_phrase)
+
+
+def _said_longer(f: Finding, verified: Sequence[Mapping[str, Any]], by_phrase: Mapping[str, PhraseRule]) -> bool:
+    """The audio surely heard, over ``f``'s words, a longer phrase of another rule of its category
+    holding one of ``f``'s phrases (我不能确定 over the text hit 我不能): as the text rules keep the
+    longer of two such hits (qa/matcher.py), the garble's finding stands for both."""
+    if f.category not in ("forbidden", "vague") or f.utterance is None:
+        return False
+    u = f.utterance
+    mine = [p for p, r in by_phrase.items() if r.id == f.rule]
+    for row in verified:
+        rule = by_phrase.get(row["phrase"])
+        if (rule is not None and rule.id != f.rule and rule.category == f.category and not row["exact"]
+                and row["accepted"] and float(row["confidence"]) >= LISTEN_BELOW and _overlaps(row, u.start_s, u.end_s)
+                and any(says_more(row["phrase"], p) for p in mine)):
+            return True
+    return False
 
 
 def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Utterance],

@@ -166,3 +166,20 @@ def test_a_text_hit_matched_by_sound_takes_the_score_of_the_garble_the_audio_acc
     [flag] = scan_call(session, CFG, call.id)
     assert flag.rule_id == "forbidden.refusal" and flag.verify_confidence == pytest.approx(0.97)
     assert not flag.needs_listening
+
+
+def test_a_longer_phrase_the_audio_surely_heard_over_a_text_hit_names_the_rule(session: Session) -> None:
+    # The agent said 我不能确定什么时候能修好; Whisper wrote 我不能决定 (held-out set 8). The text rules
+    # catch 我不能 (negative language); the audio found 我不能确定 (uncertain), which holds it.
+    call = add_call(session, replace(IVR + POLITE, 4, "我不能决定什么时候能修好，要等配件。"))
+    [text_only] = scan_call(session, CFG, call.id)
+    assert text_only.rule_id == "forbidden.negative-language"
+    hit = row("我不能", 28.5, 33.5, 0.84, exact=True)
+    verified(session, call.id, [hit, row("我不能确定", 28.5, 33.5, 0.81, exact=False, heard="我不能决定")])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "forbidden.uncertain" and "我不能决定" in (flag.matched or "")
+    # Only a sure garble stands for the hit: one asking for listening leaves it, and comes beside it.
+    unsure = {**row("我不能确定", 28.5, 33.5, 0.45, exact=False, heard="我不能决定"), "accepted": True}
+    verified(session, call.id, [hit, unsure])
+    flags = {f.rule_id: f.needs_listening for f in scan_call(session, CFG, call.id)}
+    assert flags == {"forbidden.negative-language": False, "forbidden.uncertain": True}

@@ -17,7 +17,7 @@ from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRA
 from transcribe.engine import Transcriber
 from transcribe.sounds import contains_name, find_spans, keeps_negation, name_distance, read_syllables
 from transcribe.verdict import PhraseScore, VerifyOptions, judge
-from transcribe.verify import PhraseScorer, _disputed_tokens, resolve, score_phrase
+from transcribe.verify import PhraseScorer, Spotted, _disputed_tokens, resolve, score_phrase
 
 COMPANY = "海尔斯科技"
 
@@ -91,6 +91,17 @@ def test_a_garble_an_expected_wording_reads_better_is_refused() -> None:
     assert judge(garble, options).accepted
     assert not judge(replace(garble, rival="感谢您的来电"), options).accepted
     assert judge(_garble("快点", "快点", evidence=0.0), options).accepted
+
+
+def test_a_garble_of_a_longer_phrase_holding_a_text_hit_is_kept_beside_it() -> None:
+    # The agent said 我不能确定; Whisper wrote 我不能决定: the text hit 我不能 and the garble 我不能确定
+    # both stand (QA keeps the longer, as its text rules do); a shorter garble inside a hit does not.
+    text = "我不能决定什么时候修好"
+    hit = replace(_garble("我不能", "我不能"), text=text, end=3, exact=True, accepted=True)
+    longer = replace(_garble("我不能确定", "我不能决定"), text=text, accepted=True)
+    inside = replace(_garble("不能够", "不能决"), text=text, start=1, end=4, accepted=True)
+    spotted = [Spotted(s.phrase, 0, 10.0, 15.0, s) for s in (hit, longer, inside)]
+    assert [s.phrase for s in resolve(spotted)] == ["我不能", "我不能确定"]
 
 
 # -- slow: the real model --------------------------------------------------------------------

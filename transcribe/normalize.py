@@ -109,3 +109,9 @@ def normalize(text: str) -> Normalized:
 def canonical(text: str) -> str:
     """Only the normalised text (for phrases in the config)."""
     return normalize(text).text
+
+
+def says_more(longer: str, phrase: str) -> bool:
+    """``longer`` says ``phrase`` and more, once both are canonical (我不能确定 and 我不能)."""
+    inner, outer = canonical(phrase), canonical(longer)
+    return len(inner) < len(outer) and inner in outer

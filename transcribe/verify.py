@@ -41,7 +41,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
-from transcribe.normalize import canonical, to_simplified
+from transcribe.normalize import canonical, says_more, to_simplified
 from transcribe.sounds import Span, exact_spans, find_spans, keeps_negation, read_syllables
 from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 
@@ -424,7 +424,8 @@ class PhraseScorer:
                         scores[k] = self._score(encoded, local, group[k][0], shifted[k], cache)
                         continue
                     hits = [h for h in scores.values() if h.exact and h.accepted]
-                    if shown_only and any(shifted[k].start < h.end and h.start < shifted[k].end for h in hits):
+                    if shown_only and any(shifted[k].start < h.end and h.start < shifted[k].end
+                                          and not says_more(group[k][0], h.phrase) for h in hits):
                         continue
                     found = self._garble(encoded, local, group[k][0], shifted[k], rivals, cache, shown_only)
                     if found is not None:
@@ -598,7 +599,9 @@ def _char_times(seg: SegmentLike) -> list[tuple[float, float]] | None:
 def resolve(scored: Sequence[Spotted]) -> list[Spotted]:
     """The accepted scores, one phrase per stretch of text: within a segment a garble
     overlapping a text hit is dropped (不是 inside 这不是我们的责任 is not a garbled 不行),
-    and of overlapping garbles the one with more evidence is kept."""
+    and of overlapping garbles the one with more evidence is kept. A garble of a longer phrase
+    holding a text hit's phrase stays beside it (我不能确定 heard 我不能决定, over the hit 我不能):
+    it names the rule broken, as the text rules' longer hit would (qa/verified.py keeps one)."""
     kept: list[Spotted] = []
     order = sorted((s for s in scored if s.score.accepted),
                    key=lambda s: (s.start, not s.score.exact, -s.score.evidence))  # fmt: skip
@@ -606,7 +609,7 @@ def resolve(scored: Sequence[Spotted]) -> list[Spotted]:
         sc = sp.score
         # Spans are comparable within one scored stretch of audio (same window).
         clash = any((k.start, k.end) == (sp.start, sp.end) and sc.start < k.score.end and k.score.start < sc.end
-                    for k in kept)  # fmt: skip
+                    and not (k.score.exact and says_more(sc.phrase, k.score.phrase)) for k in kept)  # fmt: skip
         if sc.exact or not clash:
             kept.append(sp)
     return sorted(kept, key=lambda s: (s.start, s.score.start))
