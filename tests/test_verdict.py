@@ -53,6 +53,15 @@ def test_a_longer_garble_with_strong_audio_is_sure(phrase: str, heard: str) -> N
     assert judge(garble(phrase, heard), VerifyOptions()).confidence >= 0.5
 
 
+@pytest.mark.parametrize(("pmi", "disputed"), [(0.76, 0.76), (2.2, 0.7)])
+def test_a_garble_the_audio_barely_supports_asks_for_listening(pmi: float, disputed: float) -> None:
+    # 我不会做 over a polite 您的积分不会过期 (held-out set8), written 您不会说: accepted, pmi 0.76.
+    thin = replace(garble("我不会做", "您不会说"), delta=0.57, pmi=pmi, disputed_pmi=disputed)
+    verdict = judge(thin, VerifyOptions())
+    assert verdict.accepted and verdict.confidence < 0.5
+    assert judge(replace(thin, pmi=3.0, disputed_pmi=1.2), VerifyOptions()).confidence >= 0.5
+
+
 @pytest.mark.parametrize("phrase", ["不行", "快点", "不知道"])
 def test_a_text_hit_with_strong_audio_is_sure_however_short(phrase: str) -> None:
     hit = replace(garble(phrase, phrase), exact=True)

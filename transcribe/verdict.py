@@ -61,6 +61,12 @@ class VerifyOptions:
       written 我们会催,催, 我们非常忙 read 2.2 on all its tokens (its 我们 was said) and -0.28 on 非常忙.
     confidence_scale: confidence = sigmoid(scale * the smaller margin: evidence over its
       bar, pmi over min_pmi); 0.5 on the bar, 0.84 for a typical confirmed text hit.
+    garble_sure_pmi: a garble accepted with less audio support than this (its pmi, and its
+      disputed tokens' pmi, whichever is lower) asks for listening rather than accusing. Over
+      34 garbles accepted on nine runs' recordings (session 15: the scripted calls and held-out
+      sets 1-8), two polite agents' were sure at 0.71 and 0.76 (我们很忙 over a said 我马上帮您,
+      我不会做 over 您的积分不会过期); true ones read 0.60, 0.95 and 1.09 up. Those two true ones
+      ask for listening too: a flag is kept either way, an accusation is not.
     alike_margin: a hit of a phrase with everyday sound-alike words (config.yaml ``sounds_like``,
       快递 for 快点) is unsure (a garble: refused) when one of them, put in its place, scores within
       this many nats per token of it on the same audio (PhraseScorer.alike_delta >= -alike_margin).
@@ -98,6 +104,7 @@ class VerifyOptions:
     min_heard_share: float = 0.75
     min_pmi: float = 0.5
     confidence_scale: float = 1.5
+    garble_sure_pmi: float = 1.0
     alike_margin: float = 2.5
     allowed_margin: float = 0.6
     join_gap_s: float = 1.0
@@ -160,7 +167,9 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
                                                         or heard < o.min_heard_share * score.syllables)):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
-    if not accepted or short_garble:
+    support = score.pmi if math.isnan(score.disputed_pmi) else min(score.pmi, score.disputed_pmi)
+    thin_garble = not score.exact and support < o.garble_sure_pmi
+    if not accepted or short_garble or thin_garble:
         confidence = min(confidence, 0.49)
     return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)
 
