@@ -69,4 +69,7 @@ def test_a_garble_the_sound_alike_word_reads_as_well_is_no_flag(tmp_path: Path, 
     # A scripted breach call: the agent said 快递, the ASR wrote 快地, and 快点 was "found" there at 0.79;
     # scored against the whole text alone, 快递 in its place read worse (the text after it followed 快地).
     rows = hurry_up_rows(tmp_path, said, written)
-    assert rows and all(not r["accepted"] and r["rival"] == "快递" for r in rows), rows
+    assert not any(r["accepted"] for r in rows), rows
+    # Where the audio accepted the garble (most renderings), 快递 is why it is refused. On some CPUs
+    # the int8 decoder scores 快地员 under min_pmi (0.25 on a 2026-12-03 Xeon against 0.5): no row at all.
+    assert all(r["rival"] == "快递" for r in rows), rows
