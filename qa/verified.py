@@ -34,6 +34,10 @@ def _rules_by_phrase(config: Config) -> dict[str, PhraseRule]:
     return {p: r for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.phrases}
 
 
+def _phrases_of(rule_id: str, by_phrase: Mapping[str, PhraseRule]) -> set[str]:
+    return {p for p, r in by_phrase.items() if r.id == rule_id}
+
+
 def _overlaps(row: Mapping[str, Any], start: float, end: float) -> bool:
     return float(row["start"]) < end + SLACK_S and start - SLACK_S < float(row["end"])
 
@@ -53,7 +57,7 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
         if f.category not in ("forbidden", "vague") or f.utterance is None:
             continue
         u = f.utterance
-        phrases = {p for p, r in by_phrase.items() if r.id == f.rule}
+        phrases = _phrases_of(f.rule, by_phrase)
         # The audio's word on this stretch: a score of the text hit itself, or a garble the audio
         # accepted there (the text rules match 不知到 for 不知道 by sound; the check scored it as one)
         rows = [row for row in verified if row["phrase"] in phrases
@@ -76,7 +80,7 @@ def _said_longer(f: Finding, verified: Sequence[Mapping[str, Any]], by_phrase: M
     if f.category not in ("forbidden", "vague") or f.utterance is None:
         return False
     u = f.utterance
-    mine = [p for p, r in by_phrase.items() if r.id == f.rule]
+    mine = _phrases_of(f.rule, by_phrase)
     for row in verified:
         rule = by_phrase.get(row["phrase"])
         if (rule is not None and rule.id != f.rule and rule.category == f.category and not row["exact"]

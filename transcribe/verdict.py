@@ -156,9 +156,10 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     evidence = score.delta + o.pmi_weight * score.pmi
     short_garble = not score.exact and score.syllables <= o.short_syllables
     bar = o.short_min_evidence if short_garble else o.min_evidence
-    accepted = evidence >= bar and score.pmi >= o.min_pmi  # False for a nan pmi
-    if not score.exact and not math.isnan(score.disputed_pmi):
-        accepted = accepted and score.disputed_pmi >= o.min_pmi
+    # The audio's support: for a garble, on the tokens the ASR wrote otherwise too (disputed_pmi).
+    garbled = not score.exact and not math.isnan(score.disputed_pmi)
+    support = min(score.pmi, score.disputed_pmi) if garbled else score.pmi
+    accepted = evidence >= bar and support >= o.min_pmi
     # A garble heard as much shorter than the phrase is a shorter word that sounds alike (不好 for
     # 不知道: both false hits on polite agents in the scripted calls), not the phrase. The ASR may
     # merge a syllable of a long phrase (我们诚慢 for 我们非常忙): min_heard_share of them must be heard.
@@ -167,7 +168,6 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
                                                         or heard < o.min_heard_share * score.syllables)):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
-    support = score.pmi if math.isnan(score.disputed_pmi) else min(score.pmi, score.disputed_pmi)
     thin_garble = not score.exact and support < o.garble_sure_pmi
     if not accepted or short_garble or thin_garble:
         confidence = min(confidence, 0.49)
