@@ -15,7 +15,7 @@ import pytest
 from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRASES, agent_says, build_call
 
 from transcribe.engine import Transcriber
-from transcribe.sounds import contains_name, find_spans, keeps_negation, name_distance, read_syllables
+from transcribe.sounds import contains_name, find_spans, keeps_negation, latin_runs, name_distance, read_syllables
 from transcribe.verdict import PhraseScore, VerifyOptions, judge
 from transcribe.verify import PhraseScorer, Spotted, _disputed_tokens, resolve, score_phrase
 
@@ -47,6 +47,13 @@ def test_a_latin_word_spelled_as_pinyin_is_read_as_that_syllable() -> None:
     assert text[find_spans(COMPANY, text, max_cost=99, limit=1)[0].start :].startswith("I Er")
     # words that are not pinyin keep their letters; one letter stays a letter
     assert [s.sound for s in read_syllables("OK, I")] == ["ou", "kai", "ai"]
+
+
+def test_stretches_in_latin_letters_are_found_whole() -> None:
+    # where a name Whisper could not write in characters may stand (PhraseScorer.presence tries them)
+    text = "您好, 这里是IrSkirkey前文也有神, I have a few words to say, I-20个纪。"
+    assert [text[s.start : s.end] for s in latin_runs(text)] == ["IrSkirkey", "I have a few words to say", "I-20"]
+    assert latin_runs("感谢您的来电，再见。") == []
 
 
 def test_company_name_rejects_another_company() -> None:

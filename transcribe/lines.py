@@ -201,7 +201,7 @@ def _best(scorer: PhraseScorer, windows: list[tuple[Any, dict[Any, Any]]], text:
     best = (-math.inf, "", phrases[0])
     for phrase in phrases:
         for encoded, cache in windows:
-            pmi, heard = scorer.presence(encoded, text, phrase, cache)
+            pmi, heard = scorer.presence(encoded, text, phrase, cache, enough=said)
             if pmi > best[0]:
                 best = (pmi, heard, phrase)
             if pmi >= said:

@@ -9,6 +9,7 @@ transcribe/verify.py scores the candidates ``find_spans`` picks against the audi
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -225,6 +226,17 @@ def contains_name(text: str, name: str, max_syllables: float = 1.0) -> bool:
 
 
 # -- the decoder's score of a text over a stretch of audio ---------------------------------
+
+
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9'.\- ]*[A-Za-z0-9]|[A-Za-z]")
+
+
+def latin_runs(text: str) -> list[Span]:
+    """Each stretch of ``text`` written in Latin letters (words joined by spaces, hyphens or digits).
+    Whisper writes a name it does not know that way ("IrSkirkey" for 海尔斯科技), and a word of
+    four or more letters matches no sound, so ``find_spans`` may place a phrase elsewhere; these
+    are places to try too. Cost: inf, as none is a sound match."""
+    return [Span(math.inf, m.start(), m.end()) for m in _LATIN_RUN.finditer(text)]
 
 
 def exact_spans(phrase: str, text: str) -> list[Span]:
