@@ -49,6 +49,19 @@ def test_an_allowed_wording_one_syllable_longer_is_tried_only_where_the_text_nea
     assert [text[s.start : s.end] for s in spans][:1] == ([tried] if tried else [])
 
 
+def test_the_syllables_a_wording_adds_must_sound_like_the_text_there() -> None:
+    # A breach 材料费我不知道, written 太阳说我不知道: the whole of 如果你不知道 was within the
+    # pre-filter's bound (2.5 edits of 3.0), its exact 不知道 paying for 阳说我 against 如果你.
+    text = "官子的太阳说我不知道"
+    at = text.index("不知道")
+    assert wording_spans("如果你不知道", text, Span(0.0, at, at + 3), 3, VerifyOptions()) == []
+    # what the text writes near the added words is still tried: 不知到您爱 for 不知道您还
+    text = "您现处理傲补知到您爱有其他文字嘛"
+    at = text.index("补知到")
+    spans = wording_spans("不知道您还", text, Span(0.0, at, at + 3), 3, VerifyOptions())
+    assert [text[s.start : s.end] for s in spans][:1] == ["补知到您爱"]
+
+
 def test_a_wording_cut_by_the_hits_window_is_read_on_for_two_seconds_more() -> None:
     # One character a word, 0.3 s each from 10 s, in two segments (the ASR split the apology after
     # 我没有,); the hit's window ended after 我先 (10.0-12.1 s).

@@ -165,7 +165,7 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     o = scorer.options
     kept = [i for i, ch in enumerate(score.text) if canonical(ch)]
     local = "".join(score.text[i] for i in kept)
-    hit = Span(0.0, bisect_left(kept, score.start), bisect_left(kept, score.end))
+    hit = Span(score.cost, bisect_left(kept, score.start), bisect_left(kept, score.end))
     more, end = _read_on(group, score.text, spotted.end)
     text = local + more
     encoded: dict[bool, Any] = {}
@@ -184,13 +184,17 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
 
 def wording_spans(word: str, text: str, hit: Span, phrase_syllables: int, options: VerifyOptions) -> list[Span]:
     """Where ``text`` (punctuation-free) may have said the allowed wording ``word`` over the
-    phrase at ``hit``: stretches that sound like it, hold the hit and more of the text (the text
-    wrote something for the rest of it). Within the pre-filter's bound for a wording two or more
-    syllables longer than the phrase, within ``_ONE_MORE_MAX_COST`` for one a syllable longer."""
+    phrase at ``hit`` (its cost: the sound edits of the hit itself): stretches that sound like it,
+    hold the hit and more of the text (the text wrote something for the rest of it). The syllables
+    the wording adds must sound like the text there within the pre-filter's bound for that many
+    syllables, or within ``_ONE_MORE_MAX_COST`` for one: a bound on the whole wording let its
+    exact phrase pay for the rest, and a breach 材料费我不知道 (written 太阳说我不知道) was doubted
+    as 如果你不知道, with 阳说我 for 如果你 (2.5 edits of 3 syllables; the whole allowed 3.0)."""
     syllables = len(read_syllables(word))
-    if syllables <= phrase_syllables:
+    added = syllables - phrase_syllables
+    if added <= 0:
         return []
-    bound = options.max_cost(syllables) * syllables if syllables - phrase_syllables > 1 else _ONE_MORE_MAX_COST
+    bound = hit.cost + options.max_cost(added) * added if added > 1 else _ONE_MORE_MAX_COST
     return [span for span in find_spans(word, text, bound, options.spans_per_phrase)
             if span.start <= hit.start and hit.end <= span.end and span.end - span.start > hit.end - hit.start]
 
