@@ -48,6 +48,14 @@ file) made the rest 0.05: 0.65 = 0.353, rows identical. Tried and not kept: cutt
 the ASR's own encoder output instead of encoding them (91 of 100 windows): 0.42 = 0.219, but the
 frames had heard 30 s of glued speech around them and the scores moved: the opening's offer fell
 from a pmi of 2.4 to 1.3 on several calls and a true 不行 (heard 不见) was lost.
+2026-12-04 (a machine whose encoder takes 1.36 s for a 30 s window): the share falls with the
+call's length, as the opening's and closing's windows are encoded once a call. The 35 calls of
+app/qa_eval_calls.yaml (1.15 min each): ASR 4.12 CPU s per call minute, verification 1.45 = 0.352;
+bench/heldout/set9.yaml (1.1 min each): 4.51, 1.64 = 0.364; bench/long/calls.yaml (six calls of 2.45
+min, 15 turns): 4.86, 1.01 = 0.207. Fitted to the two lengths, a call costs about 1.3 CPU s plus
+0.47 a minute. Tried and not kept: cutting the line checks' windows to the VAD's speech in them
+(encoder 0.76 -> 0.70 CPU s per call minute on the 35 calls) moved their pmi by -0.85 to +1.13 and
+changed verdicts on both sides of the bars, which were set on whole windows.
 """
 
 from __future__ import annotations
