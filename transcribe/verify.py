@@ -255,11 +255,11 @@ class PhraseScorer:
         if delta + o.pmi_weight * PMI_CAP < min(o.min_evidence, o.short_min_evidence):
             pmi = math.nan  # no audio evidence could lift it over the bar: spare the pass
         else:
-            pmi = self._pmi(lp_edit, pre, said, cache)
+            pmi = self._pmi(lp_edit, pre, said)
         disputed = math.nan
         if not exact and not math.isnan(pmi):
             at = _disputed_tokens(self._tok, said, phrase, text[span.start : span.end])
-            disputed = self._pmi(lp_edit, pre, said, cache, at) if at else math.nan
+            disputed = self._pmi(lp_edit, pre, said, at) if at else math.nan
         syllables = max(1, len(read_syllables(phrase)))
         raw = PhraseScore(
             phrase=phrase,
@@ -278,8 +278,7 @@ class PhraseScorer:
         )
         return judge(raw, self.options)
 
-    def _pmi(self, lp_edit: np.ndarray, pre: list[int], said: list[int], cache: dict[Any, Any],
-             only: Sequence[int] | None = None) -> float:
+    def _pmi(self, lp_edit: np.ndarray, pre: list[int], said: list[int], only: Sequence[int] | None = None) -> float:
         """Mean log-prob of the phrase's tokens (``said``, after ``pre``) over the audio minus
         over silence: what the audio, not the language prior, says for the phrase. The same
         context also cancels the decoder's habit of copying a phrase the text already holds
@@ -352,7 +351,7 @@ class PhraseScorer:
             pre = self._tokens(text[: span.start], cache)
             # The decoder reads left to right: the phrase's tokens score the same without the text
             # after it, and each token left out spares the pass a projection onto the vocabulary.
-            return self._pmi(self._logprobs(encoded, pre + said, cache), pre, said, cache), text[span.start : span.end]
+            return self._pmi(self._logprobs(encoded, pre + said, cache), pre, said), text[span.start : span.end]
 
         exact = exact_spans(phrase, text)
         if exact:
