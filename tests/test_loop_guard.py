@@ -77,6 +77,16 @@ def test_a_long_text_three_times_across_segments_is_a_loop_a_short_one_is_not() 
     assert GUARD.repeated_segments(["好的", "嗯", "好的", "嗯", "好的", "嗯", "好的"]) == []
 
 
+def test_segments_saying_one_text_once_or_more_are_counted_together() -> None:
+    """Measured (held-out set10): Whisper copied its garble of the opening's 这里是 over an agent's
+    answer and closing, two segments of it twice and two of it once. Decoded apart, that audio came
+    out as the agent's words (然后点子弹 for 电子版发到; 主令成徒如快, 财见 for 祝您生活愉快，再见)."""
+    agent = ["您好,此理事, I 儿子可其,", "前文有神,可以般宁,", "此理事,此理事,", "此理事,此理事,", "此理事,", "此理事,"]
+    assert GUARD.repeated_segments(agent) == [3, 4, 5]
+    assert GUARD.repeated_segments(["好的好的", "好的"]) == []  # three in all: speech
+    assert GUARD.repeated_segments(["谢谢。", "谢谢。"]) == []  # 谢谢 is a word, not 谢 four times
+
+
 def test_a_sentence_written_again_later_is_a_copy_for_the_second_pass_to_check() -> None:
     opening = "您好,这里是爱尔斯科技, 前文有什么可以唤临?"
     # measured: the opening written again, a syllable short, over audio that asked for an order number

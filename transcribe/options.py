@@ -144,9 +144,11 @@ class AsrOptions:
         short words (好的好的好的, 对不起对不起对不起), not a 6+ character clause three
         times running. Checked on every sentence the repo's scripts, prompts and labelled QA
         set say (tests/test_loop_guard.py): none is dropped.
-      The same counts apply across segments: a run of consecutive segments with one text
-        (loop_min_repeats of them, loop_long_repeats for a text of loop_long_ngram+ characters)
-        keeps its first segment and drops the copies ("我已不知" in 8 segments).
+      The same counts apply across segments: a run of consecutive segments that each say one
+        unit once or more (loop_min_repeats units in all, loop_long_repeats for a unit of
+        loop_long_ngram+ characters) keeps its first segment and drops the copies ("我已不知" in
+        8 segments; "此理事,此理事," twice then "此理事," twice). On 193 cached transcripts of
+        the scripted and held-out calls counting units dropped 3 more segments, all in that one call.
       hallucinations / silence_hallucinations: see the lists above.
       copy_min_chars / copy_similarity: a segment of that many characters or more whose text
         is that similar (difflib ratio) to an earlier segment's is a copy: dropped, and its

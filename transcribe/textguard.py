@@ -92,23 +92,26 @@ class TextGuard:
     def repeated_segments(self, texts: Sequence[str]) -> list[int]:
         """Indexes of segments that only repeat the one before them, in a loop across segments.
 
-        A run of consecutive segments with the same normalised text, as long as the loop rule
-        for one segment asks (loop_min_repeats, or loop_long_repeats for a text of at least
-        loop_long_ngram characters), is a loop: the decoder copying a line it had
-        ("我已不知" in 8 segments of a polite agent). The first of the run is kept: each
-        segment of the run already passed the guard on its own, and the first is the one
-        decoded from audio before the copying began; the copies are dropped."""
+        A run of consecutive segments that each say one unit of text once or more (``您好`` and
+        ``您好，您好``), as many times in all as the loop rule for one segment asks
+        (loop_min_repeats, or loop_long_repeats for a unit of at least loop_long_ngram
+        characters), is a loop: the decoder copying a line it had ("我已不知" in 8 segments of a
+        polite agent; "此理事,此理事," twice and "此理事," twice, its garble of the opening's
+        这里是, over an agent's answer and closing). The first of the run is kept: each segment of
+        the run already passed the guard on its own, and the first is the one decoded from audio
+        before the copying began; the copies are dropped (and their audio decoded again apart)."""
         o = self.options
         out: list[int] = []
-        norms = [canonical(t) for t in texts]
+        units = [_unit(canonical(t)) for t in texts]
         i = 0
-        while i < len(norms):
+        while i < len(units):
+            unit, said = units[i]
             j = i + 1
-            while j < len(norms) and norms[j] == norms[i]:
+            while j < len(units) and units[j][0] == unit:
+                said += units[j][1]
                 j += 1
-            n = norms[i]
-            need = o.loop_long_repeats if len(n) >= o.loop_long_ngram else o.loop_min_repeats
-            if n and j - i >= need:
+            need = o.loop_long_repeats if len(unit) >= o.loop_long_ngram else o.loop_min_repeats
+            if unit and j - i > 1 and said >= need:
                 out.extend(range(i + 1, j))
             i = j
         return out
@@ -139,3 +142,10 @@ class TextGuard:
                     out.append(i)
                     break
         return out
+
+
+def _unit(norm: str) -> tuple[str, int]:
+    """(u, k): the shortest text u of two or more characters that ``norm`` is k copies of
+    (("此理事", 2) for 此理事此理事). Not one character: 谢谢 and 看看 are words, not loops of 谢, 看."""
+    period = (norm + norm).find(norm, 1) if norm else 0
+    return (norm[:period], len(norm) // period) if 1 < period < len(norm) else (norm, 1)
