@@ -62,6 +62,18 @@ def test_a_garble_the_audio_barely_supports_asks_for_listening(pmi: float, dispu
     assert judge(replace(thin, pmi=3.0, disputed_pmi=1.2), VerifyOptions()).confidence >= 0.5
 
 
+def test_a_garble_on_the_pre_filters_bound_asks_for_listening_however_strong_the_audio() -> None:
+    # 不知道 over a polite 不锈钢的 (held-out set10), written 不晓弹: 1.5 sound edits of 3 syllables,
+    # delta 1.87 and pmi 1.06 on the audio. Half its syllables off: accepted, not an accusation.
+    edge = replace(garble("不知道", "不晓弹"), delta=1.87, pmi=3.0, disputed_pmi=3.0)
+    assert edge.cost == pytest.approx(VerifyOptions().max_cost(3))
+    verdict = judge(edge, VerifyOptions())
+    assert verdict.accepted and verdict.confidence < 0.5
+    # a syllable nearer (不晓到: 1.0 edits) the same audio accuses
+    nearer = replace(garble("不知道", "不晓到"), delta=1.87, pmi=3.0, disputed_pmi=3.0)
+    assert judge(nearer, VerifyOptions()).confidence >= 0.5
+
+
 @pytest.mark.parametrize("phrase", ["不行", "快点", "不知道"])
 def test_a_text_hit_with_strong_audio_is_sure_however_short(phrase: str) -> None:
     hit = replace(garble(phrase, phrase), exact=True)

@@ -66,7 +66,12 @@ class VerifyOptions:
       34 garbles accepted on nine runs' recordings (session 15: the scripted calls and held-out
       sets 1-8), two polite agents' were sure at 0.71 and 0.76 (我们很忙 over a said 我马上帮您,
       我不会做 over 您的积分不会过期); true ones read 0.60, 0.95 and 1.09 up. Those two true ones
-      ask for listening too: a flag is kept either way, an accusation is not.
+      ask for listening too: a flag is kept either way, an accusation is not. So does a garble
+      whose text is as far from the phrase as the pre-filter lets through (its cost on the bound):
+      of 44 garbles accepted on those runs and held-out set10 (session 17), two were on the bound
+      (0.50 sound edits a syllable), both over polite agents: 我们很忙 over a said 我马上帮您, and
+      不知道 over a said 不锈钢的 (written 不晓弹, read again alone as 不晓弹 too: sure at 0.70). The
+      rest, every true one among them, cost at most 0.42.
     alike_margin: a hit of a phrase with everyday sound-alike words (config.yaml ``sounds_like``,
       快递 for 快点) is unsure (a garble: refused) when one of them, put in its place, scores within
       this many nats per token of it on the same audio (PhraseScorer.alike_delta >= -alike_margin).
@@ -168,7 +173,10 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
                                                         or heard < o.min_heard_share * score.syllables)):
         accepted = False
     confidence = sigmoid(o.confidence_scale * min(evidence - bar, score.pmi - o.min_pmi))
-    thin_garble = not score.exact and support < o.garble_sure_pmi
+    # A garble the pre-filter only just let through (on its bound) sounds like the phrase in half
+    # its syllables at best: not enough to accuse on.
+    edge_garble = not score.exact and score.cost >= o.max_cost(score.syllables) - 1e-9
+    thin_garble = not score.exact and (support < o.garble_sure_pmi or edge_garble)
     if not accepted or short_garble or thin_garble:
         confidence = min(confidence, 0.49)
     return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)
