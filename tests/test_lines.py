@@ -138,6 +138,15 @@ def test_a_closing_the_asr_wrote_nothing_for_is_found_after_other_words(transcri
     assert not unsaid[("closing", "closing")]
 
 
+@pytest.mark.slow
+def test_a_closing_with_the_positive_ending_alone_is_heard(transcriber: Transcriber, tmp_path: Path) -> None:
+    # The rulebook asks for a positive ending (以积极的语言结束); an agent closing with 祝您生活愉快，再见
+    # and no thanks closed politely, and 再见 alone is too short to hear (held-out set10: written 此理事).
+    lines = ["您好，这里是海尔斯科技，请问有什么可以帮您？", "好的，包裹明天上午就会送到。", "祝您生活愉快，再见。"]
+    closing = _rows(transcriber, tmp_path, lines, lose_last=True)["closing", "closing"]
+    assert closing["said"] and closing["phrase"] == "祝您生活愉快", closing
+
+
 class _NoAudio:
     """A scorer that must not be asked: every part is in the transcript."""
 
