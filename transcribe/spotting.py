@@ -41,7 +41,10 @@ _READ_ON_S = 2.0
 # A one-syllable-longer allowed wording is tried only where the text is this close to it in sound
 # (_allowed): a near initial or final (见 for 尽), not a neighbouring word (否 for 不, 0.75).
 _ONE_MORE_MAX_COST = 0.25
-_READINGS = ((0.5, 0.0), (0.0, 0.0), (1.0, 0.0), (0.5, 1.0), (0.0, 1.0), (1.0, 1.0))
+# The hit's own window first: scoring encoded it already (PhraseScorer.sharing), so a hit that
+# reading holds costs a decoder pass and no encoder one. Which reading holds, not which comes
+# first, decides.
+_READINGS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (0.0, 1.0), (0.5, 1.0), (1.0, 1.0))
 
 # One scorer per loaded model: it caches the silence prior and token ids across calls.
 _scorers: weakref.WeakKeyDictionary[Transcriber, PhraseScorer] = weakref.WeakKeyDictionary()
