@@ -59,6 +59,9 @@ changed verdicts on both sides of the bars, which were set on whole windows.
 Later the same day, bench/long/calls5.yaml (four calls of 4.3 min, 27 turns, fresh ASR): ASR 5.27 CPU s
 per call minute (real-time factor 0.060 wall), verification 0.97 = 0.185 (encoder 0.56, 35 passes;
 decoder 0.35, 119 passes): within 0.20 on calls of a call centre's length, above it on one-minute ones.
+With a hit's second opinion reading its own (already encoded) window first, on an idle machine: those
+calls 0.88 = 0.166 (34 encoder passes); app/qa_eval_calls.yaml with fresh ASR (4.13 CPU s per call
+minute) 1.39 = 0.336 (encoder 0.73, 102 passes, was 110; decoder 0.59, 484 passes).
 """
 
 from __future__ import annotations
