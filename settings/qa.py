@@ -5,13 +5,16 @@ scorecard and the review app.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import logging
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from settings.base import FieldError, Strict
 from settings.review_app import WebSettings
 from settings.scorecard import REVIEW_RULE, ScorecardSettings, scorecard_problem
+
+log = logging.getLogger(__name__)
 
 Severity = Literal["high", "medium", "low"]
 Speaker = Literal["agent", "caller", "any"]
@@ -42,9 +45,19 @@ class OpeningRule(Strict):
     id: str = "opening.mandated"
     severity: Severity = "high"
     within_s: Annotated[float, Field(gt=0)] = 15.0
-    min_similarity: Annotated[float, Field(ge=0, le=1)] = 0.6
     offer_phrases: list[str] = ["有什么可以帮您", "有什么可以帮你", "为您服务"]
     source: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_similarity(cls, data: Any) -> Any:
+        """``min_similarity`` (closeness to the whole line) is no longer a bar: a config written
+        before still loads, with one line saying so."""
+        if isinstance(data, dict) and "min_similarity" in data:
+            log.warning("config: qa.opening.min_similarity is no longer used (an opening needs the company "
+                        "and an offer of help, worded as qa.opening.offer_phrases); remove it")
+            data = {k: v for k, v in data.items() if k != "min_similarity"}
+        return data
 
 
 class ClosingRule(Strict):

@@ -86,6 +86,14 @@ def test_broken_config_names_file_line_and_field(
         assert message.startswith(f"{path}:{line_of(path, needle)}:"), message
 
 
+def test_a_retired_key_still_loads_with_one_line_saying_to_remove_it(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    path = broken(tmp_path, "    within_s: 15", "    within_s: 15\n    min_similarity: 0.6")
+    assert load_config(path).qa.opening.within_s == 15
+    [line] = [r.getMessage() for r in caplog.records if "min_similarity" in r.getMessage()]
+    assert "no longer used" in line and "remove it" in line
+
+
 def test_duplicate_quoted_digit_is_rejected(tmp_path: Path) -> None:
     path = broken(tmp_path, "'9': {action: repeat}", "'9': {action: repeat}\n      '0': {action: hangup}")
     with pytest.raises(ConfigError, match="duplicate key"):

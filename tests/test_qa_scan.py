@@ -107,6 +107,12 @@ def test_opening_tolerates_asr_noise(session: Session) -> None:
     assert scan_call(session, CFG, call.id) == []
 
 
+def test_an_opening_with_the_company_and_an_offer_in_other_words_around_them_passes(session: Session) -> None:
+    # far from the configured line word for word (the old bar, 0.6 of its syllables, failed it)
+    call = add_call(session, replace(IVR + POLITE, 2, "您好，海尔斯科技客服中心，工号三一二，很高兴为您服务。"))
+    assert scan_call(session, CFG, call.id) == []
+
+
 def test_opening_with_the_wrong_company_is_flagged(session: Session) -> None:
     call = add_call(session, replace(IVR + POLITE, 2, "您好，这里是中浪公司，请问有什么可以帮您？"))
     [flag] = scan_call(session, CFG, call.id)

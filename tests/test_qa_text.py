@@ -70,6 +70,21 @@ def test_allow_phrases_suppress_the_polite_near_misses() -> None:
     assert hits("不知道您是否满意我们的服务？") == []
 
 
+def test_words_holding_不过_are_not_the_conjunction_but_the_conjunction_before_such_words_is() -> None:
+    for polite in ("优惠券永不过期，您放心用。", "您这个要求并不过分。", "过不过保修期都可以来修。"):
+        assert hits(polite) == [], polite
+    for but in ("不过期限只有七天。", "不过分期付款要手续费。", "不过问题是配件没货了。"):
+        assert hits(but) == [("forbidden.but", "不过")], but
+
+
+def test_an_offer_to_help_if_the_caller_does_not_know_or_understand_is_no_breach() -> None:
+    assert hits("如果您不知道型号，我帮您查。") == []
+    assert hits("要是你不知道密码，可以重置。") == []
+    assert hits("如果你不明白的话，我再讲一遍。") == []
+    assert hits("你不明白，这是规定。") == [("forbidden.doubting-caller", "你不明白")]
+    assert hits("你不知道吗？早就说过了。") == [("forbidden.rude", "你不知道")]
+
+
 def test_a_breach_the_asr_wrote_with_您_for_你_is_not_taken_for_a_polite_question() -> None:
     # 这个我真的不知道，你问别人吧, as Whisper wrote it on a scripted call
     assert hits("这个我真的不知道您文便人怕。") == [("forbidden.refusal", "不知道")]
