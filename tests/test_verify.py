@@ -15,7 +15,15 @@ import pytest
 from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRASES, agent_says, build_call
 
 from transcribe.engine import Transcriber
-from transcribe.sounds import contains_name, find_spans, keeps_negation, latin_runs, name_distance, read_syllables
+from transcribe.sounds import (
+    contains_name,
+    find_spans,
+    keeps_negation,
+    latin_runs,
+    name_distance,
+    negation_misheard,
+    read_syllables,
+)
 from transcribe.verdict import PhraseScore, VerifyOptions, judge
 from transcribe.verify import PhraseScorer, Spotted, _disputed_tokens, resolve, score_phrase
 
@@ -76,6 +84,19 @@ def test_a_lost_negation_is_not_a_garble() -> None:
     assert keeps_negation("你找错部门了", "您早说不门了")
     assert keeps_negation("你找错部门了", "你找错我们了")  # 部 sounds like 不 but negates nothing
     assert keeps_negation("我们非常忙", "我们诚慢")
+    # a long phrase's negation written as another syllable is for the audio to judge; left out, it is not
+    assert negation_misheard("这不是我们的责任", "这里是我们的责任")
+    assert not negation_misheard("这不是我们的责任", "这是我们的责任")
+    assert not negation_misheard("我不能", "我也能")  # three syllables: 也 for 不 is a different sentence
+    assert not negation_misheard("我想我做不了", "我想我做得了")  # the positive potential complement
+    assert not negation_misheard("这不是我们的责任", "这不是我们的责任")  # nothing lost
+
+
+def test_a_garble_whose_negation_was_misheard_is_never_sure() -> None:
+    misheard = judge(_garble("这不是我们的责任", "这里是我们的责任"), VerifyOptions())
+    kept = judge(_garble("这不是我们的责任", "这不是我们的责人"), VerifyOptions())
+    assert misheard.accepted and kept.accepted
+    assert misheard.confidence < 0.5 < kept.confidence
 
 
 def _garble(phrase: str, heard: str, evidence: float = 2.5, pmi: float = 3.0) -> PhraseScore:
@@ -179,6 +200,23 @@ def test_spotter_finds_a_phrase_the_transcript_garbled(transcriber: Transcriber,
     assert resolve(full.score_segments(audio, [Seg(audio)], FORBIDDEN_PHRASES)) == found
     assert resolve(shown.score_segments(audio, [Seg(audio)], FORBIDDEN_PHRASES, shown_only=True)) == found
     assert shown.decoder_passes <= full.decoder_passes
+
+
+@pytest.mark.slow
+def test_a_negation_the_asr_wrote_as_another_syllable_is_found_on_the_audio(
+        transcriber: Transcriber, scorer: PhraseScorer, tmp_path: Path) -> None:
+    # The text is what Whisper wrote for the breach on a scripted call (这里是 for 这不是); an agent who
+    # said 也 where the breach has 不 wrote the same shape and must not be found.
+    class Seg:
+        def __init__(self, audio: np.ndarray, text: str) -> None:
+            self.start, self.end, self.text = 0.0, audio.size / 16000, text
+
+    breach = transcriber.load_audio(_agent_wav(tmp_path, "这不是我们的责任，您去找快递公司吧。"))
+    phrase = ["这不是我们的责任"]
+    found = scorer.spot(breach, [Seg(breach, "这里是我们的责任，您去找快地钢斯派。")], phrase)
+    assert [(s.phrase, s.score.heard) for s in found] == [("这不是我们的责任", "这里是我们的责任")]
+    polite = transcriber.load_audio(_agent_wav(tmp_path, "这也是我们的责任，我们马上处理。", "polite"))
+    assert scorer.spot(polite, [Seg(polite, "这也是我们的责任，我们马上处理。")], phrase) == []
 
 
 @pytest.mark.slow

@@ -195,22 +195,47 @@ def find_spans(phrase: str, text: str, max_cost: float, limit: int = 3) -> list[
 
 
 # 不/没/别 carry the meaning of most forbidden phrases: 我能 (理解) is what QA recommends, 我不能
-# what it forbids. A stretch that lost the negation is not a garble of the phrase.
+# what it forbids. A stretch that lost the negation is not a garble of the phrase, unless the phrase
+# is long and the stretch as long as it: then the negation may have been written as another syllable
+# (这里是我们的责任 for a said 这不是我们的责任) rather than left out (a polite 这是我们的责任).
 _NEGATIONS = ("bu", "mei", "bie")
 _NEGATION_WORDS = ("不", "没", "别")
+MISHEARD_NEGATION_SYLLABLES = 6
 
 
 def keeps_negation(phrase: str, heard: str) -> bool:
     """Whether ``heard`` has a syllable sounding like each negation the phrase has."""
+    return _lost_negations(phrase, heard) == 0
+
+
+def negation_misheard(phrase: str, heard: str) -> bool:
+    """Whether ``heard`` may be a long phrase (``MISHEARD_NEGATION_SYLLABLES`` or more) whose one
+    negation the ASR wrote as another syllable: as long as the phrase, all else heard. Not when
+    it holds 得, the positive of a potential complement (做得了 for 做不了: a polite agent's words,
+    which the audio read as 我想我做不了 at 0.92). The audio cannot be sure of such a garble: it
+    turns on one syllable (这就是, 这正是我们的责任 read 0.38-0.49 as 这不是)."""
+    return (_lost_negations(phrase, heard) == 1 and "得" not in heard
+            and len(read_syllables(heard)) >= len(read_syllables(phrase)) >= MISHEARD_NEGATION_SYLLABLES)
+
+
+def negation_kept_or_misheard(phrase: str, heard: str) -> bool:
+    """What a garble of ``phrase`` must do with its negations: keep them, or be a long phrase whose
+    one negation was misheard (``negation_misheard``)."""
+    return keeps_negation(phrase, heard) or negation_misheard(phrase, heard)
+
+
+def _lost_negations(phrase: str, heard: str) -> int:
     # The phrase's own negation words, by character: 部 in 你找错部门了 sounds like 不 but negates nothing.
     wanted = [s.sound for s in read_syllables(phrase) if phrase[s.start : s.end] in _NEGATION_WORDS]
     sounds = [s.sound for s in read_syllables(heard)]
+    lost = 0
     for neg in wanted:
         match = next((i for i, x in enumerate(sounds) if sound_cost(neg, x) <= 0.5), None)
         if match is None:
-            return False
-        del sounds[match]
-    return True
+            lost += 1
+        else:
+            del sounds[match]
+    return lost
 
 
 def name_distance(text: str, name: str) -> float:

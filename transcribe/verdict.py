@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from transcribe.sounds import read_syllables
+from transcribe.sounds import negation_misheard, read_syllables
 
 # The most pmi (nats per token) measured for a phrase said (7.8 on bench/verify.py's calls).
 PMI_CAP = 8.0
@@ -176,7 +176,9 @@ def judge(score: PhraseScore, options: VerifyOptions) -> PhraseScore:
     # A garble the pre-filter only just let through (on its bound) sounds like the phrase in half
     # its syllables at best: not enough to accuse on.
     edge_garble = not score.exact and score.cost >= o.max_cost(score.syllables) - 1e-9
-    thin_garble = not score.exact and (support < o.garble_sure_pmi or edge_garble)
+    # So does one whose negation the ASR wrote as another syllable: the meaning turns on that syllable.
+    thin_garble = not score.exact and (support < o.garble_sure_pmi or edge_garble
+                                       or negation_misheard(score.phrase, score.heard))
     if not accepted or short_garble or thin_garble:
         confidence = min(confidence, 0.49)
     return replace(score, evidence=evidence, confidence=confidence, accepted=accepted)

@@ -42,7 +42,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from transcribe.normalize import canonical, says_more, to_simplified
-from transcribe.sounds import Span, exact_spans, find_spans, keeps_negation, latin_runs, read_syllables
+from transcribe.sounds import Span, exact_spans, find_spans, latin_runs, negation_kept_or_misheard, read_syllables
 from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
@@ -210,13 +210,13 @@ class PhraseScorer:
 
     def holds(self, phrase: str, text: str) -> bool:
         """``text`` says ``phrase``, word for word or as a garble the spotter would score (close
-        enough in sound, enough of its syllables, its 不/没/别 kept)."""
+        enough in sound, enough of its syllables, its 不/没/别 kept or, in a long phrase, misheard)."""
         if exact_spans(phrase, text):
             return True
         syllables = max(1, len(read_syllables(phrase)))
         spans = find_spans(phrase, text, self.options.max_cost(syllables) * syllables, self.options.spans_per_phrase)
-        return any(keeps_negation(phrase, text[s.start : s.end]) and self._may_accept(text, phrase, s, syllables)
-                   for s in spans)
+        return any(negation_kept_or_misheard(phrase, text[s.start : s.end])
+                   and self._may_accept(text, phrase, s, syllables) for s in spans)
 
     def _null_encoded(self) -> Encoded:
         if self._null is None:
@@ -237,7 +237,7 @@ class PhraseScorer:
             found = exact or find_spans(phrase, text, max_cost=math.inf, limit=1)
             span = found[0] if found else Span(float(len(read_syllables(phrase))), len(text), len(text))
         score = self._score(encoded, text, phrase, span, {})
-        if not score.exact and not keeps_negation(phrase, score.heard):
+        if not score.exact and not negation_kept_or_misheard(phrase, score.heard):
             score = replace(score, accepted=False, confidence=min(score.confidence, 0.49))
         return score
 
@@ -420,7 +420,7 @@ class PhraseScorer:
                 for s in find_spans(phrase, text, limit, o.spans_per_phrase):
                     if any(s.start < e.end and e.start < s.end for e in exact):
                         continue
-                    if keeps_negation(phrase, text[s.start : s.end]):
+                    if negation_kept_or_misheard(phrase, text[s.start : s.end]):
                         candidates.append((phrase, s))
             for (t0, t1, c0, c1), group in _windows(candidates, times, lo, hi, o.window_s):
                 a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
