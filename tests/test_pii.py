@@ -69,6 +69,17 @@ def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked
 
 
+@pytest.mark.parametrize(("text", "masked"), [
+    ("您的邮箱是zhangwei@163.com，对吗", "您的邮箱是********@163.com，对吗"),  # the domain stays
+    ("邮箱 zhang.wei_88@qq.com", "邮箱 *****.***_**@qq.com"),
+    ("发到zhangwei艾特163点com吧", "发到********艾特163点com吧"),  # spoken, as Whisper writes it
+    ("12345678@qq.com", "********@qq.com"),  # a QQ number is the mailbox, not a phone
+    ("官网是www.haiersi.com", "官网是www.haiersi.com"),  # no mailbox: a web address is public
+])
+def test_an_email_address_loses_its_mailbox_name(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
 @pytest.mark.parametrize("text", [
     "订单号13812345678", "客服电话是400-820-8208", "请拨打四零零八二零八二零八", "金额是13812元",
     "2024年3月15日", "型号是KFR-35GW", "产品型号20231234567", "验证码已经发到您尾号8003的手机上", "10:30到11:45",

@@ -1,4 +1,5 @@
-"""Names and street addresses, found only where the speaker says that is what follows.
+"""Names, street addresses and e-mail addresses; names and streets found only where the speaker
+says that is what follows.
 
 Names: after 我叫 / 名字叫 / 名字是 / 姓名是 (or 叫 opening a clause, as in 我姓王，叫王小明)
 comes a surname from the common-surname list and a given name of one or two
@@ -11,6 +12,10 @@ Addresses: after 住址 / 地址 / 住在 / 家住 / 寄到 / 送到 (not 我们
 company's own address is public), a clause that names a street (路, 街, 巷, 弄, 胡同, 大道,
 村, 小区) is an address. The province, city and district before the street stay;
 everything from the street to the last house, building or flat number goes.
+
+E-mail addresses: letters or digits, then @ (or 艾特 / at, as the ASR writes a spoken one), then a
+domain with a dot (点 / dot), unless the company's (客服邮箱是…). The name before the @ is hidden, the
+domain (163.com, qq.com) stays.
 """
 
 from __future__ import annotations
@@ -48,6 +53,11 @@ HOUSE = set("号室楼栋幢座层户院")
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
 ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
+# The company's own mailbox (我们的客服邮箱是service@…) is public.
+NOT_CALLERS_MAIL = re.compile(r"我们|公司|客服|官方|售后|总部")
+# On the original text: the normalised one has no @ or dots. The mailbox name is group 1.
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
+                   r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,4 +162,22 @@ def addresses(stream: Stream) -> list[Found]:
                 last = k + 1
         if keep < last:
             out.append(Found("address", keep, last))
+    return out
+
+
+def emails(stream: Stream) -> list[Found]:
+    """The mailbox name of each e-mail address, in stream indices."""
+    out: list[Found] = []
+    for seg, norm in enumerate(stream.norms):
+        first = stream.starts[seg]
+        if first < 0:
+            continue
+        count = sum(1 for k in range(first, len(stream.seg)) if stream.seg[k] == seg)
+        for m in EMAIL.finditer(norm.original):
+            a, b = m.span(1)
+            if NOT_CALLERS_MAIL.search(norm.original, max(0, a - 10), a):
+                continue
+            hidden = [k for k in range(first, first + count) if a <= stream.pos[k] < b]
+            if hidden:
+                out.append(Found("email", hidden[0], hidden[-1] + 1))
     return out
