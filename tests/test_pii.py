@@ -128,6 +128,12 @@ def test_the_agents_own_name_stays_the_callers_goes() -> None:
     assert mask_segments(texts, speakers=["agent", "caller"]) == ["您好，我叫李娜，很高兴为您服务", "我叫王**"]
 
 
+def test_an_agent_reading_back_the_callers_name_is_masked() -> None:
+    agent = ["您的名字是张伟对吗", "请问您姓名是王小明吗", "收货人是张伟对吧", "我的名字是李娜"]
+    assert mask_segments(agent, speakers=["agent"] * 4) == [
+        "您的名字是张*对吗", "请问您姓名是王**吗", "收货人是张*对吧", "我的名字是李娜"]  # the last is her own
+
+
 @pytest.mark.parametrize("text", ["请问您住在哪个小区", "我叫王师傅上门", "我叫李总过来"])
 def test_questions_and_titles_are_no_address_or_name(text: str) -> None:
     assert mask(text) == text

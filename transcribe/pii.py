@@ -110,6 +110,7 @@ class _Raw:
     confidence: float
     span: tuple[int, ...]  # stream indices the match covers
     hidden: tuple[int, ...]  # stream indices masking hides
+    own: bool = False  # a name the speaker gives as their own
 
 
 def _is_latin(ch: str) -> bool:
@@ -216,7 +217,7 @@ def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
     found = _all_numbers(stream, keep)
     for w in names(stream) + addresses(stream) + emails(stream):
         span = tuple(range(w.start, w.end))
-        found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span))
+        found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span, w.own))
     found = [r for r in found if r.kind in wanted]
     found.sort(key=lambda r: (r.span[0], -len(r.span)))
     return found
@@ -236,12 +237,12 @@ def find_pii_segments(texts: Sequence[str | Normalized], kinds: Iterable[str] = 
     """PII in consecutive segments read as one text.
 
     With ``speakers`` (one per text), digits join across a boundary only between two
-    segments of the same speaker, and an agent's own name is left alone.
+    segments of the same speaker, and a name an agent gives as their own (我叫李娜) is left alone.
     """
     stream = build(texts, speakers)
     out: list[SegmentMatch] = []
     for r in _find(stream, kinds, keep):
-        if r.kind == "name" and speakers is not None and speakers[stream.seg[r.span[0]]] == AGENT:
+        if r.own and speakers is not None and speakers[stream.seg[r.span[0]]] == AGENT:
             continue  # "我叫李娜" from the agent is the introduction POLICY §1 asks for, not a caller's name
         out.append(SegmentMatch(r.kind, r.value, r.confidence, _pieces(stream, r.span),
                                 tuple((stream.seg[k], stream.pos[k]) for k in r.hidden)))

@@ -1,12 +1,14 @@
 """Names, street addresses and e-mail addresses; names and streets found only where the speaker
 says that is what follows.
 
-Names: after 我叫 / 名字叫 / 名字是 / 姓名是 (or 叫 opening a clause, as in 我姓王，叫王小明)
-comes a surname from the common-surname list and a given name of one or two
+Names: after 我叫 / 名字叫 / 名字是 / 姓名是 / 收货人 / 联系人 (or 叫 opening a clause, as in
+我姓王，叫王小明) comes a surname from the common-surname list and a given name of one or two
 characters; after 姓X名 / 姓X叫 the given name alone. Only the given name is
 hidden: the surname stays, as in the 王先生 every agent says. 我姓王 alone
 hides nothing. The surname list keeps 我叫了外卖 / 我叫他 from being read as
 names; a few surnames that are everyday words (车, 和, 时, 全) are left out for that reason.
+A name is the speaker's own (``Found.own``) when 我 introduces it: an agent's own name is public,
+the caller's name an agent reads back (您的名字是张伟对吗) is not.
 
 Addresses: after 住址 / 地址 / 住在 / 家住 / 寄到 / 送到 (not 我们…地址 or 公司地址: the
 company's own address is public), a clause that names a street (路, 街, 巷, 弄, 胡同, 大道,
@@ -36,12 +38,14 @@ SURNAMES = set(
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "夏侯", "皇甫", "尉迟", "公孙", "令狐",
                      "长孙", "宇文", "司徒", "端木", "南宫", "独孤", "轩辕")
 # Characters and words that end a given name ("我叫张伟想问一下", "我叫李明明天再打").
-NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身家嗯呃哈")
+NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身家嗯呃哈对")
 NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前")
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
 TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
           "哥", "姐")
-NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名")
+NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名"
+                           r"|收货人是|收件人是|联系人是|收货人|收件人|联系人")
+OWN_WINDOW = 4  # characters before a trigger that say whose name follows (我的名字是 / 您的名字是)
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|家住|家在|寄到|送到|送货到")
@@ -65,6 +69,7 @@ class Found:
     kind: str
     start: int  # stream [start, end): the characters hidden
     end: int
+    own: bool = False  # a name the speaker gives as their own (我叫…, 我的名字是…)
 
 
 def _clause_end(stream: Stream, i: int, limit: int) -> int:
@@ -110,7 +115,7 @@ def names(stream: Stream) -> list[Found]:
         if s and stream.joined(p + s - 1):
             g = _given(stream, p + s)
             if g:
-                out.append(Found("name", p + s, p + s + g))
+                out.append(Found("name", p + s, p + s + g, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
     for m in re.finditer("叫", text):
         p = m.end()
@@ -120,7 +125,7 @@ def names(stream: Stream) -> list[Found]:
         if s and stream.joined(p + s - 1):
             g = _given(stream, p + s)
             if g:
-                out.append(Found("name", p + s, p + s + g))
+                out.append(Found("name", p + s, p + s + g, _first_person(text, m.start(), m.end())))
     # 姓王名小明 / 姓王叫小明: the given name follows the surname
     for m in SURNAME_TRIGGER.finditer(text):
         p = m.end()
@@ -131,8 +136,18 @@ def names(stream: Stream) -> list[Found]:
                 continue
             g = _given(stream, q + 1)
             if g:
-                out.append(Found("name", q + 1, q + 1 + g))
+                out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
     return out
+
+
+def _first_person(text: str, start: int, end: int) -> bool:
+    """Whether the trigger at ``text[start:end]`` introduces the speaker's own name: 我 in it (我叫),
+    or 我 the last person named just before it (我的名字是; not 您的名字是张伟对吗, an agent reading
+    back the caller's name)."""
+    if "我" in text[start:end]:
+        return True
+    before = [ch for ch in text[max(0, start - OWN_WINDOW):start] if ch in "我您你"]
+    return bool(before) and before[-1] == "我"
 
 
 def addresses(stream: Stream) -> list[Found]:
