@@ -64,6 +64,8 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("我姓王", "我姓王"),
     ("地址是北京市朝阳区建国路88号，对吗", "地址是北京市朝阳区******，对吗"),
     ("我们维修点的地址是建国路88号", "我们维修点的地址是建国路88号"),  # the company's own address
+    ("我的QQ是幺二三四五六七八九", "我的QQ是*****六七八九"),  # a QQ number reaches the caller like a phone
+    ("QQ音乐会员12个月", "QQ音乐会员12个月"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked
