@@ -69,7 +69,8 @@ class ClosingRule(Strict):
     suggestion: str | None = None
 
 
-PiiKind = Literal["id_card", "bank_card", "phone", "code", "password", "name", "address", "email"]  # pii.KINDS
+# transcribe.pii.KINDS
+PiiKind = Literal["id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat"]
 
 
 class PiiRule(Strict):
@@ -78,7 +79,8 @@ class PiiRule(Strict):
     # flagged when the agent says them (a caller giving their own is only masked)
     kinds: list[PiiKind] = ["id_card", "bank_card", "phone", "code", "password"]
     # hidden wherever a transcript is shown; names and addresses are masked, never flagged
-    mask_kinds: list[PiiKind] = ["id_card", "bank_card", "phone", "code", "password", "name", "address", "email"]
+    mask_kinds: list[PiiKind] = ["id_card", "bank_card", "phone", "code", "password", "name", "address", "email",
+                                 "wechat"]
     source: str = ""
 
 

@@ -82,6 +82,23 @@ def test_an_email_address_loses_its_mailbox_name(text: str, masked: str) -> None
     assert mask(text) == masked
 
 
+@pytest.mark.parametrize(("text", "masked"), [
+    ("我的微信号是zhangwei_1988", "我的微信号是********_****"),
+    ("加我微信zhangwei1988吧", "加我微信************吧"),
+    ("微信号是13812345678", "微信号是*******5678"),  # digits alone: a number, as before
+    ("关注我们的微信公众号haiersi_kf", "关注我们的微信公众号haiersi_kf"),  # the company's account
+    ("我用微信支付", "我用微信支付"),
+])
+def test_a_wechat_id_in_letters_is_hidden_whole(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_the_agents_question_names_the_wechat_id_the_caller_answers() -> None:
+    texts = ["您的微信号是？", "wxid_abc123", "wxid_abc123"]
+    assert mask_segments(texts[:2], speakers=["agent", "caller"]) == ["您的微信号是？", "****_******"]
+    assert mask_segments(["好的", texts[2]], speakers=["agent", "caller"]) == ["好的", "wxid_abc123"]
+
+
 @pytest.mark.parametrize("text", [
     "订单号13812345678", "客服电话是400-820-8208", "请拨打四零零八二零八二零八", "金额是13812元",
     "2024年3月15日", "型号是KFR-35GW", "产品型号20231234567", "验证码已经发到您尾号8003的手机上", "10:30到11:45",

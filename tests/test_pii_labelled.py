@@ -22,7 +22,7 @@ from pathlib import Path
 from transcribe.pii import find_pii_segments, secret_requests
 
 LABELLED = Path(__file__).resolve().parent / "pii_labelled.tsv"
-PII_KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email")
+PII_KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat")
 KEEP_LAST = 4
 SPOKEN_DIGITS = set("零〇○洞一幺壹二两兩贰貳三叁參参四肆五伍六陆陸七拐柒八捌九勾玖")
 CHECK_CHARS = set("xX叉")

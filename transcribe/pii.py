@@ -3,7 +3,8 @@
 Kinds: ``id_card``, ``bank_card`` (card and account numbers), ``phone`` (mobile and
 landline), ``code`` (verification codes), ``password``, ``name`` (a caller's given
 name after 我叫 / 姓), ``address`` (a street address after 住址 / 地址 / 住在), ``email``
-(an e-mail address, written or spoken: zhangwei@163.com, zhangwei艾特163点com).
+(an e-mail address, written or spoken: zhangwei@163.com, zhangwei艾特163点com), ``wechat`` (a
+WeChat ID in letters after 微信号).
 
 - ``find_pii(text, kinds)`` / ``mask(text, kinds)``: one utterance.
 - ``find_pii_segments(texts, kinds, speakers)`` / ``mask_segments(...)``: consecutive
@@ -21,7 +22,8 @@ Masking works on the original text through the normaliser's offset map: numbers
 keep their last four digit characters, in whatever form they were written
 ("幺三八 1234 五六七八" -> "*** **** 五六七八"); codes and passwords are hidden whole
 (their last four digits would be the whole code); names keep the surname;
-addresses keep the province, city and district; e-mail addresses keep the domain.
+addresses keep the province, city and district; e-mail addresses keep the domain; WeChat IDs are
+hidden whole.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from transcribe.pii_numbers import (
 )
 from transcribe.pii_secrets import SecretRequest, secret_requests
 from transcribe.pii_stream import Stream, build
-from transcribe.pii_words import addresses, emails, names
+from transcribe.pii_words import addresses, emails, names, wechat_ids
 
 __all__ = [
     "KINDS",
@@ -65,7 +67,7 @@ __all__ = [
     "secret_requests",
 ]
 
-KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email")
+KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat")
 NUMBER_KINDS = ("id_card", "bank_card", "phone")  # keep their last digits when masked
 WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
 KEEP = 4
@@ -215,7 +217,7 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
 def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
     wanted = set(kinds)
     found = _all_numbers(stream, keep)
-    for w in names(stream) + addresses(stream) + emails(stream):
+    for w in names(stream) + addresses(stream) + emails(stream) + wechat_ids(stream):
         span = tuple(range(w.start, w.end))
         found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span, w.own))
     found = [r for r in found if r.kind in wanted]

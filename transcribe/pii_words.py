@@ -1,5 +1,5 @@
-"""Names, street addresses and e-mail addresses; names and streets found only where the speaker
-says that is what follows.
+"""Names, street addresses, e-mail addresses and WeChat IDs; names and streets found only where the
+speaker says that is what follows.
 
 Names: after 我叫 / 名字叫 / 名字是 / 姓名是 / 收货人 / 联系人 (or 叫 opening a clause, as in
 我姓王，叫王小明) comes a surname from the common-surname list and a given name of one or two
@@ -17,7 +17,7 @@ everything from the street to the last house, building or flat number goes.
 
 E-mail addresses: letters or digits, then @ (or 艾特 / at, as the ASR writes a spoken one), then a
 domain with a dot (点 / dot), unless the company's (客服邮箱是…). The name before the @ is hidden, the
-domain (163.com, qq.com) stays.
+domain (163.com, qq.com) stays. WeChat IDs in letters after 微信 / 微信号 are hidden whole.
 """
 
 from __future__ import annotations
@@ -57,11 +57,16 @@ HOUSE = set("号室楼栋幢座层户院")
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
 ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
-# The company's own mailbox (我们的客服邮箱是service@…) is public.
-NOT_CALLERS_MAIL = re.compile(r"我们|公司|客服|官方|售后|总部")
-# On the original text: the normalised one has no @ or dots. The mailbox name is group 1.
+# The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
+NOT_CALLERS_ID = re.compile(r"我们|公司|客服|官方|售后|总部|公众号")
+# On the original text: the normalised one has no @ or dots. The part hidden is group 1.
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
+# A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
+# letter and runs 6-20 letters, digits, _ or -.
+ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
+WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信号?|wechat|vx号|wx号)\s*(?:是|为|[:：])?[\s？?，,]*"
+                    r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,17 +187,30 @@ def addresses(stream: Stream) -> list[Found]:
 
 def emails(stream: Stream) -> list[Found]:
     """The mailbox name of each e-mail address, in stream indices."""
+    return _ids(stream, EMAIL, "email")
+
+
+def wechat_ids(stream: Stream) -> list[Found]:
+    """Each WeChat ID written in letters, whole, in stream indices."""
+    return _ids(stream, WECHAT, "wechat")
+
+
+def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
+    """Group 1 of each match of ``pattern`` on a segment's original text, unless the company's. The
+    words before it may end the segment before, either speaker's (您的微信号是？ | wxid_abc123)."""
     out: list[Found] = []
     for seg, norm in enumerate(stream.norms):
         first = stream.starts[seg]
         if first < 0:
             continue
         count = sum(1 for k in range(first, len(stream.seg)) if stream.seg[k] == seg)
-        for m in EMAIL.finditer(norm.original):
-            a, b = m.span(1)
-            if NOT_CALLERS_MAIL.search(norm.original, max(0, a - 10), a):
+        before = stream.norms[seg - 1].original[-ID_LEAD:] if seg > 0 else ""
+        text = before + norm.original
+        for m in pattern.finditer(text):
+            a, b = m.start(1) - len(before), m.end(1) - len(before)
+            if a < 0 or NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
                 continue
             hidden = [k for k in range(first, first + count) if a <= stream.pos[k] < b]
             if hidden:
-                out.append(Found("email", hidden[0], hidden[-1] + 1))
+                out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out
