@@ -203,7 +203,7 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
         first = stream.starts[seg]
         if first < 0:
             continue
-        count = sum(1 for k in range(first, len(stream.seg)) if stream.seg[k] == seg)
+        count = len(norm.text)  # the segment's characters in the stream, from ``first`` on
         before = stream.norms[seg - 1].original[-ID_LEAD:] if seg > 0 else ""
         text = before + norm.original
         for m in pattern.finditer(text):

@@ -214,14 +214,19 @@ def negation_misheard(phrase: str, heard: str) -> bool:
     it holds 得, the positive of a potential complement (做得了 for 做不了: a polite agent's words,
     which the audio read as 我想我做不了 at 0.92). The audio cannot be sure of such a garble: it
     turns on one syllable (这就是, 这正是我们的责任 read 0.38-0.49 as 这不是)."""
-    return (_lost_negations(phrase, heard) == 1 and "得" not in heard
-            and len(read_syllables(heard)) >= len(read_syllables(phrase)) >= MISHEARD_NEGATION_SYLLABLES)
+    return _misheard(phrase, heard, _lost_negations(phrase, heard))
 
 
 def negation_kept_or_misheard(phrase: str, heard: str) -> bool:
     """What a garble of ``phrase`` must do with its negations: keep them, or be a long phrase whose
     one negation was misheard (``negation_misheard``)."""
-    return keeps_negation(phrase, heard) or negation_misheard(phrase, heard)
+    lost = _lost_negations(phrase, heard)
+    return lost == 0 or _misheard(phrase, heard, lost)
+
+
+def _misheard(phrase: str, heard: str, lost: int) -> bool:
+    return (lost == 1 and "得" not in heard
+            and len(read_syllables(heard)) >= len(read_syllables(phrase)) >= MISHEARD_NEGATION_SYLLABLES)
 
 
 def _lost_negations(phrase: str, heard: str) -> int:
