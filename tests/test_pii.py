@@ -126,6 +126,8 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
 
 @pytest.mark.parametrize("text", [
     "请不要把密码告诉任何人", "请在键盘上输入您的密码", "验证码的后两位是多少", "您可以重置密码",
+    "系统发的验证码在短信里，您在页面上输入就行",  # 发的验证码: the code sent, not "send me the code"
+    "您说密码忘记了是吧，我给您发一个重置链接",  # said of the password, not asking for it
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []

@@ -11,7 +11,7 @@ A request is a telling verb and the secret in either order: 告诉我您的密�
 request when a negation comes just before (请不要把密码告诉任何人, 我们不会向您索要…),
 when the caller is sent to the keypad or an app (输入, 重置, 修改: those words carry
 no telling verb), when only part of a code is asked (验证码的后两位是多少), or when
-the question is about the secret, not for it (密码是多少位的).
+the question is about the secret, not for it (密码是多少位的, 您说密码忘记了).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ _SECRET = (r"(?:银行卡|取款|支付|交易|查询|服务|登录|网银|卡|�
            r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码)")
 _VERB = r"(?:告诉|报|说|念|读|提供|发|讲|透露|给)"
 _WHOSE = r"(?:您|你)?(?:的)?(?:手机)?(?:刚|刚刚)?(?:收到的)?(?:[四六八]位(?:数)?(?:的)?)?"
-# verb first: 告诉我您的密码, 报一下您的银行卡密码, 提供一下验证码
-_VERB_FIRST = re.compile(_VERB + r"(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _WHOSE + _SECRET)
+# verb first: 告诉我您的密码, 报一下您的银行卡密码, 提供一下验证码; not a verb with 的 (系统发的验证码 is
+# "the code the system sent", said when the agent tells the caller where to type it)
+_VERB_FIRST = re.compile(_VERB + r"(?!的)(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _WHOSE + _SECRET)
 # secret first: 密码告诉我, 验证码念给我, 六位验证码读一下, 您的密码是多少
 _SECRET_FIRST = re.compile(
     r"(?:您|你)?(?:的)?" + _WHOSE + _SECRET
@@ -34,6 +35,8 @@ _SECRET_FIRST = re.compile(
 )
 NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|绝不|千万|不能|禁止|不可以|谨防|防止|不必|索要")
 PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")
+# said of the secret, not asking for it: 您说密码忘记了是吧 (the caller lost it; a reset link follows)
+ABOUT = re.compile(r"忘记|忘了|不记得|错了|不对|过期|失效|锁")
 NEGATION_REACH = 8  # characters before the request where a negation cancels it
 PARTIAL_REACH = 5  # characters after the secret where 后两位 makes it a partial code
 
@@ -57,6 +60,8 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
             if NEGATIONS.search(t, max(0, m.start() - NEGATION_REACH), m.start()):
                 continue
             if PARTIAL.search(t, m.start("what"), m.end("what") + PARTIAL_REACH):
+                continue
+            if ABOUT.match(t, m.end("what")):
                 continue
             kind = "password" if m.group("what") in ("密码", "口令") else "code"
             spans.append((m.start(), m.end(), kind))

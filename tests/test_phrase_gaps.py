@@ -1,0 +1,108 @@
+"""Phrases with a gap (settings/gaps.py) and conditions (a rule's ``not_after``) in the text rules.
+
+The sentences are held-out wordings of breaches and polite lines that the literal phrase lists missed
+or flagged (session 19's blind set): agents put adverbs inside a phrase, and a condition is not a
+refusal.
+"""
+
+from __future__ import annotations
+
+import pytest
+from qa_calls import config
+
+from qa.scan import scan_text
+from settings import PhraseRule, bare, gap_problem, spelled_out
+from transcribe.spotting import agent_phrases, said_wordings
+
+CFG = config()
+
+
+def rules(text: str) -> list[str]:
+    return [h.rule for h in scan_text(CFG, text, "agent")]
+
+
+def test_a_gap_is_empty_or_holds_one_or_two_gap_words() -> None:
+    words = ("真的", "也")
+    assert spelled_out("我…不能", words) == (
+        "我不能",
+        "我真的不能",
+        "我也不能",
+        "我真的真的不能",
+        "我真的也不能",
+        "我也真的不能",
+        "我也也不能",
+    )
+    assert spelled_out("我们……很忙", words)[0] == "我们很忙"  # the Chinese ellipsis (two …) is one gap
+    assert spelled_out("不过", words) == ("不过",)
+    assert bare("这…不是我们的责任") == "这不是我们的责任"
+
+
+@pytest.mark.parametrize("phrase", ["…不能", "我不能…", "我…不…能…了"])
+def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> None:
+    assert gap_problem(phrase)
+    with pytest.raises(ValueError, match="gap"):
+        PhraseRule(id="r", category="forbidden", severity="low", phrases=[phrase], source="t")
+
+
+@pytest.mark.parametrize(
+    "text,rule",
+    [
+        ("我真的不能帮您加急，系统不支持。", "forbidden.negative-language"),
+        ("我恐怕不能答应您。", "forbidden.negative-language"),
+        ("延保这块我们确实没办法给您办。", "forbidden.negative-language"),
+        ("我们这里办不了这个。", "forbidden.negative-language"),
+        ("我们这两天实在是太忙了，顾不上您这单。", "forbidden.bad-answers"),
+        ("这个你去问一下别的部门吧。", "forbidden.bad-answers"),
+        ("说实话不是我们这边的责任。", "forbidden.shifting-blame"),
+        ("这个归安装公司管，跟我们没关系。", "forbidden.shifting-blame"),
+        ("我看您还是不明白我的意思。", "forbidden.doubting-caller"),
+        ("这个我也不太能确定。", "forbidden.uncertain"),
+        ("你们别再打过来了。", "forbidden.rude"),
+        ("退款也许三五天，说不好。", "vague.ambiguous"),
+    ],
+)
+def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
+    assert rule in rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我看看能不能帮您加急。",  # 看看能 is not a gap word: a question, not 我…不能
+        "我们能不能先给您换一台？",
+        "我们不能让您白跑一趟，我给您安排上门。",  # a promise
+        "如果重启之后还是不行，您随时打回来。",  # a condition, not a refusal
+        "如果我们没办法按时送到，全额退款。",
+        "要是您还是不明白，我再讲一遍。",
+        "我会让师傅快点过去，今天下午之前一定到。",  # hurrying the technician for the caller
+        "只要不过保修期，上门维修都是免费的。",
+        "您这个要求一点都不过分。",
+        "这款冰箱放在您家厨房再合适不过了。",
+        "您放心，这不过是个小故障。",
+        "不知道您现在方便吗？",
+        "您能不能够提供一下订单号？",
+    ],
+)
+def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
+    assert rules(text) == [], text
+
+
+def test_an_allowed_wording_is_matched_by_sound_only_where_its_phrase_is() -> None:
+    # 信不过 (do not trust) allows 不过; by sound it is also 中心，不过, which is the conjunction
+    assert rules("包裹在转运中心，不过由于天气原因会晚到。") == ["forbidden.but"]
+    assert rules("如果您信不过快递，也可以到门店自提。") == []
+
+
+def test_a_condition_holds_only_within_its_clause() -> None:
+    assert rules("如果您需要，可以换货。不行的话再退款。") == []  # 不行的话 is allowed as before
+    assert rules("如果您着急，不行，今天送不到。") == ["forbidden.refusal"]  # 不行 is a clause of its own
+
+
+def test_the_audio_is_searched_by_sound_for_the_bare_phrase_and_by_text_for_the_other_wordings() -> None:
+    searched, worded = agent_phrases(CFG)
+    assert "我不能" in searched and "我真的不能" not in searched
+    assert "我真的不能" in worded and "我不能" not in worded
+    assert "也许" in worded and "也许" not in searched  # a variant: text only, no search by sound
+    assert not any("…" in p for p in searched + worded)
+    said = said_wordings(CFG, ["您好。", "我们这边现在不能退款，", "我真的不能。"])
+    assert said == ["我们这边现在不能", "我真的不能"]
