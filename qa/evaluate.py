@@ -187,7 +187,7 @@ class PinyinRow:
 
 def pinyin_study(config: Config, seeds_dir: Path, items: Sequence[Labelled]) -> list[PinyinRow]:
     sentences = seed_sentences(seeds_dir)
-    phrases = [p for r in config.qa.phrases for p in r.phrases]
+    phrases = [p for r in config.qa.phrases for p in r.bare_phrases()]
     variants = homophone_variants(phrases, sentences)
     exact = Matcher(config.qa.phrases)
     exact_hits = [frozenset(h.rule for h in exact.find(s)) for s in sentences]

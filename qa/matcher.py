@@ -1,11 +1,14 @@
 """Phrase rules matched in one pass over the text (Aho-Corasick).
 
-Every phrase and every ``allow`` phrase of every rule goes into one automaton over
+Every phrase and every ``allow`` phrase of every rule, spelled out (``我…不能`` is 我不能,
+我真的不能, ...: settings/gaps.py), goes into one automaton over
 the normalised text (``transcribe.normalize``), so a sentence is scanned once however many
 rules there are. A hit is then
 
 - dropped when an ``allow`` phrase of the same rule covers it (请您耐心等候 is not
   等着; 我不能肯定 is not 我不能),
+- dropped when its clause (the text since the last punctuation mark) says one of the rule's
+  ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
 - dropped when a longer hit of another rule of the same category covers it, so
   "我不知道你去问问其他部门吧" is one flag for the bad answer, not a second one
   for 不知道 inside it,
@@ -20,13 +23,14 @@ measurement that decided it.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
 
 from qa.phonetic import syllables
-from settings import PhraseRule
+from settings import PhraseRule, bare
 from transcribe.normalize import Normalized, canonical, normalize
 
 # Shorter phrases are not matched by sound: two syllables collide with ordinary words
@@ -83,21 +87,29 @@ class Matcher:
                  pinyin_min_chars: int = MIN_PINYIN_CHARS) -> None:
         self.rules = list(rules)
         self.pinyin = pinyin
+        self._not_after = [[w for w in map(canonical, rule.not_after) if w] for rule in self.rules]
         self._exact = ahocorasick.Automaton()
         self._sound = ahocorasick.Automaton() if pinyin else None
         exact: dict[str, list[_Entry]] = {}
         sound: dict[str, list[_Entry]] = {}
         for r, rule in enumerate(self.rules):
-            for allow, phrases in ((False, rule.phrases), (True, rule.allow)):
+            # Allowed wordings go in by sound where they hold a phrase matched by sound (below): 信不过
+            # by sound is 中心，不过, and 不过 itself is never matched by sound.
+            written = (canonical(bare(p)) for p in (*rule.phrases, *rule.variants))
+            sounded = [k for k in written if len(k) >= pinyin_min_chars]
+            allowed = [canonical(bare(a)) for a in rule.allow]
+            by_sound = {*sounded, *(k for k in allowed if any(p in k for p in sounded))}
+            for allow, phrases in ((False, rule.wordings()), (True, rule.allowed())):
                 for phrase in phrases:
                     key = canonical(phrase)
                     if not key:
                         continue
                     entry = _Entry(r, allow, len(key))
                     exact.setdefault(key, []).append(entry)
-                    # Allow phrases go in by sound whatever their length: suppressing
-                    # a sound-alike hit needs the sound-alike allow.
-                    if pinyin and (allow or len(key) >= pinyin_min_chars):
+                    # An allowed wording goes in by sound whatever its length: suppressing a sound-alike
+                    # hit needs the sound-alike allow. A gap's fillings go in by their characters
+                    # only: thousands of them, and the bare phrase already catches its homophones.
+                    if pinyin and key in by_sound:
                         sound.setdefault(_sound_key(key), []).append(entry)
         for key, entries in exact.items():
             self._exact.add_word(key, tuple(entries))
@@ -156,7 +168,7 @@ class Matcher:
                     hits[key] = how
         kept = [
             (r, s, e, how) for (r, s, e), how in hits.items()
-            if not any(a <= s and e <= b for a, b in allows.get(r, ()))
+            if not any(a <= s and e <= b for a, b in allows.get(r, ())) and not self._conditional(r, norm, s)
         ]
         # Longer hits of the same category subsume the hits they contain.
         final = [
@@ -175,6 +187,23 @@ class Matcher:
             out.append(Hit(rule.id, rule.category, rule.severity, norm.original[os_:oe], os_, oe, how,
                            rule.source, rule.suggestion, s, e))
         return out
+
+    def _conditional(self, rule: int, norm: Normalized, start: int) -> bool:
+        """Whether the clause holding the hit at ``start`` says one of the rule's ``not_after``
+        words before it."""
+        words = self._not_after[rule]
+        if not words:
+            return False
+        clause = start
+        while clause > 0 and not _breaks(norm.original[norm.offsets[clause - 1] + 1 : norm.offsets[clause]]):
+            clause -= 1
+        before = norm.text[clause:start]
+        return any(w in before for w in words)
+
+
+def _breaks(between: str) -> bool:
+    """Whether the original text between two kept characters ends a clause (a punctuation mark)."""
+    return any(unicodedata.category(ch).startswith("P") for ch in between)
 
 
 def _sound_key(key: str) -> str:

@@ -45,25 +45,26 @@ from qa.rules import CallContext, Finding, Utterance, agent_part, call_findings,
 from qa.scorecard import refresh_call
 from qa.tables import Flag
 from qa.verified import apply_verification
-from settings import Config, QaSettings
+from settings import Config
 from transcribe.store import segments_in_order, transcript_for_call
 from transcribe.tables import Transcript
 
 USE_PINYIN = True  # homophone matching (phrases of 3+ characters): measured in qa/evaluate.py
 
-_matchers: dict[int, tuple[QaSettings, Matcher]] = {}
+# by the rules' own text: configs loaded anew (each test, each CLI call's reload) share one compiled
+# matcher, which takes most of a second with thousands of gap wordings (settings/gaps.py)
+_matchers: dict[str, Matcher] = {}
 
 
 def matcher_for(config: Config) -> Matcher:
-    """The compiled phrase rules of this config (compiled once per config object)."""
-    qa = config.qa
-    cached = _matchers.get(id(qa))
-    if cached is None or cached[0] is not qa:
-        cached = (qa, Matcher(qa.phrases, pinyin=USE_PINYIN))
+    """The compiled phrase rules of this config (compiled once per set of rules)."""
+    key = repr(config.qa.phrases)
+    matcher = _matchers.get(key)
+    if matcher is None:
         if len(_matchers) > 16:
             _matchers.clear()
-        _matchers[id(qa)] = cached
-    return cached[1]
+        matcher = _matchers[key] = Matcher(config.qa.phrases, pinyin=USE_PINYIN)
+    return matcher
 
 
 def scan_text(config: Config, text: str, speaker: str = "agent") -> list[Hit]:

@@ -31,7 +31,7 @@ SLACK_S = 0.5
 
 
 def _rules_by_phrase(config: Config) -> dict[str, PhraseRule]:
-    return {p: r for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.phrases}
+    return {p: r for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.wordings()}
 
 
 def _phrases_of(rule_id: str, by_phrase: Mapping[str, PhraseRule]) -> set[str]:

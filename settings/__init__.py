@@ -14,6 +14,7 @@ Config, load_config``, never from the modules, so they can be regrouped freely.
 
 from settings.base import Strict, did_you_mean
 from settings.config import Config
+from settings.gaps import DEFAULT_GAP_WORDS, bare, gap_problem, spelled_out
 from settings.loading import load_config, validate
 from settings.menus import (
     ACTIONS,
@@ -77,15 +78,16 @@ from settings.yaml_file import (
 )
 
 __all__ = [
-    "ACTIONS", "DEFAULT_CONFIG_ENV", "DIGITS", "DIGITS_RANGE", "FLAG_CATEGORIES", "HAND_EDIT_HINTS", "RETRIES_RANGE",
-    "REVIEW_CATEGORY", "REVIEW_RULE", "ROUTE_FIELDS", "TARGET_ACTIONS", "TARGET_KIND", "TIMEOUT_RANGE",
-    "UNQUOTED_HASH", "WEEKDAYS",
+    "ACTIONS", "DEFAULT_CONFIG_ENV", "DEFAULT_GAP_WORDS", "DIGITS", "DIGITS_RANGE", "FLAG_CATEGORIES",
+    "HAND_EDIT_HINTS", "RETRIES_RANGE", "REVIEW_CATEGORY", "REVIEW_RULE", "ROUTE_FIELDS", "TARGET_ACTIONS",
+    "TARGET_KIND", "TIMEOUT_RANGE", "UNQUOTED_HASH", "WEEKDAYS",
     "Action", "AmiSettings", "AsrSettings", "ClosingRule", "Collect", "Config", "ConfigError", "ConversationRules",
     "DatabaseSettings", "Extension", "HangupRule", "HoldRule", "InterruptionRule", "IvrSettings", "Menu", "OpeningRule",
     "PhraseRule", "PiiKind", "PiiRule", "PromptSettings", "QaSettings", "Queue", "RecordingSettings", "Route",
     "Schedule", "ScheduleEntry", "ScorecardItem", "ScorecardSettings", "SecretRequestRule", "Severity", "SilenceRule",
     "SlowAnswerRule", "Speaker", "SpeechRateRule", "Strict", "TimeRange", "WebSettings", "WorkersSettings",
-    "database_url_in", "date_span", "default_config_path", "did_you_mean", "hand_edit_hint", "line_of", "load_config",
-    "load_yaml", "read_yaml", "route_shape_problem", "route_target_problem", "scorecard_problem", "time_range",
+    "bare", "database_url_in", "date_span", "default_config_path", "did_you_mean", "gap_problem", "hand_edit_hint",
+    "line_of", "load_config", "load_yaml", "read_yaml", "route_shape_problem", "route_target_problem",
+    "scorecard_problem", "spelled_out", "time_range",
     "validate", "weekday_span",
 ]  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from settings.base import FieldError, Strict
+from settings.gaps import DEFAULT_GAP_WORDS, bare, gap_problem, spelled_out
 from settings.review_app import WebSettings
 from settings.scorecard import REVIEW_RULE, ScorecardSettings, scorecard_problem
 
@@ -25,8 +26,16 @@ class PhraseRule(Strict):
     category: Literal["forbidden", "vague"]
     severity: Severity
     speaker: Speaker = "agent"
-    phrases: Annotated[list[str], Field(min_length=1)]
-    allow: list[str] = []  # longer phrases in which a hit is not a violation (请您耐心等候)
+    phrases: Annotated[list[str], Field(min_length=1)]  # 我…不能: "…" holds up to two gap_words (settings/gaps.py)
+    # more wordings of the rule (gaps as in phrases), matched in the text and checked on the audio where
+    # the text says them, but not searched for on the audio by sound: each phrase searched that way
+    # costs decoder passes on every call (transcribe/spotting.py)
+    variants: list[str] = []
+    allow: list[str] = []  # longer phrases in which a hit is not a violation (请您耐心等候); gaps as in phrases
+    gap_words: list[str] = list(DEFAULT_GAP_WORDS)
+    # a hit with one of these earlier in its clause is a condition, not something said to the caller
+    # (如果重启之后还是不行，您再打过来): qa/matcher.py
+    not_after: list[str] = []
     # phrase -> everyday words that sound like it (快点: 快递): a text hit that one of them reads
     # better in the audio is shown as unsure (needs listening), not as a sure breach
     sounds_like: dict[str, list[str]] = {}
@@ -35,10 +44,32 @@ class PhraseRule(Strict):
 
     @model_validator(mode="after")
     def _sounds_like_known_phrases(self) -> PhraseRule:
+        for field, phrases in (("phrases", self.phrases), ("variants", self.variants), ("allow", self.allow)):
+            for i, phrase in enumerate(phrases):
+                problem = gap_problem(phrase)
+                if problem:
+                    raise ValueError(f"{field}[{i}] {problem}")
         unknown = sorted(set(self.sounds_like) - set(self.phrases))
         if unknown:
             raise ValueError(f"sounds_like names {unknown}, which are not among this rule's phrases {self.phrases}")
         return self
+
+    def wordings(self) -> list[str]:
+        """Every phrase and variant spelled out: each gap empty, then filled with gap words (我不能,
+        我真的不能, ...)."""
+        return _spelled([*self.phrases, *self.variants], self.gap_words)
+
+    def allowed(self) -> list[str]:
+        """Every allowed wording, spelled out as ``wordings``."""
+        return _spelled(self.allow, self.gap_words)
+
+    def bare_phrases(self) -> list[str]:
+        """The phrases (not the variants) with their gaps empty: what the audio is searched for by sound."""
+        return list(dict.fromkeys(bare(p) for p in self.phrases))
+
+
+def _spelled(phrases: list[str], gap_words: list[str]) -> list[str]:
+    return list(dict.fromkeys(w for p in phrases for w in spelled_out(p, tuple(gap_words))))
 
 
 class OpeningRule(Strict):

@@ -35,7 +35,7 @@ def test_shipped_config_is_valid_and_complete() -> None:
     assert cfg.ivr.entry_menu in cfg.menus
     categories = {rule.category for rule in cfg.qa.phrases}
     assert categories == {"forbidden", "vague"}
-    phrases = {p for rule in cfg.qa.phrases for p in rule.phrases}
+    phrases = {p for rule in cfg.qa.phrases for p in rule.wordings()}
     assert {"我不能", "这不是我们的责任", "你找错部门了", "我们非常忙", "可能"} <= phrases
     assert all(rule.source for rule in cfg.qa.phrases), "every rule names its seed source"
 

@@ -55,7 +55,7 @@ def test_a_month_counts_only_confirmed_flags_as_breaches(cfg: Config) -> None:
     # precision from verdicts only: 1 / (1 + 1), not 4 / 5 as if the unreviewed three were breaches
     assert health["forbidden.refusal"]["precision"] == 0.5
     assert health["vague.ambiguous"]["precision"] is None and health["vague.ambiguous"]["unreviewed"] == 1
-    assert health["forbidden.refusal"]["label"] == "禁语：不行、不知道、不能够"
+    assert health["forbidden.refusal"]["label"] == "禁语：不行、不知道、不能够…"
     assert nov["rules"][-1]["rule"] == "vague.ambiguous"  # rules nobody judged come last
     dec = _report(cfg, date(2026, 12, 2))
     assert (dec["calls"], dec["confirmed"], dec["dismissed"], dec["unreviewed"]) == (2, 1, 1, 0)
@@ -66,7 +66,7 @@ def test_a_month_counts_only_confirmed_flags_as_breaches(cfg: Config) -> None:
 def test_rule_labels_come_from_the_config(cfg: Config) -> None:
     labels = rule_labels(cfg)
     assert labels["forbidden.shifting-blame"].startswith("禁语：我不能帮助你、")
-    assert labels["vague.ambiguous"] == "模糊用语：可能、大概、看情况"
+    assert labels["vague.ambiguous"] == "模糊用语：可能、大概、看情况…"
     assert labels[cfg.qa.opening.id] == "开场白不规范"
     ids = {cfg.qa.closing.id, cfg.qa.hold.id, cfg.qa.conversation.silence.id, *(r.id for r in cfg.qa.phrases)}
     assert ids <= set(labels)
@@ -79,7 +79,7 @@ def test_csv_export_opens_in_excel_and_names_no_caller(cfg: Config) -> None:
     assert rows[1][:4] == ["分组 section", "名称 name", "说明 label", "已确认 confirmed"]
     assert rows[2] == ["total", "all", "全部", "2", "1", "4", "0.667"]
     by = {(r[0], r[1]): r for r in rows[3:]}
-    assert by[("rule", "forbidden.refusal")][2:] == ["禁语：不行、不知道、不能够", "1", "1", "3", "0.500"]
+    assert by[("rule", "forbidden.refusal")][2:] == ["禁语：不行、不知道、不能够…", "1", "1", "3", "0.500"]
     assert by[("agent", "SIP/agent1002")][3:6] == ["1", "0", "3"]
     assert by[("rule", "vague.ambiguous")][6] == ""  # no verdict yet: no precision
     assert CALLER not in data.decode("utf-8-sig")

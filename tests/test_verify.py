@@ -260,3 +260,19 @@ def test_a_garbles_disputed_tokens_are_those_the_asr_wrote_otherwise(scorer: Phr
     assert disputed("我们非常忙", "我们会催,催") == "非常忙"
     assert disputed("你找错部门了", "您好,说不明了") == "你找错部门"  # only 了 in common, at the end
     assert disputed("你不明白", "您不明白") == ""  # one character: its one token's pmi is noise
+
+
+@pytest.mark.slow
+def test_a_wording_with_a_gap_filled_is_confirmed_where_the_text_says_it(
+        transcriber: Transcriber, scorer: PhraseScorer, tmp_path: Path) -> None:
+    # 我…不能 said as 我真的不能: the filled wording is scored where the text holds it word for word, and
+    # the bare phrase's sound search does not put a garble 我不能 over it (的不能)
+    class Seg:
+        def __init__(self, audio: np.ndarray, text: str) -> None:
+            self.start, self.end, self.text = 0.0, audio.size / 16000, text
+
+    audio = transcriber.load_audio(_agent_wav(tmp_path, "我真的不能帮您加急，系统不支持。"))
+    segment = Seg(audio, "我真的不能帮您加急，系统不支持。")
+    found = scorer.spot(audio, [segment], ["我不能"], worded=["我真的不能"])
+    assert [(s.phrase, s.score.exact, s.score.accepted) for s in found] == [("我真的不能", True, True)]
+    assert scorer.spot(audio, [segment], ["我不能"]) == []  # without the wording, nothing is confirmed

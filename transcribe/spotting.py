@@ -14,11 +14,14 @@ import logging
 import time
 import weakref
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from settings import Config
+import ahocorasick
+
+from settings import Config, PhraseRule, bare
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.normalize import canonical
@@ -46,13 +49,46 @@ _ONE_MORE_MAX_COST = 0.25
 # first, decides.
 _READINGS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (0.0, 1.0), (0.5, 1.0), (1.0, 1.0))
 
+# The wordings of phrases with a gap, as an automaton per set of rules (said_wordings); a few at most.
+_wordings: dict[str, ahocorasick.Automaton | None] = {}
 # One scorer per loaded model: it caches the silence prior and token ids across calls.
 _scorers: weakref.WeakKeyDictionary[Transcriber, PhraseScorer] = weakref.WeakKeyDictionary()
 
 
-def agent_phrases(config: Config) -> list[str]:
-    """Every phrase of a rule that applies to the agent (forbidden and vague)."""
-    return sorted({p for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.phrases})
+def searched_phrases(config: Config) -> list[str]:
+    """The phrases of the rules that apply to the agent (forbidden and vague), each with its gaps
+    empty (我…不能 -> 我不能): searched for on the audio by sound, and where the text says them."""
+    return sorted({p for r in _agent_rules(config) for p in r.bare_phrases()})
+
+
+def agent_phrases(config: Config) -> tuple[list[str], list[str]]:
+    """``searched_phrases``, and the other wordings of the agent's rules (gaps filled: 我真的不能;
+    the variants), checked only where the text says them word for word."""
+    searched = searched_phrases(config)
+    return searched, sorted({w for r in _agent_rules(config) for w in r.wordings()} - set(searched))
+
+
+def _agent_rules(config: Config) -> list[PhraseRule]:
+    return [r for r in config.qa.phrases if r.speaker in ("agent", "any")]
+
+
+def said_wordings(config: Config, texts: Sequence[str]) -> list[str]:
+    """The wordings of phrases with a gap (agent_phrases' second list) that ``texts`` say word for
+    word: a few of thousands, found in one pass (an automaton kept per set of rules)."""
+    key = repr(config.qa.phrases)
+    if key not in _wordings:
+        automaton = ahocorasick.Automaton()
+        for w in agent_phrases(config)[1]:
+            automaton.add_word(canonical(w), w)
+        if len(automaton):
+            automaton.make_automaton()
+        if len(_wordings) > 16:
+            _wordings.clear()
+        _wordings[key] = automaton if len(automaton) else None
+    automaton = _wordings[key]
+    if automaton is None:
+        return []
+    return sorted({w for text in texts for _, w in automaton.iter(canonical(text))})
 
 
 def scorer_for(transcriber: Transcriber) -> PhraseScorer:
@@ -79,11 +115,13 @@ def sound_alikes(config: Config) -> dict[str, list[str]]:
 
 
 def allowed_wordings(config: Config) -> dict[str, list[str]]:
-    """phrase -> the allowed wordings of its rule that hold it (可能我没有说清楚 for 可能)."""
+    """phrase -> the allowed wordings of its rule that hold it (可能我没有说清楚 for 可能); gaps empty,
+    as the phrases searched by sound are (agent_phrases)."""
     out: dict[str, list[str]] = {}
     for rule in config.qa.phrases:
-        for phrase in rule.phrases:
-            holding = [w for w in rule.allow if phrase in w and w != phrase]
+        allowed = list(dict.fromkeys(bare(w) for w in rule.allow))
+        for phrase in rule.bare_phrases():
+            holding = [w for w in allowed if phrase in w and w != phrase]
             if holding:
                 out[phrase] = list(dict.fromkeys([*out.get(phrase, []), *holding]))
     return out
@@ -100,7 +138,8 @@ def spot_phrases(
     inside the opening's or closing's window are scored on that window's one encoding (cut to
     their stretch; bench/verify_cost.py measured the saving and the same rows on the scripted calls)."""
     segments = [s for s in result.segments if s.speaker == "agent" and s.text.strip()]
-    phrases = agent_phrases(config)
+    phrases = searched_phrases(config)
+    worded = said_wordings(config, [s.text for s in segments])
     started = time.perf_counter()
     scorer = scorer_for(transcriber)
     audio = transcriber.load_audio(agent_track)
@@ -110,7 +149,7 @@ def spot_phrases(
             alikes = sound_alikes(config)
             # A garble that an expected line or an everyday sound-alike word reads better is refused.
             rivals = courtesy_wordings(config) + sorted({w for words in alikes.values() for w in words})
-            scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True)
+            scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True, worded=worded)
             # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
             # argues against: QA shows those as unsure rather than dropping them.
             found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]

@@ -387,18 +387,20 @@ class PhraseScorer:
     # keyword spotting over a track
 
     def spot(self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str],
-             rivals: Sequence[str] = ()) -> list[Spotted]:
+             rivals: Sequence[str] = (), worded: Sequence[str] = ()) -> list[Spotted]:
         """Phrases verified in the given segments of a 16 kHz track (the agent's speech):
         text hits confirmed and garbles found (``resolve`` of ``score_segments``)."""
-        return resolve(self.score_segments(audio, segments, phrases, rivals, shown_only=True))
+        return resolve(self.score_segments(audio, segments, phrases, rivals, shown_only=True, worded=worded))
 
     def score_segments(
         self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str], rivals: Sequence[str] = (),
-        shown_only: bool = False,
+        shown_only: bool = False, worded: Sequence[str] = (),
     ) -> list[Spotted]:
         """Every text hit and every stretch passing the sound-alike pre-filter, scored,
         accepted or not (for thresholds and the bench). ``shown_only``: only what ``resolve``
         may keep (every text hit, and the garbles that can be accepted), for fewer decoder passes.
+        ``worded``: more phrases, scored only where the text says them word for word (the
+        wordings of a phrase with a gap, settings/gaps.py: hundreds, too many to search by sound).
 
         ``rivals`` are wordings an agent is expected to say (the courtesy lines): a garble is
         refused where one of them, placed over the same stretch, is the likelier reading of
@@ -411,7 +413,8 @@ class PhraseScorer:
         o = self.options
         out: list[Spotted] = []
         for text, owner, times, lo, hi in join_segments(segments, o.join_gap_s, o.pad_s):
-            candidates: list[tuple[str, Span]] = []
+            said = canonical(text)
+            candidates = [(w, s) for w in worded if canonical(w) in said for s in exact_spans(w, text)]
             for phrase in phrases:
                 exact = exact_spans(phrase, text)
                 candidates.extend((phrase, s) for s in exact)
