@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import product
 
 GAP = "…"
-MAX_GAPS = 2  # gaps in one phrase; each multiplies its wordings by about 500
+MAX_GAPS = 2  # gaps in one phrase; each multiplies its wordings by about 750
 MAX_GAP_WORDS = 2  # words one gap may hold
 # Words an agent puts inside a phrase without changing what it says (the rule's own list replaces them).
 DEFAULT_GAP_WORDS = (

@@ -47,6 +47,8 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
 @pytest.mark.parametrize(
     "text,rule",
     [
+        ("可以给您换，不过来回运费得您自己承担。", "forbidden.but"),  # 不过 + 来回, not 忙不过来
+        ("不过去年买的也在保修期内。", "forbidden.but"),
         ("我真的不能帮您加急，系统不支持。", "forbidden.negative-language"),
         ("我恐怕不能答应您。", "forbidden.negative-language"),
         ("延保这块我们确实没办法给您办。", "forbidden.negative-language"),
@@ -58,7 +60,7 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
         ("我看您还是不明白我的意思。", "forbidden.doubting-caller"),
         ("这个我也不太能确定。", "forbidden.uncertain"),
         ("你们别再打过来了。", "forbidden.rude"),
-        ("退款也许三五天，说不好。", "vague.ambiguous"),
+        ("退款估计三五天，说不好。", "vague.ambiguous"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -79,6 +81,8 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您这个要求一点都不过分。",
         "这款冰箱放在您家厨房再合适不过了。",
         "您放心，这不过是个小故障。",
+        "周末订单多，如果安装师傅排不过来，我会跟您协调别的时间。",
+        "可能是我刚才没说清楚，我再给您解释一遍。",  # the apology forbidden.doubting-caller suggests
         "不知道您现在方便吗？",
         "您能不能够提供一下订单号？",
     ],
@@ -102,7 +106,7 @@ def test_the_audio_is_searched_by_sound_for_the_bare_phrase_and_by_text_for_the_
     searched, worded = agent_phrases(CFG)
     assert "我不能" in searched and "我真的不能" not in searched
     assert "我真的不能" in worded and "我不能" not in worded
-    assert "也许" in worded and "也许" not in searched  # a variant: text only, no search by sound
+    assert "估计" in worded and "估计" not in searched  # a variant: text only, no search by sound
     assert not any("…" in p for p in searched + worded)
     said = said_wordings(CFG, ["您好。", "我们这边现在不能退款，", "我真的不能。"])
     assert said == ["我们这边现在不能", "我真的不能"]
