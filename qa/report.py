@@ -94,8 +94,9 @@ def rule_labels(cfg: Config) -> dict[str, str]:
         REVIEW_RULE: "转写不清，需人工听",
     }
     for r in q.phrases:
-        shown = "、".join(r.bare_phrases()[:3])  # a label names the phrases, gaps empty
-        if len(shown) > LABEL_PHRASES or len(r.phrases) > 3:  # a chart's axis has room for a few words only
+        named = r.bare_phrases()  # a label names the phrases, gaps empty; more wordings (variants) make a …
+        shown = "、".join(named[:3])
+        if len(shown) > LABEL_PHRASES or len(named) > 3 or r.variants:  # a chart's axis has room for a few words only
             shown = shown[:LABEL_PHRASES] + "…"
         labels[r.id] = f"{CATEGORY_ZH.get(r.category, r.category)}：{shown}"
     return labels

@@ -306,7 +306,9 @@ def test_walk_plans_each_menu_the_schedule_picks(cfg: Path) -> None:
         ("no-input", "- -", "fallback hangup"), ("invalid", "2 2", "fallback hangup")}
     assert all(entry_choice(config, p.at).menu == "after_hours" for p in night if p.at)  # a moment it is chosen
     lines = moments_text(paths)
-    assert len(lines) == 2 and lines[1].startswith("from menu after_hours: calls at ") and "(night (hours" in lines[1]
+    # the next moment after_hours answers, from now: a weeknight, or a whole closed day (Saturday morning +08:00)
+    assert len(lines) == 2 and lines[1].startswith("from menu after_hours: calls at ")
+    assert "(night (hours" in lines[1] or "(closed on " in lines[1]
     # a walk on the real PBX runs now: only the menu a call gets now
     assert {p.keys[0].menu for p in plan(config, at=local("2027-01-04 21:00"))} == {"after_hours"}
 
