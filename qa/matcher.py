@@ -9,6 +9,8 @@ rules there are. A hit is then
   等着; 我不能肯定 is not 我不能),
 - dropped when its clause (the text since the last punctuation mark) says one of the rule's
   ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
+- dropped when the rule's ``question_with`` words follow it in a clause that ends as a question:
+  不知道您明天上午方便在家吗？ asks, it does not refuse,
 - dropped when a longer hit of another rule of the same category covers it, so
   "我不知道你去问问其他部门吧" is one flag for the bad answer, not a second one
   for 不知道 inside it,
@@ -88,6 +90,7 @@ class Matcher:
         self.rules = list(rules)
         self.pinyin = pinyin
         self._not_after = [[w for w in map(canonical, rule.not_after) if w] for rule in self.rules]
+        self._question_with = [[w for w in map(canonical, rule.question_with) if w] for rule in self.rules]
         self._exact = ahocorasick.Automaton()
         self._sound = ahocorasick.Automaton() if pinyin else None
         exact: dict[str, list[_Entry]] = {}
@@ -168,7 +171,8 @@ class Matcher:
                     hits[key] = how
         kept = [
             (r, s, e, how) for (r, s, e), how in hits.items()
-            if not any(a <= s and e <= b for a, b in allows.get(r, ())) and not self._conditional(r, norm, s)
+            if not any(a <= s and e <= b for a, b in allows.get(r, ()))
+            and not self._conditional(r, norm, s) and not self._asks(r, norm, e)
         ]
         # Longer hits of the same category subsume the hits they contain.
         final = [
@@ -199,6 +203,19 @@ class Matcher:
             clause -= 1
         before = norm.text[clause:start]
         return any(w in before for w in words)
+
+    def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
+        """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` and
+        its clause ends as a question: a question mark, or 吗/呢 as its last word."""
+        if end >= len(norm.text) or _breaks(norm.original[norm.offsets[end - 1] + 1 : norm.offsets[end]]):
+            return False  # 不知道，你问别人吧？ is a refusal, then something else
+        if not any(norm.text.startswith(w, end) for w in self._question_with[rule]):
+            return False
+        last = end
+        while last + 1 < len(norm.text) and not _breaks(norm.original[norm.offsets[last] + 1 : norm.offsets[last + 1]]):
+            last += 1
+        after = norm.original[norm.offsets[last] + 1 :].lstrip()
+        return norm.text[last] in "吗呢" or after[:1] in ("？", "?")
 
 
 def _breaks(between: str) -> bool:

@@ -36,6 +36,9 @@ class PhraseRule(Strict):
     # a hit with one of these earlier in its clause is a condition, not something said to the caller
     # (如果重启之后还是不行，您再打过来): qa/matcher.py
     not_after: list[str] = []
+    # a hit followed by one of these, in a clause that ends as a question (？, 吗, 呢), asks the caller
+    # something (不知道您明天上午方便在家吗？) rather than saying the phrase to them: qa/matcher.py
+    question_with: list[str] = []
     # phrase -> everyday words that sound like it (快点: 快递): a text hit that one of them reads
     # better in the audio is shown as unsure (needs listening), not as a sure breach
     sounds_like: dict[str, list[str]] = {}

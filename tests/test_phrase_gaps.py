@@ -53,6 +53,7 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
         ("我恐怕不能答应您。", "forbidden.negative-language"),
         ("延保这块我们确实没办法给您办。", "forbidden.negative-language"),
         ("我们这里办不了这个。", "forbidden.negative-language"),
+        ("咱们这儿是给不了您免费安装的。", "forbidden.negative-language"),
         ("我们这两天实在是太忙了，顾不上您这单。", "forbidden.bad-answers"),
         ("这个你去问一下别的部门吧。", "forbidden.bad-answers"),
         ("说实话不是我们这边的责任。", "forbidden.shifting-blame"),
@@ -95,6 +96,13 @@ def test_an_allowed_wording_is_matched_by_sound_only_where_its_phrase_is() -> No
     # 信不过 (do not trust) allows 不过; by sound it is also 中心，不过, which is the conjunction
     assert rules("包裹在转运中心，不过由于天气原因会晚到。") == ["forbidden.but"]
     assert rules("如果您信不过快递，也可以到门店自提。") == []
+
+
+def test_a_polite_question_is_no_refusal_but_a_refusal_before_a_question_is() -> None:
+    assert rules("不知道您明天上午九点到十一点方便在家吗？") == []
+    assert rules("不知道您什么时候方便呢") == []
+    assert rules("不知道，你问别人吧？") == ["forbidden.refusal"]  # 不知道 is a clause of its own
+    assert rules("这个我真的不知道您文便人怕。") == ["forbidden.refusal"]  # the ASR's 您 for 你: no question
 
 
 def test_a_condition_holds_only_within_its_clause() -> None:
