@@ -28,14 +28,22 @@ from transcribe.pii import mask
 
 # Segment times and the scored stretch are approximate (VAD padding, word timestamps).
 SLACK_S = 0.5
+_by_phrase: dict[str, dict[str, PhraseRule]] = {}  # _rules_by_phrase's, by the rules' text
 
 
 def _rules_by_phrase(config: Config) -> dict[str, PhraseRule]:
-    return {p: r for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.wordings()}
+    """Every wording of the agent's rules (gaps spelled out) -> its rule, kept per set of rules."""
+    key = repr(config.qa.phrases)
+    if key not in _by_phrase:
+        if len(_by_phrase) > 16:
+            _by_phrase.clear()
+        _by_phrase[key] = {p: r for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.wordings()}
+    return _by_phrase[key]
 
 
 def _phrases_of(rule_id: str, by_phrase: Mapping[str, PhraseRule]) -> set[str]:
-    return {p for p, r in by_phrase.items() if r.id == rule_id}
+    rule = next((r for r in by_phrase.values() if r.id == rule_id), None)
+    return set() if rule is None else set(rule.wordings())
 
 
 def _overlaps(row: Mapping[str, Any], start: float, end: float) -> bool:

@@ -6,6 +6,7 @@ scorecard and the review app.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -60,19 +61,20 @@ class PhraseRule(Strict):
     def wordings(self) -> list[str]:
         """Every phrase and variant spelled out: each gap empty, then filled with gap words (我不能,
         我真的不能, ...)."""
-        return _spelled([*self.phrases, *self.variants], self.gap_words)
+        return list(_spelled((*self.phrases, *self.variants), tuple(self.gap_words)))
 
     def allowed(self) -> list[str]:
         """Every allowed wording, spelled out as ``wordings``."""
-        return _spelled(self.allow, self.gap_words)
+        return list(_spelled(tuple(self.allow), tuple(self.gap_words)))
 
     def bare_phrases(self) -> list[str]:
         """The phrases (not the variants) with their gaps empty: what the audio is searched for by sound."""
         return list(dict.fromkeys(bare(p) for p in self.phrases))
 
 
-def _spelled(phrases: list[str], gap_words: list[str]) -> list[str]:
-    return list(dict.fromkeys(w for p in phrases for w in spelled_out(p, tuple(gap_words))))
+@lru_cache(maxsize=256)  # rules are spelled out by every scan of a call: tens of thousands of wordings
+def _spelled(phrases: tuple[str, ...], gap_words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w for p in phrases for w in spelled_out(p, gap_words)))
 
 
 class OpeningRule(Strict):
