@@ -199,7 +199,7 @@ class Matcher:
         if not words:
             return False
         clause = start
-        while clause > 0 and not _breaks(norm.original[norm.offsets[clause - 1] + 1 : norm.offsets[clause]]):
+        while clause > 0 and not _break_before(norm, clause):
             clause -= 1
         before = norm.text[clause:start]
         return any(w in before for w in words)
@@ -207,19 +207,21 @@ class Matcher:
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` and
         its clause ends as a question: a question mark, or 吗/呢 as its last word."""
-        if end >= len(norm.text) or _breaks(norm.original[norm.offsets[end - 1] + 1 : norm.offsets[end]]):
+        if end >= len(norm.text) or _break_before(norm, end):
             return False  # 不知道，你问别人吧？ is a refusal, then something else
         if not any(norm.text.startswith(w, end) for w in self._question_with[rule]):
             return False
         last = end
-        while last + 1 < len(norm.text) and not _breaks(norm.original[norm.offsets[last] + 1 : norm.offsets[last + 1]]):
+        while last + 1 < len(norm.text) and not _break_before(norm, last + 1):
             last += 1
         after = norm.original[norm.offsets[last] + 1 :].lstrip()
         return norm.text[last] in "吗呢" or after[:1] in ("？", "?")
 
 
-def _breaks(between: str) -> bool:
-    """Whether the original text between two kept characters ends a clause (a punctuation mark)."""
+def _break_before(norm: Normalized, i: int) -> bool:
+    """Whether a clause ends between normalised characters ``i - 1`` and ``i``: a punctuation mark
+    stands between them in the original text."""
+    between = norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]]
     return any(unicodedata.category(ch).startswith("P") for ch in between)
 
 

@@ -45,26 +45,18 @@ from qa.rules import CallContext, Finding, Utterance, agent_part, call_findings,
 from qa.scorecard import refresh_call
 from qa.tables import Flag
 from qa.verified import apply_verification
-from settings import Config
+from settings import Config, per_rule_set
 from transcribe.store import segments_in_order, transcript_for_call
 from transcribe.tables import Transcript
 
 USE_PINYIN = True  # homophone matching (phrases of 3+ characters): measured in qa/evaluate.py
 
-# by the rules' own text: configs loaded anew (each test, each CLI call's reload) share one compiled
-# matcher, which takes most of a second with thousands of gap wordings (settings/gaps.py)
-_matchers: dict[str, Matcher] = {}
+_compiled = per_rule_set(lambda rules: Matcher(rules, pinyin=USE_PINYIN))
 
 
 def matcher_for(config: Config) -> Matcher:
     """The compiled phrase rules of this config (compiled once per set of rules)."""
-    key = repr(config.qa.phrases)
-    matcher = _matchers.get(key)
-    if matcher is None:
-        if len(_matchers) > 16:
-            _matchers.clear()
-        matcher = _matchers[key] = Matcher(config.qa.phrases, pinyin=USE_PINYIN)
-    return matcher
+    return _compiled(config.qa.phrases)
 
 
 def scan_text(config: Config, text: str, speaker: str = "agent") -> list[Hit]:

@@ -22,23 +22,18 @@ from typing import Any
 
 from qa.confidence import LISTEN_BELOW
 from qa.rules import UNREADABLE, Finding, Utterance
-from settings import Config, PhraseRule
+from settings import Config, PhraseRule, per_rule_set
 from transcribe.normalize import says_more
 from transcribe.pii import mask
 
 # Segment times and the scored stretch are approximate (VAD padding, word timestamps).
 SLACK_S = 0.5
-_by_phrase: dict[str, dict[str, PhraseRule]] = {}  # _rules_by_phrase's, by the rules' text
 
 
-def _rules_by_phrase(config: Config) -> dict[str, PhraseRule]:
-    """Every wording of the agent's rules (gaps spelled out) -> its rule, kept per set of rules."""
-    key = repr(config.qa.phrases)
-    if key not in _by_phrase:
-        if len(_by_phrase) > 16:
-            _by_phrase.clear()
-        _by_phrase[key] = {p: r for r in config.qa.phrases if r.speaker in ("agent", "any") for p in r.wordings()}
-    return _by_phrase[key]
+@per_rule_set
+def _rules_by_phrase(rules: Sequence[PhraseRule]) -> dict[str, PhraseRule]:
+    """Every wording of the agent's rules (gaps spelled out) -> its rule."""
+    return {p: r for r in rules if r.speaker in ("agent", "any") for p in r.wordings()}
 
 
 def _phrases_of(rule_id: str, by_phrase: Mapping[str, PhraseRule]) -> set[str]:
@@ -59,7 +54,7 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
     lines = [row for row in verified if row.get("check")]
     verified = [row for row in verified if not row.get("check")]
     findings = [g for g in (_line_checked(config, f, lines) for f in findings) if g is not None]
-    by_phrase = _rules_by_phrase(config)
+    by_phrase = _rules_by_phrase(config.qa.phrases)
     findings = [f for f in findings if not _said_longer(f, verified, by_phrase)]
     for i, f in enumerate(findings):
         if f.category not in ("forbidden", "vague") or f.utterance is None:

@@ -52,6 +52,7 @@ from settings.qa import (
     SlowAnswerRule,
     Speaker,
     SpeechRateRule,
+    per_rule_set,
 )
 from settings.review_app import WebSettings
 from settings.schedules import WEEKDAYS, Schedule, ScheduleEntry, TimeRange, date_span, time_range, weekday_span
@@ -87,7 +88,7 @@ __all__ = [
     "Schedule", "ScheduleEntry", "ScorecardItem", "ScorecardSettings", "SecretRequestRule", "Severity", "SilenceRule",
     "SlowAnswerRule", "Speaker", "SpeechRateRule", "Strict", "TimeRange", "WebSettings", "WorkersSettings",
     "bare", "database_url_in", "date_span", "default_config_path", "did_you_mean", "gap_problem", "hand_edit_hint",
-    "line_of", "load_config", "load_yaml", "read_yaml", "route_shape_problem", "route_target_problem",
+    "line_of", "load_config", "load_yaml", "per_rule_set", "read_yaml", "route_shape_problem", "route_target_problem",
     "scorecard_problem", "spelled_out", "time_range",
     "validate", "weekday_span",
 ]  # fmt: skip

@@ -5,9 +5,11 @@ scorecard and the review app.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -75,6 +77,27 @@ class PhraseRule(Strict):
 @lru_cache(maxsize=256)  # rules are spelled out by every scan of a call: tens of thousands of wordings
 def _spelled(phrases: tuple[str, ...], gap_words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for p in phrases for w in spelled_out(p, gap_words)))
+
+
+Built = TypeVar("Built")
+
+
+def per_rule_set(build: Callable[[Sequence[PhraseRule]], Built]) -> Callable[[Sequence[PhraseRule]], Built]:
+    """``build`` kept per set of phrase rules, keyed by their text: configs loaded anew (each test,
+    each CLI reload) share what was built from the same rules, which with thousands of gap
+    wordings takes most of a second. A few sets at most are kept."""
+    kept: dict[str, Built] = {}
+
+    @functools.wraps(build)
+    def cached(rules: Sequence[PhraseRule]) -> Built:
+        key = repr(rules)
+        if key not in kept:
+            if len(kept) >= 16:
+                kept.clear()
+            kept[key] = build(rules)
+        return kept[key]
+
+    return cached
 
 
 class OpeningRule(Strict):

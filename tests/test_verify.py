@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRASES, agent_says, build_call
 
-from transcribe.engine import Transcriber
+from transcribe.engine import AsrSegment, Transcriber
 from transcribe.sounds import (
     contains_name,
     find_spans,
@@ -150,6 +150,11 @@ def _agent_wav(tmp_path: Path, text: str, name: str = "agent") -> Path:
     return agent_says(tmp_path / f"{name}.wav", text)[0]
 
 
+def _whole(audio: np.ndarray, text: str) -> AsrSegment:
+    """One segment spanning all of ``audio``, transcribed as ``text``."""
+    return AsrSegment(0.0, audio.size / 16000, text, "agent", avg_logprob=0.0, no_speech_prob=0.0)
+
+
 def _agent_audio(transcriber: Transcriber, tmp_path: Path, text: str, name: str = "agent") -> tuple[np.ndarray, str]:
     """16 kHz audio of the agent saying ``text``, and its free transcript."""
     wav = _agent_wav(tmp_path, text, name)
@@ -185,20 +190,16 @@ def test_spotter_finds_a_phrase_the_transcript_garbled(transcriber: Transcriber,
     other = transcriber.load_audio(_agent_wav(tmp_path, "好的，请您告诉我订单号码。", "other"))
     assert "你找错部门了" not in garbled
 
-    class Seg:
-        def __init__(self, audio: np.ndarray) -> None:
-            self.start, self.end, self.text = 0.0, audio.size / 16000, garbled
-
-    found = scorer.spot(audio, [Seg(audio)], FORBIDDEN_PHRASES)
+    found = scorer.spot(audio, [_whole(audio, garbled)], FORBIDDEN_PHRASES)
     assert [s.phrase for s in found] == ["你找错部门了"]
     assert found[0].score.heard == "您早说不门了" and 0.5 <= found[0].score.confidence <= 1.0
-    assert "你找错部门了" not in [s.phrase for s in scorer.spot(other, [Seg(other)], FORBIDDEN_PHRASES)]
+    assert "你找错部门了" not in [s.phrase for s in scorer.spot(other, [_whole(other, garbled)], FORBIDDEN_PHRASES)]
     # Leaving out the garbles that cannot be accepted finds the same, with no more decoder passes
     # (fresh scorers: none holds a prior the other paid for). Here the pre-filter already leaves out
     # what it saved before (不行/快点 sound-alikes a syllable off, VerifyOptions.max_cost).
     full, shown = PhraseScorer(transcriber._model), PhraseScorer(transcriber._model)
-    assert resolve(full.score_segments(audio, [Seg(audio)], FORBIDDEN_PHRASES)) == found
-    assert resolve(shown.score_segments(audio, [Seg(audio)], FORBIDDEN_PHRASES, shown_only=True)) == found
+    assert resolve(full.score_segments(audio, [_whole(audio, garbled)], FORBIDDEN_PHRASES)) == found
+    assert resolve(shown.score_segments(audio, [_whole(audio, garbled)], FORBIDDEN_PHRASES, shown_only=True)) == found
     assert shown.decoder_passes <= full.decoder_passes
 
 
@@ -207,16 +208,12 @@ def test_a_negation_the_asr_wrote_as_another_syllable_is_found_on_the_audio(
         transcriber: Transcriber, scorer: PhraseScorer, tmp_path: Path) -> None:
     # The text is what Whisper wrote for the breach on a scripted call (这里是 for 这不是); an agent who
     # said 也 where the breach has 不 wrote the same shape and must not be found.
-    class Seg:
-        def __init__(self, audio: np.ndarray, text: str) -> None:
-            self.start, self.end, self.text = 0.0, audio.size / 16000, text
-
     breach = transcriber.load_audio(_agent_wav(tmp_path, "这不是我们的责任，您去找快递公司吧。"))
     phrase = ["这不是我们的责任"]
-    found = scorer.spot(breach, [Seg(breach, "这里是我们的责任，您去找快地钢斯派。")], phrase)
+    found = scorer.spot(breach, [_whole(breach, "这里是我们的责任，您去找快地钢斯派。")], phrase)
     assert [(s.phrase, s.score.heard) for s in found] == [("这不是我们的责任", "这里是我们的责任")]
     polite = transcriber.load_audio(_agent_wav(tmp_path, "这也是我们的责任，我们马上处理。", "polite"))
-    assert scorer.spot(polite, [Seg(polite, "这也是我们的责任，我们马上处理。")], phrase) == []
+    assert scorer.spot(polite, [_whole(polite, "这也是我们的责任，我们马上处理。")], phrase) == []
 
 
 @pytest.mark.slow
@@ -229,10 +226,7 @@ def test_a_courtesy_line_outbids_a_short_garble_but_not_the_phrase_said(
     def spotted(said: str, written: str) -> list[str]:
         audio = transcriber.load_audio(_agent_wav(tmp_path, said, said[:2]))
 
-        class Seg:
-            start, end, text = 0.0, audio.size / 16000, written
-
-        return [s.phrase for s in scorer.spot(audio, [Seg()], ["快点", "不行"], rivals)]
+        return [s.phrase for s in scorer.spot(audio, [_whole(audio, written)], ["快点", "不行"], rivals)]
 
     assert spotted("给您添麻烦了，感谢您的来电，再见。", "给您添麻烦了，当天您的台电，再见。") == []
     assert spotted("快点说，后面还有很多人排队。", "快的说，后面还有很多人排队。") == ["快点"]
@@ -267,12 +261,8 @@ def test_a_wording_with_a_gap_filled_is_confirmed_where_the_text_says_it(
         transcriber: Transcriber, scorer: PhraseScorer, tmp_path: Path) -> None:
     # 我…不能 said as 我真的不能: the filled wording is scored where the text holds it word for word, and
     # the bare phrase's sound search does not put a garble 我不能 over it (的不能)
-    class Seg:
-        def __init__(self, audio: np.ndarray, text: str) -> None:
-            self.start, self.end, self.text = 0.0, audio.size / 16000, text
-
     audio = transcriber.load_audio(_agent_wav(tmp_path, "我真的不能帮您加急，系统不支持。"))
-    segment = Seg(audio, "我真的不能帮您加急，系统不支持。")
+    segment = _whole(audio, "我真的不能帮您加急，系统不支持。")
     found = scorer.spot(audio, [segment], ["我不能"], worded=["我真的不能"])
     assert [(s.phrase, s.score.exact, s.score.accepted) for s in found] == [("我真的不能", True, True)]
     assert scorer.spot(audio, [segment], ["我不能"]) == []  # without the wording, nothing is confirmed

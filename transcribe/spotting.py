@@ -21,7 +21,7 @@ from typing import Any
 
 import ahocorasick
 
-from settings import Config, PhraseRule, bare
+from settings import Config, PhraseRule, bare, per_rule_set
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.normalize import canonical
@@ -49,8 +49,6 @@ _ONE_MORE_MAX_COST = 0.25
 # first, decides.
 _READINGS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (0.0, 1.0), (0.5, 1.0), (1.0, 1.0))
 
-# The wordings of phrases with a gap, as an automaton per set of rules (said_wordings); a few at most.
-_wordings: dict[str, ahocorasick.Automaton | None] = {}
 # One scorer per loaded model: it caches the silence prior and token ids across calls.
 _scorers: weakref.WeakKeyDictionary[Transcriber, PhraseScorer] = weakref.WeakKeyDictionary()
 
@@ -58,34 +56,44 @@ _scorers: weakref.WeakKeyDictionary[Transcriber, PhraseScorer] = weakref.WeakKey
 def searched_phrases(config: Config) -> list[str]:
     """The phrases of the rules that apply to the agent (forbidden and vague), each with its gaps
     empty (我…不能 -> 我不能): searched for on the audio by sound, and where the text says them."""
-    return sorted({p for r in _agent_rules(config) for p in r.bare_phrases()})
+    return _searched(config.qa.phrases)
 
 
 def agent_phrases(config: Config) -> tuple[list[str], list[str]]:
     """``searched_phrases``, and the other wordings of the agent's rules (gaps filled: 我真的不能;
     the variants), checked only where the text says them word for word."""
-    searched = searched_phrases(config)
-    return searched, sorted({w for r in _agent_rules(config) for w in r.wordings()} - set(searched))
+    return _searched(config.qa.phrases), _worded(config.qa.phrases)
 
 
-def _agent_rules(config: Config) -> list[PhraseRule]:
-    return [r for r in config.qa.phrases if r.speaker in ("agent", "any")]
+def _agent_rules(rules: Sequence[PhraseRule]) -> list[PhraseRule]:
+    return [r for r in rules if r.speaker in ("agent", "any")]
+
+
+def _searched(rules: Sequence[PhraseRule]) -> list[str]:
+    return sorted({p for r in _agent_rules(rules) for p in r.bare_phrases()})
+
+
+def _worded(rules: Sequence[PhraseRule]) -> list[str]:
+    return sorted({w for r in _agent_rules(rules) for w in r.wordings()} - set(_searched(rules)))
+
+
+@per_rule_set
+def _wordings_automaton(rules: Sequence[PhraseRule]) -> ahocorasick.Automaton | None:
+    """agent_phrases' second list as an automaton, by canonical text (None: no such wordings)."""
+    wordings = _worded(rules)
+    if not wordings:
+        return None
+    automaton = ahocorasick.Automaton()
+    for w in wordings:
+        automaton.add_word(canonical(w), w)
+    automaton.make_automaton()
+    return automaton
 
 
 def said_wordings(config: Config, texts: Sequence[str]) -> list[str]:
     """The wordings of phrases with a gap (agent_phrases' second list) that ``texts`` say word for
-    word: a few of thousands, found in one pass (an automaton kept per set of rules)."""
-    key = repr(config.qa.phrases)
-    if key not in _wordings:
-        automaton = ahocorasick.Automaton()
-        for w in agent_phrases(config)[1]:
-            automaton.add_word(canonical(w), w)
-        if len(automaton):
-            automaton.make_automaton()
-        if len(_wordings) > 16:
-            _wordings.clear()
-        _wordings[key] = automaton if len(automaton) else None
-    automaton = _wordings[key]
+    word: a few of thousands, found in one pass."""
+    automaton = _wordings_automaton(config.qa.phrases)
     if automaton is None:
         return []
     return sorted({w for text in texts for _, w in automaton.iter(canonical(text))})
