@@ -107,14 +107,18 @@ def category_of(config: Config, rule_id: str) -> str:
 
 
 def predict(config: Config, matcher: Matcher, item: Labelled) -> frozenset[str]:
+    """The rules the scan would flag on the line: an opening or closing line is the agent's, so the
+    phrase and privacy rules judge it too, as they do in a call."""
+    speaker = "agent" if item.kind in ("opening", "closing") else item.kind
+    got = {h.rule for h in text_hits(config, matcher, item.text, speaker)}
     if item.kind in ("opening", "closing"):
         u = Utterance(0, "agent", 0.0, 3.0, item.text)
         if item.kind == "opening":
             f = opening_finding(config, [u], 0.0, CallContext(agent_answer_s=0.0, reached_agent=True))
         else:
             f = closing_finding(config, [u])
-        return frozenset([f.rule]) if f else frozenset()
-    return frozenset(h.rule for h in text_hits(config, matcher, item.text, item.kind))
+        got |= {f.rule} if f else set()
+    return frozenset(got)
 
 
 def evaluate(config: Config, items: Sequence[Labelled], matcher: Matcher | None = None) -> Evaluation:

@@ -11,6 +11,8 @@ rules there are. A hit is then
   ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
 - dropped when the rule's ``question_with`` words follow it in a clause that ends as a question:
   不知道您明天上午方便在家吗？ asks, it does not refuse,
+- dropped when it stands inside quotation marks (“…”, 「…」): the agent repeating what the
+  caller or someone else said (您说快递员跟您讲“等着吧”) is not saying it to the caller,
 - dropped when a longer hit of another rule of the same category covers it, so
   "我不知道你去问问其他部门吧" is one flag for the bad answer, not a second one
   for 不知道 inside it,
@@ -26,6 +28,7 @@ measurement that decided it.
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -169,9 +172,11 @@ class Matcher:
                 key = (entry.rule, s, e)
                 if hits.get(key) != "exact":  # an exact match wins over the same span by sound
                     hits[key] = how
+        quoted = _quoted(norm)
         kept = [
             (r, s, e, how) for (r, s, e), how in hits.items()
             if not any(a <= s and e <= b for a, b in allows.get(r, ()))
+            and not any(a <= s and e <= b for a, b in quoted)
             and not self._conditional(r, norm, s) and not self._asks(r, norm, e)
         ]
         # Longer hits of the same category subsume the hits they contain.
@@ -216,6 +221,22 @@ class Matcher:
             last += 1
         after = norm.original[norm.offsets[last] + 1 :].lstrip()
         return norm.text[last] in "吗呢" or after[:1] in ("？", "?")
+
+
+_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"'}
+
+
+def _quoted(norm: Normalized) -> list[tuple[int, int]]:
+    """The stretches of the normalised text that stand inside a pair of quotation marks."""
+    out: list[tuple[int, int]] = []
+    closing, opened = None, 0
+    for i, ch in enumerate(norm.original):
+        if closing is None and ch in _QUOTES:
+            closing, opened = _QUOTES[ch], i
+        elif ch == closing:
+            out.append((bisect_left(norm.offsets, opened), bisect_left(norm.offsets, i)))
+            closing = None
+    return out
 
 
 def _break_before(norm: Normalized, i: int) -> bool:

@@ -18,10 +18,12 @@ MAX_GAPS = 2  # gaps in one phrase; each multiplies its wordings by about 800
 MAX_GAP_WORDS = 2  # words one gap may hold
 # Words an agent puts inside a phrase without changing what it says (the rule's own list replaces them).
 DEFAULT_GAP_WORDS = (
-    "真的", "真", "实在", "实在是", "确实", "的确", "根本", "完全", "肯定", "恐怕",  # degree and stance
+    "真的", "真", "是真的", "真的是", "实在", "实在是", "确实", "确实是", "的确",  # degree and stance
+    "根本", "完全", "肯定", "恐怕",
     "现在", "目前", "暂时", "今天", "最近", "这两天", "这几天",  # time
     "这边", "这里", "这儿",  # place
     "也", "都", "就", "还", "又", "可", "是",
+    "呢", "啊",  # fillers (我们这边呢不可以)
 )  # fmt: skip
 
 _GAPS = re.compile(f"{GAP}+")

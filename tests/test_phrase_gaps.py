@@ -62,6 +62,10 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
         ("这个我也不太能确定。", "forbidden.uncertain"),
         ("你们别再打过来了。", "forbidden.rude"),
         ("退款估计三五天，说不好。", "vague.ambiguous"),
+        ("嗯我们这边呢不可以帮您改地址。", "forbidden.negative-language"),  # a filler in the gap
+        ("我们这边是真的处理不了。", "forbidden.negative-language"),
+        ("先生，您不能这样对我大喊大叫。", "forbidden.shifting-blame"),
+        ("这个系统我不会，您去问问售后那边吧。", "forbidden.bad-answers"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -86,6 +90,11 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "可能是我刚才没说清楚，我再给您解释一遍。",  # the apology forbidden.doubting-caller suggests
         "不知道您现在方便吗？",
         "您能不能够提供一下订单号？",
+        "这个操作不过两三分钟，我一步一步教您。",  # 不过 before a number: "no more than"
+        "您上次认证通不过是因为照片太模糊。",
+        "我帮您去问问售后，稍后给您回电。",  # asking for the caller, not sending them
+        "不知道我刚才有没有解释清楚，要不我再给您说一遍？",
+        "您好，您的通话可能会被录音。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
@@ -103,6 +112,12 @@ def test_a_polite_question_is_no_refusal_but_a_refusal_before_a_question_is() ->
     assert rules("不知道您什么时候方便呢") == []
     assert rules("不知道，你问别人吧？") == ["forbidden.refusal"]  # 不知道 is a clause of its own
     assert rules("这个我真的不知道您文便人怕。") == ["forbidden.refusal"]  # the ASR's 您 for 你: no question
+
+
+def test_words_inside_quotation_marks_are_quoted_not_said() -> None:
+    assert rules("您说快递员跟您讲“等着吧”，这个态度确实不对，我马上记投诉。") == []
+    assert rules("您说的「你们这个不行」我都记下来了。") == []
+    assert rules("等着吧，“师傅”会来的。") == ["forbidden.rude"]  # the words stand outside the quote
 
 
 def test_a_condition_holds_only_within_its_clause() -> None:

@@ -119,6 +119,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("您的验证码是多少？", "您的验证码是多少"),
     ("請把驗證碼念給我", "驗證碼念給我"),
     ("请您告诉我一下账户的登录密码，我帮您登进去看看", "告诉我一下账户的登录密码"),
+    ("请把验证码发给我", "验证码发给我"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -128,6 +129,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
 @pytest.mark.parametrize("text", [
     "请不要把密码告诉任何人", "请在键盘上输入您的密码", "验证码的后两位是多少", "您可以重置密码",
     "系统发的验证码在短信里，您在页面上输入就行",  # 发的验证码: the code sent, not "send me the code"
+    "刚发给您的验证码在短信里，您输一下就行",  # 发给您的 / 给您的验证码: sent to the caller
     "您说密码忘记了是吧，我给您发一个重置链接",  # said of the password, not asking for it
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:

@@ -9,7 +9,8 @@ from collections import Counter
 
 from qa_calls import config
 
-from qa.evaluate import DEFAULT_LABELLED, evaluate, load_labelled, table
+from qa.evaluate import DEFAULT_LABELLED, Labelled, evaluate, load_labelled, predict, table
+from qa.scan import matcher_for
 
 CFG = config()
 CATEGORIES = {"forbidden", "vague", "pii", "opening", "closing"}
@@ -35,3 +36,13 @@ def test_precision_and_recall_per_category_are_at_least_95_percent() -> None:
     for category, score in ev.scores.items():
         assert score.precision >= 0.95, (category, score)
         assert score.recall >= 0.95, (category, score)
+
+
+def test_an_opening_or_closing_line_is_judged_by_the_phrase_rules_too() -> None:
+    def judged(kind: str, text: str) -> set[str]:
+        return set(predict(CFG, matcher_for(CFG), Labelled(1, kind, text, frozenset(), "")))
+
+    busy = "您好，海尔斯科技，请问有什么可以帮您？我们现在很忙，请长话短说。"
+    assert judged("opening", busy) == {"forbidden.bad-answers"}
+    assert judged("closing", "那就这样，您等着吧。") == {"closing.courtesy", "forbidden.rude"}
+    assert judged("closing", "感谢您的来电，再见。") == set()

@@ -23,11 +23,12 @@ from transcribe.normalize import Normalized, normalize
 
 _SECRET = (r"(?:(?:银行卡|账户|账号)的?)?(?:银行卡|取款|支付|交易|查询|服务|登录|网银|卡|账户|账号)?"
            r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码)")
-_VERB = r"(?:告诉|报|说|念|读|提供|发|讲|透露|给)"
+_VERB = r"(?:告诉|报|说|念|读|提供|发|讲|透露|给(?![您你]的))"
 _WHOSE = r"(?:您|你)?(?:的)?(?:手机)?(?:刚|刚刚)?(?:收到的)?(?:[四六八]位(?:数)?(?:的)?)?"
 # verb first: 告诉我您的密码, 报一下您的银行卡密码, 提供一下验证码; not a verb with 的 (系统发的验证码 is
-# "the code the system sent", said when the agent tells the caller where to type it)
-_VERB_FIRST = re.compile(_VERB + r"(?!的)(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _WHOSE + _SECRET)
+# "the code the system sent", 刚发给您的验证码 "the code just sent to you": said when the agent tells
+# the caller where to type it)
+_VERB_FIRST = re.compile(_VERB + r"(?!的|给(?:您|你)的)(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _WHOSE + _SECRET)
 # secret first: 密码告诉我, 验证码念给我, 六位验证码读一下, 您的密码是多少
 _SECRET_FIRST = re.compile(
     r"(?:您|你)?(?:的)?" + _WHOSE + _SECRET
