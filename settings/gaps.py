@@ -19,7 +19,7 @@ MAX_GAP_WORDS = 2  # words one gap may hold
 # Words an agent puts inside a phrase without changing what it says (the rule's own list replaces them).
 DEFAULT_GAP_WORDS = (
     "真的", "真", "是真的", "真的是", "实在", "实在是", "确实", "确实是", "的确",  # degree and stance
-    "根本", "完全", "肯定", "恐怕",
+    "根本", "压根", "完全", "肯定", "恐怕",
     "现在", "目前", "暂时", "今天", "最近", "这两天", "这几天",  # time
     "这边", "这里", "这儿",  # place
     "也", "都", "就", "还", "又", "可", "是",

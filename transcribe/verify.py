@@ -423,6 +423,9 @@ class PhraseScorer:
                 for s in find_spans(phrase, text, limit, o.spans_per_phrase):
                     if any(s.start < e.end and e.start < s.end for e in exact):
                         continue
+                    # a garble that can never be accepted is not shown: its audio is not encoded
+                    if shown_only and not self._may_ever_accept(text, phrase, s, max(1, syllables)):
+                        continue
                     if negation_kept_or_misheard(phrase, text[s.start : s.end]):
                         candidates.append((phrase, s))
             for (t0, t1, c0, c1), group in _windows(candidates, times, lo, hi, o.window_s):
@@ -476,6 +479,11 @@ class PhraseScorer:
         if best.accepted:
             best = self._against_rivals(encoded, text, best, rivals, cache)
         return best
+
+    def _may_ever_accept(self, text: str, phrase: str, span: Span, syllables: int) -> bool:
+        """``_may_accept`` for the stretch or for it grown to the phrase's length (``_garble``)."""
+        longer = _extend(text, span, syllables)
+        return any(self._may_accept(text, phrase, s, syllables) for s in (span, longer) if s is not None)
 
     def _may_accept(self, text: str, phrase: str, span: Span, syllables: int) -> bool:
         """What judge() asks of a garble's text alone: close enough in sound, and enough of the
