@@ -66,6 +66,7 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
         ("我们这边是真的处理不了。", "forbidden.negative-language"),
         ("先生，您不能这样对我大喊大叫。", "forbidden.shifting-blame"),
         ("这个系统我不会，您去问问售后那边吧。", "forbidden.bad-answers"),
+        ("这不是我们的问题，您找厂家吧。", "forbidden.shifting-blame"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -95,6 +96,8 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "我帮您去问问售后，稍后给您回电。",  # asking for the caller, not sending them
         "不知道我刚才有没有解释清楚，要不我再给您说一遍？",
         "您好，您的通话可能会被录音。",
+        "如果不是我们的问题，费用我们也先帮您垫上。",  # a condition
+        "是不是我们的问题，我先帮您查一下。",  # asks whether it is
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
