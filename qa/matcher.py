@@ -6,7 +6,8 @@ the normalised text (``transcribe.normalize``), so a sentence is scanned once ho
 rules there are. A hit is then
 
 - dropped when an ``allow`` phrase of the same rule covers it (请您耐心等候 is not
-  等着; 我不能肯定 is not 我不能),
+  等着; 我不能肯定 is not 我不能); an allowed wording ending in 。 covers it only where its
+  clause ends there (不过期。: 长期有效，不过期，随时都能预约, but not 不过期限是七天),
 - dropped when its clause (the text since the last punctuation mark) says one of the rule's
   ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
 - dropped when the rule's ``question_with`` words follow it in a clause that ends as a question:
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from qa.phonetic import syllables
-from settings import PhraseRule, bare
+from settings import CLAUSE_END, PhraseRule, bare
 from transcribe.normalize import Normalized, canonical, normalize
 
 # Shorter phrases are not matched by sound: two syllables collide with ordinary words
@@ -83,6 +84,7 @@ class _Entry:
     rule: int
     allow: bool
     length: int  # in normalised characters
+    clause_end: bool = False  # an allowed wording that holds only where its clause ends (不过期。)
 
 
 class Matcher:
@@ -110,7 +112,7 @@ class Matcher:
                     key = canonical(phrase)
                     if not key:
                         continue
-                    entry = _Entry(r, allow, len(key))
+                    entry = _Entry(r, allow, len(key), allow and phrase.endswith(CLAUSE_END))
                     exact.setdefault(key, []).append(entry)
                     # An allowed wording goes in by sound whatever its length: suppressing a sound-alike
                     # hit needs the sound-alike allow. A gap's fillings go in by their characters
@@ -167,6 +169,8 @@ class Matcher:
         hits: dict[tuple[int, int, int], str] = {}
         for s, e, entry, how in found:
             if entry.allow:
+                if entry.clause_end and e < len(norm.text) and not _break_before(norm, e):
+                    continue  # 不过期。 allows 长期有效，不过期， but not 不过期限是七天
                 allows.setdefault(entry.rule, []).append((s, e))
             elif speaker_applies(self.rules[entry.rule].speaker, speaker):
                 key = (entry.rule, s, e)

@@ -14,7 +14,7 @@ Config, load_config``, never from the modules, so they can be regrouped freely.
 
 from settings.base import Strict, did_you_mean
 from settings.config import Config
-from settings.gaps import DEFAULT_GAP_WORDS, bare, gap_problem, spelled_out
+from settings.gaps import CLAUSE_END, DEFAULT_GAP_WORDS, bare, gap_problem, spelled_out
 from settings.loading import load_config, validate
 from settings.menus import (
     ACTIONS,
@@ -79,7 +79,7 @@ from settings.yaml_file import (
 )
 
 __all__ = [
-    "ACTIONS", "DEFAULT_CONFIG_ENV", "DEFAULT_GAP_WORDS", "DIGITS", "DIGITS_RANGE", "FLAG_CATEGORIES",
+    "ACTIONS", "CLAUSE_END", "DEFAULT_CONFIG_ENV", "DEFAULT_GAP_WORDS", "DIGITS", "DIGITS_RANGE", "FLAG_CATEGORIES",
     "HAND_EDIT_HINTS", "RETRIES_RANGE", "REVIEW_CATEGORY", "REVIEW_RULE", "ROUTE_FIELDS", "TARGET_ACTIONS",
     "TARGET_KIND", "TIMEOUT_RANGE", "UNQUOTED_HASH", "WEEKDAYS",
     "Action", "AmiSettings", "AsrSettings", "ClosingRule", "Collect", "Config", "ConfigError", "ConversationRules",

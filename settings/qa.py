@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import Field, model_validator
 
 from settings.base import FieldError, Strict
-from settings.gaps import DEFAULT_GAP_WORDS, bare, gap_problem, spelled_out
+from settings.gaps import CLAUSE_END, DEFAULT_GAP_WORDS, bare, gap_problem, spelled_out
 from settings.review_app import WebSettings
 from settings.scorecard import REVIEW_RULE, ScorecardSettings, scorecard_problem
 
@@ -34,7 +34,9 @@ class PhraseRule(Strict):
     # the text says them, but not searched for on the audio by sound: each phrase searched that way
     # costs decoder passes on every call (transcribe/spotting.py)
     variants: list[str] = []
-    allow: list[str] = []  # longer phrases in which a hit is not a violation (请您耐心等候); gaps as in phrases
+    # longer phrases in which a hit is not a violation (请您耐心等候); gaps as in phrases; one ending in 。
+    # holds only where the clause ends there (不过期。: 长期有效，不过期， but not 不过期限是七天)
+    allow: list[str] = []
     gap_words: list[str] = list(DEFAULT_GAP_WORDS)
     # a hit with one of these earlier in its clause is a condition, not something said to the caller
     # (如果重启之后还是不行，您再打过来): qa/matcher.py
@@ -55,6 +57,9 @@ class PhraseRule(Strict):
                 problem = gap_problem(phrase)
                 if problem:
                     raise ValueError(f"{field}[{i}] {problem}")
+                if CLAUSE_END in (phrase[:-1] if field == "allow" else phrase):
+                    raise ValueError(f"{field}[{i}] '{phrase}': {CLAUSE_END} may only end an allowed wording "
+                                     "(the clause ends there)")
         unknown = sorted(set(self.sounds_like) - set(self.phrases))
         if unknown:
             raise ValueError(f"sounds_like names {unknown}, which are not among this rule's phrases {self.phrases}")

@@ -44,6 +44,13 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
         PhraseRule(id="r", category="forbidden", severity="low", phrases=[phrase], source="t")
 
 
+def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
+    PhraseRule(id="r", category="forbidden", severity="low", phrases=["不过"], allow=["不过期。"], source="t")
+    for fields in ({"phrases": ["不过。"]}, {"phrases": ["不过"], "allow": ["不过。期"]}):
+        with pytest.raises(ValueError, match="。 may only end an allowed wording"):
+            PhraseRule(id="r", category="forbidden", severity="low", source="t", **fields)
+
+
 @pytest.mark.parametrize(
     "text,rule",
     [
@@ -67,6 +74,7 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
         ("先生，您不能这样对我大喊大叫。", "forbidden.shifting-blame"),
         ("这个系统我不会，您去问问售后那边吧。", "forbidden.bad-answers"),
         ("这不是我们的问题，您找厂家吧。", "forbidden.shifting-blame"),
+        ("不过期限是七天，您抓紧办。", "forbidden.but"),  # 不过期。 holds only at a clause's end
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -98,6 +106,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您好，您的通话可能会被录音。",
         "如果不是我们的问题，费用我们也先帮您垫上。",  # a condition
         "是不是我们的问题，我先帮您查一下。",  # asks whether it is
+        "您这张延保卡长期有效，不过期，随时都能预约。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import ahocorasick
 
-from settings import Config, PhraseRule, bare, per_rule_set
+from settings import CLAUSE_END, Config, PhraseRule, bare, per_rule_set
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.normalize import canonical
@@ -127,7 +127,7 @@ def allowed_wordings(config: Config) -> dict[str, list[str]]:
     as the phrases searched by sound are (agent_phrases)."""
     out: dict[str, list[str]] = {}
     for rule in config.qa.phrases:
-        allowed = list(dict.fromkeys(bare(w) for w in rule.allow))
+        allowed = list(dict.fromkeys(bare(w).removesuffix(CLAUSE_END) for w in rule.allow))
         for phrase in rule.bare_phrases():
             holding = [w for w in allowed if phrase in w and w != phrase]
             if holding:
