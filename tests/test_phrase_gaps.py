@@ -107,6 +107,8 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "如果不是我们的问题，费用我们也先帮您垫上。",  # a condition
         "是不是我们的问题，我先帮您查一下。",  # asks whether it is
         "您这张延保卡长期有效，不过期，随时都能预约。",
+        "您刚才说上午不行，那我给您改到下午三点，可以吗？",  # the caller's words said back
+        "您看，情况是这样的，配件明天到。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
