@@ -109,6 +109,10 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您这张延保卡长期有效，不过期，随时都能预约。",
         "您刚才说上午不行，那我给您改到下午三点，可以吗？",  # the caller's words said back
         "您看，情况是这样的，配件明天到。",
+        "如果有可能的话，麻烦您拍一下铭牌的照片。",
+        "请问您还记得大概是几号下的单吗？",  # asks the caller to estimate
+        "您上次反映的问题，不知道现在解决了没有？",
+        "积分到账以后，系统会很快点亮您的金卡标识。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -120,6 +120,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("請把驗證碼念給我", "驗證碼念給我"),
     ("请您告诉我一下账户的登录密码，我帮您登进去看看", "告诉我一下账户的登录密码"),
     ("请把验证码发给我", "验证码发给我"),
+    ("麻烦您说一下会员账户的登录密码", "说一下会员账户的登录密码"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
