@@ -10,8 +10,8 @@ The API other packages use:
 - Personal data is found and masked by ``transcribe.pii`` (below QA, so transcribe's own
   output can be masked too); ``qa.rules`` flags it and masks what reviewers see.
 
-Modules: ``phonetic`` (pinyin, fuzzy search), ``matcher`` (Aho-Corasick phrase rules), ``rules`` (the policy
-on one call, no database), ``scan`` (database in and out), ``review``, ``views`` (what
-reviewers see), ``report``, ``evaluate`` (labelled-set precision/recall, pinyin study),
-``commands`` (``hotline qa``), ``web`` (the review page).
+Modules: ``matcher`` (Aho-Corasick phrase rules; pinyin and fuzzy search are ``transcribe.phonetic``,
+shared with the audio check), ``rules`` (the policy on one call, no database), ``scan`` (database
+in and out), ``review``, ``views`` (what reviewers see), ``report``, ``evaluate`` (labelled-set
+precision/recall, pinyin study), ``commands`` (``hotline qa``), ``web`` (the review page).
 """

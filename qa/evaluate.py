@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.matcher import Matcher
-from qa.phonetic import syllable
 from qa.rules import CallContext, Utterance, closing_finding, opening_finding, text_hits
 from qa.scan import matcher_for
 from settings import Config
 from transcribe.normalize import canonical
+from transcribe.phonetic import syllable
 
 KINDS = ("agent", "caller", "unknown", "opening", "closing")
 DEFAULT_LABELLED = Path(__file__).resolve().parent.parent / "tests" / "qa_labelled.tsv"

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from qa.phonetic import syllables
 from settings import CLAUSE_END, PhraseRule, bare
 from transcribe.normalize import Normalized, canonical, normalize
+from transcribe.phonetic import syllables
 
 # Shorter phrases are not matched by sound: two syllables collide with ordinary words
 # far too often (不行 bu xing / 步行, 大概 da gai / 大盖).

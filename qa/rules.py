@@ -33,9 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from qa.matcher import Hit, Matcher, speaker_applies
-from qa.phonetic import coverage, fuzzy_contains
 from settings import REVIEW_CATEGORY, REVIEW_RULE, Config
 from transcribe.normalize import Normalized, canonical, normalize
+from transcribe.phonetic import coverage, fuzzy_contains
 from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests
 from transcribe.sounds import contains_name
 

@@ -16,7 +16,15 @@ from audio_factory import build_call
 from qa_calls import config
 
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, TrackResult, Transcriber
-from transcribe.lines import CLOSING_S, check_lines, closing_phrases, closing_window, opening_parts, opening_window
+from transcribe.lines import (
+    CLOSING_S,
+    check_lines,
+    closing_phrases,
+    closing_window,
+    opening_parts,
+    opening_window,
+    shared_windows,
+)
 from transcribe.verify import PhraseScorer
 
 CFG = config()
@@ -154,12 +162,18 @@ class _NoAudio:
         raise AssertionError("a part the transcript holds was scored against the audio")
 
 
-def test_parts_the_transcript_holds_word_for_word_are_not_scored() -> None:
+@pytest.mark.parametrize(("opening", "closing"), [
+    ("您好，这里是海尔斯科技，请问有什么可以帮您？", "感谢您的来电，再见。"),  # word for word
+    # as the text rules read them (qa/rules.py): a syllable off (爱 for 海, 办 for 帮), and 再见 alone
+    ("您好,这里是爱尔斯科技,前文有什么可以办您?", "好的，再见。"),
+])
+def test_parts_the_transcript_holds_as_the_text_rules_read_them_are_not_scored(opening: str, closing: str) -> None:
     plan = TrackPlan(decode=((20.0, 80.0),))
-    said = (AsrSegment(20.5, 24.0, "您好，这里是海尔斯科技，请问有什么可以帮您？", "agent", -0.2, 0.0),
-            AsrSegment(60.0, 63.0, "感谢您的来电，再见。", "agent", -0.2, 0.0))
+    said = (AsrSegment(20.5, 24.0, opening, "agent", -0.2, 0.0), AsrSegment(60.0, 63.0, closing, "agent", -0.2, 0.0))
     tracks = (TrackResult("agent", "a.wav", 90.0, 10.0, said, (), False, None, 0.1,
                           speech=((20.5, 24.0), (60.0, 63.0))),)
-    rows = check_lines(_NoAudio(), CFG, None, CallResult(90.0, said, tracks), plan)  # type: ignore[arg-type]
+    result = CallResult(90.0, said, tracks)
+    rows = check_lines(_NoAudio(), CFG, None, result, plan)  # type: ignore[arg-type]
     assert {(r["check"], r["part"], r["said"], r["pmi"]) for r in rows} == {
         ("opening", "company", True, None), ("opening", "offer", True, None), ("closing", "closing", True, None)}
+    assert shared_windows(CFG, result, plan) == []  # nothing to encode for phrase candidates to share

@@ -14,8 +14,10 @@ transcribe/verify.py):
   of the IVR timeline, so the IVR's own goodbye prompt never counts): any closing phrase
   longer than two syllables (再见 alone raised pmi in the middle of calls too).
 
-A part the free transcript holds word for word is taken as said without scoring (on real
-voices most lines are written right, and the audio check costs decoder passes).
+A part the free transcript holds as the text rules read it (qa/rules.py: within about a
+syllable of sound, the company's name in Latin letters too) is taken as said without scoring:
+no text flag stands there for the audio to weigh (qa/verified.py reads these rows only against
+one), most real voices' lines are written so, and the check costs encoder and decoder passes.
 
 Each part is a row in ``Transcript.verified`` with ``check`` = opening / closing; QA
 (qa/verified.py) drops a text flag the audio contradicts and grades the rest.
@@ -34,7 +36,8 @@ import numpy as np
 from settings import Config
 from transcribe.engine import AsrSegment, CallResult, TrackPlan
 from transcribe.normalize import canonical
-from transcribe.sounds import read_syllables
+from transcribe.phonetic import fuzzy_contains
+from transcribe.sounds import contains_name, read_syllables
 from transcribe.verdict import sigmoid
 from transcribe.verify import MAX_WINDOW_S, PhraseScorer
 
@@ -145,7 +148,7 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
     pmi, confidence that it was said, said (bool), and what the ASR wrote there."""
     rows: list[dict[str, Any]] = []
     for check, parts, (lo, hi), text in _jobs(config, result, plan):
-        written = {part: _written(text, phrases) for part, phrases in parts.items()}
+        written = {part: _written(config, part, text, phrases) for part, phrases in parts.items()}
         rows += [_row(check, part, phrase, lo, hi, None, bars) for part, phrase in written.items() if phrase]
         unread = [(part, phrases) for part, phrases in parts.items() if phrases and not written[part]]
         if not unread:
@@ -163,7 +166,7 @@ def shared_windows(config: Config, result: CallResult, plan: TrackPlan | None) -
     """The windows check_lines will encode (those with a part the transcript does not hold word
     for word): phrase candidates inside them can share the encoder pass (PhraseScorer.sharing)."""
     return [window for _, parts, window, text in _jobs(config, result, plan)
-            if any(phrases and not _written(text, phrases) for phrases in parts.values())]
+            if any(phrases and not _written(config, part, text, phrases) for part, phrases in parts.items())]
 
 
 def _jobs(config: Config, result: CallResult, plan: TrackPlan | None
@@ -177,10 +180,15 @@ def _jobs(config: Config, result: CallResult, plan: TrackPlan | None
             if window is not None and any(parts.values())]
 
 
-def _written(text: str, phrases: list[str]) -> str | None:
-    """The first phrasing the free text holds word for word, if any."""
+def _written(config: Config, part: str, text: str, phrases: list[str]) -> str | None:
+    """The phrasing the free text holds as the text rules read it, if any: a phrase (for the
+    closing, any of the rule's, 再见 too) within about a syllable of sound, or the company's name
+    spelled in Latin letters."""
     said = canonical(text)
-    return next((p for p in phrases if canonical(p) and canonical(p) in said), None)
+    if part == "company" and contains_name(text, config.company):
+        return config.company
+    read = config.qa.closing.phrases if part == "closing" else phrases
+    return next((p for p in read if canonical(p) and fuzzy_contains(canonical(p), said)), None)
 
 
 def _row(check: str, part: str, phrase: str, lo: float, hi: float, pmi: float | None, bars: LineBars,
