@@ -62,6 +62,16 @@ decoder 0.35, 119 passes): within 0.20 on calls of a call centre's length, above
 With a hit's second opinion reading its own (already encoded) window first, on an idle machine: those
 calls 0.88 = 0.166 (34 encoder passes); app/qa_eval_calls.yaml with fresh ASR (4.13 CPU s per call
 minute) 1.39 = 0.336 (encoder 0.73, 102 passes, was 110; decoder 0.59, 484 passes).
+2026-12-04, session 20, on a machine with a fast encoder (ASR 1.58 CPU s per call minute, real-time factor
+0.022 wall): the 35 calls read 0.37-0.42 of the ASR from run to run (0.58-0.66 CPU s per call minute).
+Where it goes (one run, 22.9 CPU s over 40.2 call minutes): phrase candidates' windows 8.1 encoder s (69
+passes, 605 s of audio, the opening's window among them when a candidate asks first) and 3.8 decoder s
+(226 passes); the opening and closing checks 3.4 encoder s (32 passes) and 4.3 decoder s (284 passes,
+100 of them priors over silence); second opinions 1.2. 33 of about 100 candidates were 你等着 over the
+greeting 您好,这 (all refused, confidence 0.0). Not skipping the line checks where the text rules
+already accept the line (a syllable off: 13 of 35 openings) cut decoder passes 545 -> 491, rows' verdicts
+unchanged. Tried and not kept: not searching garbles over a courtesy wording the text writes word for
+word (您好): 55 fewer decoder passes, but a true 你找错部门了 written 您好,说不闻了 was lost.
 """
 
 from __future__ import annotations
