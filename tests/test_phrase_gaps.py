@@ -74,7 +74,9 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("先生，您不能这样对我大喊大叫。", "forbidden.shifting-blame"),
         ("这个系统我不会，您去问问售后那边吧。", "forbidden.bad-answers"),
         ("这不是我们的问题，您找厂家吧。", "forbidden.shifting-blame"),
-        ("不过期限是七天，您抓紧办。", "forbidden.but"),  # 不过期。 holds only at a clause's end
+        ("不过期限是七天，您抓紧办。", "forbidden.but"),
+        ("我看您还是没理解，那我再给您说一遍。", "forbidden.doubting-caller"),
+        ("配件到货时间，说实话我现在也不敢打包票。", "forbidden.uncertain"),  # 不过期。 holds only at a clause's end
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -113,6 +115,10 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "请问您还记得大概是几号下的单吗？",  # asks the caller to estimate
         "您上次反映的问题，不知道现在解决了没有？",
         "积分到账以后，系统会很快点亮您的金卡标识。",
+        "滤网是抗菌材料，一般人接触都不过敏。",
+        "电源这方面的可能性已经排除了，问题出在主板上。",
+        "我们已经排除了人为损坏的可能性，给您换新。",
+        "师傅会看看外墙能不能打支架，实在不行也可以装在设备平台上。",  # a fallback, not a refusal
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
