@@ -119,6 +119,9 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "电源这方面的可能性已经排除了，问题出在主板上。",
         "我们已经排除了人为损坏的可能性，给您换新。",
         "师傅会看看外墙能不能打支架，实在不行也可以装在设备平台上。",  # a fallback, not a refusal
+        "您这台热水器的加热管不行了，得换一根。",  # broken, not a refusal
+        "费用方面您放心，超不过一百块。",
+        "您说师傅跟您讲可能是主板坏了，是吧？我给您记上。",  # the caller's words said back
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
