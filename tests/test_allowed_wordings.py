@@ -5,8 +5,8 @@ agent said it and the ASR wrote 可能我没有,我先住, so the text rules fla
 confirmed it: a sure false flag. The allowed wording, put over the stretch that sounds like it,
 reads that audio about as well as the hit does, so the hit must be unsure; a 可能 said as a hedge
 stays sure, and so does one next to a word that only half sounds like the syllable a one-syllable
-longer wording adds (师傅可能 written 是否可能 reads better as 不可能); 会尽可能 written 会见,可能
-(见 is a near sound of 尽) is unsure.
+longer wording adds (师傅可能 written 是否可能 reads better as 不可能); a one-syllable-longer wording is
+tried where the text nearly writes it (会见,可能 for 会尽可能: 见 is a near sound of 尽).
 """
 
 from __future__ import annotations

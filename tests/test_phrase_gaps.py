@@ -76,7 +76,9 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("这不是我们的问题，您找厂家吧。", "forbidden.shifting-blame"),
         ("不过期限是七天，您抓紧办。", "forbidden.but"),
         ("我看您还是没理解，那我再给您说一遍。", "forbidden.doubting-caller"),
-        ("配件到货时间，说实话我现在也不敢打包票。", "forbidden.uncertain"),  # 不过期。 holds only at a clause's end
+        ("配件到货时间，说实话我现在也不敢打包票。", "forbidden.uncertain"),
+        ("我们会尽可能在本周内把退款打回去。", "vague.ambiguous"),  # a hedged promise
+        ("这事儿咱这边实在是做不了，系统锁死了。", "forbidden.negative-language"),  # 不过期。 holds only at a clause's end
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -121,6 +123,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "师傅会看看外墙能不能打支架，实在不行也可以装在设备平台上。",  # a fallback, not a refusal
         "您这台热水器的加热管不行了，得换一根。",  # broken, not a refusal
         "费用方面您放心，超不过一百块。",
+        "请您尽可能详细地描述一下故障现象。",  # asks the caller
         "您说师傅跟您讲可能是主板坏了，是吧？我给您记上。",  # the caller's words said back
     ],
 )
