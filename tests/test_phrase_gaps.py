@@ -74,11 +74,11 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("先生，您不能这样对我大喊大叫。", "forbidden.shifting-blame"),
         ("这个系统我不会，您去问问售后那边吧。", "forbidden.bad-answers"),
         ("这不是我们的问题，您找厂家吧。", "forbidden.shifting-blame"),
-        ("不过期限是七天，您抓紧办。", "forbidden.but"),
+        ("不过期限是七天，您抓紧办。", "forbidden.but"),  # 不过期。 holds only at a clause's end
         ("我看您还是没理解，那我再给您说一遍。", "forbidden.doubting-caller"),
         ("配件到货时间，说实话我现在也不敢打包票。", "forbidden.uncertain"),
         ("我们会尽可能在本周内把退款打回去。", "vague.ambiguous"),  # a hedged promise
-        ("这事儿咱这边实在是做不了，系统锁死了。", "forbidden.negative-language"),  # 不过期。 holds only at a clause's end
+        ("这事儿咱这边实在是做不了，系统锁死了。", "forbidden.negative-language"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
