@@ -79,6 +79,8 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("配件到货时间，说实话我现在也不敢打包票。", "forbidden.uncertain"),
         ("我们会尽可能在本周内把退款打回去。", "vague.ambiguous"),  # a hedged promise
         ("这事儿咱这边实在是做不了，系统锁死了。", "forbidden.negative-language"),
+        ("我们这边今晚非常忙，您明天再打吧。", "forbidden.bad-answers"),
+        ("不清楚，你去问下其他部门吧。", "forbidden.bad-answers"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
