@@ -15,9 +15,24 @@ from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, sec
     ("我的手机号是138 8003 8003", "我的手机号是*** **** 8003"),
     # 张卡 names the card nearer the number than 退款 (an amount) does (blind set s20_11)
     ("退款会原路打到您这张卡6222021603014478523上", "退款会原路打到您这张卡***************8523上"),
+    # an amount or a date is never a Luhn-valid 19-digit run: the words before it do not unmask it
+    ("退款已经原路退回6222021603014478523", "退款已经原路退回***************8523"),
+    ("余额查询的是13812348003这个号吗", "余额查询的是*******8003这个号吗"),
+    # blind set s21_2: the card is named after the number, the amount before it (and it fails Luhn)
+    ("退款退到您这张6222 0212 3456 7890 123的卡上", "退款退到您这张**** **** **** ***0 123的卡上"),
 ])
 def test_the_issues_sentences_are_masked_keeping_the_last_four_digits(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "订单号6222021603014478523",  # an order number that happens to pass Luhn is still an order number
+    "退款金额是1380元",
+    "尾号8003的那张卡",
+    "一共12345678901234567890",  # no structure proves this run
+])
+def test_order_numbers_amounts_and_tail_digits_stay_readable(text: str) -> None:
+    assert mask(text) == text
 
 
 def test_a_valid_checksum_raises_confidence_but_does_not_decide() -> None:
@@ -123,6 +138,11 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("请您告诉我一下账户的登录密码，我帮您登进去看看", "告诉我一下账户的登录密码"),
     ("请把验证码发给我", "验证码发给我"),
     ("麻烦您说一下会员账户的登录密码", "说一下会员账户的登录密码"),
+    # blind set s21_3: who is told comes between the secret and the verb, or another item before it
+    ("那个短信验证码你直接告诉我就行", "那个短信验证码你直接告诉我"),
+    ("您把旧密码跟新密码都跟我说一遍", "密码都跟我说一遍"),
+    ("您把卡背面那三位安全码告诉我", "卡背面那三位安全码告诉我"),
+    ("请报身份证号和手机验证码", "报身份证号和手机验证码"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -134,6 +154,8 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "系统发的验证码在短信里，您在页面上输入就行",  # 发的验证码: the code sent, not "send me the code"
     "刚发给您的验证码在短信里，您输一下就行",  # 发给您的 / 给您的验证码: sent to the caller
     "您说密码忘记了是吧，我给您发一个重置链接",  # said of the password, not asking for it
+    "验证码您千万别告诉任何人", "验证码已经发给您了", "新密码您自己在app里设置就行",
+    "报一下您的手机号，我给您发验证码",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
@@ -159,6 +181,27 @@ def test_an_agent_reading_back_the_callers_name_is_masked() -> None:
     agent = ["您的名字是张伟对吗", "请问您姓名是王小明吗", "收货人是张伟对吧", "我的名字是李娜"]
     assert mask_segments(agent, speakers=["agent"] * 4) == [
         "您的名字是张*对吗", "请问您姓名是王**吗", "收货人是张*对吧", "我的名字是李娜"]  # the last is her own
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # blind sets s21_1 and s21_2: a recipient after the address, a full name with a title, a kin word
+    ("地址是天河区体育西路88号1802，刘振宇收。", "地址是天河区***********，刘**收。"),
+    ("发票寄到海淀区中关村大街27号，张明收", "发票寄到海淀区********，张*收"),
+    ("师傅会按登记地址上门：海淀区中关村南大街27号院3单元502，张丽华女士。",
+     "师傅会按登记地址上门：海淀区****************，张**女士。"),
+    ("收件人是我爸李国强", "收件人是我爸李**"),
+    ("给王建国先生回个电话", "给王**先生回个电话"),
+])
+def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("快递寄到朝阳区建国路88号，马上收。", "，马上收。"), ("寄到家里，方便收。", "寄到家里，方便收。"),
+    ("高先生和周女士都可以", "高先生和周女士都可以"), ("您好女士", "您好女士"),
+])
+def test_titles_alone_and_words_before_shou_stay(text: str, kept: str) -> None:
+    assert mask(text).endswith(kept)
 
 
 @pytest.mark.parametrize("text", ["请问您住在哪个小区", "我叫王师傅上门", "我叫李总过来"])

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from transcribe.normalize import Normalized
-from transcribe.pii_context import NEGATIVE, context_kind
+from transcribe.pii_context import NEGATIVE, QUANTITY, context_kind
 from transcribe.pii_numbers import (
     CONFIDENCE_PROVEN,
     DIGIT_VALUE,
@@ -175,6 +175,8 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     context = context_kind(stream, a, b)
     if context == NEGATIVE:
         return []
+    if context == QUANTITY:
+        context = None  # only a number whose structure proves it is taken (numbers_in)
     before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1])
     after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b])
     if before or after:  # part of a model or tracking number (KFR35GW, SF1234...), or a password

@@ -5,7 +5,9 @@ same place, so 订单号码 beats 号码 and 客服电话 beats 电话); the gen
 to a specific word just before it (身份证上的号码, 座机号码). Failing that, a word
 right after the run counts when only a copula or a possessive lies between
 ("13812345678是我的手机"). A *negative* word (order, tracking and model numbers,
-amounts, dates, tail digits, hotlines) says the number is not personal data.
+hotlines) says the number is not personal data. A *quantity* word (amounts, dates, tail
+digits) says so only of numbers of its own shape: a card, ID or phone number whose
+structure proves it (Luhn, check digit) is masked even after 退款 or 余额.
 Context may come from the segment before (the agent's question 您的身份证号码是多少
 and the caller's answer), since the stream runs across segments.
 """
@@ -17,12 +19,13 @@ import re
 from transcribe.pii_stream import Stream
 
 NEGATIVE = "-"
+QUANTITY = "#"  # an amount, a date or tail digits: no 11-19 digit number, so a proven one is still data
 GENERIC = "?"
 
 _WORDS: dict[str, tuple[str, ...]] = {
     "id_card": ("身份证", "身份证号", "身份证号码", "证件号", "证件号码", "证件", "身份号", "身份号码"),
     "bank_card": ("卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
-                  "信用卡", "借记卡", "存折", "银行账", "卡的号", "张卡"),  # 张卡: 退到您这张卡 + the number
+                  "信用卡", "借记卡", "存折", "银行账", "卡的号", "张卡", "的卡"),  # 退到您这张卡 + the number
     "phone": ("手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "座机", "固话", "联系电话",
               "打我", "联系我", "拨打我", "微信号", "qq", "qq号", "qq号码"),  # a QQ number reaches the caller too
     "code": ("验证码", "动态码", "校验码", "短信码", "确认码", "随机码", "动态密码", "短信验证码"),
@@ -30,11 +33,13 @@ _WORDS: dict[str, tuple[str, ...]] = {
     GENERIC: ("号码",),
     NEGATIVE: (
         "订单", "订单号", "订单号码", "单号", "单号码", "工单", "快递", "运单", "物流", "编号", "型号",
-        "序列号", "串号", "imei", "sn", "条码", "发票", "金额", "余额", "价格", "费用", "话费", "电话费",
-        "手机费", "欠费", "合计", "总共", "一共", "共计", "退款", "尾号", "后四位", "后几位", "末四位",
-        "后四", "后六位", "日期", "生日", "出生", "时间", "热线", "热线电话", "客服电话", "服务电话",
-        "投诉电话", "售后电话", "官方电话", "工号", "房间", "门牌", "分机", "邮编", "积分", "版本",
+        "序列号", "串号", "imei", "sn", "条码", "发票", "热线", "热线电话", "客服电话", "服务电话",
+        "投诉电话", "售后电话", "官方电话", "工号", "房间", "门牌", "分机", "邮编", "版本",
         "会员号", "车牌", "批次", "合同号", "保单号",
+    ),
+    QUANTITY: (
+        "金额", "余额", "价格", "费用", "话费", "电话费", "手机费", "欠费", "合计", "总共", "一共", "共计",
+        "退款", "尾号", "后四位", "后几位", "末四位", "后四", "后六位", "日期", "生日", "出生", "时间", "积分",
     ),
 }
 CONTEXT: dict[str, str] = {w: kind for kind, words in _WORDS.items() for w in words}
@@ -80,13 +85,18 @@ def _after(text: str, b: int) -> str | None:
 
 
 def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | None:
-    """What the words around run ``[a, b)`` call it: a kind, NEGATIVE, or None."""
+    """What the words around run ``[a, b)`` call it: a kind, NEGATIVE, QUANTITY or None."""
     text = stream.text
     # the look-back stops at the previous digit run's end: its context is not ours ...
     lo = a
     while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
         lo -= 1
-    found = _before(text, a, lo) or _after(text, b)
+    found = _before(text, a, lo)
+    if found is None:
+        found = _after(text, b)
+    elif found == QUANTITY:  # 退款退到您这张6222…的卡上: a card named after beats an amount before
+        after = _after(text, b)  # (not a code: 尾号5678，验证码已发 keeps its tail digits)
+        found = after if after in ("bank_card", "id_card", "phone") else found
     if found is None and inherit and lo > 0 and text[lo - 1] in _DIGITISH and a - lo <= CORRECTION_GAP:
         # ... unless only a few words separate them: a correction or a second number of the
         # same kind ("身份证号码是…不对是…", "手机…，备用的…") takes the first one's context

@@ -7,7 +7,8 @@ none names passwords, so this is the hotline's reading of that rule, and the QA
 rule that uses it should say so in its ``source``.
 
 A request is a telling verb and the secret in either order: 告诉我您的密码,
-报一下银行卡密码, 把验证码念给我, 六位验证码读一下, 您的密码是多少. It is not a
+报一下银行卡密码, 把验证码念给我, 六位验证码读一下, 验证码您直接告诉我, 您的密码是多少; the card's
+three-digit security code (安全码, CVV) is a secret too. It is not a
 request when a negation comes just before (请不要把密码告诉任何人, 我们不会向您索要…),
 when the caller is sent to the keypad or an app (输入, 重置, 修改: those words carry
 no telling verb), when only part of a code is asked (验证码的后两位是多少), or when
@@ -22,17 +23,24 @@ from dataclasses import dataclass
 from transcribe.normalize import Normalized, normalize
 
 _SECRET = (r"(?:(?:会员|网银)?(?:银行卡|账户|账号)的?)?(?:银行卡|取款|支付|交易|查询|服务|登录|网银|卡|账户|账号)?"
-           r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码)")
+           r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv)")
 _VERB = r"(?:告诉|报|说|念|读|提供|发|讲|透露|给(?![您你]的))"
-_WHOSE = r"(?:您|你)?(?:的)?(?:手机)?(?:刚|刚刚)?(?:收到的)?(?:[四六八]位(?:数)?(?:的)?)?"
-# verb first: 告诉我您的密码, 报一下您的银行卡密码, 提供一下验证码; not a verb with 的 (系统发的验证码 is
+_WHOSE = (r"(?:您|你)?(?:的)?(?:手机)?(?:上)?(?:刚|刚刚)?(?:收到的)?(?:卡背面的?)?(?:那个|这个|那|这)?"
+          r"(?:[三四六八]位(?:数)?(?:的)?)?")
+# Between a secret and the telling verb (验证码您直接告诉我, 旧密码跟新密码都跟我说一遍): who, and to whom.
+_TO_ME = r"(?:您|你)?(?:就|直接|都|先|再|现在|赶紧|也)*(?:给|跟|和|对)?(?:我|我们)?(?:就|直接|都|先|再)*"
+# Another item asked for before the secret in one breath (报身份证号和手机验证码).
+_AND = r"(?:[^和跟]{1,8}?(?:和|跟|以及|还有))?"
+# verb first: 告诉我您的密码, 报一下您的银行卡密码, 提供一下验证码; not 我给您发验证码 (the agent
+# sends it), nor a verb with 的 (系统发的验证码 is
 # "the code the system sent", 刚发给您的验证码 "the code just sent to you": said when the agent tells
 # the caller where to type it)
-_VERB_FIRST = re.compile(_VERB + r"(?!的|给(?:您|你)的)(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _WHOSE + _SECRET)
+_VERB_FIRST = re.compile(r"(?<!给您)(?<!给你)(?<!为您)" + _VERB
+                         + r"(?!的|给(?:您|你)的)(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _AND + _WHOSE + _SECRET)
 # secret first: 密码告诉我, 验证码念给我, 六位验证码读一下, 您的密码是多少
 _SECRET_FIRST = re.compile(
     r"(?:您|你)?(?:的)?" + _WHOSE + _SECRET
-    + r"(?:(?:是)?(?:多少|什么|几)(?![位个次天])|(?:也)?" + _VERB + r"(?:一下|下|给我|给我们|我|我们))"
+    + r"(?:(?:是)?(?:多少|什么|几)(?![位个次天])|" + _TO_ME + _VERB + r"(?:一下|下|一遍|给我|给我们|我|我们))"
 )
 NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|绝不|千万|不能|禁止|不可以|谨防|防止|不必|索要")
 PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")

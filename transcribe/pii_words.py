@@ -2,8 +2,10 @@
 speaker says that is what follows.
 
 Names: after 我叫 / 名字叫 / 名字是 / 姓名是 / 收货人 / 联系人 (or 叫 opening a clause, as in
-我姓王，叫王小明) comes a surname from the common-surname list and a given name of one or two
-characters; after 姓X名 / 姓X叫 the given name alone. Only the given name is
+我姓王，叫王小明; a kin word may come between: 收件人是我爸李国强) comes a surname from the
+common-surname list and a given name of one or two characters; after 姓X名 / 姓X叫 the given name
+alone. A full name before 女士 / 先生 / 小姐 (张丽华女士), and one before a clause-ending 收 after an
+address (…88号，刘振宇收), is a name too. Only the given name is
 hidden: the surname stays, as in the 王先生 every agent says. 我姓王 alone
 hides nothing. The surname list keeps 我叫了外卖 / 我叫他 from being read as
 names; a few surnames that are everyday words (车, 和, 时, 全) are left out for that reason.
@@ -45,12 +47,22 @@ TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "�
           "哥", "姐")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人")
+# Whose name follows a trigger: 收件人是我爸李国强 names the father.
+KIN = re.compile(r"(?:我|我的|您|您的)?(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子|父亲|母亲|儿子|女儿"
+                 r"|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事)?")
+# A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
+FULL_NAME_TITLES = ("女士", "先生", "小姐")
+FULL_NAME_AFTER = set("是给找和跟请叫")  # a word before a full name that starts it as a new phrase
+# Words that start with a surname character and can stand where a full name would (马上收, 方便收).
+NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
+             "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明")
+RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at most this far before it
 OWN_WINDOW = 4  # characters before a trigger that say whose name follows (我的名字是 / 您的名字是)
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|家住|家在|寄到|送到|送货到")
 NOT_CALLERS = re.compile(r"我们|公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
-ADDRESS_FILLER = re.compile(r"(是|在|改成|改为|改到|就是|写的是|填的是|为)*")
+ADDRESS_FILLER = re.compile(r"(是|在|改成|改为|改到|就是|写的是|填的是|为|上门)*")
 STREET = re.compile(r"大道|胡同|小区|路|街|巷|弄|村")
 ADMIN = set("省市区县镇乡州旗")
 HOUSE = set("号室楼栋幢座层户院")
@@ -115,7 +127,8 @@ def names(stream: Stream) -> list[Found]:
     text = stream.text
     out: list[Found] = []
     for m in NAME_TRIGGERS.finditer(text):
-        p = m.end()
+        kin = KIN.match(text, m.end())
+        p = kin.end() if kin and stream.joined(m.end() - 1) else m.end()
         s = _surname(text, p)
         if s and stream.joined(p + s - 1):
             g = _given(stream, p + s)
@@ -142,6 +155,55 @@ def names(stream: Stream) -> list[Found]:
             g = _given(stream, q + 1)
             if g:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
+    return out + _titled_names(stream) + _recipients(stream)
+
+
+def _full_name_at(stream: Stream, p: int) -> int:
+    """Characters of given name after a surname starting at ``p`` (0 when none, or a word)."""
+    s = _surname(stream.text, p)
+    if not s or not stream.joined(p + s - 1) or stream.text.startswith(NOT_NAMES, p):
+        return 0
+    return _given(stream, p + s)
+
+
+def _name_ending_at(stream: Stream, e: int, after: set[str]) -> tuple[int, int] | None:
+    """The full name (surname, given name of 1-2) ending at ``e`` that starts a clause or follows
+    one of ``after``: (surname start, given-name start), longest first."""
+    text = stream.text
+    for g in (2, 1):
+        for s in (2, 1):
+            p = e - g - s
+            if p < 0 or _surname(text, p) != s or _full_name_at(stream, p) < g:
+                continue
+            if p == 0 or not stream.joined(p - 1) or text[p - 1] in after:
+                return p, p + s
+    return None
+
+
+def _titled_names(stream: Stream) -> list[Found]:
+    """张丽华女士, 给李国强先生: a surname, a given name and a title (not 王先生, which hides nothing)."""
+    out: list[Found] = []
+    for title in FULL_NAME_TITLES:
+        for m in re.finditer(title, stream.text):
+            name = _name_ending_at(stream, m.start(), FULL_NAME_AFTER)
+            if name:
+                out.append(Found("name", name[1], m.start()))
+    return out
+
+
+def _recipients(stream: Stream) -> list[Found]:
+    """…体育西路88号，刘振宇收: a full name before a clause-ending 收, after an address."""
+    text = stream.text
+    out: list[Found] = []
+    for m in re.finditer("收", text):
+        e = m.start()
+        if m.end() < len(text) and stream.joined(e):
+            continue  # 收 must end its clause (收到, 收费 are verbs)
+        if not ADDRESS_TRIGGERS.search(text, max(0, e - RECIPIENT_REACH), e):
+            continue
+        name = _name_ending_at(stream, e, set())
+        if name:
+            out.append(Found("name", name[1], e))
     return out
 
 
