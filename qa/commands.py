@@ -213,6 +213,8 @@ def eval_cmd(
                         ] = None,
     pinyin_study: Annotated[Path | None, typer.Option("--pinyin-study", help="Seed rulebooks folder: also measure "
                                                       "homophone (pinyin) matching.")] = None,
+    by_category: Annotated[bool, typer.Option("--by-category", help="Count a flag right when its category is "
+                                              "expected (labels by category, or by other rule ids).")] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -224,7 +226,7 @@ def eval_cmd(
         items = ev.load_labelled(labelled or ev.DEFAULT_LABELLED)
     except (OSError, ev.LabelError) as exc:
         fail(str(exc))
-    result = ev.evaluate(cfg, items)
+    result = ev.evaluate(cfg, items, by_category=by_category)
     rows = ev.pinyin_study(cfg, pinyin_study, items) if pinyin_study else []
     if as_json:
         data = result.as_json()

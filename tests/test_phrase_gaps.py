@@ -81,6 +81,17 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("这事儿咱这边实在是做不了，系统锁死了。", "forbidden.negative-language"),
         ("我们这边今晚非常忙，您明天再打吧。", "forbidden.bad-answers"),
         ("不清楚，你去问下其他部门吧。", "forbidden.bad-answers"),
+        # blind sets s21_1-3 (session 21), measured before these wordings were added
+        ("除非您能拿出购机发票，否则没办法给您安排上门。", "forbidden.negative-language"),
+        ("师傅的私人手机号不能给您。", "forbidden.negative-language"),
+        ("这个后台我不会操作，您稍等。", "forbidden.negative-language"),
+        ("师傅放您鸽子是他个人的事，跟我们客服没关系。", "forbidden.shifting-blame"),
+        ("发票开错了是财务那边弄的，我们客服不背这个锅。", "forbidden.shifting-blame"),
+        ("您真的是机主本人吗？听着不太像啊。", "forbidden.doubting-caller"),
+        ("您说师傅没来，可系统显示已经签到了，您是不是记错了？", "forbidden.doubting-caller"),
+        ("你先等着，别挂，别老催。", "forbidden.rude"),
+        ("这我不清楚 你找别的部门问问去吧", "forbidden.bad-answers"),
+        ("您好，请问有什么可以帮您？我们今儿非常忙，您捡要紧的说。", "forbidden.bad-answers"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -127,6 +138,12 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "费用方面您放心，超不过一百块。",
         "请您尽可能详细地描述一下故障现象。",  # asks the caller
         "您说师傅跟您讲可能是主板坏了，是吧？我给您记上。",  # the caller's words said back
+        "我这就催师傅快点出发，十五分钟内给您回电。",  # hurrying someone else for the caller
+        "您着急报销的话，我给您加个急，让发票快点儿出。",
+        "这次一定修彻底，让这个毛病别再回来找您。",
+        "不知道您这边周末有没有人在家 可以的话我给您约周六",  # a polite question, even unpunctuated
+        "如果审核不过，系统会发短信告诉您具体原因。",  # fails the review
+        "能不能给您加急，我马上帮您申请一下。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -46,3 +46,12 @@ def test_an_opening_or_closing_line_is_judged_by_the_phrase_rules_too() -> None:
     assert judged("opening", busy) == {"forbidden.bad-answers"}
     assert judged("closing", "那就这样，您等着吧。") == {"closing.courtesy", "forbidden.rude"}
     assert judged("closing", "感谢您的来电，再见。") == set()
+
+
+def test_by_category_a_flag_of_the_expected_category_is_right_whatever_its_rule_id() -> None:
+    # a labeller who calls 我不知道 "uncertain" and the rules' forbidden.refusal agree that it is forbidden
+    item = Labelled(1, "agent", "师傅几点能到，我也不知道。", frozenset({"forbidden.uncertain"}), "")
+    by_rule = evaluate(CFG, [item])
+    by_category = evaluate(CFG, [item], by_category=True)
+    assert (by_rule.scores["forbidden"].tp, by_rule.scores["forbidden"].fp, by_rule.scores["forbidden"].fn) == (0, 1, 1)
+    assert (by_category.scores["forbidden"].tp, by_category.mistakes) == (1, [])
