@@ -176,7 +176,7 @@ class Matcher:
                 key = (entry.rule, s, e)
                 if hits.get(key) != "exact":  # an exact match wins over the same span by sound
                     hits[key] = how
-        quoted = _quoted(norm)
+        quoted = _quoted(norm) if hits else []  # most lines hold no hit: skip the walk over the text
         kept = [
             (r, s, e, how) for (r, s, e), how in hits.items()
             if not any(a <= s and e <= b for a, b in allows.get(r, ()))
