@@ -92,6 +92,16 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("你先等着，别挂，别老催。", "forbidden.rude"),
         ("这我不清楚 你找别的部门问问去吧", "forbidden.bad-answers"),
         ("您好，请问有什么可以帮您？我们今儿非常忙，您捡要紧的说。", "forbidden.bad-answers"),
+        # blind sets s21_4-6: formal register, ASR-style turns, technical support
+        ("鉴于现行政策，此项额外补偿我这边无法予以办理，敬请谅解。", "forbidden.negative-language"),
+        ("恕我无法确定审批何时能够完成。", "forbidden.uncertain"),
+        ("鉴于该故障系第三方安装所致，此事不属于我司责任范畴。", "forbidden.shifting-blame"),
+        ("您反映的延误应由物流公司负责，与我方无关。", "forbidden.shifting-blame"),
+        ("如果您不接受这个方案，以后也别再来电了。", "forbidden.rude"),  # the condition is its own clause
+        ("恐怕您没有理解我刚才所说的政策。", "forbidden.doubting-caller"),
+        ("嗯今天话务量特别大我们都忙死了，您长话短说", "forbidden.bad-answers"),
+        ("您确定您真按了五秒？我看您根本就没按。", "forbidden.doubting-caller"),
+        ("我说了这么多 你是不是还没听懂", "forbidden.doubting-caller"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -144,6 +154,16 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "不知道您这边周末有没有人在家 可以的话我给您约周六",  # a polite question, even unpunctuated
         "如果审核不过，系统会发短信告诉您具体原因。",  # fails the review
         "能不能给您加急，我马上帮您申请一下。",
+        "如您选择不行使退货权利，我们将为您提供两年延保。",
+        "若工程师不能够按约定时间上门，我们将按每天五十元予以补偿。",  # a formal condition
+        "我们不会再让类似情况发生，请您监督。",  # 似情况 sounds like 视情况
+        "我先看看情况，五分钟后给您回电。",
+        "很多用户不知道这个开关藏在二级菜单里，我带您一步步找。",
+        "可能的原因有三个：第一是路由器只开了5G频段，第二是设备离路由器太远。",  # a diagnosis
+        "错误码E4表示电机温度过高，只要温度不过高，这个码就不会再出现。",
+        "远程诊断结果出来了，压缩机不行了需要上门更换，在保修期内费用全免。",
+        "那个我们这边的工单都是当天处理不过夜的，您放心",
+        "有没有可能麻烦您把发票拍个照发到我们的公众号上",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

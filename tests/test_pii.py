@@ -143,6 +143,11 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("您把旧密码跟新密码都跟我说一遍", "密码都跟我说一遍"),
     ("您把卡背面那三位安全码告诉我", "卡背面那三位安全码告诉我"),
     ("请报身份证号和手机验证码", "报身份证号和手机验证码"),
+    # blind sets s21_4-6: the card's security code by where it is, a code asked for after it was sent
+    ("嗯卡背面那三位数字您念一下", "卡背面那三位数字您念一下"),
+    ("请您提供银行卡背面的三位安全码", "提供银行卡背面的三位安全码"),
+    ("验证码收到了吧 六位数 您报一下", "验证码收到了吧 六位数 您报一下"),
+    ("麻烦说一下您App的登录密码", "说一下您App的登录密码"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -155,7 +160,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "刚发给您的验证码在短信里，您输一下就行",  # 发给您的 / 给您的验证码: sent to the caller
     "您说密码忘记了是吧，我给您发一个重置链接",  # said of the password, not asking for it
     "验证码您千万别告诉任何人", "验证码已经发给您了", "新密码您自己在app里设置就行",
-    "报一下您的手机号，我给您发验证码",
+    "报一下您的手机号，我给您发验证码", "卡背面有三位数字，这个千万别告诉任何人",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
