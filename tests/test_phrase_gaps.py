@@ -102,6 +102,17 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("嗯今天话务量特别大我们都忙死了，您长话短说", "forbidden.bad-answers"),
         ("您确定您真按了五秒？我看您根本就没按。", "forbidden.doubting-caller"),
         ("我说了这么多 你是不是还没听懂", "forbidden.doubting-caller"),
+        # blind sets s21_7-9: trainees, regional Mandarin, safety calls
+        ("现在电话量太大了我们忙不过来", "forbidden.bad-answers"),
+        ("這不是我應該處理的範圍啦。", "forbidden.negative-language"),
+        ("这个你要自己打电话给原厂喔。", "forbidden.shifting-blame"),
+        ("我最不喜欢你这种客人了，每次都在吵。", "forbidden.rude"),
+        ("这个你去问卖给你的那家店啦。", "forbidden.bad-answers"),
+        ("机器是好的啦，是你不会用。", "forbidden.shifting-blame"),
+        ("你听明白没有？拔电源！", "forbidden.doubting-caller"),
+        ("这是你们自己把密码改错了，别怪我们。", "forbidden.shifting-blame"),
+        ("孩子锁在里面这种事我们不会处理，你找开锁公司吧。", "forbidden.negative-language"),
+        ("您这个问题大概率是电源板，师傅到了再确认。", "vague.ambiguous"),  # a guess, not a statistic
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -164,6 +175,14 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "远程诊断结果出来了，压缩机不行了需要上门更换，在保修期内费用全免。",
         "那个我们这边的工单都是当天处理不过夜的，您放心",
         "有没有可能麻烦您把发票拍个照发到我们的公众号上",
+        "从去年的维修数据看，电源板故障是大概率事件，占七成。",
+        "我先跟您讲一下大概的流程：寄回、检测、寄出",
+        "想快点修好的心情我特别理解，我给您加急",
+        "关好阀门以后请您快点离开厨房，到室外通风的地方再给我们回电。",  # for the caller's safety
+        "您描述的这个味道说明可能存在燃气泄漏的风险，请先关阀开窗。",  # a hazard explained
+        "地上的水不过脚踝的话，先拔电源再用拖把吸干就可以。",
+        "冒烟的话不行就先出门，再拨打119，人身安全最重要。",
+        "我帮您去问问售后，您稍等。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

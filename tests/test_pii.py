@@ -148,6 +148,9 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("请您提供银行卡背面的三位安全码", "提供银行卡背面的三位安全码"),
     ("验证码收到了吧 六位数 您报一下", "验证码收到了吧 六位数 您报一下"),
     ("麻烦说一下您App的登录密码", "说一下您App的登录密码"),
+    ("短信裡的驗證碼麻煩您讀一下", "的驗證碼麻煩您讀一下"),
+    ("您刚才收到的那个动态码能说一下吗", "您刚才收到的那个动态码能说一下"),
+    ("请问您网银的登入密码系咩", "您网银的登入密码系咩"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -196,9 +199,24 @@ def test_an_agent_reading_back_the_callers_name_is_masked() -> None:
      "师傅会按登记地址上门：海淀区****************，张**女士。"),
     ("收件人是我爸李国强", "收件人是我爸李**"),
     ("给王建国先生回个电话", "给王**先生回个电话"),
+    # a blind PII set and s21_8 (session 21): how the name is written, a home by its building and unit
+    # with no word before it, a correction's next clause, Taiwan's ID, a Traditional 微信號
+    ("收件人写张丽华就行。", "收件人写张**就行。"),
+    ("就是幸福路18号4号楼2单元301，小区门口有保安。", "就是***************，小区门口有保安。"),
+    ("地址写错了，应该是深圳市南山区科技园南路16号6栋1808。", "地址写错了，应该是深圳市南山区**************。"),
+    ("跟您核對一下，身分證字號A123456789對嗎？", "跟您核對一下，身分證字號******6789對嗎？"),
+    ("我的微信號是Amy_Lin520。", "我的微信號是***_******。"),
 ])
 def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "您可以把机器送到我们服务中心，地址是青岛市崂山区松岭路168号海尔斯科技服务中心一楼。",
+    "我们门店在建国路88号3号楼2单元，欢迎来",
+])
+def test_the_companys_own_addresses_stay(text: str) -> None:
+    assert mask(text) == text
 
 
 @pytest.mark.parametrize(("text", "kept"), [

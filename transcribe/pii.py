@@ -28,6 +28,7 @@ hidden whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -73,6 +74,7 @@ WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to ch
 KEEP = 4
 AGENT = "agent"  # the speaker whose 我叫… is their own (public) name
 PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
+TAIWAN_ID = re.compile(r"[a-z][12][0-9]{8}")  # a letter, the sex digit, eight digits (normalised lowercase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +182,14 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1])
     after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b])
     if before or after:  # part of a model or tracking number (KFR35GW, SF1234...), or a password
-        token = _password_token(stream, idx) if context in ("password", "code") else None
+        token = _password_token(stream, idx) if context in ("password", "code", "id_card") else None
         if token is None:
             return []
         value = "".join(text[k] for k in token)
+        if context == "id_card":  # a Taiwan ID (A123456789): keeps its last digits, as numbers do
+            if not TAIWAN_ID.fullmatch(value):
+                return []
+            return [_Raw("id_card", value, CONFIDENCE_PROVEN, tuple(token), tuple(token[: max(0, len(token) - keep)]))]
         return [_Raw(str(context), value, CONFIDENCE_PROVEN, tuple(token), tuple(token))]
     if b < len(text) and stream.joined(b - 1) and text[b] in UNITS:
         return []  # 13812元, 2024年, 3点, 8003号: a quantity, date or time

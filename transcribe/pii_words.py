@@ -47,9 +47,9 @@ TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "�
           "哥", "姐")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人")
-# Whose name follows a trigger: 收件人是我爸李国强 names the father.
-KIN = re.compile(r"(?:我|我的|您|您的)?(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子|父亲|母亲|儿子|女儿"
-                 r"|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事)?")
+# Words between a trigger and the name: how it is written (收件人写张丽华), whose it is (收件人是我爸李国强).
+AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填)?(?:我|我的|您|您的)?(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子"
+                           r"|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事)?")
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐")
 FULL_NAME_AFTER = set("是给找和跟请叫")  # a word before a full name that starts it as a new phrase
@@ -62,7 +62,12 @@ SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|家住|家在|寄到|送到|送货到")
 NOT_CALLERS = re.compile(r"我们|公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
-ADDRESS_FILLER = re.compile(r"(是|在|改成|改为|改到|就是|写的是|填的是|为|上门)*")
+ADDRESS_FILLER = re.compile(r"(是|在|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
+# A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
+# it: a shop or service centre is not given by building and unit.
+_NUM = "0-9零〇一二三四五六七八九十百两幺"
+HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
+NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 STREET = re.compile(r"大道|胡同|小区|路|街|巷|弄|村")
 ADMIN = set("省市区县镇乡州旗")
 HOUSE = set("号室楼栋幢座层户院")
@@ -77,7 +82,7 @@ EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
-WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信号?|wechat|vx号|wx号)\s*(?:是|为|[:：])?[\s？?，,]*"
+WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信[号號]?|wechat|vx[号號]|wx[号號])\s*(?:是|為|为|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 
@@ -127,8 +132,8 @@ def names(stream: Stream) -> list[Found]:
     text = stream.text
     out: list[Found] = []
     for m in NAME_TRIGGERS.finditer(text):
-        kin = KIN.match(text, m.end())
-        p = kin.end() if kin and stream.joined(m.end() - 1) else m.end()
+        between = AFTER_TRIGGER.match(text, m.end())
+        p = between.end() if between and stream.joined(m.end() - 1) else m.end()
         s = _surname(text, p)
         if s and stream.joined(p + s - 1):
             g = _given(stream, p + s)
@@ -223,28 +228,47 @@ def addresses(stream: Stream) -> list[Found]:
     for m in ADDRESS_TRIGGERS.finditer(text):
         if NOT_CALLERS.search(text, max(0, m.start() - 8), m.start()):
             continue
-        a = ADDRESS_FILLER.match(text, m.end())
-        start = a.end() if a else m.end()
-        end = _clause_end(stream, start, start + MAX_ADDRESS)
-        stop = ADDRESS_STOPS.search(text, start, end)
-        if stop:
-            end = stop.start()
-        street = STREET.search(text, start, end)
-        if street is None or QUESTION.search(text, start, street.end()):
-            continue  # no street, or a question (请问您住在哪个小区)
-        # keep the province/city/district: everything up to the last admin character before the street
-        keep = start
-        for k in range(start, street.start()):
-            if text[k] in ADMIN:
-                keep = k + 1
-        # hide up to the last house number, building or flat (or the street, if none is said)
-        last = street.end()
-        for k in range(street.end(), end):
-            if text[k] in HOUSE or text[k] in DIGIT_VALUE:
-                last = k + 1
-        if keep < last:
-            out.append(Found("address", keep, last))
+        found = _address_from(stream, m.end())
+        nxt = _clause_end(stream, m.end(), m.end() + NEXT_CLAUSE_REACH)
+        if (found is None and nxt < len(text) and not stream.joined(nxt - 1)
+                and not NOT_CALLERS.search(text, m.end(), nxt) and not ADDRESS_TRIGGERS.search(text, nxt, nxt + 8)):
+            found = _address_from(stream, nxt)  # 地址写错了，应该是…: the address is in the next clause
+        if found:
+            out.append(found)
+    for m in HOME.finditer(text):
+        start = m.start()
+        while start > 0 and stream.joined(start - 1):
+            start -= 1
+        if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
+            found = _address_from(stream, start)
+            out += [found] if found else []
     return out
+
+
+def _address_from(stream: Stream, at: int) -> Found | None:
+    """The address in the clause from ``at`` (after its trigger or at its start): the street, house,
+    building and flat, not the province, city and district before them; None if it names no street."""
+    text = stream.text
+    a = ADDRESS_FILLER.match(text, at)
+    start = a.end() if a else at
+    end = _clause_end(stream, start, start + MAX_ADDRESS)
+    stop = ADDRESS_STOPS.search(text, start, end)
+    if stop:
+        end = stop.start()
+    street = STREET.search(text, start, end)
+    if street is None or QUESTION.search(text, start, street.end()):
+        return None  # no street, or a question (请问您住在哪个小区)
+    # keep the province/city/district: everything up to the last admin character before the street
+    keep = start
+    for k in range(start, street.start()):
+        if text[k] in ADMIN:
+            keep = k + 1
+    # hide up to the last house number, building or flat (or the street, if none is said)
+    last = street.end()
+    for k in range(street.end(), end):
+        if text[k] in HOUSE or text[k] in DIGIT_VALUE:
+            last = k + 1
+    return Found("address", keep, last) if keep < last else None
 
 
 def emails(stream: Stream) -> list[Found]:
