@@ -113,6 +113,17 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("这是你们自己把密码改错了，别怪我们。", "forbidden.shifting-blame"),
         ("孩子锁在里面这种事我们不会处理，你找开锁公司吧。", "forbidden.negative-language"),
         ("您这个问题大概率是电源板，师傅到了再确认。", "vague.ambiguous"),  # a guess, not a statistic
+        # blind sets s21_10-12: delivery through third parties, callers who struggle, upselling
+        ("问题是那个安装师傅是外包的，我们也管不了他。", "forbidden.negative-language"),
+        ("这个是快递公司的责任 你去找他们", "forbidden.shifting-blame"),
+        ("我们这两天单子太多，忙不过来，您过几天再打。", "forbidden.bad-answers"),
+        ("您确定送来的时候就是坏的？不会是您自己搬的时候碰的吧？", "forbidden.shifting-blame"),
+        ("行了，您就等着物流给您打电话吧。", "forbidden.rude"),
+        ("我不会教你用电脑的，这不归我管。", "forbidden.negative-language"),
+        ("是你自己按错了，跟我们系统没关系。", "forbidden.shifting-blame"),
+        ("你怎么还听不懂啊？", "forbidden.doubting-caller"),
+        ("您不升级的话，这个服务我们是不会做的。", "forbidden.negative-language"),
+        ("最烦你这种问半天又不买的。", "forbidden.rude"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -183,6 +194,13 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "地上的水不过脚踝的话，先拔电源再用拖把吸干就可以。",
         "冒烟的话不行就先出门，再拨打119，人身安全最重要。",
         "我帮您去问问售后，您稍等。",
+        "这个步骤再简单不过了，我陪您一起做。",
+        "您把大概什么时候买的告诉我就行，不用很准确。",
+        "为了尽可能说清楚，我一步一步地讲。",
+        "这个促销活动不过这周末，周一就恢复原价了。",  # "lasts no longer than"
+        "师傅说单元门偏窄，冰箱不能够竖着进，需要侧着搬，您放心不会磕到。",
+        "您放心，就算今天师傅忙不过来，我们也会调别的师傅先上门。",  # reassurance, not an excuse
+        "非常抱歉让您久等，我马上为您处理。",  # 您久等 sounds like 您就等着
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -151,6 +151,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("短信裡的驗證碼麻煩您讀一下", "的驗證碼麻煩您讀一下"),
     ("您刚才收到的那个动态码能说一下吗", "您刚才收到的那个动态码能说一下"),
     ("请问您网银的登入密码系咩", "您网银的登入密码系咩"),
+    ("你把短信里那个六位数字跟我说一下", "短信里那个六位数字跟我说一下"),  # the code by where it came
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -163,7 +164,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "刚发给您的验证码在短信里，您输一下就行",  # 发给您的 / 给您的验证码: sent to the caller
     "您说密码忘记了是吧，我给您发一个重置链接",  # said of the password, not asking for it
     "验证码您千万别告诉任何人", "验证码已经发给您了", "新密码您自己在app里设置就行",
-    "报一下您的手机号，我给您发验证码", "卡背面有三位数字，这个千万别告诉任何人",
+    "报一下您的手机号，我给您发验证码", "卡背面有三位数字，这个千万别告诉任何人", "短信里的六位数字请在页面上输入",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
@@ -206,6 +207,9 @@ def test_an_agent_reading_back_the_callers_name_is_masked() -> None:
     ("地址写错了，应该是深圳市南山区科技园南路16号6栋1808。", "地址写错了，应该是深圳市南山区**************。"),
     ("跟您核對一下，身分證字號A123456789對嗎？", "跟您核對一下，身分證字號******6789對嗎？"),
     ("我的微信號是Amy_Lin520。", "我的微信號是***_******。"),
+    # s21_11: a number read out in groups, named only after its last group
+    ("我给您一个一个念：一三九，零零一二，三四五六，这是您登记的手机号。",
+     "我给您一个一个念：***，****，三四五六，这是您登记的手机号。"),
 ])
 def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -25,7 +25,7 @@ from transcribe.tables import Segment
 # the calls' local day (qa.web.timezone): a calendar "week" holding it holds them, Mondays too
 AT = ("--at", (db.now() - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
 runner = CliRunner(env={"COLUMNS": "200"})  # wide enough that table cells are not folded
-BLAME = "这不是我们的责任，你去找快递公司。"
+BLAME = "这不是我们的责任，请您联系物流网点。"
 REFUSE = "不知道，你自己看吧。"
 
 
@@ -144,12 +144,12 @@ def test_rescan_dry_run_lists_what_a_rule_edit_adds_and_removes_and_writes_nothi
     cfg = str(cfg_path)
     blame = blame_flags(cfg_path)
     run("qa", "review", str(blame[0]["id"]), "--confirm", "--reviewer", "lin", "-c", cfg)
-    # the draft: 这不是我们的责任 dropped from shifting-blame, 快递公司 made a forbidden phrase
+    # the draft: 这不是我们的责任 dropped from shifting-blame, 物流网点 made a forbidden phrase
     draft = cfg_path.parent / "draft.yaml"
     # every wording of "not our responsibility" goes, wherever it stands in its list
     text = re.sub(r"(?<=[\[,])\s*[^,\[\]]*的责任\s*(,|(?=\]))", "", cfg_path.read_text(encoding="utf-8"))
-    text = text.replace("phrases: [你不知道,", "phrases: [快递公司, 你不知道,")
-    assert text.count("快递公司") == 1 and "的责任" not in text.split("qa:")[1]
+    text = text.replace("phrases: [你不知道,", "phrases: [物流网点, 你不知道,")
+    assert text.count("物流网点") == 1 and "的责任" not in text.split("qa:")[1]
     draft.write_text(text, encoding="utf-8")
     before = _rows(cfg_path)
 
@@ -162,7 +162,7 @@ def test_rescan_dry_run_lists_what_a_rule_edit_adds_and_removes_and_writes_nothi
     for cid in (1, 2, 3):
         d = by_call[cid]
         assert [f["rule"] for f in d["removed"]] == ["forbidden.shifting-blame"]
-        assert [(f["rule"], f["matched"]) for f in d["added"]] == [("forbidden.rude", "快递公司")]
+        assert [(f["rule"], f["matched"]) for f in d["added"]] == [("forbidden.rude", "物流网点")]
     assert by_call[1]["removed"][0]["reviewed"] and not by_call[2]["removed"][0]["reviewed"]
     assert by_call[4]["added"] == by_call[4]["removed"] == [] and by_call[4]["kept"] >= 0
     assert result["summary"]["by_rule"] == {"forbidden.rude": {"added": 3, "removed": 0},

@@ -213,7 +213,9 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
         for nxt in pieces[1:]:
             alone = _numbers(stream, current, keep)
             merged = _numbers(stream, current + nxt, keep)
-            if merged and _best(merged) >= _best(alone):
+            # pieces that say nothing yet stay together: the words naming them may come after the
+            # last (一三九，零零一二，三四五六，这是您登记的手机号)
+            if (merged and _best(merged) >= _best(alone)) or not (merged or alone):
                 current = current + nxt
             else:
                 out.extend(alone)

@@ -48,7 +48,8 @@ CONTEXT: dict[str, str] = {w: kind for kind, words in _WORDS.items() for w in wo
 LONGEST = max(len(w) for w in CONTEXT)
 WINDOW = 10  # a context word must end at most this many characters before the run
 GENERIC_REACH = 4  # how far before 号码 a specific word may end and still name it
-_AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的)?")
+_AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的|您|您的|你|你的)?"
+                    r"(登记的|留的|预留的|注册的|绑定的)?")  # 这是您登记的手机号
 
 
 def _word_ending_at(text: str, e: int, lo: int = 0) -> tuple[int, str] | None:
