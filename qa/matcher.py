@@ -194,7 +194,7 @@ class Matcher:
         ]
         final.sort(key=lambda h: (h[1], -h[2], h[0]))
         out = []
-        for r, s, e, how in final:
+        for r, s, e, how in _joined(final):
             rule = self.rules[r]
             os_, oe = norm.span(s, e)
             out.append(Hit(rule.id, rule.category, rule.severity, norm.original[os_:oe], os_, oe, how,
@@ -228,6 +228,20 @@ class Matcher:
 
 
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"'}
+
+
+def _joined(hits: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
+    """Overlapping hits of one rule as one (你等着 and 等着吧 in 你等着吧): one breach, one flag.
+    ``hits`` are sorted by start."""
+    out: list[tuple[int, int, int, str]] = []
+    for r, s, e, how in hits:
+        prev = next((i for i in range(len(out) - 1, -1, -1) if out[i][0] == r), None)
+        if prev is not None and s < out[prev][2]:
+            _, ps, pe, phow = out[prev]
+            out[prev] = (r, ps, max(pe, e), "exact" if "exact" in (how, phow) else phow)
+        else:
+            out.append((r, s, e, how))
+    return out
 
 
 def _quoted(norm: Normalized) -> list[tuple[int, int]]:

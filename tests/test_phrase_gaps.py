@@ -124,6 +124,7 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("你怎么还听不懂啊？", "forbidden.doubting-caller"),
         ("您不升级的话，这个服务我们是不会做的。", "forbidden.negative-language"),
         ("最烦你这种问半天又不买的。", "forbidden.rude"),
+        ("催什么催你等着吧", "forbidden.rude"),  # 催 before it: no condition, unlike 催师傅快点
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -201,6 +202,9 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "师傅说单元门偏窄，冰箱不能够竖着进，需要侧着搬，您放心不会磕到。",
         "您放心，就算今天师傅忙不过来，我们也会调别的师傅先上门。",  # reassurance, not an excuse
         "非常抱歉让您久等，我马上为您处理。",  # 您久等 sounds like 您就等着
+        # held-out calls set16 (session 21), its scripts read as text
+        "让您久等了，我马上联系师傅，请他快点上门为您处理。",
+        "根据报错代码，是主刷电机不行了，我们会免费为您更换。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
@@ -239,3 +243,9 @@ def test_the_audio_is_searched_by_sound_for_the_bare_phrase_and_by_text_for_the_
     assert not any("…" in p for p in searched + worded)
     said = said_wordings(CFG, ["您好。", "我们这边现在不能退款，", "我真的不能。"])
     assert said == ["我们这边现在不能", "我真的不能"]
+
+
+def test_overlapping_hits_of_one_rule_are_one_flag() -> None:
+    hits = scan_text(CFG, "你等着吧，我先查一下。", "agent")  # 你等着 and 等着吧 overlap: one breach
+    assert [(h.rule, h.match) for h in hits] == [("forbidden.rude", "你等着吧")]
+    assert rules("我不能，我真的不能。") == ["forbidden.negative-language"] * 2  # two apart stay two
