@@ -94,7 +94,7 @@ from ivr.timeline import call_timeline  # noqa: E402
 from settings import load_config  # noqa: E402
 from transcribe.engine import Transcriber  # noqa: E402
 from transcribe.runner import agent_plan, call_tracks, transcribe_tracks  # noqa: E402
-from transcribe.spotting import scorer_for, spot_phrases  # noqa: E402
+from transcribe.spotting import prepare, scorer_for, spot_phrases  # noqa: E402
 
 
 def main() -> None:
@@ -113,6 +113,7 @@ def main() -> None:
         config = config.model_copy(update={"qa": load_config(args.rules).qa})
     transcriber = Transcriber(options=None)
     scorer = scorer_for(transcriber)
+    prepare(config)
     gc.freeze()  # as a worker does once loaded (transcribe/settings_map.py load_worker_transcriber)
     asr_cpu = asr_wall = verify_cpu = verify_wall = seconds = 0.0
     rows = 0

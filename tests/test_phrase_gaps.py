@@ -125,6 +125,27 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("您不升级的话，这个服务我们是不会做的。", "forbidden.negative-language"),
         ("最烦你这种问半天又不买的。", "forbidden.rude"),
         ("催什么催你等着吧", "forbidden.rude"),  # 催 before it: no condition, unlike 催师傅快点
+        # blind sets s22_1-6: follow-up calls, warranty disputes, a night shift, app slang, angry callers,
+        # promotions (session 22), measured before these wordings were added
+        ("这个我们弄不了 你那个型号太老了", "forbidden.negative-language"),
+        ("换机这个我不会给您申请的。", "forbidden.negative-language"),
+        ("经理我是不会给您转的，有什么事跟我说。", "forbidden.negative-language"),
+        ("目前还不能肯定是不是雷击损坏的，我们先安排检测。", "forbidden.uncertain"),
+        ("嗯 我也不敢确定 您明天再看看", "forbidden.uncertain"),
+        ("亲你找错部门啦，我们是app这边的", "forbidden.shifting-blame"),
+        ("是你自己把设备删了的，不关我们事", "forbidden.shifting-blame"),
+        ("肯定是您自己拆过机器，封条都破了。", "forbidden.shifting-blame"),
+        ("问题是你们小区那个服务站 配件早卖完了", "forbidden.shifting-blame"),
+        ("这个您得去找卖给您的经销商。", "forbidden.shifting-blame"),
+        ("这是您自己安装不当造成的，我们不负责。", "forbidden.shifting-blame"),
+        ("行了，以后这种小事别再打电话来了", "forbidden.rude"),
+        ("这点积分您下次别再为它打过来了。", "forbidden.rude"),
+        ("您要是不满意，以后别再买我们的东西了。", "forbidden.rude"),
+        ("像你这种用户真的很难搞", "forbidden.rude"),
+        ("您不知道我们的流程，就别乱说。", "forbidden.rude"),
+        ("我们今天超忙的，长话短说哈", "forbidden.bad-answers"),
+        ("您是不是没明白我的意思？", "forbidden.doubting-caller"),
+        ("您是不是不信我啊", "forbidden.doubting-caller"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -205,6 +226,19 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         # held-out calls set16 (session 21), its scripts read as text
         "让您久等了，我马上联系师傅，请他快点上门为您处理。",
         "根据报错代码，是主刷电机不行了，我们会免费为您更换。",
+        # blind sets s22_1-6
+        "我们会尽可能为您减少费用，能走保修的配件全部走保修。",  # an effort promised, not a hedged time
+        "可能的话 您先拍个照片发给我们",
+        "大概位置您说一下 哪个小区",
+        "我先把这次活动的大概内容跟您说一下，然后再逐条核对您的订单是否符合条件。",
+        "漏电的可能已经排除了 您放心",
+        "停电来电时的电压波动可能损坏主板，所以我们建议您加装一个稳压器。",
+        "我这边快点给您派单 您先别动水",
+        "您可以连续快点两下电源键，进入配网模式",
+        "摄像头信号要是穿不过承重墙，就会弱一点",
+        "不能够让您一直冻着 我马上安排",
+        "很多用户都不知道滤网需要定期清洗，我给您简单讲一下",
+        "出了这种事您不信任我们也很正常，我们用行动来证明。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -51,6 +51,25 @@ def test_spans_point_into_the_original_text_whatever_form_the_digits_take() -> N
     assert mask(text) == "電話：*** **** 八零零三，謝謝"
 
 
+@pytest.mark.parametrize(("text", "kind", "value", "masked"), [
+    # blind PII set s22: a digit said several times over (三个八 is 888, the Cantonese 孖六 is 66)
+    ("号码是幺三九三个八四五六七二", "phone", "13988845672", "号码是****个**五六七二"),
+    ("我的手机号是136四个零1258", "phone", "13600001258", "我的手机号是****个*1258"),
+    ("我電話係一三八孖五六七八九零一", "phone", "13855678901", "我電話係***孖***八九零一"),
+    ("验证码是三个八，三个六", "code", "888666", "验证码是***，***"),
+    ("我个密码就是六个八", "password", "888888", "我个密码就是***"),
+])
+def test_a_digit_said_several_times_counts_that_many_times(text: str, kind: str, value: str, masked: str) -> None:
+    (m,) = find_pii(text)
+    assert (m.kind, m.digits) == (kind, value)
+    assert mask(text) == masked
+
+
+def test_counted_things_are_no_repeated_digits() -> None:
+    assert find_pii("我买了三个一样的，订单是两个") == []
+    assert mask("手机号13812348003，我要三个八折的券") == "手机号*******8003，我要三个八折的券"
+
+
 def test_a_number_split_across_two_segments_of_one_speaker_is_found_whole() -> None:
     texts = ["我的卡号是6222 0212", "3456 7890 123，对"]
     (m,) = find_pii_segments(texts, speakers=["caller", "caller"])
@@ -152,6 +171,11 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("您刚才收到的那个动态码能说一下吗", "您刚才收到的那个动态码能说一下"),
     ("请问您网银的登入密码系咩", "您网银的登入密码系咩"),
     ("你把短信里那个六位数字跟我说一下", "短信里那个六位数字跟我说一下"),  # the code by where it came
+    # blind sets s22_3-6: a code asked for after asking whether it came; a negation in an earlier
+    # clause does not cancel the request; a credit card's security code
+    ("手机收到验证码了吧 念一下", "验证码了吧 念一下"),
+    ("您先别急着投诉，把验证码报给我，我帮您把补偿券领了。", "验证码报给我"),
+    ("请报一下信用卡背面的三位安全码，分期免息券要验证。", "报一下信用卡背面的三位安全码"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)

@@ -37,6 +37,8 @@ from transcribe.pii_context import NEGATIVE, QUANTITY, context_kind
 from transcribe.pii_numbers import (
     CONFIDENCE_PROVEN,
     DIGIT_VALUE,
+    REPEAT,
+    TWIN,
     UNITS,
     X_AFTER,
     X_CHARS,
@@ -121,13 +123,24 @@ def _is_latin(ch: str) -> bool:
     return "a" <= ch <= "z"
 
 
+def _repeat_at(stream: Stream, k: int) -> bool:
+    """Whether stream character ``k`` repeats the digit after it: 三个八 (a count of two to nine,
+    then 个) or the Cantonese 孖八 (two eights), inside one clause."""
+    text = stream.text
+    if k + 1 >= len(text) or text[k + 1] not in DIGIT_VALUE or not stream.joined(k):
+        return False
+    if text[k] == TWIN:
+        return True
+    return text[k] == REPEAT and k > 0 and stream.joined(k - 1) and DIGIT_VALUE.get(text[k - 1], "0") >= "2"
+
+
 def _runs(stream: Stream) -> list[list[list[int]]]:
     """Each digit run as its pieces (stream indices), split at segment boundaries and commas."""
     text = stream.text
     runs: list[list[list[int]]] = []
     i = 0
     while i < len(text):
-        if text[i] not in DIGIT_VALUE:
+        if text[i] not in DIGIT_VALUE and not (text[i] == TWIN and _repeat_at(stream, i)):
             i += 1
             continue
         pieces: list[list[int]] = [[i]]
@@ -142,7 +155,7 @@ def _runs(stream: Stream) -> list[list[list[int]]]:
                     pieces[-1].append(j + 1)
                 j += 1
                 break  # the check character ends an ID
-            if ch not in DIGIT_VALUE:
+            if ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1):
                 break
             if stream.digits_may_join(j):
                 pieces.append([j + 1])
@@ -155,8 +168,27 @@ def _runs(stream: Stream) -> list[list[list[int]]]:
     return runs
 
 
-def _value(stream: Stream, idx: Sequence[int]) -> str:
-    return "".join(DIGIT_VALUE.get(stream.text[k], "x") for k in idx)
+def _expand(stream: Stream, idx: Sequence[int]) -> tuple[str, list[tuple[int, int]]]:
+    """The digits a run says (三个八 is 888, 孖六 66, 叉 the check character x), and for each digit
+    the first and last position in ``idx`` of the characters that say it."""
+    text = stream.text
+    digits: list[str] = []
+    where: list[tuple[int, int]] = []
+    p = 0
+    while p < len(idx):
+        ch = text[idx[p]]
+        if ch in (REPEAT, TWIN) and p + 1 < len(idx):
+            times, first = 2, p
+            if ch == REPEAT and digits:  # the count was read as a digit: it says how many instead
+                times, first = int(digits.pop()), where.pop()[0]
+            digits += [DIGIT_VALUE[text[idx[p + 1]]]] * times
+            where += [(first, p + 1)] * times
+            p += 2
+            continue
+        digits.append(DIGIT_VALUE.get(ch, "x"))
+        where.append((p, p))
+        p += 1
+    return "".join(digits), where
 
 
 def _password_token(stream: Stream, idx: list[int]) -> list[int] | None:
@@ -193,11 +225,13 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         return [_Raw(str(context), value, CONFIDENCE_PROVEN, tuple(token), tuple(token))]
     if b < len(text) and stream.joined(b - 1) and text[b] in UNITS:
         return []  # 13812元, 2024年, 3点, 8003号: a quantity, date or time
-    digits = _value(stream, idx)
+    digits, where = _expand(stream, idx)
     out: list[_Raw] = []
     for n in numbers_in(digits, context):
-        span = idx[n.start:n.end]
-        hidden = span if n.kind not in NUMBER_KINDS else span[: max(0, len(span) - keep)]
+        span = idx[where[n.start][0]:where[n.end - 1][1] + 1]
+        # numbers keep their last digit characters as written (个 and 孖 are not hidden)
+        said = [k for k in span if text[k] not in (REPEAT, TWIN)]
+        hidden = span if n.kind not in NUMBER_KINDS else said[: max(0, len(said) - keep)]
         out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), tuple(hidden)))
     return out
 

@@ -30,6 +30,8 @@ for _chars, _value in (
 ):
     for _c in _chars:
         DIGIT_VALUE[_c] = _value
+REPEAT = "个"  # 三个八: a count, 个, then the digit said that many times
+TWIN = "孖"  # Cantonese 孖八: the digit twice
 X_CHARS = {"x": "x", "叉": "x"}  # the ID card's check character, said 叉 or written X
 X_AFTER = range(14, 18)  # digits before an x that can be an ID card's check character
 
@@ -128,9 +130,10 @@ def _tile(d: str) -> list[Number] | None:
         out: list[Number] = []
         i = lead
         while i < len(d):
-            if id_card_valid(d[i:i + 18]):
-                out.append(Number("id_card", i, i + 18, CONFIDENCE_STRUCTURE))
-                i += 18
+            card = d[i:i + 18]  # 18 characters, or an old 15-digit ID ending the run
+            if id_card_valid(card):
+                out.append(Number("id_card", i, i + len(card), CONFIDENCE_STRUCTURE))
+                i += len(card)
             elif phone_valid(d[i:i + 11]):
                 out.append(Number("phone", i, i + 11, CONFIDENCE_STRUCTURE))
                 i += 11

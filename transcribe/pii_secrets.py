@@ -30,10 +30,12 @@ _SECRET = (r"(?:(?:会员|网银|app|wifi)?(?:银行卡|账户|账号)?的?)?"
            # a code by where it came and its length: 短信里那个六位数字
            r"|(?:短信(?:里面?|中)|里面)的?(?:那个|那)?[四六]位(?:数字|数|码))")
 _VERB = r"(?:告诉|报|说|念|读|提供|发|讲|透露|给(?![您你]的))"
-_WHOSE = (r"(?:您|你)?(?:的)?(?:手机)?(?:上)?(?:刚才|刚刚|刚)?(?:收到的)?(?:(?:银行)?卡背面(?=的|那|这|三)(?:的)?)?"
+_WHOSE = (r"(?:您|你)?(?:的)?(?:手机)?(?:上)?(?:刚才|刚刚|刚)?(?:收到的)?"
+          r"(?:(?:银行|信用)?卡背面(?=的|那|这|三)(?:的)?)?"
           r"(?:那个|这个|那|这)?(?:[三四六八](?:位|个)(?:数)?(?:的)?)?")
 # Between a secret and the telling verb (验证码您直接告诉我, 旧密码跟新密码都跟我说一遍): who, and to whom.
-_TO_ME = (r"(?:(?:已经)?发给?(?:您|你)了|收到了(?:吧|吗)?)?(?:[四六八]位数?)?"  # 验证码收到了吧，六位数，您报一下
+# 验证码收到了吧，六位数，您报一下; 收到验证码了吧 念一下
+_TO_ME = (r"(?:(?:已经)?发给?(?:您|你)了|收到了(?:吧|吗)?|了(?:吧|吗))?(?:[四六八]位数?)?"
           r"(?:麻烦)?(?:您|你)?(?:就|直接|都|先|再|现在|赶紧|也|麻烦)*(?:给|跟|和|对)?(?:我|我们)?(?:就|直接|都|先|再)*"
           r"(?:能|可以|能不能)?")
 # Another item asked for before the secret in one breath (报身份证号和手机验证码).
@@ -53,7 +55,8 @@ NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|�
 PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")
 # said of the secret, not asking for it: 您说密码忘记了是吧 (the caller lost it; a reset link follows)
 ABOUT = re.compile(r"忘记|忘了|不记得|错了|不对|过期|失效|锁")
-NEGATION_REACH = 8  # characters before the request where a negation cancels it
+NEGATION_REACH = 8  # characters before the request, within its clause, where a negation cancels it
+CLAUSE_BREAK = re.compile(r"[，,。！!？?；;]")
 PARTIAL_REACH = 5  # characters after the secret where 后两位 makes it a partial code
 
 
@@ -73,7 +76,7 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
     spans: list[tuple[int, int, str]] = []
     for pattern in (_VERB_FIRST, _SECRET_FIRST):
         for m in pattern.finditer(t):
-            if NEGATIONS.search(t, max(0, m.start() - NEGATION_REACH), m.start()):
+            if NEGATIONS.search(t, _clause_start(norm, m.start()), m.start()):
                 continue
             if PARTIAL.search(t, m.start("what"), m.end("what") + PARTIAL_REACH):
                 continue
@@ -88,3 +91,13 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
         os_, oe = norm.span(s, e)
         out.append(SecretRequest(kind, os_, oe, s, e))
     return out
+
+
+def _clause_start(norm: Normalized, i: int) -> int:
+    """Where a negation before normalised index ``i`` may stand: at most NEGATION_REACH characters
+    back, and not across a clause break of the original text (您先别急着投诉，把验证码报给我 asks for
+    the code; the normalised text has no punctuation)."""
+    lo = max(0, i - NEGATION_REACH)
+    while lo < i and CLAUSE_BREAK.search(norm.original, norm.offsets[lo] + 1, norm.offsets[i]):
+        lo += 1
+    return lo

@@ -82,7 +82,7 @@ EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
-WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信[号號]?|wechat|vx[号號]|wx[号號])\s*(?:是|為|为|[:：])?[\s？?，,]*"
+WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信[号號]?|wechat|vx[号號]|wx[号號])\s*(?:是|係|系|為|为|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 

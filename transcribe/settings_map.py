@@ -50,7 +50,11 @@ def load_worker_transcriber(config: Config) -> Any:
     worker`). Everything loaded so far is then frozen out of the garbage collector's sweeps
     (gc.freeze): faster-whisper's decode_audio runs a full collection after each file (its issue
     390), which took 71 ms of CPU per file in a worker's heap and 12 ms frozen; a call reads its
-    files three times (two tracks, then the agent's again to check phrases)."""
+    files three times (two tracks, then the agent's again to check phrases). What verification builds
+    from the rules is built first, so it is frozen too and the first call does not pay for it."""
+    from transcribe.spotting import prepare  # the spotter loads the QA rule machinery: only workers need it
+
     transcriber = load_transcriber(config)
+    prepare(config)
     gc.freeze()
     return transcriber
