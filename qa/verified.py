@@ -8,7 +8,9 @@ text rules' findings:
   confirmed hit is sure, one the audio argues against is shown as unsure (a fuzzy text hit,
   scored as a garble of the phrase, carries the garble's score when the audio accepted it);
 - a phrase the audio supports where the free transcript wrote something else (a garble) becomes
-  a finding of its own, with the score as its confidence: recall the text alone misses;
+  a finding of its own, with the score as its confidence: recall the text alone misses. It is
+  judged by the text rules as if the transcript had held it: a garbled 不知道 in 父之道您喊电话 reads
+  不知道您…, a polite question, as a text hit there would;
 - a missing opening or closing the text rules found is dropped when the audio shows every part
   of it was said (the ASR garbled it), and otherwise carries the audio's confidence that it was
   said, which the flag's confidence turns round (transcribe/lines.py rows, ``check`` set).
@@ -21,6 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from qa.confidence import LISTEN_BELOW
+from qa.matcher import Matcher
 from qa.rules import UNREADABLE, Finding, Utterance
 from settings import Config, PhraseRule, per_rule_set
 from transcribe.normalize import says_more
@@ -46,9 +49,10 @@ def _overlaps(row: Mapping[str, Any], start: float, end: float) -> bool:
 
 
 def apply_verification(config: Config, findings: list[Finding], agent: Sequence[Utterance],
-                       verified: Sequence[Mapping[str, Any]] | None) -> list[Finding]:
+                       verified: Sequence[Mapping[str, Any]] | None, matcher: Matcher) -> list[Finding]:
     """``findings`` with the audio's scores on phrase hits, plus the garbled phrases it found in
-    ``agent`` (the utterances the rules judge as the agent's: qa.rules.agent_part)."""
+    ``agent`` (the utterances the rules judge as the agent's: qa.rules.agent_part) that the text
+    rules (``matcher``, compiled from config's) flag where they stand."""
     if verified is None:  # the transcript predates the check, or the check failed: text alone
         return [f for f in findings if not f.extra.get(UNREADABLE)]
     lines = [row for row in verified if row.get("check")]
@@ -73,7 +77,7 @@ def apply_verification(config: Config, findings: list[Finding], agent: Sequence[
         alike = sorted({mask(str(row["rival"]), config.qa.pii.mask_kinds) for row in rows if row.get("rival")})
         if alike and not any(row["accepted"] for row in rows):  # the reviewer hears why it is unsure
             findings[i] = replace(f, matched=f"{f.matched} (audio: sounds like {', '.join(alike)})")
-    return findings + _garbles(config, findings, agent, verified, by_phrase)
+    return findings + _garbles(config, findings, agent, verified, by_phrase, matcher)
 
 
 def _said_longer(f: Finding, verified: Sequence[Mapping[str, Any]], by_phrase: Mapping[str, PhraseRule]) -> bool:
@@ -94,7 +98,8 @@ def _said_longer(f: Finding, verified: Sequence[Mapping[str, Any]], by_phrase: M
 
 
 def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Utterance],
-             verified: Sequence[Mapping[str, Any]], by_phrase: Mapping[str, PhraseRule]) -> list[Finding]:
+             verified: Sequence[Mapping[str, Any]], by_phrase: Mapping[str, PhraseRule], matcher: Matcher,
+             ) -> list[Finding]:
     out: list[Finding] = []
     for row in verified:
         rule = by_phrase.get(row["phrase"])
@@ -107,6 +112,8 @@ def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Uttera
         u = next((u for u in agent if _overlaps(row, u.start_s, u.end_s)), None)
         if u is None:
             continue  # not in the agent's own speech (an IVR prompt, the caller, before the answer)
+        if not _flagged_as_said(matcher, u.text, str(row["heard"]), row["phrase"], rule.id):
+            continue  # where it stands the rule allows it (a polite question, a condition, an allowed wording)
         context = mask(u.text, config.qa.pii.mask_kinds)
         out.append(Finding(
             rule.id, rule.category, rule.severity, f"agent|spot|{row['phrase']}|{round(start, 1)}",
@@ -116,6 +123,16 @@ def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Uttera
             extra={"verify_score": float(row["confidence"]), "spotted": row["phrase"]},
         ))  # fmt: skip
     return out
+
+
+def _flagged_as_said(matcher: Matcher, text: str, heard: str, phrase: str, rule: str) -> bool:
+    """Whether ``rule`` flags ``text`` with ``phrase`` in place of what the ASR wrote for it
+    (``heard``); True when ``heard`` is not found whole in ``text`` (it ran over two segments)."""
+    at = text.find(heard) if heard else -1
+    if at < 0:
+        return True
+    said = text[:at] + phrase + text[at + len(heard):]
+    return any(h.rule == rule for h in matcher.find(said, "agent"))
 
 
 def _line_checked(config: Config, f: Finding, lines: Sequence[Mapping[str, Any]]) -> Finding | None:

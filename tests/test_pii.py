@@ -205,6 +205,10 @@ def test_commas_where_the_speaker_paused_do_not_split_a_number() -> None:
     assert mask("电话是13812348003，3天内回复") == "电话是*******8003，3天内回复"
 
 
+def test_a_full_name_after_the_surname_was_said_in_an_earlier_segment_is_masked() -> None:
+    assert mask_segments(["我姓郑，", "郑海涛"]) == ["我姓郑，", "郑**"]
+
+
 def test_the_agents_own_name_stays_the_callers_goes() -> None:
     texts = ["您好，我叫李娜，很高兴为您服务", "我叫王小明"]
     assert mask_segments(texts, speakers=["agent", "caller"]) == ["您好，我叫李娜，很高兴为您服务", "我叫王**"]
@@ -234,6 +238,25 @@ def test_an_agent_reading_back_the_callers_name_is_masked() -> None:
     # s21_11: a number read out in groups, named only after its last group
     ("我给您一个一个念：一三九，零零一二，三四五六，这是您登记的手机号。",
      "我给您一个一个念：***，****，三四五六，这是您登记的手机号。"),
+    # blind PII set s22: a name introduced with 我是 (after a pause too), 家 in a given name, a card
+    # holder, a district and a street with its house number and no word before them, 住喺, 环市东路
+    ("我是|吴晓燕，|上周打过电话的", "我是|吴**，|上周打过电话的"),
+    ("我叫陳家豪", "我叫陳**"),
+    ("持卡人是周杰", "持卡人是周*"),
+    ("湖北省武汉市洪山区珞喻路１０３７号", "湖北省武汉市洪山区********"),
+    ("我住喺廣州市天河區體育西路一百零三號", "我住喺廣州市天河區*********"),
+    ("送貨地址是廣州市越秀區環市東路三百三十九號二樓二零五。", "送貨地址是廣州市越秀區***************。"),
+    # blind PII set s22b (names and addresses): a surname spelled or said first, then the full name;
+    # kin and 叫; a name and its correction; a title after a full name; a village, a township, a flat
+    ("耳东陈，陈晓燕", "耳东陈，陈**"),
+    ("我妈叫黄桂兰，她年纪大了", "我妈叫黄**，她年纪大了"),
+    ("不是王明辉，是王明慧", "不是王**，是王**"),
+    ("复姓欧阳，名字叫晓峰", "复姓欧阳，名字叫**"),
+    ("我姓谢，单名一个天字", "我姓谢，单名一个*字"),
+    ("您是刘秀英阿姨对吧", "您是刘**阿姨对吧"),
+    ("河南省周口市郸城县李楼村三组", "河南省周口市郸城县*****"),
+    ("吉林省长春市农安县合隆镇陈家屯", "吉林省长春市农安县******"),
+    ("万科城三期12栋2单元1503", "***************"),
 ])
 def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -242,6 +265,7 @@ def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: st
 @pytest.mark.parametrize("text", [
     "您可以把机器送到我们服务中心，地址是青岛市崂山区松岭路168号海尔斯科技服务中心一楼。",
     "我们门店在建国路88号3号楼2单元，欢迎来",
+    "我们的维修点在天河区体育西路103号，您可以直接过去",
 ])
 def test_the_companys_own_addresses_stay(text: str) -> None:
     assert mask(text) == text
@@ -250,6 +274,9 @@ def test_the_companys_own_addresses_stay(text: str) -> None:
 @pytest.mark.parametrize(("text", "kept"), [
     ("快递寄到朝阳区建国路88号，马上收。", "，马上收。"), ("寄到家里，方便收。", "寄到家里，方便收。"),
     ("高先生和周女士都可以", "高先生和周女士都可以"), ("您好女士", "您好女士"),
+    ("我是江苏的，我是马上要出门", "我是江苏的，我是马上要出门"), ("我是王先生", "我是王先生"),
+    ("姓司马，司马光的司马", "姓司马，司马光的司马"), ("地址我知道了，谢谢", "地址我知道了，谢谢"),
+    ("他叫什么名字来着", "他叫什么名字来着"),
 ])
 def test_titles_alone_and_words_before_shou_stay(text: str, kept: str) -> None:
     assert mask(text).endswith(kept)

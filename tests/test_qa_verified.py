@@ -48,6 +48,19 @@ def test_a_phrase_the_transcript_garbled_is_found_from_the_audio(session: Sessio
     assert flag.verify_confidence == pytest.approx(0.81) and not flag.needs_listening
 
 
+@pytest.mark.parametrize("text", ["如果重启以后还是不见，您再打过来。", "不晓弹您家里有没有备用的？"])
+def test_a_garble_is_judged_where_it_stands_as_a_text_hit_would_be(session: Session, text: str) -> None:
+    # 不行 heard as 不见 inside a condition, 不知道 heard as 不晓弹 opening a polite question: the text
+    # rules clear both where the transcript holds the phrase, so the audio's find is no flag either.
+    heard, phrase = ("不见", "不行") if "不见" in text else ("不晓弹", "不知道")
+    call = add_call(session, replace(IVR + POLITE, 4, text))
+    verified(session, call.id, [row(phrase, 29.2, 31.5, 0.9, exact=False, heard=heard)])
+    assert scan_call(session, CFG, call.id) == []
+    blunt = add_call(session, replace(IVR + POLITE, 4, f"{heard}，您自己看着办吧。"))  # said flat out
+    verified(session, blunt.id, [row(phrase, 29.2, 31.5, 0.9, exact=False, heard=heard)])
+    assert [f.rule_id for f in scan_call(session, CFG, blunt.id)] == ["forbidden.refusal"]
+
+
 def test_a_text_hit_the_audio_argues_against_asks_for_listening(session: Session) -> None:
     call = add_call(session, replace(IVR + POLITE, 4, "你找错部门了，售后电话另外打。"))
     [sure] = scan_call(session, CFG, call.id)

@@ -40,18 +40,24 @@ SURNAMES = set(
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "夏侯", "皇甫", "尉迟", "公孙", "令狐",
                      "长孙", "宇文", "司徒", "端木", "南宫", "独孤", "轩辕")
 # Characters and words that end a given name ("我叫张伟想问一下", "我叫李明明天再打").
-NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身家嗯呃哈对")
-NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前")
+NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身嗯呃哈对")
+# (家 is a given name's character as often as not: 陈家豪; 家里 and 家住 still end one)
+NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前",
+                   "家里", "家住", "家在")
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
 TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
           "哥", "姐")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名"
-                           r"|收货人是|收件人是|联系人是|收货人|收件人|联系人")
+                           r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
+                           r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|户名是|办卡的是"
+                           # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
+                           r"|(?:爱人|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|公公|婆婆|太太|先生|丈夫|妻子|母亲|父亲|哥哥"
+                           r"|姐姐|弟弟|妹妹|他|她)叫")
 # Words between a trigger and the name: how it is written (收件人写张丽华), whose it is (收件人是我爸李国强).
 AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填)?(?:我|我的|您|您的)?(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子"
-                           r"|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事)?")
+                           r"|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事|太太|老伴|公公|婆婆|爷爷|奶奶)?")
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
-FULL_NAME_TITLES = ("女士", "先生", "小姐")
+FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
 FULL_NAME_AFTER = set("是给找和跟请叫")  # a word before a full name that starts it as a new phrase
 # Words that start with a surname character and can stand where a full name would (马上收, 方便收).
 NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
@@ -59,18 +65,33 @@ NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一
 RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at most this far before it
 OWN_WINDOW = 4  # characters before a trigger that say whose name follows (我的名字是 / 您的名字是)
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
+# A surname spelled by its parts (木子李, 耳东陈): the full name is said beside it
+SPELLED = re.compile(r"木子李|耳东陈|口天吴|弓长张|立早章|双木林|双口吕|草头黄|三横王|古月胡|言午许|走肖赵"
+                     r"|关耳郑|禾木程|人可何|言身寸谢|文刀刘")
+SURNAME_REACH = 14  # characters after 姓李 or 木子李 where the full name may follow (a clause or two)
+GIVEN_ALONE = re.compile(r"名字叫|名叫|单名一个")  # the given name alone, the surname said before
 
-ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|家住|家在|寄到|送到|送货到")
+ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|住喺|家住|家在|寄到|送到|送货到")
 NOT_CALLERS = re.compile(r"我们|公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
-ADDRESS_FILLER = re.compile(r"(是|在|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
+ADDRESS_FILLER = re.compile(r"(是不是|不是|是|在|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
 # A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
 # it: a shop or service centre is not given by building and unit.
 _NUM = "0-9零〇一二三四五六七八九十百两幺"
 HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
+# A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
+# an address without a word before it
+PLACED = re.compile(f"[区县市][\u4e00-\u9fff]{{1,6}}?(?:路|街|大道|巷|弄)(?:[{_NUM}]+段)?(?:[{_NUM}]+[巷弄])?"
+                    f"[{_NUM}]+号")
+# A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队)
+RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?(?:[镇乡][\u4e00-\u9fff]{{0,5}}?(?:村|屯|[{_NUM}]+[组队社])"
+                   f"|[\u4e00-\u9fff]{{1,4}}?村[{_NUM}]+[组队社屯])")
+# A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
+FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
-STREET = re.compile(r"大道|胡同|小区|路|街|巷|弄|村")
-ADMIN = set("省市区县镇乡州旗")
-HOUSE = set("号室楼栋幢座层户院")
+# a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
+STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|屯|[镇乡](?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])|道(?=[{_NUM}])")
+ADMIN = set("省市区县州旗")  # kept when masked; a township (镇, 乡) and what follows it are not
+HOUSE = set("号室楼栋幢座层户院组队社屯元")
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
 ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
@@ -160,7 +181,67 @@ def names(stream: Stream) -> list[Found]:
             g = _given(stream, q + 1)
             if g:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
-    return out + _titled_names(stream) + _recipients(stream)
+    return [*out, *_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
+            *_corrected(stream)]
+
+
+def _opens_clause(stream: Stream, p: int) -> bool:
+    """Whether stream character ``p`` starts a clause or a segment."""
+    return p == 0 or not stream.joined(p - 1) or stream.seg[p] != stream.seg[p - 1]
+
+
+def _announced(stream: Stream) -> list[Found]:
+    """A surname said first (我姓郑, 木子李), then the full name in a clause of its own (郑海涛; 林雅婷，双木林
+    before it), or the given name alone (复姓欧阳，名字叫晓峰; 单名一个天字)."""
+    text = stream.text
+    out: list[Found] = []
+    said = [(m.end(), m.end() + _surname(text, m.end())) for m in SURNAME_TRIGGER.finditer(text)]
+    said += [(m.end(), m.end()) for m in SPELLED.finditer(text)]
+    for lo, hi in said:
+        surname = text[lo:hi] or text[lo - 1]  # 木子李: the last character is the surname
+        start = max(0, lo - SURNAME_REACH) if hi == lo else hi
+        for p in range(start, min(len(text), hi + SURNAME_REACH)):
+            if text.startswith(surname, p) and _opens_clause(stream, p) and p != lo - len(surname):
+                g = _full_name_at(stream, p)
+                q = p + len(surname) + g
+                if g and not text.startswith("的" + surname, q):  # 司马光的司马 spells it by a famous name
+                    out.append(Found("name", q - g, q))
+        for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
+            g = min(_given(stream, m.end()), 1 if m.group() == "单名一个" else 2)
+            if g:
+                out.append(Found("name", m.end(), m.end() + g))
+    return out
+
+
+def _corrected(stream: Stream) -> list[Found]:
+    """不是王明辉，是王明慧 / 是罗婷，不是罗庭: two full names of one surname, one after 不是, each ending
+    its clause: the name and its correction."""
+    text = stream.text
+    said: dict[str, list[tuple[int, int, bool]]] = {}
+    for m in re.finditer("是", text):
+        p = m.end()
+        g = _full_name_at(stream, p)
+        q = p + _surname(text, p) + g
+        if g and (q == len(text) or not stream.joined(q - 1)):
+            said.setdefault(text[p:q - g], []).append((q - g, q, text[max(0, m.start() - 1):m.end()] == "不是"))
+    return [Found("name", a, b) for names in said.values() if len(names) > 1 and any(n[2] for n in names)
+            for a, b, _ in names]
+
+
+KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|女儿|家属)")  # 我是唐子涵的妈妈
+
+
+def _introduced(stream: Stream) -> list[Found]:
+    """我是吴晓燕，… (or 我是马|俊峰): a full name right after 我是 that ends its clause; 我是江苏的 and
+    我是马上要出门 go on past the would-be name, 我是王先生 gives a title, not a name."""
+    out: list[Found] = []
+    for m in re.finditer("我是|我系", stream.text):
+        p = m.end()
+        g = _full_name_at(stream, p)
+        q = p + _surname(stream.text, p) + g
+        if g and (q == len(stream.text) or _opens_clause(stream, q) or KIN_AFTER.match(stream.text, q)):
+            out.append(Found("name", q - g, q, True))
+    return out
 
 
 def _full_name_at(stream: Stream, p: int) -> int:
@@ -235,14 +316,16 @@ def addresses(stream: Stream) -> list[Found]:
             found = _address_from(stream, nxt)  # 地址写错了，应该是…: the address is in the next clause
         if found:
             out.append(found)
-    for m in HOME.finditer(text):
+    for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text)):
         start = m.start()
         while start > 0 and stream.joined(start - 1):
             start -= 1
+        start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
             found = _address_from(stream, start)
             out += [found] if found else []
-    return out
+    # a trigger and a structure can find one address twice, or one inside the other
+    return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
 
 
 def _address_from(stream: Stream, at: int) -> Found | None:
@@ -255,16 +338,17 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     stop = ADDRESS_STOPS.search(text, start, end)
     if stop:
         end = stop.start()
-    street = STREET.search(text, start, end)
+    street = STREET.search(text, start, end) or FLAT.search(text, start, end)
     if street is None or QUESTION.search(text, start, street.end()):
         return None  # no street, or a question (请问您住在哪个小区)
-    # keep the province/city/district: everything up to the last admin character before the street
+    # keep the province/city/district: everything up to the last admin character before the street,
+    # one that leaves a street name of two characters or more (not the 市 of 环市东路)
     keep = start
-    for k in range(start, street.start()):
+    for k in range(start, street.start() - 2):
         if text[k] in ADMIN:
             keep = k + 1
     # hide up to the last house number, building or flat (or the street, if none is said)
-    last = street.end()
+    last = max(m.end() for m in (street, *STREET.finditer(text, street.end(), end)))  # 岸堤镇朱家林村
     for k in range(street.end(), end):
         if text[k] in HOUSE or text[k] in DIGIT_VALUE:
             last = k + 1
