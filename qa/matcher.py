@@ -214,15 +214,17 @@ class Matcher:
         return any(w in before for w in words)
 
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
-        """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` and
-        its clause ends as a question: a question mark, or 吗/呢 as its last word."""
+        """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` (one of
+        three characters or more, such as 合不合适, anywhere in its clause: 不知道这个时间合不合适？) and
+        the clause ends as a question: a question mark, or 吗/呢 as its last word."""
         if end >= len(norm.text) or _break_before(norm, end):
             return False  # 不知道，你问别人吧？ is a refusal, then something else
-        if not any(norm.text.startswith(w, end) for w in self._question_with[rule]):
-            return False
         last = end
         while last + 1 < len(norm.text) and not _break_before(norm, last + 1):
             last += 1
+        clause = norm.text[end:last + 1]
+        if not any(clause.startswith(w) or (len(w) >= 3 and w in clause) for w in self._question_with[rule]):
+            return False
         after = norm.original[norm.offsets[last] + 1 :].lstrip()
         return norm.text[last] in "吗呢" or after[:1] in ("？", "?")
 

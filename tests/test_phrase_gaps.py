@@ -146,6 +146,18 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("我们今天超忙的，长话短说哈", "forbidden.bad-answers"),
         ("您是不是没明白我的意思？", "forbidden.doubting-caller"),
         ("您是不是不信我啊", "forbidden.doubting-caller"),
+        # blind sets s22_7-16: corporate clients, holds, regional Mandarin, rescheduling, payments, EV chargers,
+        # trainees, ASR-style turns, kitchen appliances
+        ("我认为贵司应该先自查一下配电线路再来报修。", "forbidden.shifting-blame"),
+        ("这个事儿我这边整不了", "forbidden.negative-language"),
+        ("这个不得行哈", "forbidden.refusal"),
+        ("我们这贼忙，没空一个个给您查", "forbidden.bad-answers"),
+        ("上次改期是因为您家里没人开门，这得怪您自己。", "forbidden.shifting-blame"),
+        ("这个我们做不了，退款是银行的事。", "forbidden.shifting-blame"),
+        ("你不能对我这样大喊大叫的", "forbidden.shifting-blame"),
+        ("像你这种天天打来投诉的人，我们真不喜欢。", "forbidden.rude"),
+        ("这事得你自己跑供电局，我们管不着。", "forbidden.negative-language"),
+        ("估摸着下礼拜能到", "vague.ambiguous"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -239,6 +251,14 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "不能够让您一直冻着 我马上安排",
         "很多用户都不知道滤网需要定期清洗，我给您简单讲一下",
         "出了这种事您不信任我们也很正常，我们用行动来证明。",
+        "不知道贵司方便哪天安排我们的工程师进场？",
+        "请问您明天上午九点到十一点方便吗？不知道这个时间合不合适？",
+        "刚才线路有点问题，电话一时转不过去，现在已经接通了，让您久等了。",
+        "这款手机壳不过5块钱 我直接给您补寄一个",
+        "您可能不知道 我们现在有免费清洗的活动",
+        "雷雨天气在户外插拔充电枪可能有触电风险，建议等雨停后再操作。",
+        "您快点把燃气总阀关掉，开窗通风，然后到室外去。",
+        "师傅会带齐所有配件，避免再出现缺件改期的可能。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -176,6 +176,10 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("手机收到验证码了吧 念一下", "验证码了吧 念一下"),
     ("您先别急着投诉，把验证码报给我，我帮您把补偿券领了。", "验证码报给我"),
     ("请报一下信用卡背面的三位安全码，分期免息券要验证。", "报一下信用卡背面的三位安全码"),
+    ("麻烦您把手机上刚收到的那六位数字念一下", "手机上刚收到的那六位数字念一下"),
+    ("短信里那串数字您读给我听一下", "短信里那串数字您读给我"),
+    ("您这个账户的原密码能跟我说一下吗", "密码能跟我说一下"),
+    ("验证码 发过来了吧 您念一下", "验证码 发过来了吧 您念一下"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -257,6 +261,13 @@ def test_an_agent_reading_back_the_callers_name_is_masked() -> None:
     ("河南省周口市郸城县李楼村三组", "河南省周口市郸城县*****"),
     ("吉林省长春市农安县合隆镇陈家屯", "吉林省长春市农安县******"),
     ("万科城三期12栋2单元1503", "***************"),
+    # blind PII set s22c (whole turns): a bank by its short name, a code named by the SMS, staff named
+    # by their job, someone "called" so
+    ("补贴款会打到您的工行卡6222021001234567890上。", "补贴款会打到您的工行卡***************7890上。"),
+    ("短信说是6082，四位的", "短信说是****，四位的"),
+    ("昨天那个快递员叫刘强，态度特别差", "昨天那个快递员叫刘*，态度特别差"),
+    ("有个叫林小凤的人冒用了我的身份", "有个叫林**的人冒用了我的身份"),
+    ("开户人是我父亲，李德明", "开户人是我父亲，李**"),
 ])
 def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -276,7 +287,8 @@ def test_the_companys_own_addresses_stay(text: str) -> None:
     ("高先生和周女士都可以", "高先生和周女士都可以"), ("您好女士", "您好女士"),
     ("我是江苏的，我是马上要出门", "我是江苏的，我是马上要出门"), ("我是王先生", "我是王先生"),
     ("姓司马，司马光的司马", "姓司马，司马光的司马"), ("地址我知道了，谢谢", "地址我知道了，谢谢"),
-    ("他叫什么名字来着", "他叫什么名字来着"),
+    ("他叫什么名字来着", "他叫什么名字来着"), ("你们那个快递能送到村里吗", "你们那个快递能送到村里吗"),
+    ("我们的通知短信都是从106980095588这个号码发出的", "我们的通知短信都是从106980095588这个号码发出的"),
 ])
 def test_titles_alone_and_words_before_shou_stay(text: str, kept: str) -> None:
     assert mask(text).endswith(kept)

@@ -97,7 +97,10 @@ def opening_parts(config: Config) -> dict[str, list[str]]:
 
 
 def closing_phrases(config: Config) -> list[str]:
-    return [p for p in config.qa.closing.phrases if len(read_syllables(p)) > 2]
+    """The closing phrases scored on the audio: four syllables or more. Shorter ones are read in the
+    text only: the audio "heard" 谢谢您 (pmi 1.22) where a curt agent said 三天内会有人联系您
+    (app/qa_eval_calls.yaml, closing-missing-hangup), and 再见 or 祝您 in as little."""
+    return [p for p in config.qa.closing.phrases if len(read_syllables(p)) > 3]
 
 
 def text_in(segments: Sequence[AsrSegment], lo: float, hi: float) -> str:

@@ -108,6 +108,8 @@ def is_service_number(d: str) -> bool:
     """Hotline and short service numbers (400/800 lines, 95xxx, 10086): public, never masked."""
     if len(d) == 10 and d[:3] in ("400", "800"):
         return True
+    if d.startswith("106") and 8 <= len(d) <= 20:  # SMS gateway senders (106980095588)
+        return True
     return len(d) <= 6 and d[:2] in ("95", "96", "10", "11", "12")
 
 

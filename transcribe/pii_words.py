@@ -49,7 +49,9 @@ TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "�
           "哥", "姐")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
-                           r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|户名是|办卡的是"
+                           r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|户名是|办卡的是|开户人是|开户人|预约人是|预约人"
+                           # someone named by their job or as "one called" (快递员叫刘强, 有个叫林小凤的人)
+                           r"|(?:快递员|销售|师傅|员工|业务员|司机|个)叫"
                            # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
                            r"|(?:爱人|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|公公|婆婆|太太|先生|丈夫|妻子|母亲|父亲|哥哥"
                            r"|姐姐|弟弟|妹妹|他|她)叫")
@@ -339,8 +341,8 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     if stop:
         end = stop.start()
     street = STREET.search(text, start, end) or FLAT.search(text, start, end)
-    if street is None or QUESTION.search(text, start, street.end()):
-        return None  # no street, or a question (请问您住在哪个小区)
+    if street is None or street.start() == start or QUESTION.search(text, start, street.end()):
+        return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
     # keep the province/city/district: everything up to the last admin character before the street,
     # one that leaves a street name of two characters or more (not the 市 of 环市东路)
     keep = start
