@@ -158,6 +158,11 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("像你这种天天打来投诉的人，我们真不喜欢。", "forbidden.rude"),
         ("这事得你自己跑供电局，我们管不着。", "forbidden.negative-language"),
         ("估摸着下礼拜能到", "vague.ambiguous"),
+        # blind sets s22_17-18, measured untouched at cafadaf
+        ("师傅明天会去，不过几点我这边定不了。", "forbidden.but"),  # 不过几 is "no more than a few" only before a unit
+        ("您肯定是记错了，我们从来没这么说过。", "forbidden.doubting-caller"),
+        ("我说的够慢了，您怎么还跟不上。", "forbidden.doubting-caller"),
+        ("我这边太忙了，您让您女儿直接发短信吧。", "forbidden.bad-answers"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -259,6 +264,9 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "雷雨天气在户外插拔充电枪可能有触电风险，建议等雨停后再操作。",
         "您快点把燃气总阀关掉，开窗通风，然后到室外去。",
         "师傅会带齐所有配件，避免再出现缺件改期的可能。",
+        "我会尽可能放慢语速，您哪里没听清随时打断我。",
+        "这款座机不能够直接连接助听器，需要加一个转接器，我们免费送您一个。",
+        "清洗服务时长不过几分钟，不会耽误您。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -180,6 +180,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("短信里那串数字您读给我听一下", "短信里那串数字您读给我"),
     ("您这个账户的原密码能跟我说一下吗", "密码能跟我说一下"),
     ("验证码 发过来了吧 您念一下", "验证码 发过来了吧 您念一下"),
+    ("中继员麻烦您把他刚才说的密码转给我一下。", "的密码转给我"),  # a relay operator asked to pass it on
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
