@@ -156,10 +156,11 @@ def scan_call(session: Session, config: Config, call_id: int) -> list[Flag]:
     transcript = transcript_for_call(session, call_id)
     utts = utterances(transcript)
     facts = call_facts(session, call, transcript)
-    findings = call_findings(config, matcher_for(config), utts, facts)
+    matcher = matcher_for(config)
+    findings = call_findings(config, matcher, utts, facts)
     _, agent = agent_part(config, utts, facts)  # only the agent's own speech can hold a garbled phrase
     verified = transcript.verified if transcript is not None else None
-    findings = apply_verification(config, findings, agent, verified, matcher_for(config))
+    findings = apply_verification(config, findings, agent, verified, matcher)
     findings += scan_conversation(session, config, call_id, utts, agent, facts)  # silence, interruptions, rate
     existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.call_id == call_id))}
     logprobs = {s.id: s.avg_logprob for s in transcript.segments} if transcript is not None else {}

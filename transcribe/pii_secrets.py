@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from transcribe.normalize import Normalized, normalize
+from transcribe.pii_stream import CLAUSE_BREAKS, SOFT_BREAKS
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
            r"(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|卡|账户|账号)?"
@@ -59,7 +60,6 @@ PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三�
 # said of the secret, not asking for it: 您说密码忘记了是吧 (the caller lost it; a reset link follows)
 ABOUT = re.compile(r"忘记|忘了|不记得|错了|不对|过期|失效|锁")
 NEGATION_REACH = 8  # characters before the request, within its clause, where a negation cancels it
-CLAUSE_BREAK = re.compile(r"[，,。！!？?；;]")
 PARTIAL_REACH = 5  # characters after the secret where 后两位 makes it a partial code
 
 
@@ -101,6 +101,7 @@ def _clause_start(norm: Normalized, i: int) -> int:
     back, and not across a clause break of the original text (您先别急着投诉，把验证码报给我 asks for
     the code; the normalised text has no punctuation)."""
     lo = max(0, i - NEGATION_REACH)
-    while lo < i and CLAUSE_BREAK.search(norm.original, norm.offsets[lo] + 1, norm.offsets[i]):
+    while lo < i and any(ch in CLAUSE_BREAKS or ch in SOFT_BREAKS
+                         for ch in norm.original[norm.offsets[lo] + 1 : norm.offsets[i]]):
         lo += 1
     return lo
