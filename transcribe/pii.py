@@ -14,9 +14,9 @@ WeChat ID in letters after 微信号).
 - ``secret_requests(text)``: where an agent asks for a password or a whole
   verification code (``pii_secrets``).
 
-How numbers are found is in ``pii_numbers`` and ``pii_context``; names and
-addresses in ``pii_words``. A checksum raises a match's ``confidence``; it never
-decides whether the number is masked.
+How numbers are found is in ``pii_numbers`` and ``pii_context``; names in ``pii_names``,
+addresses in ``pii_addresses``, e-mail addresses and WeChat IDs in ``pii_handles``. A checksum
+raises a match's ``confidence``; it never decides whether the number is masked.
 
 Masking works on the original text through the normaliser's offset map: numbers
 keep their last four digit characters, in whatever form they were written
@@ -33,7 +33,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from transcribe.normalize import Normalized
+from transcribe.pii_addresses import addresses
 from transcribe.pii_context import NEGATIVE, QUANTITY, context_kind
+from transcribe.pii_handles import emails, wechat_ids
+from transcribe.pii_names import names
 from transcribe.pii_numbers import (
     CONFIDENCE_PROVEN,
     DIGIT_VALUE,
@@ -50,7 +53,6 @@ from transcribe.pii_numbers import (
 )
 from transcribe.pii_secrets import SecretRequest, secret_requests
 from transcribe.pii_stream import Stream, build
-from transcribe.pii_words import addresses, emails, names, wechat_ids
 
 __all__ = [
     "KINDS",

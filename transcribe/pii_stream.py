@@ -46,9 +46,32 @@ class Stream:
         """Whether characters i and i + 1 belong to one clause."""
         return self.gaps[i] in (GAP_NONE, GAP_JOIN)
 
+    def opens_clause(self, i: int) -> bool:
+        """Whether character i starts a clause or a segment."""
+        return i == 0 or not self.joined(i - 1) or self.seg[i] != self.seg[i - 1]
+
+    def clause_end(self, i: int, limit: int) -> int:
+        """Where the clause starting at i ends: after a punctuation break, or at ``limit``."""
+        j = i
+        while j < min(len(self.text), limit):
+            if not self.joined(j):
+                return j + 1
+            j += 1
+        return min(len(self.text), limit)
+
     def digits_may_join(self, i: int) -> bool:
         """Whether a digit run may go on from character i to i + 1, if the longer number reads better."""
         return self.gaps[i] in (GAP_JOIN, GAP_SOFT)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Personal data found in a stream: the characters to hide."""
+
+    kind: str
+    start: int  # stream [start, end): the characters hidden
+    end: int
+    own: bool = False  # a name the speaker gives as their own (我叫…, 我的名字是…)
 
 
 def _gap(original: str, a: int, b: int) -> int:

@@ -1,7 +1,6 @@
-"""Names, street addresses, e-mail addresses and WeChat IDs; names and streets found only where the
-speaker says that is what follows.
+"""Names, found only where the speaker says one follows.
 
-Names: after 我叫 / 名字叫 / 名字是 / 姓名是 / 收货人 / 联系人 (or 叫 opening a clause, as in
+After 我叫 / 名字叫 / 名字是 / 姓名是 / 收货人 / 联系人 (or 叫 opening a clause, as in
 我姓王，叫王小明; a kin word may come between: 收件人是我爸李国强) comes a surname from the
 common-surname list and a given name of one or two characters; after 姓X名 / 姓X叫 the given name
 alone. A full name before 女士 / 先生 / 小姐 (张丽华女士), and one before a clause-ending 收 after an
@@ -11,24 +10,14 @@ hides nothing. The surname list keeps 我叫了外卖 / 我叫他 from being rea
 names; a few surnames that are everyday words (车, 和, 时, 全) are left out for that reason.
 A name is the speaker's own (``Found.own``) when 我 introduces it: an agent's own name is public,
 the caller's name an agent reads back (您的名字是张伟对吗) is not.
-
-Addresses: after 住址 / 地址 / 住在 / 家住 / 寄到 / 送到 (not 我们…地址 or 公司地址: the
-company's own address is public), a clause that names a street (路, 街, 巷, 弄, 胡同, 大道,
-村, 小区) is an address. The province, city and district before the street stay;
-everything from the street to the last house, building or flat number goes.
-
-E-mail addresses: letters or digits, then @ (or 艾特 / at, as the ASR writes a spoken one), then a
-domain with a dot (点 / dot), unless the company's (客服邮箱是…). The name before the @ is hidden, the
-domain (163.com, qq.com) stays. WeChat IDs in letters after 微信 / 微信号 are hidden whole.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from transcribe.pii_numbers import DIGIT_VALUE
-from transcribe.pii_stream import Stream
+from transcribe.pii_addresses import ADDRESS_TRIGGERS
+from transcribe.pii_stream import Found, Stream
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -73,59 +62,6 @@ SPELLED = re.compile(r"木子李|耳东陈|口天吴|弓长张|立早章|双木�
 SURNAME_REACH = 14  # characters after 姓李 or 木子李 where the full name may follow (a clause or two)
 GIVEN_ALONE = re.compile(r"名字叫|名叫|单名一个")  # the given name alone, the surname said before
 
-ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|住喺|家住|家在|寄到|送到|送货到")
-NOT_CALLERS = re.compile(r"我们|公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
-ADDRESS_FILLER = re.compile(r"(是不是|不是|是|在|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
-# A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
-# it: a shop or service centre is not given by building and unit.
-_NUM = "0-9零〇一二三四五六七八九十百两幺"
-HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
-# A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
-# an address without a word before it
-PLACED = re.compile(f"[区县市][\u4e00-\u9fff]{{1,6}}?(?:路|街|大道|巷|弄)(?:[{_NUM}]+段)?(?:[{_NUM}]+[巷弄])?"
-                    f"[{_NUM}]+号")
-# A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队)
-RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?(?:[镇乡][\u4e00-\u9fff]{{0,5}}?(?:村|屯|[{_NUM}]+[组队社])"
-                   f"|[\u4e00-\u9fff]{{1,4}}?村[{_NUM}]+[组队社屯])")
-# A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
-FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
-NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
-# a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
-STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|屯|[镇乡](?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])|道(?=[{_NUM}])")
-ADMIN = set("省市区县州旗")  # kept when masked; a township (镇, 乡) and what follows it are not
-HOUSE = set("号室楼栋幢座层户院组队社屯元")
-MAX_ADDRESS = 40  # characters an address clause may run
-QUESTION = re.compile(r"哪|什么|多少|几")
-ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
-# The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
-NOT_CALLERS_ID = re.compile(r"我们|公司|客服|官方|售后|总部|公众号")
-# On the original text: the normalised one has no @ or dots. The part hidden is group 1.
-EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
-                   r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
-# A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
-# letter and runs 6-20 letters, digits, _ or -.
-ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
-WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信[号號]?|wechat|vx[号號]|wx[号號])\s*(?:是|係|系|為|为|[:：])?[\s？?，,]*"
-                    r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    kind: str
-    start: int  # stream [start, end): the characters hidden
-    end: int
-    own: bool = False  # a name the speaker gives as their own (我叫…, 我的名字是…)
-
-
-def _clause_end(stream: Stream, i: int, limit: int) -> int:
-    """Stream index where the clause starting at ``i`` ends (a punctuation break or ``limit``)."""
-    j = i
-    while j < min(len(stream.text), limit):
-        if not stream.joined(j):
-            return j + 1
-        j += 1
-    return min(len(stream.text), limit)
-
 
 def _given(stream: Stream, q: int) -> int:
     """How many characters of given name start at ``q`` (0, 1 or 2)."""
@@ -157,21 +93,12 @@ def names(stream: Stream) -> list[Found]:
     for m in NAME_TRIGGERS.finditer(text):
         between = AFTER_TRIGGER.match(text, m.end())
         p = between.end() if between and stream.joined(m.end() - 1) else m.end()
-        s = _surname(text, p)
-        if s and stream.joined(p + s - 1):
-            g = _given(stream, p + s)
-            if g:
-                out.append(Found("name", p + s, p + s + g, _first_person(text, m.start(), m.end())))
+        if given := _full_name(stream, p, named=True):
+            out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
     for m in re.finditer("叫", text):
-        p = m.end()
-        if m.start() > 0 and stream.joined(m.start() - 1):
-            continue
-        s = _surname(text, p)
-        if s and stream.joined(p + s - 1):
-            g = _given(stream, p + s)
-            if g:
-                out.append(Found("name", p + s, p + s + g, _first_person(text, m.start(), m.end())))
+        if stream.opens_clause(m.start()) and (given := _full_name(stream, m.end(), named=True)):
+            out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 姓王名小明 / 姓王叫小明: the given name follows the surname
     for m in SURNAME_TRIGGER.finditer(text):
         p = m.end()
@@ -187,11 +114,6 @@ def names(stream: Stream) -> list[Found]:
             *_corrected(stream)]
 
 
-def _opens_clause(stream: Stream, p: int) -> bool:
-    """Whether stream character ``p`` starts a clause or a segment."""
-    return p == 0 or not stream.joined(p - 1) or stream.seg[p] != stream.seg[p - 1]
-
-
 def _announced(stream: Stream) -> list[Found]:
     """A surname said first (我姓郑, 木子李), then the full name in a clause of its own (郑海涛; 林雅婷，双木林
     before it), or the given name alone (复姓欧阳，名字叫晓峰; 单名一个天字)."""
@@ -203,11 +125,10 @@ def _announced(stream: Stream) -> list[Found]:
         surname = text[lo:hi] or text[lo - 1]  # 木子李: the last character is the surname
         start = max(0, lo - SURNAME_REACH) if hi == lo else hi
         for p in range(start, min(len(text), hi + SURNAME_REACH)):
-            if text.startswith(surname, p) and _opens_clause(stream, p) and p != lo - len(surname):
-                g = _full_name_at(stream, p)
-                q = p + len(surname) + g
-                if g and not text.startswith("的" + surname, q):  # 司马光的司马 spells it by a famous name
-                    out.append(Found("name", q - g, q))
+            if text.startswith(surname, p) and stream.opens_clause(p) and p != lo - len(surname):
+                given = _full_name(stream, p)
+                if given and not text.startswith("的" + surname, given[1]):  # 司马光的司马: spelled by a famous name
+                    out.append(Found("name", *given))
         for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
             g = min(_given(stream, m.end()), 1 if m.group() == "单名一个" else 2)
             if g:
@@ -221,11 +142,9 @@ def _corrected(stream: Stream) -> list[Found]:
     text = stream.text
     said: dict[str, list[tuple[int, int, bool]]] = {}
     for m in re.finditer("是", text):
-        p = m.end()
-        g = _full_name_at(stream, p)
-        q = p + _surname(text, p) + g
-        if g and (q == len(text) or not stream.joined(q - 1)):
-            said.setdefault(text[p:q - g], []).append((q - g, q, text[max(0, m.start() - 1):m.end()] == "不是"))
+        given = _full_name(stream, m.end())
+        if given and _ends_clause(stream, given[1]):
+            said.setdefault(text[m.end():given[0]], []).append((*given, text[max(0, m.start() - 1):m.end()] == "不是"))
     return [Found("name", a, b) for names in said.values() if len(names) > 1 and any(n[2] for n in names)
             for a, b, _ in names]
 
@@ -238,20 +157,33 @@ def _introduced(stream: Stream) -> list[Found]:
     我是马上要出门 go on past the would-be name, 我是王先生 gives a title, not a name."""
     out: list[Found] = []
     for m in re.finditer("我是|我系", stream.text):
-        p = m.end()
-        g = _full_name_at(stream, p)
-        q = p + _surname(stream.text, p) + g
-        if g and (q == len(stream.text) or _opens_clause(stream, q) or KIN_AFTER.match(stream.text, q)):
-            out.append(Found("name", q - g, q, True))
+        given = _full_name(stream, m.end())
+        if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])):
+            out.append(Found("name", *given, True))
     return out
 
 
-def _full_name_at(stream: Stream, p: int) -> int:
-    """Characters of given name after a surname starting at ``p`` (0 when none, or a word)."""
+def _full_name_at(stream: Stream, p: int, named: bool = False) -> int:
+    """Characters of given name after a surname starting at ``p`` (0 when none, or a word; ``named``:
+    the speaker said a name follows, so 名字是高兴 is one)."""
     s = _surname(stream.text, p)
-    if not s or not stream.joined(p + s - 1) or stream.text.startswith(NOT_NAMES, p):
+    if not s or not stream.joined(p + s - 1) or (not named and stream.text.startswith(NOT_NAMES, p)):
         return 0
     return _given(stream, p + s)
+
+
+def _full_name(stream: Stream, p: int, named: bool = False) -> tuple[int, int] | None:
+    """The given name's span (start, end) of a full name whose surname starts at ``p``, if any."""
+    g = _full_name_at(stream, p, named)
+    if not g:
+        return None
+    start = p + _surname(stream.text, p)
+    return start, start + g
+
+
+def _ends_clause(stream: Stream, i: int) -> bool:
+    """Whether a name ending before character ``i`` ends its clause (or the segment, or the text)."""
+    return i == len(stream.text) or stream.opens_clause(i)
 
 
 def _name_ending_at(stream: Stream, e: int, after: set[str]) -> tuple[int, int] | None:
@@ -303,86 +235,3 @@ def _first_person(text: str, start: int, end: int) -> bool:
         return True
     before = [ch for ch in text[max(0, start - OWN_WINDOW):start] if ch in "我您你"]
     return bool(before) and before[-1] == "我"
-
-
-def addresses(stream: Stream) -> list[Found]:
-    text = stream.text
-    out: list[Found] = []
-    for m in ADDRESS_TRIGGERS.finditer(text):
-        if NOT_CALLERS.search(text, max(0, m.start() - 8), m.start()):
-            continue
-        found = _address_from(stream, m.end())
-        nxt = _clause_end(stream, m.end(), m.end() + NEXT_CLAUSE_REACH)
-        if (found is None and nxt < len(text) and not stream.joined(nxt - 1)
-                and not NOT_CALLERS.search(text, m.end(), nxt) and not ADDRESS_TRIGGERS.search(text, nxt, nxt + 8)):
-            found = _address_from(stream, nxt)  # 地址写错了，应该是…: the address is in the next clause
-        if found:
-            out.append(found)
-    for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text)):
-        start = m.start()
-        while start > 0 and stream.joined(start - 1):
-            start -= 1
-        start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
-        if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
-            found = _address_from(stream, start)
-            out += [found] if found else []
-    # a trigger and a structure can find one address twice, or one inside the other
-    return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
-
-
-def _address_from(stream: Stream, at: int) -> Found | None:
-    """The address in the clause from ``at`` (after its trigger or at its start): the street, house,
-    building and flat, not the province, city and district before them; None if it names no street."""
-    text = stream.text
-    a = ADDRESS_FILLER.match(text, at)
-    start = a.end() if a else at
-    end = _clause_end(stream, start, start + MAX_ADDRESS)
-    stop = ADDRESS_STOPS.search(text, start, end)
-    if stop:
-        end = stop.start()
-    street = STREET.search(text, start, end) or FLAT.search(text, start, end)
-    if street is None or street.start() == start or QUESTION.search(text, start, street.end()):
-        return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
-    # keep the province/city/district: everything up to the last admin character before the street,
-    # one that leaves a street name of two characters or more (not the 市 of 环市东路)
-    keep = start
-    for k in range(start, street.start() - 2):
-        if text[k] in ADMIN:
-            keep = k + 1
-    # hide up to the last house number, building or flat (or the street, if none is said)
-    last = max(m.end() for m in (street, *STREET.finditer(text, street.end(), end)))  # 岸堤镇朱家林村
-    for k in range(street.end(), end):
-        if text[k] in HOUSE or text[k] in DIGIT_VALUE:
-            last = k + 1
-    return Found("address", keep, last) if keep < last else None
-
-
-def emails(stream: Stream) -> list[Found]:
-    """The mailbox name of each e-mail address, in stream indices."""
-    return _ids(stream, EMAIL, "email")
-
-
-def wechat_ids(stream: Stream) -> list[Found]:
-    """Each WeChat ID written in letters, whole, in stream indices."""
-    return _ids(stream, WECHAT, "wechat")
-
-
-def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
-    """Group 1 of each match of ``pattern`` on a segment's original text, unless the company's. The
-    words before it may end the segment before, either speaker's (您的微信号是？ | wxid_abc123)."""
-    out: list[Found] = []
-    for seg, norm in enumerate(stream.norms):
-        first = stream.starts[seg]
-        if first < 0:
-            continue
-        count = len(norm.text)  # the segment's characters in the stream, from ``first`` on
-        before = stream.norms[seg - 1].original[-ID_LEAD:] if seg > 0 else ""
-        text = before + norm.original
-        for m in pattern.finditer(text):
-            a, b = m.start(1) - len(before), m.end(1) - len(before)
-            if a < 0 or NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
-                continue
-            hidden = [k for k in range(first, first + count) if a <= stream.pos[k] < b]
-            if hidden:
-                out.append(Found(kind, hidden[0], hidden[-1] + 1))
-    return out

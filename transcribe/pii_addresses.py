@@ -1,0 +1,95 @@
+"""Street addresses.
+
+After 住址 / 地址 / 住在 / 家住 / 寄到 / 送到 (not 我们…地址 or 公司地址: the
+company's own address is public), a clause that names a street (路, 街, 巷, 弄, 胡同, 大道,
+村, 小区) is an address. The province, city and district before the street stay;
+everything from the street to the last house, building or flat number goes.
+
+Without such a word, an address is read from its shape (a district, then a street and its house
+number; a county's township and village; a flat by building and number): PLACED, RURAL,
+FLAT, HOME.
+"""
+
+from __future__ import annotations
+
+import re
+
+from transcribe.pii_numbers import DIGIT_VALUE
+from transcribe.pii_stream import Found, Stream
+
+ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|住喺|家住|家在|寄到|送到|送货到")
+NOT_CALLERS = re.compile(r"我们|公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
+ADDRESS_FILLER = re.compile(r"(是不是|不是|是|在|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
+# A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
+# it: a shop or service centre is not given by building and unit.
+_NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号
+HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
+# A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
+# an address without a word before it
+PLACED = re.compile(f"[区县市][\u4e00-\u9fff]{{1,6}}?(?:路|街|大道|巷|弄)(?:[{_NUM}]+段)?(?:[{_NUM}]+[巷弄])?"
+                    f"[{_NUM}]+号")
+# A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队)
+RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?(?:[镇乡][\u4e00-\u9fff]{{0,5}}?(?:村|屯|[{_NUM}]+[组队社])"
+                   f"|[\u4e00-\u9fff]{{1,4}}?村[{_NUM}]+[组队社屯])")
+# A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
+FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
+NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
+# a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
+STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|屯|[镇乡](?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])|道(?=[{_NUM}])")
+ADMIN = set("省市区县州旗")  # kept when masked; a township (镇, 乡) and what follows it are not
+HOUSE = set("号室楼栋幢座层户院组队社屯元")
+MAX_ADDRESS = 40  # characters an address clause may run
+QUESTION = re.compile(r"哪|什么|多少|几")
+ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
+
+
+def addresses(stream: Stream) -> list[Found]:
+    text = stream.text
+    out: list[Found] = []
+    for m in ADDRESS_TRIGGERS.finditer(text):
+        if NOT_CALLERS.search(text, max(0, m.start() - 8), m.start()):
+            continue
+        found = _address_from(stream, m.end())
+        nxt = stream.clause_end(m.end(), m.end() + NEXT_CLAUSE_REACH)
+        if (found is None and nxt < len(text) and not stream.joined(nxt - 1)
+                and not NOT_CALLERS.search(text, m.end(), nxt) and not ADDRESS_TRIGGERS.search(text, nxt, nxt + 8)):
+            found = _address_from(stream, nxt)  # 地址写错了，应该是…: the address is in the next clause
+        if found:
+            out.append(found)
+    for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text)):
+        start = m.start()
+        while start > 0 and stream.joined(start - 1):
+            start -= 1
+        start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
+        if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
+            found = _address_from(stream, start)
+            out += [found] if found else []
+    # a trigger and a structure can find one address twice, or one inside the other
+    return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
+
+
+def _address_from(stream: Stream, at: int) -> Found | None:
+    """The address in the clause from ``at`` (after its trigger or at its start): the street, house,
+    building and flat, not the province, city and district before them; None if it names no street."""
+    text = stream.text
+    a = ADDRESS_FILLER.match(text, at)
+    start = a.end() if a else at
+    end = stream.clause_end(start, start + MAX_ADDRESS)
+    stop = ADDRESS_STOPS.search(text, start, end)
+    if stop:
+        end = stop.start()
+    street = STREET.search(text, start, end) or FLAT.search(text, start, end)
+    if street is None or street.start() == start or QUESTION.search(text, start, street.end()):
+        return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
+    # keep the province/city/district: everything up to the last admin character before the street,
+    # one that leaves a street name of two characters or more (not the 市 of 环市东路)
+    keep = start
+    for k in range(start, street.start() - 2):
+        if text[k] in ADMIN:
+            keep = k + 1
+    # hide up to the last house number, building or flat (or the street, if none is said)
+    last = max(m.end() for m in (street, *STREET.finditer(text, street.end(), end)))  # 岸堤镇朱家林村
+    for k in range(street.end(), end):
+        if text[k] in HOUSE or text[k] in DIGIT_VALUE:
+            last = k + 1
+    return Found("address", keep, last) if keep < last else None

@@ -1,0 +1,52 @@
+"""E-mail addresses: letters or digits, then @ (or 艾特 / at, as the ASR writes a spoken one), then a
+domain with a dot (点 / dot), unless the company's (客服邮箱是…). The name before the @ is hidden, the
+domain (163.com, qq.com) stays. WeChat IDs in letters after 微信 / 微信号 are hidden whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+from transcribe.pii_stream import Found, Stream
+
+# The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
+NOT_CALLERS_ID = re.compile(r"我们|公司|客服|官方|售后|总部|公众号")
+# On the original text: the normalised one has no @ or dots. The part hidden is group 1.
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
+                   r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
+# A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
+# letter and runs 6-20 letters, digits, _ or -.
+ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
+WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信[号號]?|wechat|vx[号號]|wx[号號])\s*(?:是|係|系|為|为|[:：])?[\s？?，,]*"
+                    r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
+
+
+def emails(stream: Stream) -> list[Found]:
+    """The mailbox name of each e-mail address, in stream indices."""
+    return _ids(stream, EMAIL, "email")
+
+
+def wechat_ids(stream: Stream) -> list[Found]:
+    """Each WeChat ID written in letters, whole, in stream indices."""
+    return _ids(stream, WECHAT, "wechat")
+
+
+def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
+    """Group 1 of each match of ``pattern`` on a segment's original text, unless the company's. The
+    words before it may end the segment before, either speaker's (您的微信号是？ | wxid_abc123)."""
+    out: list[Found] = []
+    for seg, norm in enumerate(stream.norms):
+        first = stream.starts[seg]
+        if first < 0:
+            continue
+        count = len(norm.text)  # the segment's characters in the stream, from ``first`` on
+        before = stream.norms[seg - 1].original[-ID_LEAD:] if seg > 0 else ""
+        text = before + norm.original
+        for m in pattern.finditer(text):
+            a, b = m.start(1) - len(before), m.end(1) - len(before)
+            if a < 0 or NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
+                continue
+            hidden = [k for k in range(first, first + count) if a <= stream.pos[k] < b]
+            if hidden:
+                out.append(Found(kind, hidden[0], hidden[-1] + 1))
+    return out
