@@ -17,6 +17,8 @@ rules there are. A hit is then
 - dropped when a longer hit of another rule of the same category covers it, so
   "我不知道你去问问其他部门吧" is one flag for the bad answer, not a second one
   for 不知道 inside it,
+- read with the config's regional words as their standard ones (``qa.regional_words``: 俺 is 我,
+  侬 is 你, 勿 is 不), so 俺弄不了 is 我弄不了 to every rule,
 - kept only for the speakers its rule applies to (``rule.speaker``: agent by
   default; ``unknown``, a mono recording, counts as agent: see ``speaker_applies``).
 
@@ -28,9 +30,10 @@ measurement that decided it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
@@ -91,9 +94,14 @@ class Matcher:
     """All phrase rules of a config, compiled once; ``find`` per utterance."""
 
     def __init__(self, rules: Sequence[PhraseRule], *, pinyin: bool = False,
-                 pinyin_min_chars: int = MIN_PINYIN_CHARS) -> None:
+                 pinyin_min_chars: int = MIN_PINYIN_CHARS, regional: Mapping[str, str] | None = None) -> None:
         self.rules = list(rules)
         self.pinyin = pinyin
+        standard = {canonical(w): canonical(s) for w, s in (regional or {}).items()}
+        standard = {w: s for w, s in standard.items() if w and len(w) == len(s)}
+        words = sorted(standard, key=len, reverse=True)  # longest first: 俺们 before 俺
+        self._regional = re.compile("|".join(map(re.escape, words))) if words else None
+        self._standard = standard
         self._not_after = [[w for w in map(canonical, rule.not_after) if w] for rule in self.rules]
         self._question_with = [[w for w in map(canonical, rule.question_with) if w] for rule in self.rules]
         self._exact = ahocorasick.Automaton()
@@ -131,13 +139,21 @@ class Matcher:
                 self._sound = None
 
     def find(self, text: str | Normalized, speaker: str = "agent") -> list[Hit]:
-        norm = text if isinstance(text, Normalized) else normalize(text)
+        norm = self._standardised(text if isinstance(text, Normalized) else normalize(text))
         if not norm.text:
             return []
         found = list(self._iter_exact(norm.text))
         if self._sound is not None:
             found.extend(self._iter_sound(norm.text))
         return self._resolve(norm, found, speaker)
+
+    def _standardised(self, norm: Normalized) -> Normalized:
+        """``norm`` with its regional words read as their standard ones (same length: the offsets
+        into the original text, and so what a flag shows, stay those of the words said)."""
+        if self._regional is None:
+            return norm
+        text = self._regional.sub(lambda m: self._standard[m.group()], norm.text)
+        return norm if text == norm.text else Normalized(norm.original, text, norm.offsets)
 
     def _iter_exact(self, text: str) -> Iterable[tuple[int, int, _Entry, str]]:
         for end, entries in self._exact.iter(text):

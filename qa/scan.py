@@ -51,12 +51,12 @@ from transcribe.tables import Transcript
 
 USE_PINYIN = True  # homophone matching (phrases of 3+ characters): measured in qa/evaluate.py
 
-_compiled = per_rule_set(lambda rules: Matcher(rules, pinyin=USE_PINYIN))
+_compiled = per_rule_set(lambda rules, regional: Matcher(rules, pinyin=USE_PINYIN, regional=regional))
 
 
 def matcher_for(config: Config) -> Matcher:
     """The compiled phrase rules of this config (compiled once per set of rules)."""
-    return _compiled(config.qa.phrases)
+    return _compiled(config.qa.phrases, config.qa.regional_words)
 
 
 def scan_text(config: Config, text: str, speaker: str = "agent") -> list[Hit]:

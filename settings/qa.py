@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -87,19 +87,19 @@ def _spelled(phrases: tuple[str, ...], gap_words: tuple[str, ...]) -> tuple[str,
 Built = TypeVar("Built")
 
 
-def per_rule_set(build: Callable[[Sequence[PhraseRule]], Built]) -> Callable[[Sequence[PhraseRule]], Built]:
-    """``build`` kept per set of phrase rules, keyed by their text: configs loaded anew (each test,
-    each CLI reload) share what was built from the same rules, which with thousands of gap
-    wordings takes most of a second. A few sets at most are kept."""
+def per_rule_set(build: Callable[..., Built]) -> Callable[..., Built]:
+    """``build`` kept per set of phrase rules (and whatever else it is given), keyed by their text:
+    configs loaded anew (each test, each CLI reload) share what was built from the same rules, which
+    with thousands of gap wordings takes most of a second. A few sets at most are kept."""
     kept: dict[str, Built] = {}
 
     @functools.wraps(build)
-    def cached(rules: Sequence[PhraseRule]) -> Built:
-        key = repr(rules)
+    def cached(*args: Any) -> Built:
+        key = repr(args)
         if key not in kept:
             if len(kept) >= 16:
                 kept.clear()
-            kept[key] = build(rules)
+            kept[key] = build(*args)
         return kept[key]
 
     return cached
@@ -235,6 +235,9 @@ class QaSettings(Strict):
     conversation: ConversationRules = ConversationRules()
     web: WebSettings = WebSettings()
     phrases: list[PhraseRule] = []
+    # Regional words the phrase rules read as their standard ones (俺: 我, 侬: 你, 勿: 不), each the same
+    # length as what it stands for, so a flag still points at the words said
+    regional_words: dict[str, str] = {}
     scorecard: ScorecardSettings = ScorecardSettings()
 
     @model_validator(mode="after")
@@ -244,6 +247,10 @@ class QaSettings(Strict):
             if rule.id in seen:
                 raise ValueError(f"rule id '{rule.id}' is used twice")
             seen.add(rule.id)
+        for word, standard in self.regional_words.items():
+            if not word or len(word) != len(standard):
+                raise FieldError(("qa", "regional_words", word),
+                                 f"'{word}' stands for '{standard}': give one of the same length")
         problem = scorecard_problem(self.scorecard, self.rule_ids())
         if problem:
             raise FieldError(("qa", "scorecard", *problem[0]), problem[1])

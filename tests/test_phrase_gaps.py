@@ -163,6 +163,13 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("您肯定是记错了，我们从来没这么说过。", "forbidden.doubting-caller"),
         ("我说的够慢了，您怎么还跟不上。", "forbidden.doubting-caller"),
         ("我这边太忙了，您让您女儿直接发短信吧。", "forbidden.bad-answers"),
+        # blind sets s23_1-4, measured untouched at 2714458
+        ("这个问题您去问问别的部门吧。", "forbidden.bad-answers"),  # 题您去问 sounds like the allowed 替您去问
+        ("我们理解您的心情，不过七天无理由退货只适用于签收后七天内。", "forbidden.but"),
+        ("您一定是不信我，才又打过来问一遍", "forbidden.doubting-caller"),
+        ("屏幕哪会自己裂啊，您是不是摔过又不好意思说？", "forbidden.doubting-caller"),
+        ("我说得很清楚了，你怎么还是不明白呢", "forbidden.doubting-caller"),
+        ("像您这种天天打来闹退款的，我们见多了。", "forbidden.rude"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -267,6 +274,13 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "我会尽可能放慢语速，您哪里没听清随时打断我。",
         "这款座机不能够直接连接助听器，需要加一个转接器，我们免费送您一个。",
         "清洗服务时长不过几分钟，不会耽误您。",
+        # blind call set set17's scripts
+        "可以的，这款车载冰箱在汽车不行驶时，也能靠内置电池继续制冷。",
+        "您放心，会员积分是长期有效的，不过期也不清零，随时能兑换。",
+        "我现在就能帮您约，还有个更快点的办法是用小程序一键预约。",
+        "周六安装再好不过了，我给您约上午九点到十一点，您看行吗？",
+        "延保一天算下来不过几毛钱，您可以考虑一下。",
+        "这个我替您去问问，问到了给您回电话。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
@@ -277,6 +291,25 @@ def test_an_allowed_wording_is_matched_by_sound_only_where_its_phrase_is() -> No
     # 信不过 (do not trust) allows 不过; by sound it is also 中心，不过, which is the conjunction
     assert rules("包裹在转运中心，不过由于天气原因会晚到。") == ["forbidden.but"]
     assert rules("如果您信不过快递，也可以到门店自提。") == []
+
+
+def test_regional_words_are_read_as_standard_mandarin_and_the_flag_shows_what_was_said() -> None:
+    # config.yaml qa.regional_words: 阿拉 is 我们, 勿 is 不, 俺 is 我, 侬 is 你, 恁 is 您
+    hits = scan_text(CFG, "退款这块阿拉做勿来的。", "agent")
+    assert [(h.rule, h.match) for h in hits] == [("forbidden.negative-language", "阿拉做勿来")]
+    assert "forbidden.bad-answers" in rules("这个侬去问销售部好了")
+    assert "forbidden.rude" in rules("跟恁说了恁也不懂。")
+    assert rules("俺这边做不了") == ["forbidden.negative-language"]
+    assert rules("侬放心，阿拉师傅明天上午就到。") == []
+
+
+def test_a_regional_word_must_be_as_long_as_its_standard_one() -> None:
+    from pydantic import ValidationError
+
+    from settings import QaSettings
+
+    with pytest.raises(ValidationError, match="regional_words"):
+        QaSettings(regional_words={"啥": "什么"})
 
 
 def test_a_polite_question_is_no_refusal_but_a_refusal_before_a_question_is() -> None:

@@ -152,6 +152,12 @@ def test_missing_closing_courtesy_is_flagged(session: Session) -> None:
     assert flag.context == "行了，挂了。"
 
 
+@pytest.mark.parametrize("closing", ["好的，已经给您加急派单了，感谢您的理解。", "好的，感谢您对海尔斯科技的支持！"])
+def test_thanks_for_the_callers_patience_or_support_closes_politely(session: Session, closing: str) -> None:
+    call = add_call(session, replace(IVR + POLITE, 7, closing))
+    assert scan_call(session, CFG, call.id) == []
+
+
 def test_agent_hanging_up_first_is_flagged_caller_is_not(session: Session) -> None:
     agent_first = add_call(session, hangup_by="agent")
     [flag] = scan_call(session, CFG, agent_first.id)
