@@ -210,6 +210,40 @@ def test_commas_where_the_speaker_paused_do_not_split_a_number() -> None:
     assert mask("电话是13812348003，3天内回复") == "电话是*******8003，3天内回复"
 
 
+@pytest.mark.parametrize(("text", "masked"), [
+    # blind PII set s23: a value taken back and said again is of the same kind
+    ("验证码是482917，哦不对那是上一条，新的是593016", "验证码是******，哦不对那是上一条，新的是******"),
+    ("密码lili0808，不对，上个月改了，改成lili0909了", "密码********，不对，上个月改了，改成********了"),
+    ("我叫黄晓丽，不对，身份证上写的是黄小丽", "我叫黄**，不对，身份证上写的是黄**"),
+    ("杭州市西湖区文三路100号，哦不对，是文二路100号", "杭州市西湖区*******，哦不对，是*******"),
+    ("微信号是hz13579，不对，是hz13597", "微信号是*******，不对，是*******"),
+    ("我手机号是13812345678，哦不对，最后两位是87，13812345687",  # tail digits stay
+     "我手机号是*******5678，哦不对，最后两位是87，*******5687"),
+])
+def test_a_value_taken_back_and_said_again_is_masked_both_times(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_an_id_split_across_one_speakers_segments_is_masked_whole() -> None:
+    assert mask_segments(["邮箱liu", "yang2008@sina.com"]) == ["邮箱***", "********@sina.com"]
+    assert mask_segments(["微信是sun", "hao888"]) == ["微信是***", "******"]
+    # another speaker's words before the ID are no part of it
+    assert mask_segments(["我叫abc", "wxid_test88"], speakers=["agent", "caller"]) == ["我叫abc", "wxid_test88"]
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("地址是香港九龙城太子道西326号", "地址是香港九龙城********"),  # a Hong Kong district has no 区
+    ("我住香港沙田大围显田街8号美田大厦12楼C室", "我住香港沙田****************"),
+    ("地址是台中市西屯区台湾大道三段99号", "地址是台中市西屯区*********"),  # 西屯区 is a district, no village
+    ("户主叫郑国强", "户主叫郑**"),
+    ("开户名写的是吴海燕", "开户名写的是吴**"),
+    ("寄件人是邓丽萍", "寄件人是邓**"),
+    ("你加我微信吧，Ayun_2023", "你加我微信吧，****_****"),
+])
+def test_hong_kong_districts_and_more_ways_to_name_a_person(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
 def test_a_full_name_after_the_surname_was_said_in_an_earlier_segment_is_masked() -> None:
     assert mask_segments(["我姓郑，", "郑海涛"]) == ["我姓郑，", "郑**"]
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 
 from transcribe.pii_numbers import DIGIT_VALUE
-from transcribe.pii_stream import Found, Stream
+from transcribe.pii_stream import Found, Stream, corrections
 
-ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|住在|住喺|家住|家在|寄到|送到|送货到")
+ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
 NOT_CALLERS = re.compile(r"我们|公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
-ADDRESS_FILLER = re.compile(r"(是不是|不是|是|在|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
+ADDRESS_FILLER = re.compile(r"(是不是|不是|是|在|喺|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
 # A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
 # it: a shop or service centre is not given by building and unit.
 _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号
@@ -35,8 +35,13 @@ RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?(?:[镇乡][\u4e00-\u9
 FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
-STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|屯|[镇乡](?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])|道(?=[{_NUM}])")
+# (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
+STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|屯(?![区县市])|[镇乡](?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])"
+                    f"|道(?=[东南西北]?[{_NUM}])")
 ADMIN = set("省市区县州旗")  # kept when masked; a township (镇, 乡) and what follows it are not
+# Hong Kong's regions and eighteen districts, and Macau, are named without 区: kept like one
+AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|湾仔|东区|南区|油尖旺|深水埗|黄大仙|观塘|荃湾|屯门"
+                   r"|元朗|北区|大埔|西贡|沙田|葵青|离岛|澳门")
 HOUSE = set("号室楼栋幢座层户院组队社屯元")
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
@@ -64,6 +69,7 @@ def addresses(stream: Stream) -> list[Found]:
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
             found = _address_from(stream, start)
             out += [found] if found else []
+    out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
 
@@ -87,6 +93,9 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     for k in range(start, street.start() - 2):
         if text[k] in ADMIN:
             keep = k + 1
+        area = AREAS.match(text, k, street.start())
+        if area and k >= keep:
+            keep = area.end()
     # hide up to the last house number, building or flat (or the street, if none is said)
     last = max(m.end() for m in (street, *STREET.finditer(text, street.end(), end)))  # 岸堤镇朱家林村
     for k in range(street.end(), end):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from transcribe.pii_stream import Stream
+from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, Stream
 
 NEGATIVE = "-"
 QUANTITY = "#"  # an amount, a date or tail digits: no 11-19 digit number, so a proven one is still data
@@ -43,7 +43,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
     ),
     QUANTITY: (
         "金额", "余额", "价格", "费用", "话费", "电话费", "手机费", "欠费", "合计", "总共", "一共", "共计",
-        "退款", "尾号", "后四位", "后几位", "末四位", "后四", "后六位", "日期", "生日", "出生", "时间", "积分",
+        "退款", "尾号", "后四位", "后几位", "末四位", "后四", "后六位", "后两位", "最后两位", "后三位",
+        "日期", "生日", "出生", "时间", "积分",
     ),
 }
 CONTEXT: dict[str, str] = {w: kind for kind, words in _WORDS.items() for w in words}
@@ -102,9 +103,11 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     elif found == QUANTITY:  # 退款退到您这张6222…的卡上: a card named after beats an amount before
         after = _after(text, b)  # (not a code: 尾号5678，验证码已发 keeps its tail digits)
         found = after if after in ("bank_card", "id_card", "phone") else found
-    if found is None and inherit and lo > 0 and text[lo - 1] in _DIGITISH and a - lo <= CORRECTION_GAP:
-        # ... unless only a few words separate them: a correction or a second number of the
-        # same kind ("身份证号码是…不对是…", "手机…，备用的…") takes the first one's context
+    near = a - lo <= CORRECTION_GAP or (a - lo <= CORRECTION_REACH and CORRECTION.search(text, lo, a))
+    if found is None and inherit and lo > 0 and text[lo - 1] in _DIGITISH and near:
+        # ... unless only a few words separate them, or a correction does: a correction or a second
+        # number of the same kind ("身份证号码是…不对是…", "手机…，备用的…", "…哦不对那是上一条，新的是…")
+        # takes the first one's context
         prev = lo
         while prev > 0 and text[prev - 1] in _DIGITISH:
             prev -= 1

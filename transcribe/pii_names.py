@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from transcribe.pii_addresses import ADDRESS_TRIGGERS
-from transcribe.pii_stream import Found, Stream
+from transcribe.pii_stream import CORRECTION_REACH, Found, Stream, corrections
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -38,15 +38,17 @@ TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "�
           "哥", "姐")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
-                           r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|户名是|办卡的是|开户人是|开户人|预约人是|预约人"
+                           r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
+                           r"|寄件人是|寄件人|发件人是|发件人"
                            # someone named by their job or as "one called" (快递员叫刘强, 有个叫林小凤的人)
                            r"|(?:快递员|销售|师傅|员工|业务员|司机|个)叫"
                            # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
                            r"|(?:爱人|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|公公|婆婆|太太|先生|丈夫|妻子|母亲|父亲|哥哥"
                            r"|姐姐|弟弟|妹妹|他|她)叫")
-# Words between a trigger and the name: how it is written (收件人写张丽华), whose it is (收件人是我爸李国强).
-AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填)?(?:我|我的|您|您的)?(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子"
-                           r"|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事|太太|老伴|公公|婆婆|爷爷|奶奶)?")
+# Words between a trigger and the name: how it is written (收件人写张丽华, 户主叫郑国强), whose it is
+# (收件人是我爸李国强).
+AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填|叫|是)?(?:我|我的|您|您的)?"
+                           r"(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事|太太|老伴|公公|婆婆|爷爷|奶奶)?")
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
 FULL_NAME_AFTER = set("是给找和跟请叫")  # a word before a full name that starts it as a new phrase
@@ -110,8 +112,27 @@ def names(stream: Stream) -> list[Found]:
             g = _given(stream, q + 1)
             if g:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
-    return [*out, *_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
+    out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
             *_corrected(stream)]
+    return out + _retold(stream, out)
+
+
+def _retold(stream: Stream, found: list[Found]) -> list[Found]:
+    """A name taken back and said again (我叫黄晓丽，不对，身份证上写的是黄小丽): a full name of the same
+    surname within a clause or two after the correction word."""
+    text = stream.text
+    out: list[Found] = []
+    for at in corrections(stream, found):
+        for f in found:
+            surname = text[f.start - 1] if f.start > 0 else ""
+            if not surname or not 0 <= at - f.end <= CORRECTION_REACH + 4:
+                continue
+            for p in range(at, min(len(text), at + SURNAME_REACH)):
+                given = _full_name(stream, p, named=True) if text.startswith(surname, p) else None
+                if given:
+                    out.append(Found("name", *given))
+                    break
+    return out
 
 
 def _announced(stream: Stream) -> list[Found]:

@@ -14,6 +14,7 @@ segments are the same speaker's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,11 @@ from transcribe.normalize import Normalized, normalize
 # when the longer number is the better reading (as across a segment boundary).
 CLAUSE_BREAKS = set("。；！？;!?：:/…~～\n")
 SOFT_BREAKS = set("，,、")
+
+# Words that take back what was just said: the value after them is of the same kind (验证码是482917，不对，
+# 新的是593016; 我叫黄晓丽，不对，…是黄小丽)
+CORRECTION = re.compile(r"不对|说错了|说错|搞错了|记错了|应该是|改成|改为|更正|新的是")
+CORRECTION_REACH = 16  # characters from the end of the value taken back to the start of its correction
 
 GAP_NONE = 0  # same segment, nothing or spaces/dashes between
 GAP_PUNCT = 1  # same segment, clause punctuation between
@@ -72,6 +78,20 @@ class Found:
     start: int  # stream [start, end): the characters hidden
     end: int
     own: bool = False  # a name the speaker gives as their own (我叫…, 我的名字是…)
+
+
+def corrections(stream: Stream, found: Sequence[Found]) -> list[int]:
+    """Where a correction of something in ``found`` starts: after a CORRECTION word at most
+    CORRECTION_REACH characters after it, and the words that only lead up to the value (是, 新的是)."""
+    out: list[int] = []
+    for m in CORRECTION.finditer(stream.text):
+        if any(0 <= m.start() - f.end <= CORRECTION_REACH for f in found):
+            lead = _CORRECTION_LEAD.match(stream.text, m.end())
+            out.append(lead.end() if lead else m.end())
+    return out
+
+
+_CORRECTION_LEAD = re.compile(r"(?:了|啊|哦)?(?:应该是|新的是|是)?")
 
 
 def _gap(original: str, a: int, b: int) -> int:
