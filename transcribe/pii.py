@@ -223,7 +223,7 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         if context == "id_card":  # a Taiwan ID (A123456789): keeps its last digits, as numbers do
             if not TAIWAN_ID.fullmatch(value):
                 return []
-            return [_Raw("id_card", value, CONFIDENCE_PROVEN, tuple(token), tuple(token[: max(0, len(token) - keep)]))]
+            return [_Raw("id_card", value, CONFIDENCE_PROVEN, tuple(token), _all_but_last(token, keep))]
         return [_Raw(str(context), value, CONFIDENCE_PROVEN, tuple(token), tuple(token))]
     if b < len(text) and stream.joined(b - 1) and text[b] in UNITS:
         return []  # 13812元, 2024年, 3点, 8003号: a quantity, date or time
@@ -233,9 +233,14 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         span = idx[where[n.start][0]:where[n.end - 1][1] + 1]
         # numbers keep their last digit characters as written (个 and 孖 are not hidden)
         said = [k for k in span if text[k] not in (REPEAT, TWIN)]
-        hidden = span if n.kind not in NUMBER_KINDS else said[: max(0, len(said) - keep)]
-        out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), tuple(hidden)))
+        hidden = tuple(span) if n.kind not in NUMBER_KINDS else _all_but_last(said, keep)
+        out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), hidden))
     return out
+
+
+def _all_but_last(chars: Sequence[int], keep: int) -> tuple[int, ...]:
+    """What masking hides of a number: all but its last ``keep`` characters."""
+    return tuple(chars[: max(0, len(chars) - keep)])
 
 
 def _best(found: list[_Raw]) -> float:
