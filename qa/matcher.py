@@ -98,7 +98,7 @@ class Matcher:
         self.rules = list(rules)
         self.pinyin = pinyin
         standard = {canonical(w): canonical(s) for w, s in (regional or {}).items()}
-        standard = {w: s for w, s in standard.items() if w and len(w) == len(s)}
+        standard = {w: s for w, s in standard.items() if w and s}
         words = sorted(standard, key=len, reverse=True)  # longest first: 俺们 before 俺
         self._regional = re.compile("|".join(map(re.escape, words))) if words else None
         self._standard = standard
@@ -148,12 +148,30 @@ class Matcher:
         return self._resolve(norm, found, speaker)
 
     def _standardised(self, norm: Normalized) -> Normalized:
-        """``norm`` with its regional words read as their standard ones (same length: the offsets
-        into the original text, and so what a flag shows, stay those of the words said)."""
+        """``norm`` with its regional words read as their standard ones, where no punctuation stands
+        inside one (唔，可以 is no 不可以). Each character put in points at the words said, so a
+        flag still quotes them."""
         if self._regional is None:
             return norm
-        text = self._regional.sub(lambda m: self._standard[m.group()], norm.text)
-        return norm if text == norm.text else Normalized(norm.original, text, norm.offsets)
+        chars: list[str] = []
+        offsets: list[int] = []
+        at = 0
+        for m in self._regional.finditer(norm.text):
+            s, e = m.span()
+            if any(_break_before(norm, i) for i in range(s + 1, e)):
+                continue
+            chars.append(norm.text[at:s])
+            offsets += norm.offsets[at:s]
+            standard = self._standard[m.group()]
+            chars.append(standard)
+            # the first characters stand on the first said, the last on the last (a flag spans them all)
+            offsets += [norm.offsets[min(s + j, e - 1)] for j in range(len(standard) - 1)] + [norm.offsets[e - 1]]
+            at = e
+        if not at:
+            return norm
+        chars.append(norm.text[at:])
+        offsets += norm.offsets[at:]
+        return Normalized(norm.original, "".join(chars), tuple(offsets))
 
     def _iter_exact(self, text: str) -> Iterable[tuple[int, int, _Entry, str]]:
         for end, entries in self._exact.iter(text):
@@ -232,7 +250,8 @@ class Matcher:
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` (one of
         three characters or more, such as 合不合适, anywhere in its clause: 不知道这个时间合不合适？) and
-        the clause ends as a question: a question mark, or 吗/呢 as its last word."""
+        the clause is a question: a question mark, 吗/呢 as its last word, or a wish asked both ways
+        (方不方便, ``_a_not_a``): the ASR often leaves the question mark out."""
         if end >= len(norm.text) or _break_before(norm, end):
             return False  # 不知道，你问别人吧？ is a refusal, then something else
         last = end
@@ -242,7 +261,14 @@ class Matcher:
         if not any(clause.startswith(w) or (len(w) >= 3 and w in clause) for w in self._question_with[rule]):
             return False
         after = norm.original[norm.offsets[last] + 1 :].lstrip()
-        return norm.text[last] in "吗呢" or after[:1] in ("？", "?")
+        return norm.text[last] in "吗呢" or after[:1] in ("？", "?") or _a_not_a(clause)
+
+
+def _a_not_a(clause: str) -> bool:
+    """Whether ``clause`` asks the caller's wish or time both ways (方不方便, 要不要, 能不能); not 是不是 or
+    有没有, which a refusal asks of the facts (我不知道您这个是不是漏气，您去问问燃气公司吧)."""
+    return any(clause[i] == clause[i + 2] and clause[i + 1] in "不没" and clause[i] not in "是有"
+               for i in range(len(clause) - 2))
 
 
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"'}

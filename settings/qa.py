@@ -235,8 +235,7 @@ class QaSettings(Strict):
     conversation: ConversationRules = ConversationRules()
     web: WebSettings = WebSettings()
     phrases: list[PhraseRule] = []
-    # Regional words the phrase rules read as their standard ones (俺: 我, 侬: 你, 勿: 不), each the same
-    # length as what it stands for, so a flag still points at the words said
+    # Regional words the phrase rules read as their standard ones (俺: 我, 侬: 你, 唔知: 不知道)
     regional_words: dict[str, str] = {}
     scorecard: ScorecardSettings = ScorecardSettings()
 
@@ -248,9 +247,17 @@ class QaSettings(Strict):
                 raise ValueError(f"rule id '{rule.id}' is used twice")
             seen.add(rule.id)
         for word, standard in self.regional_words.items():
-            if not word or len(word) != len(standard):
+            if not word.strip() or not standard.strip():
                 raise FieldError(("qa", "regional_words", word),
-                                 f"'{word}' stands for '{standard}': give one of the same length")
+                                 f"'{word}': '{standard}': give a word and the standard word it stands for")
+        for i, rule in enumerate(self.phrases):
+            for field in ("phrases", "variants", "allow"):
+                for k, wording in enumerate(getattr(rule, field)):
+                    word = next((w for w in self.regional_words if w in wording), None)
+                    if word is not None:  # the text is read with the standard word before matching
+                        raise FieldError(("qa", "phrases", i, field, k),
+                                         f"'{wording}' holds '{word}', which the rules read as "
+                                         f"'{self.regional_words[word]}' (qa.regional_words): write it so")
         problem = scorecard_problem(self.scorecard, self.rule_ids())
         if problem:
             raise FieldError(("qa", "scorecard", *problem[0]), problem[1])

@@ -303,13 +303,24 @@ def test_regional_words_are_read_as_standard_mandarin_and_the_flag_shows_what_wa
     assert rules("侬放心，阿拉师傅明天上午就到。") == []
 
 
-def test_a_regional_word_must_be_as_long_as_its_standard_one() -> None:
+def test_a_rule_wording_holding_a_regional_word_is_a_config_error_naming_it() -> None:
     from pydantic import ValidationError
 
     from settings import QaSettings
 
+    rule = {"id": "r", "category": "forbidden", "severity": "low", "phrases": ["俺…做不了"], "source": "test"}
+    with pytest.raises(ValidationError, match=r"俺…做不了.*holds '俺'.*'我'"):
+        QaSettings(phrases=[rule], regional_words={"俺": "我"})
     with pytest.raises(ValidationError, match="regional_words"):
-        QaSettings(regional_words={"啥": "什么"})
+        QaSettings(regional_words={"啥": " "})
+
+
+def test_a_regional_word_is_not_read_across_punctuation() -> None:
+    # 唔 alone is a hum in Mandarin: only 唔 words are read, and not across a comma (唔，可以 is no 不可以)
+    assert rules("唔，可以的，我帮您登记。") == []
+    assert rules("呢个我哋做唔到") == ["forbidden.negative-language"]
+    assert rules("不知道您方不方便下午接收") == []  # a wish asked both ways is a question, ? or not
+    assert "forbidden.refusal" in rules("我不知道您这个是不是漏气，您去问问燃气公司吧。")
 
 
 def test_a_polite_question_is_no_refusal_but_a_refusal_before_a_question_is() -> None:
