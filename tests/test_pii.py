@@ -244,6 +244,25 @@ def test_hong_kong_districts_and_more_ways_to_name_a_person(text: str, masked: s
     assert mask(text) == masked
 
 
+@pytest.mark.parametrize(("text", "masked"), [
+    # blind PII set s23b: names with no common surname keep their first character
+    ("我叫阿依古丽", "我叫阿***"),
+    ("我是扎西顿珠", "我是扎***"),
+    ("我叫古丽娜尔·吐尔逊", "我叫古***·***"),  # 古 is a common surname too: the longer reading wins
+    ("我叫朴成浩", "我叫朴**"),
+    ("我叫车过去修", "我叫车过去修"),  # not a spelled name: 车过去修 is no name's sounds
+    ("我是客服专员小李", "我是客服专员小李"),
+    # banners, 苏木 and 嘎查 of Inner Mongolia; districts of development zones; a card's security code
+    ("内蒙古阿拉善盟阿拉善左旗巴彦浩特镇王府街15号", "内蒙古阿拉善盟阿拉善左旗***********"),
+    ("兴安盟科尔沁右翼前旗乌兰毛都苏木查干嘎查三组", "兴安盟科尔沁右翼前旗************"),
+    ("成都市高新区天府大道中段1388号3栋", "成都市高新区*************"),
+    ("卡背面后三位是三七二", "卡背面后三位是***"),
+    ("验证码482913，发件人是106开头的那个", "验证码******，发件人是106开头的那个"),
+])
+def test_spelled_names_banners_and_security_codes(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
 def test_a_full_name_after_the_surname_was_said_in_an_earlier_segment_is_masked() -> None:
     assert mask_segments(["我姓郑，", "郑海涛"]) == ["我姓郑，", "郑**"]
 

@@ -26,23 +26,26 @@ _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the te
 HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
 # A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
 # an address without a word before it
-PLACED = re.compile(f"[区县市][\u4e00-\u9fff]{{1,6}}?(?:路|街|大道|巷|弄)(?:[{_NUM}]+段)?(?:[{_NUM}]+[巷弄])?"
-                    f"[{_NUM}]+号")
-# A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队)
-RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?(?:[镇乡][\u4e00-\u9fff]{{0,5}}?(?:村|屯|[{_NUM}]+[组队社])"
-                   f"|[\u4e00-\u9fff]{{1,4}}?村[{_NUM}]+[组队社屯])")
+PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,8}}?(?:路|街|大道|巷|弄)"
+                    f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄])?[{_NUM}]+号")
+# A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
+# banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)
+RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
+                   f"(?:(?:[镇乡]|苏木)[\u4e00-\u9fff]{{0,5}}?(?:村|屯|嘎查|[{_NUM}]+[组队社])"
+                   f"|[\u4e00-\u9fff]{{1,4}}?(?:村|嘎查)[{_NUM}]+[组队社屯])")
 # A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
 FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
-STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|屯(?![区县市])|[镇乡](?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])"
+STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|嘎查|屯(?![区县市])"
+                    f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])"
                     f"|道(?=[东南西北]?[{_NUM}])")
-ADMIN = set("省市区县州旗")  # kept when masked; a township (镇, 乡) and what follows it are not
+ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
 # Hong Kong's regions and eighteen districts, and Macau, are named without 区: kept like one
 AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|湾仔|东区|南区|油尖旺|深水埗|黄大仙|观塘|荃湾|屯门"
                    r"|元朗|北区|大埔|西贡|沙田|葵青|离岛|澳门")
-HOUSE = set("号室楼栋幢座层户院组队社屯元")
+HOUSE = set("号室楼栋幢座层户院组队社屯元房")
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
 ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")

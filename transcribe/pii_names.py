@@ -24,7 +24,7 @@ SURNAMES = set(
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫"
     "孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
     "毕季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳柴蒙鲍华喻祁蒲房滕屈饶牟艾尤阳穆农司卓古吉缪简项连芦麦褚娄窦戚岑"
-    "景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池匡"
+    "景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池匡朴"
 )
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "夏侯", "皇甫", "尉迟", "公孙", "令狐",
                      "长孙", "宇文", "司徒", "端木", "南宫", "独孤", "轩辕")
@@ -36,7 +36,7 @@ NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
 TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
           "哥", "姐")
-NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名"
+NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|全名是|全名叫|全名|叫做|姓名"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
                            r"|寄件人是|寄件人|发件人是|发件人"
@@ -56,6 +56,15 @@ FULL_NAME_AFTER = set("是给找和跟请叫")  # a word before a full name that
 NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
              "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明")
 RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at most this far before it
+# The triggers after which a name with no common surname is taken whole (_unlisted), and the characters
+# that spell the sounds of Uyghur, Kazakh, Tibetan, Mongolian and Western names in Chinese
+WHOLE_NAME = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|全名是|全名|全名叫")
+UNLISTED_MAX = 8  # characters of such a name (古丽娜尔·吐尔逊 is seven)
+TRANSLITERATION = set(
+    "阿依古丽娜尔吐逊买提艾力努兰别克热合曼罕沙吾帕孜木汗哈萨穆默德伊斯玛迪亚尼加布都拉米吉凯赛达麦海则塔西江夏巴图森托"
+    "扎顿珠次仁卓格桑平措多旦增曲央金姆瓦索朗强白庆群培贡嘎益边特其乌日苏雅敖登琴宝音朝鲁孟呼毕那花额敦楞"
+    "约翰史密迈詹乔治安卫彼得保罗汤杰文莉莎琳露维威廉查理埃里奥伯"
+)
 OWN_WINDOW = 4  # characters before a trigger that say whose name follows (我的名字是 / 您的名字是)
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
 # A surname spelled by its parts (木子李, 耳东陈): the full name is said beside it
@@ -95,7 +104,9 @@ def names(stream: Stream) -> list[Found]:
     for m in NAME_TRIGGERS.finditer(text):
         between = AFTER_TRIGGER.match(text, m.end())
         p = between.end() if between and stream.joined(m.end() - 1) else m.end()
-        if given := _full_name(stream, p, named=True):
+        spelled = _unlisted(stream, p) if WHOLE_NAME.fullmatch(m.group()) else None
+        given = _longer(_full_name(stream, p, named=True), spelled)
+        if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
     for m in re.finditer("叫", text):
@@ -178,10 +189,34 @@ def _introduced(stream: Stream) -> list[Found]:
     我是马上要出门 go on past the would-be name, 我是王先生 gives a title, not a name."""
     out: list[Found] = []
     for m in re.finditer("我是|我系", stream.text):
-        given = _full_name(stream, m.end())
+        given = _longer(_full_name(stream, m.end()), _unlisted(stream, m.end()))
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])):
             out.append(Found("name", *given, True))
     return out
+
+
+def _unlisted(stream: Stream, p: int) -> tuple[int, int] | None:
+    """A name with no common surname said whole (阿依古丽, 扎西顿珠, 买买提·艾力): three to eight
+    characters from ``p`` that all spell sounds (TRANSLITERATION), ending their clause; all but the first
+    are hidden, as a surname's given name is. The spelling characters keep 我叫车过去修 and 我是客服专员
+    from being read as names."""
+    text = stream.text
+    end = p
+    while end < len(text) and end - p < UNLISTED_MAX and text[end] in TRANSLITERATION:
+        end += 1
+        if not stream.joined(end - 1):
+            break
+    if end - p < 3 or not _ends_clause(stream, end):
+        return None
+    return p + 1, end
+
+
+def _longer(name: tuple[int, int] | None, unlisted: tuple[int, int] | None) -> tuple[int, int] | None:
+    """Of a common surname's name and a spelled one from the same place (古 of 古丽娜尔·吐尔逊 is a
+    surname too), the one running longer."""
+    if name is None or (unlisted is not None and unlisted[1] > name[1]):
+        return unlisted
+    return name
 
 
 def _full_name_at(stream: Stream, p: int, named: bool = False) -> int:

@@ -48,7 +48,7 @@ LENGTHS: dict[str, tuple[int, int]] = {
     "id_card": (14, 19),
     "bank_card": (10, 23),
     "phone": (7, 13),
-    "code": (4, 8),
+    "code": (3, 8),  # a card's 3-digit security code too
     "password": (4, 8),
 }
 CONFIDENCE_PROVEN = 0.99  # context and a valid structure
