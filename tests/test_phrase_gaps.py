@@ -170,6 +170,12 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("屏幕哪会自己裂啊，您是不是摔过又不好意思说？", "forbidden.doubting-caller"),
         ("我说得很清楚了，你怎么还是不明白呢", "forbidden.doubting-caller"),
         ("像您这种天天打来闹退款的，我们见多了。", "forbidden.rude"),
+        # s23_5-7: Cantonese and northern speech read through qa.regional_words, and plain wordings
+        ("呢个唔係我嘅错，你闹我都冇用", "forbidden.rude"),
+        ("以后这种事儿甭往我们这儿打了。", "forbidden.rude"),
+        ("我哋而家好忙㗎", "forbidden.bad-answers"),
+        ("问题是您自己装的时候没按说明书来。", "forbidden.shifting-blame"),
+        ("修一次就够了，别再打电话过来了。", "forbidden.rude"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -281,6 +287,10 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "周六安装再好不过了，我给您约上午九点到十一点，您看行吗？",
         "延保一天算下来不过几毛钱，您可以考虑一下。",
         "这个我替您去问问，问到了给您回电话。",
+        "换个密封圈不过是几分钟的事，您放心。",
+        "您是不知道遥控器怎么配对是吗？我一步一步教您。",
+        "您知唔知道部机嘅型号？喺机身后面张贴纸度",
+        "佢只不过係保险丝烧咗，师傅换咗就得",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
