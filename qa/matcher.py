@@ -139,7 +139,7 @@ class Matcher:
                 self._sound = None
 
     def find(self, text: str | Normalized, speaker: str = "agent") -> list[Hit]:
-        norm = self._standardised(text if isinstance(text, Normalized) else normalize(text))
+        norm = self.standardised(text if isinstance(text, Normalized) else normalize(text))
         if not norm.text:
             return []
         found = list(self._iter_exact(norm.text))
@@ -147,7 +147,7 @@ class Matcher:
             found.extend(self._iter_sound(norm.text))
         return self._resolve(norm, found, speaker)
 
-    def _standardised(self, norm: Normalized) -> Normalized:
+    def standardised(self, norm: Normalized) -> Normalized:
         """``norm`` with its regional words read as their standard ones, where no punctuation stands
         inside one (唔，可以 is no 不可以). Each character put in points at the words said, so a
         flag still quotes them."""

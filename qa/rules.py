@@ -106,7 +106,7 @@ def _utterance_hits(config: Config, matcher: Matcher, norm: Normalized, speaker:
     hits = matcher.find(norm, speaker)
     if speaker in AGENT_SIDE:
         r = config.qa.ask_secret
-        for q in secret_requests(norm):
+        for q in secret_requests(matcher.standardised(norm)):  # 讲俾我听 is 说给我听
             hits.append(Hit(r.id, "pii", r.severity, text[q.start:q.end], q.start, q.end, f"asks-{q.kind}",
                             r.source, r.suggestion, q.norm_start, q.norm_end))
     return hits

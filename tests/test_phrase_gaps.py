@@ -333,6 +333,13 @@ def test_a_regional_word_is_not_read_across_punctuation() -> None:
     assert "forbidden.refusal" in rules("我不知道您这个是不是漏气，您去问问燃气公司吧。")
 
 
+def test_a_secret_asked_for_in_regional_words_is_found_where_it_was_said() -> None:
+    text = "你登录嘅密码讲俾我听下 我帮你睇下个账号"
+    [hit] = [h for h in scan_text(CFG, text, "agent") if h.rule == "pii.asks-secret"]
+    assert hit.match == "嘅密码讲俾我"  # 嘅密码讲俾我 is 的密码说给我: the span is the words said
+    assert "forbidden.shifting-blame" in rules("呢个唔係我哋嘅责任，係快递整烂嘅")
+
+
 def test_a_polite_question_is_no_refusal_but_a_refusal_before_a_question_is() -> None:
     assert rules("不知道您明天上午九点到十一点方便在家吗？") == []
     assert rules("不知道您什么时候方便呢") == []
