@@ -138,8 +138,12 @@ class Matcher:
             else:
                 self._sound = None
 
-    def find(self, text: str | Normalized, speaker: str = "agent") -> list[Hit]:
-        norm = self.standardised(text if isinstance(text, Normalized) else normalize(text))
+    def find(self, text: str | Normalized, speaker: str = "agent", *, standardised: bool = False) -> list[Hit]:
+        """The rules' hits on ``text``; ``standardised``: it went through ``standardised`` already (a caller
+        that reads it too standardises once)."""
+        norm = text if isinstance(text, Normalized) else normalize(text)
+        if not standardised:
+            norm = self.standardised(norm)
         if not norm.text:
             return []
         found = list(self._iter_exact(norm.text))

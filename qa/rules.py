@@ -103,10 +103,11 @@ class Finding:
 def _utterance_hits(config: Config, matcher: Matcher, norm: Normalized, speaker: str) -> list[Hit]:
     """Phrase rules, and the agent asking for a password or a whole code, on one utterance."""
     text = norm.original
-    hits = matcher.find(norm, speaker)
+    norm = matcher.standardised(norm)  # read once with the regional words: 讲俾我听 is 说给我听 to both
+    hits = matcher.find(norm, speaker, standardised=True)
     if speaker in AGENT_SIDE:
         r = config.qa.ask_secret
-        for q in secret_requests(matcher.standardised(norm)):  # 讲俾我听 is 说给我听
+        for q in secret_requests(norm):
             hits.append(Hit(r.id, "pii", r.severity, text[q.start:q.end], q.start, q.end, f"asks-{q.kind}",
                             r.source, r.suggestion, q.norm_start, q.norm_end))
     return hits

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from transcribe.normalize import Normalized, normalize
-from transcribe.pii_stream import CLAUSE_BREAKS, SOFT_BREAKS
+from transcribe.pii_stream import GAP_NONE, gap
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
            r"(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|卡|账户|账号)?"
@@ -101,7 +101,6 @@ def _clause_start(norm: Normalized, i: int) -> int:
     back, and not across a clause break of the original text (您先别急着投诉，把验证码报给我 asks for
     the code; the normalised text has no punctuation)."""
     lo = max(0, i - NEGATION_REACH)
-    while lo < i and any(ch in CLAUSE_BREAKS or ch in SOFT_BREAKS
-                         for ch in norm.original[norm.offsets[lo] + 1 : norm.offsets[i]]):
+    while lo < i and gap(norm.original, norm.offsets[lo], norm.offsets[i]) != GAP_NONE:
         lo += 1
     return lo

@@ -94,7 +94,9 @@ def corrections(stream: Stream, found: Sequence[Found]) -> list[int]:
 _CORRECTION_LEAD = re.compile(r"(?:了|啊|哦)?(?:应该是|新的是|是)?")
 
 
-def _gap(original: str, a: int, b: int) -> int:
+def gap(original: str, a: int, b: int) -> int:
+    """What stands between offsets ``a`` and ``b`` of ``original`` (neither included): GAP_PUNCT, GAP_SOFT or
+    GAP_NONE."""
     between = original[a + 1:b]
     if any(ch in CLAUSE_BREAKS for ch in between):
         return GAP_PUNCT
@@ -121,7 +123,7 @@ def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = No
             gaps.append(GAP_JOIN if same else GAP_SPLIT)
         for i, ch in enumerate(n.text):
             if i:
-                gaps.append(_gap(n.original, n.offsets[i - 1], n.offsets[i]))
+                gaps.append(gap(n.original, n.offsets[i - 1], n.offsets[i]))
             chars.append(ch)
             seg.append(k)
             pos.append(n.offsets[i])
