@@ -32,6 +32,14 @@ def test_normalize_keeps_offsets_when_a_character_expands() -> None:
     assert n.source(1, 4) == "我不能"
 
 
+def test_the_characters_opencc_keeps_are_read_as_whisper_means_them() -> None:
+    # OpenCC's t2s leaves 著, 妳 and 祇, each also written in Simplified text; Whisper means 着, 你, 只.
+    assert normalize("您就等著吧，妳祇能這樣").text == "您就等着吧你只能这样"
+    assert normalize("著名品牌，效果显著，一部名著").text == "著名品牌效果显著一部名著"
+    assert [r for r, _ in hits("您就在家等著吧")] == ["forbidden.rude"]
+    assert [r for r, _ in hits("妳不明白我说的")] == [r for r, _ in hits("你不明白我说的")] != []
+
+
 @pytest.mark.parametrize(("text", "rule"), [
     ("我 不 能", "forbidden.negative-language"),
     ("我們非常忙", "forbidden.bad-answers"),

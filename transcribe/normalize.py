@@ -9,7 +9,8 @@ character. Rules are matched on one canonical form:
 
 - full-width -> half-width (NFKC, per character so a character that expands keeps
   pointing at its source),
-- Traditional -> Simplified (OpenCC ``t2s``),
+- Traditional -> Simplified (OpenCC ``t2s``, then the few characters it leaves: 著 of
+  等著 is 着, 妳 is 你, 祇 and 衹 are 只),
 - Latin letters lower-cased,
 - everything that is not a letter or a digit dropped (punctuation, spaces,
   symbols, control characters).
@@ -21,6 +22,7 @@ character. Rules are matched on one canonical form:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,8 +59,20 @@ def _kept(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LN"
 
 
+# OpenCC keeps these, as each is also written in Simplified text: 著 for 著名 and 显著, 妳 and 祇 in
+# names and poetry. Whisper writes them for 着, 你 and 只 (您就等著吧, 妳不明白), where the rules would
+# not see the words; in phone speech the other senses are rare.
+_LEFT_BY_T2S = str.maketrans({"妳": "你", "祇": "只", "衹": "只"})
+# 著 is zhù, and stays, in a word it forms (著名, 著作, 显著, 名著); anywhere else it is the particle 着.
+_ZHU_WORD = re.compile(r"著(?=[名作称述者书录])|(?<=[显卓昭土原巨专论编遗合译拙撰名])著")
+
+
 def to_simplified(text: str) -> str:
-    return str(_t2s().convert(text))
+    simple = str(_t2s().convert(text)).translate(_LEFT_BY_T2S)
+    if "著" not in simple:
+        return simple
+    kept = {m.start() for m in _ZHU_WORD.finditer(simple)}
+    return "".join("着" if ch == "著" and i not in kept else ch for i, ch in enumerate(simple))
 
 
 def _nfkc(text: str) -> tuple[str, list[int]]:
