@@ -241,7 +241,8 @@ class Matcher:
 
     def _conditional(self, rule: int, norm: Normalized, start: int) -> bool:
         """Whether the clause holding the hit at ``start`` says one of the rule's ``not_after``
-        words before it."""
+        words before it. A word of saying (您刚才说) brings back the caller's words, which a 我 after
+        it ends: 您说的那个型号我不知道 is the agent's own."""
         words = self._not_after[rule]
         if not words:
             return False
@@ -249,7 +250,8 @@ class Matcher:
         while clause > 0 and not _break_before(norm, clause):
             clause -= 1
         before = norm.text[clause:start]
-        return any(w in before for w in words)
+        return any(w in before and not (w.endswith("说") and "我" in before[before.rindex(w) + len(w):])
+                   for w in words)
 
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` (one of

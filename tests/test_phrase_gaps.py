@@ -77,7 +77,6 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("不过期限是七天，您抓紧办。", "forbidden.but"),  # 不过期。 holds only at a clause's end
         ("我看您还是没理解，那我再给您说一遍。", "forbidden.doubting-caller"),
         ("配件到货时间，说实话我现在也不敢打包票。", "forbidden.uncertain"),
-        ("我们会尽可能在本周内把退款打回去。", "vague.ambiguous"),  # a hedged promise
         ("这事儿咱这边实在是做不了，系统锁死了。", "forbidden.negative-language"),
         ("我们这边今晚非常忙，您明天再打吧。", "forbidden.bad-answers"),
         ("不清楚，你去问下其他部门吧。", "forbidden.bad-answers"),
@@ -176,6 +175,17 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("我哋而家好忙㗎", "forbidden.bad-answers"),
         ("问题是您自己装的时候没按说明书来。", "forbidden.shifting-blame"),
         ("修一次就够了，别再打电话过来了。", "forbidden.rude"),
+        # s24_1-3: Taiwan Mandarin in Traditional characters, southwestern speech, long plain turns
+        ("這個我們沒有辦法耶，您要自己打給物流", "forbidden.negative-language"),
+        ("您說的那個型號我不知道耶。", "forbidden.refusal"),  # the caller's words said back end at 我
+        ("是您自己安裝錯誤的，這個要您自己負責。", "forbidden.shifting-blame"),
+        ("今天客服很忙齁，妳的問題改天再說。", "forbidden.bad-answers"),
+        ("你就等到起嘛，催也莫得用。", "forbidden.rude"),
+        ("帐单退费这个事情，我怕是整不了哦。", "forbidden.negative-language"),
+        ("以后莫再打过来了哈。", "forbidden.rude"),
+        ("问题是代理点给您办错了套餐，跟我们总部没有关系。", "forbidden.shifting-blame"),
+        ("你连自己办的什么套餐都搞不清楚，我跟你说再多也没用。", "forbidden.rude"),
+        ("卡片背面末三碼也要跟我講一下喔。", "pii.asks-secret"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -291,6 +301,13 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您是不知道遥控器怎么配对是吗？我一步一步教您。",
         "您知唔知道部机嘅型号？喺机身后面张贴纸度",
         "佢只不过係保险丝烧咗，师傅换咗就得",
+        "我们会尽可能在本周内把退款打回去。",  # effort promised: 19 of 29 blind labels of such lines
+        "您的信用卡刚刚刷不过去，我这边帮您换另一种付款方式好吗？",
+        "這台不過才三公斤，一個人就可以搬。",
+        "您每个月的流量如果用不过来，剩余的部分可以自动结转到下个月。",
+        "为了防止可能出现的盗刷，建议您开通消费短信提醒。",
+        "哪个说不行嘛？这个完全可以退，我马上给您办。",
+        "您刚才说上午不行，那我给您约下午。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
