@@ -20,6 +20,9 @@ from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, sec
     ("余额查询的是13812348003这个号吗", "余额查询的是*******8003这个号吗"),
     # blind set s21_2: the card is named after the number, the amount before it (and it fails Luhn)
     ("退款退到您这张6222 0212 3456 7890 123的卡上", "退款退到您这张**** **** **** ***0 123的卡上"),
+    # blind set s24_1: a Taiwan mobile (09 and eight digits) read out with no word before it
+    ("零九一二 三四五 六七八 這支電話對不對", "**** **五 六七八 這支電話對不對"),
+    ("+886 912 345 678", "+*** *** **5 678"),
 ])
 def test_the_issues_sentences_are_masked_keeping_the_last_four_digits(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -97,6 +100,17 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("验证码是384756", "验证码是******"),  # the last four digits would be most of the code
     ("密码设的是abc12345", "密码设的是********"),
     ("我叫王小明", "我叫王**"),  # the surname stays, as in 王先生
+    # blind PII set s24: a spelled name after any trigger, a full name after 好的, a building after the
+    # number, a town's 社区 (no district), a Hong Kong street named like its district, V信 for 微信
+    ("我爱人叫扎西次仁", "我爱人叫扎***"),
+    ("户主是巴特尔", "户主是巴**"),
+    ("户主是大伯", "户主是大伯"),
+    ("好的司马俊先生", "好的司马*先生"),
+    ("好的王先生", "好的王先生"),
+    ("我住在成都市高新区天府三街199号太平洋保险金融大厦", "我住在成都市高新区*****************"),
+    ("广东省东莞市长安镇乌沙社区振安路28号", "广东省东莞市*************"),
+    ("我住香港沙田区沙田正街18号新城市广场一期23楼B室", "我住香港沙田区*******************"),
+    ("我V信是zhl19900307", "我V信是***********"),
     ("我姓王", "我姓王"),
     ("地址是北京市朝阳区建国路88号，对吗", "地址是北京市朝阳区******，对吗"),
     ("我们维修点的地址是建国路88号", "我们维修点的地址是建国路88号"),  # the company's own address
@@ -153,6 +167,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("请您把密码告诉我，我帮您查", "密码告诉我"),
     ("麻烦报一下您的银行卡密码", "报一下您的银行卡密码"),
     ("您的验证码是多少？", "您的验证码是多少"),
+    ("卡片背面末三碼也要跟我講一下喔", "末三碼也要跟我講一下"),  # Taiwan's word for the security code (s24_1)
     ("請把驗證碼念給我", "驗證碼念給我"),
     ("请您告诉我一下账户的登录密码，我帮您登进去看看", "告诉我一下账户的登录密码"),
     ("请把验证码发给我", "验证码发给我"),

@@ -39,13 +39,15 @@ NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
 STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|嘎查|屯(?![区县市])"
-                    f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?[村屯队组])"
+                    f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?(?:[村屯队组]|社区))"
                     f"|道(?=[东南西北]?[{_NUM}])")
 ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
 # Hong Kong's regions and eighteen districts, and Macau, are named without 区: kept like one
 AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|湾仔|东区|南区|油尖旺|深水埗|黄大仙|观塘|荃湾|屯门"
                    r"|元朗|北区|大埔|西贡|沙田|葵青|离岛|澳门")
 HOUSE = set("号室楼栋幢座层户院组队社屯元房")
+# A building named after the house number (天府三街199号太平洋保险金融大厦) is part of the address
+BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼")
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
 ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
@@ -96,7 +98,7 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     for k in range(start, street.start() - 2):
         if text[k] in ADMIN:
             keep = k + 1
-        area = AREAS.match(text, k, street.start())
+        area = AREAS.match(text, k, street.start() - 2)  # 沙田区沙田正街: the second 沙田 is the street's
         if area and k >= keep:
             keep = area.end()
     # hide up to the last house number, building or flat (or the street, if none is said)
@@ -104,4 +106,6 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     for k in range(street.end(), end):
         if text[k] in HOUSE or text[k] in DIGIT_VALUE:
             last = k + 1
+    building = BUILDING.search(text, last, end)
+    last = building.end() if building and stream.joined(last) else last
     return Found("address", keep, last) if keep < last else None

@@ -1,6 +1,6 @@
 """E-mail addresses: letters or digits, then @ (or 艾特 / at, as the ASR writes a spoken one), then a
 domain with a dot (点 / dot), unless the company's (客服邮箱是…). The name before the @ is hidden, the
-domain (163.com, qq.com) stays. WeChat IDs in letters after 微信 / 微信号 are hidden whole.
+domain (163.com, qq.com) stays. WeChat IDs in letters after 微信 / 微信号 (or V信) are hidden whole.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
 _ID_TAIL = re.compile(r"[A-Za-z0-9._%+-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
-WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:微信[号號]?|wechat|vx[号號]|wx[号號])\s*"
+WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:[微威v]信[号號]?|wechat|vx[号號]|wx[号號])\s*"
                     r"(?:是|係|系|為|为|吧|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 

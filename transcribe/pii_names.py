@@ -51,19 +51,18 @@ AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填|叫|是)?(?:我|我�
                            r"(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事|太太|老伴|公公|婆婆|爷爷|奶奶)?")
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
-FULL_NAME_AFTER = set("是给找和跟请叫")  # a word before a full name that starts it as a new phrase
+FULL_NAME_AFTER = set("是给找和跟请叫的")  # a word before a full name that starts it as a new phrase (好的司马俊先生)
 # Words that start with a surname character and can stand where a full name would (马上收, 方便收).
 NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
              "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明")
 RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at most this far before it
-# The triggers after which a name with no common surname is taken whole (_unlisted), and the characters
-# that spell the sounds of Uyghur, Kazakh, Tibetan, Mongolian and Western names in Chinese
-WHOLE_NAME = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|全名是|全名|全名叫")
+# The characters that spell the sounds of Uyghur, Kazakh, Tibetan, Mongolian and Western names in Chinese:
+# after any trigger, a name with no common surname is taken whole when it is made of them (_unlisted)
 UNLISTED_MAX = 8  # characters of such a name (古丽娜尔·吐尔逊 is seven)
 TRANSLITERATION = set(
     "阿依古丽娜尔吐逊买提艾力努兰别克热合曼罕沙吾帕孜木汗哈萨穆默德伊斯玛迪亚尼加布都拉米吉凯赛达麦海则塔西江夏巴图森托"
     "扎顿珠次仁卓格桑平措多旦增曲央金姆瓦索朗强白庆群培贡嘎益边特其乌日苏雅敖登琴宝音朝鲁孟呼毕那花额敦楞"
-    "约翰史密迈詹乔治安卫彼得保罗汤杰文莉莎琳露维威廉查理埃里奥伯"
+    "约翰史密迈詹乔治安卫彼得保罗汤杰文莉莎琳露维威廉查理埃里奥伯大"
 )
 OWN_WINDOW = 4  # characters before a trigger that say whose name follows (我的名字是 / 您的名字是)
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
@@ -104,8 +103,7 @@ def names(stream: Stream) -> list[Found]:
     for m in NAME_TRIGGERS.finditer(text):
         between = AFTER_TRIGGER.match(text, m.end())
         p = between.end() if between and stream.joined(m.end() - 1) else m.end()
-        spelled = _unlisted(stream, p) if WHOLE_NAME.fullmatch(m.group()) else None
-        given = _longer(_full_name(stream, p, named=True), spelled)
+        given = _longer(_full_name(stream, p, named=True), _unlisted(stream, p))
         if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明

@@ -123,7 +123,14 @@ def classify(d: str) -> str | None:
         return "phone"
     if len(d) == 13 and d.startswith("86") and phone_valid(d[2:]):
         return "phone"
+    if _taiwan_mobile(d):
+        return "phone"
     return None
+
+
+def _taiwan_mobile(d: str) -> bool:
+    """09 and eight digits, or 886 9 and eight (a caller from Taiwan reads out 零九一二 三四五 六七八)."""
+    return d.isdigit() and ((len(d) == 10 and d.startswith("09")) or (len(d) == 12 and d.startswith("8869")))
 
 
 def _tile(d: str) -> list[Number] | None:
