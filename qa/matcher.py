@@ -242,7 +242,7 @@ class Matcher:
     def _conditional(self, rule: int, norm: Normalized, start: int) -> bool:
         """Whether the clause holding the hit at ``start`` says one of the rule's ``not_after``
         words before it. A word of saying (您刚才说) brings back the caller's words, which a 我 after
-        it ends: 您说的那个型号我不知道 is the agent's own."""
+        it ends: 您说的那个型号我不知道 is the agent's own (not a 我们: 您刚才说我们这些人根本不行)."""
         words = self._not_after[rule]
         if not words:
             return False
@@ -250,7 +250,7 @@ class Matcher:
         while clause > 0 and not _break_before(norm, clause):
             clause -= 1
         before = norm.text[clause:start]
-        return any(w in before and not (w.endswith("说") and "我" in before[before.rindex(w) + len(w):])
+        return any(w in before and not (w.endswith("说") and _ME.search(before, before.rindex(w) + len(w)))
                    for w in words)
 
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
@@ -277,6 +277,7 @@ def _a_not_a(clause: str) -> bool:
                for i in range(len(clause) - 2))
 
 
+_ME = re.compile("我(?!们)")  # the agent speaking for themself
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"'}
 
 
