@@ -186,6 +186,13 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("问题是代理点给您办错了套餐，跟我们总部没有关系。", "forbidden.shifting-blame"),
         ("你连自己办的什么套餐都搞不清楚，我跟你说再多也没用。", "forbidden.rude"),
         ("卡片背面末三碼也要跟我講一下喔。", "pii.asks-secret"),
+        # s24_6-7: English words in Mandarin, sarcasm in complaints
+        ("你把短信里那个code念一下 我这边verify", "pii.asks-secret"),
+        ("我说了这么多遍 你到底听懂了没有", "forbidden.doubting-caller"),
+        ("您爱投诉就投诉吧，我这边该说的都说了", "forbidden.rude"),
+        ("行行行，您高兴就好", "forbidden.rude"),
+        ("我们已经仁至义尽了，您还想怎么样", "forbidden.rude"),
+        ("这种事我不会去帮您催的", "forbidden.negative-language"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -308,6 +315,11 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "为了防止可能出现的盗刷，建议您开通消费短信提醒。",
         "哪个说不行嘛？这个完全可以退，我马上给您办。",
         "您刚才说上午不行，那我给您约下午。",
+        "签收后七天内，只要包装不过度损坏，都可以申请refund。",
+        "这个活动最多不过减五十块，我帮您算一下实际价格。",
+        "您想怎么样处理都可以，换货或者退款我都能帮您办。",
+        "扫一下这个QR code就行，这个pin码千万别告诉别人。",
+        "不是您自己操作错了，是系统的问题。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
