@@ -23,6 +23,9 @@ from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, sec
     # blind set s24_1: a Taiwan mobile (09 and eight digits) read out with no word before it
     ("零九一二 三四五 六七八 這支電話對不對", "**** **五 六七八 這支電話對不對"),
     ("+886 912 345 678", "+*** *** **5 678"),
+    # pii/s24: a passport and a Hong Kong ID, letters and all, after the words naming them
+    ("我护照号码是E12345678", "我护照号码是*****5678"),
+    ("我香港身份证号码A123456(3)", "我香港身份证号码****456(3)"),
 ])
 def test_the_issues_sentences_are_masked_keeping_the_last_four_digits(text: str, masked: str) -> None:
     assert mask(text) == masked

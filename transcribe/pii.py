@@ -78,7 +78,9 @@ WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to ch
 KEEP = 4
 AGENT = "agent"  # the speaker whose 我叫… is their own (public) name
 PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
-TAIWAN_ID = re.compile(r"[a-z][12][0-9]{8}")  # a letter, the sex digit, eight digits (normalised lowercase)
+# An identity document with letters, after words naming one (normalised lowercase): Taiwan's ID (a letter, the
+# sex digit, eight digits), a Hong Kong ID before its check digit (A123456(3)), a passport (E12345678)
+LETTERED_ID = re.compile(r"[a-z][12][0-9]{8}|[a-z]{1,2}[0-9]{6}[0-9a]?|[a-z][0-9]{8}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +222,8 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         if token is None:
             return []
         value = "".join(text[k] for k in token)
-        if context == "id_card":  # a Taiwan ID (A123456789): keeps its last digits, as numbers do
-            if not TAIWAN_ID.fullmatch(value):
+        if context == "id_card":  # A123456789, E12345678: keeps its last digits, as numbers do
+            if not LETTERED_ID.fullmatch(value):
                 return []
             return [_Raw("id_card", value, CONFIDENCE_PROVEN, tuple(token), _all_but_last(token, keep))]
         return [_Raw(str(context), value, CONFIDENCE_PROVEN, tuple(token), tuple(token))]

@@ -23,9 +23,10 @@ QUANTITY = "#"  # an amount, a date or tail digits: no 11-19 digit number, so a 
 GENERIC = "?"
 
 _WORDS: dict[str, tuple[str, ...]] = {
-    # 身分證字號: Taiwan's (a letter and nine digits)
+    # 身分證字號: Taiwan's (a letter and nine digits); a passport or a Hong Kong and Macau travel permit too
     "id_card": ("身份证", "身份证号", "身份证号码", "证件号", "证件号码", "证件", "身份号", "身份号码", "身分证",
-                "身分证号", "身分证字号", "身份证字号"),
+                "身分证号", "身分证字号", "身份证字号", "护照", "护照号", "护照号码", "通行证", "通行证号",
+                "通行证号码"),
     "bank_card": ("卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
                   "信用卡", "借记卡", "存折", "银行账", "卡的号", "张卡", "的卡",  # 退到您这张卡 + the number
                   "行卡"),  # a bank by its short name: 工行卡, 农行卡
