@@ -193,6 +193,7 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("行行行，您高兴就好", "forbidden.rude"),
         ("我们已经仁至义尽了，您还想怎么样", "forbidden.rude"),
         ("这种事我不会去帮您催的", "forbidden.negative-language"),
+        ("我也不知道您的钱去哪里了。", "forbidden.refusal"),  # a statement, not the polite 不知道您的…？ (s24_5)
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -320,6 +321,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您想怎么样处理都可以，换货或者退款我都能帮您办。",
         "扫一下这个QR code就行，这个pin码千万别告诉别人。",
         "不是您自己操作错了，是系统的问题。",
+        "我不知道您的意思是不是要换货？",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
