@@ -106,6 +106,8 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     for k in range(street.end(), end):
         if text[k] in HOUSE or text[k] in DIGIT_VALUE:
             last = k + 1
+    # a building named right after the number, not one further on (…18号旁边的购物中心)
     building = BUILDING.search(text, last, end)
-    last = building.end() if building and stream.joined(last) else last
+    if building and "的" not in text[last : building.start()]:
+        last = building.end()
     return Found("address", keep, last) if keep < last else None
