@@ -194,6 +194,25 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("我们已经仁至义尽了，您还想怎么样", "forbidden.rude"),
         ("这种事我不会去帮您催的", "forbidden.negative-language"),
         ("我也不知道您的钱去哪里了。", "forbidden.refusal"),  # a statement, not the polite 不知道您的…？ (s24_5)
+        # s25_1-4: formal refusals; Shaanxi and Gansu speech (额 for 我); rhetorical questions; peak season
+        ("此类改装机器，我司一概不予维修。", "forbidden.negative-language"),
+        ("关于内部处理细节，恕无可奉告。", "forbidden.refusal"),
+        ("经核查，此问题系服务网点操作失误所致，与本公司无关。", "forbidden.shifting-blame"),
+        ("鉴于此故障系您使用不当所致，恕不予保修。", "forbidden.shifting-blame"),
+        ("此事并非本人过错，请您知悉。", "forbidden.rude"),
+        ("请勿再拨打本热线。", "forbidden.rude"),  # 请勿 is 请不要, where the Wu 勿 alone is 不
+        ("本中心事务繁忙，无暇逐一解答。", "forbidden.bad-answers"),
+        ("恐怕您并未理解我刚才的说明。", "forbidden.doubting-caller"),
+        ("能否补偿，需视具体情况而定。", "vague.ambiguous"),
+        ("请告知您收到的六位短信验证码。", "pii.asks-secret"),
+        ("额想额是搞不了咯", "forbidden.negative-language"),
+        ("额们这两天非常忙 你过几天再打", "forbidden.bad-answers"),
+        ("你问别个部门去", "forbidden.bad-answers"),
+        ("额就不喜欢你这号人", "forbidden.rude"),
+        ("谁让您当时不买延保呢，现在过保了只能自费", "forbidden.shifting-blame"),
+        ("难道您连说明书都没看过吗？", "forbidden.doubting-caller"),
+        ("麻烦您长话短说，现在排队的客户很多", "forbidden.rude"),
+        ("嫌慢就别在我们家买了", "forbidden.rude"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -322,6 +341,14 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "扫一下这个QR code就行，这个pin码千万别告诉别人。",
         "不是您自己操作错了，是系统的问题。",
         "我不知道您的意思是不是要换货？",
+        # s25_1-4
+        "您晓不得型号也冇得关系 额帮您查",  # 晓不得 is 不知道, said of the caller, and 额 is the agent's 我
+        "这笔订单的金额不对，额度也没用完，我帮您重新提交。",  # 金额 and 额度 are no 我
+        "我不能不提醒您一句，清洗前一定要先断电",
+        "这种故障不可能是您使用不当造成的，是这个批次的问题，我们负责召回。",
+        "不知道还有什么可以帮您的吗？没有的话感谢您的来电，祝您春节愉快",
+        "新空调第一次开机可能有轻微异味，运行半小时就会消失",
+        "系统会通过短信告知您验证码，您在页面上输入就行。",  # tells the caller the code, asks for nothing
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -43,7 +43,7 @@ def test_an_opening_or_closing_line_is_judged_by_the_phrase_rules_too() -> None:
         return set(predict(CFG, matcher_for(CFG), Labelled(1, kind, text, frozenset(), "")))
 
     busy = "您好，海尔斯科技，请问有什么可以帮您？我们现在很忙，请长话短说。"
-    assert judged("opening", busy) == {"forbidden.bad-answers"}
+    assert judged("opening", busy) == {"forbidden.bad-answers", "forbidden.rude"}  # 很忙, and 长话短说 hurries
     assert judged("closing", "那就这样，您等着吧。") == {"closing.courtesy", "forbidden.rude"}
     assert judged("closing", "感谢您的来电，再见。") == set()
 
