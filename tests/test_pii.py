@@ -282,6 +282,23 @@ def test_spelled_names_banners_and_security_codes(text: str, masked: str) -> Non
     assert mask(text) == masked
 
 
+@pytest.mark.parametrize(("text", "masked"), [
+    # blind PII set s25: a given name explained character by character says it again
+    ("我姓张，弓长张，叫张伟，伟大的伟", "我姓张，弓长张，叫张*，****"),
+    ("耳东陈，陈晓雨，晓是破晓的晓，雨是下雨的雨", "耳东陈，陈**，******，******"),
+    ("我姓马，马思远，大家都叫我思远", "我姓马，马**，大家都叫我**"),
+    ("我叫王明，明天的话再说", "我叫王*，明天的话再说"),  # 明天的话 explains no 明
+    ("就是李宁的那个李，李浩然", "就是李宁的那个李，李**"),  # a surname spelled by a famous name
+    ("户名是双人徐，徐慧敏", "户名是双人徐，徐**"),
+    ("房东叫王建国，你们找他", "房东叫王**，你们找他"),
+    ("我英文名叫Jessica", "我英文名叫J******"),
+    ("您叫我Kevin就行", "您叫我K****就行"),
+    ("送到我公司，福建省厦门市思明区观日路二十四号", "送到我公司，福建省厦门市思明区*******"),  # the caller's office
+])
+def test_names_said_again_spelled_or_in_english_and_the_callers_office(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
 def test_a_full_name_after_the_surname_was_said_in_an_earlier_segment_is_masked() -> None:
     assert mask_segments(["我姓郑，", "郑海涛"]) == ["我姓郑，", "郑**"]
 
@@ -350,6 +367,7 @@ def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: st
     "您可以把机器送到我们服务中心，地址是青岛市崂山区松岭路168号海尔斯科技服务中心一楼。",
     "我们门店在建国路88号3号楼2单元，欢迎来",
     "我们的维修点在天河区体育西路103号，您可以直接过去",
+    "退货请寄到我们公司总部，深圳市南山区科技园南区88号",
 ])
 def test_the_companys_own_addresses_stay(text: str) -> None:
     assert mask(text) == text

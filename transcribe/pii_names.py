@@ -41,7 +41,7 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
                            r"|寄件人是|寄件人|发件人是|发件人"
                            # someone named by their job or as "one called" (快递员叫刘强, 有个叫林小凤的人)
-                           r"|(?:快递员|销售|师傅|员工|业务员|司机|个)叫"
+                           r"|(?:快递员|销售|师傅|员工|业务员|司机|个|房东|邻居|朋友|同事|室友|老板)叫"
                            # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
                            r"|(?:爱人|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|公公|婆婆|太太|先生|丈夫|妻子|母亲|父亲|哥哥"
                            r"|姐姐|弟弟|妹妹|他|她)叫")
@@ -68,8 +68,15 @@ OWN_WINDOW = 4  # characters before a trigger that say whose name follows (我�
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
 # A surname spelled by its parts (木子李, 耳东陈): the full name is said beside it
 SPELLED = re.compile(r"木子李|耳东陈|口天吴|弓长张|立早章|双木林|双口吕|草头黄|三横王|古月胡|言午许|走肖赵"
-                     r"|关耳郑|禾木程|人可何|言身寸谢|文刀刘")
+                     r"|关耳郑|禾木程|禾呈程|人可何|言身寸谢|文刀刘|木易杨|双人徐|双人旁的徐"
+                     # by a famous name, ending its clause (_announced): 李宁的那个李
+                     r"|的那个[" + "".join(sorted(SURNAMES)) + "]")
 SURNAME_REACH = 14  # characters after 姓李 or 木子李 where the full name may follow (a clause or two)
+LATIN_NAME = re.compile(r"(?:英文名字?(?:叫|是)|叫我|我叫)(?P<name>[a-z]{3,12})(?![a-z0-9])")
+NOT_LATIN_NAMES = {"app", "vip", "wifi", "sir", "miss", "boss"}
+# A character of a given name explained by a word holding it: 晓是破晓的晓, 伟大的伟 (_spelled_out)
+EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是)?(?P<word>[\u4e00-\u9fff]{1,4}?)的(?P<ch>[\u4e00-\u9fff])")
+EXPLAIN_REACH = 30  # characters after a given name where its explanations or its repetition are read
 GIVEN_ALONE = re.compile(r"名字叫|名叫|单名一个")  # the given name alone, the surname said before
 
 
@@ -123,7 +130,31 @@ def names(stream: Stream) -> list[Found]:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
             *_corrected(stream)]
-    return out + _retold(stream, out)
+    # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
+    for m in LATIN_NAME.finditer(text):
+        if m["name"] not in NOT_LATIN_NAMES:
+            out.append(Found("name", m.start("name") + 1, m.end("name"), _first_person(text, m.start(), m.end())))
+    out += _retold(stream, out)
+    return out + _spelled_out(stream, out)
+
+
+def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:
+    """A given name said again after it: each character explained in a clause of its own (陈晓雨，晓是破晓的晓，
+    雨是下雨的雨; 张伟，伟大的伟), which says the character once more, or a two-character given name alone
+    (马思远，大家都叫我思远). A surname explained (司马光的司马, 李宁的那个李) names no given name and stays."""
+    text = stream.text
+    out: list[Found] = []
+    for f in found:
+        given = text[f.start:f.end]
+        reach = min(len(text), f.end + EXPLAIN_REACH)
+        for p in range(f.end, reach):
+            m = EXPLAINED.match(text, p)
+            if (m and stream.opens_clause(p) and _ends_clause(stream, m.end()) and m["ch"] in given
+                    and m["ch"] in m["word"] and m["x"] in (None, m["ch"])):
+                out.append(Found("name", p, m.end()))
+        if len(given) == 2:
+            out += [Found("name", m.start(), m.end()) for m in re.finditer(given, text[:reach]) if m.start() >= f.end]
+    return out
 
 
 def _retold(stream: Stream, found: list[Found]) -> list[Found]:
@@ -150,14 +181,16 @@ def _announced(stream: Stream) -> list[Found]:
     text = stream.text
     out: list[Found] = []
     said = [(m.end(), m.end() + _surname(text, m.end())) for m in SURNAME_TRIGGER.finditer(text)]
-    said += [(m.end(), m.end()) for m in SPELLED.finditer(text)]
+    said += [(m.end(), m.end()) for m in SPELLED.finditer(text)
+             if not m.group().startswith("的那个") or _ends_clause(stream, m.end())]
     for lo, hi in said:
         surname = text[lo:hi] or text[lo - 1]  # 木子李: the last character is the surname
         start = max(0, lo - SURNAME_REACH) if hi == lo else hi
         for p in range(start, min(len(text), hi + SURNAME_REACH)):
             if text.startswith(surname, p) and stream.opens_clause(p) and p != lo - len(surname):
                 given = _full_name(stream, p)
-                if given and not text.startswith("的" + surname, given[1]):  # 司马光的司马: spelled by a famous name
+                # 司马光的司马, 李宁的那个李: spelled by a famous name
+                if given and not re.match("的(?:那个)?" + surname, text[given[1]:]):
                     out.append(Found("name", *given))
         for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
             g = min(_given(stream, m.end()), 1 if m.group() == "单名一个" else 2)
