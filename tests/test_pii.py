@@ -294,6 +294,10 @@ def test_spelled_names_banners_and_security_codes(text: str, masked: str) -> Non
     ("我英文名叫Jessica", "我英文名叫J******"),
     ("您叫我Kevin就行", "您叫我K****就行"),
     ("送到我公司，福建省厦门市思明区观日路二十四号", "送到我公司，福建省厦门市思明区*******"),  # the caller's office
+    # pii/s24b, measured before: a code named as 那个码, 微信搜, a name after 好像叫
+    ("短信上那个码是三八五九二一，你看对不对", "短信上那个码是******，你看对不对"),
+    ("微信搜hx-88661234就能找到我", "微信搜**-********就能找到我"),
+    ("上次来装机的师傅好像叫吴德胜", "上次来装机的师傅好像叫吴**"),
 ])
 def test_names_said_again_spelled_or_in_english_and_the_callers_office(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -20,7 +20,7 @@ ID_LEAD = 8  # characters of the segment before searched for the words that name
 _ID_TAIL = re.compile(r"[A-Za-z0-9._%+-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
 WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:[微威v]信[号號]?|wechat|vx[号號]|wx[号號])\s*"
-                    r"(?:是|係|系|為|为|吧|[:：])?[\s？?，,]*"
+                    r"(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 
