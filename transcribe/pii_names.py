@@ -77,7 +77,7 @@ NOT_LATIN_NAMES = {"app", "vip", "wifi", "sir", "miss", "boss"}
 # A character of a given name explained by a word holding it: 晓是破晓的晓, 伟大的伟 (_spelled_out)
 EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是)?(?P<word>[\u4e00-\u9fff]{1,4}?)的(?P<ch>[\u4e00-\u9fff])")
 EXPLAIN_REACH = 30  # characters after a given name where its explanations or its repetition are read
-GIVEN_ALONE = re.compile(r"名字叫|名叫|单名一个")  # the given name alone, the surname said before
+GIVEN_ALONE = re.compile(r"名字叫|名叫|单名一个|名字就一个字")  # the given name alone, the surname said before
 
 
 def _given(stream: Stream, q: int) -> int:
@@ -193,7 +193,9 @@ def _announced(stream: Stream) -> list[Found]:
                 if given and not re.match("的(?:那个)?" + surname, text[given[1]:]):
                     out.append(Found("name", *given))
         for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
-            g = min(_given(stream, m.end()), 1 if m.group() == "单名一个" else 2)
+            if text.startswith("单名", m.end()):
+                continue  # 名字就一个字，单名: the words go on, the name is not said yet
+            g = min(_given(stream, m.end()), 1 if m.group() in ("单名一个", "名字就一个字") else 2)
             if g:
                 out.append(Found("name", m.end(), m.end() + g))
     return out
