@@ -213,6 +213,12 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("难道您连说明书都没看过吗？", "forbidden.doubting-caller"),
         ("麻烦您长话短说，现在排队的客户很多", "forbidden.rude"),
         ("嫌慢就别在我们家买了", "forbidden.rude"),
+        # s25_6-8: finance-speak, Jiangxi and Guangxi speech, internet slang
+        ("把押金退到别人的卡上，这个我不会给您办的。", "forbidden.negative-language"),
+        ("是你自己用错咯，跟我们产品冇得关系", "forbidden.shifting-blame"),
+        ("跟你讲了三遍咯你啷个还不懂", "forbidden.doubting-caller"),  # 啷个 is 怎么, 咯 is 了
+        ("我真的服了，同一个问题你问三遍了", "forbidden.rude"),
+        ("宝你找错地方啦，订单的事别找我们售后", "forbidden.shifting-blame"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -349,6 +355,11 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "不知道还有什么可以帮您的吗？没有的话感谢您的来电，祝您春节愉快",
         "新空调第一次开机可能有轻微异味，运行半小时就会消失",
         "系统会通过短信告知您验证码，您在页面上输入就行。",  # tells the caller the code, asks for nothing
+        # s25_6-9
+        "您晓不晓得机器背后的型号？不晓得也冇关系，我帮您查",  # 晓不晓得 asks, as 知不知道 does
+        "这款吹风机好用到不行，yyds",
+        "分期利率是合同里固定的，不会看情况调整。",
+        "这个步骤不过一分钟 您照着做就行",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
