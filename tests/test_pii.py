@@ -300,6 +300,13 @@ def test_spelled_names_banners_and_security_codes(text: str, masked: str) -> Non
     ("短信上那个码是三八五九二一，你看对不对", "短信上那个码是******，你看对不对"),
     ("微信搜hx-88661234就能找到我", "微信搜**-********就能找到我"),
     ("上次来装机的师傅好像叫吴德胜", "上次来装机的师傅好像叫吴**"),
+    # pii/s25b: an estate's building with no room number; 俺叫, 老伴叫, 那位叫
+    ("乌鲁木齐市天山区解放南路新华里小区3幢", "乌鲁木齐市天山区***********"),
+    ("西安市雁塔区大雁塔南广场对面的曲江华府6号楼", "西安市雁塔区****************"),
+    ("就在万达广场旁边那个阳光小区9栋，你到了打电话", "就在**************，你到了打电话"),
+    ("俺叫赵铁柱，俺们村的都知道", "俺叫赵**，俺们村的都知道"),
+    ("我老伴叫何桂兰", "我老伴叫何**"),
+    ("我们家那位叫马红霞", "我们家那位叫马**"),
 ])
 def test_names_said_again_spelled_or_in_english_and_the_callers_office(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -374,6 +381,7 @@ def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: st
     "我们门店在建国路88号3号楼2单元，欢迎来",
     "我们的维修点在天河区体育西路103号，您可以直接过去",
     "退货请寄到我们公司总部，深圳市南山区科技园南区88号",
+    "我们服务中心在阳光小区3栋一楼，周末也开门",
 ])
 def test_the_companys_own_addresses_stay(text: str) -> None:
     assert mask(text) == text

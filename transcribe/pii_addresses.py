@@ -19,7 +19,7 @@ from transcribe.pii_stream import Found, Stream, corrections
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
 NOT_CALLERS = re.compile(r"我们|(?<!我)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
-ADDRESS_FILLER = re.compile(r"(是不是|不是|是|在|喺|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
+ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
 # A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
 # it: a shop or service centre is not given by building and unit.
 _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号
@@ -35,6 +35,8 @@ RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
                    f"|[\u4e00-\u9fff]{{1,4}}?(?:村|嘎查)[{_NUM}]+[组队社屯])")
 # A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
 FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
+# A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given
+ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓)[{_NUM}]+(?:栋|幢|号楼)")
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
@@ -66,7 +68,8 @@ def addresses(stream: Stream) -> list[Found]:
             found = _address_from(stream, nxt)  # 地址写错了，应该是…: the address is in the next clause
         if found:
             out.append(found)
-    for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text)):
+    for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
+              *ESTATE.finditer(text)):
         start = m.start()
         while start > 0 and stream.joined(start - 1):
             start -= 1
@@ -89,7 +92,7 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     stop = ADDRESS_STOPS.search(text, start, end)
     if stop:
         end = stop.start()
-    street = STREET.search(text, start, end) or FLAT.search(text, start, end)
+    street = STREET.search(text, start, end) or FLAT.search(text, start, end) or ESTATE.search(text, start, end)
     if street is None or street.start() == start or QUESTION.search(text, start, street.end()):
         return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
     # keep the province/city/district: everything up to the last admin character before the street,
