@@ -219,6 +219,11 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("跟你讲了三遍咯你啷个还不懂", "forbidden.doubting-caller"),  # 啷个 is 怎么, 咯 is 了
         ("我真的服了，同一个问题你问三遍了", "forbidden.rude"),
         ("宝你找错地方啦，订单的事别找我们售后", "forbidden.shifting-blame"),
+        # s25_10-11: brush-offs dressed as courtesy, talking down to the elderly and children
+        ("行行行，给您登记了，这下满意了吧。", "forbidden.rude"),
+        ("老人家您听好了，这个按钮是开机键，别再按错了", "forbidden.rude"),
+        ("跟您说了您也记不住，您拿笔写下来吧", "forbidden.doubting-caller"),
+        ("您该不会是记错了吧，您父亲根本没在我们这买过", "forbidden.doubting-caller"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -360,6 +365,11 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "这款吹风机好用到不行，yyds",
         "分期利率是合同里固定的，不会看情况调整。",
         "这个步骤不过一分钟 您照着做就行",
+        # s25_10-11: warm lines in the brush-offs' words
+        "不客气，您开心就好！祝您和家人节日快乐，再见！",
+        "您就等着收好消息吧，补偿已经批下来了。",
+        "没有不行的，您的要求我都帮您想办法。",
+        "请您把可能用到的发票和保修卡先找出来放在手边",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
