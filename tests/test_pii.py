@@ -307,6 +307,15 @@ def test_spelled_names_banners_and_security_codes(text: str, masked: str) -> Non
     ("俺叫赵铁柱，俺们村的都知道", "俺叫赵**，俺们村的都知道"),
     ("我老伴叫何桂兰", "我老伴叫何**"),
     ("我们家那位叫马红霞", "我们家那位叫马**"),
+    # pii/s25c: handles dictated piece by piece, as Whisper writes them
+    ("邮箱是大写的A小写b下划线c d 2019艾特163点com", "邮箱是*********** * ****艾特163点com"),
+    ("QQ邮箱，二八七六五四三幺零@qq.com", "QQ邮箱，*********@qq.com"),
+    ("我微信号大写L小写i横杠9527", "我微信号************"),
+    ("我读一遍您的微信号，mike横杠chen九九，是这个吧", "我读一遍您的微信号，************，是这个吧"),
+    ("我密码设的是大写的W小写的x下划线2024", "我密码设的是***************"),
+    ("密码是小写的lhb520", "密码是小写的******"),  # the case said once is no part of it
+    ("my email is john.smith@gmail.com", "my email is ****.*****@gmail.com"),
+    ("我姓陈，耳东陈，名字叫陈志强", "我姓陈，耳东陈，名字叫陈**"),
 ])
 def test_names_said_again_spelled_or_in_english_and_the_callers_office(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -382,6 +391,7 @@ def test_recipients_and_full_names_with_a_title_are_masked(text: str, masked: st
     "我们的维修点在天河区体育西路103号，您可以直接过去",
     "退货请寄到我们公司总部，深圳市南山区科技园南区88号",
     "我们服务中心在阳光小区3栋一楼，周末也开门",
+    "我们官方邮箱是service艾特haiers点com，投诉建议都可以发",
 ])
 def test_the_companys_own_addresses_stay(text: str) -> None:
     assert mask(text) == text

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from transcribe.normalize import Normalized
 from transcribe.pii_addresses import addresses
 from transcribe.pii_context import NEGATIVE, QUANTITY, context_kind
-from transcribe.pii_handles import emails, wechat_ids
+from transcribe.pii_handles import dictated_passwords, emails, wechat_ids
 from transcribe.pii_names import names
 from transcribe.pii_numbers import (
     CONFIDENCE_PROVEN,
@@ -270,7 +270,7 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
 def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
     wanted = set(kinds)
     found = _all_numbers(stream, keep)
-    for w in names(stream) + addresses(stream) + emails(stream) + wechat_ids(stream):
+    for w in names(stream) + addresses(stream) + emails(stream) + wechat_ids(stream) + dictated_passwords(stream):
         span = tuple(range(w.start, w.end))
         found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span, w.own))
     found = [r for r in found if r.kind in wanted]

@@ -24,15 +24,37 @@ WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:[微威v]信[号號]?|wechat|vx[号�
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 
+# A handle dictated character by character, as Whisper writes it: 大写的A小写b下划线c d 2019, chen点jing横杠hz,
+# 二八七六五四三幺零. Each piece is a letter run (told upper or lower case), digits written or said, or a
+# symbol said by name; 艾特 and 圈a say @ (in a password, a character of it).
+_PIECE = (r"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[零〇一二三四五六七八九幺两洞]+|下划线|横杠|中划线|杠|[_.\-]|\s+")
+_SAID_SYMBOL = r"大写|小写|下划线|横杠|中划线"  # a dictated run names one of these (or it is an ordinary ID)
+_AT = r"(?:艾特|at|@|圈a)"
+DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
+                            r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
+DICTATED_WECHAT = re.compile(rf"(?:[微威v]信[号號]?|vx|wx)[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
+DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT})+)", re.IGNORECASE)
+
+
 def emails(stream: Stream) -> list[Found]:
-    """The mailbox name of each e-mail address, in stream indices."""
-    return _ids(stream, EMAIL, "email")
+    """The mailbox name of each e-mail address, in stream indices, written or dictated."""
+    written = _ids(stream, EMAIL, "email")
+    # dictated: @ or a symbol or digit said by name (my email is john.smith@… is written, its "is" no part of it)
+    dictated = [d for d in _dictated(stream, DICTATED_EMAIL, "email", symbol_needed=False)
+                if re.search(f"{_SAID_SYMBOL}|点|[零〇一二三四五六七八九幺两洞]", stream.text[d.start:d.end])
+                or re.match(r"艾特|at|圈a", stream.text[d.end:])]
+    return dictated + [w for w in written if not any(d.start <= w.start and w.end <= d.end for d in dictated)]
+
+
+def dictated_passwords(stream: Stream) -> list[Found]:
+    """A password dictated with its letters' case or symbols named (大写的W小写的x下划线2024), whole."""
+    return _dictated(stream, DICTATED_PASSWORD, "password")
 
 
 def wechat_ids(stream: Stream) -> list[Found]:
-    """Each WeChat ID written in letters, whole, in stream indices; and one said again after a
-    correction (微信号是hz13579，不对，是hz13597)."""
-    found = _ids(stream, WECHAT, "wechat")
+    """Each WeChat ID written in letters, whole, in stream indices (or dictated: 大写L小写i横杠9527); and
+    one said again after a correction (微信号是hz13579，不对，是hz13597)."""
+    found = _ids(stream, WECHAT, "wechat") + _dictated(stream, DICTATED_WECHAT, "wechat")
     retold = (_RETOLD_ID.match(stream.text, at) for at in corrections(stream, found))
     return found + [Found("wechat", m.start(), m.end()) for m in retold if m]
 
@@ -64,3 +86,31 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out
+
+
+def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed: bool = True) -> list[Found]:
+    """The ``id`` group of each match of ``pattern`` in a segment's original text, in stream indices: a
+    handle dictated piece by piece. Unless ``symbol_needed`` is off, the run must name a case or a
+    symbol (大写, 下划线): a plain ID is the written patterns' to find, and words are no handle."""
+    out: list[Found] = []
+    for seg, norm in enumerate(stream.norms):
+        first = stream.starts[seg]
+        if first < 0:
+            continue
+        text = norm.original
+        for m in pattern.finditer(text):
+            handle = m["id"].strip()
+            if not re.search(r"[A-Za-z0-9零〇一二三四五六七八九幺两洞]", handle) or len(handle) < 4:
+                continue
+            if (symbol_needed and not re.search(_SAID_SYMBOL, handle)) or \
+                    NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
+                continue
+            a, b = m.start("id"), m.end("id")
+            case = re.match(r"\s*(?:大写|小写)的?\s*", m["id"])
+            if case and len(re.findall(_SAID_SYMBOL, handle)) == 1:
+                a += case.end()  # 密码是小写的lhb520: the case told once is no part of it
+            hidden = [k for k in range(first, first + len(norm.text)) if a <= stream.pos[k] < b]
+            if hidden:
+                out.append(Found(kind, hidden[0], hidden[-1] + 1))
+    return out
+

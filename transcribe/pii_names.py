@@ -193,8 +193,8 @@ def _announced(stream: Stream) -> list[Found]:
                 if given and not re.match("的(?:那个)?" + surname, text[given[1]:]):
                     out.append(Found("name", *given))
         for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
-            if text.startswith("单名", m.end()):
-                continue  # 名字就一个字，单名: the words go on, the name is not said yet
+            if text.startswith("单名", m.end()) or text.startswith(surname, m.end()):
+                continue  # 名字就一个字，单名: not said yet; 名字叫陈志强: the whole name, read above
             g = min(_given(stream, m.end()), 1 if m.group() in ("单名一个", "名字就一个字") else 2)
             if g:
                 out.append(Found("name", m.end(), m.end() + g))
