@@ -79,6 +79,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import pickle
 import sys
 import time
@@ -146,15 +147,15 @@ def main() -> None:
             verify_cpu, verify_wall = verify_cpu + c2 - c1, verify_wall + w2 - w1
             seconds += result.duration
             rows += len(found)
-            print(f"{call.id:5d} {result.duration:8.1f} {c1 - c0:8.2f} {c2 - c1:10.2f} {(c2 - c1) / (c1 - c0):6.3f} "
+            print(f"{call.id:5d} {result.duration:8.1f} {c1 - c0:8.2f} {c2 - c1:10.2f} {_ratio(c2 - c1, c1 - c0):6.3f} "
                   f"{len(found):5d}")
     minutes = seconds / 60
     print()
     print(f"{minutes:.1f} call minutes, {rows} verification rows")
     print(f"ASR of both tracks: {asr_cpu / minutes:.2f} CPU s per call minute; real-time factor "
           f"{asr_wall / seconds:.3f} wall ({asr_cpu / seconds:.3f} CPU)")
-    print(f"verification: {verify_cpu / minutes:.2f} CPU s per call minute = {verify_cpu / asr_cpu:.3f} of the ASR "
-          f"(wall {verify_wall / asr_wall:.3f})")
+    print(f"verification: {verify_cpu / minutes:.2f} CPU s per call minute = {_ratio(verify_cpu, asr_cpu):.3f} of the "
+          f"ASR (wall {_ratio(verify_wall, asr_wall):.3f})")
     print(f"  encoder {scorer.encode_cpu / minutes:.2f} CPU s per call minute ({scorer.encodes} passes), decoder "
           f"{scorer.decode_cpu / minutes:.2f} ({scorer.decoder_passes} passes), the rest "
           f"{(verify_cpu - scorer.encode_cpu - scorer.decode_cpu) / minutes:.2f}")
@@ -164,6 +165,11 @@ def main() -> None:
         differences = compare(json.loads(args.compare.read_text()), saved)
         print("\n".join(differences) or f"rows as in {args.compare}")
         sys.exit(1 if differences else 0)
+
+
+def _ratio(part: float, whole: float) -> float:
+    """part / whole; nan where an ASR cache kept no seconds (a cache written without timing)."""
+    return part / whole if whole > 0 else math.nan
 
 
 def _key(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -224,6 +224,7 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("老人家您听好了，这个按钮是开机键，别再按错了", "forbidden.rude"),
         ("跟您说了您也记不住，您拿笔写下来吧", "forbidden.doubting-caller"),
         ("您该不会是记错了吧，您父亲根本没在我们这买过", "forbidden.doubting-caller"),
+        ("这个责任不在我们，是快递公司运输途中摔坏的。", "forbidden.shifting-blame"),  # call set21, as the ASR wrote it
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -370,6 +371,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您就等着收好消息吧，补偿已经批下来了。",
         "没有不行的，您的要求我都帮您想办法。",
         "请您把可能用到的发票和保修卡先找出来放在手边",
+        "责任不在您，是我们发错了货，马上给您补发。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
