@@ -27,9 +27,11 @@ WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:[微威v]信[号號]?|wechat|vx[号�
 # A handle dictated character by character, as Whisper writes it: 大写的A小写b下划线c d 2019, chen点jing横杠hz,
 # 二八七六五四三幺零. Each piece is a letter run (told upper or lower case), digits written or said, or a
 # symbol said by name; 艾特 and 圈a say @ (in a password, a character of it).
-_PIECE = (r"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[零〇一二三四五六七八九幺两洞]+|下划线|横杠|中划线|杠|[_.\-]|\s+")
+_SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
+_PIECE = rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|下划线|横杠|中划线|杠|[_.\-]|\s+"
 _SAID_SYMBOL = r"大写|小写|下划线|横杠|中划线"  # a dictated run names one of these (or it is an ordinary ID)
-_AT = r"(?:艾特|at|@|圈a)"
+_SAID_AT = r"艾特|at|圈a"
+_AT = rf"(?:{_SAID_AT}|@)"
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:[微威v]信[号號]?|vx|wx)[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
@@ -41,8 +43,8 @@ def emails(stream: Stream) -> list[Found]:
     written = _ids(stream, EMAIL, "email")
     # dictated: @ or a symbol or digit said by name (my email is john.smith@… is written, its "is" no part of it)
     dictated = [d for d in _dictated(stream, DICTATED_EMAIL, "email", symbol_needed=False)
-                if re.search(f"{_SAID_SYMBOL}|点|[零〇一二三四五六七八九幺两洞]", stream.text[d.start:d.end])
-                or re.match(r"艾特|at|圈a", stream.text[d.end:])]
+                if re.search(f"{_SAID_SYMBOL}|点|[{_SAID_DIGITS}]", stream.text[d.start:d.end])
+                or re.match(_SAID_AT, stream.text[d.end:])]
     return dictated + [w for w in written if not any(d.start <= w.start and w.end <= d.end for d in dictated)]
 
 
@@ -68,7 +70,6 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
         first = stream.starts[seg]
         if first < 0:
             continue
-        count = len(norm.text)  # the segment's characters in the stream, from ``first`` on
         prev = stream.norms[seg - 1].original if seg > 0 else ""
         run = len(prev) - _ID_TAIL.search(prev).start()  # the ID's characters ending the segment before
         before = prev[len(prev) - run - ID_LEAD:] if len(prev) > run + ID_LEAD else prev
@@ -79,13 +80,19 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
                 continue
             if a < 0 and not (first > 0 and stream.gaps[first - 1] == GAP_JOIN and -a <= run):
                 continue  # an ID of the segment before, or another speaker's words
-            hidden = [k for k in range(first, first + count) if a <= stream.pos[k] < b]
+            hidden = _segment_span(stream, seg, a, b)
             if a < 0:  # its start, in the segment before
                 hidden = [k for k in range(first) if stream.seg[k] == stream.seg[first - 1]
                           and stream.pos[k] >= len(prev) + a] + hidden
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out
+
+
+def _segment_span(stream: Stream, seg: int, a: int, b: int) -> list[int]:
+    """Stream indices of segment ``seg``'s characters at original offsets ``a`` to ``b``."""
+    first = stream.starts[seg]
+    return [k for k in range(first, first + len(stream.norms[seg].text)) if a <= stream.pos[k] < b]
 
 
 def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed: bool = True) -> list[Found]:
@@ -100,7 +107,7 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
         text = norm.original
         for m in pattern.finditer(text):
             handle = m["id"].strip()
-            if not re.search(r"[A-Za-z0-9零〇一二三四五六七八九幺两洞]", handle) or len(handle) < 4:
+            if not re.search(f"[A-Za-z0-9{_SAID_DIGITS}]", handle) or len(handle) < 4:
                 continue
             if (symbol_needed and not re.search(_SAID_SYMBOL, handle)) or \
                     NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
@@ -109,7 +116,7 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
             case = re.match(r"\s*(?:大写|小写)的?\s*", m["id"])
             if case and len(re.findall(_SAID_SYMBOL, handle)) == 1:
                 a += case.end()  # 密码是小写的lhb520: the case told once is no part of it
-            hidden = [k for k in range(first, first + len(norm.text)) if a <= stream.pos[k] < b]
+            hidden = _segment_span(stream, seg, a, b)
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out

@@ -153,7 +153,8 @@ def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:
                     and m["ch"] in m["word"] and m["x"] in (None, m["ch"])):
                 out.append(Found("name", p, m.end()))
         if len(given) == 2:
-            out += [Found("name", m.start(), m.end()) for m in re.finditer(given, text[:reach]) if m.start() >= f.end]
+            again = re.compile(re.escape(given)).finditer(text, f.end, reach)
+            out += [Found("name", m.start(), m.end()) for m in again]
     return out
 
 
