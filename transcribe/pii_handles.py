@@ -19,7 +19,9 @@ EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
 _ID_TAIL = re.compile(r"[A-Za-z0-9._%+-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
-WECHAT = re.compile(r"(?<![A-Za-z0-9_-])(?:[微威v]信[号號]?|wechat|vx[号號]|wx[号號])\s*"
+# The words that name a WeChat account, for IDs written whole and dictated alike.
+_WECHAT_WORD = r"[微威v]信[号號]?|wechat|vx[号號]?|wx[号號]?"
+WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})\s*"
                     r"(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
@@ -34,7 +36,7 @@ _SAID_AT = r"艾特|at|圈a"
 _AT = rf"(?:{_SAID_AT}|@)"
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
-DICTATED_WECHAT = re.compile(rf"(?:[微威v]信[号號]?|vx|wx)[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
+DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
 DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT})+)", re.IGNORECASE)
 
 
