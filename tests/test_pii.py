@@ -422,3 +422,11 @@ def test_asking_how_long_a_password_is_asks_for_no_password() -> None:
 def test_one_speaker_per_segment_or_a_clear_error() -> None:
     with pytest.raises(ValueError, match="2 segment texts but 1 speakers"):
         find_pii_segments(["a", "b"], speakers=["agent"])
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("vx：hz13579", "vx：*******"),  # a bare vx names the account as 微信号 does
+    ("wx号hz13579", "wx号*******"),
+])
+def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> None:
+    assert mask(text) == masked

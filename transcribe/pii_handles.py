@@ -19,8 +19,9 @@ EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
 _ID_TAIL = re.compile(r"[A-Za-z0-9._%+-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
-# The words that name a WeChat account, for IDs written whole and dictated alike.
-_WECHAT_WORD = r"[微威v]信[号號]?|wechat|vx[号號]?|wx[号號]?"
+# The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
+# no such word where letters follow it: it starts an ID then (wxid_abc123).
+_WECHAT_WORD = r"[微威v]信[号號]?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
 WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})\s*"
                     r"(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
