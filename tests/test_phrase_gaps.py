@@ -225,6 +225,18 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("跟您说了您也记不住，您拿笔写下来吧", "forbidden.doubting-caller"),
         ("您该不会是记错了吧，您父亲根本没在我们这买过", "forbidden.doubting-caller"),
         ("这个责任不在我们，是快递公司运输途中摔坏的。", "forbidden.shifting-blame"),  # call set21, as the ASR wrote it
+        # s26_1-6: northern and northwestern speech, reported speech, abusive callers, openings and closings
+        ("这个问题俺也知不到", "forbidden.refusal"),  # 知不道 / 知不到 are 不知道
+        ("快些说 你到底要弄啥", "forbidden.rude"),  # 快些 is 快点
+        ("不沾 这个活动你赶不上了", "forbidden.refusal"),  # Shandong 不沾 is 不行
+        ("短信码子给我说一哈撒", "pii.asks-secret"),  # 码子 is 码, 一哈 is 一下
+        ("卡背后那三位数字说一下", "pii.asks-secret"),
+        ("师傅说这种老机器他不会修，您还是换台新的吧。", "forbidden.negative-language"),
+        ("您不知道吧，我同事早就给您发过短信了。", "forbidden.rude"),
+        ("你再骂一句试试，我马上挂", "forbidden.rude"),
+        ("问题是安装师傅没按说明书装", "forbidden.shifting-blame"),
+        ("这种改装件的损失我不会给您报的。", "forbidden.negative-language"),
+        ("你是不是压根没弄明白 俺再说最后一遍", "forbidden.doubting-caller"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -372,6 +384,14 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "没有不行的，您的要求我都帮您想办法。",
         "请您把可能用到的发票和保修卡先找出来放在手边",
         "责任不在您，是我们发错了货，马上给您补发。",
+        # s26: the same words in innocent senses
+        "这个锅是不沾的 不用放太多油",  # 不沾 as non-stick
+        "师傅们这几天跑得脚不沾地，就为了让您早点用上热水。",  # 脚不沾地 is no Shandong 不行
+        "您刚才说希望快点上门，我已经把您排在明天第一单了。",
+        "修车的钱一次垫付不过来的话，我们可以帮您申请保险公司直赔。",
+        "定损报告里说明了，这款车的自适应巡航在雨雾天不能够识别前车，会自动退出。",
+        "我先把大概情况记录下来，再跟您确认细节",
+        "对不起，我可能没说清楚，我换个说法再讲一遍",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -430,3 +430,29 @@ def test_one_speaker_per_segment_or_a_clear_error() -> None:
 ])
 def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("我女婿叫周文博，他会来取", "我女婿叫周**，他会来取"),  # family and people by their role, then 叫
+    ("病人叫孙桂兰，她是我母亲", "病人叫孙**，她是我母亲"),
+    ("我外甥叫司马浩然", "我外甥叫司马**"),
+    ("学生家长是徐海燕", "学生家长是徐**"),
+    ("联系人是我闺女，张婷", "联系人是我闺女，张*"),
+    ("我叫陈思，陈思远", "我叫陈*，陈**"),  # the name said again at once, longer
+    ("我先生叫方明，方便的方", "我先生叫方*，方便的方"),  # the surname explained, not said again
+    ("好的，是林佳怡林女士对吧", "好的，是林**林女士对吧"),
+    ("我妈是江西人", "我妈是江西人"),
+])
+def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("房号是二栋一单元七零一，不对，七零二", "***********，不对，***"),  # the mended flat is hidden too
+    ("辽宁省大连市甘井子区红旗西路八百号，嗯，八百零八号", "辽宁省大连市甘井子区*******，嗯，*****"),
+    ("广州市天河区天河路三八五号，呃，三楼", "广州市天河区*******，呃，**"),
+    ("送到天河路三八五号，嗯，两点以后在家", "送到*******，嗯，两点以后在家"),  # a time, not a floor
+    ("广东省深圳市南山区粤海街道科技南十二路二号", "广东省深圳市南山区************"),
+])
+def test_an_address_mended_or_made_precise_right_after_it_is_hidden_with_it(text: str, masked: str) -> None:
+    assert mask(text) == masked

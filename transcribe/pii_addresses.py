@@ -25,8 +25,8 @@ ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为
 _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号
 HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
 # A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
-# an address without a word before it
-PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,8}}?(?:路|街|大道|巷|弄)"
+# an address without a word before it (粤海街道科技南十二路二号: a subdistrict and a numbered road name)
+PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|巷|弄)"
                     f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄])?[{_NUM}]+号")
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
 # banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)
@@ -37,6 +37,10 @@ RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
 FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
 # A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given
 ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓)[{_NUM}]+(?:栋|幢|号楼)")
+# A house, floor or flat said again right after an address, mended or made precise (…七零一，不对，七零二;
+# …八百号，嗯，八百零八号; …三八五号，呃，三楼): a bare number only after a word that mends it
+MENDED = re.compile(f"(?:(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
+                    f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层)?)")
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
@@ -78,6 +82,8 @@ def addresses(stream: Stream) -> list[Found]:
             found = _address_from(stream, start)
             out += [found] if found else []
     out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
+    out += [Found("address", m.start("said"), m.end())
+            for m in (MENDED.match(text, f.end) for f in out) if m and (m["fix"] or m["unit"])]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
 

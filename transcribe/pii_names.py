@@ -36,19 +36,22 @@ NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
 TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
           "哥", "姐")
+# Family, as a caller names them (the longer word first: 外孙女 before 外孙)
+KIN = ("爱人|老伴|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|闺女|女婿|儿媳妇|儿媳|媳妇|公公|婆婆|太太|先生|丈夫|妻子"
+       "|母亲|父亲|哥哥|姐姐|弟弟|妹妹|外甥女|外甥|侄女|侄子|外孙女|外孙|孙女|孙子|爷爷|奶奶|姥姥|姥爷|外公|外婆|舅舅|姑姑|岳父|岳母")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|全名是|全名叫|全名|叫做|姓名"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
                            r"|寄件人是|寄件人|发件人是|发件人"
                            # someone named by their job or as "one called" (快递员叫刘强, 有个叫林小凤的人)
-                           r"|(?:快递员|销售|师傅|员工|业务员|司机|个|房东|邻居|朋友|同事|室友|老板|好像|那位|俺)叫"
+                           r"|(?:快递员|销售|师傅|员工|业务员|司机|个|房东|邻居|朋友|同事|室友|老板|好像|那位|俺"
+                           r"|租客|房客|病人|患者|护工|保姆|外教|同学|学生)叫|家长是"
                            # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
-                           r"|(?:爱人|老伴|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|公公|婆婆|太太|先生|丈夫|妻子|母亲|父亲|哥哥"
-                           r"|姐姐|弟弟|妹妹|他|她)叫")
+                           rf"|(?:{KIN}|他|她)叫")
 # Words between a trigger and the name: how it is written (收件人写张丽华, 户主叫郑国强), whose it is
 # (收件人是我爸李国强).
 AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填|叫|是)?(?:我|我的|您|您的)?"
-                           r"(?:爸爸|爸|妈妈|妈|爱人|老婆|老公|丈夫|妻子|父亲|母亲|儿子|女儿|哥哥|姐姐|弟弟|妹妹|家人|朋友|同事|太太|老伴|公公|婆婆|爷爷|奶奶)?")
+                           rf"(?:{KIN}|家人|朋友|同事)?")
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
 FULL_NAME_AFTER = set("是给找和跟请叫的")  # a word before a full name that starts it as a new phrase (好的司马俊先生)
@@ -173,6 +176,13 @@ def _retold(stream: Stream, found: list[Found]) -> list[Found]:
                 if given:
                     out.append(Found("name", *given))
                     break
+    # or said again at once, in the next clause, whole or longer (我叫陈思，陈思远; not 方明，方便的方)
+    for f in found:
+        surname = text[f.start - 1] if f.start > 0 else ""
+        if (surname and f.end < len(text) and not stream.joined(f.end - 1)
+                and text.startswith(surname + text[f.start], f.end)):
+            given = _full_name(stream, f.end, named=True)
+            out += [Found("name", *given)] if given else []
     return out
 
 
@@ -298,6 +308,12 @@ def _titled_names(stream: Stream) -> list[Found]:
             name = _name_ending_at(stream, m.start(), FULL_NAME_AFTER)
             if name:
                 out.append(Found("name", name[1], m.start()))
+            # the full name, then its surname and the title (是林佳怡林女士吧)
+            for k in (1, 2):
+                p = m.start() - k
+                name = _name_ending_at(stream, p, FULL_NAME_AFTER) if p > 0 and _surname(stream.text, p) == k else None
+                if name and stream.text[name[0] : name[1]] == stream.text[p : m.start()]:
+                    out.append(Found("name", name[1], p))
     return out
 
 
