@@ -456,3 +456,13 @@ def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, m
 ])
 def test_an_address_mended_or_made_precise_right_after_it_is_hidden_with_it(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("身份证是4403041992，不对，440304199207189299", "身份证是******1992，不对，**************9299"),
+    ("6226093734239865，哦看错了，6226093734329865", "************9865，哦看错了，************9865"),
+    ("138，不对，13912345678", "138，不对，*******5678"),  # too short a start to say anything
+    ("订单号是20241103，不对，我的手机是13912345678", "订单号是20241103，不对，我的手机是*******5678"),
+])
+def test_a_number_begun_and_taken_back_is_hidden_as_the_number_said_after_it(text: str, masked: str) -> None:
+    assert mask(text) == masked

@@ -52,7 +52,7 @@ from transcribe.pii_numbers import (
     phone_valid,
 )
 from transcribe.pii_secrets import SecretRequest, secret_requests
-from transcribe.pii_stream import Stream, build
+from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, Stream, build
 
 __all__ = [
     "KINDS",
@@ -74,6 +74,7 @@ __all__ = [
 
 KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat")
 NUMBER_KINDS = ("id_card", "bank_card", "phone")  # keep their last digits when masked
+FALSE_START_DIGITS = 6  # a shorter number taken back (138，不对，139…) says too little to hide
 WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
 KEEP = 4
 AGENT = "agent"  # the speaker whose 我叫… is their own (public) name
@@ -267,9 +268,29 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
     return out
 
 
+def _false_starts(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:
+    """A number begun and taken back just before the one found (4403041992，不对，440304199207189299;
+    6226…9865，哦看错了，6226…9865): of FALSE_START_DIGITS or more, it is hidden as that number's kind."""
+    out: list[_Raw] = []
+    taken = {k for r in found for k in r.span}
+    runs = [[k for piece in pieces for k in piece] for pieces in _runs(stream)]
+    for r in found:
+        if r.kind not in NUMBER_KINDS:
+            continue
+        for run in runs:
+            gap = r.span[0] - run[-1] - 1
+            if (len(run) >= FALSE_START_DIGITS and not taken & set(run) and 0 <= gap <= CORRECTION_REACH
+                    and CORRECTION.search(stream.text, run[-1] + 1, r.span[0])
+                    and context_kind(stream, run[0], run[-1] + 1) in (None, r.kind)):  # not 订单号是…，不对
+                digits = "".join(stream.text[k] for k in run)
+                out.append(_Raw(r.kind, digits, r.confidence, tuple(run), _all_but_last(run, keep)))
+    return out
+
+
 def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
     wanted = set(kinds)
     found = _all_numbers(stream, keep)
+    found += _false_starts(stream, found, keep)
     for w in names(stream) + addresses(stream) + emails(stream) + wechat_ids(stream) + dictated_passwords(stream):
         span = tuple(range(w.start, w.end))
         found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span, w.own))
