@@ -427,6 +427,7 @@ def test_one_speaker_per_segment_or_a_clear_error() -> None:
 @pytest.mark.parametrize(("text", "masked"), [
     ("vx：hz13579", "vx：*******"),  # a bare vx names the account as 微信号 does
     ("wx号hz13579", "wx号*******"),
+    ("我微信号Lily-520大写的L", "我微信号****-***大写的L"),  # the case of one letter told after it is no part of it
 ])
 def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -465,4 +466,15 @@ def test_an_address_mended_or_made_precise_right_after_it_is_hidden_with_it(text
     ("订单号是20241103，不对，我的手机是13912345678", "订单号是20241103，不对，我的手机是*******5678"),
 ])
 def test_a_number_begun_and_taken_back_is_hidden_as_the_number_said_after_it(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("我的电话是一八六呃一五二嗯三七八九零", "我的电话是***呃***嗯*七八九零"),  # a hesitation inside the number
+    ("身份证是420102呃19830909嗯124X", "身份证是******呃********嗯124X"),
+    ("我有两个呃三个问题", "我有两个呃三个问题"),
+    ("退款到这张卡，流水号是20240315093012345678", "退款到这张卡，流水号是20240315093012345678"),
+    ("我的会员卡号是88012345678", "我的会员卡号是88012345678"),
+])
+def test_a_number_read_out_with_hesitations_is_one_number_and_serials_stay(text: str, masked: str) -> None:
     assert mask(text) == masked

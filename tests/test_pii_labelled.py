@@ -215,12 +215,13 @@ HELD_OUT = Path(__file__).resolve().parents[1] / "bench" / "heldout" / "pii"
 # 0.85 -> 0.94; s24b (details mid-turn, read back, corrected) 0.93 -> 0.95; s25 (names spelled and explained,
 # English names, third parties) 0.81 -> 0.91; s25b (rural, estates, landmarks, lockers) 0.85 -> 0.91;
 # s25c (handles dictated piece by piece) 0.84 -> 0.91; s26 (corrections and repairs) 0.85 -> 0.91; s26b (other
-# people: family, tenants, patients, wards) 0.84 -> 0.92
+# people: family, tenants, patients, wards) 0.84 -> 0.92; s26c (run-on turns with fillers, read-backs, serials)
+# 0.89 -> 0.91
 MIN_HELD_OUT_RECALL = 0.9
 
 
 @pytest.mark.parametrize("name", ["s21", "s22", "s22b", "s23", "s23b", "s24", "s24b", "s25", "s25b", "s25c", "s26",
-                                  "s26b"])
+                                  "s26b", "s26c"])
 def test_a_blind_set_masks_no_look_alike_and_most_personal_data(name: str) -> None:
     """Written by helpers who never saw this code (sessions 21-26); what each still misses is listed
     in bench/heldout/README.md."""

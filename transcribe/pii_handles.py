@@ -35,6 +35,7 @@ _PIECE = rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|下�
 _SAID_SYMBOL = r"大写|小写|下划线|横杠|中划线"  # a dictated run names one of these (or it is an ordinary ID)
 _SAID_AT = r"艾特|at|圈a"
 _AT = rf"(?:{_SAID_AT}|@)"
+_CASE_NOTE = re.compile(r"(?:大写|小写)的?\s*[A-Za-z]\s*$")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
@@ -112,7 +113,8 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
             handle = m["id"].strip()
             if not re.search(f"[A-Za-z0-9{_SAID_DIGITS}]", handle) or len(handle) < 4:
                 continue
-            if (symbol_needed and not re.search(_SAID_SYMBOL, handle)) or \
+            # a case told of one letter after the ID (Lily-520大写的L) says nothing of its own: a written ID
+            if (symbol_needed and not re.search(_SAID_SYMBOL, _CASE_NOTE.sub("", handle))) or \
                     NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
                 continue
             a, b = m.start("id"), m.end("id")

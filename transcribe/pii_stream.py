@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from transcribe.normalize import Normalized, normalize
+from transcribe.pii_numbers import DIGIT_VALUE
 
 # Punctuation that ends a number: "10:30", "2024/03/15" are two numbers. Spaces, dashes,
 # dots and brackets do not: "138-1234-5678", "(010)62345678". A comma is in between: Whisper
@@ -26,6 +27,8 @@ from transcribe.normalize import Normalized, normalize
 # when the longer number is the better reading (as across a segment boundary).
 CLAUSE_BREAKS = set("。；！？;!?：:/…~～\n")
 SOFT_BREAKS = set("，,、")
+FILLERS = set("呃嗯")  # hesitations Whisper writes between the digits of a number read out
+DIGITS = set(DIGIT_VALUE)
 
 # Words that take back what was just said: the value after them is of the same kind (验证码是482917，不对，
 # 新的是593016; 我叫黄晓丽，不对，…是黄小丽)
@@ -121,9 +124,13 @@ def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = No
             prev = seg[-1]
             same = speakers is None or speakers[prev] == speakers[k]
             gaps.append(GAP_JOIN if same else GAP_SPLIT)
+        last = -1
         for i, ch in enumerate(n.text):
-            if i:
-                gaps.append(gap(n.original, n.offsets[i - 1], n.offsets[i]))
+            if ch in FILLERS and 0 < i < len(n.text) - 1 and {n.text[i - 1], n.text[i + 1]} <= DIGITS:
+                continue  # 一八六呃一五二: a filler inside a number said aloud is no part of the stream
+            if last >= 0:
+                gaps.append(gap(n.original, n.offsets[last], n.offsets[i]))
+            last = i
             chars.append(ch)
             seg.append(k)
             pos.append(n.offsets[i])
