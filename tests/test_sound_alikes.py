@@ -22,8 +22,9 @@ CFG = load_config(ROOT / "config.yaml")
 
 
 def test_the_shipped_rules_name_the_everyday_words_that_sound_like_a_phrase() -> None:
-    # 快递 for 快点 on a delivery hotline; 打开 for 大概 (设置里打开 written 此理大概, held-out set16)
-    assert sound_alikes(CFG) == {"快点": ["快递"], "大概": ["打开"]}
+    # 快递 for 快点 on a delivery hotline; 打开 for 大概 (设置里打开 written 此理大概, held-out set16); 可不可以
+    # for 我…不可以, keyed as it is searched, its gap empty (…可不可以 written 客户客一, held-out set22)
+    assert sound_alikes(CFG) == {"我不可以": ["可不可以"], "快点": ["快递"], "大概": ["打开"]}
 
 
 def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: Path) -> None:
@@ -74,3 +75,19 @@ def test_a_garble_the_sound_alike_word_reads_as_well_is_no_flag(tmp_path: Path, 
     # Where the audio accepted the garble (most renderings), 快递 is why it is refused. On some CPUs
     # the int8 decoder scores 快地员 under min_pmi (0.25 on a 2026-12-03 Xeon against 0.5): no row at all.
     assert all(r["rival"] == "快递" for r in rows), rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("said", "written", "flagged"), [
+    ("您看明天上午安排师傅上门检修，可不可以？", "您看明天上午安排师傅上门检修,客户客一?", False),
+    # held-out set22, as the ASR wrote the agent's line there
+    ("给您添麻烦了，您看明天上午安排师傅上门检修，可不可以？",
+     "给您钻研码喊了,您喊面前喊,无汉太十,无汉门天晓客户客一,", False),
+    ("您看明天上午安排师傅上门检修，可不可以？", "您看明天上午安排师傅上门检修,可不可以?", False),
+    ("这个我不可以给您退，规定就是这样。", "这个我不可以给您退,规定就是这样。", True),
+])  # fmt: skip
+def test_a_question_asking_can_or_cannot_is_no_i_cannot(tmp_path: Path, said: str, written: str, flagged: bool) -> None:
+    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "我不可以"]
+    assert any(r["accepted"] for r in rows) is flagged, rows

@@ -120,11 +120,12 @@ def courtesy_wordings(config: Config) -> list[str]:
 
 
 def sound_alikes(config: Config) -> dict[str, list[str]]:
-    """phrase -> the everyday words that sound like it (the phrase rules' ``sounds_like``)."""
+    """phrase (gaps empty, as searched) -> the everyday words that sound like it (the phrase rules'
+    ``sounds_like``)."""
     out: dict[str, list[str]] = {}
     for rule in config.qa.phrases:
         for phrase, words in rule.sounds_like.items():
-            out[phrase] = list(dict.fromkeys([*out.get(phrase, []), *words]))
+            out[bare(phrase)] = list(dict.fromkeys([*out.get(bare(phrase), []), *words]))
     return out
 
 
