@@ -114,9 +114,9 @@ def predict(config: Config, matcher: Matcher, item: Labelled) -> frozenset[str]:
     if item.kind in ("opening", "closing"):
         u = Utterance(0, "agent", 0.0, 3.0, item.text)
         if item.kind == "opening":
-            f = opening_finding(config, [u], 0.0, CallContext(agent_answer_s=0.0, reached_agent=True))
+            f = opening_finding(config, [u], 0.0, CallContext(agent_answer_s=0.0, reached_agent=True), (), matcher)
         else:
-            f = closing_finding(config, [u])
+            f = closing_finding(config, [u], matcher)
         got |= {f.rule} if f else set()
     return frozenset(got)
 

@@ -291,11 +291,17 @@ def first_turn(agent: Sequence[Utterance], others: Sequence[Utterance], until_s:
     return turn
 
 
+def _read(matcher: Matcher | None, said: str) -> str:
+    """``said`` normalised, its regional words read as the standard ones (恁 is 您: 谢谢恁打电话来)."""
+    return canonical(said) if matcher is None else matcher.standardised(normalize(said)).text
+
+
 def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, facts: CallContext,
-                    others: Sequence[Utterance] = ()) -> Finding | None:
+                    others: Sequence[Utterance] = (), matcher: Matcher | None = None) -> Finding | None:
     """The mandated opening line in the agent's first turn after pickup (POLICY.md §1).
 
-    ``others`` are the caller's utterances: they end the agent's turn."""
+    ``others`` are the caller's utterances: they end the agent's turn. ``matcher``: the phrase rules,
+    whose regional words the line is read with."""
     rule = config.qa.opening
     if not agent and not facts.reached_agent:
         return None  # the caller never reached an agent (hung up in the menu)
@@ -306,7 +312,7 @@ def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, 
                        matched=f"no agent speech within {rule.within_s:g} s of pickup", source=rule.source,
                        suggestion=config.opening_line)
     said = "".join(u.text for u in first)
-    text = canonical(said)
+    text = _read(matcher, said)
     # The line's substance is the company and an offer of help (POLICY.md §1), the two parts the
     # audio check scores too: other words around them (很高兴为您服务, the agent's name) are no breach.
     problems = []
@@ -330,14 +336,15 @@ def pickup_s(agent: Sequence[Utterance], start_s: float, facts: CallContext) -> 
     return agent[0].start_s
 
 
-def closing_finding(config: Config, agent: Sequence[Utterance]) -> Finding | None:
-    """A courteous close in the agent's last ``closing.last_s`` seconds of speech (POLICY.md §4)."""
+def closing_finding(config: Config, agent: Sequence[Utterance], matcher: Matcher | None = None) -> Finding | None:
+    """A courteous close in the agent's last ``closing.last_s`` seconds of speech (POLICY.md §4), read with
+    ``matcher``'s regional words."""
     rule = config.qa.closing
     if not agent:
         return None
     last_end = max(u.end_s for u in agent)
     tail = [u for u in agent if u.end_s >= last_end - rule.last_s]
-    text = canonical("".join(u.text for u in tail))
+    text = _read(matcher, "".join(u.text for u in tail))
     if any(fuzzy_contains(canonical(p), text) for p in rule.phrases):
         return None
     last = tail[-1]
@@ -411,8 +418,8 @@ def call_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], f
     if review is not None:
         out.append(review)
     callers = [u for u in utts if u.speaker == "caller"]
-    opening = None if facts.opening_paused else opening_finding(config, agent, start, facts, callers)
-    for f in (opening, None if facts.closing_paused else closing_finding(config, agent)):
+    opening = None if facts.opening_paused else opening_finding(config, agent, start, facts, callers, matcher)
+    for f in (opening, None if facts.closing_paused else closing_finding(config, agent, matcher)):
         if f is not None:
             # On a transcript with speech and no text, a missing line may be the ASR's loss: only the
             # audio check (qa/verified.py) can tell, and without one the review flag stands for it.

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from qa_calls import config
 
-from qa.scan import scan_text
+from qa.rules import CallContext, Utterance, closing_finding, opening_finding
+from qa.scan import matcher_for, scan_text
 from settings import PhraseRule, bare, gap_problem, spelled_out
 from transcribe.spotting import agent_phrases, said_wordings
 
@@ -473,3 +474,14 @@ def test_overlapping_hits_of_one_rule_are_one_flag() -> None:
     hits = scan_text(CFG, "你等着吧，我先查一下。", "agent")  # 你等着 and 等着吧 overlap: one breach
     assert [(h.rule, h.match) for h in hits] == [("forbidden.rude", "你等着吧")]
     assert rules("我不能，我真的不能。") == ["forbidden.negative-language"] * 2  # two apart stay two
+
+
+def test_the_opening_and_the_closing_are_read_with_the_regional_words() -> None:
+    # 恁 is 您 to the phrase rules; a Henan agent's closing and opening are courteous in it too
+    matcher = matcher_for(CFG)
+    said = [Utterance(0, "agent", 0.0, 3.0, "谢谢恁打电话来 祝恁周末愉快")]
+    assert closing_finding(CFG, said, matcher) is None
+    assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, "就这样 挂了")], matcher) is not None
+    opening = [Utterance(0, "agent", 0.0, 3.0, "恁好，这里是海尔斯科技，有啥能帮恁")]
+    context = CallContext(agent_answer_s=0.0, reached_agent=True)
+    assert opening_finding(CFG, opening, 0.0, context, (), matcher) is None

@@ -478,3 +478,39 @@ def test_a_number_begun_and_taken_back_is_hidden_as_the_number_said_after_it(tex
 ])
 def test_a_number_read_out_with_hesitations_is_one_number_and_serials_stay(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # digits said in English, as Whisper writes code-switched speech: each word a digit, the last four kept
+    ("my number is one three nine eight seven six five four three two one",
+     "my number is *** ***** **** ***** ***** *** **** four three two one"),
+    ("验证码是eight four two nine one six", "验证码是***** **** *** **** *** ***"),
+    ("my phone number is 15012345678 OK", "my phone number is *******5678 OK"),  # words apart from the number
+    ("my card number is 4367 4212 3456 7896", "my card number is **** **** **** 7896"),
+    ("密码是wo ai ni 1314", "密码是** ** ** ****"),  # pinyin spelled out is the password's, not English
+    ("the order number is 13912345678", "the order number is 13912345678"),
+    ("promo code is 88888888", "promo code is 88888888"),
+    ("someone on the phone said one", "someone on the phone said one"),
+])
+def test_numbers_said_in_english_are_hidden_as_numbers(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("我叫Wang Xiaoming", "我叫Wang ********"),  # a romanised name keeps its surname, wherever it stands
+    ("my name is Michael Wang", "my name is ******* Wang"),
+    ("我叫Chan Tai Man", "我叫Chan *** ***"),
+    ("我是陈Lily", "我是陈****"),
+    ("我叫Kevin", "我叫K****"),  # no surname it knows: all but the first letter, as before
+    ("我是iPhone的用户", "我是iPhone的用户"),
+])
+def test_names_in_latin_letters_keep_their_surname(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_handle_is_hidden_in_its_own_segment_when_digits_said_in_english_shorten_it() -> None:
+    # each English digit is one stream character for several letters: the segment has fewer stream
+    # characters than normalised ones, and the next segment's must not be taken for the handle's
+    masked = mask_segments(["微信号是hz13579，one two three four five six", "好的我记下来了谢谢您"])
+    assert masked[1] == "好的我记下来了谢谢您"
+    assert masked[0].startswith("微信号是*******")

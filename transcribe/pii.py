@@ -74,6 +74,8 @@ __all__ = [
 
 KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat")
 NUMBER_KINDS = ("id_card", "bank_card", "phone")  # keep their last digits when masked
+ENGLISH_AROUND_NUMBERS = {"is", "at", "was", "are", "am", "to", "number", "no", "code", "pin", "otp", "ok", "okay",
+                          "please", "thanks", "and", "then", "me", "my", "id"}
 FALSE_START_DIGITS = 6  # a shorter number taken back (138，不对，139…) says too little to hide
 WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
 KEEP = 4
@@ -196,6 +198,20 @@ def _expand(stream: Stream, idx: Sequence[int]) -> tuple[str, list[tuple[int, in
     return "".join(digits), where
 
 
+def _english_apart(stream: Stream, i: int, j: int) -> bool:
+    """Whether a space parts stream characters ``i`` and ``j`` (= i + 1) and the Latin one is a word of
+    English said around a number (my number is, call me at, … OK), not letters of an ID or a password
+    spelled out (l i n 六六八八, wo ai ni 1314, B 198 765 436)."""
+    if not stream.spaced(i):
+        return False
+    k = i if _is_latin(stream.text[i]) else j
+    original = stream.norms[stream.seg[k]].original
+    left = re.search(r"[A-Za-z]*$", original[:stream.end_at(k)])
+    right = re.match(r"[A-Za-z]*", original[stream.pos[k]:])
+    word = (original[left.start():stream.end_at(k)] if k == i else original[stream.pos[k]:stream.pos[k] + right.end()])
+    return word.lower() in ENGLISH_AROUND_NUMBERS
+
+
 def _password_token(stream: Stream, idx: list[int]) -> list[int] | None:
     """A run inside a letters-and-digits word after 密码 (abc12345): the whole word's indices."""
     text = stream.text
@@ -216,8 +232,9 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         return []
     if context == QUANTITY:
         context = None  # only a number whose structure proves it is taken (numbers_in)
-    before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1])
-    after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b])
+    # a Latin letter against the digits, unless an English word stands apart from them (my number is 139…)
+    before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1]) and not _english_apart(stream, a - 1, a)
+    after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b]) and not _english_apart(stream, b - 1, b)
     if before or after:  # part of a model or tracking number (KFR35GW, SF1234...), or a password
         token = _password_token(stream, idx) if context in ("password", "code", "id_card") else None
         if token is None:
@@ -303,8 +320,8 @@ def _pieces(stream: Stream, span: Sequence[int]) -> tuple[Piece, ...]:
     out: list[Piece] = []
     for seg in sorted({stream.seg[k] for k in span}):
         ks = [k for k in span if stream.seg[k] == seg]
-        first = stream.starts[seg]
-        out.append(Piece(seg, stream.pos[ks[0]], stream.pos[ks[-1]] + 1, ks[0] - first, ks[-1] - first + 1))
+        norm_end = stream.idx[ks[-1]] + max(1, stream.width[ks[-1]])
+        out.append(Piece(seg, stream.pos[ks[0]], stream.end_at(ks[-1]), stream.idx[ks[0]], norm_end))
     return tuple(out)
 
 
@@ -321,7 +338,7 @@ def find_pii_segments(texts: Sequence[str | Normalized], kinds: Iterable[str] = 
         if r.own and speakers is not None and speakers[stream.seg[r.span[0]]] == AGENT:
             continue  # "我叫李娜" from the agent is the introduction POLICY §1 asks for, not a caller's name
         out.append(SegmentMatch(r.kind, r.value, r.confidence, _pieces(stream, r.span),
-                                tuple((stream.seg[k], stream.pos[k]) for k in r.hidden)))
+                                tuple((stream.seg[k], at) for k in r.hidden for at in stream.said_at(k))))
     return out
 
 

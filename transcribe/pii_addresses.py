@@ -25,8 +25,9 @@ ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为
 _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号
 HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
 # A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
-# an address without a word before it (粤海街道科技南十二路二号: a subdistrict and a numbered road name)
-PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|巷|弄)"
+# an address without a word before it (粤海街道科技南十二路二号: a subdistrict and a numbered road name; Hong Kong's
+# 弥敦道188号)
+PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄)"
                     f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄])?[{_NUM}]+号")
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
 # banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)

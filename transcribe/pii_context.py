@@ -26,21 +26,31 @@ _WORDS: dict[str, tuple[str, ...]] = {
     # 身分證字號: Taiwan's (a letter and nine digits); a passport or a Hong Kong and Macau travel permit too
     "id_card": ("身份证", "身份证号", "身份证号码", "证件号", "证件号码", "证件", "身份号", "身份号码", "身分证",
                 "身分证号", "身分证字号", "身份证字号", "护照", "护照号", "护照号码", "通行证", "通行证号",
-                "通行证号码"),
+                "通行证号码",
+                # said in English (code-switched speech; the stream has no spaces)
+                "idnumber", "idcard", "hkid", "passport", "passportnumber", "identitycard"),
     "bank_card": ("卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
                   "信用卡", "借记卡", "存折", "银行账", "卡的号", "张卡", "的卡",  # 退到您这张卡 + the number
-                  "行卡"),  # a bank by its short name: 工行卡, 农行卡
+                  "行卡",  # a bank by its short name: 工行卡, 农行卡
+                  "cardnumber", "card", "creditcard", "debitcard", "accountnumber", "account", "bankaccount"),
     "phone": ("手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "座机", "固话", "联系电话",
-              "打我", "联系我", "拨打我", "微信号", "qq", "qq号", "qq号码"),  # a QQ number reaches the caller too
+              "打我", "联系我", "拨打我", "微信号", "qq", "qq号", "qq号码",  # a QQ number reaches the caller too
+              "phone", "phonenumber", "mobile", "mobilenumber", "cellphone", "callme", "callmeat", "whatsapp",
+              "telephone", "contactnumber", "landline"),
     "code": ("验证码", "动态码", "校验码", "短信码", "确认码", "随机码", "动态密码", "短信验证码",
-             "短信说是", "短信里的", "短信上的", "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码"),
-    "password": ("密码", "口令", "支付密码", "取款密码", "查询密码", "服务密码"),
-    GENERIC: ("号码",),
+             "短信说是", "短信里的", "短信上的", "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码",
+             "code", "otp", "verificationcode", "securitycode", "smscode"),
+    "password": ("密码", "口令", "支付密码", "取款密码", "查询密码", "服务密码",
+                 "password", "pin", "pincode", "passcode"),
+    GENERIC: ("号码", "number"),
     NEGATIVE: (
         "订单", "订单号", "订单号码", "单号", "单号码", "工单", "快递", "运单", "物流", "编号", "型号",
         "序列号", "串号", "imei", "sn", "条码", "发票", "热线", "热线电话", "客服电话", "服务电话",
         "投诉电话", "售后电话", "官方电话", "工号", "房间", "门牌", "分机", "邮编", "版本",
         "会员号", "会员卡号", "会员卡", "车牌", "批次", "合同号", "保单号", "流水号", "交易号",
+        "ordernumber", "order", "tracking", "trackingnumber", "model", "serialnumber", "invoice", "hotline",
+        "promocode", "couponcode", "discountcode", "qrcode", "barcode", "zipcode", "postcode", "postalcode",
+        "errorcode", "productcode", "simcard", "giftcard", "membershipcard", "membercard", "flight", "room",
     ),
     QUANTITY: (
         "金额", "余额", "价格", "费用", "话费", "电话费", "手机费", "欠费", "合计", "总共", "一共", "共计",

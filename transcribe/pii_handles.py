@@ -22,7 +22,7 @@ _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised
 # The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
 # no such word where letters follow it: it starts an ID then (wxid_abc123).
 _WECHAT_WORD = r"[微威v]信[号號]?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
-WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})\s*"
+WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*"
                     r"(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
@@ -31,8 +31,9 @@ WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})\s*"
 # 二八七六五四三幺零. Each piece is a letter run (told upper or lower case), digits written or said, or a
 # symbol said by name; 艾特 and 圈a say @ (in a password, a character of it).
 _SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
-_PIECE = rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|下划线|横杠|中划线|杠|[_.\-]|\s+"
-_SAID_SYMBOL = r"大写|小写|下划线|横杠|中划线"  # a dictated run names one of these (or it is an ordinary ID)
+_SAID_SYMBOL = r"大写|小写|下划线|横杠|中划线|underscore|dash|hyphen"  # a dictated run names one of these (or it is
+# an ordinary ID)
+_PIECE = rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|{_SAID_SYMBOL}|杠|[_.\-]|\s+"
 _SAID_AT = r"艾特|at|圈a"
 _AT = rf"(?:{_SAID_AT}|@)"
 _CASE_NOTE = re.compile(r"(?:大写|小写)的?\s*[A-Za-z]\s*$")
@@ -95,8 +96,7 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
 
 def _segment_span(stream: Stream, seg: int, a: int, b: int) -> list[int]:
     """Stream indices of segment ``seg``'s characters at original offsets ``a`` to ``b``."""
-    first = stream.starts[seg]
-    return [k for k in range(first, first + len(stream.norms[seg].text)) if a <= stream.pos[k] < b]
+    return [k for k in stream.of_segment(seg) if a <= stream.pos[k] < b]
 
 
 def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed: bool = True) -> list[Found]:

@@ -76,6 +76,22 @@ SPELLED = re.compile(r"木子李|耳东陈|口天吴|弓长张|立早章|双木�
                      r"|的那个[" + "".join(sorted(SURNAMES)) + "]")
 SURNAME_REACH = 14  # characters after 姓李 or 木子李 where the full name may follow (a clause or two)
 LATIN_NAME = re.compile(r"(?:英文名字?(?:叫|是)|叫我|我叫)(?P<name>[a-z]{3,12})(?![a-z0-9])")
+# A name in Latin letters, as Whisper writes a romanised one (我叫Wang Xiaoming, my name is Michael Wang, 我是陈Lily):
+# after these words, the surname stays and the given name is hidden, whichever end the surname stands at
+ROMAN_TRIGGERS = re.compile(r"我叫|我是|叫我|名字是|姓名是|名字叫|账户名是|户名是|持卡人姓名是|持卡人是|收件人是"
+                            r"|收件人写的是|联系人是|请问是|mynameis|myname|iam|thisis|callme|ms|mr|mrs|miss")
+ROMAN_WORDS = re.compile(r"[A-Za-z]+(?:[ ·-][A-Za-z]+){0,3}")
+# Surnames as Mandarin pinyin and Cantonese (Hong Kong) spell them
+ROMAN_SURNAMES = {"wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma",
+                  "zhu", "hu", "guo", "he", "lin", "gao", "luo", "zheng", "liang", "xie", "song", "tang", "han",
+                  "feng", "deng", "cao", "peng", "zeng", "xiao", "tian", "dong", "pan", "yuan", "cai", "jiang", "yu",
+                  "du", "ye", "cheng", "wei", "su", "lu", "ding", "ren", "shen", "yao", "cui", "zhong", "tan", "fan",
+                  "jin", "shi", "liao", "jia", "xia", "fu", "fang", "zou", "xiong", "bai", "meng", "qin", "qiu",
+                  "hou", "yin", "xue", "yan", "duan", "lei", "long", "tao", "mao", "hao", "gu", "gong", "shao",
+                  "wan", "qian", "dai", "mo", "kong", "xiang", "chang", "wen", "niu", "ouyang", "sima", "shangguan",
+                  "zhuge", "murong", "situ", "chan", "wong", "lee", "cheung", "lau", "ng", "ho", "yeung", "leung",
+                  "tsang", "chow", "lam", "kwok", "mak", "yip", "chu", "fung", "lo", "kwan", "tse", "au", "siu",
+                  "chiu", "hui", "poon", "tsui", "yuen", "chung", "choi", "lai", "tong", "ko", "kwong"}
 NOT_LATIN_NAMES = {"app", "vip", "wifi", "sir", "miss", "boss"}
 # A character of a given name explained by a word holding it: 晓是破晓的晓, 伟大的伟 (_spelled_out)
 EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是)?(?P<word>[\u4e00-\u9fff]{1,4}?)的(?P<ch>[\u4e00-\u9fff])")
@@ -133,12 +149,51 @@ def names(stream: Stream) -> list[Found]:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
             *_corrected(stream)]
+    romanised = _romanised(stream)
+    out += romanised
     # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
     for m in LATIN_NAME.finditer(text):
-        if m["name"] not in NOT_LATIN_NAMES:
+        if m["name"] not in NOT_LATIN_NAMES and not any(m.start("name") < r.end and r.start < m.end("name")
+                                                        for r in romanised):
             out.append(Found("name", m.start("name") + 1, m.end("name"), _first_person(text, m.start(), m.end())))
     out += _retold(stream, out)
     return out + _spelled_out(stream, out)
+
+
+def _romanised(stream: Stream) -> list[Found]:
+    """Given names in Latin letters after a word naming a name (ROMAN_TRIGGERS): of Wang Xiaoming and Chan Tai Man
+    the words after the surname, of Michael Wang those before it, of 陈Lily and 欧阳Feng the Latin words after
+    the Chinese surname. A name with no surname it knows is left to LATIN_NAME (J*******)."""
+    text = stream.text
+    out: list[Found] = []
+    for m in ROMAN_TRIGGERS.finditer(text):
+        p = m.end()
+        if m.group().isascii() and m.start() > 0 and text[m.start() - 1].isascii() and text[m.start() - 1].isalpha():
+            continue  # inside a longer Latin word
+        s = _surname(text, p)
+        if s and p + s < len(text) and text[p + s].isascii() and text[p + s].isalpha():
+            at = p + s  # 陈Lily: a Chinese surname, then the given name in letters
+        elif p < len(text) and text[p].isascii() and text[p].isalpha():
+            at = p
+        else:
+            continue
+        seg, original = stream.seg[at], stream.norms[stream.seg[at]].original
+        run = ROMAN_WORDS.match(original, stream.pos[at])
+        if run is None:
+            continue
+        words = [w for w in re.finditer(r"[A-Za-z]+", run.group())]
+        if at > p:
+            hide = (words[0].start(), run.end() - run.start())
+        elif len(words) > 1 and words[0].group().lower() in ROMAN_SURNAMES:
+            hide = (words[1].start(), run.end() - run.start())
+        elif len(words) > 1 and words[-1].group().lower() in ROMAN_SURNAMES:
+            hide = (0, words[-2].end())
+        else:
+            continue
+        ks = [k for k in stream.of_segment(seg) if run.start() + hide[0] <= stream.pos[k] < run.start() + hide[1]]
+        if ks:
+            out.append(Found("name", ks[0], ks[-1] + 1, _first_person(text, m.start(), m.end())))
+    return out
 
 
 def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:

@@ -25,7 +25,8 @@ from transcribe.pii_stream import GAP_NONE, gap
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
            r"(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|卡|账户|账号)?"
-           r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv|(?<![a-z])(?:pin|code)(?![a-z])码?"
+           r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
+           r"|(?<![a-z])(?:login)?(?:pin|code|password|passcode|otp)(?![a-z])码?"
            # the card's security code by where it is: 卡背面那三位, 卡背后那三位
            r"|(?<=背面|背后)(?:的)?(?:那|这)?(?:个)?三(?:位|个)(?:数字|数|码)?|末三码"  # 末三码: Taiwan's word for it
            # a code by where it came and its length: 短信里那个六位数字, 刚收到的那六位数字, 短信里那串数字

@@ -29,6 +29,12 @@ CLAUSE_BREAKS = set("。；！？;!?：:/…~～\n")
 SOFT_BREAKS = set("，,、")
 FILLERS = set("呃嗯")  # hesitations Whisper writes between the digits of a number read out
 DIGITS = set(DIGIT_VALUE)
+DIGIT_WORDS = {w: str(d) for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                                                 "nine"))}
+# On the lower-cased original: a digit said in English, as a word of its own among Latin letters (not the one of
+# phone or someone), maybe after double or triple; double and triple take a written digit too (double 8)
+SPOKEN_DIGITS = re.compile(rf"(?<![a-z])(?:(?P<times>double|triple)\s*)?(?P<d>{'|'.join(DIGIT_WORDS)}|(?<=\s)[0-9])"
+                           r"(?![a-z])")
 
 # Words that take back what was just said: the value after them is of the same kind (验证码是482917，不对，
 # 新的是593016; 我叫黄晓丽，不对，…是黄小丽)
@@ -50,6 +56,35 @@ class Stream:
     pos: tuple[int, ...]  # its offset in that segment's original text
     gaps: tuple[int, ...]  # gaps[i]: what lies between stream characters i and i + 1
     starts: tuple[int, ...]  # stream index of each segment's first character (-1: empty segment)
+    # where each stream character stands in its segment's normalised text, and how many normalised
+    # characters it stands for (a digit said in English, "three", is one stream character for five)
+    idx: tuple[int, ...] = ()
+    width: tuple[int, ...] = ()
+
+    def said_at(self, k: int) -> list[int]:
+        """The offsets in its segment's original text of everything stream character ``k`` stands for."""
+        offsets = self.norms[self.seg[k]].offsets
+        return [offsets[i] for i in range(self.idx[k], self.idx[k] + self.width[k])] or [self.pos[k]]
+
+    def end_at(self, k: int) -> int:
+        """The offset in its segment's original text just after what stream character ``k`` stands for."""
+        return self.said_at(k)[-1] + 1
+
+    def spaced(self, i: int) -> bool:
+        """Whether a space stands between stream characters i and i + 1 of one segment."""
+        if i + 1 >= len(self.seg) or self.seg[i] != self.seg[i + 1]:
+            return False
+        return any(ch.isspace() for ch in self.norms[self.seg[i]].original[self.end_at(i):self.pos[i + 1]])
+
+    def of_segment(self, seg: int) -> range:
+        """The stream indices of segment ``seg``'s characters."""
+        first = self.starts[seg]
+        if first < 0:
+            return range(0)
+        last = first
+        while last < len(self.seg) and self.seg[last] == seg:
+            last += 1
+        return range(first, last)
 
     def joined(self, i: int) -> bool:
         """Whether characters i and i + 1 belong to one clause."""
@@ -115,6 +150,8 @@ def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = No
     pos: list[int] = []
     gaps: list[int] = []
     starts: list[int] = []
+    idx: list[int] = []
+    width: list[int] = []
     for k, n in enumerate(norms):
         starts.append(len(chars) if n.text else -1)
         if not n.text:
@@ -124,15 +161,45 @@ def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = No
             prev = seg[-1]
             same = speakers is None or speakers[prev] == speakers[k]
             gaps.append(GAP_JOIN if same else GAP_SPLIT)
-        last = -1
-        for i, ch in enumerate(n.text):
-            if ch in FILLERS and 0 < i < len(n.text) - 1 and {n.text[i - 1], n.text[i + 1]} <= DIGITS:
+        units = _units(n)
+        for u, (ch, i, w) in enumerate(units):
+            if ch in FILLERS and 0 < u < len(units) - 1 and {units[u - 1][0], units[u + 1][0]} <= DIGITS:
                 continue  # 一八六呃一五二: a filler inside a number said aloud is no part of the stream
-            if last >= 0:
-                gaps.append(gap(n.original, n.offsets[last], n.offsets[i]))
-            last = i
+            if seg and seg[-1] == k:
+                gaps.append(gap(n.original, pos[-1], n.offsets[i]))
             chars.append(ch)
             seg.append(k)
             pos.append(n.offsets[i])
+            idx.append(i)
+            width.append(w)
     gaps.append(GAP_PUNCT)  # after the last character
-    return Stream(norms, "".join(chars), tuple(seg), tuple(pos), tuple(gaps), tuple(starts))
+    return Stream(norms, "".join(chars), tuple(seg), tuple(pos), tuple(gaps), tuple(starts), tuple(idx), tuple(width))
+
+
+def _units(n: Normalized) -> list[tuple[str, int, int]]:
+    """The stream characters of one segment: (character, its index in ``n.text``, how many characters of
+    ``n.text`` it stands for). Each character stands for itself, but a digit said in English (one three
+    eight, as Whisper writes code-switched speech) is that digit, and double or triple says it again."""
+    at = {o: i for i, o in enumerate(n.offsets)}
+    words: dict[int, list[tuple[str, int, int]]] = {}  # index of a word's first letter -> what it says
+    for m in SPOKEN_DIGITS.finditer(n.original.lower()):
+        digit = DIGIT_WORDS.get(m["d"], m["d"])
+        said = [i for o in range(m.start("d"), m.end("d")) if (i := at.get(o)) is not None]
+        if not said:
+            continue
+        said_unit = (digit, said[0], len(said))
+        if m["times"]:
+            lead = [i for o in range(m.start("times"), m.end("times")) if (i := at.get(o)) is not None]
+            words[lead[0]] = [(digit, lead[0], len(lead)), said_unit] + [(digit, said[0], 0)] * (m["times"] == "triple")
+        else:
+            words[said[0]] = [said_unit]
+    out: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(n.text):
+        if i in words:
+            out += words[i]
+            i = max(u[1] + u[2] for u in words[i])
+        else:
+            out.append((n.text[i], i, 1))
+            i += 1
+    return out

@@ -105,7 +105,7 @@ def digit_runs(texts: Sequence[str], speakers: Sequence[str], least: int = LONG_
         if j - i >= least:
             for seg in sorted({st.seg[k] for k in range(i, j)}):
                 ks = [k for k in range(i, j) if st.seg[k] == seg]
-                out.append((seg, st.pos[ks[0]], st.pos[ks[-1]] + 1))
+                out.append((seg, st.pos[ks[0]], st.end_at(ks[-1])))
         i = max(j, i + 1)
     return out
 
