@@ -58,8 +58,8 @@ class Stream:
     starts: tuple[int, ...]  # stream index of each segment's first character (-1: empty segment)
     # where each stream character stands in its segment's normalised text, and how many normalised
     # characters it stands for (a digit said in English, "three", is one stream character for five)
-    idx: tuple[int, ...] = ()
-    width: tuple[int, ...] = ()
+    idx: tuple[int, ...]
+    width: tuple[int, ...]
 
     def said_at(self, k: int) -> list[int]:
         """The offsets in its segment's original text of everything stream character ``k`` stands for."""
