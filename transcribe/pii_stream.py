@@ -5,6 +5,9 @@ segment and end in the next (Whisper cuts where the speaker breathes), and the
 words that say what a number is (身份证号码是…) often sit in the segment before.
 The stream is every segment's normalised text (``transcribe.normalize``) back to
 back; for each stream character it keeps the segment and the original offset.
+Two readings make a number whole: a digit said in English (one three eight, double
+eight) is one stream character standing for its word, and a hesitation between
+digits (一八六呃一五二) is dropped.
 
 Between two stream characters the *gap* says what separated them in the original:
 nothing or spaces and dashes (digits keep running), punctuation that ends a clause
