@@ -26,8 +26,8 @@ _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the te
 HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
 # A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
 # an address without a word before it (粤海街道科技南十二路二号: a subdistrict and a numbered road name; Hong Kong's
-# 弥敦道188号)
-PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄)"
+# 弥敦道188号, 皇后大道中99号)
+PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄)[东南西北中]?"
                     f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄])?[{_NUM}]+号")
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
 # banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)
@@ -42,6 +42,8 @@ ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓)[{_NUM}]+(?:栋|
 # …八百号，嗯，八百零八号; …三八五号，呃，三楼): a bare number only after a word that mends it
 MENDED = re.compile(f"(?:(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
                     f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层)?)")
+# A flat, room or tower said in English after an address (…告士打道88号 flat 1605, room three zero one, tower one)
+UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building|apartment|apt|floor)[0-9]+[a-z]?)+")
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
@@ -85,6 +87,7 @@ def addresses(stream: Stream) -> list[Found]:
     out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
     out += [Found("address", m.start("said"), m.end())
             for m in (MENDED.match(text, f.end) for f in out) if m and (m["fix"] or m["unit"])]
+    out += [Found("address", m.start(), m.end()) for m in (UNITS_IN_ENGLISH.match(text, f.end) for f in out) if m]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
 
