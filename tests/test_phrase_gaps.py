@@ -387,6 +387,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "责任不在您，是我们发错了货，马上给您补发。",
         # s26: the same words in innocent senses
         "这个锅是不沾的 不用放太多油",  # 不沾 as non-stick
+        "这个锅不沾 很好用",
         "师傅们这几天跑得脚不沾地，就为了让您早点用上热水。",  # 脚不沾地 is no Shandong 不行
         "您刚才说希望快点上门，我已经把您排在明天第一单了。",
         "修车的钱一次垫付不过来的话，我们可以帮您申请保险公司直赔。",
@@ -425,6 +426,9 @@ def test_a_rule_wording_holding_a_regional_word_is_a_config_error_naming_it() ->
         QaSettings(phrases=[rule], regional_words={"俺": "我"})
     with pytest.raises(ValidationError, match="regional_words"):
         QaSettings(regional_words={"啥": " "})
+    # a wording the longest-first reading leaves as written is fine: 不沾边 is listed as itself
+    rule = {**rule, "phrases": ["跟我们不沾边"]}
+    assert QaSettings(phrases=[rule], regional_words={"不沾": "不行", "不沾边": "不沾边"}).phrases
 
 
 def test_a_regional_word_is_not_read_across_punctuation() -> None:
