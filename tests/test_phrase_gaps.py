@@ -238,6 +238,7 @@ def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
         ("问题是安装师傅没按说明书装", "forbidden.shifting-blame"),
         ("这种改装件的损失我不会给您报的。", "forbidden.negative-language"),
         ("你是不是压根没弄明白 俺再说最后一遍", "forbidden.doubting-caller"),
+        ("您把手机上收到的那个码报给我一下", "pii.asks-secret"),  # a code named by where it came alone
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -388,6 +389,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         # s26: the same words in innocent senses
         "这个锅是不沾的 不用放太多油",  # 不沾 as non-stick
         "这个锅不沾 很好用",
+        "收到的那个码您在页面上输入就行",
         "师傅们这几天跑得脚不沾地，就为了让您早点用上热水。",  # 脚不沾地 is no Shandong 不行
         "您刚才说希望快点上门，我已经把您排在明天第一单了。",
         "修车的钱一次垫付不过来的话，我们可以帮您申请保险公司直赔。",
