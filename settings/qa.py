@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
@@ -250,10 +251,14 @@ class QaSettings(Strict):
             if not word.strip() or not standard.strip():
                 raise FieldError(("qa", "regional_words", word),
                                  f"'{word}': '{standard}': give a word and the standard word it stands for")
+        # read longest first, as the matcher reads (不沾边 is listed as itself, so 跟我们不沾边 stays as written)
+        longest_first = sorted(self.regional_words, key=len, reverse=True)
+        regional = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
         for i, rule in enumerate(self.phrases):
             for field in ("phrases", "variants", "allow"):
                 for k, wording in enumerate(getattr(rule, field)):
-                    word = self._read_otherwise(wording)
+                    read = regional.finditer(wording) if regional else ()
+                    word = next((m.group() for m in read if self.regional_words[m.group()] != m.group()), None)
                     if word is not None:  # the text is read with the standard word before matching
                         raise FieldError(("qa", "phrases", i, field, k),
                                          f"'{wording}' holds '{word}', which the rules read as "
@@ -262,18 +267,6 @@ class QaSettings(Strict):
         if problem:
             raise FieldError(("qa", "scorecard", *problem[0]), problem[1])
         return self
-
-    def _read_otherwise(self, wording: str) -> str | None:
-        """The first regional word the text of ``wording`` would be read through as another word, longest
-        first as the matcher reads (不沾边 is listed as itself, so 跟我们不沾边 stays as written), or None."""
-        words = sorted(self.regional_words, key=len, reverse=True)
-        at = 0
-        while at < len(wording):
-            word = next((w for w in words if wording.startswith(w, at)), None)
-            if word is not None and self.regional_words[word] != word:
-                return word
-            at += len(word) if word else 1
-        return None
 
     def rule_ids(self) -> set[str]:
         """Every rule id a flag can carry."""

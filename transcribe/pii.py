@@ -206,9 +206,10 @@ def _english_apart(stream: Stream, i: int, j: int) -> bool:
         return False
     k = i if _is_latin(stream.text[i]) else j
     original = stream.norms[stream.seg[k]].original
-    left = re.search(r"[A-Za-z]*$", original[:stream.end_at(k)])
-    right = re.match(r"[A-Za-z]*", original[stream.pos[k]:])
-    word = (original[left.start():stream.end_at(k)] if k == i else original[stream.pos[k]:stream.pos[k] + right.end()])
+    if k == i:  # the word ending before the digits
+        word = re.search(r"[A-Za-z]*$", original[:stream.end_at(k)]).group()
+    else:  # the word starting after them
+        word = re.match(r"[A-Za-z]*", original[stream.pos[k]:]).group()
     return word.lower() in ENGLISH_AROUND_NUMBERS
 
 
@@ -289,6 +290,8 @@ def _false_starts(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:
     """A number begun and taken back just before the one found (4403041992，不对，440304199207189299;
     6226…9865，哦看错了，6226…9865): of FALSE_START_DIGITS or more, it is hidden as that number's kind."""
     out: list[_Raw] = []
+    if not any(r.kind in NUMBER_KINDS for r in found):
+        return out
     taken = {k for r in found for k in r.span}
     runs = [[k for piece in pieces for k in piece] for pieces in _runs(stream)]
     for r in found:

@@ -85,18 +85,12 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
                 continue
             if a < 0 and not (first > 0 and stream.gaps[first - 1] == GAP_JOIN and -a <= run):
                 continue  # an ID of the segment before, or another speaker's words
-            hidden = _segment_span(stream, seg, a, b)
+            hidden = stream.within(seg, a, b)
             if a < 0:  # its start, in the segment before
-                hidden = [k for k in range(first) if stream.seg[k] == stream.seg[first - 1]
-                          and stream.pos[k] >= len(prev) + a] + hidden
+                hidden = stream.within(stream.seg[first - 1], len(prev) + a, len(prev)) + hidden
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out
-
-
-def _segment_span(stream: Stream, seg: int, a: int, b: int) -> list[int]:
-    """Stream indices of segment ``seg``'s characters at original offsets ``a`` to ``b``."""
-    return [k for k in stream.of_segment(seg) if a <= stream.pos[k] < b]
 
 
 def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed: bool = True) -> list[Found]:
@@ -121,7 +115,7 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
             case = re.match(r"\s*(?:大写|小写)的?\s*", m["id"])
             if case and len(re.findall(_SAID_SYMBOL, handle)) == 1:
                 a += case.end()  # 密码是小写的lhb520: the case told once is no part of it
-            hidden = _segment_span(stream, seg, a, b)
+            hidden = stream.within(seg, a, b)
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out

@@ -181,7 +181,7 @@ def _romanised(stream: Stream) -> list[Found]:
         run = ROMAN_WORDS.match(original, stream.pos[at])
         if run is None:
             continue
-        words = [w for w in re.finditer(r"[A-Za-z]+", run.group())]
+        words = list(re.finditer(r"[A-Za-z]+", run.group()))
         if at > p:
             hide = (words[0].start(), run.end() - run.start())
         elif len(words) > 1 and words[0].group().lower() in ROMAN_SURNAMES:
@@ -190,7 +190,7 @@ def _romanised(stream: Stream) -> list[Found]:
             hide = (0, words[-2].end())
         else:
             continue
-        ks = [k for k in stream.of_segment(seg) if run.start() + hide[0] <= stream.pos[k] < run.start() + hide[1]]
+        ks = stream.within(seg, run.start() + hide[0], run.start() + hide[1])
         if ks:
             out.append(Found("name", ks[0], ks[-1] + 1, _first_person(text, m.start(), m.end())))
     return out

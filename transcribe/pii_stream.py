@@ -89,6 +89,10 @@ class Stream:
             last += 1
         return range(first, last)
 
+    def within(self, seg: int, a: int, b: int) -> list[int]:
+        """The stream indices of segment ``seg``'s characters at original offsets ``a`` to ``b``."""
+        return [k for k in self.of_segment(seg) if a <= self.pos[k] < b]
+
     def joined(self, i: int) -> bool:
         """Whether characters i and i + 1 belong to one clause."""
         return self.gaps[i] in (GAP_NONE, GAP_JOIN)
@@ -183,9 +187,12 @@ def _units(n: Normalized) -> list[tuple[str, int, int]]:
     """The stream characters of one segment: (character, its index in ``n.text``, how many characters of
     ``n.text`` it stands for). Each character stands for itself, but a digit said in English (one three
     eight, as Whisper writes code-switched speech) is that digit, and double or triple says it again."""
+    spoken = list(SPOKEN_DIGITS.finditer(n.original.lower()))
+    if not spoken:  # most segments: each character for itself
+        return [(ch, i, 1) for i, ch in enumerate(n.text)]
     at = {o: i for i, o in enumerate(n.offsets)}
     words: dict[int, list[tuple[str, int, int]]] = {}  # index of a word's first letter -> what it says
-    for m in SPOKEN_DIGITS.finditer(n.original.lower()):
+    for m in spoken:
         digit = DIGIT_WORDS.get(m["d"], m["d"])
         said = [i for o in range(m.start("d"), m.end("d")) if (i := at.get(o)) is not None]
         if not said:
