@@ -6,8 +6,10 @@ the normalised text (``transcribe.normalize``), so a sentence is scanned once ho
 rules there are. A hit is then
 
 - dropped when an ``allow`` phrase of the same rule covers it (请您耐心等候 is not
-  等着; 我不能肯定 is not 我不能); an allowed wording ending in 。 covers it only where its
-  clause ends there (不过期。: 长期有效，不过期，随时都能预约, but not 不过期限是七天),
+  等着; 我不能肯定 is not 我不能),
+- dropped when its wording is anchored by a 。 to its clause's end or start and the clause does
+  not end or start there: 不成。 is 这样可不成， not 不成问题; the allowed 不过期。 covers 长期有效，不过期，
+  随时都能预约, not 不过期限是七天,
 - dropped when its clause (the text since the last punctuation mark) says one of the rule's
   ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
 - dropped when the rule's ``question_with`` words follow it in a clause that ends as a question:
@@ -87,7 +89,8 @@ class _Entry:
     rule: int
     allow: bool
     length: int  # in normalised characters
-    clause_end: bool = False  # an allowed wording that holds only where its clause ends (不过期。)
+    clause_end: bool = False  # a wording that holds only where its clause ends (不过期。)
+    clause_start: bool = False  # ... starts (。等着)
 
 
 class Matcher:
@@ -120,7 +123,7 @@ class Matcher:
                     key = canonical(phrase)
                     if not key:
                         continue
-                    entry = _Entry(r, allow, len(key), allow and phrase.endswith(CLAUSE_END))
+                    entry = _Entry(r, allow, len(key), phrase.endswith(CLAUSE_END), phrase.startswith(CLAUSE_END))
                     exact.setdefault(key, []).append(entry)
                     # An allowed wording goes in by sound whatever its length: suppressing a sound-alike
                     # hit needs the sound-alike allow. A gap's fillings go in by their characters
@@ -206,9 +209,10 @@ class Matcher:
         allows: dict[int, list[tuple[int, int]]] = {}
         hits: dict[tuple[int, int, int], str] = {}
         for s, e, entry, how in found:
+            if (entry.clause_end and e < len(norm.text) and not _break_before(norm, e)) or (
+                    entry.clause_start and s > 0 and not _break_before(norm, s)):
+                continue
             if entry.allow:
-                if entry.clause_end and e < len(norm.text) and not _break_before(norm, e):
-                    continue  # 不过期。 allows 长期有效，不过期， but not 不过期限是七天
                 allows.setdefault(entry.rule, []).append((s, e))
             elif speaker_applies(self.rules[entry.rule].speaker, speaker):
                 key = (entry.rule, s, e)

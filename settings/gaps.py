@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import product
 
 GAP = "…"
-CLAUSE_END = "。"  # at the end of an allowed wording: only where the clause ends there (qa/matcher.py)
+CLAUSE_END = "。"  # at the end (start) of a variant or an allowed wording: only where its clause ends (starts) there
 MAX_GAPS = 2  # gaps in one phrase; each multiplies its wordings by about 800
 MAX_GAP_WORDS = 2  # words one gap may hold
 # Words an agent puts inside a phrase without changing what it says (the rule's own list replaces them).

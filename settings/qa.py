@@ -33,10 +33,12 @@ class PhraseRule(Strict):
     phrases: Annotated[list[str], Field(min_length=1)]  # 我…不能: "…" holds up to two gap_words (settings/gaps.py)
     # more wordings of the rule (gaps as in phrases), matched in the text and checked on the audio where
     # the text says them, but not searched for on the audio by sound: each phrase searched that way
-    # costs decoder passes on every call (transcribe/spotting.py)
+    # costs decoder passes on every call (transcribe/spotting.py). A 。 at a variant's end or start
+    # anchors it to its clause's end or start (不成。: 这样可不成， but not 不成问题); such a variant is read
+    # in the text only
     variants: list[str] = []
-    # longer phrases in which a hit is not a violation (请您耐心等候); gaps as in phrases; one ending in 。
-    # holds only where the clause ends there (不过期。: 长期有效，不过期， but not 不过期限是七天)
+    # longer phrases in which a hit is not a violation (请您耐心等候); gaps as in phrases; anchored by 。
+    # as variants are (不过期。: 长期有效，不过期， but not 不过期限是七天)
     allow: list[str] = []
     gap_words: list[str] = list(DEFAULT_GAP_WORDS)
     # a hit with one of these earlier in its clause is a condition, not something said to the caller
@@ -58,9 +60,9 @@ class PhraseRule(Strict):
                 problem = gap_problem(phrase)
                 if problem:
                     raise ValueError(f"{field}[{i}] {problem}")
-                if CLAUSE_END in (phrase[:-1] if field == "allow" else phrase):
-                    raise ValueError(f"{field}[{i}] '{phrase}': {CLAUSE_END} may only end an allowed wording "
-                                     "(the clause ends there)")
+                if CLAUSE_END in (phrase if field == "phrases" else phrase.strip(CLAUSE_END)):
+                    raise ValueError(f"{field}[{i}] '{phrase}': {CLAUSE_END} may only start or end a variant or an "
+                                     "allowed wording (the clause starts or ends there)")
         unknown = sorted(set(self.sounds_like) - set(self.phrases))
         if unknown:
             raise ValueError(f"sounds_like names {unknown}, which are not among this rule's phrases {self.phrases}")

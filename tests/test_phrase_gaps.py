@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from qa_calls import config
 
+from qa.matcher import Matcher
 from qa.rules import CallContext, Utterance, closing_finding, opening_finding
 from qa.scan import matcher_for, scan_text
 from settings import PhraseRule, bare, gap_problem, spelled_out
@@ -45,11 +46,23 @@ def test_a_gap_at_either_end_or_too_many_gaps_is_a_config_error(phrase: str) -> 
         PhraseRule(id="r", category="forbidden", severity="low", phrases=[phrase], source="t")
 
 
-def test_only_an_allowed_wording_may_end_at_a_clause() -> None:
-    PhraseRule(id="r", category="forbidden", severity="low", phrases=["不过"], allow=["不过期。"], source="t")
-    for fields in ({"phrases": ["不过。"]}, {"phrases": ["不过"], "allow": ["不过。期"]}):
-        with pytest.raises(ValueError, match="。 may only end an allowed wording"):
+def test_only_a_variant_or_an_allowed_wording_may_be_anchored_to_its_clause() -> None:
+    PhraseRule(id="r", category="forbidden", severity="low", phrases=["不过"], variants=["。不成。"],
+               allow=["不过期。"], source="t")
+    for fields in ({"phrases": ["不过。"]}, {"phrases": ["不过"], "allow": ["不过。期"]},
+                   {"phrases": ["不过"], "variants": ["不。成"]}):
+        with pytest.raises(ValueError, match="。 may only start or end a variant or an allowed wording"):
             PhraseRule(id="r", category="forbidden", severity="low", source="t", **fields)
+
+
+def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
+    rule = PhraseRule(id="r", category="forbidden", severity="low", phrases=["我不能"], variants=["不成。", "。等着"],
+                      allow=["成不成。"], source="t")
+    matcher = Matcher([rule])
+    for flagged in ("这样可不成，您换一个吧。", "修不成", "不成！", "等着，我给您查。", "好，等着吧"):
+        assert matcher.find(flagged), flagged
+    for clean in ("这个不成问题。", "安装不成功的话再打来。", "您这样成不成？", "您就等着收货吧。", "我等着您的消息。"):
+        assert not matcher.find(clean), clean
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,9 @@ def _searched(rules: Sequence[PhraseRule]) -> list[str]:
 
 
 def _worded(rules: Sequence[PhraseRule]) -> list[str]:
-    return sorted({w for r in _agent_rules(rules) for w in r.wordings()} - set(_searched(rules)))
+    # a wording anchored to its clause (不成。) is read in the text only: the audio has no clauses
+    wordings = {w for r in _agent_rules(rules) for w in r.wordings() if CLAUSE_END not in w}
+    return sorted(wordings - set(_searched(rules)))
 
 
 @per_rule_set
