@@ -260,7 +260,7 @@ class Matcher:
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` (one of
         three characters or more, such as 合不合适, anywhere in its clause: 不知道这个时间合不合适？) and
-        the clause is a question: a question mark, 吗/呢 as its last word, or a wish asked both ways
+        the clause is a question: a question mark, 吗/呢, 没有 or 不 as its last word, or a wish asked both ways
         (方不方便, ``_a_not_a``): the ASR often leaves the question mark out."""
         if end >= len(norm.text) or _break_before(norm, end):
             return False  # 不知道，你问别人吧？ is a refusal, then something else
@@ -271,7 +271,8 @@ class Matcher:
         if not any(clause.startswith(w) or (len(w) >= 3 and w in clause) for w in self._question_with[rule]):
             return False
         after = norm.original[norm.offsets[last] + 1 :].lstrip()
-        return norm.text[last] in "吗呢" or after[:1] in ("？", "?") or _a_not_a(clause)
+        return (norm.text[last] in "吗呢" or clause.endswith(_ASKED_LAST) or after[:1] in ("？", "?")
+                or _a_not_a(clause))
 
 
 def _a_not_a(clause: str) -> bool:
@@ -282,6 +283,7 @@ def _a_not_a(clause: str) -> bool:
 
 
 _ME = re.compile("我(?!们)")  # the agent speaking for themself
+_ASKED_LAST = ("没有", "了没", "不")  # a clause asked by its last word, as 吗 asks: 不知道您收到短信没有, …方便不
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"'}
 
 

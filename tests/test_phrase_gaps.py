@@ -252,6 +252,23 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("这种改装件的损失我不会给您报的。", "forbidden.negative-language"),
         ("你是不是压根没弄明白 俺再说最后一遍", "forbidden.doubting-caller"),
         ("您把手机上收到的那个码报给我一下", "pii.asks-secret"),  # a code named by where it came alone
+        # s27_1-6: northern and Wu speech, vague estimates, policy-framed refusals, cold politeness
+        ("俺们这嘎达做不了上门安装", "forbidden.negative-language"),  # 这嘎达 is 这边
+        ("阿拉搿面没办法拨侬换新机。", "forbidden.negative-language"),  # 搿面 这边, 拨侬 给你
+        ("搿个是快递公司弄坏额，勿是阿拉额责任。", "forbidden.shifting-blame"),  # 阿拉额 is 我们的
+        ("葛个勿来事，退勿脱哉。", "forbidden.refusal"),
+        ("麻烦侬拿手机上收到额验证码读拨我听一下。", "pii.asks-secret"),
+        ("我寻思你应该先瞅瞅说明书再打过来", "forbidden.shifting-blame"),  # 我寻思 is 我认为
+        ("就这样吧，其他的你找服务站去。", "forbidden.bad-answers"),
+        ("这是服务站的问题，你应该去找他们投诉，不是找我们。", "forbidden.shifting-blame"),
+        ("换个主板差不多四五百块钱。", "vague.ambiguous"),
+        ("审核时间不一定，快的话一天，慢的话一周。", "vague.ambiguous"),
+        ("我都说得这么清楚了，您怎么还是没明白呢？", "forbidden.doubting-caller"),
+        ("这个问题我刚才已经跟您说过两遍了，您再仔细听一下。", "forbidden.rude"),
+        ("您别老是打断我行吗，我话还没说完呢。", "forbidden.rude"),
+        ("我们的工程师都很专业，不可能装错的，肯定是您用的方法不对。", "forbidden.shifting-blame"),
+        ("您要是早点打过来，也不至于这样。", "forbidden.shifting-blame"),
+        ("感谢您的来电，不过滤芯是要另外收费的，再见。", "forbidden.but"),  # 不过 + 滤芯, not 不过滤
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -409,6 +426,15 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "定损报告里说明了，这款车的自适应巡航在雨雾天不能够识别前车，会自动退出。",
         "我先把大概情况记录下来，再跟您确认细节",
         "对不起，我可能没说清楚，我换个说法再讲一遍",
+        # s27: the same words in innocent senses
+        "这点小毛病不过是保险丝烧了，换一个就好使",
+        "不知道您今儿个下午方便不，师傅想过去一趟",  # asked by its last word, as 没有 asks
+        "不知道您那边收到短信没有",
+        "这两款差不多一样大，您看哪个颜色喜欢",
+        "您没明白的地方随时问我，我一点也不嫌麻烦。",
+        "您说的这个情况很重要，这事关老人安全，我不能不管，马上给您加急。",
+        "您问能不能分期付，是可以的，分三期不收利息。",  # 不收利 is no 不受理 by sound
+        "好，多谢你打电话来，祝你身体健康，拜拜。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
@@ -501,6 +527,8 @@ def test_the_opening_and_the_closing_are_read_with_the_regional_words() -> None:
     said = [Utterance(0, "agent", 0.0, 3.0, "谢谢恁打电话来 祝恁周末愉快")]
     assert closing_finding(CFG, said, matcher) is None
     assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, "就这样 挂了")], matcher) is not None
+    for said in ("好额，谢谢侬，再会哦。", "好，多谢你打电话来，祝你身体健康，拜拜。"):  # 侬 and 你 thank as 您 does
+        assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None, said
     opening = [Utterance(0, "agent", 0.0, 3.0, "恁好，这里是海尔斯科技，有啥能帮恁")]
     context = CallContext(agent_answer_s=0.0, reached_agent=True)
     assert opening_finding(CFG, opening, 0.0, context, (), matcher) is None
