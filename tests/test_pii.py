@@ -443,6 +443,11 @@ def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> 
     ("我先生叫方明，方便的方", "我先生叫方*，方便的方"),  # the surname explained, not said again
     ("好的，是林佳怡林女士对吧", "好的，是林**林女士对吧"),
     ("我妈是江西人", "我妈是江西人"),
+    ("到了找王建国，他是我们这的电工", "到了找王**，他是我们这的电工"),  # someone to ask for
+    ("你找周围的人问问", "你找周围的人问问"),
+    ("找李经理就行", "找李经理就行"),
+    ("工地负责人叫马国平", "工地负责人叫马**"),
+    ("快递写我爱人的名字，孙丽娟", "快递写我爱人的名字，孙**"),
 ])
 def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -478,6 +483,12 @@ def test_a_number_begun_and_taken_back_is_hidden_as_the_number_said_after_it(tex
     ("我有两个呃三个问题", "我有两个呃三个问题"),
     ("退款到这张卡，流水号是20240315093012345678", "退款到这张卡，流水号是20240315093012345678"),
     ("我的会员卡号是88012345678", "我的会员卡号是88012345678"),
+    ("原来的密码是liuguifang66吗", "原来的密码是************吗"),  # named before the password's letters
+    ("密码就是我生日19860714", "密码就是我生日********"),  # a date that is the password
+    ("我生日是19860714", "我生日是19860714"),
+    ("收货码7316，快递员说要这个", "收货码****，快递员说要这个"),
+    ("丰巢柜的取件码是58273146", "丰巢柜的取件码是58273146"),  # a locker's pickup code is no personal data
+    ("我办公室的直线0371-63952810，不用转分机", "我办公室的直线****-****2810，不用转分机"),
 ])
 def test_a_number_read_out_with_hesitations_is_one_number_and_serials_stay(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -494,6 +505,11 @@ def test_a_number_read_out_with_hesitations_is_one_number_and_serials_stay(text:
     ("the order number is 13912345678", "the order number is 13912345678"),
     ("promo code is 88888888", "promo code is 88888888"),
     ("someone on the phone said one", "someone on the phone said one"),
+    # two digits said as one English word (fifteen) or two (twenty-one, fifty-six)
+    ("我电话是一五零 fifteen twenty-one 七三零八", "我电话是*** ******* ******-*** 七三零八"),
+    ("card number is 5203 0412 fifty-six seventy-eight 9015",
+     "card number is **** **** *****-*** *******-***** 9015"),
+    ("我们约的是three thirty pm，明天下午", "我们约的是three thirty pm，明天下午"),
 ])
 def test_numbers_said_in_english_are_hidden_as_numbers(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -237,8 +237,10 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1]) and not _english_apart(stream, a - 1, a)
     after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b]) and not _english_apart(stream, b - 1, b)
     if before or after:  # part of a model or tracking number (KFR35GW, SF1234...), or a password
-        token = _password_token(stream, idx) if context in ("password", "code", "id_card") else None
-        if token is None:
+        token = _password_token(stream, idx)
+        if token is not None and context is None and token[0] < a:  # named before its letters: 密码是liuguifang66
+            context = context_kind(stream, token[0], token[-1] + 1)
+        if token is None or context not in ("password", "code", "id_card"):
             return []
         value = "".join(text[k] for k in token)
         if context == "id_card":  # A123456789, E12345678: keeps its last digits, as numbers do

@@ -35,10 +35,12 @@ _WORDS: dict[str, tuple[str, ...]] = {
                   "cardnumber", "card", "creditcard", "debitcard", "accountnumber", "account", "bankaccount"),
     "phone": ("手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "座机", "固话", "联系电话",
               "打我", "联系我", "拨打我", "微信号", "qq", "qq号", "qq号码",  # a QQ number reaches the caller too
+              "直线", "办公室电话",  # an office's direct line reaches the person
               "phone", "phonenumber", "mobile", "mobilenumber", "cellphone", "callme", "callmeat", "whatsapp",
               "telephone", "contactnumber", "landline"),
     "code": ("验证码", "动态码", "校验码", "短信码", "确认码", "随机码", "动态密码", "短信验证码",
              "短信说是", "短信里的", "短信上的", "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码",
+             "收货码", "签收码", "激活码",  # a parcel handed over, an account opened (not a locker's 取件码)
              "code", "otp", "verificationcode", "securitycode", "smscode"),
     "password": ("密码", "口令", "支付密码", "取款密码", "查询密码", "服务密码",
                  "password", "pin", "pincode", "passcode"),
@@ -51,6 +53,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "ordernumber", "order", "tracking", "trackingnumber", "model", "serialnumber", "invoice", "hotline",
         "promocode", "couponcode", "discountcode", "qrcode", "barcode", "zipcode", "postcode", "postalcode",
         "errorcode", "productcode", "simcard", "giftcard", "membershipcard", "membercard", "flight", "room",
+        "默认密码", "出厂密码", "defaultpassword",  # a device's, the same for every buyer
     ),
     QUANTITY: (
         "金额", "余额", "价格", "费用", "话费", "电话费", "手机费", "欠费", "合计", "总共", "一共", "共计",
@@ -114,6 +117,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     elif found == QUANTITY:  # 退款退到您这张6222…的卡上: a card named after beats an amount before
         after = _after(text, b)  # (not a code: 尾号5678，验证码已发 keeps its tail digits)
         found = after if after in ("bank_card", "id_card", "phone") else found
+        if PASSWORD_IS_DATE.search(text, lo, a):  # 密码就是我生日19860714: the date is the password
+            found = "password"
     near = a - lo <= CORRECTION_GAP or (a - lo <= CORRECTION_REACH and CORRECTION.search(text, lo, a))
     if found is None and inherit and lo > 0 and text[lo - 1] in _DIGITISH and near:
         # ... unless only a few words separate them, or a correction does: a correction or a second
@@ -127,4 +132,5 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
 
 
 _DIGITISH = set("0123456789")
+PASSWORD_IS_DATE = re.compile(r"(?:密码|口令)(?:就|也)?是(?:我|我的|他|他的|她|她的)?(?:生日|出生日期|出生年月)")
 CORRECTION_GAP = 6  # characters between two runs for the second to take the first's context

@@ -45,7 +45,8 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            r"|寄件人是|寄件人|发件人是|发件人"
                            # someone named by their job or as "one called" (快递员叫刘强, 有个叫林小凤的人)
                            r"|(?:快递员|销售|师傅|员工|业务员|司机|个|房东|邻居|朋友|同事|室友|老板|好像|那位|俺"
-                           r"|租客|房客|病人|患者|护工|保姆|外教|同学|学生)叫|家长是"
+                           r"|租客|房客|病人|患者|护工|保姆|外教|同学|学生|负责人|工程师|电工|安全员|宿舍长|老人家|班长"
+                           r"|主管|组长|队长)叫|家长是|负责人是|宿舍长是|的名字"
                            # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
                            rf"|(?:{KIN}|他|她)叫")
 # Words between a trigger and the name: how it is written (收件人写张丽华, 户主叫郑国强), whose it is
@@ -285,12 +286,13 @@ KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|
 
 def _introduced(stream: Stream) -> list[Found]:
     """我是吴晓燕，… (or 我是马|俊峰): a full name right after 我是 that ends its clause; 我是江苏的 and
-    我是马上要出门 go on past the would-be name, 我是王先生 gives a title, not a name."""
+    我是马上要出门 go on past the would-be name, 我是王先生 gives a title, not a name. Someone to ask for the same
+    way: 到了找王建国，他是电工 (找周围的人 goes on, 找李经理 gives a title)."""
     out: list[Found] = []
-    for m in re.finditer("我是|我系", stream.text):
+    for m in re.finditer("我是|我系|找", stream.text):
         given = _longer(_full_name(stream, m.end()), _unlisted(stream, m.end()))
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])):
-            out.append(Found("name", *given, True))
+            out.append(Found("name", *given, m.group() != "找"))
     return out
 
 

@@ -34,9 +34,17 @@ FILLERS = set("呃嗯")  # hesitations Whisper writes between the digits of a nu
 DIGITS = set(DIGIT_VALUE)
 DIGIT_WORDS = {w: str(d) for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                                                  "nine"))}
+# Two digits said as one word: ten to nineteen, and the tens with or without a unit (twenty-one, fifty)
+TEENS = {w: f"1{d}" for d, w in enumerate(("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+                                             "seventeen", "eighteen", "nineteen"))}
+TENS = {w: str(d) for d, w in enumerate(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"),
+                                        start=2)}
 # On the lower-cased original: a digit said in English, as a word of its own among Latin letters (not the one of
-# phone or someone), maybe after double or triple; double and triple take a written digit too (double 8)
-SPOKEN_DIGITS = re.compile(rf"(?<![a-z])(?:(?P<times>double|triple)\s*)?(?P<d>{'|'.join(DIGIT_WORDS)}|(?<=\s)[0-9])"
+# phone or someone), maybe after double or triple; double and triple take a written digit too (double 8); or a
+# number of two digits said as one or two words (fifteen, twenty-one)
+SPOKEN_DIGITS = re.compile(rf"(?<![a-z])(?:(?:(?P<times>double|triple)\s*)?(?P<d>{'|'.join(DIGIT_WORDS)}|(?<=\s)[0-9])"
+                           rf"|(?P<teen>{'|'.join(TEENS)})"
+                           rf"|(?P<tens>{'|'.join(TENS)})(?:[-\s]?(?P<unit>{'|'.join(list(DIGIT_WORDS)[1:])}))?)"
                            r"(?![a-z])")
 
 # Words that take back what was just said: the value after them is of the same kind (验证码是482917，不对，
@@ -193,6 +201,9 @@ def _units(n: Normalized) -> list[tuple[str, int, int]]:
     at = {o: i for i, o in enumerate(n.offsets)}
     words: dict[int, list[tuple[str, int, int]]] = {}  # index of a word's first letter -> what it says
     for m in spoken:
+        if not m["d"]:
+            words.update(_two_digits(m, at))
+            continue
         digit = DIGIT_WORDS.get(m["d"], m["d"])
         said = [i for o in range(m.start("d"), m.end("d")) if (i := at.get(o)) is not None]
         if not said:
@@ -213,3 +224,20 @@ def _units(n: Normalized) -> list[tuple[str, int, int]]:
             out.append((n.text[i], i, 1))
             i += 1
     return out
+
+
+def _two_digits(m: re.Match[str], at: dict[int, int]) -> dict[int, list[tuple[str, int, int]]]:
+    """``_units``' words for a number of two digits said in English: fifteen is 1 then 5, both standing on the
+    word (the second for no characters of its own, as triple's third); twenty-one is 2 on twenty and 1 on one."""
+    def said(group: str) -> list[int]:
+        return [i for o in range(m.start(group), m.end(group)) if (i := at.get(o)) is not None]
+
+    if m["teen"]:
+        word = said("teen")
+        return {word[0]: [("1", word[0], len(word)), (TEENS[m["teen"]][1], word[0], 0)]} if word else {}
+    tens = said("tens")
+    if not tens:
+        return {}
+    unit = said("unit") if m["unit"] else []
+    second = (DIGIT_WORDS[m["unit"]], unit[0], len(unit)) if unit else ("0", tens[0], 0)
+    return {tens[0]: [(TENS[m["tens"]], tens[0], len(tens)), second]}
