@@ -428,6 +428,9 @@ def test_one_speaker_per_segment_or_a_clear_error() -> None:
     ("vx：hz13579", "vx：*******"),  # a bare vx names the account as 微信号 does
     ("wx号hz13579", "wx号*******"),
     ("我微信号Lily-520大写的L", "我微信号****-***大写的L"),  # the case of one letter told after it is no part of it
+    ("微信号z h y 6 6 8 8", "微信号* * * * * * *"),  # spelled one character at a time
+    ("微信号是K E L L Y 二一", "微信号是* * * * * **"),
+    ("我加你微信 好吧 我等下 发 给你", "我加你微信 好吧 我等下 发 给你"),
 ])
 def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -37,6 +37,9 @@ _PIECE = rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|{_SA
 _SAID_AT = r"艾特|at|圈a"
 _AT = rf"(?:{_SAID_AT}|@)"
 _CASE_NOTE = re.compile(r"(?:大写|小写)的?\s*[A-Za-z]\s*$")
+# or spelled one character at a time (微信号z h y 6 6 8 8): so many single characters, each before a space
+_SPELLED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?=\s)")
+SPELLED_MIN = 3
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
@@ -108,8 +111,8 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
             if not re.search(f"[A-Za-z0-9{_SAID_DIGITS}]", handle) or len(handle) < 4:
                 continue
             # a case told of one letter after the ID (Lily-520大写的L) says nothing of its own: a written ID
-            if (symbol_needed and not re.search(_SAID_SYMBOL, _CASE_NOTE.sub("", handle))) or \
-                    NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
+            told = re.search(_SAID_SYMBOL, _CASE_NOTE.sub("", handle)) or len(_SPELLED.findall(handle)) >= SPELLED_MIN
+            if (symbol_needed and not told) or NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
                 continue
             a, b = m.start("id"), m.end("id")
             case = re.match(r"\s*(?:大写|小写)的?\s*", m["id"])
