@@ -12,6 +12,8 @@ rules there are. A hit is then
   随时都能预约, not 不过期限是七天,
 - dropped when its clause (the text since the last punctuation mark) says one of the rule's
   ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
+- dropped when its clause goes on to one of the rule's ``conceding_with`` words: 不知道型号也能报修
+  grants the repair, it refuses nothing,
 - dropped when the rule's ``question_with`` words follow it in a clause that ends as a question:
   不知道您明天上午方便在家吗？ asks, it does not refuse,
 - dropped when it stands inside quotation marks (“…”, 「…」): the agent repeating what the
@@ -42,7 +44,7 @@ import ahocorasick
 
 from settings import CLAUSE_END, PhraseRule, bare
 from transcribe.normalize import Normalized, canonical, normalize
-from transcribe.phonetic import syllables
+from transcribe.phonetic import loose, syllables
 
 # Shorter phrases are not matched by sound: two syllables collide with ordinary words
 # far too often (不行 bu xing / 步行, 大概 da gai / 大盖).
@@ -107,6 +109,7 @@ class Matcher:
         self._standard = standard
         self._not_after = [[w for w in map(canonical, rule.not_after) if w] for rule in self.rules]
         self._question_with = [[w for w in map(canonical, rule.question_with) if w] for rule in self.rules]
+        self._conceding_with = [[w for w in map(canonical, rule.conceding_with) if w] for rule in self.rules]
         self._exact = ahocorasick.Automaton()
         self._sound = ahocorasick.Automaton() if pinyin else None
         exact: dict[str, list[_Entry]] = {}
@@ -187,7 +190,7 @@ class Matcher:
 
     def _iter_sound(self, text: str) -> Iterable[tuple[int, int, _Entry, str]]:
         assert self._sound is not None
-        sylls = syllables(text)
+        sylls = [loose(x) for x in syllables(text)]
         joined = SEP + SEP.join(sylls) + SEP
         matches = list(self._sound.iter(joined))
         if not matches:
@@ -223,7 +226,7 @@ class Matcher:
             (r, s, e, how) for (r, s, e), how in hits.items()
             if not any(a <= s and e <= b for a, b in allows.get(r, ()))
             and not any(a <= s and e <= b for a, b in quoted)
-            and not self._conditional(r, norm, s) and not self._asks(r, norm, e)
+            and not self._conditional(r, norm, s) and not self._asks(r, norm, e) and not self._concedes(r, norm, e)
         ]
         # Longer hits of the same category subsume the hits they contain.
         final = [
@@ -256,6 +259,15 @@ class Matcher:
         before = norm.text[clause:start]
         return any(w in before and not (w.endswith("说") and _ME.search(before, before.rindex(w) + len(w)))
                    for w in words)
+
+    def _concedes(self, rule: int, norm: Normalized, end: int) -> bool:
+        """Whether the clause of the hit ending at ``end`` goes on to one of the rule's ``conceding_with`` words:
+        不知道型号也能报修 grants the repair (not 不知道，也可以问问别人, a clause of its own)."""
+        words = self._conceding_with[rule]
+        last = end
+        while words and last < len(norm.text) and not _break_before(norm, last):
+            last += 1
+        return any(w in norm.text[end:last] for w in words)
 
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` (one of
@@ -322,7 +334,7 @@ def _break_before(norm: Normalized, i: int) -> bool:
 
 
 def _sound_key(key: str) -> str:
-    return SEP + SEP.join(syllables(key)) + SEP
+    return SEP + SEP.join(loose(x) for x in syllables(key)) + SEP
 
 
 def _first_syllable_start(joined: str, end: int, entry: _Entry, starts: dict[int, int]) -> int | None:

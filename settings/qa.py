@@ -47,6 +47,9 @@ class PhraseRule(Strict):
     # a hit followed by one of these, in a clause that ends as a question (？, 吗, 呢), asks the caller
     # something (不知道您明天上午方便在家吗？) rather than saying the phrase to them: qa/matcher.py
     question_with: list[str] = []
+    # a hit whose clause goes on to one of these grants something despite it, rather than refusing the caller
+    # (不知道型号也能报修: not knowing the model is no bar): qa/matcher.py
+    conceding_with: list[str] = []
     # phrase -> everyday words that sound like it (快点: 快递): a text hit that one of them reads
     # better in the audio is shown as unsure (needs listening), not as a sure breach
     sounds_like: dict[str, list[str]] = {}

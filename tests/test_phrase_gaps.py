@@ -269,6 +269,12 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("我们的工程师都很专业，不可能装错的，肯定是您用的方法不对。", "forbidden.shifting-blame"),
         ("您要是早点打过来，也不至于这样。", "forbidden.shifting-blame"),
         ("感谢您的来电，不过滤芯是要另外收费的，再见。", "forbidden.but"),  # 不过 + 滤芯, not 不过滤
+        # s27_7-9 and call set24: identity checks, openings and closings, the ASR's near-homophones
+        ("您确定真照做了？我看您是没弄明白我刚才说的。", "forbidden.doubting-caller"),
+        ("你冲我吼没用，你不能对我这样叫喊。", "forbidden.shifting-blame"),
+        ("是上一个接线员没给您登记，所以才拖到现在。", "forbidden.shifting-blame"),
+        ("你要挂就挂，挂了也别再打回来。", "forbidden.rude"),
+        ("这个嗯这个我们不嫩给您退 退货的", "forbidden.negative-language"),  # 嫩 nen for 能 neng
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -435,6 +441,12 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您说的这个情况很重要，这事关老人安全，我不能不管，马上给您加急。",
         "您问能不能分期付，是可以的，分三期不收利息。",  # 不收利 is no 不受理 by sound
         "好，多谢你打电话来，祝你身体健康，拜拜。",
+        "没关系，不知道型号也能报修，我用您的手机号查购买记录。",  # not knowing is no bar: a concession
+        "有人可能会冒充客服打电话要验证码，您一定要提高警惕。",
+        "要是短信发不过来，我们也可以改成语音验证码。",
+        "您哪里不明白的随时问我，我再给您讲一遍。",  # 里 li is no 你 ni by sound
+        "您不用在电话里等着，查到了我给您回电。",
+        "宽带没法直接装在那儿，我给您申请一个无线中继。",  # 直 zhi is no 子 zi
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
@@ -491,6 +503,7 @@ def test_a_polite_question_is_no_refusal_but_a_refusal_before_a_question_is() ->
     assert rules("不知道您明天上午九点到十一点方便在家吗？") == []
     assert rules("不知道您什么时候方便呢") == []
     assert rules("不知道，你问别人吧？") == ["forbidden.refusal"]  # 不知道 is a clause of its own
+    assert rules("我不知道，你也可以问问别人") == ["forbidden.refusal"]  # the concession is another clause's
     assert rules("这个我真的不知道您文便人怕。") == ["forbidden.refusal"]  # the ASR's 您 for 你: no question
 
 

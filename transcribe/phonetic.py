@@ -32,6 +32,13 @@ def syllables(text: str) -> list[str]:
     return [syllable(ch) for ch in text]
 
 
+def loose(syl: str) -> str:
+    """``syl`` with the finals many southern speakers and the ASR do not tell apart made one: eng and ing as en
+    and in (不能 written 不嫩). Not n and l (你 would be 里: 哪里不明白, 电话里等着), nor zh and z (没法直接 would
+    be 没法子)."""
+    return syl[:-1] if syl.endswith(("eng", "ing")) else syl
+
+
 def best_window(needle: Sequence[str], hay: Sequence[str]) -> tuple[int, int, int]:
     """Approximate substring match (Sellers): the fewest edits turning ``needle`` into
     some window of ``hay``, and that window ``(edits, start, end)``.
