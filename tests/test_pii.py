@@ -200,6 +200,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("您这个账户的原密码能跟我说一下吗", "密码能跟我说一下"),
     ("验证码 发过来了吧 您念一下", "验证码 发过来了吧 您念一下"),
     ("中继员麻烦您把他刚才说的密码转给我一下。", "的密码转给我"),  # a relay operator asked to pass it on
+    ("快点把验证码报过来，一会儿就过期了。", "验证码报过来"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -213,6 +214,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "您说密码忘记了是吧，我给您发一个重置链接",  # said of the password, not asking for it
     "验证码您千万别告诉任何人", "验证码已经发给您了", "新密码您自己在app里设置就行",
     "报一下您的手机号，我给您发验证码", "卡背面有三位数字，这个千万别告诉任何人", "短信里的六位数字请在页面上输入",
+    "验证码已经发过来了，您查收一下",  # 发过来了: it was sent
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
@@ -451,6 +453,9 @@ def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> 
     ("找李经理就行", "找李经理就行"),
     ("工地负责人叫马国平", "工地负责人叫马**"),
     ("快递写我爱人的名字，孙丽娟", "快递写我爱人的名字，孙**"),
+    ("收货人那里填的是李文博，订单金额五百九十九", "收货人那里填的是李**，订单金额五百九十九"),
+    ("快递员说签收人是吴浩，可我们家根本没有这个人", "快递员说签收人是吴*，可我们家根本没有这个人"),
+    ("填的是张家口市桥西区", "填的是张家口市桥西区"),  # a place named like a person
 ])
 def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, masked: str) -> None:
     assert mask(text) == masked

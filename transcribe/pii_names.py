@@ -42,7 +42,7 @@ KIN = ("爱人|老伴|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|闺女|�
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|全名是|全名叫|全名|叫做|姓名"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
-                           r"|寄件人是|寄件人|发件人是|发件人"
+                           r"|寄件人是|寄件人|发件人是|发件人|签收人是|签收人|退货人是|退货人|下单人是|下单人|填的是"
                            # someone named by their job or as "one called" (快递员叫刘强, 有个叫林小凤的人)
                            r"|(?:快递员|销售|师傅|员工|业务员|司机|个|房东|邻居|朋友|同事|室友|老板|好像|那位|俺"
                            r"|租客|房客|病人|患者|护工|保姆|外教|同学|学生|负责人|工程师|电工|安全员|宿舍长|老人家|班长"
@@ -53,6 +53,7 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
 # (收件人是我爸李国强).
 AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填|叫|是)?(?:我|我的|您|您的)?"
                            rf"(?:{KIN}|家人|朋友|同事)?")
+PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
 FULL_NAME_AFTER = set("是给找和跟请叫的")  # a word before a full name that starts it as a new phrase (好的司马俊先生)
@@ -335,7 +336,10 @@ def _full_name(stream: Stream, p: int, named: bool = False) -> tuple[int, int] |
     if not g:
         return None
     start = p + _surname(stream.text, p)
-    return start, start + g
+    end = start + g
+    if end < len(stream.text) and stream.joined(end - 1) and stream.text[end] in PLACE_AFTER:
+        return None  # a place named like a person: 填的是张家口市, 马鞍山路
+    return start, end
 
 
 def _ends_clause(stream: Stream, i: int) -> bool:
