@@ -447,6 +447,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您哪里不明白的随时问我，我再给您讲一遍。",  # 里 li is no 你 ni by sound
         "您不用在电话里等着，查到了我给您回电。",
         "宽带没法直接装在那儿，我给您申请一个无线中继。",  # 直 zhi is no 子 zi
+        "这个价格再实惠不过了，您放心买。",  # 不过 ending its clause is no "but"
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
