@@ -275,6 +275,8 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("是上一个接线员没给您登记，所以才拖到现在。", "forbidden.shifting-blame"),
         ("你要挂就挂，挂了也别再打回来。", "forbidden.rude"),
         ("这个嗯这个我们不嫩给您退 退货的", "forbidden.negative-language"),  # 嫩 nen for 能 neng
+        ("你明唔明我讲乜嘢啊？", "forbidden.doubting-caller"),  # s27_12-13: trade partners, southern speech
+        ("退款要不得，规定冇得退。", "forbidden.refusal"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -448,6 +450,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您不用在电话里等着，查到了我给您回电。",
         "宽带没法直接装在那儿，我给您申请一个无线中继。",  # 直 zhi is no 子 zi
         "这个价格再实惠不过了，您放心买。",  # 不过 ending its clause is no "but"
+        "您先试下重启，实在不行我们就上门。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
@@ -543,6 +546,6 @@ def test_the_opening_and_the_closing_are_read_with_the_regional_words() -> None:
     assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, "就这样 挂了")], matcher) is not None
     for said in ("好额，谢谢侬，再会哦。", "好，多谢你打电话来，祝你身体健康，拜拜。"):  # 侬 and 你 thank as 您 does
         assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None, said
-    opening = [Utterance(0, "agent", 0.0, 3.0, "恁好，这里是海尔斯科技，有啥能帮恁")]
     context = CallContext(agent_answer_s=0.0, reached_agent=True)
-    assert opening_finding(CFG, opening, 0.0, context, (), matcher) is None
+    for said in ("恁好，这里是海尔斯科技，有啥能帮恁", "您好，这里是海尔斯科技，我是小刘，请问有么子要帮忙嘅？"):
+        assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None, said
