@@ -456,6 +456,12 @@ def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> 
     ("收货人那里填的是李文博，订单金额五百九十九", "收货人那里填的是李**，订单金额五百九十九"),
     ("快递员说签收人是吴浩，可我们家根本没有这个人", "快递员说签收人是吴*，可我们家根本没有这个人"),
     ("填的是张家口市桥西区", "填的是张家口市桥西区"),  # a place named like a person
+    ("我同事欧阳靖也碰到这个问题了", "我同事欧阳*也碰到这个问题了"),  # family or a colleague, then the name
+    ("我儿子黄子轩，今年上初三", "我儿子黄**，今年上初三"),
+    ("这个单是我舅舅诸葛明帮我下的", "这个单是我舅舅诸葛*帮我下的"),
+    ("我儿子周末回来", "我儿子周末回来"),
+    ("找李文博医生，李文博", "找李**医生，李**"),  # asked for, then a title
+    ("找张医生", "找张医生"),
 ])
 def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -29,13 +29,13 @@ SURNAMES = set(
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "夏侯", "皇甫", "尉迟", "公孙", "令狐",
                      "长孙", "宇文", "司徒", "端木", "南宫", "独孤", "轩辕")
 # Characters and words that end a given name ("我叫张伟想问一下", "我叫李明明天再打").
-NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身嗯呃哈对")
+NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身嗯呃哈对帮")
 # (家 is a given name's character as often as not: 陈家豪; 家里 and 家住 still end one)
 NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前",
                    "家里", "家住", "家在")
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
 TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
-          "哥", "姐")
+          "哥", "姐", "医生", "护士", "大夫")
 # Family, as a caller names them (the longer word first: 外孙女 before 外孙)
 KIN = ("爱人|老伴|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|闺女|女婿|儿媳妇|儿媳|媳妇|公公|婆婆|太太|先生|丈夫|妻子"
        "|母亲|父亲|哥哥|姐姐|弟弟|妹妹|外甥女|外甥|侄女|侄子|外孙女|外孙|孙女|孙子|爷爷|奶奶|姥姥|姥爷|外公|外婆|舅舅|姑姑|岳父|岳母")
@@ -283,6 +283,7 @@ def _corrected(stream: Stream) -> list[Found]:
 
 
 KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|女儿|家属)")  # 我是唐子涵的妈妈
+KIN_THEN_NAME = re.compile(rf"我的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈)")
 
 
 def _introduced(stream: Stream) -> list[Found]:
@@ -292,8 +293,15 @@ def _introduced(stream: Stream) -> list[Found]:
     out: list[Found] = []
     for m in re.finditer("我是|我系|找", stream.text):
         given = _longer(_full_name(stream, m.end()), _unlisted(stream, m.end()))
-        if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])):
+        if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
+                      or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))):
             out.append(Found("name", *given, m.group() != "找"))
+    # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
+    # before a word that cannot be a name's (也, 就, 在)
+    for m in KIN_THEN_NAME.finditer(stream.text):
+        given = _longer(_full_name(stream, m.end()), _unlisted(stream, m.end()))
+        if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP):
+            out.append(Found("name", *given))
     return out
 
 
