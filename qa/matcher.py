@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from settings import CLAUSE_END, PhraseRule, bare
+from settings import CLAUSE_END, PhraseRule, bare, longest_first
 from transcribe.normalize import Normalized, canonical, normalize
 from transcribe.phonetic import loose, syllables
 
@@ -104,8 +104,7 @@ class Matcher:
         self.pinyin = pinyin
         standard = {canonical(w): canonical(s) for w, s in (regional or {}).items()}
         standard = {w: s for w, s in standard.items() if w and s}
-        words = sorted(standard, key=len, reverse=True)  # longest first: 俺们 before 俺
-        self._regional = re.compile("|".join(map(re.escape, words))) if words else None
+        self._regional = longest_first(standard)  # 俺们 before 俺
         self._standard = standard
         self._not_after = [[w for w in map(canonical, rule.not_after) if w] for rule in self.rules]
         self._question_with = [[w for w in map(canonical, rule.question_with) if w] for rule in self.rules]
@@ -264,10 +263,9 @@ class Matcher:
         """Whether the clause of the hit ending at ``end`` goes on to one of the rule's ``conceding_with`` words:
         不知道型号也能报修 grants the repair (not 不知道，也可以问问别人, a clause of its own)."""
         words = self._conceding_with[rule]
-        last = end
-        while words and last < len(norm.text) and not _break_before(norm, last):
-            last += 1
-        return any(w in norm.text[end:last] for w in words)
+        if not words or end >= len(norm.text) or _break_before(norm, end):
+            return False
+        return any(w in norm.text[end:_clause_stop(norm, end)] for w in words)
 
     def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` (one of
@@ -276,9 +274,7 @@ class Matcher:
         (方不方便, ``_a_not_a``): the ASR often leaves the question mark out."""
         if end >= len(norm.text) or _break_before(norm, end):
             return False  # 不知道，你问别人吧？ is a refusal, then something else
-        last = end
-        while last + 1 < len(norm.text) and not _break_before(norm, last + 1):
-            last += 1
+        last = _clause_stop(norm, end) - 1
         clause = norm.text[end:last + 1]
         if not any(clause.startswith(w) or (len(w) >= 3 and w in clause) for w in self._question_with[rule]):
             return False
@@ -331,6 +327,15 @@ def _break_before(norm: Normalized, i: int) -> bool:
     stands between them in the original text."""
     between = norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]]
     return any(unicodedata.category(ch).startswith("P") for ch in between)
+
+
+def _clause_stop(norm: Normalized, i: int) -> int:
+    """Where the clause holding normalised character ``i`` stops: the next character after a
+    punctuation mark, or the end of the text."""
+    j = i + 1
+    while j < len(norm.text) and not _break_before(norm, j):
+        j += 1
+    return j
 
 
 def _sound_key(key: str) -> str:

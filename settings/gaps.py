@@ -10,6 +10,7 @@ wording), so the text matcher, the audio check and the review screens need no pa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import product
 
@@ -40,6 +41,13 @@ def gap_problem(phrase: str) -> str | None:
     if len(parts) - 1 > MAX_GAPS:
         return f"'{phrase}': at most {MAX_GAPS} gaps ({GAP}) in one phrase"
     return None
+
+
+def longest_first(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for ``words`` that reads the longest first where several start at one place (俺们 before 俺);
+    None for no words."""
+    ordered = sorted(words, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
 
 def bare(phrase: str) -> str:

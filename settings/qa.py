@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
@@ -15,7 +14,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import Field, model_validator
 
 from settings.base import FieldError, Strict
-from settings.gaps import CLAUSE_END, DEFAULT_GAP_WORDS, bare, gap_problem, spelled_out
+from settings.gaps import CLAUSE_END, DEFAULT_GAP_WORDS, bare, gap_problem, longest_first, spelled_out
 from settings.review_app import WebSettings
 from settings.scorecard import REVIEW_RULE, ScorecardSettings, scorecard_problem
 
@@ -257,8 +256,7 @@ class QaSettings(Strict):
                 raise FieldError(("qa", "regional_words", word),
                                  f"'{word}': '{standard}': give a word and the standard word it stands for")
         # read longest first, as the matcher reads (不沾边 is listed as itself, so 跟我们不沾边 stays as written)
-        longest_first = sorted(self.regional_words, key=len, reverse=True)
-        regional = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
+        regional = longest_first(self.regional_words)
         for i, rule in enumerate(self.phrases):
             for field in ("phrases", "variants", "allow"):
                 for k, wording in enumerate(getattr(rule, field)):

@@ -131,7 +131,7 @@ def names(stream: Stream) -> list[Found]:
     for m in NAME_TRIGGERS.finditer(text):
         between = AFTER_TRIGGER.match(text, m.end())
         p = between.end() if between and stream.joined(m.end() - 1) else m.end()
-        given = _longer(_full_name(stream, p, named=True), _unlisted(stream, p))
+        given = _name_after(stream, p, named=True)
         if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
@@ -292,14 +292,14 @@ def _introduced(stream: Stream) -> list[Found]:
     way: 到了找王建国，他是电工 (找周围的人 goes on, 找李经理 gives a title)."""
     out: list[Found] = []
     for m in re.finditer("我是|我系|找", stream.text):
-        given = _longer(_full_name(stream, m.end()), _unlisted(stream, m.end()))
+        given = _name_after(stream, m.end())
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
                       or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))):
             out.append(Found("name", *given, m.group() != "找"))
     # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
     # before a word that cannot be a name's (也, 就, 在)
     for m in KIN_THEN_NAME.finditer(stream.text):
-        given = _longer(_full_name(stream, m.end()), _unlisted(stream, m.end()))
+        given = _name_after(stream, m.end())
         if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP):
             out.append(Found("name", *given))
     return out
@@ -319,6 +319,11 @@ def _unlisted(stream: Stream, p: int) -> tuple[int, int] | None:
     if end - p < 3 or not _ends_clause(stream, end):
         return None
     return p + 1, end
+
+
+def _name_after(stream: Stream, p: int, named: bool = False) -> tuple[int, int] | None:
+    """The given name's span of a name said from ``p``: a common surname's or a spelled one, the longer."""
+    return _longer(_full_name(stream, p, named), _unlisted(stream, p))
 
 
 def _longer(name: tuple[int, int] | None, unlisted: tuple[int, int] | None) -> tuple[int, int] | None:

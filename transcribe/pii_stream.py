@@ -205,12 +205,12 @@ def _units(n: Normalized) -> list[tuple[str, int, int]]:
             words.update(_two_digits(m, at))
             continue
         digit = DIGIT_WORDS.get(m["d"], m["d"])
-        said = [i for o in range(m.start("d"), m.end("d")) if (i := at.get(o)) is not None]
+        said = _said(m, "d", at)
         if not said:
             continue
         said_unit = (digit, said[0], len(said))
         if m["times"]:
-            lead = [i for o in range(m.start("times"), m.end("times")) if (i := at.get(o)) is not None]
+            lead = _said(m, "times", at)
             words[lead[0]] = [(digit, lead[0], len(lead)), said_unit] + [(digit, said[0], 0)] * (m["times"] == "triple")
         else:
             words[said[0]] = [said_unit]
@@ -229,15 +229,18 @@ def _units(n: Normalized) -> list[tuple[str, int, int]]:
 def _two_digits(m: re.Match[str], at: dict[int, int]) -> dict[int, list[tuple[str, int, int]]]:
     """``_units``' words for a number of two digits said in English: fifteen is 1 then 5, both standing on the
     word (the second for no characters of its own, as triple's third); twenty-one is 2 on twenty and 1 on one."""
-    def said(group: str) -> list[int]:
-        return [i for o in range(m.start(group), m.end(group)) if (i := at.get(o)) is not None]
-
     if m["teen"]:
-        word = said("teen")
+        word = _said(m, "teen", at)
         return {word[0]: [("1", word[0], len(word)), (TEENS[m["teen"]][1], word[0], 0)]} if word else {}
-    tens = said("tens")
+    tens = _said(m, "tens", at)
     if not tens:
         return {}
-    unit = said("unit") if m["unit"] else []
+    unit = _said(m, "unit", at) if m["unit"] else []
     second = (DIGIT_WORDS[m["unit"]], unit[0], len(unit)) if unit else ("0", tens[0], 0)
     return {tens[0]: [(TENS[m["tens"]], tens[0], len(tens)), second]}
+
+
+def _said(m: re.Match[str], group: str, at: dict[int, int]) -> list[int]:
+    """The indices in the normalised text of what ``group`` of ``m`` (a match on the original text) says;
+    ``at`` maps original offsets to them."""
+    return [i for o in range(m.start(group), m.end(group)) if (i := at.get(o)) is not None]
