@@ -133,7 +133,9 @@ class ClosingRule(Strict):
     id: str = "closing.courtesy"
     severity: Severity = "low"
     last_s: Annotated[float, Field(gt=0)] = 30.0
-    phrases: list[str] = ["感谢您的来电", "谢谢您的来电", "再见"]
+    phrases: list[str] = ["感谢您的来电", "谢谢您的来电"]
+    # courteous where the transcript holds them, never scored on the audio (transcribe/lines.py)
+    written: list[str] = []
     source: str = ""
     suggestion: str | None = None
 

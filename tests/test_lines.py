@@ -35,8 +35,10 @@ def test_the_opening_is_scored_as_its_company_and_its_offer_of_help() -> None:
     assert set(parts) == {"company", "offer"}
     assert parts["company"] == ["海尔斯科技"]  # the name: 这里是 comes before any firm's name
     assert {"有什么可以帮您", "请问有什么可以帮您"} <= set(parts["offer"])
-    # 再见 alone is two syllables: it scored high in the middle of calls too
+    # 再见 alone is two syllables: it scored high in the middle of calls too (and is curt alone)
     assert "再见" not in closing_phrases(CFG) and "感谢您的来电" in closing_phrases(CFG)
+    # courteous ends counted only where written: 有事随时 would be "heard" in a curt 有事再打过来
+    assert {"有事随时", "不打扰您了"} <= set(CFG.qa.closing.written) and "有事随时" not in closing_phrases(CFG)
 
 
 def _result(agent_speech: tuple[tuple[float, float], ...], caller_starts: list[float]) -> CallResult:
@@ -164,8 +166,9 @@ class _NoAudio:
 
 @pytest.mark.parametrize(("opening", "closing"), [
     ("您好，这里是海尔斯科技，请问有什么可以帮您？", "感谢您的来电，再见。"),  # word for word
-    # as the text rules read them (qa/rules.py): a syllable off (爱 for 海, 办 for 帮), and 再见 alone
-    ("您好,这里是爱尔斯科技,前文有什么可以办您?", "好的，再见。"),
+    # as the text rules read them (qa/rules.py): a syllable off (爱 for 海, 办 for 帮), and a courteous end
+    # written only (不打扰您了)
+    ("您好,这里是爱尔斯科技,前文有什么可以办您?", "好的，那就不打扰您了，再见。"),
 ])
 def test_parts_the_transcript_holds_as_the_text_rules_read_them_are_not_scored(opening: str, closing: str) -> None:
     plan = TrackPlan(decode=((20.0, 80.0),))

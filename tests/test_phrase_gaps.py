@@ -277,6 +277,16 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("这个嗯这个我们不嫩给您退 退货的", "forbidden.negative-language"),  # 嫩 nen for 能 neng
         ("你明唔明我讲乜嘢啊？", "forbidden.doubting-caller"),  # s27_12-13: trade partners, southern speech
         ("退款要不得，规定冇得退。", "forbidden.refusal"),
+        # s28_1-6: money, escalation, troubleshooting, appointments, long turns; s27_11's regional words
+        ("配件什么时候到货我也不清楚。", "forbidden.uncertain"),
+        ("说实话这个App怎么配网我也搞不懂。", "forbidden.uncertain"),
+        ("该试的都试了，我也没别的办法了。", "forbidden.negative-language"),
+        ("发票已经开了就改不了，您别再问了。", "forbidden.rude"),
+        ("您急也没用，谁的单子不是排着的。", "forbidden.rude"),
+        ("你是不是自己记错扣款金额了？", "forbidden.doubting-caller"),
+        ("肯定是您操作不当才把电机烧坏的。", "forbidden.shifting-blame"),
+        ("莫得法给您改地址了，单子都派出去了。", "forbidden.negative-language"),
+        ("阿拉勿好帮侬改价钿个。", "forbidden.negative-language"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -451,6 +461,11 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "宽带没法直接装在那儿，我给您申请一个无线中继。",  # 直 zhi is no 子 zi
         "这个价格再实惠不过了，您放心买。",  # 不过 ending its clause is no "but"
         "您先试下重启，实在不行我们就上门。",
+        "排水管要是折了水就流不过去，您看下后面那根管子。",  # s28: 流不过去 flows, 不过0.3度 is a number
+        "这台扫地机器人待机一个月的耗电量不过0.3度。",
+        "如果您那边听不清楚，麻烦告诉我一声。",  # 不清楚 of the line, not of what the agent knows
+        "这个怪不得您，是我们说明写得不清楚。",
+        "不是您操作不当，是这批电机的问题。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
@@ -549,3 +564,13 @@ def test_the_opening_and_the_closing_are_read_with_the_regional_words() -> None:
     context = CallContext(agent_answer_s=0.0, reached_agent=True)
     for said in ("恁好，这里是海尔斯科技，有啥能帮恁", "您好，这里是海尔斯科技，我是小刘，请问有么子要帮忙嘅？"):
         assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None, said
+
+
+def test_a_bare_goodbye_is_curt_and_a_courteous_end_is_not() -> None:
+    # blind labellers (s19-s28) called 嗯，再见 and 好，就这样，再见 curt: the source asks for thanks or a positive end
+    matcher = matcher_for(CFG)
+    for said in ("嗯，再见。", "好，就这样，再见。", "等通知吧，再见。", "我们非常忙，其他问题下次再说吧，再见。"):
+        assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is not None, said
+    for said in ("好的，那就不打扰您了，再见。", "不客气，这是我们应该做的，再见。", "有问题随时联系我们，再见。",
+                 "不用谢，天气热注意防暑，再见。", "好的谢谢，再见。"):
+        assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None, said

@@ -59,8 +59,8 @@ class LineBars:
     said is sigmoid(scale * (pmi - center)), so a flag for its absence is sure below
     ``center`` and asks for listening between the two.
 
-    ``closing_center``: the closing's own center. A polite agent may close with 再见 alone (a
-    closing phrase of config.yaml), which is too short to check on the audio (再见 scored -3.0
+    ``closing_center``: the closing's own center. 再见 (curt alone, and no closing phrase since
+    session 28, but said by most polite agents) is too short to check on the audio (再见 scored -3.0
     to +1.1 at the end of 88 scripted agents who all said it, and up to +3.5 at the end of their
     other turns): only the longer phrases are scored. An agent who said 感谢您的耐心，再见 scored
     0.30 on 感谢您的来电 (its 感谢您的 was said), and three agents who closed with nothing
@@ -196,12 +196,12 @@ def _jobs(config: Config, result: CallResult, plan: TrackPlan | None
 
 def _written(config: Config, part: str, text: str, phrases: list[str]) -> str | None:
     """The phrasing the free text holds as the text rules read it, if any: a phrase (for the
-    closing, any of the rule's, 再见 too) within about a syllable of sound, or the company's name
-    spelled in Latin letters."""
+    closing, any of the rule's, the written-only ones too) within about a syllable of sound, or the
+    company's name spelled in Latin letters."""
     said = canonical(text)
     if part == "company" and contains_name(text, config.company):
         return config.company
-    read = config.qa.closing.phrases if part == "closing" else phrases
+    read = [*config.qa.closing.phrases, *config.qa.closing.written] if part == "closing" else phrases
     return next((p for p in read if canonical(p) and fuzzy_contains(canonical(p), said)), None)
 
 
