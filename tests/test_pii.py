@@ -462,6 +462,13 @@ def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> 
     ("我儿子周末回来", "我儿子周末回来"),
     ("找李文博医生，李文博", "找李**医生，李**"),  # asked for, then a title
     ("找张医生", "找张医生"),
+    # by their job, then the name (session 28's blind PII set): up to what they did, not a word after it
+    ("物业的张红梅说要你们出个证明", "物业的张**说要你们出个证明"),
+    ("派送的快递员马俊说放驿站了", "派送的快递员马*说放驿站了"),
+    ("你们经理黄志强答应过我给换新的", "你们经理黄**答应过我给换新的"),
+    ("客服说师傅周三来", "客服说师傅周三来"),
+    ("师傅马上到", "师傅马上到"),
+    ("您好，我是客服主管陈静，请问有什么可以帮您", "您好，我是客服主管陈静，请问有什么可以帮您"),  # staff's own name
 ])
 def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -476,6 +483,15 @@ def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, m
     ("香港湾仔区告士打道88号 flat 1605", "香港湾仔区******* **** ****"),  # a flat said in English after it
     ("上海市徐汇区衡山路12号 room three zero one", "上海市徐汇区****** **** ***** **** ***"),
     ("香港中西区皇后大道中99号", "香港中西区********"),
+    # the way to the door after a rural address, a hospital bed, a dormitory room (session 28)
+    ("五常市龙凤山镇兴隆屯，进屯往东第三家，门口有棵大杨树", "五常市*******，*******，门口有棵大杨树"),
+    ("出门往东走第三个路口左转", "出门往东走第三个路口左转"),
+    ("人在湘雅二医院新外科楼十二楼肝胆外科三十二床，师傅来了打我电话", "人在********************，师傅来了打我电话"),
+    ("我爸在住院，北京市海淀区花园北路49号住院部6楼12床", "我爸在住院，北京市海淀区***************"),
+    ("医院有三百张床", "医院有三百张床"),
+    ("四川大学江安校区西园三舍B区五楼五二幺", "*******************"),
+    ("我在厂里住，富士康龙华园区C区宿舍十四栋六二八", "我在厂里住，*****************"),  # 园区, C区: parts of a site
+    ("苏州市工业园区星湖街328号", "苏州市工业园区*******"),  # a district
 ])
 def test_an_address_mended_or_made_precise_right_after_it_is_hidden_with_it(text: str, masked: str) -> None:
     assert mask(text) == masked

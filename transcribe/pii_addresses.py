@@ -36,6 +36,8 @@ RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
                    f"|[\u4e00-\u9fff]{{1,4}}?(?:村|嘎查)[{_NUM}]+[组队社屯])")
 # A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
 FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
+# A dormitory room (西园三舍B区五楼五二幺, 学生公寓7号宿舍楼512): a home, as a flat is
+DORM = re.compile(f"[{_NUM}a-z]+(?:舍|号?宿舍楼)(?:[a-z]区)?(?:[{_NUM}]+楼)?[{_NUM}]{{3,4}}")
 # A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given
 ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓)[{_NUM}]+(?:栋|幢|号楼)")
 # A house, floor or flat said again right after an address, mended or made precise (…七零一，不对，七零二;
@@ -43,6 +45,13 @@ ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓)[{_NUM}]+(?:栋|
 MENDED = re.compile(f"(?:(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
                     f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层)?)")
 # A flat, room or tower said in English after an address (…告士打道88号 flat 1605, room three zero one, tower one)
+# The way to the door in the clause after a rural address (…兴隆屯，进屯往东第三家; …东南峪村，村口小卖部往西第三家):
+# it says which house is the caller's
+DIRECTIONS = re.compile(f"[\u4e00-\u9fff]{{0,8}}?往?[东南西北][边面头]?(?:那排|数|走)?第?[{_NUM}]+"
+                        f"(?:家|户|排|间|个门|个院)")
+# A hospital bed (市第一人民医院住院部六楼心内科十八床): where a patient is, as a home address says where one lives
+BED = re.compile(f"[{_NUM}]+号?床")
+HOSPITAL = re.compile(r"医院|住院部|住院楼|病区|病房")
 UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building|apartment|apt|floor)[0-9]+[a-z]?)+")
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
@@ -51,6 +60,7 @@ STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|嘎查|屯(?!
                     f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?(?:[村屯队组]|社区))"
                     f"|道(?=[东南西北]?[{_NUM}])")
 ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
+CAMPUS = set("园校营厂矿")  # 园区, 校区, 营区, 厂区, 矿区 and A区 are parts of a site, not districts
 # Hong Kong's regions and eighteen districts, and Macau, are named without 区: kept like one
 AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|湾仔|东区|南区|油尖旺|深水埗|黄大仙|观塘|荃湾|屯门"
                    r"|元朗|北区|大埔|西贡|沙田|葵青|离岛|澳门")
@@ -76,7 +86,7 @@ def addresses(stream: Stream) -> list[Found]:
         if found:
             out.append(found)
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
-              *ESTATE.finditer(text)):
+              *ESTATE.finditer(text), *DORM.finditer(text)):
         start = m.start()
         while start > 0 and stream.joined(start - 1):
             start -= 1
@@ -88,8 +98,37 @@ def addresses(stream: Stream) -> list[Found]:
     out += [Found("address", m.start("said"), m.end())
             for m in (MENDED.match(text, f.end) for f in out) if m and (m["fix"] or m["unit"])]
     out += [Found("address", m.start(), m.end()) for m in (UNITS_IN_ENGLISH.match(text, f.end) for f in out) if m]
+    out += [Found("address", f.end, m.end()) for f in out if f.end < len(text) and stream.opens_clause(f.end)
+            and (m := DIRECTIONS.match(text, f.end, stream.clause_end(f.end, len(text))))]
+    out += [f for f in map(lambda m: _ward(stream, m), BED.finditer(text)) if f]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
+
+
+def _site_part(text: str, k: int) -> bool:
+    """Whether the 区 at ``k`` names a part of a site (江安校区, 龙华园区, C区), not a district (苏州工业园区
+    is one)."""
+    return (text[k] == "区" and k > 0 and (text[k - 1] in CAMPUS or text[k - 1].isascii())
+            and not text.endswith("工业园", 0, k))
+
+
+def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
+    """A hospital bed's address, when its clause names a hospital or ward before it: from the clause's start,
+    or past a trigger (寄到) or the 在/到/送 that goes to the hospital (人在湘雅二医院, 直接到住院部), to the 床;
+    the province, city and district before it stay, as a street address's do."""
+    text, start = stream.text, bed.start()
+    while start > 0 and stream.joined(start - 1):
+        start -= 1
+    hospital = HOSPITAL.search(text, start, bed.start())
+    if hospital is None:
+        return None  # 医院有三百张床
+    starts = [start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, hospital.start()))]
+    starts += [k + 1 for k in range(start, bed.start())
+               if text[k] in "在到送" and HOSPITAL.search(text, k + 1, bed.start())]
+    start = max(starts)
+    first = HOSPITAL.search(text, start, bed.start())
+    keep = max([start, *(k + 1 for k in range(start + 1, first.start() if first else start) if text[k] in ADMIN)])
+    return Found("address", keep, bed.end())
 
 
 def _address_from(stream: Stream, at: int) -> Found | None:
@@ -102,14 +141,15 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     stop = ADDRESS_STOPS.search(text, start, end)
     if stop:
         end = stop.start()
-    street = STREET.search(text, start, end) or FLAT.search(text, start, end) or ESTATE.search(text, start, end)
+    street = (STREET.search(text, start, end) or FLAT.search(text, start, end) or ESTATE.search(text, start, end)
+              or DORM.search(text, start, end))
     if street is None or street.start() == start or QUESTION.search(text, start, street.end()):
         return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
     # keep the province/city/district: everything up to the last admin character before the street,
     # one that leaves a street name of two characters or more (not the 市 of 环市东路)
     keep = start
     for k in range(start, street.start() - 2):
-        if text[k] in ADMIN:
+        if text[k] in ADMIN and not _site_part(text, k):
             keep = k + 1
         area = AREAS.match(text, k, street.start() - 2)  # 沙田区沙田正街: the second 沙田 is the street's
         if area and k >= keep:

@@ -59,7 +59,8 @@ FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
 FULL_NAME_AFTER = set("是给找和跟请叫的")  # a word before a full name that starts it as a new phrase (好的司马俊先生)
 # Words that start with a surname character and can stand where a full name would (马上收, 方便收).
 NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
-             "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明")
+             "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明", "张口", "莫得",
+             "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周天")
 RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at most this far before it
 # The characters that spell the sounds of Uyghur, Kazakh, Tibetan, Mongolian and Western names in Chinese:
 # after any trigger, a name with no common surname is taken whole when it is made of them (_unlisted)
@@ -284,6 +285,11 @@ def _corrected(stream: Stream) -> list[Found]:
 
 KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|女儿|家属)")  # 我是唐子涵的妈妈
 KIN_THEN_NAME = re.compile(rf"我的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈)")
+# someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
+ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|快递员|快递小哥|经理|主管|销售|业务员|客服|物业的|办公室的"
+                            r"|前台的|店长|工程师|司机|网格员")
+# what such a person does next: a name runs up to one of these, the rest of a would-be name is not its
+PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫")
 
 
 def _introduced(stream: Stream) -> list[Found]:
@@ -302,7 +308,27 @@ def _introduced(stream: Stream) -> list[Found]:
         given = _name_after(stream, m.end())
         if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP):
             out.append(Found("name", *given))
+    for m in ROLE_THEN_NAME.finditer(stream.text):
+        clause = m.start()
+        while clause > 0 and not stream.opens_clause(clause):
+            clause -= 1
+        if re.search("我(?!们)", stream.text[clause:m.start()]):
+            continue  # 我是客服刘雨欣, 我是投诉处理组主管张敏: staff giving their own, public name
+        given = _role_named(stream, m.end())
+        out += [Found("name", *given)] if given else []
     return out
+
+
+def _role_named(stream: Stream, p: int) -> tuple[int, int] | None:
+    """The given name of a full name from ``p`` after a job (快递员马俊说…: 俊, not 俊说) that ends its clause
+    or runs into what the person did (PERSON_NEXT); 师傅马上到 and 师傅安排好了 name no one."""
+    given = _full_name(stream, p)
+    if given is None or stream.text.startswith(TITLES, given[0]):
+        return None
+    for end in range(given[1], given[0], -1):
+        if (end == given[1] and _ends_clause(stream, end)) or stream.text[end] in PERSON_NEXT:
+            return given[0], end
+    return None
 
 
 def _unlisted(stream: Stream, p: int) -> tuple[int, int] | None:
