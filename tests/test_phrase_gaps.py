@@ -287,6 +287,12 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("肯定是您操作不当才把电机烧坏的。", "forbidden.shifting-blame"),
         ("莫得法给您改地址了，单子都派出去了。", "forbidden.negative-language"),
         ("阿拉勿好帮侬改价钿个。", "forbidden.negative-language"),
+        ("您找错地儿了，送货的事儿不归我们这儿管。", "forbidden.shifting-blame"),  # s28_7-8, s28_10
+        ("您是不是压根儿没看说明书啊？", "forbidden.doubting-caller"),
+        ("我们这儿忙着呢，您这单回头再说。", "forbidden.bad-answers"),
+        ("机器漏水是因为您没按说明书安装，这个不能算质量问题。", "forbidden.shifting-blame"),
+        ("这种小事您也专门打电话来投诉啊？", "forbidden.rude"),
+        ("谢谢您的来电，反正这事真不是我的错，再见。", "forbidden.rude"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -466,6 +472,8 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "如果您那边听不清楚，麻烦告诉我一声。",  # 不清楚 of the line, not of what the agent knows
         "这个怪不得您，是我们说明写得不清楚。",
         "不是您操作不当，是这批电机的问题。",
+        "您反映的问题是师傅上门没穿鞋套，还把地板划了，对吗？",  # the caller's words said back
+        "为了让您对费用有个大概了解，我先报一下。",  # 大概 as a noun
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
