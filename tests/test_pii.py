@@ -500,6 +500,14 @@ def test_an_address_mended_or_made_precise_right_after_it_is_hidden_with_it(text
     assert mask(text) == masked
 
 
+def test_an_identity_document_with_a_letter_read_out_in_spoken_digits_keeps_its_last_four() -> None:
+    # session 28's blind PII set: passports, Taiwan IDs and home-return permits read digit by digit
+    assert mask("护照号码是E七三八两九幺洞四") == "护照号码是*****九幺洞四"
+    assert mask("台湾身份证是A幺二九六四零三五六") == "台湾身份证是******零三五六"
+    assert mask("回乡证号码H洞九两八三七幺六") == "回乡证号码*****三七幺六"
+    assert mask("型号是KFR三五GW") == "型号是KFR三五GW"  # a model number, no document named
+
+
 @pytest.mark.parametrize(("text", "masked"), [
     ("身份证是4403041992，不对，440304199207189299", "身份证是******1992，不对，**************9299"),
     ("6226093734239865，哦看错了，6226093734329865", "************9865，哦看错了，************9865"),

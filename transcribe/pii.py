@@ -217,9 +217,9 @@ def _password_token(stream: Stream, idx: list[int]) -> list[int] | None:
     """A run inside a letters-and-digits word after 密码 (abc12345): the whole word's indices."""
     text = stream.text
     a, b = idx[0], idx[-1]
-    while a > 0 and stream.joined(a - 1) and (_is_latin(text[a - 1]) or text[a - 1].isdigit()):
+    while a > 0 and stream.joined(a - 1) and (_is_latin(text[a - 1]) or text[a - 1] in DIGIT_VALUE):
         a -= 1
-    while b + 1 < len(text) and stream.joined(b) and (_is_latin(text[b + 1]) or text[b + 1].isdigit()):
+    while b + 1 < len(text) and stream.joined(b) and (_is_latin(text[b + 1]) or text[b + 1] in DIGIT_VALUE):
         b += 1
     token = list(range(a, b + 1))
     return token if 4 <= len(token) <= PASSWORD_CHARS else None
@@ -243,8 +243,8 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         if token is None or context not in ("password", "code", "id_card"):
             return []
         value = "".join(text[k] for k in token)
-        if context == "id_card":  # A123456789, E12345678: keeps its last digits, as numbers do
-            if not LETTERED_ID.fullmatch(value):
+        if context == "id_card":  # A123456789, E12345678, E七三八两九幺洞四: keeps its last digits, as numbers do
+            if not LETTERED_ID.fullmatch("".join(DIGIT_VALUE.get(ch, ch) for ch in value)):
                 return []
             return [_Raw("id_card", value, CONFIDENCE_PROVEN, tuple(token), _all_but_last(token, keep))]
         return [_Raw(str(context), value, CONFIDENCE_PROVEN, tuple(token), tuple(token))]

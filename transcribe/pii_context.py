@@ -26,7 +26,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
     # 身分證字號: Taiwan's (a letter and nine digits); a passport or a Hong Kong and Macau travel permit too
     "id_card": ("身份证", "身份证号", "身份证号码", "证件号", "证件号码", "证件", "身份号", "身份号码", "身分证",
                 "身分证号", "身分证字号", "身份证字号", "护照", "护照号", "护照号码", "通行证", "通行证号",
-                "通行证号码",
+                "通行证号码", "回乡证", "回乡证号", "回乡证号码",
                 # said in English (code-switched speech; the stream has no spaces)
                 "idnumber", "idcard", "hkid", "passport", "passportnumber", "identitycard"),
     "bank_card": ("卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
