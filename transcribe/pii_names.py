@@ -82,7 +82,7 @@ LATIN_NAME = re.compile(r"(?:英文名字?(?:叫|是)|叫我|我叫)(?P<name>[a-
 # A name in Latin letters, as Whisper writes a romanised one (我叫Wang Xiaoming, my name is Michael Wang, 我是陈Lily):
 # after these words, the surname stays and the given name is hidden, whichever end the surname stands at
 ROMAN_TRIGGERS = re.compile(r"我叫|我是|叫我|名字是|姓名是|名字叫|账户名是|户名是|持卡人姓名是|持卡人是|收件人是"
-                            r"|收件人写的是|联系人是|请问是|mynameis|myname|iam|thisis|callme|ms|mr|mrs|miss")
+                            r"|收件人写的是|收件人写|联系人是|请问是|mynameis|myname|iam|thisis|callme|ms|mr|mrs|miss")
 ROMAN_WORDS = re.compile(r"[A-Za-z]+(?:[ ·-][A-Za-z]+){0,3}")
 # Surnames as Mandarin pinyin and Cantonese (Hong Kong) spell them
 ROMAN_SURNAMES = {"wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma",
