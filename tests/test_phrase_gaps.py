@@ -293,6 +293,9 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("机器漏水是因为您没按说明书安装，这个不能算质量问题。", "forbidden.shifting-blame"),
         ("这种小事您也专门打电话来投诉啊？", "forbidden.rude"),
         ("谢谢您的来电，反正这事真不是我的错，再见。", "forbidden.rude"),
+        ("这种简单的事小孩都会，您怎么就学不会呢？", "forbidden.rude"),  # s28_11 and s28_13
+        ("系统里根本没有这个号码，你是不是在瞎编？", "forbidden.doubting-caller"),
+        ("说明书上写得清清楚楚，您自己不看能怪谁？", "forbidden.shifting-blame"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -474,6 +477,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "不是您操作不当，是这批电机的问题。",
         "您反映的问题是师傅上门没穿鞋套，还把地板划了，对吗？",  # the caller's words said back
         "为了让您对费用有个大概了解，我先报一下。",  # 大概 as a noun
+        "我帮您快点安排师傅上门，今天就给您派单。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -201,7 +201,8 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("验证码 发过来了吧 您念一下", "验证码 发过来了吧 您念一下"),
     ("中继员麻烦您把他刚才说的密码转给我一下。", "的密码转给我"),  # a relay operator asked to pass it on
     ("快点把验证码报过来，一会儿就过期了。", "验证码报过来"),
-    # blind sets s28_7-8: the last three of the card's back, and 数儿 for 数
+    # blind sets s28_7-8 and s28_11: the last three of the card's back, 数儿 for 数, the back after another item
+    ("请提供一下银行卡的有效期和背面那三位数字。", "提供一下银行卡的有效期和背面那三位数字"),
     ("为了核实身份，请您报一下银行卡背面的后三位安全码。", "报一下银行卡背面的后三位安全码"),
     ("您把卡背面那三位数儿念给我，我帮您把安装费刷了。", "卡背面那三位数儿念给我"),
 ])
