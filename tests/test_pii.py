@@ -472,6 +472,9 @@ def test_a_wechat_id_after_a_bare_vx_or_wx_is_hidden(text: str, masked: str) -> 
     ("你们经理黄志强答应过我给换新的", "你们经理黄**答应过我给换新的"),
     ("客服说师傅周三来", "客服说师傅周三来"),
     ("师傅马上到", "师傅马上到"),
+    ("隔壁邻居赵桂芳帮我签收的", "隔壁邻居赵**帮我签收的"),  # s28b: a neighbour, and asked whether one is someone
+    ("我是客服专员王丽，请问您是吴海燕吗？", "我是客服专员王丽，请问您是吴**吗？"),
+    ("您是江苏的吗", "您是江苏的吗"),
     ("您好，我是客服主管陈静，请问有什么可以帮您", "您好，我是客服主管陈静，请问有什么可以帮您"),  # staff's own name
 ])
 def test_names_of_people_other_than_the_caller_and_names_said_again(text: str, masked: str) -> None:

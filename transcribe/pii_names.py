@@ -283,25 +283,28 @@ def _corrected(stream: Stream) -> list[Found]:
             for a, b, _ in names]
 
 
+ASKED_AFTER = ("吗", "吧", "对吗", "对吧", "是吗")  # 请问您是吴海燕吗: an agent asks whether the caller is someone
 KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|女儿|家属)")  # 我是唐子涵的妈妈
 KIN_THEN_NAME = re.compile(rf"我的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈)")
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
 ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|快递员|快递小哥|经理|主管|销售|业务员|客服|物业的|办公室的"
-                            r"|前台的|店长|工程师|司机|网格员")
+                            r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
 # what such a person does next: a name runs up to one of these, the rest of a would-be name is not its
-PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫")
+PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫帮")
 
 
 def _introduced(stream: Stream) -> list[Found]:
     """我是吴晓燕，… (or 我是马|俊峰): a full name right after 我是 that ends its clause; 我是江苏的 and
     我是马上要出门 go on past the would-be name, 我是王先生 gives a title, not a name. Someone to ask for the same
-    way: 到了找王建国，他是电工 (找周围的人 goes on, 找李经理 gives a title)."""
+    way: 到了找王建国，他是电工 (找周围的人 goes on, 找李经理 gives a title); and someone an agent asks the caller
+    to be (请问您是吴海燕吗; not 您是江苏的吗)."""
     out: list[Found] = []
-    for m in re.finditer("我是|我系|找", stream.text):
+    for m in re.finditer("我是|我系|找|您是", stream.text):
         given = _name_after(stream, m.end())
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
-                      or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))):
-            out.append(Found("name", *given, m.group() != "找"))
+                      or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))
+                      or (m.group() == "您是" and stream.text.startswith(ASKED_AFTER, given[1]))):
+            out.append(Found("name", *given, m.group().startswith("我")))
     # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
     # before a word that cannot be a name's (也, 就, 在)
     for m in KIN_THEN_NAME.finditer(stream.text):
