@@ -296,6 +296,9 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("这种简单的事小孩都会，您怎么就学不会呢？", "forbidden.rude"),  # s28_11 and s28_13
         ("系统里根本没有这个号码，你是不是在瞎编？", "forbidden.doubting-caller"),
         ("说明书上写得清清楚楚，您自己不看能怪谁？", "forbidden.shifting-blame"),
+        ("超保了，不修。", "forbidden.refusal"),  # s28_16-17: a tired agent's clipped replies, accounts
+        ("会员降级这事没得商量，我们不给恢复。", "forbidden.refusal"),
+        ("您确定是在我们这买的？", "forbidden.doubting-caller"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -478,6 +481,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您反映的问题是师傅上门没穿鞋套，还把地板划了，对吗？",  # the caller's words said back
         "为了让您对费用有个大概了解，我先报一下。",  # 大概 as a noun
         "我帮您快点安排师傅上门，今天就给您派单。",
+        "这个问题不修的话会越来越严重，我们尽快安排。",  # 不修 inside a clause, not a clipped refusal
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
