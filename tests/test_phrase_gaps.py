@@ -482,6 +482,7 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "为了让您对费用有个大概了解，我先报一下。",  # 大概 as a noun
         "我帮您快点安排师傅上门，今天就给您派单。",
         "这个问题不修的话会越来越严重，我们尽快安排。",  # 不修 inside a clause, not a clipped refusal
+        "这种情况用湿手去拔插头可不行，请先把家里总闸拉下来。",  # a safety warning (session 27's gap)
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
