@@ -345,7 +345,7 @@ def closing_finding(config: Config, agent: Sequence[Utterance], matcher: Matcher
     last_end = max(u.end_s for u in agent)
     tail = [u for u in agent if u.end_s >= last_end - rule.last_s]
     text = _read(matcher, "".join(u.text for u in tail))
-    if any(fuzzy_contains(canonical(p), text) for p in [*rule.phrases, *rule.written]):
+    if any(fuzzy_contains(canonical(p), text) for p in rule.courteous):
         return None
     last = tail[-1]
     context = masked_texts(config, tail)[last.seq]

@@ -139,6 +139,11 @@ class ClosingRule(Strict):
     source: str = ""
     suggestion: str | None = None
 
+    @property
+    def courteous(self) -> list[str]:
+        """What closes a call politely where the transcript holds it: the phrases and the written-only ends."""
+        return [*self.phrases, *self.written]
+
 
 # transcribe.pii.KINDS
 PiiKind = Literal["id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat"]

@@ -201,7 +201,7 @@ def _written(config: Config, part: str, text: str, phrases: list[str]) -> str | 
     said = canonical(text)
     if part == "company" and contains_name(text, config.company):
         return config.company
-    read = [*config.qa.closing.phrases, *config.qa.closing.written] if part == "closing" else phrases
+    read = config.qa.closing.courteous if part == "closing" else phrases
     return next((p for p in read if canonical(p) and fuzzy_contains(canonical(p), said)), None)
 
 

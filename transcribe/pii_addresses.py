@@ -87,9 +87,7 @@ def addresses(stream: Stream) -> list[Found]:
             out.append(found)
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
               *ESTATE.finditer(text), *DORM.finditer(text)):
-        start = m.start()
-        while start > 0 and stream.joined(start - 1):
-            start -= 1
+        start = stream.clause_start(m.start())
         start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
             found = _address_from(stream, start)
@@ -116,9 +114,7 @@ def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
     """A hospital bed's address, when its clause names a hospital or ward before it: from the clause's start,
     or past a trigger (寄到) or the 在/到/送 that goes to the hospital (人在湘雅二医院, 直接到住院部), to the 床;
     the province, city and district before it stay, as a street address's do."""
-    text, start = stream.text, bed.start()
-    while start > 0 and stream.joined(start - 1):
-        start -= 1
+    text, start = stream.text, stream.clause_start(bed.start())
     hospital = HOSPITAL.search(text, start, bed.start())
     if hospital is None:
         return None  # 医院有三百张床

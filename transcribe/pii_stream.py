@@ -109,6 +109,12 @@ class Stream:
         """Whether character i starts a clause or a segment."""
         return i == 0 or not self.joined(i - 1) or self.seg[i] != self.seg[i - 1]
 
+    def clause_start(self, i: int) -> int:
+        """Where the clause holding character i starts: after the last punctuation break before it."""
+        while i > 0 and self.joined(i - 1):
+            i -= 1
+        return i
+
     def clause_end(self, i: int, limit: int) -> int:
         """Where the clause starting at i ends: after a punctuation break, or at ``limit``."""
         j = i
