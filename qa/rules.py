@@ -319,7 +319,7 @@ def opening_finding(config: Config, agent: Sequence[Utterance], start_s: float, 
     # The ASR writes 海尔斯科技 as 爱尔斯 / I-20个纪: a name within about one syllable of sound counts.
     if not (fuzzy_contains(canonical(config.company), text) or contains_name(said, config.company)):
         problems.append(f"company name {config.company} missing")
-    if not any(fuzzy_contains(canonical(p), text) for p in rule.offer_phrases):
+    if not any(fuzzy_contains(canonical(p), text) for p in rule.offers):
         problems.append("no offer of help")
     if not problems:
         return None

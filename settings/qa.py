@@ -115,7 +115,14 @@ class OpeningRule(Strict):
     severity: Severity = "high"
     within_s: Annotated[float, Field(gt=0)] = 15.0
     offer_phrases: list[str] = ["有什么可以帮您", "有什么可以帮你", "为您服务"]
+    # offers of help read where the transcript holds them, never scored on the audio (transcribe/lines.py)
+    written: list[str] = []
     source: str = ""
+
+    @property
+    def offers(self) -> list[str]:
+        """What offers help where the transcript holds it: the scored phrases and the written-only ones."""
+        return [*self.offer_phrases, *self.written]
 
     @model_validator(mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from qa.matcher import Matcher
 from qa.rules import CallContext, Utterance, closing_finding, opening_finding
 from qa.scan import matcher_for, scan_text
 from settings import PhraseRule, bare, gap_problem, spelled_out
+from transcribe.lines import opening_parts
 from transcribe.spotting import agent_phrases, said_wordings
 
 CFG = config()
@@ -591,3 +592,29 @@ def test_a_bare_goodbye_is_curt_and_a_courteous_end_is_not() -> None:
     for said in ("好的，那就不打扰您了，再见。", "不客气，这是我们应该做的，再见。", "有问题随时联系我们，再见。",
                  "不用谢，天气热注意防暑，再见。", "好的谢谢，再见。"):
         assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None, said
+
+
+def test_an_offer_of_help_the_transcript_holds_opens_politely_though_only_the_scored_ones_are_heard() -> None:
+    # qa.opening.written: offers read in the text only (有什么需要 was scored once: the audio heard a curt
+    # 有什么事 as it); a bare 您请讲 offers nothing (s20_11), nor 有事说事
+    matcher = matcher_for(CFG)
+    context = CallContext(agent_answer_s=0.0, reached_agent=True)
+    for said in ("你好，海尔斯科技，请问您有什么需要？", "您好，海尔斯科技售后，您请说，我来帮您处理。",
+                 "您好，这里是海尔斯科技物业合作专线，请问贵司有什么需要我们协助的？",
+                 "海爾斯科技您好，請問有什麼我可以幫忙的嗎？"):
+        assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None, said
+    for said in ("您好，这里是海尔斯科技售后，您请讲。", "喂？海尔斯科技。有事说事。", "您好，海尔斯科技，有什么事？"):
+        assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher), said
+    assert "有什么需要" in CFG.qa.opening.written and "有什么需要" not in opening_parts(CFG)["offer"]
+
+
+def test_cantonese_and_formal_wordings_of_the_forbidden_phrases() -> None:
+    # blind sets s29_2 (formal register with firms) and s29_3 (Cantonese words in Mandarin)
+    assert rules("抱歉，此类信息恕不奉告。") == ["forbidden.refusal"]
+    assert rules("工程师几点能到，我这边无从知晓。") == ["forbidden.uncertain"]
+    assert rules("我都唔清楚点解佢会咁。") == ["forbidden.uncertain"]
+    assert rules("唔关我事㗎，系快递公司搞错咗。") == ["forbidden.shifting-blame"]
+    assert rules("你唔好对住我大嗌！") == ["forbidden.rude"]
+    assert rules("您肯定系记错咗，系统冇呢条记录。") == ["forbidden.doubting-caller"]
+    assert rules("请问您听日下昼得唔得闲？") == []  # 得唔得闲 asks whether the caller is free: no 不行
+    assert rules("唔该您睇下机身背面嘅型号。") == []

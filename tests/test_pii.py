@@ -205,6 +205,9 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("请提供一下银行卡的有效期和背面那三位数字。", "提供一下银行卡的有效期和背面那三位数字"),
     ("为了核实身份，请您报一下银行卡背面的后三位安全码。", "报一下银行卡背面的后三位安全码"),
     ("您把卡背面那三位数儿念给我，我帮您把安装费刷了。", "卡背面那三位数儿念给我"),
+    # whose secret it is, in a few words before it (s29_2, s29_5)
+    ("请提供一下贵司对公账户的网银登录密码，我帮您查退款。", "提供一下贵司对公账户的网银登录密码"),
+    ("转财务之前，麻烦您报一下这张卡的取款密码。", "报一下这张卡的取款密码"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)

@@ -196,12 +196,15 @@ def _jobs(config: Config, result: CallResult, plan: TrackPlan | None
 
 def _written(config: Config, part: str, text: str, phrases: list[str]) -> str | None:
     """The phrasing the free text holds as the text rules read it, if any: a phrase (for the
-    closing, any of the rule's, the written-only ones too) within about a syllable of sound, or the
+    closing and the offer, the rule's written-only ones too) within about a syllable of sound, or the
     company's name spelled in Latin letters."""
     said = canonical(text)
     if part == "company" and contains_name(text, config.company):
         return config.company
-    read = config.qa.closing.courteous if part == "closing" else phrases
+    if part == "closing":
+        read = config.qa.closing.courteous
+    else:
+        read = [*phrases, *config.qa.opening.written] if part == "offer" else phrases
     return next((p for p in read if canonical(p) and fuzzy_contains(canonical(p), said)), None)
 
 
