@@ -581,3 +581,58 @@ def test_a_handle_is_hidden_in_its_own_segment_when_digits_said_in_english_short
     masked = mask_segments(["微信号是hz13579，one two three four five six", "好的我记下来了谢谢您"])
     assert masked[1] == "好的我记下来了谢谢您"
     assert masked[0].startswith("微信号是*******")
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # Hong Kong, Macau and Taiwan: a number after + is a phone (its country code hidden with it, as +86's is)
+    ("+852 9123 4567，香港的号码", "+*** **** 4567，香港的号码"),
+    ("加上区号是+853 2882 1234", "加上区号是+*** **** 1234"),
+    ("澳门分店的电话是+853 2872 1000", "澳门分店的电话是+853 2872 1000"),  # a shop's number is public
+    ("您说的那个+852的号码我们不能回拨", "您说的那个+852的号码我们不能回拨"),
+    ("852 9123 4567", "852 9123 4567"),  # no plus, no word: could be anything
+    # a passport of digits alone, a Macau ID with its check digit in brackets
+    ("我是美国人，护照号码是568012347", "我是美国人，护照号码是*****2347"),
+    ("passport number 是533380006", "passport number 是*****0006"),
+    ("身份证号码是5215299(8)", "身份证号码是****299(8)"),
+    ("护照有效期到20300101", "护照有效期到20300101"),
+    ("身份证号码是12345678", "身份证号码是12345678"),  # eight digits without the bracketed check digit
+])
+def test_hong_kong_macau_phones_passports_and_macau_ids(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # the district or neighbourhood stays (九龙旺角, 新界沙田, 澳门氹仔); 屯门 and 路环 are no street
+    ("我住在香港九龙旺角弥敦道688号旺角中心18楼C室", "我住在香港九龙旺角****************"),
+    ("新界沙田沥源邨富裕楼1203室", "新界沙田***********"),
+    ("地址是新界屯门大兴邨兴盛楼812室", "地址是新界屯门**********"),
+    ("澳门氹仔孙逸仙大马路海洋花园第3座15楼D", "澳门氹仔*****************"),
+    ("台北市大安区忠孝东路四段216巷5弄3号4楼", "台北市大安区****************"),
+    # a Xinjiang regiment and company: the city stays
+    ("新疆阿拉尔市十团八连32号", "新疆阿拉尔市*******"),
+    ("新疆石河子一四二团八连二十一号", "新疆石河子**********"),
+    ("弥敦道那家店几点关门？", "弥敦道那家店几点关门？"),
+    ("他们团三连的人都来了", "他们团三连的人都来了"),
+])
+def test_hong_kong_macau_taiwan_and_bingtuan_addresses(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # names with no common surname (first character shown: see UNLISTED_SHOWN)
+    ("我叫阿不都热合曼·买买提", "我叫阿*****·***"),
+    ("次仁卓玛是我妈妈。", "次***是我妈妈。"),
+    ("蒋国平是我爸，你们查一下", "蒋**是我爸，你们查一下"),
+    ("我是扎西次仁的爱人", "我是扎***的爱人"),
+    ("登记的名字是John Smith，我是外国人", "登记的名字是J*** *****，我是外国人"),
+    # agents' own names, greetings and brands stay
+    ("您好，我是客服次仁，很高兴为您服务", "您好，我是客服次仁，很高兴为您服务"),
+    ("我是客服古丽，请问有什么可以帮您？", "我是客服古丽，请问有什么可以帮您？"),
+    ("扎西德勒，我想问一下订单", "扎西德勒，我想问一下订单"),
+    ("亚克西，你们服务真好", "亚克西，你们服务真好"),
+    ("王老吉是我爸最爱喝的", "王老吉是我爸最爱喝的"),
+    ("王老吉是我爸", "王老吉是我爸"),
+    ("李宁是我最喜欢的牌子", "李宁是我最喜欢的牌子"),
+])
+def test_names_without_a_common_surname_and_their_look_alikes(text: str, masked: str) -> None:
+    assert mask(text) == masked

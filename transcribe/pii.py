@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from transcribe.normalize import Normalized
 from transcribe.pii_addresses import addresses
-from transcribe.pii_context import NEGATIVE, QUANTITY, context_kind
+from transcribe.pii_context import NEGATIVE, PASSPORT, QUANTITY, context_kind
 from transcribe.pii_handles import dictated_passwords, emails, wechat_ids
 from transcribe.pii_names import names
 from transcribe.pii_numbers import (
@@ -84,6 +84,10 @@ PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
 # An identity document with letters, after words naming one (normalised lowercase): Taiwan's ID (a letter, the
 # sex digit, eight digits), a Hong Kong ID before its check digit (A123456(3)), a passport (E12345678)
 LETTERED_ID = re.compile(r"[a-z][12][0-9]{8}|[a-z]{1,2}[0-9]{6}[0-9a]?|[a-z][0-9]{8}")
+PASSPORT_DIGITS = (7, 10)  # a passport of digits alone (US, UK: nine), shorter than any ID card
+MACAU_ID_DIGITS = 8  # seven digits and a check digit in brackets: 5215299(8)
+# A Hong Kong, Macau or Taiwan number after +: the country code, then the subscriber's eight (nine in Taiwan)
+ABROAD = re.compile(r"85[23][0-9]{8}|886[0-9]{9}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +237,9 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         return []
     if context == QUANTITY:
         context = None  # only a number whose structure proves it is taken (numbers_in)
+    passport = context == PASSPORT
+    if passport:
+        context = "id_card"
     # a Latin letter against the digits, unless an English word stands apart from them (my number is 139…)
     before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1]) and not _english_apart(stream, a - 1, a)
     after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b]) and not _english_apart(stream, b - 1, b)
@@ -251,6 +258,13 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     if b < len(text) and stream.joined(b - 1) and text[b] in UNITS:
         return []  # 13812元, 2024年, 3点, 8003号: a quantity, date or time
     digits, where = _expand(stream, idx)
+    if context == "id_card" and digits.isdigit() and (
+            (passport and PASSPORT_DIGITS[0] <= len(digits) <= PASSPORT_DIGITS[1])
+            or (len(digits) == MACAU_ID_DIGITS and _check_in_brackets(stream, idx))):
+        said = [k for k in idx if text[k] not in (REPEAT, TWIN)]
+        return [_Raw("id_card", digits, CONFIDENCE_PROVEN, tuple(idx), _all_but_last(said, keep))]
+    if context is None and ABROAD.fullmatch(digits) and _after_plus(stream, a):
+        context = "phone"  # +852 9123 4567: the plus says a phone number follows (the code is hidden with it)
     out: list[_Raw] = []
     for n in numbers_in(digits, context):
         span = idx[where[n.start][0]:where[n.end - 1][1] + 1]
@@ -259,6 +273,20 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         hidden = tuple(span) if n.kind not in NUMBER_KINDS else _all_but_last(said, keep)
         out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), hidden))
     return out
+
+
+def _check_in_brackets(stream: Stream, idx: Sequence[int]) -> bool:
+    """Whether the run's last digit stands in brackets after the others, as a Macau ID's check digit does."""
+    k, j = idx[-2], idx[-1]
+    if stream.seg[k] != stream.seg[j]:
+        return False
+    original = stream.norms[stream.seg[j]].original
+    return any(ch in "(（" for ch in original[stream.end_at(k):stream.pos[j]])
+
+
+def _after_plus(stream: Stream, a: int) -> bool:
+    """Whether a + is written just before stream character ``a`` (the normaliser drops it)."""
+    return stream.norms[stream.seg[a]].original[:stream.pos[a]].rstrip().endswith(("+", "＋"))
 
 
 def _all_but_last(chars: Sequence[int], keep: int) -> tuple[int, ...]:

@@ -24,18 +24,28 @@ ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为
 # it: a shop or service centre is not given by building and unit.
 _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号
 HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
+# Hong Kong's regions and eighteen districts, and Macau, are named without 区: kept like one
+# (and the best-known neighbourhoods, said as a district is: 九龙旺角, 澳门氹仔)
+AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|湾仔|东区|南区|油尖旺|深水埗|黄大仙|观塘|荃湾|屯门"
+                   r"|元朗|北区|大埔|西贡|沙田|葵青|离岛|澳门|旺角|尖沙咀|油麻地|佐敦|铜锣湾|中环|上环|北角|红磡"
+                   r"|柴湾|将军澳|氹仔|路环|路氹")
 # A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
 # an address without a word before it (粤海街道科技南十二路二号: a subdistrict and a numbered road name; Hong Kong's
-# 弥敦道188号, 皇后大道中99号)
-PLACED = re.compile(f"[区县市旗][\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄)[东南西北中]?"
-                    f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄])?[{_NUM}]+号")
+# 弥敦道188号, 皇后大道中99号; after a Hong Kong or Macau district: 澳门氹仔孙逸仙大马路一百号)
+PLACED = re.compile(f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄)[东南西北中]?"
+                    f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄]){{0,2}}[{_NUM}]+号")  # Taipei's 216巷5弄3号
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
 # banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)
 RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
                    f"(?:(?:[镇乡]|苏木)[\u4e00-\u9fff]{{0,5}}?(?:村|屯|嘎查|[{_NUM}]+[组队社])"
                    f"|[\u4e00-\u9fff]{{1,4}}?(?:村|嘎查)[{_NUM}]+[组队社屯])")
 # A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
-FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}")
+# Hong Kong and Macau say a tower, its floor and the flat's letter (第3座15楼D), or an estate's named block and
+# flat (沥源邨富裕楼1203室)
+FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}|[{_NUM}a-z]+座[{_NUM}]{{1,2}}楼[a-z]"
+                  f"|邨[\u4e00-\u9fff]{{1,3}}?[楼座][{_NUM}]{{3,4}}")
+# A Xinjiang Production and Construction Corps regiment and company (143团5连, 十团八连): a village, in effect
+BINGTUAN = re.compile(f"[{_NUM}]+团[{_NUM}]+连")
 # A dormitory room (西园三舍B区五楼五二幺, 学生公寓7号宿舍楼512): a home, as a flat is
 DORM = re.compile(f"[{_NUM}a-z]+(?:舍|号?宿舍楼)(?:[a-z]区)?(?:[{_NUM}]+楼)?[{_NUM}]{{3,4}}")
 # A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given
@@ -56,14 +66,12 @@ UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
-STREET = re.compile(f"大道|胡同|小区|路|街|巷|弄|村|邨|嘎查|屯(?![区县市])"
+# (屯门 and 路环 are districts; a regiment's company, 十团八连, is its street: the 团 is hidden with it)
+STREET = re.compile(f"大道|胡同|小区|路(?!环)|街|巷|弄|村|邨|嘎查|屯(?![区县市门])|(?<=团)[{_NUM}]+连"
                     f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?(?:[村屯队组]|社区))"
                     f"|道(?=[东南西北]?[{_NUM}])")
 ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
 CAMPUS = set("园校营厂矿")  # 园区, 校区, 营区, 厂区, 矿区 and A区 are parts of a site, not districts
-# Hong Kong's regions and eighteen districts, and Macau, are named without 区: kept like one
-AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|湾仔|东区|南区|油尖旺|深水埗|黄大仙|观塘|荃湾|屯门"
-                   r"|元朗|北区|大埔|西贡|沙田|葵青|离岛|澳门")
 HOUSE = set("号室楼栋幢座层户院组队社屯元房")
 # A building named after the house number (天府三街199号太平洋保险金融大厦) is part of the address
 BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼")
@@ -86,7 +94,7 @@ def addresses(stream: Stream) -> list[Found]:
         if found:
             out.append(found)
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
-              *ESTATE.finditer(text), *DORM.finditer(text)):
+              *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text)):
         start = stream.clause_start(m.start())
         start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
@@ -150,6 +158,11 @@ def _address_from(stream: Stream, at: int) -> Found | None:
         area = AREAS.match(text, k, street.start() - 2)  # 沙田区沙田正街: the second 沙田 is the street's
         if area and k >= keep:
             keep = area.end()
+    if text[street.start() - 1] == "团":  # a regiment: what comes before its number is the place (新疆石河子)
+        regiment = street.start() - 1
+        while regiment > start and text[regiment - 1] in _NUM:
+            regiment -= 1
+        keep = max(keep, regiment)
     # hide up to the last house number, building or flat (or the street, if none is said)
     last = max(m.end() for m in (street, *STREET.finditer(text, street.end(), end)))  # 岸堤镇朱家林村
     for k in range(street.end(), end):
@@ -159,4 +172,12 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     building = BUILDING.search(text, last, end)
     if building and "的" not in text[last : building.start()]:
         last = building.end()
+    # a flat's letter after its floor (15楼D), alone, not the start of a word
+    lone_letter = last < end and _is_latin(text[last]) and not (last + 1 < end and _is_latin(text[last + 1]))
+    if lone_letter and text[last - 1] in "楼层":
+        last += 1
     return Found("address", keep, last) if keep < last else None
+
+
+def _is_latin(ch: str) -> bool:
+    return "a" <= ch <= "z"

@@ -19,16 +19,18 @@ import re
 from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, Stream
 
 NEGATIVE = "-"
+PASSPORT = "passport"  # an identity document whose number may be short (9 digits): masked as an id_card
 QUANTITY = "#"  # an amount, a date or tail digits: no 11-19 digit number, so a proven one is still data
 GENERIC = "?"
 
 _WORDS: dict[str, tuple[str, ...]] = {
     # 身分證字號: Taiwan's (a letter and nine digits); a passport or a Hong Kong and Macau travel permit too
     "id_card": ("身份证", "身份证号", "身份证号码", "证件号", "证件号码", "证件", "身份号", "身份号码", "身分证",
-                "身分证号", "身分证字号", "身份证字号", "护照", "护照号", "护照号码", "通行证", "通行证号",
+                "身分证号", "身分证字号", "身份证字号", "通行证", "通行证号",
                 "通行证号码", "回乡证", "回乡证号", "回乡证号码",
                 # said in English (code-switched speech; the stream has no spaces)
-                "idnumber", "idcard", "hkid", "passport", "passportnumber", "identitycard"),
+                "idnumber", "idcard", "hkid", "identitycard"),
+    PASSPORT: ("护照", "护照号", "护照号码", "passport", "passportnumber", "passportno"),
     "bank_card": ("卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
                   "信用卡", "借记卡", "存折", "银行账", "卡的号", "张卡", "的卡",  # 退到您这张卡 + the number
                   "行卡",  # a bank by its short name: 工行卡, 农行卡
@@ -54,11 +56,12 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "promocode", "couponcode", "discountcode", "qrcode", "barcode", "zipcode", "postcode", "postalcode",
         "errorcode", "productcode", "simcard", "giftcard", "membershipcard", "membercard", "flight", "room",
         "默认密码", "出厂密码", "defaultpassword",  # a device's, the same for every buyer
+        "店电话", "店的电话", "店里电话", "店里的电话", "店的号码",  # a shop's (门店, 分店): public
     ),
     QUANTITY: (
         "金额", "余额", "价格", "费用", "话费", "电话费", "手机费", "欠费", "合计", "总共", "一共", "共计",
         "退款", "尾号", "后四位", "后几位", "末四位", "后四", "后六位", "后两位", "最后两位", "后三位", "开头",
-        "日期", "生日", "出生", "时间", "积分",
+        "日期", "生日", "出生", "时间", "积分", "有效期",
     ),
 }
 CONTEXT: dict[str, str] = {w: kind for kind, words in _WORDS.items() for w in words}
