@@ -215,6 +215,8 @@ class Matcher:
                     entry.clause_start and s > 0 and not _break_before(norm, s)):
                 continue
             if entry.allow:
+                if entry.clause_start and not _said_together(norm, s, e):
+                    continue  # a clause's opening words (。不知道您) are said in one breath: 不知道，你问快递去 refuses
                 allows.setdefault(entry.rule, []).append((s, e))
             elif speaker_applies(self.rules[entry.rule].speaker, speaker):
                 key = (entry.rule, s, e)
@@ -327,6 +329,13 @@ def _break_before(norm: Normalized, i: int) -> bool:
     stands between them in the original text."""
     between = norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]]
     return any(unicodedata.category(ch).startswith("P") for ch in between)
+
+
+def _said_together(norm: Normalized, s: int, e: int) -> bool:
+    """Whether normalised characters ``s`` to ``e`` stand with no punctuation or space between them (a
+    space is where the ASR heard a pause)."""
+    between = norm.original[norm.offsets[s] : norm.offsets[e - 1] + 1]
+    return not any(unicodedata.category(ch).startswith("P") or ch.isspace() for ch in between)
 
 
 def _clause_stop(norm: Normalized, i: int) -> int:

@@ -19,7 +19,7 @@ from audio_factory import agent_says
 from settings import load_config
 from transcribe.engine import AsrSegment, CallResult, Transcriber, Word
 from transcribe.sounds import Span
-from transcribe.spotting import _read_on, allowed_wordings, spot_phrases, wording_spans
+from transcribe.spotting import _opens_clause, _read_on, allowed_wordings, spot_phrases, wording_spans
 from transcribe.verdict import VerifyOptions
 from transcribe.verify import join_segments
 
@@ -60,6 +60,23 @@ def test_the_syllables_a_wording_adds_must_sound_like_the_text_there() -> None:
     at = text.index("补知到")
     spans = wording_spans("不知道您还", text, Span(0.0, at, at + 3), 3, VerifyOptions())
     assert [text[s.start : s.end] for s in spans][:1] == ["补知到您爱"]
+
+
+@pytest.mark.parametrize(("text", "opens"), [
+    ("不知到您翻眼, 留个电话嘛", True),  # held out (set28): a polite 不知道您方便留个电话吗, the window's first words
+    ("好的，不知到您翻眼", True),  # after punctuation
+    ("我不知到您的钱去哪了", False),  # a breach: 我 before it in its clause
+    ("不知到，你问快递去", False),  # a refusal, then the caller is sent away: not one breath
+    ("不知到 您上别的窗口问问", False),  # the ASR heard a pause inside it
+])  # fmt: skip
+def test_a_wording_that_starts_its_clause_is_tried_only_at_a_clause_start_said_in_one_breath(
+    text: str, opens: bool
+) -> None:
+    assert "。不知道您" in allowed_wordings(CFG)["不知道"]  # the mark stays for _allowed
+    kept = [i for i, ch in enumerate(text) if ch not in " ,，"]
+    local = "".join(text[i] for i in kept)
+    at = local.index("不知到")
+    assert _opens_clause(text, kept, Span(0.0, at, at + 4)) is opens
 
 
 def test_a_wording_cut_by_the_hits_window_is_read_on_for_two_seconds_more() -> None:

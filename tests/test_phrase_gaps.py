@@ -618,3 +618,13 @@ def test_cantonese_and_formal_wordings_of_the_forbidden_phrases() -> None:
     assert rules("您肯定系记错咗，系统冇呢条记录。") == ["forbidden.doubting-caller"]
     assert rules("请问您听日下昼得唔得闲？") == []  # 得唔得闲 asks whether the caller is free: no 不行
     assert rules("唔该您睇下机身背面嘅型号。") == []
+
+
+def test_a_question_opening_with_not_knowing_asks_but_a_refusal_said_so_does_not() -> None:
+    # 。不知道您: 不知道 opening its clause, said in one breath with 您, asks (held-out sets 23-28); the ASR
+    # garbles the question's end (不知到您翻眼, 留个电话嘛), so no question mark is needed
+    assert rules("不知到您翻眼, 留个电话嘛, 我们二十个月内给您推电。") == []
+    assert rules("不知道您下午几点方便，我让师傅跟您约个时间？") == []
+    for said in ("我不知道您的钱去哪里了。", "不知道，你问快递去。", "知不道 恁上别的窗口问问去",
+                 "我也不知道您到底想要什么。"):
+        assert "forbidden.refusal" in rules(said), said

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 import weakref
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -133,7 +134,8 @@ def sound_alikes(config: Config) -> dict[str, list[str]]:
 
 def allowed_wordings(config: Config) -> dict[str, list[str]]:
     """phrase -> the allowed wordings of its rule that hold it (可能我没有说清楚 for 可能); gaps empty,
-    as the phrases searched by sound are (agent_phrases)."""
+    as the phrases searched by sound are (agent_phrases). One that starts its clause keeps the mark
+    (。不知道您): _allowed tries it only there."""
     out: dict[str, list[str]] = {}
     for rule in config.qa.phrases:
         allowed = list(dict.fromkeys(bare(w).removesuffix(CLAUSE_END) for w in rule.allow))
@@ -228,8 +230,11 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     more, end = _read_on(group, score.text, spotted.end)
     text = local + more
     encoded: dict[bool, Any] = {}
-    for word in wordings:
+    for wording in wordings:
+        word = wording.removeprefix(CLAUSE_END)  # 。不知道您: only at the start of a clause, not in 我不知道您的钱…
         for span in wording_spans(word, text, hit, score.syllables, o):
+            if word != wording and not _opens_clause(score.text, kept, span):
+                continue
             on = span.end > len(local)  # the wording runs past the hit's window
             if on not in encoded:
                 encoded[on] = (scorer.encode_window(audio, spotted.start, end) if on
@@ -239,6 +244,21 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
                     and scorer.added_pmi(encoded[on], reading, span, score.phrase, word) >= o.min_pmi):
                 return _unsure(spotted, word, o)
     return spotted
+
+
+def _opens_clause(text: str, kept: list[int], span: Span) -> bool:
+    """Whether ``span`` of ``text``'s ``kept`` characters opens a clause, in one breath, as the text rules
+    read a wording that starts its clause (qa/matcher.py): first in the window's text (a segment starts
+    after a pause) or after punctuation, with no punctuation or space inside (不知到，你问快递去 refuses)."""
+    if span.end > len(kept):
+        return False  # it runs on past the window's text
+    inside = text[kept[span.start] : kept[span.end - 1] + 1]
+    before = text[kept[span.start - 1] + 1 : kept[span.start]] if span.start else "。"
+    return _breaks(before) and not any(_breaks(ch) or ch.isspace() for ch in inside)
+
+
+def _breaks(text: str) -> bool:
+    return any(unicodedata.category(ch).startswith("P") for ch in text)
 
 
 def wording_spans(word: str, text: str, hit: Span, phrase_syllables: int, options: VerifyOptions) -> list[Span]:
