@@ -535,7 +535,7 @@ def test_a_number_begun_and_taken_back_is_hidden_as_the_number_said_after_it(tex
     ("密码就是我生日19860714", "密码就是我生日********"),  # a date that is the password
     ("我生日是19860714", "我生日是19860714"),
     ("收货码7316，快递员说要这个", "收货码****，快递员说要这个"),
-    ("丰巢柜的取件码是58273146", "丰巢柜的取件码是58273146"),  # a locker's pickup code is no personal data
+    ("丰巢柜的取件码是58273146", "丰巢柜的取件码是********"),  # a locker's pickup code opens it for whoever hears it
     ("我办公室的直线0371-63952810，不用转分机", "我办公室的直线****-****2810，不用转分机"),
 ])
 def test_a_number_read_out_with_hesitations_is_one_number_and_serials_stay(text: str, masked: str) -> None:
@@ -635,4 +635,45 @@ def test_hong_kong_macau_taiwan_and_bingtuan_addresses(text: str, masked: str) -
     ("李宁是我最喜欢的牌子", "李宁是我最喜欢的牌子"),
 ])
 def test_names_without_a_common_surname_and_their_look_alikes(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a gate's keypad code opens the door for whoever hears it: hidden whole, as a verification code
+    ("小区门禁要按2468再按井号", "小区门禁要按****再按井号"),
+    ("单元门那个要输幺三五七然后按铃", "单元门那个要输****然后按铃"),
+    ("临时门禁码，086452，只能用一次", "临时门禁码，******，只能用一次"),
+    ("二楼那个门禁坏了，要从一楼侧门进", "二楼那个门禁坏了，要从一楼侧门进"),  # floors, no code
+    ("门禁按3次都没反应", "门禁按3次都没反应"),
+    ("放在三号快递柜，取件码我已经用过了", "放在三号快递柜，取件码我已经用过了"),
+    # the courier is a person: 快递员 does not make the phone after it a tracking number
+    ("快递员说打不通，您留的是13600001111对吧", "快递员说打不通，您留的是*******1111对吧"),
+    ("快递单号是75362819204571", "快递单号是75362819204571"),
+    ("押金退到6225881234567890", "押金退到************7890"),  # money sent back to an account
+])
+def test_gate_codes_and_numbers_around_deliveries(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_card_refunded_to_across_two_segments() -> None:
+    assert mask_segments(["维修押金退到622588", "1234567890。"]) == ["维修押金退到******", "******7890。"]
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("收件人填的郑雨桐，是我女儿", "收件人填的郑**，是我女儿"),
+    ("麻烦把收件人改成何家伟", "麻烦把收件人改成何**"),
+    ("我是业主林婉清，之前报修过", "我是业主林**，之前报修过"),
+    ("我楼上邻居马建军有我家钥匙", "我楼上邻居马**有我家钥匙"),  # a place word between 我 and the neighbour
+    ("快递员问是不是赵一鸣本人", "快递员问是不是赵**本人"),
+    ("写王建国就行", "写王**就行"),
+    ("收件人就写李先生，不用写全名", "收件人就写李先生，不用写全名"),  # a title, no given name
+    ("验证消息写海尔斯就行", "验证消息写海尔斯就行"),  # what to write in a message, not on a parcel
+    # a crossing, then building, entrance and room; a flat said in the clause after the street
+    ("送到天津市南开区鞍山西道双峰道交口七号楼三门五零幺", "送到天津市南开区*****************"),
+    ("长沙市岳麓区麓山南路两百三十二号，幺栋两单元三洞两", "长沙市岳麓区**********，********"),
+    ("上海市浦东新区张杨路1500号，第一八佰伴后面那个小区，12号楼幺洞两室",
+     "上海市浦东新区********，第一八佰伴后面那个小区，********"),  # the landmark between stays
+    ("我住十八楼，三号楼那边电梯坏了", "我住十八楼，三号楼那边电梯坏了"),
+])
+def test_names_and_flats_at_a_delivery(text: str, masked: str) -> None:
     assert mask(text) == masked

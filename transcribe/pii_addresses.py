@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from transcribe.pii_numbers import DIGIT_VALUE
-from transcribe.pii_stream import Found, Stream, corrections
+from transcribe.pii_stream import GAP_PUNCT, GAP_SOFT, Found, Stream, corrections
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
 NOT_CALLERS = re.compile(r"我们|(?<!我)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
@@ -42,7 +42,9 @@ RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
 # A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
 # Hong Kong and Macau say a tower, its floor and the flat's letter (第3座15楼D), or an estate's named block and
 # flat (沥源邨富裕楼1203室)
-FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+单元)?[{_NUM}]{{3,4}}|[{_NUM}a-z]+座[{_NUM}]{{1,2}}楼[a-z]"
+# (an entrance may stand for the unit: 七号楼三门五零幺)
+FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+(?:单元|门))?[{_NUM}]{{3,4}}"
+                  f"|[{_NUM}a-z]+座[{_NUM}]{{1,2}}楼[a-z]"
                   f"|邨[\u4e00-\u9fff]{{1,3}}?[楼座][{_NUM}]{{3,4}}")
 # A Xinjiang Production and Construction Corps regiment and company (143团5连, 十团八连): a village, in effect
 BINGTUAN = re.compile(f"[{_NUM}]+团[{_NUM}]+连")
@@ -63,6 +65,7 @@ DIRECTIONS = re.compile(f"[\u4e00-\u9fff]{{0,8}}?往?[东南西北][边面头]?(
 BED = re.compile(f"[{_NUM}]+号?床")
 HOSPITAL = re.compile(r"医院|住院部|住院楼|病区|病房")
 UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building|apartment|apt|floor)[0-9]+[a-z]?)+")
+FLAT_AFTER_REACH = 16  # characters from an address to a flat in a clause of its own (…1500号，…小区，12号楼幺洞两室)
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
@@ -75,6 +78,7 @@ CAMPUS = set("园校营厂矿")  # 园区, 校区, 营区, 厂区, 矿区 and A�
 HOUSE = set("号室楼栋幢座层户院组队社屯元房")
 # A building named after the house number (天府三街199号太平洋保险金融大厦) is part of the address
 BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼")
+BREAKS = (GAP_PUNCT, GAP_SOFT)  # a clause ends between two stream characters
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
 ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
@@ -95,6 +99,8 @@ def addresses(stream: Stream) -> list[Found]:
             out.append(found)
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
               *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text)):
+        if any(stream.gaps[k] in BREAKS for k in range(m.start(), m.end() - 1)):
+            continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
         start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
@@ -107,8 +113,22 @@ def addresses(stream: Stream) -> list[Found]:
     out += [Found("address", f.end, m.end()) for f in out if f.end < len(text) and stream.opens_clause(f.end)
             and (m := DIRECTIONS.match(text, f.end, stream.clause_end(f.end, len(text))))]
     out += [f for f in map(lambda m: _ward(stream, m), BED.finditer(text)) if f]
+    out += _flats_after(stream, out)
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
+
+
+def _flats_after(stream: Stream, found: list[Found]) -> list[Found]:
+    """A flat said in a clause of its own soon after an address (…麓山南路两百三十二号，幺栋两单元三洞两): the
+    same home, though a flat alone opens no address (_address_from wants a street before it)."""
+    text, out = stream.text, []
+    for m in FLAT.finditer(text):
+        if stream.opens_clause(m.start()) and any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in found):
+            end = m.end()
+            while end < len(text) and stream.joined(end - 1) and (text[end] in HOUSE or text[end] in DIGIT_VALUE):
+                end += 1
+            out.append(Found("address", m.start(), end))
+    return out
 
 
 def _site_part(text: str, k: int) -> bool:

@@ -51,7 +51,7 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            rf"|(?:{KIN}|他|她)叫")
 # Words between a trigger and the name: how it is written (收件人写张丽华, 户主叫郑国强), whose it is
 # (收件人是我爸李国强).
-AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填|叫|是)?(?:我|我的|您|您的)?"
+AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填的|填|改成|改为|换成|叫|是)?(?:我|我的|您|您的)?"
                            rf"(?:{KIN}|家人|朋友|同事)?")
 PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
@@ -289,10 +289,17 @@ def _corrected(stream: Stream) -> list[Found]:
 
 
 ASKED_AFTER = ("吗", "吧", "对吗", "对吧", "是吗")  # 请问您是吴海燕吗: an agent asks whether the caller is someone
+# a name then 本人 (是不是赵一鸣本人, 您是李娜本人吗), or what to write (写阿依古丽就行)
+HIMSELF = re.compile(r"本人")
+WRITE_THEN = re.compile(r"就行|就可以|就好")
+# who a caller is at the address (我是业主林婉清): a role between 我是 and the name
+HOME_ROLE = re.compile(r"业主|户主|房主|租户|房东")
 KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|女儿|家属)")  # 我是唐子涵的妈妈
 # a name, then whose it is, ending the clause (次仁卓玛是我妈妈, 蒋国平是我爸; not 王老吉是我爸最爱喝的)
 NAME_IS_KIN = re.compile(rf"是我的?(?:{KIN}|同事|朋友|邻居|室友|同学)")
-KIN_THEN_NAME = re.compile(rf"我的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈)")
+# (where they live may come between: 我楼上邻居马建军)
+KIN_THEN_NAME = re.compile(rf"我(?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫"
+                           r"|表哥|表姐|表弟|表妹|舅妈)")
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
 ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|快递员|快递小哥|经理|主管|销售|业务员|客服|物业的|办公室的"
                             r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
@@ -307,11 +314,20 @@ def _introduced(stream: Stream) -> list[Found]:
     to be (请问您是吴海燕吗; not 您是江苏的吗)."""
     out: list[Found] = []
     for m in re.finditer("我是|我系|找|您是", stream.text):
-        given = _name_after(stream, m.end(), then=KIN_AFTER)
+        role = HOME_ROLE.match(stream.text, m.end()) if m.group() == "我是" else None
+        given = _name_after(stream, role.end() if role else m.end(), then=KIN_AFTER)
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
+                      or (role is not None and stream.text[given[1]] in NAME_STOP)
                       or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))
                       or (m.group() == "您是" and stream.text.startswith(ASKED_AFTER, given[1]))):
             out.append(Found("name", *given, m.group().startswith("我")))
+    for m in re.finditer("是不是|您是|写", stream.text):
+        if m.group() == "写" and not (stream.opens_clause(m.start()) or stream.text[m.start() - 1] in "就只"):
+            continue  # 验证消息写海尔斯就行: what to write in a message, not a name to write on a parcel
+        then = WRITE_THEN if m.group() == "写" else HIMSELF
+        given = _name_after(stream, m.end(), named=True, then=then)
+        if given and then.match(stream.text, given[1]):
+            out.append(Found("name", *given))
     for p in (k for k in range(len(stream.text)) if stream.opens_clause(k)):
         given = _name_after(stream, p, then=NAME_IS_KIN)
         kin = NAME_IS_KIN.match(stream.text, given[1]) if given else None
