@@ -72,6 +72,13 @@ greeting 您好,这 (all refused, confidence 0.0). Skipping the line checks wher
 already accept the line (a syllable off: 13 of 35 openings) cut decoder passes 545 -> 491, rows' verdicts
 unchanged. Tried and not kept: not searching garbles over a courtesy wording the text writes word for
 word (您好): 55 fewer decoder passes, but a true 你找错部门了 written 您好,说不闻了 was lost.
+2026-12-06, session 29, back to back on session 28's ASR cache of the 35 calls (2.50 CPU s per call
+minute): session 28's code and rules read 0.436 and 0.432 of the ASR (119 encoder, 746 decoder passes),
+session 29's 0.440 and 0.455 (123, 770). The passes bought: five more phrases searched by sound
+(跟我们…没关系, 我…不清楚, 我…不太清楚, 不受理, 没法给您) found six breaches of held-out calls the ASR
+had garbled (为我们没关系, 不受礼, 没差给您, 也不太先出…), and no polite call's row changed over seven
+runs of recordings (bench/heldout/README.md). The same runs show the noise: one set of passes read
+0.44-0.50 within an hour.
 """
 
 from __future__ import annotations
