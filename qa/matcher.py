@@ -35,7 +35,6 @@ measurement that decided it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from settings import CLAUSE_END, PhraseRule, bare, longest_first
-from transcribe.normalize import Normalized, canonical, normalize
+from transcribe.normalize import Normalized, canonical, normalize, punctuated, said_together
 from transcribe.phonetic import loose, syllables
 
 # Shorter phrases are not matched by sound: two syllables collide with ordinary words
@@ -215,7 +214,7 @@ class Matcher:
                     entry.clause_start and s > 0 and not _break_before(norm, s)):
                 continue
             if entry.allow:
-                if entry.clause_start and not _said_together(norm, s, e):
+                if entry.clause_start and not said_together(norm.original[norm.offsets[s] : norm.offsets[e - 1] + 1]):
                     continue  # a clause's opening words (。不知道您) are said in one breath: 不知道，你问快递去 refuses
                 allows.setdefault(entry.rule, []).append((s, e))
             elif speaker_applies(self.rules[entry.rule].speaker, speaker):
@@ -327,15 +326,7 @@ def _quoted(norm: Normalized) -> list[tuple[int, int]]:
 def _break_before(norm: Normalized, i: int) -> bool:
     """Whether a clause ends between normalised characters ``i - 1`` and ``i``: a punctuation mark
     stands between them in the original text."""
-    between = norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]]
-    return any(unicodedata.category(ch).startswith("P") for ch in between)
-
-
-def _said_together(norm: Normalized, s: int, e: int) -> bool:
-    """Whether normalised characters ``s`` to ``e`` stand with no punctuation or space between them (a
-    space is where the ASR heard a pause)."""
-    between = norm.original[norm.offsets[s] : norm.offsets[e - 1] + 1]
-    return not any(unicodedata.category(ch).startswith("P") or ch.isspace() for ch in between)
+    return punctuated(norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]])
 
 
 def _clause_stop(norm: Normalized, i: int) -> int:

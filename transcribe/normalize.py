@@ -120,6 +120,17 @@ def normalize(text: str) -> Normalized:
     return Normalized(text, "".join(chars), tuple(offsets))
 
 
+def punctuated(text: str) -> bool:
+    """Whether ``text`` (as the ASR wrote it) holds a punctuation mark: where the rules read a clause break."""
+    return any(unicodedata.category(ch).startswith("P") for ch in text)
+
+
+def said_together(text: str) -> bool:
+    """Whether ``text`` (as the ASR wrote it) holds no punctuation and no space: said in one breath (a space
+    is where the ASR heard a pause)."""
+    return not punctuated(text) and not any(ch.isspace() for ch in text)
+
+
 def canonical(text: str) -> str:
     """Only the normalised text (for phrases in the config)."""
     return normalize(text).text

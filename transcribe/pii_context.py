@@ -45,6 +45,9 @@ _WORDS: dict[str, tuple[str, ...]] = {
              "短信说是", "短信里的", "短信上的", "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码",
              "收货码", "签收码", "激活码",  # a parcel handed over, an account opened
              "门禁码", "开门码",  # a gate's code opens it for whoever hears it
+             # a locker's or a station's pickup code, as a gate's (pii/s29b; pii/s25b's two pickup codes, first
+             # labelled no data, were relabelled in session 29)
+             "取件码", "取货码", "提货码", "自提码", "开柜码", "驿站的码", "柜的码", "柜子的码",
              "code", "otp", "verificationcode", "securitycode", "smscode"),
     "password": ("密码", "口令", "支付密码", "取款密码", "查询密码", "服务密码",
                  "password", "pin", "pincode", "passcode"),
@@ -66,9 +69,6 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "日期", "生日", "出生", "时间", "积分", "有效期",
     ),
 }
-# A locker's or a station's pickup code opens it for whoever hears it, as a gate code does: hidden whole, as any
-# code (pii/s29b; pii/s25b's two pickup codes, first labelled no data, were relabelled in session 29)
-_WORDS["code"] += ("取件码", "取货码", "提货码", "自提码", "开柜码", "驿站的码", "柜的码", "柜子的码")
 CONTEXT: dict[str, str] = {w: kind for kind, words in _WORDS.items() for w in words}
 LONGEST = max(len(w) for w in CONTEXT)
 WINDOW = 10  # a context word must end at most this many characters before the run

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 import weakref
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ import ahocorasick
 from settings import CLAUSE_END, Config, PhraseRule, bare, per_rule_set
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
-from transcribe.normalize import canonical
+from transcribe.normalize import canonical, punctuated, said_together
 from transcribe.sounds import Span, exact_spans, find_spans, read_syllables
 from transcribe.verdict import VerifyOptions, judge
 from transcribe.verify import SAMPLE_RATE, Joined, PhraseScorer, Spotted, join_segments, resolve
@@ -252,13 +251,8 @@ def _opens_clause(text: str, kept: list[int], span: Span) -> bool:
     after a pause) or after punctuation, with no punctuation or space inside (不知到，你问快递去 refuses)."""
     if span.end > len(kept):
         return False  # it runs on past the window's text
-    inside = text[kept[span.start] : kept[span.end - 1] + 1]
     before = text[kept[span.start - 1] + 1 : kept[span.start]] if span.start else "。"
-    return _breaks(before) and not any(_breaks(ch) or ch.isspace() for ch in inside)
-
-
-def _breaks(text: str) -> bool:
-    return any(unicodedata.category(ch).startswith("P") for ch in text)
+    return punctuated(before) and said_together(text[kept[span.start] : kept[span.end - 1] + 1])
 
 
 def wording_spans(word: str, text: str, hit: Span, phrase_syllables: int, options: VerifyOptions) -> list[Span]:
