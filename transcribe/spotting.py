@@ -267,7 +267,8 @@ def wording_spans(word: str, text: str, hit: Span, phrase_syllables: int, option
     added = syllables - phrase_syllables
     if added <= 0:
         return []
-    bound = hit.cost + options.max_cost(added) * added if added > 1 else _ONE_MORE_MAX_COST
+    # the hit's own edits (its cost is per syllable) are paid apart from the added syllables'
+    bound = hit.cost * phrase_syllables + (options.max_cost(added) * added if added > 1 else _ONE_MORE_MAX_COST)
     return [span for span in find_spans(word, text, bound, options.spans_per_phrase)
             if span.start <= hit.start and hit.end <= span.end and span.end - span.start > hit.end - hit.start]
 
