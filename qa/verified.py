@@ -103,7 +103,7 @@ def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Uttera
     out: list[Finding] = []
     for row in verified:
         rule = by_phrase.get(row["phrase"])
-        if rule is None or row["exact"] or not row["accepted"]:
+        if rule is None or not row["accepted"]:
             continue
         start = float(row["start"])
         if any(f.rule == rule.id and f.utterance is not None and _overlaps(row, f.utterance.start_s, f.utterance.end_s)
@@ -112,7 +112,12 @@ def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Uttera
         u = next((u for u in agent if _overlaps(row, u.start_s, u.end_s)), None)
         if u is None:
             continue  # not in the agent's own speech (an IVR prompt, the caller, before the answer)
-        if not _flagged_as_said(matcher, u.text, str(row["heard"]), row["phrase"], rule.id):
+        if row["exact"] and str(row["heard"]) in u.text:
+            continue  # the text rules read that phrase where it stands, and let it pass
+        # What the row heard may run over two segments (不知, | 道…, which the text rules never saw
+        # whole): the rules read them joined.
+        said = "".join(v.text for v in agent if _overlaps(row, v.start_s, v.end_s))
+        if not _flagged_as_said(matcher, said, str(row["heard"]), row["phrase"], rule.id):
             continue  # where it stands the rule allows it (a polite question, a condition, an allowed wording)
         context = mask(u.text, config.qa.pii.mask_kinds)
         out.append(Finding(
@@ -127,7 +132,7 @@ def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Uttera
 
 def _flagged_as_said(matcher: Matcher, text: str, heard: str, phrase: str, rule: str) -> bool:
     """Whether ``rule`` flags ``text`` with ``phrase`` in place of what the ASR wrote for it
-    (``heard``); True when ``heard`` is not found whole in ``text`` (it ran over two segments)."""
+    (``heard``); True when ``heard`` is not found whole in ``text``."""
     at = text.find(heard) if heard else -1
     if at < 0:
         return True

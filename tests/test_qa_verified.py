@@ -61,6 +61,25 @@ def test_a_garble_is_judged_where_it_stands_as_a_text_hit_would_be(session: Sess
     assert [f.rule_id for f in scan_call(session, CFG, blunt.id)] == ["forbidden.refusal"]
 
 
+def test_a_phrase_the_asr_split_over_two_segments_is_flagged_from_the_audio(session: Session) -> None:
+    # set34: 这个我还真不知道，系统里查不到 was written 这可我爱真不知, | 道其道离开不道, and the audio heard
+    # 不知道 word for word over the two segments; neither segment holds it for the text rules
+    split = [("agent", 29.0, 31.0, "这个我还真不知，"), ("agent", 31.2, 33.0, "道，系统里查不到。")]
+    call = add_call(session, IVR + POLITE[:2] + split + POLITE[3:])
+    assert scan_call(session, CFG, call.id) == []
+    verified(session, call.id, [row("不知道", 29.0, 33.0, 0.99, exact=True, heard="不知，道")])
+    [flag] = scan_call(session, CFG, call.id)
+    assert flag.rule_id == "forbidden.refusal" and not flag.needs_listening
+    # where the rules let it pass (a condition, a polite question), in two segments or one, it is no flag
+    split = [("agent", 29.0, 31.0, "如果您不知，"), ("agent", 31.2, 33.0, "道怎么操作，我一步步教您。")]
+    condition = add_call(session, IVR + POLITE[:2] + split + POLITE[3:], uniqueid="condition")
+    verified(session, condition.id, [row("不知道", 29.0, 33.0, 0.99, exact=True, heard="不知，道")])
+    assert scan_call(session, CFG, condition.id) == []
+    polite = add_call(session, replace(IVR + POLITE, 4, "不知道您明天上午方便吗？"), uniqueid="polite")
+    verified(session, polite.id, [row("不知道", 29.0, 31.0, 0.99, exact=True)])
+    assert scan_call(session, CFG, polite.id) == []
+
+
 def test_a_text_hit_the_audio_argues_against_asks_for_listening(session: Session) -> None:
     call = add_call(session, replace(IVR + POLITE, 4, "你找错部门了，售后电话另外打。"))
     [sure] = scan_call(session, CFG, call.id)
