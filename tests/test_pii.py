@@ -46,7 +46,11 @@ def test_a_valid_checksum_raises_confidence_but_does_not_decide() -> None:
     (wrong,) = find_pii("身份证号码110105199003071238")
     assert valid.kind == wrong.kind == "id_card"
     assert valid.confidence > wrong.confidence
-    assert find_pii("110105199003071238") == []  # no context: only a valid check digit proves an ID
+    # no context: a wrong check character (a digit misheard) is still an ID where a province's code and a
+    # past birth date say so (pii/s28b, pii/s30); a run without them is not
+    (bare,) = find_pii("110105199003071238")
+    assert bare.kind == "id_card" and bare.confidence < valid.confidence
+    assert find_pii("990105199003071238") == find_pii("110105209903071238") == []
 
 
 def test_spans_point_into_the_original_text_whatever_form_the_digits_take() -> None:
@@ -131,6 +135,9 @@ def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     ("发到zhangwei艾特163点com吧", "发到********艾特163点com吧"),  # spoken, as Whisper writes it
     ("12345678@qq.com", "********@qq.com"),  # a QQ number is the mailbox, not a phone
     ("官网是www.haiersi.com", "官网是www.haiersi.com"),  # no mailbox: a web address is public
+    # spelled a letter at a time; the company's, asked for by the caller (pii/s30)
+    ("w a n g x i a o m i n g@qq.com，一个字母一个字母念的", "* * * * * * * * * * * *@qq.com，一个字母一个字母念的"),
+    ("你们的邮箱是service@company.com吗？", "你们的邮箱是service@company.com吗？"),
 ])
 def test_an_email_address_loses_its_mailbox_name(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -142,6 +149,7 @@ def test_an_email_address_loses_its_mailbox_name(text: str, masked: str) -> None
     ("微信号是13812345678", "微信号是*******5678"),  # digits alone: a number, as before
     ("关注我们的微信公众号haiersi_kf", "关注我们的微信公众号haiersi_kf"),  # the company's account
     ("我用微信支付", "我用微信支付"),
+    ("微信就搜abc_123xyz，头像是只猫", "微信就搜***_******，头像是只猫"),  # pii/s30
 ])
 def test_a_wechat_id_in_letters_is_hidden_whole(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -208,6 +216,9 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     # whose secret it is, in a few words before it (s29_2, s29_5)
     ("请提供一下贵司对公账户的网银登录密码，我帮您查退款。", "提供一下贵司对公账户的网银登录密码"),
     ("转财务之前，麻烦您报一下这张卡的取款密码。", "报一下这张卡的取款密码"),
+    # a security question's answer; a code asked for just after it was sent (s30_3)
+    ("为了核实您是户主，请说一下您设置的安全问题答案。", "说一下您设置的安全问题答案"),
+    ("验证码刚发过去了，您念给我听一下。", "验证码刚发过去了，您念给我"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -222,6 +233,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "验证码您千万别告诉任何人", "验证码已经发给您了", "新密码您自己在app里设置就行",
     "报一下您的手机号，我给您发验证码", "卡背面有三位数字，这个千万别告诉任何人", "短信里的六位数字请在页面上输入",
     "验证码已经发过来了，您查收一下",  # 发过来了: it was sent
+    "密保问题的答案您自己在app里改一下就行", "验证码刚发过去了，您在页面上输入就行",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
@@ -677,3 +689,46 @@ def test_a_card_refunded_to_across_two_segments() -> None:
 ])
 def test_names_and_flats_at_a_delivery(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s30b: villages, farms, works' housing and townships below the county, kept to the county or district
+    ("送到山西省运城市闻喜县河底镇西坡村六组，小卖部后面那户", "送到山西省运城市闻喜县********，*******"),
+    ("黑龙江省鹤岗市宝泉岭农场三队家属房5排2号", "黑龙江省鹤岗市**************"),
+    ("河南省洛阳市涧西区拖拉机厂生活区12栋3门", "河南省洛阳市涧西区************"),
+    ("河北省邢台市威县高公庄镇粮站对面第二户", "河北省邢台市威县***********"),
+    ("湖南省株洲市醴陵市白兔潭镇人民医院住院部内科3床", "湖南省株洲市醴陵市***************"),
+    # a workplace's floor, room and desk; an estate named with 城市; a cluster said again with its flat
+    ("公司地址是上海市徐汇区漕溪北路88号圣爱大厦B座9楼906室", "公司地址是上海市徐汇区*******************"),
+    ("成都市武侯区天府大道北段1700号环球中心E1区10楼第三排工位", "成都市武侯区**************************"),
+    ("合肥市包河区保利城市广场三期8栋1203", "合肥市包河区**************"),
+    ("郑州市二七区大学路40号，门卫室旁边那栋3单元", "郑州市二七区******，**********"),
+    # third people named by their job, one of two, or where a thing is left; a code issued for one visit
+    ("我们车间的质检员叫冯丽娟，你找她", "我们车间的质检员叫冯**，你找她"),
+    ("收件人写我室友邵佳琪或者卢雨桐都可以", "收件人写我室友邵**或者卢**都可以"),
+    ("备用钥匙放在隔壁的曹文斌那儿了", "备用钥匙放在隔壁的曹**那儿了"),
+    ("物业发的临时通行码是482915", "物业发的临时通行码是******"),
+])
+def test_villages_workplaces_and_third_people(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_dormitory_corrected_across_segments() -> None:
+    assert mask_segments(["武汉市洪山区珞狮路122号南湖公寓5号楼，哦说错了，是6号楼", "408。"]) == [
+        "武汉市洪山区**************，哦说错了，是***", "***。"]
+
+
+@pytest.mark.parametrize("text", [
+    "这个档位叫高速档，按一下就行",  # a thing's name after 叫, not a person's
+    "那个牌子叫金龙鱼，超市有卖",
+    "快递放在对面的万达那儿",  # a shop, not a person, before 那儿
+    "我们公司总部在杭州市滨江区网商路599号",  # the firm's own address
+    "故障码是1024，屏幕一直闪",  # a machine's code
+    "优惠码是5566",
+])
+def test_look_alikes_of_villages_workplaces_and_third_people_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+def test_a_landmark_after_a_city_address_stays() -> None:
+    assert mask("广州市天河区天河路385号，太古汇对面那个楼") == "广州市天河区*******，太古汇对面那个楼"

@@ -165,7 +165,9 @@ def test_checksums() -> None:
     ("身份证幺幺零幺零五幺九九零零三零七幺二三九", ["id_card"]),
     ("三二零幺零二幺九七八幺幺二三四五六叉", ["id_card"]),
     ("身份证110105199003071238", ["id_card"]),  # bad check digit: after 身份证 still an ID (issue 13)
-    ("110105199003071238", []),  # ... but without context only a valid check digit proves one
+    # ... and without context where a province's code and a past birth date say so (a digit misheard)
+    ("110105199003071238", ["id_card"]),
+    ("990105199003071238", []),  # no province 99: without context only a valid check digit proves one
     ("卡号6222 0212 3456 7894", ["bank_card"]),
     ("卡号6222 0212 3456 7895", ["bank_card"]),  # fails Luhn: after 卡号 still a card (issue 13)
     ("6222 0212 3456 7895", []),  # ... but without context only Luhn proves one

@@ -18,7 +18,10 @@ from transcribe.pii_numbers import DIGIT_VALUE
 from transcribe.pii_stream import GAP_PUNCT, GAP_SOFT, Found, Stream, corrections
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
-NOT_CALLERS = re.compile(r"我们|(?<!我)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
+# (我们 is the firm's, not a village's: 我们是…村; a 公司 is the firm's only as 你们公司 or
+# 贵公司: the caller's own workplace, 公司地址是…, 我女婿公司在…, is where they are found)
+NOT_CALLERS = re.compile(r"我们(?![是村屯组])|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网"
+                         r"|邮箱|网址|ip|店")
 ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
 # A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
 # it: a shop or service centre is not given by building and unit.
@@ -34,33 +37,47 @@ AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|�
 # 弥敦道188号, 皇后大道中99号; after a Hong Kong or Macau district: 澳门氹仔孙逸仙大马路一百号)
 PLACED = re.compile(f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄)[东南西北中]?"
                     f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄]){{0,2}}[{_NUM}]+号")  # Taipei's 216巷5弄3号
+FARM = "(?:农场|林场|牧场)"
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
 # banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)
+# (a state farm's team or company is its village: 红旗农场五队, 友谊农场三连)
 RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
                    f"(?:(?:[镇乡]|苏木)[\u4e00-\u9fff]{{0,5}}?(?:村|屯|嘎查|[{_NUM}]+[组队社])"
+                   f"|{FARM}[{_NUM}]+[队连组]"
                    f"|[\u4e00-\u9fff]{{1,4}}?(?:村|嘎查)[{_NUM}]+[组队社屯])")
 # A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
 # Hong Kong and Macau say a tower, its floor and the flat's letter (第3座15楼D), or an estate's named block and
 # flat (沥源邨富裕楼1203室)
 # (an entrance may stand for the unit: 七号楼三门五零幺)
-FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+(?:单元|门))?[{_NUM}]{{3,4}}"
+# (an office's floor may come before its room: B栋12楼1205室)
+FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+(?:单元|门|楼|层))?[{_NUM}]{{3,4}}"
                   f"|[{_NUM}a-z]+座[{_NUM}]{{1,2}}楼[a-z]"
                   f"|邨[\u4e00-\u9fff]{{1,3}}?[楼座][{_NUM}]{{3,4}}")
 # A Xinjiang Production and Construction Corps regiment and company (143团5连, 十团八连): a village, in effect
 BINGTUAN = re.compile(f"[{_NUM}]+团[{_NUM}]+连")
 # A dormitory room (西园三舍B区五楼五二幺, 学生公寓7号宿舍楼512): a home, as a flat is
 DORM = re.compile(f"[{_NUM}a-z]+(?:舍|号?宿舍楼)(?:[a-z]区)?(?:[{_NUM}]+楼)?[{_NUM}]{{3,4}}")
-# A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given
-ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓)[{_NUM}]+(?:栋|幢|号楼)")
+# A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given; so is
+# one of a works' or a unit's housing (纺织厂家属院8栋, 油田生活区12栋, 员工宿舍3栋), and an estate's numbered
+# cluster (碧水湾B2组团)
+ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属区|生活区|宿舍|大院)[{_NUM}]+(?:栋|幢|号楼)"
+                    f"|[{_NUM}a-z]+组团")
 # A house, floor or flat said again right after an address, mended or made precise (…七零一，不对，七零二;
 # …八百号，嗯，八百零八号; …三八五号，呃，三楼): a bare number only after a word that mends it
-MENDED = re.compile(f"(?:(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
-                    f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层)?)")
+# (a hesitation may come before the mending word, 哦说错了; the building said again may bring its flat, 14号楼503)
+MENDED = re.compile(f"(?:[嗯呃哦]?(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
+                    f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层)?(?:[{_NUM}]+(?:号楼|号|楼|室|栋|幢|单元|层|门)?)*)")
 # A flat, room or tower said in English after an address (…告士打道88号 flat 1605, room three zero one, tower one)
-# The way to the door in the clause after a rural address (…兴隆屯，进屯往东第三家; …东南峪村，村口小卖部往西第三家):
-# it says which house is the caller's
-DIRECTIONS = re.compile(f"[\u4e00-\u9fff]{{0,8}}?往?[东南西北][边面头]?(?:那排|数|走)?第?[{_NUM}]+"
-                        f"(?:家|户|排|间|个门|个院)")
+# The way to the door in the clause after an address (…兴隆屯，进屯往东第三家; …琳琅村4组，村委会旁边那户; …15幢，
+# 进门往左第二栋; …33号，邮局后面那个楼3单元): it says which house is the caller's, so it is hidden with the address
+# when it ends its clause at a house, a door or a flat (not …天河路385号，太古汇对面那个楼: a landmark, public)
+DIRECTIONS = re.compile(f"[\u4e00-\u9fff]{{0,14}}?(?:(?:往?[东南西北左右][边面头]?(?:那排|数|走)?第?|第)[{_NUM}]+个?"
+                        f"(?:家|户|排|间|栋|幢|门|院|巷口)|那(?:户|家)|[{_NUM}]+单元(?:[{_NUM}]+[楼层室]?)?)"
+                        f"(?:就是(?:我家)?)?")
+# A township said alone, then the way to the house in its clause (临泉县老集镇中心小学对面第二户): the address, with no
+# street to name
+TOWN = re.compile(r"(?<=[县区市旗])[\u4e00-\u9fff]{2,4}?[镇乡]")
+SUB_UNIT = re.compile(r"门|[排列]?(?:工位|座位)")  # after a number: an entrance (2门), a desk (第二排工位)
 # A hospital bed (市第一人民医院住院部六楼心内科十八床): where a patient is, as a home address says where one lives
 BED = re.compile(f"[{_NUM}]+号?床")
 HOSPITAL = re.compile(r"医院|住院部|住院楼|病区|病房")
@@ -72,6 +89,7 @@ NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了
 # (屯门 and 路环 are districts; a regiment's company, 十团八连, is its street: the 团 is hidden with it)
 STREET = re.compile(f"大道|胡同|小区|路(?!环)|街|巷|弄|村|邨|嘎查|屯(?![区县市门])|(?<=团)[{_NUM}]+连"
                     f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?(?:[村屯队组]|社区))"
+                    f"|{FARM}(?=[{_NUM}]+[队连组])"
                     f"|道(?=[东南西北]?[{_NUM}])")
 ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
 CAMPUS = set("园校营厂矿")  # 园区, 校区, 营区, 厂区, 矿区 and A区 are parts of a site, not districts
@@ -111,7 +129,9 @@ def addresses(stream: Stream) -> list[Found]:
             for m in (MENDED.match(text, f.end) for f in out) if m and (m["fix"] or m["unit"])]
     out += [Found("address", m.start(), m.end()) for m in (UNITS_IN_ENGLISH.match(text, f.end) for f in out) if m]
     out += [Found("address", f.end, m.end()) for f in out if f.end < len(text) and stream.opens_clause(f.end)
-            and (m := DIRECTIONS.match(text, f.end, stream.clause_end(f.end, len(text))))]
+            and (m := DIRECTIONS.fullmatch(text, f.end, stream.clause_end(f.end, len(text))))]
+    out += [Found("address", m.start(), way.end()) for m in TOWN.finditer(text)
+            if (way := DIRECTIONS.fullmatch(text, m.end(), stream.clause_end(m.end(), len(text))))]
     out += [f for f in map(lambda m: _ward(stream, m), BED.finditer(text)) if f]
     out += _flats_after(stream, out)
     # a trigger and a structure can find one address twice, or one inside the other
@@ -138,6 +158,28 @@ def _site_part(text: str, k: int) -> bool:
             and not text.endswith("工业园", 0, k))
 
 
+def _admin_end(text: str, start: int, stop: int, lone: bool = True) -> int:
+    """Where the province, city and district said from ``start`` end: after the last admin character before
+    ``stop`` (or a Hong Kong district), as long as it still names a region (``lone``: a 市 or 县 at ``start``
+    itself names one; a hospital's 市第一人民医院 does not). Below a district or county a 市 is a word (万科城市之光,
+    农贸市场) and a numbered 区 a part of a site (科学城一区, 望京西园三区), not a city or a district (二七区 is
+    one); below a township (a 镇 or 乡 with a name of two characters or more: 塘下镇, not 镇江市 or 新乡市) no
+    admin character is kept (塘下镇鲍田工业区, 漕河镇县人民医院: the zone and the hospital are the town's)."""
+    keep = start
+    for k in range(start if lone else start + 1, stop):
+        if text[k] in "镇乡" and k - keep >= 2:
+            break
+        below = keep > start and text[keep - 1] in "区县旗" and not text.endswith("地区", 0, keep)
+        if below and (text[k] == "市" or (text[k] == "区" and text[k - 1] in _NUM)):
+            continue
+        if text[k] in ADMIN and not _site_part(text, k):
+            keep = k + 1
+        area = AREAS.match(text, k, stop)  # 沙田区沙田正街: the second 沙田 is the street's
+        if area and k >= keep:
+            keep = area.end()
+    return keep
+
+
 def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
     """A hospital bed's address, when its clause names a hospital or ward before it: from the clause's start,
     or past a trigger (寄到) or the 在/到/送 that goes to the hospital (人在湘雅二医院, 直接到住院部), to the 床;
@@ -151,7 +193,7 @@ def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
                if text[k] in "在到送" and HOSPITAL.search(text, k + 1, bed.start())]
     start = max(starts)
     first = HOSPITAL.search(text, start, bed.start())
-    keep = max([start, *(k + 1 for k in range(start + 1, first.start() if first else start) if text[k] in ADMIN)])
+    keep = _admin_end(text, start, first.start() if first else start, lone=False)
     return Found("address", keep, bed.end())
 
 
@@ -171,14 +213,9 @@ def _address_from(stream: Stream, at: int) -> Found | None:
         return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
     # keep the province/city/district: everything up to the last admin character before the street,
     # one that leaves a street name of two characters or more (not the 市 of 环市东路)
-    keep = start
-    for k in range(start, street.start() - 2):
-        if text[k] in ADMIN and not _site_part(text, k):
-            keep = k + 1
-        area = AREAS.match(text, k, street.start() - 2)  # 沙田区沙田正街: the second 沙田 is the street's
-        if area and k >= keep:
-            keep = area.end()
-    if text[street.start() - 1] == "团":  # a regiment: what comes before its number is the place (新疆石河子)
+    keep = _admin_end(text, start, street.start() - 2)
+    # a regiment: what comes before its number is the place (新疆石河子; not the 团 of an estate's 组团)
+    if text[street.start() - 1] == "团" and text[street.end() - 1] == "连":
         regiment = street.start() - 1
         while regiment > start and text[regiment - 1] in _NUM:
             regiment -= 1
@@ -188,6 +225,10 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     for k in range(street.end(), end):
         if text[k] in HOUSE or text[k] in DIGIT_VALUE:
             last = k + 1
+    # an entrance after its number (5栋2门) or a desk by its row (9楼第二排工位): the last of a flat or a workplace
+    tail = SUB_UNIT.match(text, last, end)
+    if text[last - 1] in _NUM and tail:
+        last = tail.end()
     # a building named right after the number, not one further on (…18号旁边的购物中心)
     building = BUILDING.search(text, last, end)
     if building and "的" not in text[last : building.start()]:

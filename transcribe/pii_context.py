@@ -77,6 +77,9 @@ GENERIC_REACH = 4  # how far before 号码 a specific word may end and still nam
 NOT_NEGATIVE_BEFORE = ("员", "小哥", "师傅")
 # A door's keypad: a gate, then the keys pressed (楼下门禁要按1379, 单元门那个要输8520): a code
 GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4e00-\u9fff]{0,4}?(?:按|摁|输入|输)$")
+# Any other 码 said right before the digits (核销码是…, 访客码…): a code issued for one use, as 验证码 is; not a
+# machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码)
+ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券])码(?:是|为|就是)?$")
 _AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的|您|您的|你|你的)?"
                     r"(登记的|留的|预留的|注册的|绑定的)?")  # 这是您登记的手机号
 
@@ -124,7 +127,7 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
         lo -= 1
     found = _before(text, a, lo)
-    if found is None and GATE_KEYS.search(text[lo:a]):
+    if found is None and (GATE_KEYS.search(text[lo:a]) or ISSUED_CODE.search(text[lo:a])):
         found = "code"
     if found is None:
         found = _after(text, b)

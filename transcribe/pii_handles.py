@@ -10,9 +10,11 @@ import re
 from transcribe.pii_stream import GAP_JOIN, Found, Stream, corrections
 
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
-NOT_CALLERS_ID = re.compile(r"我们|公司|客服|官方|售后|总部|公众号")
+# 你们的邮箱 is the caller asking for the company's.
+NOT_CALLERS_ID = re.compile(r"我们|你们的|公司|客服|官方|售后|总部|公众号")
 # On the original text: the normalised one has no @ or dots. The part hidden is group 1.
-EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
+# The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
@@ -23,7 +25,7 @@ _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised
 # no such word where letters follow it: it starts an ID then (wxid_abc123).
 _WECHAT_WORD = r"[微威v]信[号號]?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
 WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*"
-                    r"(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
+                    r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 

@@ -52,7 +52,7 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
 # Words between a trigger and the name: how it is written (收件人写张丽华, 户主叫郑国强), whose it is
 # (收件人是我爸李国强).
 AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填的|填|改成|改为|换成|叫|是)?(?:我|我的|您|您的)?"
-                           rf"(?:{KIN}|家人|朋友|同事)?")
+                           rf"(?:{KIN}|家人|朋友|同事|同学|室友|邻居)?")
 PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
@@ -144,6 +144,13 @@ def names(stream: Stream) -> list[Found]:
     for m in re.finditer("叫", text):
         if stream.opens_clause(m.start()) and (given := _full_name(stream, m.end(), named=True)):
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
+    # 叫 after whoever it names, said in any words (前台的小姑娘叫周婷婷，村支书叫何永福，): a full name that ends its
+    # clause, after a word for a person (not 这个档位叫高速档, 那个牌子叫金龙鱼; not 叫王师傅: a title)
+    for m in re.finditer("叫", text):
+        given = _full_name(stream, m.end())
+        if (given and m.start() > 0 and text[m.start() - 1] in PERSON_END and not stream.opens_clause(m.start())
+                and _ends_clause(stream, given[1])):
+            out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 姓王名小明 / 姓王叫小明: the given name follows the surname
     for m in SURNAME_TRIGGER.finditer(text):
         p = m.end()
@@ -156,7 +163,7 @@ def names(stream: Stream) -> list[Found]:
             if g:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
-            *_corrected(stream)]
+            *_corrected(stream), *_kept_by(stream)]
     romanised = _romanised(stream)
     out += romanised
     # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
@@ -165,7 +172,28 @@ def names(stream: Stream) -> list[Found]:
                                                         for r in romanised):
             out.append(Found("name", m.start("name") + 1, m.end("name"), _first_person(text, m.start(), m.end())))
     out += _retold(stream, out)
+    out += _alternatives(stream, out)
     return out + _spelled_out(stream, out)
+
+
+def _alternatives(stream: Stream, found: list[Found]) -> list[Found]:
+    """A second name offered in the same breath (写邓子轩或者刘一鸣都行, 找王海涛还是李娜都可以): a full name right
+    after 或者 / 或是 / 还是 that follows a name found."""
+    text = stream.text
+    out: list[Found] = []
+    for f in found:
+        m = ALTERNATIVE.match(text, f.end)
+        given = _full_name(stream, m.end()) if m and stream.joined(f.end - 1) else None
+        out += [Found("name", *given)] if given else []
+    return out
+
+
+# The last character of a word for a person by their job or place (质检员, 组长, 文书, 宿管, 护士, 小姑娘, 阿姨, 行政)
+PERSON_END = set("员长人书记师生工友管士夫娘姐哥弟妹叔婶嫂姨伯舅爷奶政")
+ALTERNATIVE = re.compile(r"或者|或是|还是")
+# where someone is, as the place a thing is left or found (钥匙在楼下的林志伟那儿, 放到隔壁的王海涛那里): a full
+# name with a given name of two characters (not 对面的万达那儿: a shop) between 的 and 那儿
+WHERE_SOMEONE = re.compile(r"的(?=[\u4e00-\u9fff]{3,4}(?:那儿|那里|那边))")
 
 
 def _romanised(stream: Stream) -> list[Found]:
@@ -300,6 +328,7 @@ NAME_IS_KIN = re.compile(rf"是我的?(?:{KIN}|同事|朋友|邻居|室友|同�
 # (where they live may come between: 我楼上邻居马建军)
 KIN_THEN_NAME = re.compile(rf"我(?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫"
                            r"|表哥|表姐|表弟|表妹|舅妈)")
+STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs up to a word no name has (阿依古丽在家)
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
 ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|快递员|快递小哥|经理|主管|销售|业务员|客服|物业的|办公室的"
                             r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
@@ -336,7 +365,7 @@ def _introduced(stream: Stream) -> list[Found]:
     # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
     # before a word that cannot be a name's (也, 就, 在)
     for m in KIN_THEN_NAME.finditer(stream.text):
-        given = _name_after(stream, m.end())
+        given = _name_after(stream, m.end(), then=STOP_NEXT)
         if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP):
             out.append(Found("name", *given))
     for m in ROLE_THEN_NAME.finditer(stream.text):
@@ -347,6 +376,18 @@ def _introduced(stream: Stream) -> list[Found]:
             continue  # 我是客服刘雨欣, 我是投诉处理组主管张敏: staff giving their own, public name
         given = _role_named(stream, m.end())
         out += [Found("name", *given)] if given else []
+    return out
+
+
+def _kept_by(stream: Stream) -> list[Found]:
+    """Someone named as the place a thing is (…在楼下的林志伟那儿, WHERE_SOMEONE): a surname and two characters of
+    given name, ending right before 那儿 / 那里 / 那边."""
+    text = stream.text
+    out: list[Found] = []
+    for m in WHERE_SOMEONE.finditer(text):
+        given = _full_name(stream, m.end())
+        if given and given[1] - given[0] == 2 and text.startswith(("那儿", "那里", "那边"), given[1]):
+            out.append(Found("name", *given))
     return out
 
 

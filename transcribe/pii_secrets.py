@@ -8,7 +8,7 @@ rule that uses it should say so in its ``source``.
 
 A request is a telling verb and the secret in either order: 告诉我您的密码,
 报一下银行卡密码, 把验证码念给我, 六位验证码读一下, 验证码您直接告诉我, 您的密码是多少; the card's
-three-digit security code (安全码, CVV) is a secret too. It is not a
+three-digit security code (安全码, CVV) and the answer to a security question (密保答案) are secrets too. It is not a
 request when a negation comes just before (请不要把密码告诉任何人, 我们不会向您索要…),
 when the caller is sent to the keypad or an app (输入, 重置, 修改: those words carry
 no telling verb), when only part of a code is asked (验证码的后两位是多少), or when
@@ -25,12 +25,12 @@ from transcribe.pii_stream import GAP_NONE, gap
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
            r"(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号){0,2}"
-           r"(?P<what>动态密码|密码|口令|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
+           r"(?P<what>动态密码|密码|口令|(?:密保|安全)问题的?答案|密保答案|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
            r"|(?<![a-z])(?:login)?(?:pin|code|password|passcode|otp)(?![a-z])码?"
            # the card's security code by where it is: 卡背面那三位, 卡背后那三位 (末三码: Taiwan's word for it)
            r"|(?<=背面|背后)(?:的)?(?:那|这)?(?:个)?三(?:位|个)(?:数字|数儿?|码)?|末三码"
            # a code by where it came and its length: 短信里那个六位数字, 刚收到的那六位数字, 短信里那串数字
-           r"|(?:短信(?:里面?|中)|里面|收到)的?(?:那个|那)?[四六]位(?:数字|数|码)"
+           r"|(?:短信(?:里面?|中)|里面|收到)的?(?:那个|那)?[四六]位(?:数字|数的码|数|码)"
            r"|(?:短信(?:里面?|中)|里面)的?(?:那串|那个|那)?(?:数字|码)"
            # 手机上收到的那个码: a code by where it came alone
            r"|(?<=收到的)(?:那个|这个)码)")
@@ -40,7 +40,8 @@ _WHOSE = (r"(?:您|你|贵司|贵公司)?(?:的)?(?:手机)?(?:上)?(?:刚才|�
           r"(?:那个|这个|那|这)?(?:最?后(?:面)?的?(?:那个|那)?)?(?:[三四六八](?:位|个)(?:数)?(?:的)?)?")
 # Between a secret and the telling verb (验证码您直接告诉我, 旧密码跟新密码都跟我说一遍): who, and to whom.
 # 验证码收到了吧，六位数，您报一下; 收到验证码了吧 念一下; 验证码发过去了，您让老人读一下; 密码吗？说一下
-_TO_ME = (r"(?:(?:已经)?发(?:给?(?:您|你)|过去|过来)了(?:吧|吗)?|收到了(?:吧|吗)?|了(?:吧|吗)|吗)?(?:[四六八]位数?)?"
+_TO_ME = (r"(?:(?:已经|刚刚?|刚才)?发(?:给?(?:您|你)|过去|过来)了(?:吧|吗)?|收到了(?:吧|吗)?|了(?:吧|吗)|吗)?"
+          r"(?:[四六八]位数?)?"
           r"(?:麻烦)?(?:您|你)?(?:让(?:老人家?|家人|孩子|他|她))?"
           r"(?:就|直接|都|先|再|现在|赶紧|也|要|麻烦)*(?:能|可以)?(?:给|跟|和|对)?(?:我|我们)?(?:就|直接|都|先|再)*"
           r"(?:能|可以|能不能)?")
@@ -92,7 +93,7 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
                 continue
             if ABOUT.match(t, m.end("what")):
                 continue
-            kind = "password" if m.group("what") in ("密码", "口令") else "code"
+            kind = "password" if m.group("what") in ("密码", "口令") or m.group("what").endswith("答案") else "code"
             spans.append((m.start(), m.end(), kind))
     out: list[SecretRequest] = []
     for s, e, kind in sorted(spans):
