@@ -628,3 +628,22 @@ def test_a_question_opening_with_not_knowing_asks_but_a_refusal_said_so_does_not
     for said in ("我不知道您的钱去哪里了。", "不知道，你问快递去。", "知不道 恁上别的窗口问问去",
                  "我也不知道您到底想要什么。"):
         assert "forbidden.refusal" in rules(said), said
+
+
+def test_southwestern_and_formal_refusals_and_offers() -> None:
+    # blind sets s30_1 (Sichuan and Chongqing words) and s30_4 (firms, formal register)
+    assert rules("鬼晓得这个零件好久到货。") == ["forbidden.uncertain"]
+    assert rules("等到起嘛，急啥子急。") == ["forbidden.rude"]
+    assert rules("这个单子我不得给你处理，你自己跑一趟门店嘛。") == ["forbidden.refusal"]
+    assert rules("鉴于贵司已超出保修期，我方不予处理，敬请谅解。") == ["forbidden.refusal"]
+    assert rules("开锁这个我们不管，您自己找外面的开锁公司吧。") == ["forbidden.refusal"]
+    assert rules("我司将择机派员上门，届时另行通知。") == ["vague.ambiguous"]
+    assert rules("您大概是啥子时候买的嘛？") == []  # asks the caller to estimate
+    assert rules("我们不管您在哪里买的，都可以保修。") == []  # 我们不管 that goes on is "whatever"
+    assert rules("我们不得不先停水，再拆阀门。") == []
+    matcher = matcher_for(CFG)
+    context = CallContext(agent_answer_s=0.0, reached_agent=True)
+    said = "您好，海尔斯科技商用设备服务部，请问有什么可以为贵单位效劳的？"
+    assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None
+    said = "非常感谢贵司对海尔斯科技的信任与支持，期待再次为您服务。"
+    assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None
