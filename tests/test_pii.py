@@ -732,3 +732,36 @@ def test_look_alikes_of_villages_workplaces_and_third_people_stay(text: str) -> 
 
 def test_a_landmark_after_a_city_address_stays() -> None:
     assert mask("广州市天河区天河路385号，太古汇对面那个楼") == "广州市天河区*******，太古汇对面那个楼"
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s30c: a filler clause inside an address, or before its house number, is hidden with it
+    ("地址是江苏省苏州市工业园区星湖街328号，那个，创意产业园6栋A座1105",
+     "地址是江苏省苏州市工业园区*******，**，*************"),
+    ("成都市青羊区光华北三路，嗯，那个，98号，放门口就行", "成都市青羊区*****，*，**，***，放门口就行"),
+    # an address written in English: the flat and street go, the district and city stay
+    ("我住在Flat 12C, 8 Queen Road, Central, Hong Kong", "我住在**** ***, * ***** ****, Central, Hong Kong"),
+    ("寄到1600 Pine Street, Apt 3A, San Francisco, CA", "寄到**** **** ******, *** **, San Francisco, CA"),
+    # a clause after a filler that does not go on with the house stays
+    ("广州市天河区天河路385号，嗯，我3点以后在家", "广州市天河区*******，嗯，我3点以后在家"),
+    # a WeChat ID after a hesitation; a name after fillers, then said again whole
+    ("我的微信，嗯，就是lucy_chen2019", "我的微信，嗯，就是****_********"),
+    ("我叫，那个，嗯，郑海，就是，郑海涛", "我叫，那个，嗯，郑*，就是，郑**"),
+    ("他中文名叫马克文，在这边上班", "他中文名叫马**，在这边上班"),
+    # a card taken back and read again after its tail alone
+    ("6228 4800 1234 5617，不对，尾号是5671，6228 4800 1234 5671",
+     "**** **** **** 5617，不对，尾号是5671，**** **** **** 5671"),
+])
+def test_fillers_corrections_and_addresses_in_english(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "您登记的手机号是139****2468，还在用吗？",  # a read-back masked before it was said
+    "卡号是****5566的那张，对吧",
+    "I live 5 minutes from Nathan Road",  # a street without a house number
+    "我们公司在88 Century Avenue, Pudong",  # the firm's own address
+    "微信，嗯，好的，我加一下",
+])
+def test_look_alikes_of_fillers_and_read_backs_stay(text: str) -> None:
+    assert mask(text) == text

@@ -85,6 +85,7 @@ PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
 # sex digit, eight digits), a Hong Kong ID before its check digit (A123456(3)), a passport (E12345678)
 LETTERED_ID = re.compile(r"[a-z][12][0-9]{8}|[a-z]{1,2}[0-9]{6}[0-9a]?|[a-z][0-9]{8}")
 PASSPORT_DIGITS = (7, 10)  # a passport of digits alone (US, UK: nine), shorter than any ID card
+MASK_STARS = set("*＊")  # what a number masked on a screen shows for its hidden digits
 MACAU_ID_DIGITS = 8  # seven digits and a check digit in brackets: 5215299(8)
 # A Hong Kong, Macau or Taiwan number after +: the country code, then the subscriber's eight (nine in Taiwan)
 ABROAD = re.compile(r"85[23][0-9]{8}|886[0-9]{9}")
@@ -232,6 +233,8 @@ def _password_token(stream: Stream, idx: list[int]) -> list[int] | None:
 def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     text = stream.text
     a, b = idx[0], idx[-1] + 1
+    if _already_masked(stream, idx):
+        return []  # 138****8000: a read-back masked before it was said, kept as said
     context = context_kind(stream, a, b)
     if context == NEGATIVE:
         return []
@@ -275,6 +278,18 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     return out
 
 
+def _already_masked(stream: Stream, idx: Sequence[int]) -> bool:
+    """Whether a star is written inside the run or against either end of it (138****8000, ****1234): the number
+    was masked where it was read from, and what is left of it is as public as a tail read back."""
+    for seg in {stream.seg[k] for k in idx}:
+        ks = [k for k in idx if stream.seg[k] == seg]
+        original = stream.norms[seg].original
+        around = original[max(0, stream.pos[ks[0]] - 1):stream.end_at(ks[-1]) + 1]
+        if any(ch in MASK_STARS for ch in around):
+            return True
+    return False
+
+
 def _check_in_brackets(stream: Stream, idx: Sequence[int]) -> bool:
     """Whether the run's last digit stands in brackets after the others, as a Macau ID's check digit does."""
     k, j = idx[-2], idx[-1]
@@ -301,19 +316,34 @@ def _best(found: list[_Raw]) -> float:
 def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
     out: list[_Raw] = []
     for pieces in _runs(stream):
-        current = pieces[0]
+        current = [pieces[0]]
         for nxt in pieces[1:]:
-            alone = _numbers(stream, current, keep)
-            merged = _numbers(stream, current + nxt, keep)
+            alone = _numbers(stream, _joined(current), keep)
+            merged = _numbers(stream, _joined(current) + nxt, keep)
             # pieces that say nothing yet stay together: the words naming them may come after the
             # last (一三九，零零一二，三四五六，这是您登记的手机号)
             if (merged and _best(merged) >= _best(alone)) or not (merged or alone):
-                current = current + nxt
+                current.append(nxt)
             else:
                 out.extend(alone)
-                current = nxt
-        out.extend(_numbers(stream, current, keep))
+                current = [nxt]
+        out.extend(_said_last(stream, current, keep))
     return out
+
+
+def _joined(pieces: Sequence[list[int]]) -> list[int]:
+    return [k for piece in pieces for k in piece]
+
+
+def _said_last(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Raw]:
+    """The numbers the last pieces of a run say; when all of them together say nothing, those said by the
+    longest tail of them that says one (最后四位是1372，6225 8800 8622 1372: a tail read out alone, then the card)."""
+    found = _numbers(stream, _joined(pieces), keep)
+    for first in range(1, len(pieces)):
+        if found:
+            break
+        found = _numbers(stream, _joined(pieces[first:]), keep)
+    return found
 
 
 def _false_starts(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from transcribe.pii_numbers import DIGIT_VALUE
-from transcribe.pii_stream import GAP_PUNCT, GAP_SOFT, Found, Stream, corrections
+from transcribe.pii_stream import GAP_PUNCT, GAP_SOFT, Found, Stream, corrections, past_fillers
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
 # (我们 is the firm's, not a village's: 我们是…村; a 公司 is the firm's only as 你们公司 or
@@ -82,6 +82,19 @@ SUB_UNIT = re.compile(r"门|[排列]?(?:工位|座位)")  # after a number: an e
 BED = re.compile(f"[{_NUM}]+号?床")
 HOSPITAL = re.compile(r"医院|住院部|住院楼|病区|病房")
 UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building|apartment|apt|floor)[0-9]+[a-z]?)+")
+# A clause opening with a house number, building, floor or flat (256号, 5号楼, 13楼): the rest of an address
+HOUSE_NUMBER = re.compile(f"[{_NUM}]+[a-z]?(?:号楼|号|楼|层|室|栋|幢|座|单元)")
+# A district and a street that ends its clause, its number said after a filler (天山区解放南路，嗯，256号)
+PAUSED = re.compile(f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|巷|弄)[东南西北中]?"
+                    f"(?:[{_NUM}东南西北中]+段)?")
+# An address written in English (Room 1203, 88 Century Avenue; 350 West 57th Street, Apt 12B; Flat 5B, 22 Nathan
+# Road), on a segment's original text: a flat maybe, a house number, the street's name in capitals and its kind, a flat
+# maybe. They are hidden; the district, city and state after them stay, as a Chinese address's before it do.
+_EN_FLAT = r"(?i:room|rm|flat|apt|apartment|unit|suite)\.?\s*#?\s*[0-9]+[A-Za-z]?"
+_EN_STREET_KIND = (r"(?i:street|st|road|rd|avenue|ave|lane|drive|dr|boulevard|blvd|way|place|court|terrace"
+                   r"|highway|hwy|parkway|square|crescent|close)")
+ENGLISH_STREET = re.compile(rf"(?:{_EN_FLAT}\s*,?\s*)?(?<![A-Za-z0-9])[0-9]{{1,5}}[A-Za-z]?\s+"
+                            rf"(?:[A-Z0-9][A-Za-z0-9'-]*\s+){{1,4}}{_EN_STREET_KIND}\b\.?(?:\s*,?\s*{_EN_FLAT})?")
 FLAT_AFTER_REACH = 16  # characters from an address to a flat in a clause of its own (…1500号，…小区，12号楼幺洞两室)
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
@@ -115,8 +128,11 @@ def addresses(stream: Stream) -> list[Found]:
             found = _address_from(stream, nxt)  # 地址写错了，应该是…: the address is in the next clause
         if found:
             out.append(found)
+    # (a street ending its clause is an address when its house comes after a filler: PAUSED)
+    paused = [m for m in PAUSED.finditer(text) if m.end() < len(text) and not stream.joined(m.end() - 1)
+              and _goes_on(stream, m.end())]
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
-              *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text)):
+              *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text), *paused):
         if any(stream.gaps[k] in BREAKS for k in range(m.start(), m.end() - 1)):
             continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
@@ -124,6 +140,7 @@ def addresses(stream: Stream) -> list[Found]:
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
             found = _address_from(stream, start)
             out += [found] if found else []
+    out += _in_english(stream)
     out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
     out += [Found("address", m.start("said"), m.end())
             for m in (MENDED.match(text, f.end) for f in out) if m and (m["fix"] or m["unit"])]
@@ -136,6 +153,17 @@ def addresses(stream: Stream) -> list[Found]:
     out += _flats_after(stream, out)
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
+
+
+def _in_english(stream: Stream) -> list[Found]:
+    """Each address written in English (ENGLISH_STREET) in a segment, unless the firm's (NOT_CALLERS before it)."""
+    out: list[Found] = []
+    for seg, norm in enumerate(stream.norms):
+        for m in ENGLISH_STREET.finditer(norm.original):
+            hidden = stream.within(seg, m.start(), m.end())
+            if hidden and not NOT_CALLERS.search(stream.text, max(0, hidden[0] - 8), hidden[0]):
+                out.append(Found("address", hidden[0], hidden[-1] + 1))
+    return out
 
 
 def _flats_after(stream: Stream, found: list[Found]) -> list[Found]:
@@ -180,6 +208,29 @@ def _admin_end(text: str, start: int, stop: int, lone: bool = True) -> int:
     return keep
 
 
+def _address_end(stream: Stream, start: int) -> int:
+    """Where an address clause from ``start`` ends: at its clause's end, or past a filler clause or two when the
+    clause after them goes on with the house (解放南路，嗯，那个，256号; …18号，那个，生态园9栋B座1203)."""
+    end = stream.clause_end(start, start + MAX_ADDRESS)
+    while end < len(stream.text) and not stream.joined(end - 1) and _goes_on(stream, end):
+        on = past_fillers(stream, end)
+        end = stream.clause_end(on, on + MAX_ADDRESS)
+    return end
+
+
+def _goes_on(stream: Stream, end: int) -> bool:
+    """Whether an address whose clause ends at ``end`` goes on with its house after a filler clause or two: the
+    clause after them holds a flat (…18号，那个，生态园9栋B座1203), or opens with a number or floor where the
+    address stopped short of one (解放南路，嗯，256号; …1818中心，嗯，13楼; not …八百号，嗯，八百零八号: a house
+    number said again, MENDED's)."""
+    on = past_fillers(stream, end)
+    if on == end:
+        return False
+    text, stop = stream.text, stream.clause_end(on, on + MAX_ADDRESS)
+    short = text[end - 1] not in HOUSE and text[end - 1] not in DIGIT_VALUE
+    return bool(FLAT.search(text, on, stop) or (short and HOUSE_NUMBER.match(text, on)))
+
+
 def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
     """A hospital bed's address, when its clause names a hospital or ward before it: from the clause's start,
     or past a trigger (寄到) or the 在/到/送 that goes to the hospital (人在湘雅二医院, 直接到住院部), to the 床;
@@ -203,7 +254,7 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     text = stream.text
     a = ADDRESS_FILLER.match(text, at)
     start = a.end() if a else at
-    end = stream.clause_end(start, start + MAX_ADDRESS)
+    end = _address_end(stream, start)
     stop = ADDRESS_STOPS.search(text, start, end)
     if stop:
         end = stop.start()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from transcribe.pii_addresses import ADDRESS_TRIGGERS
-from transcribe.pii_stream import CORRECTION_REACH, Found, Stream, corrections
+from transcribe.pii_stream import CORRECTION_REACH, Found, Stream, corrections, past_fillers
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -40,6 +40,8 @@ TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "�
 KIN = ("爱人|老伴|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|闺女|女婿|儿媳妇|儿媳|媳妇|公公|婆婆|太太|先生|丈夫|妻子"
        "|母亲|父亲|哥哥|姐姐|弟弟|妹妹|外甥女|外甥|侄女|侄子|外孙女|外孙|孙女|孙子|爷爷|奶奶|姥姥|姥爷|外公|外婆|舅舅|姑姑|岳父|岳母")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|全名是|全名叫|全名|叫做|姓名"
+                           # the Chinese name of someone who has another (a foreigner's: 我中文名叫白瑞德)
+                           r"|中文名叫|中文名是"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
                            r"|寄件人是|寄件人|发件人是|发件人|签收人是|签收人|退货人是|退货人|下单人是|下单人|填的是"
@@ -83,7 +85,9 @@ SPELLED = re.compile(r"木子李|耳东陈|口天吴|弓长张|立早章|双木�
                      # by a famous name, ending its clause (_announced): 李宁的那个李
                      r"|的那个[" + "".join(sorted(SURNAMES)) + "]")
 SURNAME_REACH = 14  # characters after 姓李 or 木子李 where the full name may follow (a clause or two)
-LATIN_NAME = re.compile(r"(?:英文名字?(?:叫|是)|叫我|我叫|名字是|名字叫|姓名是)(?P<name>[a-z]{3,12})(?![a-z0-9])")
+# (or the name a parcel is addressed to: 收件人写Sarah Johnson)
+LATIN_NAME = re.compile(r"(?:英文名字?(?:叫|是)|叫我|我叫|名字是|名字叫|姓名是"
+                        r"|(?:收件人|收货人|联系人)(?:写的是|写|是))(?P<name>[a-z]{3,12})(?![a-z0-9])")
 # A name in Latin letters, as Whisper writes a romanised one (我叫Wang Xiaoming, my name is Michael Wang, 我是陈Lily):
 # after these words, the surname stays and the given name is hidden, whichever end the surname stands at
 ROMAN_TRIGGERS = re.compile(r"我叫|我是|叫我|名字是|姓名是|名字叫|账户名是|户名是|持卡人姓名是|持卡人是|收件人是"
@@ -136,7 +140,8 @@ def names(stream: Stream) -> list[Found]:
     out: list[Found] = []
     for m in NAME_TRIGGERS.finditer(text):
         between = AFTER_TRIGGER.match(text, m.end())
-        p = between.end() if between and stream.joined(m.end() - 1) else m.end()
+        # (a trigger ending its clause: the name may come after a filler or two, 我叫，就是，那个，刘德明)
+        p = between.end() if between and stream.joined(m.end() - 1) else past_fillers(stream, m.end())
         given = _name_after(stream, p, named=True)
         if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
@@ -267,12 +272,13 @@ def _retold(stream: Stream, found: list[Found]) -> list[Found]:
                 if given:
                     out.append(Found("name", *given))
                     break
-    # or said again at once, in the next clause, whole or longer (我叫陈思，陈思远; not 方明，方便的方)
+    # or said again at once, in the next clause, whole or longer (我叫陈思，陈思远; not 方明，方便的方), maybe after a
+    # filler (刘德，嗯，刘德明)
     for f in found:
         surname = text[f.start - 1] if f.start > 0 else ""
-        if (surname and f.end < len(text) and not stream.joined(f.end - 1)
-                and text.startswith(surname + text[f.start], f.end)):
-            given = _full_name(stream, f.end, named=True)
+        again = past_fillers(stream, f.end) if f.end < len(text) and not stream.joined(f.end - 1) else -1
+        if surname and again >= 0 and text.startswith(surname + text[f.start], again):
+            given = _full_name(stream, again, named=True)
             out += [Found("name", *given)] if given else []
     return out
 

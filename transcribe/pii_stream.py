@@ -152,6 +152,17 @@ def corrections(stream: Stream, found: Sequence[Found]) -> list[int]:
 
 _CORRECTION_LEAD = re.compile(r"(?:了|啊|哦)?(?:应该是|新的是|是)?")
 
+# A clause said only to hold the floor (，嗯，/，那个，/，就是，): what goes on after it is what was being said
+FILLER_CLAUSE = re.compile(r"(?:嗯|呃|啊|哦|那个|这个|就是)+")
+
+
+def past_fillers(stream: Stream, i: int) -> int:
+    """Where what is said from ``i`` goes on after the filler clauses there (我叫，就是，那个，刘德明: at 刘); ``i``
+    itself when none starts there. A filler ending the text is no clause before anything."""
+    while (m := FILLER_CLAUSE.match(stream.text, i)) and m.end() < len(stream.text) and not stream.joined(m.end() - 1):
+        i = m.end()
+    return i
+
 
 def gap(original: str, a: int, b: int) -> int:
     """What stands between offsets ``a`` and ``b`` of ``original`` (neither included): GAP_PUNCT, GAP_SOFT or
