@@ -647,3 +647,34 @@ def test_southwestern_and_formal_refusals_and_offers() -> None:
     assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None
     said = "非常感谢贵司对海尔斯科技的信任与支持，期待再次为您服务。"
     assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None
+
+
+def test_brush_offs_of_children_and_of_repeat_callers() -> None:
+    # blind sets s30_9 (children and students calling) and s30_12 (ends of long calls)
+    assert rules("哎呀你能不能别哭了，烦不烦。") == ["forbidden.rude"]
+    assert rules("喂，怎么又打来了？") == ["forbidden.rude"]
+    assert rules("该说的我都说了，剩下的您自己看说明书。") == ["forbidden.rude"]
+    assert rules("系统显示您那台机子早就过保了，您记错了吧。") == ["forbidden.doubting-caller"]
+    assert rules("肯定是你弟弟乱按弄坏的，跟我们机器没关系。") == ["forbidden.shifting-blame"]
+    assert rules("说明书第五页有图，您可以对照着看一下。") == []
+    # a curt closing that sends the caller to the manual is a curt closing, as earlier labellers said
+    assert "forbidden.rude" not in rules("您自己再看看说明书吧，拜拜。")
+    matcher = matcher_for(CFG)
+    context = CallContext(agent_answer_s=0.0, reached_agent=True)
+    said = "您好，这里是海尔斯科技客服中心，您刚才的电话断线了，请问有什么可以继续帮您的？"
+    assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None
+
+
+def test_mocking_a_callers_accent_or_line_and_english_words_in_a_breach() -> None:
+    # blind sets s30_11 (accents, bad lines, noise) and s30_10 (English words in Mandarin), measured first untouched
+    assert set(rules("你这口音也太重了，谁听得懂啊？")) == {"forbidden.rude"}  # two wordings, one rule
+    assert rules("学好普通话再打过来吧。") == ["forbidden.rude"]
+    assert rules("听不清就没法受理，你还是找个会说普通话的家人来打吧。") == ["forbidden.refusal"]
+    assert rules("什么时候能到货我也 not sure。") == ["forbidden.uncertain"]
+    assert rules("Hurry up 啊，型号报一下。") == ["forbidden.rude"]
+    assert rules("不好意思，信号不太好，麻烦您再说一遍好吗？") == []
+    assert rules("您慢慢说，我听着呢，不着急。") == []
+    # a code asked to be read slowly, or by its English name, is still asked for
+    assert "pii.asks-secret" in rules("您把手机上收到的验证码慢慢念给我听。")
+    assert "pii.asks-secret" in rules("麻烦把刚收到的 verification code 念给我一下。")
+    assert "pii.asks-secret" not in rules("验证码您慢慢输，不着急。")
