@@ -678,3 +678,9 @@ def test_mocking_a_callers_accent_or_line_and_english_words_in_a_breach() -> Non
     assert "pii.asks-secret" in rules("您把手机上收到的验证码慢慢念给我听。")
     assert "pii.asks-secret" in rules("麻烦把刚收到的 verification code 念给我一下。")
     assert "pii.asks-secret" not in rules("验证码您慢慢输，不着急。")
+
+
+def test_speeding_up_a_delivery_is_no_hurrying_of_the_caller() -> None:
+    # set36: a polite 配件能快点送到您手上 was a sure rude flag; 您能快点说吗 hurries the caller
+    assert rules("我已经帮您申请加急，配件能快点送到您手上。") == []
+    assert set(rules("您能快点说吗，后面还有人排队。")) == {"forbidden.rude"}
