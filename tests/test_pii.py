@@ -765,3 +765,39 @@ def test_fillers_corrections_and_addresses_in_english(text: str, masked: str) ->
 ])
 def test_look_alikes_of_fillers_and_read_backs_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s30d: a numeral said as a word (两个, 一共, 三十) ends the run before it, not a digit of the number
+    ("我记两个号码，139 1234 5678和186 2233 4455两个都能打", "我记两个号码，*** **** 5678和*** **** 4455两个都能打"),
+    ("取件码是4826，一共四位", "取件码是****，一共四位"),
+    # a code read out after the word naming it (解锁码我给您念一下), letters and a hyphen
+    ("解锁码我给您念一下，QX7M-29TB，注意有个横杠", "解锁码我给您念一下，****-****，注意有个横杠"),
+    # a default password the agent reset this account to
+    ("已经帮您重置成默认密码Kd246810了", "已经帮您重置成默认密码********了"),
+    # the caller's family named by the agent; someone by their job ending in 手; a registered name shown
+    ("您爸爸刘建华的卡也绑在这个账户上", "您爸爸刘**的卡也绑在这个账户上"),
+    ("送餐的骑手叫孙志鹏，他马上到", "送餐的骑手叫孙**，他马上到"),
+    ("实名显示的是周立群，对吗", "实名显示的是周**，对吗"),
+    # the firm sending something to the caller: the caller's address
+    ("我们这边给您寄到杭州市西湖区文一路120号3幢502", "我们这边给您寄到杭州市西湖区************"),
+])
+def test_counting_numerals_read_out_codes_and_third_people(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_counting_numeral_in_the_next_segment_stays() -> None:
+    assert mask_segments(["临时密码Ab#2468，", "三十分钟内有效"]) == ["临时密码**#****，", "三十分钟内有效"]
+
+
+@pytest.mark.parametrize("text", [
+    "维修中心的座机是0571-88776655，周末也有人",  # a service centre's landline: public
+    "营业厅电话是0755-26612345",
+    "这款门锁出厂PIN码是123456",  # a device's factory default: the same for every buyer
+    "一共三个人，两次都没接通",
+    "我们公司地址是杭州市西湖区文一路120号",  # the firm's own address
+    "您女儿高考的成绩出来了吗",
+    "屏幕显示的是马上发货",
+])
+def test_look_alikes_of_firm_numbers_device_defaults_and_counts_stay(text: str) -> None:
+    assert mask(text) == text

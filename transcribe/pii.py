@@ -39,6 +39,7 @@ from transcribe.pii_handles import dictated_passwords, emails, wechat_ids
 from transcribe.pii_names import names
 from transcribe.pii_numbers import (
     CONFIDENCE_PROVEN,
+    COUNTED,
     DIGIT_VALUE,
     REPEAT,
     TWIN,
@@ -52,7 +53,7 @@ from transcribe.pii_numbers import (
     phone_valid,
 )
 from transcribe.pii_secrets import SecretRequest, secret_requests
-from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, Stream, build
+from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, GAP_NONE, Stream, build
 
 __all__ = [
     "KINDS",
@@ -146,13 +147,22 @@ def _repeat_at(stream: Stream, k: int) -> bool:
     return text[k] == REPEAT and k > 0 and stream.joined(k - 1) and DIGIT_VALUE.get(text[k - 1], "0") >= "2"
 
 
+def _counting(stream: Stream, k: int) -> bool:
+    """Whether stream character ``k`` is a numeral said as a word that counts (两个号码, 一共, 二十四小时), not a
+    digit: a digit in characters, then in the same words one of COUNTED (个 not repeating a digit: 三个八)."""
+    text = stream.text
+    if k + 1 >= len(text) or text[k].isascii() or stream.gaps[k] != GAP_NONE or text[k + 1] not in COUNTED:
+        return False
+    return not (text[k + 1] == REPEAT and _repeat_at(stream, k + 1))
+
+
 def _runs(stream: Stream) -> list[list[list[int]]]:
     """Each digit run as its pieces (stream indices), split at segment boundaries and commas."""
     text = stream.text
     runs: list[list[list[int]]] = []
     i = 0
     while i < len(text):
-        if text[i] not in DIGIT_VALUE and not (text[i] == TWIN and _repeat_at(stream, i)):
+        if (text[i] not in DIGIT_VALUE and not (text[i] == TWIN and _repeat_at(stream, i))) or _counting(stream, i):
             i += 1
             continue
         pieces: list[list[int]] = [[i]]
@@ -167,7 +177,7 @@ def _runs(stream: Stream) -> list[list[list[int]]]:
                     pieces[-1].append(j + 1)
                 j += 1
                 break  # the check character ends an ID
-            if ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1):
+            if (ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1)) or _counting(stream, j + 1):
                 break
             if stream.digits_may_join(j):
                 pieces.append([j + 1])
@@ -224,7 +234,8 @@ def _password_token(stream: Stream, idx: list[int]) -> list[int] | None:
     a, b = idx[0], idx[-1]
     while a > 0 and stream.joined(a - 1) and (_is_latin(text[a - 1]) or text[a - 1] in DIGIT_VALUE):
         a -= 1
-    while b + 1 < len(text) and stream.joined(b) and (_is_latin(text[b + 1]) or text[b + 1] in DIGIT_VALUE):
+    while b + 1 < len(text) and stream.joined(b) and (_is_latin(text[b + 1]) or (
+            text[b + 1] in DIGIT_VALUE and not _counting(stream, b + 1))):  # HY9K2M7P，|一共八位: not its 一
         b += 1
     token = list(range(a, b + 1))
     return token if 4 <= len(token) <= PASSWORD_CHARS else None

@@ -20,8 +20,9 @@ from transcribe.pii_stream import GAP_PUNCT, GAP_SOFT, Found, Stream, correction
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
 # (我们 is the firm's, not a village's: 我们是…村; a 公司 is the firm's only as 你们公司 or
 # 贵公司: the caller's own workplace, 公司地址是…, 我女婿公司在…, is where they are found)
-NOT_CALLERS = re.compile(r"我们(?![是村屯组])|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网"
-                         r"|邮箱|网址|ip|店")
+# (我们 sending something to the caller is the caller's address: 我们给您寄到…, 我们这边帮您送到…)
+NOT_CALLERS = re.compile(r"我们(?![是村屯组])(?!(?:这边|会|再|先)?[给帮替][您你])"
+                         r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
 ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
 # A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
 # it: a shop or service centre is not given by building and unit.

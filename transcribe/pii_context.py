@@ -79,7 +79,16 @@ NOT_NEGATIVE_BEFORE = ("员", "小哥", "师傅")
 GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4e00-\u9fff]{0,4}?(?:按|摁|输入|输)$")
 # Any other 码 said right before the digits (核销码是…, 访客码…): a code issued for one use, as 验证码 is; not a
 # machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码)
-ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券])码(?:是|为|就是)?$")
+# (the agent may say they read it out first: 授权码我念一下，AB3F-77KD)
+ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券])码(?:是|为|就是)?"
+                         r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
+# 默认 or 出厂 right before a password word (默认PIN码是0000, 出厂密码): a device's, the same for every buyer
+DEFAULT_BEFORE = re.compile(r"(?:默认|出厂)的?$")
+DEFAULT_WORDS = ("默认密码", "出厂密码")
+# ... unless the agent set it for this caller's account (重置为默认密码Qw135790, 给您改成默认密码): theirs now
+RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
+# A phone number of a service centre, a branch or a shop (售后服务中心的座机是…, 营业厅电话): the firm's, public
+FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|服务站|维修站|维修点|售后|客服)的?$")
 _AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的|您|您的|你|你的)?"
                     r"(登记的|留的|预留的|注册的|绑定的)?")  # 这是您登记的手机号
 
@@ -99,6 +108,7 @@ def _before(text: str, a: int, lo: int) -> str | None:
         if hit is None or (hit[1] == NEGATIVE and text.startswith(NOT_NEGATIVE_BEFORE, e)):
             continue
         start, kind = hit
+        kind = _whose(text, lo, start, e, kind)
         if kind != GENERIC:
             return kind
         for e2 in range(start, max(lo, start - GENERIC_REACH) - 1, -1):
@@ -107,6 +117,17 @@ def _before(text: str, a: int, lo: int) -> str | None:
                 return earlier[1]
         return "phone"  # 号码 alone: a phone number is what people mean
     return None
+
+
+def _whose(text: str, lo: int, start: int, e: int, kind: str) -> str:
+    """The kind of context word ``text[start:e]`` once who it belongs to is read before it: a device's default
+    password and a firm's phone are no one's data (NEGATIVE); a default the agent reset the account to is."""
+    if kind == "phone" and FIRM_BEFORE.search(text, lo, start):
+        return NEGATIVE
+    if not ((kind == "password" and DEFAULT_BEFORE.search(text, lo, start)) or text[start:e] in DEFAULT_WORDS):
+        return kind
+    default = DEFAULT_BEFORE.search(text, lo, start) if kind == "password" else None
+    return "password" if RESET_TO.search(text, lo, default.start() if default else start) else NEGATIVE
 
 
 def _after(text: str, b: int) -> str | None:

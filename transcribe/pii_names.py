@@ -45,15 +45,17 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
                            r"|寄件人是|寄件人|发件人是|发件人|签收人是|签收人|退货人是|退货人|下单人是|下单人|填的是"
+                           # the name an account is registered under, as a system shows it (实名信息显示的是…)
+                           r"|实名信息|实名"
                            # someone named by their job or as "one called" (快递员叫刘强, 有个叫林小凤的人)
                            r"|(?:快递员|销售|师傅|员工|业务员|司机|个|房东|邻居|朋友|同事|室友|老板|好像|那位|俺"
                            r"|租客|房客|病人|患者|护工|保姆|外教|同学|学生|负责人|工程师|电工|安全员|宿舍长|老人家|班长"
                            r"|主管|组长|队长)叫|家长是|负责人是|宿舍长是|的名字"
                            # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
                            rf"|(?:{KIN}|他|她)叫")
-# Words between a trigger and the name: how it is written (收件人写张丽华, 户主叫郑国强), whose it is
-# (收件人是我爸李国强).
-AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填的|填|改成|改为|换成|叫|是)?(?:我|我的|您|您的)?"
+# Words between a trigger and the name: how it is written or shown (收件人写张丽华, 户主叫郑国强, 实名显示的是…),
+# whose it is (收件人是我爸李国强).
+AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填的|填|改成|改为|换成|叫|是|显示的是|登记的是)?(?:我|我的|您|您的)?"
                            rf"(?:{KIN}|家人|朋友|同事|同学|室友|邻居)?")
 PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
@@ -62,7 +64,8 @@ FULL_NAME_AFTER = set("是给找和跟请叫的")  # a word before a full name t
 # Words that start with a surname character and can stand where a full name would (马上收, 方便收).
 NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
              "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明", "张口", "莫得",
-             "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周天", "王老吉")
+             "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周天", "王老吉",
+             "高考", "高中")  # (您女儿高考的成绩: a school's, after a kin word)
 RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at most this far before it
 # The characters that spell the sounds of Uyghur, Kazakh, Tibetan, Mongolian and Western names in Chinese:
 # after any trigger, a name with no common surname is taken whole when it is made of them (_unlisted)
@@ -194,7 +197,8 @@ def _alternatives(stream: Stream, found: list[Found]) -> list[Found]:
 
 
 # The last character of a word for a person by their job or place (质检员, 组长, 文书, 宿管, 护士, 小姑娘, 阿姨, 行政)
-PERSON_END = set("员长人书记师生工友管士夫娘姐哥弟妹叔婶嫂姨伯舅爷奶政")
+# (and 手 of one who does a job with their hands: 骑手, 助手, 帮手)
+PERSON_END = set("员长人书记师生工友管士夫娘姐哥弟妹叔婶嫂姨伯舅爷奶政手")
 ALTERNATIVE = re.compile(r"或者|或是|还是")
 # where someone is, as the place a thing is left or found (钥匙在楼下的林志伟那儿, 放到隔壁的王海涛那里): a full
 # name with a given name of two characters (not 对面的万达那儿: a shop) between 的 and 那儿
@@ -332,7 +336,8 @@ KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|
 # a name, then whose it is, ending the clause (次仁卓玛是我妈妈, 蒋国平是我爸; not 王老吉是我爸最爱喝的)
 NAME_IS_KIN = re.compile(rf"是我的?(?:{KIN}|同事|朋友|邻居|室友|同学)")
 # (where they live may come between: 我楼上邻居马建军)
-KIN_THEN_NAME = re.compile(rf"我(?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫"
+# (an agent names the caller's family the same way: 您母亲黄桂兰的账户, 您爱人赵丽华)
+KIN_THEN_NAME = re.compile(rf"[我您你](?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫"
                            r"|表哥|表姐|表弟|表妹|舅妈)")
 STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs up to a word no name has (阿依古丽在家)
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
