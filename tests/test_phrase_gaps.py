@@ -684,3 +684,22 @@ def test_speeding_up_a_delivery_is_no_hurrying_of_the_caller() -> None:
     # set36: a polite 配件能快点送到您手上 was a sure rude flag; 您能快点说吗 hurries the caller
     assert rules("我已经帮您申请加急，配件能快点送到您手上。") == []
     assert set(rules("您能快点说吗，后面还有人排队。")) == {"forbidden.rude"}
+
+
+def test_night_shift_and_northeastern_brush_offs() -> None:
+    # blind sets s30_13 (after hours) and s30_15 (northeastern words)
+    assert set(rules("系统晚上关了，查不了，您明天上班时间再打吧。")) == {"forbidden.refusal"}
+    assert set(rules("这是白班同事没给您登记，不是我的问题。")) == {"forbidden.shifting-blame"}
+    assert set(rules("这可不赖我，是系统自己出的错。")) == {"forbidden.shifting-blame"}
+    assert set(rules("爱修不修，不修拉倒。")) == {"forbidden.refusal"}
+    assert set(rules("这事儿我们这儿不管，你找电商平台去吧。")) == {"forbidden.refusal"}
+    assert set(rules("不过夜里工程师都下班了，只能等明早。")) == {"forbidden.but"}
+    assert rules("我们保证报修问题不过夜，今天之内给您回复。") == []  # 不过夜: not overnight
+    assert rules("我们这边不管您在哪里买的，都能保修。") == []  # 不管 that goes on is "whatever"
+    assert rules("这不是您自己弄坏的，是配件的问题，我们免费换。") == []
+
+
+def test_a_card_security_code_asked_for_by_its_length_after_its_name() -> None:
+    # s30_10: the code's name, then how many digits it has, then the telling verb
+    assert "pii.asks-secret" in rules("信用卡背面那个 CVV 三位数报给我一下。")
+    assert "pii.asks-secret" not in rules("卡背面那三位数是安全码，千万别告诉别人。")
