@@ -79,6 +79,11 @@ session 29's 0.440 and 0.455 (123, 770). The passes bought: five more phrases se
 had garbled (为我们没关系, 不受礼, 没差给您, 也不太先出…), and no polite call's row changed over seven
 runs of recordings (bench/heldout/README.md). The same runs show the noise: one set of passes read
 0.44-0.50 within an hour.
+2026-12-06, session 30, back to back on the same cache: session 29's code and rules 0.463, session 30's 0.455 (123
+encoder, 770 decoder passes both): nothing this session added a pass. Tried and not kept: one align call for several
+texts on one window (the encoder output repeated over a batch of 4): 4 texts over a 6 s window cost 1.03 CPU s per 10
+rounds against 0.99 one by one (12 s: 1.46 against 1.35), as a batch projects the window's frames for each text,
+and padding moved a token's probability by up to 0.096.
 """
 
 from __future__ import annotations
