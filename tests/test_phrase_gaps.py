@@ -703,3 +703,12 @@ def test_a_card_security_code_asked_for_by_its_length_after_its_name() -> None:
     # s30_10: the code's name, then how many digits it has, then the telling verb
     assert "pii.asks-secret" in rules("信用卡背面那个 CVV 三位数报给我一下。")
     assert "pii.asks-secret" not in rules("卡背面那三位数是安全码，千万别告诉别人。")
+
+
+def test_passing_the_caller_to_a_platform_or_a_builder() -> None:
+    # blind sets s30_17 (orders from e-commerce platforms) and s30_18 (installations needing approval)
+    assert set(rules("价保是平台的事，跟我们品牌没关系。")) == {"forbidden.shifting-blame"}
+    assert set(rules("那是京东仓库的问题，不是我们的错。")) == {"forbidden.shifting-blame"}
+    assert set(rules("你是不是自己用坏了才想退的？")) == {"forbidden.doubting-caller"}
+    assert set(rules("这种老小区的中央空调我们一律不接，您别报了。")) == {"forbidden.refusal"}
+    assert rules("这不是您的错，是我们发货时漏了，马上给您补发。") == []
