@@ -801,3 +801,44 @@ def test_a_counting_numeral_in_the_next_segment_stays() -> None:
 ])
 def test_look_alikes_of_firm_numbers_device_defaults_and_counts_stay(text: str) -> None:
     assert mask(text) == text
+
+
+def test_a_card_named_after_the_number_as_this_bank_card_is_masked() -> None:
+    # s30_13: 这张银行卡 after the number names it, as 这张卡 does
+    assert mask("退款会原路退回您6222021234567890123这张银行卡。") == "退款会原路退回您***************0123这张银行卡。"
+    assert mask("订单号6222021234567890123这张单子") == "订单号6222021234567890123这张单子"
+
+
+@pytest.mark.parametrize("text, masked", [
+    # a name ending its clause keeps its last character, though 刚 could start 刚才
+    ("登记的人是我，我叫王建刚", "登记的人是我，我叫王**"),
+    # 叫 said again with a filler before the name
+    ("我爸叫，叫那个，刘长海，他记性不好", "我爸叫，叫那个，刘**，他记性不好"),
+    # a relation before a full name and its title
+    ("邻居孙桂英阿姨替我去拿的", "邻居孙**阿姨替我去拿的"),
+    # family calling for someone: 他儿子 before the name
+    ("我是他儿子赵磊，帮他问一下", "我是他儿子赵*，帮他问一下"),
+    # a hutong's house, a 里 off a street, a works' 家属楼 and numbered 街坊
+    ("北京市东城区东四十二条胡同32号", "北京市东城区**********"),
+    ("老地方，烟袋胡同5号院", "老地方，*******"),
+    ("天津市河北区建国路福安里12号", "天津市河北区*********"),
+    ("西安市新城区纺织厂家属楼8栋2单元301", "西安市新城区**************"),
+    ("郑州市中原区棉纺厂三街坊12栋4门", "郑州市中原区***********"),
+])
+def test_elderly_callers_names_and_old_addresses(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_name_split_over_segments_then_said_to_be_a_name() -> None:
+    assert mask_segments(["林国", "强，这是我爸的名字"]) == ["林*", "*，这是我爸的名字"]
+
+
+@pytest.mark.parametrize("text", [
+    "我叫李明刚才打过",  # 刚 starts 刚才 here: masked as 李*, the 刚才 stays
+    "我刚才在城里3号线",
+    "这条胡同很窄",
+    "她女儿方便的时候再打",
+    "这是我家的名字",
+])
+def test_look_alikes_of_old_addresses_and_family_names_stay(text: str) -> None:
+    assert mask(text) == (text if not text.startswith("我叫") else "我叫李*刚才打过")

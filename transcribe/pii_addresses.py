@@ -28,6 +28,9 @@ ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为
 # it: a shop or service centre is not given by building and unit.
 _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号
 HOME = re.compile(f"(?:路|街|大道|巷|弄|胡同)[{_NUM}]+号院?[{_NUM}]+(?:号楼|栋|幢|单元)")
+# A hutong's numbered house or courtyard (菊儿胡同8号院): a home, wherever it is; hidden from the hutong's name
+# (two characters: what comes before it, 北京东城, is the city's, said without 市 or 区)
+HUTONG = re.compile(f"[\u4e00-\u9fff]{{2}}胡同[{_NUM}]+号院?")
 # Hong Kong's regions and eighteen districts, and Macau, are named without 区: kept like one
 # (and the best-known neighbourhoods, said as a district is: 九龙旺角, 澳门氹仔)
 AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|湾仔|东区|南区|油尖旺|深水埗|黄大仙|观塘|荃湾|屯门"
@@ -36,7 +39,10 @@ AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|�
 # A district or city, then a street and its house number (洪山区珞喻路1037号, 武侯区人民南路四段二十七号):
 # an address without a word before it (粤海街道科技南十二路二号: a subdistrict and a numbered road name; Hong Kong's
 # 弥敦道188号, 皇后大道中99号; after a Hong Kong or Macau district: 澳门氹仔孙逸仙大马路一百号)
-PLACED = re.compile(f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄)[东南西北中]?"
+# (old towns' lanes: a 胡同, and a 里 off a street, 新华路华安里3号; not 这里, 城里, 公里)
+LANE_LI = "(?<![这那哪城乡市县区家心公千万夜里])里"
+PLACED = re.compile(f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄|胡同|{LANE_LI})"
+                    "[东南西北中]?"
                     f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄]){{0,2}}[{_NUM}]+号")  # Taipei's 216巷5弄3号
 FARM = "(?:农场|林场|牧场)"
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
@@ -61,7 +67,8 @@ DORM = re.compile(f"[{_NUM}a-z]+(?:舍|号?宿舍楼)(?:[a-z]区)?(?:[{_NUM}]+�
 # A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given; so is
 # one of a works' or a unit's housing (纺织厂家属院8栋, 油田生活区12栋, 员工宿舍3栋), and an estate's numbered
 # cluster (碧水湾B2组团)
-ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属区|生活区|宿舍|大院)[{_NUM}]+(?:栋|幢|号楼)"
+# (a works' housing is also a 家属楼, or numbered 街坊 blocks: 拖拉机厂十一街坊34栋)
+ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属区|家属楼|生活区|宿舍|大院|街坊)[{_NUM}]+(?:栋|幢|号楼)"
                     f"|[{_NUM}a-z]+组团")
 # A house, floor or flat said again right after an address, mended or made precise (…七零一，不对，七零二;
 # …八百号，嗯，八百零八号; …三八五号，呃，三楼): a bare number only after a word that mends it
@@ -106,7 +113,8 @@ STREET = re.compile(f"大道|胡同|小区|路(?!环)|街|巷|弄|村|邨|嘎查
                     f"|{FARM}(?=[{_NUM}]+[队连组])"
                     f"|道(?=[东南西北]?[{_NUM}])")
 ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
-CAMPUS = set("园校营厂矿")  # 园区, 校区, 营区, 厂区, 矿区 and A区 are parts of a site, not districts
+# (家属区 and 生活区: a works' housing, not a district)
+CAMPUS = set("园校营厂矿属活")  # 园区, 校区, 营区, 厂区, 矿区 and A区 are parts of a site, not districts
 HOUSE = set("号室楼栋幢座层户院组队社屯元房")
 # A building named after the house number (天府三街199号太平洋保险金融大厦) is part of the address
 BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼")
@@ -132,6 +140,7 @@ def addresses(stream: Stream) -> list[Found]:
     # (a street ending its clause is an address when its house comes after a filler: PAUSED)
     paused = [m for m in PAUSED.finditer(text) if m.end() < len(text) and not stream.joined(m.end() - 1)
               and _goes_on(stream, m.end())]
+    out += [Found("address", m.start(), m.end()) for m in HUTONG.finditer(text)]
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
               *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text), *paused):
         if any(stream.gaps[k] in BREAKS for k in range(m.start(), m.end() - 1)):

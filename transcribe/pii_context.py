@@ -33,7 +33,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
     PASSPORT: ("护照", "护照号", "护照号码", "passport", "passportnumber", "passportno"),
     "bank_card": ("退到", "退回到", "转到", "汇到",  # money sent back somewhere: to an account
                   "卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
-                  "信用卡", "借记卡", "存折", "银行账", "卡的号", "张卡", "的卡",  # 退到您这张卡 + the number
+                  "信用卡", "借记卡", "存折", "银行账", "卡的号", "的卡",
+                  "张卡", "张银行卡", "张信用卡", "张储蓄卡",  # 退到您这张卡 + the number, or the number + 这张银行卡
                   "行卡",  # a bank by its short name: 工行卡, 农行卡
                   "cardnumber", "card", "creditcard", "debitcard", "accountnumber", "account", "bankaccount"),
     "phone": ("手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "座机", "固话", "联系电话",

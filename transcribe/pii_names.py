@@ -31,6 +31,9 @@ COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容",
 # Characters and words that end a given name ("我叫张伟想问一下", "我叫李明明天再打").
 NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身嗯呃哈对帮")
 # (家 is a given name's character as often as not: 陈家豪; 家里 and 家住 still end one)
+# (a character that stops a name only as the first of the next word, 刚才, 现在, 电话, belongs to it when it ends
+# the clause: 我叫陈志刚)
+WORD_STARTS = set("刚现今昨电手身先请女从住来打帮")
 NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前",
                    "家里", "家住", "家在")
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
@@ -122,7 +125,7 @@ def _given(stream: Stream, q: int) -> int:
     n = 0
     while n < 2 and q + n < len(text):
         ch = text[q + n]
-        if not ("\u4e00" <= ch <= "\u9fff") or ch in NAME_STOP:
+        if not ("\u4e00" <= ch <= "\u9fff") or (ch in NAME_STOP and not _last_of_clause(stream, q + n, ch)):
             break
         if text[q + n:q + n + 2] in NAME_STOP_WORDS:
             break
@@ -130,6 +133,12 @@ def _given(stream: Stream, q: int) -> int:
         if not stream.joined(q + n - 1):
             break
     return n
+
+
+def _last_of_clause(stream: Stream, k: int, ch: str) -> bool:
+    """Whether ``ch`` at ``k`` is a word's first character (WORD_STARTS) that ends its clause, so no word follows
+    it: the last of a given name (陈志刚,), not the start of 刚才."""
+    return ch in WORD_STARTS and k > 0 and stream.joined(k - 1) and _ends_clause(stream, k + 1)
 
 
 def _surname(text: str, p: int) -> int:
@@ -145,6 +154,10 @@ def names(stream: Stream) -> list[Found]:
         between = AFTER_TRIGGER.match(text, m.end())
         # (a trigger ending its clause: the name may come after a filler or two, 我叫，就是，那个，刘德明)
         p = between.end() if between and stream.joined(m.end() - 1) else past_fillers(stream, m.end())
+        # (the 叫 said again, with a filler, before the name: 我妈叫，叫那个，何素珍)
+        if m.group().endswith("叫") and text.startswith("叫", p) and p != m.end() - 1 and p + 1 < len(text):
+            again = past_fillers(stream, p + 1)
+            p = again if again > p + 1 or not stream.joined(p) else p
         given = _name_after(stream, p, named=True)
         if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
@@ -337,12 +350,17 @@ KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|
 NAME_IS_KIN = re.compile(rf"是我的?(?:{KIN}|同事|朋友|邻居|室友|同学)")
 # (where they live may come between: 我楼上邻居马建军)
 # (an agent names the caller's family the same way: 您母亲黄桂兰的账户, 您爱人赵丽华)
-KIN_THEN_NAME = re.compile(rf"[我您你](?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学|嫂子|姐夫|妹夫"
-                           r"|表哥|表姐|表弟|表妹|舅妈)")
+# (or a third person's, as family calling for them say it: 我是她女儿田丽)
+KIN_THEN_NAME = re.compile(rf"[我您你她他](?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学"
+                           r"|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈)")
 STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs up to a word no name has (阿依古丽在家)
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
 ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|快递员|快递小哥|经理|主管|销售|业务员|客服|物业的|办公室的"
                             r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
+# a clause saying whose name the clause before was (马德顺，这是老爷子的名字; 就是我母亲的全名)
+NAME_THEN_SAID = re.compile(r"[这那]?就?是[\u4e00-\u9fff]{0,6}?的?(?:名字|全名|姓名)")
+# a relation before a full name and its title (邻居周秀珍阿姨, 同事李国强先生)
+RELATION_BEFORE = re.compile(rf"(?:{KIN}|邻居|同事|朋友|同学|室友)$")
 # what such a person does next: a name runs up to one of these, the rest of a would-be name is not its
 PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫帮")
 
@@ -372,6 +390,11 @@ def _introduced(stream: Stream) -> list[Found]:
         given = _name_after(stream, p, then=NAME_IS_KIN)
         kin = NAME_IS_KIN.match(stream.text, given[1]) if given else None
         if given and kin and _ends_clause(stream, kin.end()):
+            out.append(Found("name", *given))
+    for p in (k for k in range(len(stream.text)) if stream.opens_clause(k)):
+        given = _full_name(stream, p)
+        said = NAME_THEN_SAID.match(stream.text, given[1]) if given and _ends_clause(stream, given[1]) else None
+        if given and said and _ends_clause(stream, said.end()):
             out.append(Found("name", *given))
     # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
     # before a word that cannot be a name's (也, 就, 在)
@@ -475,16 +498,18 @@ def _ends_clause(stream: Stream, i: int) -> bool:
     return i == len(stream.text) or stream.opens_clause(i)
 
 
-def _name_ending_at(stream: Stream, e: int, after: set[str]) -> tuple[int, int] | None:
+def _name_ending_at(stream: Stream, e: int, after: set[str], related: bool = False) -> tuple[int, int] | None:
     """The full name (surname, given name of 1-2) ending at ``e`` that starts a clause or follows
-    one of ``after``: (surname start, given-name start), longest first."""
+    one of ``after`` (or, ``related``, a word for a relation: 邻居周秀珍阿姨): (surname start, given-name start),
+    longest first."""
     text = stream.text
     for g in (2, 1):
         for s in (2, 1):
             p = e - g - s
             if p < 0 or _surname(text, p) != s or _full_name_at(stream, p) < g:
                 continue
-            if p == 0 or not stream.joined(p - 1) or text[p - 1] in after:
+            if (p == 0 or not stream.joined(p - 1) or text[p - 1] in after
+                    or (related and RELATION_BEFORE.search(text, 0, p))):
                 return p, p + s
     return None
 
@@ -494,7 +519,7 @@ def _titled_names(stream: Stream) -> list[Found]:
     out: list[Found] = []
     for title in FULL_NAME_TITLES:
         for m in re.finditer(title, stream.text):
-            name = _name_ending_at(stream, m.start(), FULL_NAME_AFTER)
+            name = _name_ending_at(stream, m.start(), FULL_NAME_AFTER, related=True)
             if name:
                 out.append(Found("name", name[1], m.start()))
             # the full name, then its surname and the title (是林佳怡林女士吧)
