@@ -24,6 +24,18 @@ def rules(text: str) -> list[str]:
     return [h.rule for h in scan_text(CFG, text, "agent")]
 
 
+def opening_flagged(said: str) -> bool:
+    """Whether ``said`` as the agent's first line, at the answer, draws the opening's flag."""
+    context = CallContext(agent_answer_s=0.0, reached_agent=True)
+    utterances = [Utterance(0, "agent", 0.0, 3.0, said)]
+    return opening_finding(CFG, utterances, 0.0, context, (), matcher_for(CFG)) is not None
+
+
+def closing_flagged(said: str) -> bool:
+    """Whether ``said`` as the agent's last line draws the closing's flag."""
+    return closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher_for(CFG)) is not None
+
+
 def test_a_gap_is_empty_or_holds_one_or_two_gap_words() -> None:
     words = ("真的", "也")
     assert spelled_out("我…不能", words) == (
@@ -573,38 +585,32 @@ def test_overlapping_hits_of_one_rule_are_one_flag() -> None:
 
 def test_the_opening_and_the_closing_are_read_with_the_regional_words() -> None:
     # 恁 is 您 to the phrase rules; a Henan agent's closing and opening are courteous in it too
-    matcher = matcher_for(CFG)
-    said = [Utterance(0, "agent", 0.0, 3.0, "谢谢恁打电话来 祝恁周末愉快")]
-    assert closing_finding(CFG, said, matcher) is None
-    assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, "就这样 挂了")], matcher) is not None
+    assert not closing_flagged("谢谢恁打电话来 祝恁周末愉快")
+    assert closing_flagged("就这样 挂了")
     for said in ("好额，谢谢侬，再会哦。", "好，多谢你打电话来，祝你身体健康，拜拜。"):  # 侬 and 你 thank as 您 does
-        assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None, said
-    context = CallContext(agent_answer_s=0.0, reached_agent=True)
+        assert not closing_flagged(said), said
     for said in ("恁好，这里是海尔斯科技，有啥能帮恁", "您好，这里是海尔斯科技，我是小刘，请问有么子要帮忙嘅？"):
-        assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None, said
+        assert not opening_flagged(said), said
 
 
 def test_a_bare_goodbye_is_curt_and_a_courteous_end_is_not() -> None:
     # blind labellers (s19-s28) called 嗯，再见 and 好，就这样，再见 curt: the source asks for thanks or a positive end
-    matcher = matcher_for(CFG)
     for said in ("嗯，再见。", "好，就这样，再见。", "等通知吧，再见。", "我们非常忙，其他问题下次再说吧，再见。"):
-        assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is not None, said
+        assert closing_flagged(said), said
     for said in ("好的，那就不打扰您了，再见。", "不客气，这是我们应该做的，再见。", "有问题随时联系我们，再见。",
                  "不用谢，天气热注意防暑，再见。", "好的谢谢，再见。"):
-        assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None, said
+        assert not closing_flagged(said), said
 
 
 def test_an_offer_of_help_the_transcript_holds_opens_politely_though_only_the_scored_ones_are_heard() -> None:
     # qa.opening.written: offers read in the text only (有什么需要 was scored once: the audio heard a curt
     # 有什么事 as it); a bare 您请讲 offers nothing (s20_11), nor 有事说事
-    matcher = matcher_for(CFG)
-    context = CallContext(agent_answer_s=0.0, reached_agent=True)
     for said in ("你好，海尔斯科技，请问您有什么需要？", "您好，海尔斯科技售后，您请说，我来帮您处理。",
                  "您好，这里是海尔斯科技物业合作专线，请问贵司有什么需要我们协助的？",
                  "海爾斯科技您好，請問有什麼我可以幫忙的嗎？"):
-        assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None, said
+        assert not opening_flagged(said), said
     for said in ("您好，这里是海尔斯科技售后，您请讲。", "喂？海尔斯科技。有事说事。", "您好，海尔斯科技，有什么事？"):
-        assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher), said
+        assert opening_flagged(said), said
     assert "有什么需要" in CFG.qa.opening.written and "有什么需要" not in opening_parts(CFG)["offer"]
 
 
@@ -641,12 +647,8 @@ def test_southwestern_and_formal_refusals_and_offers() -> None:
     assert rules("您大概是啥子时候买的嘛？") == []  # asks the caller to estimate
     assert rules("我们不管您在哪里买的，都可以保修。") == []  # 我们不管 that goes on is "whatever"
     assert rules("我们不得不先停水，再拆阀门。") == []
-    matcher = matcher_for(CFG)
-    context = CallContext(agent_answer_s=0.0, reached_agent=True)
-    said = "您好，海尔斯科技商用设备服务部，请问有什么可以为贵单位效劳的？"
-    assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None
-    said = "非常感谢贵司对海尔斯科技的信任与支持，期待再次为您服务。"
-    assert closing_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], matcher) is None
+    assert not opening_flagged("您好，海尔斯科技商用设备服务部，请问有什么可以为贵单位效劳的？")
+    assert not closing_flagged("非常感谢贵司对海尔斯科技的信任与支持，期待再次为您服务。")
 
 
 def test_brush_offs_of_children_and_of_repeat_callers() -> None:
@@ -659,10 +661,7 @@ def test_brush_offs_of_children_and_of_repeat_callers() -> None:
     assert rules("说明书第五页有图，您可以对照着看一下。") == []
     # a curt closing that sends the caller to the manual is a curt closing, as earlier labellers said
     assert "forbidden.rude" not in rules("您自己再看看说明书吧，拜拜。")
-    matcher = matcher_for(CFG)
-    context = CallContext(agent_answer_s=0.0, reached_agent=True)
-    said = "您好，这里是海尔斯科技客服中心，您刚才的电话断线了，请问有什么可以继续帮您的？"
-    assert opening_finding(CFG, [Utterance(0, "agent", 0.0, 3.0, said)], 0.0, context, (), matcher) is None
+    assert not opening_flagged("您好，这里是海尔斯科技客服中心，您刚才的电话断线了，请问有什么可以继续帮您的？")
 
 
 def test_mocking_a_callers_accent_or_line_and_english_words_in_a_breach() -> None:
