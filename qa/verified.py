@@ -109,14 +109,15 @@ def _garbles(config: Config, findings: Sequence[Finding], agent: Sequence[Uttera
         if any(f.rule == rule.id and f.utterance is not None and _overlaps(row, f.utterance.start_s, f.utterance.end_s)
                for f in findings):
             continue  # the text already caught this rule here
-        u = next((u for u in agent if _overlaps(row, u.start_s, u.end_s)), None)
-        if u is None:
+        heard_in = [u for u in agent if _overlaps(row, u.start_s, u.end_s)]
+        if not heard_in:
             continue  # not in the agent's own speech (an IVR prompt, the caller, before the answer)
+        u = heard_in[0]
         if row["exact"] and str(row["heard"]) in u.text:
             continue  # the text rules read that phrase where it stands, and let it pass
         # What the row heard may run over two segments (不知, | 道…, which the text rules never saw
         # whole): the rules read them joined.
-        said = "".join(v.text for v in agent if _overlaps(row, v.start_s, v.end_s))
+        said = "".join(v.text for v in heard_in)
         if not _flagged_as_said(matcher, said, str(row["heard"]), row["phrase"], rule.id):
             continue  # where it stands the rule allows it (a polite question, a condition, an allowed wording)
         context = mask(u.text, config.qa.pii.mask_kinds)

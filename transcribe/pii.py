@@ -349,12 +349,11 @@ def _joined(pieces: Sequence[list[int]]) -> list[int]:
 def _said_last(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Raw]:
     """The numbers the last pieces of a run say; when all of them together say nothing, those said by the
     longest tail of them that says one (最后四位是1372，6225 8800 8622 1372: a tail read out alone, then the card)."""
-    found = _numbers(stream, _joined(pieces), keep)
-    for first in range(1, len(pieces)):
-        if found:
-            break
+    for first in range(len(pieces)):
         found = _numbers(stream, _joined(pieces[first:]), keep)
-    return found
+        if found:
+            return found
+    return []
 
 
 def _false_starts(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:

@@ -41,9 +41,10 @@ AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|�
 # 弥敦道188号, 皇后大道中99号; after a Hong Kong or Macau district: 澳门氹仔孙逸仙大马路一百号)
 # (old towns' lanes: a 胡同, and a 里 off a street, 新华路华安里3号; not 这里, 城里, 公里)
 LANE_LI = "(?<![这那哪城乡市县区家心公千万夜里])里"
-PLACED = re.compile(f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|道|巷|弄|胡同|{LANE_LI})"
-                    "[东南西北中]?"
-                    f"(?:[{_NUM}东南西北中]+段)?(?:[{_NUM}]+[巷弄]){{0,2}}[{_NUM}]+号")  # Taipei's 216巷5弄3号
+_AFTER_DISTRICT = f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?"  # a district, then a street's name
+_SECTION = f"[东南西北中]?(?:[{_NUM}东南西北中]+段)?"  # the part of the street: 中, 南, 四段
+PLACED = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道|道|巷|弄|胡同|{LANE_LI}){_SECTION}"
+                    f"(?:[{_NUM}]+[巷弄]){{0,2}}[{_NUM}]+号")  # Taipei's 216巷5弄3号
 FARM = "(?:农场|林场|牧场)"
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
 # banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)
@@ -93,8 +94,7 @@ UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building
 # A clause opening with a house number, building, floor or flat (256号, 5号楼, 13楼): the rest of an address
 HOUSE_NUMBER = re.compile(f"[{_NUM}]+[a-z]?(?:号楼|号|楼|层|室|栋|幢|座|单元)")
 # A district and a street that ends its clause, its number said after a filler (天山区解放南路，嗯，256号)
-PAUSED = re.compile(f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?(?:路|街|大道|巷|弄)[东南西北中]?"
-                    f"(?:[{_NUM}东南西北中]+段)?")
+PAUSED = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道|巷|弄){_SECTION}")
 # An address written in English (Room 1203, 88 Century Avenue; 350 West 57th Street, Apt 12B; Flat 5B, 22 Nathan
 # Road), on a segment's original text: a flat maybe, a house number, the street's name in capitals and its kind, a flat
 # maybe. They are hidden; the district, city and state after them stay, as a Chinese address's before it do.

@@ -125,9 +125,9 @@ def _whose(text: str, lo: int, start: int, e: int, kind: str) -> str:
     password and a firm's phone are no one's data (NEGATIVE); a default the agent reset the account to is."""
     if kind == "phone" and FIRM_BEFORE.search(text, lo, start):
         return NEGATIVE
-    if not ((kind == "password" and DEFAULT_BEFORE.search(text, lo, start)) or text[start:e] in DEFAULT_WORDS):
-        return kind
     default = DEFAULT_BEFORE.search(text, lo, start) if kind == "password" else None
+    if default is None and text[start:e] not in DEFAULT_WORDS:
+        return kind
     return "password" if RESET_TO.search(text, lo, default.start() if default else start) else NEGATIVE
 
 

@@ -162,15 +162,16 @@ def names(stream: Stream) -> list[Found]:
         if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
+    # or 叫 after whoever it names, said in any words (前台的小姑娘叫周婷婷，村支书叫何永福，): a full name that ends
+    # its clause, after a word for a person (not 这个档位叫高速档, 那个牌子叫金龙鱼; not 叫王师傅: a title)
     for m in re.finditer("叫", text):
-        if stream.opens_clause(m.start()) and (given := _full_name(stream, m.end(), named=True)):
-            out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
-    # 叫 after whoever it names, said in any words (前台的小姑娘叫周婷婷，村支书叫何永福，): a full name that ends its
-    # clause, after a word for a person (not 这个档位叫高速档, 那个牌子叫金龙鱼; not 叫王师傅: a title)
-    for m in re.finditer("叫", text):
-        given = _full_name(stream, m.end())
-        if (given and m.start() > 0 and text[m.start() - 1] in PERSON_END and not stream.opens_clause(m.start())
-                and _ends_clause(stream, given[1])):
+        if stream.opens_clause(m.start()):
+            given = _full_name(stream, m.end(), named=True)
+        else:
+            given = _full_name(stream, m.end())
+            if not (given and m.start() > 0 and text[m.start() - 1] in PERSON_END and _ends_clause(stream, given[1])):
+                given = None
+        if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 姓王名小明 / 姓王叫小明: the given name follows the surname
     for m in SURNAME_TRIGGER.finditer(text):

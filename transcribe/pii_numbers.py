@@ -157,9 +157,9 @@ def _tile(d: str) -> list[Number] | None:
         i = lead
         while i < len(d):
             card = d[i:i + 18]  # 18 characters, or an old 15-digit ID ending the run
-            if id_card_valid(card) or id_card_unmistakable(card):
-                sure = CONFIDENCE_STRUCTURE if id_card_valid(card) else CONFIDENCE_SHAPE
-                out.append(Number("id_card", i, i + len(card), sure))
+            valid = id_card_valid(card)
+            if valid or id_card_unmistakable(card):
+                out.append(Number("id_card", i, i + len(card), CONFIDENCE_STRUCTURE if valid else CONFIDENCE_SHAPE))
                 i += len(card)
             elif phone_valid(d[i:i + 11]):
                 out.append(Number("phone", i, i + 11, CONFIDENCE_STRUCTURE))
