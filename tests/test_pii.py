@@ -219,6 +219,8 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     # a security question's answer; a code asked for just after it was sent (s30_3)
     ("为了核实您是户主，请说一下您设置的安全问题答案。", "说一下您设置的安全问题答案"),
     ("验证码刚发过去了，您念给我听一下。", "验证码刚发过去了，您念给我"),
+    # asked as whether it suits the caller to say it (s31_6)
+    ("您家Wi-Fi的密码方便告诉我吗？我帮您核对一下。", "Wi-Fi的密码方便告诉我"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -234,6 +236,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "报一下您的手机号，我给您发验证码", "卡背面有三位数字，这个千万别告诉任何人", "短信里的六位数字请在页面上输入",
     "验证码已经发过来了，您查收一下",  # 发过来了: it was sent
     "密保问题的答案您自己在app里改一下就行", "验证码刚发过去了，您在页面上输入就行",
+    "您的密码方便的时候自己在App里改一下",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
@@ -842,3 +845,38 @@ def test_a_name_split_over_segments_then_said_to_be_a_name() -> None:
 ])
 def test_look_alikes_of_old_addresses_and_family_names_stay(text: str) -> None:
     assert mask(text) == (text if not text.startswith("我叫") else "我叫李*刚才打过")
+
+
+@pytest.mark.parametrize("text, masked", [
+    # money sent to the card itself names the number after it
+    ("钱退到我卡里吧，6217 0012 3456 7890 123", "钱退到我卡里吧，**** **** **** ***0 123"),
+    # a tail longer than four digits, as asked: all but the last four hidden, of the kind named before it
+    ("银行卡后六位是904512", "银行卡后六位是**4512"),
+    ("身份证后六位，我报一下，20417X", "身份证后六位，我报一下，**417X"),
+    # a password written with symbols, after 密码 or a word of trying one
+    ("新密码是abc#2024!", "新密码是***#****!"),
+    ("我刚输了一个Hello@99，登不上", "我刚输了一个*****@**，登不上"),
+    # a security answer: a word is a secret; a name asked for keeps its surname
+    ("密保问题的答案我设的是蓝色海洋", "密保问题的答案我设的是****"),
+    ("安全问题是父亲的名字，答案是钱志明", "安全问题是父亲的名字，答案是钱**"),
+    # a name after 实名认证, after a job, and a form's name corrected
+    ("账号实名认证的是何丽娟，是我嫂子", "账号实名认证的是何**，是我嫂子"),
+    ("保安陈建华帮我签收了", "保安陈**帮我签收了"),
+    ("快递单上写的是吴敏，应该是吴民", "快递单上写的是吴*，应该是吴*"),
+])
+def test_account_recovery_tails_passwords_answers_and_names(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "您银行卡后六位是904512，对吗？",  # the agent reading a tail back to check it
+    "订单尾号245781的那个",  # an order's tail
+    "尾号5678的卡",
+    "密保问题的答案是什么？",  # the answer asked for
+    "我试了一个tom@qq.com，也收不到",  # an e-mail address, not a password
+    "师傅姓方，方脸的那个人",  # a person described, not named
+    "维修师傅姓高，高个子那个",
+])
+def test_look_alikes_of_tails_answers_and_described_people_stay(text: str) -> None:
+    masked = mask(text)
+    assert masked == text or (text.startswith("我试了") and masked == "我试了一个***@qq.com，也收不到")

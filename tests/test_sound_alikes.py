@@ -24,9 +24,10 @@ CFG = load_config(ROOT / "config.yaml")
 def test_the_shipped_rules_name_the_everyday_words_that_sound_like_a_phrase() -> None:
     # 快递 for 快点 on a delivery hotline; 打开 for 大概 (设置里打开 written 此理大概, held-out set16); 可不可以
     # for 我…不可以, keyed as it is searched, its gap empty (…可不可以 written 客户客一, held-out set22); the promise
-    # 我不会让您 for 我…不会做 (我不会让您再白跑一趟 written 我不会常您, held-out set30)
-    assert sound_alikes(CFG) == {"我不可以": ["可不可以"], "我不会做": ["我不会让您", "我不会让你"], "快点": ["快递"],
-                                 "大概": ["打开"]}
+    # 我不会让您 for 我…不会做 (我不会让您再白跑一趟 written 我不会常您, held-out set30); 我帮您 for 我…不能 (我帮您查看
+    # written 我颁您, held-out set40)
+    assert sound_alikes(CFG) == {"我不能": ["我帮您", "我帮你"], "我不可以": ["可不可以"],
+                                 "我不会做": ["我不会让您", "我不会让你"], "快点": ["快递"], "大概": ["打开"]}
 
 
 def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: Path) -> None:

@@ -34,10 +34,11 @@ from dataclasses import dataclass
 
 from transcribe.normalize import Normalized
 from transcribe.pii_addresses import addresses
-from transcribe.pii_context import NEGATIVE, PASSPORT, QUANTITY, context_kind
+from transcribe.pii_context import NEGATIVE, PASSPORT, QUANTITY, TAIL_DIGITS, context_kind, tail_kind
 from transcribe.pii_handles import dictated_passwords, emails, wechat_ids
 from transcribe.pii_names import names
 from transcribe.pii_numbers import (
+    CONFIDENCE_CONTEXT,
     CONFIDENCE_PROVEN,
     COUNTED,
     DIGIT_VALUE,
@@ -87,6 +88,7 @@ PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
 LETTERED_ID = re.compile(r"[a-z][12][0-9]{8}|[a-z]{1,2}[0-9]{6}[0-9a]?|[a-z][0-9]{8}")
 PASSPORT_DIGITS = (7, 10)  # a passport of digits alone (US, UK: nine), shorter than any ID card
 MASK_STARS = set("*＊")  # what a number masked on a screen shows for its hidden digits
+TAIL_ID = re.compile(f"[{''.join(DIGIT_VALUE)}]{{4,8}}x")  # an ID's tail, its check character last
 MACAU_ID_DIGITS = 8  # seven digits and a check digit in brackets: 5215299(8)
 # A Hong Kong, Macau or Taiwan number after +: the country code, then the subscriber's eight (nine in Taiwan)
 ABROAD = re.compile(r"85[23][0-9]{8}|886[0-9]{9}")
@@ -249,6 +251,7 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     context = context_kind(stream, a, b)
     if context == NEGATIVE:
         return []
+    tail = tail_kind(stream, a)
     if context == QUANTITY:
         context = None  # only a number whose structure proves it is taken (numbers_in)
     passport = context == PASSPORT
@@ -261,6 +264,9 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         token = _password_token(stream, idx)
         if token is not None and context is None and token[0] < a:  # named before its letters: 密码是liuguifang66
             context = context_kind(stream, token[0], token[-1] + 1)
+        if token is not None and tail == "id_card" and TAIL_ID.fullmatch(text, token[0], token[-1] + 1):
+            return [_Raw("id_card", "".join(text[k] for k in token), CONFIDENCE_CONTEXT, tuple(token),
+                         _all_but_last(token, keep))]  # 身份证后六位…31421X: the check character ends the tail
         if token is None or context not in ("password", "code", "id_card"):
             return []
         value = "".join(text[k] for k in token)
@@ -277,6 +283,9 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
             or (len(digits) == MACAU_ID_DIGITS and _check_in_brackets(stream, idx))):
         said = [k for k in idx if text[k] not in (REPEAT, TWIN)]
         return [_Raw("id_card", digits, CONFIDENCE_PROVEN, tuple(idx), _all_but_last(said, keep))]
+    if tail is not None and TAIL_DIGITS[0] <= len(digits) <= TAIL_DIGITS[1] and not classify(digits):
+        said = [k for k in idx if text[k] not in (REPEAT, TWIN)]
+        return [_Raw(tail, digits, CONFIDENCE_CONTEXT, tuple(idx), _all_but_last(said, keep))]
     if context is None and ABROAD.fullmatch(digits) and _after_plus(stream, a):
         context = "phone"  # +852 9123 4567: the plus says a phone number follows (the code is hidden with it)
     out: list[_Raw] = []

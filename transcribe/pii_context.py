@@ -34,8 +34,10 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "bank_card": ("退到", "退回到", "转到", "汇到",  # money sent back somewhere: to an account
                   "卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
                   "信用卡", "借记卡", "存折", "银行账", "卡的号", "的卡",
+                  "的银行卡", "的信用卡", "的储蓄卡",  # …这张6222…的银行卡
                   "张卡", "张银行卡", "张信用卡", "张储蓄卡",  # 退到您这张卡 + the number, or the number + 这张银行卡
                   "行卡",  # a bank by its short name: 工行卡, 农行卡
+                  "卡上", "卡里",  # money sent to the card itself (退款打到我卡上，6222…)
                   "cardnumber", "card", "creditcard", "debitcard", "accountnumber", "account", "bankaccount"),
     "phone": ("手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "座机", "固话", "联系电话",
               "打我", "联系我", "拨打我", "微信号", "qq", "qq号", "qq号码",  # a QQ number reaches the caller too
@@ -92,6 +94,41 @@ RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
 FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|服务站|维修站|维修点|售后|客服)的?$")
 _AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的|您|您的|你|你的)?"
                     r"(登记的|留的|预留的|注册的|绑定的)?")  # 这是您登记的手机号
+
+
+# Tail digits given as asked (卡号后六位是358127, 身份证后六位…31421X): a tail longer than the four digits masking keeps
+# still says most of the number (pii/s28b, s31b), so it is hidden as the kind named before the tail word
+TAIL_WORD = re.compile(r"尾号|尾数|(?:最后|后|末)(?:[五六七八九5-9几]|四五|五六)位")
+TAIL_DIGITS = (5, 9)  # a tail longer than what masking keeps, shorter than any whole number
+TAIL_NAMED_REACH = 4  # characters between the word naming the number and its tail word (身份证号的后六位)
+# the agent reading a tail back to check it (您身份证后六位是124517，对吗): a partial number, left as the sentence
+# sets label it (sentences/s20_4)
+TAIL_READ_BACK = re.compile(r"您的?$")
+
+
+def tail_kind(stream: Stream, a: int) -> str | None:
+    """The kind of the number whose tail the digits from ``a`` are (an ID's when no word names it, as
+    身份证后六位 is the usual check), or None when no tail word is said just before them or it names a
+    number that is no one's (订单尾号…)."""
+    text = stream.text
+    lo = max(0, a - WINDOW)
+    tail = last_match(TAIL_WORD, text, lo, a)
+    if tail is None or any(ch in _DIGITISH for ch in text[tail.end():a]):
+        return None
+    for e in range(tail.start(), max(0, tail.start() - TAIL_NAMED_REACH) - 1, -1):
+        hit = _word_ending_at(text, e, max(0, e - LONGEST))
+        if hit is not None and hit[1] != QUANTITY:
+            if TAIL_READ_BACK.search(text, max(0, hit[0] - 2), hit[0]):
+                return None
+            kind = hit[1]
+            return kind if kind in ("id_card", "bank_card", "phone") else "id_card" if kind == PASSPORT else None
+    return "id_card"
+
+
+def last_match(pattern: re.Pattern[str], text: str, lo: int, hi: int) -> re.Match[str] | None:
+    """The last match of ``pattern`` in ``text[lo:hi]`` (the nearest before ``hi``), or None."""
+    matches = list(pattern.finditer(text, lo, hi))
+    return matches[-1] if matches else None
 
 
 def _word_ending_at(text: str, e: int, lo: int = 0) -> tuple[int, str] | None:

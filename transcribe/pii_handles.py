@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from transcribe.pii_stream import GAP_JOIN, Found, Stream, corrections
+from transcribe.pii_context import last_match
+from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, corrections
 
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
 # 你们的邮箱 is the caller asking for the company's.
@@ -25,7 +26,7 @@ _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised
 # no such word where letters follow it: it starts an ID then (wxid_abc123).
 _WECHAT_WORD = r"[微威v]信[号號]?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
 # A hesitation the caller may make before the ID (我的微信，嗯，就是…; 微信号，那个，…)
-_HESITATION = r"(?:[\s，,]*(?:嗯|呃|啊|那个|这个)[\s，,]*)*"
+_HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
 WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
                     r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
@@ -60,9 +61,43 @@ def emails(stream: Stream) -> list[Found]:
     return dictated + [w for w in written if not any(d.start <= w.start and w.end <= d.end for d in dictated)]
 
 
+# A password written with symbols (旧密码是qwe!@#123, 又试了一个P@ssw0rd): the normaliser drops the symbols, so it is
+# read on the original text; a word of trying one says it is a password as 密码 does, once a symbol is in it
+_SYMBOLS = r"!@#$%^&*~?+=._\-"
+SYMBOL_PASSWORD = re.compile(r"(?:(?:密码|口令)(?:设的是|设置的是|改成了?|就是|是|为)?|试了一?个|试过一?个|输了一?个)"
+                             rf"[：:\s]*((?![A-Za-z0-9._-]*@[A-Za-z0-9-]+\.[A-Za-z])"  # not an e-mail address
+                             rf"(?=[A-Za-z0-9{_SYMBOLS}]*[!@#$%^&*~?+=])(?=[A-Za-z0-9{_SYMBOLS}]*[A-Za-z0-9])"
+                             rf"[A-Za-z0-9{_SYMBOLS}]{{6,20}})(?![A-Za-z0-9{_SYMBOLS}])")
+# A security question's answer (密保问题答案是…, 答案我写的是…): a secret that opens the account, as a password
+# does; the question may be said first (密保问题是母亲的名字，答案是…): an answer that is a name is a name (pii_names)
+SECURITY_WORD = re.compile(r"密保|安全问题|保密问题")
+ANSWER = re.compile(r"答案(?:我|您)?(?:写的|设的|填的|设置的|留的)?(?:就是|是|为)")
+ANSWER_REACH = 16  # characters from the security word to 答案 (the question said in between)
+ANSWER_MAX = 8  # characters of an answer: a word or a short phrase
+NAME_ASKED = re.compile(r"名字|姓名|叫什么")
+NOT_ANSWER = re.compile(r"什么|多少|哪|几|我|您|你|忘")  # an answer asked for or forgotten, or a clause about it
+
+
+def security_answers(stream: Stream) -> list[tuple[int, int, bool]]:
+    """Each security answer: its stream span and whether its question asks for a name."""
+    text = stream.text
+    out: list[tuple[int, int, bool]] = []
+    for m in ANSWER.finditer(text):
+        word = last_match(SECURITY_WORD, text, max(0, m.start() - ANSWER_REACH), m.start())
+        end = m.end()
+        while end < len(text) and end - m.end() < ANSWER_MAX + 1 and stream.joined(end - 1) and text[end].isalnum():
+            end += 1
+        if word is None or end == m.end() or end - m.end() > ANSWER_MAX or NOT_ANSWER.match(text, m.end()):
+            continue
+        out.append((m.end(), end, bool(NAME_ASKED.search(text, word.start(), m.start()))))
+    return out
+
+
 def dictated_passwords(stream: Stream) -> list[Found]:
-    """A password dictated with its letters' case or symbols named (大写的W小写的x下划线2024), whole."""
-    return _dictated(stream, DICTATED_PASSWORD, "password")
+    """A password dictated with its letters' case or symbols named (大写的W小写的x下划线2024), or written with
+    symbols, whole; a security answer that is no name, whole."""
+    answers = [Found("password", a, b) for a, b, name in security_answers(stream) if not name]
+    return _dictated(stream, DICTATED_PASSWORD, "password") + _ids(stream, SYMBOL_PASSWORD, "password") + answers
 
 
 def wechat_ids(stream: Stream) -> list[Found]:

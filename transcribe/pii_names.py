@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from transcribe.pii_addresses import ADDRESS_TRIGGERS
+from transcribe.pii_handles import security_answers
 from transcribe.pii_stream import CORRECTION_REACH, Found, Stream, corrections, past_fillers
 
 SURNAMES = set(
@@ -58,7 +59,9 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            rf"|(?:{KIN}|他|她)叫")
 # Words between a trigger and the name: how it is written or shown (收件人写张丽华, 户主叫郑国强, 实名显示的是…),
 # whose it is (收件人是我爸李国强).
-AFTER_TRIGGER = re.compile(r"(?:写的是|写|填的是|填的|填|改成|改为|换成|叫|是|显示的是|登记的是)?(?:我|我的|您|您的)?"
+# (实名认证的是…: the account's verified name)
+AFTER_TRIGGER = re.compile(r"(?:认证的是|认证是|写的是|写|填的是|填的|填|改成|改为|换成|叫|是|显示的是|登记的是)?"
+                           r"(?:我|我的|您|您的)?"
                            rf"(?:{KIN}|家人|朋友|同事|同学|室友|邻居)?")
 PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
@@ -185,7 +188,7 @@ def names(stream: Stream) -> list[Found]:
             if g:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
-            *_corrected(stream), *_kept_by(stream)]
+            *_corrected(stream), *_kept_by(stream), *_answered(stream)]
     romanised = _romanised(stream)
     out += romanised
     # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
@@ -301,6 +304,9 @@ def _retold(stream: Stream, found: list[Found]) -> list[Found]:
     return out
 
 
+DESCRIBED = re.compile(r"(?:的)?那[个位]|的人")  # 高个子那个, 胖胖的那位: a person described, not named
+
+
 def _announced(stream: Stream) -> list[Found]:
     """A surname said first (我姓郑, 木子李), then the full name in a clause of its own (郑海涛; 林雅婷，双木林
     before it), or the given name alone (复姓欧阳，名字叫晓峰; 单名一个天字)."""
@@ -315,8 +321,10 @@ def _announced(stream: Stream) -> list[Found]:
         for p in range(start, min(len(text), hi + SURNAME_REACH)):
             if text.startswith(surname, p) and stream.opens_clause(p) and p != lo - len(surname):
                 given = _full_name(stream, p)
-                # 司马光的司马, 李宁的那个李: spelled by a famous name
-                if given and not re.match("的(?:那个)?" + surname, text[given[1]:]):
+                # 司马光的司马, 李宁的那个李: spelled by a famous name; 高个子那个: the clause goes on past
+                # the would-be name into a description of the person, so it was no name
+                if (given and not re.match("的(?:那个)?" + surname, text[given[1]:])
+                        and not DESCRIBED.match(text, given[1])):
                     out.append(Found("name", *given))
         for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
             if text.startswith("单名", m.end()) or text.startswith(surname, m.end()):
@@ -327,15 +335,19 @@ def _announced(stream: Stream) -> list[Found]:
     return out
 
 
+# the word saying one of two names is wrong, or which is right (写的是张伟，应该是张玮: a form's name corrected)
+TAKEN_BACK = re.compile(r"(?:不|应该)是$")
+
+
 def _corrected(stream: Stream) -> list[Found]:
-    """不是王明辉，是王明慧 / 是罗婷，不是罗庭: two full names of one surname, one after 不是, each ending
-    its clause: the name and its correction."""
+    """不是王明辉，是王明慧 / 是罗婷，不是罗庭 / 写的是张伟，应该是张玮: two full names of one surname, one after
+    不是 or 应该是, each ending its clause: the name and its correction."""
     text = stream.text
     said: dict[str, list[tuple[int, int, bool]]] = {}
     for m in re.finditer("是", text):
         given = _full_name(stream, m.end())
         if given and _ends_clause(stream, given[1]):
-            said.setdefault(text[m.end():given[0]], []).append((*given, text[max(0, m.start() - 1):m.end()] == "不是"))
+            said.setdefault(text[m.end():given[0]], []).append((*given, bool(TAKEN_BACK.search(text, 0, m.end()))))
     return [Found("name", a, b) for names in said.values() if len(names) > 1 and any(n[2] for n in names)
             for a, b, _ in names]
 
@@ -356,7 +368,9 @@ KIN_THEN_NAME = re.compile(rf"[我您你她他](?:楼上|楼下|隔壁|对门|�
                            r"|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈)")
 STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs up to a word no name has (阿依古丽在家)
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
-ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|快递员|快递小哥|经理|主管|销售|业务员|客服|物业的|办公室的"
+# (a building's staff too: 门卫孙大伟帮我代收的)
+ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|门卫|保安|保洁|快递员|快递小哥|经理|主管|销售|业务员|客服"
+                            r"|物业的|办公室的"
                             r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
 # a clause saying whose name the clause before was (马德顺，这是老爷子的名字; 就是我母亲的全名)
 NAME_THEN_SAID = re.compile(r"[这那]?就?是[\u4e00-\u9fff]{0,6}?的?(?:名字|全名|姓名)")
@@ -411,6 +425,16 @@ def _introduced(stream: Stream) -> list[Found]:
             continue  # 我是客服刘雨欣, 我是投诉处理组主管张敏: staff giving their own, public name
         given = _role_named(stream, m.end())
         out += [Found("name", *given)] if given else []
+    return out
+
+
+def _answered(stream: Stream) -> list[Found]:
+    """A security question's answer when the question asks for a name (母亲的名字，答案是赵桂兰): a full name."""
+    out: list[Found] = []
+    for a, b, name in security_answers(stream):
+        given = _full_name(stream, a, named=True) if name else None
+        if given and given[1] <= b:
+            out.append(Found("name", *given))
     return out
 
 

@@ -153,7 +153,8 @@ def corrections(stream: Stream, found: Sequence[Found]) -> list[int]:
 _CORRECTION_LEAD = re.compile(r"(?:了|啊|哦)?(?:应该是|新的是|是)?")
 
 # A clause said only to hold the floor (，嗯，/，那个，/，就是，): what goes on after it is what was being said
-FILLER_CLAUSE = re.compile(r"(?:嗯|呃|啊|哦|那个|这个|就是)+")
+HESITATIONS = "嗯|呃|啊|哦|那个|这个|就是"
+FILLER_CLAUSE = re.compile(f"(?:{HESITATIONS})+")
 
 
 def past_fillers(stream: Stream, i: int) -> int:
