@@ -76,9 +76,6 @@ RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at m
 # The characters that spell the sounds of Uyghur, Kazakh, Tibetan, Mongolian and Western names in Chinese:
 # after any trigger, a name with no common surname is taken whole when it is made of them (_unlisted)
 UNLISTED_MAX = 10  # characters of such a name (古丽娜尔·吐尔逊 is seven, 阿不都热合曼·买买提 nine)
-# The labelled sets disagree on such a name: s23b-s27d show its first character, s28-s29 hide it whole.
-# The older convention stays until those labels are settled; 0 would hide the name whole.
-UNLISTED_SHOWN = 1
 # Sounds spelled with characters that are words elsewhere (Abdu-: 阿不都热合曼)
 TRANSLITERATION_WORDS = ("阿不都", "阿布都", "阿卜杜")
 TRANSLITERATION = set(
@@ -465,7 +462,8 @@ def _role_named(stream: Stream, p: int) -> tuple[int, int] | None:
 def _unlisted(stream: Stream, p: int, then: re.Pattern[str] | None = None) -> tuple[int, int] | None:
     """A name with no common surname said whole (阿依古丽, 扎西顿珠, 买买提·艾力): three to ten
     characters from ``p`` that all spell sounds (TRANSLITERATION), ending their clause (or followed by
-    ``then``: 次仁卓玛是我妈妈); all but UNLISTED_SHOWN are hidden. The spelling characters keep 我叫车过去修
+    ``then``: 次仁卓玛是我妈妈), hidden whole: with no surname to keep, each character is the person's own.
+    The spelling characters keep 我叫车过去修
     and 我是客服专员 from being read as names."""
     text = stream.text
     end = p
@@ -480,7 +478,7 @@ def _unlisted(stream: Stream, p: int, then: re.Pattern[str] | None = None) -> tu
             break
     if end - p < 3 or not (_ends_clause(stream, end) or (then is not None and then.match(text, end))):
         return None
-    return p + UNLISTED_SHOWN, end
+    return p, end
 
 
 def _name_after(stream: Stream, p: int, named: bool = False,
