@@ -880,3 +880,46 @@ def test_account_recovery_tails_passwords_answers_and_names(text: str, masked: s
 def test_look_alikes_of_tails_answers_and_described_people_stay(text: str) -> None:
     masked = mask(text)
     assert masked == text or (text.startswith("我试了") and masked == "我试了一个***@qq.com，也收不到")
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a landmark run on after the house in one clause, up to a side of it or the estate; a crossing of two roads
+    ("广州市海珠区江南大道中200号地铁站B口旁边的金碧花园3栋", "广州市海珠区***********************"),
+    ("成都市武侯区科华北路65号川大望江校区西门对面", "成都市武侯区*****************"),
+    ("南京市鼓楼区中山路与汉中路交叉口东南角那个金鹰大厦2号楼", "南京市鼓楼区**********************"),
+    # a door number after an address; one street's house number taken back
+    ("杭州市西湖区文三路90号东方通信大厦，门牌号是1208", "杭州市西湖区************，门牌号是****"),
+    ("我是说错了，不是人民路35号，是人民路53号", "我是说错了，不是******，是******"),
+    # a WeChat ID after what it is not, or after the firm is asked to add the caller; an e-mail name with spaces
+    ("微信号不是手机号码，是sun-hao_88", "微信号不是手机号码，是***-***_**"),
+    ("麻烦你们客服加我微信，xiaolin2024", "麻烦你们客服加我微信，***********"),
+    ("邮箱是li ming hua 88@qq.com", "邮箱是** **** *** **@qq.com"),
+    # an ID proven by its check digit after 身份证, though 发票 stands before it; a card said wrong after 不是
+    ("要先登记身份证才能开发票，110101199003074194，开给我个人",
+     "要先登记身份证才能开发票，**************4194，开给我个人"),
+    ("是6222021234567894，不是6222021234567849", "是************7894，不是************7849"),
+    # a code read back again, or read before its word
+    ("取件码四七二九一六，我再说一遍，四七二九一六", "取件码******，我再说一遍，******"),
+    ("我念一下，381 204，这个是刚收到的验证码", "我念一下，*** ***，这个是刚收到的验证码"),
+    # names: after a greeting, written wrong, on a form or a repair ticket, an invoice's, a sibling's
+    ("您好郭振华先生，工单已经派了", "您好郭**先生，工单已经派了"),
+    ("订单上名字写错了，应该是吴敏，你们写成吴民了", "订单上名字写错了，应该是吴*，你们写成吴*了"),
+    ("维修单上名字写的是阿依努尔", "维修单上名字写的是****"),
+    ("报修人是古丽娜尔", "报修人是****"),
+    ("发票开的是格桑多吉", "发票开的是****"),
+    ("我叫赵一凡，我姐赵一诺也买了", "我叫赵**，我姐赵**也买了"),
+])
+def test_run_on_addresses_read_back_codes_and_repair_ticket_names(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "售后热线是800-810-1234，一直没人接",  # a hotline said whole: the 一 after it is a word
+    "配件码KT2GB-5，您去网点问一下",  # a part's code, the same on every unit
+    "发票开的是华为公司",  # a firm's invoice
+    "我哥，他下午在家",  # a sibling, no name
+    "我说的不是幸福路，是幸福小区",  # no house number
+    "天河路385号，太古汇对面那个楼",  # a landmark in a clause of its own
+])
+def test_look_alikes_of_hotlines_part_codes_and_landmarks_stay(text: str) -> None:
+    assert mask(text) == text

@@ -81,6 +81,10 @@ ENGLISH_AROUND_NUMBERS = {"is", "at", "was", "are", "am", "to", "number", "no", 
 FALSE_START_DIGITS = 6  # a shorter number taken back (138，不对，139…) says too little to hide
 WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
 KEEP = 4
+ID_NAMED = re.compile(r"身份证|证件号")
+ID_NAMED_REACH = 24  # characters from 身份证 to the ID it names, across a clause or two
+TAKEN_BACK_AFTER = re.compile(r"不是")  # 是6225…7902，不是6225…7920: the number said wrong, after the right one
+HOTLINE_DIGITS = 10  # a 400 or 800 line: 400-820-5588
 AGENT = "agent"  # the speaker whose 我叫… is their own (public) name
 PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
 # An identity document with letters, after words naming one (normalised lowercase): Taiwan's ID (a letter, the
@@ -250,7 +254,9 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         return []  # 138****8000: a read-back masked before it was said, kept as said
     context = context_kind(stream, a, b)
     if context == NEGATIVE:
-        return []
+        if not _named_id(stream, idx):
+            return []
+        context = "id_card"  # 要登记身份证才能开发票，3201…: the ID the clause named, not the invoice's number
     tail = tail_kind(stream, a)
     if context == QUANTITY:
         context = None  # only a number whose structure proves it is taken (numbers_in)
@@ -298,6 +304,14 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     return out
 
 
+def _named_id(stream: Stream, idx: Sequence[int]) -> bool:
+    """Whether the digits at ``idx`` are an ID card its check digit proves, with 身份证 said shortly before: an ID
+    whatever word (发票, 订单) happens to stand between."""
+    a = idx[0]
+    digits = _expand(stream, idx)[0]
+    return id_card_valid(digits) and bool(ID_NAMED.search(stream.text, max(0, a - ID_NAMED_REACH), a))
+
+
 def _already_masked(stream: Stream, idx: Sequence[int]) -> bool:
     """Whether a star is written inside the run or against either end of it (138****8000, ****1234): the number
     was masked where it was read from, and what is left of it is as public as a tail read back."""
@@ -338,6 +352,9 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
     for pieces in _runs(stream):
         current = [pieces[0]]
         for nxt in pieces[1:]:
+            if _hotline(stream, _joined(current)):
+                current = [nxt]  # 400-820-5588，一直占线: a hotline said whole; the 一 after it is a word
+                continue
             alone = _numbers(stream, _joined(current), keep)
             merged = _numbers(stream, _joined(current) + nxt, keep)
             # pieces that say nothing yet stay together: the words naming them may come after the
@@ -349,6 +366,13 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
                 current = [nxt]
         out.extend(_said_last(stream, current, keep))
     return out
+
+
+def _hotline(stream: Stream, idx: list[int]) -> bool:
+    """Whether the digits at ``idx`` say a whole 400 or 800 hotline (a firm's, ten digits): nothing after a
+    pause goes on from it."""
+    digits = _expand(stream, idx)[0]
+    return len(digits) == HOTLINE_DIGITS and digits[:3] in ("400", "800")
 
 
 def _joined(pieces: Sequence[list[int]]) -> list[int]:
@@ -378,11 +402,32 @@ def _false_starts(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:
             continue
         for run in runs:
             gap = r.span[0] - run[-1] - 1
-            if (len(run) >= FALSE_START_DIGITS and not taken & set(run) and 0 <= gap <= CORRECTION_REACH
-                    and CORRECTION.search(stream.text, run[-1] + 1, r.span[0])
+            after = run[0] - r.span[-1] - 1
+            before = 0 <= gap <= CORRECTION_REACH and CORRECTION.search(stream.text, run[-1] + 1, r.span[0])
+            wrong = 0 <= after <= CORRECTION_REACH and TAKEN_BACK_AFTER.search(stream.text, r.span[-1] + 1, run[0])
+            if (len(run) >= FALSE_START_DIGITS and not taken & set(run) and (before or wrong)
                     and context_kind(stream, run[0], run[-1] + 1) in (None, r.kind)):  # not 订单号是…，不对
                 digits = "".join(stream.text[k] for k in run)
                 out.append(_Raw(r.kind, digits, r.confidence, tuple(run), _all_but_last(run, keep)))
+    return out
+
+
+def _read_again(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:
+    """A number said again soon after it was found (五五八零三二，我念对了吧，五五八零三二): the same digits in a
+    run of their own within CORRECTION_REACH characters, hidden as the first was; the words between, a check
+    (对吧, 我再说一遍), name nothing themselves."""
+    out: list[_Raw] = []
+    taken = {k for r in found for k in r.span}
+    for run in map(_joined, _runs(stream)):
+        if taken & set(run):
+            continue
+        digits = _expand(stream, run)[0]
+        for r in found:
+            if r.value == digits and 0 <= run[0] - r.span[-1] - 1 <= CORRECTION_REACH:
+                said = [k for k in run if stream.text[k] not in (REPEAT, TWIN)]
+                hidden = _all_but_last(said, keep) if r.kind in NUMBER_KINDS else tuple(run)
+                out.append(_Raw(r.kind, digits, r.confidence, tuple(run), hidden))
+                break
     return out
 
 
@@ -390,6 +435,7 @@ def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
     wanted = set(kinds)
     found = _all_numbers(stream, keep)
     found += _false_starts(stream, found, keep)
+    found += _read_again(stream, found, keep)
     for w in names(stream) + addresses(stream) + emails(stream) + wechat_ids(stream) + dictated_passwords(stream):
         span = tuple(range(w.start, w.end))
         found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span, w.own))

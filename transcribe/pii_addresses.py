@@ -63,6 +63,21 @@ FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+(?:单元|门|
                   f"|邨[\u4e00-\u9fff]{{1,3}}?[楼座][{_NUM}]{{3,4}}")
 # A Xinjiang Production and Construction Corps regiment and company (143团5连, 十团八连): a village, in effect
 BINGTUAN = re.compile(f"[{_NUM}]+团[{_NUM}]+连")
+# A crossing of two roads, then the building there (金水区花园路与农业路交叉口西北角…3号楼): an address with no
+# house number on its street; the crossing alone, with no building, is a public place
+CROSSING = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道)[与和跟][\u4e00-\u9fff]{{1,8}}?(?:路|街|大道)"
+                      f"(?:交叉口|交汇处|路口)[\u4e00-\u9fff{_NUM}a-z]{{0,20}}?[{_NUM}]+(?:号楼|栋|幢|号|单元)")
+# A landmark run on after the house in the same clause, ending at a side of it or at the estate (…189号安农大东门对面;
+# …123号好吃街进去第三个巷子; …688号地铁站c口出来往右走两百米的美联城小区): the way to the caller's door, hidden with it
+# (not …385号，太古汇对面那个楼: a landmark in a clause of its own, or one the clause goes on past, is public)
+RUN_ON_LANDMARK = re.compile(r"[\u4e00-\u9fffa-z0-9]{0,20}?(?:斜对面|对面|旁边|隔壁|附近|后面|小区|巷子)")
+# A door number said after an address (…海苑小区5栋，门牌号是1702): the flat of that home
+DOOR_NUMBER = re.compile(f"(?:门牌号码?|房间号|房号)(?:是|为)?(?P<said>[{_NUM}]+[号室]?)")
+# One street's house number taken back and said again (不是幸福路12号，是幸福路21号; 是建设街8号，不是建设街6号):
+# both are the caller's, though no district is said before them
+_STREET_HOUSE = "[\u4e00-\u9fff]{2,6}?(?:路|街|大道|巷)"
+RENUMBERED = re.compile(f"(?:不是(?P<s>{_STREET_HOUSE})[{_NUM}]+号是|是(?P<t>{_STREET_HOUSE})[{_NUM}]+号不是)"
+                        f"(?:(?P=s)|(?P=t))[{_NUM}]+号")
 # A dormitory room (西园三舍B区五楼五二幺, 学生公寓7号宿舍楼512): a home, as a flat is
 DORM = re.compile(f"[{_NUM}a-z]+(?:舍|号?宿舍楼)(?:[a-z]区)?(?:[{_NUM}]+楼)?[{_NUM}]{{3,4}}")
 # A building of a named estate (新华里小区3幢, 曲江华府6号楼, 锦华苑2栋): a home, though no room is given; so is
@@ -142,7 +157,8 @@ def addresses(stream: Stream) -> list[Found]:
               and _goes_on(stream, m.end())]
     out += [Found("address", m.start(), m.end()) for m in HUTONG.finditer(text)]
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
-              *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text), *paused):
+              *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text), *CROSSING.finditer(text),
+              *paused):
         if any(stream.gaps[k] in BREAKS for k in range(m.start(), m.end() - 1)):
             continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
@@ -161,8 +177,20 @@ def addresses(stream: Stream) -> list[Found]:
             if (way := DIRECTIONS.fullmatch(text, m.end(), stream.clause_end(m.end(), len(text))))]
     out += [f for f in map(lambda m: _ward(stream, m), BED.finditer(text)) if f]
     out += _flats_after(stream, out)
+    out += [f for m in RENUMBERED.finditer(text) for f in _renumbered(m)]
+    out += [Found("address", m.start("said"), m.end()) for m in DOOR_NUMBER.finditer(text)
+            if any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in out)]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
+
+
+def _renumbered(m: re.Match[str]) -> list[Found]:
+    """The two street addresses of a RENUMBERED match: from each street's name to its 号."""
+    street = m["s"] or m["t"]
+    lead = 2 if m["s"] else 1  # 不是 or 是
+    first = m.start() + lead
+    second = m.end() - len(m.group().rsplit(street, 1)[1]) - len(street)
+    return [Found("address", first, m.group().index("号", lead) + m.start() + 1), Found("address", second, m.end())]
 
 
 def _in_english(stream: Stream) -> list[Found]:
@@ -298,6 +326,9 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     lone_letter = last < end and _is_latin(text[last]) and not (last + 1 < end and _is_latin(text[last + 1]))
     if lone_letter and text[last - 1] in "楼层":
         last += 1
+    if last < end and stream.joined(last - 1):
+        landmark = RUN_ON_LANDMARK.fullmatch(text, last, stream.clause_end(last, end))
+        last = landmark.end() if landmark else last
     return Found("address", keep, last) if keep < last else None
 
 

@@ -81,9 +81,10 @@ NOT_NEGATIVE_BEFORE = ("员", "小哥", "师傅")
 # A door's keypad: a gate, then the keys pressed (楼下门禁要按1379, 单元门那个要输8520): a code
 GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4e00-\u9fff]{0,4}?(?:按|摁|输入|输)$")
 # Any other 码 said right before the digits (核销码是…, 访客码…): a code issued for one use, as 验证码 is; not a
-# machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码)
+# machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码; a part's:
+# 配件码, 零件码, the same on every unit of a model)
 # (the agent may say they read it out first: 授权码我念一下，AB3F-77KD)
-ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券])码(?:是|为|就是)?"
+ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券件])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
 # 默认 or 出厂 right before a password word (默认PIN码是0000, 出厂密码): a device's, the same for every buyer
 DEFAULT_BEFORE = re.compile(r"(?:默认|出厂)的?$")
@@ -93,7 +94,8 @@ RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
 # A phone number of a service centre, a branch or a shop (售后服务中心的座机是…, 营业厅电话): the firm's, public
 FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|服务站|维修站|维修点|售后|客服)的?$")
 _AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的|您|您的|你|你的)?"
-                    r"(登记的|留的|预留的|注册的|绑定的)?")  # 这是您登记的手机号
+                    r"(登记的|留的|预留的|注册的|绑定的|刚发的|刚收到的|发来的|收到的)?")  # 这是您登记的手机号
+# (a code read out before its word: 902556，这个是刚发的验证码)
 
 
 # Tail digits given as asked (卡号后六位是358127, 身份证后六位…31421X): a tail longer than the four digits masking keeps

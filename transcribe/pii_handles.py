@@ -17,6 +17,12 @@ NOT_CALLERS_ID = re.compile(r"我们|你们的|公司|客服|官方|售后|总�
 # The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
+# The name written as words with the ASR's spaces between them (邮箱是wang xiao ming 2000@gmail.com): after a
+# Chinese character (not my email is john@…, whose English words are no part of it), every word up to the @
+SPACED_EMAIL = re.compile(r"(?<=[\u4e00-\u9fff：:])((?:[A-Za-z0-9]+ ){1,4}[A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠)\s*"
+                          r"[A-Za-z0-9-]+(?:\s*\.\s*[A-Za-z0-9-]+)+")
+# the firm's staff asked to add the caller (你们售后加我老公微信，…): the ID after it is the caller's family's
+ADD_ME = re.compile(r"加(?:我|他|她)")
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
@@ -28,6 +34,8 @@ _WECHAT_WORD = r"[微威v]信[号號]?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
 # A hesitation the caller may make before the ID (我的微信，嗯，就是…; 微信号，那个，…)
 _HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
 WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
+                    # (what it is not, first: 微信号不是手机号，是lan-ge_520)
+                    r"(?:不是(?:手机|电话)号?码?[\s，,]*)?"
                     r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
@@ -53,7 +61,7 @@ DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,
 
 def emails(stream: Stream) -> list[Found]:
     """The mailbox name of each e-mail address, in stream indices, written or dictated."""
-    written = _ids(stream, EMAIL, "email")
+    written = _ids(stream, EMAIL, "email") + _ids(stream, SPACED_EMAIL, "email")
     # dictated: @ or a symbol or digit said by name (my email is john.smith@… is written, its "is" no part of it)
     dictated = [d for d in _dictated(stream, DICTATED_EMAIL, "email", symbol_needed=False)
                 if re.search(f"{_SAID_SYMBOL}|点|[{_SAID_DIGITS}]", stream.text[d.start:d.end])
@@ -123,7 +131,7 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
         text = before + norm.original
         for m in pattern.finditer(text):
             a, b = m.start(1) - len(before), m.end(1) - len(before)
-            if NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
+            if _firms(text, m.start()):
                 continue
             if a < 0 and not (first > 0 and stream.gaps[first - 1] == GAP_JOIN and -a <= run):
                 continue  # an ID of the segment before, or another speaker's words
@@ -133,6 +141,13 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out
+
+
+def _firms(text: str, start: int) -> bool:
+    """Whether the handle from ``start`` is the company's: a word for it just before (客服邮箱), unless it is asked
+    to add the caller after it (你们售后加我微信)."""
+    firm = last_match(NOT_CALLERS_ID, text, max(0, start - 10), start)
+    return firm is not None and not ADD_ME.search(text, firm.end(), start)
 
 
 def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed: bool = True) -> list[Found]:

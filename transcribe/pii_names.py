@@ -48,6 +48,10 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            r"|中文名叫|中文名是"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
+                           # the one a repair or warranty is filed under (报修人是张伟, 保修人写的是…)
+                           r"|报修人是|报修人|保修人是|保修人"
+                           # a form's name field, as it is written (名字写的是…, 姓名填的是…)
+                           r"|名字(?=写|填)"
                            r"|寄件人是|寄件人|发件人是|发件人|签收人是|签收人|退货人是|退货人|下单人是|下单人|填的是"
                            # the name an account is registered under, as a system shows it (实名信息显示的是…)
                            r"|实名信息|实名"
@@ -66,7 +70,8 @@ AFTER_TRIGGER = re.compile(r"(?:认证的是|认证是|写的是|写|填的是|�
 PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
-FULL_NAME_AFTER = set("是给找和跟请叫的")  # a word before a full name that starts it as a new phrase (好的司马俊先生)
+# a word before a full name that starts it as a new phrase (好的司马俊先生; a greeting: 您好黄志强先生)
+FULL_NAME_AFTER = set("是给找和跟请叫的好")
 # Words that start with a surname character and can stand where a full name would (马上收, 方便收).
 NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
              "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明", "张口", "莫得",
@@ -158,7 +163,7 @@ def names(stream: Stream) -> list[Found]:
         if m.group().endswith("叫") and text.startswith("叫", p) and p != m.end() - 1 and p + 1 < len(text):
             again = past_fillers(stream, p + 1)
             p = again if again > p + 1 or not stream.joined(p) else p
-        given = _name_after(stream, p, named=True)
+        given = _name_after(stream, p, named=True, then=WRITE_THEN)  # 收件人写热依拉就行
         if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
@@ -334,6 +339,8 @@ def _announced(stream: Stream) -> list[Found]:
 
 # the word saying one of two names is wrong, or which is right (写的是张伟，应该是张玮: a form's name corrected)
 TAKEN_BACK = re.compile(r"(?:不|应该)是$")
+# a name written or said wrong (你们写成周洁了, 刚才说成张伟了): one of the two, ending its clause or before 了
+MISTAKEN = re.compile(r"(?:写|说|念|打|记|填)成")
 
 
 def _corrected(stream: Stream) -> list[Found]:
@@ -345,6 +352,10 @@ def _corrected(stream: Stream) -> list[Found]:
         given = _full_name(stream, m.end())
         if given and _ends_clause(stream, given[1]):
             said.setdefault(text[m.end():given[0]], []).append((*given, bool(TAKEN_BACK.search(text, 0, m.end()))))
+    for m in MISTAKEN.finditer(text):
+        given = _full_name(stream, m.end())
+        if given and (_ends_clause(stream, given[1]) or text.startswith("了", given[1])):
+            said.setdefault(text[m.end():given[0]], []).append((*given, True))
     return [Found("name", a, b) for names in said.values() if len(names) > 1 and any(n[2] for n in names)
             for a, b, _ in names]
 
@@ -362,7 +373,11 @@ NAME_IS_KIN = re.compile(rf"是我的?(?:{KIN}|同事|朋友|邻居|室友|同�
 # (an agent names the caller's family the same way: 您母亲黄桂兰的账户, 您爱人赵丽华)
 # (or a third person's, as family calling for them say it: 我是她女儿田丽)
 KIN_THEN_NAME = re.compile(rf"[我您你她他](?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学"
-                           r"|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈)")
+                           r"|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈"
+                           # (a sibling said with one character: 我哥马俊峰, 我姐林芳)
+                           r"|哥|姐|弟|妹)")
+# whom an invoice is made out to (发票开的是扎西次仁, 抬头开给王建国)
+INVOICE_TO = re.compile(r"(?:发票|抬头)(?:开的是|开给)")
 STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs up to a word no name has (阿依古丽在家)
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
 # (a building's staff too: 门卫孙大伟帮我代收的)
@@ -398,6 +413,11 @@ def _introduced(stream: Stream) -> list[Found]:
         given = _name_after(stream, m.end(), named=True, then=then)
         if given and then.match(stream.text, given[1]):
             out.append(Found("name", *given))
+    # (a person's, when the name ends its clause: not 发票开的是华为公司, a firm's)
+    for m in INVOICE_TO.finditer(stream.text):
+        given = _name_after(stream, m.end(), named=True)
+        if given and _ends_clause(stream, given[1]):
+            out.append(Found("name", *given))
     for p in (k for k in range(len(stream.text)) if stream.opens_clause(k)):
         given = _name_after(stream, p, then=NAME_IS_KIN)
         kin = NAME_IS_KIN.match(stream.text, given[1]) if given else None
@@ -411,6 +431,8 @@ def _introduced(stream: Stream) -> list[Found]:
     # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
     # before a word that cannot be a name's (也, 就, 在)
     for m in KIN_THEN_NAME.finditer(stream.text):
+        if _sibling_alone(stream, m):
+            continue
         given = _name_after(stream, m.end(), then=STOP_NEXT)
         if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP):
             out.append(Found("name", *given))
@@ -423,6 +445,13 @@ def _introduced(stream: Stream) -> list[Found]:
         given = _role_named(stream, m.end())
         out += [Found("name", *given)] if given else []
     return out
+
+
+def _sibling_alone(stream: Stream, m: re.Match[str]) -> bool:
+    """Whether a sibling said with one character (我哥) ends its clause: 我哥马俊峰 names him; after 我哥， the
+    next clause may say anything (unlike 我哥哥，… or 我表哥，…, which name someone to come)."""
+    word = m.group()
+    return len(word) >= 2 and word[-1] in "哥姐弟妹" and word[-2] in "我您你她他的" and not stream.joined(m.end() - 1)
 
 
 def _answered(stream: Stream) -> list[Found]:
