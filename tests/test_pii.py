@@ -923,3 +923,31 @@ def test_run_on_addresses_read_back_codes_and_repair_ticket_names(text: str, mas
 ])
 def test_look_alikes_of_hotlines_part_codes_and_landmarks_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a third person the agent names: family before a verb, a user, a form's role, a transfer's payee
+    ("我帮您父亲赵国华办理停机", "我帮您父亲赵**办理停机"),
+    ("小哥，客户叫林晓东，麻烦你送上楼", "小哥，客户叫林**，麻烦你送上楼"),
+    ("收款人是周晓梅，对吗", "收款人是周**，对吗"),
+    ("转账对象是孙红，您认识吗", "转账对象是孙*，您认识吗"),
+    # greeted with a title: a student's name; a name with no surname hidden whole
+    ("好的王伟老师，我记下了", "好的王*老师，我记下了"),
+    ("阿依古丽女士您好，快递到了", "****女士您好，快递到了"),
+    # a campus dormitory after the street; a mailbox at the caller's workplace
+    ("地址是南京市鼓楼区汉口路22号南大八舍", "地址是南京市鼓楼区**********"),
+    ("您公司邮箱是li.na@abc.com对吧", "您公司邮箱是**.**@abc.com对吧"),
+])
+def test_third_persons_greeted_names_dormitories_and_work_mail(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "我叫王芳，工号1024，很高兴为您服务",  # staff introducing themselves with a job number
+    "账号显示的是a***n@qq.com，您看对吗",  # an e-mail already masked on the screen
+    "我对象是程序员",  # a partner's job, no name
+    "高数老师讲的",  # a subject's teacher
+    "你们公司邮箱是service@abc.com吗",  # the firm's own mailbox
+])
+def test_look_alikes_of_staff_masked_mail_and_roles_stay(text: str) -> None:
+    assert mask(text) == text

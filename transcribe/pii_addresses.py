@@ -130,7 +130,8 @@ STREET = re.compile(f"大道|胡同|小区|路(?!环)|街|巷|弄|村|邨|嘎查
 ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
 # (家属区 and 生活区: a works' housing, not a district)
 CAMPUS = set("园校营厂矿属活")  # 园区, 校区, 营区, 厂区, 矿区 and A区 are parts of a site, not districts
-HOUSE = set("号室楼栋幢座层户院组队社屯元房")
+# (a campus dormitory is numbered with its 舍: 西十二舍, 5舍; the 舍 is the last of the house, as 栋 is)
+HOUSE = set("号室楼栋幢座层户院组队社屯元房舍")
 # A building named after the house number (天府三街199号太平洋保险金融大厦) is part of the address
 BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼")
 BREAKS = (GAP_PUNCT, GAP_SOFT)  # a clause ends between two stream characters

@@ -13,9 +13,13 @@ from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, correcti
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
 # 你们的邮箱 is the caller asking for the company's.
 NOT_CALLERS_ID = re.compile(r"我们|你们的|公司|客服|官方|售后|总部|公众号")
+# the caller's own workplace, as the agent says it (您公司邮箱是…): the mailbox is the caller's, not the firm's
+CALLERS_FIRM = re.compile(r"(?<![们])[您你]的?公司$")
 # On the original text: the normalised one has no @ or dots. The part hidden is group 1.
 # The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
-EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
+# (a star against its start: the name was masked on the screen it is read from, z***8@163.com, and what is left is
+# public, as a masked number's tail is)
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
 # The name written as words with the ASR's spaces between them (邮箱是wang xiao ming 2000@gmail.com): after a
 # Chinese character (not my email is john@…, whose English words are no part of it), every word up to the @
@@ -147,6 +151,8 @@ def _firms(text: str, start: int) -> bool:
     """Whether the handle from ``start`` is the company's: a word for it just before (客服邮箱), unless it is asked
     to add the caller after it (你们售后加我微信)."""
     firm = last_match(NOT_CALLERS_ID, text, max(0, start - 10), start)
+    if firm is not None and CALLERS_FIRM.search(text, 0, firm.end()):
+        return False
     return firm is not None and not ADD_ME.search(text, firm.end(), start)
 
 

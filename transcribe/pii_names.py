@@ -70,6 +70,10 @@ AFTER_TRIGGER = re.compile(r"(?:认证的是|认证是|写的是|写|填的是|�
 PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
 # A full name before one of these is a name (张丽华女士); the surname alone (王先生) is what agents say.
 FULL_NAME_TITLES = ("女士", "先生", "小姐", "阿姨", "叔叔")
+# A student or teacher addressed by name (好的杨帆同学, 您好李明老师): a name only when greeted, opening the clause
+# and ending it, or after 好的 / 您好 (not 我是华科同学, 高数老师讲的: a school or a subject)
+ADDRESSED_TITLES = ("同学", "老师")
+GREETED = re.compile(r"(?:好的|您好|你好|喂)$")
 # a word before a full name that starts it as a new phrase (好的司马俊先生; a greeting: 您好黄志强先生)
 FULL_NAME_AFTER = set("是给找和跟请叫的好")
 # Words that start with a surname character and can stand where a full name would (马上收, 方便收).
@@ -189,6 +193,10 @@ def names(stream: Stream) -> list[Found]:
             g = _given(stream, q + 1)
             if g:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
+    for m in ROLE_IS.finditer(text):
+        given = _name_after(stream, m.end())
+        if given and _ends_clause(stream, given[1]):
+            out.append(Found("name", *given))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
             *_corrected(stream), *_kept_by(stream), *_answered(stream)]
     romanised = _romanised(stream)
@@ -200,7 +208,15 @@ def names(stream: Stream) -> list[Found]:
             out.append(Found("name", m.start("name") + 1, m.end("name"), _first_person(text, m.start(), m.end())))
     out += _retold(stream, out)
     out += _alternatives(stream, out)
-    return out + _spelled_out(stream, out)
+    return _not_staff(stream, out + _spelled_out(stream, out))
+
+
+def _not_staff(stream: Stream, found: list[Found]) -> list[Found]:
+    """Without the one found that gives the speaker's own name with a job number in the clause after it (我叫陈静，
+    工号30215): staff introducing themselves, whose name is public (POLICY §1), whoever the speaker is marked as."""
+    staff = [f for f in found if f.own and f.end < len(stream.text) and not stream.joined(f.end - 1)
+             and STAFF_NUMBER.match(stream.text, past_fillers(stream, f.end))]
+    return [f for f in found if not any(s.start < f.end and f.start < s.end for s in staff)]
 
 
 def _alternatives(stream: Stream, found: list[Found]) -> list[Found]:
@@ -217,8 +233,15 @@ def _alternatives(stream: Stream, found: list[Found]) -> list[Found]:
 
 # The last character of a word for a person by their job or place (质检员, 组长, 文书, 宿管, 护士, 小姑娘, 阿姨, 行政)
 # (and 手 of one who does a job with their hands: 骑手, 助手, 帮手)
-PERSON_END = set("员长人书记师生工友管士夫娘姐哥弟妹叔婶嫂姨伯舅爷奶政手")
+# (户 of one served or housed: 用户, 客户, 住户)
+PERSON_END = set("员长人书记师生工友管士夫娘姐哥弟妹叔婶嫂姨伯舅爷奶政手户")
 ALTERNATIVE = re.compile(r"或者|或是|还是")
+STAFF_NUMBER = re.compile(r"(?:我的)?工号")  # what staff say after their name to introduce themselves
+# whom a role on a form names, then 是 and their full name ending its clause (担保人是郑海涛，…; 转账对象是黄丽娟，…):
+# a word of two characters before 人 (not 这个人是, 本人是, 那位病人是高血压: no role on a form), or a transfer's
+# 对象 (not 我对象是程序员: a partner)
+ROLE_IS = re.compile(r"(?:(?![的这那个我你您他她们])[\u4e00-\u9fff]){2}(?<![病男女老家本别某个好坏穷富])人是"
+                     r"|(?<![我你您他她的])对象是")
 # where someone is, as the place a thing is left or found (钥匙在楼下的林志伟那儿, 放到隔壁的王海涛那里): a full
 # name with a given name of two characters (not 对面的万达那儿: a shop) between 的 and 那儿
 WHERE_SOMEONE = re.compile(r"的(?=[\u4e00-\u9fff]{3,4}(?:那儿|那里|那边))")
@@ -389,7 +412,7 @@ NAME_THEN_SAID = re.compile(r"[这那]?就?是[\u4e00-\u9fff]{0,6}?的?(?:名字
 # a relation before a full name and its title (邻居周秀珍阿姨, 同事李国强先生)
 RELATION_BEFORE = re.compile(rf"(?:{KIN}|邻居|同事|朋友|同学|室友)$")
 # what such a person does next: a name runs up to one of these, the rest of a would-be name is not its
-PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫帮")
+PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫帮办")
 
 
 def _introduced(stream: Stream) -> list[Found]:
@@ -434,7 +457,8 @@ def _introduced(stream: Stream) -> list[Found]:
         if _sibling_alone(stream, m):
             continue
         given = _name_after(stream, m.end(), then=STOP_NEXT)
-        if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP):
+        # (or runs into what is done for them: 给您母亲刘桂兰办理挂失)
+        if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP | PERSON_NEXT):
             out.append(Found("name", *given))
     for m in ROLE_THEN_NAME.finditer(stream.text):
         clause = m.start()
@@ -580,7 +604,27 @@ def _titled_names(stream: Stream) -> list[Found]:
                 name = _name_ending_at(stream, p, FULL_NAME_AFTER) if p > 0 and _surname(stream.text, p) == k else None
                 if name and stream.text[name[0] : name[1]] == stream.text[p : m.start()]:
                     out.append(Found("name", name[1], p))
+            out += _unlisted_titled(stream, m)
+    for m in re.finditer("|".join(ADDRESSED_TITLES), stream.text):
+        name = _name_ending_at(stream, m.start(), set("的好"))
+        opens = name is not None and (name[0] == 0 or not stream.joined(name[0] - 1))
+        if name and (GREETED.search(stream.text, 0, name[0]) or (opens and _ends_clause(stream, m.end()))):
+            out.append(Found("name", name[1], m.start()))
     return out
+
+
+def _unlisted_titled(stream: Stream, title: re.Match[str]) -> list[Found]:
+    """A name with no common surname right before a title (买买提·艾力先生您好), opening its clause or after a word
+    that starts a new phrase (FULL_NAME_AFTER): hidden whole, as _unlisted takes it."""
+    text = stream.text
+    start = stream.clause_start(title.start())
+    starts = [start, *(k + 1 for k in range(start, title.start()) if text[k] in FULL_NAME_AFTER)]
+    then = re.compile(re.escape(title.group()))
+    for p in starts:
+        name = _unlisted(stream, p, then)
+        if name and name[1] == title.start():
+            return [Found("name", *name)]
+    return []
 
 
 def _recipients(stream: Stream) -> list[Found]:
