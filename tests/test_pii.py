@@ -221,6 +221,9 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("验证码刚发过去了，您念给我听一下。", "验证码刚发过去了，您念给我"),
     # asked as whether it suits the caller to say it (s31_6)
     ("您家Wi-Fi的密码方便告诉我吗？我帮您核对一下。", "Wi-Fi的密码方便告诉我"),
+    # its length said first, or the card named at length before the code (s31_15, s31_16)
+    ("验证码是六位数，您一个数一个数念给我。", "验证码是六位数，您一个数一个数念给我"),
+    ("您报一下公司采购卡背面的三位安全码。", "报一下公司采购卡背面的三位安全码"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -236,7 +239,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "报一下您的手机号，我给您发验证码", "卡背面有三位数字，这个千万别告诉任何人", "短信里的六位数字请在页面上输入",
     "验证码已经发过来了，您查收一下",  # 发过来了: it was sent
     "密保问题的答案您自己在app里改一下就行", "验证码刚发过去了，您在页面上输入就行",
-    "您的密码方便的时候自己在App里改一下",
+    "您的密码方便的时候自己在App里改一下", "验证码是六位数，您在页面上输入就行",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
@@ -950,4 +953,40 @@ def test_third_persons_greeted_names_dormitories_and_work_mail(text: str, masked
     "你们公司邮箱是service@abc.com吗",  # the firm's own mailbox
 ])
 def test_look_alikes_of_staff_masked_mail_and_roles_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a rare surname the caller explains (姓 ending its clause, 念/读, 是复姓, a word starting with it)
+    ("我姓仉，叫仉文涛。", "我姓仉，叫仉**。"),
+    ("我叫冼志豪，冼是冼星海的冼。", "我叫冼**，冼是冼星海的冼。"),
+    ("呼延庆华，呼延是复姓。", "呼延**，呼延是复姓。"),
+    ("我外甥叫第五明杰，在上海读书。", "我外甥叫第五**，在上海读书。"),
+    # a child, a name on papers, a nickname hidden whole, a name said twice to check it
+    ("孩子叫赵一鸣，今年五岁。", "孩子叫赵**，今年五岁。"),
+    ("大家都叫我阿伟，身份证上是刘建伟。", "大家都叫我**，身份证上是刘**。"),
+    ("我小名叫豆豆。", "我小名叫**。"),
+    ("王建华，王建华，您记一下。", "王**，王**，您记一下。"),
+    # a character pointed at or asked about, a surname corrected with the same given name
+    ("我叫刘鸿，鸿雁的那个鸿。", "我叫刘*，鸿雁的那个*。"),
+    ("您是周婷女士吗？婷婷玉立的婷对吗？", "您是周*女士吗？******对吗？"),
+    ("您的联系人是刘敏吗？", "您的联系人是刘*吗？"),  # (the question particle is no name's)
+    ("不是李强，是黎强。", "不是李*，是黎*。"),
+])
+def test_rare_surnames_children_nicknames_and_names_checked(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_name_after_a_filler_ending_its_segment() -> None:
+    assert mask_segments(["我叫嗯", "就是", "孙海洋。"]) == ["我叫嗯", "就是", "孙**。"]
+
+
+@pytest.mark.parametrize("text", [
+    "他是第五名，成绩不错。",  # an ordinal, not the surname 第五
+    "左下角，左下角。",  # a place said twice
+    "你找阿姨就行。",  # what anyone is called
+    "都叫我小王就行。",  # a surname alone
+    "我也叫了外卖。",
+])
+def test_look_alikes_of_rare_surnames_nicknames_and_repeats_stay(text: str) -> None:
     assert mask(text) == text

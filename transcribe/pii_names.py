@@ -18,7 +18,7 @@ import re
 
 from transcribe.pii_addresses import ADDRESS_TRIGGERS
 from transcribe.pii_handles import security_answers
-from transcribe.pii_stream import CORRECTION_REACH, Found, Stream, corrections, past_fillers
+from transcribe.pii_stream import CORRECTION_REACH, GAP_SOFT, Found, Stream, corrections, past_fillers
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -28,9 +28,14 @@ SURNAMES = set(
     "景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池匡朴"
 )
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "夏侯", "皇甫", "尉迟", "公孙", "令狐",
-                     "长孙", "宇文", "司徒", "端木", "南宫", "独孤", "轩辕")
+                     "长孙", "宇文", "司徒", "端木", "南宫", "独孤", "轩辕",
+                     # rarer ones of the old surname books (万俟雪: 雪 alone is the given name)
+                     "万俟", "澹台", "第五", "闻人", "呼延", "赫连", "申屠", "左丘", "钟离", "宗政", "濮阳", "太史",
+                     "公冶", "拓跋")
+# 第五 is an ordinal first: before a measure word (第五个, 第五名, 第五天) it names no one
+ORDINAL_NEXT = set("个名位次天年月号层期届批条章节排轮种项道件台")
 # Characters and words that end a given name ("我叫张伟想问一下", "我叫李明明天再打").
-NAME_STOP = set("想问要是的了啊呀吧呢嘛哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身嗯呃哈对帮")
+NAME_STOP = set("想问要是的了啊呀吧呢嘛吗哦在从住我你您他她就和跟给打来这那有没不也都还请先女今昨刚现电手身嗯呃哈对帮")
 # (家 is a given name's character as often as not: 陈家豪; 家里 and 家住 still end one)
 # (a character that stops a name only as the first of the next word, 刚才, 现在, 电话, belongs to it when it ends
 # the clause: 我叫陈志刚)
@@ -44,6 +49,8 @@ TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "�
 KIN = ("爱人|老伴|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|闺女|女婿|儿媳妇|儿媳|媳妇|公公|婆婆|太太|先生|丈夫|妻子"
        "|母亲|父亲|哥哥|姐姐|弟弟|妹妹|外甥女|外甥|侄女|侄子|外孙女|外孙|孙女|孙子|爷爷|奶奶|姥姥|姥爷|外公|外婆|舅舅|姑姑|岳父|岳母")
 NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓名叫|全名是|全名叫|全名|叫做|姓名"
+                           # (said as the real one: 我真名就叫钱多多, 我也叫李白)
+                           r"|我(?:也|就|真名就?|本名就?)叫"
                            # the Chinese name of someone who has another (a foreigner's: 我中文名叫白瑞德)
                            r"|中文名叫|中文名是"
                            r"|收货人是|收件人是|联系人是|收货人|收件人|联系人|持卡人是|持卡人|户主是|户主|机主是|机主"
@@ -60,7 +67,10 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            r"|租客|房客|病人|患者|护工|保姆|外教|同学|学生|负责人|工程师|电工|安全员|宿舍长|老人家|班长"
                            r"|主管|组长|队长)叫|家长是|负责人是|宿舍长是|的名字"
                            # whose name it is, then 叫: 我妈叫黄桂兰, 他叫冯国栋
-                           rf"|(?:{KIN}|他|她)叫")
+                           rf"|(?:{KIN}|他|她)叫"
+                           # a child or an ex, and the name on papers beside a nickname (大名叫林语桐, 身份证上是…)
+                           r"|(?:孩子|小孩|宝宝|老大|老二|老三|老幺|前妻|前夫|大名)叫|大名是|大名"
+                           r"|身份证上(?:写的)?是|(?:报名|登记|注册)用的(?:名字)?是")
 # Words between a trigger and the name: how it is written or shown (收件人写张丽华, 户主叫郑国强, 实名显示的是…),
 # whose it is (收件人是我爸李国强).
 # (实名认证的是…: the account's verified name)
@@ -95,7 +105,7 @@ TRANSLITERATION = set(
 OWN_WINDOW = 4  # characters before a trigger that say whose name follows (我的名字是 / 您的名字是)
 SURNAME_TRIGGER = re.compile(r"我姓|免贵姓|姓")
 # A surname spelled by its parts (木子李, 耳东陈): the full name is said beside it
-SPELLED = re.compile(r"木子李|耳东陈|口天吴|弓长张|立早章|双木林|双口吕|草头黄|三横王|古月胡|言午许|走肖赵"
+SPELLED = re.compile(r"木子李|耳东陈|口天吴|弓长张|立早章|双木林|双口吕|草头黄|三横一竖王|三横王|古月胡|言午许|走肖赵"
                      r"|关耳郑|禾木程|禾呈程|人可何|言身寸谢|文刀刘|木易杨|双人徐|双人旁的徐"
                      # by a famous name, ending its clause (_announced): 李宁的那个李
                      r"|的那个[" + "".join(sorted(SURNAMES)) + "]")
@@ -122,8 +132,15 @@ ROMAN_SURNAMES = {"wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao",
 NOT_LATIN_NAMES = {"app", "vip", "wifi", "sir", "miss", "boss"}
 # A character of a given name explained by a word holding it: 晓是破晓的晓, 伟大的伟 (_spelled_out)
 EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是)?(?P<word>[\u4e00-\u9fff]{1,4}?)的(?P<ch>[\u4e00-\u9fff])")
+# a character described by its parts (三个石头的磊, 两个木的林): the word counts what it is made of
+PARTS = re.compile(r"[一两二三四]个")
+# a given name's character pointed at at the end of a clause (鸟叫的那个鸣, 三个金那个鑫): the character alone
+POINTED = re.compile(r"那个(?P<ch>[\u4e00-\u9fff])")
+# the full name said again with its length (就黄鹤两个字), unlike a word holding it (黄鹤楼)
+NAME_LENGTH = re.compile(r"[一两二三四]个字")
 EXPLAIN_REACH = 30  # characters after a given name where its explanations or its repetition are read
-GIVEN_ALONE = re.compile(r"名字叫|名叫|单名一个|名字就一个字")  # the given name alone, the surname said before
+# the given name alone, the surname said before (名字就一个浩字: the character between)
+GIVEN_ALONE = re.compile(r"名字叫|名叫|单名一个|名字就一个字|名字就一个(?=[\u4e00-\u9fff]字)")
 
 
 def _given(stream: Stream, q: int) -> int:
@@ -151,7 +168,7 @@ def _last_of_clause(stream: Stream, k: int, ch: str) -> bool:
 
 
 def _surname(text: str, p: int) -> int:
-    if text[p:p + 2] in COMPOUND_SURNAMES:
+    if text[p:p + 2] in COMPOUND_SURNAMES and not (text.startswith("第五", p) and text[p + 2:p + 3] in ORDINAL_NEXT):
         return 2
     return 1 if p < len(text) and text[p] in SURNAMES else 0
 
@@ -159,15 +176,18 @@ def _surname(text: str, p: int) -> int:
 def names(stream: Stream) -> list[Found]:
     text = stream.text
     out: list[Found] = []
+    said = _said_surnames(stream)
     for m in NAME_TRIGGERS.finditer(text):
         between = AFTER_TRIGGER.match(text, m.end())
         # (a trigger ending its clause: the name may come after a filler or two, 我叫，就是，那个，刘德明)
-        p = between.end() if between and stream.joined(m.end() - 1) else past_fillers(stream, m.end())
+        # (or one ending the trigger's segment: 我叫呃|那个|杜若溪)
+        p = past_fillers(stream, between.end() if between and stream.joined(m.end() - 1) else m.end())
         # (the 叫 said again, with a filler, before the name: 我妈叫，叫那个，何素珍)
         if m.group().endswith("叫") and text.startswith("叫", p) and p != m.end() - 1 and p + 1 < len(text):
             again = past_fillers(stream, p + 1)
             p = again if again > p + 1 or not stream.joined(p) else p
         given = _name_after(stream, p, named=True, then=WRITE_THEN)  # 收件人写热依拉就行
+        given = given or _said_surname_name(stream, p, said)
         if given:
             out.append(Found("name", *given, _first_person(text, m.start(), m.end())))
     # 叫 opening a clause: 我姓王，叫王小明 / 嗯叫王小明
@@ -175,7 +195,7 @@ def names(stream: Stream) -> list[Found]:
     # its clause, after a word for a person (not 这个档位叫高速档, 那个牌子叫金龙鱼; not 叫王师傅: a title)
     for m in re.finditer("叫", text):
         if stream.opens_clause(m.start()):
-            given = _full_name(stream, m.end(), named=True)
+            given = _full_name(stream, m.end(), named=True) or _said_surname_name(stream, m.end(), said)
         else:
             given = _full_name(stream, m.end())
             if not (given and m.start() > 0 and text[m.start() - 1] in PERSON_END and _ends_clause(stream, given[1])):
@@ -197,8 +217,8 @@ def names(stream: Stream) -> list[Found]:
         given = _name_after(stream, m.end())
         if given and _ends_clause(stream, given[1]):
             out.append(Found("name", *given))
-    out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream),
-            *_corrected(stream), *_kept_by(stream), *_answered(stream)]
+    out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream, said),
+            *_corrected(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream), *_nicknames(stream)]
     romanised = _romanised(stream)
     out += romanised
     # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
@@ -209,6 +229,103 @@ def names(stream: Stream) -> list[Found]:
     out += _retold(stream, out)
     out += _alternatives(stream, out)
     return _not_staff(stream, out + _spelled_out(stream, out))
+
+
+# A surname the caller explains (我姓仉，…; 这个么念yāo; 尉迟读yù chí; 澹台是复姓; 晁盖的晁): read as a surname in
+# this call, though no list holds it
+SURNAME_SAID = re.compile(r"(?:我姓|免贵姓|复姓|姓)(?P<s>[\u4e00-\u9fff]{1,2})")
+SURNAME_READ = re.compile(r"(?:这个)?(?P<s>[\u4e00-\u9fff]{1,2}?)(?:读|念|是复姓|是姓)")
+NOT_SURNAME = set("名氏什啥字")  # 姓名, 姓氏, 姓什么, 这个字念…: no surname said
+
+
+def _said_surnames(stream: Stream) -> dict[str, tuple[int, int]]:
+    """Surnames the caller says as surnames, each with where it is said: after 姓 ending the clause (我姓第五，),
+    opening a clause before 读 / 念 / 是复姓, or explained by a word starting with it (晁盖的晁, 冼星海的冼)."""
+    text = stream.text
+    out: dict[str, tuple[int, int]] = {}
+    for m in SURNAME_SAID.finditer(text):
+        for k in (2, 1):
+            if m.end("s") - m.start("s") >= k and _ends_clause(stream, m.start("s") + k):
+                out.setdefault(text[m.start("s"):m.start("s") + k], (m.start("s"), m.start("s") + k))
+    for p in (k for k in range(len(text)) if stream.opens_clause(k)):
+        m = SURNAME_READ.match(text, p)
+        if m and all(stream.joined(k) for k in range(p, m.end() - 1)):
+            out.setdefault(m["s"], (m.start("s"), m.end("s")))
+        m = EXPLAINED.match(text, p)
+        if m and m["x"] in (None, m["ch"]) and m["word"][0] == m["ch"] and _ends_clause(stream, m.end()):
+            out.setdefault(m["ch"], (m.start("ch"), m.end("ch")))
+    return {k: v for k, v in out.items() if k[0] not in NOT_SURNAME}
+
+
+def _said_surname_name(stream: Stream, p: int, said: dict[str, tuple[int, int]]) -> tuple[int, int] | None:
+    """The given name after a surname said in the call (_said_surnames), starting at ``p``: one or two characters
+    that end their clause (我叫么军，这个么念yāo; 叫仉建平), not the clause that explains the surname."""
+    for surname, (a, b) in sorted(said.items(), key=lambda kv: -len(kv[0])):
+        if not _text_at(stream, p, surname) or a <= p < b or stream.clause_start(a) == stream.clause_start(p):
+            continue
+        q = p + max(len(surname), _surname(stream.text, p))
+        g = _given(stream, q) if stream.joined(q - 1) else 0
+        if g and _ends_clause(stream, q + g):
+            return q, q + g
+    return None
+
+
+def _said_length(stream: Stream, p: int, said: dict[str, tuple[int, int]]) -> int:
+    """The length of the surname said at ``p`` (我姓区: 区), 0 when none is."""
+    return max((len(s) for s, (a, _) in said.items() if a == p), default=0)
+
+
+def _text_at(stream: Stream, p: int, word: str) -> bool:
+    """Whether ``word`` is said at ``p``, within one clause."""
+    return stream.text.startswith(word, p) and all(stream.joined(k) for k in range(p, p + len(word) - 1))
+
+
+# where a thing is, not who (左上角！左上角！: a corner shouted twice)
+POSITION = set("上下左右前后里外角边头底")
+
+
+def _repeated(stream: Stream) -> list[Found]:
+    """A full name said twice to check it (黄晓东，黄晓东): a surname and two characters of given name making a
+    clause, and the next clause the same after a comma; a word said twice (江苏，江苏) has no given name of two."""
+    text = stream.text
+    out: list[Found] = []
+    for p in (k for k in range(len(text)) if stream.opens_clause(k)):
+        given = _full_name(stream, p)
+        if (not given or given[1] - given[0] != 2 or not _ends_clause(stream, given[1]) or given[1] == len(text)
+                or stream.gaps[given[1] - 1] != GAP_SOFT or POSITION & set(text[given[0]:given[1]])):
+            continue
+        q = past_fillers(stream, given[1])
+        if _text_at(stream, q, text[p:given[1]]) and _ends_clause(stream, q + given[1] - p):
+            out += [Found("name", *given), Found("name", q + given[0] - p, q + given[1] - p)]
+    return out
+
+
+# a nickname said as what people call someone (小名叫糖糖, 大家都叫我阿强): a name of its own, hidden whole
+NICKNAME_TRIGGERS = re.compile(r"(?:小名|乳名|昵称)(?:叫|是)?|都(?:叫|喊|管)(?:我|他|她)(?:叫)?")
+NICKNAME = re.compile(r"阿(?P<a>[\u4e00-\u9fff])|(?P<b>[\u4e00-\u9fff])(?P=b)")
+NOT_NICKNAME = set("姨婆公伯叔哥姐妈爸嫂弟妹爷奶舅")  # 阿姨, 阿婆: what anyone is called, not a name
+
+
+def _nickname(stream: Stream, p: int, then: re.Pattern[str] | None = None) -> tuple[int, int] | None:
+    """A nickname from ``p``: 阿 and a character (阿强), or one character twice (糖糖), ending its clause or
+    followed by ``then`` (找阿珍就行). 老李 and 小王 keep only a surname and hide nothing."""
+    m = NICKNAME.match(stream.text, p)
+    if not m or not stream.joined(p) or (m["a"] or m["b"]) in NOT_NICKNAME | NAME_STOP:
+        return None
+    ends = _ends_clause(stream, m.end()) or (then is not None and bool(then.match(stream.text, m.end())))
+    return (p, m.end()) if ends else None
+
+
+def _nicknames(stream: Stream) -> list[Found]:
+    """Nicknames after the words that say one follows (NICKNAME_TRIGGERS), or someone to ask for (找阿珍就行)."""
+    out: list[Found] = []
+    for m in NICKNAME_TRIGGERS.finditer(stream.text):
+        nick = _nickname(stream, m.end())
+        out += [Found("name", *nick, "我" in m.group())] if nick else []
+    for m in re.finditer("找", stream.text):
+        nick = _nickname(stream, m.end(), WRITE_THEN) if stream.text.startswith("阿", m.end()) else None
+        out += [Found("name", *nick)] if nick else []
+    return out
 
 
 def _not_staff(stream: Stream, found: list[Found]) -> list[Found]:
@@ -294,9 +411,18 @@ def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:
         reach = min(len(text), f.end + EXPLAIN_REACH)
         for p in range(f.end, reach):
             m = EXPLAINED.match(text, p)
-            if (m and stream.opens_clause(p) and _ends_clause(stream, m.end()) and m["ch"] in given
-                    and m["ch"] in m["word"] and m["x"] in (None, m["ch"])):
+            # (or asked about: 嘉奖的嘉对吗)
+            ends = _ends_clause(stream, m.end()) or text.startswith(ASKED_AFTER, m.end()) if m else False
+            if (m and stream.opens_clause(p) and ends and m["ch"] in given
+                    and (m["ch"] in m["word"] or PARTS.match(m["word"])) and m["x"] in (None, m["ch"])):
                 out.append(Found("name", p, m.end()))
+            pointed = POINTED.match(text, p)
+            if pointed and pointed["ch"] in given and _ends_clause(stream, pointed.end()):
+                out.append(Found("name", pointed.start("ch"), pointed.end()))
+        full = text[f.start - 1:f.end] if f.start > 0 else ""
+        for m in re.finditer(re.escape(full), text[:reach]) if full else ():
+            if m.start() >= f.end and NAME_LENGTH.match(text, m.end()):
+                out.append(Found("name", m.start() + 1, m.end()))
         if len(given) == 2:
             again = re.compile(re.escape(given)).finditer(text, f.end, reach)
             out += [Found("name", m.start(), m.end()) for m in again]
@@ -332,20 +458,24 @@ def _retold(stream: Stream, found: list[Found]) -> list[Found]:
 DESCRIBED = re.compile(r"(?:的)?那[个位]|的人")  # 高个子那个, 胖胖的那位: a person described, not named
 
 
-def _announced(stream: Stream) -> list[Found]:
+def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Found]:
     """A surname said first (我姓郑, 木子李), then the full name in a clause of its own (郑海涛; 林雅婷，双木林
-    before it), or the given name alone (复姓欧阳，名字叫晓峰; 单名一个天字)."""
+    before it), or the given name alone (复姓欧阳，名字叫晓峰; 单名一个天字). A surname read or explained
+    (尉迟读yù chí, 宇宙的宇: _said_surnames) names the full name in a clause of its own before it too."""
     text = stream.text
     out: list[Found] = []
-    said = [(m.end(), m.end() + _surname(text, m.end())) for m in SURNAME_TRIGGER.finditer(text)]
+    said = [(m.end(), m.end() + (_surname(text, m.end()) or _said_length(stream, m.end(), surnames)))
+            for m in SURNAME_TRIGGER.finditer(text)]
     said += [(m.end(), m.end()) for m in SPELLED.finditer(text)
              if not m.group().startswith("的那个") or _ends_clause(stream, m.end())]
-    for lo, hi in said:
+    explained = [(a, b) for a, b in surnames.values() if not SURNAME_TRIGGER.search(text, max(0, a - 3), a)]
+    for lo, hi in said + explained:
         surname = text[lo:hi] or text[lo - 1]  # 木子李: the last character is the surname
-        start = max(0, lo - SURNAME_REACH) if hi == lo else hi
+        start = max(0, lo - SURNAME_REACH) if hi == lo or (lo, hi) in explained else hi
         for p in range(start, min(len(text), hi + SURNAME_REACH)):
-            if text.startswith(surname, p) and stream.opens_clause(p) and p != lo - len(surname):
-                given = _full_name(stream, p)
+            if (text.startswith(surname, p) and stream.opens_clause(p) and p != lo - len(surname)
+                    and not ((lo, hi) in explained and p == stream.clause_start(lo))):
+                given = _full_name(stream, p) or _said_surname_name(stream, p, {surname: (lo, hi)})
                 # 司马光的司马, 李宁的那个李: spelled by a famous name; 高个子那个: the clause goes on past
                 # the would-be name into a description of the person, so it was no name
                 if (given and not re.match("的(?:那个)?" + surname, text[given[1]:])
@@ -354,7 +484,7 @@ def _announced(stream: Stream) -> list[Found]:
         for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
             if text.startswith("单名", m.end()) or text.startswith(surname, m.end()):
                 continue  # 名字就一个字，单名: not said yet; 名字叫陈志强: the whole name, read above
-            g = min(_given(stream, m.end()), 1 if m.group() in ("单名一个", "名字就一个字") else 2)
+            g = min(_given(stream, m.end()), 1 if m.group().startswith(("单名一个", "名字就一个")) else 2)
             if g:
                 out.append(Found("name", m.end(), m.end() + g))
     return out
@@ -367,8 +497,8 @@ MISTAKEN = re.compile(r"(?:写|说|念|打|记|填)成")
 
 
 def _corrected(stream: Stream) -> list[Found]:
-    """不是王明辉，是王明慧 / 是罗婷，不是罗庭 / 写的是张伟，应该是张玮: two full names of one surname, one after
-    不是 or 应该是, each ending its clause: the name and its correction."""
+    """不是王明辉，是王明慧 / 是罗婷，不是罗庭 / 写的是张伟，应该是张玮: two full names of one surname (or one
+    given name), one after 不是 or 应该是, each ending its clause: the name and its correction."""
     text = stream.text
     said: dict[str, list[tuple[int, int, bool]]] = {}
     for m in re.finditer("是", text):
@@ -379,6 +509,10 @@ def _corrected(stream: Stream) -> list[Found]:
         given = _full_name(stream, m.end())
         if given and (_ends_clause(stream, given[1]) or text.startswith("了", given[1])):
             said.setdefault(text[m.end():given[0]], []).append((*given, True))
+    # (or the surname corrected, the given name the same: 不是张磊，是章磊)
+    for names in list(said.values()):
+        for a, b, wrong in names:
+            said.setdefault("=" + text[a:b], []).append((a, b, wrong))
     return [Found("name", a, b) for names in said.values() if len(names) > 1 and any(n[2] for n in names)
             for a, b, _ in names]
 

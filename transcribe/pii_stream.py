@@ -159,8 +159,9 @@ FILLER_CLAUSE = re.compile(f"(?:{HESITATIONS})+")
 
 def past_fillers(stream: Stream, i: int) -> int:
     """Where what is said from ``i`` goes on after the filler clauses there (我叫，就是，那个，刘德明: at 刘); ``i``
-    itself when none starts there. A filler ending the text is no clause before anything."""
-    while (m := FILLER_CLAUSE.match(stream.text, i)) and m.end() < len(stream.text) and not stream.joined(m.end() - 1):
+    itself when none starts there. A filler ending the text is no clause before anything; one ending its segment
+    ends its clause too (我叫呃|那个|杜若溪)."""
+    while (m := FILLER_CLAUSE.match(stream.text, i)) and m.end() < len(stream.text) and stream.opens_clause(m.end()):
         i = m.end()
     return i
 
