@@ -215,6 +215,29 @@ def test_transient_failure_retries_with_exponential_backoff_then_gives_up(url: s
     assert claim(url, now=t1 + timedelta(days=1)) is None
 
 
+def test_a_drain_waits_for_a_job_backing_off_and_not_for_a_failed_one(url: str) -> None:
+    # A drained run (the demo, qa eval-calls) stopped once nothing was claimable; a call whose first attempt met a
+    # locked database was left untranscribed, its retry due 30 s later (seen in CI under load).
+    (job_id,) = enqueue(url, add_calls(url, 1), max_attempts=2)
+    t0 = db.now()
+    with transaction(url) as s:
+        assert not jobs.backing_off(s, now=t0)  # queued and due: claimable, nothing to wait for
+    job = claim(url, now=t0)
+    assert job is not None
+    with transaction(url) as s:
+        jobs.fail(s, job, "database is locked", transient=True, now=t0)
+    with transaction(url) as s:
+        assert jobs.backing_off(s, now=t0) and jobs.runnable(s, now=t0) == []
+        assert not jobs.backing_off(s, now=t0 + timedelta(seconds=jobs.BACKOFF_BASE_S))  # due again
+    job = claim(url, now=t0 + timedelta(seconds=jobs.BACKOFF_BASE_S))
+    assert job is not None
+    with transaction(url) as s:
+        jobs.fail(s, job, "database is locked", transient=True)  # out of attempts: failed, not waited for
+    assert get(url, job_id).status == "failed"
+    with transaction(url) as s:
+        assert not jobs.backing_off(s, now=t0)
+
+
 def test_permanent_failure_fails_at_once_with_the_reason(url: str) -> None:
     (job_id,) = enqueue(url, add_calls(url, 1), max_attempts=3)
     job = claim(url)

@@ -304,3 +304,11 @@ def runnable(session: Session, *, now: datetime | None = None) -> list[Job]:
     at = now or utcnow()
     stmt = select(Job).where(Job.status == "queued", Job.kind == TRANSCRIBE, Job.run_after <= at)
     return list(session.scalars(stmt.order_by(Job.id)))
+
+
+def backing_off(session: Session, *, now: datetime | None = None) -> bool:
+    """Whether a queued job waits out its back-off after a transient failure: a drain that stopped now would leave
+    it untranscribed until the next run."""
+    at = now or utcnow()
+    stmt = select(Job.id).where(Job.status == "queued", Job.kind == TRANSCRIBE, Job.run_after > at).limit(1)
+    return session.scalar(stmt) is not None

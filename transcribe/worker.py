@@ -145,7 +145,7 @@ def worker_main(
             stop.wait(options.poll_s)
             continue
         if job is None:
-            if drain:
+            if drain and not _backing_off(url):
                 break
             stop.wait(options.poll_s)
             continue
@@ -157,6 +157,17 @@ def worker_main(
             outcome = run_job(config, transcriber, job, on_start=started, qa_scan=qa_scan)
         events.put(_outcome_event(me, outcome))
     events.put(PoolEvent("exit", me, peak_rss_mb=_peak_rss_mb()))
+
+
+def _backing_off(url: str) -> bool:
+    """Whether a job waits out a back-off (jobs.backing_off), so a drain must wait for it; an unreadable database is
+    taken as yes, as a claim that failed waits and tries again."""
+    try:
+        with transaction(url) as session:
+            return jobs.backing_off(session)
+    except Exception as exc:
+        log.warning("worker: cannot read the queue: %s", str(exc).splitlines()[0])
+        return True
 
 
 # -- the parent ---------------------------------------------------------------------------
