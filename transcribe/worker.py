@@ -203,7 +203,8 @@ def run_pool(
     on_event: Callable[[PoolEvent], None] | None = None,
     qa_scan: QaScan | None = None,
 ) -> PoolStats:
-    """Run the worker pool until ``stop_event`` is set, or (drain) until the queue is empty.
+    """Run the worker pool until ``stop_event`` is set, or (drain) until no job is queued (one backing off after a
+    transient failure is waited for).
 
     Blocks. Recovers dead workers' jobs at start, periodically, and when a worker dies.
     Raises PoolError if the model cannot be loaded or workers keep dying."""
