@@ -15,7 +15,7 @@ from audio_factory import agent_says
 
 from settings import ConfigError, load_config
 from transcribe.engine import AsrSegment, CallResult, Transcriber
-from transcribe.spotting import sound_alikes, spot_phrases
+from transcribe.spotting import one_sound_apart, sound_alikes, spot_phrases
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = load_config(ROOT / "config.yaml")
@@ -28,6 +28,16 @@ def test_the_shipped_rules_name_the_everyday_words_that_sound_like_a_phrase() ->
     # written 我颁您, held-out set40)
     assert sound_alikes(CFG) == {"我不能": ["我帮您", "我帮你"], "我不可以": ["可不可以"],
                                  "我不会做": ["我不会让您", "我不会让你"], "快点": ["快递"], "大概": ["打开"]}
+
+
+@pytest.mark.parametrize(("phrase", "word", "doubts_text_hits"), [
+    ("快点", "快递", True), ("大概", "打开", True), ("我不可以", "可不可以", True),
+    # two syllables apart, or a syllable more: the ASR does not write the phrase for them, so they refuse garbles only
+    ("我不能", "我帮您", False), ("我不会做", "我不会让您", False),
+])
+def test_only_a_word_one_syllable_from_the_phrase_doubts_a_text_hit(phrase: str, word: str,
+                                                                     doubts_text_hits: bool) -> None:
+    assert one_sound_apart(phrase, word) is doubts_text_hits
 
 
 def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: Path) -> None:

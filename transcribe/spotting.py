@@ -188,11 +188,11 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
     """A hit that an everyday word sounding like the phrase, put in its place, reads about as well
     on the same audio (VerifyOptions.alike_margin) is unsure: the ASR writes 快点 for 快递. A text
     hit stays a flag, shown as needing a listen rather than as a sure breach (and only a word one
-    syllable from the phrase doubts it: _one_sound_apart); a garble (快地 for 快递, found as 快点) is
+    syllable from the phrase doubts it: one_sound_apart); a garble (快地 for 快递, found as 快点) is
     refused, as a garble a courtesy line reads better is."""
     score = spotted.score
     if score.exact:
-        words = [w for w in words if _one_sound_apart(score.phrase, w)]
+        words = [w for w in words if one_sound_apart(score.phrase, w)]
     if not score.accepted or not words:
         return spotted
     encoded = scorer.candidate_window(audio, spotted.start, spotted.end)  # what the hit was scored on
@@ -203,7 +203,7 @@ def _doubt(scorer: PhraseScorer, audio: Any, spotted: Spotted, words: list[str])
     return spotted
 
 
-def _one_sound_apart(phrase: str, word: str) -> bool:
+def one_sound_apart(phrase: str, word: str) -> bool:
     """Whether ``word`` is ``phrase`` with one syllable changed, as the ASR writes one for the other (快点 for 快递,
     大概 for 打开). Only such a word doubts a text hit: 我帮您 differs from 我不能 in two, and over a segment the
     ASR cut after a true 我不能 (帮您改…) it read as well as the phrase; it refuses garbles only (我颁您 for 我帮您)."""
