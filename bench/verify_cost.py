@@ -84,9 +84,10 @@ encoder, 770 decoder passes both): nothing this session added a pass. Tried and 
 texts on one window (the encoder output repeated over a batch of 4): 4 texts over a 6 s window cost 1.03 CPU s per 10
 rounds against 0.99 one by one (12 s: 1.46 against 1.35), as a batch projects the window's frames for each text,
 and padding moved a token's probability by up to 0.096.
-2026-12-06, session 31, back to back on the same cache, twice: session 30's rules 0.460, 0.486 of the ASR (123 encoder, 770
-decoder passes), session 31's 0.510, 0.527 (124, 810). The passes bought: 估计 searched by sound (35 decoder passes here),
-which found 7 vague breaches the ASR had garbled on 21 sets of recordings and moved no polite call's row.
+2026-12-06, session 31, back to back on the same cache, twice: session 30's rules 0.460, 0.486 of the ASR (123
+encoder, 770 decoder passes), session 31's 0.510, 0.527 (124, 810). The passes bought: 估计 searched by sound (35
+decoder passes here), which found 7 vague breaches the ASR had garbled on 21 sets of recordings and moved no polite
+call's row.
 """
 
 from __future__ import annotations
