@@ -287,21 +287,23 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     if context == "id_card" and digits.isdigit() and (
             (passport and PASSPORT_DIGITS[0] <= len(digits) <= PASSPORT_DIGITS[1])
             or (len(digits) == MACAU_ID_DIGITS and _check_in_brackets(stream, idx))):
-        said = [k for k in idx if text[k] not in (REPEAT, TWIN)]
-        return [_Raw("id_card", digits, CONFIDENCE_PROVEN, tuple(idx), _all_but_last(said, keep))]
+        return [_Raw("id_card", digits, CONFIDENCE_PROVEN, tuple(idx), _kept_tail(text, idx, keep))]
     if tail is not None and TAIL_DIGITS[0] <= len(digits) <= TAIL_DIGITS[1] and not classify(digits):
-        said = [k for k in idx if text[k] not in (REPEAT, TWIN)]
-        return [_Raw(tail, digits, CONFIDENCE_CONTEXT, tuple(idx), _all_but_last(said, keep))]
+        return [_Raw(tail, digits, CONFIDENCE_CONTEXT, tuple(idx), _kept_tail(text, idx, keep))]
     if context is None and ABROAD.fullmatch(digits) and _after_plus(stream, a):
         context = "phone"  # +852 9123 4567: the plus says a phone number follows (the code is hidden with it)
     out: list[_Raw] = []
     for n in numbers_in(digits, context):
         span = idx[where[n.start][0]:where[n.end - 1][1] + 1]
-        # numbers keep their last digit characters as written (个 and 孖 are not hidden)
-        said = [k for k in span if text[k] not in (REPEAT, TWIN)]
-        hidden = tuple(span) if n.kind not in NUMBER_KINDS else _all_but_last(said, keep)
+        hidden = tuple(span) if n.kind not in NUMBER_KINDS else _kept_tail(text, span, keep)
         out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), hidden))
     return out
+
+
+def _kept_tail(text: str, idx: Sequence[int], keep: int) -> tuple[int, ...]:
+    """The positions of ``idx`` to hide: all but the last ``keep`` digit characters as written (the 个 of 三个八 and the
+    孖 of 孖八 say no digit of their own and are not hidden)."""
+    return _all_but_last([k for k in idx if text[k] not in (REPEAT, TWIN)], keep)
 
 
 def _named_id(stream: Stream, idx: Sequence[int]) -> bool:
@@ -424,8 +426,7 @@ def _read_again(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:
         digits = _expand(stream, run)[0]
         for r in found:
             if r.value == digits and 0 <= run[0] - r.span[-1] - 1 <= CORRECTION_REACH:
-                said = [k for k in run if stream.text[k] not in (REPEAT, TWIN)]
-                hidden = _all_but_last(said, keep) if r.kind in NUMBER_KINDS else tuple(run)
+                hidden = _kept_tail(stream.text, run, keep) if r.kind in NUMBER_KINDS else tuple(run)
                 out.append(_Raw(r.kind, digits, r.confidence, tuple(run), hidden))
                 break
     return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, Stream
+from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, Stream, last_match
 
 NEGATIVE = "-"
 PASSPORT = "passport"  # an identity document whose number may be short (9 digits): masked as an id_card
@@ -125,12 +125,6 @@ def tail_kind(stream: Stream, a: int) -> str | None:
             kind = hit[1]
             return kind if kind in ("id_card", "bank_card", "phone") else "id_card" if kind == PASSPORT else None
     return "id_card"
-
-
-def last_match(pattern: re.Pattern[str], text: str, lo: int, hi: int) -> re.Match[str] | None:
-    """The last match of ``pattern`` in ``text[lo:hi]`` (the nearest before ``hi``), or None."""
-    matches = list(pattern.finditer(text, lo, hi))
-    return matches[-1] if matches else None
 
 
 def _word_ending_at(text: str, e: int, lo: int = 0) -> tuple[int, str] | None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 
-from transcribe.pii_context import last_match
-from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, corrections
+from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, corrections, last_match
 
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
 # 你们的邮箱 is the caller asking for the company's.

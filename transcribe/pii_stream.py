@@ -157,6 +157,12 @@ HESITATIONS = "嗯|呃|啊|哦|那个|这个|就是"
 FILLER_CLAUSE = re.compile(f"(?:{HESITATIONS})+")
 
 
+def last_match(pattern: re.Pattern[str], text: str, lo: int, hi: int) -> re.Match[str] | None:
+    """The last match of ``pattern`` in ``text[lo:hi]`` (the nearest before ``hi``), or None."""
+    matches = list(pattern.finditer(text, lo, hi))
+    return matches[-1] if matches else None
+
+
 def past_fillers(stream: Stream, i: int) -> int:
     """Where what is said from ``i`` goes on after the filler clauses there (我叫，就是，那个，刘德明: at 刘); ``i``
     itself when none starts there. A filler ending the text is no clause before anything; one ending its segment
