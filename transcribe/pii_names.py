@@ -247,9 +247,9 @@ def _said_surnames(stream: Stream) -> dict[str, tuple[int, int]]:
         for k in (2, 1):
             if m.end("s") - m.start("s") >= k and _ends_clause(stream, m.start("s") + k):
                 out.setdefault(text[m.start("s"):m.start("s") + k], (m.start("s"), m.start("s") + k))
-    for p in (k for k in range(len(text)) if stream.opens_clause(k)):
+    for p in stream.clause_starts():
         m = SURNAME_READ.match(text, p)
-        if m and all(stream.joined(k) for k in range(p, m.end() - 1)):
+        if m and stream.in_one_clause(p, m.end()):
             out.setdefault(m["s"], (m.start("s"), m.end("s")))
         m = EXPLAINED.match(text, p)
         if m and m["x"] in (None, m["ch"]) and m["word"][0] == m["ch"] and _ends_clause(stream, m.end()):
@@ -277,7 +277,7 @@ def _said_length(stream: Stream, p: int, said: dict[str, tuple[int, int]]) -> in
 
 def _text_at(stream: Stream, p: int, word: str) -> bool:
     """Whether ``word`` is said at ``p``, within one clause."""
-    return stream.text.startswith(word, p) and all(stream.joined(k) for k in range(p, p + len(word) - 1))
+    return stream.text.startswith(word, p) and stream.in_one_clause(p, p + len(word))
 
 
 # where a thing is, not who (左上角！左上角！: a corner shouted twice)
@@ -289,7 +289,7 @@ def _repeated(stream: Stream) -> list[Found]:
     clause, and the next clause the same after a comma; a word said twice (江苏，江苏) has no given name of two."""
     text = stream.text
     out: list[Found] = []
-    for p in (k for k in range(len(text)) if stream.opens_clause(k)):
+    for p in stream.clause_starts():
         given = _full_name(stream, p)
         if (not given or given[1] - given[0] != 2 or not _ends_clause(stream, given[1]) or given[1] == len(text)
                 or stream.gaps[given[1] - 1] != GAP_SOFT or POSITION & set(text[given[0]:given[1]])):
@@ -575,12 +575,13 @@ def _introduced(stream: Stream) -> list[Found]:
         given = _name_after(stream, m.end(), named=True)
         if given and _ends_clause(stream, given[1]):
             out.append(Found("name", *given))
-    for p in (k for k in range(len(stream.text)) if stream.opens_clause(k)):
+    starts = stream.clause_starts()
+    for p in starts:
         given = _name_after(stream, p, then=NAME_IS_KIN)
         kin = NAME_IS_KIN.match(stream.text, given[1]) if given else None
         if given and kin and _ends_clause(stream, kin.end()):
             out.append(Found("name", *given))
-    for p in (k for k in range(len(stream.text)) if stream.opens_clause(k)):
+    for p in starts:
         given = _full_name(stream, p)
         said = NAME_THEN_SAID.match(stream.text, given[1]) if given and _ends_clause(stream, given[1]) else None
         if given and said and _ends_clause(stream, said.end()):
@@ -658,7 +659,7 @@ def _unlisted(stream: Stream, p: int, then: re.Pattern[str] | None = None) -> tu
         word = next((w for w in TRANSLITERATION_WORDS if text.startswith(w, end)), text[end])
         if not all(ch in TRANSLITERATION for ch in word) and word not in TRANSLITERATION_WORDS:
             break
-        if not all(stream.joined(k) for k in range(end, end + len(word) - 1)):
+        if not stream.in_one_clause(end, end + len(word)):
             break
         end += len(word)
         if not stream.joined(end - 1):

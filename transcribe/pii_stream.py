@@ -109,6 +109,14 @@ class Stream:
         """Whether character i starts a clause or a segment."""
         return i == 0 or not self.joined(i - 1) or self.seg[i] != self.seg[i - 1]
 
+    def clause_starts(self) -> list[int]:
+        """Where each clause or segment starts."""
+        return [i for i in range(len(self.text)) if self.opens_clause(i)]
+
+    def in_one_clause(self, a: int, b: int) -> bool:
+        """Whether characters a to b - 1 are said in one clause."""
+        return all(self.joined(k) for k in range(a, b - 1))
+
     def clause_start(self, i: int) -> int:
         """Where the clause holding character i starts: after the last punctuation break before it."""
         while i > 0 and self.joined(i - 1):
