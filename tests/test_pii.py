@@ -224,6 +224,8 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     # its length said first, or the card named at length before the code (s31_15, s31_16)
     ("验证码是六位数，您一个数一个数念给我。", "验证码是六位数，您一个数一个数念给我"),
     ("您报一下公司采购卡背面的三位安全码。", "报一下公司采购卡背面的三位安全码"),
+    # sent to the company's account rather than said (s31_14)
+    ("请把您的银行卡号和密码发到我们的公众号，我们帮您绑定。", "密码发到我们"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -240,6 +242,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "验证码已经发过来了，您查收一下",  # 发过来了: it was sent
     "密保问题的答案您自己在app里改一下就行", "验证码刚发过去了，您在页面上输入就行",
     "您的密码方便的时候自己在App里改一下", "验证码是六位数，您在页面上输入就行",
+    "验证码发到您的手机上了", "新密码会发到您的邮箱，登录后改一下",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
