@@ -226,6 +226,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("您报一下公司采购卡背面的三位安全码。", "报一下公司采购卡背面的三位安全码"),
     # sent to the company's account rather than said (s31_14)
     ("请把您的银行卡号和密码发到我们的公众号，我们帮您绑定。", "密码发到我们"),
+    ("您爱人手机的解锁密码您知道吗？告诉我一下。", "密码您知道吗？告诉我"),  # asked whether known first (s32_2)
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -242,7 +243,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "验证码已经发过来了，您查收一下",  # 发过来了: it was sent
     "密保问题的答案您自己在app里改一下就行", "验证码刚发过去了，您在页面上输入就行",
     "您的密码方便的时候自己在App里改一下", "验证码是六位数，您在页面上输入就行",
-    "验证码发到您的手机上了", "新密码会发到您的邮箱，登录后改一下",
+    "验证码发到您的手机上了", "新密码会发到您的邮箱，登录后改一下", "初始密码您知道吗？不知道可以在App里重置",
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
