@@ -994,3 +994,40 @@ def test_name_after_a_filler_ending_its_segment() -> None:
 ])
 def test_look_alikes_of_rare_surnames_nicknames_and_repeats_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # an address in pieces, a clause each: a township, its village and group; an estate, building, unit and flat
+    ("寄到河南省信阳市光山县马畈镇，李湾村，六组。", "寄到河南省信阳市光山县***，***，**。"),
+    ("小区叫金桂花园，嗯，12栋，3单元，702。", "小区叫****，嗯，***，***，***。"),
+    # a village named with a house character (丁家村 after 泽国镇): hidden to its 村 and group
+    ("浙江省台州市温岭市泽国镇丁家村二组", "浙江省台州市温岭市********"),
+    # a shop in a market or mall, by floor and stall; the caller's own shop is theirs
+    ("收货地址：南京市秦淮区夫子庙小商品市场三楼C区215档。", "收货地址：南京市秦淮区****************。"),
+    ("我的店在长沙市芙蓉区五一大道万家丽广场四楼408铺。", "我的店在长沙市芙蓉区***************。"),
+    # a works' dormitory in a township's industrial zone, its floor and room in the next clause
+    ("东莞市长安镇工业区宏利五金厂宿舍楼，三楼305。", "东莞市**************，*****。"),
+    # a locker or pickup point placed by a gate or a landmark
+    ("放到阳光小区西门丰巢快递柜就行。", "放到***********就行。"),
+    ("送到镇卫生院旁边的圆通快递点，我自己去拿。", "送到************，我自己去拿。"),
+    # a UnionPay card read in groups with no word naming it; a redemption code said as the caller's
+    ("你记一下，6217 0033 4455 6677 123", "你记一下，**** **** **** ***7 123"),
+    ("您的兑换码是QX7R3V9K。", "您的兑换码是********。"),
+])
+def test_addresses_off_the_street_grid_cards_by_shape_and_own_codes(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "礼品兑换码ABCD-1234-EFGH，大家都能用",  # a promotion's code, the same for everyone
+    "我在商场三楼那家店买的。",  # a mall's floor, no stall
+    "三楼305那个会议室空调坏了。",  # a room, no market and no stall word
+    "菜鸟驿站那边说没收到件。",  # a pickup point, placed nowhere
+    "放快递柜就行",
+    "寄到镇上就行",  # a township as a word
+    "高碑店市那边有人吗",  # a city whose name holds 店
+    "订单号6217003344556677123帮我查一下",  # an order number shaped like a card
+    "我们在天河城四楼的体验店",  # the firm's store
+])
+def test_look_alikes_of_shops_lockers_codes_and_cards_stay(text: str) -> None:
+    assert mask(text) == text

@@ -258,7 +258,8 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
             return []
         context = "id_card"  # 要登记身份证才能开发票，3201…: the ID the clause named, not the invoice's number
     tail = tail_kind(stream, a)
-    if context == QUANTITY:
+    quantity = context == QUANTITY
+    if quantity:
         context = None  # only a number whose structure proves it is taken (numbers_in)
     passport = context == PASSPORT
     if passport:
@@ -293,7 +294,7 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     if context is None and ABROAD.fullmatch(digits) and _after_plus(stream, a):
         context = "phone"  # +852 9123 4567: the plus says a phone number follows (the code is hidden with it)
     out: list[_Raw] = []
-    for n in numbers_in(digits, context):
+    for n in numbers_in(digits, context, shape=not quantity):
         span = idx[where[n.start][0]:where[n.end - 1][1] + 1]
         hidden = tuple(span) if n.kind not in NUMBER_KINDS else _kept_tail(text, span, keep)
         out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), hidden))

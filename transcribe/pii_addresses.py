@@ -15,14 +15,15 @@ from __future__ import annotations
 import re
 
 from transcribe.pii_numbers import DIGIT_VALUE
-from transcribe.pii_stream import GAP_PUNCT, GAP_SOFT, Found, Stream, corrections, past_fillers
+from transcribe.pii_stream import FILLER_CLAUSE, GAP_PUNCT, GAP_SOFT, Found, Stream, corrections, past_fillers
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
 # (我们 is the firm's, not a village's: 我们是…村; a 公司 is the firm's only as 你们公司 or
 # 贵公司: the caller's own workplace, 公司地址是…, 我女婿公司在…, is where they are found)
 # (我们 sending something to the caller is the caller's address: 我们给您寄到…, 我们这边帮您送到…)
 NOT_CALLERS = re.compile(r"我们(?![是村屯组])(?!(?:这边|会|再|先)?[给帮替][您你])"
-                         r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip|店")
+                         r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip"
+                         r"|(?<!我的)(?<!我家)店(?![铺市])")
 ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
 # A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
 # it: a shop or service centre is not given by building and unit.
@@ -61,6 +62,33 @@ RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
 FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+(?:单元|门|楼|层))?[{_NUM}]{{3,4}}"
                   f"|[{_NUM}a-z]+座[{_NUM}]{{1,2}}楼[a-z]"
                   f"|邨[\u4e00-\u9fff]{{1,3}}?[楼座][{_NUM}]{{3,4}}")
+# A shop in a mall or a market, by its floor and number (服装市场二楼B区218档, 商业中心负一楼A17号, 商贸城二区三号门
+# 四楼28街12345号商位, 三楼312铺): where a stallholder works and takes parcels, hidden as a flat is; a floor and
+# room with neither a market before it nor a stall word after it (三楼312那个会议室) is no shop, nor a market said
+# with no number (商场二楼那个专卖店)
+_STALL = "(?:号?(?:铺|档口|档|商位|摊位|商铺))"  # what a market calls its units
+_ZONE = f"(?:[a-z{_NUM}东南西北]+[区期]|[{_NUM}]+号门)"  # a market's zone, phase or gate: A区, 二区, 三期
+_MARKET = "(?:市场|商场|商城|中心|广场|城)"
+SHOP = re.compile(f"{_MARKET}{_ZONE}*负?[{_NUM}]+[楼层]{_ZONE}?(?:[{_NUM}]+[排街])?[a-z]?[{_NUM}]+号?{_STALL}?"
+                  f"|负?[{_NUM}]+[楼层](?:[a-z]区)?[a-z]?[{_NUM}]+{_STALL}"
+                  f"|{_ZONE}(?:[{_NUM}]+排)?[{_NUM}]+{_STALL}")
+STALL = re.compile(_STALL)
+# A building's street-level shop (23号楼底商, 12栋一楼门面): the shopkeeper's address, ending at it
+SHOPFRONT = re.compile(f"(?:[{_NUM}]+[楼层])?(?:底商|门面)")
+MARKET_END = re.compile(f"{_MARKET}$")
+# A works or its dormitory in an industrial zone, after a township, a subdistrict or a road (高桥镇工业园…纺织厂宿舍楼,
+# 纬五路工业区…三号宿舍楼): where a worker lives or takes parcels, hidden as a home is; the zone named alone, or a
+# firm's factory said with its city (东莞工厂), is not
+_WORKS_END = "(?:厂房|厂|宿舍楼|宿舍)"
+WORKS = re.compile(f"(?:[镇乡]|街道|路)[\u4e00-\u9fff]{{0,4}}?工业[园区][\u4e00-\u9fffa-z{_NUM}]{{1,12}}?{_WORKS_END}")
+# ... and said on after a village or street's address in the same clause (…长布村工业区华星电子厂): hidden with it
+WORKS_TAIL = re.compile(f"工业[园区]区?[\u4e00-\u9fffa-z{_NUM}]{{1,12}}?{_WORKS_END}")
+# A parcel locker or pickup point a parcel is to be left at, placed by the estate's gate or a landmark beside it
+# (放到锦绣华庭南门丰巢快递柜, 送到县一中旁边的中通快递点, 送到阳光城3号楼丰巢柜): it says where the caller lives, so it
+# is hidden as their address is; a locker or a 驿站 named with no place (菜鸟驿站那边说没收到, 放快递柜) is not
+_POINT = "(?:快递柜|丰巢柜|柜|驿站|代收点|自提点|快递点|超市)"
+PICKUP = re.compile(f"(?:放到|放在|放|送到|寄到|送去)(?P<at>[\u4e00-\u9fffa-z{_NUM}]{{2,16}}?"
+                    f"(?:[东南西北后]门|旁边的?|对面的?|[{_NUM}]+号楼)[\u4e00-\u9fff]{{0,6}}?{_POINT})")
 # A Xinjiang Production and Construction Corps regiment and company (143团5连, 十团八连): a village, in effect
 BINGTUAN = re.compile(f"[{_NUM}]+团[{_NUM}]+连")
 # A crossing of two roads, then the building there (金水区花园路与农业路交叉口西北角…3号楼): an address with no
@@ -88,9 +116,10 @@ ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属
                     f"|[{_NUM}a-z]+组团")
 # A house, floor or flat said again right after an address, mended or made precise (…七零一，不对，七零二;
 # …八百号，嗯，八百零八号; …三八五号，呃，三楼): a bare number only after a word that mends it
-# (a hesitation may come before the mending word, 哦说错了; the building said again may bring its flat, 14号楼503)
+# (a hesitation may come before the mending word, 哦说错了; the building said again may bring its flat, 14号楼503;
+# a village's group mended: …三组，哦不对，是四组)
 MENDED = re.compile(f"(?:[嗯呃哦]?(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
-                    f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层)?(?:[{_NUM}]+(?:号楼|号|楼|室|栋|幢|单元|层|门)?)*)")
+                    f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层|组)?(?:[{_NUM}]+(?:号楼|号|楼|室|栋|幢|单元|层|门)?)*)")
 # A flat, room or tower said in English after an address (…告士打道88号 flat 1605, room three zero one, tower one)
 # The way to the door in the clause after an address (…兴隆屯，进屯往东第三家; …琳琅村4组，村委会旁边那户; …15幢，
 # 进门往左第二栋; …33号，邮局后面那个楼3单元): it says which house is the caller's, so it is hidden with the address
@@ -118,6 +147,22 @@ _EN_STREET_KIND = (r"(?i:street|st|road|rd|avenue|ave|lane|drive|dr|boulevard|bl
                    r"|highway|hwy|parkway|square|crescent|close)")
 ENGLISH_STREET = re.compile(rf"(?:{_EN_FLAT}\s*,?\s*)?(?<![A-Za-z0-9])[0-9]{{1,5}}[A-Za-z]?\s+"
                             rf"(?:[A-Z0-9][A-Za-z0-9'-]*\s+){{1,4}}{_EN_STREET_KIND}\b\.?(?:\s*,?\s*{_EN_FLAT})?")
+# An address said in pieces, a clause each (翠湖花园，嗯，7栋，2单元，1502; 以勒镇，大火地村，八组; 长江路中段，…小区，
+# 17栋): each clause names one part of a home (PIECE), only the first may open with other words (小区是…, 我们村叫…,
+# or the province, city and county kept before it). A run of them is an address when it comes down to a door (a
+# building, a unit, a flat, a village's group) or names a township and its village; each piece is hidden, the
+# words between them stay. A lone street or estate, a door alone (我家是18栋), or numbers alone (a phone's groups,
+# 138，1234，5678) are not.
+_NAMED = "(?:(?![是叫在到的我你他她们这那个就写住送寄放省市区县旗])[\u4e00-\u9fff])"  # a character of a place's name
+_TOWNSHIP = f"{_NAMED}{{2,4}}?(?:[镇乡]|街道)"
+_VILLAGE = f"{_NAMED}{{1,4}}?村|(?<=村){_NAMED}{{1,3}}?庄"  # a village, or a hamlet said after it (张营村，后张庄)
+_DOOR = (f"[{_NUM}a-z]+(?:栋|幢|号楼)(?:[{_NUM}]+单元)?(?:[{_NUM}]{{3,4}})?|[{_NUM}]+单元|[{_NUM}]{{3,4}}室?"
+         f"|[{_NUM}]+楼[东西南北中]?户|[{_NUM}]+[组队社](?:[{_NUM}]+号)?")
+_PLACE = (f"{_NAMED}{{1,6}}?(?:路|街|大道)(?:[东南西北中]段)?|{_NAMED}{{2,6}}?(?:小区|花园|家园|华庭|名都|苑|新村)")
+PIECE = re.compile(f"(?P<town>{_TOWNSHIP})|(?P<village>{_VILLAGE})|(?P<door>{_DOOR})|(?P<place>{_PLACE})")
+PIECE_LEAD = set("是叫在到写省市区县旗")  # the last character of the words a first piece may follow in its clause
+PIECE_LEAD_REACH = 13  # characters of those words
+FLOOR_ROOM = re.compile(f"[{_NUM}]+[楼层][{_NUM}]{{3,4}}")  # a floor, then the room on it: 五楼508
 FLAT_AFTER_REACH = 16  # characters from an address to a flat in a clause of its own (…1500号，…小区，12号楼幺洞两室)
 NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了) before the address in the next
 # a street, a village, a Hong Kong estate (邨) or road given with its number (弥敦道688号; not 知道)
@@ -125,6 +170,7 @@ NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了
 # (屯门 and 路环 are districts; a regiment's company, 十团八连, is its street: the 团 is hidden with it)
 STREET = re.compile(f"大道|胡同|小区|路(?!环)|街|巷|弄|村|邨|嘎查|屯(?![区县市门])|(?<=团)[{_NUM}]+连"
                     f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?(?:[村屯队组]|社区))"
+                    f"|[镇乡](?=[\u4e00-\u9fff]{{0,4}}?工业[园区])"  # a township's industrial zone: WORKS
                     f"|{FARM}(?=[{_NUM}]+[队连组])"
                     f"|道(?=[东南西北]?[{_NUM}])")
 ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 苏木) and what follows it are not
@@ -159,7 +205,7 @@ def addresses(stream: Stream) -> list[Found]:
     out += [Found("address", m.start(), m.end()) for m in HUTONG.finditer(text)]
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
               *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text), *CROSSING.finditer(text),
-              *paused):
+              *SHOP.finditer(text), *WORKS.finditer(text), *paused):
         if any(stream.gaps[k] in BREAKS for k in range(m.start(), m.end() - 1)):
             continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
@@ -179,10 +225,52 @@ def addresses(stream: Stream) -> list[Found]:
     out += [f for f in map(lambda m: _ward(stream, m), BED.finditer(text)) if f]
     out += _flats_after(stream, out)
     out += [f for m in RENUMBERED.finditer(text) for f in _renumbered(m)]
+    out += _in_pieces(stream)
+    out += [Found("address", m.start("at"), m.end()) for m in PICKUP.finditer(text)
+            if stream.in_one_clause(m.start(), m.end())
+            and not NOT_CALLERS.search(text, max(0, m.start() - 8), m.start())]
     out += [Found("address", m.start("said"), m.end()) for m in DOOR_NUMBER.finditer(text)
             if any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in out)]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
+
+
+def _in_pieces(stream: Stream) -> list[Found]:
+    """The addresses said in pieces, a clause each (PIECE): every run of two pieces or more that has a door or
+    a township and its village."""
+    text, out = stream.text, []
+    run: list[re.Match[str]] = []
+    for start in stream.clause_starts():
+        end = stream.clause_end(start, len(text))
+        piece = _piece(text, start, end, first=not run)
+        if piece is None and run and FILLER_CLAUSE.fullmatch(text, start, end):
+            continue  # 翠湖花园，嗯，7栋: a hesitation between two pieces
+        if piece is None and run:
+            out += _run_found(run)
+            piece = _piece(text, start, end, first=True)  # this clause may open the next run
+            run = []
+        run += [piece] if piece else []
+    return out + _run_found(run)
+
+
+def _run_found(run: list[re.Match[str]]) -> list[Found]:
+    """The pieces of a run, when they make an address: two or more, naming a place (numbers alone, 138，1234，5678,
+    are a phone's groups) and coming down to its door, or a township and its village."""
+    kinds = {k for m in run for k, v in m.groupdict().items() if v}
+    named = kinds & {"town", "village", "place"}
+    if len(run) < 2 or not named or not ("door" in kinds or {"town", "village"} <= kinds):
+        return []
+    return [Found("address", m.start(), m.end()) for m in run]
+
+
+def _piece(text: str, start: int, end: int, first: bool) -> re.Match[str] | None:
+    """The PIECE the clause ``text[start:end]`` is; the first of a run may follow a few words in its clause,
+    ending with one of PIECE_LEAD (小区是翠湖花园, 临泉县杨桥镇)."""
+    piece = PIECE.fullmatch(text, start, end)
+    for k in range(start + 1, min(end, start + PIECE_LEAD_REACH) if first and piece is None else start):
+        if text[k - 1] in PIECE_LEAD and (piece := PIECE.fullmatch(text, k, end)):
+            break
+    return piece
 
 
 def _renumbered(m: re.Match[str]) -> list[Found]:
@@ -215,14 +303,26 @@ def _flats_after(stream: Stream, found: list[Found]) -> list[Found]:
             while end < len(text) and stream.joined(end - 1) and (text[end] in HOUSE or text[end] in DIGIT_VALUE):
                 end += 1
             out.append(Found("address", m.start(), end))
+    # a floor and its room said alone in the clause after an address (…三号宿舍楼，五楼508): the flat there
+    out += [Found("address", m.start(), m.end()) for m in FLOOR_ROOM.finditer(text)
+            if stream.opens_clause(m.start()) and stream.clause_end(m.start(), len(text)) == m.end()
+            and any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in found)]
     return out
 
 
 def _site_part(text: str, k: int) -> bool:
     """Whether the 区 at ``k`` names a part of a site (江安校区, 龙华园区, C区), not a district (苏州工业园区
     is one)."""
-    return (text[k] == "区" and k > 0 and (text[k - 1] in CAMPUS or text[k - 1].isascii())
+    return (text[k] == "区" and k > 0 and (text[k - 1] in CAMPUS or text[k - 1].isascii() or _market_zone(text, k))
             and not text.endswith("工业园", 0, k))
+
+
+def _market_zone(text: str, k: int) -> bool:
+    """Whether the 区 at ``k`` is a numbered zone of a market or mall (商贸城二区, 批发市场3区), not a district."""
+    j = k - 1
+    while j > 0 and text[j] in _NUM:
+        j -= 1
+    return j < k - 1 and MARKET_END.search(text, 0, j + 1) is not None
 
 
 def _admin_end(text: str, start: int, stop: int, lone: bool = True) -> int:
@@ -236,6 +336,8 @@ def _admin_end(text: str, start: int, stop: int, lone: bool = True) -> int:
     for k in range(start if lone else start + 1, stop):
         if text[k] in "镇乡" and k - keep >= 2:
             break
+        if text[k] == "市" and k - keep == 1 and text[k + 1 : k + 2] in ("镇", "乡"):
+            continue  # a town named with 市 (昆山市周市镇): the township's name, not a city
         below = keep > start and text[keep - 1] in "区县旗" and not text.endswith("地区", 0, keep)
         if below and (text[k] == "市" or (text[k] == "区" and text[k - 1] in _NUM)):
             continue
@@ -298,7 +400,7 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     if stop:
         end = stop.start()
     street = (STREET.search(text, start, end) or FLAT.search(text, start, end) or ESTATE.search(text, start, end)
-              or DORM.search(text, start, end))
+              or DORM.search(text, start, end) or SHOP.search(text, start, end))
     if street is None or street.start() == start or QUESTION.search(text, start, street.end()):
         return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
     # keep the province/city/district: everything up to the last admin character before the street,
@@ -312,13 +414,21 @@ def _address_from(stream: Stream, at: int) -> Found | None:
         keep = max(keep, regiment)
     # hide up to the last house number, building or flat (or the street, if none is said)
     last = max(m.end() for m in (street, *STREET.finditer(text, street.end(), end)))  # 岸堤镇朱家林村
+    # (not a village's name: the 楼 of 丁楼村 is no house, the 村 after it ends the address)
     for k in range(street.end(), end):
-        if text[k] in HOUSE or text[k] in DIGIT_VALUE:
+        if (text[k] in HOUSE or text[k] in DIGIT_VALUE) and not (k + 1 < end and text[k + 1] == "村"):
             last = k + 1
     # an entrance after its number (5栋2门) or a desk by its row (9楼第二排工位): the last of a flat or a workplace
     tail = SUB_UNIT.match(text, last, end)
     if text[last - 1] in _NUM and tail:
         last = tail.end()
+    # a market's stall after its number (312铺, 218档, 12345号商位): the last of a shop's address
+    stall = STALL.match(text, last, end)
+    if text[last - 1] in _NUM + "号" and stall:
+        last = stall.end()
+    front = SHOPFRONT.match(text, last, end)
+    if text[last - 1] in "楼栋幢" and front:
+        last = front.end()
     # a building named right after the number, not one further on (…18号旁边的购物中心)
     building = BUILDING.search(text, last, end)
     if building and "的" not in text[last : building.start()]:
@@ -327,6 +437,8 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     lone_letter = last < end and _is_latin(text[last]) and not (last + 1 < end and _is_latin(text[last + 1]))
     if lone_letter and text[last - 1] in "楼层":
         last += 1
+    works = WORKS_TAIL.fullmatch(text, last, stream.clause_end(last, end)) if last < end else None
+    last = works.end() if works and stream.joined(last - 1) else last
     if last < end and stream.joined(last - 1):
         landmark = RUN_ON_LANDMARK.fullmatch(text, last, stream.clause_end(last, end))
         last = landmark.end() if landmark else last

@@ -84,8 +84,11 @@ GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4
 # machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码; a part's:
 # 配件码, 零件码, the same on every unit of a model)
 # (the agent may say they read it out first: 授权码我念一下，AB3F-77KD)
-ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券件])码(?:是|为|就是)?"
+# (a 兑换码 is a promotion's, the same for all who read it, unless it is said to be someone's: OWN_REDEMPTION)
+ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券件换])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
+# A redemption code said as the caller's own (您的兑换码是VIP8QX7R3): issued to them, so a code
+OWN_REDEMPTION = re.compile(r"(?:您|你|我)的兑换码(?:是|为|就是)?$")
 # 默认 or 出厂 right before a password word (默认PIN码是0000, 出厂密码): a device's, the same for every buyer
 DEFAULT_BEFORE = re.compile(r"(?:默认|出厂)的?$")
 DEFAULT_WORDS = ("默认密码", "出厂密码")
@@ -182,7 +185,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
         lo -= 1
     found = _before(text, a, lo)
-    if found is None and (GATE_KEYS.search(text[lo:a]) or ISSUED_CODE.search(text[lo:a])):
+    if found is None and (GATE_KEYS.search(text[lo:a]) or ISSUED_CODE.search(text[lo:a])
+                          or OWN_REDEMPTION.search(text[lo:a])):
         found = "code"
     if found is None:
         found = _after(text, b)

@@ -13,7 +13,7 @@ What a run is comes first from the words around it (``pii_context``): after
 (an ASR slip, or the caller's), after 账号 a 19-digit run is an account even when
 it fails Luhn. The checksums only raise the confidence. Without such words a run
 is taken only when its structure proves it: a valid ID check character with a
-plausible birth date, a Luhn-valid 16-19 digit card, a mobile number 1[3-9]
+plausible birth date, a Luhn-valid 16-19 digit card (or a UnionPay card's 62 prefix and length), a mobile number 1[3-9]
 followed by nine digits; numbers back to back are split (``_tile``). An ID whose
 check character is wrong (one digit misheard) is still taken when a province's
 code and a past birth date say what it is (``id_card_unmistakable``). Order,
@@ -117,6 +117,13 @@ def luhn_valid(d: str) -> bool:
     return total % 10 == 0
 
 
+def unionpay_shape(d: str) -> bool:
+    """A UnionPay card's shape: 62, the issuer prefix of China's debit and credit cards, and 16 to 19 digits in all.
+    A card misread by one digit (or a made-up one) fails Luhn, but no order, tax or transaction number is written
+    so; a card is what a caller reading 6222 0212 … gives."""
+    return d.isdigit() and 16 <= len(d) <= 19 and d.startswith("62")
+
+
 def phone_valid(d: str) -> bool:
     return len(d) == 11 and d.isdigit() and d[0] == "1" and d[1] in "3456789"
 
@@ -171,8 +178,9 @@ def _tile(d: str) -> list[Number] | None:
     return None
 
 
-def numbers_in(d: str, context: str | None) -> list[Number]:
-    """The numbers in run ``d`` (ASCII digits, x), given the kind its context names (or None)."""
+def numbers_in(d: str, context: str | None, shape: bool = True) -> list[Number]:
+    """The numbers in run ``d`` (ASCII digits, x), given the kind its context names (or None); ``shape``: whether a
+    card's shape alone may say what it is (not near an amount's words, 退款打到6222…: there only Luhn proves a card)."""
     proven = classify(d)
     if context in ("code", "password"):
         lo, hi = LENGTHS[context]
@@ -190,6 +198,8 @@ def numbers_in(d: str, context: str | None) -> list[Number]:
         return [Number(proven, 0, len(d), CONFIDENCE_STRUCTURE)]
     if id_card_unmistakable(d):
         return [Number("id_card", 0, len(d), CONFIDENCE_SHAPE)]
+    if shape and unionpay_shape(d):
+        return [Number("bank_card", 0, len(d), CONFIDENCE_SHAPE)]
     if len(d) >= 11:
         return _tile(d) or []
     return []
