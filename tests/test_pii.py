@@ -1031,3 +1031,63 @@ def test_addresses_off_the_street_grid_cards_by_shape_and_own_codes(text: str, m
 ])
 def test_look_alikes_of_shops_lockers_codes_and_cards_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("texts", "masked"), [
+    # a phone read in groups over three segments, hesitation clauses between them
+    (["我电话是幺五八", "嗯，那个，六六二三", "四幺零九。"], ["我电话是***", "嗯，那个，****", "四幺零九。"]),
+    # a code split by a hesitation: hidden whole, the hesitation inside it too
+    (["验证码三", "嗯，幺四", "九七二。"], ["验证码*", "*，**", "***。"]),
+    # a group of a card or an ID put right (不对，): the group taken back is hidden with the number
+    (["卡号六二二二，零幺三五，七七，不对，七八，四四五五，六六九九。"],
+     ["卡号****，****，**，不对，**，****，六六九九。"]),
+    (["身份证三二零幺零六，一九八五，零三，不对，零四，一一，二三三叉。"],
+     ["身份证******，****，**，不对，**，**，二三三叉。"]),
+    # a first group said twice after a hesitation: said once, both hidden
+    (["幺三七，嗯，幺三七，二四六八，零九一三，您记一下。"], ["***，嗯，***，****，零九一三，您记一下。"]),
+    # a WeChat ID of letters and digits said in characters
+    (["微信号mike 两三九九。"], ["微信号**** ****。"]),
+    # an e-mail spelled out: letters one at a time, digits, 点 and the case told inside the name; 后面是 the domain
+    (["邮箱是小写l i u，8 6，艾特，163点com。"], ["邮箱是*** * *，* *，艾特，163点com。"]),
+    (["c h e n 点 y u at qq 点 com"], ["* * * * * * * at qq 点 com"]),
+    (["邮箱前面是kate 7 7，后面是@126.com"], ["邮箱前面是**** * *，后面是@126.com"]),
+])
+def test_numbers_read_with_hesitations_and_corrections_and_spelled_handles(texts: list[str], masked: list[str]) -> None:
+    assert mask_segments(texts) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "我要三个，嗯，还有两个。",  # counts with a hesitation between
+    "房间302，嗯，303也行。",  # two rooms
+    "一二三，不是，我是说三个人",  # a correction of words, no number
+    "发件人是noreply@shop.com",  # a machine's sender
+    "客服邮箱是s e r v i c e at abc 点 com",  # the firm's mailbox spelled
+    "我在lily 那里买了三件",  # a name and a count, no WeChat word
+    "密码不对，嗯，三次了",
+])
+def test_look_alikes_of_hesitations_corrections_and_spelled_handles_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a care home stays, as a hospital does; its building and room (房间 whole) are hidden
+    ("我妈住在松鹤养老院2号楼301房间，周末去看她。", "我妈住在松鹤养老院********，周末去看她。"),
+    # the ward named, then 是: the place after it
+    ("病人的病房是骨科5病区12床", "病人的病房是********"),
+    # who went there is no part of where: the ward from 转到
+    ("他们说我爸转到住院部C栋5楼502房间了", "他们说我爸转到************了"),
+    # the two ends of a transfer
+    ("汇款人是李建国", "汇款人是李**"),
+    ("收款人写王丽娟就行", "收款人写王**就行"),
+])
+def test_care_homes_wards_and_the_names_on_a_transfer(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "我家订了一个房间",
+    "护理院的护工很好",
+    "收款人信息不对",
+])
+def test_look_alikes_of_rooms_care_homes_and_payees_stay(text: str) -> None:
+    assert mask(text) == text

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transcribe.normalize import Normalized
 from transcribe.pii_addresses import addresses
@@ -54,7 +54,18 @@ from transcribe.pii_numbers import (
     phone_valid,
 )
 from transcribe.pii_secrets import SecretRequest, secret_requests
-from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, GAP_NONE, Stream, build
+from transcribe.pii_stream import (
+    CORRECTION,
+    CORRECTION_REACH,
+    FILLERS,
+    GAP_JOIN,
+    GAP_NONE,
+    GAP_PUNCT,
+    GAP_SOFT,
+    HESITATIONS,
+    Stream,
+    build,
+)
 
 __all__ = [
     "KINDS",
@@ -162,16 +173,101 @@ def _counting(stream: Stream, k: int) -> bool:
     return not (text[k + 1] == REPEAT and _repeat_at(stream, k + 1))
 
 
+# Between two groups of a number read out: a hesitation (嗯，那个，) or a group taken back (不对，/ 不是，); the
+# number goes on after it. A pause (comma, segment break, an ellipsis) stands on both sides: 三个，嗯，还有 is none.
+BRIDGE = re.compile(rf"(?:{HESITATIONS})*(?P<fix>不对|不是|说错了)?(?:{HESITATIONS})*")
+PAUSE_MARKS = set("，,、…. ")
+
+
+def _paused(stream: Stream, i: int) -> bool:
+    """Whether a pause, not a sentence's end, stands between stream characters i and i + 1: a comma, a boundary
+    between one speaker's segments, or an ellipsis (那个……)."""
+    if stream.gaps[i] in (GAP_SOFT, GAP_JOIN):
+        return True
+    if stream.gaps[i] != GAP_PUNCT or i + 1 >= len(stream.text) or stream.seg[i] != stream.seg[i + 1]:
+        return False
+    original = stream.norms[stream.seg[i]].original
+    return all(ch in PAUSE_MARKS for ch in original[stream.end_at(i):stream.pos[i + 1]])
+
+
+def _hesitated(stream: Stream, j: int) -> bool:
+    """Whether a hesitation the stream left out (幺九八，嗯，幺九八: 嗯 between digits) stands after digit ``j``."""
+    if stream.seg[j] != stream.seg[j + 1]:
+        return False
+    original = stream.norms[stream.seg[j]].original
+    return any(ch in FILLERS for ch in original[stream.end_at(j):stream.pos[j + 1]])
+
+
+def _bridge(stream: Stream, j: int) -> tuple[int, bool] | None:
+    """Where a number read out goes on after digit ``j`` past hesitation clauses and a correction (一三九|嗯，那个，
+    零幺二四; 幺二，不是，幺三): the next digit's index and whether a correction took a group back; None when no
+    such clause between two pauses leads to a digit."""
+    text = stream.text
+    i, fix = j + 1, False
+    if not _paused(stream, j):
+        return None
+    while i < len(text) and text[i] not in DIGIT_VALUE:
+        m = BRIDGE.match(text, i)
+        if m is None or m.end() == i or m.end() >= len(text) or not _paused(stream, m.end() - 1):
+            return None
+        fix = fix or m["fix"] is not None
+        i = m.end()
+    return (i, fix) if i < len(text) else None
+
+
+def _restart(pieces: list[list[int]], bridges: dict[int, bool]) -> int:
+    """How many pieces a run begins with that are a number begun and said again whole after a correction (138，不对，
+    13912345678): the piece after it longer than all before; those are a run of their own (``_false_starts``)."""
+    begun = 0
+    for p, fix in sorted(bridges.items()):
+        if fix and len(pieces[p]) > sum(len(piece) for piece in pieces[begun:p]):
+            begun = p
+    return begun
+
+
+def _taken_back(stream: Stream, pieces: list[list[int]], bridges: dict[int, bool]) -> list[int]:
+    """The groups of a run said and then taken back, by position in ``pieces``: before a correction, the groups the
+    one after it says again (幺二，不是，幺三); after a hesitation, a group said twice (幺九八，嗯，幺九八) is said
+    once. Corrections go first: 幺洞洞八|那个……幺洞洞八|不是，幺洞洞九 is one group begun twice, then put right."""
+    dropped: set[int] = set()
+    for p, fix in bridges.items():
+        if not fix:
+            continue
+        said, q = 0, p - 1
+        while q >= 0 and said < len(pieces[p]):
+            if q not in dropped:
+                dropped.add(q)
+                said += len(pieces[q])
+            q -= 1
+    for p, fix in bridges.items():
+        q = max((k for k in range(p) if k not in dropped), default=-1)
+        if (not fix and q >= 0 and p not in dropped and len(pieces[p]) < FALSE_START_DIGITS
+                and _said(stream, pieces[q]) == _said(stream, pieces[p])):
+            dropped.add(q)
+    return sorted(dropped)
+
+
+def _said(stream: Stream, idx: Sequence[int]) -> str:
+    return "".join(DIGIT_VALUE.get(stream.text[k], stream.text[k]) for k in idx)
+
+
 def _runs(stream: Stream) -> list[list[list[int]]]:
     """Each digit run as its pieces (stream indices), split at segment boundaries and commas."""
+    return [pieces for pieces, _ in _runs_read(stream)]
+
+
+def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
+    """Each digit run as its pieces (stream indices), split at segment boundaries, commas and the clauses bridged
+    (``_bridge``), with the stream indices of the groups taken back, which are no part of the pieces."""
     text = stream.text
-    runs: list[list[list[int]]] = []
+    runs: list[tuple[list[list[int]], list[int]]] = []
     i = 0
     while i < len(text):
         if (text[i] not in DIGIT_VALUE and not (text[i] == TWIN and _repeat_at(stream, i))) or _counting(stream, i):
             i += 1
             continue
         pieces: list[list[int]] = [[i]]
+        bridges: dict[int, bool] = {}  # piece after a bridged clause -> whether a correction
         count = 1
         j = i
         while j + 1 < len(text) and (stream.joined(j) or stream.digits_may_join(j)):
@@ -183,15 +279,31 @@ def _runs(stream: Stream) -> list[list[list[int]]]:
                     pieces[-1].append(j + 1)
                 j += 1
                 break  # the check character ends an ID
+            # a correction puts right a group said (幺二，不是，幺三), not a number said whole (4403041992，不对，…:
+            # ``_false_starts``)
+            bridge = _bridge(stream, j) if ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1) else None
+            if bridge and (not bridge[1] or len(pieces[-1]) < FALSE_START_DIGITS):
+                j, bridges[len(pieces)] = bridge[0], bridge[1]
+                count += 1 - (len(pieces[-1]) if bridge[1] else 0)  # the group taken back counts no more
+                pieces.append([j])
+                continue
             if (ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1)) or _counting(stream, j + 1):
                 break
             if stream.digits_may_join(j):
+                if _hesitated(stream, j):
+                    bridges[len(pieces)] = False
                 pieces.append([j + 1])
             else:
                 pieces[-1].append(j + 1)
             count += 1
             j += 1
-        runs.append(pieces)
+        begun = _restart(pieces, bridges)
+        if begun:
+            runs.append((pieces[:begun], []))
+            pieces = pieces[begun:]
+            bridges = {p - begun: fix for p, fix in bridges.items() if p > begun}
+        gone = _taken_back(stream, pieces, bridges)
+        runs.append(([p for q, p in enumerate(pieces) if q not in gone], [k for q in gone for k in pieces[q]]))
         i = j + 1
     return runs
 
@@ -352,22 +464,45 @@ def _best(found: list[_Raw]) -> float:
 
 def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
     out: list[_Raw] = []
-    for pieces in _runs(stream):
-        current = [pieces[0]]
-        for nxt in pieces[1:]:
-            if _hotline(stream, _joined(current)):
-                current = [nxt]  # 400-820-5588，一直占线: a hotline said whole; the 一 after it is a word
-                continue
-            alone = _numbers(stream, _joined(current), keep)
-            merged = _numbers(stream, _joined(current) + nxt, keep)
-            # pieces that say nothing yet stay together: the words naming them may come after the
-            # last (一三九，零零一二，三四五六，这是您登记的手机号)
-            if (merged and _best(merged) >= _best(alone)) or not (merged or alone):
-                current.append(nxt)
-            else:
-                out.extend(alone)
-                current = [nxt]
-        out.extend(_said_last(stream, current, keep))
+    for pieces, gone in _runs_read(stream):
+        found = _run_numbers(stream, pieces, keep)
+        out.extend(_with_taken_back(r, gone) for r in found)
+    return out
+
+
+def _with_taken_back(r: _Raw, gone: list[int]) -> _Raw:
+    """A number read with groups taken back inside it (幺二，不是，幺三): those groups are hidden with it, said as its
+    digits were; a code or a password, said whole, is hidden from its first character to its last."""
+    inside = [k for k in gone if r.span[0] < k < r.span[-1] or (k < r.span[0] and k + 1 + CORRECTION_REACH > r.span[0])]
+    span = sorted({*r.span, *inside})
+    if r.kind in NUMBER_KINDS:
+        return replace(r, span=tuple(span), hidden=tuple(sorted({*r.hidden, *inside})))
+    if span[-1] - span[0] + 1 == len(span):
+        return r
+    whole = tuple(range(span[0], span[-1] + 1))  # the hesitations inside too: 幺|嗯，两拐|洞八四
+    return replace(r, span=whole, hidden=whole)
+
+
+def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Raw]:
+    """The numbers one run's pieces say: each piece joins the number before it when that reads better."""
+    out: list[_Raw] = []
+    current = [pieces[0]]
+    for nxt in pieces[1:]:
+        if _hotline(stream, _joined(current)):
+            current = [nxt]  # 400-820-5588，一直占线: a hotline said whole; the 一 after it is a word
+            continue
+        alone = _numbers(stream, _joined(current), keep)
+        merged = _numbers(stream, _joined(current) + nxt, keep)
+        # pieces that say nothing yet stay together: the words naming them may come after the
+        # last (一三九，零零一二，三四五六，这是您登记的手机号)
+        # 叉 after a pause: only an ID's check character is said so; it closes the ID even when its checksum fails
+        closes_id = stream.text[nxt[0]] in X_CHARS and any(r.kind == "id_card" for r in merged)
+        if (merged and _best(merged) >= _best(alone)) or not (merged or alone) or closes_id:
+            current.append(nxt)
+        else:
+            out.extend(alone)
+            current = [nxt]
+    out.extend(_said_last(stream, current, keep))
     return out
 
 

@@ -13,6 +13,7 @@ FLAT, HOME.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from transcribe.pii_numbers import DIGIT_VALUE
 from transcribe.pii_stream import FILLER_CLAUSE, GAP_PUNCT, GAP_SOFT, Found, Stream, corrections, past_fillers
@@ -231,8 +232,28 @@ def addresses(stream: Stream) -> list[Found]:
             and not NOT_CALLERS.search(text, max(0, m.start() - 8), m.start())]
     out += [Found("address", m.start("said"), m.end()) for m in DOOR_NUMBER.finditer(text)
             if any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in out)]
+    # a room said 房间 (716房间, as a hotel's, a care home's or a ward's is): the 间 belongs to the 房 it ends on
+    out = [replace(f, end=f.end + 1) if text[f.end - 1:f.end + 1] == "房间" else f for f in out]
+    out = [_past_home(stream, f) for f in out]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
+
+
+# A care home, as public as a hospital: where one lives in it is its building and room (仁爱养老院3号楼205房间)
+CARE_HOME = re.compile(f"(?:养老院|敬老院|护理院|福利院|养老中心|护理中心)(?=[{_NUM}]+[号楼栋座层室])")
+
+
+def _past_home(stream: Stream, f: Found) -> Found:
+    """An address that opens with a care home's name before its building: the home stays, as a hospital does. One
+    read from its clause's start whose ward comes after 到 or 在 (护工说老人家转到住院部B栋…): the words before it are
+    who went there, not where."""
+    home = CARE_HOME.search(stream.text, f.start, f.end)
+    if home:
+        return replace(f, start=home.end())
+    ward = HOSPITAL.search(stream.text, f.start + 1, f.end)
+    if ward and stream.text[ward.start() - 1] in "到在" and stream.opens_clause(f.start):
+        return replace(f, start=ward.start())
+    return f
 
 
 def _in_pieces(stream: Stream) -> list[Found]:
@@ -383,6 +404,8 @@ def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
     starts = [start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, hospital.start()))]
     starts += [k + 1 for k in range(start, bed.start())
                if text[k] in "在到送" and HOSPITAL.search(text, k + 1, bed.start())]
+    # the ward named, then the place (病房是心内科3病区17床): the words naming it are no part of it
+    starts += [h.end() + 1 for h in HOSPITAL.finditer(text, start, bed.start()) if text[h.end()] == "是"]
     start = max(starts)
     first = HOSPITAL.search(text, start, bed.start())
     keep = _admin_end(text, start, first.start() if first else start, lone=False)

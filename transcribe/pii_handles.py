@@ -18,12 +18,26 @@ CALLERS_FIRM = re.compile(r"(?<![们])[您你]的?公司$")
 # The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
 # (a star against its start: the name was masked on the screen it is read from, z***8@163.com, and what is left is
 # public, as a masked number's tail is)
-EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠|艾特|\bat\b)\s*"
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*)"
+                   r"\s*(?:@|＠|艾特|\bat\b|圈a)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
 # The name written as words with the ASR's spaces between them (邮箱是wang xiao ming 2000@gmail.com): after a
 # Chinese character (not my email is john@…, whose English words are no part of it), every word up to the @
 SPACED_EMAIL = re.compile(r"(?<=[\u4e00-\u9fff：:])((?:[A-Za-z0-9]+ ){1,4}[A-Za-z0-9][A-Za-z0-9._%+-]*)\s*(?:@|＠)\s*"
                           r"[A-Za-z0-9-]+(?:\s*\.\s*[A-Za-z0-9-]+)+")
+# An address spelled out as the ASR writes it: the name's letters and digits one or a few at a time, with spaces,
+# commas, 点 or the case told between them (大写J，小写a c k，9 9; h u a n g 点 m i n), then at / 艾特 / 圈a, then a
+# domain maybe spelled too (g m a i l 点 c o m). Group 1, the name, ends on a letter or a digit.
+_CASE = r"(?:全?(?:大写|小写)的?\s*)"
+# The address may be told in parts: 然后是 goes on with the name, 后面是 gives the part from the @ (开头是L I N，然后是
+# 8 8 6，艾特…; 前面是sunny 0 9 2 3，后面是@yeah.net).
+_SPELLED_SEP = rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+)"
+SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?[A-Za-z0-9]+(?:{_SPELLED_SEP}[A-Za-z0-9]+)+)"
+                          r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
+                          r"[A-Za-z0-9](?:\s?[A-Za-z0-9-])*(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z](?:\s?[A-Za-z])*)+",
+                          re.IGNORECASE)
+# A machine's sender (noreply@…, postmaster@…): no one's personal address
+MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster", re.IGNORECASE)
 # the firm's staff asked to add the caller (你们售后加我老公微信，…): the ID after it is the caller's family's
 ADD_ME = re.compile(r"加(?:我|他|她)")
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
@@ -56,6 +70,9 @@ _CASE_NOTE = re.compile(r"(?:大写|小写)的?\s*[A-Za-z]\s*$")
 # or spelled one character at a time (微信号z h y 6 6 8 8): so many single characters, each before a space
 _SPELLED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?=\s)")
 SPELLED_MIN = 3
+# or letters and digits said in characters, the ASR writing each as heard (微信号lily 幺九九二, kevin 两零零八 wx): a
+# word of letters and three digits said or more, which no sentence of words makes
+_MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{_SAID_DIGITS}]{{3,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
@@ -64,7 +81,8 @@ DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,
 
 def emails(stream: Stream) -> list[Found]:
     """The mailbox name of each e-mail address, in stream indices, written or dictated."""
-    written = _ids(stream, EMAIL, "email") + _ids(stream, SPACED_EMAIL, "email")
+    written = _ids(stream, EMAIL, "email") + _ids(stream, SPACED_EMAIL, "email") + _ids(stream, SPOKEN_EMAIL, "email")
+    written = [w for w in written if not MACHINE_SENDER.fullmatch(stream.text, w.start, w.end)]
     # dictated: @ or a symbol or digit said by name (my email is john.smith@… is written, its "is" no part of it)
     dictated = [d for d in _dictated(stream, DICTATED_EMAIL, "email", symbol_needed=False)
                 if re.search(f"{_SAID_SYMBOL}|点|[{_SAID_DIGITS}]", stream.text[d.start:d.end])
@@ -170,7 +188,8 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
             if not re.search(f"[A-Za-z0-9{_SAID_DIGITS}]", handle) or len(handle) < 4:
                 continue
             # a case told of one letter after the ID (Lily-520大写的L) says nothing of its own: a written ID
-            told = re.search(_SAID_SYMBOL, _CASE_NOTE.sub("", handle)) or len(_SPELLED.findall(handle)) >= SPELLED_MIN
+            told = (re.search(_SAID_SYMBOL, _CASE_NOTE.sub("", handle)) or len(_SPELLED.findall(handle)) >= SPELLED_MIN
+                    or _MIXED.search(handle))
             if (symbol_needed and not told) or NOT_CALLERS_ID.search(text, max(0, m.start() - 10), m.start()):
                 continue
             a, b = m.start("id"), m.end("id")

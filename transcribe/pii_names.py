@@ -57,6 +57,8 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            r"|联络人是|联络人|申请人是|申请人|持有人是|持有人|开户名|户名是|户名|办卡的是|开户人是|开户人|预约人是|预约人"
                            # the one a repair or warranty is filed under (报修人是张伟, 保修人写的是…)
                            r"|报修人是|报修人|保修人是|保修人"
+                           # the two ends of a transfer, as a form or a bank names them (收款人写…, 汇款人是…)
+                           r"|收款人是|收款人|付款人是|付款人|汇款人是|汇款人"
                            # a form's name field, as it is written (名字写的是…, 姓名填的是…)
                            r"|名字(?=写|填)"
                            r"|寄件人是|寄件人|发件人是|发件人|签收人是|签收人|退货人是|退货人|下单人是|下单人|填的是"
