@@ -1091,3 +1091,55 @@ def test_care_homes_wards_and_the_names_on_a_transfer(text: str, masked: str) ->
 ])
 def test_look_alikes_of_rooms_care_homes_and_payees_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a street's house number taken back and said again: both readings hidden
+    ("我填的是和平街35号，不对，是和平街53号。", "我填的是******，不对，是******。"),
+    # an estate's phase and building, with no room said
+    ("杭州市余杭区未来城三期6栋旁边的快递站。", "杭州市余杭区*******旁边的快递站。"),
+    # who is there, said before 在, stays; a building's lobby ends the address
+    ("保安在金色家园二期3栋一楼大堂。", "保安在************。"),
+    # a home given by the way from a landmark, with the clause saying it is the caller's
+    ("就在供销社对面那个绿色铁皮屋，就是我家。", "就在************，就是我家。"),
+    ("没门牌，你就说学校往西第三个路口左拐的白房子。", "没门牌，你就说***************。"),
+    # a care home stays; the floor, wing and room in the clause after it go
+    ("我奶奶在夕阳红养老院，三楼北区305房，东西寄那里。", "我奶奶在夕阳红养老院，********，东西寄那里。"),
+    # a person of the caller's firm is sent to at their address
+    ("材料寄给我们公司的对接人，成都市高新区天府大道100号。", "材料寄给我们公司的对接人，成都市高新区********。"),
+    # an estate placed by a landmark just before its address
+    ("就在超市旁边那个小区，幸福小区3栋。", "就在********，******。"),
+])
+def test_restated_streets_estate_phases_landmark_homes_and_care_home_rooms(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "幸福路12号那家店的东西不错，我说错了，是幸福路那家",  # no second house number
+    "我们医院对面那个房子很贵，我家就在城里。",  # a landmark, no way to a home
+    "医院在车站对面，三楼。",
+    "我们公司的地址是北京市海淀区中关村大街1号",  # the firm's own address
+    "康乐护理院，二楼东区有活动",  # a wing, no room
+    "一期3栋的业主群",
+    "你就说加油站往北那个方向就行，没门牌",  # no house at the end of the way
+])
+def test_look_alikes_of_restated_streets_and_landmark_homes_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # what the text message reads is the code it carried
+    ("短信里写的是七三九二零一", "短信里写的是******"),
+    ("短信上写的519364，您看对不对", "短信上写的******，您看对不对"),
+])
+def test_a_code_read_from_the_text_message(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "短信上写的金额是299元",  # a price named in the message
+    "短信上写的是三点到五点送达",  # a time
+    "短信上写的订单号是20231105001",  # an order number
+])
+def test_look_alikes_of_a_code_from_the_text_message_stay(text: str) -> None:
+    assert mask(text) == text

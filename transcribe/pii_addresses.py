@@ -16,13 +16,24 @@ import re
 from dataclasses import replace
 
 from transcribe.pii_numbers import DIGIT_VALUE
-from transcribe.pii_stream import FILLER_CLAUSE, GAP_PUNCT, GAP_SOFT, Found, Stream, corrections, past_fillers
+from transcribe.pii_stream import (
+    FILLER_CLAUSE,
+    GAP_PUNCT,
+    GAP_SOFT,
+    Found,
+    Stream,
+    corrections,
+    last_match,
+    past_fillers,
+)
 
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家在|寄到|送到|送货到")
 # (我们 is the firm's, not a village's: 我们是…村; a 公司 is the firm's only as 你们公司 or
 # 贵公司: the caller's own workplace, 公司地址是…, 我女婿公司在…, is where they are found)
 # (我们 sending something to the caller is the caller's address: 我们给您寄到…, 我们这边帮您送到…)
+# (a person of the caller's firm is sent to at their own address: 寄给我们公司的联系人，…)
 NOT_CALLERS = re.compile(r"我们(?![是村屯组])(?!(?:这边|会|再|先)?[给帮替][您你])"
+                         r"(?!公司的(?:联系人|对接人|收件人|同事))"
                          r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip"
                          r"|(?<!我的)(?<!我家)店(?![铺市])")
 ADDRESS_FILLER = re.compile(r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|为|上门|应该是)*")
@@ -75,7 +86,7 @@ SHOP = re.compile(f"{_MARKET}{_ZONE}*负?[{_NUM}]+[楼层]{_ZONE}?(?:[{_NUM}]+[�
                   f"|{_ZONE}(?:[{_NUM}]+排)?[{_NUM}]+{_STALL}")
 STALL = re.compile(_STALL)
 # A building's street-level shop (23号楼底商, 12栋一楼门面): the shopkeeper's address, ending at it
-SHOPFRONT = re.compile(f"(?:[{_NUM}]+[楼层])?(?:底商|门面)")
+SHOPFRONT = re.compile(f"(?:[{_NUM}]+[楼层])?(?:底商|门面|大堂)")  # (or its lobby, where a parcel is left)
 MARKET_END = re.compile(f"{_MARKET}$")
 # A works or its dormitory in an industrial zone, after a township, a subdistrict or a road (高桥镇工业园…纺织厂宿舍楼,
 # 纬五路工业区…三号宿舍楼): where a worker lives or takes parcels, hidden as a home is; the zone named alone, or a
@@ -114,7 +125,8 @@ DORM = re.compile(f"[{_NUM}a-z]+(?:舍|号?宿舍楼)(?:[a-z]区)?(?:[{_NUM}]+�
 # cluster (碧水湾B2组团)
 # (a works' housing is also a 家属楼, or numbered 街坊 blocks: 拖拉机厂十一街坊34栋)
 ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属区|家属楼|生活区|宿舍|大院|街坊)[{_NUM}]+(?:栋|幢|号楼)"
-                    f"|[{_NUM}a-z]+组团")
+                    f"|[{_NUM}a-z]+组团"
+                    f"|[{_NUM}]+期[{_NUM}a-z]+(?:栋|幢|号楼)")  # an estate's phase, then its building: 世纪城二期12栋
 # A house, floor or flat said again right after an address, mended or made precise (…七零一，不对，七零二;
 # …八百号，嗯，八百零八号; …三八五号，呃，三楼): a bare number only after a word that mends it
 # (a hesitation may come before the mending word, 哦说错了; the building said again may bring its flat, 14号楼503;
@@ -161,6 +173,11 @@ _DOOR = (f"[{_NUM}a-z]+(?:栋|幢|号楼)(?:[{_NUM}]+单元)?(?:[{_NUM}]{{3,4}})
          f"|[{_NUM}]+楼[东西南北中]?户|[{_NUM}]+[组队社](?:[{_NUM}]+号)?")
 _PLACE = (f"{_NAMED}{{1,6}}?(?:路|街|大道)(?:[东南西北中]段)?|{_NAMED}{{2,6}}?(?:小区|花园|家园|华庭|名都|苑|新村)")
 PIECE = re.compile(f"(?P<town>{_TOWNSHIP})|(?P<village>{_VILLAGE})|(?P<door>{_DOOR})|(?P<place>{_PLACE})")
+# A street's house number said, then taken back a few words on and said again with another number (写的是幸福路12号，
+# 刚才说错了，应该是幸福路21号): the wrong reading is the caller's street too, so both are hidden
+_RESTATE_REACH = 16  # characters between the two readings
+RESTATED = re.compile(f"(?P<first>(?P<s>{_NAMED}{{2,6}}?(?:路|街|大道|巷))[{_NUM}]+号)"
+                      f"[^。？！]{{0,{_RESTATE_REACH}}}?(?:说错|不对|不是|错了)[^。？！]{{0,8}}?(?P<second>(?P=s)[{_NUM}]+号)")
 PIECE_LEAD = set("是叫在到写省市区县旗")  # the last character of the words a first piece may follow in its clause
 PIECE_LEAD_REACH = 13  # characters of those words
 FLOOR_ROOM = re.compile(f"[{_NUM}]+[楼层][{_NUM}]{{3,4}}")  # a floor, then the room on it: 五楼508
@@ -211,6 +228,8 @@ def addresses(stream: Stream) -> list[Found]:
             continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
         start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
+        # who or what is there, said before 在 (物业在阳光花园一期4栋): the place is what comes after it
+        start = max([start, *(k + 1 for k in range(start + 1, m.start()) if text[k] == "在")])
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
             found = _address_from(stream, start)
             out += [found] if found else []
@@ -226,12 +245,18 @@ def addresses(stream: Stream) -> list[Found]:
     out += [f for f in map(lambda m: _ward(stream, m), BED.finditer(text)) if f]
     out += _flats_after(stream, out)
     out += [f for m in RENUMBERED.finditer(text) for f in _renumbered(m)]
+    out += [Found("address", m.start(g), m.end(g)) for m in RESTATED.finditer(text) for g in ("first", "second")
+            if not NOT_CALLERS.search(text, max(0, m.start() - 8), m.start())]
     out += _in_pieces(stream)
+    out += _rooms_after_home(stream)
+    out += [f for f in _landmark_homes(stream) if not NOT_CALLERS.search(text, max(0, f.start - 8), f.start)]
     out += [Found("address", m.start("at"), m.end()) for m in PICKUP.finditer(text)
             if stream.in_one_clause(m.start(), m.end())
             and not NOT_CALLERS.search(text, max(0, m.start() - 8), m.start())]
     out += [Found("address", m.start("said"), m.end()) for m in DOOR_NUMBER.finditer(text)
             if any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in out)]
+    out += [Found("address", m.start("at"), m.end()) for f in out if f.start > 0 and stream.opens_clause(f.start)
+            and (m := LANDMARK_ESTATE.fullmatch(text, stream.clause_start(f.start - 1), f.start))]
     # a room said 房间 (716房间, as a hotel's, a care home's or a ward's is): the 间 belongs to the 房 it ends on
     out = [replace(f, end=f.end + 1) if text[f.end - 1:f.end + 1] == "房间" else f for f in out]
     out = [_past_home(stream, f) for f in out]
@@ -239,8 +264,50 @@ def addresses(stream: Stream) -> list[Found]:
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
 
 
+# A home with no street or number, given by the way from a landmark to it (在人民医院对面那个铁皮房,
+# 找镇政府对面银行楼上三楼, 说加油站往北第二个路口右拐的红房子): an address when the clause beside it says it is
+# the caller's home (就是我家, 我家就那一栋) or that it has no door number (没门牌); the words before 在, 找 or 说
+# are who goes there
+LANDMARK_WAY = re.compile(f"[在找说](?P<at>[\u4e00-\u9fff{_NUM}a-z]{{2,20}}?"
+                          f"(?:对面|旁边|后面|隔壁|楼上|往[东南西北]|[左右]拐)"
+                          f"[\u4e00-\u9fff{_NUM}a-z]{{0,14}}?(?:房子|房|屋|[{_NUM}]+[楼层]|那栋|那户))")
+HOME_SAID = re.compile(r"就是我家|是我家|我家就|没门牌")
+# An estate placed by a landmark in the clause just before its address (在沃尔玛后面那个老小区，红旗小区8栋): the
+# way to it, hidden with the address it leads to; said without 在 between two parts of an address (…1500号，
+# 第一八佰伴后面那个小区，12号楼) it is a landmark beside it, public
+LANDMARK_ESTATE = re.compile("就?在(?P<at>[\u4e00-\u9fffa-z]{2,12}?(?:对面|旁边|后面|隔壁|附近)"
+                             "(?:那个|的)[\u4e00-\u9fff]{0,3}?小区)")
+
+
+def _landmark_homes(stream: Stream) -> list[Found]:
+    """Each LANDMARK_WAY that is its clause's end, with HOME_SAID in the clause before or after it."""
+    text, out = stream.text, []
+    for start in stream.clause_starts():
+        end = stream.clause_end(start, len(text))
+        way = last_match(LANDMARK_WAY, text, start, end)
+        if way is None or way.end() != end or QUESTION.search(text, start, end):
+            continue
+        before = stream.clause_start(start - 1) if start > 0 else start
+        after = stream.clause_end(end, len(text))
+        if HOME_SAID.search(text, before, start) or HOME_SAID.match(text, end, after):
+            out.append(Found("address", way.start("at"), way.end()))
+    return out
+
+
 # A care home, as public as a hospital: where one lives in it is its building and room (仁爱养老院3号楼205房间)
 CARE_HOME = re.compile(f"(?:养老院|敬老院|护理院|福利院|养老中心|护理中心)(?=[{_NUM}]+[号楼栋座层室])")
+
+# ... its floor, wing and room said in the clause after its name (康乐护理院，三楼西区306房): where the resident lives
+INSTITUTION_END = re.compile(r"(?:养老院|敬老院|护理院|福利院|养老中心|护理中心|医院|住院部)$")
+ROOM_CLAUSE = re.compile(f"[{_NUM}]+[楼层](?:[东南西北中a-z]区)?[{_NUM}]{{2,4}}(?:房间|房|室|床)?")
+
+
+def _rooms_after_home(stream: Stream) -> list[Found]:
+    """Each clause that is only a ROOM_CLAUSE, right after a clause ending with a care home's or hospital's name."""
+    text = stream.text
+    return [Found("address", k, m.end()) for k in stream.clause_starts()
+            if k > 0 and INSTITUTION_END.search(text, stream.clause_start(k - 1), k)
+            and (m := ROOM_CLAUSE.fullmatch(text, k, stream.clause_end(k, len(text))))]
 
 
 def _past_home(stream: Stream, f: Found) -> Found:

@@ -45,7 +45,9 @@ _WORDS: dict[str, tuple[str, ...]] = {
               "phone", "phonenumber", "mobile", "mobilenumber", "cellphone", "callme", "callmeat", "whatsapp",
               "telephone", "contactnumber", "landline"),
     "code": ("验证码", "动态码", "校验码", "短信码", "确认码", "随机码", "动态密码", "短信验证码",
-             "短信说是", "短信里的", "短信上的", "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码",
+             "短信说是", "短信里的", "短信上的",
+             "短信上写的", "短信里写的",  # what the text message reads (短信上写的是…): the code it carried
+             "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码",
              "收货码", "签收码", "激活码",  # a parcel handed over, an account opened
              "门禁码", "开门码",  # a gate's code opens it for whoever hears it
              # a locker's or a station's pickup code, as a gate's (pii/s29b; pii/s25b's two pickup codes, first
