@@ -14,7 +14,16 @@ Config, load_config``, never from the modules, so they can be regrouped freely.
 
 from settings.base import Strict, did_you_mean
 from settings.config import Config
-from settings.gaps import CLAUSE_END, DEFAULT_GAP_WORDS, bare, gap_problem, longest_first, spelled_out
+from settings.gaps import (
+    CLAUSE_END,
+    DEFAULT_GAP_WORDS,
+    bare,
+    fillings,
+    gap_parts,
+    gap_problem,
+    longest_first,
+    spelled_out,
+)
 from settings.loading import load_config, validate
 from settings.menus import (
     ACTIONS,
@@ -87,7 +96,8 @@ __all__ = [
     "PhraseRule", "PiiKind", "PiiRule", "PromptSettings", "QaSettings", "Queue", "RecordingSettings", "Route",
     "Schedule", "ScheduleEntry", "ScorecardItem", "ScorecardSettings", "SecretRequestRule", "Severity", "SilenceRule",
     "SlowAnswerRule", "Speaker", "SpeechRateRule", "Strict", "TimeRange", "WebSettings", "WorkersSettings",
-    "bare", "database_url_in", "date_span", "default_config_path", "did_you_mean", "gap_problem", "hand_edit_hint",
+    "bare", "database_url_in", "date_span", "default_config_path", "did_you_mean", "fillings", "gap_parts",
+    "gap_problem", "hand_edit_hint",
     "line_of", "load_config", "load_yaml", "longest_first", "per_rule_set", "read_yaml", "route_shape_problem",
     "route_target_problem", "scorecard_problem", "spelled_out", "time_range",
     "validate", "weekday_span",

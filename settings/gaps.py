@@ -33,7 +33,7 @@ _GAPS = re.compile(f"{GAP}+")
 
 def gap_problem(phrase: str) -> str | None:
     """Why ``phrase`` cannot be spelled out, or None."""
-    parts = _GAPS.split(phrase)
+    parts = gap_parts(phrase)
     if len(parts) == 1:
         return None
     if not parts[0].strip() or not parts[-1].strip():
@@ -55,17 +55,23 @@ def bare(phrase: str) -> str:
     return _GAPS.sub("", phrase)
 
 
+def gap_parts(phrase: str) -> list[str]:
+    """The words between the gaps of ``phrase`` (我…不能 -> [我, 不能]; no gap: [phrase])."""
+    return _GAPS.split(phrase)
+
+
 @lru_cache(maxsize=256)
-def _fillers(words: tuple[str, ...]) -> tuple[str, ...]:
+def fillings(words: tuple[str, ...]) -> tuple[str, ...]:
+    """What one gap may hold: nothing, or one or two of ``words``."""
     return ("", *dict.fromkeys("".join(p) for n in range(1, MAX_GAP_WORDS + 1) for p in product(words, repeat=n)))
 
 
 def spelled_out(phrase: str, gap_words: tuple[str, ...]) -> tuple[str, ...]:
     """Every wording of ``phrase``: the bare phrase first, then each filling of its gaps."""
-    parts = _GAPS.split(phrase)
+    parts = gap_parts(phrase)
     if len(parts) == 1:
         return (phrase,)
-    fills = _fillers(gap_words)
+    fills = fillings(gap_words)
     out = []
     for chosen in product(fills, repeat=len(parts) - 1):
         out.append(parts[0] + "".join(f + p for f, p in zip(chosen, parts[1:], strict=True)))

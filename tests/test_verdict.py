@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from transcribe.sounds import find_spans, read_syllables
+from settings import fillings
+from transcribe.sounds import Gapped, Span, find_spans, gap_garbles, read_syllables
 from transcribe.verdict import PhraseScore, VerifyOptions, judge
 
 
@@ -87,3 +88,34 @@ def test_a_garble_whose_disputed_words_the_audio_does_not_say_is_refused() -> No
     assert judge(strong, VerifyOptions()).accepted  # all tokens read alone: a sure find
     assert not judge(replace(strong, disputed_pmi=-0.28), VerifyOptions()).accepted
     assert judge(replace(strong, disputed_pmi=1.6), VerifyOptions()).accepted  # 我们很忙 said, written 我们曾慢
+
+
+GAP_WORDS = ("真的", "真", "还", "也", "都", "这边", "实在")
+
+
+@pytest.mark.parametrize(("heard", "wording", "said"), [
+    ("这个我爱真不清楚，没听过", "我还真不清楚", "我爱真不清楚"),  # 还 heard as 爱
+    ("这个我也道不清楚，之前没遇到", "我也都不清楚", "我也道不清楚"),  # the gap's second syllable a near sound off
+    ("我这边爱不青楚", "我这边还不清楚", "我这边爱不青楚"),  # three syllables of gap, the tail misspelt
+])
+def test_a_phrase_with_a_gap_is_found_where_the_gap_was_garbled(heard: str, wording: str, said: str) -> None:
+    found = gap_garbles(Gapped("我", "不清楚", fillings(GAP_WORDS)), heard, 0.5)
+    assert [(w, heard[s.start:s.end]) for w, s in found] == [(wording, said)]
+
+
+@pytest.mark.parametrize("heard", [
+    "我也不清楚",  # said as written: a text hit, not a garble
+    "我怕您不清楚的话可以再问我",  # 怕您 sounds like no gap word
+    "我们不清楚",  # 们 is no gap word
+    "我也知道",  # no negation
+    "如我爱不见, 您随此来点",  # 您 for 楚: a syllable of the words after the gap wholly unlike
+])
+def test_a_gap_garble_needs_the_gap_to_sound_like_gap_words(heard: str) -> None:
+    assert gap_garbles(Gapped("我", "不清楚", fillings(GAP_WORDS)), heard, 0.5) == []
+
+
+def test_a_two_syllable_tail_of_a_gap_garble_must_sound_like_both_syllables() -> None:
+    """A polite 如果还不行 written 如我爱不见: 不见 is a syllable off 不能, too far for a tail that short."""
+    short, gap = VerifyOptions().max_cost(2), Gapped("我", "不能", fillings(GAP_WORDS))
+    assert gap_garbles(gap, "如我爱不见，您随时来电", short) == []
+    assert gap_garbles(gap, "我爱不能帮您改", short) == [("我还不能", Span(0.25, 0, 4))]

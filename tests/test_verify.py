@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from audio_factory import AGENT_VOICE, CALLER_VOICE, CLEAN_CALLS, FORBIDDEN_PHRASES, agent_says, build_call
 
+from settings import fillings
 from transcribe.engine import AsrSegment, Transcriber
 from transcribe.sounds import (
+    Gapped,
     contains_name,
     find_spans,
     keeps_negation,
@@ -266,3 +268,19 @@ def test_a_wording_with_a_gap_filled_is_confirmed_where_the_text_says_it(
     found = scorer.spot(audio, [segment], ["我不能"], worded=["我真的不能"])
     assert [(s.phrase, s.score.exact, s.score.accepted) for s in found] == [("我真的不能", True, True)]
     assert scorer.spot(audio, [segment], ["我不能"]) == []  # without the wording, nothing is confirmed
+
+
+@pytest.mark.slow
+def test_a_wording_whose_gap_the_asr_garbled_is_found_on_the_audio(
+        transcriber: Transcriber, scorer: PhraseScorer, tmp_path: Path) -> None:
+    # The text is what Whisper wrote for 这个我还真不清楚 on a held-out call (set39): 还 as 爱. The bare 我不清楚
+    # over 爱真不清楚 is refused; the wording it sounds most like, 我还真不清楚, is found. An agent who said
+    # something else over the same text must not be.
+    gap = Gapped("我", "不清楚", fillings(("还", "真", "也", "都")))
+    written = "这个我爱真不清楚，没听过有人这么用话。"
+    breach = transcriber.load_audio(_agent_wav(tmp_path, "这个我还真不清楚，没听说有人这么用过。"))
+    found = scorer.spot(breach, [_whole(breach, written)], ["我不清楚"], gapped=[gap])
+    assert [(s.phrase, s.score.heard, s.score.accepted) for s in found] == [("我还真不清楚", "我爱真不清楚", True)]
+    assert scorer.spot(breach, [_whole(breach, written)], ["我不清楚"]) == []  # the bare phrase alone misses it
+    other = transcriber.load_audio(_agent_wav(tmp_path, "这个我帮您查一下，请您稍等片刻。", "other"))
+    assert scorer.spot(other, [_whole(other, written)], ["我不清楚"], gapped=[gap]) == []

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pypinyin import Style, pinyin
 
@@ -192,6 +192,80 @@ def find_spans(phrase: str, text: str, max_cost: float, limit: int = 3) -> list[
             if len(found) >= limit:
                 break
     return found
+
+
+# The longest filling, in syllables, a garbled gap is read as (two gap words: 还真, 实在是).
+GAP_SYLLABLES = 4
+# The words before a gap are short (我, 这, 我们), and a gap holds an adverb or two: each is heard at most a
+# near sound off per syllable (还真 for 爱真), or any 我 and any two syllables would do (我怕您不清楚 read as
+# 我啊呢不清楚).
+NEAR_MAX_COST = 0.25
+
+
+@dataclass(frozen=True)
+class Gapped:
+    """A phrase with one gap (我…不清楚): the words before and after it, and what the gap may hold."""
+
+    head: str
+    tail: str
+    fillings: tuple[str, ...]
+
+    @cached_property
+    def by_length(self) -> dict[int, list[tuple[str, list[str]]]]:
+        """The fillings of 1 to GAP_SYLLABLES syllables, by their count, with their sounds."""
+        out: dict[int, list[tuple[str, list[str]]]] = {}
+        for filling in self.fillings:
+            sounds = [s.sound for s in read_syllables(filling)]
+            if 0 < len(sounds) <= GAP_SYLLABLES:
+                out.setdefault(len(sounds), []).append((filling, sounds))
+        return out
+
+
+def gap_garbles(gapped: Gapped, text: str, tail_max_cost: float) -> list[tuple[str, Span]]:
+    """Stretches of ``text`` saying a wording of ``gapped`` with its gap garbled, each as the wording it
+    sounds most like: the head, then syllables sounding like a filling (each within ``NEAR_MAX_COST`` a
+    syllable), then the tail within ``tail_max_cost`` a syllable (the pre-filter's bound for a phrase as short
+    as it: a two-syllable tail must sound like both, or a polite 如果还不行 written 如我爱不见 reads as 我还不能),
+    each of its syllables something like the phrase's (不见, 您 is no 不清楚) and its negation kept. ``find_spans``
+    of the bare phrase pays a whole edit for each syllable of the gap, so 这个我爱真不清楚 (for 我还真不清楚)
+    would be read as 我不清楚 over 爱真不清楚, which the audio refuses. A stretch that says a wording as
+    written is a text hit, not a garble."""
+    heard = read_syllables(text)
+    sounds = [s.sound for s in heard]
+    head = [s.sound for s in read_syllables(gapped.head)]
+    tail = [s.sound for s in read_syllables(gapped.tail)]
+    found: list[tuple[float, str, Span]] = []
+    for i in range(len(sounds) - len(head) - len(tail)):
+        head_cost = _cost(sounds[i : i + len(head)], head)
+        if head_cost > NEAR_MAX_COST * len(head):
+            continue
+        for size, options in gapped.by_length.items():
+            at = i + len(head) + size  # where the tail starts
+            if at + len(tail) > len(sounds):
+                continue
+            tail_costs = [sound_cost(a, b) for a, b in zip(sounds[at : at + len(tail)], tail, strict=True)]
+            tail_cost = sum(tail_costs)
+            said = text[heard[at].start : heard[at + len(tail) - 1].end]
+            if tail_cost > tail_max_cost * len(tail) or max(tail_costs) >= 1.0 or not keeps_negation(gapped.tail, said):
+                continue
+            gap = sounds[i + len(head) : at]
+            fill_cost, filling = min((_cost(gap, s), f) for f, s in options)
+            if fill_cost > NEAR_MAX_COST * size:
+                continue
+            span = Span(head_cost + fill_cost + tail_cost, heard[i].start, heard[at + len(tail) - 1].end)
+            wording = gapped.head + filling + gapped.tail
+            if canonical(text[span.start : span.end]) != canonical(wording):
+                found.append((span.cost, wording, span))
+    kept: list[tuple[str, Span]] = []
+    for _, wording, span in sorted(found, key=lambda f: (f[0], f[2].start)):
+        if all(span.end <= s.start or span.start >= s.end for _, s in kept):
+            kept.append((wording, span))
+    return kept
+
+
+def _cost(heard: list[str], wanted: list[str]) -> float:
+    """Sound edits between two runs of syllables of one length."""
+    return sum(sound_cost(a, b) for a, b in zip(heard, wanted, strict=True))
 
 
 # 不/没/别 carry the meaning of most forbidden phrases: 我能 (理解) is what QA recommends, 我不能

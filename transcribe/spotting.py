@@ -21,11 +21,11 @@ from typing import Any
 
 import ahocorasick
 
-from settings import CLAUSE_END, Config, PhraseRule, bare, per_rule_set
+from settings import CLAUSE_END, Config, PhraseRule, bare, fillings, gap_parts, per_rule_set
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.normalize import canonical, punctuated, said_together
-from transcribe.sounds import Span, exact_spans, find_spans, read_syllables
+from transcribe.sounds import Gapped, Span, exact_spans, find_spans, read_syllables
 from transcribe.verdict import VerifyOptions, judge
 from transcribe.verify import SAMPLE_RATE, Joined, PhraseScorer, Spotted, join_segments, resolve
 
@@ -77,6 +77,13 @@ def _worded(rules: Sequence[PhraseRule]) -> list[str]:
     # a wording anchored to its clause (不成。) is read in the text only: the audio has no clauses
     wordings = {w for r in _agent_rules(rules) for w in r.wordings() if CLAUSE_END not in w}
     return sorted(wordings - set(_searched(rules)))
+
+
+@per_rule_set
+def gapped_phrases(rules: Sequence[PhraseRule]) -> tuple[Gapped, ...]:
+    """The agent's phrases with one gap (我…不清楚), for the search of their wordings with the gap garbled."""
+    split = ((gap_parts(p), r) for r in _agent_rules(rules) for p in r.phrases)
+    return tuple(Gapped(parts[0], parts[1], fillings(tuple(r.gap_words))) for parts, r in split if len(parts) == 2)
 
 
 @per_rule_set
@@ -167,7 +174,8 @@ def spot_phrases(
             alikes = sound_alikes(config)
             # A garble that an expected line or an everyday sound-alike word reads better is refused.
             rivals = courtesy_wordings(config) + sorted({w for words in alikes.values() for w in words})
-            scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True, worded=worded)
+            scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True, worded=worded,
+                                           gapped=gapped_phrases(config.qa.phrases))
             # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
             # argues against: QA shows those as unsure rather than dropping them.
             found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]

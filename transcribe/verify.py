@@ -42,7 +42,16 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from transcribe.normalize import canonical, says_more, to_simplified
-from transcribe.sounds import Span, exact_spans, find_spans, latin_runs, negation_kept_or_misheard, read_syllables
+from transcribe.sounds import (
+    Gapped,
+    Span,
+    exact_spans,
+    find_spans,
+    gap_garbles,
+    latin_runs,
+    negation_kept_or_misheard,
+    read_syllables,
+)
 from transcribe.verdict import PMI_CAP, PhraseScore, VerifyOptions, judge
 
 SAMPLE_RATE = 16000  # what the encoder takes; 8 kHz phone audio is resampled first
@@ -387,20 +396,23 @@ class PhraseScorer:
     # keyword spotting over a track
 
     def spot(self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str],
-             rivals: Sequence[str] = (), worded: Sequence[str] = ()) -> list[Spotted]:
+             rivals: Sequence[str] = (), worded: Sequence[str] = (), gapped: Sequence[Gapped] = ()) -> list[Spotted]:
         """Phrases verified in the given segments of a 16 kHz track (the agent's speech):
         text hits confirmed and garbles found (``resolve`` of ``score_segments``)."""
-        return resolve(self.score_segments(audio, segments, phrases, rivals, shown_only=True, worded=worded))
+        return resolve(self.score_segments(audio, segments, phrases, rivals, shown_only=True, worded=worded,
+                                           gapped=gapped))
 
     def score_segments(
         self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str], rivals: Sequence[str] = (),
-        shown_only: bool = False, worded: Sequence[str] = (),
+        shown_only: bool = False, worded: Sequence[str] = (), gapped: Sequence[Gapped] = (),
     ) -> list[Spotted]:
         """Every text hit and every stretch passing the sound-alike pre-filter, scored,
         accepted or not (for thresholds and the bench). ``shown_only``: only what ``resolve``
         may keep (every text hit, and the garbles that can be accepted), for fewer decoder passes.
         ``worded``: more phrases, scored only where the text says them word for word (the
         wordings of a phrase with a gap, settings/gaps.py: hundreds, too many to search by sound).
+        ``gapped``: the phrases with a gap, whose wordings are searched by sound where the text has the
+        words around the gap and a garbled filling between (sounds.gap_garbles: 我爱真不清楚).
 
         ``rivals`` are wordings an agent is expected to say (the courtesy lines): a garble is
         refused where one of them, placed over the same stretch, is the likelier reading of
@@ -428,30 +440,51 @@ class PhraseScorer:
                         continue
                     if negation_kept_or_misheard(phrase, text[s.start : s.end]):
                         candidates.append((phrase, s))
-            for (t0, t1, c0, c1), group in _windows(candidates, times, lo, hi, o.window_s):
-                a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
-                if b - a < _HOP * 4:
+            found = self._score_windows(audio, text, owner, times, lo, hi, candidates, rivals, shown_only)
+            # A wording with a garbled gap is looked for only where nothing was found, on windows of its own:
+            # merged with the others' windows it moved their scores (a polite 尽快点击's 快点, doubted as 快递 on
+            # its own window, read sure on one grown by 20 s).
+            taken = [span for spotted, span in found if spotted.score.accepted]
+            gap_candidates = [(w, s) for gap in gapped
+                              for w, s in gap_garbles(gap, text, o.max_cost(len(read_syllables(gap.tail))))
+                              if not any(s.start < t.end and t.start < s.end for t in taken)
+                              and (not shown_only or self._may_ever_accept(text, w, s, len(read_syllables(w))))]
+            found += self._score_windows(audio, text, owner, times, lo, hi, gap_candidates, rivals, shown_only)
+            out += [spotted for spotted, _ in found]
+        return out
+
+    def _score_windows(self, audio: np.ndarray, text: str, owner: list[int], times: list[tuple[float, float]] | None,
+                       lo: float, hi: float, candidates: list[tuple[str, Span]], rivals: Sequence[str],
+                       shown_only: bool) -> list[tuple[Spotted, Span]]:
+        """The candidates in one joined ``text`` scored, on windows around them (``_windows``), each with
+        its stretch of ``text``."""
+        o = self.options
+        out: list[tuple[Spotted, Span]] = []
+        for (t0, t1, c0, c1), group in _windows(candidates, times, lo, hi, o.window_s):
+            a, b = max(0, round(t0 * SAMPLE_RATE)), min(audio.size, round(t1 * SAMPLE_RATE))
+            if b - a < _HOP * 4:
+                continue
+            encoded = self.candidate_window(audio, t0, t1)
+            cache: dict[Any, Any] = {}
+            local = text[c0:c1]
+            shifted = [Span(s.cost, s.start - c0, s.end - c0) for _, s in group]
+            exact = [canonical(local[s.start : s.end]) == canonical(p)
+                     for (p, _), s in zip(group, shifted, strict=True)]
+            scores: dict[int, PhraseScore] = {}
+            # Text hits first: resolve() drops a garble overlapping an accepted one in its window.
+            for k in sorted(range(len(group)), key=lambda k: not exact[k]):
+                if exact[k]:
+                    scores[k] = self._score(encoded, local, group[k][0], shifted[k], cache)
                     continue
-                encoded = self.candidate_window(audio, t0, t1)
-                cache: dict[Any, Any] = {}
-                local = text[c0:c1]
-                shifted = [Span(s.cost, s.start - c0, s.end - c0) for _, s in group]
-                exact = [canonical(local[s.start : s.end]) == canonical(p)
-                         for (p, _), s in zip(group, shifted, strict=True)]
-                scores: dict[int, PhraseScore] = {}
-                # Text hits first: resolve() drops a garble overlapping an accepted one in its window.
-                for k in sorted(range(len(group)), key=lambda k: not exact[k]):
-                    if exact[k]:
-                        scores[k] = self._score(encoded, local, group[k][0], shifted[k], cache)
-                        continue
-                    hits = [h for h in scores.values() if h.exact and h.accepted]
-                    if shown_only and any(shifted[k].start < h.end and h.start < shifted[k].end
-                                          and not says_more(group[k][0], h.phrase) for h in hits):
-                        continue
-                    found = self._garble(encoded, local, group[k][0], shifted[k], rivals, cache, shown_only)
-                    if found is not None:
-                        scores[k] = found
-                out += [Spotted(group[k][0], owner[group[k][1].start], t0, t1, scores[k]) for k in sorted(scores)]
+                hits = [h for h in scores.values() if h.exact and h.accepted]
+                if shown_only and any(shifted[k].start < h.end and h.start < shifted[k].end
+                                      and not says_more(group[k][0], h.phrase) for h in hits):
+                    continue
+                found = self._garble(encoded, local, group[k][0], shifted[k], rivals, cache, shown_only)
+                if found is not None:
+                    scores[k] = found
+            out += [(Spotted(group[k][0], owner[group[k][1].start], t0, t1, scores[k]), group[k][1])
+                    for k in sorted(scores)]
         return out
 
     def _garble(self, encoded: Encoded, text: str, phrase: str, span: Span, rivals: Sequence[str],
