@@ -88,6 +88,10 @@ and padding moved a token's probability by up to 0.096.
 encoder, 770 decoder passes), session 31's 0.510, 0.527 (124, 810). The passes bought: 估计 searched by sound (35
 decoder passes here), which found 7 vague breaches the ASR had garbled on 21 sets of recordings and moved no polite
 call's row.
+2026-12-06, session 32, on the same cache: 0.473 of the ASR before and 0.486 after searching the phrases with a gap with
+their gap garbled (125 encoder, 817 decoder passes, from 124 and 810), which found 7 breaches on 24 sets of recordings.
+On the fresh calls of set45 (ASR 3.61 CPU s per call minute, real-time factor 0.050 wall) verification read 0.407-0.444,
+on set46 0.306.
 """
 
 from __future__ import annotations
