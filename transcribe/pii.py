@@ -184,18 +184,14 @@ def _paused(stream: Stream, i: int) -> bool:
     between one speaker's segments, or an ellipsis (那个……)."""
     if stream.gaps[i] in (GAP_SOFT, GAP_JOIN):
         return True
-    if stream.gaps[i] != GAP_PUNCT or i + 1 >= len(stream.text) or stream.seg[i] != stream.seg[i + 1]:
-        return False
-    original = stream.norms[stream.seg[i]].original
-    return all(ch in PAUSE_MARKS for ch in original[stream.end_at(i):stream.pos[i + 1]])
+    said = stream.between(i, i + 1) if stream.gaps[i] == GAP_PUNCT and i + 1 < len(stream.text) else None
+    return said is not None and all(ch in PAUSE_MARKS for ch in said)
 
 
 def _hesitated(stream: Stream, j: int) -> bool:
     """Whether a hesitation the stream left out (幺九八，嗯，幺九八: 嗯 between digits) stands after digit ``j``."""
-    if stream.seg[j] != stream.seg[j + 1]:
-        return False
-    original = stream.norms[stream.seg[j]].original
-    return any(ch in FILLERS for ch in original[stream.end_at(j):stream.pos[j + 1]])
+    said = stream.between(j, j + 1)
+    return said is not None and any(ch in FILLERS for ch in said)
 
 
 def _bridge(stream: Stream, j: int) -> tuple[int, bool] | None:
@@ -441,11 +437,8 @@ def _already_masked(stream: Stream, idx: Sequence[int]) -> bool:
 
 def _check_in_brackets(stream: Stream, idx: Sequence[int]) -> bool:
     """Whether the run's last digit stands in brackets after the others, as a Macau ID's check digit does."""
-    k, j = idx[-2], idx[-1]
-    if stream.seg[k] != stream.seg[j]:
-        return False
-    original = stream.norms[stream.seg[j]].original
-    return any(ch in "(（" for ch in original[stream.end_at(k):stream.pos[j]])
+    said = stream.between(idx[-2], idx[-1])
+    return said is not None and any(ch in "(（" for ch in said)
 
 
 def _after_plus(stream: Stream, a: int) -> bool:

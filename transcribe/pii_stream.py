@@ -81,11 +81,17 @@ class Stream:
         """The offset in its segment's original text just after what stream character ``k`` stands for."""
         return self.said_at(k)[-1] + 1
 
+    def between(self, i: int, j: int) -> str | None:
+        """What the original text holds between stream characters i and j of one segment (punctuation, spaces,
+        the fillers normalising left out); None when they stand in two segments."""
+        if self.seg[i] != self.seg[j]:
+            return None
+        return self.norms[self.seg[j]].original[self.end_at(i):self.pos[j]]
+
     def spaced(self, i: int) -> bool:
         """Whether a space stands between stream characters i and i + 1 of one segment."""
-        if i + 1 >= len(self.seg) or self.seg[i] != self.seg[i + 1]:
-            return False
-        return any(ch.isspace() for ch in self.norms[self.seg[i]].original[self.end_at(i):self.pos[i + 1]])
+        said = self.between(i, i + 1) if i + 1 < len(self.seg) else None
+        return said is not None and any(ch.isspace() for ch in said)
 
     def of_segment(self, seg: int) -> range:
         """The stream indices of segment ``seg``'s characters."""
