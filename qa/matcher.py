@@ -16,6 +16,8 @@ rules there are. A hit is then
   grants the repair, it refuses nothing,
 - dropped when the rule's ``question_with`` words follow it in a clause that ends as a question:
   不知道您明天上午方便在家吗？ asks, it does not refuse,
+- for a rule's ``hedged`` words (应该, 差不多), kept only in a clause that ends in 吧 said as no
+  question, with no 您/你 right before the word: 应该是明天能送到吧。 guesses, 您应该收到了吧 checks,
 - dropped when it stands inside quotation marks (“…”, 「…」): the agent repeating what the
   caller or someone else said (您说快递员跟您讲“等着吧”) is not saying it to the caller,
 - dropped when a longer hit of another rule of the same category covers it, so
@@ -92,6 +94,7 @@ class _Entry:
     length: int  # in normalised characters
     clause_end: bool = False  # a wording that holds only where its clause ends (不过期。)
     clause_start: bool = False  # ... starts (。等着)
+    hedged: bool = False  # a rule's hedged word: holds only in a clause ending in 吧 (_hedges)
 
 
 class Matcher:
@@ -131,6 +134,10 @@ class Matcher:
                     # only: thousands of them, and the bare phrase already catches its homophones.
                     if pinyin and key in by_sound:
                         sound.setdefault(_sound_key(key), []).append(entry)
+            for word in rule.hedged:
+                key = canonical(word)
+                if key:
+                    exact.setdefault(key, []).append(_Entry(r, False, len(key), hedged=True))
         for key, entries in exact.items():
             self._exact.add_word(key, tuple(entries))
         self._exact.make_automaton()
@@ -211,7 +218,8 @@ class Matcher:
         hits: dict[tuple[int, int, int], str] = {}
         for s, e, entry, how in found:
             if (entry.clause_end and e < len(norm.text) and not _break_before(norm, e)) or (
-                    entry.clause_start and s > 0 and not _break_before(norm, s)):
+                    entry.clause_start and s > 0 and not _break_before(norm, s)) or (
+                    entry.hedged and not _hedges(norm, s)):
                 continue
             if entry.allow:
                 if entry.clause_start and not said_together(norm.original[norm.offsets[s] : norm.offsets[e - 1] + 1]):
@@ -226,7 +234,7 @@ class Matcher:
             (r, s, e, how) for (r, s, e), how in hits.items()
             if not any(a <= s and e <= b for a, b in allows.get(r, ()))
             and not any(a <= s and e <= b for a, b in quoted)
-            and not self._conditional(r, norm, s) and not self._asks(r, norm, e) and not self._concedes(r, norm, e)
+            and not self._conditional(r, norm, s) and not self._asks(r, norm, s, e) and not self._concedes(r, norm, e)
         ]
         # Longer hits of the same category subsume the hits they contain.
         final = [
@@ -253,10 +261,7 @@ class Matcher:
         words = self._not_after[rule]
         if not words:
             return False
-        clause = start
-        while clause > 0 and not _break_before(norm, clause):
-            clause -= 1
-        before = norm.text[clause:start]
+        before = norm.text[_clause_start(norm, start):start]
         return any(w in before and not (w.endswith("说") and _ME.search(before, before.rindex(w) + len(w)))
                    for w in words)
 
@@ -268,11 +273,13 @@ class Matcher:
             return False
         return any(w in norm.text[end:_clause_stop(norm, end)] for w in words)
 
-    def _asks(self, rule: int, norm: Normalized, end: int) -> bool:
-        """Whether one of the rule's ``question_with`` words follows the hit ending at ``end`` (one of
+    def _asks(self, rule: int, norm: Normalized, start: int, end: int) -> bool:
+        """Whether one of the rule's ``question_with`` words follows the hit from ``start`` to ``end`` (one of
         three characters or more, such as 合不合适, anywhere in its clause: 不知道这个时间合不合适？) and
         the clause is a question: a question mark, 吗/呢, 没有 or 不 as its last word, or a wish asked both ways
-        (方不方便, ``_a_not_a``): the ASR often leaves the question mark out."""
+        (方不方便, ``_a_not_a``): the ASR often leaves the question mark out. After the agent's own 我 in
+        the clause (我不知道您这个型号支不支持) the hit says what the agent does not know, and only 吗/呢 or a
+        question mark make it a question."""
         if end >= len(norm.text) or _break_before(norm, end):
             return False  # 不知道，你问别人吧？ is a refusal, then something else
         last = _clause_stop(norm, end) - 1
@@ -280,8 +287,19 @@ class Matcher:
         if not any(clause.startswith(w) or (len(w) >= 3 and w in clause) for w in self._question_with[rule]):
             return False
         after = norm.original[norm.offsets[last] + 1 :].lstrip()
-        return (norm.text[last] in "吗呢" or clause.endswith(_ASKED_LAST) or after[:1] in ("？", "?")
-                or _a_not_a(clause))
+        if norm.text[last] in "吗呢" or after[:1] in ("？", "?"):
+            return True
+        return not _ME.search(norm.text[_clause_start(norm, start):start]) and (
+            clause.endswith(_ASKED_LAST) or _a_not_a(clause))
+
+
+def _hedges(norm: Normalized, start: int) -> bool:
+    """Whether the word at ``start`` hedges its clause: the clause ends in 吧 with no question mark after
+    it, and no 您/你 stands right before the word (您应该收到了吧 checks a fact with the caller)."""
+    last = _clause_stop(norm, start) - 1
+    after = norm.original[norm.offsets[last] + 1 :].lstrip()
+    asked_of_caller = start > 0 and norm.text[start - 1] in "您你"
+    return norm.text[last] == "吧" and after[:1] not in ("？", "?") and not asked_of_caller
 
 
 def _a_not_a(clause: str) -> bool:
@@ -327,6 +345,14 @@ def _break_before(norm: Normalized, i: int) -> bool:
     """Whether a clause ends between normalised characters ``i - 1`` and ``i``: a punctuation mark
     stands between them in the original text."""
     return punctuated(norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]])
+
+
+def _clause_start(norm: Normalized, i: int) -> int:
+    """Where the clause holding normalised character ``i`` starts: after the punctuation mark before
+    it, or at the start of the text."""
+    while i > 0 and not _break_before(norm, i):
+        i -= 1
+    return i
 
 
 def _clause_stop(norm: Normalized, i: int) -> int:

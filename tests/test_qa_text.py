@@ -98,6 +98,24 @@ def test_a_breach_the_asr_wrote_with_您_for_你_is_not_taken_for_a_polite_quest
     assert hits("这个我真的不知道您文便人怕。") == [("forbidden.refusal", "不知道")]
 
 
+def test_a_guess_offered_as_the_answer_is_vague_a_check_with_the_caller_is_not() -> None:
+    # the shipped vague rule's hedged words (应该, 差不多): only in a clause ending in 吧 said as no question
+    assert [r for r, _ in hits("退款应该是明天能到吧。")] == ["vague.ambiguous"]
+    assert [r for r, _ in hits("师傅差不多下午三点到吧，您在家等一下。")] == ["vague.ambiguous"]
+    assert hits("退款应该明天能到，到了会有短信。") == []
+    assert hits("您应该已经收到短信了吧") == []  # checks a fact with the caller
+    assert hits("退款应该明天能到吧？") == []
+    assert hits("这是我应该做的吧，不用客气。") == []
+
+
+def test_the_agent_not_knowing_whether_is_no_polite_question() -> None:
+    # 不知道您…X不X at a clause's start asks the caller; after the agent's own 我 it says what the agent does not know
+    assert hits("不知道您明天方不方便") == []
+    assert [r for r, _ in hits("我不知道您这个型号支不支持。")] == ["forbidden.refusal"]
+    assert hits("我想问一下您，不知道您明天方不方便") == []
+    assert hits("我不知道您明天方便吗？") == []  # asked outright
+
+
 def test_the_seeds_preferred_hedge_is_a_low_severity_flag_not_negative_language() -> None:
     [h] = scan_text(CFG, "我不能肯定，但我可以帮你想想办法。")
     assert (h.rule, h.severity) == ("forbidden.uncertain", "low")
