@@ -1143,3 +1143,39 @@ def test_a_code_read_from_the_text_message(text: str, masked: str) -> None:
 ])
 def test_look_alikes_of_a_code_from_the_text_message_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a number read slowly: pauses, fillers, a group confirmed or said twice, the caller narrating its groups
+    ("手机号一八九……二二零四……七七一三", "手机号***……****……七七一三"),
+    ("电话是一五二……那个……六六三零……八四二一", "电话是***……那个……****……八四二一"),
+    ("手机一五九，对，一五九，三三一四，零八二七", "手机***，对，***，****，零八二七"),
+    ("卡号6217，中间是0033 1200，最后是5566 781", "卡号****，中间是**** ****，最后是***6 781"),
+    # begun again from its first group after a correction
+    ("我的电话一八六，四四二零，呃，不对，一八六，四四二一，零七零七",
+     "我的电话***，****，呃，不对，***，****，零七零七"),
+    # an address whose house and floor come in clauses of their own
+    ("家住杭州市西湖区文三路，二八八号，五楼", "家住杭州市西湖区***，****，**"),
+    ("北京市海淀区上地西里八区，二十号楼，三单元，四零二", "北京市海淀区******，****，***，***"),
+    # a name spelled by its characters, or its surname spelled after it
+    ("刘思远，思考的思，远方的远", "刘**，****，****"),
+    ("是李娜，不是木子李那个，是十八子李", "是李*，不是木子李那个，是十八子李"),
+    ("应该是陈佳琪不是陈嘉琪", "应该是陈**不是陈**"),
+    # a code's word right before it beats an amount's before that; a card named by what it is for
+    ("退款提取码是B8M2P5", "退款提取码是******"),
+    ("扣款卡是6225 8801 2345 6789", "扣款卡是**** **** **** 6789"),
+])
+def test_data_read_slowly_in_pieces_and_spelled(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "大概三点……四点……五点都行",  # times between pauses
+    "买了三个，对，三个，一共六十块",  # a count confirmed
+    "退款金额是，对，一百二十八元",
+    "客服热线4008205588，最后是5588",  # a hotline, its end read back
+    "是高兴，不是难过",  # a word, not a name
+    "验证码一共六位，对，一共六位",  # 对 then 一共: a word, no digit to go on to
+])
+def test_look_alikes_of_data_read_slowly_stay(text: str) -> None:
+    assert mask(text) == text

@@ -90,6 +90,7 @@ NUMBER_KINDS = ("id_card", "bank_card", "phone")  # keep their last digits when 
 ENGLISH_AROUND_NUMBERS = {"is", "at", "was", "are", "am", "to", "number", "no", "code", "pin", "otp", "ok", "okay",
                           "please", "thanks", "and", "then", "me", "my", "id"}
 FALSE_START_DIGITS = 6  # a shorter number taken back (138，不对，139…) says too little to hide
+GROUP_DIGITS = 6  # the longest group of a number read out in parts: an ID's region code (四五零一零三)
 WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
 KEEP = 4
 ID_NAMED = re.compile(r"身份证|证件号")
@@ -173,9 +174,14 @@ def _counting(stream: Stream, k: int) -> bool:
     return not (text[k + 1] == REPEAT and _repeat_at(stream, k + 1))
 
 
+CONFIRMED = "对对|对的|对|没错"  # a group said, confirmed, said again (幺三五，对，幺三五)
+NARRATED = "(?:中间|后面|后边|最后|然后|接着)(?:的|四位|几位)?(?:是)?"  # where the next group goes (中间是0077)
 # Between two groups of a number read out: a hesitation (嗯，那个，) or a group taken back (不对，/ 不是，); the
 # number goes on after it. A pause (comma, segment break, an ellipsis) stands on both sides: 三个，嗯，还有 is none.
-BRIDGE = re.compile(rf"(?:{HESITATIONS})*(?P<fix>不对|不是|说错了)?(?:{HESITATIONS})*")
+# A group confirmed (幺三五，对，幺三五) is a hesitation too: the caller says it again; and a caller may narrate
+# where the groups go (159，中间是0077，最后是3321): the number goes on after those words.
+BRIDGE = re.compile(rf"(?:{HESITATIONS}|{CONFIRMED})*(?P<fix>不对|不是|说错了)?(?:{HESITATIONS})*"
+                    rf"(?P<told>{NARRATED})?")
 PAUSE_MARKS = set("，,、…. ")
 
 
@@ -194,6 +200,18 @@ def _hesitated(stream: Stream, j: int) -> bool:
     return said is not None and any(ch in FILLERS for ch in said)
 
 
+def _pause_in_number(stream: Stream, j: int) -> bool:
+    """Whether digit ``j`` and the digit after it are parted by a pause alone (一五八……零零零二): a caller reading a
+    number slowly, not a sentence ending; the groups on both sides are one number's, as across a comma."""
+    return _pause_goes_on(stream, j) and stream.text[j + 1] in DIGIT_VALUE
+
+
+def _pause_goes_on(stream: Stream, j: int) -> bool:
+    """Whether a pause alone (an ellipsis) follows character ``j``: a number read out may go on after it, straight
+    away or past a bridged clause (一三七……那个……二六五八)."""
+    return stream.gaps[j] == GAP_PUNCT and j + 1 < len(stream.text) and _paused(stream, j)
+
+
 def _bridge(stream: Stream, j: int) -> tuple[int, bool] | None:
     """Where a number read out goes on after digit ``j`` past hesitation clauses and a correction (一三九|嗯，那个，
     零幺二四; 幺二，不是，幺三): the next digit's index and whether a correction took a group back; None when no
@@ -204,11 +222,11 @@ def _bridge(stream: Stream, j: int) -> tuple[int, bool] | None:
         return None
     while i < len(text) and text[i] not in DIGIT_VALUE:
         m = BRIDGE.match(text, i)
-        if m is None or m.end() == i or m.end() >= len(text) or not _paused(stream, m.end() - 1):
+        if m is None or m.end() == i or m.end() >= len(text) or not (_paused(stream, m.end() - 1) or m["told"]):
             return None
         fix = fix or m["fix"] is not None
         i = m.end()
-    return (i, fix) if i < len(text) else None
+    return (i, fix) if i < len(text) and not _counting(stream, i) else None  # 对，一共六位: a word, no digit
 
 
 def _restart(pieces: list[list[int]], bridges: dict[int, bool]) -> int:
@@ -230,14 +248,21 @@ def _taken_back(stream: Stream, pieces: list[list[int]], bridges: dict[int, bool
         if not fix:
             continue
         said, q = 0, p - 1
+        if _said(stream, pieces[p]) == _said(stream, pieces[0]):  # begun again from its first group: all goes
+            said = -sum(len(piece) for piece in pieces[:p])
         while q >= 0 and said < len(pieces[p]):
             if q not in dropped:
                 dropped.add(q)
                 said += len(pieces[q])
             q -= 1
+    last = len(pieces) - 1
+    before = "".join(_said(stream, pieces[k]) for k in range(last) if k not in dropped)
+    if (bridges.get(last) is False and last not in dropped and len(pieces[last]) <= GROUP_DIGITS
+            and before.endswith(_said(stream, pieces[last]))):
+        dropped.add(last)  # 8846，对，8846 / 268，最后是二六八: the end read back once the number is said
     for p, fix in bridges.items():
         q = max((k for k in range(p) if k not in dropped), default=-1)
-        if (not fix and q >= 0 and p not in dropped and len(pieces[p]) < FALSE_START_DIGITS
+        if (not fix and q >= 0 and p not in dropped and len(pieces[p]) <= GROUP_DIGITS
                 and _said(stream, pieces[q]) == _said(stream, pieces[p])):
             dropped.add(q)
     return sorted(dropped)
@@ -266,7 +291,7 @@ def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
         bridges: dict[int, bool] = {}  # piece after a bridged clause -> whether a correction
         count = 1
         j = i
-        while j + 1 < len(text) and (stream.joined(j) or stream.digits_may_join(j)):
+        while j + 1 < len(text) and (stream.joined(j) or stream.digits_may_join(j) or _pause_goes_on(stream, j)):
             ch = text[j + 1]
             if ch in X_CHARS and count in X_AFTER:
                 if stream.digits_may_join(j):
@@ -285,8 +310,8 @@ def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
                 continue
             if (ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1)) or _counting(stream, j + 1):
                 break
-            if stream.digits_may_join(j):
-                if _hesitated(stream, j):
+            if stream.digits_may_join(j) or _pause_in_number(stream, j):
+                if _hesitated(stream, j) or _pause_in_number(stream, j):
                     bridges[len(pieces)] = False
                 pieces.append([j + 1])
             else:

@@ -149,9 +149,11 @@ BED = re.compile(f"[{_NUM}]+号?床")
 HOSPITAL = re.compile(r"医院|住院部|住院楼|病区|病房")
 UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building|apartment|apt|floor)[0-9]+[a-z]?)+")
 # A clause opening with a house number, building, floor or flat (256号, 5号楼, 13楼): the rest of an address
-HOUSE_NUMBER = re.compile(f"[{_NUM}]+[a-z]?(?:号楼|号|楼|层|室|栋|幢|座|单元)")
+# (a Shanghai lane's number too, 六六八弄: the houses are numbered within it)
+HOUSE_NUMBER = re.compile(f"[{_NUM}]+[a-z]?(?:号楼|号|楼|层|室|栋|幢|座|单元|弄)")
 # A district and a street that ends its clause, its number said after a filler (天山区解放南路，嗯，256号)
-PAUSED = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道|巷|弄){_SECTION}")
+# (a numbered 道 too, 高新南七道，十八号: the stream leaves the comma out, so the number is right after it)
+PAUSED = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道|巷|弄|道(?=[{_NUM}])){_SECTION}")
 # An address written in English (Room 1203, 88 Century Avenue; 350 West 57th Street, Apt 12B; Flat 5B, 22 Nathan
 # Road), on a segment's original text: a flat maybe, a house number, the street's name in capitals and its kind, a flat
 # maybe. They are hidden; the district, city and state after them stay, as a Chinese address's before it do.
@@ -171,7 +173,9 @@ _TOWNSHIP = f"{_NAMED}{{2,4}}?(?:[镇乡]|街道)"
 _VILLAGE = f"{_NAMED}{{1,4}}?村|(?<=村){_NAMED}{{1,3}}?庄"  # a village, or a hamlet said after it (张营村，后张庄)
 _DOOR = (f"[{_NUM}a-z]+(?:栋|幢|号楼)(?:[{_NUM}]+单元)?(?:[{_NUM}]{{3,4}})?|[{_NUM}]+单元|[{_NUM}]{{3,4}}室?"
          f"|[{_NUM}]+楼[东西南北中]?户|[{_NUM}]+[组队社](?:[{_NUM}]+号)?")
-_PLACE = (f"{_NAMED}{{1,6}}?(?:路|街|大道)(?:[东南西北中]段)?|{_NAMED}{{2,6}}?(?:小区|花园|家园|华庭|名都|苑|新村)")
+# (an estate's numbered zone is a place too: 望京西园三区, 天通苑二区)
+_PLACE = (f"{_NAMED}{{1,6}}?(?:路|街|大道)(?:[东南西北中]段)?|{_NAMED}{{2,6}}?(?:小区|花园|家园|华庭|名都|苑|新村)"
+          f"|{_NAMED}{{2,6}}?[{_NUM}]+区")
 PIECE = re.compile(f"(?P<town>{_TOWNSHIP})|(?P<village>{_VILLAGE})|(?P<door>{_DOOR})|(?P<place>{_PLACE})")
 # A street's house number said, then taken back a few words on and said again with another number (写的是幸福路12号，
 # 刚才说错了，应该是幸福路21号): the wrong reading is the caller's street too, so both are hidden
@@ -453,11 +457,15 @@ def _goes_on(stream: Stream, end: int) -> bool:
     address stopped short of one (解放南路，嗯，256号; …1818中心，嗯，13楼; not …八百号，嗯，八百零八号: a house
     number said again, MENDED's)."""
     on = past_fillers(stream, end)
-    if on == end:
-        return False
     text, stop = stream.text, stream.clause_end(on, on + MAX_ADDRESS)
+    if on == end:
+        # a caller reading slowly gives the house, building or floor a clause of its own, with no filler before it
+        # (小寨东路，一二六号; …一七七号，二十三楼): the clause is that number alone
+        return bool(HOUSE_NUMBER.fullmatch(text, on, stop))
     short = text[end - 1] not in HOUSE and text[end - 1] not in DIGIT_VALUE
-    return bool(FLAT.search(text, on, stop) or (short and HOUSE_NUMBER.match(text, on)))
+    # (an estate's building after a filler, …九三二号，那个，学生公寓七栋, is the home's too)
+    return bool(FLAT.search(text, on, stop) or ESTATE.search(text, on, stop)
+                or (short and HOUSE_NUMBER.match(text, on)))
 
 
 def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:

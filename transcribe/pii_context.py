@@ -34,6 +34,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "bank_card": ("退到", "退回到", "转到", "汇到",  # money sent back somewhere: to an account
                   "卡号", "卡号码", "银行卡", "银行卡号", "账号", "帐号", "账户", "帐户", "储蓄卡",
                   "信用卡", "借记卡", "存折", "银行账", "卡的号", "的卡",
+                  "扣款卡", "还款卡",  # a card named by what it is for: money drawn from or paid to it
                   "的银行卡", "的信用卡", "的储蓄卡",  # …这张6222…的银行卡
                   "张卡", "张银行卡", "张信用卡", "张储蓄卡",  # 退到您这张卡 + the number, or the number + 这张银行卡
                   "行卡",  # a bank by its short name: 工行卡, 农行卡
@@ -187,6 +188,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
         lo -= 1
     found = _before(text, a, lo)
+    if found == QUANTITY and ISSUED_CODE.search(text[lo:a]):
+        found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
     if found is None and (GATE_KEYS.search(text[lo:a]) or ISSUED_CODE.search(text[lo:a])
                           or OWN_REDEMPTION.search(text[lo:a])):
         found = "code"

@@ -220,7 +220,8 @@ def names(stream: Stream) -> list[Found]:
         if given and _ends_clause(stream, given[1]):
             out.append(Found("name", *given))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream, said),
-            *_corrected(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream), *_nicknames(stream)]
+            *_corrected(stream), *_explained(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream),
+            *_nicknames(stream)]
     romanised = _romanised(stream)
     out += romanised
     # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
@@ -475,7 +476,7 @@ def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Fou
         surname = text[lo:hi] or text[lo - 1]  # 木子李: the last character is the surname
         start = max(0, lo - SURNAME_REACH) if hi == lo or (lo, hi) in explained else hi
         for p in range(start, min(len(text), hi + SURNAME_REACH)):
-            if (text.startswith(surname, p) and stream.opens_clause(p) and p != lo - len(surname)
+            if (text.startswith(surname, p) and _opens_name(stream, p) and p != lo - len(surname)
                     and not ((lo, hi) in explained and p == stream.clause_start(lo))):
                 given = _full_name(stream, p) or _said_surname_name(stream, p, {surname: (lo, hi)})
                 # 司马光的司马, 李宁的那个李: spelled by a famous name; 高个子那个: the clause goes on past
@@ -492,6 +493,28 @@ def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Fou
     return out
 
 
+def _opens_name(stream: Stream, p: int) -> bool:
+    """Whether a name said from ``p`` opens its clause, maybe after 是 (是张伟，不是立早章，是弓长张): the caller
+    answering with the name alone."""
+    return stream.opens_clause(p) or (p > 0 and stream.text[p - 1] == "是" and stream.opens_clause(p - 1))
+
+
+def _explained(stream: Stream) -> list[Found]:
+    """A full name said alone in its clause, then a character of its given name explained in the next (周晓燕，
+    破晓的晓): only a name is spelled so, whatever words came before; the explanations are _spelled_out's."""
+    text = stream.text
+    out: list[Found] = []
+    for p in range(len(text)):
+        given = _full_name(stream, p) if _opens_name(stream, p) else None
+        if given is None or given[1] >= len(text) or not _ends_clause(stream, given[1]):
+            continue
+        m = EXPLAINED.match(text, given[1])
+        if (m and _ends_clause(stream, m.end()) and m["ch"] in text[given[0]:given[1]]
+                and m["ch"] in m["word"] and m["x"] in (None, m["ch"])):
+            out.append(Found("name", *given))
+    return out
+
+
 # the word saying one of two names is wrong, or which is right (写的是张伟，应该是张玮: a form's name corrected)
 TAKEN_BACK = re.compile(r"(?:不|应该)是$")
 # a name written or said wrong (你们写成周洁了, 刚才说成张伟了): one of the two, ending its clause or before 了
@@ -505,7 +528,8 @@ def _corrected(stream: Stream) -> list[Found]:
     said: dict[str, list[tuple[int, int, bool]]] = {}
     for m in re.finditer("是", text):
         given = _full_name(stream, m.end())
-        if given and _ends_clause(stream, given[1]):
+        # (or the other said right after it, in the same breath: 应该是吴静怡不是吴静宜)
+        if given and (_ends_clause(stream, given[1]) or text.startswith("不是", given[1])):
             said.setdefault(text[m.end():given[0]], []).append((*given, bool(TAKEN_BACK.search(text, 0, m.end()))))
     for m in MISTAKEN.finditer(text):
         given = _full_name(stream, m.end())
