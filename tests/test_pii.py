@@ -1179,3 +1179,48 @@ def test_data_read_slowly_in_pieces_and_spelled(text: str, masked: str) -> None:
 ])
 def test_look_alikes_of_data_read_slowly_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a village said as its house's place, and the way to the door in the clause after it
+    ("我家是石门屯西头第三家，红砖墙那个院子", "我家是********，*******"),
+    ("你到杨庄村小学往北第二户，门口停着三轮车那家", "你到**********，*********"),
+    ("地址就写东风大队第二生产队，老磨坊后面那排房子", "地址就写*********，*********"),
+    ("寄到安徽省阜阳市临泉县向阳乡东风大队三小队", "寄到安徽省阜阳市临泉县**********"),
+    ("寄到柳河村三组，过了桥第二个巷子进去", "寄到*****，**********"),
+    ("送到李庄村四组小学后面那家", "送到***********"),
+    ("四川省眉山市仁寿县白路镇高峰村", "四川省眉山市仁寿县******"),
+    ("我住镇上，白沙镇解放街12号院，进院子右手第一个门", "我住镇上，**********，*********"),
+    # an estate named without 小区, its floor and flat each in a clause of its own
+    ("我住滨江国际九栋，电梯到十六楼，左手一六零二", "我住******，电梯到***，左手****"),
+    ("阳光水岸小区五栋，在九楼，九零三", "********，在**，***"),
+    ("我们是绿地城东区十五栋", "我们是********"),
+    ("快递放六楼我家门口", "快递放**我家门口"),
+    # who lives there, said before the flat, stays
+    ("我是五栋一单元六零二的业主", "我是********的业主"),
+    ("新房是翠湖小区B区8栋2单元301", "新房是**************"),
+    ("老家是后李村", "老家是***"),
+    ("搬到城里的幸福小区六号楼了", "搬到**********了"),
+    # family or a village cadre named for an errand
+    ("我不在家，我婶子刘桂香代收", "我不在家，我婶子刘**代收"),
+    ("包裹先放村长王福贵那儿", "包裹先放村长王**那儿"),
+    ("我妹妹陈雨欣会去取", "我妹妹陈**会去取"),
+    # whom to call, said right before the number, beats a 物流 before it
+    ("物流师傅到了联系139 2233 4455，是我表弟", "物流师傅到了联系*** **** 4455，是我表弟"),
+])
+def test_village_homes_floors_and_family_named_for_delivery(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "送到了村口给我打电话",  # 送到了: the parcel arriving, not where
+    "老家是河南的",
+    "村长说明天停水",
+    "师傅安装完会让您改密码",  # a job, then a verb: no name
+    "我们村往东第二家是小卖部",  # the firm's village's shop: 我们
+    "快递放一楼大厅就行",
+    "我叔叔说明天来",
+    "大队部在村东头",
+])
+def test_look_alikes_of_village_homes_and_family_stay(text: str) -> None:
+    assert mask(text) == text

@@ -42,6 +42,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
                   "cardnumber", "card", "creditcard", "debitcard", "accountnumber", "account", "bankaccount"),
     "phone": ("手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "座机", "固话", "联系电话",
               "打我", "联系我", "拨打我", "微信号", "qq", "qq号", "qq号码",  # a QQ number reaches the caller too
+              "联系",  # whom to call, said right before the number (到了联系139…): nearer than a 物流 before it
               "直线", "办公室电话",  # an office's direct line reaches the person
               "phone", "phonenumber", "mobile", "mobilenumber", "cellphone", "callme", "callmeat", "whatsapp",
               "telephone", "contactnumber", "landline"),

@@ -557,6 +557,8 @@ NAME_IS_KIN = re.compile(rf"是我的?(?:{KIN}|同事|朋友|邻居|室友|同�
 # (or a third person's, as family calling for them say it: 我是她女儿田丽)
 KIN_THEN_NAME = re.compile(rf"[我您你她他](?:楼上|楼下|隔壁|对门|对面)?的?(?:{KIN}|同事|朋友|邻居|室友|同学"
                            r"|嫂子|姐夫|妹夫|表哥|表姐|表弟|表妹|舅妈"
+                           # (a parent's siblings and their spouses: 我叔叔…, 我婶子…, 我大伯…, 我姨妈…)
+                           r"|叔叔|婶子|婶婶|伯伯|大伯|伯母|姑父|姑妈|姨夫|姨妈"
                            # (a sibling said with one character: 我哥马俊峰, 我姐林芳)
                            r"|哥|姐|弟|妹)")
 # whom an invoice is made out to (发票开的是扎西次仁, 抬头开给王建国)
@@ -564,7 +566,9 @@ INVOICE_TO = re.compile(r"(?:发票|抬头)(?:开的是|开给)")
 STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs up to a word no name has (阿依古丽在家)
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
 # (a building's staff too: 门卫孙大伟帮我代收的)
+# (a village's cadres too: 村长, 组长, 队长, 支书)
 ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|门卫|保安|保洁|快递员|快递小哥|经理|主管|销售|业务员|客服"
+                            r"|村长|组长|队长|支书"
                             r"|物业的|办公室的"
                             r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
 # a clause saying whose name the clause before was (马德顺，这是老爷子的名字; 就是我母亲的全名)
@@ -573,6 +577,9 @@ NAME_THEN_SAID = re.compile(r"[这那]?就?是[\u4e00-\u9fff]{0,6}?的?(?:名字
 RELATION_BEFORE = re.compile(rf"(?:{KIN}|邻居|同事|朋友|同学|室友)$")
 # what such a person does next: a name runs up to one of these, the rest of a would-be name is not its
 PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫帮办")
+# what family named for an errand do next (我妹妹王芳会去取, 我婶子刘梅代收): after a relation only, since after a job
+# they read as a verb's (师傅安装完会…)
+KIN_NEXT = PERSON_NEXT | set("会代")
 
 
 def _introduced(stream: Stream) -> list[Found]:
@@ -619,7 +626,7 @@ def _introduced(stream: Stream) -> list[Found]:
             continue
         given = _name_after(stream, m.end(), then=STOP_NEXT)
         # (or runs into what is done for them: 给您母亲刘桂兰办理挂失)
-        if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP | PERSON_NEXT):
+        if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP | KIN_NEXT):
             out.append(Found("name", *given))
     for m in ROLE_THEN_NAME.finditer(stream.text):
         clause = m.start()
@@ -661,6 +668,9 @@ def _kept_by(stream: Stream) -> list[Found]:
     return out
 
 
+THERE = ("那儿", "那里", "那边")  # a thing kept with someone: 钥匙在门卫李强那儿
+
+
 def _role_named(stream: Stream, p: int) -> tuple[int, int] | None:
     """The given name of a full name from ``p`` after a job (快递员马俊说…: 俊, not 俊说) that ends its clause
     or runs into what the person did (PERSON_NEXT); 师傅马上到 and 师傅安排好了 name no one."""
@@ -668,7 +678,8 @@ def _role_named(stream: Stream, p: int) -> tuple[int, int] | None:
     if given is None or stream.text.startswith(TITLES, given[0]):
         return None
     for end in range(given[1], given[0], -1):
-        if (end == given[1] and _ends_clause(stream, end)) or stream.text[end] in PERSON_NEXT:
+        if (end == given[1] and _ends_clause(stream, end)) or stream.text[end] in PERSON_NEXT or (
+                end == given[1] and stream.text.startswith(THERE, end)):
             return given[0], end
     return None
 
