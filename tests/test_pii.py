@@ -227,6 +227,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     # sent to the company's account rather than said (s31_14)
     ("请把您的银行卡号和密码发到我们的公众号，我们帮您绑定。", "密码发到我们"),
     ("您爱人手机的解锁密码您知道吗？告诉我一下。", "密码您知道吗？告诉我"),  # asked whether known first (s32_2)
+    ("为了核实身份，请告诉我您海尔斯智家APP的登录密码。", "告诉我您海尔斯智家APP的登录密码"),  # an app's name (s33_6)
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -1223,4 +1224,73 @@ def test_village_homes_floors_and_family_named_for_delivery(text: str, masked: s
     "大队部在村东头",
 ])
 def test_look_alikes_of_village_homes_and_family_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a filler or the recogniser's 是 for 四 inside a number read out with spaces
+    ("银行卡号 6217 0033 那个 1876 5520", "银行卡号 **** **** 那个 **** 5520"),
+    ("手机号 137是845 6621", "手机号 ***是*** 6621"),
+    ("身份证 44030 那个 519900101 2418", "身份证 ***** 那个 ********* 2418"),
+    # a surname spelled by its parts, then the given name alone between the pauses a space marks
+    ("我叫 呃 双木林 佳琪 佳是佳人的佳", "我叫 呃 双木林 ** 佳是佳人的佳"),
+    ("口天吴 敏 敏感的敏", "口天吴 * 敏感的敏"),
+    ("我叫张，弓长张，晓，破晓的晓，峰，山峰的峰。", "我叫张，弓长张，*，****，*，****。"),
+    ("我叫热依拉 热情的热", "我叫*** 热情的热"),
+    ("我姓周 叫周子墨", "我姓周 叫周**"),
+    # a hesitation alone before the house number, spaces around it
+    ("湖南省长沙市岳麓区桐梓坡路 嗯 一百零八号 三栋", "湖南省长沙市岳麓区**** * ***** **"),
+    # names read back, confirmed or put right
+    ("是王佳宁还是王嘉宁？", "是王**还是王**？"),
+    ("对，刘思雨，就是我本人。", "对，刘**，就是我本人。"),
+    ("名字写错了，应该是邓雨桐。", "名字写错了，应该是邓**。"),
+    ("我同事叫古丽米拉，东西给她", "我同事叫****，东西给她"),
+    # a house number asked both ways, a flat read back in words
+    ("门牌号是15号吗？还是51号？", "门牌号是***吗？还是***？"),
+    ("地址最后是902室，九零二。", "地址最后是****，***。"),
+    # a works' address and an industrial zone's building and floor
+    ("我们厂在苏州市吴江区松陵镇长安路88号", "我们厂在苏州市吴江区*********"),
+    ("东莞市长安镇乌沙街道锦厦工业区C栋5楼", "东莞市****************"),
+])
+def test_asr_spacing_read_backs_and_works_addresses(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_street_then_filler_opening_the_next_segment() -> None:
+    assert mask_segments(["山东省济南市历下区泉城路", "呃 二十六号 五楼"]) == ["山东省济南市历下区***", "* **** **"]
+
+
+@pytest.mark.parametrize("text", [
+    "冷藏还是冷冻",  # two words of one first character, no name's two spellings
+    "您说的是周一还是周二",
+    "一是一，二是二",
+    "木子李 谢谢",
+    "我们用了四组数字",
+    "今天是3月5号吗？还是6号？",  # a date asked both ways, no house
+    "地址最后一栏不用填",
+    "门牌号我记下了",
+    "我们公司在上海市浦东新区张江路100号",  # the agent's firm: public
+])
+def test_look_alikes_of_read_backs_and_asr_spacing_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # a symbol said in words inside an e-mail's name; an ID read back after 我念一下
+    ("我确认一下，chen下划线li@qq.com？", "我确认一下，*********@qq.com？"),
+    ("微信号我念一下，q-l-2-0-2-4-x-y，对吧？", "微信号我念一下，*-*-*-*-*-*-*-*，对吧？"),
+    # a name with no surname after a roommate's 叫; a name before its spelled surname; a name called a name
+    ("我室友叫古丽米拉，东西给她", "我室友叫****，东西给她"),
+    ("我叫 刘洋 文刀刘 洋是海洋的洋", "我叫 刘* 文刀刘 洋是海洋的洋"),
+    ("帮我查一下 周子航 这个名字", "帮我查一下 周** 这个名字"),
+    # the flat's number ends the address before 就 and what it is near
+    ("我住在阳光花园3栋502就在超市楼上", "我住在*********就在超市楼上"),
+    ("深圳市龙华区观澜街道桂花工业区B栋2楼", "深圳市龙华区*************"),
+])
+def test_handles_read_back_names_called_names_and_run_on_addresses(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", ["这个名字不错", "微信我念一下，好吗", "这个人我们查一下", "一共是100就行"])
+def test_look_alikes_of_called_names_and_read_backs_stay(text: str) -> None:
     assert mask(text) == text

@@ -18,6 +18,7 @@ from dataclasses import replace
 from transcribe.pii_numbers import DIGIT_VALUE
 from transcribe.pii_stream import (
     FILLER_CLAUSE,
+    GAP_JOIN,
     GAP_PUNCT,
     GAP_SOFT,
     Found,
@@ -35,7 +36,8 @@ ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|�
 # 贵公司: the caller's own workplace, 公司地址是…, 我女婿公司在…, is where they are found)
 # (我们 sending something to the caller is the caller's address: 我们给您寄到…, 我们这边帮您送到…)
 # (a person of the caller's firm is sent to at their own address: 寄给我们公司的联系人，…)
-NOT_CALLERS = re.compile(r"我们(?![是村屯组])(?!(?:这边|会|再|先)?[给帮替][您你])"
+# (a works is the caller's, a worker's, not the agent's firm: 我们厂在…)
+NOT_CALLERS = re.compile(r"我们(?![是村屯组])(?!(?:这边|会|再|先)?[给帮替][您你])(?!工?厂)"
                          r"(?!公司的(?:联系人|对接人|收件人|同事))"
                          r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip"
                          r"|(?<!我的)(?<!我家)店(?![铺市])")
@@ -98,7 +100,10 @@ MARKET_END = re.compile(f"{_MARKET}$")
 # 纬五路工业区…三号宿舍楼): where a worker lives or takes parcels, hidden as a home is; the zone named alone, or a
 # firm's factory said with its city (东莞工厂), is not
 _WORKS_END = "(?:厂房|厂|宿舍楼|宿舍)"
-WORKS = re.compile(f"(?:[镇乡]|街道|路)[\u4e00-\u9fff]{{0,4}}?工业[园区][\u4e00-\u9fffa-z{_NUM}]{{1,12}}?{_WORKS_END}")
+# (or a building of the zone and its floor, 凤凰第一工业区A栋3楼: a works' floor, as a flat is a home's)
+_WORKS_BLOCK = f"[a-z{_NUM}]+(?:栋|幢|号楼|座)(?:[{_NUM}]+[楼层])?"
+WORKS = re.compile(f"(?:[镇乡]|街道|路)[\u4e00-\u9fff]{{0,4}}?工业[园区]"
+                   f"(?:[\u4e00-\u9fffa-z{_NUM}]{{1,12}}?{_WORKS_END}|{_WORKS_BLOCK})")
 # ... and said on after a village or street's address in the same clause (…长布村工业区华星电子厂): hidden with it
 WORKS_TAIL = re.compile(f"工业[园区]区?[\u4e00-\u9fffa-z{_NUM}]{{1,12}}?{_WORKS_END}")
 # A parcel locker or pickup point a parcel is to be left at, placed by the estate's gate or a landmark beside it
@@ -233,7 +238,8 @@ BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|
 BREAKS = (GAP_PUNCT, GAP_SOFT)  # a clause ends between two stream characters
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
-ADDRESS_STOPS = re.compile(r"手机|电话|身份证|卡号|账号|验证码|密码")
+# (or 就 right after the flat's number, a recogniser's run-on into what the place is near: …401 就市中心那个)
+ADDRESS_STOPS = re.compile(f"手机|电话|身份证|卡号|账号|验证码|密码|(?<=[{_NUM}])就")
 # A named estate's building after a trigger, the estate said without 小区 (我住滨江国际九栋): the home, as ESTATE's
 BLOCK = re.compile(f"[{_NUM}]+(?:栋|幢|号楼)")
 
@@ -252,8 +258,7 @@ def addresses(stream: Stream) -> list[Found]:
         if found:
             out.append(found)
     # (a street ending its clause is an address when its house comes after a filler: PAUSED)
-    paused = [m for m in PAUSED.finditer(text) if m.end() < len(text) and not stream.joined(m.end() - 1)
-              and _goes_on(stream, m.end())]
+    paused = [m for m in PAUSED.finditer(text) if m.end() < len(text) and _street_paused(stream, m.end())]
     out += [Found("address", m.start(), m.end()) for m in HUTONG.finditer(text)]
     # (a township's name starts its clause or follows the county: read clause by clause, not across a comma)
     town_streets = [m for k in stream.clause_starts()
@@ -267,8 +272,10 @@ def addresses(stream: Stream) -> list[Found]:
         start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
         # who or what is there, said before 在 (物业在阳光花园一期4栋) or 是 (新房是…小区8栋): the place is what
         # comes after it (a door number's word before 是, 房号是…, is still hidden with it, as tests/test_pii.py has it)
+        # (and what to write, 宿舍就写7栋602: the address is what follows 就写)
         start = max([start, *(k + 1 for k in range(start + 1, m.start())
-                              if text[k] == "在" or (text[k] == "是" and not DOOR_WORD.search(text, start, k)))])
+                              if text[k] == "在" or (text[k] == "是" and not DOOR_WORD.search(text, start, k))
+                              or text.startswith("就写", k - 1))])
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
             found = _address_from(stream, start)
             out += [found] if found else []
@@ -301,6 +308,8 @@ def addresses(stream: Stream) -> list[Found]:
             and not NOT_CALLERS.search(text, max(0, m.start() - 8), m.start())]
     out += [Found("address", m.start("said"), m.end()) for m in DOOR_NUMBER.finditer(text)
             if any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in out)]
+    out += _tails_said(stream)
+    out += _numbers_again(stream, out)
     out += [Found("address", m.start("at"), m.end()) for f in out if f.start > 0 and stream.opens_clause(f.start)
             and (m := LANDMARK_ESTATE.fullmatch(text, stream.clause_start(f.start - 1), f.start))]
     # a room said 房间 (716房间, as a hotel's, a care home's or a ward's is): the 间 belongs to the 房 it ends on
@@ -517,7 +526,7 @@ def _goes_on(stream: Stream, end: int) -> bool:
     number said again, MENDED's)."""
     on = past_fillers(stream, end)
     text, stop = stream.text, stream.clause_end(on, on + MAX_ADDRESS)
-    if on == end:
+    if on == end and not _segment_opened_by_filler(stream, end):
         # a caller reading slowly gives the house, building or floor a clause of its own, with no filler before it
         # (小寨东路，一二六号; …一七七号，二十三楼): the clause is that number alone
         return bool(HOUSE_NUMBER.fullmatch(text, on, stop))
@@ -544,6 +553,56 @@ def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
     first = HOSPITAL.search(text, start, bed.start())
     keep = _admin_end(text, start, first.start() if first else start, lone=False)
     return Found("address", keep, bed.end())
+
+
+MAX_FILLER = 4  # characters of the filler clause opening a segment (呃, 那个, 嗯那个)
+
+
+# The last piece of an address said alone, named as such (地址最后是601室; 门牌号是32号): the house or flat, hidden
+# as it is inside a whole address
+ADDRESS_TAIL = re.compile(f"(?:地址(?:最后|后面)(?:是|为)?|(?:{DOOR_WORD.pattern})(?:是|为)?)"
+                          f"(?P<said>[{_NUM}]+[a-z]?(?:号楼|号|室|栋|幢|单元))")
+# A house number said again in the next clause: read back in words (601室，六零一) or asked the other way (32号吗？
+# 还是23号？)
+AGAIN = re.compile(f"(?:还是|或者)?(?P<said>[{_NUM}]+(?:号楼|号|室|栋|幢|单元)?)(?:吗|吧|呢)?")
+AGAIN_REACH = 3  # characters of words (吗，) between the number and the clause saying it again
+
+
+def _tails_said(stream: Stream) -> list[Found]:
+    """The house or flat said alone after the words that name it a piece of an address (ADDRESS_TAIL)."""
+    return [Found("address", m.start("said"), m.end()) for m in ADDRESS_TAIL.finditer(stream.text)
+            if stream.in_one_clause(m.start(), m.end())]  # (not 核对一下门牌号，是8号楼…吗: a question on its own)
+
+
+def _numbers_again(stream: Stream, found: list[Found]) -> list[Found]:
+    """A house number said again, in a clause of its own right after an address ending at a number (AGAIN): in
+    other digits (601室，六零一) or the other way round (32号吗？还是23号？), as many digits either way."""
+    text, out = stream.text, []
+    for f in found:
+        digits = [DIGIT_VALUE[ch] for ch in text[f.start:f.end] if ch in DIGIT_VALUE]
+        k = next((k for k in range(f.end, min(len(text), f.end + AGAIN_REACH + 1)) if stream.opens_clause(k)), None)
+        if not digits or k is None or (text[f.end - 1] not in "号室栋幢元楼" and text[f.end - 1] not in DIGIT_VALUE):
+            continue
+        m = AGAIN.fullmatch(text, k, stream.clause_end(k, len(text)))
+        said = [DIGIT_VALUE[ch] for ch in m["said"] if ch in DIGIT_VALUE] if m else []
+        if m and sorted(said) == sorted(digits[-len(said):]) and len(said) == len(digits):
+            out.append(Found("address", m.start("said"), m.end("said")))
+    return out
+
+
+def _segment_opened_by_filler(stream: Stream, end: int) -> bool:
+    """Whether the clause ending at ``end`` ends with a filler that opened the caller's next segment (湖滨南路|呃
+    三三四号): the clause ran on across the boundary only to the filler, and the address goes on after it."""
+    return any(stream.gaps[k - 1] == GAP_JOIN and FILLER_CLAUSE.fullmatch(stream.text, k, end)
+               for k in range(max(1, end - MAX_FILLER), end))
+
+
+def _street_paused(stream: Stream, end: int) -> bool:
+    """Whether a street ending at ``end`` ends its clause and its house comes after a filler (PAUSED): a comma, or the
+    end of the caller's segment, the next opening with a filler said alone (湖滨南路|呃 三三四号)."""
+    if stream.gaps[end - 1] == GAP_JOIN:
+        return past_fillers(stream, end) > end and _goes_on(stream, end)
+    return not stream.joined(end - 1) and _goes_on(stream, end)
 
 
 def _address_from(stream: Stream, at: int) -> Found | None:

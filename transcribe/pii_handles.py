@@ -18,7 +18,9 @@ CALLERS_FIRM = re.compile(r"(?<![们])[您你]的?公司$")
 # The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
 # (a star against its start: the name was masked on the screen it is read from, z***8@163.com, and what is left is
 # public, as a masked number's tail is)
-EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*)"
+# (the name's symbol may be said in words between its parts, liu下划线yang@163.com: hidden with the parts)
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*"
+                   r"(?:(?:下划线|横杠|中划线)[A-Za-z0-9][A-Za-z0-9._%+-]*)*)"
                    r"\s*(?:@|＠|艾特|\bat\b|圈a)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
 # The name written as words with the ASR's spaces between them (邮箱是wang xiao ming 2000@gmail.com): after a
@@ -53,6 +55,8 @@ _HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
 WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
                     # (what it is not, first: 微信号不是手机号，是lan-ge_520)
                     r"(?:不是(?:手机|电话)号?码?[\s，,]*)?"
+                    # (or the agent saying it reads it back: 微信号我念一下，z-w-…)
+                    r"(?:我(?:再)?(?:念|读|重复|确认|核对)一下[\s，,]*)?"
                     r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 

@@ -41,7 +41,7 @@ NAME_STOP = set("想问要是的了啊呀吧呢嘛吗哦在从住我你您他她
 # the clause: 我叫陈志刚)
 WORD_STARTS = set("刚现今昨电手身先请女从住来打帮")
 NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "这边", "那边", "一下", "目前",
-                   "家里", "家住", "家在")
+                   "家里", "家住", "家在", "谢谢")
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
 TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
           "哥", "姐", "医生", "护士", "大夫")
@@ -158,8 +158,8 @@ def _given(stream: Stream, q: int) -> int:
         if text[q + n:q + n + 2] in NAME_STOP_WORDS:
             break
         n += 1
-        if not stream.joined(q + n - 1):
-            break
+        if not stream.joined(q + n - 1) or (stream.spaced(q + n - 1) and SPELLED.match(text, q + n)):
+            break  # (a space, then the surname spelled: the recogniser's pause after the name, 胡斌 古月胡)
     return n
 
 
@@ -196,10 +196,10 @@ def names(stream: Stream) -> list[Found]:
     # or 叫 after whoever it names, said in any words (前台的小姑娘叫周婷婷，村支书叫何永福，): a full name that ends
     # its clause, after a word for a person (not 这个档位叫高速档, 那个牌子叫金龙鱼; not 叫王师傅: a title)
     for m in re.finditer("叫", text):
-        if stream.opens_clause(m.start()):
+        if _paused_before(stream, m.start()):  # (or after a space, a recogniser's pause: 我姓马 叫马晓东)
             given = _full_name(stream, m.end(), named=True) or _said_surname_name(stream, m.end(), said)
         else:
-            given = _full_name(stream, m.end())
+            given = _name_after(stream, m.end())  # (a name with no surname too: 我舍友叫扎西次仁，)
             if not (given and m.start() > 0 and text[m.start() - 1] in PERSON_END and _ends_clause(stream, given[1])):
                 given = None
         if given:
@@ -220,7 +220,8 @@ def names(stream: Stream) -> list[Found]:
         if given and _ends_clause(stream, given[1]):
             out.append(Found("name", *given))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream, said),
-            *_corrected(stream), *_explained(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream),
+            *_corrected(stream), *_renamed(stream), *_two_spellings(stream), *_owned(stream), *_this_name(stream),
+            *_explained(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream),
             *_nicknames(stream)]
     romanised = _romanised(stream)
     out += romanised
@@ -339,6 +340,23 @@ def _not_staff(stream: Stream, found: list[Found]) -> list[Found]:
     return [f for f in found if not any(s.start < f.end and f.start < s.end for s in staff)]
 
 
+def _two_spellings(stream: Stream) -> list[Found]:
+    """One name asked in two spellings (林浩然还是林浩燃, 李明辉还是李明慧): a full name, 还是 / 或者, then a full
+    name of the same surname whose two-character given name keeps one character of the first; two people are rarely
+    offered so, one name read back is. (A given name of one character could be any pair of words: 冷藏还是冷冻.)"""
+    text = stream.text
+    out: list[Found] = []
+    for m in ALTERNATIVE.finditer(text):
+        a = m.start() - 3
+        if a < 0 or not _surname(text, a) or not text.startswith(text[a], m.end()):
+            continue
+        first, second = _full_name(stream, a), _full_name(stream, m.end())
+        if (first == (a + 1, m.start()) and second and second[1] - second[0] == 2 and _ends_clause(stream, second[1])
+                and sum(x == y for x, y in zip(text[a + 1:m.start()], text[second[0]:second[1]], strict=True)) == 1):
+            out += [Found("name", *first), Found("name", *second)]
+    return out
+
+
 def _alternatives(stream: Stream, found: list[Found]) -> list[Found]:
     """A second name offered in the same breath (写邓子轩或者刘一鸣都行, 找王海涛还是李娜都可以): a full name right
     after 或者 / 或是 / 还是 that follows a name found."""
@@ -428,7 +446,8 @@ def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:
                 out.append(Found("name", m.start() + 1, m.end()))
         if len(given) == 2:
             again = re.compile(re.escape(given)).finditer(text, f.end, reach)
-            out += [Found("name", m.start(), m.end()) for m in again]
+            # (not across a space, the pause between two words: 思考的思 远方的远 says no 思远)
+            out += [Found("name", m.start(), m.end()) for m in again if not stream.spaced(m.start())]
     return out
 
 
@@ -469,12 +488,15 @@ def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Fou
     out: list[Found] = []
     said = [(m.end(), m.end() + (_surname(text, m.end()) or _said_length(stream, m.end(), surnames)))
             for m in SURNAME_TRIGGER.finditer(text)]
+    spelled = [(m.end(), m.end()) for m in SPELLED.finditer(text) if not m.group().startswith("的那个")]
     said += [(m.end(), m.end()) for m in SPELLED.finditer(text)
              if not m.group().startswith("的那个") or _ends_clause(stream, m.end())]
     explained = [(a, b) for a, b in surnames.values() if not SURNAME_TRIGGER.search(text, max(0, a - 3), a)]
     for lo, hi in said + explained:
         surname = text[lo:hi] or text[lo - 1]  # 木子李: the last character is the surname
-        start = max(0, lo - SURNAME_REACH) if hi == lo or (lo, hi) in explained else hi
+        # (复姓欧阳 after the name explains it, as 双木林 does: 欧阳娜娜，复姓欧阳)
+        before = hi == lo or (lo, hi) in explained or text[lo - 2:lo] == "复姓"
+        start = max(0, lo - SURNAME_REACH) if before else hi
         for p in range(start, min(len(text), hi + SURNAME_REACH)):
             if (text.startswith(surname, p) and _opens_name(stream, p) and p != lo - len(surname)
                     and not ((lo, hi) in explained and p == stream.clause_start(lo))):
@@ -484,6 +506,8 @@ def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Fou
                 if (given and not re.match("的(?:那个)?" + surname, text[given[1]:])
                         and not DESCRIBED.match(text, given[1])):
                     out.append(Found("name", *given))
+        if (lo, hi) in spelled and (given := _given_after_spelled(stream, lo)):
+            out += [Found("name", *given), *_spelled_on(stream, given)]
         for m in GIVEN_ALONE.finditer(text, hi, min(len(text), hi + SURNAME_REACH)):
             if text.startswith("单名", m.end()) or text.startswith(surname, m.end()):
                 continue  # 名字就一个字，单名: not said yet; 名字叫陈志强: the whole name, read above
@@ -491,6 +515,43 @@ def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Fou
             if g:
                 out.append(Found("name", m.end(), m.end() + g))
     return out
+
+
+def _given_after_spelled(stream: Stream, q: int) -> tuple[int, int] | None:
+    """The given name said alone right after a surname spelled by its parts (弓长张，伟; 耳东陈 思远 思考的思, as a
+    recogniser writes it, a space for the pause): one or two characters between two pauses, which a space marks
+    where no punctuation was written."""
+    # (not the full name said after it, 弓长张，张伟: the rules for a full name read that)
+    if q >= len(stream.text) or not _paused_before(stream, q) or stream.text.startswith(("的", stream.text[q - 1]), q):
+        return None
+    g = _given(stream, q)
+    while g and not (_paused_before(stream, q + g) and not any(stream.spaced(k) for k in range(q, q + g - 1))):
+        g -= 1
+    return (q, q + g) if g else None
+
+
+def _spelled_on(stream: Stream, given: tuple[int, int]) -> list[Found]:
+    """The given name's next character, spelled as its first was (思，思考的思，远，远近的远): after the first's
+    explanation, a character alone, then its own explanation."""
+    text = stream.text
+    out: list[Found] = []
+    q, e = given
+    while e - q == 1 and (m := EXPLAINED.match(text, e)) and m["ch"] == text[q] and _ends_clause(stream, m.end()):
+        nxt = m.end()
+        if not (nxt + 1 < len(text) and _ends_clause(stream, nxt + 1) and "\u4e00" <= text[nxt] <= "\u9fff"):
+            break
+        again = EXPLAINED.match(text, nxt + 1)
+        if not (again and again["ch"] == text[nxt] and _ends_clause(stream, again.end())):
+            break
+        out.append(Found("name", nxt, nxt + 1))
+        q, e = nxt, nxt + 1
+    return out
+
+
+def _paused_before(stream: Stream, i: int) -> bool:
+    """Whether a pause stands before character ``i``: a clause or segment starts there, the text ends, or a space
+    parts it from the character before (ASR text with no punctuation)."""
+    return _ends_clause(stream, i) or (i > 0 and stream.spaced(i - 1))
 
 
 def _opens_name(stream: Stream, p: int) -> bool:
@@ -541,6 +602,58 @@ def _corrected(stream: Stream) -> list[Found]:
             said.setdefault("=" + text[a:b], []).append((a, b, wrong))
     return [Found("name", a, b) for names in said.values() if len(names) > 1 and any(n[2] for n in names)
             for a, b, _ in names]
+
+
+NAME_WRONG = re.compile(r"(?:名字|姓名)[^，。？！]{0,8}?(?:写错|打错|弄错|错)")  # 名字第二个字写错了
+RENAMED = re.compile(r"应该是|改成|改为")
+RENAMED_REACH = 16  # characters from the name said wrong to its correction
+
+
+def _renamed(stream: Stream) -> list[Found]:
+    """The name put right after the caller says the name is wrong (名字第二个字写错了，应该是何思远): a full name
+    after 应该是 / 改成 ending its clause, the wrong name itself not said again."""
+    text = stream.text
+    out: list[Found] = []
+    for m in RENAMED.finditer(text):
+        given = _full_name(stream, m.end(), named=True)
+        if given and _ends_clause(stream, given[1]) and NAME_WRONG.search(text, max(0, m.start() - RENAMED_REACH),
+                                                                          m.start()):
+            out.append(Found("name", *given))
+    return out
+
+
+THIS_NAME = re.compile(r"这个名字|这个姓名|这个人名")
+
+
+def _this_name(stream: Stream) -> list[Found]:
+    """A full name said between pauses, then called a name (查一下郑家豪这个名字; 您查一下 郑家豪 这个名字)."""
+    text = stream.text
+    out: list[Found] = []
+    for m in THIS_NAME.finditer(text):
+        for p in range(max(0, m.start() - 4), m.start() - 1):
+            given = _full_name(stream, p, named=True)
+            if given and given[1] == m.start() and (_paused_before(stream, p) or text[p - 1] in "查搜找"
+                                                         or text.startswith("一下", p - 2)):
+                out.append(Found("name", *given))
+                break
+    return out
+
+
+OWNED = re.compile(r"(?:就|对)?是我(?:本人)?(?:[。！，？]|$)")
+
+
+def _owned(stream: Stream) -> list[Found]:
+    """A full name in a clause of its own that the next clause owns (黄婷婷，就是我; 是刘洋，是我本人): the caller
+    confirming their name."""
+    text = stream.text
+    out: list[Found] = []
+    for p in stream.clause_starts():
+        given = _full_name(stream, p)
+        if given and given[1] < len(text) and _ends_clause(stream, given[1]) and stream.gaps[given[1] - 1] == GAP_SOFT:
+            m = OWNED.match(text, given[1])
+            if m and (m.end() == len(text) or _ends_clause(stream, m.end())):
+                out.append(Found("name", *given, True))
+    return out
 
 
 ASKED_AFTER = ("吗", "吧", "对吗", "对吧", "是吗")  # 请问您是吴海燕吗: an agent asks whether the caller is someone
@@ -699,9 +812,9 @@ def _unlisted(stream: Stream, p: int, then: re.Pattern[str] | None = None) -> tu
         if not stream.in_one_clause(end, end + len(word)):
             break
         end += len(word)
-        if not stream.joined(end - 1):
-            break
-    if end - p < 3 or not (_ends_clause(stream, end) or (then is not None and then.match(text, end))):
+        if not stream.joined(end - 1) or stream.spaced(end - 1):
+            break  # (a space: the pause a recogniser writes after the name, 我叫阿依古丽 阿姨的阿)
+    if end - p < 3 or not (_paused_before(stream, end) or (then is not None and then.match(text, end))):
         return None
     return p, end
 

@@ -59,7 +59,8 @@ _VERB_FIRST = re.compile(r"(?<!给您)(?<!给你)(?<!为您)" + _VERB
                          + r"(?![您你](?:短信)?(?:验证码|密码|动态码|动态密码))"
                          + r"(?!的|给(?:您|你)的)(?:一下|下)?(?:给)?(?:我|我们)?(?:一下)?" + _AND + _WHOSE
                          # whose it is, in a few words: 报一下这张卡的取款密码, 提供对公账户的网银登录密码
-                         + r"(?:[\u4e00-\u9fff]{1,7}?的)?(?:[三四六八](?:位|个)数?的?)?" + _SECRET)
+                         # (an app's name may hold Latin letters: 海尔斯智家APP的登录密码)
+                         + r"(?:[\u4e00-\u9fffa-z0-9]{1,10}?的)?(?:[三四六八](?:位|个)数?的?)?" + _SECRET)
 # secret first: 密码告诉我, 验证码念给我, 六位验证码读一下, 您的密码是多少, 卡号和密码发到我们的公众号
 _SECRET_FIRST = re.compile(
     r"(?:您|你)?(?:的)?" + _WHOSE + _SECRET

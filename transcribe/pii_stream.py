@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from transcribe.normalize import Normalized, normalize
 from transcribe.pii_numbers import DIGIT_VALUE
@@ -31,6 +32,11 @@ from transcribe.pii_numbers import DIGIT_VALUE
 CLAUSE_BREAKS = set("。；！？;!?：:/…~～\n")
 SOFT_BREAKS = set("，,、")
 FILLERS = set("呃嗯")  # hesitations Whisper writes between the digits of a number read out
+# A word a caller says inside a number read out (6225 8812 那个 3456): a hesitation of two characters, and 是, the
+# recogniser's slip for 四 (150是612 8834); 是 only between groups of two digits or more (not 一是一，二是二)
+INNER_FILLER = "那个"
+INNER_SLIP = "是"
+INNER_SLIP_GROUP = 2
 DIGITS = set(DIGIT_VALUE)
 DIGIT_WORDS = {w: str(d) for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                                                  "nine"))}
@@ -216,11 +222,15 @@ def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = No
             same = speakers is None or speakers[prev] == speakers[k]
             gaps.append(GAP_JOIN if same else GAP_SPLIT)
         units = _units(n)
+        inside = _inside_number(n, units)
+        alone = _fillers_alone(n, units)
         for u, (ch, i, w) in enumerate(units):
-            if ch in FILLERS and 0 < u < len(units) - 1 and {units[u - 1][0], units[u + 1][0]} <= DIGITS:
+            if u in inside:
                 continue  # 一八六呃一五二: a filler inside a number said aloud is no part of the stream
             if seg and seg[-1] == k:
-                gaps.append(gap(n.original, pos[-1], n.offsets[i]))
+                between = gap(n.original, pos[-1], n.offsets[i])
+                paused = between == GAP_NONE and (u in alone or u - 1 in alone)
+                gaps.append(GAP_SOFT if paused else between)
             chars.append(ch)
             seg.append(k)
             pos.append(n.offsets[i])
@@ -228,6 +238,48 @@ def build(texts: Sequence[str | Normalized], speakers: Sequence[str] | None = No
             width.append(w)
     gaps.append(GAP_PUNCT)  # after the last character
     return Stream(norms, "".join(chars), tuple(seg), tuple(pos), tuple(gaps), tuple(starts), tuple(idx), tuple(width))
+
+
+def _fillers_alone(n: Normalized, units: Sequence[tuple[str, int, int]]) -> set[int]:
+    """The units that are a hesitation said alone before a number, spaces (or the segment's edge) on both sides
+    (玉林北路 嗯 二十三号): a recogniser writes the pause around it as a space, where a transcript has commas
+    (玉林北路，嗯，二十三号). Before words it may be a place's own hesitation (科技园 呃 科苑路), so only a number."""
+    out: set[int] = set()
+    for u, (ch, i, _) in enumerate(units):
+        at = n.offsets[i]
+        before, after = n.original[at - 1:at] if at else " ", n.original[at + 1:at + 2] or " "
+        if ch in FILLERS and before.isspace() and after.isspace() and units[u + 1:u + 2] and units[u + 1][0] in DIGITS:
+            out.add(u)
+    return out
+
+
+def _inside_number(n: Normalized, units: Sequence[tuple[str, int, int]]) -> set[int]:
+    """The units that are a filler or a slip said inside a number (``FILLERS``, ``INNER_FILLER``, ``INNER_SLIP``):
+    digits on both sides; no part of the stream. A word of its own between pauses (一三七……那个……二六五八, 不是139，
+    是137…) is a clause the number's bridges read, not a slip inside it."""
+    chars = "".join(u[0] for u in units)
+    out: set[int] = set()
+    for u, ch in enumerate(chars):
+        filler = 0 < u < len(chars) - 1 and ch in FILLERS and {chars[u - 1], chars[u + 1]} <= DIGITS
+        slip = ch == INNER_SLIP and _digits_around(chars, u, u + 1, INNER_SLIP_GROUP) and _unpaused(n, units, u, u + 1)
+        if filler or slip:
+            out.add(u)
+        elif (chars.startswith(INNER_FILLER, u) and _digits_around(chars, u, u + len(INNER_FILLER), 1)
+              and _unpaused(n, units, u, u + len(INNER_FILLER))):
+            out.update(range(u, u + len(INNER_FILLER)))
+    return out
+
+
+def _unpaused(n: Normalized, units: Sequence[tuple[str, int, int]], a: int, b: int) -> bool:
+    """Whether units ``a - 1`` to ``b`` stand with nothing but spaces between them in the original text."""
+    at = [n.offsets[units[k][1]] for k in range(a - 1, b + 1)]
+    return all(not n.original[x + 1:y].strip() for x, y in pairwise(at))
+
+
+def _digits_around(chars: str, a: int, b: int, group: int) -> bool:
+    """Whether ``group`` digits or more stand right before ``chars[a:b]`` and right after it."""
+    return (a >= group and set(chars[a - group:a]) <= DIGITS and b + group <= len(chars)
+            and set(chars[b:b + group]) <= DIGITS)
 
 
 def _units(n: Normalized) -> list[tuple[str, int, int]]:
