@@ -275,7 +275,8 @@ class Matcher:
 
     def _asks(self, rule: int, norm: Normalized, start: int, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit from ``start`` to ``end`` (one of
-        three characters or more, such as 合不合适, anywhere in its clause: 不知道这个时间合不合适？) and
+        three characters or more, such as 合不合适, anywhere in its clause: 不知道这个时间合不合适？; any of them
+        anywhere in a clause asked outright: 大概放了些什么？) and
         the clause is a question: a question mark, 吗/呢, 没有 or 不 as its last word, or a wish asked both ways
         (方不方便, ``_a_not_a``): the ASR often leaves the question mark out. After the agent's own 我 in
         the clause (我不知道您这个型号支不支持) the hit says what the agent does not know, and only 吗/呢 or a
@@ -284,10 +285,11 @@ class Matcher:
             return False  # 不知道，你问别人吧？ is a refusal, then something else
         last = _clause_stop(norm, end) - 1
         clause = norm.text[end:last + 1]
-        if not any(clause.startswith(w) or (len(w) >= 3 and w in clause) for w in self._question_with[rule]):
-            return False
         after = norm.original[norm.offsets[last] + 1 :].lstrip()
-        if norm.text[last] in "吗呢" or after[:1] in ("？", "?"):
+        asked = norm.text[last] in "吗呢" or after[:1] in ("？", "?")
+        if not any(clause.startswith(w) or ((len(w) >= 3 or asked) and w in clause) for w in self._question_with[rule]):
+            return False
+        if asked:
             return True
         return not _ME.search(norm.text[_clause_start(norm, start):start]) and (
             clause.endswith(_ASKED_LAST) or _a_not_a(clause))

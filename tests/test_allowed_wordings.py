@@ -123,3 +123,23 @@ def test_a_fluent_allowed_wording_over_a_garbled_breach_is_not_enough(tmp_path: 
     result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
     rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "我不能"]
     assert len(rows) == 1 and rows[0]["accepted"] and rows[0]["rival"] is None, rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("said", "written", "rival"), [
+    # held out (set52): a polite 尽快点击 written 离近快点 (here 近快点): the ASR chose among homophones before 快点
+    ("请您尽快点击确认地址，今天就能发货。", "请您近快点，确认地址，今天就能发货。", "尽快点"),
+    # a breach: 把 and the allowed 快点拔 sound the same, and the text after it says which was meant
+    ("快点把单号报给我。", "快点把单号报给我。", None),
+    ("你快点把地址发过来。", "你快点把地址发过来。", None),
+])  # fmt: skip
+def test_a_hit_after_an_allowed_wordings_words_the_asr_wrote_in_homophones_is_unsure(
+    tmp_path: Path, said: str, written: str, rival: str | None
+) -> None:
+    # The audio cannot tell 近 from 尽: which of them reads better is the language model's choice, not the
+    # audio's, so a wording that adds words before the phrase is weighed only by whether the audio says them.
+    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    assert len(rows) == 1 and rows[0]["exact"], rows
+    assert rows[0]["rival"] == rival and (rows[0]["confidence"] < 0.5) is (rival is not None), rows

@@ -116,6 +116,12 @@ def test_the_agent_not_knowing_whether_is_no_polite_question() -> None:
     assert hits("我不知道您明天方便吗？") == []  # asked outright
 
 
+def test_a_vague_word_in_a_question_asked_outright_asks_the_caller_to_estimate() -> None:
+    assert hits("当时冷冻室里大概放了些什么？") == []
+    assert [r for r, _ in hits("大概放了些什么")] == ["vague.ambiguous"]  # no question asked: a hedge
+    assert [r for r, _ in hits("师傅大概下午到，您在家吗？")] == ["vague.ambiguous"]  # the question is another clause
+
+
 def test_the_seeds_preferred_hedge_is_a_low_severity_flag_not_negative_language() -> None:
     [h] = scan_text(CFG, "我不能肯定，但我可以帮你想想办法。")
     assert (h.rule, h.severity) == ("forbidden.uncertain", "low")

@@ -56,7 +56,7 @@ def test_a_garble_is_judged_where_it_stands_as_a_text_hit_would_be(session: Sess
     call = add_call(session, replace(IVR + POLITE, 4, text))
     verified(session, call.id, [row(phrase, 29.2, 31.5, 0.9, exact=False, heard=heard)])
     assert scan_call(session, CFG, call.id) == []
-    blunt = add_call(session, replace(IVR + POLITE, 4, f"{heard}，您自己看着办吧。"))  # said flat out
+    blunt = add_call(session, replace(IVR + POLITE, 4, f"{heard}，这个单子我先记下了。"))  # said flat out
     verified(session, blunt.id, [row(phrase, 29.2, 31.5, 0.9, exact=False, heard=heard)])
     assert [f.rule_id for f in scan_call(session, CFG, blunt.id)] == ["forbidden.refusal"]
 
