@@ -92,10 +92,11 @@ call's row.
 their gap garbled (125 encoder, 817 decoder passes, from 124 and 810), which found 7 breaches on 24 sets of recordings.
 On the fresh calls of set45 (ASR 3.61 CPU s per call minute, real-time factor 0.050 wall) verification read 0.407-0.444,
 on set46 0.306.
-2026-12-06, session 33, back to back on the same cache: 0.469 of the ASR before and 0.478 after searching 是不是记错了 by
-sound and trusting homophones before a phrase in an allowed wording (125 encoder passes, 817 -> 815 decoder passes). Over
-the recordings of 30 sets (app/qa_eval_calls.yaml, set25-set52) encoder passes went 1846 -> 1851 and decoder passes
-15297 -> 15276. On the fresh calls of set49-set52 (ASR 3.3-3.9 CPU s per call minute) verification read 0.31-0.43.
+2026-12-06, session 33, back to back on the same cache: 0.469 of the ASR before and 0.478 after searching
+是不是记错了 by sound and trusting homophones before a phrase in an allowed wording (125 encoder passes, 817 -> 815
+decoder passes). Over the recordings of 30 sets (app/qa_eval_calls.yaml, set25-set52) encoder passes went 1846 -> 1851
+and decoder passes 15297 -> 15276. On the fresh calls of set49-set52 (ASR 3.3-3.9 CPU s per call minute) verification
+read 0.31-0.43.
 """
 
 from __future__ import annotations
