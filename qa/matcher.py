@@ -285,8 +285,7 @@ class Matcher:
             return False  # 不知道，你问别人吧？ is a refusal, then something else
         last = _clause_stop(norm, end) - 1
         clause = norm.text[end:last + 1]
-        after = norm.original[norm.offsets[last] + 1 :].lstrip()
-        asked = norm.text[last] in "吗呢" or after[:1] in ("？", "?")
+        asked = norm.text[last] in "吗呢" or _question_mark_after(norm, last)
         if not any(clause.startswith(w) or ((len(w) >= 3 or asked) and w in clause) for w in self._question_with[rule]):
             return False
         if asked:
@@ -299,9 +298,13 @@ def _hedges(norm: Normalized, start: int) -> bool:
     """Whether the word at ``start`` hedges its clause: the clause ends in 吧 with no question mark after
     it, and no 您/你 stands right before the word (您应该收到了吧 checks a fact with the caller)."""
     last = _clause_stop(norm, start) - 1
-    after = norm.original[norm.offsets[last] + 1 :].lstrip()
     asked_of_caller = start > 0 and norm.text[start - 1] in "您你"
-    return norm.text[last] == "吧" and after[:1] not in ("？", "?") and not asked_of_caller
+    return norm.text[last] == "吧" and not _question_mark_after(norm, last) and not asked_of_caller
+
+
+def _question_mark_after(norm: Normalized, last: int) -> bool:
+    """Whether a question mark follows normalised character ``last`` (the end of its clause) in the original text."""
+    return norm.original[norm.offsets[last] + 1 :].lstrip()[:1] in ("？", "?")
 
 
 def _a_not_a(clause: str) -> bool:

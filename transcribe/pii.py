@@ -209,7 +209,7 @@ def _pause_in_number(stream: Stream, j: int) -> bool:
 def _pause_goes_on(stream: Stream, j: int) -> bool:
     """Whether a pause alone (an ellipsis) follows character ``j``: a number read out may go on after it, straight
     away or past a bridged clause (一三七……那个……二六五八)."""
-    return stream.gaps[j] == GAP_PUNCT and j + 1 < len(stream.text) and _paused(stream, j)
+    return stream.gaps[j] == GAP_PUNCT and _paused(stream, j)
 
 
 def _bridge(stream: Stream, j: int) -> tuple[int, bool] | None:
@@ -310,8 +310,9 @@ def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
                 continue
             if (ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1)) or _counting(stream, j + 1):
                 break
-            if stream.digits_may_join(j) or _pause_in_number(stream, j):
-                if _hesitated(stream, j) or _pause_in_number(stream, j):
+            paused = _pause_in_number(stream, j)
+            if stream.digits_may_join(j) or paused:
+                if _hesitated(stream, j) or paused:
                     bridges[len(pieces)] = False
                 pieces.append([j + 1])
             else:

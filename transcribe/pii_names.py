@@ -488,8 +488,9 @@ def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Fou
     out: list[Found] = []
     said = [(m.end(), m.end() + (_surname(text, m.end()) or _said_length(stream, m.end(), surnames)))
             for m in SURNAME_TRIGGER.finditer(text)]
-    spelled = [(m.end(), m.end()) for m in SPELLED.finditer(text) if not m.group().startswith("的那个")]
-    said += [(m.end(), m.end()) for m in SPELLED.finditer(text)
+    by_parts = list(SPELLED.finditer(text))
+    spelled = [(m.end(), m.end()) for m in by_parts if not m.group().startswith("的那个")]
+    said += [(m.end(), m.end()) for m in by_parts
              if not m.group().startswith("的那个") or _ends_clause(stream, m.end())]
     explained = [(a, b) for a, b in surnames.values() if not SURNAME_TRIGGER.search(text, max(0, a - 3), a)]
     for lo, hi in said + explained:

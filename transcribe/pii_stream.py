@@ -260,7 +260,7 @@ def _inside_number(n: Normalized, units: Sequence[tuple[str, int, int]]) -> set[
     chars = "".join(u[0] for u in units)
     out: set[int] = set()
     for u, ch in enumerate(chars):
-        filler = 0 < u < len(chars) - 1 and ch in FILLERS and {chars[u - 1], chars[u + 1]} <= DIGITS
+        filler = ch in FILLERS and _digits_around(chars, u, u + 1, 1)
         slip = ch == INNER_SLIP and _digits_around(chars, u, u + 1, INNER_SLIP_GROUP) and _unpaused(n, units, u, u + 1)
         if filler or slip:
             out.add(u)

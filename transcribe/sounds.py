@@ -92,6 +92,11 @@ def read_syllables(text: str) -> list[Syllable]:
     return list(_read(text))
 
 
+def sounds_of(text: str) -> list[str]:
+    """The toneless syllables of ``text`` alone (read_syllables without where each was read from)."""
+    return [s.sound for s in _read(text)]
+
+
 # Kept: a call's text is read once per phrase searched in it (bench/verify_cost.py: reading and
 # the sound-alike search were a tenth of verification's CPU).
 @lru_cache(maxsize=4096)
@@ -159,11 +164,14 @@ class Span:
     start: int  # characters of the searched text: text[start:end]
     end: int
 
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
 
 def find_spans(phrase: str, text: str, max_cost: float, limit: int = 3) -> list[Span]:
     """Non-overlapping stretches of ``text`` that sound like ``phrase`` within ``max_cost``
     sound edits, cheapest first (approximate substring search, Sellers' algorithm)."""
-    needle = [s.sound for s in _read(phrase)]
+    needle = sounds_of(phrase)
     hay = _read(text)
     m, n = len(needle), len(hay)
     if m == 0 or n == 0:
@@ -215,7 +223,7 @@ class Gapped:
         """The fillings of 1 to GAP_SYLLABLES syllables, by their count, with their sounds."""
         out: dict[int, list[tuple[str, list[str]]]] = {}
         for filling in self.fillings:
-            sounds = [s.sound for s in read_syllables(filling)]
+            sounds = sounds_of(filling)
             if 0 < len(sounds) <= GAP_SYLLABLES:
                 out.setdefault(len(sounds), []).append((filling, sounds))
         return out
@@ -232,8 +240,7 @@ def gap_garbles(gapped: Gapped, text: str, tail_max_cost: float) -> list[tuple[s
     written is a text hit, not a garble."""
     heard = read_syllables(text)
     sounds = [s.sound for s in heard]
-    head = [s.sound for s in read_syllables(gapped.head)]
-    tail = [s.sound for s in read_syllables(gapped.tail)]
+    head, tail = sounds_of(gapped.head), sounds_of(gapped.tail)
     found: list[tuple[float, str, Span]] = []
     for i in range(len(sounds) - len(head) - len(tail)):
         head_cost = _cost(sounds[i : i + len(head)], head)
@@ -258,7 +265,7 @@ def gap_garbles(gapped: Gapped, text: str, tail_max_cost: float) -> list[tuple[s
                 found.append((span.cost, wording, span))
     kept: list[tuple[str, Span]] = []
     for _, wording, span in sorted(found, key=lambda f: (f[0], f[2].start)):
-        if all(span.end <= s.start or span.start >= s.end for _, s in kept):
+        if not any(span.overlaps(s) for _, s in kept):
             kept.append((wording, span))
     return kept
 
@@ -306,7 +313,7 @@ def _misheard(phrase: str, heard: str, lost: int) -> bool:
 def _lost_negations(phrase: str, heard: str) -> int:
     # The phrase's own negation words, by character: 部 in 你找错部门了 sounds like 不 but negates nothing.
     wanted = [s.sound for s in read_syllables(phrase) if phrase[s.start : s.end] in _NEGATION_WORDS]
-    sounds = [s.sound for s in read_syllables(heard)]
+    sounds = sounds_of(heard)
     lost = 0
     for neg in wanted:
         match = next((i for i, x in enumerate(sounds) if sound_cost(neg, x) <= 0.5), None)

@@ -25,7 +25,7 @@ from settings import CLAUSE_END, Config, PhraseRule, bare, fillings, gap_parts, 
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
 from transcribe.lines import check_lines, opening_parts, shared_windows
 from transcribe.normalize import canonical, punctuated, said_together
-from transcribe.sounds import Gapped, Span, exact_spans, find_spans, read_syllables
+from transcribe.sounds import Gapped, Span, exact_spans, find_spans, read_syllables, sounds_of
 from transcribe.verdict import VerifyOptions, judge
 from transcribe.verify import SAMPLE_RATE, Joined, PhraseScorer, Spotted, join_segments, resolve
 
@@ -215,7 +215,7 @@ def one_sound_apart(phrase: str, word: str) -> bool:
     """Whether ``word`` is ``phrase`` with one syllable changed, as the ASR writes one for the other (快点 for 快递,
     大概 for 打开). Only such a word doubts a text hit: 我帮您 differs from 我不能 in two, and over a segment the
     ASR cut after a true 我不能 (帮您改…) it read as well as the phrase; it refuses garbles only (我颁您 for 我帮您)."""
-    a, b = _sounds(phrase), _sounds(word)
+    a, b = sounds_of(phrase), sounds_of(word)
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
 
 
@@ -262,16 +262,12 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
             # 尽快点击, set52) the ASR chose among homophones, which the audio cannot tell apart: the delta weighs
             # only which characters the language model prefers (-1.15 there). Not after the phrase: a true
             # 快点把单号报给我 read 1.2-1.8 nats per token better than the allowed 快点拔, the same sounds.
-            homophone = word.endswith(score.phrase) and _sounds(reading[span.start : span.end]) == _sounds(word)
+            homophone = word.endswith(score.phrase) and sounds_of(reading[span.start : span.end]) == sounds_of(word)
             reads_as_well = homophone or scorer.alike_delta(
                 encoded[on], reading, hit, score.phrase, word, span) >= -o.allowed_margin
             if reads_as_well and scorer.added_pmi(encoded[on], reading, span, score.phrase, word) >= o.min_pmi:
                 return _unsure(spotted, word, o)
     return spotted
-
-
-def _sounds(text: str) -> list[str]:
-    return [s.sound for s in read_syllables(text)]
 
 
 def _opens_clause(text: str, kept: list[int], span: Span) -> bool:

@@ -433,7 +433,7 @@ class PhraseScorer:
                 syllables = len(read_syllables(phrase))
                 limit = o.max_cost(syllables) * syllables
                 for s in find_spans(phrase, text, limit, o.spans_per_phrase):
-                    if any(s.start < e.end and e.start < s.end for e in exact):
+                    if any(s.overlaps(e) for e in exact):
                         continue
                     # a garble that can never be accepted is not shown: its audio is not encoded
                     if shown_only and not self._may_ever_accept(text, phrase, s, max(1, syllables)):
@@ -447,7 +447,7 @@ class PhraseScorer:
             taken = [span for spotted, span in found if spotted.score.accepted]
             gap_candidates = [(w, s) for gap in gapped
                               for w, s in gap_garbles(gap, text, o.max_cost(len(read_syllables(gap.tail))))
-                              if not any(s.start < t.end and t.start < s.end for t in taken)
+                              if not any(s.overlaps(t) for t in taken)
                               and (not shown_only or self._may_ever_accept(text, w, s, len(read_syllables(w))))]
             found += self._score_windows(audio, text, owner, times, lo, hi, gap_candidates, rivals, shown_only)
             out += [spotted for spotted, _ in found]
