@@ -238,6 +238,8 @@ BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|
 BREAKS = (GAP_PUNCT, GAP_SOFT)  # a clause ends between two stream characters
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
+# Words that point at a street or an estate without naming it (的那个小区, 这个村): only the house after it says where
+POINTER = re.compile(r"(?:的|那个|这个|那|这)*")
 # (or 就 right after the flat's number, a recogniser's run-on into what the place is near: …401 就市中心那个)
 ADDRESS_STOPS = re.compile(f"手机|电话|身份证|卡号|账号|验证码|密码|(?<=[{_NUM}])就")
 # A named estate's building after a trigger, the estate said without 小区 (我住滨江国际九栋): the home, as ESTATE's
@@ -618,7 +620,9 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     street = (STREET.search(text, start, end) or FLAT.search(text, start, end) or ESTATE.search(text, start, end)
               or DORM.search(text, start, end) or SHOP.search(text, start, end) or BLOCK.search(text, start, end))
     # (a flat down to its room names a home with no estate before it: 我是五栋一单元六零二的业主)
-    nameless = street is not None and street.start() == start and street.re is not FLAT
+    pointed = (street is not None and street.re is not FLAT
+               and POINTER.fullmatch(text, start, street.start()) is not None)
+    nameless = pointed and street.start() == start
     if street is None or nameless or QUESTION.search(text, start, street.end()):
         return None  # no street, a street with no name (送到村里), or a question (请问您住在哪个小区)
     # keep the province/city/district: everything up to the last admin character before the street,
@@ -660,6 +664,8 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     if last < end and stream.joined(last - 1):
         landmark = RUN_ON_LANDMARK.fullmatch(text, last, stream.clause_end(last, end))
         last = landmark.end() if landmark else last
+    if pointed and last == street.end():
+        return None  # pointed at, not named, and no house after it: 我住的那个小区挺老的
     return Found("address", keep, last) if keep < last else None
 
 

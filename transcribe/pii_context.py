@@ -91,6 +91,9 @@ GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4
 # (a 兑换码 is a promotion's, the same for all who read it, unless it is said to be someone's: OWN_REDEMPTION)
 ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券件换])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
+# The one said after the last expired (刚才那个过期了，新的是502813): a one-time code runs out within a call and is sent
+# again; a card or a document that expired is named before it (卡, 身份证) and keeps its kind
+RENEWED = re.compile(r"(?:过期|失效)了?(?:新的|新发的|新收到的|刚收到的)(?:是|为|就是)?$")
 # A redemption code said as the caller's own (您的兑换码是VIP8QX7R3): issued to them, so a code
 OWN_REDEMPTION = re.compile(r"(?:您|你|我)的兑换码(?:是|为|就是)?$")
 # 默认 or 出厂 right before a password word (默认PIN码是0000, 出厂密码): a device's, the same for every buyer
@@ -192,7 +195,7 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     if found == QUANTITY and ISSUED_CODE.search(text[lo:a]):
         found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
     if found is None and (GATE_KEYS.search(text[lo:a]) or ISSUED_CODE.search(text[lo:a])
-                          or OWN_REDEMPTION.search(text[lo:a])):
+                          or OWN_REDEMPTION.search(text[lo:a]) or RENEWED.search(text[lo:a])):
         found = "code"
     if found is None:
         found = _after(text, b)

@@ -34,7 +34,10 @@ _CASE = r"(?:全?(?:大写|小写)的?\s*)"
 # The address may be told in parts: 然后是 goes on with the name, 后面是 gives the part from the @ (开头是L I N，然后是
 # 8 8 6，艾特…; 前面是sunny 0 9 2 3，后面是@yeah.net).
 _SPELLED_SEP = rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+)"
-SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?[A-Za-z0-9]+(?:{_SPELLED_SEP}[A-Za-z0-9]+)+)"
+# Each piece is letters alone or digits alone: a word of both (zhaodefu1949) is a name written whole, and what stands
+# before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
+_SPELLED_PIECE = r"(?:[A-Za-z]+|[0-9]+)"
+SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
                           r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
                           r"[A-Za-z0-9](?:\s?[A-Za-z0-9-])*(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z](?:\s?[A-Za-z])*)+",
                           re.IGNORECASE)
@@ -45,11 +48,14 @@ ADD_ME = re.compile(r"加(?:我|他|她)")
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
-_ID_TAIL = re.compile(r"[A-Za-z0-9._%+-]*$")
+_ID_TAIL = re.compile(r"[A-Za-z0-9._%+@＠-]*$")  # (the @ too: lijianguo66@ | foxmail.com)
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
 # The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
 # no such word where letters follow it: it starts an ID then (wxid_abc123).
 _WECHAT_WORD = r"[微威v]信[号號]?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
+# Whose ID is said (我的是, 他的微信是): one of two may follow the other (我老伴儿微信号zclin1946，我的是liuguilan47)
+_WHOSE = r"(?:我|他|她|您|你)的(?:微信号?)?(?:就|也)?是"
+_ANOTHERS = re.compile(_WHOSE)
 # A hesitation the caller may make before the ID (我的微信，嗯，就是…; 微信号，那个，…)
 _HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
 WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
@@ -57,6 +63,8 @@ WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITA
                     r"(?:不是(?:手机|电话)号?码?[\s，,]*)?"
                     # (or the agent saying it reads it back: 微信号我念一下，z-w-…)
                     r"(?:我(?:再)?(?:念|读|重复|确认|核对)一下[\s，,]*)?"
+                    # (or whose it is: 加微信，我的是gh2019wyn)
+                    rf"(?:[\s，,]*{_WHOSE})?"
                     r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
@@ -134,10 +142,12 @@ def dictated_passwords(stream: Stream) -> list[Found]:
 
 
 def wechat_ids(stream: Stream) -> list[Found]:
-    """Each WeChat ID written in letters, whole, in stream indices (or dictated: 大写L小写i横杠9527); and
-    one said again after a correction (微信号是hz13579，不对，是hz13597)."""
+    """Each WeChat ID written in letters, whole, in stream indices (or dictated: 大写L小写i横杠9527); one said
+    again after a correction (微信号是hz13579，不对，是hz13597); and another's after it (…，我的是liuguilan47)."""
     found = _ids(stream, WECHAT, "wechat") + _dictated(stream, DICTATED_WECHAT, "wechat")
-    retold = (_RETOLD_ID.match(stream.text, at) for at in corrections(stream, found))
+    after = [w.end for w in found if w.end < len(stream.text) and not stream.joined(w.end - 1)]  # after a pause
+    whose = [m.end() for m in (_ANOTHERS.match(stream.text, at) for at in after) if m]
+    retold = (_RETOLD_ID.match(stream.text, at) for at in corrections(stream, found) + whose)
     return found + [Found("wechat", m.start(), m.end()) for m in retold if m]
 
 
@@ -147,25 +157,49 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
     so may the ID's first characters, the same speaker's (邮箱liu | yang2008@sina.com)."""
     out: list[Found] = []
     for seg, norm in enumerate(stream.norms):
-        first = stream.starts[seg]
-        if first < 0:
+        if stream.starts[seg] < 0:
             continue
-        prev = stream.norms[seg - 1].original if seg > 0 else ""
-        run = len(prev) - _ID_TAIL.search(prev).start()  # the ID's characters ending the segment before
-        before = prev[len(prev) - run - ID_LEAD:] if len(prev) > run + ID_LEAD else prev
+        parts, run = _lead(stream, seg)
+        before = "".join(stream.norms[k].original[at:] for k, at in parts)
         text = before + norm.original
         for m in pattern.finditer(text):
             a, b = m.start(1) - len(before), m.end(1) - len(before)
             if _firms(text, m.start()):
                 continue
-            if a < 0 and not (first > 0 and stream.gaps[first - 1] == GAP_JOIN and -a <= run):
+            if -a > run:
                 continue  # an ID of the segment before, or another speaker's words
-            hidden = stream.within(seg, a, b)
-            if a < 0:  # its start, in the segment before
-                hidden = stream.within(stream.seg[first - 1], len(prev) + a, len(prev)) + hidden
+            hidden: list[int] = []
+            offset = len(before) + a  # its start in the segments before, when it starts there
+            for k, at in parts:
+                part = len(stream.norms[k].original) - at
+                if offset < part:
+                    hidden += stream.within(k, at + max(0, offset), at + part)
+                offset -= part
+            hidden += stream.within(seg, a, b)
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out
+
+
+def _lead(stream: Stream, seg: int) -> tuple[list[tuple[int, int]], int]:
+    """What of the segments before ``seg`` a handle in it may take in, first to last as (segment, offset the part
+    taken starts at), and how many characters at its end are the handle's first ones, said by the same speaker.
+    It goes back over whole segments of a handle's characters, one speaker's, read out a part at a time (邮箱，嗯，
+    zhang | jianguo | 1947@126.com), to the words naming it, either speaker's (您的微信号是？ | wxid_abc123)."""
+    parts: list[tuple[int, int]] = []
+    run, first = 0, stream.starts[seg]
+    while first > 0:
+        k = stream.seg[first - 1]
+        prev = stream.norms[k].original
+        tail = len(prev) - _ID_TAIL.search(prev).start()
+        joined = stream.gaps[first - 1] == GAP_JOIN
+        run += tail if joined else 0
+        if tail < len(prev) or not joined:
+            parts.insert(0, (k, max(0, len(prev) - tail - ID_LEAD)))
+            break
+        parts.insert(0, (k, 0))
+        first = stream.starts[k]
+    return parts, run
 
 
 def _firms(text: str, start: int) -> bool:

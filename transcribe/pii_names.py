@@ -76,7 +76,7 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
 # Words between a trigger and the name: how it is written or shown (收件人写张丽华, 户主叫郑国强, 实名显示的是…),
 # whose it is (收件人是我爸李国强).
 # (实名认证的是…: the account's verified name)
-AFTER_TRIGGER = re.compile(r"(?:认证的是|认证是|写的是|写|填的是|填的|填|改成|改为|换成|叫|是|显示的是|登记的是)?"
+AFTER_TRIGGER = re.compile(r"(?:认证的是|认证是|写的是|写的|写|填的是|填的|填|改成|改为|换成|叫|是|显示的是|登记的是)?"
                            r"(?:我|我的|您|您的)?"
                            rf"(?:{KIN}|家人|朋友|同事|同学|室友|邻居)?")
 PLACE_AFTER = set("省市县区镇乡村路街道巷")  # after a would-be full name: it was a place
