@@ -25,15 +25,17 @@ def test_the_shipped_rules_name_the_everyday_words_that_sound_like_a_phrase() ->
     # 快递 for 快点 on a delivery hotline; 打开 for 大概 (设置里打开 written 此理大概, held-out set16); 可不可以
     # for 我…不可以, keyed as it is searched, its gap empty (…可不可以 written 客户客一, held-out set22); the promise
     # 我不会让您 for 我…不会做 (我不会让您再白跑一趟 written 我不会常您, held-out set30); 我帮您 for 我…不能 (我帮您查看
-    # written 我颁您, held-out set40)
-    assert sound_alikes(CFG) == {"我不能": ["我帮您", "我帮你"], "我不可以": ["可不可以"],
+    # written 我颁您, held-out set40), and 什么不能 / 时候不能 (没有什么不能解决的 written 没有神门不能, set58;
+    # 转的时候不能开盖 written 这四个,不能, set56)
+    assert sound_alikes(CFG) == {"我不能": ["我帮您", "我帮你", "什么不能", "时候不能"], "我不可以": ["可不可以"],
                                  "我不会做": ["我不会让您", "我不会让你"], "快点": ["快递"], "大概": ["打开"]}
 
 
 @pytest.mark.parametrize(("phrase", "word", "doubts_text_hits"), [
     ("快点", "快递", True), ("大概", "打开", True), ("我不可以", "可不可以", True),
     # two syllables apart, or a syllable more: the ASR does not write the phrase for them, so they refuse garbles only
-    ("我不能", "我帮您", False), ("我不会做", "我不会让您", False),
+    ("我不能", "我帮您", False), ("我不会做", "我不会让您", False), ("我不能", "什么不能", False),
+    ("我不能", "时候不能", False),
 ])
 def test_only_a_word_one_syllable_from_the_phrase_doubts_a_text_hit(phrase: str, word: str,
                                                                      doubts_text_hits: bool) -> None:
