@@ -192,10 +192,10 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
         lo -= 1
     found = _before(text, a, lo)
-    if found == QUANTITY and ISSUED_CODE.search(text[lo:a]):
+    before = text[lo:a]
+    if found == QUANTITY and ISSUED_CODE.search(before):
         found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
-    if found is None and (GATE_KEYS.search(text[lo:a]) or ISSUED_CODE.search(text[lo:a])
-                          or OWN_REDEMPTION.search(text[lo:a]) or RENEWED.search(text[lo:a])):
+    if found is None and any(p.search(before) for p in (GATE_KEYS, ISSUED_CODE, OWN_REDEMPTION, RENEWED)):
         found = "code"
     if found is None:
         found = _after(text, b)
