@@ -110,6 +110,7 @@ WORKS_TAIL = re.compile(f"工业[园区]区?[\u4e00-\u9fffa-z{_NUM}]{{1,12}}?{_W
 # (放到锦绣华庭南门丰巢快递柜, 送到县一中旁边的中通快递点, 送到阳光城3号楼丰巢柜): it says where the caller lives, so it
 # is hidden as their address is; a locker or a 驿站 named with no place (菜鸟驿站那边说没收到, 放快递柜) is not
 _POINT = "(?:快递柜|丰巢柜|柜|驿站|代收点|自提点|快递点|超市)"
+POINT = re.compile(_POINT)
 PICKUP = re.compile(f"(?:放到|放在|放|送到|寄到|送去)(?P<at>[\u4e00-\u9fffa-z{_NUM}]{{2,16}}?"
                     f"(?:[东南西北后]门|旁边的?|对面的?|[{_NUM}]+号楼)[\u4e00-\u9fff]{{0,6}}?{_POINT})")
 # A Xinjiang Production and Construction Corps regiment and company (143团5连, 十团八连): a village, in effect
@@ -257,6 +258,10 @@ def addresses(stream: Stream) -> list[Found]:
         if (found is None and nxt < len(text) and not stream.joined(nxt - 1)
                 and not NOT_CALLERS.search(text, m.end(), nxt) and not ADDRESS_TRIGGERS.search(text, nxt, nxt + 8)):
             found = _address_from(stream, nxt)  # 地址写错了，应该是…: the address is in the next clause
+            # (after a pickup point the clause named, a street with no house number says where the point is, a public
+            # landmark: 送到楼下的菜鸟驿站，就是人民路上全家便利店旁边那个)
+            if found and POINT.search(text, m.end(), nxt) and not HOUSE_NUMBER.search(text, found.start, found.end):
+                found = None
         if found:
             out.append(found)
     # (a street ending its clause is an address when its house comes after a filler: PAUSED)

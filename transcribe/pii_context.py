@@ -47,8 +47,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
               "phone", "phonenumber", "mobile", "mobilenumber", "cellphone", "callme", "callmeat", "whatsapp",
               "telephone", "contactnumber", "landline"),
     "code": ("验证码", "动态码", "校验码", "短信码", "确认码", "随机码", "动态密码", "短信验证码",
-             "短信说是", "短信里的", "短信上的",
-             "短信上写的", "短信里写的",  # what the text message reads (短信上写的是…): the code it carried
+             # what the text message reads (短信里是…, 短信上写的是…): the code it carried
+             "短信说是", "短信里", "短信上",
              "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码",
              "收货码", "签收码", "激活码",  # a parcel handed over, an account opened
              "门禁码", "开门码",  # a gate's code opens it for whoever hears it
@@ -94,6 +94,8 @@ ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券
 # The one said after the last expired (刚才那个过期了，新的是502813): a one-time code runs out within a call and is sent
 # again; a card or a document that expired is named before it (卡, 身份证) and keeps its kind
 RENEWED = re.compile(r"(?:过期|失效)了?(?:新的|新发的|新收到的|刚收到的)(?:是|为|就是)?$")
+# A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
+SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
 # A redemption code said as the caller's own (您的兑换码是VIP8QX7R3): issued to them, so a code
 OWN_REDEMPTION = re.compile(r"(?:您|你|我)的兑换码(?:是|为|就是)?$")
 # 默认 or 出厂 right before a password word (默认PIN码是0000, 出厂密码): a device's, the same for every buyer
@@ -197,6 +199,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
     if found is None and any(p.search(before) for p in (GATE_KEYS, ISSUED_CODE, OWN_REDEMPTION, RENEWED)):
         found = "code"
+    if found is None and SET_WORD.search(before):
+        found = "password"
     if found is None:
         found = _after(text, b)
     elif found == QUANTITY:  # 退款退到您这张6222…的卡上: a card named after beats an amount before
@@ -217,5 +221,7 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
 
 
 _DIGITISH = set("0123456789")
-PASSWORD_IS_DATE = re.compile(r"(?:密码|口令)(?:就|也)?是(?:我|我的|他|他的|她|她的)?(?:生日|出生日期|出生年月)")
+# (or a word and the date, told before the password itself: 密码是我名字拼音加生日，liming0703)
+PASSWORD_IS_DATE = re.compile(r"(?:密码|口令)(?:就|也)?是(?:[\u4e00-\u9fff]{1,6}?(?:再?加上?|和|跟))?"
+                              r"(?:我|我的|他|他的|她|她的)?(?:生日|出生日期|出生年月)")
 CORRECTION_GAP = 6  # characters between two runs for the second to take the first's context

@@ -65,7 +65,8 @@ WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITA
                     r"(?:我(?:再)?(?:念|读|重复|确认|核对)一下[\s，,]*)?"
                     # (or whose it is: 加微信，我的是gh2019wyn)
                     rf"(?:[\s，,]*{_WHOSE})?"
-                    r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|[:：])?[\s？?，,]*"
+                    # (or what it is called: 我微信叫chenjianguo1975)
+                    r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|叫|[:：])?[\s？?，,]*"
                     r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
 
 
@@ -109,6 +110,12 @@ SYMBOL_PASSWORD = re.compile(r"(?:(?:密码|口令)(?:设的是|设置的是|改
                              rf"[：:\s]*((?![A-Za-z0-9._-]*@[A-Za-z0-9-]+\.[A-Za-z])"  # not an e-mail address
                              rf"(?=[A-Za-z0-9{_SYMBOLS}]*[!@#$%^&*~?+=])(?=[A-Za-z0-9{_SYMBOLS}]*[A-Za-z0-9])"
                              rf"[A-Za-z0-9{_SYMBOLS}]{{6,20}})(?![A-Za-z0-9{_SYMBOLS}])")
+# A word of letters, digits and a symbol (Zw@20180816): the shape sites demand of a password and nothing else said on a
+# call has, so it is one with no word naming it (密码 said a clause before, or not again in a correction); not an
+# e-mail address, masked or not (z***8@163.com)
+SHAPED_PASSWORD = re.compile(rf"(?<![A-Za-z0-9{_SYMBOLS}])((?![A-Za-z0-9{_SYMBOLS}]*@[A-Za-z0-9-]+\s*(?:\.|点|dot))"
+                             rf"(?=[A-Za-z0-9{_SYMBOLS}]*[A-Za-z])(?=[A-Za-z0-9{_SYMBOLS}]*[0-9])"
+                             rf"(?=[A-Za-z0-9{_SYMBOLS}]*[!@#$%^&*~])[A-Za-z0-9{_SYMBOLS}]{{6,20}})(?![A-Za-z0-9{_SYMBOLS}])")
 # A security question's answer (密保问题答案是…, 答案我写的是…): a secret that opens the account, as a password
 # does; the question may be said first (密保问题是母亲的名字，答案是…): an answer that is a name is a name (pii_names)
 SECURITY_WORD = re.compile(r"密保|安全问题|保密问题")
@@ -138,7 +145,8 @@ def dictated_passwords(stream: Stream) -> list[Found]:
     """A password dictated with its letters' case or symbols named (大写的W小写的x下划线2024), or written with
     symbols, whole; a security answer that is no name, whole."""
     answers = [Found("password", a, b) for a, b, name in security_answers(stream) if not name]
-    return _dictated(stream, DICTATED_PASSWORD, "password") + _ids(stream, SYMBOL_PASSWORD, "password") + answers
+    return (_dictated(stream, DICTATED_PASSWORD, "password") + _ids(stream, SYMBOL_PASSWORD, "password")
+            + _ids(stream, SHAPED_PASSWORD, "password") + answers)
 
 
 def wechat_ids(stream: Stream) -> list[Found]:

@@ -18,7 +18,7 @@ import re
 
 from transcribe.pii_addresses import ADDRESS_TRIGGERS
 from transcribe.pii_handles import security_answers
-from transcribe.pii_stream import CORRECTION_REACH, GAP_SOFT, Found, Stream, corrections, past_fillers
+from transcribe.pii_stream import CORRECTION_REACH, GAP_SOFT, Found, Stream, corrections, last_match, past_fillers
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -92,7 +92,8 @@ FULL_NAME_AFTER = set("是给找和跟请叫的好")
 NOT_NAMES = ("马上", "白天", "周末", "方便", "何时", "安全", "万一", "常常", "高兴", "毕竟", "成功", "于是",
              "邮政", "韩国", "钱包", "金额", "司机", "包裹", "单位", "江边", "黎明", "张口", "莫得",
              "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周天", "王老吉",
-             "高考", "高中")  # (您女儿高考的成绩: a school's, after a kin word)
+             "高考", "高中",  # (您女儿高考的成绩: a school's, after a kin word)
+             "谢谢")  # (名字对上了，谢谢: thanks, not 谢 and a given name)
 RECIPIENT_REACH = 40  # 张明收 is a recipient when an address trigger is at most this far before it
 # The characters that spell the sounds of Uyghur, Kazakh, Tibetan, Mongolian and Western names in Chinese:
 # after any trigger, a name with no common surname is taken whole when it is made of them (_unlisted)
@@ -188,6 +189,7 @@ def names(stream: Stream) -> list[Found]:
         if m.group().endswith("叫") and text.startswith("叫", p) and p != m.end() - 1 and p + 1 < len(text):
             again = past_fillers(stream, p + 1)
             p = again if again > p + 1 or not stream.joined(p) else p
+        p = _restarted(stream, p)
         given = _name_after(stream, p, named=True, then=WRITE_THEN)  # 收件人写热依拉就行
         given = given or _said_surname_name(stream, p, said)
         if given:
@@ -223,6 +225,7 @@ def names(stream: Stream) -> list[Found]:
             *_corrected(stream), *_renamed(stream), *_two_spellings(stream), *_owned(stream), *_this_name(stream),
             *_explained(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream),
             *_nicknames(stream)]
+    out += _named_before(stream, out)
     romanised = _romanised(stream)
     out += romanised
     # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
@@ -240,6 +243,16 @@ def names(stream: Stream) -> list[Found]:
 SURNAME_SAID = re.compile(r"(?:我姓|免贵姓|复姓|姓)(?P<s>[\u4e00-\u9fff]{1,2})")
 SURNAME_READ = re.compile(r"(?:这个)?(?P<s>[\u4e00-\u9fff]{1,2}?)(?:读|念|是复姓|是姓)")
 NOT_SURNAME = set("名氏什啥字")  # 姓名, 姓氏, 姓什么, 这个字念…: no surname said
+
+
+def _restarted(stream: Stream, p: int) -> int:
+    """Where the name said from ``p`` starts again when its surname is said alone first (我叫孙……孙浩然, 收件人是王，
+    王德福, 名字是赵……|赵雨桐): at the surname said again after the pause; ``p`` itself otherwise."""
+    s = _surname(stream.text, p)
+    if not s or p + s >= len(stream.text) or not stream.opens_clause(p + s):
+        return p
+    again = past_fillers(stream, p + s)
+    return again if stream.text.startswith(stream.text[p:p + s], again) else p
 
 
 def _said_surnames(stream: Stream) -> dict[str, tuple[int, int]]:
@@ -282,6 +295,26 @@ def _said_length(stream: Stream, p: int, said: dict[str, tuple[int, int]]) -> in
 def _text_at(stream: Stream, p: int, word: str) -> bool:
     """Whether ``word`` is said at ``p``, within one clause."""
     return stream.text.startswith(word, p) and stream.in_one_clause(p, p + len(word))
+
+
+# a clause about a name, the name itself in the clause after it (账号是用我爸的名字注册的，王德福; 发票抬头写个人，
+# 陈建国: a personal invoice's title is the person's name; a firm's is not, 抬头写单位，华为)
+NAME_WORD = re.compile(r"名字|姓名|全名|抬头[\u4e00-\u9fff]{0,3}?个人|个人的?抬头")
+
+
+def _named_before(stream: Stream, found: list[Found]) -> list[Found]:
+    """A full name making a clause of its own right after a clause that speaks of a name (NAME_WORD) and gives none
+    of those ``found`` (not 名字是巴特尔，蒙古族: the clause after says more of the person)."""
+    text = stream.text
+    out: list[Found] = []
+    for p in stream.clause_starts():
+        given = _full_name(stream, p) if p > 0 else None
+        if given is None or not _ends_clause(stream, given[1]):
+            continue
+        word = last_match(NAME_WORD, text, stream.clause_start(p - 1), p)
+        if word is not None and not any(word.end() <= f.start < p for f in found):
+            out.append(Found("name", *given, _first_person(text, word.start(), word.end())))
+    return out
 
 
 # where a thing is, not who (左上角！左上角！: a corner shouted twice)
