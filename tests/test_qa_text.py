@@ -93,6 +93,13 @@ def test_an_offer_to_help_if_the_caller_does_not_know_or_understand_is_no_breach
     assert hits("你不知道吗？早就说过了。") == [("forbidden.rude", "你不知道")]
 
 
+def test_the_caller_not_knowing_is_no_bar_when_the_clause_concedes_it() -> None:
+    # set62: a polite 您不知道密码也没关系, which the audio heard as 你不知道 (Whisper swaps 您 and 你)
+    assert hits("你不知道密码也没关系，我给您发个验证码。") == []
+    assert hits("你不知道型号也可以报修。") == []
+    assert hits("你不知道吧，这个要先断电。") == [("forbidden.rude", "你不知道吧")]
+
+
 def test_a_breach_the_asr_wrote_with_您_for_你_is_not_taken_for_a_polite_question() -> None:
     # 这个我真的不知道，你问别人吧, as Whisper wrote it on a scripted call
     assert hits("这个我真的不知道您文便人怕。") == [("forbidden.refusal", "不知道")]
