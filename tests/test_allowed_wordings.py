@@ -129,6 +129,9 @@ def test_a_fluent_allowed_wording_over_a_garbled_breach_is_not_enough(tmp_path: 
 @pytest.mark.parametrize(("said", "written", "rival"), [
     # held out (set52): a polite 尽快点击 written 离近快点 (here 近快点): the ASR chose among homophones before 快点
     ("请您尽快点击确认地址，今天就能发货。", "请您近快点，确认地址，今天就能发货。", "尽快点"),
+    # held out (set62): a polite 催师傅快点 written 去世,复快点, where the audio raised 师傅 by 0.42 (under min_pmi).
+    # Here the audio says no 师傅 at all (so the audio alone kept the hit sure, 0.98): the sounds written decide
+    ("我这就去催，快点过去。", "我这就去世,复快点,过去。", "师傅快点"),
     # a breach: 把 and the allowed 快点拔 sound the same, and the text after it says which was meant
     ("快点把单号报给我。", "快点把单号报给我。", None),
     ("你快点把地址发过来。", "你快点把地址发过来。", None),
@@ -136,8 +139,8 @@ def test_a_fluent_allowed_wording_over_a_garbled_breach_is_not_enough(tmp_path: 
 def test_a_hit_after_an_allowed_wordings_words_the_asr_wrote_in_homophones_is_unsure(
     tmp_path: Path, said: str, written: str, rival: str | None
 ) -> None:
-    # The audio cannot tell 近 from 尽: which of them reads better is the language model's choice, not the
-    # audio's, so a wording that adds words before the phrase is weighed only by whether the audio says them.
+    # The audio cannot tell 近 from 尽, or 世复 from 师傅: which of them reads better is the language model's choice,
+    # not the audio's, so a wording the text says in its very sounds before the phrase is taken as said.
     wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
     result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
     rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]

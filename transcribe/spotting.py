@@ -224,8 +224,9 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     pre-filter's bound) is unsure when the wording, put there, reads the audio about as well as the
     hit's own reading (VerifyOptions.allowed_margin) and the audio says the words it adds
     (PhraseScorer.added_pmi at least min_pmi: over a garbled breach any fluent wording reads
-    better). The text rules let 可能 pass in 可能我没有说清楚, and the ASR wrote that apology as
-    可能我没有,我先住. A text hit stays a flag needing a listen, a garble is refused.
+    better), or when the text writes the very sounds of the words it adds before the phrase (the ASR
+    chose among homophones). The text rules let 可能 pass in 可能我没有说清楚, and the ASR wrote that
+    apology as 可能我没有,我先住. A text hit stays a flag needing a listen, a garble is refused.
 
     A wording one syllable longer than the phrase is tried only where the text writes it to within
     a near sound (``_ONE_MORE_MAX_COST``): one syllable is what a neighbouring word sounds like, and
@@ -254,18 +255,20 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
             if word != wording and not _opens_clause(score.text, kept, span):
                 continue
             on = span.end > len(local)  # the wording runs past the hit's window
+            reading = text if on else local
+            # Where the text says the very sounds of a wording that adds words before the phrase (离近快点 for
+            # 尽快点击, set52; 世复快点 for 师傅快点, set62) the ASR chose among homophones, which the audio cannot
+            # tell apart: the delta weighs only which characters the language model prefers (-1.15 in set52), and
+            # the added words' pmi how fluent the homophones are (0.42 for 世复, under min_pmi); the ASR heard
+            # those sounds. Not after the phrase: a true 快点把单号报给我 read 1.2-1.8 nats per token better than the
+            # allowed 快点拔, the same sounds, so the text decides there.
+            if word.endswith(score.phrase) and sounds_of(reading[span.start : span.end]) == sounds_of(word):
+                return _unsure(spotted, word, o)
             if on not in encoded:
                 encoded[on] = (scorer.encode_window(audio, spotted.start, end) if on
                                else scorer.candidate_window(audio, spotted.start, spotted.end))
-            reading = text if on else local
-            # Where the text says the very sounds of a wording that adds words before the phrase (离近快点 for
-            # 尽快点击, set52) the ASR chose among homophones, which the audio cannot tell apart: the delta weighs
-            # only which characters the language model prefers (-1.15 there). Not after the phrase: a true
-            # 快点把单号报给我 read 1.2-1.8 nats per token better than the allowed 快点拔, the same sounds.
-            homophone = word.endswith(score.phrase) and sounds_of(reading[span.start : span.end]) == sounds_of(word)
-            reads_as_well = homophone or scorer.alike_delta(
-                encoded[on], reading, hit, score.phrase, word, span) >= -o.allowed_margin
-            if reads_as_well and scorer.added_pmi(encoded[on], reading, span, score.phrase, word) >= o.min_pmi:
+            if (scorer.alike_delta(encoded[on], reading, hit, score.phrase, word, span) >= -o.allowed_margin
+                    and scorer.added_pmi(encoded[on], reading, span, score.phrase, word) >= o.min_pmi):
                 return _unsure(spotted, word, o)
     return spotted
 
