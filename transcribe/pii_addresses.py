@@ -289,7 +289,8 @@ def addresses(stream: Stream) -> list[Found]:
     out += _in_english(stream)
     out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
     out += [Found("address", m.start("said"), m.end())
-            for m in (MENDED.match(text, f.end) for f in out) if m and (m["fix"] or m["unit"])]
+            for m in (MENDED.match(text, f.end) for f in out)
+            if m and (m["fix"] or m["unit"]) and not _negated(stream, m)]
     out += [Found("address", m.start(), m.end()) for m in (UNITS_IN_ENGLISH.match(text, f.end) for f in out) if m]
     out += [Found("address", f.end, m.end()) for f in out if f.end < len(text) and stream.opens_clause(f.end)
             and (m := DIRECTIONS.fullmatch(text, f.end, stream.clause_end(f.end, len(text))))]
@@ -339,6 +340,12 @@ HOME_SAID = re.compile(r"就是我家|是我家|我家就|没门牌")
 # 第一八佰伴后面那个小区，12号楼) it is a landmark beside it, public
 LANDMARK_ESTATE = re.compile("就?在(?P<at>[\u4e00-\u9fffa-z]{2,12}?(?:对面|旁边|后面|隔壁|附近)"
                              "(?:那个|的)[\u4e00-\u9fff]{0,3}?小区)")
+
+
+def _negated(stream: Stream, m: re.Match[str]) -> bool:
+    """Whether a MENDED number is the one the caller says it is not (…23栋，不是32栋啊): 不是 run straight into it, with
+    no pause or 是 between (unlike …七零一，不是，七零二), names the wrong reading, no part of the home."""
+    return m["fix"] == "不是" and m.start("said") == m.end("fix") and stream.joined(m.end("fix") - 1)
 
 
 def _landmark_homes(stream: Stream) -> list[Found]:

@@ -94,6 +94,10 @@ ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券
 # The one said after the last expired (刚才那个过期了，新的是502813): a one-time code runs out within a call and is sent
 # again; a card or a document that expired is named before it (卡, 身份证) and keeps its kind
 RENEWED = re.compile(r"(?:过期|失效)了?(?:新的|新发的|新收到的|刚收到的)(?:是|为|就是)?$")
+# ... or said before the words that the one before it expired (是704381，刚才那条已经过期了): the new code, sent again
+# (a message's 条 or a code's 个, not a card's 张)
+EXPIRED_AFTER = re.compile(r"(?:刚才|之前|上一|前面|原来)的?[那这]?[条个](?:短信|码|验证码)?(?:已经|早就)?"
+                           r"(?:过期|失效)")
 # A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
 SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
 # A redemption code said as the caller's own (您的兑换码是VIP8QX7R3): issued to them, so a code
@@ -198,6 +202,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     if found == QUANTITY and ISSUED_CODE.search(before):
         found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
     if found is None and any(p.search(before) for p in (GATE_KEYS, ISSUED_CODE, OWN_REDEMPTION, RENEWED)):
+        found = "code"
+    if found is None and EXPIRED_AFTER.match(text, b):
         found = "code"
     if found is None and SET_WORD.search(before):
         found = "password"

@@ -10,8 +10,8 @@ import re
 from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, corrections, last_match
 
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
-# 你们的邮箱 is the caller asking for the company's.
-NOT_CALLERS_ID = re.compile(r"我们|你们的|公司|客服|官方|售后|总部|公众号")
+# 你们的邮箱 is the caller asking for the company's. 我们老板, 我们家: a person's, named by the caller's side.
+NOT_CALLERS_ID = re.compile(r"我们(?!老板|领导|老总|家)|你们的|公司|客服|官方|售后|总部|公众号")
 # the caller's own workplace, as the agent says it (您公司邮箱是…): the mailbox is the caller's, not the firm's
 CALLERS_FIRM = re.compile(r"(?<![们])[您你]的?公司$")
 # On the original text: the normalised one has no @ or dots. The part hidden is group 1.
@@ -60,14 +60,17 @@ _ANOTHERS = re.compile(_WHOSE)
 _HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
 WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
                     # (what it is not, first: 微信号不是手机号，是lan-ge_520)
-                    r"(?:不是(?:手机|电话)号?码?[\s，,]*)?"
+                    # (or which it is not: 微信号不是那个，是zhao_tt)
+                    r"(?:不是(?:手机|电话)号?码?[\s，,]*|不是[那这]个[\s，,]*)?"
                     # (or the agent saying it reads it back: 微信号我念一下，z-w-…)
                     r"(?:我(?:再)?(?:念|读|重复|确认|核对)一下[\s，,]*)?"
                     # (or whose it is: 加微信，我的是gh2019wyn)
                     rf"(?:[\s，,]*{_WHOSE})?"
                     # (or what it is called: 我微信叫chenjianguo1975)
                     r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|叫|[:：])?[\s？?，,]*"
-                    r"([A-Za-z][A-Za-z0-9_-]{5,19})(?![A-Za-z0-9_-])", re.IGNORECASE)
+                    # (its last digits may come after the ASR's space for a pause: zhao_tt 0808)
+                    r"([A-Za-z][A-Za-z0-9_-]{5,19}(?:\s[0-9]{2,6}(?=[\s，。,？?！!、]|$))?)(?![A-Za-z0-9_-])",
+                    re.IGNORECASE)
 
 
 # A handle dictated character by character, as Whisper writes it: 大写的A小写b下划线c d 2019, chen点jing横杠hz,

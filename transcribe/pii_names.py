@@ -532,9 +532,12 @@ def _announced(stream: Stream, surnames: dict[str, tuple[int, int]]) -> list[Fou
         before = hi == lo or (lo, hi) in explained or text[lo - 2:lo] == "复姓"
         start = max(0, lo - SURNAME_REACH) if before else hi
         for p in range(start, min(len(text), hi + SURNAME_REACH)):
-            if (text.startswith(surname, p) and _opens_name(stream, p) and p != lo - len(surname)
+            # (or read back after what was said, ending its clause: 您说的是张子涵，弓长张; not 说的是黄色的那款)
+            read_back = p >= 2 and text.startswith("的是", p - 2) and stream.in_one_clause(p - 2, p)
+            if (text.startswith(surname, p) and (_opens_name(stream, p) or read_back) and p != lo - len(surname)
                     and not ((lo, hi) in explained and p == stream.clause_start(lo))):
                 given = _full_name(stream, p) or _said_surname_name(stream, p, {surname: (lo, hi)})
+                given = given if given and (_opens_name(stream, p) or _ends_clause(stream, given[1])) else None
                 # 司马光的司马, 李宁的那个李: spelled by a famous name; 高个子那个: the clause goes on past
                 # the would-be name into a description of the person, so it was no name
                 if (given and not re.match("的(?:那个)?" + surname, text[given[1]:])
@@ -716,6 +719,7 @@ STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs
 # (a village's cadres too: 村长, 组长, 队长, 支书)
 ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|门卫|保安|保洁|快递员|快递小哥|经理|主管|销售|业务员|客服"
                             r"|村长|组长|队长|支书"
+                            r"|老板"  # the caller's employer (我们老板，黄德林; 我老板高峰说的)
                             r"|物业的|办公室的"
                             r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
 # a clause saying whose name the clause before was (马德顺，这是老爷子的名字; 就是我母亲的全名)
@@ -779,7 +783,7 @@ def _introduced(stream: Stream) -> list[Found]:
         clause = m.start()
         while clause > 0 and not stream.opens_clause(clause):
             clause -= 1
-        if re.search("我(?!们)", stream.text[clause:m.start()]):
+        if re.search("我(?!们|的?老板)", stream.text[clause:m.end()]):  # (to the role's end: 我老板 is no staff)
             continue  # 我是客服刘雨欣, 我是投诉处理组主管张敏: staff giving their own, public name
         given = _role_named(stream, m.end())
         out += [Found("name", *given)] if given else []
