@@ -100,6 +100,10 @@ read 0.31-0.43.
 2026-12-06, session 34, on a fresh eval's calls and ASR cache (1.77 CPU s per call minute, under load): 0.452 of the ASR
 before and 0.450 after 感谢您致电 joined the closing phrases and 什么不能/时候不能 the rivals of 我…不能
 (114 encoder passes, decoder 772 -> 790), rows identical. On set49 and set54-58's fresh calls it read 0.31-0.48.
+2026-12-06, session 35, on session 34's ASR cache (1.77 CPU s per call minute): 0.456 of the ASR before and 0.447
+after a homophone of an allowed wording's added words was taken without the audio (114 encoder, 790 decoder passes
+both: none of these calls has one), rows identical; on the fresh calls of set59-set62 (ASR 2.7-3.4 CPU s per call
+minute, under load) 0.26-0.37.
 """
 
 from __future__ import annotations
