@@ -150,6 +150,10 @@ class _Raw:
     own: bool = False  # a name the speaker gives as their own
 
 
+RANGE = set("到至")  # between two counts (三到五个工作日)
+GLOSS = re.compile(r"(?:就|也就|意思)?是")  # a digit's word, then the plain digit it means (洞就是零)
+
+
 def _is_latin(ch: str) -> bool:
     return "a" <= ch <= "z"
 
@@ -169,9 +173,20 @@ def _counting(stream: Stream, k: int) -> bool:
     """Whether stream character ``k`` is a numeral said as a word that counts (两个号码, 一共, 二十四小时), not a
     digit: a digit in characters, then in the same words one of COUNTED (个 not repeating a digit: 三个八)."""
     text = stream.text
-    if k + 1 >= len(text) or text[k].isascii() or stream.gaps[k] != GAP_NONE or text[k + 1] not in COUNTED:
+    if k + 1 >= len(text) or text[k].isascii() or stream.gaps[k] != GAP_NONE:
         return False
-    return not (text[k + 1] == REPEAT and _repeat_at(stream, k + 1))
+    if text[k + 1] in RANGE:  # 三到五个工作日: a range of counts counts too
+        return k + 2 < len(text) and text[k + 2] in DIGIT_VALUE and _counting(stream, k + 2)
+    return text[k + 1] in COUNTED and not (text[k + 1] == REPEAT and _repeat_at(stream, k + 1))
+
+
+def _glossed(stream: Stream, k: int) -> bool:
+    """Whether stream character ``k`` is a digit's word explained by the plain one (洞就是零, 幺是一): a word about
+    the number read out, no digit of it (not 0614是四位的: a count)."""
+    text = stream.text
+    m = GLOSS.match(text, k + 1)
+    return (text[k] in DIGIT_VALUE and not text[k].isascii() and m is not None and m.end() < len(text)
+            and DIGIT_VALUE.get(text[m.end()]) == DIGIT_VALUE[text[k]] and not _counting(stream, m.end()))
 
 
 CONFIRMED = "对对|对的|对|没错"  # a group said, confirmed, said again (幺三五，对，幺三五)
@@ -284,7 +299,8 @@ def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
     runs: list[tuple[list[list[int]], list[int]]] = []
     i = 0
     while i < len(text):
-        if (text[i] not in DIGIT_VALUE and not (text[i] == TWIN and _repeat_at(stream, i))) or _counting(stream, i):
+        if ((text[i] not in DIGIT_VALUE and not (text[i] == TWIN and _repeat_at(stream, i))) or _counting(stream, i)
+                or _glossed(stream, i)):
             i += 1
             continue
         pieces: list[list[int]] = [[i]]
@@ -308,7 +324,8 @@ def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
                 count += 1 - (len(pieces[-1]) if bridge[1] else 0)  # the group taken back counts no more
                 pieces.append([j])
                 continue
-            if (ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1)) or _counting(stream, j + 1):
+            if (ch not in DIGIT_VALUE and not _repeat_at(stream, j + 1)) or _counting(stream, j + 1) or _glossed(
+                    stream, j + 1):
                 break
             paused = _pause_in_number(stream, j)
             if stream.digits_may_join(j) or paused:

@@ -245,6 +245,8 @@ POINTER = re.compile(r"(?:的|那个|这个|那|这)*")
 ADDRESS_STOPS = re.compile(f"手机|电话|身份证|卡号|账号|验证码|密码|(?<=[{_NUM}])就")
 # A named estate's building after a trigger, the estate said without 小区 (我住滨江国际九栋): the home, as ESTATE's
 BLOCK = re.compile(f"[{_NUM}]+(?:栋|幢|号楼)")
+BUILT = set("栋幢楼元")  # a building or its entrance ends here: a flat's number may follow alone
+ROOM_NUMBER = re.compile(f"[{_NUM}]{{3,4}}室?")
 
 
 def addresses(stream: Stream) -> list[Found]:
@@ -273,7 +275,7 @@ def addresses(stream: Stream) -> list[Found]:
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
               *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text), *CROSSING.finditer(text),
               *SHOP.finditer(text), *WORKS.finditer(text), *town_streets, *paused):
-        if any(stream.gaps[k] in BREAKS for k in range(m.start(), m.end() - 1)):
+        if any(stream.gaps[k] in BREAKS and not _trails_off(stream, k + 1) for k in range(m.start(), m.end() - 1)):
             continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
         start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
@@ -540,14 +542,19 @@ def _goes_on(stream: Stream, end: int) -> bool:
     number said again, MENDED's)."""
     on = past_fillers(stream, end)
     text, stop = stream.text, stream.clause_end(on, on + MAX_ADDRESS)
+    if _trails_off(stream, end):
+        return True
     if on == end and not _segment_opened_by_filler(stream, end):
         # a caller reading slowly gives the house, building or floor a clause of its own, with no filler before it
-        # (小寨东路，一二六号; …一七七号，二十三楼): the clause is that number alone
-        return bool(HOUSE_NUMBER.fullmatch(text, on, stop))
+        # (小寨东路，一二六号; …一七七号，二十三楼): the clause is that number alone; after a building, its flat's
+        # number needs no word (…九栋，一零零二)
+        return bool(HOUSE_NUMBER.fullmatch(text, on, stop)
+                    or (text[end - 1] in BUILT and ROOM_NUMBER.fullmatch(text, on, stop)))
     short = text[end - 1] not in HOUSE and text[end - 1] not in DIGIT_VALUE
-    # (an estate's building after a filler, …九三二号，那个，学生公寓七栋, is the home's too)
+    # (an estate's building after a filler, …九三二号，那个，学生公寓七栋, is the home's too, and so is a building
+    # after its house number, …一八八号，呃，九栋)
     return bool(FLAT.search(text, on, stop) or ESTATE.search(text, on, stop)
-                or (short and HOUSE_NUMBER.match(text, on)))
+                or (short and HOUSE_NUMBER.match(text, on)) or BLOCK.fullmatch(text, on, stop))
 
 
 def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
@@ -569,6 +576,7 @@ def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
     return Found("address", keep, bed.end())
 
 
+TRAILING_FILLER = re.compile(f"{FILLER_CLAUSE.pattern}$")
 MAX_FILLER = 4  # characters of the filler clause opening a segment (呃, 那个, 嗯那个)
 
 
@@ -609,6 +617,13 @@ def _segment_opened_by_filler(stream: Stream, end: int) -> bool:
     三三四号): the clause ran on across the boundary only to the filler, and the address goes on after it."""
     return any(stream.gaps[k - 1] == GAP_JOIN and FILLER_CLAUSE.fullmatch(stream.text, k, end)
                for k in range(max(1, end - MAX_FILLER), end))
+
+
+def _trails_off(stream: Stream, end: int) -> bool:
+    """Whether the clause ending at ``end`` trails off with a hesitation before any street is named (市南区呃，
+    香港中路): the address goes on in the next clause, the hesitation hidden with it."""
+    start = stream.clause_start(end - 1)
+    return bool(TRAILING_FILLER.search(stream.text, start, end)) and not STREET.search(stream.text, start, end)
 
 
 def _street_paused(stream: Stream, end: int) -> bool:

@@ -89,14 +89,17 @@ GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4
 # 配件码, 零件码, the same on every unit of a model)
 # (the agent may say they read it out first: 授权码我念一下，AB3F-77KD)
 # (a 兑换码 is a promotion's, the same for all who read it, unless it is said to be someone's: OWN_REDEMPTION)
-ISSUED_CODE = re.compile(r"[\u4e00-\u9fff](?<![代障误条形维编尺页惠券件换])码(?:是|为|就是)?"
+# (码 opening the call's text, its word cut off before it: 码是3347)
+ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
 # The one said after the last expired (刚才那个过期了，新的是502813): a one-time code runs out within a call and is sent
 # again; a card or a document that expired is named before it (卡, 身份证) and keeps its kind
-RENEWED = re.compile(r"(?:过期|失效)了?(?:新的|新发的|新收到的|刚收到的)(?:是|为|就是)?$")
+# (or after another message came: 又来了一条，最新的是092648)
+RENEWED = re.compile(r"(?:(?:过期|失效)了?|又(?:来|发|收到)了?一条(?:短信)?)(?:最?新的|新发的|新收到的|刚收到的)"
+                     r"(?:是|为|就是)?$")
 # ... or said before the words that the one before it expired (是704381，刚才那条已经过期了): the new code, sent again
-# (a message's 条 or a code's 个, not a card's 张)
-EXPIRED_AFTER = re.compile(r"(?:刚才|之前|上一|前面|原来)的?[那这]?[条个](?:短信|码|验证码)?(?:已经|早就)?"
+# (a message's 条 or a code's 个, not a card's 张); or said to have expired itself (刚才那个2046已经过期了): a code too
+EXPIRED_AFTER = re.compile(r"(?:(?:刚才|之前|上一|前面|原来)的?[那这]?[条个](?:短信|码|验证码)?)?(?:已经|早就)?"
                            r"(?:过期|失效)")
 # A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
 SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
@@ -199,9 +202,10 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         lo -= 1
     found = _before(text, a, lo)
     before = text[lo:a]
-    if found == QUANTITY and ISSUED_CODE.search(before):
+    if found == QUANTITY and ISSUED_CODE.search(text, lo, a):
         found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
-    if found is None and any(p.search(before) for p in (GATE_KEYS, ISSUED_CODE, OWN_REDEMPTION, RENEWED)):
+    if found is None and (ISSUED_CODE.search(text, lo, a)
+                          or any(p.search(before) for p in (GATE_KEYS, OWN_REDEMPTION, RENEWED))):
         found = "code"
     if found is None and EXPIRED_AFTER.match(text, b):
         found = "code"

@@ -33,10 +33,12 @@ SPACED_EMAIL = re.compile(r"(?<=[\u4e00-\u9fff：:])((?:[A-Za-z0-9]+ ){1,4}[A-Za
 _CASE = r"(?:全?(?:大写|小写)的?\s*)"
 # The address may be told in parts: 然后是 goes on with the name, 后面是 gives the part from the @ (开头是L I N，然后是
 # 8 8 6，艾特…; 前面是sunny 0 9 2 3，后面是@yeah.net).
-_SPELLED_SEP = rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+)"
-# Each piece is letters alone or digits alone: a word of both (zhaodefu1949) is a name written whole, and what stands
-# before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
-_SPELLED_PIECE = r"(?:[A-Za-z]+|[0-9]+)"
+# (letters told one by one may be joined by dashes: s-u-n)
+_SPELLED_SEP = rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+|-)"
+# Each piece is letters alone or digits alone, written or said (零八): a word of both (zhaodefu1949) is a name written
+# whole, and what stands before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
+_SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
+_SPELLED_PIECE = rf"(?:[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+)"
 SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
                           r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
                           r"[A-Za-z0-9](?:\s?[A-Za-z0-9-])*(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z](?:\s?[A-Za-z])*)+",
@@ -45,6 +47,7 @@ SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(
 MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster", re.IGNORECASE)
 # the firm's staff asked to add the caller (你们售后加我老公微信，…): the ID after it is the caller's family's
 ADD_ME = re.compile(r"加(?:我|他|她)")
+_ID_CHAR = r"[A-Za-z0-9_-]"  # a character of a WeChat ID
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
@@ -66,20 +69,30 @@ WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITA
                     r"(?:我(?:再)?(?:念|读|重复|确认|核对)一下[\s，,]*)?"
                     # (or whose it is: 加微信，我的是gh2019wyn)
                     rf"(?:[\s，,]*{_WHOSE})?"
+                    # (or that it changed, the old one told first: 微信号改了，以前是xiaomei_520; the new one is a
+                    # correction's)
+                    r"(?:改了[\s，,]*(?:以前|原来|之前))?"
                     # (or what it is called: 我微信叫chenjianguo1975)
                     r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|叫|[:：])?[\s？?，,]*"
-                    # (its last digits may come after the ASR's space for a pause: zhao_tt 0808)
-                    r"([A-Za-z][A-Za-z0-9_-]{5,19}(?:\s[0-9]{2,6}(?=[\s，。,？?！!、]|$))?)(?![A-Za-z0-9_-])",
+                    # (its parts may come after the ASR's spaces for a pause, up to the clause's end: zhao_tt 0808,
+                    # sun lihua 77, sunny 0 6 1 5; 6-20 characters in all)
+                    rf"((?=[A-Za-z](?:\s?{_ID_CHAR}){{5,19}}(?!\s?{_ID_CHAR}))[A-Za-z]{_ID_CHAR}*(?:\s{_ID_CHAR}+)*"
+                    rf"(?=[\s，。,？?！!、]|$)|[A-Za-z]{_ID_CHAR}{{5,19}})(?!{_ID_CHAR})",
                     re.IGNORECASE)
 
 
 # A handle dictated character by character, as Whisper writes it: 大写的A小写b下划线c d 2019, chen点jing横杠hz,
 # 二八七六五四三幺零. Each piece is a letter run (told upper or lower case), digits written or said, or a
 # symbol said by name; 艾特 and 圈a say @ (in a password, a character of it).
-_SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
-_SAID_SYMBOL = r"大写|小写|下划线|横杠|中划线|underscore|dash|hyphen"  # a dictated run names one of these (or it is
-# an ordinary ID)
-_PIECE = rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|{_SAID_SYMBOL}|杠|[_.\-]|\s+"
+_SYMBOL_WORD = r"下划线|横杠|中划线|underscore|dash|hyphen|井号|星号|感叹号|问号"  # (a password's too: 井号)
+_SAID_SYMBOL = rf"大写|小写|{_SYMBOL_WORD}"  # a dictated run names one of these (or it is an ordinary ID)
+_SAID_CHAR = rf"(?:(?:大写|小写)的?\s*[A-Za-z]|[A-Za-z0-9{_SAID_DIGITS}])"  # what a piece starts with
+# (a symbol said with pauses around it, going on after it: wxid，下划线，8ka2p5m3x7)
+_PIECE = (rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|{_SAID_SYMBOL}|杠|[_.\-]|\s+"
+          rf"|[，,]\s*(?=(?:{_SYMBOL_WORD})[，,]?\s*{_SAID_CHAR})|(?<=[线杠号])[，,]\s*(?={_SAID_CHAR})")
+# A password told in parts, each after a pause, maybe with a word going on with it, which may name a last symbol
+# (大写的L，小写的i，然后是520，再加个感叹号)
+_GOES_ON = rf"[，,]\s*(?:(?:然后是?|再加个?|加上?)(?={_SYMBOL_WORD}|{_SAID_CHAR})|(?={_SAID_CHAR}))"
 _SAID_AT = r"艾特|at|圈a"
 _AT = rf"(?:{_SAID_AT}|@)"
 _CASE_NOTE = re.compile(r"(?:大写|小写)的?\s*[A-Za-z]\s*$")
@@ -92,7 +105,8 @@ _MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{_SAID_DIGITS}]{{3,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
-DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT})+)", re.IGNORECASE)
+DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT}|{_GOES_ON})+)",
+                               re.IGNORECASE)
 
 
 def emails(stream: Stream) -> list[Found]:
@@ -109,16 +123,18 @@ def emails(stream: Stream) -> list[Found]:
 # A password written with symbols (旧密码是qwe!@#123, 又试了一个P@ssw0rd): the normaliser drops the symbols, so it is
 # read on the original text; a word of trying one says it is a password as 密码 does, once a symbol is in it
 _SYMBOLS = r"!@#$%^&*~?+=._\-"
+# One character of a password: a letter, a digit or a symbol
+_PW = rf"[A-Za-z0-9{_SYMBOLS}]"
 SYMBOL_PASSWORD = re.compile(r"(?:(?:密码|口令)(?:设的是|设置的是|改成了?|就是|是|为)?|试了一?个|试过一?个|输了一?个)"
                              rf"[：:\s]*((?![A-Za-z0-9._-]*@[A-Za-z0-9-]+\.[A-Za-z])"  # not an e-mail address
-                             rf"(?=[A-Za-z0-9{_SYMBOLS}]*[!@#$%^&*~?+=])(?=[A-Za-z0-9{_SYMBOLS}]*[A-Za-z0-9])"
-                             rf"[A-Za-z0-9{_SYMBOLS}]{{6,20}})(?![A-Za-z0-9{_SYMBOLS}])")
+                             rf"(?={_PW}*[!@#$%^&*~?+=])(?={_PW}*[A-Za-z0-9])"
+                             rf"{_PW}{{6,20}})(?!{_PW})")
 # A word of letters, digits and a symbol (Zw@20180816): the shape sites demand of a password and nothing else said on a
 # call has, so it is one with no word naming it (密码 said a clause before, or not again in a correction); not an
 # e-mail address, masked or not (z***8@163.com)
-SHAPED_PASSWORD = re.compile(rf"(?<![A-Za-z0-9{_SYMBOLS}])((?![A-Za-z0-9{_SYMBOLS}]*@[A-Za-z0-9-]+\s*(?:\.|点|dot))"
-                             rf"(?=[A-Za-z0-9{_SYMBOLS}]*[A-Za-z])(?=[A-Za-z0-9{_SYMBOLS}]*[0-9])"
-                             rf"(?=[A-Za-z0-9{_SYMBOLS}]*[!@#$%^&*~])[A-Za-z0-9{_SYMBOLS}]{{6,20}})(?![A-Za-z0-9{_SYMBOLS}])")
+SHAPED_PASSWORD = re.compile(rf"(?<!{_PW})((?!{_PW}*@[A-Za-z0-9-]+\s*(?:\.|点|dot))"
+                             rf"(?={_PW}*[A-Za-z])(?={_PW}*[0-9])"
+                             rf"(?={_PW}*[!@#$%^&*~]){_PW}{{6,20}})(?!{_PW})")
 # A security question's answer (密保问题答案是…, 答案我写的是…): a secret that opens the account, as a password
 # does; the question may be said first (密保问题是母亲的名字，答案是…): an answer that is a name is a name (pii_names)
 SECURITY_WORD = re.compile(r"密保|安全问题|保密问题")

@@ -134,7 +134,9 @@ ROMAN_SURNAMES = {"wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao",
                   "chiu", "hui", "poon", "tsui", "yuen", "chung", "choi", "lai", "tong", "ko", "kwong"}
 NOT_LATIN_NAMES = {"app", "vip", "wifi", "sir", "miss", "boss"}
 # A character of a given name explained by a word holding it: 晓是破晓的晓, 伟大的伟 (_spelled_out)
-EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是)?(?P<word>[\u4e00-\u9fff]{1,4}?)的(?P<ch>[\u4e00-\u9fff])")
+# (or after a bare 是, said of the name before, which is no part of it: 不是平凡的凡，是帆船的帆)
+EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是|(?P<lead>是))?"
+                       r"(?P<word>[\u4e00-\u9fff]{1,4}?)的(?P<ch>[\u4e00-\u9fff])")
 # a character described by its parts (三个石头的磊, 两个木的林): the word counts what it is made of
 PARTS = re.compile(r"[一两二三四]个")
 # a given name's character pointed at at the end of a clause (鸟叫的那个鸣, 三个金那个鑫): the character alone
@@ -469,7 +471,7 @@ def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:
             ends = _ends_clause(stream, m.end()) or text.startswith(ASKED_AFTER, m.end()) if m else False
             if (m and stream.opens_clause(p) and ends and m["ch"] in given
                     and (m["ch"] in m["word"] or PARTS.match(m["word"])) and m["x"] in (None, m["ch"])):
-                out.append(Found("name", p, m.end()))
+                out.append(Found("name", m.end("lead") if m["lead"] else p, m.end()))
             pointed = POINTED.match(text, p)
             if pointed and pointed["ch"] in given and _ends_clause(stream, pointed.end()):
                 out.append(Found("name", pointed.start("ch"), pointed.end()))
