@@ -101,6 +101,10 @@ RENEWED = re.compile(r"(?:(?:过期|失效)了?|又(?:来|发|收到)了?一条(
 # (a message's 条 or a code's 个, not a card's 张); or said to have expired itself (刚才那个2046已经过期了): a code too
 EXPIRED_AFTER = re.compile(r"(?:(?:刚才|之前|上一|前面|原来)的?[那这]?[条个](?:短信|码|验证码)?)?(?:已经|早就)?"
                            r"(?:过期|失效)")
+# The second half of a number read in halves of three (验证码前三位是538，后三位是216; 刚才说了前三位，后三位是815): a
+# six-digit code, as a text message sends it; a card, an ID or a phone is not read in threes (its tail is four)
+CODE_HALVES = re.compile(r"前三位.*后三位(?:是|为|就是)?$")
+HALVES_REACH = 20  # characters from 前三位 to the digits of the second half
 # A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
 SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
 # A redemption code said as the caller's own (您的兑换码是VIP8QX7R3): issued to them, so a code
@@ -112,15 +116,18 @@ DEFAULT_WORDS = ("默认密码", "出厂密码")
 RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
 # A phone number of a service centre, a branch or a shop (售后服务中心的座机是…, 营业厅电话): the firm's, public
 FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|服务站|维修站|维修点|售后|客服)的?$")
-_AFTER = re.compile(r"(这个|这|就)?(是)?(我|我的|我家|我家的|我们的|本人|本人的|您|您的|你|你的)?"
+# (the longer of two words first: 我的 before 我, or 是我的查询密码 stops at 我)
+_AFTER = re.compile(r"(这个|这|就)?(是)?(我的|我家的|我家|我们的|我|本人的|本人|您的|您|你的|你)?"
                     r"(登记的|留的|预留的|注册的|绑定的|刚发的|刚收到的|发来的|收到的)?")  # 这是您登记的手机号
 # (a code read out before its word: 902556，这个是刚发的验证码)
 
 
 # Tail digits given as asked (卡号后六位是358127, 身份证后六位…31421X): a tail longer than the four digits masking keeps
 # still says most of the number (pii/s28b, s31b), so it is hidden as the kind named before the tail word
-TAIL_WORD = re.compile(r"尾号|尾数|(?:最后|后|末)(?:[五六七八九5-9几]|四五|五六)位")
-TAIL_DIGITS = (5, 9)  # a tail longer than what masking keeps, shorter than any whole number
+# (or the rest of a number given in two parts, its count said: 前面六位刚才说了，后面十二位是…, an ID's last twelve)
+TAIL_WORD = re.compile(r"尾号|尾数|(?:最后|后|末)(?:面的?|边的?)?"
+                       r"(?:[五六七八九5-9几]|四五|五六|十[一二三四五六七]?|1[0-7])位")
+TAIL_DIGITS = (5, 17)  # a tail longer than what masking keeps, shorter than an ID (a number proven whole is no tail)
 TAIL_NAMED_REACH = 4  # characters between the word naming the number and its tail word (身份证号的后六位)
 # the agent reading a tail back to check it (您身份证后六位是124517，对吗): a partial number, left as the sentence
 # sets label it (sentences/s20_4)
@@ -202,7 +209,7 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         lo -= 1
     found = _before(text, a, lo)
     before = text[lo:a]
-    if found == QUANTITY and ISSUED_CODE.search(text, lo, a):
+    if found == QUANTITY and (ISSUED_CODE.search(text, lo, a) or CODE_HALVES.search(text, max(0, a - HALVES_REACH), a)):
         found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
     if found is None and (ISSUED_CODE.search(text, lo, a)
                           or any(p.search(before) for p in (GATE_KEYS, OWN_REDEMPTION, RENEWED))):

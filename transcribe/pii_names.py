@@ -214,7 +214,8 @@ def names(stream: Stream) -> list[Found]:
         s = _surname(text, p) or (1 if p < len(text) and "\u4e00" <= text[p] <= "\u9fff" else 0)
         q = p + s
         if s and q < len(text) and text[q] in "名叫" and stream.joined(q - 1) and stream.joined(q):
-            if _surname(text, q + 1):  # 姓王叫王小明: the other loop has it
+            # 姓王叫王小明, 姓刘，名字叫永刚, 姓王名叫小明: the other loops have it (名字 and 名叫 are words, not 名)
+            if _surname(text, q + 1) or text.startswith(("名字", "名叫"), q):
                 continue
             g = _given(stream, q + 1)
             if g:
@@ -412,9 +413,9 @@ ALTERNATIVE = re.compile(r"或者|或是|还是")
 STAFF_NUMBER = re.compile(r"(?:我的)?工号")  # what staff say after their name to introduce themselves
 # whom a role on a form names, then 是 and their full name ending its clause (担保人是郑海涛，…; 转账对象是黄丽娟，…):
 # a word of two characters before 人 (not 这个人是, 本人是, 那位病人是高血压: no role on a form), or a transfer's
-# 对象 (not 我对象是程序员: a partner)
+# 对象 (not 我对象是程序员: a partner), or whom an account is registered under (登记的是郑美玲，是我妈)
 ROLE_IS = re.compile(r"(?:(?![的这那个我你您他她们])[\u4e00-\u9fff]){2}(?<![病男女老家本别某个好坏穷富])人是"
-                     r"|(?<![我你您他她的])对象是")
+                     r"|(?<![我你您他她的])对象是|(?:登记|注册)的是")
 # where someone is, as the place a thing is left or found (钥匙在楼下的林志伟那儿, 放到隔壁的王海涛那里): a full
 # name with a given name of two characters (not 对面的万达那儿: a shop) between 的 and 那儿
 WHERE_SOMEONE = re.compile(r"的(?=[\u4e00-\u9fff]{3,4}(?:那儿|那里|那边))")
