@@ -35,6 +35,14 @@ def test_a_phrase_is_checked_against_the_allowed_wordings_of_its_rule_that_hold_
     assert all(phrase in w and w != phrase for phrase, ws in wordings.items() for w in ws)
 
 
+def test_a_wording_one_syllable_longer_must_read_the_audio_more_closely_than_a_longer_one() -> None:
+    # A one-syllable wording is a homophone's reach: on held-out recordings 不过检 read within 1.0 nats per token
+    # of a yes-but 不过现在, and a bare 快点拔 of a rude 快点把. 我不能让您 over 我不能喊您 adds two syllables,
+    # and two syllables the audio raises are more than a homophone.
+    options = VerifyOptions()
+    assert options.wording_margin(1) < options.wording_margin(2) == options.wording_margin(3)
+
+
 @pytest.mark.parametrize(("word", "text", "tried"), [
     ("尽可能", "我们会见可能在今天之内", "见可能"),  # held out, a polite 会尽可能: 见 is a near sound of 尽
     ("不可能", "是否可能明天才能过去", None),  # a true 师傅可能: 否 only half sounds like 不
@@ -132,9 +140,12 @@ def test_a_fluent_allowed_wording_over_a_garbled_breach_is_not_enough(tmp_path: 
     # held out (set62): a polite 催师傅快点 written 去世,复快点, where the audio raised 师傅 by 0.42 (under min_pmi).
     # Here the audio says no 师傅 at all (so the audio alone kept the hit sure, 0.98): the sounds written decide
     ("我这就去催，快点过去。", "我这就去世,复快点,过去。", "师傅快点"),
-    # a breach: 把 and the allowed 快点拔 sound the same, and the text after it says which was meant
+    # a breach: 把 sounds like the 拔 of the allowed 快点拔掉, and the text after it says which was meant
     ("快点把单号报给我。", "快点把单号报给我。", None),
     ("你快点把地址发过来。", "你快点把地址发过来。", None),
+    # held out (set60, set65): a rude 快点把型号报一下 written 快点,趴点: a bare 快点拔 allowed read it as well (+0.39),
+    # one syllable the audio cannot tell from 把; the audio does not say the 掉 of 快点拔掉
+    ("您快点把型号报一下，我这儿还有别的电话。", "您快点,趴点,趴下,我这儿还有别的电话。", None),
 ])  # fmt: skip
 def test_a_hit_after_an_allowed_wordings_words_the_asr_wrote_in_homophones_is_unsure(
     tmp_path: Path, said: str, written: str, rival: str | None

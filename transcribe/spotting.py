@@ -222,7 +222,7 @@ def one_sound_apart(phrase: str, word: str) -> bool:
 def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[str], group: Joined) -> Spotted:
     """A hit inside a stretch that sounds like one of its rule's allowed wordings (within the
     pre-filter's bound) is unsure when the wording, put there, reads the audio about as well as the
-    hit's own reading (VerifyOptions.allowed_margin) and the audio says the words it adds
+    hit's own reading (VerifyOptions.wording_margin) and the audio says the words it adds
     (PhraseScorer.added_pmi at least min_pmi: over a garbled breach any fluent wording reads
     better), or when the text writes the very sounds of the words it adds before the phrase (the ASR
     chose among homophones). The text rules let 可能 pass in 可能我没有说清楚, and the ASR wrote that
@@ -267,7 +267,8 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
             if on not in encoded:
                 encoded[on] = (scorer.encode_window(audio, spotted.start, end) if on
                                else scorer.candidate_window(audio, spotted.start, spotted.end))
-            if (scorer.alike_delta(encoded[on], reading, hit, score.phrase, word, span) >= -o.allowed_margin
+            margin = o.wording_margin(len(read_syllables(word)) - score.syllables)
+            if (scorer.alike_delta(encoded[on], reading, hit, score.phrase, word, span) >= -margin
                     and scorer.added_pmi(encoded[on], reading, span, score.phrase, word) >= o.min_pmi):
                 return _unsure(spotted, word, o)
     return spotted

@@ -89,6 +89,15 @@ class VerifyOptions:
       over true breaches -9.8 to +1.39, their added words -7.6 to +0.33. The wording alone is
       not enough: over a garbled breach any fluent wording can read better (我不能肯定 over
       我不能唤临, +1.39, where the agent said 我不能帮您), so the added words' pmi decides.
+      Session 36 widened it from 0.6 to 1.0. On eighteen runs' recordings (app/qa_eval_calls.yaml,
+      held-out set49 and set54-set66, set63-set65 run twice; bench/verify_cost.py --compare), three polite
+      agents stayed sure flags at -0.61 to -0.69, while the audio raised their added words by 1.9
+      to 2.6 (可能的故障 written 可能的故事, 师傅快点 written 是苦快点, 我不能让您 written 我不能喊您).
+      No other row moved.
+    one_more_margin: ``allowed_margin`` for a wording one syllable longer than the phrase. One
+      syllable is what a neighbouring word or a homophone sounds like, and the audio reads them
+      alike (快点拔 over a rude 快点把 twice, 不过检 over a yes-but 不过现在): at 1.0 those three true
+      breaches of the same recordings turned unsure, at 0.6 they stay sure.
     join_gap_s: segments closer than this are searched as one text (Whisper splits at
       commas; 你找错部门了 came out as "您好," + "这部门子,").
     window_s: with word timestamps, the audio scored around a candidate: this many seconds
@@ -111,13 +120,18 @@ class VerifyOptions:
     confidence_scale: float = 1.5
     garble_sure_pmi: float = 1.0
     alike_margin: float = 2.5
-    allowed_margin: float = 0.6
+    allowed_margin: float = 1.0
+    one_more_margin: float = 0.6
     join_gap_s: float = 1.0
     window_s: float | None = 2.5
     null_seconds: float = 2.0
 
     def with_(self, **changes: Any) -> VerifyOptions:
         return replace(self, **changes)
+
+    def wording_margin(self, added: int) -> float:
+        """The allowed margin for an allowed wording that adds ``added`` syllables to its phrase."""
+        return self.allowed_margin if added > 1 else self.one_more_margin
 
     def max_cost(self, syllables: int) -> float:
         """The pre-filter's bound, in sound edits per syllable, for a phrase of ``syllables``."""
