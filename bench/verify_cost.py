@@ -104,6 +104,10 @@ before and 0.450 after 感谢您致电 joined the closing phrases and 什么不�
 after a homophone of an allowed wording's added words was taken without the audio (114 encoder, 790 decoder passes
 both: none of these calls has one), rows identical; on the fresh calls of set59-set62 (ASR 2.7-3.4 CPU s per call
 minute, under load) 0.26-0.37.
+2026-12-06, session 36, on session 34's ASR cache, under load: 0.456 of the ASR before and 0.475 after the wider margin
+for allowed wordings two syllables longer and session 36's rules (114 encoder passes, decoder 790 -> 792); on a fresh
+eval's calls (ASR 2.00 CPU s per call minute, under a CI run) 0.412 (108 encoder, 689 decoder passes); on the fresh
+calls of set63-set66 and set63-65 run again (ASR 2.6-2.9 CPU s per call minute, under load) 0.34-0.44.
 """
 
 from __future__ import annotations
