@@ -61,7 +61,7 @@ _WHOSE = r"(?:我|他|她|您|你)的(?:微信号?)?(?:就|也)?是"
 _ANOTHERS = re.compile(_WHOSE)
 # A hesitation the caller may make before the ID (我的微信，嗯，就是…; 微信号，那个，…)
 _HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
-WECHAT = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
+WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
                     # (what it is not, first: 微信号不是手机号，是lan-ge_520)
                     # (or which it is not: 微信号不是那个，是zhao_tt)
                     r"(?:不是(?:手机|电话)号?码?[\s，,]*|不是[那这]个[\s，,]*)?"

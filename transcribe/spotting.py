@@ -251,6 +251,7 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
     encoded: dict[bool, Any] = {}
     for wording in wordings:
         word = wording.removeprefix(CLAUSE_END)  # 。不知道您: only at the start of a clause, not in 我不知道您的钱…
+        margin = o.wording_margin(len(read_syllables(word)) - score.syllables)
         for span in wording_spans(word, text, hit, score.syllables, o):
             if word != wording and not _opens_clause(score.text, kept, span):
                 continue
@@ -261,13 +262,12 @@ def _allowed(scorer: PhraseScorer, audio: Any, spotted: Spotted, wordings: list[
             # tell apart: the delta weighs only which characters the language model prefers (-1.15 in set52), and
             # the added words' pmi how fluent the homophones are (0.42 for 世复, under min_pmi); the ASR heard
             # those sounds. Not after the phrase: a true 快点把单号报给我 read 1.2-1.8 nats per token better than the
-            # allowed 快点拔, the same sounds, so the text decides there.
+            # then allowed 快点拔, the same sounds, so the text decides there.
             if word.endswith(score.phrase) and sounds_of(reading[span.start : span.end]) == sounds_of(word):
                 return _unsure(spotted, word, o)
             if on not in encoded:
                 encoded[on] = (scorer.encode_window(audio, spotted.start, end) if on
                                else scorer.candidate_window(audio, spotted.start, spotted.end))
-            margin = o.wording_margin(len(read_syllables(word)) - score.syllables)
             if (scorer.alike_delta(encoded[on], reading, hit, score.phrase, word, span) >= -margin
                     and scorer.added_pmi(encoded[on], reading, span, score.phrase, word) >= o.min_pmi):
                 return _unsure(spotted, word, o)
