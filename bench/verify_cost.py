@@ -108,6 +108,15 @@ minute, under load) 0.26-0.37.
 for allowed wordings two syllables longer and session 36's rules (114 encoder passes, decoder 790 -> 792); on a fresh
 eval's calls (ASR 2.00 CPU s per call minute, under a CI run) 0.412 (108 encoder, 689 decoder passes); on the fresh
 calls of set63-set66 and set63-65 run again (ASR 2.6-2.9 CPU s per call minute, under load) 0.34-0.44.
+2026-12-07, session 37, back to back on session 36's fresh ASR cache of the 35 calls (2.00 CPU s per call minute):
+0.411 of the ASR before; 0.384 with the decoder's median filter set to width 1 (the alignment it filters is never
+read, and the token probabilities are the same to the last digit; decoder 0.38 -> 0.34 CPU s per call minute, 689
+passes either way); 0.321 with garbles inside a stretch the text reads as the opening line left unscored (108 -> 94
+encoder, 689 -> 594 decoder passes: 你等着 over 您好,这 and 估计 over 科技 had needed 14 windows of 8 s encoded in calls
+whose opening the text held, so no line check shared them). Rows identical on these calls and on the recordings of
+18 runs (app/qa_eval_calls.yaml, set49, set54-set66, set63-65 again), where passes fell less (encoder 1174 -> 1133,
+decoder 9751 -> 9319): there the line checks dominate. On set65 they took 412 of 643 decoder passes (293 scoring, 119
+priors), as each phrasing of the closing (16) and the offer (19) is tried where none is heard.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from transcribe.lines import (
     check_lines,
     closing_phrases,
     closing_window,
+    expected_lines,
     opening_parts,
     opening_window,
     shared_windows,
@@ -39,6 +40,15 @@ def test_the_opening_is_scored_as_its_company_and_its_offer_of_help() -> None:
     assert "再见" not in closing_phrases(CFG) and "感谢您的来电" in closing_phrases(CFG)
     # courteous ends counted only where written: 有事随时 would be "heard" in a curt 有事再打过来
     assert {"有事随时", "不打扰您了"} <= set(CFG.qa.closing.written) and "有事随时" not in closing_phrases(CFG)
+
+
+def test_the_opening_line_is_expected_as_its_greeting_with_the_company_and_its_offer() -> None:
+    # Garbles inside either stretch are the line's own words (PhraseScorer.score_segments' lines);
+    # 您好 alone would be too short to say so.
+    assert expected_lines(CFG) == ["您好这里是海尔斯科技", "请问有什么可以帮您"]
+    line = "您好，欢迎致电东山电梯，我是客服，请问您遇到了什么问题？"
+    other = CFG.model_copy(update={"opening_line": line, "company": "东山电梯"})
+    assert expected_lines(other) == ["您好欢迎致电东山电梯", "我是客服请问您遇到了什么问题"]
 
 
 def _result(agent_speech: tuple[tuple[float, float], ...], caller_starts: list[float]) -> CallResult:

@@ -206,6 +206,27 @@ def test_spotter_finds_a_phrase_the_transcript_garbled(transcriber: Transcriber,
 
 
 @pytest.mark.slow
+def test_garbles_inside_the_opening_line_are_not_scored(transcriber: Transcriber, tmp_path: Path) -> None:
+    # How Whisper base writes the opening of the scripted calls: 科技 sounds like the vague 估计 and
+    # 您好,这 like 你等着. Read as the opening line, those stretches cost no pass; a breach after it,
+    # garbled too, is still searched and found.
+    audio = transcriber.load_audio(_agent_wav(tmp_path, "您好，这里是海尔斯科技，请问有什么可以帮您？你找错部门了。"))
+    text = "您好,这里是I-20科技,前文有什么可以帮您?您早说不门了。"
+    phrases = ["估计", "你等着", "你找错部门了"]
+    lines = ["您好这里是海尔斯科技", "请问有什么可以帮您"]
+    every, skipping = PhraseScorer(transcriber._model), PhraseScorer(transcriber._model)
+    scored = every.score_segments(audio, [_whole(audio, text)], phrases, shown_only=True)
+    assert {"估计", "你等着"} <= {s.phrase for s in scored}  # searched, and refused
+    kept = skipping.score_segments(audio, [_whole(audio, text)], phrases, shown_only=True, lines=lines)
+    assert {s.phrase for s in kept} == {"你找错部门了"}
+    assert [s.phrase for s in resolve(kept)] == ["你找错部门了"]
+    assert skipping.decoder_passes < every.decoder_passes
+    # A greeting that goes on otherwise is not the opening line: its garbles are searched.
+    assert {s.phrase for s in skipping.score_segments(audio, [_whole(audio, "您好,这部门子,发票要打财务的电话。")],
+                                                      ["你等着"], shown_only=True, lines=lines)} == {"你等着"}
+
+
+@pytest.mark.slow
 def test_a_negation_the_asr_wrote_as_another_syllable_is_found_on_the_audio(
         transcriber: Transcriber, scorer: PhraseScorer, tmp_path: Path) -> None:
     # The text is what Whisper wrote for the breach on a scripted call (这里是 for 这不是); an agent who

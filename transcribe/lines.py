@@ -100,6 +100,17 @@ def opening_parts(config: Config) -> dict[str, list[str]]:
     return {k: list(dict.fromkeys(p for p in v if p)) for k, v in (("company", company), ("offer", offer)) if any(v)}
 
 
+def expected_lines(config: Config) -> list[str]:
+    """The opening line in the two stretches an agent says whole: the greeting through the company's
+    name, and the rest (the offer). Phrase candidates inside a stretch the text reads as one of them
+    are that line's words (PhraseScorer.score_segments' ``lines``); a clause alone is too short to say
+    so (您好: a true 你找错部门了 was written 您好,说不闻了). The closing phrases are not: dropping the
+    candidates over them saved nothing on the scripted calls, and moved other candidates' windows."""
+    parts = clauses(config.opening_line)
+    at = next((i + 1 for i, c in enumerate(parts) if config.company and config.company in c), len(parts))
+    return [line for line in ("".join(parts[:at]), "".join(parts[at:])) if len(read_syllables(line)) > 3]
+
+
 def closing_phrases(config: Config) -> list[str]:
     """The closing phrases scored on the audio: four syllables or more. Shorter ones are read in the
     text only: the audio "heard" 谢谢您 (pmi 1.22) where a curt agent said 三天内会有人联系您

@@ -23,7 +23,7 @@ import ahocorasick
 
 from settings import CLAUSE_END, Config, PhraseRule, bare, fillings, gap_parts, per_rule_set
 from transcribe.engine import AsrSegment, CallResult, TrackPlan, Transcriber
-from transcribe.lines import check_lines, opening_parts, shared_windows
+from transcribe.lines import check_lines, expected_lines, opening_parts, shared_windows
 from transcribe.normalize import canonical, punctuated, said_together
 from transcribe.sounds import Gapped, Span, exact_spans, find_spans, read_syllables, sounds_of
 from transcribe.verdict import VerifyOptions, judge
@@ -175,7 +175,7 @@ def spot_phrases(
             # A garble that an expected line or an everyday sound-alike word reads better is refused.
             rivals = courtesy_wordings(config) + sorted({w for words in alikes.values() for w in words})
             scored = scorer.score_segments(audio, segments, phrases, rivals, shown_only=True, worded=worded,
-                                           gapped=gapped_phrases(config.qa.phrases))
+                                           gapped=gapped_phrases(config.qa.phrases), lines=expected_lines(config))
             # The accepted ones (text hits confirmed, garbles found), and the text hits the audio
             # argues against: QA shows those as unsure rather than dropping them.
             found = resolve(scored) + [s for s in scored if s.score.exact and not s.score.accepted]

@@ -62,6 +62,10 @@ MAX_WINDOW_S = 29.0  # the encoder takes at most 30 s
 # opening's window starts (5 of 32 scripted calls), audio from before the agent answered.
 HOST_SLACK_S = 0.3
 _PRIORS_KEPT = 4096  # token sequences whose prior over silence is kept (a few KB each)
+# An expected line is read in the text within this many sound edits per syllable (score_segments' ``lines``):
+# the text rules' own tolerance (phonetic.fuzzy_contains). 您好,这里是I-20个器 is 1.0 from the greeting with
+# 海尔斯科技 (10 syllables), 您抱着离世爱而是个气 1.5; 您好,这部门子 (a garbled 你找错部门了) is past 2.5.
+EXPLAINED_MAX_COST = 0.25
 _REDECODE_NO_REPEAT = 12  # as AsrOptions.no_repeat_ngram_size: a greedy loop stops repeating itself
 
 
@@ -202,7 +206,9 @@ class PhraseScorer:
             return np.zeros(0)
         self.decoder_passes += 1
         started = time.process_time()
-        result = self._ct2.align(encoded.output, self._sot, [list(tokens)], [encoded.frames])
+        # Only the token probabilities are read, never the alignment: a median filter of width 1 is
+        # none, and spares the pass filtering the attention weights (a quarter of a pass on 10-20 s).
+        result = self._ct2.align(encoded.output, self._sot, [list(tokens)], [encoded.frames], median_filter_width=1)
         self.decode_cpu += time.process_time() - started
         probs = np.asarray(result[0].text_token_probs, dtype=np.float64)
         return np.log(np.maximum(probs, 1e-12))
@@ -405,6 +411,7 @@ class PhraseScorer:
     def score_segments(
         self, audio: np.ndarray, segments: Sequence[SegmentLike], phrases: Sequence[str], rivals: Sequence[str] = (),
         shown_only: bool = False, worded: Sequence[str] = (), gapped: Sequence[Gapped] = (),
+        lines: Sequence[str] = (),
     ) -> list[Spotted]:
         """Every text hit and every stretch passing the sound-alike pre-filter, scored,
         accepted or not (for thresholds and the bench). ``shown_only``: only what ``resolve``
@@ -418,6 +425,12 @@ class PhraseScorer:
         refused where one of them, placed over the same stretch, is the likelier reading of
         the audio (``rival``).
 
+        ``lines``: what the agent is expected to say word for word (the opening's greeting with the
+        company, its offer of help). Where a stretch of the text sounds like one of them, within
+        ``EXPLAINED_MAX_COST`` per syllable, a garble lying wholly inside it is that line's words,
+        garbled, and is not scored (nor its audio encoded): 你等着 over 您好,这 and 估计 over 科技 in
+        "您好,这里是I-20科技" were a third of the phrase candidates of the scripted calls, all refused.
+
         Segments less than ``join_gap_s`` apart are searched as one text (Whisper splits a
         sentence at commas, and a garbled phrase across the split). Only audio around
         candidates is encoded: with word timestamps, ``window_s`` either side of each
@@ -427,13 +440,15 @@ class PhraseScorer:
         for text, owner, times, lo, hi in join_segments(segments, o.join_gap_s, o.pad_s):
             said = canonical(text)
             candidates = [(w, s) for w in worded if canonical(w) in said for s in exact_spans(w, text)]
+            expected = [s for line in lines
+                        for s in find_spans(line, text, EXPLAINED_MAX_COST * len(read_syllables(line)), 2)]
             for phrase in phrases:
                 exact = exact_spans(phrase, text)
                 candidates.extend((phrase, s) for s in exact)
                 syllables = len(read_syllables(phrase))
                 limit = o.max_cost(syllables) * syllables
                 for s in find_spans(phrase, text, limit, o.spans_per_phrase):
-                    if any(s.overlaps(e) for e in exact):
+                    if any(s.overlaps(e) for e in exact) or _inside(s, expected):
                         continue
                     # a garble that can never be accepted is not shown: its audio is not encoded
                     if shown_only and not self._may_ever_accept(text, phrase, s, max(1, syllables)):
@@ -447,7 +462,7 @@ class PhraseScorer:
             taken = [span for spotted, span in found if spotted.score.accepted]
             gap_candidates = [(w, s) for gap in gapped
                               for w, s in gap_garbles(gap, text, o.max_cost(len(read_syllables(gap.tail))))
-                              if not any(s.overlaps(t) for t in taken)
+                              if not any(s.overlaps(t) for t in taken) and not _inside(s, expected)
                               and (not shown_only or self._may_ever_accept(text, w, s, len(read_syllables(w))))]
             found += self._score_windows(audio, text, owner, times, lo, hi, gap_candidates, rivals, shown_only)
             out += [spotted for spotted, _ in found]
@@ -573,6 +588,10 @@ def join_segments(segments: Sequence[SegmentLike], gap_s: float, pad_s: float) -
         group.append(i)
     flush()
     return out
+
+
+def _inside(span: Span, stretches: Sequence[Span]) -> bool:
+    return any(s.start <= span.start and span.end <= s.end for s in stretches)
 
 
 def _disputed_tokens(tok: Tokenizer, said: list[int], phrase: str, heard: str) -> list[int]:
