@@ -123,6 +123,20 @@ def test_a_hit_the_allowed_wording_reads_as_well_is_unsure(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("said", "written", "rival"), [
+    # held out, polite agents hurrying the technician, 催师傅 garbled past the homophones: 快点 said before someone's
+    # way to the caller (快点过去, 快点上门) reads the audio as well as the hit, and the audio says the way
+    ("我这就催师傅快点过去，下午两点前到您家。", "我这有致,苦快点,我去,下午两点天到年下。", "快点过去"),  # set66
+    ("我现在就催师傅快点上门，一小时内回电。", "我现在又是复乎快点喊门,以小子内便宁。", "快点上门"),  # set58
+])  # fmt: skip
+def test_kuaidian_before_a_way_to_the_caller_is_unsure(tmp_path: Path, said: str, written: str, rival: str) -> None:
+    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
+    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
+    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    assert len(rows) == 1 and rows[0]["rival"] == rival and rows[0]["confidence"] < 0.5, rows
+
+
+@pytest.mark.slow
 def test_a_fluent_allowed_wording_over_a_garbled_breach_is_not_enough(tmp_path: Path) -> None:
     # A held-out breach: 我不能帮您 written 我不能唤临. 我不能肯定 put there read the audio better than
     # that gibberish (+1.4 nats per token), but the audio does not say 肯定: the hit stays sure.
