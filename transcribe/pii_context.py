@@ -209,10 +209,7 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         lo -= 1
     found = _before(text, a, lo)
     before = text[lo:a]
-    if found == QUANTITY and (ISSUED_CODE.search(text, lo, a) or CODE_HALVES.search(text, max(0, a - HALVES_REACH), a)):
-        found = "code"  # 退款提取码是A7K9Q2: a code's word right before the digits is nearer than the amount's
-    if found is None and (ISSUED_CODE.search(text, lo, a)
-                          or any(p.search(before) for p in (GATE_KEYS, OWN_REDEMPTION, RENEWED))):
+    if found in (None, QUANTITY) and _names_a_code(text, lo, a, amount=found == QUANTITY):
         found = "code"
     if found is None and EXPIRED_AFTER.match(text, b):
         found = "code"
@@ -235,6 +232,16 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
             prev -= 1
         found = context_kind(stream, prev, lo, inherit=False)
     return found
+
+
+def _names_a_code(text: str, lo: int, a: int, amount: bool) -> bool:
+    """Whether the words before run ``[lo, a)`` name a code: a code's word right before the digits is
+    nearer than an amount's (退款提取码是A7K9Q2), and after an amount only that word, or a code's halves."""
+    if ISSUED_CODE.search(text, lo, a):
+        return True
+    if amount:
+        return bool(CODE_HALVES.search(text, max(0, a - HALVES_REACH), a))
+    return any(p.search(text[lo:a]) for p in (GATE_KEYS, OWN_REDEMPTION, RENEWED))
 
 
 _DIGITISH = set("0123456789")
