@@ -116,7 +116,13 @@ encoder, 689 -> 594 decoder passes: 你等着 over 您好,这 and 估计 over �
 whose opening the text held, so no line check shared them). Rows identical on these calls and on the recordings of
 18 runs (app/qa_eval_calls.yaml, set49, set54-set66, set63-65 again), where passes fell less (encoder 1174 -> 1133,
 decoder 9751 -> 9319): there the line checks dominate. On set65 they took 412 of 643 decoder passes (293 scoring, 119
-priors), as each phrasing of the closing (16) and the offer (19) is tried where none is heard.
+priors), as each phrasing of the closing (16) and the offer (19) is tried where none is heard. On a fresh eval's calls
+(ASR 1.89 CPU s per call minute, made under a CI run) session 36's code read 0.505 and 0.518 of the ASR (115 encoder,
+777 decoder passes), this session's 0.405-0.438 (104, 696), rows identical: the same script's recordings differ by as
+much (0.33 on session 36's). Tried and not kept: a part's phrasings in the order the text sounds like them (more
+passes, 594 -> 639, and other phrasings named); skipping a place whose pmi could not beat the best so far, bounded by
+the prior over silence (the bound never bit: the prior doubts any phrase over silence by several nats); a hit's second
+readings cut from a window already encoded (none of these calls' hits lay in one).
 """
 
 from __future__ import annotations
