@@ -14,12 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from audio_factory import agent_says
+from spoken import phrase_rows
 
 from settings import load_config
-from transcribe.engine import AsrSegment, CallResult, Transcriber, Word
+from transcribe.engine import AsrSegment, Word
 from transcribe.sounds import Span
-from transcribe.spotting import _opens_clause, _read_on, allowed_wordings, spot_phrases, wording_spans
+from transcribe.spotting import _opens_clause, _read_on, allowed_wordings, wording_spans
 from transcribe.verdict import VerifyOptions
 from transcribe.verify import join_segments
 
@@ -114,9 +114,7 @@ def test_a_wording_cut_by_the_hits_window_is_read_on_for_two_seconds_more() -> N
 def test_a_hit_the_allowed_wording_reads_as_well_is_unsure(
     tmp_path: Path, said: str, written: str | None, doubted: bool
 ) -> None:
-    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written or said, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "可能"]
+    rows = phrase_rows(tmp_path, said, written or said, "可能")
     assert len(rows) == 1 and rows[0]["exact"], rows
     assert (rows[0]["rival"] is not None) is doubted, rows
     assert (rows[0]["confidence"] < 0.5) is doubted, rows
@@ -130,9 +128,7 @@ def test_a_hit_the_allowed_wording_reads_as_well_is_unsure(
     ("我现在就催师傅快点上门，一小时内回电。", "我现在又是复乎快点喊门,以小子内便宁。", "快点上门"),  # set58
 ])  # fmt: skip
 def test_kuaidian_before_a_way_to_the_caller_is_unsure(tmp_path: Path, said: str, written: str, rival: str) -> None:
-    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    rows = phrase_rows(tmp_path, said, written, "快点")
     assert len(rows) == 1 and rows[0]["rival"] == rival and rows[0]["confidence"] < 0.5, rows
 
 
@@ -141,9 +137,7 @@ def test_a_fluent_allowed_wording_over_a_garbled_breach_is_not_enough(tmp_path: 
     # A held-out breach: 我不能帮您 written 我不能唤临. 我不能肯定 put there read the audio better than
     # that gibberish (+1.4 nats per token), but the audio does not say 肯定: the hit stays sure.
     said, written = "我不能帮您修改这个订单。", "我不能唤临晓太这个天。"
-    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "我不能"]
+    rows = phrase_rows(tmp_path, said, written, "我不能")
     assert len(rows) == 1 and rows[0]["accepted"] and rows[0]["rival"] is None, rows
 
 
@@ -166,8 +160,6 @@ def test_a_hit_after_an_allowed_wordings_words_the_asr_wrote_in_homophones_is_un
 ) -> None:
     # The audio cannot tell 近 from 尽, or 世复 from 师傅: which of them reads better is the language model's choice,
     # not the audio's, so a wording the text says in its very sounds before the phrase is taken as said.
-    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    rows = phrase_rows(tmp_path, said, written, "快点")
     assert len(rows) == 1 and rows[0]["exact"], rows
     assert rows[0]["rival"] == rival and (rows[0]["confidence"] < 0.5) is (rival is not None), rows

@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from audio_factory import agent_says
+from spoken import phrase_rows
 
 from settings import load_config
-from transcribe.engine import AsrSegment, CallResult, Transcriber
-from transcribe.spotting import searched_phrases, spot_phrases
+from transcribe.spotting import searched_phrases
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = load_config(ROOT / "config.yaml")
@@ -31,7 +30,5 @@ def test_the_short_blame_is_searched_by_sound() -> None:
     ("您放心，这个归我们管，我马上给您安排。", "您放心,这个对我们观,我马上给您安排。", False),
 ])  # fmt: skip
 def test_a_garbled_short_blame_is_found_on_the_audio(tmp_path: Path, said: str, written: str, found: bool) -> None:
-    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "不归我们管"]
+    rows = phrase_rows(tmp_path, said, written, "不归我们管")
     assert any(r["accepted"] and r["confidence"] >= 0.5 for r in rows) is found, rows

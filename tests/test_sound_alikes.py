@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audio_factory import agent_says
+from spoken import phrase_rows
 
 from settings import ConfigError, load_config
-from transcribe.engine import AsrSegment, CallResult, Transcriber
-from transcribe.spotting import one_sound_apart, sound_alikes, spot_phrases
+from transcribe.spotting import one_sound_apart, sound_alikes
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = load_config(ROOT / "config.yaml")
@@ -52,9 +51,7 @@ def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: 
 
 def hurry_up_rows(tmp_path: Path, said: str, written: str) -> list[dict[str, Any]]:
     """The 快点 rows spot_phrases gives for ``said`` in the agent's voice, transcribed as ``written``."""
-    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    return [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "快点"]
+    return phrase_rows(tmp_path, said, written, "快点")
 
 
 @pytest.mark.slow
@@ -102,7 +99,5 @@ def test_a_garble_the_sound_alike_word_reads_as_well_is_no_flag(tmp_path: Path, 
     ("这个我不可以给您退，规定就是这样。", "这个我不可以给您退,规定就是这样。", True),
 ])  # fmt: skip
 def test_a_question_asking_can_or_cannot_is_no_i_cannot(tmp_path: Path, said: str, written: str, flagged: bool) -> None:
-    wav, end = agent_says(tmp_path / "agent.wav", said, pad_s=1.0)
-    result = CallResult(end, (AsrSegment(0.8, end - 0.8, written, "agent", -0.5, 0.1),), ())
-    rows = [r for r in spot_phrases(Transcriber(), CFG, wav, result) if r.get("phrase") == "我不可以"]
+    rows = phrase_rows(tmp_path, said, written, "我不可以")
     assert any(r["accepted"] for r in rows) is flagged, rows
