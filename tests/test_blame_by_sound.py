@@ -11,13 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from spoken import phrase_rows
+from spoken import CFG, phrase_rows
 
-from settings import load_config
 from transcribe.spotting import searched_phrases
-
-ROOT = Path(__file__).resolve().parent.parent
-CFG = load_config(ROOT / "config.yaml")
 
 
 def test_the_short_blame_is_searched_by_sound() -> None:
