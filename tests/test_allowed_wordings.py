@@ -14,17 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from spoken import phrase_rows
+from spoken import CFG, phrase_rows
 
-from settings import load_config
 from transcribe.engine import AsrSegment, Word
 from transcribe.sounds import Span
 from transcribe.spotting import _opens_clause, _read_on, allowed_wordings, wording_spans
 from transcribe.verdict import VerifyOptions
 from transcribe.verify import join_segments
-
-ROOT = Path(__file__).resolve().parent.parent
-CFG = load_config(ROOT / "config.yaml")
 
 
 def test_a_phrase_is_checked_against_the_allowed_wordings_of_its_rule_that_hold_it() -> None:

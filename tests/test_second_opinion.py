@@ -12,14 +12,10 @@ from pathlib import Path
 
 import pytest
 from audio_factory import agent_says
-from spoken import phrase_rows
+from spoken import CFG, phrase_rows
 
-from settings import load_config
 from transcribe.engine import AsrSegment, CallResult, Transcriber
 from transcribe.spotting import spot_phrases
-
-ROOT = Path(__file__).resolve().parent.parent
-CFG = load_config(ROOT / "config.yaml")
 
 
 @pytest.fixture(scope="module")
