@@ -167,6 +167,9 @@ class Span:
     def overlaps(self, other: Span) -> bool:
         return self.start < other.end and other.start < self.end
 
+    def within(self, other: Span) -> bool:
+        return other.start <= self.start and self.end <= other.end
+
 
 def find_spans(phrase: str, text: str, max_cost: float, limit: int = 3) -> list[Span]:
     """Non-overlapping stretches of ``text`` that sound like ``phrase`` within ``max_cost``

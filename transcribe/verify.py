@@ -448,7 +448,7 @@ class PhraseScorer:
                 syllables = len(read_syllables(phrase))
                 limit = o.max_cost(syllables) * syllables
                 for s in find_spans(phrase, text, limit, o.spans_per_phrase):
-                    if any(s.overlaps(e) for e in exact) or _inside(s, expected):
+                    if any(s.overlaps(e) for e in exact) or any(s.within(e) for e in expected):
                         continue
                     # a garble that can never be accepted is not shown: its audio is not encoded
                     if shown_only and not self._may_ever_accept(text, phrase, s, max(1, syllables)):
@@ -462,7 +462,7 @@ class PhraseScorer:
             taken = [span for spotted, span in found if spotted.score.accepted]
             gap_candidates = [(w, s) for gap in gapped
                               for w, s in gap_garbles(gap, text, o.max_cost(len(read_syllables(gap.tail))))
-                              if not any(s.overlaps(t) for t in taken) and not _inside(s, expected)
+                              if not any(s.overlaps(t) for t in taken) and not any(s.within(e) for e in expected)
                               and (not shown_only or self._may_ever_accept(text, w, s, len(read_syllables(w))))]
             found += self._score_windows(audio, text, owner, times, lo, hi, gap_candidates, rivals, shown_only)
             out += [spotted for spotted, _ in found]
@@ -588,10 +588,6 @@ def join_segments(segments: Sequence[SegmentLike], gap_s: float, pad_s: float) -
         group.append(i)
     flush()
     return out
-
-
-def _inside(span: Span, stretches: Sequence[Span]) -> bool:
-    return any(s.start <= span.start and span.end <= s.end for s in stretches)
 
 
 def _disputed_tokens(tok: Tokenizer, said: list[int], phrase: str, heard: str) -> list[int]:
