@@ -38,7 +38,8 @@ _SPELLED_SEP = rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s
 # Each piece is letters alone or digits alone, written or said (零八): a word of both (zhaodefu1949) is a name written
 # whole, and what stands before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
 _SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
-_SPELLED_PIECE = rf"(?:[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+)"
+_RUN = rf"[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+"  # (unbracketed: a dictated piece's case word binds to its letters)
+_SPELLED_PIECE = rf"(?:{_RUN})"
 SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
                           r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
                           r"[A-Za-z0-9](?:\s?[A-Za-z0-9-])*(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z](?:\s?[A-Za-z])*)+",
@@ -88,7 +89,7 @@ _SYMBOL_WORD = r"下划线|横杠|中划线|underscore|dash|hyphen|井号|星号
 _SAID_SYMBOL = rf"大写|小写|{_SYMBOL_WORD}"  # a dictated run names one of these (or it is an ordinary ID)
 _SAID_CHAR = rf"(?:(?:大写|小写)的?\s*[A-Za-z]|[A-Za-z0-9{_SAID_DIGITS}])"  # what a piece starts with
 # (a symbol said with pauses around it, going on after it: wxid，下划线，8ka2p5m3x7)
-_PIECE = (rf"(?:(?:大写|小写)的?\s*)?[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+|{_SAID_SYMBOL}|杠|[_.\-]|\s+"
+_PIECE = (rf"(?:(?:大写|小写)的?\s*)?{_RUN}|{_SAID_SYMBOL}|杠|[_.\-]|\s+"
           rf"|[，,]\s*(?=(?:{_SYMBOL_WORD})[，,]?\s*{_SAID_CHAR})|(?<=[线杠号])[，,]\s*(?={_SAID_CHAR})")
 # A password told in parts, each after a pause, maybe with a word going on with it, which may name a last symbol
 # (大写的L，小写的i，然后是520，再加个感叹号)
