@@ -14,6 +14,8 @@ rules there are. A hit is then
   ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
 - dropped when its clause goes on to one of the rule's ``conceding_with`` words: 不知道型号也能报修
   grants the repair, it refuses nothing,
+- dropped, for a rule ``not_closing_a_clause``, when it closes its clause after other words of it: 审核不过，
+  and 那再好不过， are no yes-but,
 - dropped when the rule's ``question_with`` words follow it in a clause that ends as a question:
   不知道您明天上午方便在家吗？ asks, it does not refuse,
 - for a rule's ``hedged`` words (应该, 差不多), kept only in a clause that ends in 吧 said as no
@@ -235,6 +237,7 @@ class Matcher:
             if not any(a <= s and e <= b for a, b in allows.get(r, ()))
             and not any(a <= s and e <= b for a, b in quoted)
             and not self._conditional(r, norm, s) and not self._asks(r, norm, s, e) and not self._concedes(r, norm, e)
+            and not (self.rules[r].not_closing_a_clause and _closes_clause(norm, s, e))
         ]
         # Longer hits of the same category subsume the hits they contain.
         final = [
@@ -350,6 +353,14 @@ def _break_before(norm: Normalized, i: int) -> bool:
     """Whether a clause ends between normalised characters ``i - 1`` and ``i``: a punctuation mark
     stands between them in the original text."""
     return punctuated(norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]])
+
+
+def _closes_clause(norm: Normalized, start: int, end: int) -> bool:
+    """Whether normalised characters ``start``..``end`` close their clause after other words of it: a
+    punctuation mark follows them (at the text's end too: a segment cut mid-sentence has none), none
+    stands right before them."""
+    stop = norm.offsets[end] if end < len(norm.text) else len(norm.original)
+    return start > 0 and not _break_before(norm, start) and punctuated(norm.original[norm.offsets[end - 1] + 1 : stop])
 
 
 def _clause_start(norm: Normalized, i: int) -> int:

@@ -53,6 +53,10 @@ class PhraseRule(Strict):
     # answer (应该是明天能送到吧。), not 应该 said plainly (您应该已经收到短信了) nor a check with the caller
     # (您应该收到了吧？): qa/matcher.py. Read in the text only, never searched for on the audio
     hedged: list[str] = []
+    # a hit that closes its clause after other words of it is no breach: a 不过 there is a verb's or an
+    # idiom's (审核不过，气不过，那再好不过，), where the yes-but opens its clause or goes on in it (不过七天…,
+    # 我理解您不过这个…): qa/matcher.py
+    not_closing_a_clause: bool = False
     # phrase -> everyday words that sound like it (快点: 快递): a text hit that one of them reads
     # better in the audio is shown as unsure (needs listening), not as a sure breach
     sounds_like: dict[str, list[str]] = {}

@@ -711,3 +711,13 @@ def test_passing_the_caller_to_a_platform_or_a_builder() -> None:
     assert set(rules("你是不是自己用坏了才想退的？")) == {"forbidden.doubting-caller"}
     assert set(rules("这种老小区的中央空调我们一律不接，您别报了。")) == {"forbidden.refusal"}
     assert rules("这不是您的错，是我们发货时漏了，马上给您补发。") == []
+
+
+def test_a_but_closing_its_clause_after_other_words_is_a_verbs_not_the_yes_but() -> None:
+    # held-out set67: 再简单不过 written 难不过, (a polite agent flagged sure); no allowed wording reads it
+    assert rules("难不过,我已不不叫宁。") == []
+    assert rules("人脸比对不过，页面会提示您。") == []
+    # the yes-but opens its clause, or goes on in it; a segment ending on it may be cut mid-sentence
+    assert rules("我知道您着急，不过，这个费用得您自己出。") == ["forbidden.but"]
+    assert rules("我知道您着急不过这个费用得您自己出。") == ["forbidden.but"]
+    assert rules("我知道您着急不过") == ["forbidden.but"]
