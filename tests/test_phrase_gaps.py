@@ -721,3 +721,13 @@ def test_a_but_closing_its_clause_after_other_words_is_a_verbs_not_the_yes_but()
     assert rules("我知道您着急，不过，这个费用得您自己出。") == ["forbidden.but"]
     assert rules("我知道您着急不过这个费用得您自己出。") == ["forbidden.but"]
     assert rules("我知道您着急不过") == ["forbidden.but"]
+
+
+def test_not_doing_something_for_the_caller_refuses_and_not_doing_it_to_them_reassures() -> None:
+    # held-out sentences missed: 不会给您 before a verb of doing says what the agent will not do
+    for said in ("周末安装我不会给您安排的，您只能约工作日。", "发票已经开出去了，我们是不会给您重开的。",
+                 "我不会给你加急的，大家都在排队。", "我不会为您重新提交申请的，结果也不会变。"):
+        assert rules(said) == ["forbidden.negative-language"], said
+    for said in ("您放心，我们不会给您多收一分钱。", "除非您主动要求，我们不会给您推荐任何付费的延保。",
+                 "这个不会给您造成任何损失。"):
+        assert rules(said) == [], said
