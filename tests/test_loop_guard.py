@@ -21,7 +21,7 @@ from audio_factory import all_sentences
 from settings import load_config
 from transcribe.normalize import canonical
 from transcribe.options import AsrOptions
-from transcribe.textguard import TextGuard, repetition_span
+from transcribe.textguard import TextGuard, compression_ratio, repetition_span
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = TextGuard(AsrOptions())
@@ -55,6 +55,18 @@ def test_long_clauses_of_any_length_are_caught() -> None:
     clause = "您的订单已经在配送途中了请耐心等待"  # 17 characters
     assert GUARD.reject_reason(clause * 3) == "repetition"
     assert GUARD.reject_reason(clause * 2) is None  # saying a thing twice happens
+
+
+def test_a_loop_garbled_a_little_each_time_round_is_caught() -> None:
+    # held-out set70: over an agent's 25 s (the breach 您就等着吧 among them), Whisper wrote its garble of the
+    # opening four times with a character or two between; zlib's ratio (2.25) and the runs in a row missed it
+    loop = "您有此么是爱而死,可其此么是爱而死,可其此此么是爱而死,可其此之此么是爱而死,可其此巧。"
+    assert compression_ratio(loop) < AsrOptions().compression_ratio_threshold
+    assert repetition_span(canonical(loop), len(loop) // 3, 3, 6) is None
+    assert GUARD.reject_reason(loop) == "repetition"
+    # a clause said twice with words between is speech, and a list's items are not one n-gram
+    assert GUARD.reject_reason("请您先关闭总阀，再开窗通风，请您先关闭总阀。") is None
+    assert GUARD.reject_reason("请按一号键，请按二号键，请按三号键，请按四号键") is None
 
 
 def test_short_words_said_three_times_are_speech() -> None:

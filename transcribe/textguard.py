@@ -34,6 +34,18 @@ def repetition_span(text: str, max_ngram: int, min_repeats: int, min_ngram: int 
     return best
 
 
+def scattered_span(text: str, min_ngram: int, min_repeats: int, max_gap: int) -> tuple[str, int] | None:
+    """The longest run of one n-gram (``min_ngram`` chars or more) said >= min_repeats times with at most
+    ``max_gap`` other characters between each two: a loop the decoder garbles a little each time round
+    (此么是爱而死,可其 four times, with 此 and 此之 between, over an agent's 25 s; zlib ratio 2.25)."""
+    best: tuple[str, int] | None = None
+    pattern = re.compile(r"(.{%d,}?)(?:.{0,%d}?\1){%d,}" % (min_ngram, max_gap, min_repeats - 1))  # noqa: UP031
+    for match in pattern.finditer(text):
+        if best is None or len(match.group(0)) > best[1]:
+            best = (match.group(1), len(match.group(0)))
+    return best
+
+
 # A single Latin letter joined by a dot or hyphen to the letter after it: "K." in "I.R.C.K.K.K.K.W.N.Y".
 _SPELLED_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z][.\-](?=[A-Za-z])")
 
@@ -48,6 +60,9 @@ def spelled_letters(text: str) -> int:
         end = match.end()
         best = max(best, run)
     return best
+
+
+LOOP_GAP = 2  # characters a garbled loop puts between its rounds (more, and a list's items could pass for one)
 
 
 class TextGuard:
@@ -86,6 +101,7 @@ class TextGuard:
         found = [
             repetition_span(norm, max(o.loop_max_ngram, len(norm) // o.loop_min_repeats), o.loop_min_repeats),
             repetition_span(norm, len(norm) // o.loop_long_repeats, o.loop_long_repeats, o.loop_long_ngram),
+            scattered_span(norm, o.loop_long_ngram, o.loop_long_repeats, LOOP_GAP),
         ]
         return max((f for f in found if f is not None), key=lambda f: f[1], default=None)
 
