@@ -70,14 +70,43 @@ def list_cmd(
     if as_json:
         print_json(flags)
         return
+    if console.width < WIDE_TABLE:
+        _print_flag_lines(flags)
+        return
+    # The rule id is coloured by its category (which it names); every column but what was matched keeps to one
+    # line, so the evidence wraps, not forbidden.bad-answer|s.
     table = Table(title=f"{len(flags)} flag(s)", show_lines=False)
-    for col in ("flag", "call", "when", "agent", "status", "category", "rule", "sev", "conf", "at", "matched"):
-        table.add_column(col, overflow="fold")
+    for col in ("flag", "call", "when", "agent", "status", "rule", "sev", "conf", "at"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("matched", overflow="fold")
     for f in flags:
-        table.add_row(str(f["id"]), str(f["call"]), (f.get("call_started_at") or "")[:16].replace("T", " "),
-                      f.get("agent") or "", f["status"], Text(f["category"], style=STYLE.get(f["category"], "")),
-                      f["rule"], _sev(f), _conf(f["confidence"]), clock(f["offset_s"]).strip(), f["matched"] or "")
+        table.add_row(str(f["id"]), str(f["call"]), _when(f), _agent(f), f["status"],
+                      Text(f["rule"], style=STYLE.get(f["category"], "")), _sev(f), _conf(f["confidence"]),
+                      clock(f["offset_s"]).strip(), f["matched"] or "")
     console.print(table)
+
+
+WIDE_TABLE = 120  # columns the flag table needs to leave what was matched room to read
+
+
+def _when(f: dict[str, Any]) -> str:
+    return (f.get("call_started_at") or "")[:16].replace("T", " ")
+
+
+def _agent(f: dict[str, Any]) -> str:
+    return (f.get("agent") or "").split("/")[-1]  # SIP/agent1002: the technology says nothing here
+
+
+def _print_flag_lines(flags: list[dict[str, Any]]) -> None:
+    """The flag queue for a narrow terminal: each flag on a line of its own, what was matched indented below."""
+    console.print(f"[bold]{len(flags)} flag(s)[/]", highlight=False)
+    for f in flags:
+        head = Text.assemble(f"#{f['id']}  call {f['call']}  ", Text(f["rule"], style=STYLE.get(f["category"], "")),
+                             "  ", _sev(f), f" {_conf(f['confidence'])}  at {clock(f['offset_s']).strip()}  "
+                             f"{f['status']}  {_agent(f)}  {_when(f)[5:]}")  # (no year: the line fits 80 columns)
+        console.print(head, highlight=False)
+        if f["matched"]:
+            console.print(Text("    " + f["matched"]), highlight=False)
 
 
 @app.command("show")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 import db
 from cli import app
+from cliutil import console
 from qa.scan import scan_call
 from settings import load_config
 
@@ -85,6 +86,19 @@ def test_list_filters(cfg_path: Path) -> None:
     assert json.loads(out) == []
     code, out, _ = run("qa", "list", "--since", "3d", "-c", str(cfg_path))
     assert code == 0 and "4 flag(s)" in out
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_list_shows_each_rule_and_what_it_matched_whole_in_any_terminal(cfg_path: Path, width: int,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    flags = json.loads(run("qa", "list", "--json", "-c", str(cfg_path))[1])
+    monkeypatch.setattr(console, "width", width)
+    code, out, _ = run("qa", "list", "-c", str(cfg_path))
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= width
+    # a narrow table cut forbidden.bad-answers into forbidden.bad-answe / rs
+    assert all(f["rule"] in out for f in flags), out
+    if width < 120:  # a line of its own for each flag's evidence
+        assert all(f"    {f['matched']}" in out for f in flags if f["matched"]), out
 
 
 def test_list_filters_the_conversation_rules_flags_too(cfg_path: Path) -> None:
