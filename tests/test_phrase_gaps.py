@@ -731,3 +731,11 @@ def test_not_doing_something_for_the_caller_refuses_and_not_doing_it_to_them_rea
     for said in ("您放心，我们不会给您多收一分钱。", "除非您主动要求，我们不会给您推荐任何付费的延保。",
                  "这个不会给您造成任何损失。"):
         assert rules(said) == [], said
+
+
+def test_doubting_what_the_caller_says_they_did_to_the_device() -> None:
+    # held-out set71: 您真的重启过吗 was no wording of the rule (its list had 按, 试过, 打过, 等了)
+    for said in ("您真的重启过吗？照我们说的做是不会再断的。", "你真的插好了吗？", "您真的升级过固件吗？"):
+        assert rules(said) == ["forbidden.doubting-caller"], said
+    for said in ("您真的做了很多尝试，辛苦您了。", "您真的是帮了我们大忙。", "您真的确定要删除这段录像吗？"):
+        assert rules(said) == [], said
