@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 import db
 from cli import app
-from cliutil import console
 from qa.scan import scan_call
 from settings import load_config
 
@@ -89,11 +88,10 @@ def test_list_filters(cfg_path: Path) -> None:
 
 
 @pytest.mark.parametrize("width", [80, 160])
-def test_list_shows_each_rule_and_what_it_matched_whole_in_any_terminal(cfg_path: Path, width: int,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_shows_each_rule_and_what_it_matched_whole_in_any_terminal(cfg_path: Path, width: int) -> None:
     flags = json.loads(run("qa", "list", "--json", "-c", str(cfg_path))[1])
-    monkeypatch.setattr(console, "width", width)
-    code, out, _ = run("qa", "list", "-c", str(cfg_path))
+    result = CliRunner(env={"COLUMNS": str(width)}).invoke(app, ["qa", "list", "-c", str(cfg_path)])
+    code, out = result.exit_code, result.stdout
     assert code == 0 and max(len(line) for line in out.splitlines()) <= width
     # a narrow table cut forbidden.bad-answers into forbidden.bad-answe / rs
     assert all(f["rule"] in out for f in flags), out
