@@ -24,26 +24,22 @@ def compression_ratio(text: str) -> float:
 
 def repetition_span(text: str, max_ngram: int, min_repeats: int, min_ngram: int = 1) -> tuple[str, int] | None:
     """The longest run of one n-gram (min_ngram..max_ngram chars) repeated >= min_repeats times."""
-    best: tuple[str, int] | None = None
     if max_ngram < min_ngram:
         return None
-    pattern = re.compile(r"(.{%d,%d}?)\1{%d,}" % (min_ngram, max_ngram, min_repeats - 1))  # noqa: UP031
-    for match in pattern.finditer(text):
-        if best is None or len(match.group(0)) > best[1]:
-            best = (match.group(1), len(match.group(0)))
-    return best
+    return _longest(re.compile(r"(.{%d,%d}?)\1{%d,}" % (min_ngram, max_ngram, min_repeats - 1)), text)  # noqa: UP031
 
 
 def scattered_span(text: str, min_ngram: int, min_repeats: int, max_gap: int) -> tuple[str, int] | None:
     """The longest run of one n-gram (``min_ngram`` chars or more) said >= min_repeats times with at most
     ``max_gap`` other characters between each two: a loop the decoder garbles a little each time round
     (此么是爱而死,可其 four times, with 此 and 此之 between, over an agent's 25 s; zlib ratio 2.25)."""
-    best: tuple[str, int] | None = None
-    pattern = re.compile(r"(.{%d,}?)(?:.{0,%d}?\1){%d,}" % (min_ngram, max_gap, min_repeats - 1))  # noqa: UP031
-    for match in pattern.finditer(text):
-        if best is None or len(match.group(0)) > best[1]:
-            best = (match.group(1), len(match.group(0)))
-    return best
+    return _longest(re.compile(r"(.{%d,}?)(?:.{0,%d}?\1){%d,}" % (min_ngram, max_gap, min_repeats - 1)), text)  # noqa: UP031
+
+
+def _longest(pattern: re.Pattern[str], text: str) -> tuple[str, int] | None:
+    """(the repeated n-gram, the run's length) of ``pattern``'s longest match in ``text``."""
+    runs = [(m.group(1), len(m.group(0))) for m in pattern.finditer(text)]
+    return max(runs, key=lambda run: run[1], default=None)
 
 
 # A single Latin letter joined by a dot or hyphen to the letter after it: "K." in "I.R.C.K.K.K.K.W.N.Y".
