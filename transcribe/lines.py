@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,7 +123,11 @@ def closing_phrases(config: Config) -> list[str]:
 
 
 def text_in(segments: Sequence[AsrSegment], lo: float, hi: float) -> str:
-    return "".join(s.text for s in segments if s.start < hi and s.end > lo)
+    return "".join(s.text for s in _overlapping(segments, lo, hi))
+
+
+def _overlapping(segments: Iterable[AsrSegment], lo: float, hi: float) -> list[AsrSegment]:
+    return [s for s in segments if s.start < hi and s.end > lo]
 
 
 def opening_window(config: Config, result: CallResult, plan: TrackPlan | None) -> tuple[float, float] | None:
@@ -257,8 +261,8 @@ def _said(rows: list[dict[str, Any]], check: str, part: str) -> bool:
 
 def _first_text(result: CallResult, lo: float, hi: float) -> float:
     """When the agent's first free text in the window begins (``hi`` with none)."""
-    return min((s.start for s in result.segments if s.speaker == "agent" and s.text.strip() and s.start < hi
-                and s.end > lo), default=hi)
+    agent = (s for s in result.segments if s.speaker == "agent")
+    return min((s.start for s in _overlapping(agent, lo, hi) if s.text.strip()), default=hi)
 
 
 def _starts(lo: float, hi: float) -> list[float]:
