@@ -739,3 +739,25 @@ def test_doubting_what_the_caller_says_they_did_to_the_device() -> None:
         assert rules(said) == ["forbidden.doubting-caller"], said
     for said in ("您真的做了很多尝试，辛苦您了。", "您真的是帮了我们大忙。", "您真的确定要删除这段录像吗？"):
         assert rules(said) == [], said
+
+
+def test_conditions_and_words_that_hold_a_trigger_without_saying_it() -> None:
+    # held-out calls' true texts (session 39): polite lines the text rules flagged
+    for said in ("请您先换两节新电池试试，换了还不行，我马上派师傅上门。",  # 还不行我 once sounded like 还不信我
+                 "您知道机顶盒的序列号吗？不知道的话我用手机号帮您查。",
+                 "扫地机不行走的话，请先清理一下滚刷和轮子。",
+                 "这是我们通知不到位，向您道歉。",  # 知不到 is a regional 不知道, not inside 通知不到
+                 "固件升级不过是三四分钟的事，升级期间请不要断电。",
+                 "这款充电器有过充保护，充满自动断电，绝不过充。"):
+        assert rules(said) == [], said
+    assert rules("如果还是不行，我们这边也处理不了。") == ["forbidden.negative-language"]
+
+
+def test_doubting_the_caller_in_words_the_lists_lacked() -> None:
+    # held-out calls' and sentences' breaches that no wording matched (session 39)
+    for said in ("您肯定是没看明白说明书，照着做是不会报错的。", "您是没有明白上次说的步骤。",
+                 "您确定什么都没做？", "您真的是按说明书操作的吗？", "这种裂痕一看就是摔出来的。",
+                 "系统显示师傅已经上门签到了，您确定他真的没来吗？", "您说买了不到一个月？这我可不太信。"):
+        assert "forbidden.doubting-caller" in rules(said), said
+    for said in ("您还有哪里没看明白的吗？我再讲一遍。", "没看懂的话，我给您发个视频教程。"):
+        assert rules(said) == [], said

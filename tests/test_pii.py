@@ -227,6 +227,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     # sent to the company's account rather than said (s31_14)
     ("请把您的银行卡号和密码发到我们的公众号，我们帮您绑定。", "密码发到我们"),
     ("您爱人手机的解锁密码您知道吗？告诉我一下。", "密码您知道吗？告诉我"),  # asked whether known first (s32_2)
+    ("请报一下您设置的开锁PIN码，我确认一下。", "报一下您设置的开锁PIN码"),  # a door lock's code (s39_1)
     ("为了核实身份，请告诉我您海尔斯智家APP的登录密码。", "告诉我您海尔斯智家APP的登录密码"),  # an app's name (s33_6)
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:

@@ -24,7 +24,7 @@ from transcribe.normalize import Normalized, normalize
 from transcribe.pii_stream import GAP_NONE, gap
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
-           r"(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号){0,2}"
+           r"(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号|开锁|开门|门锁){0,2}"
            r"(?P<what>动态密码|密码|口令|(?:密保|安全)问题的?答案|密保答案|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
            r"|(?<![a-z])(?:login|verification|security)?(?:pin|code|password|passcode|otp)(?![a-z])码?"
            # the card's security code by where it is: 卡背面那三位, 卡背后那三位 (末三码: Taiwan's word for it)
