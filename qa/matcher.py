@@ -234,7 +234,7 @@ class Matcher:
         quoted = _quoted(norm) if hits else []  # most lines hold no hit: skip the walk over the text
         kept = [
             (r, s, e, how) for (r, s, e), how in hits.items()
-            if not any(a <= s and e <= b for a, b in allows.get(r, ()))
+            if not any(a <= s and e <= b and not _broken(norm, a, s) for a, b in allows.get(r, ()))
             and not any(a <= s and e <= b for a, b in quoted)
             and not self._conditional(r, norm, s) and not self._asks(r, norm, s, e) and not self._concedes(r, norm, e)
             and not (self.rules[r].not_closing_a_clause and _closes_clause(norm, s, e))
@@ -353,6 +353,12 @@ def _break_before(norm: Normalized, i: int) -> bool:
     """Whether a clause ends between normalised characters ``i - 1`` and ``i``: a punctuation mark
     stands between them in the original text."""
     return punctuated(norm.original[norm.offsets[i - 1] + 1 : norm.offsets[i]])
+
+
+def _broken(norm: Normalized, start: int, end: int) -> bool:
+    """Whether a clause ends between normalised characters ``start`` and ``end``: an allowed wording
+    whose first words close the clause before a hit is no reading of it (给我，快点 is not 我快点)."""
+    return any(_break_before(norm, i) for i in range(start + 1, end + 1))
 
 
 def _closes_clause(norm: Normalized, start: int, end: int) -> bool:

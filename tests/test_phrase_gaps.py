@@ -761,3 +761,13 @@ def test_doubting_the_caller_in_words_the_lists_lacked() -> None:
         assert "forbidden.doubting-caller" in rules(said), said
     for said in ("您还有哪里没看明白的吗？我再讲一遍。", "没看懂的话，我给您发个视频教程。"):
         assert rules(said) == [], said
+
+
+def test_an_allowed_wording_does_not_reach_back_over_a_clause_break() -> None:
+    # 我快点 (I will hurry) and 优惠不过 (no better deal) are said in one breath; across a comma they are
+    # the end of one clause and a hurry-up or a yes-but opening the next (blind set s39_4, labelled sentences)
+    assert "forbidden.rude" in rules("验证码报给我，快点，我这边等着呢。")
+    assert rules("续费有优惠，不过只有这个月有。") == ["forbidden.but"]
+    assert rules("我快点给您处理。") == []
+    # an allowed wording may still run on past a break after the hit (a condition's next clause)
+    assert rules("换了还不行，我马上派师傅上门。") == []
