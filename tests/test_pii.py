@@ -124,6 +124,10 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("我们维修点的地址是建国路88号", "我们维修点的地址是建国路88号"),  # the company's own address
     ("我的QQ是幺二三四五六七八九", "我的QQ是*****六七八九"),  # a QQ number reaches the caller like a phone
     ("QQ音乐会员12个月", "QQ音乐会员12个月"),
+    # blind PII set s39: a password whose letters are qq is no QQ number; a code's 码 nearer than the phone it reached
+    ("原来的密码是qq123456，我想改一下。", "原来的密码是********，我想改一下。"),
+    ("我老婆手机收到的码是258163。", "我老婆手机收到的码是******。"),
+    ("我老婆手机号码是13812348003。", "我老婆手机号码是*******8003。"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -420,8 +420,10 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b]) and not _english_apart(stream, b - 1, b)
     if before or after:  # part of a model or tracking number (KFR35GW, SF1234...), or a password
         token = _password_token(stream, idx)
-        if token is not None and context is None and token[0] < a:  # named before its letters: 密码是liuguifang66
-            context = context_kind(stream, token[0], token[-1] + 1)
+        if token is not None and token[0] < a:  # named before its letters: 密码是liuguifang66
+            named = context_kind(stream, token[0], token[-1] + 1)
+            if context is None or named in ("password", "code"):  # 密码是qq123456: its qq names no QQ number
+                context = named
         if token is not None and tail == "id_card" and TAIL_ID.fullmatch(text, token[0], token[-1] + 1):
             return [_Raw("id_card", "".join(text[k] for k in token), CONFIDENCE_CONTEXT, tuple(token),
                          _all_but_last(token, keep))]  # 身份证后六位…31421X: the check character ends the tail

@@ -90,7 +90,7 @@ GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4
 # (the agent may say they read it out first: 授权码我念一下，AB3F-77KD)
 # (a 兑换码 is a promotion's, the same for all who read it, unless it is said to be someone's: OWN_REDEMPTION)
 # (码 opening the call's text, its word cut off before it: 码是3347)
-ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换])码(?:是|为|就是)?"
+ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换号])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
 # The one said after the last expired (刚才那个过期了，新的是502813): a one-time code runs out within a call and is sent
 # again; a card or a document that expired is named before it (卡, 身份证) and keeps its kind
@@ -211,6 +211,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     before = text[lo:a]
     if found in (None, QUANTITY) and _names_a_code(text, lo, a, amount=found == QUANTITY):
         found = "code"
+    elif found == "phone" and ISSUED_CODE.search(text, lo, a):
+        found = "code"  # 手机收到的码是258163: the code's 码 is nearer than the phone it came to
     if found is None and EXPIRED_AFTER.match(text, b):
         found = "code"
     if found is None and SET_WORD.search(before):
