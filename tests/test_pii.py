@@ -128,6 +128,7 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("原来的密码是qq123456，我想改一下。", "原来的密码是********，我想改一下。"),
     ("我老婆手机收到的码是258163。", "我老婆手机收到的码是******。"),
     ("我老婆手机号码是13812348003。", "我老婆手机号码是*******8003。"),
+    ("发票开好了短信发到18917720463上面就行。", "发票开好了短信发到*******0463上面就行。"),  # s39b: not the invoice's
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked

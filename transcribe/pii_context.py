@@ -44,6 +44,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
               "打我", "联系我", "拨打我", "微信号", "qq", "qq号", "qq号码",  # a QQ number reaches the caller too
               "联系",  # whom to call, said right before the number (到了联系139…): nearer than a 物流 before it
               "直线", "办公室电话",  # an office's direct line reaches the person
+              "短信发到", "短信发给",  # where a text message goes (发票开好了短信发到189…): nearer than the invoice
               "phone", "phonenumber", "mobile", "mobilenumber", "cellphone", "callme", "callmeat", "whatsapp",
               "telephone", "contactnumber", "landline"),
     "code": ("验证码", "动态码", "校验码", "短信码", "确认码", "随机码", "动态密码", "短信验证码",
