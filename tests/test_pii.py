@@ -129,6 +129,9 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("我老婆手机收到的码是258163。", "我老婆手机收到的码是******。"),
     ("我老婆手机号码是13812348003。", "我老婆手机号码是*******8003。"),
     ("发票开好了短信发到18917720463上面就行。", "发票开好了短信发到*******0463上面就行。"),  # s39b: not the invoice's
+    # s39c: the 一 of 一直 and the 二 of 二代证 after a pause are words, no digits of the number before them
+    ("密码设的是wang1988，一直登不上去。", "密码设的是********，一直登不上去。"),
+    ("证件号6101 1319 9304 2523 65，二代证。", "证件号**** **** **** **23 65，二代证。"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -40,7 +40,7 @@ X_AFTER = range(14, 18)  # digits before an x that can be an ID card's check cha
 
 # A numeral said as a word right before one of these counts or multiplies (两个号码, 一共八位, 二十四小时, 三次): a
 # word of the sentence, not a digit of the number it touches
-COUNTED = set("个共十百千万位次遍天种条张份项句组")  # (四组数字: the groups a number was read in)
+COUNTED = set("个共十百千万位次遍天种条张份项句组直代下定般样")  # (四组数字: the groups a number was read in; 一直, 二代证)
 
 # Characters that, right after a run, make it a quantity, a date or a time, not an identifier.
 UNITS = set("元块年月日号点分秒岁个次天位万千百亿米斤台件楼层室栋期周倍")
