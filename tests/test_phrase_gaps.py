@@ -774,7 +774,8 @@ def test_an_allowed_wording_does_not_reach_back_over_a_clause_break() -> None:
 
 
 def test_a_possibility_inside_a_purpose_clause_is_no_vague_answer() -> None:
-    # held-out set72 and set74: 为了排除漏气的可能 written 为了太主楼期 可能 and 为了太祝可能的愿因 drew sure vague flags
+    # held-out set72 and set74: 为了排除漏气的可能 written 为了太主楼期 可能 and 为了太祝可能的愿因
+    # drew sure vague flags
     for said in ("为了太主楼期 可能, 千年先唤宁。", "为了太祝可能的愿因,", "为了防止可能出现的漏电，请您先拔掉电源。"):
         assert rules(said) == [], said
     # the purpose holds within its clause only
