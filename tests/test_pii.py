@@ -132,6 +132,10 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     # s39c: the 一 of 一直 and the 二 of 二代证 after a pause are words, no digits of the number before them
     ("密码设的是wang1988，一直登不上去。", "密码设的是********，一直登不上去。"),
     ("证件号6101 1319 9304 2523 65，二代证。", "证件号**** **** **** **23 65，二代证。"),
+    # s39d: the registrant of a booking, and the name to write on it
+    ("登记人写刘海燕就行，是我本人。", "登记人写刘**就行，是我本人。"),
+    ("写我名字吴佳慧就行。", "写我名字吴**就行。"),
+    ("登记人数太多了", "登记人数太多了"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -60,7 +60,9 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            # the two ends of a transfer, as a form or a bank names them (收款人写…, 汇款人是…)
                            r"|收款人是|收款人|付款人是|付款人|汇款人是|汇款人"
                            # a form's name field, as it is written (名字写的是…, 姓名填的是…)
-                           r"|名字(?=写|填)"
+                           r"|名字就?(?=写|填)"
+                           # the one a booking is registered under, and the name to write on it (写我名字吴佳慧)
+                           r"|登记人是|登记人|写我的?名字"
                            r"|寄件人是|寄件人|发件人是|发件人|签收人是|签收人|退货人是|退货人|下单人是|下单人|填的是"
                            # the name an account is registered under, as a system shows it (实名信息显示的是…)
                            r"|实名信息|实名"
