@@ -319,7 +319,7 @@ def _a_not_a(clause: str) -> bool:
 
 _ME = re.compile("我(?!们)")  # the agent speaking for themself
 _ASKED_LAST = ("没有", "了没", "不")  # a clause asked by its last word, as 吗 asks: 不知道您收到短信没有, …方便不
-_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"'}
+_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}
 
 
 def _joined(hits: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:

@@ -780,3 +780,9 @@ def test_a_possibility_inside_a_purpose_clause_is_no_vague_answer() -> None:
         assert rules(said) == [], said
     # the purpose holds within its clause only
     assert rules("为了安全，可能要等两天才能上门。") == ["vague.ambiguous"]
+
+
+def test_the_callers_words_in_plain_single_quotes_are_quoted_not_said() -> None:
+    # blind set s39_10: the caller's 我不知道… said back inside ASCII single quotes
+    assert rules("您刚才说'我不知道保修卡放哪了'，没关系，电子保修凭证系统里都有。") == []
+    assert rules("我不知道，'保修卡'您自己找吧。") == ["forbidden.refusal"]

@@ -239,6 +239,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     # sent to the company's account rather than said (s31_14)
     ("请把您的银行卡号和密码发到我们的公众号，我们帮您绑定。", "密码发到我们"),
     ("您爱人手机的解锁密码您知道吗？告诉我一下。", "密码您知道吗？告诉我"),  # asked whether known first (s32_2)
+    ("刚才发到您手机上的六位数字码，您读给我听一下。", "您手机上的六位数字码，您读给我"),  # its length alone (s39_10)
     ("请报一下您设置的开锁PIN码，我确认一下。", "报一下您设置的开锁PIN码"),  # a door lock's code (s39_1)
     ("为了核实身份，请告诉我您海尔斯智家APP的登录密码。", "告诉我您海尔斯智家APP的登录密码"),  # an app's name (s33_6)
 ])
@@ -248,6 +249,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
 
 
 @pytest.mark.parametrize("text", [
+    "请查看刚才发到您手机上的验证码，在页面上输入就行。",  # sent to the caller, not asked for (s39_10)
     "请不要把密码告诉任何人", "请在键盘上输入您的密码", "验证码的后两位是多少", "您可以重置密码",
     "系统发的验证码在短信里，您在页面上输入就行",  # 发的验证码: the code sent, not "send me the code"
     "刚发给您的验证码在短信里，您输一下就行",  # 发给您的 / 给您的验证码: sent to the caller
