@@ -786,3 +786,10 @@ def test_the_callers_words_in_plain_single_quotes_are_quoted_not_said() -> None:
     # blind set s39_10: the caller's 我不知道… said back inside ASCII single quotes
     assert rules("您刚才说'我不知道保修卡放哪了'，没关系，电子保修凭证系统里都有。") == []
     assert rules("我不知道，'保修卡'您自己找吧。") == ["forbidden.refusal"]
+
+
+def test_escalated_complaints_brushed_off_and_a_measure_kept_modest() -> None:
+    # blind set s39_12: a caller's threat waved through, a claim dismissed, doubt; 不过多 is "not too much"
+    assert "forbidden.rude" in rules("你要发网上就发吧，我这边结束了。")
+    assert "forbidden.doubting-caller" in rules("您说机器是自己坏的，这话谁信啊。")
+    assert rules("为了不过多占用您的时间，我把方案简单说一下。") == []
