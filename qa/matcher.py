@@ -175,7 +175,7 @@ class Matcher:
         at = 0
         for m in self._regional.finditer(norm.text):
             s, e = m.span()
-            if any(_break_before(norm, i) for i in range(s + 1, e)):
+            if _broken(norm, s, e):
                 continue
             chars.append(norm.text[at:s])
             offsets += norm.offsets[at:s]
@@ -234,7 +234,8 @@ class Matcher:
         quoted = _quoted(norm) if hits else []  # most lines hold no hit: skip the walk over the text
         kept = [
             (r, s, e, how) for (r, s, e), how in hits.items()
-            if not any(a <= s and e <= b and not _broken(norm, a, s) for a, b in allows.get(r, ()))
+            # an allowed wording whose first words close the clause before the hit is no reading of it (给我，快点)
+            if not any(a <= s and e <= b and not _broken(norm, a, s + 1) for a, b in allows.get(r, ()))
             and not any(a <= s and e <= b for a, b in quoted)
             and not self._conditional(r, norm, s) and not self._asks(r, norm, s, e) and not self._concedes(r, norm, e)
             and not (self.rules[r].not_closing_a_clause and _closes_clause(norm, s, e))
@@ -356,9 +357,8 @@ def _break_before(norm: Normalized, i: int) -> bool:
 
 
 def _broken(norm: Normalized, start: int, end: int) -> bool:
-    """Whether a clause ends between normalised characters ``start`` and ``end``: an allowed wording
-    whose first words close the clause before a hit is no reading of it (给我，快点 is not 我快点)."""
-    return any(_break_before(norm, i) for i in range(start + 1, end + 1))
+    """Whether a clause ends between two of normalised characters ``start``..``end - 1``."""
+    return any(_break_before(norm, i) for i in range(start + 1, end))
 
 
 def _closes_clause(norm: Normalized, start: int, end: int) -> bool:
