@@ -136,6 +136,10 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("登记人写刘海燕就行，是我本人。", "登记人写刘**就行，是我本人。"),
     ("写我名字吴佳慧就行。", "写我名字吴**就行。"),
     ("登记人数太多了", "登记人数太多了"),
+    # s39b: a password of a word and a year, the word a hotline's; a birthday someone set as the password
+    ("路由器密码就是hotline2023，我儿子弄的。", "路由器密码就是***********，我儿子弄的。"),
+    ("密码我设的我老伴生日，19480617。", "密码我设的我老伴生日，********。"),
+    ("热线hotline2023年开通的", "热线hotline2023年开通的"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -162,6 +166,14 @@ def test_an_email_address_loses_its_mailbox_name(text: str, masked: str) -> None
     ("关注我们的微信公众号haiersi_kf", "关注我们的微信公众号haiersi_kf"),  # the company's account
     ("我用微信支付", "我用微信支付"),
     ("微信就搜abc_123xyz，头像是只猫", "微信就搜***_******，头像是只猫"),  # pii/s30
+    # pii/s39-s39d: what the ID is made of said first; read back; 微信号码; its last digits said as heard
+    ("微信号是大写开头的，HeYuTong_88。", "微信号是大写开头的，********_**。"),
+    ("微信号字母加数字，wjh 2000 0229。", "微信号字母加数字，*** **** ****。"),
+    ("您的微信号我复述一下，chenjg-1968，对吧？", "您的微信号我复述一下，******-****，对吧？"),
+    ("微信号码qq95270088。", "微信号码**********。"),
+    ("微信号wangshuzhen八八，八八是数字。", "微信号*************，八八是数字。"),
+    ("微信号数字开头的那个，我一会儿发你。", "微信号数字开头的那个，我一会儿发你。"),
+    ("我用的iPhone，微信也装了。", "我用的iPhone，微信也装了。"),
 ])
 def test_a_wechat_id_in_letters_is_hidden_whole(text: str, masked: str) -> None:
     assert mask(text) == masked

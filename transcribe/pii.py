@@ -405,9 +405,13 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         return []  # 138****8000: a read-back masked before it was said, kept as said
     context = context_kind(stream, a, b)
     if context == NEGATIVE:
-        if not _named_id(stream, idx):
+        token = _password_token(stream, idx)
+        if token is not None and token[0] < a and context_kind(stream, token[0], token[-1] + 1) == "password":
+            context = "password"  # 密码就是hotline2023: the word is the password's, not a hotline's number
+        elif not _named_id(stream, idx):
             return []
-        context = "id_card"  # 要登记身份证才能开发票，3201…: the ID the clause named, not the invoice's number
+        else:
+            context = "id_card"  # 要登记身份证才能开发票，3201…: the ID the clause named, not the invoice's number
     tail = tail_kind(stream, a)
     quantity = context == QUANTITY
     if quantity:

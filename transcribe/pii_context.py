@@ -249,6 +249,9 @@ def _names_a_code(text: str, lo: int, a: int, amount: bool) -> bool:
 
 _DIGITISH = set("0123456789")
 # (or a word and the date, told before the password itself: 密码是我名字拼音加生日，liming0703)
-PASSWORD_IS_DATE = re.compile(r"(?:密码|口令)(?:就|也)?是(?:[\u4e00-\u9fff]{1,6}?(?:再?加上?|和|跟))?"
-                              r"(?:我|我的|他|他的|她|她的)?(?:生日|出生日期|出生年月)")
+# (or whose birthday it is, and who set it: 密码我设的我老伴生日，19480617)
+PASSWORD_IS_DATE = re.compile(r"(?:密码|口令)(?:[我他她](?:设的|设置的|用的))?(?:就|也)?是?"
+                              r"(?:[\u4e00-\u9fff]{1,6}?(?:再?加上?|和|跟))?"
+                              r"(?:我|他|她)?的?(?:老伴儿?|爱人|老公|老婆|儿子|女儿|孩子|爸爸?|妈妈?|父亲|母亲)?的?"
+                              r"(?:生日|出生日期|出生年月)")
 CORRECTION_GAP = 6  # characters between two runs for the second to take the first's context

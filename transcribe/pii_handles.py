@@ -56,7 +56,7 @@ _ID_TAIL = re.compile(r"[A-Za-z0-9._%+@＠-]*$")  # (the @ too: lijianguo66@ | f
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
 # The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
 # no such word where letters follow it: it starts an ID then (wxid_abc123).
-_WECHAT_WORD = r"[微威v]信[号號]?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
+_WECHAT_WORD = r"[微威v]信(?:[号號]码?)?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
 # Whose ID is said (我的是, 他的微信是): one of two may follow the other (我老伴儿微信号zclin1946，我的是liuguilan47)
 _WHOSE = r"(?:我|他|她|您|你)的(?:微信号?)?(?:就|也)?是"
 _ANOTHERS = re.compile(_WHOSE)
@@ -67,7 +67,9 @@ WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATIO
                     # (or which it is not: 微信号不是那个，是zhao_tt)
                     r"(?:不是(?:手机|电话)号?码?[\s，,]*|不是[那这]个[\s，,]*)?"
                     # (or the agent saying it reads it back: 微信号我念一下，z-w-…)
-                    r"(?:我(?:再)?(?:念|读|重复|确认|核对)一下[\s，,]*)?"
+                    r"(?:我(?:再)?(?:念|读|重复|复述|确认|核对)一下[\s，,]*)?"
+                    # (or what it is made of, a clause before it: 微信号是大写开头的，HeYuTong_88; 字母加数字，wjh 2000)
+                    r"(?:是?[^，,。？?]{0,8}(?:大写|小写|字母|数字|拼音|开头|结尾)[^，,。？?]{0,4}[，,][\s]*)?"
                     # (or whose it is: 加微信，我的是gh2019wyn)
                     rf"(?:[\s，,]*{_WHOSE})?"
                     # (or that it changed, the old one told first: 微信号改了，以前是xiaomei_520; the new one is a
@@ -78,7 +80,9 @@ WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATIO
                     # (its parts may come after the ASR's spaces for a pause, up to the clause's end: zhao_tt 0808,
                     # sun lihua 77, sunny 0 6 1 5; 6-20 characters in all)
                     rf"((?=[A-Za-z](?:\s?{_ID_CHAR}){{5,19}}(?!\s?{_ID_CHAR}))[A-Za-z]{_ID_CHAR}*(?:\s{_ID_CHAR}+)*"
-                    rf"(?=[\s，。,？?！!、]|$)|[A-Za-z]{_ID_CHAR}{{5,19}})(?!{_ID_CHAR})",
+                    rf"(?=[\s，。,？?！!、]|$)|[A-Za-z]{_ID_CHAR}{{5,19}}"
+                    # (its last digits may be said, the ASR writing them as heard: wangshuzhen八八)
+                    rf"(?:[{_SAID_DIGITS}]{{2,}}(?=[\s，。,？?！!、]|$))?)(?!{_ID_CHAR})",
                     re.IGNORECASE)
 
 
