@@ -793,3 +793,16 @@ def test_escalated_complaints_brushed_off_and_a_measure_kept_modest() -> None:
     assert "forbidden.rude" in rules("你要发网上就发吧，我这边结束了。")
     assert "forbidden.doubting-caller" in rules("您说机器是自己坏的，这话谁信啊。")
     assert rules("为了不过多占用您的时间，我把方案简单说一下。") == []
+
+
+def test_information_withheld_doubt_and_blame_in_new_words_and_a_machine_hurried() -> None:
+    # blind sets s40_1-s40_4: refusals, doubt and blame in words the lists lacked; 快点 said of the fridge
+    # cooling and 不知道…的话 offering where to look are no breach
+    assert rules("抱歉，维修记录这些信息不方便提供给您。") == ["forbidden.refusal"]
+    assert rules("这个补贴没法补发了，系统已经关了。") == ["forbidden.refusal"]
+    assert rules("您肯定是自己记错了，系统里只有一笔扣款。") == ["forbidden.doubting-caller"]
+    assert rules("您真按说明书装的吗？我可不太相信。") == ["forbidden.doubting-caller"]
+    assert rules("这是厂家的问题，跟我们客服一点关系都没有。") == ["forbidden.shifting-blame"]
+    assert rules("想让冷藏室快点降温的话，先别往里放热的饭菜。") == []
+    assert rules("请您把机器型号告诉我，不知道在哪儿看的话，就在机身侧面的铭牌上。") == []
+    assert rules("我不知道在哪儿看，您自己找吧。") == ["forbidden.refusal"]

@@ -140,6 +140,10 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("路由器密码就是hotline2023，我儿子弄的。", "路由器密码就是***********，我儿子弄的。"),
     ("密码我设的我老伴生日，19480617。", "密码我设的我老伴生日，********。"),
     ("热线hotline2023年开通的", "热线hotline2023年开通的"),
+    # pii/s40b: a pause after the district, and a filler in it, before the street: the filler stays shown
+    ("辽宁省大连市中山区，人民路幺幺八号五楼。", "辽宁省大连市中山区，*********。"),
+    ("呃，辽宁省大连市中山区，那个，人民路幺幺八号五楼。", "呃，辽宁省大连市中山区，那个，*********。"),
+    ("我是海淀区的，上地十街10号。", "我是海淀区的，上地十街10号。"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -253,6 +257,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("您爱人手机的解锁密码您知道吗？告诉我一下。", "密码您知道吗？告诉我"),  # asked whether known first (s32_2)
     ("刚才发到您手机上的六位数字码，您读给我听一下。", "您手机上的六位数字码，您读给我"),  # its length alone (s39_10)
     ("请报一下您设置的开锁PIN码，我确认一下。", "报一下您设置的开锁PIN码"),  # a door lock's code (s39_1)
+    ("好的，新收到的那个验证码您再报一次。", "收到的那个验证码您再报一次"),  # asked again (pii/s40)
     ("为了核实身份，请告诉我您海尔斯智家APP的登录密码。", "告诉我您海尔斯智家APP的登录密码"),  # an app's name (s33_6)
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:

@@ -621,9 +621,11 @@ def _segment_opened_by_filler(stream: Stream, end: int) -> bool:
 
 def _trails_off(stream: Stream, end: int) -> bool:
     """Whether the clause ending at ``end`` trails off with a hesitation before any street is named (市南区呃，
-    香港中路): the address goes on in the next clause, the hesitation hidden with it."""
+    香港中路), or ends on its district (大连市中山区，人民路118号): the address goes on in the next clause, the
+    hesitation hidden with it."""
     start = stream.clause_start(end - 1)
-    return bool(TRAILING_FILLER.search(stream.text, start, end)) and not STREET.search(stream.text, start, end)
+    ends = bool(TRAILING_FILLER.search(stream.text, start, end)) or stream.text[end - 1] in "区县旗"
+    return ends and not STREET.search(stream.text, start, end)
 
 
 def _street_paused(stream: Stream, end: int) -> bool:
@@ -693,6 +695,8 @@ def _address_from(stream: Stream, at: int) -> Found | None:
         last = landmark.end() if landmark else last
     if pointed and last == street.end():
         return None  # pointed at, not named, and no house after it: 我住的那个小区挺老的
+    if keep > 0 and stream.opens_clause(keep):  # 中山区，那个，人民路…: the district's pause and fillers stay shown
+        keep = past_fillers(stream, keep)
     return Found("address", keep, last) if keep < last else None
 
 
