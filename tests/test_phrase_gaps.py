@@ -806,3 +806,16 @@ def test_information_withheld_doubt_and_blame_in_new_words_and_a_machine_hurried
     assert rules("想让冷藏室快点降温的话，先别往里放热的饭菜。") == []
     assert rules("请您把机器型号告诉我，不知道在哪儿看的话，就在机身侧面的铭牌上。") == []
     assert rules("我不知道在哪儿看，您自己找吧。") == ["forbidden.refusal"]
+
+
+def test_sarcasm_and_numbers_withheld_and_a_device_sped_up() -> None:
+    # blind sets s40_5-s40_8: sarcasm, a technician's number withheld, a caller sent to the shop; 不用快点 and a
+    # TV that starts faster are no hurry, 再…不过的了 no yes-but; 您能快点说 still hurries the caller
+    assert set(rules("哟，您可真是专家，那您自己修不就完了。")) == {"forbidden.rude"}
+    assert rules("像您这种天天打电话来的，我们也是服了。") == ["forbidden.rude"]
+    assert rules("师傅的私人号码不方便给你，这是规定。") == ["forbidden.refusal"]
+    assert rules("电视是在哪儿买的，您就去问那家商场吧。") == ["forbidden.shifting-blame"]
+    assert rules("您不用快点儿操作，慢慢来，我一直在线上。") == []
+    assert rules("打开快速开机以后，电视开机能快点。") == []
+    assert rules("路由器放在房子正中间，信号覆盖是再均匀不过的了。") == []
+    assert rules("您能快点说重点吗，后面还有客户呢。") == ["forbidden.rude"]

@@ -144,6 +144,10 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("辽宁省大连市中山区，人民路幺幺八号五楼。", "辽宁省大连市中山区，*********。"),
     ("呃，辽宁省大连市中山区，那个，人民路幺幺八号五楼。", "呃，辽宁省大连市中山区，那个，*********。"),
     ("我是海淀区的，上地十街10号。", "我是海淀区的，上地十街10号。"),
+    # pii/s39e, s40d: a shop's address named as where something was bought; the firm's mailbox named after it
+    ("我在朝阳区建国路93号万达广场那个店买的。", "我在朝阳区建国路93号万达广场那个店买的。"),
+    ("您把材料发到service@hotline-cs.com这个官方邮箱就行。", "您把材料发到service@hotline-cs.com这个官方邮箱就行。"),
+    ("发到我邮箱zhangsan@qq.com这个就行", "发到我邮箱********@qq.com这个就行"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -258,6 +262,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("刚才发到您手机上的六位数字码，您读给我听一下。", "您手机上的六位数字码，您读给我"),  # its length alone (s39_10)
     ("请报一下您设置的开锁PIN码，我确认一下。", "报一下您设置的开锁PIN码"),  # a door lock's code (s39_1)
     ("好的，新收到的那个验证码您再报一次。", "收到的那个验证码您再报一次"),  # asked again (pii/s40)
+    ("验证码发您手机上了，您念给我听一下。", "验证码发您手机上了，您念给我"),  # sent, then asked for (pii/s40d)
     ("为了核实身份，请告诉我您海尔斯智家APP的登录密码。", "告诉我您海尔斯智家APP的登录密码"),  # an app's name (s33_6)
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:

@@ -325,10 +325,13 @@ def addresses(stream: Stream) -> list[Found]:
     # a room said 房间 (716房间, as a hotel's, a care home's or a ward's is): the 间 belongs to the 房 it ends on
     out = [replace(f, end=f.end + 1) if text[f.end - 1:f.end + 1] == "房间" else f for f in out]
     out = [_past_home(stream, f) for f in out]
+    # a shop's, named as where something was bought or found (建国路93号万达广场那个店买的): public
+    out = [f for f in out if not (f.end < len(text) and stream.joined(f.end - 1) and SHOP_NAMED.match(text, f.end))]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
 
 
+SHOP_NAMED = re.compile(r"(?:那个|那家|这个|这家)(?:门店|店|专卖店|商场)")
 # A home with no street or number, given by the way from a landmark to it (在人民医院对面那个铁皮房,
 # 找镇政府对面银行楼上三楼, 说加油站往北第二个路口右拐的红房子): an address when the clause beside it says it is
 # the caller's home (就是我家, 我家就那一栋) or that it has no door number (没门牌); the words before 在, 找 or 说

@@ -12,6 +12,8 @@ from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, correcti
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
 # 你们的邮箱 is the caller asking for the company's. 我们老板, 我们家: a person's, named by the caller's side.
 NOT_CALLERS_ID = re.compile(r"我们(?!老板|领导|老总|家)|你们的|公司|客服|官方|售后|总部|公众号")
+# or named so right after it (发到service@…这个官方邮箱): the firm's too
+FIRMS_AFTER = re.compile(r"\s*(?:这个|那个)?(?:是)?(?:我们|你们)?的?(?:官方|客服|售后)的?(?:邮箱|微信|账号|公众号)")
 # the caller's own workplace, as the agent says it (您公司邮箱是…): the mailbox is the caller's, not the firm's
 CALLERS_FIRM = re.compile(r"(?<![们])[您你]的?公司$")
 # On the original text: the normalised one has no @ or dots. The part hidden is group 1.
@@ -196,7 +198,7 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
         text = before + norm.original
         for m in pattern.finditer(text):
             a, b = m.start(1) - len(before), m.end(1) - len(before)
-            if _firms(text, m.start()):
+            if _firms(text, m.start()) or FIRMS_AFTER.match(text, m.end()):
                 continue
             if -a > run:
                 continue  # an ID of the segment before, or another speaker's words
