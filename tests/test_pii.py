@@ -148,6 +148,10 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("我在朝阳区建国路93号万达广场那个店买的。", "我在朝阳区建国路93号万达广场那个店买的。"),
     ("您把材料发到service@hotline-cs.com这个官方邮箱就行。", "您把材料发到service@hotline-cs.com这个官方邮箱就行。"),
     ("发到我邮箱zhangsan@qq.com这个就行", "发到我邮箱********@qq.com这个就行"),
+    # pii/s39, s40c: a flat's building, unit and room joined by dashes after its estate's zone
+    ("重庆市渝北区龙湖新壹城B区7-2-3。", "重庆市渝北区********-*-*。"),
+    ("我家在阳光花园3-1-502。", "我家在*****-*-***。"),
+    ("型号是KFR-35-2。", "型号是KFR-35-2。"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked

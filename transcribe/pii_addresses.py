@@ -288,7 +288,7 @@ def addresses(stream: Stream) -> list[Found]:
         if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
             found = _address_from(stream, start)
             out += [found] if found else []
-    out += _in_english(stream)
+    out += _in_english(stream) + _dashed_flats(stream)
     out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
     out += [Found("address", m.start("said"), m.end())
             for m in (MENDED.match(text, f.end) for f in out)
@@ -331,6 +331,10 @@ def addresses(stream: Stream) -> list[Found]:
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
 
 
+# A flat by building, unit and room joined by dashes after its estate or the estate's zone (龙湖新壹城B区7-2-3,
+# 锦绣山庄C区14-3): read on the original text, as the normalised one has no dashes
+DASHED_FLAT = re.compile(r"(?:小区|花园|家园|苑|城|山庄|公寓|新村|[A-Za-z东南西北中]区)"
+                         r"\s*\d{1,3}(?:-\d{1,4}){1,2}(?![\d-])")
 SHOP_NAMED = re.compile(r"(?:那个|那家|这个|这家)(?:门店|店|专卖店|商场)")
 # A home with no street or number, given by the way from a landmark to it (在人民医院对面那个铁皮房,
 # 找镇政府对面银行楼上三楼, 说加油站往北第二个路口右拐的红房子): an address when the clause beside it says it is
@@ -452,6 +456,22 @@ def _in_english(stream: Stream) -> list[Found]:
             hidden = stream.within(seg, m.start(), m.end())
             if hidden and not NOT_CALLERS.search(stream.text, max(0, hidden[0] - 8), hidden[0]):
                 out.append(Found("address", hidden[0], hidden[-1] + 1))
+    return out
+
+
+def _dashed_flats(stream: Stream) -> list[Found]:
+    """Each flat given by building, unit and room joined by dashes after its estate (DASHED_FLAT), from below the
+    district before it, unless the firm's."""
+    out: list[Found] = []
+    for seg, norm in enumerate(stream.norms):
+        for m in DASHED_FLAT.finditer(norm.original):
+            hidden = stream.within(seg, m.start(), m.end())
+            if not hidden:
+                continue
+            start = stream.clause_start(hidden[0])
+            start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(stream.text, start, hidden[0]))])
+            if not NOT_CALLERS.search(stream.text, max(0, start - 8), hidden[0]):
+                out.append(Found("address", _admin_end(stream.text, start, hidden[0]), hidden[-1] + 1))
     return out
 
 

@@ -50,7 +50,8 @@ SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(
 MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster", re.IGNORECASE)
 # the firm's staff asked to add the caller (你们售后加我老公微信，…): the ID after it is the caller's family's
 ADD_ME = re.compile(r"加(?:我|他|她)")
-_ID_CHAR = r"[A-Za-z0-9_-]"  # a character of a WeChat ID
+# a character of a WeChat ID (and a dot inside one, as the ASR may write it: tianxin.2020)
+_ID_CHAR = r"(?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9]))"
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
