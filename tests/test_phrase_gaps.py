@@ -812,10 +812,22 @@ def test_sarcasm_and_numbers_withheld_and_a_device_sped_up() -> None:
     # blind sets s40_5-s40_8: sarcasm, a technician's number withheld, a caller sent to the shop; 不用快点 and a
     # TV that starts faster are no hurry, 再…不过的了 no yes-but; 您能快点说 still hurries the caller
     assert set(rules("哟，您可真是专家，那您自己修不就完了。")) == {"forbidden.rude"}
-    assert rules("像您这种天天打电话来的，我们也是服了。") == ["forbidden.rude"]
+    assert set(rules("像您这种天天打电话来的，我们也是服了。")) == {"forbidden.rude"}
     assert rules("师傅的私人号码不方便给你，这是规定。") == ["forbidden.refusal"]
     assert rules("电视是在哪儿买的，您就去问那家商场吧。") == ["forbidden.shifting-blame"]
     assert rules("您不用快点儿操作，慢慢来，我一直在线上。") == []
     assert rules("打开快速开机以后，电视开机能快点。") == []
     assert rules("路由器放在房子正中间，信号覆盖是再均匀不过的了。") == []
     assert rules("您能快点说重点吗，后面还有客户呢。") == ["forbidden.rude"]
+
+
+def test_distrust_of_someone_else_and_a_callers_question_said_back_are_no_breach() -> None:
+    # blind sets s40_9-s40_12: 信不过 a technician, then 我 in the next clause, is the caller's distrust of him, not
+    # of the agent; 不过差 says "only short by"; 问能不能快点 repeats the caller's question
+    assert rules("您说对这位师傅信不过，我完全理解，这次给您换一位高级技师。") == []
+    assert rules("您是不是信不过我啊？我说能修就能修。") == ["forbidden.doubting-caller"]
+    assert rules("您这单离满三百不过差二十块，凑一下就能用满减券。") == []
+    assert rules("您刚才问能不能快点，可以的，我已经帮您升级为加急单。") == []
+    assert rules("像您这种天天打来的，我们真是受不了。") == ["forbidden.rude"] * 2
+    assert rules("机器真是自己坏的？我看更像是您摔过。") == ["forbidden.doubting-caller"]
+    assert rules("修好了就别再打回来了。") == ["forbidden.rude"]

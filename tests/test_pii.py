@@ -152,6 +152,9 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("重庆市渝北区龙湖新壹城B区7-2-3。", "重庆市渝北区********-*-*。"),
     ("我家在阳光花园3-1-502。", "我家在*****-*-***。"),
     ("型号是KFR-35-2。", "型号是KFR-35-2。"),
+    # pii/s40e: a code corrected, both said in Chinese numerals: the second takes the first's word
+    ("验证码是幺九四四零两，哦不对，是幺九四四零八。", "验证码是******，哦不对，是******。"),
+    ("等一两天再打这个电话13812345678", "等一两天再打这个电话*******5678"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -241,7 +244,7 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("请报一下信用卡背面的三位安全码，分期免息券要验证。", "报一下信用卡背面的三位安全码"),
     ("麻烦您把手机上刚收到的那六位数字念一下", "手机上刚收到的那六位数字念一下"),
     ("短信里那串数字您读给我听一下", "短信里那串数字您读给我"),
-    ("您这个账户的原密码能跟我说一下吗", "密码能跟我说一下"),
+    ("您这个账户的原密码能跟我说一下吗", "您这个账户的原密码能跟我说一下"),
     ("验证码 发过来了吧 您念一下", "验证码 发过来了吧 您念一下"),
     ("中继员麻烦您把他刚才说的密码转给我一下。", "的密码转给我"),  # a relay operator asked to pass it on
     ("快点把验证码报过来，一会儿就过期了。", "验证码报过来"),
@@ -267,6 +270,8 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("请报一下您设置的开锁PIN码，我确认一下。", "报一下您设置的开锁PIN码"),  # a door lock's code (s39_1)
     ("好的，新收到的那个验证码您再报一次。", "收到的那个验证码您再报一次"),  # asked again (pii/s40)
     ("验证码发您手机上了，您念给我听一下。", "验证码发您手机上了，您念给我"),  # sent, then asked for (pii/s40d)
+    ("您报一下原密码，我帮您改。", "报一下原密码"),  # the old password (pii/s40f)
+    ("请告诉我您支付密码的后四位，我核对一下身份。", "告诉我您支付密码"),  # a password's part is the secret (s40_9)
     ("为了核实身份，请告诉我您海尔斯智家APP的登录密码。", "告诉我您海尔斯智家APP的登录密码"),  # an app's name (s33_6)
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:

@@ -206,7 +206,7 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     text = stream.text
     # the look-back stops at the previous digit run's end: its context is not ours ...
     lo = a
-    while lo > 0 and text[lo - 1] not in _DIGITISH and a - lo < WINDOW + LONGEST:
+    while lo > 0 and not _numeral(text, lo - 1) and a - lo < WINDOW + LONGEST:
         lo -= 1
     found = _before(text, a, lo)
     before = text[lo:a]
@@ -226,12 +226,12 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         if PASSWORD_IS_DATE.search(text, lo, a):  # 密码就是我生日19860714: the date is the password
             found = "password"
     near = a - lo <= CORRECTION_GAP or (a - lo <= CORRECTION_REACH and CORRECTION.search(text, lo, a))
-    if found is None and inherit and lo > 0 and text[lo - 1] in _DIGITISH and near:
+    if found is None and inherit and lo > 0 and _numeral(text, lo - 1) and near:
         # ... unless only a few words separate them, or a correction does: a correction or a second
         # number of the same kind ("身份证号码是…不对是…", "手机…，备用的…", "…哦不对那是上一条，新的是…")
         # takes the first one's context
         prev = lo
-        while prev > 0 and text[prev - 1] in _DIGITISH:
+        while prev > 0 and _numeral(text, prev - 1):
             prev -= 1
         found = context_kind(stream, prev, lo, inherit=False)
     return found
@@ -248,6 +248,23 @@ def _names_a_code(text: str, lo: int, a: int, amount: bool) -> bool:
 
 
 _DIGITISH = set("0123456789")
+_SAID_DIGITS = frozenset("零〇一二三四五六七八九幺两洞")
+SAID_RUN = 3  # said digits in a row that make a number (幺九四四零两), not a word's 一 or 一两天
+
+
+def _numeral(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is a digit of a number: written, or said in a run of SAID_RUN or more."""
+    if text[i] in _DIGITISH:
+        return True
+    if text[i] not in _SAID_DIGITS:
+        return False
+    lo = hi = i
+    while lo > 0 and text[lo - 1] in _SAID_DIGITS:
+        lo -= 1
+    while hi + 1 < len(text) and text[hi + 1] in _SAID_DIGITS:
+        hi += 1
+    return hi - lo + 1 >= SAID_RUN
+
 # (or a word and the date, told before the password itself: 密码是我名字拼音加生日，liming0703)
 # (or whose birthday it is, and who set it: 密码我设的我老伴生日，19480617)
 PASSWORD_IS_DATE = re.compile(r"(?:密码|口令)(?:[我他她](?:设的|设置的|用的))?(?:就|也)?是?"

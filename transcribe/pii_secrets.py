@@ -24,7 +24,7 @@ from transcribe.normalize import Normalized, normalize
 from transcribe.pii_stream import GAP_NONE, gap
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
-           r"(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号|开锁|开门|门锁){0,2}"
+           r"(?:原|旧)?(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号|开锁|开门|门锁){0,2}"
            r"(?P<what>动态密码|密码|口令|(?:密保|安全)问题的?答案|密保答案|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
            # a code by its length alone (刚才发到您手机上的六位数字码)
            r"|[四六]位数字码"
@@ -100,11 +100,13 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
         for m in pattern.finditer(t):
             if NEGATIONS.search(t, _clause_start(norm, m.start()), m.start()):
                 continue
-            if PARTIAL.search(t, m.start("what"), m.end("what") + PARTIAL_REACH):
+            # a code's last digits check who got it; a password's are a part of the secret (支付密码的后四位)
+            is_password = m.group("what") in ("密码", "口令") or m.group("what").endswith("答案")
+            if not is_password and PARTIAL.search(t, m.start("what"), m.end("what") + PARTIAL_REACH):
                 continue
             if ABOUT.match(t, m.end("what")):
                 continue
-            kind = "password" if m.group("what") in ("密码", "口令") or m.group("what").endswith("答案") else "code"
+            kind = "password" if is_password else "code"
             spans.append((m.start(), m.end(), kind))
     out: list[SecretRequest] = []
     for s, e, kind in sorted(spans):
