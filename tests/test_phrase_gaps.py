@@ -831,3 +831,15 @@ def test_distrust_of_someone_else_and_a_callers_question_said_back_are_no_breach
     assert rules("像您这种天天打来的，我们真是受不了。") == ["forbidden.rude"] * 2
     assert rules("机器真是自己坏的？我看更像是您摔过。") == ["forbidden.doubting-caller"]
     assert rules("修好了就别再打回来了。") == ["forbidden.rude"]
+
+
+def test_refusals_and_doubt_of_round_four_and_a_curt_opening_is_no_shouting() -> None:
+    # blind sets s40_13-s40_16: 售后，什么 read by sound is no 吼什么; 为了快点找到 hurries for the caller; 最稳妥不过
+    # says "nothing safer"; a return refused, a caller's memory doubted, a busy brush-off
+    assert rules("嗯，售后，什么型号坏了？") == []
+    assert rules("为了快点找到您的订单，麻烦您报一下订单号后四位。") == []
+    assert rules("当面验货是最稳妥不过的做法，有问题当场就能换。") == []
+    assert rules("退货是不可能的，已经超过七天了。") == ["forbidden.refusal"]
+    assert rules("您肯定是把领券时间记错了。") == ["forbidden.doubting-caller"]
+    assert "forbidden.bad-answers" in rules("现在太忙了，价保的事你自己上APP看吧。")
+    assert rules("那是音箱厂家的问题，跟我们电视没关系，您找他们去。") == ["forbidden.shifting-blame"]

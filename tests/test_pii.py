@@ -155,6 +155,12 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     # pii/s40e: a code corrected, both said in Chinese numerals: the second takes the first's word
     ("验证码是幺九四四零两，哦不对，是幺九四四零八。", "验证码是******，哦不对，是******。"),
     ("等一两天再打这个电话13812345678", "等一两天再打这个电话*******5678"),
+    # pii/s40g: a code corrected after 哦等下; a landlord's address the caller's household is told to send to;
+    # pii/s40h: a technician's own WeChat the agent gives
+    ("验证码是082716，我老婆刚转给我的，哦等下，是082761。", "验证码是******，我老婆刚转给我的，哦等下，是******。"),
+    ("房东让我们把合同寄到沈阳市和平区南京南街一零五八号二单元。", "房东让我们把合同寄到沈阳市和平区************。"),
+    ("我们的地址是建国路88号", "我们的地址是建国路88号"),
+    ("您加一下我们师傅微信，zhoushifu_1122。", "您加一下我们师傅微信，*********_****。"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -11,7 +11,7 @@ from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, correcti
 
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
 # 你们的邮箱 is the caller asking for the company's. 我们老板, 我们家: a person's, named by the caller's side.
-NOT_CALLERS_ID = re.compile(r"我们(?!老板|领导|老总|家)|你们的|公司|客服|官方|售后|总部|公众号")
+NOT_CALLERS_ID = re.compile(r"我们(?!老板|领导|老总|家|师傅|同事)|你们的|公司|客服|官方|售后|总部|公众号")
 # or named so right after it (发到service@…这个官方邮箱): the firm's too
 FIRMS_AFTER = re.compile(r"\s*(?:这个|那个)?(?:是)?(?:我们|你们)?的?(?:官方|客服|售后)的?(?:邮箱|微信|账号|公众号)")
 # the caller's own workplace, as the agent says it (您公司邮箱是…): the mailbox is the caller's, not the firm's
