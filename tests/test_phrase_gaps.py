@@ -843,3 +843,22 @@ def test_refusals_and_doubt_of_round_four_and_a_curt_opening_is_no_shouting() ->
     assert rules("您肯定是把领券时间记错了。") == ["forbidden.doubting-caller"]
     assert "forbidden.bad-answers" in rules("现在太忙了，价保的事你自己上APP看吧。")
     assert rules("那是音箱厂家的问题，跟我们电视没关系，您找他们去。") == ["forbidden.shifting-blame"]
+
+
+def test_threats_waved_off_and_compensation_refused_and_a_pipe_not_through_the_wall() -> None:
+    # blind sets s40_17-s40_20: an agent daring the caller to go to the press, refusing compensation, doubting why
+    # they complain; 不过墙 (a pipe not through the wall) is no yes-but, 快点发出来 hurries the warehouse
+    assert rules("你要去曝光就去吧，没别的事我挂了。") == ["forbidden.rude"]
+    assert rules("赔偿的事您就别提了，这个我们一分钱都不会赔。") == ["forbidden.refusal"]
+    assert rules("说要找记者，其实就是想多要点赔偿吧？") == ["forbidden.doubting-caller"]
+    assert rules("我们这边正忙着呢，投诉您就先留个言吧。") == ["forbidden.bad-answers"]
+    assert rules("水管走向不过墙的话，就不需要打孔，也就没有打孔费。") == []
+    assert rules("我这边去催一下仓库，让新机快点发出来。") == []
+
+
+def test_glad_to_have_served_the_caller_closes_politely() -> None:
+    # blind set s40_20: 很高兴为您服务 is the positive ending the source asks for (every labelled closing holding it is
+    # polite); a bare 再见 still is not
+    for said in ("不客气，很高兴为您服务，再见。", "很高兴能帮到您，再见。"):
+        assert not closing_flagged(said), said
+    assert closing_flagged("好，就这样，再见。")

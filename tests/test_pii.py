@@ -161,6 +161,11 @@ def test_the_question_in_one_segment_names_the_answer_in_the_next() -> None:
     ("房东让我们把合同寄到沈阳市和平区南京南街一零五八号二单元。", "房东让我们把合同寄到沈阳市和平区************。"),
     ("我们的地址是建国路88号", "我们的地址是建国路88号"),
     ("您加一下我们师傅微信，zhoushifu_1122。", "您加一下我们师傅微信，*********_****。"),
+    # pii/s40j: the caller's own workplace mailbox (我公司邮箱); a firm's desk mailbox (service@…) is no one's
+    ("发我公司邮箱吧，liu.gf@huaxin-tech.com.cn", "发我公司邮箱吧，***.**@huaxin-tech.com.cn"),
+    ("我们公司邮箱是hr@abc.com", "我们公司邮箱是hr@abc.com"),
+    ("有问题发邮件到service@huaxinmall.com。", "有问题发邮件到service@huaxinmall.com。"),
+    ("我的邮箱是service2020@qq.com", "我的邮箱是***********@qq.com"),
 ])
 def test_codes_passwords_names_and_addresses(text: str, masked: str) -> None:
     assert mask(text) == masked

@@ -15,7 +15,7 @@ NOT_CALLERS_ID = re.compile(r"我们(?!老板|领导|老总|家|师傅|同事)|�
 # or named so right after it (发到service@…这个官方邮箱): the firm's too
 FIRMS_AFTER = re.compile(r"\s*(?:这个|那个)?(?:是)?(?:我们|你们)?的?(?:官方|客服|售后)的?(?:邮箱|微信|账号|公众号)")
 # the caller's own workplace, as the agent says it (您公司邮箱是…): the mailbox is the caller's, not the firm's
-CALLERS_FIRM = re.compile(r"(?<![们])[您你]的?公司$")
+CALLERS_FIRM = re.compile(r"(?<![们])[您你我]的?公司$")  # (and the caller's own: 发我公司邮箱吧)
 # On the original text: the normalised one has no @ or dots. The part hidden is group 1.
 # The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
 # (a star against its start: the name was masked on the screen it is read from, z***8@163.com, and what is left is
@@ -46,8 +46,9 @@ SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(
                           r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
                           r"[A-Za-z0-9](?:\s?[A-Za-z0-9-])*(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z](?:\s?[A-Za-z])*)+",
                           re.IGNORECASE)
-# A machine's sender (noreply@…, postmaster@…): no one's personal address
-MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster", re.IGNORECASE)
+# A machine's sender (noreply@…, postmaster@…) or a firm's desk (service@…, kefu@…): no one's personal address
+MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster|service|support|kefu|helpdesk",
+                            re.IGNORECASE)
 # the firm's staff asked to add the caller (你们售后加我老公微信，…): the ID after it is the caller's family's
 ADD_ME = re.compile(r"加(?:我|他|她)")
 # a character of a WeChat ID (and a dot inside one, as the ASR may write it: tianxin.2020)
