@@ -279,7 +279,7 @@ def addresses(stream: Stream) -> list[Found]:
         if any(stream.gaps[k] in BREAKS and not _trails_off(stream, k + 1) for k in range(m.start(), m.end() - 1)):
             continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
-        start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, m.start()))])
+        start = max([start, *_trigger_ends(text, start, m.start())])
         # who or what is there, said before 在 (物业在阳光花园一期4栋) or 是 (新房是…小区8栋): the place is what
         # comes after it (a door number's word before 是, 房号是…, is still hidden with it, as tests/test_pii.py has it)
         # (and what to write, 宿舍就写7栋602: the address is what follows 就写)
@@ -460,6 +460,11 @@ def _in_english(stream: Stream) -> list[Found]:
     return out
 
 
+def _trigger_ends(text: str, start: int, stop: int) -> list[int]:
+    """Where each address trigger (寄到, 住在) between ``start`` and ``stop`` ends: an address may start there."""
+    return [t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, stop)]
+
+
 def _dashed_flats(stream: Stream) -> list[Found]:
     """Each flat given by building, unit and room joined by dashes after its estate (DASHED_FLAT), from below the
     district before it, unless the firm's."""
@@ -470,7 +475,7 @@ def _dashed_flats(stream: Stream) -> list[Found]:
             if not hidden:
                 continue
             start = stream.clause_start(hidden[0])
-            start = max([start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(stream.text, start, hidden[0]))])
+            start = max([start, *_trigger_ends(stream.text, start, hidden[0])])
             if not NOT_CALLERS.search(stream.text, max(0, start - 8), hidden[0]):
                 out.append(Found("address", _admin_end(stream.text, start, hidden[0]), hidden[-1] + 1))
     return out
@@ -589,7 +594,7 @@ def _ward(stream: Stream, bed: re.Match[str]) -> Found | None:
     hospital = HOSPITAL.search(text, start, bed.start())
     if hospital is None:
         return None  # 医院有三百张床
-    starts = [start, *(t.end() for t in ADDRESS_TRIGGERS.finditer(text, start, hospital.start()))]
+    starts = [start, *_trigger_ends(text, start, hospital.start())]
     starts += [k + 1 for k in range(start, bed.start())
                if text[k] in "在到送" and HOSPITAL.search(text, k + 1, bed.start())]
     # the ward named, then the place (病房是心内科3病区17床): the words naming it are no part of it

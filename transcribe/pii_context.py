@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, Stream, last_match
+from transcribe.pii_stream import CORRECTION, CORRECTION_REACH, SAID_DIGITS, Stream, last_match
 
 NEGATIVE = "-"
 PASSPORT = "passport"  # an identity document whose number may be short (9 digits): masked as an id_card
@@ -248,7 +248,6 @@ def _names_a_code(text: str, lo: int, a: int, amount: bool) -> bool:
 
 
 _DIGITISH = set("0123456789")
-_SAID_DIGITS = frozenset("零〇一二三四五六七八九幺两洞")
 SAID_RUN = 3  # said digits in a row that make a number (幺九四四零两), not a word's 一 or 一两天
 
 
@@ -256,12 +255,12 @@ def _numeral(text: str, i: int) -> bool:
     """Whether ``text[i]`` is a digit of a number: written, or said in a run of SAID_RUN or more."""
     if text[i] in _DIGITISH:
         return True
-    if text[i] not in _SAID_DIGITS:
+    if text[i] not in SAID_DIGITS:
         return False
     lo = hi = i
-    while lo > 0 and text[lo - 1] in _SAID_DIGITS:
+    while lo > 0 and text[lo - 1] in SAID_DIGITS:
         lo -= 1
-    while hi + 1 < len(text) and text[hi + 1] in _SAID_DIGITS:
+    while hi + 1 < len(text) and text[hi + 1] in SAID_DIGITS:
         hi += 1
     return hi - lo + 1 >= SAID_RUN
 

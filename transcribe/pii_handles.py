@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from transcribe.pii_stream import GAP_JOIN, HESITATIONS, Found, Stream, corrections, last_match
+from transcribe.pii_stream import GAP_JOIN, HESITATIONS, SAID_DIGITS, Found, Stream, corrections, last_match
 
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
 # 你们的邮箱 is the caller asking for the company's. 我们老板, 我们家: a person's, named by the caller's side.
@@ -39,8 +39,7 @@ _CASE = r"(?:全?(?:大写|小写)的?\s*)"
 _SPELLED_SEP = rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+|-)"
 # Each piece is letters alone or digits alone, written or said (零八): a word of both (zhaodefu1949) is a name written
 # whole, and what stands before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
-_SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
-_RUN = rf"[A-Za-z]+|[0-9]+|[{_SAID_DIGITS}]+"  # (unbracketed: a dictated piece's case word binds to its letters)
+_RUN = rf"[A-Za-z]+|[0-9]+|[{SAID_DIGITS}]+"  # (unbracketed: a dictated piece's case word binds to its letters)
 _SPELLED_PIECE = rf"(?:{_RUN})"
 SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
                           r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
@@ -86,7 +85,7 @@ WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATIO
                     rf"((?=[A-Za-z](?:\s?{_ID_CHAR}){{5,19}}(?!\s?{_ID_CHAR}))[A-Za-z]{_ID_CHAR}*(?:\s{_ID_CHAR}+)*"
                     rf"(?=[\s，。,？?！!、]|$)|[A-Za-z]{_ID_CHAR}{{5,19}}"
                     # (its last digits may be said, the ASR writing them as heard: wangshuzhen八八)
-                    rf"(?:[{_SAID_DIGITS}]{{2,}}(?=[\s，。,？?！!、]|$))?)(?!{_ID_CHAR})",
+                    rf"(?:[{SAID_DIGITS}]{{2,}}(?=[\s，。,？?！!、]|$))?)(?!{_ID_CHAR})",
                     re.IGNORECASE)
 
 
@@ -95,7 +94,7 @@ WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATIO
 # symbol said by name; 艾特 and 圈a say @ (in a password, a character of it).
 _SYMBOL_WORD = r"下划线|横杠|中划线|underscore|dash|hyphen|井号|星号|感叹号|问号"  # (a password's too: 井号)
 _SAID_SYMBOL = rf"大写|小写|{_SYMBOL_WORD}"  # a dictated run names one of these (or it is an ordinary ID)
-_SAID_CHAR = rf"(?:(?:大写|小写)的?\s*[A-Za-z]|[A-Za-z0-9{_SAID_DIGITS}])"  # what a piece starts with
+_SAID_CHAR = rf"(?:(?:大写|小写)的?\s*[A-Za-z]|[A-Za-z0-9{SAID_DIGITS}])"  # what a piece starts with
 # (a symbol said with pauses around it, going on after it: wxid，下划线，8ka2p5m3x7)
 _PIECE = (rf"(?:(?:大写|小写)的?\s*)?{_RUN}|{_SAID_SYMBOL}|杠|[_.\-]|\s+"
           rf"|[，,]\s*(?=(?:{_SYMBOL_WORD})[，,]?\s*{_SAID_CHAR})|(?<=[线杠号])[，,]\s*(?={_SAID_CHAR})")
@@ -110,7 +109,7 @@ _SPELLED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?=\s)")
 SPELLED_MIN = 3
 # or letters and digits said in characters, the ASR writing each as heard (微信号lily 幺九九二, kevin 两零零八 wx): a
 # word of letters and three digits said or more, which no sentence of words makes
-_MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{_SAID_DIGITS}]{{3,}}")
+_MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{SAID_DIGITS}]{{3,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
@@ -124,7 +123,7 @@ def emails(stream: Stream) -> list[Found]:
     written = [w for w in written if not MACHINE_SENDER.fullmatch(stream.text, w.start, w.end)]
     # dictated: @ or a symbol or digit said by name (my email is john.smith@… is written, its "is" no part of it)
     dictated = [d for d in _dictated(stream, DICTATED_EMAIL, "email", symbol_needed=False)
-                if re.search(f"{_SAID_SYMBOL}|点|[{_SAID_DIGITS}]", stream.text[d.start:d.end])
+                if re.search(f"{_SAID_SYMBOL}|点|[{SAID_DIGITS}]", stream.text[d.start:d.end])
                 or re.match(_SAID_AT, stream.text[d.end:])]
     return dictated + [w for w in written if not any(d.start <= w.start and w.end <= d.end for d in dictated)]
 
@@ -200,7 +199,7 @@ def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
         text = before + norm.original
         for m in pattern.finditer(text):
             a, b = m.start(1) - len(before), m.end(1) - len(before)
-            if _firms(text, m.start()) or FIRMS_AFTER.match(text, m.end()):
+            if _firms(text, m.start(), m.end()):
                 continue
             if -a > run:
                 continue  # an ID of the segment before, or another speaker's words
@@ -238,9 +237,11 @@ def _lead(stream: Stream, seg: int) -> tuple[list[tuple[int, int]], int]:
     return parts, run
 
 
-def _firms(text: str, start: int) -> bool:
-    """Whether the handle from ``start`` is the company's: a word for it just before (客服邮箱), unless it is asked
-    to add the caller after it (你们售后加我微信)."""
+def _firms(text: str, start: int, end: int) -> bool:
+    """Whether the handle said from ``start`` to ``end`` is the company's: a word for it just before (客服邮箱), unless
+    it is asked to add the caller after it (你们售后加我微信), or right after it (…这个官方邮箱)."""
+    if FIRMS_AFTER.match(text, end):
+        return True
     firm = last_match(NOT_CALLERS_ID, text, max(0, start - 10), start)
     if firm is not None and CALLERS_FIRM.search(text, 0, firm.end()):
         return False
@@ -259,7 +260,7 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
         text = norm.original
         for m in pattern.finditer(text):
             handle = m["id"].strip()
-            if not re.search(f"[A-Za-z0-9{_SAID_DIGITS}]", handle) or len(handle) < 4:
+            if not re.search(f"[A-Za-z0-9{SAID_DIGITS}]", handle) or len(handle) < 4:
                 continue
             # a case told of one letter after the ID (Lily-520大写的L) says nothing of its own: a written ID
             told = (re.search(_SAID_SYMBOL, _CASE_NOTE.sub("", handle)) or len(_SPELLED.findall(handle)) >= SPELLED_MIN

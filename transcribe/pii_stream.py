@@ -38,6 +38,8 @@ INNER_FILLER = "那个"
 INNER_SLIP = "是"
 INNER_SLIP_GROUP = 2
 DIGITS = set(DIGIT_VALUE)
+# the digits of a number said in Chinese as the ASR writes them (幺 for 一, 两, 洞 for 零), in handles and runs alike
+SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
 DIGIT_WORDS = {w: str(d) for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                                                  "nine"))}
 # Two digits said as one word: ten to nineteen, and the tens with or without a unit (twenty-one, fifty)
