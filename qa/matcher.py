@@ -113,6 +113,7 @@ class Matcher:
         self._not_after = [[w for w in map(canonical, rule.not_after) if w] for rule in self.rules]
         self._question_with = [[w for w in map(canonical, rule.question_with) if w] for rule in self.rules]
         self._conceding_with = [[w for w in map(canonical, rule.conceding_with) if w] for rule in self.rules]
+        self._offering_next = [[w for w in map(canonical, rule.offering_next) if w] for rule in self.rules]
         self._exact = ahocorasick.Automaton()
         self._sound = ahocorasick.Automaton() if pinyin else None
         exact: dict[str, list[_Entry]] = {}
@@ -238,6 +239,7 @@ class Matcher:
             if not any(a <= s and e <= b and not _broken(norm, a, s + 1) for a, b in allows.get(r, ()))
             and not any(a <= s and e <= b for a, b in quoted)
             and not self._conditional(r, norm, s) and not self._asks(r, norm, s, e) and not self._concedes(r, norm, e)
+            and not self._offers(r, norm, e)
             and not (self.rules[r].not_closing_a_clause and _closes_clause(norm, s, e))
         ]
         # Longer hits of the same category subsume the hits they contain.
@@ -276,6 +278,17 @@ class Matcher:
         if not words or end >= len(norm.text) or _break_before(norm, end):
             return False
         return any(w in norm.text[end:_clause_stop(norm, end)] for w in words)
+
+    def _offers(self, rule: int, norm: Normalized, end: int) -> bool:
+        """Whether one of the rule's ``offering_next`` words follows the hit ending at ``end`` in the rest
+        of its clause or opens the next one: 我不能肯定是哪个零件坏了，但我可以先安排师傅上门 (not
+        我不能肯定，我得问问网点)."""
+        words = self._offering_next[rule]
+        if not words or end >= len(norm.text):
+            return False
+        stop = _clause_stop(norm, end - 1)
+        rest, after = norm.text[end:stop], norm.text[stop:]
+        return any(w in rest or after.startswith(w) for w in words)
 
     def _asks(self, rule: int, norm: Normalized, start: int, end: int) -> bool:
         """Whether one of the rule's ``question_with`` words follows the hit from ``start`` to ``end`` (one of

@@ -49,6 +49,9 @@ class PhraseRule(Strict):
     # a hit whose clause goes on to one of these grants something despite it, rather than refusing the caller
     # (不知道型号也能报修: not knowing the model is no bar): qa/matcher.py
     conceding_with: list[str] = []
+    # a hit followed, in its own clause or right at the start of the next, by one of these says at once
+    # what the agent will do: the hedge 001 slide 19 recommends (我不能肯定，但我可以帮你想想办法): qa/matcher.py
+    offering_next: list[str] = []
     # words that breach the rule only in a clause ending in 吧 with no question mark: a guess offered as the
     # answer (应该是明天能送到吧。), not 应该 said plainly (您应该已经收到短信了) nor a check with the caller
     # (您应该收到了吧？): qa/matcher.py. Read in the text only, never searched for on the audio

@@ -1351,3 +1351,121 @@ def test_handles_read_back_names_called_names_and_run_on_addresses(text: str, ma
 @pytest.mark.parametrize("text", ["这个名字不错", "微信我念一下，好吗", "这个人我们查一下", "一共是100就行"])
 def test_look_alikes_of_called_names_and_read_backs_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s41-s41d: a code with no word before it: what the caller received, told by its length, named after it by
+    # what it is for, tried with the failure named after it, or misread and said again in another order
+    ("收到了，是八 二 五 零 一 三", "收到了，是* * * * * *"),
+    ("又收到一个，是三四一|九零二", "又收到一个，是***|***"),
+    ("四位数的，七二零五", "四位数的，****"),
+    ("五八三九零二，这是那个登录验证码", "******，这是那个登录验证码"),
+    ("我输了246810也输了135790，都说验证码不对", "我输了******也输了******，都说验证码不对"),
+    ("318526，哦不对，是318562", "******，哦不对，是******"),
+    # a hesitation inside a code is hidden with it; a code read back after it is hidden apart from the words between
+    ("验证码是二八四，呃，六一九", "验证码是***，*，***"),
+    ("收到了，是518 204，嗯，五幺八二零四", "收到了，是*** ***，嗯，******"),
+    # a password changed since it was said
+    ("密码是246810，不对，那个改过了，是135790", "密码是******，不对，那个改过了，是******"),
+    # a digit told by its place, then the number said again: the digit says nothing of its own
+    ("身份证370783195502184765，不对，最后一位是6，370783195502184766",
+     "身份证**************4765，不对，最后一位是6，**************4766"),
+    # a card read slowly with a hesitation after an ellipsis
+    ("卡号六二一四，八三五三……呃，二九一八，二零五七", "卡号****，****……呃，****，二零五七"),
+])
+def test_codes_without_a_word_before_and_numbers_put_right(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "页面提示错误代码E1023，请重试",  # an app's fault code
+    "wifi名字叫 ChinaNet-5G2B",  # a Wi-Fi's name, not its password
+    "麻烦您把收到的six digit验证码读给我",  # a code's length in English, no code
+    "您也可以打我们青岛分公司的电话，0532 8093 8888",  # the firm's branch
+    "我们海尔斯科技的地址是山东省青岛市崂山区株洲路187号",  # the firm's own address, its name said between
+    "我们老板姓周，周老板今天不在",  # the boss by surname and title
+    "您好，我是售后的刘建华，这个单子现在由我负责",  # staff of the firm's unit
+])
+def test_look_alikes_of_codes_passwords_and_firms_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s41-s41d: a WeChat ID the firm adds the caller by, one said not to be it, a wxid after a clause, an ID said
+    # before its word, the new one after the old, one searched for with its underscore said
+    ("我们用企业微信加您zhang_li88", "我们用企业微信加您*****_****"),
+    ("微信号是ab_12345，不是ab_12354", "微信号是**_*****，不是**_*****"),
+    ("微信号是系统给的，wxid_abc12345", "微信号是系统给的，****_********"),
+    ("l i u 幺二三四，这是我微信号", "* * * ****，这是我微信号"),
+    ("微信改了，不是lily_88，是lily_2024", "微信改了，不是****_**，是****_****"),
+    ("微信搜moon 下划线 1990", "微信搜**** *** ****"),
+    # e-mails with the domain's digits said, a pause around its dot, 拐 for seven
+    ("w a n g 八八 艾特 一六三 点 com", "* * * * ** 艾特 一六三 点 com"),
+    ("您记一下，li ming 一九八零，at，一二六，点，com", "您记一下，** **** ****，at，一二六，点，com"),
+    ("幺三五 拐拐八幺@139.com", "*** ****@139.com"),
+])
+def test_handles_added_taken_back_or_said_before_their_word(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_wxid_said_alone_stays_but_after_a_wechat_word_in_its_sentence_goes() -> None:
+    assert mask("wxid_abc123") == "wxid_abc123"
+    assert mask("微信号就是这个，wxid_abc123") == "微信号就是这个，****_******"
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s41b-s41d: a full name taken back and said again alone; a surname begun, then the name; the caller's firm
+    # or relation before their name; the owner of a business; a name to write on a personal invoice
+    ("王秀英，哎不是，写错了，王秀瑛", "王**，哎不是，写错了，王**"),
+    ("欧阳……欧阳晓峰，对", "欧阳……欧阳**，对"),
+    ("我是鑫源建材的马国庆，想问一下", "我是鑫源建材的马**，想问一下"),
+    ("我是张秀兰的儿子，张伟", "我是张**的儿子，张*"),
+    ("我是小吃店的老板孙德胜，叫我老孙就行", "我是小吃店的老板孙**，叫我老孙就行"),
+    ("抬头开个人的，写上官婉儿", "抬头开个人的，写上官**"),
+])
+def test_names_taken_back_begun_again_or_after_a_firm(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s41, s41c, s41d: a caller's own shop; a subdistrict's community; a flat's letter after its number; a
+    # warehouse after the house; where to leave a parcel (就放…) up to the flat, not the doorstep
+    ("送到我店里，杭州市西湖区文一路88号华联商厦二楼15号铺", "送到我店里，杭州市西湖区****************"),
+    ("青岛市崂山区王哥庄街道港东社区二组15号", "青岛市崂山区**************"),
+    ("深圳市南山区桃园路翡翠花园3栋15A", "深圳市南山区************"),
+    ("即墨区鹤山路108号院内二号仓库", "即墨区*************"),
+    ("就放阳光花园3幢1单元502门口", "就放************门口"),
+])
+def test_shops_communities_and_parcels_left_at_the_door(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "您看一下短信，把验证码一个一个念出来",  # the whole code, digit by digit
+    "给您发了个验证码，收到后您报给我就行",  # asked for after it was sent
+])
+def test_requests_for_a_code_read_out_or_reported_once_received(text: str) -> None:
+    assert secret_requests(text)
+
+
+@pytest.mark.parametrize(("texts", "masked"), [
+    # pii/s41, s41c, s41d: a WeChat ID or an e-mail's name going on over the caller's pauses (segment breaks)
+    (["微信号A B", "zhangsan", "9 9 8"], ["微信号* *", "********", "* * *"]),
+    (["chen xiao", "fang", "八八@qq.com"], ["**** ****", "****", "**@qq.com"]),
+    # a street begun, then said again with its number; the flat over pauses after it
+    (["市北区辽宁路……辽宁路 66 号", "2 单元", "三楼西户"], ["市北区***……*** ** *", "* **", "****"]),
+])
+def test_handles_and_addresses_over_the_callers_pauses(texts: list[str], masked: list[str]) -> None:
+    assert mask_segments(texts) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s41c: digits the system then verified; an estate placed by a landmark right after the district; a village's
+    # group and house number alone in its clause; a house number mended after 哎不对
+    ("您说的是306 148对吧，系统显示验证通过了", "您说的是*** ***对吧，系统显示验证通过了"),
+    ("李沧区火车站东边那个家属院，幸福苑三栋二单元四零一", "李沧区**********，***********"),
+    ("平度市，郭庄村三组12号", "平度市，********"),
+    ("市南区香港中路 20 号，哎不对，是 22 号", "市南区**** ** *，哎不对，是 ** *"),
+])
+def test_verified_codes_landmark_estates_and_village_homes(text: str, masked: str) -> None:
+    assert mask(text) == masked

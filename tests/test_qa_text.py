@@ -129,17 +129,19 @@ def test_a_vague_word_in_a_question_asked_outright_asks_the_caller_to_estimate()
     assert [r for r, _ in hits("师傅大概下午到，您在家吗？")] == ["vague.ambiguous"]  # the question is another clause
 
 
-def test_the_seeds_preferred_hedge_is_a_low_severity_flag_not_negative_language() -> None:
-    [h] = scan_text(CFG, "我不能肯定，但我可以帮你想想办法。")
+def test_the_seeds_preferred_hedge_with_its_offer_is_no_flag_and_without_it_a_low_one() -> None:
+    assert scan_text(CFG, "我不能肯定，但我可以帮你想想办法。") == []
+    assert hits("我不能肯定是哪个零件坏了，但我可以先安排师傅上门检测。") == []
+    [h] = scan_text(CFG, "这个我不能肯定，我得问问网点。")
     assert (h.rule, h.severity) == ("forbidden.uncertain", "low")
+    # the offer must come with the hedge: 但 in a later clause answers something else
+    assert [r for r, _ in hits("我不能确定师傅几点到，您再等等，但我可以帮您催。")] == ["forbidden.uncertain"]
 
 
 def test_what_a_rule_suggests_saying_instead_is_not_flagged_itself() -> None:
-    # A reviewer shows the agent the suggestion; it must pass the rules it is shown for. The one
-    # exception is the seeds' own hedge above, which says 我不能 and is kept as a low flag.
+    # A reviewer shows the agent the suggestion; it must pass the rules it is shown for.
     for rule in CFG.qa.phrases:
-        flagged = [h.rule for h in scan_text(CFG, rule.suggestion or "") if h.rule != "forbidden.uncertain"]
-        assert flagged == [], (rule.id, rule.suggestion)
+        assert scan_text(CFG, rule.suggestion or "") == [], (rule.id, rule.suggestion)
     assert hits("可能是明天。") == [("vague.ambiguous", "可能")]
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from transcribe.normalize import Normalized
 from transcribe.pii_addresses import addresses
@@ -42,6 +43,7 @@ from transcribe.pii_numbers import (
     CONFIDENCE_PROVEN,
     COUNTED,
     DIGIT_VALUE,
+    LENGTHS,
     REPEAT,
     TWIN,
     UNITS,
@@ -87,6 +89,7 @@ __all__ = [
 
 KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat")
 NUMBER_KINDS = ("id_card", "bank_card", "phone")  # keep their last digits when masked
+WHOLE_KINDS = ("code", "password")  # hidden from their first character to their last
 ENGLISH_AROUND_NUMBERS = {"is", "at", "was", "are", "am", "to", "number", "no", "code", "pin", "otp", "ok", "okay",
                           "please", "thanks", "and", "then", "me", "my", "id"}
 FALSE_START_DIGITS = 6  # a shorter number taken back (138，不对，139…) says too little to hide
@@ -202,11 +205,12 @@ PAUSE_MARKS = set("，,、…. ")
 
 def _paused(stream: Stream, i: int) -> bool:
     """Whether a pause, not a sentence's end, stands between stream characters i and i + 1: a comma, a boundary
-    between one speaker's segments, or an ellipsis (那个……)."""
+    between one speaker's segments, or an ellipsis (那个……), maybe with a hesitation the stream left out in it
+    (八三五三……呃，二九一八)."""
     if stream.gaps[i] in (GAP_SOFT, GAP_JOIN):
         return True
     said = stream.between(i, i + 1) if stream.gaps[i] == GAP_PUNCT and i + 1 < len(stream.text) else None
-    return said is not None and all(ch in PAUSE_MARKS for ch in said)
+    return said is not None and all(ch in PAUSE_MARKS or ch in FILLERS for ch in said)
 
 
 def _hesitated(stream: Stream, j: int) -> bool:
@@ -509,7 +513,15 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
     for pieces, gone in _runs_read(stream):
         found = _run_numbers(stream, pieces, keep)
         out.extend(_with_taken_back(r, gone) for r in found)
+        out.extend(again for r in found if (again := _read_back(r, gone)))
     return out
+
+
+def _read_back(r: _Raw, gone: list[int]) -> _Raw | None:
+    """The groups of a code or password read back right after it in the same run (是330 917，嗯，三三零九一七):
+    dropped from its digits, hidden as it is, apart from the words between; None when none are."""
+    again = tuple(k for k in gone if 0 < k - r.span[-1] <= CORRECTION_REACH)
+    return replace(r, span=again, hidden=again) if again and r.kind in WHOLE_KINDS else None
 
 
 def _with_taken_back(r: _Raw, gone: list[int]) -> _Raw:
@@ -525,6 +537,10 @@ def _with_taken_back(r: _Raw, gone: list[int]) -> _Raw:
     return replace(r, span=whole, hidden=whole)
 
 
+# A digit told by its place in the number (最后一位是6, 第三位是2): a word about the number, no group of it
+PLACE_TOLD = re.compile(r"(?:最后|末|第[一二三四五六七八九十0-9]{1,2})一?位(?:数字)?(?:是|为|应该是)?$")
+
+
 def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Raw]:
     """The numbers one run's pieces say: each piece joins the number before it when that reads better."""
     out: list[_Raw] = []
@@ -532,6 +548,9 @@ def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Ra
     for nxt in pieces[1:]:
         if _hotline(stream, _joined(current)):
             current = [nxt]  # 400-820-5588，一直占线: a hotline said whole; the 一 after it is a word
+            continue
+        if len(_joined(current)) == 1 and PLACE_TOLD.search(stream.text, 0, current[0][0]):
+            current = [nxt]  # 最后一位是6，370783…: a digit told by its place, then the number said again
             continue
         alone = _numbers(stream, _joined(current), keep)
         merged = _numbers(stream, _joined(current) + nxt, keep)
@@ -610,11 +629,41 @@ def _read_again(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:
     return out
 
 
+SWAPPED_FIX = re.compile(r"不对|不是|说错|念错|看错|反了")  # the words between a code misread and the code
+
+
+def _swapped(stream: Stream, found: list[_Raw]) -> list[_Raw]:
+    """Digits said, taken back and said again in another order (629415，啊不对，是629451; 是629047，不是，629074),
+    with no word naming them: a code misread off a screen, of a code's length (not an e-mail's or an ID's digits
+    among letters: sunli0510@126.com); both readings are hidden."""
+    out: list[_Raw] = []
+    taken = {k for r in found for k in r.span}
+    lo, hi = LENGTHS["code"]
+    for first, second in pairwise(map(_joined, _runs(stream))):
+        said = [_expand(stream, run)[0] for run in (first, second)]
+        if (taken & {*first, *second} or said[0] == said[1] or sorted(said[0]) != sorted(said[1])
+                or not lo <= len(said[0]) <= hi or not 0 <= second[0] - first[-1] - 1 <= CORRECTION_REACH
+                or not SWAPPED_FIX.search(stream.text, first[-1] + 1, second[0])
+                or context_kind(stream, first[0], first[-1] + 1) is not None or _lettered(stream, first)):
+            continue
+        pairs = zip(said, (first, second), strict=True)
+        out += [_Raw("code", d, CONFIDENCE_CONTEXT, tuple(run), tuple(run)) for d, run in pairs]
+    return out
+
+
+def _lettered(stream: Stream, run: Sequence[int]) -> bool:
+    """Whether a Latin letter stands against either end of digit run ``run`` in its clause."""
+    a, b = run[0], run[-1]
+    return (a > 0 and stream.joined(a - 1) and _is_latin(stream.text[a - 1])) or (
+        b + 1 < len(stream.text) and stream.joined(b) and _is_latin(stream.text[b + 1]))
+
+
 def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
     wanted = set(kinds)
     found = _all_numbers(stream, keep)
     found += _false_starts(stream, found, keep)
     found += _read_again(stream, found, keep)
+    found += _swapped(stream, found)
     for w in names(stream) + addresses(stream) + emails(stream) + wechat_ids(stream) + dictated_passwords(stream):
         span = tuple(range(w.start, w.end))
         found.append(_Raw(w.kind, stream.text[w.start:w.end], WORD_CONFIDENCE, span, span, w.own))
@@ -632,6 +681,17 @@ def _pieces(stream: Stream, span: Sequence[int]) -> tuple[Piece, ...]:
     return tuple(out)
 
 
+def _hesitations_inside(stream: Stream, hidden: Sequence[int]) -> list[tuple[int, int]]:
+    """The hesitations the stream left out between two hidden characters of one segment (三五五，呃，零八九): a code
+    or a password is hidden whole, the 呃 inside it too."""
+    out: list[tuple[int, int]] = []
+    for k, nxt in pairwise(hidden):
+        said = stream.between(k, nxt) if nxt == k + 1 else None
+        at = stream.end_at(k)
+        out += [(stream.seg[k], at + i) for i, ch in enumerate(said or "") if ch in FILLERS]
+    return out
+
+
 def find_pii_segments(texts: Sequence[str | Normalized], kinds: Iterable[str] = KINDS,
                       speakers: Sequence[str] | None = None, keep: int = KEEP) -> list[SegmentMatch]:
     """PII in consecutive segments read as one text.
@@ -644,8 +704,10 @@ def find_pii_segments(texts: Sequence[str | Normalized], kinds: Iterable[str] = 
     for r in _find(stream, kinds, keep):
         if r.own and speakers is not None and speakers[stream.seg[r.span[0]]] == AGENT:
             continue  # "我叫李娜" from the agent is the introduction POLICY §1 asks for, not a caller's name
-        out.append(SegmentMatch(r.kind, r.value, r.confidence, _pieces(stream, r.span),
-                                tuple((stream.seg[k], at) for k in r.hidden for at in stream.said_at(k))))
+        hidden = [(stream.seg[k], at) for k in r.hidden for at in stream.said_at(k)]
+        if r.kind in WHOLE_KINDS:
+            hidden += _hesitations_inside(stream, r.hidden)
+        out.append(SegmentMatch(r.kind, r.value, r.confidence, _pieces(stream, r.span), tuple(sorted(hidden))))
     return out
 
 

@@ -41,7 +41,10 @@ ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|�
 NOT_CALLERS = re.compile(r"(?<![让叫要])我们(?![是村屯组])(?!(?:这边|会|再|先)?[给帮替][您你])(?!工?厂)"
                          r"(?!公司的(?:联系人|对接人|收件人|同事))"
                          r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip"
-                         r"|(?<!我的)(?<!我家)店(?![铺市])")
+                         r"|(?<!我的)(?<!我家)(?<!我)店(?![铺市])")  # (装到我店里: the caller's shop)
+# The firm's own address, named by the agent with its name between (我们海尔斯科技的地址是…): public; not where the
+# firm sends something (我们给您寄的地址是…: the caller's)
+FIRMS_ADDRESS = re.compile(r"我们(?:(?![给帮替为您你])[\u4e00-\u9fff]){2,8}?的地址(?:是|在)?$")
 # (who lives there may open the clause before its verb: 我是三栋…的业主, 我们是…小区; and what to write, 地址就写…)
 ADDRESS_FILLER = re.compile(r"(?:(?:我们|我家|我)(?=就?[是在]))?"
                             r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|就写|写|为|上门|应该是)*")
@@ -70,9 +73,9 @@ FARM = "(?:农场|林场|牧场)"
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
 # banner's 苏木 and 嘎查: 科尔沁右翼前旗乌兰毛都苏木查干嘎查三组)
 # (a state farm's team or company is its village: 红旗农场五队, 友谊农场三连; so is a township's old brigade and its
-# team: 向阳乡东风大队三小队)
+# team: 向阳乡东风大队三小队; a subdistrict's community and its group: 沙子口街道南姜社区三组)
 RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
-                   f"(?:(?:[镇乡]|苏木)[\u4e00-\u9fff]{{0,5}}?(?:村|屯|嘎查|大队|[{_NUM}]+小?[组队社])"
+                   f"(?:(?:[镇乡]|苏木|街道)[\u4e00-\u9fff]{{0,5}}?(?:村|屯|嘎查|社区|大队|[{_NUM}]+小?[组队社])"
                    f"|{FARM}[{_NUM}]+[队连组]"
                    f"|[\u4e00-\u9fff]{{1,4}}?(?:村|嘎查)[{_NUM}]+[组队社屯])")
 # A flat by building and number (万科城三期12栋2单元1503, 梅林一村23栋405): a home, wherever it is
@@ -148,8 +151,8 @@ ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属
 # A house, floor or flat said again right after an address, mended or made precise (…七零一，不对，七零二;
 # …八百号，嗯，八百零八号; …三八五号，呃，三楼): a bare number only after a word that mends it
 # (a hesitation may come before the mending word, 哦说错了; the building said again may bring its flat, 14号楼503;
-# a village's group mended: …三组，哦不对，是四组)
-MENDED = re.compile(f"(?:[嗯呃哦]?(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
+# a village's group mended: …三组，哦不对，是四组; 哎 or 啊 before the mending word: …220号，哎不对，是222号)
+MENDED = re.compile(f"(?:[嗯呃哦哎啊]?(?P<fix>不对|不是|说错了)|嗯|呃|哦)(?:应该是|是)?"
                     f"(?P<said>[{_NUM}]+(?P<unit>号楼|号|楼|室|栋|幢|单元|层|组)?(?:[{_NUM}]+(?:号楼|号|楼|室|栋|幢|单元|层|门)?)*)")
 # A flat, room or tower said in English after an address (…告士打道88号 flat 1605, room three zero one, tower one)
 # The way to the door in the clause after an address (…兴隆屯，进屯往东第三家; …琳琅村4组，村委会旁边那户; …15幢，
@@ -164,7 +167,8 @@ DIRECTIONS = re.compile(f"[\u4e00-\u9fff]{{0,14}}?(?:(?:往?[东南西北左右]
 # A township said alone, then the way to the house in its clause (临泉县老集镇中心小学对面第二户): the address, with no
 # street to name
 TOWN = re.compile(r"(?<=[县区市旗])[\u4e00-\u9fff]{2,4}?[镇乡]")
-SUB_UNIT = re.compile(r"门|[排列]?(?:工位|座位)")  # after a number: an entrance (2门), a desk (第二排工位)
+# after a number: an entrance (2门, not 301门口: the door of the flat), a desk (第二排工位)
+SUB_UNIT = re.compile(r"门(?!口)|[排列]?(?:工位|座位)")
 # A hospital bed (市第一人民医院住院部六楼心内科十八床): where a patient is, as a home address says where one lives
 BED = re.compile(f"[{_NUM}]+号?床")
 HOSPITAL = re.compile(r"医院|住院部|住院楼|病区|病房")
@@ -198,11 +202,15 @@ _DOOR = (f"[{_NUM}a-z]+(?:栋|幢|号楼)(?:[{_NUM}]+单元)?(?:[{_NUM}]{{3,4}})
 _PLACE = (f"{_NAMED}{{1,6}}?(?:路|街|大道)(?:[东南西北中]段)?|{_NAMED}{{2,6}}?(?:小区|花园|家园|华庭|名都|苑|新村)"
           f"|{_NAMED}{{2,6}}?[{_NUM}]+区")
 PIECE = re.compile(f"(?P<town>{_TOWNSHIP})|(?P<village>{_VILLAGE})|(?P<door>{_DOOR})|(?P<place>{_PLACE})")
+# A village's group and house number (郭庄村五组18号): a home, wherever it is, as a flat is
+VILLAGE_HOME = re.compile(f"{_NAMED}{{1,4}}?村[{_NUM}]+[组队社][{_NUM}]+号")
 # A street's house number said, then taken back a few words on and said again with another number (写的是幸福路12号，
 # 刚才说错了，应该是幸福路21号): the wrong reading is the caller's street too, so both are hidden
 _RESTATE_REACH = 16  # characters between the two readings
 RESTATED = re.compile(f"(?P<first>(?P<s>{_NAMED}{{2,6}}?(?:路|街|大道|巷))[{_NUM}]+号)"
                       f"[^。？！]{{0,{_RESTATE_REACH}}}?(?:说错|不对|不是|错了)[^。？！]{{0,8}}?(?P<second>(?P=s)[{_NUM}]+号)")
+# A street begun, then said again with its house number after a pause (湛山二路……湛山二路15号): both are the home's
+STREET_AGAIN = re.compile(f"(?P<s>{_NAMED}{{2,6}}?(?:路|街|大道|巷))(?P=s)[{_NUM}]+号")
 PIECE_LEAD = set("是叫在到写省市区县旗")  # the last character of the words a first piece may follow in its clause
 PIECE_LEAD_REACH = 13  # characters of those words
 # A village or hamlet said alone, then the way to the house in its clause (杨庄村小学往北第二户, 石门屯西头第三家):
@@ -236,7 +244,7 @@ CAMPUS = set("园校营厂矿属活")  # 园区, 校区, 营区, 厂区, 矿区 
 # (a campus dormitory is numbered with its 舍: 西十二舍, 5舍; the 舍 is the last of the house, as 栋 is)
 HOUSE = set("号室楼栋幢座层户院组队社屯元房舍")
 # A building named after the house number (天府三街199号太平洋保险金融大厦) is part of the address
-BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼")
+BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼|仓库|库房")  # (…108号院内二号仓库)
 BREAKS = (GAP_PUNCT, GAP_SOFT)  # a clause ends between two stream characters
 MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
@@ -254,7 +262,7 @@ def addresses(stream: Stream) -> list[Found]:
     text = stream.text
     out: list[Found] = []
     for m in ADDRESS_TRIGGERS.finditer(text):
-        if NOT_CALLERS.search(text, max(0, m.start() - 8), m.start()):
+        if NOT_CALLERS.search(text, max(0, m.start() - 8), m.start()) or FIRMS_ADDRESS.search(text, 0, m.end()):
             continue
         found = _address_from(stream, m.end())
         nxt = stream.clause_end(m.end(), m.end() + NEXT_CLAUSE_REACH)
@@ -270,23 +278,24 @@ def addresses(stream: Stream) -> list[Found]:
     # (a street ending its clause is an address when its house comes after a filler: PAUSED)
     paused = [m for m in PAUSED.finditer(text) if m.end() < len(text) and _street_paused(stream, m.end())]
     out += [Found("address", m.start(), m.end()) for m in HUTONG.finditer(text)]
-    # (a township's name starts its clause or follows the county: read clause by clause, not across a comma)
-    town_streets = [m for k in stream.clause_starts()
-                    if (m := TOWN_STREET.search(text, k, stream.clause_end(k, len(text))))]
+    # (a township's name starts its clause or follows the county, and so may a village's: read clause by clause,
+    # not across a comma)
+    by_clause = [m for k in stream.clause_starts() for pattern in (TOWN_STREET, VILLAGE_HOME)
+                 if (m := pattern.search(text, k, stream.clause_end(k, len(text))))]
     for m in (*HOME.finditer(text), *PLACED.finditer(text), *RURAL.finditer(text), *FLAT.finditer(text),
               *ESTATE.finditer(text), *DORM.finditer(text), *BINGTUAN.finditer(text), *CROSSING.finditer(text),
-              *SHOP.finditer(text), *WORKS.finditer(text), *town_streets, *paused):
+              *SHOP.finditer(text), *WORKS.finditer(text), *by_clause, *paused):
         if any(stream.gaps[k] in BREAKS and not _trails_off(stream, k + 1) for k in range(m.start(), m.end() - 1)):
             continue  # a shape read across a comma (…那个小区，12号楼) is two clauses, not one address
         start = stream.clause_start(m.start())
         start = max([start, *_trigger_ends(text, start, m.start())])
         # who or what is there, said before 在 (物业在阳光花园一期4栋) or 是 (新房是…小区8栋): the place is what
         # comes after it (a door number's word before 是, 房号是…, is still hidden with it, as tests/test_pii.py has it)
-        # (and what to write, 宿舍就写7栋602: the address is what follows 就写)
+        # (and what to write, 宿舍就写7栋602: the address is what follows 就写; where to leave a parcel, 就放…)
         start = max([start, *(k + 1 for k in range(start + 1, m.start())
                               if text[k] == "在" or (text[k] == "是" and not DOOR_WORD.search(text, start, k))
-                              or text.startswith("就写", k - 1))])
-        if not NOT_CALLERS.search(text, max(0, start - 8), m.start()):
+                              or text.startswith(("就写", "就放"), k - 1))])
+        if not (NOT_CALLERS.search(text, max(0, start - 8), m.start()) or FIRMS_ADDRESS.search(text, 0, start)):
             found = _address_from(stream, start)
             out += [found] if found else []
     out += _in_english(stream) + _dashed_flats(stream)
@@ -312,6 +321,8 @@ def addresses(stream: Stream) -> list[Found]:
     out += [Found("address", m.start(g), m.end(g)) for m in RESTATED.finditer(text) for g in ("first", "second")
             if not NOT_CALLERS.search(text, max(0, m.start() - 8), m.start())]
     out += _in_pieces(stream)
+    out += [Found("address", m.start(), m.end("s")) for m in STREET_AGAIN.finditer(text)
+            if any(f.start <= m.end("s") < f.end for f in out)]
     out += _rooms_after_home(stream)
     out += [f for f in _landmark_homes(stream) if not NOT_CALLERS.search(text, max(0, f.start - 8), f.start)]
     out += [Found("address", m.start("at"), m.end()) for m in PICKUP.finditer(text)
@@ -348,8 +359,10 @@ HOME_SAID = re.compile(r"就是我家|是我家|我家就|没门牌")
 # An estate placed by a landmark in the clause just before its address (在沃尔玛后面那个老小区，红旗小区8栋): the
 # way to it, hidden with the address it leads to; said without 在 between two parts of an address (…1500号，
 # 第一八佰伴后面那个小区，12号楼) it is a landmark beside it, public
-LANDMARK_ESTATE = re.compile("就?在(?P<at>[\u4e00-\u9fffa-z]{2,12}?(?:对面|旁边|后面|隔壁|附近)"
-                             "(?:那个|的)[\u4e00-\u9fff]{0,3}?小区)")
+# (or said right after the district, the way there the street's place: 城阳区火车站西边那个回迁楼，和悦苑八栋…)
+LANDMARK_ESTATE = re.compile("(?:就?在|[\u4e00-\u9fff]{1,6}?[区县])(?P<at>[\u4e00-\u9fffa-z]{2,12}?"
+                             "(?:对面|旁边|后面|隔壁|附近|[东南西北]边)"
+                             "(?:那个|的)[\u4e00-\u9fff]{0,3}?(?:小区|回迁楼|家属院))")
 
 
 def _negated(stream: Stream, m: re.Match[str]) -> bool:
@@ -713,9 +726,9 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     building = BUILDING.search(text, last, end)
     if building and "的" not in text[last : building.start()]:
         last = building.end()
-    # a flat's letter after its floor (15楼D), alone, not the start of a word
+    # a flat's letter after its floor (15楼D) or its number (3栋15A), alone, not the start of a word
     lone_letter = last < end and _is_latin(text[last]) and not (last + 1 < end and _is_latin(text[last + 1]))
-    if lone_letter and text[last - 1] in "楼层":
+    if lone_letter and (text[last - 1] in "楼层" or text[last - 1] in _NUM):
         last += 1
     works = WORKS_TAIL.fullmatch(text, last, stream.clause_end(last, end)) if last < end else None
     last = works.end() if works and stream.joined(last - 1) else last

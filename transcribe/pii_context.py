@@ -70,6 +70,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "errorcode", "productcode", "simcard", "giftcard", "membershipcard", "membercard", "flight", "room",
         "默认密码", "出厂密码", "defaultpassword",  # a device's, the same for every buyer
         "店电话", "店的电话", "店里电话", "店里的电话", "店的号码",  # a shop's (门店, 分店): public
+        "错误代码", "错误码", "故障码", "报错代码",  # what a screen shows for a fault (错误代码E1023): the app's
+        "wifi名", "wifi名字", "wifi名称", "网络名", "网络名称",  # a Wi-Fi's name (ChinaNet-5G2B): not its password
     ),
     QUANTITY: (
         "金额", "余额", "价格", "费用", "话费", "电话费", "手机费", "欠费", "合计", "总共", "一共", "共计",
@@ -108,6 +110,18 @@ CODE_HALVES = re.compile(r"前三位.*后三位(?:是|为|就是)?$")
 HALVES_REACH = 20  # characters from 前三位 to the digits of the second half
 # A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
 SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
+# What the caller says they received, with no word for it (收到了，是七三五零二八; 又收到一个，是六六一二零四): the
+# code the agent sent, read out
+RECEIVED = re.compile(r"收到了?(?:一个|一条)?(?:就|也)?是?$")
+# A code told by its length alone (六位数的，九九八二七一): a one-time code's six or four digits; not a tail (后六位)
+CODE_LENGTH = re.compile(r"(?<![后末尾前最])[四六]位数?的?(?:是|就是)?$")
+# What the caller tried, the words after naming what failed (我试了123456也试了888888，都提示密码错误): a password or
+# a code, as named
+TRIED = re.compile(r"(?:试了|试过|输了|输入了)(?:一个|一下)?$")
+TRIED_NAMED = re.compile(r"(?P<password>密码)|(?P<code>验证码)")
+TRIED_REACH = 16  # characters from the digits to the word naming them
+# ... or what the system did with the digits said (您说的是407 215对吧，系统显示验证成功了): a code it checked
+VERIFIED = re.compile(r"验证(?:成功|通过|失败|不通过)")
 # A redemption code said as the caller's own (您的兑换码是VIP8QX7R3): issued to them, so a code
 OWN_REDEMPTION = re.compile(r"(?:您|你|我)的兑换码(?:是|为|就是)?$")
 # 默认 or 出厂 right before a password word (默认PIN码是0000, 出厂密码): a device's, the same for every buyer
@@ -116,9 +130,11 @@ DEFAULT_WORDS = ("默认密码", "出厂密码")
 # ... unless the agent set it for this caller's account (重置为默认密码Qw135790, 给您改成默认密码): theirs now
 RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
 # A phone number of a service centre, a branch or a shop (售后服务中心的座机是…, 营业厅电话): the firm's, public
-FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|服务站|维修站|维修点|售后|客服)的?$")
+# (or a firm's branch, as a shop's: 我们青岛分公司的电话; a caller's 公司座机 is their own line)
+FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|分公司|服务站|维修站|维修点|售后|客服)的?$")
 # (the longer of two words first: 我的 before 我, or 是我的查询密码 stops at 我)
-_AFTER = re.compile(r"(这个|这|就)?(是)?(我的|我家的|我家|我们的|我|本人的|本人|您的|您|你的|你)?"
+# (the code pointed at: 四七二九一八，这是那个完工验证码)
+_AFTER = re.compile(r"(这个|这|就)?(是)?(那个)?(我的|我家的|我家|我们的|我|本人的|本人|您的|您|你的|你)?"
                     r"(登记的|留的|预留的|注册的|绑定的|刚发的|刚收到的|发来的|收到的)?")  # 这是您登记的手机号
 # (a code read out before its word: 902556，这个是刚发的验证码)
 
@@ -191,9 +207,15 @@ def _whose(text: str, lo: int, start: int, e: int, kind: str) -> str:
     return "password" if RESET_TO.search(text, lo, default.start() if default else start) else NEGATIVE
 
 
+# A code named after the digits by what it is for (完工验证码, 登录验证码): a code's word with a word of its own before
+QUALIFIED_CODE = re.compile(r"[\u4e00-\u9fff]{1,2}(?:验证码|动态码|校验码)")
+
+
 def _after(text: str, b: int) -> str | None:
     filler = _AFTER.match(text, b)
     s = filler.end() if filler else b
+    if QUALIFIED_CODE.match(text, s):
+        return "code"
     for n in range(min(LONGEST, len(text) - s), 0, -1):
         kind = CONTEXT.get(text[s:s + n])
         if kind is not None:
@@ -218,6 +240,10 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         found = "code"
     if found is None and SET_WORD.search(before):
         found = "password"
+    if found is None and TRIED.search(before) and (named := TRIED_NAMED.search(text, b, b + TRIED_REACH)):
+        found = named.lastgroup
+    if found is None and VERIFIED.search(text, b, b + TRIED_REACH):
+        found = "code"
     if found is None:
         found = _after(text, b)
     elif found == QUANTITY:  # 退款退到您这张6222…的卡上: a card named after beats an amount before
@@ -244,7 +270,7 @@ def _names_a_code(text: str, lo: int, a: int, amount: bool) -> bool:
         return True
     if amount:
         return bool(CODE_HALVES.search(text, max(0, a - HALVES_REACH), a))
-    return any(p.search(text[lo:a]) for p in (GATE_KEYS, OWN_REDEMPTION, RENEWED))
+    return any(p.search(text[lo:a]) for p in (GATE_KEYS, OWN_REDEMPTION, RENEWED, RECEIVED, CODE_LENGTH))
 
 
 _DIGITISH = set("0123456789")

@@ -36,33 +36,47 @@ _CASE = r"(?:全?(?:大写|小写)的?\s*)"
 # The address may be told in parts: 然后是 goes on with the name, 后面是 gives the part from the @ (开头是L I N，然后是
 # 8 8 6，艾特…; 前面是sunny 0 9 2 3，后面是@yeah.net).
 # (letters told one by one may be joined by dashes: s-u-n)
-_SPELLED_SEP = rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+|-)"
+# (or nothing, letters then digits said in characters: bing七七)
+_SPELLED_SEP = (rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+|-"
+                rf"|(?<=[A-Za-z])(?=[{SAID_DIGITS}]))")
 # Each piece is letters alone or digits alone, written or said (零八): a word of both (zhaodefu1949) is a name written
 # whole, and what stands before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
 _RUN = rf"[A-Za-z]+|[0-9]+|[{SAID_DIGITS}]+"  # (unbracketed: a dictated piece's case word binds to its letters)
 _SPELLED_PIECE = rf"(?:{_RUN})"
+# (the domain's digits said too, and a pause around its dot: …at，一六三，点，com)
 SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
                           r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
-                          r"[A-Za-z0-9](?:\s?[A-Za-z0-9-])*(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z](?:\s?[A-Za-z])*)+",
+                          rf"[A-Za-z0-9{SAID_DIGITS}](?:\s?[A-Za-z0-9{SAID_DIGITS}-])*"
+                          r"(?:[\s，,]*(?:\.|点|\bdot\b)[\s，,]*[A-Za-z](?:\s?[A-Za-z])*)+",
                           re.IGNORECASE)
 # A machine's sender (noreply@…, postmaster@…) or a firm's desk (service@…, kefu@…): no one's personal address
 MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster|service|support|kefu|helpdesk",
                             re.IGNORECASE)
 # the firm's staff asked to add the caller (你们售后加我老公微信，…): the ID after it is the caller's family's
-ADD_ME = re.compile(r"加(?:我|他|她)")
+# (or the firm adding the caller by theirs: 我们用企业微信加您hf_wang2021)
+ADD_ME = re.compile(r"加(?:我|他|她|您|你)")
 # a character of a WeChat ID (and a dot inside one, as the ASR may write it: tianxin.2020)
 _ID_CHAR = r"(?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9]))"
 # A WeChat ID in letters (one of digits alone is read as a number after 微信号): it starts with a
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
-_ID_TAIL = re.compile(r"[A-Za-z0-9._%+@＠-]*$")  # (the @ too: lijianguo66@ | foxmail.com)
+# (the @ too: lijianguo66@ | foxmail.com; and spaces between a name's words: hu yan | bing | 七七@foxmail.com)
+_ID_TAIL = re.compile(r"(?:[A-Za-z0-9._%+@＠-]+ )*[A-Za-z0-9._%+@＠-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
 # The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
 # no such word where letters follow it: it starts an ID then (wxid_abc123).
 _WECHAT_WORD = r"[微威v]信(?:[号號]码?)?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
+# An ID WeChat gave the account itself (wxid_k8m2q7x9p3), after a WeChat word in its sentence, whatever clause stands
+# between (微信号是那个系统给的，wxid_…); said alone, with no such word, it is a reply's, left as said
+WXID = re.compile(rf"(?:{_WECHAT_WORD})[^。？！?!]*?(?<![A-Za-z0-9_])(wxid_[A-Za-z0-9]{{6,20}})(?![A-Za-z0-9_])",
+                  re.IGNORECASE)
+# An ID said first, then named the speaker's WeChat (z h o u 幺九八七，这是我微信号): letters first, spelled or not
+WECHAT_THEN_WORD = re.compile(rf"(?<![A-Za-z0-9_])([A-Za-z](?:\s?(?:{_ID_CHAR}|[{SAID_DIGITS}])){{5,19}})"
+                              rf"[\s，,]*(?:这个?|那个?)?就?是我的?(?:{_WECHAT_WORD})", re.IGNORECASE)
 # Whose ID is said (我的是, 他的微信是): one of two may follow the other (我老伴儿微信号zclin1946，我的是liuguilan47)
 _WHOSE = r"(?:我|他|她|您|你)的(?:微信号?)?(?:就|也)?是"
-_ANOTHERS = re.compile(_WHOSE)
+# (or the one it is not, after it: 微信号是qq_52013，不是qq_52031; or, after the old, the one it is: 不是ly_fresh，是…)
+_ANOTHERS = re.compile(rf"{_WHOSE}|不?是")
 # A hesitation the caller may make before the ID (我的微信，嗯，就是…; 微信号，那个，…)
 _HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
 WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
@@ -77,9 +91,10 @@ WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATIO
                     rf"(?:[\s，,]*{_WHOSE})?"
                     # (or that it changed, the old one told first: 微信号改了，以前是xiaomei_520; the new one is a
                     # correction's)
-                    r"(?:改了[\s，,]*(?:以前|原来|之前))?"
-                    # (or what it is called: 我微信叫chenjianguo1975)
-                    r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|叫|[:：])?[\s？?，,]*"
+                    # (or the new one after the old said not to be it: 微信改了，不是ly_fresh，是ly_fresh2024)
+                    r"(?:改了[\s，,]*(?:以前|原来|之前|不是))?"
+                    # (or what it is called: 我微信叫chenjianguo1975; or whom the firm adds: 企业微信加您hf_wang2021)
+                    r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|叫|加[您你]|[:：])?[\s？?，,]*"
                     # (its parts may come after the ASR's spaces for a pause, up to the clause's end: zhao_tt 0808,
                     # sun lihua 77, sunny 0 6 1 5; 6-20 characters in all)
                     rf"((?=[A-Za-z](?:\s?{_ID_CHAR}){{5,19}}(?!\s?{_ID_CHAR}))[A-Za-z]{_ID_CHAR}*(?:\s{_ID_CHAR}+)*"
@@ -112,7 +127,7 @@ SPELLED_MIN = 3
 _MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{SAID_DIGITS}]{{3,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
-DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
+DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})(?:搜索?)?[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
 DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT}|{_GOES_ON})+)",
                                re.IGNORECASE)
 
@@ -179,11 +194,36 @@ def dictated_passwords(stream: Stream) -> list[Found]:
 def wechat_ids(stream: Stream) -> list[Found]:
     """Each WeChat ID written in letters, whole, in stream indices (or dictated: 大写L小写i横杠9527); one said
     again after a correction (微信号是hz13579，不对，是hz13597); and another's after it (…，我的是liuguilan47)."""
-    found = _ids(stream, WECHAT, "wechat") + _dictated(stream, DICTATED_WECHAT, "wechat")
+    found = [f for pattern in (WECHAT, WXID, WECHAT_THEN_WORD) for f in _ids(stream, pattern, "wechat")]
+    found += _dictated(stream, DICTATED_WECHAT, "wechat") + _over_segments(stream)
     after = [w.end for w in found if w.end < len(stream.text) and not stream.joined(w.end - 1)]  # after a pause
     whose = [m.end() for m in (_ANOTHERS.match(stream.text, at) for at in after) if m]
     retold = (_RETOLD_ID.match(stream.text, at) for at in corrections(stream, found) + whose)
     return found + [Found("wechat", m.start(), m.end()) for m in retold if m]
+
+
+# A WeChat ID begun at the end of a segment after its word (微信号Q D | laoli | 6 6 8; 微信号，呃，chensiyuan | 2021)
+WECHAT_BEGUN = re.compile(rf"(?:{_WECHAT_WORD})[是：:\s]*{_HESITATION}((?:{_ID_CHAR}\s?)+)[，,。.\s]*$", re.IGNORECASE)
+ID_PART = re.compile(rf"\s*((?:{_ID_CHAR}\s?)+)[，,。.\s]*")  # a segment holding a part of one alone
+
+
+def _over_segments(stream: Stream) -> list[Found]:
+    """A WeChat ID begun after its word at a segment's end and going on in the speaker's next segments, each holding
+    a part of it alone (the recogniser cut where the caller paused): hidden whole, 6-20 characters in all."""
+    out: list[Found] = []
+    for seg, norm in enumerate(stream.norms):
+        begun = WECHAT_BEGUN.search(norm.original) if stream.starts[seg] >= 0 else None
+        if begun is None:
+            continue
+        hidden = stream.within(seg, begun.start(1), begun.end(1))
+        k = seg + 1
+        while hidden and k < len(stream.norms) and stream.starts[k] == hidden[-1] + 1 and (
+                stream.gaps[hidden[-1]] == GAP_JOIN and (part := ID_PART.fullmatch(stream.norms[k].original))):
+            hidden += stream.within(k, part.start(1), part.end(1))
+            k += 1
+        if k > seg + 1 and 6 <= len(hidden) <= 20:
+            out.append(Found("wechat", hidden[0], hidden[-1] + 1))
+    return out
 
 
 def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
@@ -239,13 +279,14 @@ def _lead(stream: Stream, seg: int) -> tuple[list[tuple[int, int]], int]:
 
 def _firms(text: str, start: int, end: int) -> bool:
     """Whether the handle said from ``start`` to ``end`` is the company's: a word for it just before (客服邮箱), unless
-    it is asked to add the caller after it (你们售后加我微信), or right after it (…这个官方邮箱)."""
+    it is asked to add the caller after it (你们售后加我微信; 我们用企业微信加您hf_wang2021), or right after it
+    (…这个官方邮箱)."""
     if FIRMS_AFTER.match(text, end):
         return True
     firm = last_match(NOT_CALLERS_ID, text, max(0, start - 10), start)
     if firm is not None and CALLERS_FIRM.search(text, 0, firm.end()):
         return False
-    return firm is not None and not ADD_ME.search(text, firm.end(), start)
+    return firm is not None and not ADD_ME.search(text, firm.end(), end)
 
 
 def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed: bool = True) -> list[Found]:

@@ -44,7 +44,7 @@ NAME_STOP_WORDS = ("明天", "今天", "昨天", "后天", "现在", "刚才", "
                    "家里", "家住", "家在", "谢谢")
 # A title after the surname: 我叫王师傅上门 calls someone, it gives no name.
 TITLES = ("师傅", "先生", "女士", "小姐", "老师", "经理", "总", "工", "主任", "阿姨", "叔叔", "大爷", "大姐",
-          "哥", "姐", "医生", "护士", "大夫")
+          "哥", "姐", "医生", "护士", "大夫", "老板")  # (周老板: the boss by surname)
 # Family, as a caller names them (the longer word first: 外孙女 before 外孙)
 KIN = ("爱人|老伴|老公|老婆|妈妈|妈|爸爸|爸|女儿|儿子|闺女|女婿|儿媳妇|儿媳|媳妇|公公|婆婆|太太|先生|丈夫|妻子"
        "|母亲|父亲|哥哥|姐姐|弟弟|妹妹|外甥女|外甥|侄女|侄子|外孙女|外孙|孙女|孙子|爷爷|奶奶|姥姥|姥爷|外公|外婆|舅舅|姑姑|岳父|岳母")
@@ -228,7 +228,7 @@ def names(stream: Stream) -> list[Found]:
             out.append(Found("name", *given))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream, said),
             *_corrected(stream), *_renamed(stream), *_two_spellings(stream), *_owned(stream), *_this_name(stream),
-            *_explained(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream),
+            *_explained(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream), *_begun_again(stream),
             *_nicknames(stream)]
     out += _named_before(stream, out)
     romanised = _romanised(stream)
@@ -240,7 +240,8 @@ def names(stream: Stream) -> list[Found]:
             out.append(Found("name", m.start("name") + 1, m.end("name"), _first_person(text, m.start(), m.end())))
     out += _retold(stream, out)
     out += _alternatives(stream, out)
-    return _not_staff(stream, out + _spelled_out(stream, out))
+    # (a name found twice, corrected and explained, has its explanation found once: 赵丽虹，彩虹的虹)
+    return _not_staff(stream, out + _spelled_out(stream, list(dict.fromkeys(out))))
 
 
 # A surname the caller explains (我姓仉，…; 这个么念yāo; 尉迟读yù chí; 澹台是复姓; 晁盖的晁): read as a surname in
@@ -258,6 +259,18 @@ def _restarted(stream: Stream, p: int) -> int:
         return p
     again = past_fillers(stream, p + s)
     return again if stream.text.startswith(stream.text[p:p + s], again) else p
+
+
+def _begun_again(stream: Stream) -> list[Found]:
+    """A surname said alone, then the full name in the next clause (诸葛……诸葛明亮，对，姓诸葛): a caller who began,
+    paused and said it whole, with no word before it."""
+    out: list[Found] = []
+    for p in stream.clause_starts():
+        q = _restarted(stream, p)
+        given = _full_name(stream, q) if q != p else None
+        if given and _ends_clause(stream, given[1]):
+            out.append(Found("name", *given))
+    return out
 
 
 def _said_surnames(stream: Stream) -> dict[str, tuple[int, int]]:
@@ -305,6 +318,7 @@ def _text_at(stream: Stream, p: int, word: str) -> bool:
 # a clause about a name, the name itself in the clause after it (账号是用我爸的名字注册的，王德福; 发票抬头写个人，
 # 陈建国: a personal invoice's title is the person's name; a firm's is not, 抬头写单位，华为)
 NAME_WORD = re.compile(r"名字|姓名|全名|抬头[\u4e00-\u9fff]{0,3}?个人|个人的?抬头")
+WRITE_LEAD = re.compile(r"(?:就|直接)?(?:写|填)?")  # what to write, before the name (抬头开个人的，写司马婷婷)
 
 
 def _named_before(stream: Stream, found: list[Found]) -> list[Found]:
@@ -313,7 +327,8 @@ def _named_before(stream: Stream, found: list[Found]) -> list[Found]:
     text = stream.text
     out: list[Found] = []
     for p in stream.clause_starts():
-        given = _full_name(stream, p) if p > 0 else None
+        lead = WRITE_LEAD.match(text, p)
+        given = _full_name(stream, lead.end()) if p > 0 else None
         if given is None or not _ends_clause(stream, given[1]):
             continue
         word = last_match(NAME_WORD, text, stream.clause_start(p - 1), p)
@@ -620,6 +635,7 @@ def _explained(stream: Stream) -> list[Found]:
 
 # the word saying one of two names is wrong, or which is right (写的是张伟，应该是张玮: a form's name corrected)
 TAKEN_BACK = re.compile(r"(?:不|应该)是$")
+TAKEN_BACK_AFTER = re.compile(r"[哎啊哦呃]?不(?:是|对)?(?![\u4e00-\u9fff]{0,2}?[吗吧呢])")  # (not 不是吗: a question)
 # a name written or said wrong (你们写成周洁了, 刚才说成张伟了): one of the two, ending its clause or before 了
 MISTAKEN = re.compile(r"(?:写|说|念|打|记|填)成")
 
@@ -638,6 +654,11 @@ def _corrected(stream: Stream) -> list[Found]:
         given = _full_name(stream, m.end())
         if given and (_ends_clause(stream, given[1]) or text.startswith("了", given[1])):
             said.setdefault(text[m.end():given[0]], []).append((*given, True))
+    # (or each said alone, the first taken back in the clause after it: 李淑贞，哎不是，写错了，李淑珍)
+    for p in stream.clause_starts():
+        given = _full_name(stream, p)
+        if given and _ends_clause(stream, given[1]):
+            said.setdefault(text[p:given[0]], []).append((*given, bool(TAKEN_BACK_AFTER.match(text, given[1]))))
     # (or the surname corrected, the given name the same: 不是张磊，是章磊)
     for names in list(said.values()):
         for a, b, wrong in names:
@@ -704,6 +725,9 @@ HIMSELF = re.compile(r"本人")
 WRITE_THEN = re.compile(r"就行|就可以|就好")
 # who a caller is at the address (我是业主林婉清): a role between 我是 and the name
 HOME_ROLE = re.compile(r"业主|户主|房主|租户|房东")
+# the caller's firm or shop before their name (我是宏达五金的…); not a unit of the firm's staff (我是售后的刘建华)
+WHERE_FROM = re.compile(r"(?![\u4e00-\u9fff]{0,8}?(?:售后|客服|服务|维修|安装|热线|公司|部|中心|组|站)的)"
+                        r"[\u4e00-\u9fff]{2,8}?的")
 KIN_AFTER = re.compile(r"的(?:妈妈|爸爸|家长|爱人|老公|老婆|儿子|女儿|家属)")  # 我是唐子涵的妈妈
 # a name, then whose it is, ending the clause (次仁卓玛是我妈妈, 蒋国平是我爸; not 王老吉是我爸最爱喝的)
 NAME_IS_KIN = re.compile(rf"是我的?(?:{KIN}|同事|朋友|邻居|室友|同学)")
@@ -747,6 +771,14 @@ def _introduced(stream: Stream) -> list[Found]:
     for m in re.finditer("我是|我系|找|您是", stream.text):
         role = HOME_ROLE.match(stream.text, m.end()) if m.group() == "我是" else None
         given = _name_after(stream, role.end() if role else m.end(), then=KIN_AFTER)
+        firm = WHERE_FROM.match(stream.text, m.end()) if m.group() == "我是" and not given else None
+        if firm and (named := _full_name(stream, firm.end())) and _ends_clause(stream, named[1]):
+            out.append(Found("name", *named, True))  # 我是宏达五金的周建平: where the caller is from, then the name
+        # (and the caller's own name in the clause after whose child they are: 我是孙小梅的女儿，孙悦)
+        kin = KIN_AFTER.match(stream.text, given[1]) if given else None
+        own = _full_name(stream, kin.end()) if kin and _ends_clause(stream, kin.end()) else None
+        if own and _ends_clause(stream, own[1]):
+            out.append(Found("name", *own, True))
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
                       or (role is not None and stream.text[given[1]] in NAME_STOP)
                       or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))
@@ -788,7 +820,8 @@ def _introduced(stream: Stream) -> list[Found]:
         clause = m.start()
         while clause > 0 and not stream.opens_clause(clause):
             clause -= 1
-        if re.search("我(?!们|的?老板)", stream.text[clause:m.end()]):  # (to the role's end: 我老板 is no staff)
+        # (to the role's end: 我老板 is no staff; nor is 我是海鲜排档的老板刘德明, a caller owning a business)
+        if m.group() != "老板" and re.search("我(?!们|的?老板)", stream.text[clause:m.end()]):
             continue  # 我是客服刘雨欣, 我是投诉处理组主管张敏: staff giving their own, public name
         given = _role_named(stream, m.end())
         out += [Found("name", *given)] if given else []

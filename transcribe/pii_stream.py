@@ -39,7 +39,7 @@ INNER_SLIP = "是"
 INNER_SLIP_GROUP = 2
 DIGITS = set(DIGIT_VALUE)
 # the digits of a number said in Chinese as the ASR writes them (幺 for 一, 两, 洞 for 零), in handles and runs alike
-SAID_DIGITS = "零〇一二三四五六七八九幺两洞"
+SAID_DIGITS = "零〇一二三四五六七八九幺两洞拐"  # (拐 for seven: 拐拐八幺)
 DIGIT_WORDS = {w: str(d) for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                                                  "nine"))}
 # Two digits said as one word: ten to nineteen, and the tens with or without a unit (twenty-one, fifty)
@@ -57,9 +57,10 @@ SPOKEN_DIGITS = re.compile(rf"(?<![a-z])(?:(?:(?P<times>double|triple)\s*)?(?P<d
 
 # Words that take back what was just said: the value after them is of the same kind (验证码是482917，不对，
 # 新的是593016; 我叫黄晓丽，不对，…是黄小丽)
-# (or what it is now, the one before said to be the old: 以前是xiaomei_520，现在是meimei_2021)
+# (or what it is now, the one before said to be the old: 以前是xiaomei_520，现在是meimei_2021; or changed since:
+# 密码123456，哎不是，那个改过了，是654321)
 CORRECTION = re.compile(r"不对|说错了|说错|搞错了|记错了|看错了|念错了|读错了|应该是|改成|改为|更正|新的是|现在是"
-                        r"|是反的|反了|颠倒了|哦等下|哦等一下")  # (最后两位是反的: two digits swapped)
+                        r"|是反的|反了|颠倒了|哦等下|哦等一下|改过了|换过了")  # (最后两位是反的: two digits swapped)
 CORRECTION_REACH = 16  # characters from the end of the value taken back to the start of its correction
 
 GAP_NONE = 0  # same segment, nothing or spaces/dashes between
