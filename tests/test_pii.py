@@ -284,6 +284,10 @@ def test_kinds_choose_what_is_masked_and_keep_how_much_stays() -> None:
     ("您报一下原密码，我帮您改。", "报一下原密码"),  # the old password (pii/s40f)
     ("请告诉我您支付密码的后四位，我核对一下身份。", "告诉我您支付密码"),  # a password's part is the secret (s40_9)
     ("为了核实身份，请告诉我您海尔斯智家APP的登录密码。", "告诉我您海尔斯智家APP的登录密码"),  # an app's name (s33_6)
+    # pii/s41f-g: a question left for the caller to finish, the caller asked to look first, the digits the phone got
+    ("请问您的账户密码是？", "您的账户密码是"),
+    ("呃，那个动态码您看一下是多少，跟我说一下。", "那个动态码您看一下是多少"),
+    ("您手机上收到的那串数字念一下", "您手机上收到的那串数字念一下"),
 ])
 def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: str) -> None:
     (r,) = secret_requests(text)
@@ -302,6 +306,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "密保问题的答案您自己在app里改一下就行", "验证码刚发过去了，您在页面上输入就行",
     "您的密码方便的时候自己在App里改一下", "验证码是六位数，您在页面上输入就行",
     "验证码发到您的手机上了", "新密码会发到您的邮箱，登录后改一下", "初始密码您知道吗？不知道可以在App里重置",
+    "我的密码是",  # the caller about to say their own (pii/s41f's 您的账户密码是？ asks)
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []
@@ -1469,3 +1474,35 @@ def test_handles_and_addresses_over_the_callers_pauses(texts: list[str], masked:
 ])
 def test_verified_codes_landmark_estates_and_village_homes(text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s41e-g: a code read out as just received; a password dictated after 密碼 (Traditional) or made of a
+    # number's tail; a WeChat ID corrected after 啊不是, told by its symbols, searched for, or said again in words
+    ("刚收到的，058813，是不是这个？", "刚收到的，******，是不是这个？"),
+    ("密碼是大写的Q小写的w 1 2 3 4", "密碼是******** * * * *"),
+    ("密码就是我手机后六位，345678", "密码就是我手机后六位，******"),
+    ("微信是liuqiang99，啊不是，是liu_qiang99", "微信是**********，啊不是，是***_*******"),
+    ("xiaoyu-0612，中间是横杠。", "******-****，中间是横杠。"),
+    ("搜xiaopang_1314，头像是只猫", "搜********_****，头像是只猫"),
+    ("加一下我微信吧，mumu_520，木木五二零", "加一下我微信吧，****_***，*****"),
+    ("qd_mama2015，呃不对，是qdmama2015，没有下划线。", "**_********，呃不对，是**********，没有下划线。"),
+    # six digits read out with no word naming them (a card read so keeps its kind); an estate's 楼盘 is no building
+    ("我念一下，2，0，3，9，8，5。", "我念一下，*，*，*，*，*，*。"),
+    ("我念一下，六二一二，二六零二，零零零零，一二三四，五六二", "我念一下，****，****，****，***四，五六二"),
+    ("昆明市呈贡区俊发城二期十九栋那个新楼盘", "昆明市呈贡区********那个新楼盘"),
+    # a name's pinyin then its characters (a word's pinyin is no name); a character told by its radical; a
+    # brand's spokesperson, a public figure
+    ("拼音是 Sima Yiran，司马怡然", "拼音是 Sima *****，司马**"),
+    ("邮箱写moqixue@qq.com，万俟的拼音是mo qi。", "邮箱写*******@qq.com，万俟的拼音是mo qi。"),
+    ("李，木子李，梓萱，梓是木字旁一个辛苦的辛", "李，木子李，**，***********"),
+    ("我们的代言人是刘德华", "我们的代言人是刘德华"),
+])
+def test_codes_passwords_handles_names_and_estates_as_pii_s41e_to_g_say_them(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_an_e_mail_name_said_in_digits_goes_on_over_a_pause() -> None:
+    # pii/s41g: a QQ number, the mailbox's name, begun in the segment before its @
+    masked = mask_segments(["就是我QQ号，八七六五四 ", "三二一 at qq 点 com"])
+    assert masked == ["就是我QQ号，***** ", "*** at qq 点 com"]

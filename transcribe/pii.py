@@ -451,7 +451,8 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
             or (len(digits) == MACAU_ID_DIGITS and _check_in_brackets(stream, idx))):
         return [_Raw("id_card", digits, CONFIDENCE_PROVEN, tuple(idx), _kept_tail(text, idx, keep))]
     if tail is not None and TAIL_DIGITS[0] <= len(digits) <= TAIL_DIGITS[1] and not classify(digits):
-        return [_Raw(tail, digits, CONFIDENCE_CONTEXT, tuple(idx), _kept_tail(text, idx, keep))]
+        hidden = tuple(idx) if tail not in NUMBER_KINDS else _kept_tail(text, idx, keep)
+        return [_Raw(tail, digits, CONFIDENCE_CONTEXT, tuple(idx), hidden)]
     if context is None and ABROAD.fullmatch(digits) and _after_plus(stream, a):
         context = "phone"  # +852 9123 4567: the plus says a phone number follows (the code is hidden with it)
     out: list[_Raw] = []

@@ -707,9 +707,10 @@ def _address_from(stream: Stream, at: int) -> Found | None:
         keep = max(keep, regiment)
     # hide up to the last house number, building or flat (or the street, if none is said)
     last = max(m.end() for m in (street, *STREET.finditer(text, street.end(), end)))  # 岸堤镇朱家林村
-    # (not a village's name: the 楼 of 丁楼村 is no house, the 村 after it ends the address)
+    # (not a village's name: the 楼 of 丁楼村 is no house, the 村 after it ends the address; nor the 楼 of a 楼盘, an
+    # estate's kind said after its building: …俊发城二期十九栋那个新楼盘)
     for k in range(street.end(), end):
-        if (text[k] in HOUSE or text[k] in DIGIT_VALUE) and not (k + 1 < end and text[k + 1] == "村"):
+        if (text[k] in HOUSE or text[k] in DIGIT_VALUE) and not (k + 1 < end and text[k + 1] in "村盘"):
             last = k + 1
     # an entrance after its number (5栋2门) or a desk by its row (9楼第二排工位): the last of a flat or a workplace
     tail = SUB_UNIT.match(text, last, end)

@@ -52,6 +52,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
              "短信说是", "短信里", "短信上",
              "安全码", "cvv", "背面后三位", "背面的三位", "那个码", "这个码",
              "收货码", "签收码", "激活码",  # a parcel handed over, an account opened
+             "刚收到的",  # what just came to the phone, read out (刚收到的，058813，是不是这个？)
              "门禁码", "开门码",  # a gate's code opens it for whoever hears it
              # a locker's or a station's pickup code, as a gate's (pii/s29b; pii/s25b's two pickup codes, first
              # labelled no data, were relabelled in session 29)
@@ -95,6 +96,10 @@ GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4
 # (码 opening the call's text, its word cut off before it: 码是3347)
 ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换号])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
+# Digits the speaker reads out, no word naming them (我念一下，2，0，3，9，8，5; 收到了，我念一下，7 3 5 1 9 0): six are
+# a verification code's length; a card, an ID or a phone read so is longer and keeps its kind
+READ_OUT = re.compile(r"我(?:再|给您|跟您)?(?:念|读)一下$")
+CODE_READ_OUT = 6
 # The one said after the last expired (刚才那个过期了，新的是502813): a one-time code runs out within a call and is sent
 # again; a card or a document that expired is named before it (卡, 身份证) and keeps its kind
 # (or after another message came: 又来了一条，最新的是092648)
@@ -149,17 +154,21 @@ TAIL_NAMED_REACH = 4  # characters between the word naming the number and its ta
 # the agent reading a tail back to check it (您身份证后六位是124517，对吗): a partial number, left as the sentence
 # sets label it (sentences/s20_4)
 TAIL_READ_BACK = re.compile(r"您的?$")
+# a password said to be a number's tail, in the tail word's clause (密码就是我手机后六位，345678): the password
+PASSWORD_OF_TAIL = re.compile(r"密码|口令")
 
 
 def tail_kind(stream: Stream, a: int) -> str | None:
     """The kind of the number whose tail the digits from ``a`` are (an ID's when no word names it, as
-    身份证后六位 is the usual check), or None when no tail word is said just before them or it names a
-    number that is no one's (订单尾号…)."""
+    身份证后六位 is the usual check; a password made of it, whole), or None when no tail word is said just
+    before them or it names a number that is no one's (订单尾号…)."""
     text = stream.text
     lo = max(0, a - WINDOW)
     tail = last_match(TAIL_WORD, text, lo, a)
     if tail is None or any(ch in _DIGITISH for ch in text[tail.end():a]):
         return None
+    if PASSWORD_OF_TAIL.search(text, stream.clause_start(tail.start()), tail.start()):
+        return "password"
     for e in range(tail.start(), max(0, tail.start() - TAIL_NAMED_REACH) - 1, -1):
         hit = _word_ending_at(text, e, max(0, e - LONGEST))
         if hit is not None and hit[1] != QUANTITY:
@@ -244,6 +253,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         found = named.lastgroup
     if found is None and VERIFIED.search(text, b, b + TRIED_REACH):
         found = "code"
+    if found is None and READ_OUT.search(before) and _run_end(text, a) - a == CODE_READ_OUT:
+        found = "code"
     if found is None:
         found = _after(text, b)
     elif found == QUANTITY:  # 退款退到您这张6222…的卡上: a card named after beats an amount before
@@ -275,6 +286,11 @@ def _names_a_code(text: str, lo: int, a: int, amount: bool) -> bool:
 
 _DIGITISH = set("0123456789")
 SAID_RUN = 3  # said digits in a row that make a number (幺九四四零两), not a word's 一 or 一两天
+
+
+def _run_end(text: str, a: int) -> int:
+    """Where the run of numerals starting at ``a`` ends."""
+    return next((i for i in range(a, len(text)) if not _numeral(text, i)), len(text))
 
 
 def _numeral(text: str, i: int) -> bool:

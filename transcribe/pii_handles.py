@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from transcribe.pii_numbers import DIGIT_VALUE
 from transcribe.pii_stream import GAP_JOIN, HESITATIONS, SAID_DIGITS, Found, Stream, corrections, last_match
 
 # The company's own mailbox or account (我们的客服邮箱是service@…, 官方公众号) is public.
@@ -61,8 +62,13 @@ _ID_CHAR = r"(?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9]))"
 # letter and runs 6-20 letters, digits, _ or -.
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
 # (the @ too: lijianguo66@ | foxmail.com; and spaces between a name's words: hu yan | bing | 七七@foxmail.com)
-_ID_TAIL = re.compile(r"(?:[A-Za-z0-9._%+@＠-]+ )*[A-Za-z0-9._%+@＠-]*$")
+# (or digits said in characters: QQ号，八七六五四 | 三二一 at qq 点 com)
+_ID_TAIL = re.compile(rf"(?:[A-Za-z0-9{SAID_DIGITS}._%+@＠-]+ )*[A-Za-z0-9{SAID_DIGITS}._%+@＠-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
+# the ID taken back just before one found (qd_mama2015，呃不对，是qdmama2015): a slip, as much the caller's
+_TAKEN_BACK = re.compile(rf"(?<![a-z0-9])((?=[a-z]+[0-9])[a-z][a-z0-9]{{5,19}})"
+                         rf"(?:{HESITATIONS})?(?:不对|不是|说错了)是?$")
+TAKEN_BACK_REACH = 30  # characters before a found ID searched for the one it corrects
 # The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
 # no such word where letters follow it: it starts an ID then (wxid_abc123).
 _WECHAT_WORD = r"[微威v]信(?:[号號]码?)?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
@@ -73,6 +79,12 @@ WXID = re.compile(rf"(?:{_WECHAT_WORD})[^。？！?!]*?(?<![A-Za-z0-9_])(wxid_[A
 # An ID said first, then named the speaker's WeChat (z h o u 幺九八七，这是我微信号): letters first, spelled or not
 WECHAT_THEN_WORD = re.compile(rf"(?<![A-Za-z0-9_])([A-Za-z](?:\s?(?:{_ID_CHAR}|[{SAID_DIGITS}])){{5,19}})"
                               rf"[\s，,]*(?:这个?|那个?)?就?是我的?(?:{_WECHAT_WORD})", re.IGNORECASE)
+# An ID no word names, told by its symbols said right after it, a note ending its clause (xiaoyu-0612，中间是横杠;
+# qdmama2015，没有下划线; not h-u-a-n-g 下划线 m-i-n, a symbol dictated in it): no word or number is spelled so; or
+# searched for to add its owner, an _ or - in it, as no product's name has (搜xiaopang_1314，头像是只猫)
+SPELT_ID = re.compile(rf"(?<!{_ID_CHAR})((?=[A-Za-z]*[0-9_-])[A-Za-z]{_ID_CHAR}{{5,19}})(?!{_ID_CHAR})"
+                      r"(?=[\s，,]*(?:中间|后面|前面)?(?:是|有个?|一个|没有)?(?:下划线|横杠|中划线)(?:[，,。！!？?]|$))")
+SEARCHED_ID = re.compile(rf"搜索?[\s：:]*((?=[A-Za-z0-9]*[_-])[A-Za-z]{_ID_CHAR}{{5,19}})(?!{_ID_CHAR})")
 # Whose ID is said (我的是, 他的微信是): one of two may follow the other (我老伴儿微信号zclin1946，我的是liuguilan47)
 _WHOSE = r"(?:我|他|她|您|你)的(?:微信号?)?(?:就|也)?是"
 # (or the one it is not, after it: 微信号是qq_52013，不是qq_52031; or, after the old, the one it is: 不是ly_fresh，是…)
@@ -128,7 +140,8 @@ _MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{SAID_DIGITS}]{{3,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})(?:搜索?)?[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
-DICTATED_PASSWORD = re.compile(rf"密码(?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT}|{_GOES_ON})+)",
+# (密碼 in Traditional script too: 密碼是大写的Q小写的w 1 2 3 4)
+DICTATED_PASSWORD = re.compile(rf"密[码碼](?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT}|{_GOES_ON})+)",
                                re.IGNORECASE)
 
 
@@ -194,12 +207,33 @@ def dictated_passwords(stream: Stream) -> list[Found]:
 def wechat_ids(stream: Stream) -> list[Found]:
     """Each WeChat ID written in letters, whole, in stream indices (or dictated: 大写L小写i横杠9527); one said
     again after a correction (微信号是hz13579，不对，是hz13597); and another's after it (…，我的是liuguilan47)."""
-    found = [f for pattern in (WECHAT, WXID, WECHAT_THEN_WORD) for f in _ids(stream, pattern, "wechat")]
+    patterns = (WECHAT, WXID, WECHAT_THEN_WORD, SPELT_ID, SEARCHED_ID)
+    found = [f for pattern in patterns for f in _ids(stream, pattern, "wechat")]
     found += _dictated(stream, DICTATED_WECHAT, "wechat") + _over_segments(stream)
     after = [w.end for w in found if w.end < len(stream.text) and not stream.joined(w.end - 1)]  # after a pause
     whose = [m.end() for m in (_ANOTHERS.match(stream.text, at) for at in after) if m]
     retold = (_RETOLD_ID.match(stream.text, at) for at in corrections(stream, found) + whose)
-    return found + [Found("wechat", m.start(), m.end()) for m in retold if m]
+    in_words = [Found("wechat", w.end, end) for w in found if (end := _said_in_words(stream, w))]
+    slips = (_TAKEN_BACK.search(stream.text, max(0, w.start - TAKEN_BACK_REACH), w.start) for w in found)
+    slipped = [Found("wechat", m.start(1), m.end(1)) for m in slips if m]
+    return found + [Found("wechat", m.start(), m.end()) for m in retold if m] + in_words + slipped
+
+
+_ID_DIGITS = re.compile(r"[0-9]+$")
+_WORDS_THEN_DIGITS = re.compile(rf"[\u4e00-\u9fff]+?([{SAID_DIGITS}]+)$")
+SAID_AGAIN_REACH = 20  # characters of the clause after an ID where it may be said again in words
+
+
+def _said_in_words(stream: Stream, w: Found) -> int:
+    """Where the clause after ID ``w`` ends when it says the ID again in characters, its digits in words (mumu_520，
+    木木五二零); 0 otherwise."""
+    text = stream.text
+    digits = _ID_DIGITS.search(text, w.start, w.end)
+    if not digits or w.end >= len(text) or stream.joined(w.end - 1):
+        return 0
+    end = stream.clause_end(w.end, w.end + SAID_AGAIN_REACH)
+    said = _WORDS_THEN_DIGITS.fullmatch(text, w.end, end) if end == len(text) or stream.opens_clause(end) else None
+    return end if said and "".join(DIGIT_VALUE[c] for c in said[1]) == digits.group() else 0
 
 
 # A WeChat ID begun at the end of a segment after its word (微信号Q D | laoli | 6 6 8; 微信号，呃，chensiyuan | 2021)

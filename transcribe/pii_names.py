@@ -121,6 +121,8 @@ LATIN_NAME = re.compile(r"(?:英文名字?(?:叫|是)|叫我|我叫|名字是|�
 # A name in Latin letters, as Whisper writes a romanised one (我叫Wang Xiaoming, my name is Michael Wang, 我是陈Lily):
 # after these words, the surname stays and the given name is hidden, whichever end the surname stands at
 ROMAN_TRIGGERS = re.compile(r"我叫|我是|叫我|名字是|姓名是|名字叫|账户名是|户名是|持卡人姓名是|持卡人是|收件人是"
+                            # a name's spelling, not a single word's (万俟的拼音是mo qi)
+                            r"|(?:名字的|(?<!的))拼音是"
                             r"|收件人写的是|收件人写|联系人是|请问是|mynameis|myname|iam|thisis|callme|ms|mr|mrs|miss")
 ROMAN_WORDS = re.compile(r"[A-Za-z]+(?:[ ·-][A-Za-z]+){0,3}")
 # Surnames as Mandarin pinyin and Cantonese (Hong Kong) spell them
@@ -143,6 +145,9 @@ EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是|(?P<lead>是))?"
 PARTS = re.compile(r"[一两二三四]个")
 # a given name's character pointed at at the end of a clause (鸟叫的那个鸣, 三个金那个鑫): the character alone
 POINTED = re.compile(r"那个(?P<ch>[\u4e00-\u9fff])")
+# or by its radical and the rest, in a clause of its own (梓是木字旁一个辛苦的辛, 琳是王字旁加个林): the whole clause
+RADICAL = re.compile(r"(?P<ch>[\u4e00-\u9fff])是[\u4e00-\u9fff]{1,3}?(?:旁|头|底)")
+RADICAL_CLAUSE = 14  # characters of such a clause at most
 # the full name said again with its length (就黄鹤两个字), unlike a word holding it (黄鹤楼)
 NAME_LENGTH = re.compile(r"[一两二三四]个字")
 EXPLAIN_REACH = 30  # characters after a given name where its explanations or its repetition are read
@@ -430,8 +435,9 @@ ALTERNATIVE = re.compile(r"或者|或是|还是")
 STAFF_NUMBER = re.compile(r"(?:我的)?工号")  # what staff say after their name to introduce themselves
 # whom a role on a form names, then 是 and their full name ending its clause (担保人是郑海涛，…; 转账对象是黄丽娟，…):
 # a word of two characters before 人 (not 这个人是, 本人是, 那位病人是高血压: no role on a form), or a transfer's
-# 对象 (not 我对象是程序员: a partner), or whom an account is registered under (登记的是郑美玲，是我妈)
-ROLE_IS = re.compile(r"(?:(?![的这那个我你您他她们])[\u4e00-\u9fff]){2}(?<![病男女老家本别某个好坏穷富])人是"
+# 对象 (not 我对象是程序员: a partner), or whom an account is registered under (登记的是郑美玲，是我妈); not a
+# brand's or a body's spokesperson, a public figure (我们的代言人是刘德华, 发言人是…)
+ROLE_IS = re.compile(r"(?:(?![的这那个我你您他她们])[\u4e00-\u9fff]){2}(?<![病男女老家本别某个好坏穷富言])人是"
                      r"|(?<![我你您他她的])对象是|(?:登记|注册)的是")
 # where someone is, as the place a thing is left or found (钥匙在楼下的林志伟那儿, 放到隔壁的王海涛那里): a full
 # name with a given name of two characters (not 对面的万达那儿: a shop) between 的 and 那儿
@@ -471,6 +477,10 @@ def _romanised(stream: Stream) -> list[Found]:
         ks = stream.within(seg, run.start() + hide[0], run.start() + hide[1])
         if ks:
             out.append(Found("name", ks[0], ks[-1] + 1, _first_person(text, m.start(), m.end())))
+            # then written in characters in a clause of its own (拼音是 Sima Yiran，司马怡然)
+            again = ks[-1] + 1
+            chinese = _full_name(stream, again, named=True) if stream.opens_clause(again) else None
+            out += [Found("name", *chinese)] if chinese and _ends_clause(stream, chinese[1]) else []
     return out
 
 
@@ -490,6 +500,10 @@ def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:
             if (m and stream.opens_clause(p) and ends and m["ch"] in given
                     and (m["ch"] in m["word"] or PARTS.match(m["word"])) and m["x"] in (None, m["ch"])):
                 out.append(Found("name", m.end("lead") if m["lead"] else p, m.end()))
+            radical = RADICAL.match(text, p)
+            end = stream.clause_end(p, p + RADICAL_CLAUSE) if radical and radical["ch"] in given else p
+            if end > p and stream.opens_clause(p) and _ends_clause(stream, end):
+                out.append(Found("name", p, end))
             pointed = POINTED.match(text, p)
             if pointed and pointed["ch"] in given and _ends_clause(stream, pointed.end()):
                 out.append(Found("name", pointed.start("ch"), pointed.end()))

@@ -33,7 +33,8 @@ _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账
            r"|(?<=背面|背后)(?:的)?(?:那|这)?(?:个)?三(?:位|个)(?:数字|数儿?|码)?|末三码"
            # a code by where it came and its length: 短信里那个六位数字, 刚收到的那六位数字, 短信里那串数字
            r"|(?:短信(?:里面?|中)|里面|收到)的?(?:那个|那)?[四六]位(?:数字|数的码|数|码)"
-           r"|(?:短信(?:里面?|中)|里面)的?(?:那串|那个|那)?(?:数字|码)"
+           # (or the string of digits the phone got: 您手机上收到的那串数字念一下)
+           r"|(?:短信(?:里面?|中)|里面)的?(?:那串|那个|那)?(?:数字|码)|(?<=收到的)(?:那串|这串)数字"
            # 手机上收到的那个码: a code by where it came alone
            r"|(?<=收到的)(?:那个|这个)码)")
 _VERB = r"(?:告诉|告知|报|说|念|读|提供|发(?!到[您你])|讲|透露|转告|转给|给(?![您你]的))"
@@ -71,10 +72,13 @@ _VERB_FIRST = re.compile(r"(?<!给您)(?<!给你)(?<!为您)" + _VERB
 # secret first: 密码告诉我, 验证码念给我, 六位验证码读一下, 您的密码是多少, 卡号和密码发到我们的公众号
 _SECRET_FIRST = re.compile(
     r"(?:您|你)?(?:的)?" + _WHOSE + _SECRET
-    + r"(?:(?:是|系)?(?:多少|什么|几|咩|啥子|啥)(?![位个次天])|"
+    # (the caller asked to look first: 那个动态码您看一下是多少)
+    + r"(?:(?:(?:您|你)?看一?下)?(?:是|系)?(?:多少|什么|几|咩|啥子|啥)(?![位个次天])|"
     # 验证码报过来 (not 发过来了: it was sent); 密码发到我们的公众号
     + _TO_ME + _VERB + r"(?:一下|下|一遍|一次|给我|给我们|我|我们|出来|过来(?!了)|到(?:我们|我)))"
 )
+# a question left for the caller to finish, the secret named as theirs: 请问您的账户密码是？
+_LEFT_OPEN = re.compile(r"(?:您|你)的?" + _WHOSE + _SECRET + r"是$")
 NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|绝不|千万|不能|禁止|不可以|谨防|防止|不必|索要")
 PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")
 # said of the secret, not asking for it: 您说密码忘记了是吧 (the caller lost it; a reset link follows)
@@ -97,7 +101,7 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
     norm = text if isinstance(text, Normalized) else normalize(text)
     t = norm.text
     spans: list[tuple[int, int, str]] = []
-    for pattern in (_VERB_FIRST, _SECRET_FIRST):
+    for pattern in (_VERB_FIRST, _SECRET_FIRST, _LEFT_OPEN):
         for m in pattern.finditer(t):
             if NEGATIONS.search(t, _clause_start(norm, m.start()), m.start()):
                 continue
