@@ -268,6 +268,8 @@ class Matcher:
         if not words:
             return False
         before = norm.text[_clause_start(norm, start):start]
+        for word in _NO_CONDITION:
+            before = before.replace(word, "")
         return any(w in before and not (w.endswith("说") and _ME.search(before, before.rindex(w) + len(w)))
                    for w in words)
 
@@ -332,6 +334,7 @@ def _a_not_a(clause: str) -> bool:
 
 
 _ME = re.compile("我(?!们)")  # the agent speaking for themself
+_NO_CONDITION = ("主要是",)  # words holding a condition word (要是) that set none: 主要是财务那边拖着 blames
 _ASKED_LAST = ("没有", "了没", "不")  # a clause asked by its last word, as 吗 asks: 不知道您收到短信没有, …方便不
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}
 

@@ -229,3 +229,11 @@ def test_mask_keeps_the_last_four_digits_in_whatever_form() -> None:
 def test_pii_is_flagged_for_the_agent_and_only_masked_for_the_caller() -> None:
     assert hits("您的手机号是一三九一二三四五六七八吗", "agent") == [("pii.spoken", "一三九一二三四五六七八")]
     assert hits("我的手机号是一三九一二三四五六七八", "caller") == []
+
+
+def test_mainly_is_no_condition_and_the_agents_own_doubt_is_read() -> None:
+    # 主要是 holds 要是 (a condition word) but sets no condition: the blame after it stands (blind set s41_10)
+    assert [r for r, _ in hits("退款慢主要是财务那边拖着，我这边早就提交了。")] == ["forbidden.shifting-blame"]
+    assert hits("要是财务那边拖着，我马上帮您催。") == []
+    # every labelled line holding 是不是您自己 doubts the caller (48 of 48)
+    assert [r for r, _ in hits("门把手断成这样，是不是您自己用力掰坏的？")] == ["forbidden.doubting-caller"]
