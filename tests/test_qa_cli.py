@@ -25,7 +25,9 @@ def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
 
 
 # the calls' local day (qa.web.timezone): a calendar "week" holding it holds them, Mondays too
-AT = ("--at", (db.now() - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
+# one instant for the calls and the period asked: read apart, they straddled midnight in Shanghai once
+YESTERDAY = db.now() - timedelta(days=1)
+AT = ("--at", YESTERDAY.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def cfg_path(tmp_path: Path) -> Path:
     """A config whose database holds two scanned calls from yesterday."""
     path = config_file(tmp_path)
     cfg = load_config(path)
-    yesterday = db.now() - timedelta(days=1)
+    yesterday = YESTERDAY
     with db.transaction(cfg.database_url) as s:
         rude = add_call(s, replace(IVR + POLITE, 4, "我们非常忙，你的电话一三八一二三四五六七八我记下了。"),
                         started=yesterday, hangup_by="agent")

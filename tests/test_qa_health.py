@@ -23,7 +23,9 @@ from settings import load_config
 from transcribe.tables import Segment
 
 # the calls' local day (qa.web.timezone): a calendar "week" holding it holds them, Mondays too
-AT = ("--at", (db.now() - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
+# one instant for the calls and the period asked: read apart, they straddled midnight in Shanghai once
+YESTERDAY = db.now() - timedelta(days=1)
+AT = ("--at", YESTERDAY.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
 runner = CliRunner(env={"COLUMNS": "200"})  # wide enough that table cells are not folded
 BLAME = "这不是我们的责任，请您联系物流网点。"
 REFUSE = "不知道，你自己看吧。"
@@ -40,7 +42,7 @@ def cfg_path(tmp_path: Path) -> Path:
     but slow to answer."""
     path = config_file(tmp_path)
     cfg = load_config(path)
-    yesterday = db.now() - timedelta(days=1)
+    yesterday = YESTERDAY
     with db.transaction(cfg.database_url) as s:
         ids = [add_call(s, replace(IVR + POLITE, 4, BLAME), started=yesterday, agent=f"SIP/agent100{i}").id
                for i in (1, 1, 2)]

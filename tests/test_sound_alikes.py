@@ -25,9 +25,13 @@ def test_the_shipped_rules_name_the_everyday_words_that_sound_like_a_phrase() ->
     # for 我…不可以, keyed as it is searched, its gap empty (…可不可以 written 客户客一, held-out set22); the promise
     # 我不会让您 for 我…不会做 (我不会让您再白跑一趟 written 我不会常您, held-out set30); 我帮您 for 我…不能 (我帮您查看
     # written 我颁您, held-out set40), and 什么不能 / 时候不能 (没有什么不能解决的 written 没有神门不能, set58;
-    # 转的时候不能开盖 written 这四个,不能, set56)
-    assert sound_alikes(CFG) == {"我不能": ["我帮您", "我帮你", "什么不能", "时候不能"], "我不可以": ["可不可以"],
-                                 "我不会做": ["我不会让您", "我不会让你"], "快点": ["快递"], "大概": ["打开"]}
+    # 转的时候不能开盖 written 这四个,不能, set56; 微波炉里不能放 written 离不能, set86); polite lines a
+    # garble was read in: 哪里不明白 for 你…不明白 (written 那里不明太, set84), 这不是您的错 for 这…不是我的错
+    # (written word for word, set87)
+    assert sound_alikes(CFG) == {
+        "我不能": ["我帮您", "我帮你", "什么不能", "时候不能", "里不能"], "我不可以": ["可不可以"],
+        "我不会做": ["我不会让您", "我不会让你"], "快点": ["快递"], "这不是我的错": ["这不是您的错"],
+        "你不明白": ["哪里不明白", "哪儿不明白"], "大概": ["打开"]}
 
 
 @pytest.mark.parametrize(("phrase", "word", "doubts_text_hits"), [
@@ -43,7 +47,7 @@ def test_only_a_word_one_syllable_from_the_phrase_doubts_a_text_hit(phrase: str,
 
 def test_a_sound_alike_for_a_phrase_the_rule_lacks_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text((ROOT / "config.yaml").read_text("utf-8").replace("{快点: [快递]}", "{快电: [快递]}"), "utf-8")
+    path.write_text((ROOT / "config.yaml").read_text("utf-8").replace("{快点: [快递],", "{快电: [快递],"), "utf-8")
     with pytest.raises(ConfigError, match=r"sounds_like names \['快电'\], which are not among") as err:
         load_config(path)
     assert "\n" not in str(err.value) and str(err.value).startswith(f"{path}:")
