@@ -408,8 +408,8 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     if _already_masked(stream, idx):
         return []  # 138****8000: a read-back masked before it was said, kept as said
     context = context_kind(stream, a, b)
+    token = _password_token(stream, idx)  # the letters-and-digits word around the run, if any
     if context == NEGATIVE:
-        token = _password_token(stream, idx)
         if token is not None and token[0] < a and context_kind(stream, token[0], token[-1] + 1) == "password":
             context = "password"  # 密码就是hotline2023: the word is the password's, not a hotline's number
         elif not _named_id(stream, idx):
@@ -427,7 +427,6 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
     before = a > 0 and stream.joined(a - 1) and _is_latin(text[a - 1]) and not _english_apart(stream, a - 1, a)
     after = b < len(text) and stream.joined(b - 1) and _is_latin(text[b]) and not _english_apart(stream, b - 1, b)
     if before or after:  # part of a model or tracking number (KFR35GW, SF1234...), or a password
-        token = _password_token(stream, idx)
         if token is not None and token[0] < a:  # named before its letters: 密码是liuguifang66
             named = context_kind(stream, token[0], token[-1] + 1)
             if context is None or named in ("password", "code"):  # 密码是qq123456: its qq names no QQ number

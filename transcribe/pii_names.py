@@ -228,8 +228,7 @@ def names(stream: Stream) -> list[Found]:
             if g:
                 out.append(Found("name", q + 1, q + 1 + g, _first_person(text, m.start(), m.end())))
     for m in ROLE_IS.finditer(text):
-        given = _name_after(stream, m.end())
-        if given and _ends_clause(stream, given[1]):
+        if given := _clause_end(stream, _name_after(stream, m.end())):
             out.append(Found("name", *given))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream, said),
             *_corrected(stream), *_renamed(stream), *_two_spellings(stream), *_owned(stream), *_this_name(stream),
@@ -272,8 +271,7 @@ def _begun_again(stream: Stream) -> list[Found]:
     out: list[Found] = []
     for p in stream.clause_starts():
         q = _restarted(stream, p)
-        given = _full_name(stream, q) if q != p else None
-        if given and _ends_clause(stream, given[1]):
+        if q != p and (given := _clause_end(stream, _full_name(stream, q))):
             out.append(Found("name", *given))
     return out
 
@@ -333,8 +331,8 @@ def _named_before(stream: Stream, found: list[Found]) -> list[Found]:
     out: list[Found] = []
     for p in stream.clause_starts():
         lead = WRITE_LEAD.match(text, p)
-        given = _full_name(stream, lead.end()) if p > 0 else None
-        if given is None or not _ends_clause(stream, given[1]):
+        given = _clause_end(stream, _full_name(stream, lead.end())) if p > 0 else None
+        if given is None:
             continue
         word = last_match(NAME_WORD, text, stream.clause_start(p - 1), p)
         if word is not None and not any(word.end() <= f.start < p for f in found):
@@ -479,8 +477,8 @@ def _romanised(stream: Stream) -> list[Found]:
             out.append(Found("name", ks[0], ks[-1] + 1, _first_person(text, m.start(), m.end())))
             # then written in characters in a clause of its own (拼音是 Sima Yiran，司马怡然)
             again = ks[-1] + 1
-            chinese = _full_name(stream, again, named=True) if stream.opens_clause(again) else None
-            out += [Found("name", *chinese)] if chinese and _ends_clause(stream, chinese[1]) else []
+            chinese = _clause_end(stream, _full_name(stream, again, named=True)) if stream.opens_clause(again) else None
+            out += [Found("name", *chinese)] if chinese else []
     return out
 
 
@@ -670,8 +668,7 @@ def _corrected(stream: Stream) -> list[Found]:
             said.setdefault(text[m.end():given[0]], []).append((*given, True))
     # (or each said alone, the first taken back in the clause after it: 李淑贞，哎不是，写错了，李淑珍)
     for p in stream.clause_starts():
-        given = _full_name(stream, p)
-        if given and _ends_clause(stream, given[1]):
+        if given := _clause_end(stream, _full_name(stream, p)):
             said.setdefault(text[p:given[0]], []).append((*given, bool(TAKEN_BACK_AFTER.match(text, given[1]))))
     # (or the surname corrected, the given name the same: 不是张磊，是章磊)
     for names in list(said.values()):
@@ -692,9 +689,8 @@ def _renamed(stream: Stream) -> list[Found]:
     text = stream.text
     out: list[Found] = []
     for m in RENAMED.finditer(text):
-        given = _full_name(stream, m.end(), named=True)
-        if given and _ends_clause(stream, given[1]) and NAME_WRONG.search(text, max(0, m.start() - RENAMED_REACH),
-                                                                          m.start()):
+        given = _clause_end(stream, _full_name(stream, m.end(), named=True))
+        if given and NAME_WRONG.search(text, max(0, m.start() - RENAMED_REACH), m.start()):
             out.append(Found("name", *given))
     return out
 
@@ -786,12 +782,12 @@ def _introduced(stream: Stream) -> list[Found]:
         role = HOME_ROLE.match(stream.text, m.end()) if m.group() == "我是" else None
         given = _name_after(stream, role.end() if role else m.end(), then=KIN_AFTER)
         firm = WHERE_FROM.match(stream.text, m.end()) if m.group() == "我是" and not given else None
-        if firm and (named := _full_name(stream, firm.end())) and _ends_clause(stream, named[1]):
+        if firm and (named := _clause_end(stream, _full_name(stream, firm.end()))):
             out.append(Found("name", *named, True))  # 我是宏达五金的周建平: where the caller is from, then the name
         # (and the caller's own name in the clause after whose child they are: 我是孙小梅的女儿，孙悦)
         kin = KIN_AFTER.match(stream.text, given[1]) if given else None
-        own = _full_name(stream, kin.end()) if kin and _ends_clause(stream, kin.end()) else None
-        if own and _ends_clause(stream, own[1]):
+        own = _clause_end(stream, _full_name(stream, kin.end())) if kin and _ends_clause(stream, kin.end()) else None
+        if own:
             out.append(Found("name", *own, True))
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
                       or (role is not None and stream.text[given[1]] in NAME_STOP)
@@ -807,8 +803,7 @@ def _introduced(stream: Stream) -> list[Found]:
             out.append(Found("name", *given))
     # (a person's, when the name ends its clause: not 发票开的是华为公司, a firm's)
     for m in INVOICE_TO.finditer(stream.text):
-        given = _name_after(stream, m.end(), named=True)
-        if given and _ends_clause(stream, given[1]):
+        if given := _clause_end(stream, _name_after(stream, m.end(), named=True)):
             out.append(Found("name", *given))
     starts = stream.clause_starts()
     for p in starts:
@@ -817,8 +812,8 @@ def _introduced(stream: Stream) -> list[Found]:
         if given and kin and _ends_clause(stream, kin.end()):
             out.append(Found("name", *given))
     for p in starts:
-        given = _full_name(stream, p)
-        said = NAME_THEN_SAID.match(stream.text, given[1]) if given and _ends_clause(stream, given[1]) else None
+        given = _clause_end(stream, _full_name(stream, p))
+        said = NAME_THEN_SAID.match(stream.text, given[1]) if given else None
         if given and said and _ends_clause(stream, said.end()):
             out.append(Found("name", *given))
     # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
@@ -947,6 +942,11 @@ def _full_name(stream: Stream, p: int, named: bool = False) -> tuple[int, int] |
 def _ends_clause(stream: Stream, i: int) -> bool:
     """Whether a name ending before character ``i`` ends its clause (or the segment, or the text)."""
     return i == len(stream.text) or stream.opens_clause(i)
+
+
+def _clause_end(stream: Stream, given: tuple[int, int] | None) -> tuple[int, int] | None:
+    """``given`` (a given name's span) when the name ends its clause, else None."""
+    return given if given and _ends_clause(stream, given[1]) else None
 
 
 def _name_ending_at(stream: Stream, e: int, after: set[str], related: bool = False) -> tuple[int, int] | None:
