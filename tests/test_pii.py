@@ -1506,3 +1506,53 @@ def test_an_e_mail_name_said_in_digits_goes_on_over_a_pause() -> None:
     # pii/s41g: a QQ number, the mailbox's name, begun in the segment before its @
     masked = mask_segments(["就是我QQ号，八七六五四 ", "三二一 at qq 点 com"])
     assert masked == ["就是我QQ号，***** ", "*** at qq 点 com"]
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s42b: passwords tried, a word of letters and digits (named or not) or told by their recipe; digits read
+    # out after a particle, or read back by the agent; a sender's prefix before 开头
+    ("我试了woaini1314和woaini520都不对", "我试了**********和*********都不对"),
+    ("我一般用生日加名字缩写，这个是19900315lw", "我一般用生日加名字缩写，这个是**********"),
+    ("您说的是904317，对吧？我这边核对一下", "您说的是******，对吧？我这边核对一下"),
+    ("验证码是六位数字，是106开头的号码发的", "验证码是六位数字，是106开头的号码发的"),
+    # pii/s42, s42b: two names once the name is said wrong; family named after 吧 or before what was done in their
+    # name; a name and its length; staff named with a job number stay
+    ("收货人名字写错了，不是王丽，是汪莉，三点水那个汪。", "收货人名字写错了，不是王*，是汪*，三点水那个汪。"),
+    ("联系人写我儿子吧，马俊杰，他白天在家。", "联系人写我儿子吧，马**，他白天在家。"),
+    ("那个号是我儿子刘子轩注册的", "那个号是我儿子刘**注册的"),
+    ("司马南，对，名字就一个字", "司马*，对，名字就一个字"),
+    ("今天上门的是我们的王师傅，王建军，工号A1023。", "今天上门的是我们的王师傅，王建军，工号A1023。"),
+    # a household at a village's group after 我们; a township after a city and district said without 市 or 区; an
+    # estate's building said 号 before its flat
+    ("我们在河南省周口市郸城县汲冢镇王庄村三组，大车进不来。", "我们在河南省周口市郸城县********，大车进不来。"),
+    ("就送上海闵行莘庄镇莘城苑十七号五零一。", "就送上海闵行************。"),
+    # a mail provider said before the address; a QQ number in characters before @; the name told after @前面是
+    ("发到我foxmail，huangyq@foxmail.com。", "发到我foxmail，*******@foxmail.com。"),
+    ("邮箱就是QQ号，幺三九八八七六五四三@qq.com。", "邮箱就是QQ号，**********@qq.com。"),
+    ("@前面是xiaoqiang_bj，后面是163点com", "@前面是*********_**，后面是163点com"),
+    # a WeChat ID said to be the phone number (not 微信就是手机号: the caller found by a phone); pinyin and said digits
+    ("微信号就是我手机号，13812345678。", "微信号就是我手机号，***********。"),
+    ("微信就是手机号，18688886666，您直接搜", "微信就是手机号，*******6666，您直接搜"),
+    ("我微信号是jiang 拐拐 零八，拼音加数字。", "我微信号是***** ** **，拼音加数字。"),
+])
+def test_tried_passwords_corrected_names_townships_and_ids_as_pii_s42_says_them(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_a_code_read_out_in_pairs_over_pauses_after_a_particle() -> None:
+    assert mask_segments(["我念一下啊，零六", "九三", "五一"]) == ["我念一下啊，**", "**", "**"]
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    # pii/s42: a parcel's sign-off code; a request cut off by a pause, the secret named last
+    ("师傅上门前，您把签收码先告诉我一下。", "签收码先告诉我"),
+    ("那个，验证码", "那个，验证码"),
+    ("您把支付密码", "您把支付密码"),
+])
+def test_a_parcels_code_and_a_request_cut_off_by_a_pause_are_requests(text: str, asked: str) -> None:
+    (r,) = secret_requests(text)
+    assert text[r.start:r.end] == asked
+
+
+def test_a_code_named_last_after_another_verb_is_no_request() -> None:
+    assert secret_requests("请您输入那个验证码") == []

@@ -99,6 +99,13 @@ KEEP = 4
 ID_NAMED = re.compile(r"身份证|证件号")
 ID_NAMED_REACH = 24  # characters from 身份证 to the ID it names, across a clause or two
 TAKEN_BACK_AFTER = re.compile(r"不是")  # 是6225…7902，不是6225…7920: the number said wrong, after the right one
+PREFIX_SAID = "开头"  # said right after a number's first digits
+# The WeChat ID said to be the phone number (微信号就是我手机号，138…; 微信号就是139…，手机号): the ID, hidden whole as
+# one is (微信就是手机号，186… says the caller is found by the number: a phone's, its tail kept, as pii/s25c has it;
+# so is 微信号是138… with no word saying it is the phone's)
+WECHAT_IS_NUMBER = re.compile(r"微信号(?:就|也)?是(?:我的?)?(?P<phone>(?:手机|电话)号码?)?$")
+PHONE_WORDS = ("手机号", "电话号")
+WECHAT_IS_REACH = 12  # characters of those words
 HOTLINE_DIGITS = 10  # a 400 or 800 line: 400-820-5588
 AGENT = "agent"  # the speaker whose 我叫… is their own (public) name
 PASSWORD_CHARS = 16  # longest letters-and-digits password taken after 密码
@@ -444,6 +451,8 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         return [_Raw(str(context), value, CONFIDENCE_PROVEN, tuple(token), tuple(token))]
     if b < len(text) and stream.joined(b - 1) and text[b] in UNITS:
         return []  # 13812元, 2024年, 3点, 8003号: a quantity, date or time
+    if text.startswith(PREFIX_SAID, b):
+        return []  # 106开头的号码, 6222开头的卡: the first digits all numbers of a sender or a bank share
     digits, where = _expand(stream, idx)
     if context == "id_card" and digits.isdigit() and (
             (passport and PASSPORT_DIGITS[0] <= len(digits) <= PASSPORT_DIGITS[1])
@@ -459,6 +468,9 @@ def _numbers(stream: Stream, idx: list[int], keep: int) -> list[_Raw]:
         span = idx[where[n.start][0]:where[n.end - 1][1] + 1]
         hidden = tuple(span) if n.kind not in NUMBER_KINDS else _kept_tail(text, span, keep)
         out.append(_Raw(n.kind, digits[n.start:n.end], n.confidence, tuple(span), hidden))
+    wechat = WECHAT_IS_NUMBER.search(text, max(0, a - WECHAT_IS_REACH), a) if context == "phone" else None
+    if wechat and (wechat["phone"] or text.startswith(PHONE_WORDS, b)):
+        return [replace(r, kind="wechat", hidden=r.span) for r in out]
     return out
 
 

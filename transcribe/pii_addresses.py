@@ -144,7 +144,9 @@ DORM = re.compile(f"[{_NUM}a-z]+(?:舍|号?宿舍楼)(?:[a-z]区)?(?:[{_NUM}]+�
 # one of a works' or a unit's housing (纺织厂家属院8栋, 油田生活区12栋, 员工宿舍3栋), and an estate's numbered
 # cluster (碧水湾B2组团)
 # (a works' housing is also a 家属楼, or numbered 街坊 blocks: 拖拉机厂十一街坊34栋)
-ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属区|家属楼|生活区|宿舍|大院|街坊)[{_NUM}]+(?:栋|幢|号楼)"
+# (the building may be said 号 when its flat follows: 莘城苑十七号五零一)
+ESTATE = re.compile(f"(?:小区|花园|家园|苑|华府|公寓|家属院|家属区|家属楼|生活区|宿舍|大院|街坊)[{_NUM}]+"
+                    f"(?:栋|幢|号楼|号(?=[{_NUM}]{{3,4}}))"
                     f"|[{_NUM}a-z]+组团"
                     f"|[东南西北中a-z{_NUM}]区[{_NUM}]+(?:栋|幢|号楼)"  # an estate's zone, then its building: 南区8栋
                     f"|[{_NUM}]+期[{_NUM}a-z]+(?:栋|幢|号楼)")  # an estate's phase, then its building: 世纪城二期12栋
@@ -167,6 +169,12 @@ DIRECTIONS = re.compile(f"[\u4e00-\u9fff]{{0,14}}?(?:(?:往?[东南西北左右]
 # A township said alone, then the way to the house in its clause (临泉县老集镇中心小学对面第二户): the address, with no
 # street to name
 TOWN = re.compile(r"(?<=[县区市旗])[\u4e00-\u9fff]{2,4}?[镇乡]")
+# a township said with no county or district suffix before it (上海闵行莘庄镇), and the length of its name, as most
+# have (莘庄镇, 汲冢镇)
+TOWN_SAID = re.compile("[镇乡]")
+TOWN_NAME = 2
+# a village's numbered group: a household's, no firm's (我们在…王庄村三组)
+VILLAGE_GROUP = re.compile(f"村[{_NUM}]+[组队社]")
 # after a number: an entrance (2门, not 301门口: the door of the flat), a desk (第二排工位)
 SUB_UNIT = re.compile(r"门(?!口)|[排列]?(?:工位|座位)")
 # A hospital bed (市第一人民医院住院部六楼心内科十八床): where a patient is, as a home address says where one lives
@@ -295,9 +303,13 @@ def addresses(stream: Stream) -> list[Found]:
         start = max([start, *(k + 1 for k in range(start + 1, m.start())
                               if text[k] == "在" or (text[k] == "是" and not DOOR_WORD.search(text, start, k))
                               or text.startswith(("就写", "就放"), k - 1))])
-        if not (NOT_CALLERS.search(text, max(0, start - 8), m.start()) or FIRMS_ADDRESS.search(text, 0, start)):
-            found = _address_from(stream, start)
-            out += [found] if found else []
+        firm = NOT_CALLERS.search(text, max(0, start - 8), m.start())
+        found = _address_from(stream, start)
+        # (我们 down to a village's group is a household: a firm has no premises there, 我们在…汲冢镇王庄村三组)
+        if firm and firm.group() == "我们" and found and VILLAGE_GROUP.search(text, found.start, found.end):
+            firm = None
+        if found and not (firm or FIRMS_ADDRESS.search(text, 0, start)):
+            out.append(found)
     out += _in_english(stream) + _dashed_flats(stream)
     out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
     out += [Found("address", m.start("said"), m.end())
@@ -699,6 +711,10 @@ def _address_from(stream: Stream, at: int) -> Found | None:
     # keep the province/city/district: everything up to the last admin character before the street,
     # one that leaves a street name of two characters or more (not the 市 of 环市东路)
     keep = _admin_end(text, start, street.start() - 2)
+    # a township said after a city and district with no 市 or 区 (上海闵行莘庄镇…): they end where its name starts
+    town = TOWN_SAID.search(text, keep + TOWN_NAME, street.start()) if keep == start else None
+    if town:
+        keep = town.start() - TOWN_NAME
     # a regiment: what comes before its number is the place (新疆石河子; not the 团 of an estate's 组团)
     if text[street.start() - 1] == "团" and text[street.end() - 1] == "连":
         regiment = street.start() - 1

@@ -98,7 +98,8 @@ ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
 # Digits the speaker reads out, no word naming them (我念一下，2，0，3，9，8，5; 收到了，我念一下，7 3 5 1 9 0): six are
 # a verification code's length; a card, an ID or a phone read so is longer and keeps its kind
-READ_OUT = re.compile(r"我(?:再|给您|跟您)?(?:念|读)一下$")
+# (a particle may end the words: 我念一下啊，零六|九三|五一; or the agent reads them back: 您说的是904317，对吧？)
+READ_OUT = re.compile(r"(?:我(?:再|给您|跟您)?(?:念|读)一下(?:啊|哈|吧)?|您说的是)$")
 CODE_READ_OUT = 6
 # The one said after the last expired (刚才那个过期了，新的是502813): a one-time code runs out within a call and is sent
 # again; a card or a document that expired is named before it (卡, 身份证) and keeps its kind
@@ -122,7 +123,8 @@ RECEIVED = re.compile(r"收到了?(?:一个|一条)?(?:就|也)?是?$")
 CODE_LENGTH = re.compile(r"(?<![后末尾前最])[四六]位数?的?(?:是|就是)?$")
 # What the caller tried, the words after naming what failed (我试了123456也试了888888，都提示密码错误): a password or
 # a code, as named
-TRIED = re.compile(r"(?:试了|试过|输了|输入了)(?:一个|一下)?$")
+# (a word of letters and digits tried is a password, named or not, as a code is digits: 我试了woaini1314和woaini520)
+TRIED = re.compile(r"(?:试了|试过|输了|输入了)(?:一个|一下)?(?P<letters>[a-z]*)$")
 TRIED_NAMED = re.compile(r"(?P<password>密码)|(?P<code>验证码)")
 TRIED_REACH = 16  # characters from the digits to the word naming them
 # ... or what the system did with the digits said (您说的是407 215对吧，系统显示验证成功了): a code it checked
@@ -249,8 +251,11 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         found = "code"
     if found is None and SET_WORD.search(before):
         found = "password"
-    if found is None and TRIED.search(before) and (named := TRIED_NAMED.search(text, b, b + TRIED_REACH)):
+    tried = TRIED.search(before) if found is None else None
+    if tried and (named := TRIED_NAMED.search(text, b, b + TRIED_REACH)):
         found = named.lastgroup
+    elif tried and (tried.group("letters") or (text[a].isascii() and text[a].isalpha())):
+        found = "password"
     if found is None and VERIFIED.search(text, b, b + TRIED_REACH):
         found = "code"
     if found is None and READ_OUT.search(before) and _run_end(text, a) - a == CODE_READ_OUT:
@@ -260,7 +265,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     elif found == QUANTITY:  # 退款退到您这张6222…的卡上: a card named after beats an amount before
         after = _after(text, b)  # (not a code: 尾号5678，验证码已发 keeps its tail digits)
         found = after if after in ("bank_card", "id_card", "phone") else found
-        if PASSWORD_IS_DATE.search(text, lo, a):  # 密码就是我生日19860714: the date is the password
+        # 密码就是我生日19860714, 生日加名字缩写，这个是19900315lw: the date is the password
+        if PASSWORD_IS_DATE.search(text, lo, a) or PASSWORD_RECIPE.search(text, lo, a):
             found = "password"
     near = a - lo <= CORRECTION_GAP or (a - lo <= CORRECTION_REACH and CORRECTION.search(text, lo, a))
     if found is None and inherit and lo > 0 and _numeral(text, lo - 1) and near:
@@ -312,4 +318,6 @@ PASSWORD_IS_DATE = re.compile(r"(?:密码|口令)(?:[我他她](?:设的|设置�
                               r"(?:[\u4e00-\u9fff]{1,6}?(?:再?加上?|和|跟))?"
                               r"(?:我|他|她)?的?(?:老伴儿?|爱人|老公|老婆|儿子|女儿|孩子|爸爸?|妈妈?|父亲|母亲)?的?"
                               r"(?:生日|出生日期|出生年月)")
+# ... or a date said to be one with a name's letters, the password's recipe (生日加名字缩写，这个是19900315lw)
+PASSWORD_RECIPE = re.compile(r"(?:生日|出生日期)再?加上?(?:我的?)?(?:名字|姓名)?的?(?:缩写|拼音|首字母)")
 CORRECTION_GAP = 6  # characters between two runs for the second to take the first's context

@@ -22,8 +22,10 @@ CALLERS_FIRM = re.compile(r"(?<![们])[您你我]的?公司$")  # (and the calle
 # (a star against its start: the name was masked on the screen it is read from, z***8@163.com, and what is left is
 # public, as a masked number's tail is)
 # (the name's symbol may be said in words between its parts, liu下划线yang@163.com: hidden with the parts)
+# (a QQ mailbox's name is its QQ number, which may be said in characters: 幺三九八八七六五四三@qq.com)
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*"
-                   r"(?:(?:下划线|横杠|中划线)[A-Za-z0-9][A-Za-z0-9._%+-]*)*)"
+                   r"(?:(?:下划线|横杠|中划线)[A-Za-z0-9][A-Za-z0-9._%+-]*)*"
+                   rf"|[{SAID_DIGITS}]{{5,11}})"
                    r"\s*(?:@|＠|艾特|\bat\b|圈a)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
 # The name written as words with the ASR's spaces between them (邮箱是wang xiao ming 2000@gmail.com): after a
@@ -44,12 +46,17 @@ _SPELLED_SEP = (rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\
 # whole, and what stands before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
 _RUN = rf"[A-Za-z]+|[0-9]+|[{SAID_DIGITS}]+"  # (unbracketed: a dictated piece's case word binds to its letters)
 _SPELLED_PIECE = rf"(?:{_RUN})"
+# A mail provider's name said before a pause names the service, not a piece (发到我foxmail，huangyq@foxmail.com)
+_PROVIDER = r"(?:foxmail|gmail|hotmail|outlook|yahoo|icloud|sina|sohu|aliyun|qq|163|126|139|yeah)[\s，,]"
 # (the domain's digits said too, and a pause around its dot: …at，一六三，点，com)
-SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
+SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])(?!{_PROVIDER})"
+                          rf"({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
                           r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
                           rf"[A-Za-z0-9{SAID_DIGITS}](?:\s?[A-Za-z0-9{SAID_DIGITS}-])*"
                           r"(?:[\s，,]*(?:\.|点|\bdot\b)[\s，,]*[A-Za-z](?:\s?[A-Za-z])*)+",
                           re.IGNORECASE)
+# The name told alone, the part before the @ said to be it (@前面是xiaoqiang_bj，后面是163点com)
+BEFORE_AT = re.compile(r"(?:@|＠|艾特)前面的?(?:就是|是)[\s：:]*([A-Za-z0-9][A-Za-z0-9._%+-]*)")
 # A machine's sender (noreply@…, postmaster@…) or a firm's desk (service@…, kefu@…): no one's personal address
 MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster|service|support|kefu|helpdesk",
                             re.IGNORECASE)
@@ -135,8 +142,9 @@ _CASE_NOTE = re.compile(r"(?:大写|小写)的?\s*[A-Za-z]\s*$")
 _SPELLED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?=\s)")
 SPELLED_MIN = 3
 # or letters and digits said in characters, the ASR writing each as heard (微信号lily 幺九九二, kevin 两零零八 wx): a
-# word of letters and three digits said or more, which no sentence of words makes
-_MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{SAID_DIGITS}]{{3,}}")
+# word of letters and three digits said or more, which no sentence of words makes (the ASR may space them in pairs:
+# jiang 拐拐 零八)
+_MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{SAID_DIGITS}](?:\s?[{SAID_DIGITS}]){{2,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
 DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})(?:搜索?)?[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
@@ -147,7 +155,7 @@ DICTATED_PASSWORD = re.compile(rf"密[码碼](?:设的是|设置的是|是)?[：
 
 def emails(stream: Stream) -> list[Found]:
     """The mailbox name of each e-mail address, in stream indices, written or dictated."""
-    written = _ids(stream, EMAIL, "email") + _ids(stream, SPACED_EMAIL, "email") + _ids(stream, SPOKEN_EMAIL, "email")
+    written = [f for pattern in (EMAIL, SPACED_EMAIL, SPOKEN_EMAIL, BEFORE_AT) for f in _ids(stream, pattern, "email")]
     written = [w for w in written if not MACHINE_SENDER.fullmatch(stream.text, w.start, w.end)]
     # dictated: @ or a symbol or digit said by name (my email is john.smith@… is written, its "is" no part of it)
     dictated = [d for d in _dictated(stream, DICTATED_EMAIL, "email", symbol_needed=False)

@@ -389,9 +389,10 @@ def _nicknames(stream: Stream) -> list[Found]:
 
 
 def _not_staff(stream: Stream, found: list[Found]) -> list[Found]:
-    """Without the one found that gives the speaker's own name with a job number in the clause after it (我叫陈静，
-    工号30215): staff introducing themselves, whose name is public (POLICY §1), whoever the speaker is marked as."""
-    staff = [f for f in found if f.own and f.end < len(stream.text) and not stream.joined(f.end - 1)
+    """Without the one found that gives a name with a job number in the clause after it (我叫陈静，工号30215): staff
+    introducing themselves, whose name is public (POLICY §1), whoever the speaker is marked as; or introduced by
+    a colleague the same way (今天上门的是我们的王师傅，王建军，工号A1023)."""
+    staff = [f for f in found if f.end < len(stream.text) and not stream.joined(f.end - 1)
              and STAFF_NUMBER.match(stream.text, past_fillers(stream, f.end))]
     return [f for f in found if not any(s.start < f.end and f.start < s.end for s in staff)]
 
@@ -671,9 +672,13 @@ def _corrected(stream: Stream) -> list[Found]:
         if given := _clause_end(stream, _full_name(stream, p)):
             said.setdefault(text[p:given[0]], []).append((*given, bool(TAKEN_BACK_AFTER.match(text, given[1]))))
     # (or the surname corrected, the given name the same: 不是张磊，是章磊)
+    # (or any two, once the name is said to be wrong: 名字写错了，不是王丽，是汪莉; a sound-alike for each character)
+    wrong_name = bool(NAME_WRONG.search(text))
     for names in list(said.values()):
         for a, b, wrong in names:
             said.setdefault("=" + text[a:b], []).append((a, b, wrong))
+            if wrong_name:
+                said.setdefault("名字", []).append((a, b, wrong))
     return [Found("name", a, b) for names in said.values() if len(names) > 1 and any(n[2] for n in names)
             for a, b, _ in names]
 
@@ -763,13 +768,16 @@ ROLE_THEN_NAME = re.compile(r"(?:安装|维修|售后|送货)?师傅|门卫|保�
                             r"|前台的|店长|工程师|司机|网格员|邻居|隔壁的")
 # a clause saying whose name the clause before was (马德顺，这是老爷子的名字; 就是我母亲的全名)
 NAME_THEN_SAID = re.compile(r"[这那]?就?是[\u4e00-\u9fff]{0,6}?的?(?:名字|全名|姓名)")
+# ... or how long the name is (司马南，对，名字就一个字; 王丽，两个字)
+LENGTH_THEN_SAID = re.compile(r"(?:对|是的|没错)?(?:名字|全名|姓名)?(?:就|是|只有|一共)*[一两二三四]个字")
 # a relation before a full name and its title (邻居周秀珍阿姨, 同事李国强先生)
 RELATION_BEFORE = re.compile(rf"(?:{KIN}|邻居|同事|朋友|同学|室友)$")
 # what such a person does next: a name runs up to one of these, the rest of a would-be name is not its
 PERSON_NEXT = set("说把答应跟和给让也就都还签来去打讲告叫帮办")
 # what family named for an errand do next (我妹妹王芳会去取, 我婶子刘梅代收): after a relation only, since after a job
-# they read as a verb's (师傅安装完会…)
-KIN_NEXT = PERSON_NEXT | set("会代")
+# they read as a verb's (师傅安装完会…); or what was done in their name (我儿子刘子轩注册的, 我爱人王芳登记的)
+KIN_NEXT = PERSON_NEXT | set("会代注登")
+KIN_ASIDE = set("吧啊呀")  # a particle closing the relation's clause, the name in the next (写我儿子吧，马俊杰，)
 
 
 def _introduced(stream: Stream) -> list[Found]:
@@ -813,7 +821,8 @@ def _introduced(stream: Stream) -> list[Found]:
             out.append(Found("name", *given))
     for p in starts:
         given = _clause_end(stream, _full_name(stream, p))
-        said = NAME_THEN_SAID.match(stream.text, given[1]) if given else None
+        said = (NAME_THEN_SAID.match(stream.text, given[1]) or LENGTH_THEN_SAID.match(stream.text, given[1])
+                if given else None)
         if given and said and _ends_clause(stream, said.end()):
             out.append(Found("name", *given))
     # family or a colleague, then the name (我儿子黄子轩，今年上初三; 我同事欧阳靖也碰到过), ending its clause or
@@ -821,9 +830,10 @@ def _introduced(stream: Stream) -> list[Found]:
     for m in KIN_THEN_NAME.finditer(stream.text):
         if _sibling_alone(stream, m):
             continue
-        given = _name_after(stream, m.end(), then=STOP_NEXT)
-        # (or runs into what is done for them: 给您母亲刘桂兰办理挂失)
-        if given and (_ends_clause(stream, given[1]) or stream.text[given[1]] in NAME_STOP | KIN_NEXT):
+        aside = m.end() < len(stream.text) and stream.text[m.end()] in KIN_ASIDE and _ends_clause(stream, m.end() + 1)
+        given = _name_after(stream, m.end() + aside, then=STOP_NEXT)
+        # (or runs into what is done for them: 给您母亲刘桂兰办理挂失; not after the aside, a clause of its own)
+        if given and (_ends_clause(stream, given[1]) or (not aside and stream.text[given[1]] in NAME_STOP | KIN_NEXT)):
             out.append(Found("name", *given))
     for m in ROLE_THEN_NAME.finditer(stream.text):
         clause = m.start()

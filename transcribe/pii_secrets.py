@@ -26,6 +26,8 @@ from transcribe.pii_stream import GAP_NONE, gap
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
            r"(?:原|旧)?(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号|开锁|开门|门锁){0,2}"
            r"(?P<what>动态密码|密码|口令|(?:密保|安全)问题的?答案|密保答案|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
+           # a parcel's code opens the locker or signs for it, for whoever hears it (您把签收码先告诉我)
+           r"|签收码|取件码|收货码|提货码"
            # a code by its length alone (刚才发到您手机上的六位数字码)
            r"|[四六]位数字码"
            r"|(?<![a-z])(?:login|verification|security)?(?:pin|code|password|passcode|otp)(?![a-z])码?"
@@ -79,6 +81,9 @@ _SECRET_FIRST = re.compile(
 )
 # a question left for the caller to finish, the secret named as theirs: 请问您的账户密码是？
 _LEFT_OPEN = re.compile(r"(?:您|你)的?" + _WHOSE + _SECRET + r"是$")
+# a request cut off by a pause, the secret named last and the telling verb in the next utterance
+# (那个，验证码 | 念给我听, 您把支付密码 | 报一下): the utterance holds nothing else, so not 请您输入那个验证码
+_CUT_OFF = re.compile(r"^(?:嗯|呃|啊|好的|好|那个|那|请|麻烦)*(?:您|你)?把?" + _WHOSE + _SECRET + r"(?:您|你)?$")
 NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|绝不|千万|不能|禁止|不可以|谨防|防止|不必|索要")
 PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")
 # said of the secret, not asking for it: 您说密码忘记了是吧 (the caller lost it; a reset link follows)
@@ -101,7 +106,7 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
     norm = text if isinstance(text, Normalized) else normalize(text)
     t = norm.text
     spans: list[tuple[int, int, str]] = []
-    for pattern in (_VERB_FIRST, _SECRET_FIRST, _LEFT_OPEN):
+    for pattern in (_VERB_FIRST, _SECRET_FIRST, _LEFT_OPEN, _CUT_OFF):
         for m in pattern.finditer(t):
             if NEGATIONS.search(t, _clause_start(norm, m.start()), m.start()):
                 continue
