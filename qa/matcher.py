@@ -310,7 +310,8 @@ class Matcher:
         if asked:
             return True
         return not _ME.search(norm.text[_clause_start(norm, start):start]) and (
-            clause.endswith(_ASKED_LAST) or _a_not_a(clause))
+            clause.endswith(_ASKED_LAST) or _a_not_a(clause)
+            or (clause.startswith(_WH) and _sentence_asked(norm, last)))
 
 
 def _hedges(norm: Normalized, start: int) -> bool:
@@ -326,6 +327,13 @@ def _question_mark_after(norm: Normalized, last: int) -> bool:
     return norm.original[norm.offsets[last] + 1 :].lstrip()[:1] in ("？", "?")
 
 
+def _sentence_asked(norm: Normalized, last: int) -> bool:
+    """Whether the sentence holding normalised character ``last`` ends in a question mark: a clause opening
+    with a question word is asked when a later clause carries the mark (您大概是什么时候买的，还记得吗？)."""
+    rest = re.split("[。！!；;]", norm.original[norm.offsets[last] + 1 :], maxsplit=1)[0]
+    return "？" in rest or "?" in rest
+
+
 def _a_not_a(clause: str) -> bool:
     """Whether ``clause`` asks the caller's wish or time both ways (方不方便, 要不要, 能不能); not 是不是 or
     有没有, which a refusal asks of the facts (我不知道您这个是不是漏气，您去问问燃气公司吧)."""
@@ -335,6 +343,7 @@ def _a_not_a(clause: str) -> bool:
 
 _ME = re.compile("我(?!们)")  # the agent speaking for themself
 _NO_CONDITION = ("主要是",)  # words holding a condition word (要是) that set none: 主要是财务那边拖着 blames
+_WH = ("什么", "几", "哪", "多少", "是什么", "是几", "是哪", "是多少")  # a clause opening with one asks a question
 _ASKED_LAST = ("没有", "了没", "不")  # a clause asked by its last word, as 吗 asks: 不知道您收到短信没有, …方便不
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}
 
