@@ -311,15 +311,19 @@ class Matcher:
             return True
         return not _ME.search(norm.text[_clause_start(norm, start):start]) and (
             clause.endswith(_ASKED_LAST) or _a_not_a(clause)
-            or (clause.startswith(_WH) and _sentence_asked(norm, last)))
+            or (clause.startswith(_WH) and (_sentence_asked(norm, last) or _said_to_caller(norm, start))))
 
 
 def _hedges(norm: Normalized, start: int) -> bool:
     """Whether the word at ``start`` hedges its clause: the clause ends in 吧 with no question mark after
     it, and no 您/你 stands right before the word (您应该收到了吧 checks a fact with the caller)."""
     last = _clause_stop(norm, start) - 1
-    asked_of_caller = start > 0 and norm.text[start - 1] in "您你"
-    return norm.text[last] == "吧" and not _question_mark_after(norm, last) and not asked_of_caller
+    return norm.text[last] == "吧" and not _question_mark_after(norm, last) and not _said_to_caller(norm, start)
+
+
+def _said_to_caller(norm: Normalized, start: int) -> bool:
+    """Whether 您/你 stands right before the word at ``start``: the caller is asked to guess (您大概什么时间在家)."""
+    return start > 0 and norm.text[start - 1] in "您你"
 
 
 def _question_mark_after(norm: Normalized, last: int) -> bool:
