@@ -549,8 +549,11 @@ def _with_taken_back(r: _Raw, gone: list[int]) -> _Raw:
     return replace(r, span=whole, hidden=whole)
 
 
-# A digit told by its place in the number (最后一位是6, 第三位是2): a word about the number, no group of it
-PLACE_TOLD = re.compile(r"(?:最后|末|第[一二三四五六七八九十0-9]{1,2})一?位(?:数字)?(?:是|为|应该是)?$")
+# A digit told by its place in the number (最后一位是6, 第三位是2): a word about the number, no group of it; or the
+# last few (最后是四三，15066781243: the last two put right, then the number said again)
+PLACE_TOLD = re.compile(r"(?:(?:最后|末|第[一二三四五六七八九十0-9]{1,2})一?位(?:数字)?|最后(?:[两三]位)?)"
+                        r"(?:是|为|应该是)?$")
+PLACE_TOLD_DIGITS = 3  # digits told so at most
 
 
 def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Raw]:
@@ -561,7 +564,7 @@ def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Ra
         if _hotline(stream, _joined(current)):
             current = [nxt]  # 400-820-5588，一直占线: a hotline said whole; the 一 after it is a word
             continue
-        if len(_joined(current)) == 1 and PLACE_TOLD.search(stream.text, 0, current[0][0]):
+        if len(_joined(current)) <= PLACE_TOLD_DIGITS and PLACE_TOLD.search(stream.text, 0, current[0][0]):
             current = [nxt]  # 最后一位是6，370783…: a digit told by its place, then the number said again
             continue
         alone = _numbers(stream, _joined(current), keep)
@@ -570,7 +573,11 @@ def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Ra
         # last (一三九，零零一二，三四五六，这是您登记的手机号)
         # 叉 after a pause: only an ID's check character is said so; it closes the ID even when its checksum fails
         closes_id = stream.text[nxt[0]] in X_CHARS and any(r.kind == "id_card" for r in merged)
-        if (merged and _best(merged) >= _best(alone)) or not (merged or alone) or closes_id:
+        # (a number read out in pieces starts at one: a phone found from a piece's third digit is a worse reading
+        # than the card the next piece completes, 6 2 1 4 | 8 3 | 0 1 2 3 | 4 5 6 7 | 8 9)
+        starts = {piece[0] for piece in current}
+        rivals = [r for r in alone if r.span[0] in starts]
+        if (merged and _best(merged) >= _best(rivals)) or not (merged or alone) or closes_id:
             current.append(nxt)
         else:
             out.extend(alone)

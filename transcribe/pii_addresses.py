@@ -67,7 +67,9 @@ AREAS = re.compile(r"香港岛|香港|港岛|九龙城|九龙|新界|中西区|�
 LANE_LI = "(?<![这那哪城乡市县区家心公千万夜里])里"
 _AFTER_DISTRICT = f"(?:[区县市旗]|{AREAS.pattern})[\u4e00-\u9fff]{{1,12}}?"  # a district, then a street's name
 _SECTION = f"[东南西北中]?(?:[{_NUM}东南西北中]+段)?"  # the part of the street: 中, 南, 四段
-PLACED = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道|道|巷|弄|胡同|{LANE_LI}){_SECTION}"
+# (or a Shanghai lane, its houses numbered in it: 四平路1288弄, its house maybe in the next clause)
+PLACED = re.compile(f"{_AFTER_DISTRICT}路[{_NUM}]+弄"
+                    f"|{_AFTER_DISTRICT}(?:路|街|大道|道|巷|弄|胡同|{LANE_LI}){_SECTION}"
                     f"(?:[{_NUM}]+[巷弄]){{0,2}}[{_NUM}]+号")  # Taipei's 216巷5弄3号
 FARM = "(?:农场|林场|牧场)"
 # A county's township and village (郸城县李楼村三组, 农安县合隆镇陈家屯, 昌吉市大西渠镇三队; in Inner Mongolia a
@@ -184,9 +186,12 @@ UNITS_IN_ENGLISH = re.compile(r"(?:(?:flat|room|rm|unit|tower|block|blk|building
 # A clause opening with a house number, building, floor or flat (256号, 5号楼, 13楼): the rest of an address
 # (a Shanghai lane's number too, 六六八弄: the houses are numbered within it)
 HOUSE_NUMBER = re.compile(f"[{_NUM}]+[a-z]?(?:号楼|号|楼|层|室|栋|幢|座|单元|弄)")
+HOUSE_NUMBERS = re.compile(f"(?:{HOUSE_NUMBER.pattern})+")  # the house, then its flat (…1288弄，22号301室)
 # A district and a street that ends its clause, its number said after a filler (天山区解放南路，嗯，256号)
 # (a numbered 道 too, 高新南七道，十八号: the stream leaves the comma out, so the number is right after it)
-PAUSED = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道|巷|弄|道(?=[{_NUM}])){_SECTION}")
+# (or a courtyard on the lane pointed at, its number after: 南门里德福巷口子上那个大杂院，12号)
+PAUSED = re.compile(f"{_AFTER_DISTRICT}(?:路|街|大道|巷|弄|道(?=[{_NUM}])){_SECTION}"
+                    f"(?:[\u4e00-\u9fff]{{0,3}}?那个(?:大杂院|大院|院子))?")
 # An address written in English (Room 1203, 88 Century Avenue; 350 West 57th Street, Apt 12B; Flat 5B, 22 Nathan
 # Road), on a segment's original text: a flat maybe, a house number, the street's name in capitals and its kind, a flat
 # maybe. They are hidden; the district, city and state after them stay, as a Chinese address's before it do.
@@ -250,7 +255,7 @@ ADMIN = set("省市区县州旗盟")  # kept when masked; a township (镇, 乡, 
 # (家属区 and 生活区: a works' housing, not a district)
 CAMPUS = set("园校营厂矿属活")  # 园区, 校区, 营区, 厂区, 矿区 and A区 are parts of a site, not districts
 # (a campus dormitory is numbered with its 舍: 西十二舍, 5舍; the 舍 is the last of the house, as 栋 is)
-HOUSE = set("号室楼栋幢座层户院组队社屯元房舍")
+HOUSE = set("号室楼栋幢座层户院组队社屯元房舍弄")  # (弄: a Shanghai lane's number, 1288弄)
 # A building named after the house number (天府三街199号太平洋保险金融大厦) is part of the address
 BUILDING = re.compile(r"大厦|广场|中心|花园|公寓|大楼|商厦|家园|公馆|写字楼|仓库|库房")  # (…108号院内二号仓库)
 BREAKS = (GAP_PUNCT, GAP_SOFT)  # a clause ends between two stream characters
@@ -602,7 +607,7 @@ def _goes_on(stream: Stream, end: int) -> bool:
         # a caller reading slowly gives the house, building or floor a clause of its own, with no filler before it
         # (小寨东路，一二六号; …一七七号，二十三楼): the clause is that number alone; after a building, its flat's
         # number needs no word (…九栋，一零零二)
-        return bool(HOUSE_NUMBER.fullmatch(text, on, stop)
+        return bool(HOUSE_NUMBERS.fullmatch(text, on, stop)
                     or (text[end - 1] in BUILT and ROOM_NUMBER.fullmatch(text, on, stop)))
     short = text[end - 1] not in HOUSE and text[end - 1] not in DIGIT_VALUE
     # (an estate's building after a filler, …九三二号，那个，学生公寓七栋, is the home's too, and so is a building

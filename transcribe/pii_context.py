@@ -66,6 +66,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "序列号", "串号", "imei", "sn", "条码", "发票", "热线", "热线电话", "客服电话", "服务电话",
         "投诉电话", "售后电话", "官方电话", "工号", "房间", "门牌", "分机", "邮编", "版本",
         "会员号", "会员卡号", "会员卡", "车牌", "批次", "合同号", "保单号", "流水号", "交易号",
+        "延保卡号", "延保卡",  # a product's extended warranty card (延保卡号是6228…): no bank's
         "ordernumber", "order", "tracking", "trackingnumber", "model", "serialnumber", "invoice", "hotline",
         "promocode", "couponcode", "discountcode", "qrcode", "barcode", "zipcode", "postcode", "postalcode",
         "errorcode", "productcode", "simcard", "giftcard", "membershipcard", "membercard", "flight", "room",
@@ -86,6 +87,8 @@ WINDOW = 10  # a context word must end at most this many characters before the r
 GENERIC_REACH = 4  # how far before 号码 a specific word may end and still name it
 # A negative word that names a person here, not a number (快递员说…，您留的是138…: the courier's, not a tracking number)
 NOT_NEGATIVE_BEFORE = ("员", "小哥", "师傅")
+# A quantity's word said to be less than what follows (不光是尾号，我报全的吧，6230…): the whole number, not a tail
+NOT_ONLY = ("不光是", "不只是", "不止是", "不光", "不只", "不止")
 # A door's keypad: a gate, then the keys pressed (楼下门禁要按1379, 单元门那个要输8520): a code
 GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4e00-\u9fff]{0,4}?(?:按|摁|输入|输)$")
 # Any other 码 said right before the digits (核销码是…, 访客码…): a code issued for one use, as 验证码 is; not a
@@ -117,8 +120,8 @@ HALVES_REACH = 20  # characters from 前三位 to the digits of the second half
 # A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
 SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
 # What the caller says they received, with no word for it (收到了，是七三五零二八; 又收到一个，是六六一二零四): the
-# code the agent sent, read out
-RECEIVED = re.compile(r"收到了?(?:一个|一条)?(?:就|也)?是?$")
+# code the agent sent, read out (or the digits received: 收到的数字是五 | 二 | 九…)
+RECEIVED = re.compile(r"收到(?:了?(?:一个|一条)?|的数字)(?:就|也)?是?$")
 # A code told by its length alone (六位数的，九九八二七一): a one-time code's six or four digits; not a tail (后六位)
 CODE_LENGTH = re.compile(r"(?<![后末尾前最])[四六]位数?的?(?:是|就是)?$")
 # What the caller tried, the words after naming what failed (我试了123456也试了888888，都提示密码错误): a password or
@@ -193,7 +196,8 @@ def _word_ending_at(text: str, e: int, lo: int = 0) -> tuple[int, str] | None:
 def _before(text: str, a: int, lo: int) -> str | None:
     for e in range(a, max(lo, a - WINDOW) - 1, -1):
         hit = _word_ending_at(text, e, lo)
-        if hit is None or (hit[1] == NEGATIVE and text.startswith(NOT_NEGATIVE_BEFORE, e)):
+        if hit is None or (hit[1] == NEGATIVE and text.startswith(NOT_NEGATIVE_BEFORE, e)) or (
+                hit[1] == QUANTITY and text.endswith(NOT_ONLY, lo, hit[0])):
             continue
         start, kind = hit
         kind = _whose(text, lo, start, e, kind)

@@ -51,7 +51,8 @@ _PROVIDER = r"(?:foxmail|gmail|hotmail|outlook|yahoo|icloud|sina|sohu|aliyun|qq|
 # (the domain's digits said too, and a pause around its dot: …at，一六三，点，com)
 SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])(?!{_PROVIDER})"
                           rf"({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
-                          r"[\s，,]*(?:后面是)?(?:@|＠|艾特|\bat\b|圈a)[\s，,]*"
+                          # (at may follow a said digit with no space: the pieces of segments are joined, 一九九九 | at)
+                          r"[\s，,]*(?:后面是)?(?:@|＠|艾特|(?<![A-Za-z0-9])at\b|圈a)[\s，,]*"
                           rf"[A-Za-z0-9{SAID_DIGITS}](?:\s?[A-Za-z0-9{SAID_DIGITS}-])*"
                           r"(?:[\s，,]*(?:\.|点|\bdot\b)[\s，,]*[A-Za-z](?:\s?[A-Za-z])*)+",
                           re.IGNORECASE)
@@ -70,7 +71,8 @@ _ID_CHAR = r"(?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9]))"
 ID_LEAD = 8  # characters of the segment before searched for the words that name an ID
 # (the @ too: lijianguo66@ | foxmail.com; and spaces between a name's words: hu yan | bing | 七七@foxmail.com)
 # (or digits said in characters: QQ号，八七六五四 | 三二一 at qq 点 com)
-_ID_TAIL = re.compile(rf"(?:[A-Za-z0-9{SAID_DIGITS}._%+@＠-]+ )*[A-Za-z0-9{SAID_DIGITS}._%+@＠-]*$")
+# (a segment may open with the recogniser's space: 邮箱是 | liu | mei 一九九九 | at 163 点 com)
+_ID_TAIL = re.compile(rf"\s*(?:[A-Za-z0-9{SAID_DIGITS}._%+@＠-]+ )*[A-Za-z0-9{SAID_DIGITS}._%+@＠-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
 # the ID taken back just before one found (qd_mama2015，呃不对，是qdmama2015): a slip, as much the caller's
 _TAKEN_BACK = re.compile(rf"(?<![a-z0-9])((?=[a-z]+[0-9])[a-z][a-z0-9]{{5,19}})"
@@ -147,7 +149,8 @@ SPELLED_MIN = 3
 _MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{SAID_DIGITS}](?:\s?[{SAID_DIGITS}]){{2,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
-DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})(?:搜索?)?[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
+# (就是 before it: 微信号就是 L X Y 八 六 零 三 二 五)
+DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})(?:搜索?|就)?[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
 # (密碼 in Traditional script too: 密碼是大写的Q小写的w 1 2 3 4)
 DICTATED_PASSWORD = re.compile(rf"密[码碼](?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT}|{_GOES_ON})+)",
                                re.IGNORECASE)
@@ -220,11 +223,21 @@ def wechat_ids(stream: Stream) -> list[Found]:
     found += _dictated(stream, DICTATED_WECHAT, "wechat") + _over_segments(stream)
     after = [w.end for w in found if w.end < len(stream.text) and not stream.joined(w.end - 1)]  # after a pause
     whose = [m.end() for m in (_ANOTHERS.match(stream.text, at) for at in after) if m]
-    retold = (_RETOLD_ID.match(stream.text, at) for at in corrections(stream, found) + whose)
+    retold = (_RETOLD_ID.match(stream.text, _past_symbol(stream, at)) for at in corrections(stream, found) + whose)
     in_words = [Found("wechat", w.end, end) for w in found if (end := _said_in_words(stream, w))]
     slips = (_TAKEN_BACK.search(stream.text, max(0, w.start - TAKEN_BACK_REACH), w.start) for w in found)
     slipped = [Found("wechat", m.start(1), m.end(1)) for m in slips if m]
     return found + [Found("wechat", m.start(), m.end()) for m in retold if m] + in_words + slipped
+
+
+# the symbol a correction puts right, said before the ID again (hai_yang88，噢不对是中划线，hai-yang88)
+_SYMBOL_FIXED = re.compile(rf"(?:{_SYMBOL_WORD})")
+
+
+def _past_symbol(stream: Stream, at: int) -> int:
+    """Where the ID said again from ``at`` starts, past a symbol said first."""
+    m = _SYMBOL_FIXED.match(stream.text, at)
+    return m.end() if m else at
 
 
 _ID_DIGITS = re.compile(r"[0-9]+$")
@@ -246,7 +259,8 @@ def _said_in_words(stream: Stream, w: Found) -> int:
 
 # A WeChat ID begun at the end of a segment after its word (微信号Q D | laoli | 6 6 8; 微信号，呃，chensiyuan | 2021)
 WECHAT_BEGUN = re.compile(rf"(?:{_WECHAT_WORD})[是：:\s]*{_HESITATION}((?:{_ID_CHAR}\s?)+)[，,。.\s]*$", re.IGNORECASE)
-ID_PART = re.compile(rf"\s*((?:{_ID_CHAR}\s?)+)[，,。.\s]*")  # a segment holding a part of one alone
+# a segment holding a part of one alone, or a symbol said by name (w x i d | 下划线 | 8 k 2 m 9 p)
+ID_PART = re.compile(rf"\s*((?:{_ID_CHAR}\s?)+|{_SYMBOL_WORD})[，,。.\s]*")
 
 
 def _over_segments(stream: Stream) -> list[Found]:

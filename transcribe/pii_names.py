@@ -137,6 +137,7 @@ ROMAN_SURNAMES = {"wang", "li", "zhang", "liu", "chen", "yang", "huang", "zhao",
                   "tsang", "chow", "lam", "kwok", "mak", "yip", "chu", "fung", "lo", "kwan", "tse", "au", "siu",
                   "chiu", "hui", "poon", "tsui", "yuen", "chung", "choi", "lai", "tong", "ko", "kwong"}
 NOT_LATIN_NAMES = {"app", "vip", "wifi", "sir", "miss", "boss"}
+SPELLED_GIVEN = re.compile(r"[a-z]{2,12}(?![a-z0-9])")  # a given name spelled after its surname spelled and written
 # A character of a given name explained by a word holding it: 晓是破晓的晓, 伟大的伟 (_spelled_out)
 # (or after a bare 是, said of the name before, which is no part of it: 不是平凡的凡，是帆船的帆)
 EXPLAINED = re.compile(r"(?:(?P<x>[\u4e00-\u9fff])是|(?P<lead>是))?"
@@ -239,9 +240,15 @@ def names(stream: Stream) -> list[Found]:
     out += romanised
     # an English name (我英文名叫Jessica, 您叫我Kevin就行): all but its first letter, as a spelled name
     for m in LATIN_NAME.finditer(text):
-        if m["name"] not in NOT_LATIN_NAMES and not any(m.start("name") < r.end and r.start < m.end("name")
-                                                        for r in romanised):
-            out.append(Found("name", m.start("name") + 1, m.end("name"), _first_person(text, m.start(), m.end())))
+        own = _first_person(text, m.start(), m.end())
+        # (or a surname spelled, then written, then the given name spelled: Z H O U 周，J I A N | G U O)
+        spelled = m["name"] in ROMAN_SURNAMES and text[m.end():m.end() + 1] in SURNAMES
+        given = SPELLED_GIVEN.match(text, m.end() + 1) if spelled else None
+        if given:
+            out.append(Found("name", *given.span(), own))
+        elif not spelled and m["name"] not in NOT_LATIN_NAMES and not any(
+                m.start("name") < r.end and r.start < m.end("name") for r in romanised):
+            out.append(Found("name", m.start("name") + 1, m.end("name"), own))
     out += _retold(stream, out)
     out += _alternatives(stream, out)
     # (a name found twice, corrected and explained, has its explanation found once: 赵丽虹，彩虹的虹)
@@ -641,9 +648,22 @@ def _explained(stream: Stream) -> list[Found]:
             continue
         m = EXPLAINED.match(text, given[1])
         if (m and _ends_clause(stream, m.end()) and m["ch"] in text[given[0]:given[1]]
-                and m["ch"] in m["word"] and m["x"] in (None, m["ch"])):
+                and m["ch"] in m["word"] and m["x"] in (None, m["ch"])) or _surname_glossed(stream, p, given):
             out.append(Found("name", *given))
     return out
+
+
+GLOSS_WORD = 5  # characters of a word glossing a surname (欧阳修, 周末)
+
+
+def _surname_glossed(stream: Stream, p: int, given: tuple[int, int]) -> bool:
+    """Whether the clause after the full name said from ``p`` glosses its surname by a word holding it, the clause
+    ending with the surname (欧阳建华，欧阳修的欧阳; a compound surname is one unit, not two characters)."""
+    text, surname = stream.text, stream.text[p:given[0]]
+    end = stream.clause_end(given[1], given[1] + GLOSS_WORD + 1 + len(surname))
+    gloss = text[given[1]:end]
+    return (_ends_clause(stream, end) and gloss.endswith("的" + surname)
+            and surname in gloss[:-len(surname) - 1])
 
 
 # the word saying one of two names is wrong, or which is right (写的是张伟，应该是张玮: a form's name corrected)
@@ -717,7 +737,8 @@ def _this_name(stream: Stream) -> list[Found]:
     return out
 
 
-OWNED = re.compile(r"(?:就|对)?是我(?:本人)?(?:[。！，？]|$)")
+# (or whose family the caller is, calling for them: 司马国强，我是他儿子)
+OWNED = re.compile(rf"(?:(?:就|对)?是我(?:本人)?|我是[他她]的?(?:{KIN}))(?:[。！，？]|$)")
 
 
 def _owned(stream: Stream) -> list[Found]:
@@ -736,7 +757,8 @@ def _owned(stream: Stream) -> list[Found]:
 
 ASKED_AFTER = ("吗", "吧", "对吗", "对吧", "是吗")  # 请问您是吴海燕吗: an agent asks whether the caller is someone
 # a name then 本人 (是不是赵一鸣本人, 您是李娜本人吗), or what to write (写阿依古丽就行)
-HIMSELF = re.compile(r"本人")
+# (or with a title: 赵永庆老先生本人; not 王老先生本人, whose 老 is no given name)
+HIMSELF = re.compile(r"(?:老先生|老太太|(?<!老)先生|女士)?本人")
 WRITE_THEN = re.compile(r"就行|就可以|就好")
 # who a caller is at the address (我是业主林婉清): a role between 我是 and the name
 HOME_ROLE = re.compile(r"业主|户主|房主|租户|房东")
