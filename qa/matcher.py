@@ -334,7 +334,7 @@ def _question_mark_after(norm: Normalized, last: int) -> bool:
 def _sentence_asked(norm: Normalized, last: int) -> bool:
     """Whether the sentence holding normalised character ``last`` ends in a question mark: a clause opening
     with a question word is asked when a later clause carries the mark (您大概是什么时候买的，还记得吗？)."""
-    rest = re.split("[。！!；;]", norm.original[norm.offsets[last] + 1 :], maxsplit=1)[0]
+    rest = _SENTENCE_END.split(norm.original[norm.offsets[last] + 1 :], maxsplit=1)[0]
     return "？" in rest or "?" in rest
 
 
@@ -347,6 +347,7 @@ def _a_not_a(clause: str) -> bool:
 
 _ME = re.compile("我(?!们)")  # the agent speaking for themself
 _NO_CONDITION = ("主要是",)  # words holding a condition word (要是) that set none: 主要是财务那边拖着 blames
+_SENTENCE_END = re.compile("[。！!；;]")  # what ends a sentence, besides the question mark _sentence_asked looks for
 _WH = ("什么", "几", "哪", "多少", "是什么", "是几", "是哪", "是多少")  # a clause opening with one asks a question
 _ASKED_LAST = ("没有", "了没", "不")  # a clause asked by its last word, as 吗 asks: 不知道您收到短信没有, …方便不
 _QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}

@@ -309,11 +309,11 @@ def addresses(stream: Stream) -> list[Found]:
                               if text[k] == "在" or (text[k] == "是" and not DOOR_WORD.search(text, start, k))
                               or text.startswith(("就写", "就放"), k - 1))])
         firm = NOT_CALLERS.search(text, max(0, start - 8), m.start())
+        if (firm and firm.group() != "我们") or FIRMS_ADDRESS.search(text, 0, start):
+            continue
         found = _address_from(stream, start)
         # (我们 down to a village's group is a household: a firm has no premises there, 我们在…汲冢镇王庄村三组)
-        if firm and firm.group() == "我们" and found and VILLAGE_GROUP.search(text, found.start, found.end):
-            firm = None
-        if found and not (firm or FIRMS_ADDRESS.search(text, 0, start)):
+        if found and (firm is None or VILLAGE_GROUP.search(text, found.start, found.end)):
             out.append(found)
     out += _in_english(stream) + _dashed_flats(stream)
     out += [f for f in map(lambda at: _address_from(stream, at), corrections(stream, out)) if f]
