@@ -1596,3 +1596,54 @@ def test_elderly_callers_their_children_and_numbers_put_right_as_pii_s42c_d_say_
 def test_codes_cards_names_and_handles_read_out_over_an_elderly_callers_pauses(
         texts: list[str], masked: list[str]) -> None:
     assert mask_segments(texts) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s43 and s43b: a 码 right before the code beats the ticket or invoice named before it
+    ("工单核销码是198327，师傅说要报给你们", "工单核销码是******，师傅说要报给你们"),
+    ("发票提取码是K7Q2M9。", "发票提取码是******。"),
+    # a code said whole twice, the words taking the first back between them (not as pii/s32c's group mended)
+    ("验证码 3 5 8 1，啊不对，3 8 5 1", "验证码 * * * *，啊不对，* * * *"),
+    # a password changed: the new one takes the old one's word, not its qq
+    ("密码好像是qq123456，哦改过了，现在是qq654321。", "密码好像是********，哦改过了，现在是********。"),
+    # a site's side 区 below the district is the street's part; a parcel's number after the house is no part of it
+    ("地址是广东省深圳市南山区科技园南区高新南七道12号。", "地址是广东省深圳市南山区*************。"),
+    ("地址是广东省深圳市南山区科技园南区高新南七道12号快递单号是SF1234567890123",
+     "地址是广东省深圳市南山区*************快递单号是SF1234567890123"),
+    # the caller's county town, the address in the next clause
+    ("就寄到我们县城吧，建设路东段幸福小区7号楼。", "就寄到我们县城吧，************。"),
+    # an e-mail name with its underscore said between spaces; WeChat IDs mended, by WeChat Pay, dashes said
+    ("li 下划线 siyuan at qq.com。", "** *** ****** at qq.com。"),
+    ("微信zhm_1988，哦不是，下划线去掉，zhm1988。", "微信***_****，哦不是，下划线去掉，*******。"),
+    ("微信支付的账号就是yf-2019。", "微信支付的账号就是**-****。"),
+    ("微信号he 杠 jing 杠 九九。", "微信号** * **** * **。"),
+    # a personal invoice's title
+    ("抬头写欧阳明轩就行。", "抬头写欧阳**就行。"),
+])
+def test_invoices_refunds_and_a_random_days_data_as_pii_s43_says_them(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "活动码 618HRS 是公开的，下单时填一下。",  # a promotion's code
+    "退货请寄到青岛市崂山区海尔斯路1号海尔斯科技售后中心。",  # where a return goes: the firm's
+    "电子发票有问题可以发邮件到 fapiao@haiersi.com。",  # the firm's invoice desk
+    "出厂默认密码是123456，装好以后要改",  # a device's default, no code though 码 ends its word
+    "订单码是12345678",  # an order's number
+])
+def test_the_firms_promotions_return_address_and_invoice_desk_stay(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(("texts", "masked"), [
+    # pii/s43: an ID's check character said as a capital; a 19-digit card in groups of four and a last of three;
+    # a WeChat ID over a pause, its digits said
+    (["我报一下哈，五一零幺洞七", "一九九五", "零二二八", "四四幺大X"],
+     ["我报一下哈，******", "****", "****", "四四幺大X"]),
+    (["退款打到我这张卡上，六二二八", "四八零四", "零二一二", "三四五六", "七八九"],
+     ["退款打到我这张卡上，****", "****", "****", "***六", "七八九"]),
+    (["微信号是chen", "jie 九九"], ["微信号是****", "*** **"]),
+])
+def test_an_id_a_card_and_a_wechat_id_read_over_pauses_as_pii_s43_says_them(
+        texts: list[str], masked: list[str]) -> None:
+    assert mask_segments(texts) == masked

@@ -257,7 +257,9 @@ MIN_HELD_OUT_RECALL = 0.9
 # 0.982; s42b (codes in pieces, passwords tried, family) 0.917 -> 0.991 (s42 reaches 1.000 but its writer labels the
 # installers' mobiles none, which this code masks as earlier sets label them); s42c (a random day) 0.963 -> 1.000;
 # s42d (elderly callers and their children) 0.858 -> 0.938 (its writer hides landmarks and directions inside and after
-# an address, and the 不对 of a lane mended, which earlier sets keep shown); s33f
+# an address, and the 不对 of a lane mended, which earlier sets keep shown); s43 (a random day) 0.943 -> 1.000; s43b
+# (invoices, refunds and payments) 0.929 -> 1.000 (its request cut off by a pause, 麻烦把|支付宝登录密码|发我一下, is
+# scored on its first segment alone, which names no secret); s33f
 # (as an ASR writes it) reaches 0.914 but masks a spaced WeChat ID's case hint (大写的A) and a +86; the others of
 # sessions 27-30 stay below it (bench/heldout/README.md).
 @pytest.mark.parametrize("name", ["s21", "s22", "s22b", "s23", "s23b", "s24", "s24b", "s25", "s25b", "s25c", "s26",
@@ -266,7 +268,7 @@ MIN_HELD_OUT_RECALL = 0.9
                                   "s33", "s33b", "s33c", "s33d", "s33e", "s34", "s34b", "s35", "s35b", "s36",
                                   "s36b", "s36c", "s39b", "s39c", "s39d", "s40", "s40b", "s40c",
                                   "s40e", "s41", "s41b", "s41c", "s41d", "s41e", "s41f", "s41g", "s42b",
-                                  "s42c", "s42d"])
+                                  "s42c", "s42d", "s43", "s43b"])
 def test_a_blind_set_masks_no_look_alike_and_most_personal_data(name: str) -> None:
     """Written by helpers who never saw this code (sessions 21-42); what each still misses is listed
     in bench/heldout/README.md."""

@@ -208,6 +208,7 @@ NARRATED = "(?:中间|后面|后边|最后|然后|接着)(?:的|四位|几位)?(
 BRIDGE = re.compile(rf"(?:{HESITATIONS}|{CONFIRMED})*(?P<fix>不对|不是|说错了)?(?:{HESITATIONS})*"
                     rf"(?P<told>{NARRATED})?")
 PAUSE_MARKS = set("，,、…. ")
+CAPITAL = "大"  # said before a check character X (大X), no digit of the number
 
 
 def _paused(stream: Stream, i: int) -> bool:
@@ -320,12 +321,13 @@ def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
         j = i
         while j + 1 < len(text) and (stream.joined(j) or stream.digits_may_join(j) or _pause_goes_on(stream, j)):
             ch = text[j + 1]
-            if ch in X_CHARS and count in X_AFTER:
+            x = j + 2 if ch == CAPITAL and stream.joined(j + 1) else j + 1  # 四四幺大X: the check character's case
+            if x < len(text) and text[x] in X_CHARS and count in X_AFTER:
                 if stream.digits_may_join(j):
-                    pieces.append([j + 1])
+                    pieces.append([x])
                 else:
-                    pieces[-1].append(j + 1)
-                j += 1
+                    pieces[-1].append(x)
+                j = x
                 break  # the check character ends an ID
             # a correction puts right a group said (幺二，不是，幺三), not a number said whole (4403041992，不对，…:
             # ``_false_starts``)
@@ -524,7 +526,7 @@ def _all_numbers(stream: Stream, keep: int) -> list[_Raw]:
     out: list[_Raw] = []
     for pieces, gone in _runs_read(stream):
         found = _run_numbers(stream, pieces, keep)
-        out.extend(_with_taken_back(r, gone) for r in found)
+        out.extend(_with_taken_back(stream, r, gone) for r in found)
         out.extend(again for r in found if (again := _read_back(r, gone)))
     return out
 
@@ -536,17 +538,26 @@ def _read_back(r: _Raw, gone: list[int]) -> _Raw | None:
     return replace(r, span=again, hidden=again) if again and r.kind in WHOLE_KINDS else None
 
 
-def _with_taken_back(r: _Raw, gone: list[int]) -> _Raw:
+SWAPPED_FIX = re.compile(r"不对|不是|说错|念错|看错|反了")  # the words between a code misread and the code
+
+
+def _with_taken_back(stream: Stream, r: _Raw, gone: list[int]) -> _Raw:
     """A number read with groups taken back inside it (幺二，不是，幺三): those groups are hidden with it, said as its
-    digits were; a code or a password, said whole, is hidden from its first character to its last."""
+    digits were; a code or a password, said whole, is hidden from its first character to its last (the words
+    mending a group too: 六六，哦不对，六九，幺二三四, as pii/s32c has it), but for the words between two whole
+    readings, the second as long as the first (3 5 8 1，啊不对，3 8 5 1: 啊不对 is no part of either)."""
     inside = [k for k in gone if r.span[0] < k < r.span[-1] or (k < r.span[0] and k + 1 + CORRECTION_REACH > r.span[0])]
     span = sorted({*r.span, *inside})
     if r.kind in NUMBER_KINDS:
         return replace(r, span=tuple(span), hidden=tuple(sorted({*r.hidden, *inside})))
     if span[-1] - span[0] + 1 == len(span):
         return r
-    whole = tuple(range(span[0], span[-1] + 1))  # the hesitations inside too: 幺|嗯，两拐|洞八四
-    return replace(r, span=whole, hidden=whole)
+    hidden = set(span)
+    for n, (k, nxt) in enumerate(pairwise(span), 1):
+        read_again = 2 * n == len(span) and SWAPPED_FIX.search(stream.text, k + 1, nxt)  # n characters said before
+        if not read_again:
+            hidden.update(range(k + 1, nxt))  # the hesitations inside too: 幺|嗯，两拐|洞八四
+    return replace(r, span=tuple(range(span[0], span[-1] + 1)), hidden=tuple(sorted(hidden)))
 
 
 # A digit told by its place in the number (最后一位是6, 第三位是2): a word about the number, no group of it; or the
@@ -554,6 +565,7 @@ def _with_taken_back(r: _Raw, gone: list[int]) -> _Raw:
 PLACE_TOLD = re.compile(r"(?:(?:最后|末|第[一二三四五六七八九十0-9]{1,2})一?位(?:数字)?|最后(?:[两三]位)?)"
                         r"(?:是|为|应该是)?$")
 PLACE_TOLD_DIGITS = 3  # digits told so at most
+CARD_GROUP, CARD_GROUPS = 4, 4  # a bank card's printed groups, and how many of them before a shorter last one
 
 
 def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Raw]:
@@ -573,11 +585,15 @@ def _run_numbers(stream: Stream, pieces: list[list[int]], keep: int) -> list[_Ra
         # last (一三九，零零一二，三四五六，这是您登记的手机号)
         # 叉 after a pause: only an ID's check character is said so; it closes the ID even when its checksum fails
         closes_id = stream.text[nxt[0]] in X_CHARS and any(r.kind == "id_card" for r in merged)
+        # a card read in groups of four ends in a shorter one (6228|4804|0212|3456|789: 19 digits, as printed), though
+        # its first sixteen pass Luhn alone
+        card_end = (len(current) == CARD_GROUPS and {len(p) for p in current} == {CARD_GROUP} and len(nxt) < CARD_GROUP
+                    and any(r.kind == "bank_card" and len(r.span) == len(_joined(current)) + len(nxt) for r in merged))
         # (a number read out in pieces starts at one: a phone found from a piece's third digit is a worse reading
         # than the card the next piece completes, 6 2 1 4 | 8 3 | 0 1 2 3 | 4 5 6 7 | 8 9)
         starts = {piece[0] for piece in current}
         rivals = [r for r in alone if r.span[0] in starts]
-        if (merged and _best(merged) >= _best(rivals)) or not (merged or alone) or closes_id:
+        if (merged and _best(merged) >= _best(rivals)) or not (merged or alone) or closes_id or card_end:
             current.append(nxt)
         else:
             out.extend(alone)
@@ -646,9 +662,6 @@ def _read_again(stream: Stream, found: list[_Raw], keep: int) -> list[_Raw]:
                 out.append(_Raw(r.kind, digits, r.confidence, tuple(run), hidden))
                 break
     return out
-
-
-SWAPPED_FIX = re.compile(r"不对|不是|说错|念错|看错|反了")  # the words between a code misread and the code
 
 
 def _swapped(stream: Stream, found: list[_Raw]) -> list[_Raw]:

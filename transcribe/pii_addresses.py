@@ -32,19 +32,20 @@ from transcribe.pii_stream import (
 # (not 送到了 or 寄到了: the parcel arriving, 送到了先打电话, says when, not where)
 ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|地址|我住|住在|住喺|家住|家就?在|老家|搬到"
                               r"|(?:寄到|送到|送货到)(?!了)")
-# (我们 is the firm's, not a village's: 我们是…村; a 公司 is the firm's only as 你们公司 or
+# (我们 is the firm's, not a village's or a county's: 我们是…村, 寄到我们县城; a 公司 is the firm's only as 你们公司 or
 # 贵公司: the caller's own workplace, 公司地址是…, 我女婿公司在…, is where they are found)
 # (我们 sending something to the caller is the caller's address: 我们给您寄到…, 我们这边帮您送到…)
 # (a person of the caller's firm is sent to at their own address: 寄给我们公司的联系人，…)
 # (a works is the caller's, a worker's, not the agent's firm: 我们厂在…)
 # (nor is a household told to send something: 房东让我们把合同寄到…)
-NOT_CALLERS = re.compile(r"(?<![让叫要])我们(?![是村屯组])(?!(?:这边|会|再|先)?[给帮替][您你])(?!工?厂)"
+NOT_CALLERS = re.compile(r"(?<![让叫要])我们(?![是村屯组县镇乡])(?!(?:这边|会|再|先)?[给帮替][您你])(?!工?厂)"
                          r"(?!公司的(?:联系人|对接人|收件人|同事))"
                          r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip"
                          r"|(?<!我的)(?<!我家)(?<!我)店(?![铺市])")  # (装到我店里: the caller's shop)
 # The firm's own address, named by the agent with its name between (我们海尔斯科技的地址是…): public; not where the
-# firm sends something (我们给您寄的地址是…: the caller's)
-FIRMS_ADDRESS = re.compile(r"我们(?:(?![给帮替为您你])[\u4e00-\u9fff]){2,8}?的地址(?:是|在)?$")
+# firm sends something (我们给您寄的地址是…: the caller's); nor where a return goes, told to the caller (退货请寄到…:
+# the firm's; 退货寄回到… is sent back to the caller)
+FIRMS_ADDRESS = re.compile(r"我们(?:(?![给帮替为您你])[\u4e00-\u9fff]){2,8}?的地址(?:是|在)?$|退货请?寄到$")
 # (who lives there may open the clause before its verb: 我是三栋…的业主, 我们是…小区; and what to write, 地址就写…)
 ADDRESS_FILLER = re.compile(r"(?:(?:我们|我家|我)(?=就?[是在]))?"
                             r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|就写|写|为|上门|应该是)*")
@@ -263,8 +264,9 @@ MAX_ADDRESS = 40  # characters an address clause may run
 QUESTION = re.compile(r"哪|什么|多少|几")
 # Words that point at a street or an estate without naming it (的那个小区, 这个村): only the house after it says where
 POINTER = re.compile(r"(?:的|那个|这个|那|这)*")
-# (or 就 right after the flat's number, a recogniser's run-on into what the place is near: …401 就市中心那个)
-ADDRESS_STOPS = re.compile(f"手机|电话|身份证|卡号|账号|验证码|密码|(?<=[{_NUM}])就")
+# (or 就 right after the flat's number, a recogniser's run-on into what the place is near: …401 就市中心那个; or a
+# parcel's number run on after it: …高新南七道12号快递单号是SF…)
+ADDRESS_STOPS = re.compile(f"手机|电话|身份证|卡号|账号|单号|验证码|密码|(?<=[{_NUM}])就")
 # A named estate's building after a trigger, the estate said without 小区 (我住滨江国际九栋): the home, as ESTATE's
 BLOCK = re.compile(f"[{_NUM}]+(?:栋|幢|号楼)")
 BUILT = set("栋幢楼元")  # a building or its entrance ends here: a flat's number may follow alone
@@ -564,9 +566,10 @@ def _admin_end(text: str, start: int, stop: int, lone: bool = True) -> int:
     """Where the province, city and district said from ``start`` end: after the last admin character before
     ``stop`` (or a Hong Kong district), as long as it still names a region (``lone``: a 市 or 县 at ``start``
     itself names one; a hospital's 市第一人民医院 does not). Below a district or county a 市 is a word (万科城市之光,
-    农贸市场) and a numbered 区 a part of a site (科学城一区, 望京西园三区), not a city or a district (二七区 is
-    one); below a township (a 镇 or 乡 with a name of two characters or more: 塘下镇, not 镇江市 or 新乡市) no
-    admin character is kept (塘下镇鲍田工业区, 漕河镇县人民医院: the zone and the hospital are the town's)."""
+    农贸市场) and a numbered or a side's 区 a part of a site (科学城一区, 望京西园三区, 科技园南区), not a city or a
+    district (二七区 is one); below a township (a 镇 or 乡 with a name of two characters or more: 塘下镇, not 镇江市
+    or 新乡市) no admin character is kept (塘下镇鲍田工业区, 漕河镇县人民医院: the zone and the hospital are the
+    town's)."""
     keep = start
     for k in range(start if lone else start + 1, stop):
         if text[k] in "镇乡" and k - keep >= 2:
@@ -574,12 +577,13 @@ def _admin_end(text: str, start: int, stop: int, lone: bool = True) -> int:
         if text[k] == "市" and k - keep == 1 and text[k + 1 : k + 2] in ("镇", "乡"):
             continue  # a town named with 市 (昆山市周市镇): the township's name, not a city
         below = keep > start and text[keep - 1] in "区县旗" and not text.endswith("地区", 0, keep)
-        if below and (text[k] == "市" or (text[k] == "区" and text[k - 1] in _NUM)):
+        # (so is a side's 区 there, 南山区科技园南区: a site's part, not Hong Kong's 南区)
+        if below and (text[k] == "市" or (text[k] == "区" and text[k - 1] in _NUM + "东南西北")):
             continue
         if text[k] in ADMIN and not _site_part(text, k):
             keep = k + 1
         area = AREAS.match(text, k, stop)  # 沙田区沙田正街: the second 沙田 is the street's
-        if area and k >= keep:
+        if area and k >= keep and not (below and area.group().endswith("区")):
             keep = area.end()
     return keep
 

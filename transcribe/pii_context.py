@@ -92,12 +92,13 @@ NOT_ONLY = ("不光是", "不只是", "不止是", "不光", "不只", "不止")
 # A door's keypad: a gate, then the keys pressed (楼下门禁要按1379, 单元门那个要输8520): a code
 GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4e00-\u9fff]{0,4}?(?:按|摁|输入|输)$")
 # Any other 码 said right before the digits (核销码是…, 访客码…): a code issued for one use, as 验证码 is; not a
-# machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码; a part's:
-# 配件码, 零件码, the same on every unit of a model)
+# machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码, 活动码;
+# a part's: 配件码, 零件码, the same on every unit of a model); nor an order's (订单码: its number, as 订单号 is), nor a
+# password's 密码 (出厂默认密码是123456: a device's)
 # (the agent may say they read it out first: 授权码我念一下，AB3F-77KD)
 # (a 兑换码 is a promotion's, the same for all who read it, unless it is said to be someone's: OWN_REDEMPTION)
 # (码 opening the call's text, its word cut off before it: 码是3347)
-ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换号])码(?:是|为|就是)?"
+ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换号单动密])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
 # Digits the speaker reads out, no word naming them (我念一下，2，0，3，9，8，5; 收到了，我念一下，7 3 5 1 9 0): six are
 # a verification code's length; a card, an ID or a phone read so is longer and keeps its kind
@@ -119,6 +120,7 @@ CODE_HALVES = re.compile(r"前三位.*后三位(?:是|为|就是)?$")
 HALVES_REACH = 20  # characters from 前三位 to the digits of the second half
 # A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
 SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
+LETTERS = re.compile("[a-z]*")
 # What the caller says they received, with no word for it (收到了，是七三五零二八; 又收到一个，是六六一二零四): the
 # code the agent sent, read out (or the digits received: 收到的数字是五 | 二 | 九…)
 RECEIVED = re.compile(r"收到(?:了?(?:一个|一条)?|的数字)(?:就|也)?是?$")
@@ -249,11 +251,13 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
     before = text[lo:a]
     if found in (None, QUANTITY) and _names_a_code(text, lo, a, amount=found == QUANTITY):
         found = "code"
-    elif found == "phone" and ISSUED_CODE.search(text, lo, a):
-        found = "code"  # 手机收到的码是258163: the code's 码 is nearer than the phone it came to
+    elif found in ("phone", NEGATIVE) and ISSUED_CODE.search(text, lo, a):
+        # 手机收到的码是258163, 工单核销码是198327, 发票提取码是K7Q2M9: the code's 码 is nearer than the phone it came
+        # to or the ticket or invoice it is for
+        found = "code"
     if found is None and EXPIRED_AFTER.match(text, b):
         found = "code"
-    if found is None and SET_WORD.search(before):
+    if found is None and SET_WORD.search(text, lo, LETTERS.match(text, a).end()):  # its letters, if it starts so
         found = "password"
     tried = TRIED.search(before) if found is None else None
     if tried and (named := TRIED_NAMED.search(text, b, b + TRIED_REACH)):
@@ -278,8 +282,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         # number of the same kind ("身份证号码是…不对是…", "手机…，备用的…", "…哦不对那是上一条，新的是…")
         # takes the first one's context
         prev = lo
-        while prev > 0 and _numeral(text, prev - 1):
-            prev -= 1
+        while prev > 0 and (_numeral(text, prev - 1) or "a" <= text[prev - 1] <= "z"):
+            prev -= 1  # the whole word of letters and digits (密码好像是qq123456，哦改过了，现在是qq654321: not its qq)
         found = context_kind(stream, prev, lo, inherit=False)
     return found
 

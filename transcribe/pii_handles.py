@@ -21,10 +21,11 @@ CALLERS_FIRM = re.compile(r"(?<![们])[您你我]的?公司$")  # (and the calle
 # The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
 # (a star against its start: the name was masked on the screen it is read from, z***8@163.com, and what is left is
 # public, as a masked number's tail is)
-# (the name's symbol may be said in words between its parts, liu下划线yang@163.com: hidden with the parts)
+# (the name's symbol may be said in words between its parts, liu下划线yang@163.com, chen 下划线 hao at gmail 点 com:
+# hidden with the parts)
 # (a QQ mailbox's name is its QQ number, which may be said in characters: 幺三九八八七六五四三@qq.com)
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*"
-                   r"(?:(?:下划线|横杠|中划线)[A-Za-z0-9][A-Za-z0-9._%+-]*)*"
+                   r"(?:\s*(?:下划线|横杠|中划线)\s*[A-Za-z0-9][A-Za-z0-9._%+-]*)*"
                    rf"|[{SAID_DIGITS}]{{5,11}})"
                    r"\s*(?:@|＠|艾特|\bat\b|圈a)\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
@@ -58,9 +59,10 @@ SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])(?!{_PROVIDER})"
                           re.IGNORECASE)
 # The name told alone, the part before the @ said to be it (@前面是xiaoqiang_bj，后面是163点com)
 BEFORE_AT = re.compile(r"(?:@|＠|艾特)前面的?(?:就是|是)[\s：:]*([A-Za-z0-9][A-Za-z0-9._%+-]*)")
-# A machine's sender (noreply@…, postmaster@…) or a firm's desk (service@…, kefu@…): no one's personal address
-MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster|service|support|kefu|helpdesk",
-                            re.IGNORECASE)
+# A machine's sender (noreply@…, postmaster@…) or a firm's desk (service@…, kefu@…, its invoices' fapiao@…): no one's
+# personal address
+MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster|service|support|kefu|helpdesk"
+                            r"|fapiao|invoice|billing", re.IGNORECASE)
 # the firm's staff asked to add the caller (你们售后加我老公微信，…): the ID after it is the caller's family's
 # (or the firm adding the caller by theirs: 我们用企业微信加您hf_wang2021)
 ADD_ME = re.compile(r"加(?:我|他|她|您|你)")
@@ -101,6 +103,8 @@ _ANOTHERS = re.compile(rf"{_WHOSE}|不?是")
 # A hesitation the caller may make before the ID (我的微信，嗯，就是…; 微信号，那个，…)
 _HESITATION = rf"(?:[\s，,]*(?:{HESITATIONS})[\s，,]*)*"
 WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATION}"
+                    # (or its account, WeChat Pay's: 微信支付的账号就是yf-2019)
+                    r"(?:(?:支付)?的?[账帐]号)?"
                     # (what it is not, first: 微信号不是手机号，是lan-ge_520)
                     # (or which it is not: 微信号不是那个，是zhao_tt)
                     r"(?:不是(?:手机|电话)号?码?[\s，,]*|不是[那这]个[\s，,]*)?"
@@ -118,21 +122,23 @@ WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATIO
                     r"(?:就|直接)?(?:是|係|系|為|为|吧|搜|搜索|叫|加[您你]|[:：])?[\s？?，,]*"
                     # (its parts may come after the ASR's spaces for a pause, up to the clause's end: zhao_tt 0808,
                     # sun lihua 77, sunny 0 6 1 5; 6-20 characters in all)
-                    rf"((?=[A-Za-z](?:\s?{_ID_CHAR}){{5,19}}(?!\s?{_ID_CHAR}))[A-Za-z]{_ID_CHAR}*(?:\s{_ID_CHAR}+)*"
-                    rf"(?=[\s，。,？?！!、]|$)|[A-Za-z]{_ID_CHAR}{{5,19}}"
-                    # (its last digits may be said, the ASR writing them as heard: wangshuzhen八八)
-                    rf"(?:[{SAID_DIGITS}]{{2,}}(?=[\s，。,？?！!、]|$))?)(?!{_ID_CHAR})",
+                    rf"((?:(?=[A-Za-z](?:\s?{_ID_CHAR}){{5,19}}(?!\s?{_ID_CHAR}))[A-Za-z]{_ID_CHAR}*(?:\s{_ID_CHAR}+)*"
+                    rf"(?=[\s，。,？?！!、]|$)|[A-Za-z]{_ID_CHAR}{{5,19}})"
+                    # (its last digits may be said, the ASR writing them as heard: wangshuzhen八八, after a pause too:
+                    # chen|jie 九九)
+                    rf"(?:\s?[{SAID_DIGITS}]{{2,}}(?=[\s，。,？?！!、]|$))?)(?!{_ID_CHAR})",
                     re.IGNORECASE)
 
 
 # A handle dictated character by character, as Whisper writes it: 大写的A小写b下划线c d 2019, chen点jing横杠hz,
 # 二八七六五四三幺零. Each piece is a letter run (told upper or lower case), digits written or said, or a
 # symbol said by name; 艾特 and 圈a say @ (in a password, a character of it).
-_SYMBOL_WORD = r"下划线|横杠|中划线|underscore|dash|hyphen|井号|星号|感叹号|问号"  # (a password's too: 井号)
+# (a password's too: 井号; a dash said alone, he 杠 jing 杠 九九)
+_SYMBOL_WORD = r"下划线|横杠|中划线|杠|underscore|dash|hyphen|井号|星号|感叹号|问号"
 _SAID_SYMBOL = rf"大写|小写|{_SYMBOL_WORD}"  # a dictated run names one of these (or it is an ordinary ID)
 _SAID_CHAR = rf"(?:(?:大写|小写)的?\s*[A-Za-z]|[A-Za-z0-9{SAID_DIGITS}])"  # what a piece starts with
 # (a symbol said with pauses around it, going on after it: wxid，下划线，8ka2p5m3x7)
-_PIECE = (rf"(?:(?:大写|小写)的?\s*)?{_RUN}|{_SAID_SYMBOL}|杠|[_.\-]|\s+"
+_PIECE = (rf"(?:(?:大写|小写)的?\s*)?{_RUN}|{_SAID_SYMBOL}|[_.\-]|\s+"
           rf"|[，,]\s*(?=(?:{_SYMBOL_WORD})[，,]?\s*{_SAID_CHAR})|(?<=[线杠号])[，,]\s*(?={_SAID_CHAR})")
 # A password told in parts, each after a pause, maybe with a word going on with it, which may name a last symbol
 # (大写的L，小写的i，然后是520，再加个感叹号)
@@ -230,8 +236,9 @@ def wechat_ids(stream: Stream) -> list[Found]:
     return found + [Found("wechat", m.start(), m.end()) for m in retold if m] + in_words + slipped
 
 
-# the symbol a correction puts right, said before the ID again (hai_yang88，噢不对是中划线，hai-yang88)
-_SYMBOL_FIXED = re.compile(rf"(?:{_SYMBOL_WORD})")
+# the symbol a correction puts right, said before the ID again (hai_yang88，噢不对是中划线，hai-yang88), or taken out
+# (zhm_1988，哦不是，下划线去掉，zhm1988)
+_SYMBOL_FIXED = re.compile(rf"(?:{_SYMBOL_WORD})(?:去掉|不要)?")
 
 
 def _past_symbol(stream: Stream, at: int) -> int:

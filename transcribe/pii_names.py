@@ -779,6 +779,7 @@ KIN_THEN_NAME = re.compile(rf"[我您你她他](?:楼上|楼下|隔壁|对门|�
                            r"|哥|姐|弟|妹)")
 # whom an invoice is made out to (发票开的是扎西次仁, 抬头开给王建国)
 INVOICE_TO = re.compile(r"(?:发票|抬头)(?:开的是|开给)")
+INVOICE_TITLE = "抬头"
 STOP_NEXT = re.compile(f"[{''.join(sorted(NAME_STOP))}]")  # a spelled name runs up to a word no name has (阿依古丽在家)
 # someone by their job, then their full name (安装师傅周永刚把墙打了个洞, 物业的张红梅说, 你们经理黄志强答应过)
 # (a building's staff too: 门卫孙大伟帮我代收的)
@@ -825,7 +826,9 @@ def _introduced(stream: Stream) -> list[Found]:
                       or (m.group() == "您是" and stream.text.startswith(ASKED_AFTER, given[1]))):
             out.append(Found("name", *given, m.group().startswith("我")))
     for m in re.finditer("是不是|您是|写", stream.text):
-        if m.group() == "写" and not (stream.opens_clause(m.start()) or stream.text[m.start() - 1] in "就只"):
+        # (or on an invoice, its title: 抬头写欧阳明轩就行, a person's name, as a firm's runs on to 公司)
+        if m.group() == "写" and not (stream.opens_clause(m.start()) or stream.text[m.start() - 1] in "就只"
+                                      or stream.text.endswith(INVOICE_TITLE, 0, m.start())):
             continue  # 验证消息写海尔斯就行: what to write in a message, not a name to write on a parcel
         then = WRITE_THEN if m.group() == "写" else HIMSELF
         given = _name_after(stream, m.end(), named=True, then=then)
