@@ -20,6 +20,8 @@ rules there are. A hit is then
   不知道您明天上午方便在家吗？ asks, it does not refuse,
 - for a rule's ``hedged`` words (应该, 差不多), kept only in a clause that ends in 吧 said as no
   question, with no 您/你 right before the word: 应该是明天能送到吧。 guesses, 您应该收到了吧 checks,
+- for a rule's ``rhetorical`` words (您不知道), kept only in a clause that ends in 吗: 您不知道电饭煲不能干烧吗？
+  scolds, 您不知道型号也没关系 reassures,
 - dropped when it stands inside quotation marks (“…”, 「…」): the agent repeating what the
   caller or someone else said (您说快递员跟您讲“等着吧”) is not saying it to the caller,
 - dropped when a longer hit of another rule of the same category covers it, so
@@ -42,6 +44,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import ahocorasick
 
@@ -96,7 +99,9 @@ class _Entry:
     length: int  # in normalised characters
     clause_end: bool = False  # a wording that holds only where its clause ends (不过期。)
     clause_start: bool = False  # ... starts (。等着)
-    hedged: bool = False  # a rule's hedged word: holds only in a clause ending in 吧 (_hedges)
+    # a rule's hedged word, holding only in a clause ending in 吧 (_hedges), or its rhetorical word, only in one
+    # ending in 吗 (_rhetorical)
+    only_in: Literal["", "hedged", "rhetorical"] = ""
 
 
 class Matcher:
@@ -137,10 +142,9 @@ class Matcher:
                     # only: thousands of them, and the bare phrase already catches its homophones.
                     if pinyin and key in by_sound:
                         sound.setdefault(_sound_key(key), []).append(entry)
-            for word in rule.hedged:
-                key = canonical(word)
-                if key:
-                    exact.setdefault(key, []).append(_Entry(r, False, len(key), hedged=True))
+            for only_in, words in (("hedged", rule.hedged), ("rhetorical", rule.rhetorical)):
+                for key in filter(None, map(canonical, words)):
+                    exact.setdefault(key, []).append(_Entry(r, False, len(key), only_in=only_in))
         for key, entries in exact.items():
             self._exact.add_word(key, tuple(entries))
         self._exact.make_automaton()
@@ -222,7 +226,8 @@ class Matcher:
         for s, e, entry, how in found:
             if (entry.clause_end and e < len(norm.text) and not _break_before(norm, e)) or (
                     entry.clause_start and s > 0 and not _break_before(norm, s)) or (
-                    entry.hedged and not _hedges(norm, s)):
+                    entry.only_in == "hedged" and not _hedges(norm, s)) or (
+                    entry.only_in == "rhetorical" and not _rhetorical(norm, e)):
                 continue
             if entry.allow:
                 if entry.clause_start and not said_together(norm.original[norm.offsets[s] : norm.offsets[e - 1] + 1]):
@@ -319,6 +324,14 @@ def _hedges(norm: Normalized, start: int) -> bool:
     it, and no 您/你 stands right before the word (您应该收到了吧 checks a fact with the caller)."""
     last = _clause_stop(norm, start) - 1
     return norm.text[last] == "吧" and not _question_mark_after(norm, last) and not _said_to_caller(norm, start)
+
+
+def _rhetorical(norm: Normalized, end: int) -> bool:
+    """Whether the word ending at ``end`` asks its clause rhetorically: the clause ends in 吗, and neither the agent's
+    own 我 nor a 的话 comes between (您不知道的话我帮您查一下好吗？ offers help on a condition)."""
+    last = _clause_stop(norm, end - 1) - 1
+    between = norm.text[end:last]
+    return norm.text[last] == "吗" and "的话" not in between and not _ME.search(between)
 
 
 def _said_to_caller(norm: Normalized, start: int) -> bool:

@@ -56,6 +56,10 @@ class PhraseRule(Strict):
     # answer (应该是明天能送到吧。), not 应该 said plainly (您应该已经收到短信了) nor a check with the caller
     # (您应该收到了吧？): qa/matcher.py. Read in the text only, never searched for on the audio
     hedged: list[str] = []
+    # words that breach the rule only in a clause ending in 吗: a rhetorical question scolds the caller
+    # (您不知道电饭煲不能干烧吗？), where the same words said plainly are the caller's own (您不知道型号也没关系):
+    # qa/matcher.py. Read in the text only, never searched for on the audio
+    rhetorical: list[str] = []
     # a hit that closes its clause after other words of it is no breach: a 不过 there is a verb's or an
     # idiom's (审核不过，气不过，那再好不过，), where the yes-but opens its clause or goes on in it (不过七天…,
     # 我理解您不过这个…): qa/matcher.py

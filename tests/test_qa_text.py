@@ -115,6 +115,15 @@ def test_a_guess_offered_as_the_answer_is_vague_a_check_with_the_caller_is_not()
     assert hits("这是我应该做的吧，不用客气。") == []
 
 
+def test_the_caller_not_knowing_is_rude_only_as_a_rhetorical_question() -> None:
+    # the shipped rude rule's rhetorical words (您不知道): only in a clause ending in 吗
+    assert [r for r, _ in hits("您不知道电饭煲不能干烧吗？")] == ["forbidden.rude"]
+    assert [r for r, _ in hits("这个按钮在哪您都不知道吗")] == ["forbidden.rude"]  # the ASR left the mark out
+    assert hits("您不知道怎么操作也没关系，我一步一步教您。") == []
+    assert hits("您不知道型号的话，我帮您查。") == []
+    assert hits("您不知道的话我帮您查一下好吗？") == []  # the 吗 asks the agent's offer
+
+
 def test_the_agent_not_knowing_whether_is_no_polite_question() -> None:
     # 不知道您…X不X at a clause's start asks the caller; after the agent's own 我 it says what the agent does not know
     assert hits("不知道您明天方不方便") == []
