@@ -1647,3 +1647,29 @@ def test_the_firms_promotions_return_address_and_invoice_desk_stay(text: str) ->
 def test_an_id_a_card_and_a_wechat_id_read_over_pauses_as_pii_s43_says_them(
         texts: list[str], masked: list[str]) -> None:
     assert mask_segments(texts) == masked
+
+
+@pytest.mark.parametrize(("texts", "masked"), [
+    # pii/s43c: an ID read with its birth date said as a date; a name over a pause and a filler after its surname; the
+    # agent asking for the caller by name with no 您; @ said as 小老鼠; vx written against an ID, the case changing
+    (["证件号码是370211，1990年3月7号，123X"], ["证件号码是******，****年*月*号，123X"]),
+    (["收货人是王", "嗯小明"], ["收货人是王", "嗯**"]),
+    (["请问是李建国本人吗"], ["请问是李**本人吗"]),
+    (["请问是张伟吗？"], ["请问是张*吗？"]),
+    (["lihua 88 小老鼠 qq 点 com"], ["***** ** 小老鼠 qq 点 com"]),
+    (["VXzhangsan_88"], ["VX********_**"]),
+])
+def test_a_dated_id_a_name_over_a_filler_and_handles_as_pii_s43c_says_them(
+        texts: list[str], masked: list[str]) -> None:
+    assert mask_segments(texts) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "我是1983年11月30号出生的，身份证后四位2644",  # a birth date said alone, then an ID's tail
+    "订单号510107，1983年11月30号，2644",  # a dated ID's shape with no 身份证 before it
+    "请问是周末上门吗？",  # the agent asks about a day, no name
+    "收货人是王，嗯，对",  # a surname, a filler, then no given name
+    "vxtom_qd88",  # no case change: vx may be the ID's own start
+])
+def test_look_alikes_of_dated_ids_hesitated_names_and_vx_stay(text: str) -> None:
+    assert mask(text) == text

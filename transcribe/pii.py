@@ -41,6 +41,7 @@ from transcribe.pii_names import names
 from transcribe.pii_numbers import (
     CONFIDENCE_CONTEXT,
     CONFIDENCE_PROVEN,
+    CONFIDENCE_SHAPE,
     COUNTED,
     DIGIT_VALUE,
     LENGTHS,
@@ -50,6 +51,7 @@ from transcribe.pii_numbers import (
     X_AFTER,
     X_CHARS,
     classify,
+    id_card_shape,
     id_card_valid,
     luhn_valid,
     numbers_in,
@@ -490,6 +492,31 @@ def _named_id(stream: Stream, idx: Sequence[int]) -> bool:
     return id_card_valid(digits) and bool(ID_NAMED.search(stream.text, max(0, a - ID_NAMED_REACH), a))
 
 
+_DIGIT = f"[{''.join(DIGIT_VALUE)}]"  # a character that says a digit
+# An ID read with its birth date said as a date (510107，1983年11月30号，2644): the region's six digits, the year, month
+# and day with their words, then the last four
+DATED_ID = re.compile(rf"(?<!{_DIGIT})({_DIGIT}{{6}})({_DIGIT}{{4}})年({_DIGIT}{{1,2}})月({_DIGIT}{{1,2}})[日号]"
+                      rf"({_DIGIT}{{3}}(?:{_DIGIT}|x))(?!{_DIGIT})")
+
+
+def _dated_ids(stream: Stream, keep: int) -> list[_Raw]:
+    """IDs read with the birth date as a date (DATED_ID), no sentence ending inside, after 身份证 (ID_NAMED): the
+    date's words stay, its digits are hidden with the ID's others."""
+    text = stream.text
+    out: list[_Raw] = []
+    for m in DATED_ID.finditer(text):
+        region, year, month, day, tail = (_said(stream, range(*m.span(g))) for g in range(1, 6))
+        value = region + year + month.zfill(2) + day.zfill(2) + tail
+        a, b = m.span()
+        if not (id_card_shape(value) and ID_NAMED.search(text, max(0, a - ID_NAMED_REACH), a)
+                and all(stream.joined(k) or stream.digits_may_join(k) for k in range(a, b - 1))):
+            continue
+        digits = [k for k in range(a, b) if text[k] in DIGIT_VALUE or text[k] in X_CHARS]
+        confidence = CONFIDENCE_PROVEN if id_card_valid(value) else CONFIDENCE_SHAPE
+        out.append(_Raw("id_card", value, confidence, tuple(range(a, b)), _all_but_last(digits, keep)))
+    return out
+
+
 def _already_masked(stream: Stream, idx: Sequence[int]) -> bool:
     """Whether a star is written inside the run or against either end of it (138****8000, ****1234): the number
     was masked where it was read from, and what is left of it is as public as a tail read back."""
@@ -692,7 +719,7 @@ def _lettered(stream: Stream, run: Sequence[int]) -> bool:
 
 def _find(stream: Stream, kinds: Iterable[str], keep: int) -> list[_Raw]:
     wanted = set(kinds)
-    found = _all_numbers(stream, keep)
+    found = _all_numbers(stream, keep) + _dated_ids(stream, keep)
     found += _false_starts(stream, found, keep)
     found += _read_again(stream, found, keep)
     found += _swapped(stream, found)

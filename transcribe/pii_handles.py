@@ -1,4 +1,4 @@
-"""E-mail addresses: letters or digits, then @ (or 艾特 / at, as the ASR writes a spoken one), then a
+"""E-mail addresses: letters or digits, then @ (or 艾特 / at / 小老鼠, as the ASR writes a spoken one), then a
 domain with a dot (点 / dot), unless the company's (客服邮箱是…). The name before the @ is hidden, the
 domain (163.com, qq.com) stays. WeChat IDs in letters after 微信 / 微信号 (or V信) are hidden whole.
 """
@@ -17,6 +17,8 @@ NOT_CALLERS_ID = re.compile(r"我们(?!老板|领导|老总|家|师傅|同事)|�
 FIRMS_AFTER = re.compile(r"\s*(?:这个|那个)?(?:是)?(?:我们|你们)?的?(?:官方|客服|售后)的?(?:邮箱|微信|账号|公众号)")
 # the caller's own workplace, as the agent says it (您公司邮箱是…): the mailbox is the caller's, not the firm's
 CALLERS_FIRM = re.compile(r"(?<![们])[您你我]的?公司$")  # (and the caller's own: 发我公司邮箱吧)
+# @ said in words: 艾特, 圈a, and 小老鼠 (a little mouse, the sign's shape: xiaomei 520 小老鼠 139 点 com)
+AT_WORDS = r"艾特|圈a|小老鼠"
 # On the original text: the normalised one has no @ or dots. The part hidden is group 1.
 # The name may be spelled a character at a time (w a n g x i a o m i n g@qq.com).
 # (a star against its start: the name was masked on the screen it is read from, z***8@163.com, and what is left is
@@ -27,7 +29,7 @@ CALLERS_FIRM = re.compile(r"(?<![们])[您你我]的?公司$")  # (and the calle
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+*＊-])((?:[A-Za-z0-9] )*[A-Za-z0-9][A-Za-z0-9._%+-]*"
                    r"(?:\s*(?:下划线|横杠|中划线)\s*[A-Za-z0-9][A-Za-z0-9._%+-]*)*"
                    rf"|[{SAID_DIGITS}]{{5,11}})"
-                   r"\s*(?:@|＠|艾特|\bat\b|圈a)\s*"
+                   rf"\s*(?:@|＠|\bat\b|{AT_WORDS})\s*"
                    r"[A-Za-z0-9-]+(?:\s*(?:\.|点|\bdot\b)\s*[A-Za-z0-9-]+)+", re.IGNORECASE)
 # The name written as words with the ASR's spaces between them (邮箱是wang xiao ming 2000@gmail.com): after a
 # Chinese character (not my email is john@…, whose English words are no part of it), every word up to the @
@@ -53,7 +55,7 @@ _PROVIDER = r"(?:foxmail|gmail|hotmail|outlook|yahoo|icloud|sina|sohu|aliyun|qq|
 SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])(?!{_PROVIDER})"
                           rf"({_CASE}?{_SPELLED_PIECE}(?:{_SPELLED_SEP}{_SPELLED_PIECE})+)"
                           # (at may follow a said digit with no space: the pieces of segments are joined, 一九九九 | at)
-                          r"[\s，,]*(?:后面是)?(?:@|＠|艾特|(?<![A-Za-z0-9])at\b|圈a)[\s，,]*"
+                          rf"[\s，,]*(?:后面是)?(?:@|＠|(?<![A-Za-z0-9])at\b|{AT_WORDS})[\s，,]*"
                           rf"[A-Za-z0-9{SAID_DIGITS}](?:\s?[A-Za-z0-9{SAID_DIGITS}-])*"
                           r"(?:[\s，,]*(?:\.|点|\bdot\b)[\s，,]*[A-Za-z](?:\s?[A-Za-z])*)+",
                           re.IGNORECASE)
@@ -81,8 +83,9 @@ _TAKEN_BACK = re.compile(rf"(?<![a-z0-9])((?=[a-z]+[0-9])[a-z][a-z0-9]{{5,19}})"
                          rf"(?:{HESITATIONS})?(?:不对|不是|说错了)是?$")
 TAKEN_BACK_REACH = 30  # characters before a found ID searched for the one it corrects
 # The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
-# no such word where letters follow it: it starts an ID then (wxid_abc123).
-_WECHAT_WORD = r"[微威v]信(?:[号號]码?)?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
+# no such word where letters follow it: it starts an ID then (wxid_abc123); unless the letters' case changes
+# after it (vxTom_Qingdao, VXtom88): the word written against the ID, as a camel-cased ID's parts are
+_WECHAT_WORD = r"[微威v]信(?:[号號]码?)?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))|(?-i:[vw]x(?=[A-Z])|[VW]X(?=[a-z]))"
 # An ID WeChat gave the account itself (wxid_k8m2q7x9p3), after a WeChat word in its sentence, whatever clause stands
 # between (微信号是那个系统给的，wxid_…); said alone, with no such word, it is a reply's, left as said
 WXID = re.compile(rf"(?:{_WECHAT_WORD})[^。？！?!]*?(?<![A-Za-z0-9_])(wxid_[A-Za-z0-9]{{6,20}})(?![A-Za-z0-9_])",
@@ -143,7 +146,7 @@ _PIECE = (rf"(?:(?:大写|小写)的?\s*)?{_RUN}|{_SAID_SYMBOL}|[_.\-]|\s+"
 # A password told in parts, each after a pause, maybe with a word going on with it, which may name a last symbol
 # (大写的L，小写的i，然后是520，再加个感叹号)
 _GOES_ON = rf"[，,]\s*(?:(?:然后是?|再加个?|加上?)(?={_SYMBOL_WORD}|{_SAID_CHAR})|(?={_SAID_CHAR}))"
-_SAID_AT = r"艾特|at|圈a"
+_SAID_AT = rf"{AT_WORDS}|at"
 _AT = rf"(?:{_SAID_AT}|@)"
 _CASE_NOTE = re.compile(r"(?:大写|小写)的?\s*[A-Za-z]\s*$")
 # or spelled one character at a time (微信号z h y 6 6 8 8): so many single characters, each before a space

@@ -18,7 +18,16 @@ import re
 
 from transcribe.pii_addresses import ADDRESS_TRIGGERS
 from transcribe.pii_handles import security_answers
-from transcribe.pii_stream import CORRECTION_REACH, GAP_SOFT, Found, Stream, corrections, last_match, past_fillers
+from transcribe.pii_stream import (
+    CORRECTION_REACH,
+    FILLERS,
+    GAP_SOFT,
+    Found,
+    Stream,
+    corrections,
+    last_match,
+    past_fillers,
+)
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -756,6 +765,7 @@ def _owned(stream: Stream) -> list[Found]:
 
 
 ASKED_AFTER = ("吗", "吧", "对吗", "对吧", "是吗")  # 请问您是吴海燕吗: an agent asks whether the caller is someone
+ASKED_WHO = ("您是", "请问是")  # (请问是郭振华本人吗: the agent's question with no 您)
 # a name then 本人 (是不是赵一鸣本人, 您是李娜本人吗), or what to write (写阿依古丽就行)
 # (or with a title: 赵永庆老先生本人; not 王老先生本人, whose 老 is no given name)
 HIMSELF = re.compile(r"(?:老先生|老太太|(?<!老)先生|女士)?本人")
@@ -807,9 +817,9 @@ def _introduced(stream: Stream) -> list[Found]:
     """我是吴晓燕，… (or 我是马|俊峰): a full name right after 我是 that ends its clause; 我是江苏的 and
     我是马上要出门 go on past the would-be name, 我是王先生 gives a title, not a name. Someone to ask for the same
     way: 到了找王建国，他是电工 (找周围的人 goes on, 找李经理 gives a title); and someone an agent asks the caller
-    to be (请问您是吴海燕吗; not 您是江苏的吗)."""
+    to be (请问您是吴海燕吗, 请问是郭振华本人吗; not 您是江苏的吗)."""
     out: list[Found] = []
-    for m in re.finditer("我是|我系|找|您是", stream.text):
+    for m in re.finditer("我是|我系|找|您是|请问是", stream.text):
         role = HOME_ROLE.match(stream.text, m.end()) if m.group() == "我是" else None
         given = _name_after(stream, role.end() if role else m.end(), then=KIN_AFTER)
         firm = WHERE_FROM.match(stream.text, m.end()) if m.group() == "我是" and not given else None
@@ -823,9 +833,9 @@ def _introduced(stream: Stream) -> list[Found]:
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
                       or (role is not None and stream.text[given[1]] in NAME_STOP)
                       or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))
-                      or (m.group() == "您是" and stream.text.startswith(ASKED_AFTER, given[1]))):
+                      or (m.group() in ASKED_WHO and stream.text.startswith(ASKED_AFTER, given[1]))):
             out.append(Found("name", *given, m.group().startswith("我")))
-    for m in re.finditer("是不是|您是|写", stream.text):
+    for m in re.finditer("是不是|您是|请问是|写", stream.text):
         # (or on an invoice, its title: 抬头写欧阳明轩就行, a person's name, as a firm's runs on to 公司)
         if m.group() == "写" and not (stream.opens_clause(m.start()) or stream.text[m.start() - 1] in "就只"
                                       or stream.text.endswith(INVOICE_TITLE, 0, m.start())):
@@ -963,15 +973,27 @@ def _full_name_at(stream: Stream, p: int, named: bool = False) -> int:
 
 
 def _full_name(stream: Stream, p: int, named: bool = False) -> tuple[int, int] | None:
-    """The given name's span (start, end) of a full name whose surname starts at ``p``, if any."""
+    """The given name's span (start, end) of a full name whose surname starts at ``p``, if any; once words said a
+    name follows (``named``), past a hesitation after the surname (_past_hesitation)."""
     g = _full_name_at(stream, p, named)
+    start = p + _surname(stream.text, p)
+    if not g and named and start > p and (resumed := _past_hesitation(stream, start)) > start:
+        start, g = resumed, _given(stream, resumed)
     if not g:
         return None
-    start = p + _surname(stream.text, p)
     end = start + g
     if end < len(stream.text) and stream.joined(end - 1) and stream.text[end] in PLACE_AFTER:
         return None  # a place named like a person: 填的是张家口市, 马鞍山路
     return start, end
+
+
+def _past_hesitation(stream: Stream, q: int) -> int:
+    """Where a given name goes on after a hesitation said at a pause right after its surname (联系人是吴|呃嘉怡: at
+    嘉), the caller stopping inside a name a word said follows; ``q`` itself when none stands there."""
+    r = q
+    while r < len(stream.text) and stream.text[r] in FILLERS:
+        r += 1
+    return r if q < r < len(stream.text) and stream.opens_clause(q) else q
 
 
 def _ends_clause(stream: Stream, i: int) -> bool:
