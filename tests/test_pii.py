@@ -1673,3 +1673,17 @@ def test_a_dated_id_a_name_over_a_filler_and_handles_as_pii_s43c_says_them(
 ])
 def test_look_alikes_of_dated_ids_hesitated_names_and_vx_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s43d: a form's name field changed (名字改成); a character pointed at after its radical stays shown, as a
+    # surname's gloss does, while one pointed at by its parts goes; 住 after a 在 that is no verb (现在) is no part of
+    # the address
+    ("户主名字改成何丽", "户主名字改成何*"),
+    ("不是张伟，是张炜，火字旁那个炜", "不是张*，是张*，火字旁那个炜"),
+    ("我叫金鑫，三个金那个鑫", "我叫金*，三个金那个*"),
+    ("我现在住翠湖花园5栋1201", "我现在住**********"),
+])
+def test_a_name_field_changed_a_radical_pointed_at_and_a_home_after_now_as_pii_s43d_says_them(
+        text: str, masked: str) -> None:
+    assert mask(text) == masked

@@ -47,8 +47,11 @@ NOT_CALLERS = re.compile(r"(?<![让叫要])我们(?![是村屯组县镇乡])(?!(
 # the firm's; 退货寄回到… is sent back to the caller)
 FIRMS_ADDRESS = re.compile(r"我们(?:(?![给帮替为您你])[\u4e00-\u9fff]){2,8}?的地址(?:是|在)?$|退货请?寄到$")
 # (who lives there may open the clause before its verb: 我是三栋…的业主, 我们是…小区; and what to write, 地址就写…)
+# (住 too, the verb of living, when the clause is read past a 在 that is no verb: 我现在住阳光100小区…; not the 住
+# of a word, 住院部, 住户, 住宿楼)
 ADDRESS_FILLER = re.compile(r"(?:(?:我们|我家|我)(?=就?[是在]))?"
-                            r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|就写|写|为|上门|应该是)*")
+                            r"(是不是|不是|是|就在|在|喺|改成|改为|改到|就是|写的是|填的是|就写|写|为|上门|应该是"
+                            r"|住(?![院户宿]))*")
 # A flat in a street's numbered building (幸福路18号4号楼2单元301) is someone's home, whatever comes before
 # it: a shop or service centre is not given by building and unit.
 _NUM = "".join(DIGIT_VALUE) + "十百"  # a digit as said or written, and the tens and hundreds of 二十七号

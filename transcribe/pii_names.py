@@ -68,8 +68,8 @@ NAME_TRIGGERS = re.compile(r"我叫|我名叫|名字叫|名字是|姓名是|姓�
                            r"|报修人是|报修人|保修人是|保修人"
                            # the two ends of a transfer, as a form or a bank names them (收款人写…, 汇款人是…)
                            r"|收款人是|收款人|付款人是|付款人|汇款人是|汇款人"
-                           # a form's name field, as it is written (名字写的是…, 姓名填的是…)
-                           r"|名字就?(?=写|填)"
+                           # a form's name field, as it is written or changed (名字写的是…, 户主名字改成陈思远)
+                           r"|名字就?(?=写|填|改成|改为|换成)"
                            # the one a booking is registered under, and the name to write on it (写我名字吴佳慧)
                            r"|登记人是|登记人|写我的?名字"
                            r"|寄件人是|寄件人|发件人是|发件人|签收人是|签收人|退货人是|退货人|下单人是|下单人|填的是"
@@ -158,6 +158,9 @@ POINTED = re.compile(r"那个(?P<ch>[\u4e00-\u9fff])")
 # or by its radical and the rest, in a clause of its own (梓是木字旁一个辛苦的辛, 琳是王字旁加个林): the whole clause
 RADICAL = re.compile(r"(?P<ch>[\u4e00-\u9fff])是[\u4e00-\u9fff]{1,3}?(?:旁|头|底)")
 RADICAL_CLAUSE = 14  # characters of such a clause at most
+# but a character pointed at after its radical (木字旁那个梓, 山字头那个巍) stays shown, as a surname's gloss does
+# (耳朵旁那个耿); the 头 of 三个石头, which counts the character's parts, is no radical
+RADICAL_NAMED = ("旁", "字头", "字底")
 # the full name said again with its length (就黄鹤两个字), unlike a word holding it (黄鹤楼)
 NAME_LENGTH = re.compile(r"[一两二三四]个字")
 EXPLAIN_REACH = 30  # characters after a given name where its explanations or its repetition are read
@@ -520,7 +523,8 @@ def _spelled_out(stream: Stream, found: list[Found]) -> list[Found]:
             if end > p and stream.opens_clause(p) and _ends_clause(stream, end):
                 out.append(Found("name", p, end))
             pointed = POINTED.match(text, p)
-            if pointed and pointed["ch"] in given and _ends_clause(stream, pointed.end()):
+            if (pointed and pointed["ch"] in given and _ends_clause(stream, pointed.end())
+                    and not text.endswith(RADICAL_NAMED, 0, p)):
                 out.append(Found("name", pointed.start("ch"), pointed.end()))
         full = text[f.start - 1:f.end] if f.start > 0 else ""
         for m in re.finditer(re.escape(full), text[:reach]) if full else ():
