@@ -516,6 +516,10 @@ def test_regional_words_are_read_as_standard_mandarin_and_the_flag_shows_what_wa
     assert "forbidden.rude" in rules("跟恁说了恁也不懂。")
     assert rules("俺这边做不了") == ["forbidden.negative-language"]
     assert rules("侬放心，阿拉师傅明天上午就到。") == []
+    # 啥 is 什么 and 咋 is 怎么, as northern agents say them
+    assert rules("行吧，您说啥就是啥，就这样。") == ["forbidden.rude"]
+    assert rules("咋还没整明白呢") == ["forbidden.doubting-caller"]
+    assert rules("您看啥时候方便，我让师傅过去。") == []
 
 
 def test_a_rule_wording_holding_a_regional_word_is_a_config_error_naming_it() -> None:
