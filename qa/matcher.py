@@ -12,6 +12,8 @@ rules there are. A hit is then
   随时都能预约, not 不过期限是七天,
 - dropped when its clause (the text since the last punctuation mark) says one of the rule's
   ``not_after`` words before it: 如果重启之后还是不行 is a condition, not a refusal,
+- dropped, for a rule's ``not_after_me`` phrases (快点), when the agent's own 我 comes earlier in the clause and no
+  您/你 right before the hit: 我已经催师傅快点过去 hurries someone for the caller,
 - dropped when its clause goes on to one of the rule's ``conceding_with`` words: 不知道型号也能报修
   grants the repair, it refuses nothing,
 - dropped, for a rule ``not_closing_a_clause``, when it closes its clause after other words of it: 审核不过，
@@ -119,6 +121,7 @@ class Matcher:
         self._question_with = [[w for w in map(canonical, rule.question_with) if w] for rule in self.rules]
         self._conceding_with = [[w for w in map(canonical, rule.conceding_with) if w] for rule in self.rules]
         self._offering_next = [[w for w in map(canonical, rule.offering_next) if w] for rule in self.rules]
+        self._not_after_me = [{w for w in map(canonical, rule.not_after_me) if w} for rule in self.rules]
         self._exact = ahocorasick.Automaton()
         self._sound = ahocorasick.Automaton() if pinyin else None
         exact: dict[str, list[_Entry]] = {}
@@ -244,6 +247,7 @@ class Matcher:
             if not any(a <= s and e <= b and not _broken(norm, a, s + 1) for a, b in allows.get(r, ()))
             and not any(a <= s and e <= b for a, b in quoted)
             and not self._conditional(r, norm, s) and not self._asks(r, norm, s, e) and not self._concedes(r, norm, e)
+            and not (norm.text[s:e] in self._not_after_me[r] and _for_the_caller(norm, s))
             and not self._offers(r, norm, e)
             and not (self.rules[r].not_closing_a_clause and _closes_clause(norm, s, e))
         ]
@@ -332,6 +336,12 @@ def _rhetorical(norm: Normalized, end: int) -> bool:
     last = _clause_stop(norm, end - 1) - 1
     between = norm.text[end:last]
     return norm.text[last] == "吗" and "的话" not in between and not _ME.search(between)
+
+
+def _for_the_caller(norm: Normalized, start: int) -> bool:
+    """Whether the agent's own 我 comes earlier in the clause of the word at ``start``, with no 您/你 right before the
+    word: the agent says what they do for the caller (我已经催师傅快点过去, 我这边快点帮您提交)."""
+    return bool(_ME.search(norm.text, _clause_start(norm, start), start)) and not _said_to_caller(norm, start)
 
 
 def _said_to_caller(norm: Normalized, start: int) -> bool:

@@ -43,6 +43,9 @@ class PhraseRule(Strict):
     # a hit with one of these earlier in its clause is a condition, not something said to the caller
     # (如果重启之后还是不行，您再打过来): qa/matcher.py
     not_after: list[str] = []
+    # phrases of the rule that the agent's own 我 earlier in their clause makes no breach, unless 您/你 stands right
+    # before them: 我已经催师傅快点过去 hurries someone for the caller, 你快点说 hurries the caller: qa/matcher.py
+    not_after_me: list[str] = []
     # a hit followed by one of these, in a clause that ends as a question (？, 吗, 呢), asks the caller
     # something (不知道您明天上午方便在家吗？) rather than saying the phrase to them: qa/matcher.py
     question_with: list[str] = []

@@ -115,6 +115,15 @@ def test_a_guess_offered_as_the_answer_is_vague_a_check_with_the_caller_is_not()
     assert hits("这是我应该做的吧，不用客气。") == []
 
 
+def test_快点_after_the_agents_own_我_hurries_someone_for_the_caller() -> None:
+    # the shipped rude rule's not_after_me: the ASR loses who is hurried (催仓库快点发货 as a set92 call wrote it)
+    assert hits("我已天最长苦快点, 她我只嫁面前长无穷人送到。") == []
+    assert hits("我这边快点帮您把单子提交上去。") == []
+    assert [r for r, _ in hits("我说你快点把订单号报一下")] == ["forbidden.rude"]  # said to the caller
+    assert [r for r, _ in hits("快点，我这边还有电话。")] == ["forbidden.rude"]  # another clause
+    assert "forbidden.rude" in [r for r, _ in hits("我们这边正在查，你快一点。")]
+
+
 def test_the_caller_not_knowing_is_rude_only_as_a_rhetorical_question() -> None:
     # the shipped rude rule's rhetorical words (您不知道): only in a clause ending in 吗
     assert [r for r, _ in hits("您不知道电饭煲不能干烧吗？")] == ["forbidden.rude"]
