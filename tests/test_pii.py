@@ -1687,3 +1687,21 @@ def test_look_alikes_of_dated_ids_hesitated_names_and_vx_stay(text: str) -> None
 def test_a_name_field_changed_a_radical_pointed_at_and_a_home_after_now_as_pii_s43d_says_them(
         text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s43e: a WeChat ID taken back by 不是 said alone, the right one after 是, goes too; and someone to ask for,
+    # then that it will do (找…就行), as after 写
+    ("微信是wy8899，不是，是wy9988。", "微信是******，不是，是******。"),
+    ("师傅上门找马丽就行，是我妈。", "师傅上门找马*就行，是我妈。"),
+])
+def test_an_id_taken_back_by_a_bare_no_and_a_name_to_ask_for_as_pii_s43e_says_them(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "找李经理就行",  # a title, no given name
+    "找物业就行",  # no person's name
+])
+def test_a_title_or_an_office_to_ask_for_stays(text: str) -> None:
+    assert mask(text) == text

@@ -836,7 +836,9 @@ def _introduced(stream: Stream) -> list[Found]:
             out.append(Found("name", *own, True))
         if given and (_ends_clause(stream, given[1]) or KIN_AFTER.match(stream.text, given[1])
                       or (role is not None and stream.text[given[1]] in NAME_STOP)
-                      or (m.group() == "找" and stream.text.startswith(TITLES, given[1]))
+                      # (or whom to ask for, then that it will do: 师傅上门找马丽就行，是我妈)
+                      or (m.group() == "找" and (stream.text.startswith(TITLES, given[1])
+                                                 or WRITE_THEN.match(stream.text, given[1])))
                       or (m.group() in ASKED_WHO and stream.text.startswith(ASKED_AFTER, given[1]))):
             out.append(Found("name", *given, m.group().startswith("我")))
     for m in re.finditer("是不是|您是|请问是|写", stream.text):

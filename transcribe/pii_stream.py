@@ -61,7 +61,8 @@ SPOKEN_DIGITS = re.compile(rf"(?<![a-z])(?:(?:(?P<times>double|triple)\s*)?(?P<d
 # 密码123456，哎不是，那个改过了，是654321)
 CORRECTION = re.compile(r"不对|说错了|说错|搞错了|记错了|看错了|念错了|读错了|应该是|改成|改为|更正|新的是|现在是"
                         r"|是反的|反了|颠倒了|哦等下|哦等一下|改过了|换过了"  # (最后两位是反的: two digits swapped)
-                        r"|(?<=啊|哦|呃)不是")  # a slip taken back (微信是liuqiang99，啊不是，是liu_qiang99)
+                        r"|(?<=啊|哦|呃)不是"  # a slip taken back (微信是liuqiang99，啊不是，是liu_qiang99)
+                        r"|(?<!是)不是(?=是)")  # or 不是 alone, then the right one (微信是wy8899，不是，是wy9988)
 CORRECTION_REACH = 16  # characters from the end of the value taken back to the start of its correction
 
 GAP_NONE = 0  # same segment, nothing or spaces/dashes between
