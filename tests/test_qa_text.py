@@ -156,6 +156,12 @@ def test_the_seeds_preferred_hedge_with_its_offer_is_no_flag_and_without_it_a_lo
     assert [r for r, _ in hits("我不能确定师傅几点到，您再等等，但我可以帮您催。")] == ["forbidden.uncertain"]
 
 
+def test_a_limit_said_with_what_the_agent_does_at_once_is_no_negative_language() -> None:
+    assert hits("我这边没办法直接改地址，但我可以马上帮您转给调度。") == []
+    assert hits("这个我不能打包票，但我现在就去催仓库。") == []
+    assert [r for r, _ in hits("我这边没办法直接改地址，您自己找快递吧。")] == ["forbidden.negative-language"]
+
+
 def test_what_a_rule_suggests_saying_instead_is_not_flagged_itself() -> None:
     # A reviewer shows the agent the suggestion; it must pass the rules it is shown for.
     for rule in CFG.qa.phrases:
