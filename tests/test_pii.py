@@ -1705,3 +1705,22 @@ def test_an_id_taken_back_by_a_bare_no_and_a_name_to_ask_for_as_pii_s43e_says_th
 ])
 def test_a_title_or_an_office_to_ask_for_stays(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s43f: minutes said right after a code (五分钟) count, no digit of it; a code the agent looks up (码我看一下);
+    # a compound surname's full name said alone; a WeChat ID the caller says they give (微信我发给你啊，叫…)
+    ("那个码是六拐两洞幺五，呃，五分钟内有效是吧？", "那个码是******，呃，五分钟内有效是吧？"),
+    ("登录码我看一下，0 0 3 1 7 5，前面两个零。", "登录码我看一下，* * * * * *，前面两个零。"),
+    ("是司马远。", "是司马*。"),
+    ("微信我发给你啊，叫Sunny-qd，S大写。", "微信我发给你啊，叫*****-**，S大写。"),
+])
+def test_minutes_after_a_code_a_code_looked_up_a_compound_name_alone_and_an_id_given_as_pii_s43f_says_them(
+        text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_the_firms_service_point_stays() -> None:
+    # pii/s43f: an address the agent sends the caller to, the firm's service point after it, is public
+    text = "您可以把机器送到市南区香港中路12号的服务网点。"
+    assert mask(text) == text

@@ -359,7 +359,8 @@ def addresses(stream: Stream) -> list[Found]:
     # a room said 房间 (716房间, as a hotel's, a care home's or a ward's is): the 间 belongs to the 房 it ends on
     out = [replace(f, end=f.end + 1) if text[f.end - 1:f.end + 1] == "房间" else f for f in out]
     out = [_past_home(stream, f) for f in out]
-    # a shop's, named as where something was bought or found (建国路93号万达广场那个店买的): public
+    # a shop's, named as where something was bought or found (建国路93号万达广场那个店买的), or the firm's service
+    # point (SHOP_NAMED): public
     out = [f for f in out if not (f.end < len(text) and stream.joined(f.end - 1) and SHOP_NAMED.match(text, f.end))]
     # a trigger and a structure can find one address twice, or one inside the other
     return [f for f in dict.fromkeys(out) if not any(g != f and g.start <= f.start and f.end <= g.end for g in out)]
@@ -369,7 +370,9 @@ def addresses(stream: Stream) -> list[Found]:
 # 锦绣山庄C区14-3): read on the original text, as the normalised one has no dashes
 DASHED_FLAT = re.compile(r"(?:小区|花园|家园|苑|城|山庄|公寓|新村|[A-Za-z东南西北中]区)"
                          r"\s*\d{1,3}(?:-\d{1,4}){1,2}(?![\d-])")
-SHOP_NAMED = re.compile(r"(?:那个|那家|这个|这家)(?:门店|店|专卖店|商场)")
+# (or the firm's service point the agent sends the caller to: …香港中路12号的服务网点, …的营业厅)
+SHOP_NAMED = re.compile(r"(?:那个|那家|这个|这家)(?:门店|店|专卖店|商场)"
+                        r"|的(?:服务|维修|售后)?(?:网点|维修点|维修站|服务中心|服务站|营业厅)")
 # A home with no street or number, given by the way from a landmark to it (在人民医院对面那个铁皮房,
 # 找镇政府对面银行楼上三楼, 说加油站往北第二个路口右拐的红房子): an address when the clause beside it says it is
 # the caller's home (就是我家, 我家就那一栋) or that it has no door number (没门牌); the words before 在, 找 or 说

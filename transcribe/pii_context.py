@@ -95,11 +95,11 @@ GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4
 # machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码, 活动码;
 # a part's: 配件码, 零件码, the same on every unit of a model); nor an order's (订单码: its number, as 订单号 is), nor a
 # password's 密码 (出厂默认密码是123456: a device's)
-# (the agent may say they read it out first: 授权码我念一下，AB3F-77KD)
+# (the agent may say they read it out first: 授权码我念一下，AB3F-77KD; or look it up: 登录码我看一下，0 0 3 1 7 5)
 # (a 兑换码 is a promotion's, the same for all who read it, unless it is said to be someone's: OWN_REDEMPTION)
 # (码 opening the call's text, its word cut off before it: 码是3347)
 ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换号单动密])码(?:是|为|就是)?"
-                         r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说)(?:一下|一遍)?)?$")
+                         r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说|看)(?:一下|一遍)?)?$")
 # Digits the speaker reads out, no word naming them (我念一下，2，0，3，9，8，5; 收到了，我念一下，7 3 5 1 9 0): six are
 # a verification code's length; a card, an ID or a phone read so is longer and keeps its kind
 # (a particle may end the words: 我念一下啊，零六|九三|五一; or the agent reads them back: 您说的是904317，对吧？)

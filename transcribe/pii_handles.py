@@ -113,6 +113,8 @@ WECHAT = re.compile(rf"(?<!{_ID_CHAR})(?:{_WECHAT_WORD})(?:\s*id)?\s*{_HESITATIO
                     r"(?:不是(?:手机|电话)号?码?[\s，,]*|不是[那这]个[\s，,]*)?"
                     # (or the agent saying it reads it back: 微信号我念一下，z-w-…)
                     r"(?:我(?:再)?(?:念|读|重复|复述|确认|核对)一下[\s，,]*)?"
+                    # (or the caller saying they give it: 微信我发给你啊，叫Sunny-qd; 微信我告诉您，…)
+                    r"(?:我(?:发给|告诉|说给)[你您][啊吧哈]?[\s，,]*)?"
                     # (or what it is made of, a clause before it: 微信号是大写开头的，HeYuTong_88; 字母加数字，wjh 2000)
                     r"(?:是?[^，,。？?]{0,8}(?:大写|小写|字母|数字|拼音|开头|结尾)[^，,。？?]{0,4}[，,][\s]*)?"
                     # (or whose it is: 加微信，我的是gh2019wyn)

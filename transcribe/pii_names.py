@@ -245,8 +245,8 @@ def names(stream: Stream) -> list[Found]:
             out.append(Found("name", *given))
     out += [*_titled_names(stream), *_recipients(stream), *_introduced(stream), *_announced(stream, said),
             *_corrected(stream), *_renamed(stream), *_two_spellings(stream), *_owned(stream), *_this_name(stream),
-            *_explained(stream), *_kept_by(stream), *_answered(stream), *_repeated(stream), *_begun_again(stream),
-            *_nicknames(stream)]
+            *_explained(stream), *_compound_alone(stream), *_kept_by(stream), *_answered(stream),
+            *_repeated(stream), *_begun_again(stream), *_nicknames(stream)]
     out += _named_before(stream, out)
     romanised = _romanised(stream)
     out += romanised
@@ -664,6 +664,14 @@ def _explained(stream: Stream) -> list[Found]:
                 and m["ch"] in m["word"] and m["x"] in (None, m["ch"])) or _surname_glossed(stream, p, given):
             out.append(Found("name", *given))
     return out
+
+
+def _compound_alone(stream: Stream) -> list[Found]:
+    """A full name with a compound surname said alone in its clause, maybe after 是 (是司马远。): the caller answering
+    with the name; a compound surname is no everyday word, so it needs no trigger nor explanation."""
+    return [Found("name", *given) for p in range(len(stream.text) - 2)
+            if _surname(stream.text, p) == 2 and _opens_name(stream, p)
+            and (given := _clause_end(stream, _full_name(stream, p)))]
 
 
 GLOSS_WORD = 5  # characters of a word glossing a surname (欧阳修, 周末)

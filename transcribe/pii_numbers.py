@@ -38,9 +38,9 @@ TWIN = "孖"  # Cantonese 孖八: the digit twice
 X_CHARS = {"x": "x", "叉": "x"}  # the ID card's check character, said 叉 or written X
 X_AFTER = range(14, 18)  # digits before an x that can be an ID card's check character
 
-# A numeral said as a word right before one of these counts or multiplies (两个号码, 一共八位, 二十四小时, 三次) or
-# begins a word (一直, 一下, 二代证): a word of the sentence, not a digit of the number it touches
-COUNTED = set("个共十百千万位次遍天种条张份项句组直代下定般样")  # (四组数字: the groups a number was read in)
+# A numeral said as a word right before one of these counts or multiplies (两个号码, 一共八位, 二十四小时, 三次,
+# 五分钟内有效) or begins a word (一直, 一下, 二代证): a word of the sentence, not a digit of the number it touches
+COUNTED = set("个共十百千万位次遍天种条张份项句组直代下定般样分")  # (四组数字: the groups a number was read in)
 
 # Characters that, right after a run, make it a quantity, a date or a time, not an identifier.
 UNITS = set("元块年月日号点分秒岁个次天位万千百亿米斤台件楼层室栋期周倍")
