@@ -22,8 +22,8 @@ rules there are. A hit is then
   不知道您明天上午方便在家吗？ asks, it does not refuse,
 - for a rule's ``hedged`` words (应该, 差不多), kept only in a clause that ends in 吧 said as no
   question, with no 您/你 right before the word: 应该是明天能送到吧。 guesses, 您应该收到了吧 checks,
-- for a rule's ``rhetorical`` words (您不知道), kept only in a clause that ends in 吗: 您不知道电饭煲不能干烧吗？
-  scolds, 您不知道型号也没关系 reassures,
+- for a rule's ``rhetorical`` words (您不知道), kept only in a clause that ends in 吗 with no 我 or 的话 between:
+  您不知道电饭煲不能干烧吗？ scolds, 您不知道型号也没关系 reassures,
 - dropped when it stands inside quotation marks (“…”, 「…」): the agent repeating what the
   caller or someone else said (您说快递员跟您讲“等着吧”) is not saying it to the caller,
 - dropped when a longer hit of another rule of the same category covers it, so

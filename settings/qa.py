@@ -86,6 +86,9 @@ class PhraseRule(Strict):
         unknown = sorted(set(self.sounds_like) - set(self.phrases))
         if unknown:
             raise ValueError(f"sounds_like names {unknown}, which are not among this rule's phrases {self.phrases}")
+        unmatched = sorted(set(self.not_after_me) - {*self.phrases, *self.variants})
+        if unmatched:  # a word the rule never matches would exempt nothing
+            raise ValueError(f"not_after_me names {unmatched}, which are not among this rule's phrases or variants")
         return self
 
     def wordings(self) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 from qa_calls import config
 
 from qa.matcher import Matcher
@@ -122,6 +123,13 @@ def test_快点_after_the_agents_own_我_hurries_someone_for_the_caller() -> Non
     assert [r for r, _ in hits("我说你快点把订单号报一下")] == ["forbidden.rude"]  # said to the caller
     assert [r for r, _ in hits("快点，我这边还有电话。")] == ["forbidden.rude"]  # another clause
     assert "forbidden.rude" in [r for r, _ in hits("我们这边正在查，你快一点。")]
+
+
+def test_a_not_after_me_word_the_rule_never_matches_is_a_config_error() -> None:
+    rule = {"id": "r", "category": "forbidden", "severity": "low", "phrases": ["快点"], "source": "test"}
+    assert PhraseRule(**rule, not_after_me=["快点"]).not_after_me == ["快点"]
+    with pytest.raises(ValidationError, match=r"not_after_me names \['快快'\]"):
+        PhraseRule(**rule, not_after_me=["快快"])
 
 
 def test_the_caller_not_knowing_is_rude_only_as_a_rhetorical_question() -> None:
