@@ -36,7 +36,7 @@ from qa.matcher import Hit, Matcher, speaker_applies
 from settings import REVIEW_CATEGORY, REVIEW_RULE, Config
 from transcribe.normalize import Normalized, canonical, normalize
 from transcribe.phonetic import coverage, fuzzy_contains
-from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests
+from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests, split_requests
 from transcribe.sounds import contains_name
 
 AGENT_SIDE = ("agent", "unknown")
@@ -239,8 +239,35 @@ def phrase_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance],
                 context=context, start=h.start, end=h.end, source=h.source, suggestion=h.suggestion,
                 extra={"how": h.how},
             ))
+    out += split_request_findings(config, utts, agent_seqs, masked)
     out += pii_findings(config, utts, agent_seqs, masked)
     out.sort(key=lambda f: (f.offset_s if f.offset_s is not None else -1.0, f.start or 0, f.rule))
+    return out
+
+
+def split_request_findings(config: Config, utts: Sequence[Utterance], agent_seqs: set[int],
+                           masked: dict[int, str]) -> list[Finding]:
+    """The agent asking for a secret over pauses (麻烦把 | 支付宝登录密码 | 发我一下), in a run of
+    consecutive agent-side utterances: flagged once, on the first utterance the request touches."""
+    r = config.qa.ask_secret
+    out: list[Finding] = []
+    run: list[Utterance] = []
+    for u in [*utts, None]:
+        if u is not None and u.seq in agent_seqs and (not run or run[-1].speaker == u.speaker):
+            run.append(u)
+            continue
+        for q in split_requests([v.text for v in run]) if len(run) > 1 else ():
+            k, start, end = q.pieces[0]
+            v = run[k]
+            context = masked[v.seq]
+            at = sum(1 for o in normalize(v.text).offsets if o < start)
+            out.append(Finding(
+                r.id, "pii", r.severity, f"{v.speaker}|{v.seq}|{at}|asks-{q.kind}-split", speaker=v.speaker,
+                utterance=v, offset_s=time_at(v, start), context=context, start=start, end=end,
+                matched="".join(masked[run[j].seq][s:e] for j, s, e in q.pieces), source=r.source,
+                suggestion=r.suggestion, extra={"how": f"asks-{q.kind}"},
+            ))
+        run = [u] if u is not None and u.seq in agent_seqs else []
     return out
 
 

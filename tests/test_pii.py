@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, secret_requests
+from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, secret_requests, split_requests
 
 
 @pytest.mark.parametrize(("text", "masked"), [
@@ -506,6 +506,26 @@ def test_titles_alone_and_words_before_shou_stay(text: str, kept: str) -> None:
 @pytest.mark.parametrize("text", ["请问您住在哪个小区", "我叫王师傅上门", "我叫李总过来"])
 def test_questions_and_titles_are_no_address_or_name(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("texts", "asked"), [
+    # pii/s43c, s43f: the request spread over pauses, each segment harmless alone
+    (["麻烦把", "支付宝登录密码", "发我一下"], "登录密码|发我"),
+])
+def test_a_request_spread_over_pauses_is_found_on_each_segment_it_touches(texts: list[str], asked: str) -> None:
+    assert [secret_requests(t) for t in texts] == [[]] * len(texts)
+    (r,) = split_requests(texts)
+    assert r.kind in ("code", "password") and "|".join(texts[k][s:e] for k, s, e in r.pieces) == asked
+
+
+@pytest.mark.parametrize("texts", [
+    ["您把支付密码", "报一下"],  # the first segment already asks (cut off): one request, not two
+    ["请不要把", "验证码告诉任何人"],  # the warning's negation reaches over the pause
+    ["系统给您发了验证码。", "您告诉我一下地址"],  # a finished sentence, then another request
+    ["验证码发给您了", "您看一下收到没有"],
+])
+def test_no_request_is_made_up_across_a_pause(texts: list[str]) -> None:
+    assert split_requests(texts) == []
 
 
 def test_asking_how_long_a_password_is_asks_for_no_password() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.pii import find_pii_segments, secret_requests
+from transcribe.pii import find_pii_segments, secret_requests, split_requests
 from transcribe.pii_numbers import DIGIT_VALUE
 from transcribe.pii_stream import build
 
@@ -161,15 +161,17 @@ def evaluate(rows: list[Row]) -> tuple[dict[str, Score], list[str]]:
 
 
 def _score_requests(row: Row, score: Score, mistakes: list[str]) -> None:
-    text = row.texts[0]
-    wanted = [{o for _, o in chars} for chars in row.spans]
-    found = [set(range(r.start, r.end)) for r in secret_requests(text)]
+    """Requests as the service finds them: each segment's own, then those spread over pauses."""
+    wanted = [set(chars) for chars in row.spans]
+    found = [{(k, i) for i in range(r.start, r.end)} for k, t in enumerate(row.texts) for r in secret_requests(t)]
+    found += [{(k, i) for k, s, e in r.pieces for i in range(s, e)} for r in split_requests(row.texts)]
     score.support += len(wanted)
     score.recalled += sum(1 for w in wanted if any(w & f for f in found))
     score.predicted += len(found)
     score.correct += sum(1 for f in found if any(w & f for w in wanted))
     if any(not any(w & f for f in found) for w in wanted) or any(not any(w & f for w in wanted) for f in found):
-        mistakes.append(f"line {row.line} ask_secret: {text} -> {[text[min(f):max(f) + 1] for f in found]}")
+        said = ["".join(row.texts[k][i] for k, i in sorted(f)) for f in found]
+        mistakes.append(f"line {row.line} ask_secret: {'|'.join(row.texts)} -> {said}")
 
 
 def _masked(row: Row, got: set[tuple[int, int]]) -> str:

@@ -38,6 +38,18 @@ def test_the_agent_asking_for_a_code_is_a_pii_flag_the_caller_saying_it_is_not()
     assert category_of(CFG, rule) == "pii" and rule_categories(CFG)[rule] == "pii"
 
 
+def test_a_secret_asked_for_over_a_pause_is_one_flag_on_the_first_segment_it_touches() -> None:
+    rule = CFG.qa.ask_secret.id
+    got = [f for f in findings([OPENING, ("agent", 29.0, 30.0, "麻烦您把"), ("agent", 31.0, 32.5, "支付宝登录密码"),
+                                ("agent", 33.0, 34.0, "发我一下"), CLOSING]) if f.rule == rule]
+    assert [(f.utterance.seq, f.matched, f.extra["how"]) for f in got if f.utterance] == [(2, "登录密码发我", "asks-password")]
+    assert got[0].offset_s is not None and 31.0 <= got[0].offset_s < 32.5
+    # the caller speaking between the two halves ends the agent's run: nothing is joined over them
+    assert not [f for f in findings([OPENING, ("agent", 29.0, 30.0, "麻烦您把支付宝登录密码"),
+                                     ("caller", 30.5, 31.0, "啊？"), ("agent", 31.5, 32.0, "发我一下"), CLOSING])
+                if f.rule == rule]
+
+
 def test_a_number_read_out_over_two_agent_segments_is_one_masked_flag() -> None:
     got = [f for f in findings([OPENING, ("agent", 29.0, 31.0, "您的身份证号码是110101199003"),
                                 ("agent", 31.2, 33.0, "077777对吗"), CLOSING])

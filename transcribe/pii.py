@@ -12,7 +12,8 @@ WeChat ID in letters after 微信号).
   is found whole, and a question in one segment (您的身份证号码是多少) names the
   number in the next; each match says which segments and spans it covers.
 - ``secret_requests(text)``: where an agent asks for a password or a whole
-  verification code (``pii_secrets``).
+  verification code (``pii_secrets``); ``split_requests(texts)``: such requests spread
+  over consecutive segments by pauses.
 
 How numbers are found is in ``pii_numbers`` and ``pii_context``; names in ``pii_names``,
 addresses in ``pii_addresses``, e-mail addresses and WeChat IDs in ``pii_handles``. A checksum
@@ -57,7 +58,7 @@ from transcribe.pii_numbers import (
     numbers_in,
     phone_valid,
 )
-from transcribe.pii_secrets import SecretRequest, secret_requests
+from transcribe.pii_secrets import SecretRequest, SplitRequest, secret_requests, split_requests
 from transcribe.pii_stream import (
     CORRECTION,
     CORRECTION_REACH,
@@ -78,6 +79,7 @@ __all__ = [
     "PiiMatch",
     "SecretRequest",
     "SegmentMatch",
+    "SplitRequest",
     "classify",
     "find_pii",
     "find_pii_segments",
@@ -87,6 +89,7 @@ __all__ = [
     "mask_segments",
     "phone_valid",
     "secret_requests",
+    "split_requests",
 ]
 
 KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat")

@@ -18,14 +18,16 @@ the question is about the secret, not for it (密码是多少位的, 您说密�
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from transcribe.normalize import Normalized, normalize
 from transcribe.pii_stream import GAP_NONE, gap
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
            r"(?:原|旧)?(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号|开锁|开门|门锁){0,2}"
-           r"(?P<what>动态密码|密码|口令|(?:密保|安全)问题的?答案|密保答案|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
+           r"(?P<what>动态密码|动态口令|密码|口令|(?:密保|安全)问题的?答案|密保答案|短信验证码|验证码|动态码|校验码|短信码|安全码|cvv2|cvv"
            # a parcel's code opens the locker or signs for it, for whoever hears it (您把签收码先告诉我)
            r"|签收码|取件码|收货码|提货码"
            # a code by its length alone (刚才发到您手机上的六位数字码)
@@ -55,7 +57,7 @@ _TO_ME = (r"(?:(?:已经|刚刚?|刚才)?发(?:给?(?:您|你)|过去|过来|到
           # CVV 三位数报给我, 验证码…六位数, 验证码是六位数，您…念给我, 验证码的六位数字都说一下
           r"(?:[是的]?[三四六八]位(?:数字|数)?[，,\s]*)?"
           r"(?:麻烦)?(?:您|你)?(?:让(?:老人家?|家人|孩子|他|她))?"
-          rf"(?:就|直接|都|先|再|现在|赶紧|也|要|麻烦|慢慢|{_WHOLE})*(?:能|可以|方便)?(?:给|跟|和|对)?(?:我|我们)?"
+          rf"(?:就|直接|都|先|再|现在|赶紧|也|一起|一并|要|麻烦|慢慢|{_WHOLE})*(?:能|可以|方便)?(?:给|跟|和|对)?(?:我|我们)?"
           rf"(?:就|直接|都|先|再|慢慢|{_WHOLE})*"
           r"(?:能|可以|能不能|方便)?")
 # Another item asked for before the secret in one breath (报身份证号和手机验证码).
@@ -124,6 +126,44 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
             continue
         os_, oe = norm.span(s, e)
         out.append(SecretRequest(kind, os_, oe, s, e))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SplitRequest:
+    """A request said over a pause: its span in each segment it touches."""
+
+    kind: str
+    pieces: tuple[tuple[int, int, int], ...]  # (segment, start, end) in each segment's original text
+
+
+JOIN_AT_MOST = 3  # segments one request may be spread over
+# a segment ending a sentence is finished: what the next one asks is not its continuation
+# (系统给您发了验证码。| 您告诉我一下地址 asks for an address)
+_FINISHED = re.compile(r"[。？！?!]\s*$")
+
+
+def split_requests(texts: Sequence[str]) -> list[SplitRequest]:
+    """Requests one speaker spread over consecutive segments, cut by pauses (麻烦把 | 支付宝登录密码 |
+    发我一下): the segments read as one utterance, keeping what crosses a boundary and no single
+    segment's own request holds."""
+    taken: set[tuple[int, int]] = set()
+    for k, t in enumerate(texts):
+        taken |= {(k, i) for q in secret_requests(t) for i in range(q.start, q.end)}
+    out: list[SplitRequest] = []
+    for first in range(len(texts)):
+        last = first
+        while last + 1 < min(len(texts), first + JOIN_AT_MOST) and not _FINISHED.search(texts[last]):
+            last += 1
+            starts = [sum(len(t) for t in texts[first:k]) for k in range(first, last + 2)]
+            for q in secret_requests("".join(texts[first:last + 1])):
+                pieces = tuple((first + j, max(q.start, a) - a, min(q.end, b) - a)
+                               for j, (a, b) in enumerate(pairwise(starts))
+                               if q.start < b and a < q.end)
+                chars = {(k, i) for k, s, e in pieces for i in range(s, e)}
+                if len(pieces) > 1 and not chars & taken:
+                    out.append(SplitRequest(q.kind, pieces))
+                    taken |= chars
     return out
 
 
