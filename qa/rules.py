@@ -36,7 +36,7 @@ from qa.matcher import Hit, Matcher, speaker_applies
 from settings import REVIEW_CATEGORY, REVIEW_RULE, Config
 from transcribe.normalize import Normalized, canonical, normalize
 from transcribe.phonetic import coverage, fuzzy_contains
-from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, secret_requests, split_requests
+from transcribe.pii import Piece, find_pii, find_pii_segments, mask_segments, requests_over, secret_requests
 from transcribe.sounds import contains_name
 
 AGENT_SIDE = ("agent", "unknown")
@@ -100,12 +100,13 @@ class Finding:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def _utterance_hits(config: Config, matcher: Matcher, norm: Normalized, speaker: str) -> list[Hit]:
-    """Phrase rules, and the agent asking for a password or a whole code, on one utterance."""
+def _utterance_hits(config: Config, matcher: Matcher, norm: Normalized, speaker: str, secrets: bool = True
+                    ) -> list[Hit]:
+    """Phrase rules, and (``secrets``) the agent asking for a password or a whole code, on one utterance."""
     text = norm.original
     norm = matcher.standardised(norm)  # read once with the regional words: 讲俾我听 is 说给我听 to both
     hits = matcher.find(norm, speaker, standardised=True)
-    if speaker in AGENT_SIDE:
+    if secrets and speaker in AGENT_SIDE:
         r = config.qa.ask_secret
         for q in secret_requests(norm):
             hits.append(Hit(r.id, "pii", r.severity, text[q.start:q.end], q.start, q.end, f"asks-{q.kind}",
@@ -225,50 +226,56 @@ def phrase_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance],
     agent_seqs = {u.seq for u in agent}
     caller_rules = any(speaker_applies(r.speaker, "caller") for r in config.qa.phrases)
     masked = masked_texts(config, utts)
-    secret_rule = config.qa.ask_secret.id
     out: list[Finding] = []
     for u in utts:
         if u.seq not in agent_seqs and not (u.speaker == "caller" and caller_rules):
             continue
         context = masked[u.seq]
-        for h in _utterance_hits(config, matcher, normalize(u.text), u.speaker):
-            what = h.how if h.rule == secret_rule else canonical(h.match)
+        for h in _utterance_hits(config, matcher, normalize(u.text), u.speaker, secrets=False):
             out.append(Finding(
-                h.rule, h.category, h.severity, f"{u.speaker}|{u.seq}|{h.norm_start}|{what}",
+                h.rule, h.category, h.severity, f"{u.speaker}|{u.seq}|{h.norm_start}|{canonical(h.match)}",
                 speaker=u.speaker, utterance=u, offset_s=time_at(u, h.start), matched=context[h.start:h.end],
                 context=context, start=h.start, end=h.end, source=h.source, suggestion=h.suggestion,
                 extra={"how": h.how},
             ))
-    out += split_request_findings(config, utts, agent_seqs, masked)
+    out += secret_findings(config, matcher, utts, agent_seqs, masked)
     out += pii_findings(config, utts, agent_seqs, masked)
     out.sort(key=lambda f: (f.offset_s if f.offset_s is not None else -1.0, f.start or 0, f.rule))
     return out
 
 
-def split_request_findings(config: Config, utts: Sequence[Utterance], agent_seqs: set[int],
-                           masked: dict[int, str]) -> list[Finding]:
-    """The agent asking for a secret over pauses (麻烦把 | 支付宝登录密码 | 发我一下), in a run of
-    consecutive agent-side utterances: flagged once, on the first utterance the request touches."""
+def secret_findings(config: Config, matcher: Matcher, utts: Sequence[Utterance], agent_seqs: set[int],
+                    masked: dict[int, str]) -> list[Finding]:
+    """The agent asking for a password or a whole code, read over each run of consecutive agent-side
+    utterances (a request spread over pauses, a warning's negation before one): flagged once, on the
+    first utterance the request touches."""
     r = config.qa.ask_secret
     out: list[Finding] = []
-    run: list[Utterance] = []
-    for u in [*utts, None]:
-        if u is not None and u.seq in agent_seqs and (not run or run[-1].speaker == u.speaker):
-            run.append(u)
-            continue
-        for q in split_requests([v.text for v in run]) if len(run) > 1 else ():
-            k, start, end = q.pieces[0]
-            v = run[k]
-            context = masked[v.seq]
-            at = sum(1 for o in normalize(v.text).offsets if o < start)
+    for run in _agent_runs(utts, agent_seqs):
+        norms = [matcher.standardised(normalize(v.text)) for v in run]  # regional words, as the phrase rules read them
+        for q in requests_over(norms):
+            p = q.pieces[0]
+            v = run[p.segment]
             out.append(Finding(
-                r.id, "pii", r.severity, f"{v.speaker}|{v.seq}|{at}|asks-{q.kind}-split", speaker=v.speaker,
-                utterance=v, offset_s=time_at(v, start), context=context, start=start, end=end,
-                matched="".join(masked[run[j].seq][s:e] for j, s, e in q.pieces), source=r.source,
+                r.id, "pii", r.severity, f"{v.speaker}|{v.seq}|{p.norm_start}|asks-{q.kind}", speaker=v.speaker,
+                utterance=v, offset_s=time_at(v, p.start), context=masked[v.seq], start=p.start, end=p.end,
+                matched="".join(masked[run[x.segment].seq][x.start:x.end] for x in q.pieces), source=r.source,
                 suggestion=r.suggestion, extra={"how": f"asks-{q.kind}"},
             ))
-        run = [u] if u is not None and u.seq in agent_seqs else []
     return out
+
+
+def _agent_runs(utts: Sequence[Utterance], agent_seqs: set[int]) -> list[list[Utterance]]:
+    """Consecutive agent-side utterances of one speaker, nobody else speaking between them."""
+    runs: list[list[Utterance]] = [[]]
+    for u in utts:
+        if u.seq not in agent_seqs or u.speaker not in AGENT_SIDE:
+            runs.append([])
+        elif runs[-1] and runs[-1][-1].speaker != u.speaker:
+            runs.append([u])
+        else:
+            runs[-1].append(u)
+    return [run for run in runs if run]
 
 
 def pii_findings(config: Config, utts: Sequence[Utterance], agent_seqs: set[int], masked: dict[int, str]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, secret_requests, split_requests
+from transcribe.pii import find_pii, find_pii_segments, mask, mask_segments, requests_over, secret_requests
 
 
 @pytest.mark.parametrize(("text", "masked"), [
@@ -514,18 +514,28 @@ def test_questions_and_titles_are_no_address_or_name(text: str) -> None:
 ])
 def test_a_request_spread_over_pauses_is_found_on_each_segment_it_touches(texts: list[str], asked: str) -> None:
     assert [secret_requests(t) for t in texts] == [[]] * len(texts)
-    (r,) = split_requests(texts)
-    assert r.kind in ("code", "password") and "|".join(texts[k][s:e] for k, s, e in r.pieces) == asked
+    (r,) = requests_over(texts)
+    assert r.kind in ("code", "password") and "|".join(texts[p.segment][p.start:p.end] for p in r.pieces) == asked
 
 
 @pytest.mark.parametrize("texts", [
-    ["您把支付密码", "报一下"],  # the first segment already asks (cut off): one request, not two
     ["请不要把", "验证码告诉任何人"],  # the warning's negation reaches over the pause
+    ["请不要在通话中", "说出您的密码"],  # pii/s44b: the second segment asks, alone
     ["系统给您发了验证码。", "您告诉我一下地址"],  # a finished sentence, then another request
     ["验证码发给您了", "您看一下收到没有"],
+    ["您那个验证码", "收到没有啊"],  # pii/s44b: a secret named alone, then asked about, not for
 ])
 def test_no_request_is_made_up_across_a_pause(texts: list[str]) -> None:
-    assert split_requests(texts) == []
+    assert requests_over(texts) == []
+
+
+def test_a_request_asked_in_one_segment_is_found_once_there() -> None:
+    (r,) = requests_over(["您把支付密码", "报一下"])  # cut off, then asked again whole: one request
+    assert [p.segment for p in r.pieces] == [0]
+    (r,) = requests_over(["好的", "您那个验证码"])  # cut off, nothing after it: still asked
+    assert [p.segment for p in r.pieces] == [1]
+    (r,) = requests_over(["请不要把密码告诉别人。", "说出您的验证码"])  # a finished warning cancels nothing after it
+    assert [(p.segment, p.start) for p in r.pieces] == [(1, 0)]
 
 
 def test_asking_how_long_a_password_is_asks_for_no_password() -> None:

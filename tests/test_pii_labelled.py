@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.pii import find_pii_segments, secret_requests, split_requests
+from transcribe.pii import find_pii_segments, requests_over
 from transcribe.pii_numbers import DIGIT_VALUE
 from transcribe.pii_stream import build
 
@@ -161,10 +161,9 @@ def evaluate(rows: list[Row]) -> tuple[dict[str, Score], list[str]]:
 
 
 def _score_requests(row: Row, score: Score, mistakes: list[str]) -> None:
-    """Requests as the service finds them: each segment's own, then those spread over pauses."""
+    """Requests as the service finds them, over all the row's segments (a request spread over pauses)."""
     wanted = [set(chars) for chars in row.spans]
-    found = [{(k, i) for i in range(r.start, r.end)} for k, t in enumerate(row.texts) for r in secret_requests(t)]
-    found += [{(k, i) for k, s, e in r.pieces for i in range(s, e)} for r in split_requests(row.texts)]
+    found = [{(p.segment, i) for p in r.pieces for i in range(p.start, p.end)} for r in requests_over(row.texts)]
     score.support += len(wanted)
     score.recalled += sum(1 for w in wanted if any(w & f for f in found))
     score.predicted += len(found)
@@ -260,16 +259,15 @@ MIN_HELD_OUT_RECALL = 0.9
 # installers' mobiles none, which this code masks as earlier sets label them); s42c (a random day) 0.963 -> 1.000;
 # s42d (elderly callers and their children) 0.858 -> 0.938 (its writer hides landmarks and directions inside and after
 # an address, and the 不对 of a lane mended, which earlier sets keep shown); s43 (a random day) 0.943 -> 1.000; s43b
-# (invoices, refunds and payments) 0.929 -> 1.000 (its request cut off by a pause, 麻烦把|支付宝登录密码|发我一下, is
-# scored on its first segment alone, which names no secret); s43c (a random week) 0.955 -> 1.000 (its writer labels the
-# firm's address, 公司地址是青岛市崂山区海尔斯路1号, none, which this code masks as s24b, s30b and s33d label a bare
-# 公司地址 the caller's workplace; its request 把那个|验证码念给我 is scored on its first segment alone, as s43b's);
+# (invoices, refunds and payments) 0.929 -> 1.000 (its request spread over pauses, 麻烦把|支付宝登录密码|发我一下, is
+# found since session 44 reads a request over an agent's consecutive segments); s43c (a random week) 0.955 -> 1.000
+# (its writer labels the firm's address, 公司地址是青岛市崂山区海尔斯路1号, none, which this code masks as s24b, s30b
+# and s33d label a bare 公司地址 the caller's workplace);
 # s43d (changes of owner and account) 0.991 -> 1.000 (its writer leaves a floor said after the address, …17号附5号，
 # 二楼, shown, which this code masks as s26 labels …三八五号，呃，三楼); s43e (a random day) 0.972 -> 0.991 (its
 # writer hides the whole number in 微信就是我手机号，138…, which this code keeps the tail of as s25c and s28 label it);
 # s43f (a random day) 0.973 -> 1.000 (its writer leaves a corrected name's gloss, 林佳欣，佳人的佳, shown, which this
-# code hides as session 31's sets label it; its request after a pause, 发了个验证码，|您念一下…, is scored on its first
-# segment alone, as s43b's);
+# code hides as session 31's sets label it);
 # s33f (as an ASR writes it) reaches 0.914 but masks a spaced WeChat ID's case hint (大写的A) and a +86; the others of
 # sessions 27-30 stay below it (bench/heldout/README.md).
 @pytest.mark.parametrize("name", ["s21", "s22", "s22b", "s23", "s23b", "s24", "s24b", "s25", "s25b", "s25c", "s26",

@@ -42,7 +42,8 @@ def test_a_secret_asked_for_over_a_pause_is_one_flag_on_the_first_segment_it_tou
     rule = CFG.qa.ask_secret.id
     got = [f for f in findings([OPENING, ("agent", 29.0, 30.0, "麻烦您把"), ("agent", 31.0, 32.5, "支付宝登录密码"),
                                 ("agent", 33.0, 34.0, "发我一下"), CLOSING]) if f.rule == rule]
-    assert [(f.utterance.seq, f.matched, f.extra["how"]) for f in got if f.utterance] == [(2, "登录密码发我", "asks-password")]
+    assert [(f.utterance.seq, f.matched, f.extra["how"]) for f in got if f.utterance] == [
+        (2, "登录密码发我", "asks-password")]
     assert got[0].offset_s is not None and 31.0 <= got[0].offset_s < 32.5
     # the caller speaking between the two halves ends the agent's run: nothing is joined over them
     assert not [f for f in findings([OPENING, ("agent", 29.0, 30.0, "麻烦您把支付宝登录密码"),

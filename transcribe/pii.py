@@ -12,8 +12,8 @@ WeChat ID in letters after 微信号).
   is found whole, and a question in one segment (您的身份证号码是多少) names the
   number in the next; each match says which segments and spans it covers.
 - ``secret_requests(text)``: where an agent asks for a password or a whole
-  verification code (``pii_secrets``); ``split_requests(texts)``: such requests spread
-  over consecutive segments by pauses.
+  verification code (``pii_secrets``); ``requests_over(texts)``: the same over consecutive
+  segments of one speaker, a request spread over pauses included.
 
 How numbers are found is in ``pii_numbers`` and ``pii_context``; names in ``pii_names``,
 addresses in ``pii_addresses``, e-mail addresses and WeChat IDs in ``pii_handles``. A checksum
@@ -58,7 +58,7 @@ from transcribe.pii_numbers import (
     numbers_in,
     phone_valid,
 )
-from transcribe.pii_secrets import SecretRequest, SplitRequest, secret_requests, split_requests
+from transcribe.pii_secrets import SecretRequest, SpreadRequest, requests_over, secret_requests
 from transcribe.pii_stream import (
     CORRECTION,
     CORRECTION_REACH,
@@ -68,6 +68,7 @@ from transcribe.pii_stream import (
     GAP_PUNCT,
     GAP_SOFT,
     HESITATIONS,
+    Piece,
     Stream,
     build,
 )
@@ -79,7 +80,7 @@ __all__ = [
     "PiiMatch",
     "SecretRequest",
     "SegmentMatch",
-    "SplitRequest",
+    "SpreadRequest",
     "classify",
     "find_pii",
     "find_pii_segments",
@@ -88,8 +89,8 @@ __all__ = [
     "mask",
     "mask_segments",
     "phone_valid",
+    "requests_over",
     "secret_requests",
-    "split_requests",
 ]
 
 KINDS = ("id_card", "bank_card", "phone", "code", "password", "name", "address", "email", "wechat")
@@ -123,15 +124,6 @@ TAIL_ID = re.compile(f"[{''.join(DIGIT_VALUE)}]{{4,8}}x")  # an ID's tail, its c
 MACAU_ID_DIGITS = 8  # seven digits and a check digit in brackets: 5215299(8)
 # A Hong Kong, Macau or Taiwan number after +: the country code, then the subscriber's eight (nine in Taiwan)
 ABROAD = re.compile(r"85[23][0-9]{8}|886[0-9]{9}")
-
-
-@dataclass(frozen=True, slots=True)
-class Piece:
-    segment: int
-    start: int  # span in that segment's original text
-    end: int
-    norm_start: int  # span in that segment's normalised text
-    norm_end: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from transcribe.normalize import Normalized, normalize
-from transcribe.pii_stream import GAP_NONE, gap
+from transcribe.pii_stream import GAP_NONE, Piece, gap
 
 _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账号)?的?)?"
            r"(?:原|旧)?(?:银行卡|取款|支付|交易|查询|服务|登录|登入|网银|管理员|卡|账户|账号|开锁|开门|门锁){0,2}"
@@ -35,6 +35,8 @@ _SECRET = (r"(?:(?:会员|网银|app|wifi|企业|公司)?(?:银行卡|账户|账
            r"|(?<![a-z])(?:login|verification|security)?(?:pin|code|password|passcode|otp)(?![a-z])码?"
            # the card's security code by where it is: 卡背面那三位, 卡背后那三位 (末三码: Taiwan's word for it)
            r"|(?<=背面|背后)(?:的)?(?:那|这)?(?:个)?三(?:位|个)(?:数字|数儿?|码)?|末三码"
+           # (or beside something there: 卡背面签名栏旁边那三个数)
+           r"|(?<=背面|背后)[\u4e00-\u9fff]{1,6}?(?:那|这)个?三(?:位|个)(?:数字|数儿?|码)"
            # a code by where it came and its length: 短信里那个六位数字, 刚收到的那六位数字, 短信里那串数字
            r"|(?:短信(?:里面?|中)|里面|收到)的?(?:那个|那)?[四六]位(?:数字|数的码|数|码)"
            # (or the string of digits the phone got: 您手机上收到的那串数字念一下)
@@ -52,10 +54,10 @@ _WHOLE = r"完整地?|全部|从头到尾|(?:一个数字一个数字|一个数�
 # 密码您知道吗？告诉我; 密码还记得吗？说一下
 # 发了个验证码，收到后您报给我
 _TO_ME = (r"(?:(?:已经|刚刚?|刚才)?发(?:给?(?:您|你)|过去|过来|到?(?:您|你)的?手机上?)了(?:吧|吗)?"
-          r"|收到了(?:吧|吗)?|收到[以之]?后|了(?:吧|吗)"
+          r"|收到了(?:吧|吗)?|(?:收到|看到)?[以之]后|(?:收到|看到)后|了(?:吧|吗)"
           r"|(?:您|你)?(?:知道|还?记得)吗|吗)?"
           # CVV 三位数报给我, 验证码…六位数, 验证码是六位数，您…念给我, 验证码的六位数字都说一下
-          r"(?:[是的]?[三四六八]位(?:数字|数)?[，,\s]*)?"
+          r"(?:(?:[是的]|那|这)?[三四六八]位(?:数字|数)?的?[，,\s]*)?"
           r"(?:麻烦)?(?:您|你)?(?:让(?:老人家?|家人|孩子|他|她))?"
           rf"(?:就|直接|都|先|再|现在|赶紧|也|一起|一并|要|麻烦|慢慢|{_WHOLE})*(?:能|可以|方便)?(?:给|跟|和|对)?(?:我|我们)?"
           rf"(?:就|直接|都|先|再|慢慢|{_WHOLE})*"
@@ -101,13 +103,14 @@ class SecretRequest:
     end: int
     norm_start: int
     norm_end: int
+    cut_off: bool = False  # the secret alone, its telling verb expected in the next utterance
 
 
 def secret_requests(text: str | Normalized) -> list[SecretRequest]:
     """Every place ``text`` asks for a password or a whole verification code."""
     norm = text if isinstance(text, Normalized) else normalize(text)
     t = norm.text
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str, bool]] = []
     for pattern in (_VERB_FIRST, _SECRET_FIRST, _LEFT_OPEN, _CUT_OFF):
         for m in pattern.finditer(t):
             if NEGATIONS.search(t, _clause_start(norm, m.start()), m.start()):
@@ -119,52 +122,83 @@ def secret_requests(text: str | Normalized) -> list[SecretRequest]:
             if ABOUT.match(t, m.end("what")):
                 continue
             kind = "password" if is_password else "code"
-            spans.append((m.start(), m.end(), kind))
+            spans.append((m.start(), m.end(), kind, pattern is _CUT_OFF))
     out: list[SecretRequest] = []
-    for s, e, kind in sorted(spans):
+    for s, e, kind, cut_off in sorted(spans):
         if out and s < out[-1].norm_end:  # the two patterns can find one request twice
             continue
         os_, oe = norm.span(s, e)
-        out.append(SecretRequest(kind, os_, oe, s, e))
+        out.append(SecretRequest(kind, os_, oe, s, e, cut_off))
     return out
 
 
 @dataclass(frozen=True, slots=True)
-class SplitRequest:
-    """A request said over a pause: its span in each segment it touches."""
+class SpreadRequest:
+    """A request in consecutive segments of one speaker: its part in each segment it touches."""
 
     kind: str
-    pieces: tuple[tuple[int, int, int], ...]  # (segment, start, end) in each segment's original text
+    pieces: tuple[Piece, ...]
 
 
 JOIN_AT_MOST = 3  # segments one request may be spread over
-# a segment ending a sentence is finished: what the next one asks is not its continuation
-# (系统给您发了验证码。| 您告诉我一下地址 asks for an address)
+# a segment ending a sentence is finished: the next one neither continues its request nor is cancelled by
+# its negation (系统给您发了验证码。| 您告诉我一下地址 asks for an address)
 _FINISHED = re.compile(r"[。？！?!]\s*$")
 
 
-def split_requests(texts: Sequence[str]) -> list[SplitRequest]:
-    """Requests one speaker spread over consecutive segments, cut by pauses (麻烦把 | 支付宝登录密码 |
-    发我一下): the segments read as one utterance, keeping what crosses a boundary and no single
-    segment's own request holds."""
+def requests_over(texts: Sequence[str | Normalized]) -> list[SpreadRequest]:
+    """Every request in consecutive segments of one speaker, read over the pauses between them.
+
+    A segment's own request stands unless a negation ending the segment before cancels it (请不要在通话中 |
+    说出您的密码) or, for a secret named alone, the next segment asks something else (您那个验证码 | 收到没有啊).
+    A request spread over two or three segments (麻烦把 | 支付宝登录密码 | 发我一下) is found on each."""
+    norms = [t if isinstance(t, Normalized) else normalize(t) for t in texts]
+    out: list[SpreadRequest] = []
     taken: set[tuple[int, int]] = set()
-    for k, t in enumerate(texts):
-        taken |= {(k, i) for q in secret_requests(t) for i in range(q.start, q.end)}
-    out: list[SplitRequest] = []
-    for first in range(len(texts)):
+    for k, n in enumerate(norms):
+        for q in secret_requests(n):
+            if k and not _FINISHED.search(norms[k - 1].original):
+                joined = _joined(norms[k - 1:k + 1])
+                at = len(norms[k - 1].text) + q.norm_start
+                if NEGATIONS.search(joined.text, _clause_start(joined, at), at):
+                    continue
+            if q.cut_off and k + 1 < len(norms) and not _asked_on(norms[k:k + 2]):
+                continue  # 您那个验证码 | 收到没有啊: what followed asked something else
+            out.append(SpreadRequest(q.kind, (Piece(k, q.start, q.end, q.norm_start, q.norm_end),)))
+            taken |= {(k, i) for i in range(q.norm_start, q.norm_end)}
+    for first in range(len(norms)):
         last = first
-        while last + 1 < min(len(texts), first + JOIN_AT_MOST) and not _FINISHED.search(texts[last]):
+        while last + 1 < min(len(norms), first + JOIN_AT_MOST) and not _FINISHED.search(norms[last].original):
             last += 1
-            starts = [sum(len(t) for t in texts[first:k]) for k in range(first, last + 2)]
-            for q in secret_requests("".join(texts[first:last + 1])):
-                pieces = tuple((first + j, max(q.start, a) - a, min(q.end, b) - a)
-                               for j, (a, b) in enumerate(pairwise(starts))
-                               if q.start < b and a < q.end)
-                chars = {(k, i) for k, s, e in pieces for i in range(s, e)}
+            starts = [sum(len(n.text) for n in norms[first:k]) for k in range(first, last + 2)]
+            for q in secret_requests(_joined(norms[first:last + 1])):
+                pieces = tuple(_piece(norms[first + j], first + j, max(q.norm_start, a) - a, min(q.norm_end, b) - a)
+                               for j, (a, b) in enumerate(pairwise(starts)) if q.norm_start < b and a < q.norm_end)
+                chars = {(p.segment, i) for p in pieces for i in range(p.norm_start, p.norm_end)}
                 if len(pieces) > 1 and not chars & taken:
-                    out.append(SplitRequest(q.kind, pieces))
+                    out.append(SpreadRequest(q.kind, pieces))
                     taken |= chars
-    return out
+    return sorted(out, key=lambda r: (r.pieces[0].segment, r.pieces[0].norm_start))
+
+
+def _asked_on(norms: Sequence[Normalized]) -> bool:
+    """Whether the first segment's secret is asked for when the next one is read with it."""
+    return any(q.norm_start < len(norms[0].text) for q in secret_requests(_joined(norms)))
+
+
+def _joined(norms: Sequence[Normalized]) -> Normalized:
+    """Segments read as one utterance, with nothing between them (a pause is no clause break)."""
+    offsets: list[int] = []
+    base = 0
+    for n in norms:
+        offsets += [o + base for o in n.offsets]
+        base += len(n.original)
+    return Normalized("".join(n.original for n in norms), "".join(n.text for n in norms), tuple(offsets))
+
+
+def _piece(norm: Normalized, segment: int, s: int, e: int) -> Piece:
+    os_, oe = norm.span(s, e)
+    return Piece(segment, os_, oe, s, e)
 
 
 def _clause_start(norm: Normalized, i: int) -> int:

@@ -73,6 +73,17 @@ GAP_SOFT = 4  # same segment, a comma between: a clause ends, digits may continu
 
 
 @dataclass(frozen=True, slots=True)
+class Piece:
+    """A match's part in one segment of several read as one."""
+
+    segment: int
+    start: int  # span in that segment's original text
+    end: int
+    norm_start: int  # span in that segment's normalised text
+    norm_end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Stream:
     norms: tuple[Normalized, ...]
     text: str  # every segment's normalised text, back to back
