@@ -1754,3 +1754,34 @@ def test_the_firms_service_point_stays() -> None:
     # pii/s43f: an address the agent sends the caller to, the firm's service point after it, is public
     text = "您可以把机器送到市南区香港中路12号的服务网点。"
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s44: a flat in the caller's own estate (我们小区); a mailbox's name spelled again after it; 微信 in pinyin
+    ("就在我们小区，翠苑一区17幢2单元401", "就在我们小区，*************"),
+    ("电子邮件，tom.zhao@sina.com，t o m 点 zhao", "电子邮件，***.****@sina.com，* * * * ****"),
+    ("那个，weixin号yy_beauty666", "那个，weixin号**_*********"),
+    # pii/s44b: a landline named after it (那是我家座机)
+    ("师傅到了打0532-88765432，那是我家座机。", "师傅到了打****-****5432，那是我家座机。"),
+])
+def test_an_estate_of_ours_a_mailbox_spelled_again_weixin_and_a_line_named_after_as_pii_s44_says_them(
+        text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_an_id_dictated_after_its_word_and_a_password_before_a_case_note_as_pii_s44b_says_them() -> None:
+    # pii/s44b: a WeChat ID starting in the segment after its word; a letter said to be upper case is no part of the
+    # password before it
+    speakers = ["caller"] * 4
+    assert mask_segments(["微信号是", "L Y", "一九九二", "Q D。"], speakers=speakers) == [
+        "微信号是", "* *", "****", "* *。"]
+    assert mask_segments(["密码是", "Zhang", "wei", "1990", "Z是大写的。"], speakers=[*speakers, "caller"]) == [
+        "密码是", "*****", "***", "****", "Z是大写的。"]
+
+
+@pytest.mark.parametrize("text", [
+    "门锁出厂的初始管理员密码是123456，说明书第8页有写。",  # a device's default password, printed in its manual
+    "保修卡上的防伪码是3827 4619 2038 4716，您可以扫码验真。",  # a product's anti-counterfeit code
+])
+def test_a_factory_password_and_an_anti_counterfeit_code_stay(text: str) -> None:
+    assert mask(text) == text

@@ -159,6 +159,9 @@ class _Raw:
 
 RANGE = set("到至")  # between two counts (三到五个工作日)
 GLOSS = re.compile(r"(?:就|也就|意思)?是")  # a digit's word, then the plain digit it means (洞就是零)
+# A letter said to be upper or lower case after a password (Zhang|wei|1990|Z是大写的, pii/s44b): a note on the
+# password's letter, not one more character of it
+CASE_TOLD = re.compile(r"[a-z](?:是|为)(?:大写|小写)")
 
 
 def _is_latin(ch: str) -> bool:
@@ -401,8 +404,9 @@ def _password_token(stream: Stream, idx: list[int]) -> list[int] | None:
     a, b = idx[0], idx[-1]
     while a > 0 and stream.joined(a - 1) and (_is_latin(text[a - 1]) or text[a - 1] in DIGIT_VALUE):
         a -= 1
-    while b + 1 < len(text) and stream.joined(b) and (_is_latin(text[b + 1]) or (
-            text[b + 1] in DIGIT_VALUE and not _counting(stream, b + 1))):  # HY9K2M7P，|一共八位: not its 一
+    while b + 1 < len(text) and stream.joined(b) and (
+            (_is_latin(text[b + 1]) and not CASE_TOLD.match(text, b + 1))
+            or (text[b + 1] in DIGIT_VALUE and not _counting(stream, b + 1))):  # HY9K2M7P，|一共八位: not its 一
         b += 1
     token = list(range(a, b + 1))
     return token if 4 <= len(token) <= PASSWORD_CHARS else None

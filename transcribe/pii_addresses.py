@@ -37,8 +37,9 @@ ADDRESS_TRIGGERS = re.compile(r"收货地址|家庭住址|家庭地址|住址|�
 # (我们 sending something to the caller is the caller's address: 我们给您寄到…, 我们这边帮您送到…)
 # (a person of the caller's firm is sent to at their own address: 寄给我们公司的联系人，…)
 # (a works is the caller's, a worker's, not the agent's firm: 我们厂在…)
-# (nor is a household told to send something: 房东让我们把合同寄到…)
-NOT_CALLERS = re.compile(r"(?<![让叫要])我们(?![是村屯组县镇乡])(?!(?:这边|会|再|先)?[给帮替][您你])(?!工?厂)"
+# (nor is a household told to send something: 房东让我们把合同寄到…; nor the estate the caller lives in: 就在我们小区，
+# 翠苑一区17幢…, pii/s44)
+NOT_CALLERS = re.compile(r"(?<![让叫要])我们(?![是村屯组县镇乡]|小区)(?!(?:这边|会|再|先)?[给帮替][您你])(?!工?厂)"
                          r"(?!公司的(?:联系人|对接人|收件人|同事))"
                          r"|(?:你们|贵)公司|门店|网点|维修点|维修站|服务中心|营业厅|售后|总部|官网|邮箱|网址|ip"
                          r"|(?<!我的)(?<!我家)(?<!我)店(?![铺市])")  # (装到我店里: the caller's shop)

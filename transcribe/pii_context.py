@@ -73,6 +73,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "默认密码", "出厂密码", "defaultpassword",  # a device's, the same for every buyer
         "店电话", "店的电话", "店里电话", "店里的电话", "店的号码",  # a shop's (门店, 分店): public
         "错误代码", "错误码", "故障码", "报错代码",  # what a screen shows for a fault (错误代码E1023): the app's
+        "防伪码",  # printed on a product's warranty card to check it is genuine (pii/s44b): the maker's
         "wifi名", "wifi名字", "wifi名称", "网络名", "网络名称",  # a Wi-Fi's name (ChinaNet-5G2B): not its password
     ),
     QUANTITY: (
@@ -93,12 +94,12 @@ NOT_ONLY = ("不光是", "不只是", "不止是", "不光", "不只", "不止")
 GATE_KEYS = re.compile(r"(?:门禁|单元门|楼门|大门|院门|小区门)[\u4e00-\u9fff]{0,4}?(?:按|摁|输入|输)$")
 # Any other 码 said right before the digits (核销码是…, 访客码…): a code issued for one use, as 验证码 is; not a
 # machine's, a product's or a promotion's (故障码, 错误码, 代码, 条码, 二维码, 编码, 尺码, 页码, 优惠券码, 活动码;
-# a part's: 配件码, 零件码, the same on every unit of a model); nor an order's (订单码: its number, as 订单号 is), nor a
-# password's 密码 (出厂默认密码是123456: a device's)
+# a part's: 配件码, 零件码, the same on every unit of a model; a product's 防伪码); nor an order's (订单码: its
+# number, as 订单号 is), nor a password's 密码 (出厂默认密码是123456: a device's)
 # (the agent may say they read it out first: 授权码我念一下，AB3F-77KD; or look it up: 登录码我看一下，0 0 3 1 7 5)
 # (a 兑换码 is a promotion's, the same for all who read it, unless it is said to be someone's: OWN_REDEMPTION)
 # (码 opening the call's text, its word cut off before it: 码是3347)
-ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换号单动密])码(?:是|为|就是)?"
+ISSUED_CODE = re.compile(r"(?:^|[\u4e00-\u9fff])(?<![代障误条形维编尺页惠券件换号单动密伪])码(?:是|为|就是)?"
                          r"(?:(?:我|我再|我给您|给您|我跟您)?(?:念|报|读|说|看)(?:一下|一遍)?)?$")
 # Digits the speaker reads out, no word naming them (我念一下，2，0，3，9，8，5; 收到了，我念一下，7 3 5 1 9 0): six are
 # a verification code's length; a card, an ID or a phone read so is longer and keeps its kind
@@ -137,7 +138,8 @@ VERIFIED = re.compile(r"验证(?:成功|通过|失败|不通过)")
 # A redemption code said as the caller's own (您的兑换码是VIP8QX7R3): issued to them, so a code
 OWN_REDEMPTION = re.compile(r"(?:您|你|我)的兑换码(?:是|为|就是)?$")
 # 默认 or 出厂 right before a password word (默认PIN码是0000, 出厂密码): a device's, the same for every buyer
-DEFAULT_BEFORE = re.compile(r"(?:默认|出厂)的?$")
+# (which of its passwords may come between: 出厂的初始管理员密码是123456, pii/s44b)
+DEFAULT_BEFORE = re.compile(r"(?:默认|出厂)的?(?:初始|原始|管理员)*$")
 DEFAULT_WORDS = ("默认密码", "出厂密码")
 # ... unless the agent set it for this caller's account (重置为默认密码Qw135790, 给您改成默认密码): theirs now
 RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
@@ -145,8 +147,8 @@ RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
 # (or a firm's branch, as a shop's: 我们青岛分公司的电话; a caller's 公司座机 is their own line)
 FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|分公司|服务站|维修站|维修点|售后|客服)的?$")
 # (the longer of two words first: 我的 before 我, or 是我的查询密码 stops at 我)
-# (the code pointed at: 四七二九一八，这是那个完工验证码)
-_AFTER = re.compile(r"(这个|这|就)?(是)?(那个)?(我的|我家的|我家|我们的|我|本人的|本人|您的|您|你的|你)?"
+# (the code pointed at: 四七二九一八，这是那个完工验证码; or the line: 0532-88765432，那是我家座机, pii/s44b)
+_AFTER = re.compile(r"(这个|这|那(?!个)|就)?(是)?(那个)?(我的|我家的|我家|我们的|我|本人的|本人|您的|您|你的|你)?"
                     r"(登记的|留的|预留的|注册的|绑定的|刚发的|刚收到的|发来的|收到的)?")  # 这是您登记的手机号
 # (a code read out before its word: 902556，这个是刚发的验证码)
 

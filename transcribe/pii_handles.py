@@ -85,7 +85,9 @@ TAKEN_BACK_REACH = 30  # characters before a found ID searched for the one it co
 # The words that name a WeChat account, for IDs written whole and dictated alike. A bare vx or wx is
 # no such word where letters follow it: it starts an ID then (wxid_abc123); unless the letters' case changes
 # after it (vxTom_Qingdao, VXtom88): the word written against the ID, as a camel-cased ID's parts are
-_WECHAT_WORD = r"[微威v]信(?:[号號]码?)?|wechat|[vw]x(?:[号號]|(?![A-Za-z0-9]))|(?-i:[vw]x(?=[A-Z])|[VW]X(?=[a-z]))"
+# (or 微信 in pinyin before its 号: weixin号yy_beauty666, pii/s44)
+_WECHAT_WORD = (r"[微威v]信(?:[号號]码?)?|wechat|weixin[号號]|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
+                r"|(?-i:[vw]x(?=[A-Z])|[VW]X(?=[a-z]))")
 # An ID WeChat gave the account itself (wxid_k8m2q7x9p3), after a WeChat word in its sentence, whatever clause stands
 # between (微信号是那个系统给的，wxid_…); said alone, with no such word, it is a reply's, left as said
 WXID = re.compile(rf"(?:{_WECHAT_WORD})[^。？！?!]*?(?<![A-Za-z0-9_])(wxid_[A-Za-z0-9]{{6,20}})(?![A-Za-z0-9_])",
@@ -175,7 +177,21 @@ def emails(stream: Stream) -> list[Found]:
     dictated = [d for d in _dictated(stream, DICTATED_EMAIL, "email", symbol_needed=False)
                 if re.search(f"{_SAID_SYMBOL}|点|[{SAID_DIGITS}]", stream.text[d.start:d.end])
                 or re.match(_SAID_AT, stream.text[d.end:])]
-    return dictated + [w for w in written if not any(d.start <= w.start and w.end <= d.end for d in dictated)]
+    found = dictated + [w for w in written if not any(d.start <= w.start and w.end <= d.end for d in dictated)]
+    return found + [again for f in found if (again := _spelled_again(stream, f))]
+
+
+_SAID_MARKS = re.compile(r"点|下划线|横杠|中划线")  # a name's dot or dash said in words
+
+
+def _spelled_again(stream: Stream, f: Found) -> Found | None:
+    """The clause after the one of a mailbox name ``f`` when it only says the name again, spelled out
+    (tom.zhao@sina.com，t o m 点 zhao, pii/s44): the name as much as the first time."""
+    text = stream.text
+    start = stream.clause_end(f.end, len(text))
+    end = stream.clause_end(start, len(text))
+    name = _SAID_MARKS.sub("", text[f.start:f.end])
+    return Found("email", start, end) if start < end and _SAID_MARKS.sub("", text[start:end]) == name else None
 
 
 # A password written with symbols (旧密码是qwe!@#123, 又试了一个P@ssw0rd): the normaliser drops the symbols, so it is
@@ -269,27 +285,32 @@ def _said_in_words(stream: Stream, w: Found) -> int:
     return end if said and "".join(DIGIT_VALUE[c] for c in said[1]) == digits.group() else 0
 
 
-# A WeChat ID begun at the end of a segment after its word (微信号Q D | laoli | 6 6 8; 微信号，呃，chensiyuan | 2021)
-WECHAT_BEGUN = re.compile(rf"(?:{_WECHAT_WORD})[是：:\s]*{_HESITATION}((?:{_ID_CHAR}\s?)+)[，,。.\s]*$", re.IGNORECASE)
-# a segment holding a part of one alone, or a symbol said by name (w x i d | 下划线 | 8 k 2 m 9 p)
-ID_PART = re.compile(rf"\s*((?:{_ID_CHAR}\s?)+|{_SYMBOL_WORD})[，,。.\s]*")
+# A WeChat ID begun at the end of a segment after its word (微信号Q D | laoli | 6 6 8; 微信号，呃，chensiyuan | 2021),
+# or starting in the next segment (微信号是 | L Y | 一九九二 | Q D, pii/s44b)
+WECHAT_BEGUN = re.compile(rf"(?:{_WECHAT_WORD})[是：:\s]*{_HESITATION}((?:{_ID_CHAR}\s?)*)[，,。.\s]*$", re.IGNORECASE)
+# a segment holding a part of one alone, its digits maybe said (一九九二), or a symbol said by name (w x i d | 下划线 |
+# 8 k 2 m 9 p)
+ID_PART = re.compile(rf"\s*((?:(?:{_ID_CHAR}|[{SAID_DIGITS}])\s?)+|{_SYMBOL_WORD})[，,。.\s]*")
 
 
 def _over_segments(stream: Stream) -> list[Found]:
-    """A WeChat ID begun after its word at a segment's end and going on in the speaker's next segments, each holding
-    a part of it alone (the recogniser cut where the caller paused): hidden whole, 6-20 characters in all."""
+    """A WeChat ID begun after its word at a segment's end, or in the next segment, and going on in the speaker's next
+    segments, each holding a part of it alone (the recogniser cut where the caller paused): hidden whole, 6-20
+    characters in all, a letter first (as WeChat has it: digits alone are a number's groups)."""
     out: list[Found] = []
     for seg, norm in enumerate(stream.norms):
         begun = WECHAT_BEGUN.search(norm.original) if stream.starts[seg] >= 0 else None
         if begun is None:
             continue
         hidden = stream.within(seg, begun.start(1), begun.end(1))
+        last = hidden[-1] if hidden else stream.of_segment(seg)[-1]
         k = seg + 1
-        while hidden and k < len(stream.norms) and stream.starts[k] == hidden[-1] + 1 and (
-                stream.gaps[hidden[-1]] == GAP_JOIN and (part := ID_PART.fullmatch(stream.norms[k].original))):
+        while k < len(stream.norms) and stream.starts[k] == last + 1 and (
+                stream.gaps[last] == GAP_JOIN and (part := ID_PART.fullmatch(stream.norms[k].original))):
             hidden += stream.within(k, part.start(1), part.end(1))
+            last = hidden[-1]
             k += 1
-        if k > seg + 1 and 6 <= len(hidden) <= 20:
+        if k > seg + 1 and 6 <= len(hidden) <= 20 and "a" <= stream.text[hidden[0]] <= "z":
             out.append(Found("wechat", hidden[0], hidden[-1] + 1))
     return out
 
