@@ -1560,6 +1560,9 @@ def test_an_e_mail_name_said_in_digits_goes_on_over_a_pause() -> None:
     ("发到我foxmail，huangyq@foxmail.com。", "发到我foxmail，*******@foxmail.com。"),
     ("邮箱就是QQ号，幺三九八八七六五四三@qq.com。", "邮箱就是QQ号，**********@qq.com。"),
     ("@前面是xiaoqiang_bj，后面是163点com", "@前面是*********_**，后面是163点com"),
+    # (the @ said as a word: 小老鼠, 圈a)
+    ("邮箱小老鼠前面是zhangwei88，后面是163.com", "邮箱小老鼠前面是**********，后面是163.com"),
+    ("圈a前面是lily2020", "圈a前面是********"),
     # a WeChat ID said to be the phone number (not 微信就是手机号: the caller found by a phone); pinyin and said digits
     ("微信号就是我手机号，13812345678。", "微信号就是我手机号，***********。"),
     ("微信就是手机号，18688886666，您直接搜", "微信就是手机号，*******6666，您直接搜"),

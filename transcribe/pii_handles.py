@@ -60,7 +60,7 @@ SPOKEN_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+*＊-])(?!{_PROVIDER})"
                           r"(?:[\s，,]*(?:\.|点|\bdot\b)[\s，,]*[A-Za-z](?:\s?[A-Za-z])*)+",
                           re.IGNORECASE)
 # The name told alone, the part before the @ said to be it (@前面是xiaoqiang_bj，后面是163点com)
-BEFORE_AT = re.compile(r"(?:@|＠|艾特)前面的?(?:就是|是)[\s：:]*([A-Za-z0-9][A-Za-z0-9._%+-]*)")
+BEFORE_AT = re.compile(rf"(?:@|＠|{AT_WORDS})前面的?(?:就是|是)[\s：:]*([A-Za-z0-9][A-Za-z0-9._%+-]*)")
 # A machine's sender (noreply@…, postmaster@…) or a firm's desk (service@…, kefu@…, its invoices' fapiao@…): no one's
 # personal address
 MACHINE_SENDER = re.compile(r"no-?reply|do-?not-?reply|mailer-?daemon|postmaster|service|support|kefu|helpdesk"
