@@ -315,6 +315,7 @@ def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> No
 @pytest.mark.parametrize("text", ["", "，。！", "   ", "㈠㈡", "x" * 5000])
 def test_odd_input_finds_nothing_and_does_not_fail(text: str) -> None:
     assert find_pii(text) == [] and mask(text) == text and secret_requests(text) == []
+    assert requests_over([text, text, "", text]) == []
 
 
 def test_commas_where_the_speaker_paused_do_not_split_a_number() -> None:
