@@ -39,6 +39,9 @@ def test_the_characters_opencc_keeps_are_read_as_whisper_means_them() -> None:
     assert normalize("著名品牌，效果显著，一部名著").text == "著名品牌效果显著一部名著"
     assert [r for r, _ in hits("您就在家等著吧")] == ["forbidden.rude"]
     assert [r for r, _ in hits("妳不明白我说的")] == [r for r, _ in hits("你不明白我说的")] != []
+    # it writes 帳戶 as 帐户: an account's 帐 is 账 (pii/s44c), a tent's stays
+    assert normalize("請提供帳戶密碼和帐号，帐篷").text == "请提供账户密码和账号帐篷"
+    assert [r for r, _ in hits("請您提供一下您的帳戶密碼。")] == ["pii.asks-secret"]
 
 
 @pytest.mark.parametrize(("text", "rule"), [

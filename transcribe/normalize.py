@@ -10,7 +10,7 @@ character. Rules are matched on one canonical form:
 - full-width -> half-width (NFKC, per character so a character that expands keeps
   pointing at its source),
 - Traditional -> Simplified (OpenCC ``t2s``, then the few characters it leaves: 著 of
-  等著 is 着, 妳 is 你, 祇 and 衹 are 只),
+  等著 is 着, 妳 is 你, 祇 and 衹 are 只, an account's 帐 is 账),
 - Latin letters lower-cased,
 - everything that is not a letter or a digit dropped (punctuation, spaces,
   symbols, control characters).
@@ -67,8 +67,13 @@ _LEFT_BY_T2S = str.maketrans({"妳": "你", "祇": "只", "衹": "只"})
 _ZHU_WORD = re.compile(r"著(?=[名作称述者书录])|(?<=[显卓昭土原巨专论编遗合译拙撰名])著")
 
 
+# OpenCC writes 帳戶 as 帐户, a form Simplified text keeps besides the standard 账户; an account's 帐 is 账
+# (帐篷, 蚊帐 stay), so 帐户密码 is read as 账户密码 by every rule.
+_ACCOUNT_ZHANG = re.compile(r"帐(?=[户号单款目])")
+
+
 def to_simplified(text: str) -> str:
-    simple = str(_t2s().convert(text)).translate(_LEFT_BY_T2S)
+    simple = _ACCOUNT_ZHANG.sub("账", str(_t2s().convert(text)).translate(_LEFT_BY_T2S))
     if "著" not in simple:
         return simple
     kept = {m.start() for m in _ZHU_WORD.finditer(simple)}
