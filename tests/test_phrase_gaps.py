@@ -312,6 +312,13 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("超保了，不修。", "forbidden.refusal"),  # s28_16-17: a tired agent's clipped replies, accounts
         ("会员降级这事没得商量，我们不给恢复。", "forbidden.refusal"),
         ("您确定是在我们这买的？", "forbidden.doubting-caller"),
+        # s44_1-8: tired agents, kitchens, the app, regional speech
+        ("延保过期了就是过期了，补不了。", "forbidden.refusal"),
+        ("亲，这边是真的不清楚哦，要不您再等等看？", "forbidden.uncertain"),
+        ("师傅明明说他去过了，您是不是故意说他没来？", "forbidden.doubting-caller"),
+        ("那你就慢慢等着，啥时候排到啥时候算。", "forbidden.rude"),
+        ("真嘅咩？我唔信一开机就会跳闸喔。", "forbidden.doubting-caller"),  # 唔信 is 不相信
+        ("手机上收到个六位数验证码，你全念给我听一下嘛。", "pii.asks-secret"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -496,6 +503,11 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "我帮您快点安排师傅上门，今天就给您派单。",
         "这个问题不修的话会越来越严重，我们尽快安排。",  # 不修 inside a clause, not a clipped refusal
         "这种情况用湿手去拔插头可不行，请先把家里总闸拉下来。",  # a safety warning (session 27's gap)
+        "想快一点拿到发票的话，选电子发票最方便，一分钟就能下载。",  # s44: the caller's wish, not a hurry
+        "排水管弯折的可能也要考虑进去，师傅上门会一起检查。",  # 可能 as a noun
+        "您看大概几点方便，我按您的时间来约。",  # the caller asked to estimate
+        "我不愿意看到您再为这事操心，所以直接升级给主管了。",
+        "我们的工作人员不会在电话里要您转账或者报密码，请您放心。",  # a warning a clause long
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

@@ -307,6 +307,7 @@ def test_an_agent_asking_for_a_secret_is_found_with_its_span(text: str, asked: s
     "您的密码方便的时候自己在App里改一下", "验证码是六位数，您在页面上输入就行",
     "验证码发到您的手机上了", "新密码会发到您的邮箱，登录后改一下", "初始密码您知道吗？不知道可以在App里重置",
     "我的密码是",  # the caller about to say their own (pii/s41f's 您的账户密码是？ asks)
+    "我们的工作人员不会在电话里要您转账或者报密码",  # s44_5: the negation a clause away from the request
 ])
 def test_warnings_keypad_entry_and_partial_codes_are_no_request(text: str) -> None:
     assert secret_requests(text) == []

@@ -59,7 +59,7 @@ _TO_ME = (r"(?:(?:已经|刚刚?|刚才)?发(?:给?(?:您|你)|过去|过来|到
           # CVV 三位数报给我, 验证码…六位数, 验证码是六位数，您…念给我, 验证码的六位数字都说一下
           r"(?:(?:[是的]|那|这)?[三四六八]位(?:数字|数)?的?[，,\s]*)?"
           r"(?:麻烦)?(?:您|你)?(?:让(?:老人家?|家人|孩子|他|她))?"
-          rf"(?:就|直接|都|先|再|现在|赶紧|也|一起|一并|要|麻烦|慢慢|{_WHOLE})*(?:能|可以|方便)?(?:给|跟|和|对)?(?:我|我们)?"
+          rf"(?:就|直接|都|全|先|再|现在|赶紧|也|一起|一并|要|麻烦|慢慢|{_WHOLE})*(?:能|可以|方便)?(?:给|跟|和|对)?(?:我|我们)?"
           rf"(?:就|直接|都|先|再|慢慢|{_WHOLE})*"
           r"(?:能|可以|能不能|方便)?")
 # Another item asked for before the secret in one breath (报身份证号和手机验证码).
@@ -92,7 +92,7 @@ NEGATIONS = re.compile(r"不要|别|勿|不会|不需要|无需|不用|不得|�
 PARTIAL = re.compile(r"后两位|后几位|前两位|前几位|后四位|后三位|最后|末尾|末位")
 # said of the secret, not asking for it: 您说密码忘记了是吧 (the caller lost it; a reset link follows)
 ABOUT = re.compile(r"忘记|忘了|不记得|错了|不对|过期|失效|锁")
-NEGATION_REACH = 8  # characters before the request, within its clause, where a negation cancels it
+NEGATION_REACH = 14  # characters before the request, within its clause, where a negation cancels it
 PARTIAL_REACH = 5  # characters after the secret where 后两位 makes it a partial code
 
 
