@@ -1790,3 +1790,21 @@ def test_an_id_dictated_after_its_word_and_a_password_before_a_case_note_as_pii_
 ])
 def test_a_factory_password_and_an_anti_counterfeit_code_stay(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s44c: a card's first digits begun, a hesitation, then said again whole: the false start stays shown
+    ("卡号是六二，呃，六二一四 两两八三 零零九六 七七五一。", "卡号是六二，呃，**** **** **** 七七五一。"),
+    # a password the caller changed it to, named by the change alone (not an e-mail's name changed to)
+    ("我后来又改了一次，改成xiaomao0612了。", "我后来又改了一次，改成***********了。"),
+    ("邮箱改成mxy0612@yeah.net了，以后发这个。", "邮箱改成*******@yeah.net了，以后发这个。"),
+    # a township named after a village (苏村镇): the county before it stays shown
+    ("山东省临沂市沂南县苏村镇北村一组十八号。", "山东省临沂市沂南县**********。"),
+    # a WeChat ID spelled again after 就是; put right after where its symbol goes (中间有个下划线)
+    ("微信hxf-2019，就是h x f 杠 二零一九。", "微信***-****，就是* * * * ****。"),
+    ("微信号wangming123啊不对，中间有个下划线，wang_ming123。",
+     "微信号***********啊不对，中间有个下划线，****_*******。"),
+])
+def test_a_card_begun_again_a_password_changed_to_a_village_town_and_an_id_spelled_again_as_pii_s44c_says_them(
+        text: str, masked: str) -> None:
+    assert mask(text) == masked

@@ -99,6 +99,7 @@ WHOLE_KINDS = ("code", "password")  # hidden from their first character to their
 ENGLISH_AROUND_NUMBERS = {"is", "at", "was", "are", "am", "to", "number", "no", "code", "pin", "otp", "ok", "okay",
                           "please", "thanks", "and", "then", "me", "my", "id"}
 FALSE_START_DIGITS = 6  # a shorter number taken back (138，不对，139…) says too little to hide
+RESTART_DIGITS = 2  # a digit said again after a hesitation may be doubled in the number (五|嗯，五二幺: 552…)
 GROUP_DIGITS = 6  # the longest group of a number read out in parts: an ID's region code (四五零一零三)
 WORD_CONFIDENCE = 0.8  # names and addresses: the context said so; nothing to check them against
 KEEP = 4
@@ -256,12 +257,15 @@ def _bridge(stream: Stream, j: int) -> tuple[int, bool] | None:
     return (i, fix) if i < len(text) and not _counting(stream, i) else None  # 对，一共六位: a word, no digit
 
 
-def _restart(pieces: list[list[int]], bridges: dict[int, bool]) -> int:
+def _restart(stream: Stream, pieces: list[list[int]], bridges: dict[int, bool]) -> int:
     """How many pieces a run begins with that are a number begun and said again whole after a correction (138，不对，
-    13912345678): the piece after it longer than all before; those are a run of their own (``_false_starts``)."""
+    13912345678), or after a hesitation from its first digit on (六二，呃，六二一四…): the piece after it longer than
+    all before; those are a run of their own (``_false_starts``)."""
     begun = 0
     for p, fix in sorted(bridges.items()):
-        if fix and len(pieces[p]) > sum(len(piece) for piece in pieces[begun:p]):
+        before = _joined(pieces[begun:p])
+        again = len(before) >= RESTART_DIGITS and _said(stream, pieces[p]).startswith(_said(stream, before))
+        if len(pieces[p]) > len(before) and (fix or again):
             begun = p
     return begun
 
@@ -349,7 +353,7 @@ def _runs_read(stream: Stream) -> list[tuple[list[list[int]], list[int]]]:
                 pieces[-1].append(j + 1)
             count += 1
             j += 1
-        begun = _restart(pieces, bridges)
+        begun = _restart(stream, pieces, bridges)
         if begun:
             runs.append((pieces[:begun], []))
             pieces = pieces[begun:]

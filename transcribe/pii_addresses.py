@@ -249,9 +249,9 @@ NEXT_CLAUSE_REACH = 12  # characters a trigger's clause may run (地址写错了
 # (屯 before 区 names a district, 西屯区; 道 may take a direction before its number, 太子道西326号)
 # (屯门 and 路环 are districts; a regiment's company, 十团八连, is its street: the 团 is hidden with it)
 # (a village is also its old brigade and team: 东风大队, 第二生产队)
-# (a 路 or 街 right before 镇 or 乡 is the township's name, 白路镇, 大街乡: not a street)
-STREET = re.compile(f"大道|胡同|小区|路(?![环镇乡])|街(?![镇乡])|巷|弄|村|邨|嘎查|屯(?![区县市门])|(?<=团)[{_NUM}]+连"
-                    f"|大队|生产队"
+# (a 路, 街 or 村 right before 镇 or 乡 is the township's name, 白路镇, 大街乡, 苏村镇: not a street or a village)
+STREET = re.compile(f"大道|胡同|小区|路(?![环镇乡])|街(?![镇乡])|巷|弄|村(?![镇乡])|邨|嘎查|屯(?![区县市门])"
+                    f"|(?<=团)[{_NUM}]+连|大队|生产队"
                     f"|(?:[镇乡]|苏木)(?=[\u4e00-\u9fff]{{1,5}}?(?:[村屯队组]|社区))"
                     f"|[镇乡](?=[\u4e00-\u9fff]{{0,4}}?工业[园区])"  # a township's industrial zone: WORKS
                     f"|{FARM}(?=[{_NUM}]+[队连组])"

@@ -119,8 +119,9 @@ EXPIRED_AFTER = re.compile(r"(?:(?:刚才|之前|上一|前面|原来)的?[那�
 # six-digit code, as a text message sends it; a card, an ID or a phone is not read in threes (its tail is four)
 CODE_HALVES = re.compile(r"前三位.*后三位(?:是|为|就是)?$")
 HALVES_REACH = 20  # characters from 前三位 to the digits of the second half
-# A word of letters and digits the caller set (我设的是lucky888, 设成了abc123): a password, named by the setting alone
-SET_WORD = re.compile(r"设置?(?:的|成了?|为)(?:是|的是)?[a-z]+$")
+# A word of letters and digits the caller set (我设的是lucky888, 设成了abc123) or changed it to (改成xiaomao0612): a
+# password, named by the setting alone
+SET_WORD = re.compile(r"(?:设置?|改)(?:的|成了?|为)(?:是|的是)?[a-z]+$")
 LETTERS = re.compile("[a-z]*")
 # What the caller says they received, with no word for it (收到了，是七三五零二八; 又收到一个，是六六一二零四): the
 # code the agent sent, read out (or the digits received: 收到的数字是五 | 二 | 九…)
@@ -259,7 +260,8 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
         found = "code"
     if found is None and EXPIRED_AFTER.match(text, b):
         found = "code"
-    if found is None and SET_WORD.search(text, lo, LETTERS.match(text, a).end()):  # its letters, if it starts so
+    if (found is None and SET_WORD.search(text, lo, LETTERS.match(text, a).end())  # its letters, if it starts so
+            and not _mailed(stream, a, b)):
         found = "password"
     tried = TRIED.search(before) if found is None else None
     if tried and (named := TRIED_NAMED.search(text, b, b + TRIED_REACH)):
@@ -288,6 +290,12 @@ def context_kind(stream: Stream, a: int, b: int, inherit: bool = True) -> str | 
             prev -= 1  # the whole word of letters and digits (密码好像是qq123456，哦改过了，现在是qq654321: not its qq)
         found = context_kind(stream, prev, lo, inherit=False)
     return found
+
+
+def _mailed(stream: Stream, a: int, b: int) -> bool:
+    """Whether an @ follows a character of run ``[a, b)``: the word set is an e-mail's (邮箱改成mxy0612@yeah.net),
+    no password."""
+    return any("@" in (stream.between(k, k + 1) or "") for k in range(a, min(b, len(stream.text) - 1)))
 
 
 def _names_a_code(text: str, lo: int, a: int, amount: bool) -> bool:

@@ -98,8 +98,9 @@ WECHAT_THEN_WORD = re.compile(rf"(?<![A-Za-z0-9_])([A-Za-z](?:\s?(?:{_ID_CHAR}|[
 # An ID no word names, told by its symbols said right after it, a note ending its clause (xiaoyu-0612，中间是横杠;
 # qdmama2015，没有下划线; not h-u-a-n-g 下划线 m-i-n, a symbol dictated in it): no word or number is spelled so; or
 # searched for to add its owner, an _ or - in it, as no product's name has (搜xiaopang_1314，头像是只猫)
+_SYMBOL_TOLD = "(?:中间|后面|前面)?(?:是|有个?|一个|没有)?"  # where a symbol is in an ID, or that it has none
 SPELT_ID = re.compile(rf"(?<!{_ID_CHAR})((?=[A-Za-z]*[0-9_-])[A-Za-z]{_ID_CHAR}{{5,19}})(?!{_ID_CHAR})"
-                      r"(?=[\s，,]*(?:中间|后面|前面)?(?:是|有个?|一个|没有)?(?:下划线|横杠|中划线)(?:[，,。！!？?]|$))")
+                      rf"(?=[\s，,]*{_SYMBOL_TOLD}(?:下划线|横杠|中划线)(?:[，,。！!？?]|$))")
 SEARCHED_ID = re.compile(rf"搜索?[\s：:]*((?=[A-Za-z0-9]*[_-])[A-Za-z]{_ID_CHAR}{{5,19}})(?!{_ID_CHAR})")
 # Whose ID is said (我的是, 他的微信是): one of two may follow the other (我老伴儿微信号zclin1946，我的是liuguilan47)
 _WHOSE = r"(?:我|他|她|您|你)的(?:微信号?)?(?:就|也)?是"
@@ -251,7 +252,7 @@ def wechat_ids(stream: Stream) -> list[Found]:
     after = [w.end for w in found if w.end < len(stream.text) and not stream.joined(w.end - 1)]  # after a pause
     whose = [m.end() for m in (_ANOTHERS.match(stream.text, at) for at in after) if m]
     retold = (_RETOLD_ID.match(stream.text, _past_symbol(stream, at)) for at in corrections(stream, found) + whose)
-    in_words = [Found("wechat", w.end, end) for w in found if (end := _said_in_words(stream, w))]
+    in_words = [Found("wechat", *again) for w in found if (again := _said_again(stream, w))]
     slips = (_TAKEN_BACK.search(stream.text, max(0, w.start - TAKEN_BACK_REACH), w.start) for w in found)
     slipped = [Found("wechat", m.start(1), m.end(1)) for m in slips if m]
     return found + [Found("wechat", m.start(), m.end()) for m in retold if m] + in_words + slipped
@@ -259,7 +260,7 @@ def wechat_ids(stream: Stream) -> list[Found]:
 
 # the symbol a correction puts right, said before the ID again (hai_yang88，噢不对是中划线，hai-yang88), or taken out
 # (zhm_1988，哦不是，下划线去掉，zhm1988)
-_SYMBOL_FIXED = re.compile(rf"(?:{_SYMBOL_WORD})(?:去掉|不要)?")
+_SYMBOL_FIXED = re.compile(rf"{_SYMBOL_TOLD}(?:{_SYMBOL_WORD})(?:去掉|不要)?")
 
 
 def _past_symbol(stream: Stream, at: int) -> int:
@@ -270,19 +271,31 @@ def _past_symbol(stream: Stream, at: int) -> int:
 
 _ID_DIGITS = re.compile(r"[0-9]+$")
 _WORDS_THEN_DIGITS = re.compile(rf"[\u4e00-\u9fff]+?([{SAID_DIGITS}]+)$")
+# (or spelled out after 就是, its symbols named: hxf-2019，就是h x f 杠 二零一九; on the normalised text)
+_SPELT_AGAIN = re.compile(rf"(?:也|就)?是(?P<id>[a-z0-9{SAID_DIGITS}]+(?:(?:{_SYMBOL_WORD})[a-z0-9{SAID_DIGITS}]+)*)")
 SAID_AGAIN_REACH = 20  # characters of the clause after an ID where it may be said again in words
 
 
-def _said_in_words(stream: Stream, w: Found) -> int:
-    """Where the clause after ID ``w`` ends when it says the ID again in characters, its digits in words (mumu_520，
-    木木五二零); 0 otherwise."""
+def _plain(said: str) -> str:
+    """An ID's letters and digits as said (h x f 杠 二零一九: hxf2019), its symbols' words left out."""
+    return re.sub(_SYMBOL_WORD, "", "".join(DIGIT_VALUE.get(c, c) for c in said))
+
+
+def _said_again(stream: Stream, w: Found) -> tuple[int, int] | None:
+    """The ID ``w`` said again in the clause after it: in characters, its digits in words (mumu_520，木木五二零), the
+    whole clause; or spelled out (hxf-2019，就是h x f 杠 二零一九), from its first character; None otherwise."""
     text = stream.text
-    digits = _ID_DIGITS.search(text, w.start, w.end)
-    if not digits or w.end >= len(text) or stream.joined(w.end - 1):
-        return 0
+    if w.end >= len(text) or stream.joined(w.end - 1):
+        return None
     end = stream.clause_end(w.end, w.end + SAID_AGAIN_REACH)
-    said = _WORDS_THEN_DIGITS.fullmatch(text, w.end, end) if end == len(text) or stream.opens_clause(end) else None
-    return end if said and "".join(DIGIT_VALUE[c] for c in said[1]) == digits.group() else 0
+    if end < len(text) and not stream.opens_clause(end):
+        return None
+    digits = _ID_DIGITS.search(text, w.start, w.end)
+    said = _WORDS_THEN_DIGITS.fullmatch(text, w.end, end)
+    if digits and said and _plain(said[1]) == digits.group():
+        return w.end, end
+    spelt = _SPELT_AGAIN.fullmatch(text, w.end, end)
+    return (spelt.start("id"), end) if spelt and _plain(spelt["id"]) == text[w.start : w.end] else None
 
 
 # A WeChat ID begun at the end of a segment after its word (微信号Q D | laoli | 6 6 8; 微信号，呃，chensiyuan | 2021),
