@@ -319,6 +319,9 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("那你就慢慢等着，啥时候排到啥时候算。", "forbidden.rude"),
         ("真嘅咩？我唔信一开机就会跳闸喔。", "forbidden.doubting-caller"),  # 唔信 is 不相信
         ("手机上收到个六位数验证码，你全念给我听一下嘛。", "pii.asks-secret"),
+        ("改地址？改不了，下了单就这样了。", "forbidden.refusal"),  # a flat refusal opening its clause
+        ("我这边只负责登记，后续怎么处理不是我能决定的。", "forbidden.shifting-blame"),
+        ("如果您非要投诉的话，那您请便。", "forbidden.rude"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -508,6 +511,9 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "您看大概几点方便，我按您的时间来约。",  # the caller asked to estimate
         "我不愿意看到您再为这事操心，所以直接升级给主管了。",
         "我们的工作人员不会在电话里要您转账或者报密码，请您放心。",  # a warning a clause long
+        "我可不可以先跟您确认一下详细地址？",  # asks leave: 可 is no gap word here
+        "这个问题不能够拖，我现在就给您加急处理。",
+        "修不了的话我们给您换新机。",  # a condition, not a clipped refusal
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:

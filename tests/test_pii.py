@@ -1808,3 +1808,16 @@ def test_a_factory_password_and_an_anti_counterfeit_code_stay(text: str) -> None
 def test_a_card_begun_again_a_password_changed_to_a_village_town_and_an_id_spelled_again_as_pii_s44c_says_them(
         text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s44d: a street taken back and named again after a hesitation, then the home; a house number insisted on
+    # against a wrong reading (不是150，是105号), the address going on after it
+    ("我住在成都市武侯区玉林北路，呃，玉林南路，芳草小区3栋402", "我住在成都市武侯区****，*，****，*********"),
+    ("寄到南京市鼓楼区中山北路105号，不是150，是105号，2栋301", "寄到南京市鼓楼区********，*****，*****，*****"),
+    # a WeChat ID after 叫, letters then digits said in characters; the note on its spelling stays
+    ("微信叫zz八八六六，两个z。", "微信叫******，两个z。"),
+])
+def test_a_street_named_again_a_number_insisted_on_and_an_id_after_jiao_as_pii_s44d_says_them(
+        text: str, masked: str) -> None:
+    assert mask(text) == masked

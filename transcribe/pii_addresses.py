@@ -217,9 +217,14 @@ _VILLAGE = f"{_NAMED}{{1,4}}?村|(?<=村){_NAMED}{{1,3}}?庄"  # a village, or a
 _DOOR = (f"[{_NUM}a-z]+(?:栋|幢|号楼)(?:[{_NUM}]+单元)?(?:[{_NUM}]{{3,4}})?|[{_NUM}]+单元|[{_NUM}]{{3,4}}室?"
          f"|[{_NUM}]+楼[东西南北中]?户|[{_NUM}]+[组队社](?:[{_NUM}]+号)?")
 # (an estate's numbered zone is a place too: 望京西园三区, 天通苑二区)
-_PLACE = (f"{_NAMED}{{1,6}}?(?:路|街|大道)(?:[东南西北中]段)?|{_NAMED}{{2,6}}?(?:小区|花园|家园|华庭|名都|苑|新村)"
+_STREET_NAME = f"{_NAMED}{{1,6}}?(?:路|街|大道)(?:[东南西北中]段)?"  # a street's name alone: 天河南二路, 人民南路四段
+_PLACE = (f"{_STREET_NAME}|{_NAMED}{{2,6}}?(?:小区|花园|家园|华庭|名都|苑|新村)"
           f"|{_NAMED}{{2,6}}?[{_NUM}]+区")
 PIECE = re.compile(f"(?P<town>{_TOWNSHIP})|(?P<village>{_VILLAGE})|(?P<door>{_DOOR})|(?P<place>{_PLACE})")
+# A street named again as it is said: an address stops at its street with no number, maybe a hesitation after it
+# (体育西路那个), and the next clause is another street's name alone (天河南二路, pii/s44d): the caller took the
+# street back, and the hesitation and the street named are the home's too
+STREET_NAMED = re.compile(_STREET_NAME)
 # A village's group and house number (郭庄村五组18号): a home, wherever it is, as a flat is
 VILLAGE_HOME = re.compile(f"{_NAMED}{{1,4}}?村[{_NUM}]+[组队社][{_NUM}]+号")
 # A street's house number said, then taken back a few words on and said again with another number (写的是幸福路12号，
@@ -327,6 +332,7 @@ def addresses(stream: Stream) -> list[Found]:
             for m in (MENDED.match(text, f.end) for f in out)
             if m and (m["fix"] or m["unit"]) and not _negated(stream, m)]
     out += [Found("address", m.start(), m.end()) for m in (UNITS_IN_ENGLISH.match(text, f.end) for f in out) if m]
+    out += [again for f in out if (again := _street_named_again(stream, f))]
     out += [Found("address", f.end, m.end()) for f in out if f.end < len(text) and stream.opens_clause(f.end)
             and (m := DIRECTIONS.fullmatch(text, f.end, stream.clause_end(f.end, len(text))))]
     out += [Found("address", m.start(), way.end()) for m in TOWN.finditer(text)
@@ -354,7 +360,7 @@ def addresses(stream: Stream) -> list[Found]:
     out += [Found("address", m.start("said"), m.end()) for m in DOOR_NUMBER.finditer(text)
             if any(0 <= m.start() - f.end <= FLAT_AFTER_REACH for f in out)]
     out += _tails_said(stream)
-    out += _numbers_again(stream, out)
+    out += _numbers_again(stream, out) + _numbers_insisted(stream, out)
     out += [Found("address", m.start("at"), m.end()) for f in out if f.start > 0 and stream.opens_clause(f.start)
             and (m := LANDMARK_ESTATE.fullmatch(text, stream.clause_start(f.start - 1), f.start))]
     # a room said 房间 (716房间, as a hotel's, a care home's or a ward's is): the 间 belongs to the 房 it ends on
@@ -389,6 +395,18 @@ HOME_SAID = re.compile(r"就是我家|是我家|我家就|没门牌")
 LANDMARK_ESTATE = re.compile("(?:就?在|[\u4e00-\u9fff]{1,6}?[区县])(?P<at>[\u4e00-\u9fffa-z]{2,12}?"
                              "(?:对面|旁边|后面|隔壁|附近|[东南西北]边)"
                              "(?:那个|的)[\u4e00-\u9fff]{0,3}?(?:小区|回迁楼|家属院))")
+
+
+def _street_named_again(stream: Stream, f: Found) -> Found | None:
+    """The hesitation and the street's name after address ``f`` (STREET_NAMED), from ``f``'s end to the name's."""
+    text = stream.text
+    if f.end == len(text) or text[f.end - 1] not in "路街道":
+        return None
+    on = past_fillers(stream, f.end)
+    if on == len(text) or not stream.opens_clause(on):
+        return None
+    street = STREET_NAMED.fullmatch(text, on, stream.clause_end(on, len(text)))
+    return Found("address", f.end, street.end()) if street else None
 
 
 def _negated(stream: Stream, m: re.Match[str]) -> bool:
@@ -671,15 +689,41 @@ def _numbers_again(stream: Stream, found: list[Found]) -> list[Found]:
     other digits (601室，六零一) or the other way round (32号吗？还是23号？), as many digits either way."""
     text, out = stream.text, []
     for f in found:
-        digits = [DIGIT_VALUE[ch] for ch in text[f.start:f.end] if ch in DIGIT_VALUE]
+        digits = _digits(text[f.start:f.end])
         k = next((k for k in range(f.end, min(len(text), f.end + AGAIN_REACH + 1)) if stream.opens_clause(k)), None)
         if not digits or k is None or (text[f.end - 1] not in "号室栋幢元楼" and text[f.end - 1] not in DIGIT_VALUE):
             continue
         m = AGAIN.fullmatch(text, k, stream.clause_end(k, len(text)))
-        said = [DIGIT_VALUE[ch] for ch in m["said"] if ch in DIGIT_VALUE] if m else []
+        said = _digits(m["said"]) if m else []
         if m and sorted(said) == sorted(digits[-len(said):]) and len(said) == len(digits):
             out.append(Found("address", m.start("said"), m.end("said")))
     return out
+
+
+# A house or flat number insisted on against a wrong reading in the clauses right after it (…文三路478号，不是487，
+# 是478号, pii/s44d): nothing is taken back, so the wrong reading, the words and the number said again are the home's
+INSISTED = re.compile(f"不是(?P<wrong>[{_NUM}]+)[号室]?是(?P<said>[{_NUM}]+)[号室]?")
+NUMBER_ENDING = re.compile(f"(?P<said>[{_NUM}]+)[号室]?$")
+
+
+def _numbers_insisted(stream: Stream, found: list[Found]) -> list[Found]:
+    """The INSISTED clauses after an address ending at a number, when the number said again is that one and the
+    wrong reading has as many digits."""
+    text, out = stream.text, []
+    for f in found:
+        ending = NUMBER_ENDING.search(text, f.start, f.end)
+        if ending is None or f.end == len(text) or not stream.opens_clause(f.end):
+            continue
+        m = INSISTED.match(text, f.end)
+        said = _digits(m["said"]) if m else []
+        if m and said and said == _digits(ending["said"]) and len(_digits(m["wrong"])) == len(said):
+            out.append(Found("address", f.end, m.end()))
+    return out
+
+
+def _digits(said: str) -> list[str]:
+    """The digits of what is said, in characters or written (四百七十八号, 478号: 4, 7, 8)."""
+    return [DIGIT_VALUE[ch] for ch in said if ch in DIGIT_VALUE]
 
 
 def _segment_opened_by_filler(stream: Stream, end: int) -> bool:

@@ -163,8 +163,8 @@ SPELLED_MIN = 3
 _MIXED = re.compile(rf"[A-Za-z]{{2,}}.*?[{SAID_DIGITS}](?:\s?[{SAID_DIGITS}]){{2,}}")
 DICTATED_EMAIL = re.compile(rf"(?:邮箱|邮件地址|email)[是：:，,\s]*(?P<id>(?:{_PIECE}|点)+?)\s*{_AT}\s*"
                             r"[A-Za-z0-9]+(?:\s*(?:点|\.|dot)\s*[A-Za-z]+)+", re.IGNORECASE)
-# (就是 before it: 微信号就是 L X Y 八 六 零 三 二 五)
-DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})(?:搜索?|就)?[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
+# (就是 before it: 微信号就是 L X Y 八 六 零 三 二 五; or 叫: 微信号叫hh幺九九三, pii/s44d)
+DICTATED_WECHAT = re.compile(rf"(?:{_WECHAT_WORD})(?:搜索?|就|叫)?[是：:，,\s]*(?P<id>(?:{_PIECE})+)", re.IGNORECASE)
 # (密碼 in Traditional script too: 密碼是大写的Q小写的w 1 2 3 4)
 DICTATED_PASSWORD = re.compile(rf"密[码碼](?:设的是|设置的是|是)?[：:，,\s]*(?P<id>(?:{_PIECE}|点|{_AT}|{_GOES_ON})+)",
                                re.IGNORECASE)
