@@ -322,6 +322,8 @@ def test_a_wording_anchored_to_its_clause_holds_only_there() -> None:
         ("改地址？改不了，下了单就这样了。", "forbidden.refusal"),  # a flat refusal opening its clause
         ("我这边只负责登记，后续怎么处理不是我能决定的。", "forbidden.shifting-blame"),
         ("如果您非要投诉的话，那您请便。", "forbidden.rude"),
+        ("这种问题您还是问问别的部门吧。", "forbidden.bad-answers"),  # s44_13-16
+        ("不至于吧，我们师傅不会那样跟客户说话的。", "forbidden.doubting-caller"),
     ],
 )
 def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str) -> None:
@@ -514,6 +516,8 @@ def test_breaches_with_words_inside_the_phrase_are_flagged(text: str, rule: str)
         "我可不可以先跟您确认一下详细地址？",  # asks leave: 可 is no gap word here
         "这个问题不能够拖，我现在就给您加急处理。",
         "修不了的话我们给您换新机。",  # a condition, not a clipped refusal
+        "冰箱门关不严的话制冷就会不行，您看看密封条是不是翘起来了。",  # the machine's 不行
+        "我这边不确定的地方，会先跟技术部核实清楚，一小时内给您回电。",
     ],
 )
 def test_polite_lines_near_a_phrase_are_not_flagged(text: str) -> None:
