@@ -1821,3 +1821,22 @@ def test_a_card_begun_again_a_password_changed_to_a_village_town_and_an_id_spell
 def test_a_street_named_again_a_number_insisted_on_and_an_id_after_jiao_as_pii_s44d_says_them(
         text: str, masked: str) -> None:
     assert mask(text) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # pii/s44e: a code named after it with its length first; a Beijing building, its entrance and flat; a village's
+    # quarter (坊) and house after a pause
+    ("是2716，四位的那个验证码。", "是****，四位的那个验证码。"),
+    ("天津市河北区望海楼二区15楼3门502。", "天津市河北区*************。"),
+    ("我住深圳市宝安区 | 新安路上合村三坊八号。", "我住深圳市宝安区 | **********。"),
+    # a WeChat ID put right by the character it missed; vx against an ID with a symbol in it
+    ("微信wm1122，啊不对，少了个w，是wmw1122。", "微信******，啊不对，少了个w，是*******。"),
+    ("vxlulu_0603，加的时候备注一下。", "vx****_****，加的时候备注一下。"),
+    # a password dictated with its case words over pauses; a mailbox's name spelled with a filler in it
+    ("密码是大写的K | 小写evin | 二零二零。", "密码是**** | ****** | ****。"),
+    ("邮箱是 | l i 呃 m i n | @126.com。", "邮箱是 | * * * * * * | @126.com。"),
+])
+def test_a_code_named_after_a_beijing_flat_an_id_put_right_and_a_password_over_pauses_as_pii_s44e_says_them(
+        text: str, masked: str) -> None:
+    segments = text.split(" | ")
+    assert mask_segments(segments, speakers=["caller"] * len(segments)) == masked.split(" | ")

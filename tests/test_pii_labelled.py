@@ -271,7 +271,8 @@ MIN_HELD_OUT_RECALL = 0.9
 # number in 微信就是我手机号，138…); s44b (agents asking for passwords, PINs and codes) 0.968 -> 1.000; s44c (a random
 # week) 0.964 -> 0.991 (its writer, as s43e's, hides the whole number in 微信就是我手机号，139…, and hides a mailbox's
 # 小写的 before its spelled name, which s42b labels as part of it, 小写的 t o m 一九九二); s44d (a random day) 0.970 ->
-# 1.000;
+# 1.000; s44e (a random week) 0.930 -> 0.991 (a code read out after a filler alone, 嗯，三七幺 | 九零四, stays shown:
+# nothing in its row names it, the word for it being in the row before);
 # s33f (as an ASR writes it) reaches 0.914 but masks a spaced WeChat ID's case hint (大写的A) and a +86; the others of
 # sessions 27-30 stay below it (bench/heldout/README.md).
 @pytest.mark.parametrize("name", ["s21", "s22", "s22b", "s23", "s23b", "s24", "s24b", "s25", "s25b", "s25c", "s26",
@@ -281,7 +282,7 @@ MIN_HELD_OUT_RECALL = 0.9
                                   "s36b", "s36c", "s39b", "s39c", "s39d", "s40", "s40b", "s40c",
                                   "s40e", "s41", "s41b", "s41c", "s41d", "s41e", "s41f", "s41g", "s42b",
                                   "s42c", "s42d", "s43", "s43b", "s43c", "s43d", "s43e", "s43f",
-                                  "s44", "s44b", "s44c", "s44d"])
+                                  "s44", "s44b", "s44c", "s44d", "s44e"])
 def test_a_blind_set_masks_no_look_alike_and_most_personal_data(name: str) -> None:
     """Written by helpers who never saw this code (sessions 21-42); what each still misses is listed
     in bench/heldout/README.md."""

@@ -90,7 +90,9 @@ RURAL = re.compile(f"[县区市旗][\u4e00-\u9fff]{{1,6}}?"
 # flat (沥源邨富裕楼1203室)
 # (an entrance may stand for the unit: 七号楼三门五零幺)
 # (an office's floor may come before its room: B栋12楼1205室)
+# (Beijing numbers a building 楼, then its entrance and flat: 312楼1门602, pii/s44e)
 FLAT = re.compile(f"[{_NUM}a-z]+(?:栋|幢|号楼|座)(?:[{_NUM}]+(?:单元|门|楼|层))?[{_NUM}]{{3,4}}"
+                  f"|[{_NUM}]+楼[{_NUM}]+(?:单元|门)[{_NUM}]{{3,4}}"
                   f"|[{_NUM}a-z]+座[{_NUM}]{{1,2}}楼[a-z]"
                   f"|邨[\u4e00-\u9fff]{{1,3}}?[楼座][{_NUM}]{{3,4}}")
 # A shop in a mall or a market, by its floor and number (服装市场二楼B区218档, 商业中心负一楼A17号, 商贸城二区三号门
@@ -226,7 +228,8 @@ PIECE = re.compile(f"(?P<town>{_TOWNSHIP})|(?P<village>{_VILLAGE})|(?P<door>{_DO
 # street back, and the hesitation and the street named are the home's too
 STREET_NAMED = re.compile(_STREET_NAME)
 # A village's group and house number (郭庄村五组18号): a home, wherever it is, as a flat is
-VILLAGE_HOME = re.compile(f"{_NAMED}{{1,4}}?村[{_NUM}]+[组队社][{_NUM}]+号")
+# (a Guangdong village numbers its quarters 坊: 南山村二坊十八号, pii/s44e)
+VILLAGE_HOME = re.compile(f"{_NAMED}{{1,4}}?村[{_NUM}]+[组队社坊][{_NUM}]+号")
 # A street's house number said, then taken back a few words on and said again with another number (写的是幸福路12号，
 # 刚才说错了，应该是幸福路21号): the wrong reading is the caller's street too, so both are hidden
 _RESTATE_REACH = 16  # characters between the two readings

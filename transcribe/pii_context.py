@@ -149,7 +149,9 @@ RESET_TO = re.compile(r"(?:重置|重设|改|设置?)(?:为|成)$")
 FIRM_BEFORE = re.compile(r"(?:中心|营业厅|网点|总部|门店|分店|分公司|服务站|维修站|维修点|售后|客服)的?$")
 # (the longer of two words first: 我的 before 我, or 是我的查询密码 stops at 我)
 # (the code pointed at: 四七二九一八，这是那个完工验证码; or the line: 0532-88765432，那是我家座机, pii/s44b)
-_AFTER = re.compile(r"(这个|这|那(?!个)|就)?(是)?(那个)?(我的|我家的|我家|我们的|我|本人的|本人|您的|您|你的|你)?"
+# (or its length told first: 是5839，四位的那个验证码, pii/s44e)
+_AFTER = re.compile(r"(这个|这|那(?!个)|就)?(是)?([四六]位数?的)?(那个)?"
+                    r"(我的|我家的|我家|我们的|我|本人的|本人|您的|您|你的|你)?"
                     r"(登记的|留的|预留的|注册的|绑定的|刚发的|刚收到的|发来的|收到的)?")  # 这是您登记的手机号
 # (a code read out before its word: 902556，这个是刚发的验证码)
 

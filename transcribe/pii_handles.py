@@ -43,7 +43,8 @@ _CASE = r"(?:全?(?:大写|小写)的?\s*)"
 # 8 8 6，艾特…; 前面是sunny 0 9 2 3，后面是@yeah.net).
 # (letters told one by one may be joined by dashes: s-u-n)
 # (or nothing, letters then digits said in characters: bing七七)
-_SPELLED_SEP = (rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]+|-"
+# (or a filler the caller says while spelling: w a n g 呃 f e i, pii/s44e)
+_SPELLED_SEP = (rf"(?:\s*点\s*|[\s，,]*{_CASE}|[\s，,]*然后是?[\s，,]*|[\s，,]*[呃嗯][\s，,]*|[\s，,]+|-"
                 rf"|(?<=[A-Za-z])(?=[{SAID_DIGITS}]))")
 # Each piece is letters alone or digits alone, written or said (零八): a word of both (zhaodefu1949) is a name written
 # whole, and what stands before it after a comma (是126，zhaodefu1949@126.com) is no part of it.
@@ -76,7 +77,8 @@ ID_LEAD = 8  # characters of the segment before searched for the words that name
 # (the @ too: lijianguo66@ | foxmail.com; and spaces between a name's words: hu yan | bing | 七七@foxmail.com)
 # (or digits said in characters: QQ号，八七六五四 | 三二一 at qq 点 com)
 # (a segment may open with the recogniser's space: 邮箱是 | liu | mei 一九九九 | at 163 点 com)
-_ID_TAIL = re.compile(rf"\s*(?:[A-Za-z0-9{SAID_DIGITS}._%+@＠-]+ )*[A-Za-z0-9{SAID_DIGITS}._%+@＠-]*$")
+# (and a filler said while spelling: w a n g 呃 f e i | @163.com, pii/s44e)
+_ID_TAIL = re.compile(rf"\s*(?:(?:[A-Za-z0-9{SAID_DIGITS}._%+@＠-]+|[呃嗯]) )*[A-Za-z0-9{SAID_DIGITS}._%+@＠-]*$")
 _RETOLD_ID = re.compile(r"[a-z][a-z0-9]{5,19}(?![a-z0-9])")  # on the normalised text: lower case, no _ or -
 # the ID taken back just before one found (qd_mama2015，呃不对，是qdmama2015): a slip, as much the caller's
 _TAKEN_BACK = re.compile(rf"(?<![a-z0-9])((?=[a-z]+[0-9])[a-z][a-z0-9]{{5,19}})"
@@ -86,8 +88,10 @@ TAKEN_BACK_REACH = 30  # characters before a found ID searched for the one it co
 # no such word where letters follow it: it starts an ID then (wxid_abc123); unless the letters' case changes
 # after it (vxTom_Qingdao, VXtom88): the word written against the ID, as a camel-cased ID's parts are
 # (or 微信 in pinyin before its 号: weixin号yy_beauty666, pii/s44)
+# (or a bare vx before an ID with a symbol in it that the clause after says to add: vxmomo_1122，加的时候备注一下,
+# pii/s44e; said alone, vxtom_qd88, vx may be the ID's own start)
 _WECHAT_WORD = (r"[微威v]信(?:[号號]码?)?|wechat|weixin[号號]|[vw]x(?:[号號]|(?![A-Za-z0-9]))"
-                r"|(?-i:[vw]x(?=[A-Z])|[VW]X(?=[a-z]))")
+                r"|(?-i:[vw]x(?=[A-Z])|[VW]X(?=[a-z]))|vx(?=[a-z][a-z0-9]*[_-][a-z0-9_-]*[\s，,]*加)")
 # An ID WeChat gave the account itself (wxid_k8m2q7x9p3), after a WeChat word in its sentence, whatever clause stands
 # between (微信号是那个系统给的，wxid_…); said alone, with no such word, it is a reply's, left as said
 WXID = re.compile(rf"(?:{_WECHAT_WORD})[^。？！?!]*?(?<![A-Za-z0-9_])(wxid_[A-Za-z0-9]{{6,20}})(?![A-Za-z0-9_])",
@@ -259,12 +263,13 @@ def wechat_ids(stream: Stream) -> list[Found]:
 
 
 # the symbol a correction puts right, said before the ID again (hai_yang88，噢不对是中划线，hai-yang88), or taken out
-# (zhm_1988，哦不是，下划线去掉，zhm1988)
-_SYMBOL_FIXED = re.compile(rf"{_SYMBOL_TOLD}(?:{_SYMBOL_WORD})(?:去掉|不要)?")
+# (zhm_1988，哦不是，下划线去掉，zhm1988), or a character it misses or has too many of
+# (jj1987，啊不对，少了个j，是jjj1987, pii/s44e)
+_SYMBOL_FIXED = re.compile(rf"{_SYMBOL_TOLD}(?:{_SYMBOL_WORD})(?:去掉|不要)?|(?:少|多|漏)了?一?个[a-z0-9]是?")
 
 
 def _past_symbol(stream: Stream, at: int) -> int:
-    """Where the ID said again from ``at`` starts, past a symbol said first."""
+    """Where the ID said again from ``at`` starts, past a symbol or a character fixed said first."""
     m = _SYMBOL_FIXED.match(stream.text, at)
     return m.end() if m else at
 
@@ -393,8 +398,9 @@ def _firms(text: str, start: int, end: int) -> bool:
 
 def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed: bool = True) -> list[Found]:
     """The ``id`` group of each match of ``pattern`` in a segment's original text, in stream indices: a
-    handle dictated piece by piece. Unless ``symbol_needed`` is off, the run must name a case or a
-    symbol (大写, 下划线): a plain ID is the written patterns' to find, and words are no handle."""
+    handle dictated piece by piece (going on in the speaker's next segments: ``_dictated_on``). Unless
+    ``symbol_needed`` is off, the run must name a case or a symbol (大写, 下划线): a plain ID is the written
+    patterns' to find, and words are no handle."""
     out: list[Found] = []
     for seg, norm in enumerate(stream.norms):
         first = stream.starts[seg]
@@ -402,7 +408,8 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
             continue
         text = norm.original
         for m in pattern.finditer(text):
-            handle = m["id"].strip()
+            more, said = _dictated_on(stream, seg, m.end("id"))
+            handle = (m["id"] + said).strip()
             if not re.search(f"[A-Za-z0-9{SAID_DIGITS}]", handle) or len(handle) < 4:
                 continue
             # a case told of one letter after the ID (Lily-520大写的L) says nothing of its own: a written ID
@@ -414,8 +421,30 @@ def _dictated(stream: Stream, pattern: re.Pattern[str], kind: str, symbol_needed
             case = re.match(r"\s*(?:大写|小写)的?\s*", m["id"])
             if case and len(re.findall(_SAID_SYMBOL, handle)) == 1:
                 a += case.end()  # 密码是小写的lhb520: the case told once is no part of it
-            hidden = stream.within(seg, a, b)
+            hidden = stream.within(seg, a, b) + more
             if hidden:
                 out.append(Found(kind, hidden[0], hidden[-1] + 1))
     return out
+
+
+# the rest of a handle dictated in the speaker's next segments, each holding pieces of it alone
+# (密码是大写的L | 小写ixin | 零八一五, pii/s44e)
+DICTATED_PART = re.compile(rf"\s*((?:{_PIECE}|{_GOES_ON})+?)[，,。.\s]*")
+
+
+def _dictated_on(stream: Stream, seg: int, end: int) -> tuple[list[int], str]:
+    """The stream indices and the text of a handle's pieces said in the segments after ``seg``, when its part in
+    ``seg`` ends at original offset ``end`` with the segment (the recogniser cut where the caller paused); none
+    otherwise."""
+    if stream.norms[seg].original[end:].strip("，,。. "):
+        return [], ""
+    more: list[int] = []
+    said = ""
+    last, k = stream.of_segment(seg)[-1], seg + 1
+    while k < len(stream.norms) and stream.starts[k] == last + 1 and stream.gaps[last] == GAP_JOIN and (
+            part := DICTATED_PART.fullmatch(stream.norms[k].original)):
+        more += stream.within(k, part.start(1), part.end(1))
+        said += part[1]
+        last, k = stream.of_segment(k)[-1], k + 1
+    return more, said
 
