@@ -320,17 +320,26 @@ def _over_segments(stream: Stream) -> list[Found]:
         begun = WECHAT_BEGUN.search(norm.original) if stream.starts[seg] >= 0 else None
         if begun is None:
             continue
-        hidden = stream.within(seg, begun.start(1), begun.end(1))
-        last = hidden[-1] if hidden else stream.of_segment(seg)[-1]
-        k = seg + 1
-        while k < len(stream.norms) and stream.starts[k] == last + 1 and (
-                stream.gaps[last] == GAP_JOIN and (part := ID_PART.fullmatch(stream.norms[k].original))):
-            hidden += stream.within(k, part.start(1), part.end(1))
-            last = hidden[-1]
-            k += 1
-        if k > seg + 1 and 6 <= len(hidden) <= 20 and "a" <= stream.text[hidden[0]] <= "z":
+        more, said = _parts_after(stream, seg, ID_PART)
+        hidden = stream.within(seg, begun.start(1), begun.end(1)) + more
+        if said and 6 <= len(hidden) <= 20 and "a" <= stream.text[hidden[0]] <= "z":
             out.append(Found("wechat", hidden[0], hidden[-1] + 1))
     return out
+
+
+def _parts_after(stream: Stream, seg: int, part: re.Pattern[str]) -> tuple[list[int], str]:
+    """The stream indices and the text of the ``part`` (its group 1) each of the speaker's segments after ``seg``
+    holds alone (the recogniser cut where the caller paused): up to the first that holds more, or that another
+    speaker's words divide from the one before."""
+    more: list[int] = []
+    said = ""
+    last, k = stream.of_segment(seg)[-1], seg + 1
+    while k < len(stream.norms) and stream.starts[k] == last + 1 and stream.gaps[last] == GAP_JOIN and (
+            m := part.fullmatch(stream.norms[k].original)):
+        more += stream.within(k, m.start(1), m.end(1))
+        said += m[1]
+        last, k = stream.of_segment(k)[-1], k + 1
+    return more, said
 
 
 def _ids(stream: Stream, pattern: re.Pattern[str], kind: str) -> list[Found]:
@@ -438,13 +447,4 @@ def _dictated_on(stream: Stream, seg: int, end: int) -> tuple[list[int], str]:
     otherwise."""
     if stream.norms[seg].original[end:].strip("，,。. "):
         return [], ""
-    more: list[int] = []
-    said = ""
-    last, k = stream.of_segment(seg)[-1], seg + 1
-    while k < len(stream.norms) and stream.starts[k] == last + 1 and stream.gaps[last] == GAP_JOIN and (
-            part := DICTATED_PART.fullmatch(stream.norms[k].original)):
-        more += stream.within(k, part.start(1), part.end(1))
-        said += part[1]
-        last, k = stream.of_segment(k)[-1], k + 1
-    return more, said
-
+    return _parts_after(stream, seg, DICTATED_PART)
