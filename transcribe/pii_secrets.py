@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from transcribe.normalize import Normalized, normalize
 from transcribe.pii_stream import GAP_NONE, Piece, gap
@@ -170,7 +170,7 @@ def requests_over(texts: Sequence[str | Normalized]) -> list[SpreadRequest]:
         last = first
         while last + 1 < min(len(norms), first + JOIN_AT_MOST) and not _FINISHED.search(norms[last].original):
             last += 1
-            starts = [sum(len(n.text) for n in norms[first:k]) for k in range(first, last + 2)]
+            starts = list(accumulate((len(n.text) for n in norms[first:last + 1]), initial=0))
             for q in secret_requests(_joined(norms[first:last + 1])):
                 pieces = tuple(_piece(norms[first + j], first + j, max(q.norm_start, a) - a, min(q.norm_end, b) - a)
                                for j, (a, b) in enumerate(pairwise(starts)) if q.norm_start < b and a < q.norm_end)
